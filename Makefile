@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench clean distclean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/newsletter build examples/bulletins --config examples/newsletter.toml --out feeds
+	@echo
+	@echo "Open feeds/index.html in a browser, or serve the folder:"
+	@echo "  $(BIN)/python -m http.server --directory feeds 8000   # then http://127.0.0.1:8000/"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf feeds/* .newsletter build dist .pytest_cache
+	touch feeds/.gitkeep
+
+distclean: clean
+	rm -rf $(VENV)

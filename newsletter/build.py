@@ -1,0 +1,229 @@
+"""One build: sources → parse → tag → catalog → units of output → writer.
+
+The watch daemon calls the same `build_site`; there is no second code path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+from zoneinfo import ZoneInfo
+
+from newsletter import __version__
+from newsletter.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.diagnostics import Diagnostic
+from newsletter.entry import Entry
+from newsletter.errors import InputError, UsageError
+from newsletter.gazetteer import load_gazetteer
+from newsletter.links import Links
+from newsletter.parse import parse_bulletin
+from newsletter.sources import Source, find_sources
+from newsletter.tagger import Tagger
+from newsletter.templating import Templates
+from newsletter.writer import SiteWriter, WriteStats
+
+log = logging.getLogger(__name__)
+
+GROUP_TITLES = {ALL: "All news", REGIONAL: "Regional news"}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildResult:
+    catalog: Catalog
+    diagnostics: list[Diagnostic]
+    stats: WriteStats
+    sources: int
+    seconds: float
+    parsed: int = 0
+    changed_sources: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity == "warning" for d in self.diagnostics)
+
+    def summary(self) -> str:
+        groups = self.catalog.countries()
+        s = self.stats
+        text = (f"{len(self.catalog.entries)} entries ({len(groups)} countries, "
+                f"{len(self.catalog.groups.get(REGIONAL, ()))} regional) from {self.sources} "
+                f"file{'s' if self.sources != 1 else ''}; {s.written} files written, "
+                f"{s.unchanged} unchanged, {s.removed} removed in {self.seconds:.2f} s")
+        if self.errors or self.warnings:
+            text += f"; {self.errors} error{'s' if self.errors != 1 else ''}, {self.warnings} warning{'s' if self.warnings != 1 else ''}"
+        return text
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    child, parent = child.resolve(), parent.resolve()
+    return child == parent or parent in child.parents
+
+
+def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
+    """Refuse layouts that would feed outputs back in or publish private state."""
+    for given in inputs:
+        root = Path(given)
+        if root.is_dir() and _inside(out_dir, root):
+            raise UsageError(f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it")
+        if _inside(root, out_dir):
+            raise UsageError(f"bulletins {given} are inside the output folder {out_dir}; keep them apart")
+    if _inside(state_dir, out_dir):
+        raise UsageError(f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
+                         "and must never be published (use --state DIR elsewhere)")
+
+
+def manifest_path(state_dir: Path, out_dir: Path) -> Path:
+    key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
+    return state_dir / f"outputs-{key}.json"
+
+
+def entry_digest(entry: Entry) -> str:
+    return hashlib.blake2b(repr(tuple(entry)).encode(), digest_size=8).hexdigest()
+
+
+class Builder:
+    """Everything a build needs that does not change between builds of one configuration."""
+
+    def __init__(self, config, *, templates_dir: str | Path | None = None) -> None:
+        self.config = config
+        gazetteer = load_gazetteer().with_overrides(config.aliases, config.exclusions)
+        self.gazetteer = gazetteer
+        self.tagger = Tagger(gazetteer)
+        self.names = {code.lower(): name for code, name in gazetteer.display.items()}
+        self.templates = Templates(templates_dir)
+        self.links = Links(config.base_url)
+        self.tz = ZoneInfo(config.timezone)
+        site_keys = ("title", "description", "base_url", "language", "timezone", "feed_limit",
+                     "authority", "author", "watch_websub_hub")
+        self.site_fingerprint = hashlib.blake2b(
+            repr((__version__, self.templates.fingerprint(), [getattr(config, k) for k in site_keys])).encode(),
+            digest_size=8).hexdigest()
+
+    def group_title(self, group: str) -> str:
+        return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
+
+    # -- reading -----------------------------------------------------------------------
+    def read(self, inputs: list[str], *, skip: list[Path] = (), strict: bool = False) -> tuple[list[Entry], list[Diagnostic], int]:
+        sources, diagnostics = find_sources(inputs, skip=skip)
+        if strict:
+            for d in diagnostics:
+                if d.severity == "error":
+                    raise InputError(d.message, path=d.path, line=d.line)
+        entries: list[Entry] = []
+        for source in sources:
+            result = self.parse_source(source)
+            if strict:
+                for d in result.diagnostics:
+                    if d.severity == "error":
+                        raise InputError(d.message, path=d.path, line=d.line)
+            diagnostics.extend(result.diagnostics)
+            entries.extend(result.entries)
+        return entries, diagnostics, len(sources)
+
+    def parse_source(self, source: Source):
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            from newsletter.parse import ParseResult
+
+            return ParseResult([], [Diagnostic(source.display, 0, "error", f"cannot read: {exc.strerror}")])
+        result = parse_bulletin(source.display, data, self.tagger.resolve)
+        tag = self.tagger.tag
+        result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body))
+                          for e in result.entries]
+        return result
+
+    # -- writing -----------------------------------------------------------------------
+    def units(self, catalog: Catalog) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
+        """(key, fingerprint, render) for every unit of output, cheapest inputs first."""
+        from newsletter.site import GroupSummary, SiteRenderer
+
+        site_fp = self.site_fingerprint
+        renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=False)
+        links = self.links
+        digests = {e.id: entry_digest(e) for e in catalog.entries}
+        newest = catalog.entries[0].date if catalog.entries else dt.date(2000, 1, 1)
+        fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
+
+        yield ("static", site_fp, lambda: [("site.css", self.templates.read("site.css")),
+                                           ("feed.xsl", self.templates.read("feed.xsl"))])
+        groups = catalog.groups
+        summaries = []
+        for group, entries in groups.items():
+            title = self.group_title(group)
+            if group not in (ALL, REGIONAL):
+                summaries.append(GroupSummary(group, title, len(entries), entries[:3]))
+            top = entries[: self.config.feed_limit]
+            feed_fp = site_fp + ":" + ",".join(digests[e.id] for e in top)
+            yield (f"feeds:{group}", feed_fp,
+                   lambda g=group, t=title, es=entries: self._feeds(g, t, es, fallback_updated))
+            page_fp = site_fp + ":" + hashlib.blake2b(",".join(digests[e.id] for e in entries).encode(), digest_size=8).hexdigest()
+            yield (f"page:{group}", page_fp,
+                   lambda g=group, t=title, es=entries: [(links.group_page_path(g), renderer.group_page(g, t, es))])
+        summaries.sort(key=lambda s: s.name)
+        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digests[e.id] for e in s.latest]) for s in summaries]).encode() + str(len(catalog.entries)).encode(), digest_size=8).hexdigest()
+        yield ("home", home_fp, lambda: self._home(renderer, catalog, summaries, newest))
+        for entry in catalog.entries:
+            yield (f"entry:{entry.slug}", site_fp + ":" + digests[entry.id],
+                   lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
+
+    def _feeds(self, group, title, entries, fallback_updated):
+        from newsletter.feeds.atom import render_atom
+        from newsletter.feeds.jsonfeed import render_json_feed
+        from newsletter.feeds.model import feed_data
+        from newsletter.feeds.rss import render_rss
+
+        data = feed_data(group, title, entries, config=self.config, links=self.links, tz=self.tz,
+                         names=self.names, fallback_updated=fallback_updated)
+        return [(self.links.feed_path(group, "atom"), render_atom(data)),
+                (self.links.feed_path(group, "rss"), render_rss(data)),
+                (self.links.feed_path(group, "json"), render_json_feed(data))]
+
+    def _home(self, renderer, catalog, summaries, newest):
+        from newsletter.feeds.opml import render_opml
+
+        feeds = [(f"{self.config.title} \u2014 {self.group_title(g)}", self.links.feed_url(g, "atom"), self.links.group_url(g))
+                 for g in [ALL, REGIONAL] + [s.code for s in summaries]]
+        return [("index.html", renderer.home_page(len(catalog.entries), summaries)),
+                ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
+
+    def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
+              track_changes: bool = False) -> WriteStats:
+        writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes)
+        units = list(self.units(catalog))
+        total = len(units)
+        for n, (key, fingerprint, render) in enumerate(units, 1):
+            if writer.is_current(key, fingerprint):
+                writer.reuse(key)
+            else:
+                writer.write_unit(key, fingerprint, render())
+            if progress is not None and n % 500 == 0:
+                progress("writing", n, total)
+        return writer.finish()
+
+
+def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,
+               strict: bool = False, progress: Progress | None = None, builder: Builder | None = None) -> BuildResult:
+    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`."""
+    started = time.perf_counter()
+    check_layout(inputs, out_dir, state_dir)
+    builder = builder or Builder(config, templates_dir=templates_dir)
+    entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict)
+    catalog = build_catalog(entries, authority=config.authority)
+    diagnostics.extend(catalog.diagnostics)
+    if strict:
+        for d in catalog.diagnostics:
+            if d.severity == "error":
+                raise InputError(d.message, path=d.path, line=d.line)
+    stats = builder.write(catalog, out_dir, state_dir, progress=progress)
+    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started)

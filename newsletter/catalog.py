@@ -1,0 +1,91 @@
+"""All entries, de-duplicated, identified, sorted newest first and grouped by country."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from newsletter.diagnostics import Diagnostic
+from newsletter.entry import Entry, entry_id, entry_slug, slugify
+
+ALL = "all"
+REGIONAL = "regional"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Immutable view of the site's content. `groups` maps a group name to its entries, newest first.
+
+    Group names are lowercase ISO alpha-2 codes, plus `all` and `regional` (entries that name
+    no country).
+    """
+
+    entries: tuple[Entry, ...]
+    groups: Mapping[str, tuple[Entry, ...]]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    def countries(self) -> list[str]:
+        """Country codes with at least one entry, sorted."""
+        return sorted(g for g in self.groups if g not in (ALL, REGIONAL))
+
+
+def sort_key(entry: Entry) -> tuple:
+    """Newest first; within a day, files in path order and entries in file order."""
+    return (-entry.date.toordinal(), entry.source, entry.line)
+
+
+def published(entry: Entry, tz: ZoneInfo) -> dt.datetime:
+    """When an entry is published: midnight of its date in the configured zone."""
+    return dt.datetime(entry.date.year, entry.date.month, entry.date.day, tzinfo=tz)
+
+
+def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping | None = None) -> Catalog:
+    """De-duplicate (same date and title = one entry), give ids and slugs, sort and group.
+
+    `identity`, when given, maps an entry's natural key to an `(id, slug, updated)` kept from
+    earlier builds, so that edited entries keep their id (see `newsletter.identity`).
+    """
+    diagnostics: list[Diagnostic] = []
+    seen: dict[tuple, Entry] = {}
+    for entry in sorted(entries, key=sort_key):
+        key = entry.key
+        first = seen.get(key)
+        if first is not None:
+            diagnostics.append(Diagnostic(entry.source, entry.line, "warning",
+                f'"{entry.title}" ({entry.date.isoformat()}) is already in {first.source}:{first.line}; publishing it once'))
+            continue
+        seen[key] = entry
+    unique = list(seen.values())
+
+    slugs: set[str] = set()
+    ids: set[str] = set()
+    final: list[Entry] = []
+    for entry in unique:
+        kept = identity.get(entry.key) if identity else None
+        if kept is not None:
+            eid, slug, updated = kept
+        else:
+            slug = entry_slug(entry.date, entry.title)
+            eid = entry_id(authority, entry.date, slugify(entry.title), entry.fixed_id)
+            updated = None
+        base, n = slug, 2
+        while slug in slugs:
+            slug = f"{base}-{n}"
+            n += 1
+        if eid in ids:
+            diagnostics.append(Diagnostic(entry.source, entry.line, "warning", f"id {eid} is used by another entry; this one gets a new id"))
+            eid = entry_id(authority, entry.date, slug.split("-", 3)[-1])
+        slugs.add(slug)
+        ids.add(eid)
+        final.append(entry._replace(id=eid, slug=slug, updated=updated))
+
+    groups: dict[str, list[Entry]] = {ALL: final, REGIONAL: []}
+    for entry in final:
+        if entry.countries:
+            for code in entry.countries:
+                groups.setdefault(code, []).append(entry)
+        else:
+            groups[REGIONAL].append(entry)
+    return Catalog(tuple(final), {k: tuple(v) for k, v in sorted(groups.items())}, tuple(diagnostics))

@@ -1,0 +1,221 @@
+"""Typed, validated configuration (`newsletter.toml` plus command-line overrides).
+
+Every option is declared once in `OPTIONS` with its type, default and a one-line doc.
+All problems are collected and reported by option name, then one `ConfigError` is raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newsletter.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration option: TOML `section.key`, attribute name, type, default and doc."""
+
+    key: str
+    type: type | tuple[type, ...]
+    default: Any
+    doc: str
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def attr(self) -> str:
+        return self.key.replace(".", "_")
+
+
+def _url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an absolute http(s) URL such as https://news.example.org/"
+    return None
+
+
+def _optional_url(value: str) -> str | None:
+    return _url(value) if value else None
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f'unknown time zone "{value}"; use an IANA name such as "UTC" or "America/Mexico_City"'
+    return None
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else "must be a positive whole number"
+
+
+def _non_negative(value: int | float) -> str | None:
+    return None if value >= 0 else "must not be negative"
+
+
+def _language(value: str) -> str | None:
+    return None if re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value) else 'must be a language tag such as "en" or "es-MX"'
+
+
+def _one_of(*choices: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else "must be one of " + ", ".join(f'"{c}"' for c in choices)
+    return check
+
+
+def _email(value: str) -> str | None:
+    if not value:
+        return None
+    return None if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value) else "must be an email address"
+
+
+def _authority(value: str) -> str | None:
+    if not value:
+        return None
+    return None if re.fullmatch(r"[A-Za-z0-9.-]+(@[A-Za-z0-9.-]+)?", value) else "must be a domain name or email address (RFC 4151)"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("title", str, "News", "Site title, shown on pages and as the feeds' title prefix."),
+    Option("description", str, "", "One sentence about the site, used in feeds and pages."),
+    Option("base_url", str, "", "Absolute URL where the output folder is published; every link is made from it.", _optional_url),
+    Option("language", str, "en", "Language tag of the feeds and pages.", _language),
+    Option("timezone", str, "UTC", "IANA time zone; entries are published at midnight of their date here.", _timezone),
+    Option("feed_limit", int, 50, "How many of the newest entries each feed carries.", _positive),
+    Option("authority", str, "", "Tag-URI authority for entry ids (default: the base URL's host).", _authority),
+    Option("author", str, "", "Author name given in the feeds."),
+    Option("bulletins", list, ["bulletins"], "Folders or files read when no BULLETINS are given on the command line."),
+    Option("out", str, "feeds", "Output folder."),
+    Option("state", str, ".newsletter", "State folder (parse cache, entry identity, send log); never inside the output folder."),
+    Option("aliases", dict, {}, "Extra names for countries: name = ISO code."),
+    Option("exclusions", list, [], "Phrases that must never tag a country."),
+    Option("newsletter.period", str, "weekly", "One newsletter issue per daily, weekly (ISO week) or monthly period.", _one_of("daily", "weekly", "monthly")),
+    Option("newsletter.from_address", str, "newsletter@example.org", "From address of newsletters.", _email),
+    Option("newsletter.from_name", str, "", "Display name in the From header (default: the site title)."),
+    Option("newsletter.reply_to", str, "", "Reply-To address, if any.", _email),
+    Option("newsletter.unsubscribe_mailto", str, "", "Address for mailto: unsubscribe requests (default: the From address).", _email),
+    Option("newsletter.unsubscribe_url", str, "", "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended.", _optional_url),
+    Option("newsletter.secret_env", str, "NEWSLETTER_SECRET", "Environment variable holding the key that signs unsubscribe tokens."),
+    Option("newsletter.max_bytes", int, 100_000, "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).", _positive),
+    Option("smtp.host", str, "localhost", "SMTP server host."),
+    Option("smtp.port", int, 587, "SMTP server port.", _positive),
+    Option("smtp.tls", str, "starttls", "starttls, ssl or none.", _one_of("starttls", "ssl", "none")),
+    Option("smtp.username", str, "", "SMTP user name, if the server needs one."),
+    Option("smtp.password_env", str, "NEWSLETTER_SMTP_PASSWORD", "Environment variable holding the SMTP password (never put it in the file)."),
+    Option("smtp.timeout", float, 30.0, "Seconds to wait for the SMTP server.", _positive),
+    Option("smtp.rate", float, 0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative),
+    Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
+    Option("watch.rescan_seconds", float, 60.0, "Full rescan interval that catches missed events (0 turns it off).", _non_negative),
+    Option("watch.websub_hub", str, "", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url),
+)
+_BY_KEY = {o.key: o for o in OPTIONS}
+
+
+def _make_config_class() -> type:
+    fields = [(o.attr, Any, field(default_factory=lambda o=o: _copy(o.default))) for o in OPTIONS]
+    return dataclasses.make_dataclass("Config", fields, frozen=True, namespace={"__doc__": __doc__})
+
+
+def _copy(value: Any) -> Any:
+    return type(value)(value) if isinstance(value, (list, dict)) else value
+
+
+Config = _make_config_class()
+"""Frozen configuration; attributes are the option keys with `.` replaced by `_`."""
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", list: "a list", dict: "a table", bool: "true or false"}
+    return names.get(t, str(t)) if not isinstance(t, tuple) else " or ".join(names[x] for x in t)
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and full not in _BY_KEY:
+            flat.update(_flatten(value, full + "."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None, *, base_dir: Path | None = None) -> "Config":
+    """Read `path` (if given), apply non-None `overrides` (option key → value), validate."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    source = str(path) if path else None
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError([f"no such configuration file"], path=source) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"not valid TOML: {exc}"], path=source) from exc
+        values.update(_flatten(raw))
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+
+    for key in sorted(values):
+        if key not in _BY_KEY:
+            problems.append(f"{key}: unknown option")
+    final: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = values.get(option.key, _copy(option.default))
+        expected = option.type
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            problems.append(f"{option.key}: must be {_type_name(expected)}, got {value!r}")
+            continue
+        if option.check is not None:
+            message = option.check(value)
+            if message:
+                problems.append(f"{option.key}: {message}")
+                continue
+        final[option.attr] = value
+
+    if "base_url" in final:
+        if not final["base_url"]:
+            problems.append("base_url: required; pass --base-url URL or set base_url in newsletter.toml")
+        elif not final["base_url"].endswith("/"):
+            final["base_url"] += "/"
+    for name, code in final.get("aliases", {}).items():
+        from newsletter.gazetteer import load_gazetteer
+
+        if not isinstance(code, str) or not load_gazetteer().is_code(code):
+            problems.append(f"aliases.{name}: {code!r} is not an ISO 3166-1 alpha-2 country code")
+    for item in final.get("exclusions", []):
+        if not isinstance(item, str):
+            problems.append(f"exclusions: {item!r} is not a string")
+    for item in final.get("bulletins", []):
+        if not isinstance(item, str):
+            problems.append(f"bulletins: {item!r} is not a path")
+    if problems:
+        raise ConfigError(problems, path=source)
+    if not final["authority"]:
+        final["authority"] = urlsplit(final["base_url"]).hostname or "localhost"
+    if not final["newsletter_from_name"]:
+        final["newsletter_from_name"] = final["title"]
+    if not final["newsletter_unsubscribe_mailto"]:
+        final["newsletter_unsubscribe_mailto"] = final["newsletter_from_address"]
+    if base_dir is not None:
+        final["bulletins"] = [str(base_dir / p) for p in final["bulletins"]]
+    return Config(**final)
+
+
+def describe_options() -> str:
+    """Markdown table of every option, for the README and `newsletter config --help`."""
+    rows = ["| option | default | what it does |", "| --- | --- | --- |"]
+    for o in OPTIONS:
+        rows.append(f"| `{o.key}` | `{o.default!r}` | {o.doc} |")
+    return "\n".join(rows)

@@ -1,0 +1,77 @@
+"""Recognise date lines in English, Spanish, French and Portuguese.
+
+A date line is a whole line that is a date and nothing else: `26 August, 2021`,
+`August 26, 2021`, `26 Aug 2021`, `2021-08-26`, `26 de agosto de 2021`, `26 août 2021`,
+optionally preceded by a weekday. A month or year inside running text never matches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_MONTH_NAMES = {
+    1: "january jan enero ene janvier janv janeiro",
+    2: "february feb febrero fevrier fevr fev fevereiro",
+    3: "march mar marzo mars marco",
+    4: "april apr abril abr avril avr",
+    5: "may mayo mai maio",
+    6: "june jun junio juin junho",
+    7: "july jul julio juillet juil julho",
+    8: "august aug agosto ago aout",
+    9: "september sep sept septiembre setiembre septembre setembro set",
+    10: "october oct octubre octobre outubro out",
+    11: "november nov noviembre novembre novembro",
+    12: "december dec diciembre dic decembre dezembro dez",
+}
+MONTHS: dict[str, int] = {name: num for num, names in _MONTH_NAMES.items() for name in names.split()}
+_WEEKDAYS = (
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun "
+    "lunes martes miercoles jueves viernes sabado domingo "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche "
+    "segunda-feira terca-feira quarta-feira quinta-feira sexta-feira segunda terca quarta quinta sexta"
+).split()
+
+_MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = r"(?:(?:" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\.?,?\s+)?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|o|º|ª)?"
+_YEAR = r"(?P<year>\d{4})"
+_PATTERNS = [
+    re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+)?{_MONTH},?\s*(?:de\s+|del\s+)?{_YEAR}\.?"),
+    re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}\.?"),
+    re.compile(r"(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DateLine:
+    """A line that has the shape of a date; `date` is None when the date is impossible."""
+
+    date: dt.date | None
+    text: str
+
+
+def _fold(line: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", line.strip().lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def match_date_line(line: str) -> DateLine | None:
+    """Return a DateLine if the whole line is a date (possibly impossible), else None."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 40 or not any(ch.isdigit() for ch in stripped):
+        return None
+    folded = _fold(stripped)
+    for pattern in _PATTERNS:
+        m = pattern.fullmatch(folded)
+        if m is None:
+            continue
+        groups = m.groupdict()
+        month = int(groups["mnum"]) if groups.get("mnum") else MONTHS[groups["month"]]
+        try:
+            return DateLine(dt.date(int(groups["year"]), month, int(groups["day"])), stripped)
+        except ValueError:
+            return DateLine(None, stripped)
+    return None

@@ -1,0 +1,75 @@
+"""Turn the bytes of a bulletin file into clean text lines.
+
+Accepts UTF-8 (with or without BOM), UTF-16 with BOM, and legacy Windows-1252/Latin-1
+(decoded with a warning). Normalises line endings, Unicode spaces and control characters
+so that later stages never see anything that XML or HTML would refuse.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+# Unicode spaces become a plain space; zero-width characters and controls disappear.
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\ufffe\uffff"
+_CONTROLS = "".join(chr(c) for c in range(0x20) if c not in (0x0A,)) + "".join(chr(c) for c in range(0x7F, 0xA0))
+_TRANSLATE = str.maketrans(
+    {**{c: " " for c in _SPACES}, **{c: None for c in _ZERO_WIDTH}, **{c: None for c in _CONTROLS if c != "\t"}}
+)
+_NEWLINES = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
+_BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Result of decoding: `lines` (without line ends) or an `error`; `warning` is advisory."""
+
+    lines: list[str] | None
+    warning: str | None = None
+    error: str | None = None
+    error_line: int = 1
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode_bulletin(data: bytes) -> Decoded:
+    """Decode and normalise one bulletin file's bytes."""
+    warning = None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            return Decoded(None, error=f"cannot decode UTF-16 text ({exc.reason})", error_line=_line_of(data, exc.start))
+    else:
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        controls = _BINARY_CONTROLS.search(data)
+        if controls is not None:
+            byte = controls.group()[0]
+            return Decoded(
+                None,
+                error=f"binary data (byte 0x{byte:02x}); this is not a text bulletin, skipped",
+                error_line=_line_of(data, controls.start()),
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = _line_of(data, exc.start)
+            try:
+                text = data.decode("cp1252")
+                encoding = "Windows-1252"
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+                encoding = "Latin-1"
+            warning = f"not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); decoded as {encoding}, please save as UTF-8"
+    text = _NEWLINES.sub("\n", text).translate(_TRANSLATE)
+    return Decoded(text.split("\n"), warning=warning)
+
+
+def clean_text(text: str) -> str:
+    """Normalise a string from any source the way bulletin text is normalised."""
+    return _NEWLINES.sub("\n", text).translate(_TRANSLATE)

@@ -1,0 +1,78 @@
+"""The `Entry` value, slugs and entry ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import NamedTuple
+from urllib.parse import quote
+
+
+class Entry(NamedTuple):
+    """One news item. Immutable; later stages derive new values with `_replace`.
+
+    A NamedTuple rather than a dataclass: the parse cache holds hundreds of thousands of
+    these, and tuples load from it several times faster.
+    """
+
+    date: dt.date
+    title: str
+    body: str
+    """Body source: paragraphs separated by a blank line (plain text) or Markdown."""
+    body_format: str
+    """"text" for .txt bulletins, "markdown" for .md bulletins."""
+    source: str
+    """Path of the bulletin file, as reported in messages."""
+    line: int
+    """Line of the entry's date line in `source`."""
+    link: str | None = None
+    """Canonical URL from a `Link:` line."""
+    fixed_id: str | None = None
+    """Id from an `Id:` line."""
+    countries: tuple[str, ...] | None = None
+    """Country codes: from `Countries:` at parse time, else filled in by the tagger."""
+    id: str = ""
+    slug: str = ""
+    updated: dt.datetime | None = None
+    """When the entry last changed (set from the identity state); None means its date."""
+
+    @property
+    def key(self) -> tuple[dt.date, str]:
+        """The natural key: two entries with the same key are the same item."""
+        return (self.date, title_key(self.title))
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def title_key(title: str) -> str:
+    """Case-, accent- and punctuation-insensitive form of a title."""
+    return slugify(title, limit=1000)
+
+
+def slugify(text: str, *, limit: int = 80) -> str:
+    """ASCII slug: lowercase words joined by hyphens, cut at a word boundary."""
+    text = text.replace("\u2019", "").replace("'", "")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _NON_WORD.sub("-", ascii_text.lower()).strip("-")
+    if len(slug) > limit:
+        slug = slug[:limit].rsplit("-", 1)[0] or slug[:limit]
+    return slug or "entry"
+
+
+def entry_slug(date: dt.date, title: str) -> str:
+    """The entry's page name: its date and a slug of its title."""
+    return f"{date.isoformat()}-{slugify(title)}"
+
+
+def entry_id(authority: str, date: dt.date, slug: str, fixed: str | None = None) -> str:
+    """A `tag:` URI (RFC 4151) for an entry, or the `Id:` given in the bulletin.
+
+    An `Id:` that is already a URI is used as it is; anything else is made into a tag URI.
+    """
+    if fixed:
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$", fixed):
+            return quote(fixed, safe=":/?#[]@!$&'()*+,;=%-._~")
+        return f"tag:{authority},{date.isoformat()}:{quote(fixed, safe='-._~')}"
+    return f"tag:{authority},{date.isoformat()}:{slug}"

@@ -1,0 +1,54 @@
+"""The exceptions `newsletter` raises, under one base class.
+
+    NewsletterError            anything this package reports to a person
+    ├── ConfigError            newsletter.toml or command-line options are invalid (exit 2)
+    ├── UsageError             the command cannot run as asked, e.g. --out inside the input (exit 2)
+    ├── InputError             a bulletin is malformed and --strict asked to stop (exit 1)
+    └── DeliveryError          sending mail failed in a way the run cannot recover from
+
+Problems with bulletin content are normally not raised: they become `Diagnostic` values
+(see `newsletter.diagnostics`) so that every other entry is still published.
+"""
+
+from __future__ import annotations
+
+
+class NewsletterError(Exception):
+    """Base class: a problem to be told to a person, without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(NewsletterError):
+    """Raised when configuration is invalid; `problems` holds one line per bad option."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str], *, path: str | None = None) -> None:
+        self.problems = list(problems)
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__("\n".join(f"{where}{p}" for p in self.problems))
+
+
+class UsageError(NewsletterError):
+    """Raised when a command is asked to do something it must refuse."""
+
+    exit_code = 2
+
+
+class InputError(NewsletterError):
+    """Raised in --strict mode on the first bulletin error."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str, line: int) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(f"{path}:{line}: {message}")
+
+
+class DeliveryError(NewsletterError):
+    """Raised when an SMTP session cannot be established or continued at all."""
+
+    exit_code = 1

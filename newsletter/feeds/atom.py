@@ -1,0 +1,12 @@
+"""Atom 1.0 renderer."""
+
+from __future__ import annotations
+
+from newsletter.feeds.model import FeedData
+from newsletter.feeds.xmlfeed import feed_generator, with_stylesheet
+
+
+def render_atom(data: FeedData) -> bytes:
+    """The group's Atom feed, with an XSLT stylesheet so browsers show a page."""
+    xml = feed_generator(data, "atom").atom_str(pretty=True, encoding="UTF-8")
+    return with_stylesheet(xml, data.stylesheet_url)

@@ -1,0 +1,14 @@
+"""RSS 2.0 renderer."""
+
+from __future__ import annotations
+
+from newsletter.feeds.model import FeedData
+from newsletter.feeds.xmlfeed import feed_generator, with_stylesheet
+
+
+def render_rss(data: FeedData) -> bytes:
+    """The group's RSS feed, with an XSLT stylesheet so browsers show a page."""
+    fg = feed_generator(data, "rss")
+    fg.lastBuildDate(data.updated)
+    xml = fg.rss_str(pretty=True, encoding="UTF-8")
+    return with_stylesheet(xml, data.stylesheet_url)

@@ -1,0 +1,95 @@
+"""The country gazetteer: every ISO 3166-1 country with its names, aliases and demonyms.
+
+All data lives in one table, `newsletter/data/countries.tsv` (regenerate it with
+`tools/build_gazetteer.py`). This module loads it and answers look-ups by name or code.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Mapping
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
+                         "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u00ad": None})
+
+
+def fold(text: str) -> str:
+    """Accent-free ASCII form used for matching (case is kept)."""
+    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
+    return text.encode("ascii", "ignore").decode("ascii")
+
+
+@dataclass(frozen=True, eq=False)
+class Gazetteer:
+    """Country names by code, and codes by name; `None` marks a phrase that names no country."""
+
+    display: Mapping[str, str]
+    """ISO alpha-2 code (upper case) → English display name."""
+    names: Mapping[str, str | None]
+    """Folded name → code; None for exclusions such as "New Mexico" or "Latin American"."""
+    demonyms: frozenset[str] = frozenset()
+    _by_casefold: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        table: dict[str, str] = {}
+        for name, code in self.names.items():
+            if code is not None:
+                table.setdefault(name.casefold(), code)
+        for code, name in self.display.items():
+            table.setdefault(fold(name).casefold(), code)
+        object.__setattr__(self, "_by_casefold", table)
+
+    def name_of(self, code: str) -> str:
+        """Display name for a lowercase or uppercase code."""
+        return self.display[code.upper()]
+
+    def is_code(self, code: str) -> bool:
+        return code.upper() in self.display
+
+    def lookup(self, name: str) -> str | None:
+        """Code for a country name or ISO alpha-2 code, case- and accent-insensitive."""
+        stripped = " ".join(name.split())
+        if len(stripped) == 2 and stripped.upper() in self.display:
+            return stripped.upper()
+        folded = fold(stripped).casefold()
+        return self._by_casefold.get(folded)
+
+    def with_overrides(self, aliases: Mapping[str, str], exclusions: list[str]) -> "Gazetteer":
+        """A copy with configured aliases (name → code) and excluded phrases added."""
+        names = dict(self.names)
+        for name, code in aliases.items():
+            names[fold(name)] = code.upper()
+        for phrase in exclusions:
+            names[fold(phrase)] = None
+        return Gazetteer(self.display, names, self.demonyms)
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """Load the bundled country table."""
+    text = resources.files("newsletter").joinpath("data/countries.tsv").read_text(encoding="utf-8")
+    display: dict[str, str] = {}
+    names: dict[str, str | None] = {}
+    demonyms: set[str] = set()
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        code, kind, name = line.split("\t")
+        if kind == "display":
+            display[code] = name
+            names.setdefault(fold(name), code)
+        elif kind == "exclude":
+            names[fold(name)] = None
+        else:
+            key = fold(name)
+            names.setdefault(key, code)
+            if kind == "demonym":
+                demonyms.add(key)
+    # Plural demonyms ("Mexicans", "Belizeans") name the same country.
+    for key in list(demonyms):
+        if not key.endswith(("s", "sh", "ch", "ese", "i", "x", "z")):
+            names.setdefault(key + "s", names[key])
+    return Gazetteer(display, names, frozenset(demonyms))

@@ -1,0 +1,73 @@
+"""Entry bodies as HTML, plain text and summaries.
+
+Plain-text bodies: each paragraph becomes a `<p>`, bare http(s) URLs become links, and
+everything else is escaped. Markdown bodies go through markdown-it with raw HTML disabled,
+so no bulletin can put markup (let alone script) into a page or a feed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+_URL = re.compile(r"https?://[^\s<>\"]+")
+_TRAILING = ".,;:!?'\u2019\u201d\")]"
+_TAG = re.compile(r"<[^>]+>")
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "typographer": False}).disable("image")
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    tail = ""
+    while url and url[-1] in _TRAILING:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        tail = url[-1] + tail
+        url = url[:-1]
+    return url, tail
+
+
+def _linkify(paragraph: str) -> str:
+    out, pos = [], 0
+    for m in _URL.finditer(paragraph):
+        url, tail = _split_url(m.group())
+        out.append(html.escape(paragraph[pos:m.start()], quote=False))
+        href = html.escape(url)
+        out.append(f'<a href="{href}">{html.escape(url, quote=False)}</a>{html.escape(tail, quote=False)}')
+        pos = m.end()
+    out.append(html.escape(paragraph[pos:], quote=False))
+    return "".join(out)
+
+
+def body_html(body: str, body_format: str) -> str:
+    """Safe HTML for an entry body."""
+    if body_format == "markdown":
+        return _markdown().render(body).strip()
+    if not body:
+        return ""
+    return "\n".join(f"<p>{_linkify(p)}</p>" for p in body.split("\n\n"))
+
+
+def body_text(body: str, body_format: str) -> str:
+    """Plain text of an entry body: paragraphs separated by blank lines."""
+    if body_format != "markdown":
+        return body
+    rendered = _markdown().render(body)
+    rendered = re.sub(r"</(p|li|h\d|blockquote|pre)>", "\n\n", rendered)
+    text = html.unescape(_TAG.sub("", rendered))
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def summarize(text: str, limit: int = 280) -> str:
+    """The first paragraph of a plain text, cut at a word boundary with an ellipsis."""
+    first = text.split("\n\n", 1)[0]
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(".,;: ") + "\u2026"

@@ -1,0 +1,63 @@
+"""The static site the feeds link to: home page, one page per group, one page per entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from markupsafe import Markup
+
+from newsletter.entry import Entry
+from newsletter.markup import body_html
+from newsletter.templating import Templates
+
+MONTH_NAMES = ("January February March April May June July August September October November December").split()
+
+
+def longdate(day: dt.date) -> str:
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def _groupby_month(entries: Iterable[Entry]):
+    for (year, month), items in itertools.groupby(entries, key=lambda e: (e.date.year, e.date.month)):
+        yield f"{MONTH_NAMES[month - 1]} {year}", list(items)
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    code: str
+    name: str
+    count: int
+    latest: tuple[Entry, ...]
+
+
+class SiteRenderer:
+    """Renders the site's HTML pages from templates; never touches the disk."""
+
+    def __init__(self, templates: Templates, config, names: Mapping[str, str], *, newsletters: bool) -> None:
+        self.templates = templates
+        self.names = names
+        env = templates.env
+        env.filters["longdate"] = longdate
+        env.filters["body_html"] = lambda e: Markup(body_html(e.body, e.body_format))
+        env.filters["groupby_month"] = _groupby_month
+        env.globals["site"] = config
+        env.globals["newsletters"] = newsletters
+        self._entry = templates.get("entry.html.j2")
+        self._group = templates.get("group.html.j2")
+        self._home = templates.get("index.html.j2")
+        self.config = config
+
+    def entry_page(self, entry: Entry, canonical: str) -> bytes:
+        countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
+        return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../").encode()
+
+    def group_page(self, group: str, name: str, entries: tuple[Entry, ...]) -> bytes:
+        limit = self.config.feed_limit
+        return self._group.render(group=group, name=name, entries=entries, latest=entries[:limit],
+                                  older=entries[limit:], root="../").encode()
+
+    def home_page(self, total: int, groups: list[GroupSummary]) -> bytes:
+        return self._home.render(total=total, groups=groups, root="").encode()

@@ -1,0 +1,87 @@
+"""Find the countries an entry is about.
+
+One compiled pattern (a character trie of every folded name in the gazetteer) scans each
+text once, leftmost-longest, so "Papua New Guinea" beats "Guinea" and "New Mexico" (an
+exclusion) beats "Mexico". Matching is case-sensitive, so names that are also ordinary
+words ("turkey", "chad") count only when capitalised; all-caps text is matched separately.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from newsletter.gazetteer import Gazetteer, fold
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return f"(?:{body})?" if len(branches) > 1 or len(body) > 1 else body + "?"
+        return body
+
+    return emit(trie)
+
+
+class Tagger:
+    """Tags texts with ISO 3166-1 alpha-2 codes (lower case)."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        names = gazetteer.names
+        self._codes = {name: (code.lower() if code else None) for name, code in names.items()}
+        self._pattern = re.compile(r"(?<![\w'.-])(?:" + _trie_pattern(names) + r")(?![\w-]|\.\w)")
+        upper: dict[str, str | None] = {}
+        for name, code in self._codes.items():
+            # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
+            if len(name) > 3 or code is None:
+                upper.setdefault(name.upper(), code)
+        self._upper_codes = upper
+        self._upper_pattern = re.compile(r"(?<![\w'.-])(?:" + _trie_pattern(upper) + r")(?![\w-]|\.\w)")
+
+    def countries_in(self, text: str) -> set[str]:
+        """Codes of the countries named in `text`."""
+        folded = fold(text)
+        if _is_all_caps(folded):
+            found = {self._upper_codes[m.group()] for m in self._upper_pattern.finditer(folded)}
+        else:
+            found = {self._codes[m.group()] for m in self._pattern.finditer(folded)}
+        found.discard(None)
+        return found  # type: ignore[return-value]
+
+    def tag(self, title: str, body: str) -> tuple[str, ...]:
+        """Sorted codes for an entry with this title and body."""
+        found = self.countries_in(title)
+        for paragraph in body.split("\n\n"):
+            found |= self.countries_in(paragraph)
+        return tuple(sorted(found))
+
+    def resolve(self, value: str) -> tuple[tuple[str, ...], list[str]]:
+        """Codes for a `Countries:` value such as "Mexico, PA"; also the names not understood."""
+        codes, unknown = [], []
+        for item in re.split(r"[,;]", value):
+            item = item.strip()
+            if not item or item.lower() in ("none", "-", "regional"):
+                continue
+            code = self.gazetteer.lookup(item)
+            if code is None:
+                unknown.append(item)
+            else:
+                codes.append(code.lower())
+        return tuple(codes), unknown
+
+
+def _is_all_caps(text: str) -> bool:
+    return text.isupper() and sum(c.isalpha() for c in text[:64]) >= 4

@@ -1,0 +1,171 @@
+"""The only code that writes into the output folder.
+
+Writes are atomic (a temporary file in the same folder, then `os.replace`); a file whose
+bytes did not change is left untouched (same mtime); outputs that a build no longer
+produces are removed. What was written, and from which inputs, is kept in a manifest
+(in the state folder, one per output folder) so that the next build can skip whole
+units of work whose inputs did not change and knows which stale files are its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+log = logging.getLogger(__name__)
+
+_MANIFEST_VERSION = 1
+
+
+@dataclass
+class WriteStats:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    units_rendered: int = 0
+    units_reused: int = 0
+    changed_paths: list[str] | None = None
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that readers see the old file or the new one, never a mix."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class SiteWriter:
+    """Writes outputs unit by unit; call `finish()` to remove stale files and save the manifest.
+
+    A unit is a named group of outputs with a fingerprint of everything they were made
+    from. A unit whose fingerprint is unchanged and whose files are intact is not rendered.
+    """
+
+    def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False) -> None:
+        self.out_dir = out_dir
+        self.manifest = manifest
+        self.stats = WriteStats(changed_paths=[] if track_changes else None)
+        self._old_units: dict[str, list] = {}
+        self._old_files: dict[str, list] = {}
+        self._units: dict[str, list] = {}
+        self._files: dict[str, list] = {}
+        self._dirs: set[Path] = set()
+        self._load_manifest()
+
+    def _load_manifest(self) -> None:
+        try:
+            data = json.loads(self.manifest.read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("%s: unreadable manifest (%s); every output will be checked", self.manifest, exc)
+            return
+        if data.get("version") == _MANIFEST_VERSION:
+            self._old_units = data.get("units", {})
+            self._old_files = data.get("files", {})
+
+    # -- units -------------------------------------------------------------------------
+    def is_current(self, key: str, fingerprint: str) -> bool:
+        """True when unit `key` was built from the same inputs and its files are intact."""
+        old = self._old_units.get(key)
+        if old is None or old[0] != fingerprint:
+            return False
+        for rel in old[1]:
+            record = self._old_files.get(rel)
+            if record is None:
+                return False
+            try:
+                st = os.stat(self.out_dir / rel)
+            except OSError:
+                return False
+            if st.st_size != record[0] or st.st_mtime_ns != record[1]:
+                return False
+        return True
+
+    def reuse(self, key: str) -> None:
+        """Keep unit `key` and its files as they are."""
+        fingerprint, paths = self._old_units[key]
+        self._units[key] = [fingerprint, paths]
+        for rel in paths:
+            self._files[rel] = self._old_files[rel]
+        self.stats.units_reused += 1
+        self.stats.unchanged += len(paths)
+
+    def write_unit(self, key: str, fingerprint: str, outputs: Iterable[tuple[str, bytes]]) -> None:
+        """Write the outputs of unit `key`, each only if its bytes changed."""
+        paths = []
+        for rel, data in outputs:
+            self.write_file(rel, data)
+            paths.append(rel)
+        self._units[key] = [fingerprint, paths]
+        self.stats.units_rendered += 1
+
+    def write_file(self, rel: str, data: bytes) -> bool:
+        """Write one output; returns True if the file on disk changed."""
+        path = self.out_dir / rel
+        new_digest = digest(data)
+        old = self._old_files.get(rel)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and st.st_size == len(data):
+            same = (old is not None and old[2] == new_digest and old[0] == st.st_size and old[1] == st.st_mtime_ns)
+            if same or path.read_bytes() == data:
+                self._files[rel] = [st.st_size, st.st_mtime_ns, new_digest]
+                self.stats.unchanged += 1
+                return False
+        parent = path.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        write_atomic(path, data)
+        st = os.stat(path)
+        self._files[rel] = [st.st_size, st.st_mtime_ns, new_digest]
+        self.stats.written += 1
+        if self.stats.changed_paths is not None:
+            self.stats.changed_paths.append(rel)
+        return True
+
+    # -- end of build ------------------------------------------------------------------
+    def finish(self) -> WriteStats:
+        """Remove outputs of earlier builds that this build did not produce; save the manifest."""
+        stale = sorted(set(self._old_files) - set(self._files))
+        parents = set()
+        for rel in stale:
+            try:
+                (self.out_dir / rel).unlink()
+                self.stats.removed += 1
+                if self.stats.changed_paths is not None:
+                    self.stats.changed_paths.append(rel)
+            except FileNotFoundError:
+                pass
+            parents.add((self.out_dir / rel).parent)
+        for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+            while parent != self.out_dir and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        manifest = {"version": _MANIFEST_VERSION, "units": dict(sorted(self._units.items())),
+                    "files": dict(sorted(self._files.items()))}
+        self.manifest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.manifest, json.dumps(manifest, separators=(",", ":")).encode())
+        return self.stats

@@ -1,0 +1,42 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- Shows an Atom or RSS feed as a readable page when it is opened in a browser. -->
+<xsl:stylesheet version="1.0"
+    xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+    xmlns:atom="http://www.w3.org/2005/Atom">
+  <xsl:output method="html" encoding="UTF-8" indent="yes"/>
+  <xsl:template match="/">
+    <html>
+      <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title><xsl:value-of select="atom:feed/atom:title|rss/channel/title"/> (feed)</title>
+        <style>
+          body { margin: 0 auto; max-width: 46rem; padding: 1rem 1.25rem; font: 17px/1.55 system-ui, sans-serif; color: #1d2430; }
+          .note { background: #eef4fb; border-radius: .5rem; padding: .75rem 1rem; }
+          .date { color: #5b6575; font-size: .9rem; }
+          a { color: #0b5cad; }
+        </style>
+      </head>
+      <body>
+        <p class="note">This is a web feed. Copy its address into your feed reader
+          (Feedly, NetNewsWire, Thunderbird, newsboat…) to follow these news.</p>
+        <h1><xsl:value-of select="atom:feed/atom:title|rss/channel/title"/></h1>
+        <p><a>
+          <xsl:attribute name="href"><xsl:value-of select="atom:feed/atom:link[@rel='alternate']/@href|rss/channel/link"/></xsl:attribute>
+          Visit the web page</a></p>
+        <xsl:for-each select="atom:feed/atom:entry">
+          <h2><a><xsl:attribute name="href"><xsl:value-of select="atom:link/@href"/></xsl:attribute>
+            <xsl:value-of select="atom:title"/></a></h2>
+          <p class="date"><xsl:value-of select="substring(atom:published, 1, 10)"/></p>
+          <p><xsl:value-of select="atom:summary"/></p>
+        </xsl:for-each>
+        <xsl:for-each select="rss/channel/item">
+          <h2><a><xsl:attribute name="href"><xsl:value-of select="link"/></xsl:attribute>
+            <xsl:value-of select="title"/></a></h2>
+          <p class="date"><xsl:value-of select="pubDate"/></p>
+          <p><xsl:value-of select="description"/></p>
+        </xsl:for-each>
+      </body>
+    </html>
+  </xsl:template>
+</xsl:stylesheet>
