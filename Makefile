@@ -12,11 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+DEMO_OUT ?= feeds
+DEMO_STATE ?= .newsletter
+
 demo: $(STAMP)
-	$(BIN)/newsletter build examples/bulletins --config examples/newsletter.toml --out feeds
+	$(BIN)/newsletter build examples/bulletins --config examples/newsletter.toml --out $(DEMO_OUT) --state $(DEMO_STATE)
 	@echo
-	@echo "Open feeds/index.html in a browser, or serve the folder:"
-	@echo "  $(BIN)/python -m http.server --directory feeds 8000   # then http://127.0.0.1:8000/"
+	@echo "Open $(DEMO_OUT)/index.html in a browser, or serve the folder:"
+	@echo "  $(BIN)/python -m http.server --directory $(DEMO_OUT) 8000   # then http://127.0.0.1:8000/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

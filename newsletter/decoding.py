@@ -20,6 +20,7 @@ _TRANSLATE = str.maketrans(
 )
 _NEWLINES = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
 _BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_MAX_STRAY_CONTROLS = 0.01  # a few stray control bytes are cleaned; more means binary data
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,9 @@ def decode_bulletin(data: bytes) -> Decoded:
         if data.startswith(codecs.BOM_UTF8):
             data = data[3:]
         controls = _BINARY_CONTROLS.search(data)
-        if controls is not None:
+        if controls is not None and (b"\x00" in data or len(_BINARY_CONTROLS.findall(data)) > max(4, len(data) * _MAX_STRAY_CONTROLS)):
+            if b"\x00" in data:
+                controls = re.search(rb"\x00", data)
             byte = controls.group()[0]
             return Decoded(
                 None,

@@ -42,14 +42,14 @@ class Tagger:
         self.gazetteer = gazetteer
         names = gazetteer.names
         self._codes = {name: (code.lower() if code else None) for name, code in names.items()}
-        self._pattern = re.compile(r"(?<![\w'.-])(?:" + _trie_pattern(names) + r")(?![\w-]|\.\w)")
+        self._pattern = re.compile(r"(?<![\w'.])(?:" + _trie_pattern(names) + r")(?!\w|\.\w)")
         upper: dict[str, str | None] = {}
         for name, code in self._codes.items():
             # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
             if len(name) > 3 or code is None:
                 upper.setdefault(name.upper(), code)
         self._upper_codes = upper
-        self._upper_pattern = re.compile(r"(?<![\w'.-])(?:" + _trie_pattern(upper) + r")(?![\w-]|\.\w)")
+        self._upper_pattern = re.compile(r"(?<![\w'.])(?:" + _trie_pattern(upper) + r")(?!\w|\.\w)")
 
     def countries_in(self, text: str) -> set[str]:
         """Codes of the countries named in `text`."""

@@ -1,0 +1,68 @@
+"""Shared helpers: write bulletins into tmp_path, run the real CLI, read outputs back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from newsletter.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+BASE_URL = "https://news.example.org/"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def bulletin(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+@pytest.fixture
+def site(tmp_path, capsys, monkeypatch):
+    """A bulletin folder, an output folder and a `build()` that runs `newsletter build` in-process."""
+    monkeypatch.chdir(tmp_path)
+
+    class Site:
+        root = tmp_path
+        bulletins = tmp_path / "bulletins"
+        out = tmp_path / "out"
+        state = tmp_path / "state"
+
+        def write(self, name: str, text: str | bytes) -> Path:
+            path = self.bulletins / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(text, str):
+                path.write_text(bulletin(text), encoding="utf-8")
+            else:
+                path.write_bytes(text)
+            return path
+
+        def build(self, *extra: str, out: Path | None = None) -> Run:
+            capsys.readouterr()
+            code = main(["build", str(self.bulletins), "--out", str(out or self.out), "--state", str(self.state),
+                         "--base-url", BASE_URL, *extra])
+            captured = capsys.readouterr()
+            return Run(code, captured.out, captured.err)
+
+        def read(self, rel: str) -> str:
+            return (self.out / rel).read_text(encoding="utf-8")
+
+    Site.bulletins.mkdir()
+    return Site()
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60) -> Run:
+    """Run the installed `newsletter` command in a subprocess."""
+    proc = subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    return Run(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,231 @@
+"""Whole builds through the CLI: escaping, determinism, incremental writes, errors, exit codes."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from conftest import BASE_URL, REPO, run_cli
+
+GOOD = """
+    26 August 2021
+
+    Peru and Chile Sign a Water Agreement
+
+    The agreement covers three rivers.
+
+    24 August 2021
+
+    Honduras Opens a New Shelter
+
+    The shelter hosts 200 people.
+"""
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_markup_in_bulletins_is_escaped_everywhere(site):
+    site.write("evil.txt", """
+        26 August 2021
+
+        <script>alert("title")</script> Peru & <b>friends</b>
+
+        Body <img src=x onerror=alert(1)> and <script>alert(2)</script> "quotes" & more.
+    """)
+    assert site.build().code == 0
+    for rel in ["pe/index.html", "all/index.html", "index.html"] + [
+            f"entries/{p.name}" for p in (site.out / "entries").iterdir()]:
+        html = site.read(rel)
+        assert "<script>" not in html and "<img" not in html and "<b>" not in html, rel
+    assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; Peru &amp; &lt;b&gt;friends&lt;/b&gt;" in site.read("pe/index.html")
+    feed = feedparser.parse(site.read("pe/atom.xml"))
+    assert feed.bozo == 0
+    assert feed.entries[0].title == '<script>alert("title")</script> Peru & <b>friends</b>'
+    assert "&lt;img src=x onerror=alert(1)&gt;" in feed.entries[0].content[0].value
+    data = site.read("pe/feed.json")
+    assert "<script>" not in data.replace("\\u003c", "<").split('"title"')[0]
+
+
+def test_markdown_cannot_inject_script(site):
+    site.write("evil.md", "26 August 2021\n\n# Peru\n\n<script>alert(1)</script> [x](javascript:alert(1)) <a href=\"x\" onclick=\"y\">z</a>\n")
+    site.build()
+    html = site.read("pe/index.html")
+    assert "<script>" not in html and 'href="javascript:' not in html and ' onclick="' not in html
+
+
+def test_pages_have_a_content_security_policy(site):
+    site.write("a.txt", GOOD)
+    site.build()
+    assert "Content-Security-Policy" in site.read("pe/index.html")
+
+
+def test_building_twice_gives_byte_identical_trees(site):
+    site.write("a.txt", GOOD)
+    site.write("b.md", "1 September 2021\n\n# Chile *update*\n\nText.\n")
+    assert site.build().code == 0
+    assert site.build(out=site.root / "second").code == 0
+    assert tree(site.out) == tree(site.root / "second")
+
+
+def test_unchanged_outputs_are_not_rewritten(site):
+    site.write("a.txt", GOOD)
+    site.build()
+    before = {p: p.stat().st_mtime_ns for p in site.out.rglob("*") if p.is_file()}
+    run = site.build()
+    assert "0 files written" in run.err
+    assert {p: p.stat().st_mtime_ns for p in site.out.rglob("*") if p.is_file()} == before
+
+
+def test_only_affected_outputs_change(site):
+    site.write("a.txt", GOOD)
+    site.build()
+    before = {p: p.stat().st_mtime_ns for p in site.out.rglob("*") if p.is_file()}
+    site.write("a.txt", GOOD.replace("200 people", "250 people"))
+    site.build()
+    changed = {p.relative_to(site.out).as_posix() for p in site.out.rglob("*")
+               if p.is_file() and p.stat().st_mtime_ns != before.get(p)}
+    assert "hn/atom.xml" in changed and "all/atom.xml" in changed
+    assert not any(p.startswith(("pe/", "cl/")) for p in changed), changed
+
+
+def test_files_edited_by_hand_are_repaired(site):
+    site.write("a.txt", GOOD)
+    site.build()
+    original = site.read("pe/atom.xml")
+    (site.out / "pe/atom.xml").write_text("tampered")
+    site.build()
+    assert site.read("pe/atom.xml") == original
+
+
+def test_outputs_no_longer_produced_are_removed(site):
+    site.write("a.txt", GOOD)
+    site.build()
+    assert (site.out / "hn/atom.xml").exists()
+    site.write("a.txt", GOOD.split("24 August")[0])
+    site.build()
+    assert not (site.out / "hn").exists()
+    assert not any("honduras" in p.name for p in (site.out / "entries").iterdir())
+    assert (site.out / "pe/atom.xml").exists()
+
+
+def test_files_not_made_by_newsletter_are_left_alone(site):
+    site.write("a.txt", GOOD)
+    site.out.mkdir()
+    (site.out / "CNAME").write_text("news.example.org")
+    site.build()
+    site.write("a.txt", GOOD.split("24 August")[0])
+    site.build()
+    assert (site.out / "CNAME").read_text() == "news.example.org"
+
+
+def test_malformed_files_beside_good_ones(site):
+    site.write("a.txt", GOOD)
+    site.write("broken.txt", "31 February 2021\nBad date\n\nBody.\n\n2 March 2021\nGuatemala news\n\nBody.\n\n3 March 2021\n")
+    site.write("binary.txt", b"\x00\x01\x02PK\x03\x04" * 20)
+    site.write("notes.docx", b"PK")
+    run = site.build()
+    assert run.code == 1
+    lines = run.err.splitlines()
+    broken, binary = str(site.bulletins / "broken.txt"), str(site.bulletins / "binary.txt")
+    assert f"{broken}:1: impossible date \"31 February 2021\"; this entry is skipped" in lines
+    assert any(l.startswith(f"{broken}:11: ") and "no title" in l for l in lines)
+    assert any(l.startswith(f"{binary}:1: ") and "binary" in l for l in lines)
+    assert any("notes.docx: note: not a .txt or .md bulletin; ignored" in l for l in lines)
+    assert "Traceback" not in run.err
+    titles = [e.title for e in feedparser.parse(site.read("all/atom.xml")).entries]
+    assert titles == ["Peru and Chile Sign a Water Agreement", "Honduras Opens a New Shelter", "Guatemala news"]
+
+
+def test_strict_mode_writes_nothing(site):
+    site.write("a.txt", GOOD)
+    site.write("broken.txt", "31 February 2021\nBad\n\nBody.\n")
+    run = site.build("--strict")
+    assert run.code == 1
+    assert "broken.txt:1: impossible date" in run.err
+    assert not site.out.exists()
+
+
+def test_same_item_in_two_files_is_published_once(site):
+    site.write("a.txt", GOOD)
+    site.write("b.txt", GOOD.split("24 August")[0])
+    run = site.build()
+    assert run.code == 0 and "already in" in run.err
+    assert len(feedparser.parse(site.read("pe/atom.xml")).entries) == 1
+
+
+def test_out_inside_bulletin_folder_is_refused(site):
+    site.write("a.txt", GOOD)
+    run = site.build(out=site.bulletins / "site")
+    assert run.code == 2 and "inside the bulletin folder" in run.err
+    assert not (site.bulletins / "site").exists()
+
+
+def test_state_inside_output_is_refused(site):
+    site.write("a.txt", GOOD)
+    from newsletter.cli import main
+    code = main(["build", str(site.bulletins), "--out", str(site.out), "--state", str(site.out / "state"), "--base-url", BASE_URL])
+    assert code == 2
+
+
+def test_config_errors_name_every_key_and_exit_2(site, capsys):
+    site.write("a.txt", GOOD)
+    (site.root / "newsletter.toml").write_text(
+        'feed_limit = "many"\ntimezone = "Mars/Olympus"\nlanguage = "english!"\ncolour = "blue"\n[aliases]\nNarnia = "ZZ"\n')
+    run = site.build()
+    assert run.code == 2
+    for key in ("feed_limit", "timezone", "language", "colour", "aliases.Narnia"):
+        assert f"newsletter.toml: {key}:" in run.err
+    assert "Traceback" not in run.err
+    assert not site.out.exists()
+
+
+def test_missing_base_url_is_a_config_error(site, capsys):
+    from newsletter.cli import main
+    site.write("a.txt", GOOD)
+    assert main(["build", str(site.bulletins), "--out", str(site.out)]) == 2
+    assert "base_url: required" in capsys.readouterr().err
+
+
+def test_cli_exit_codes_and_version(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("26 August 2021\nPeru news\n\nBody.\n")
+    ok = run_cli("build", "in", "--out", "out", "--base-url", BASE_URL, cwd=tmp_path)
+    assert ok.code == 0, ok.err
+    assert "1 entries" in ok.err or "1 entry" in ok.err
+    (tmp_path / "in" / "b.txt").write_text("30 February 2021\nBad\n")
+    bad = run_cli("build", "in", "--out", "out", "--base-url", BASE_URL, cwd=tmp_path)
+    assert bad.code == 1 and "b.txt:1: impossible date" in bad.err and "Traceback" not in bad.err
+    usage = run_cli("build", "--bogus", cwd=tmp_path)
+    assert usage.code == 2
+    version = run_cli("--version", cwd=tmp_path)
+    assert version.code == 0 and version.out.startswith("newsletter ")
+    missing = run_cli("build", "nowhere", "--out", "out", "--base-url", BASE_URL, cwd=tmp_path)
+    assert missing.code == 1 and "nowhere: no such file or folder" in missing.err
+
+
+def test_user_templates_override_bundled_ones(site):
+    site.write("a.txt", GOOD)
+    custom = site.root / "mytemplates"
+    custom.mkdir()
+    (custom / "site.css").write_text("body { color: rebeccapurple; }\n")
+    site.build("--templates", str(custom))
+    assert "rebeccapurple" in site.read("site.css")
+
+
+def test_make_demo_builds_the_examples(tmp_path):
+    out = tmp_path / "demo"
+    proc = subprocess.run(["make", "-s", "demo", f"DEMO_OUT={out}", f"DEMO_STATE={tmp_path / 'state'}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Open" in proc.stdout
+    for rel in ("index.html", "feeds.opml", "all/atom.xml", "mx/rss.xml", "pe/feed.json", "regional/index.html"):
+        assert (out / rel).is_file(), rel
+    assert "warning" not in proc.stderr and "error" not in proc.stderr

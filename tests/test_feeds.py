@@ -1,0 +1,143 @@
+"""Feeds read back with a real client (feedparser): validity, content, order, limits."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import feedparser
+import pytest
+
+from conftest import BASE_URL
+
+THREE = """
+    26 August, 2021
+
+    Mexico's Beta Group Works with Panama's Border Unit
+
+    Both teams work on border crossings. See https://example.org/report.
+
+    24 August, 2021
+
+    Costa Rica Hosts a Course for Mexican Journalists
+    Link: https://partner.example.org/course
+
+    More than 50 journalists took part.
+
+    20 August, 2021
+
+    Local Governments Meet in a Regional Seminar
+
+    People from 24 countries met.
+"""
+
+
+@pytest.fixture
+def built(site):
+    site.write("a.txt", THREE)
+    run = site.build()
+    assert run.code == 0, run.err
+    return site
+
+
+@pytest.mark.parametrize("fmt", ["atom.xml", "rss.xml"])
+def test_feeds_are_well_formed_and_complete(built, fmt):
+    feed = feedparser.parse(built.read(f"mx/{fmt}"))
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.feed.title == "News \u2014 Mexico"
+    assert [e.title for e in feed.entries] == [
+        "Mexico's Beta Group Works with Panama's Border Unit", "Costa Rica Hosts a Course for Mexican Journalists"]
+    first, second = feed.entries
+    assert first.published_parsed[:3] == (2021, 8, 26)
+    assert first.link == BASE_URL + "entries/2021-08-26-mexicos-beta-group-works-with-panamas-border-unit.html"
+    assert second.link == "https://partner.example.org/course"
+    assert first.id == "tag:news.example.org,2021-08-26:mexicos-beta-group-works-with-panamas-border-unit"
+    assert "Both teams work on border crossings." in first.content[0].value
+    assert '<a href="https://example.org/report">' in first.content[0].value
+    self_links = [l.href for l in feed.feed.links if l.rel == "self"]
+    assert self_links == [BASE_URL + f"mx/{fmt}"]
+    assert feed.feed.link == BASE_URL + "mx/"
+
+
+@pytest.mark.parametrize("fmt", ["atom.xml", "rss.xml"])
+def test_feed_updated_is_the_newest_entry_not_the_build_time(built, fmt):
+    feed = feedparser.parse(built.read(f"cr/{fmt}"))
+    assert feed.feed.updated_parsed[:6] == (2021, 8, 24, 0, 0, 0)
+
+
+def test_feeds_carry_a_stylesheet_for_browsers(built):
+    for fmt in ("atom.xml", "rss.xml"):
+        assert f'<?xml-stylesheet type="text/xsl" href="{BASE_URL}feed.xsl"?>' in built.read(f"all/{fmt}")
+    ET.fromstring((built.out / "feed.xsl").read_bytes())  # the stylesheet itself is well-formed XML
+
+
+def test_regional_and_all_groups(built):
+    regional = feedparser.parse(built.read("regional/atom.xml"))
+    assert [e.title for e in regional.entries] == ["Local Governments Meet in a Regional Seminar"]
+    everything = feedparser.parse(built.read("all/atom.xml"))
+    assert len(everything.entries) == 3
+    assert [e.published_parsed[:3] for e in everything.entries] == [(2021, 8, 26), (2021, 8, 24), (2021, 8, 20)]
+
+
+def test_json_feed(built):
+    feed = json.loads(built.read("pa/feed.json"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["feed_url"] == BASE_URL + "pa/feed.json"
+    [item] = feed["items"]
+    assert item["title"] == "Mexico's Beta Group Works with Panama's Border Unit"
+    assert item["date_published"] == "2021-08-26T00:00:00+00:00"
+    assert item["content_html"].startswith("<p>Both teams")
+    assert item["tags"] == ["Mexico", "Panama"]
+
+
+def test_feed_limit_and_newest_first(site):
+    text = "".join(f"{day} March 2022\n\nPeru item {day}\n\nBody {day}.\n\n" for day in range(1, 29))
+    site.write("many.txt", text)
+    (site.root / "newsletter.toml").write_text('feed_limit = 5\n')
+    assert site.build().code == 0
+    for fmt in ("atom.xml", "rss.xml"):
+        feed = feedparser.parse(site.read(f"pe/{fmt}"))
+        assert [e.title for e in feed.entries] == [f"Peru item {d}" for d in (28, 27, 26, 25, 24)]
+    assert len(json.loads(site.read("pe/feed.json"))["items"]) == 5
+    assert "Peru item 1</a>" in site.read("pe/index.html")  # the page keeps the whole archive
+
+
+def test_timezone_sets_midnight(site):
+    site.write("a.txt", "26 August 2021\n\nPeru news\n\nBody.\n")
+    (site.root / "newsletter.toml").write_text('timezone = "America/Lima"\n')
+    assert site.build().code == 0
+    assert "<published>2021-08-26T00:00:00-05:00</published>" in site.read("pe/atom.xml")
+
+
+def test_opml_lists_every_feed(built):
+    root = ET.fromstring((built.out / "feeds.opml").read_bytes())
+    urls = [o.get("xmlUrl") for o in root.iter("outline")]
+    assert urls == [BASE_URL + f"{g}/atom.xml" for g in ("all", "regional", "cr", "mx", "pa")]
+
+
+def test_entry_ids_are_stable_across_base_urls(site):
+    site.write("a.txt", THREE)
+    site.build()
+    first = [e.id for e in feedparser.parse(site.read("all/atom.xml")).entries]
+    (site.root / "newsletter.toml").write_text('authority = "news.example.org"\n')
+    from newsletter.cli import main
+    main(["build", str(site.bulletins), "--out", str(site.root / "other"), "--state", str(site.state),
+          "--base-url", "https://mirror.example.net/site/"])
+    other = feedparser.parse((site.root / "other/all/atom.xml").read_text())
+    assert [e.id for e in other.entries] == first
+    assert other.entries[0].link.startswith("https://mirror.example.net/site/entries/")
+
+
+def test_fixed_id_overrides(site):
+    site.write("a.txt", "26 August 2021\nPeru news\nId: urn:uuid:8c7f6c1e-4c4b-4b8e-9a53-0b6f1f3b8d11\n\nBody.\n")
+    site.build()
+    [entry] = feedparser.parse(site.read("pe/atom.xml")).entries
+    assert entry.id == "urn:uuid:8c7f6c1e-4c4b-4b8e-9a53-0b6f1f3b8d11"
+
+
+def test_markdown_bulletin_renders_markdown(site):
+    site.write("a.md", "26 August 2021\n\n# Peru *reef* news\n\nSome **bold** text and a [link](https://example.org/x).\n\n- one\n- two\n")
+    assert site.build().code == 0
+    [entry] = feedparser.parse(site.read("pe/atom.xml")).entries
+    html = entry.content[0].value
+    assert "<strong>bold</strong>" in html and "<li>one</li>" in html and 'href="https://example.org/x"' in html

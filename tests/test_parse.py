@@ -1,0 +1,191 @@
+"""The bulletin parser: date lines, layout variations, metadata, encodings and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from newsletter.dates import match_date_line
+from newsletter.gazetteer import load_gazetteer
+from newsletter.parse import parse_bulletin
+from newsletter.tagger import Tagger
+
+D = dt.date(2021, 8, 26)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("26 August, 2021", D),
+    ("26 August 2021", D),
+    ("August 26, 2021", D),
+    ("August 26 2021", D),
+    ("26 Aug 2021", D),
+    ("26 Aug. 2021", D),
+    ("Aug. 26, 2021", D),
+    ("2021-08-26", D),
+    ("26 de agosto de 2021", D),
+    ("26 de agosto, 2021", D),
+    ("26 août 2021", D),
+    ("26 aout 2021", D),
+    ("1er août 2021", dt.date(2021, 8, 1)),
+    ("26 de agosto de 2021", D),           # Portuguese uses the same form
+    ("5 de março de 2021", dt.date(2021, 3, 5)),
+    ("3 de dezembro de 2021", dt.date(2021, 12, 3)),
+    ("Thursday, 26 August 2021", D),
+    ("jueves 26 de agosto de 2021", D),
+    ("  26 August 2021  ", D),
+    ("26 AUGUST 2021", D),
+    ("26\u00a0August\u00a02021", None),     # no-break spaces are cleaned by the decoder, not here
+])
+def test_date_line_forms(line, expected):
+    found = match_date_line(line)
+    if expected is None and "\u00a0" in line:
+        found = match_date_line(line.replace("\u00a0", " "))
+        expected = D
+    assert found is not None and found.date == expected
+
+
+@pytest.mark.parametrize("line", [
+    "In August 2021 we met in Panama.",
+    "August 2021",
+    "2021",
+    "The 2030 Agenda",
+    "More than 100 people met on August 4 in the seminar.",
+    "26 August 2021 was a good day",
+    "Report 2021-08-26 published",
+    "",
+])
+def test_running_text_is_never_a_date_line(line):
+    assert match_date_line(line) is None
+
+
+@pytest.mark.parametrize("line", ["31 February 2021", "30 de febrero de 2021", "2021-13-01", "32 August 2021", "0 August 2021"])
+def test_impossible_dates_are_recognised_as_impossible(line):
+    found = match_date_line(line)
+    assert found is not None and found.date is None
+
+
+def parse(text: str | bytes, name: str = "b.txt"):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return parse_bulletin(name, data, Tagger(load_gazetteer()).resolve)
+
+
+SIMPLE = "26 August, 2021\n\nA Title\n\nBody one.\n\n24 August, 2021\n\nSecond Title\n\nBody two.\n"
+
+
+@pytest.mark.parametrize("variant", [
+    pytest.param(SIMPLE, id="lf"),
+    pytest.param(SIMPLE.replace("\n", "\r\n"), id="crlf"),
+    pytest.param(SIMPLE.replace("\n", "\r"), id="cr"),
+    pytest.param("\ufeff" + SIMPLE, id="bom"),
+    pytest.param(SIMPLE.replace("\n\n", "\n\n\n\n"), id="many-blank-lines"),
+    pytest.param(SIMPLE.replace("\n\n", "\n"), id="no-blank-lines"),
+    pytest.param("\n\n" + SIMPLE + "\n\n\n", id="leading-trailing-blanks"),
+    pytest.param(SIMPLE.replace("\n\n", "\n   \t \n"), id="whitespace-only-lines"),
+    pytest.param(SIMPLE.replace("A Title", "A\u00a0Title\u200b").replace("26 August", "26\u00a0August"), id="unicode-spaces"),
+])
+def test_layout_variants_give_the_same_entries(variant):
+    result = parse(variant)
+    assert [d for d in result.diagnostics if d.severity == "error"] == []
+    assert [(e.date, e.title, e.body) for e in result.entries] == [
+        (D, "A Title", "Body one."), (dt.date(2021, 8, 24), "Second Title", "Body two.")]
+
+
+def test_windows_1252_file_is_decoded_with_a_warning():
+    text = "26 August 2021\n\nCaf\u00e9 \u201cquoted\u201d \u2013 news\n\nBody.\n"
+    result = parse(text.encode("cp1252"))
+    assert result.entries[0].title == "Caf\u00e9 \u201cquoted\u201d \u2013 news"
+    [warning] = result.diagnostics
+    assert warning.severity == "warning" and "Windows-1252" in warning.message
+
+
+def test_typographic_quotes_are_kept():
+    result = parse("26 August 2021\n\nMexico\u2019s \u201cBeta\u201d Group\n\nBody.\n")
+    assert result.entries[0].title == "Mexico\u2019s \u201cBeta\u201d Group"
+
+
+def test_paragraphs_and_wrapped_lines():
+    result = parse("26 August 2021\nTitle\n\nFirst line\nwrapped here.\n\nSecond paragraph.\n")
+    assert result.entries[0].body == "First line wrapped here.\n\nSecond paragraph."
+
+
+def test_line_numbers_point_at_date_lines():
+    result = parse(SIMPLE)
+    assert [e.line for e in result.entries] == [1, 7]
+
+
+def test_metadata_lines_after_the_title():
+    result = parse("26 August 2021\nTitle\nCountries: Mexico, PA\nLink: https://example.org/x\nId: fixed-1\n\nBody.\n")
+    [entry] = result.entries
+    assert entry.countries == ("mx", "pa")
+    assert entry.link == "https://example.org/x"
+    assert entry.fixed_id == "fixed-1"
+    assert entry.body == "Body."
+
+
+def test_countries_none_makes_an_entry_regional():
+    [entry] = parse("26 August 2021\nMexico Title\nCountries: none\n\nBody about Mexico.\n").entries
+    assert entry.countries == ()
+
+
+def test_unknown_country_in_metadata_is_an_error_with_its_line():
+    result = parse("26 August 2021\nTitle\nCountries: Mexico, Atlantis\n\nBody.\n")
+    assert result.entries[0].countries == ("mx",)
+    [error] = result.diagnostics
+    assert (error.line, error.severity) == (3, "error") and "Atlantis" in error.message
+
+
+def test_bad_link_is_reported_and_ignored():
+    result = parse("26 August 2021\nTitle\nLink: javascript:alert(1)\n\nBody.\n")
+    assert result.entries[0].link is None
+    assert result.diagnostics[0].line == 3
+
+
+def test_markdown_bulletin_keeps_markdown_body_and_strips_heading_marks():
+    result = parse("26 August 2021\n\n# A *Title*\n\nSome **bold**\ntext.\n\n- one\n- two\n", name="b.md")
+    [entry] = result.entries
+    assert entry.title == "A *Title*"
+    assert entry.body_format == "markdown"
+    assert entry.body == "Some **bold**\ntext.\n\n- one\n- two"
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("26 August 2021\n\n24 August 2021\nTitle\n\nBody.\n", 1, "no title"),
+    ("Title\n\n26 August 2021\n", 3, "no title"),
+    ("31 February 2021\nTitle\n\nBody.\n\n24 August 2021\nGood\n\nBody.\n", 1, "impossible date"),
+    ("Just some text without any date.\n", 1, "no date line"),
+])
+def test_bad_entries_are_reported_and_others_kept(text, line, words):
+    result = parse(text)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert len(errors) == 1
+    assert errors[0].line == line and words in errors[0].message
+    assert all(e.title != "" for e in result.entries)
+
+
+def test_impossible_date_keeps_following_entries():
+    result = parse("31 February 2021\nBad\n\nBody.\n\n24 August 2021\nGood\n\nBody.\n")
+    assert [e.title for e in result.entries] == ["Good"]
+
+
+def test_binary_file_is_an_error_not_a_crash():
+    result = parse(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    assert result.entries == []
+    [error] = result.diagnostics
+    assert error.severity == "error" and "binary" in error.message
+
+
+def test_text_before_the_first_date_is_a_warning():
+    result = parse("Bulletin header\n\n26 August 2021\nTitle\n\nBody.\n")
+    assert len(result.entries) == 1
+    assert result.diagnostics[0].severity == "warning" and result.diagnostics[0].line == 1
+
+
+def test_control_characters_are_removed():
+    [entry] = parse("26 August 2021\nTi\x0btle\x1b\n\nBo\x07dy.\n").entries
+    assert (entry.title, entry.body) == ("Title", "Body.")
+
+
+def test_month_and_year_in_body_do_not_start_entries():
+    [entry] = parse("26 August 2021\nTitle\n\nIn August 2021 more than 100 people met.\n2021\n").entries
+    assert entry.body == "In August 2021 more than 100 people met. 2021"
