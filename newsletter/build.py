@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from newsletter import __version__
 from newsletter.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.config import OPTIONS
 from newsletter.diagnostics import Diagnostic
 from newsletter.entry import Entry
 from newsletter.errors import InputError, UsageError
@@ -108,6 +109,20 @@ class Builder:
         self.site_fingerprint = hashlib.blake2b(
             repr((__version__, self.templates.fingerprint(), [getattr(config, k) for k in site_keys])).encode(),
             digest_size=8).hexdigest()
+        newsletter_keys = [o.attr for o in OPTIONS if o.key.startswith("newsletter.")]
+        self.newsletter_fingerprint = hashlib.blake2b(
+            repr((self.site_fingerprint, [getattr(config, k) for k in newsletter_keys])).encode(),
+            digest_size=8).hexdigest()
+        self._issue_renderer = None
+
+    @property
+    def issue_renderer(self):
+        """The newsletter renderer; created on first use (inlining the template costs ~0.1 s)."""
+        if self._issue_renderer is None:
+            from newsletter.newsletters.issue import IssueRenderer
+
+            self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz)
+        return self._issue_renderer
 
     def group_title(self, group: str) -> str:
         return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
@@ -148,8 +163,11 @@ class Builder:
         """(key, fingerprint, render) for every unit of output, cheapest inputs first."""
         from newsletter.site import GroupSummary, SiteRenderer
 
+        from newsletter.newsletters.issue import issues_for, newsletter_groups
+
         site_fp = self.site_fingerprint
-        renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=False)
+        nl_groups = newsletter_groups(catalog)
+        renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=set(nl_groups))
         links = self.links
         digests = {e.id: entry_digest(e) for e in catalog.entries}
         newest = catalog.entries[0].date if catalog.entries else dt.date(2000, 1, 1)
@@ -176,6 +194,24 @@ class Builder:
         for entry in catalog.entries:
             yield (f"entry:{entry.slug}", site_fp + ":" + digests[entry.id],
                    lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
+        nl_fp = self.newsletter_fingerprint
+        period = self.config.newsletter_period
+        for group in nl_groups:
+            issues = issues_for(groups[group], group, period)
+            listing = [(i.period_id, i.label, len(i.entries)) for i in issues]
+            yield (f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
+                   lambda g=group, ls=listing: [(links.archive_path(g), renderer.archive_page(g, self.group_title(g), ls))])
+            for issue in issues:
+                yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digests[e.id] for e in issue.entries),
+                       lambda i=issue: self._issue_outputs(i))
+
+    def _issue_outputs(self, issue):
+        r = self.issue_renderer
+        rendered = r.render(issue)
+        return [(self.links.issue_path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
+                (self.links.issue_path(issue.group, issue.period_id, "txt"), rendered.text.replace(
+                    "nl-unsubscribe-link-9f3c1e", r.generic_unsubscribe(issue.group)).encode()),
+                (self.links.issue_path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered))]
 
     def _feeds(self, group, title, entries, fallback_updated):
         from newsletter.feeds.atom import render_atom

@@ -54,11 +54,19 @@ def body_html(body: str, body_format: str) -> str:
     return "\n".join(f"<p>{_linkify(p)}</p>" for p in body.split("\n\n"))
 
 
-def body_text(body: str, body_format: str) -> str:
-    """Plain text of an entry body: paragraphs separated by blank lines."""
+_ANCHOR = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def body_text(body: str, body_format: str, *, urls: bool = False) -> str:
+    """Plain text of an entry body: paragraphs separated by blank lines.
+
+    With `urls`, Markdown links keep their target written out: `text (https://…)`.
+    """
     if body_format != "markdown":
         return body
     rendered = _markdown().render(body)
+    if urls:
+        rendered = _ANCHOR.sub(lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", rendered)
     rendered = re.sub(r"</(p|li|h\d|blockquote|pre)>", "\n\n", rendered)
     text = html.unescape(_TAG.sub("", rendered))
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]

@@ -36,7 +36,7 @@ class GroupSummary:
 class SiteRenderer:
     """Renders the site's HTML pages from templates; never touches the disk."""
 
-    def __init__(self, templates: Templates, config, names: Mapping[str, str], *, newsletters: bool) -> None:
+    def __init__(self, templates: Templates, config, names: Mapping[str, str], *, newsletters: set[str]) -> None:
         self.templates = templates
         self.names = names
         env = templates.env
@@ -48,6 +48,7 @@ class SiteRenderer:
         self._entry = templates.get("entry.html.j2")
         self._group = templates.get("group.html.j2")
         self._home = templates.get("index.html.j2")
+        self._archive = templates.get("archive.html.j2")
         self.config = config
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
@@ -58,6 +59,11 @@ class SiteRenderer:
         limit = self.config.feed_limit
         return self._group.render(group=group, name=name, entries=entries, latest=entries[:limit],
                                   older=entries[limit:], root="../").encode()
+
+    def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
+        """The newsletter archive of one group: every issue, newest first."""
+        rows = [{"period_id": pid, "label": label, "count": count} for pid, label, count in issues]
+        return self._archive.render(group=group, name=name, issues=rows, root="../../").encode()
 
     def home_page(self, total: int, groups: list[GroupSummary]) -> bytes:
         return self._home.render(total=total, groups=groups, root="").encode()

@@ -1,0 +1,1 @@
+"""Newsletter issues: periods, CSS inlining, rendering and MIME messages."""

@@ -1,0 +1,202 @@
+"""Newsletter issues: which entries go in each, and how an issue is rendered.
+
+An issue is rendered once (HTML with CSS already inlined, and plain text); the recipient's
+unsubscribe link is a placeholder that `personalise` fills in, so sending never re-renders
+or re-inlines anything per recipient. The web-archive copy gets a link without any token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import quote, urlencode
+
+from markupsafe import escape
+
+from newsletter.catalog import ALL, REGIONAL, Catalog, published
+from newsletter.entry import Entry
+from newsletter.links import Links
+from newsletter.markup import body_html, body_text, summarize
+from newsletter.newsletters.inline import inline_template
+from newsletter.newsletters.mime import Message, address
+from newsletter.newsletters.periods import period_id, period_label, period_noun
+from newsletter.site import longdate
+from newsletter.templating import Templates
+
+UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
+PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
+WRAP = 78
+
+
+@dataclass(frozen=True)
+class Issue:
+    """The entries of one group in one period, newest first."""
+
+    group: str
+    period_id: str
+    label: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.group}/{self.period_id}"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    issue: Issue
+    subject: str
+    preheader: str
+    html: str
+    """HTML with CSS inlined and `UNSUBSCRIBE_PLACEHOLDER` where the personal link goes."""
+    text: str
+    full_entries: int
+    """How many entries are shown in full; the rest are title links (size limit)."""
+
+
+def newsletter_groups(catalog: Catalog) -> list[str]:
+    """Groups that get newsletters: every country, and `all`."""
+    return [g for g in catalog.groups if g != REGIONAL and catalog.groups[g]]
+
+
+def issues_for(entries: tuple[Entry, ...], group: str, period: str) -> list[Issue]:
+    """One issue per period that has entries, newest first."""
+    by_period: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        by_period[period_id(entry.date, period)].append(entry)
+    return [Issue(group, pid, period_label(pid, period), tuple(items))
+            for pid, items in sorted(by_period.items(), reverse=True)]
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    paragraphs = [textwrap.fill(p, WRAP, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+                  for p in text.split("\n\n")]
+    return "\n\n".join(paragraphs)
+
+
+def unsubscribe_token(secret: bytes, email: str, group: str) -> str:
+    """HMAC proving that an unsubscribe request for (email, group) came from our message."""
+    mac = hmac.new(secret, f"{email.lower()}\n{group}".encode(), hashlib.sha256).digest()
+    return quote(__import__("base64").urlsafe_b64encode(mac[:18]).decode(), safe="")
+
+
+class IssueRenderer:
+    """Renders issues with the (inlined) newsletter templates; never touches the disk."""
+
+    def __init__(self, templates: Templates, config, links: Links, names: Mapping[str, str], tz) -> None:
+        self.config = config
+        self.links = links
+        self.names = names
+        self.tz = tz
+        inlined = inline_template(templates.env.loader.get_source(templates.env, "newsletter.html.j2")[0],
+                                  templates.read("newsletter.css").decode("utf-8"))
+        env = templates.env.overlay()
+        env.filters["email_body"] = inlined.body_filter()
+        env.filters["wrap"] = _wrap
+        self._html = env.from_string(inlined.source)
+        self._text = env.get_template("newsletter.txt.j2")
+        self.list_domain = config.authority.split("@")[-1]
+
+    def group_name(self, group: str) -> str:
+        return self.config.title if group == ALL else self.names.get(group, group.upper())
+
+    def subject(self, issue: Issue) -> str:
+        return f"{self.group_name(issue.group)} \u2014 {issue.label}"
+
+    def render(self, issue: Issue) -> RenderedIssue:
+        """HTML and text parts; entries that do not fit `newsletter.max_bytes` become links."""
+        items = [self._item(e) for e in issue.entries]
+        subject = self.subject(issue)
+        first = items[0]["summary"] if items else ""
+        preheader = f"{len(items)} news item{'s' if len(items) != 1 else ''}: {first}"[:150]
+        full = len(items)
+        html = self._render_html(issue, subject, preheader, items, full)
+        if len(html.encode()) > self.config.newsletter_max_bytes:
+            low, high = 0, full  # the largest count of full entries that fits
+            while low < high:
+                mid = (low + high + 1) // 2
+                if len(self._render_html(issue, subject, preheader, items, mid).encode()) <= self.config.newsletter_max_bytes:
+                    low = mid
+                else:
+                    high = mid - 1
+            full = low
+            html = self._render_html(issue, subject, preheader, items, full)
+        text = self._text.render(**self._context(issue, subject, preheader, items, full))
+        return RenderedIssue(issue, subject, preheader, html, text, full)
+
+    def _item(self, entry: Entry) -> dict:
+        text = body_text(entry.body, entry.body_format, urls=True)
+        return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": longdate(entry.date),
+                "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100)}
+
+    def _context(self, issue, subject, preheader, items, full) -> dict:
+        group = issue.group
+        return {
+            "subject": subject, "preheader": preheader, "label": issue.label,
+            "group_name": self.group_name(group), "entries": items[:full], "overflow": items[full:],
+            "period_noun": period_noun(self.config.newsletter_period),
+            "view_url": self.links.url(self.links.issue_path(group, issue.period_id, "html")),
+            "group_url": self.links.group_url(group), "feed_url": self.links.feed_url(group, "atom"),
+            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "site": self.config,
+        }
+
+    def _render_html(self, issue, subject, preheader, items, full) -> str:
+        return self._html.render(**self._context(issue, subject, preheader, items, full))
+
+    # -- links and messages ----------------------------------------------------------------
+    def generic_unsubscribe(self, group: str) -> str:
+        """The unsubscribe link of the web-archive copy: no personal token."""
+        if self.config.newsletter_unsubscribe_url:
+            return self.config.newsletter_unsubscribe_url
+        return self.mailto_unsubscribe(group)
+
+    def mailto_unsubscribe(self, group: str, email: str | None = None) -> str:
+        subject = f"unsubscribe {group}" + (f" {email}" if email else "")
+        return f"mailto:{self.config.newsletter_unsubscribe_mailto}?subject={quote(subject)}"
+
+    def personal_unsubscribe(self, group: str, email: str, secret: bytes | None) -> str | None:
+        """The one-click https link with an HMAC token, when `unsubscribe_url` is set."""
+        base = self.config.newsletter_unsubscribe_url
+        if not base:
+            return None
+        token = unsubscribe_token(secret, email, group) if secret else "preview"
+        query = urlencode({"list": group, "email": email, "token": token})
+        return f"{base}{'&' if '?' in base else '?'}{query}"
+
+    def archive_html(self, rendered: RenderedIssue) -> str:
+        link = str(escape(self.generic_unsubscribe(rendered.issue.group)))
+        return rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+
+    def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
+                date: dt.datetime | None = None) -> Message:
+        """The message for one recipient; the same Message-ID every time for the same pair."""
+        issue = rendered.issue
+        https = self.personal_unsubscribe(issue.group, email, secret)
+        link = https or self.mailto_unsubscribe(issue.group, email)
+        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
+        text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}".encode(), digest_size=16).hexdigest()
+        list_unsub = f"<{self.mailto_unsubscribe(issue.group, email)}>" + (f", <{https}>" if https else "")
+        headers = [
+            ("List-Id", f"{self.config.title} \u2014 {self.group_name(issue.group)} <{issue.group}.{self.list_domain}>"),
+            ("List-Unsubscribe", list_unsub),
+            ("List-Archive", f"<{self.links.url(self.links.archive_path(issue.group))}>"),
+        ]
+        if https:
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        if self.config.newsletter_reply_to:
+            headers.append(("Reply-To", self.config.newsletter_reply_to))
+        when = date or published(issue.entries[0], self.tz)
+        return Message(
+            from_addr=address(self.config.newsletter_from_name, self.config.newsletter_from_address),
+            to_addr=address(name, email), subject=rendered.subject, date=when,
+            message_id=f"<{mid}.{issue.group}@{self.list_domain}>", text=text, html=html, headers=tuple(headers))
+
+    def preview_eml(self, rendered: RenderedIssue) -> bytes:
+        """A complete message to a placeholder recipient, for previewing in a mail client."""
+        return self.message(rendered, *PREVIEW_RECIPIENT, secret=None).compose()
