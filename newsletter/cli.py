@@ -50,6 +50,20 @@ def make_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build feeds, pages and newsletters once")
     _site_options(build)
     build.add_argument("--strict", action="store_true", help="stop at the first bulletin error and write nothing")
+
+    send = sub.add_parser("send", help="send one newsletter issue to its subscribers over SMTP")
+    _site_options(send)
+    send.add_argument("--country", required=True, metavar="CC", help="country code (or 'all') of the issue to send")
+    send.add_argument("--issue", default="latest", metavar="ID", help="period id such as 2021-W34, or 'latest' (default)")
+    send.add_argument("--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers from config)")
+    send.add_argument("--dry-run", action="store_true", help="write each message to the outbox folder instead of sending")
+    send.add_argument("--outbox", metavar="DIR", help="outbox folder for --dry-run (default: STATE/outbox)")
+    send.add_argument("--rate", type=float, metavar="N", help="at most N messages per second")
+
+    unsub = sub.add_parser("unsubscribe", help="record that an address must never be sent newsletters again")
+    unsub.add_argument("email")
+    unsub.add_argument("--country", metavar="CC", help="only this country's newsletter (default: all of them)")
+    _common(unsub)
     return parser
 
 
@@ -60,6 +74,8 @@ def _config(args):
     if path is None and Path(DEFAULT_CONFIG).is_file():
         path = DEFAULT_CONFIG
     overrides = {"base_url": getattr(args, "base_url", None), "out": getattr(args, "out", None), "state": args.state}
+    if args.command == "unsubscribe" and not overrides["base_url"]:
+        overrides["base_url"] = "http://localhost/"  # not used by this command
     base_dir = Path(path).parent if path else None
     config = load_config(path, overrides, base_dir=None)
     if base_dir is not None and not getattr(args, "bulletins", None):
@@ -107,7 +123,87 @@ def cmd_build(args) -> int:
     return 1 if result.errors else 0
 
 
-COMMANDS = {"build": cmd_build}
+def cmd_send(args) -> int:
+    from newsletter.build import Builder, _inside
+    from newsletter.catalog import build_catalog
+    from newsletter.diagnostics import Diagnostic
+    from newsletter.errors import ConfigError, UsageError
+    from newsletter.newsletters.issue import issues_for, newsletter_groups
+    from newsletter.send.deliver import Delivery
+    from newsletter.send.sendlog import SendLog
+    from newsletter.send.smtp import Mailer, SMTPSettings
+    from newsletter.send.subscribers import load_subscribers
+
+    config = _config(args)
+    if args.rate is not None and args.rate < 0:
+        raise ConfigError(["--rate: must not be negative"])
+    out_dir, state_dir = Path(config.out), Path(config.state)
+    subscribers_path = Path(args.subscribers or config.newsletter_subscribers)
+    for private, what in ((state_dir, "state folder"), (subscribers_path, "subscriber list"),
+                          (Path(args.outbox) if args.outbox else state_dir / "outbox", "outbox")):
+        if _inside(private, out_dir):
+            raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
+    builder = Builder(config, templates_dir=args.templates)
+    entries, diagnostics, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
+    catalog = build_catalog(entries, authority=config.authority)
+    group = args.country.lower()
+    if group not in newsletter_groups(catalog):
+        known = " ".join(newsletter_groups(catalog))
+        raise UsageError(f"--country {args.country}: no newsletter for it (issues exist for: {known})")
+    issues = issues_for(catalog.groups[group], group, config.newsletter_period)
+    if args.issue == "latest":
+        issue = issues[0]
+    else:
+        matching = [i for i in issues if i.period_id == args.issue]
+        if not matching:
+            raise UsageError(f"--issue {args.issue}: no such issue for {group}; the latest are "
+                             + ", ".join(i.period_id for i in issues[:5]))
+        issue = matching[0]
+    subscribers, sub_diags = load_subscribers(subscribers_path, builder.gazetteer)
+    report(sub_diags)
+    if any(d.severity == "error" and d.line == 0 for d in sub_diags):
+        return 2
+    secret_text = os.environ.get(config.newsletter_secret_env)
+    if config.newsletter_unsubscribe_url and not secret_text and not args.dry_run:
+        raise ConfigError([f"newsletter.unsubscribe_url is set, so unsubscribe links need a key: set the "
+                           f"environment variable {config.newsletter_secret_env}"])
+    password = os.environ.get(config.smtp_password_env)
+    if config.smtp_username and password is None and not args.dry_run:
+        raise ConfigError([f"smtp.username is set: put the password in the environment variable {config.smtp_password_env}"])
+    rendered = builder.issue_renderer.render(issue)
+    with SendLog(state_dir) as sendlog:
+        delivery = Delivery(
+            renderer=builder.issue_renderer, rendered=rendered, sendlog=sendlog,
+            secret=secret_text.encode() if secret_text else None,
+            mailer=None if args.dry_run else Mailer(SMTPSettings.from_config(config, password)),
+            outbox=(Path(args.outbox) if args.outbox else state_dir / "outbox") if args.dry_run else None,
+            rate=config.smtp_rate if args.rate is None else args.rate,
+            max_attempts=config.smtp_max_attempts, retry_delay=config.smtp_retry_delay, progress=_progress())
+        summary = delivery.run(subscribers)
+    for line in summary.failures:
+        print(f"newsletter: {line}", file=sys.stderr)
+    if not args.quiet:
+        print(f"newsletter: {rendered.subject} ({issue.key}): {summary.line(args.dry_run)}", file=sys.stderr)
+    return 0 if summary.ok else 1
+
+
+def cmd_unsubscribe(args) -> int:
+    from newsletter.errors import UsageError
+    from newsletter.send.sendlog import SendLog
+    from newsletter.send.subscribers import valid_email
+
+    config = _config(args)
+    if not valid_email(args.email):
+        raise UsageError(f"{args.email!r} is not a valid email address")
+    group = (args.country or "*").lower()
+    with SendLog(Path(config.state)) as sendlog:
+        added = sendlog.suppress(args.email, group)
+    scope = "every newsletter" if group == "*" else f"the {group} newsletter"
+    print(f"newsletter: {args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "send": cmd_send, "unsubscribe": cmd_unsubscribe}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from newsletter.entry import Entry
 from newsletter.links import Links
 from newsletter.markup import body_html, body_text, summarize
 from newsletter.newsletters.inline import inline_template
-from newsletter.newsletters.mime import Message, address
+from newsletter.newsletters.mime import Message, address, phrase_and_id
 from newsletter.newsletters.periods import period_id, period_label, period_noun
 from newsletter.site import longdate
 from newsletter.templating import Templates
@@ -183,7 +183,8 @@ class IssueRenderer:
         mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}".encode(), digest_size=16).hexdigest()
         list_unsub = f"<{self.mailto_unsubscribe(issue.group, email)}>" + (f", <{https}>" if https else "")
         headers = [
-            ("List-Id", f"{self.config.title} \u2014 {self.group_name(issue.group)} <{issue.group}.{self.list_domain}>"),
+            ("List-Id", phrase_and_id(f"{self.config.title} \u2014 {self.group_name(issue.group)}",
+                                      f"{issue.group}.{self.list_domain}")),
             ("List-Unsubscribe", list_unsub),
             ("List-Archive", f"<{self.links.url(self.links.archive_path(issue.group))}>"),
         ]

@@ -39,6 +39,16 @@ def address(name: str, email: str) -> str:
     return formataddr((clean_header(name), clean_header(email)), charset="utf-8")
 
 
+def phrase_and_id(phrase: str, ident: str) -> str:
+    """`phrase <id>` (as in List-Id) with only the phrase encoded when it is not ASCII."""
+    phrase = clean_header(phrase)
+    if not phrase.isascii():
+        phrase = Header(phrase, "utf-8").encode()
+    else:
+        phrase = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{phrase} <{clean_header(ident)}>"
+
+
 def _b64(data: bytes) -> bytes:
     return base64.encodebytes(data).replace(b"\n", b"\r\n")
 
@@ -73,6 +83,7 @@ class Message:
             out.append(f"--{boundary}\r\n".encode())
             out.append(f"Content-Type: text/{subtype}; charset=utf-8\r\n".encode())
             out.append(b"Content-Transfer-Encoding: base64\r\n\r\n")
-            out.append(_b64(body.encode("utf-8")))
+            # Text travels in canonical form: CRLF line ends (RFC 2046).
+            out.append(_b64(body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")))
         out.append(f"--{boundary}--\r\n".encode())
         return b"".join(out)

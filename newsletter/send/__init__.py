@@ -1,0 +1,1 @@
+"""Sending newsletters: subscribers, the send log, and the SMTP delivery loop."""

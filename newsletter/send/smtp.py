@@ -1,0 +1,127 @@
+"""One SMTP connection, reused for many messages, with failures sorted into kinds.
+
+`Mailer.send` speaks MAIL, RCPT and DATA itself (rather than `smtplib.sendmail`) so that
+the caller can record a claim between the message body and its final "." — the only
+moment at which the server can accept a message without our knowing it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+class TemporaryFailure(Exception):
+    """4xx reply, lost connection or time-out: the message was not accepted; try again."""
+
+
+class PermanentFailure(Exception):
+    """5xx reply: the server refuses this message or recipient; do not try again."""
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    host: str
+    port: int
+    tls: str
+    username: str
+    password: str | None
+    timeout: float
+
+    @classmethod
+    def from_config(cls, config, password: str | None) -> "SMTPSettings":
+        return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password, config.smtp_timeout)
+
+
+def _classify(code: int, message: bytes | str) -> Exception:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    detail = f"{code} {text}".strip()
+    return TemporaryFailure(detail) if 400 <= code < 500 else PermanentFailure(detail)
+
+
+class Mailer:
+    """A lazily opened SMTP session; `close()` ends it politely."""
+
+    def __init__(self, settings: SMTPSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+        self.connections = 0
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            if s.tls == "ssl":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                smtp.ehlo()
+                if s.tls == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+            if s.username:
+                smtp.login(s.username, s.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise PermanentFailure(f"login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _classify(exc.smtp_code, exc.smtp_error) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        self.connections += 1
+        return smtp
+
+    def send(self, sender: str, recipient: str, message: bytes, before_final_dot: Callable[[], None]) -> str:
+        """Deliver one message; returns the server's acceptance reply."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        smtp = self._smtp
+        try:
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                smtp.rset()
+                raise _classify(code, reply)
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                smtp.rset()
+                raise _classify(code, reply)
+            code, reply = smtp.docmd("data")
+            if code != 354:
+                raise _classify(code, reply)
+            body = smtplib.quotedata(message.decode("ascii")).encode("ascii")
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
+            smtp.send(body)
+            before_final_dot()
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
+            if code != 250:
+                raise _classify(code, reply)
+            return f"{code} {reply.decode('utf-8', 'replace')}"
+        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+            self._drop()
+            raise TemporaryFailure(f"connection lost: {exc}") from exc
+        except TemporaryFailure as exc:
+            if str(exc).startswith("421"):  # the server is closing the connection
+                self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            except OSError:
+                pass
+        self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._drop()

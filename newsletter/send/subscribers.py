@@ -1,0 +1,82 @@
+"""Subscriber lists: a CSV of `email,countries,name`, validated line by line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.catalog import ALL
+from newsletter.diagnostics import Diagnostic
+from newsletter.gazetteer import Gazetteer
+
+EVERY_COUNTRY = "*"
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    email: str
+    name: str
+    groups: frozenset[str]
+    """Lowercase country codes, `all` for the all-news issue, `*` for every country's issue."""
+
+    def wants(self, group: str) -> bool:
+        return group in self.groups or (EVERY_COUNTRY in self.groups and group != ALL)
+
+
+def valid_email(address: str) -> bool:
+    return len(address) <= 254 and _EMAIL.match(address) is not None
+
+
+def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subscriber], list[Diagnostic]]:
+    """Subscribers in file order; bad lines are reported as `path:line` and skipped."""
+    diags: list[Diagnostic] = []
+    display = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Diagnostic(display, 0, "error", f"cannot read subscriber list: {exc}")]
+    by_email: dict[str, Subscriber] = {}
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+            continue
+        if line == 1 and row[0].strip().lower() == "email":
+            continue
+        email = row[0].strip()
+        countries = row[1].strip() if len(row) > 1 else ""
+        name = " ".join(row[2].split()) if len(row) > 2 else ""
+        if not valid_email(email):
+            diags.append(Diagnostic(display, line, "error", f'"{email}" is not a valid email address; skipped'))
+            continue
+        groups, unknown = set(), []
+        for item in re.split(r"[\s,;]+", countries):
+            if not item:
+                continue
+            if item in (EVERY_COUNTRY, ALL):
+                groups.add(item)
+                continue
+            code = gazetteer.lookup(item)
+            if code is None:
+                unknown.append(item)
+            else:
+                groups.add(code.lower())
+        if unknown:
+            diags.append(Diagnostic(display, line, "error", f"unknown countr{'y' if len(unknown) == 1 else 'ies'} "
+                                    + ", ".join(f'"{u}"' for u in unknown) + f" for {email}; skipped"))
+            continue
+        if not groups:
+            diags.append(Diagnostic(display, line, "error", f"no countries for {email}; use codes such as \"mx pa\" or * for all; skipped"))
+            continue
+        key = email.lower()
+        if key in by_email:
+            diags.append(Diagnostic(display, line, "warning", f"{email} is listed again; countries merged"))
+            old = by_email[key]
+            by_email[key] = Subscriber(old.email, old.name or name, old.groups | groups)
+        else:
+            by_email[key] = Subscriber(email, name, frozenset(groups))
+    return list(by_email.values()), diags
