@@ -22,7 +22,7 @@ _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 def clean_header(value: str) -> str:
     """A header value on one line: line breaks and control characters become spaces."""
     value = _LINE_BREAKS.sub(" ", value)
-    return "".join(ch if ch >= " " or ch == "\t" else " " for ch in value).strip()
+    return " ".join("".join(ch if ch >= " " else " " for ch in value).split())
 
 
 def encode_header(name: str, value: str) -> bytes:
