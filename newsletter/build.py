@@ -26,6 +26,7 @@ from newsletter.parse import parse_bulletin
 from newsletter.sources import Source, find_sources
 from newsletter.tagger import Tagger
 from newsletter.templating import Templates
+from newsletter.parallel import parallel_workers, render_in_processes
 from newsletter.writer import SiteWriter, WriteStats
 
 log = logging.getLogger(__name__)
@@ -194,16 +195,27 @@ class Builder:
         for entry in catalog.entries:
             yield (f"entry:{entry.slug}", site_fp + ":" + digests[entry.id],
                    lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
+        yield from self._newsletter_units(catalog, nl_groups, renderer, digests)
+
+    def _newsletter_units(self, catalog, nl_groups, renderer, digests):
+        """Archive pages, then issues period by period (newest first) across groups, so that an
+        entry's issues for its countries and for `all` are rendered close together."""
+        from newsletter.newsletters.issue import issues_for
+
         nl_fp = self.newsletter_fingerprint
         period = self.config.newsletter_period
+        links = self.links
+        all_issues = []
         for group in nl_groups:
-            issues = issues_for(groups[group], group, period)
+            issues = issues_for(catalog.groups[group], group, period)
             listing = [(i.period_id, i.label, len(i.entries)) for i in issues]
             yield (f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
                    lambda g=group, ls=listing: [(links.archive_path(g), renderer.archive_page(g, self.group_title(g), ls))])
-            for issue in issues:
-                yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digests[e.id] for e in issue.entries),
-                       lambda i=issue: self._issue_outputs(i))
+            all_issues.extend(issues)
+        all_issues.sort(key=lambda i: i.period_id, reverse=True)
+        for issue in all_issues:
+            yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digests[e.id] for e in issue.entries),
+                   lambda i=issue: self._issue_outputs(i))
 
     def _issue_outputs(self, issue):
         r = self.issue_renderer
@@ -234,17 +246,28 @@ class Builder:
                 ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
 
     def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
-              track_changes: bool = False) -> WriteStats:
+              track_changes: bool = False, workers: int | None = None) -> WriteStats:
+        """Render every unit whose inputs changed and write its outputs; reuse the rest."""
         writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes)
-        units = list(self.units(catalog))
-        total = len(units)
-        for n, (key, fingerprint, render) in enumerate(units, 1):
+        todo = []
+        for unit in self.units(catalog):
+            key, fingerprint, _ = unit
             if writer.is_current(key, fingerprint):
                 writer.reuse(key)
             else:
+                todo.append(unit)
+        workers = parallel_workers(len(todo)) if workers is None else workers
+        if workers > 1:
+            if any(key.startswith("issue:") for key, _, _ in todo):
+                self.issue_renderer  # noqa: B018 - inline the template once, before forking
+            render_in_processes(writer, todo, workers, progress)
+        else:
+            for n, (key, fingerprint, render) in enumerate(todo, 1):
                 writer.write_unit(key, fingerprint, render())
-            if progress is not None and n % 500 == 0:
-                progress("writing", n, total)
+                if progress is not None and n % 200 == 0:
+                    progress("writing", n, len(todo))
+        if progress is not None:
+            progress("writing", len(todo), len(todo))
         return writer.finish()
 
 

@@ -118,6 +118,23 @@ class SiteWriter:
         self._units[key] = [fingerprint, paths]
         self.stats.units_rendered += 1
 
+    def unit_record(self, key: str) -> tuple[str, list[tuple[str, list]]]:
+        """What the manifest holds for unit `key`: its fingerprint and its files' records."""
+        fingerprint, paths = self._units[key]
+        return fingerprint, [(rel, self._files[rel]) for rel in paths]
+
+    def adopt(self, records: list, stats: dict, changed: list[str]) -> None:
+        """Record units that another process rendered and wrote (see `newsletter.parallel`)."""
+        for key, (fingerprint, files) in records:
+            self._units[key] = [fingerprint, [rel for rel, _ in files]]
+            for rel, record in files:
+                self._files[rel] = record
+        self.stats.units_rendered += len(records)
+        self.stats.written += stats["written"]
+        self.stats.unchanged += stats["unchanged"]
+        if self.stats.changed_paths is not None:
+            self.stats.changed_paths.extend(changed)
+
     def write_file(self, rel: str, data: bytes) -> bool:
         """Write one output; returns True if the file on disk changed."""
         path = self.out_dir / rel

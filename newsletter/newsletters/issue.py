@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Mapping
@@ -73,10 +72,21 @@ def issues_for(entries: tuple[Entry, ...], group: str, period: str) -> list[Issu
             for pid, items in sorted(by_period.items(), reverse=True)]
 
 
-def _wrap(text: str, indent: str = "") -> str:
-    paragraphs = [textwrap.fill(p, WRAP, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
-                  for p in text.split("\n\n")]
-    return "\n\n".join(paragraphs)
+def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
+    """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken."""
+    out = []
+    for paragraph in text.split("\n\n"):
+        lines, line = [], ""
+        for word in paragraph.split():
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = indent + word
+            else:
+                line = f"{line} {word}" if line else word
+        if line:
+            lines.append(line)
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
 
 
 def unsubscribe_token(secret: bytes, email: str, group: str) -> str:
@@ -97,7 +107,7 @@ class IssueRenderer:
                                   templates.read("newsletter.css").decode("utf-8"))
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
-        env.filters["wrap"] = _wrap
+        env.filters["wrap"] = wrap_text
         self._html = env.from_string(inlined.source)
         self._text = env.get_template("newsletter.txt.j2")
         self.list_domain = config.authority.split("@")[-1]

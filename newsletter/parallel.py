@@ -1,0 +1,62 @@
+"""Render and write many units of output on every core (large cold builds).
+
+Work is split after the catalog is built, by forking: the worker processes inherit the
+catalog, the compiled templates and the writer's manifest without copying or pickling
+them, render their share of units, write the files themselves (atomically, like the
+parent would) and send back only what the manifest needs to record.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from typing import Callable
+
+from newsletter.writer import SiteWriter
+
+log = logging.getLogger(__name__)
+
+PARALLEL_MIN_UNITS = 2000
+"""Below this many units to render, forking costs more than it saves."""
+
+_JOB: tuple | None = None  # set in the parent just before forking; read by the children
+
+
+def parallel_workers(units: int) -> int:
+    """How many processes to render `units` with: 1 unless the build is large and fork exists."""
+    if units < PARALLEL_MIN_UNITS or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if os.environ.get("NEWSLETTER_WORKERS"):
+        return max(1, int(os.environ["NEWSLETTER_WORKERS"]))
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _work(index: int) -> tuple[list, dict, list]:
+    writer, units, workers = _JOB  # type: ignore[misc]
+    writer.stats.written = writer.stats.unchanged = 0
+    records = []
+    for n in range(index, len(units), workers):
+        key, fingerprint, render = units[n]
+        writer.write_unit(key, fingerprint, render())
+        records.append((key, writer.unit_record(key)))
+    stats = {"written": writer.stats.written, "unchanged": writer.stats.unchanged}
+    return records, stats, writer.stats.changed_paths or []
+
+
+def render_in_processes(writer: SiteWriter, units: list, workers: int,
+                        progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Render `units` in `workers` forked processes and record the results in `writer`."""
+    global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
+    _JOB = (writer, units, workers)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            done = 0
+            for records, stats, changed in pool.imap_unordered(_work, range(workers)):
+                writer.adopt(records, stats, changed)
+                done += len(records)
+                if progress is not None:
+                    progress("writing", done, len(units))
+    finally:
+        _JOB = None
