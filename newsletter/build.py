@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,9 @@ from newsletter.entry import Entry
 from newsletter.errors import InputError, UsageError
 from newsletter.gazetteer import load_gazetteer
 from newsletter.links import Links
-from newsletter.parse import parse_bulletin
+from newsletter.identity import IdentityStore
+from newsletter.parse import ParseResult, parse_bulletin
+from newsletter.parsecache import CachedParse, ParseCache, content_hash
 from newsletter.sources import Source, find_sources
 from newsletter.tagger import Tagger
 from newsletter.templating import Templates
@@ -96,11 +99,16 @@ def entry_digest(entry: Entry) -> str:
 class Builder:
     """Everything a build needs that does not change between builds of one configuration."""
 
-    def __init__(self, config, *, templates_dir: str | Path | None = None) -> None:
+    def __init__(self, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None) -> None:
         self.config = config
         gazetteer = load_gazetteer().with_overrides(config.aliases, config.exclusions)
         self.gazetteer = gazetteer
-        self.tagger = Tagger(gazetteer)
+        self._tagger: Tagger | None = None
+        self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
+        self.reparsed: list[str] = []
+        salt = repr((__version__, sorted(config.aliases.items()), sorted(config.exclusions)))
+        self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
+        self.identity = IdentityStore(state_dir / "identity.json" if state_dir is not None else None)
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
         self.templates = Templates(templates_dir)
         self.links = Links(config.base_url)
@@ -125,18 +133,35 @@ class Builder:
             self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz)
         return self._issue_renderer
 
+    @property
+    def tagger(self) -> Tagger:
+        """The country tagger; compiled on first use (about 0.2 s), i.e. only if a file is parsed."""
+        if self._tagger is None:
+            self._tagger = Tagger(self.gazetteer)
+        return self._tagger
+
+    def catalog(self, entries: list[Entry]) -> Catalog:
+        """The catalog of `entries`, with ids kept stable by the identity state."""
+        identity = self.identity.assign(entries, self.config.authority)
+        self.identity.save()
+        return build_catalog(entries, authority=self.config.authority, identity=identity)
+
     def group_title(self, group: str) -> str:
         return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
 
     # -- reading -----------------------------------------------------------------------
     def read(self, inputs: list[str], *, skip: list[Path] = (), strict: bool = False) -> tuple[list[Entry], list[Diagnostic], int]:
+        """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache."""
         sources, diagnostics = find_sources(inputs, skip=skip)
         if strict:
             for d in diagnostics:
                 if d.severity == "error":
                     raise InputError(d.message, path=d.path, line=d.line)
         entries: list[Entry] = []
+        seen: set[str] = set()
+        self.reparsed = []
         for source in sources:
+            seen.add(source.display)
             result = self.parse_source(source)
             if strict:
                 for d in result.diagnostics:
@@ -144,19 +169,44 @@ class Builder:
                         raise InputError(d.message, path=d.path, line=d.line)
             diagnostics.extend(result.diagnostics)
             entries.extend(result.entries)
+        for gone in set(self._memory) - seen:
+            del self._memory[gone]
+        if self.cache is not None and not strict:
+            self.cache.prune(seen)
         return entries, diagnostics, len(sources)
 
-    def parse_source(self, source: Source):
+    def parse_source(self, source: Source) -> ParseResult:
+        """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
+        display = source.display
         try:
+            st = os.stat(source.path)
+            remembered = self._memory.get(display)
+            if remembered is not None and remembered[0] == (st.st_mtime_ns, st.st_size):
+                return remembered[1]
             data = source.path.read_bytes()
         except OSError as exc:
-            from newsletter.parse import ParseResult
-
-            return ParseResult([], [Diagnostic(source.display, 0, "error", f"cannot read: {exc.strerror}")])
-        result = parse_bulletin(source.display, data, self.tagger.resolve)
-        tag = self.tagger.tag
-        result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body))
-                          for e in result.entries]
+            return ParseResult([], [Diagnostic(display, 0, "error", f"cannot read: {exc.strerror or exc}")])
+        digest = content_hash(data)
+        cached = self.cache.load(display) if self.cache is not None else None
+        if cached is None or cached.content_hash != digest:
+            result = parse_bulletin(display, data, self.tagger.resolve)
+            tag = self.tagger.tag
+            result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body))
+                              for e in result.entries]
+            last_good = result if not result.has_errors else (cached.last_good if cached else None)
+            cached = CachedParse(digest, result, last_good)
+            if self.cache is not None:
+                self.cache.store(display, cached)
+            self.reparsed.append(display)
+        result = cached.result
+        if result.has_errors and cached.last_good is not None and cached.last_good is not result:
+            keys = {e.key for e in result.entries}
+            kept = [e for e in cached.last_good.entries if e.key not in keys]
+            if kept:
+                result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
+                    display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
+                    "good version until the errors are fixed")])
+        self._memory[display] = ((st.st_mtime_ns, st.st_size), result)
         return result
 
     # -- writing -----------------------------------------------------------------------
@@ -276,9 +326,9 @@ def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, tem
     """Build (or bring up to date) the whole output folder from the bulletins in `inputs`."""
     started = time.perf_counter()
     check_layout(inputs, out_dir, state_dir)
-    builder = builder or Builder(config, templates_dir=templates_dir)
+    builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
     entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict)
-    catalog = build_catalog(entries, authority=config.authority)
+    catalog = builder.catalog(entries)
     diagnostics.extend(catalog.diagnostics)
     if strict:
         for d in catalog.diagnostics:

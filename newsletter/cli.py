@@ -143,9 +143,9 @@ def cmd_send(args) -> int:
                           (Path(args.outbox) if args.outbox else state_dir / "outbox", "outbox")):
         if _inside(private, out_dir):
             raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
-    builder = Builder(config, templates_dir=args.templates)
+    builder = Builder(config, templates_dir=args.templates, state_dir=state_dir)
     entries, diagnostics, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
-    catalog = build_catalog(entries, authority=config.authority)
+    catalog = builder.catalog(entries)
     group = args.country.lower()
     if group not in newsletter_groups(catalog):
         known = " ".join(newsletter_groups(catalog))

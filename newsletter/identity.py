@@ -1,0 +1,146 @@
+"""Stable entry identity across edits, persisted in the state folder.
+
+An entry is first known by its natural key (date + normalised title). When a build finds
+an entry whose key it has not seen, it looks among the entries that disappeared in the
+same build for the same date and a similar title (a typo fix, a reworded headline):
+a match keeps the old id and page, so readers show an update, not a new
+item. Any change of title, body or link sets `updated` to the moment the change was
+first seen. Records are kept in `STATE/identity.json`; the same inputs with the same
+state always give the same ids and dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+from newsletter.entry import Entry, entry_id, entry_slug, slugify
+from newsletter.writer import write_atomic
+
+log = logging.getLogger(__name__)
+
+FORGET_AFTER = dt.timedelta(days=30)
+"""How long the record of a removed entry is kept, should it come back edited."""
+SIMILAR_TITLE = 0.6
+
+Clock = Callable[[], dt.datetime]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def content_digest(entry: Entry) -> str:
+    """What counts as a change to an entry: its title, body and link."""
+    return hashlib.blake2b(repr((entry.title, entry.body, entry.link)).encode(), digest_size=8).hexdigest()
+
+
+def natural_key(entry: Entry) -> str:
+    date, title = entry.key
+    return f"{date.isoformat()}|{title}"
+
+
+class IdentityStore:
+    """Natural key → [id, slug, content digest, updated (ISO) or None, removed (ISO) or None]."""
+
+    def __init__(self, path: Path | None, clock: Clock = _utcnow) -> None:
+        self.path = path
+        self.clock = clock
+        self.records: dict[str, list] = {}
+        self.changed = False
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("version") == 1:
+                    self.records = data["entries"]
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("%s: unreadable identity state (%s); entries get fresh ids", path, exc)
+
+    def assign(self, entries: list[Entry], authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
+        """Identity `(id, slug, updated)` for each entry's natural key; records what changed."""
+        now = None
+        records = self.records
+        current = {natural_key(e): e for e in entries}
+        unclaimed = {k: r for k, r in records.items() if k not in current}
+        result: dict[tuple, tuple[str, str, dt.datetime | None]] = {}
+        fresh: list[Entry] = []
+        for key, entry in current.items():
+            record = records.get(key)
+            if record is None:
+                fresh.append(entry)
+                continue
+            digest = content_digest(entry)
+            if record[2] != digest or record[4] is not None:
+                if record[2] != digest:
+                    now = now or self.clock()
+                    record[2], record[3] = digest, now.isoformat()
+                record[4] = None
+                self.changed = True
+            result[entry.key] = (record[0], record[1], _parse(record[3]))
+
+        for entry, old_key in self._match(fresh, unclaimed):
+            entry_key = natural_key(entry)
+            if old_key is None:
+                slug = entry_slug(entry.date, entry.title)
+                records[entry_key] = [entry_id(authority, entry.date, slugify(entry.title), entry.fixed_id),
+                                      slug, content_digest(entry), None, None]
+            else:
+                now = now or self.clock()
+                old = records.pop(old_key)
+                unclaimed.pop(old_key)
+                records[entry_key] = [old[0], old[1], content_digest(entry), now.isoformat(), None]
+                log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0])
+            self.changed = True
+            record = records[entry_key]
+            result[entry.key] = (record[0], record[1], _parse(record[3]))
+
+        for key, record in unclaimed.items():
+            if record[4] is None:
+                now = now or self.clock()
+                record[4] = now.isoformat()
+                self.changed = True
+            elif self.clock() - _parse(record[4]) > FORGET_AFTER:
+                del records[key]
+                self.changed = True
+        return result
+
+    @staticmethod
+    def _match(fresh: list[Entry], unclaimed: dict[str, list]):
+        """Pair new entries with vanished records of the same date: best title match first."""
+        by_date: dict[str, list[str]] = {}
+        for key in unclaimed:
+            by_date.setdefault(key.split("|", 1)[0], []).append(key)
+        pairs = []
+        for n, entry in enumerate(fresh):
+            title = entry.key[1]
+            for old_key in by_date.get(entry.date.isoformat(), ()):
+                score = difflib.SequenceMatcher(None, title, old_key.split("|", 1)[1]).ratio()
+                if score >= SIMILAR_TITLE:
+                    pairs.append((-score, n, old_key))
+        taken_entries, taken_keys, matches = set(), set(), {}
+        for _, n, old_key in sorted(pairs):
+            if n not in taken_entries and old_key not in taken_keys:
+                taken_entries.add(n)
+                taken_keys.add(old_key)
+                matches[n] = old_key
+        for n, entry in enumerate(fresh):
+            yield entry, matches.get(n)
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"version": 1, "entries": dict(sorted(self.records.items()))}
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self.changed = False
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
