@@ -106,6 +106,7 @@ class Builder:
         self._tagger: Tagger | None = None
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
+        self._written: dict[Path, tuple[dict, dict]] = {}
         salt = repr((__version__, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.identity = IdentityStore(state_dir / "identity.json" if state_dir is not None else None)
@@ -150,8 +151,13 @@ class Builder:
         return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
 
     # -- reading -----------------------------------------------------------------------
-    def read(self, inputs: list[str], *, skip: list[Path] = (), strict: bool = False) -> tuple[list[Entry], list[Diagnostic], int]:
-        """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache."""
+    def read(self, inputs: list[str], *, skip: list[Path] = (), strict: bool = False,
+             force: set[str] | frozenset[str] = frozenset()) -> tuple[list[Entry], list[Diagnostic], int]:
+        """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache.
+
+        Files whose resolved path is in `force` are read and hashed again even if their size
+        and mtime look unchanged (the watcher passes the paths it saw events for).
+        """
         sources, diagnostics = find_sources(inputs, skip=skip)
         if strict:
             for d in diagnostics:
@@ -162,26 +168,27 @@ class Builder:
         self.reparsed = []
         for source in sources:
             seen.add(source.display)
-            result = self.parse_source(source)
+            result = self.parse_source(source, force=bool(force) and str(source.path.resolve()) in force)
             if strict:
                 for d in result.diagnostics:
                     if d.severity == "error":
                         raise InputError(d.message, path=d.path, line=d.line)
             diagnostics.extend(result.diagnostics)
             entries.extend(result.entries)
-        for gone in set(self._memory) - seen:
+        for gone in sorted(set(self._memory) - seen):
             del self._memory[gone]
+            self.reparsed.append(f"{gone} (removed)")
         if self.cache is not None and not strict:
             self.cache.prune(seen)
         return entries, diagnostics, len(sources)
 
-    def parse_source(self, source: Source) -> ParseResult:
+    def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
         """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
         display = source.display
         try:
             st = os.stat(source.path)
             remembered = self._memory.get(display)
-            if remembered is not None and remembered[0] == (st.st_mtime_ns, st.st_size):
+            if not force and remembered is not None and remembered[0] == (st.st_mtime_ns, st.st_size):
                 return remembered[1]
             data = source.path.read_bytes()
         except OSError as exc:
@@ -296,9 +303,15 @@ class Builder:
                 ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
 
     def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
-              track_changes: bool = False, workers: int | None = None) -> WriteStats:
-        """Render every unit whose inputs changed and write its outputs; reuse the rest."""
-        writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes)
+              track_changes: bool = False, workers: int | None = None, verify: bool = True) -> WriteStats:
+        """Render every unit whose inputs changed and write its outputs; reuse the rest.
+
+        Within one process (the watch daemon) the output manifest stays in memory; with
+        `verify=False` the files of unchanged units are not even stat'ed.
+        """
+        previous = self._written.get(out_dir) if self._written else None
+        writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes,
+                            previous=previous, verify=verify)
         todo = []
         for unit in self.units(catalog):
             key, fingerprint, _ = unit
@@ -318,21 +331,30 @@ class Builder:
                     progress("writing", n, len(todo))
         if progress is not None:
             progress("writing", len(todo), len(todo))
-        return writer.finish()
+        stats = writer.finish()
+        self._written[out_dir] = writer.state
+        return stats
 
 
 def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,
-               strict: bool = False, progress: Progress | None = None, builder: Builder | None = None) -> BuildResult:
-    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`."""
+               strict: bool = False, progress: Progress | None = None, builder: Builder | None = None,
+               force: set[str] | frozenset[str] = frozenset(), verify: bool = True,
+               track_changes: bool = False) -> BuildResult:
+    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`.
+
+    The watch daemon calls this with a long-lived `builder` (parse results and the output
+    manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
+    """
     started = time.perf_counter()
     check_layout(inputs, out_dir, state_dir)
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
-    entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict)
+    entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
     catalog = builder.catalog(entries)
     diagnostics.extend(catalog.diagnostics)
     if strict:
         for d in catalog.diagnostics:
             if d.severity == "error":
                 raise InputError(d.message, path=d.path, line=d.line)
-    stats = builder.write(catalog, out_dir, state_dir, progress=progress)
-    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started)
+    stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes)
+    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
+                       changed_sources=list(builder.reparsed))

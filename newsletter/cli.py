@@ -51,6 +51,12 @@ def make_parser() -> argparse.ArgumentParser:
     _site_options(build)
     build.add_argument("--strict", action="store_true", help="stop at the first bulletin error and write nothing")
 
+    watch = sub.add_parser("watch", help="build, then keep the output current as bulletins change")
+    _site_options(watch)
+    watch.add_argument("--polling", action="store_true", help="poll for changes (network file systems give no events)")
+    watch.add_argument("--once", action="store_true", help="one incremental build from the saved state, then exit (for cron)")
+    watch.add_argument("--debounce", type=int, metavar="MS", help="quiet time before a rebuild (default: watch.debounce_ms, 250)")
+
     send = sub.add_parser("send", help="send one newsletter issue to its subscribers over SMTP")
     _site_options(send)
     send.add_argument("--country", required=True, metavar="CC", help="country code (or 'all') of the issue to send")
@@ -88,7 +94,8 @@ def _config(args):
 
 def _setup_logging(args) -> None:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    fmt = "%(asctime)s %(message)s" if args.command == "watch" else "%(message)s"
+    logging.basicConfig(level=level, format=fmt, datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stderr)
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
 
 
@@ -121,6 +128,21 @@ def cmd_build(args) -> int:
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
     return 1 if result.errors else 0
+
+
+def cmd_watch(args) -> int:
+    from newsletter.build import check_layout
+    from newsletter.watch.daemon import WatchDaemon, WatchOptions
+
+    config = _config(args)
+    inputs = args.bulletins or config.bulletins
+    check_layout(inputs, Path(config.out), Path(config.state))
+    config_path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    debounce = (args.debounce if args.debounce is not None else config.watch_debounce_ms) / 1000.0
+    options = WatchOptions(inputs=inputs, out_dir=Path(config.out), state_dir=Path(config.state),
+                           templates_dir=args.templates, config_path=config_path, polling=args.polling,
+                           debounce=debounce, rescan=config.watch_rescan_seconds)
+    return WatchDaemon(options, lambda: _config(args)).run(once=args.once)
 
 
 def cmd_send(args) -> int:
@@ -203,7 +225,7 @@ def cmd_unsubscribe(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "send": cmd_send, "unsubscribe": cmd_unsubscribe}
+COMMANDS = {"build": cmd_build, "watch": cmd_watch, "send": cmd_send, "unsubscribe": cmd_unsubscribe}
 
 
 def main(argv: list[str] | None = None) -> int:

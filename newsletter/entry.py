@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 import re
 import unicodedata
 from typing import NamedTuple
@@ -46,6 +47,7 @@ class Entry(NamedTuple):
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=1 << 17)
 def title_key(title: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a title."""
     return slugify(title, limit=1000)

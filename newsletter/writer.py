@@ -59,16 +59,30 @@ class SiteWriter:
     from. A unit whose fingerprint is unchanged and whose files are intact is not rendered.
     """
 
-    def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False) -> None:
+    def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False,
+                 previous: tuple[dict, dict] | None = None, verify: bool = True) -> None:
+        """`previous` is the (units, files) state that the last `finish()` left in this process;
+        with it the manifest is not read again. `verify=False` trusts it without a stat per file."""
         self.out_dir = out_dir
+        self._root = os.path.join(str(out_dir), "")
         self.manifest = manifest
+        self.verify = verify
         self.stats = WriteStats(changed_paths=[] if track_changes else None)
         self._old_units: dict[str, list] = {}
         self._old_files: dict[str, list] = {}
         self._units: dict[str, list] = {}
         self._files: dict[str, list] = {}
         self._dirs: set[Path] = set()
-        self._load_manifest()
+        if previous is not None:
+            self._old_units, self._old_files = previous
+        else:
+            self.verify = True
+            self._load_manifest()
+
+    @property
+    def state(self) -> tuple[dict, dict]:
+        """What to hand to the next SiteWriter in this process (see `previous`)."""
+        return self._units, self._files
 
     def _load_manifest(self) -> None:
         try:
@@ -88,12 +102,14 @@ class SiteWriter:
         old = self._old_units.get(key)
         if old is None or old[0] != fingerprint:
             return False
+        if not self.verify:
+            return all(rel in self._old_files for rel in old[1])
         for rel in old[1]:
             record = self._old_files.get(rel)
             if record is None:
                 return False
             try:
-                st = os.stat(self.out_dir / rel)
+                st = os.stat(self._root + rel)
             except OSError:
                 return False
             if st.st_size != record[0] or st.st_mtime_ns != record[1]:
@@ -181,6 +197,9 @@ class SiteWriter:
                 parent.rmdir()
                 parent = parent.parent
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if (not stale and self.stats.written == 0 and self._units.keys() == self._old_units.keys()
+                and self._files == self._old_files and self.manifest.exists()):
+            return self.stats  # nothing changed: the manifest on disk is already right
         manifest = {"version": _MANIFEST_VERSION, "units": dict(sorted(self._units.items())),
                     "files": dict(sorted(self._files.items()))}
         self.manifest.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The watch daemon: file events → debounced batches → the same incremental build as `build`."""

@@ -1,0 +1,263 @@
+"""`newsletter watch`: an initial build, then an incremental rebuild per burst of changes.
+
+The rebuild is `build_site` itself, with a long-lived Builder: parse results and the output
+manifest stay in memory, the files named by events are re-read and hashed, and only units
+whose inputs changed are rendered. Nothing here can stop the loop: a failed rebuild is
+logged and the next change (or the periodic rescan) tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from newsletter.build import Builder, build_site
+from newsletter.diagnostics import report
+from newsletter.errors import NewsletterError
+from newsletter.parse import body_format_for
+from newsletter.sources import is_ignored
+from newsletter.watch.debounce import next_batch
+from newsletter.watch.events import Change, QueueingHandler
+from newsletter.websub import Publisher, changed_feed_urls
+
+log = logging.getLogger("newsletter.watch")
+
+ROOT_CHECK_SECONDS = 0.5
+
+
+@dataclass
+class WatchOptions:
+    inputs: list[str]
+    out_dir: Path
+    state_dir: Path
+    templates_dir: str | None = None
+    config_path: str | None = None
+    polling: bool = False
+    debounce: float = 0.25
+    rescan: float = 60.0
+
+
+@dataclass
+class _Root:
+    path: str
+    recursive: bool
+    identity: tuple[int, int] | None = None
+    watch: object = None
+    missing: bool = False
+
+
+@dataclass
+class WatchDaemon:
+    """Keeps `options.out_dir` current. `load_config` re-reads the configuration file."""
+
+    options: WatchOptions
+    load_config: Callable[[], object]
+    stop: threading.Event = field(default_factory=threading.Event)
+    rebuilds: int = 0
+
+    def __post_init__(self) -> None:
+        self.config = self.load_config()
+        self.builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
+        self.changes: queue.Queue[Change] = queue.Queue()
+        hub = self.config.watch_websub_hub
+        self.publisher = Publisher(hub, self.options.state_dir) if hub else None
+        o = self.options
+        self._private = [os.path.abspath(o.out_dir), os.path.abspath(o.state_dir)]
+        self._inputs = [os.path.abspath(p) for p in o.inputs]
+        self._templates = os.path.abspath(o.templates_dir) if o.templates_dir else None
+        self._config = os.path.abspath(o.config_path) if o.config_path else None
+
+    # -- what counts as a change ---------------------------------------------------------
+    def relevant(self, change: Change) -> bool:
+        kind, path = change
+        if is_ignored(os.path.basename(path)) or any(_within(path, p) for p in self._private):
+            return False
+        if path == self._config:
+            return True
+        if self._templates and _within(path, self._templates):
+            return True
+        for root in self._inputs:
+            if path == root or (_within(path, root) and (kind == "dir" or body_format_for(path) is not None)):
+                return True
+        return False
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self, *, once: bool = False) -> int:
+        """Build, then (unless `once`) watch until SIGINT/SIGTERM or `stop` is set."""
+        self.rebuild(set(), verify=True)
+        if once:
+            self._close()
+            return 0
+        observer = self._observer()
+        roots = self._roots()
+        for root in roots:
+            self._arm(observer, root)
+        observer.start()
+        previous = self._signals()
+        log.info("watching %s for changes (%s); Ctrl-C to stop", ", ".join(self.options.inputs),
+                 "polling" if self.options.polling else "events")
+        next_rescan = time.monotonic() + self.options.rescan if self.options.rescan else float("inf")
+        next_root_check = 0.0
+        try:
+            while not self.stop.is_set():
+                longest = max(2.0, 4 * self.options.debounce)
+                batch = next_batch(self.changes, quiet=self.options.debounce, longest=longest,
+                                   wait=ROOT_CHECK_SECONDS, keep=self.relevant)
+                if time.monotonic() >= next_root_check:
+                    batch |= self._check_roots(observer, roots)
+                    next_root_check = time.monotonic() + ROOT_CHECK_SECONDS
+                if self.stop.is_set():
+                    break
+                if batch:
+                    self.rebuild(batch)
+                    next_rescan = time.monotonic() + self.options.rescan if self.options.rescan else float("inf")
+                elif time.monotonic() >= next_rescan:
+                    log.debug("periodic rescan")
+                    self.rebuild(set(), verify=True, quiet_if_unchanged=True)
+                    next_rescan = time.monotonic() + self.options.rescan
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            observer.stop()
+            observer.join(timeout=1.0)
+            self._close()
+        log.info("stopped")
+        return 0
+
+    def rebuild(self, batch: set[Change], *, verify: bool = False, quiet_if_unchanged: bool = False) -> None:
+        """One incremental build for a batch of changes; never raises."""
+        started = time.perf_counter()
+        paths = {p for _, p in batch}
+        try:
+            if self._config in paths:
+                self._reload_config()
+            elif self._templates and any(_within(p, self._templates) for p in paths):
+                self._new_builder()
+            missing = [p for p in self.options.inputs if not os.path.exists(p)]
+            if missing:
+                log.warning("%s: missing; outputs are left as they are until it is back", ", ".join(missing))
+                return
+            o = self.options
+            result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, builder=self.builder,
+                                force=frozenset(paths), verify=verify, track_changes=True)
+        except NewsletterError as exc:
+            log.error("rebuild failed: %s", exc)
+            return
+        except Exception:  # noqa: BLE001 - a bug must not stop the daemon
+            log.exception("rebuild failed; will try again on the next change")
+            return
+        self.rebuilds += 1
+        report(result.diagnostics)
+        stats = result.stats
+        if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
+            return
+        changed = ", ".join(result.changed_sources) or ("initial build" if self.rebuilds == 1 else "no bulletin")
+        log.info("rebuilt in %.3f s: %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
+                 time.perf_counter() - started, changed, stats.written, stats.removed,
+                 len(result.catalog.entries), result.errors)
+        if self.publisher is not None and stats.changed_paths:
+            self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.links))
+
+    # -- helpers -----------------------------------------------------------------------
+    def _reload_config(self) -> None:
+        try:
+            config = self.load_config()
+        except NewsletterError as exc:
+            log.error("configuration not reloaded:\n%s", exc)
+            return
+        log.info("configuration changed; rebuilding what it affects")
+        self.config = config
+        self._new_builder()
+
+    def _new_builder(self) -> None:
+        old = self.builder
+        self.builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
+        if self.builder.cache is not None and old.cache is not None and self.builder.cache.salt == old.cache.salt:
+            self.builder._memory = old._memory
+        self.builder._written = old._written
+
+    def _observer(self):
+        if self.options.polling:
+            from watchdog.observers.polling import PollingObserver
+
+            return PollingObserver(timeout=1.0)
+        from watchdog.observers import Observer
+
+        return Observer()
+
+    def _roots(self) -> list[_Root]:
+        roots: dict[str, _Root] = {}
+        for path in self._inputs:
+            if os.path.isfile(path):
+                roots.setdefault(os.path.dirname(path), _Root(os.path.dirname(path), False))
+            else:
+                roots[path] = _Root(path, True)
+        if self._templates:
+            roots[self._templates] = _Root(self._templates, True)
+        if self._config:
+            folder = os.path.dirname(self._config)
+            roots.setdefault(folder, _Root(folder, False))
+        return list(roots.values())
+
+    def _arm(self, observer, root: _Root) -> bool:
+        try:
+            st = os.stat(root.path)
+            root.watch = observer.schedule(QueueingHandler(self.changes), root.path, recursive=root.recursive)
+        except OSError:
+            root.missing = True
+            return False
+        root.identity = (st.st_dev, st.st_ino)
+        root.missing = False
+        return True
+
+    def _check_roots(self, observer, roots: list[_Root]) -> set[Change]:
+        """Re-arm watches on folders that were removed and created again."""
+        found: set[Change] = set()
+        for root in roots:
+            try:
+                st = os.stat(root.path)
+                identity = (st.st_dev, st.st_ino)
+            except OSError:
+                identity = None
+            if identity is not None and identity == root.identity and not root.missing:
+                continue
+            if identity is None:
+                if not root.missing:
+                    log.warning("%s was removed; waiting for it to come back", root.path)
+                    root.missing = True
+                continue
+            if root.watch is not None:
+                try:
+                    observer.unschedule(root.watch)
+                except (KeyError, ValueError, OSError):
+                    pass
+            if self._arm(observer, root):
+                log.info("%s is back; watching it again", root.path)
+                found.add(("dir", root.path))
+        return found
+
+    def _signals(self) -> dict:
+        previous = {}
+
+        def handler(signum, frame):
+            self.stop.set()
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, handler)
+        return previous
+
+    def _close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
