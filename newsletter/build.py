@@ -257,14 +257,15 @@ class Builder:
     def _newsletter_units(self, catalog, nl_groups, renderer, digests):
         """Archive pages, then issues period by period (newest first) across groups, so that an
         entry's issues for its countries and for `all` are rendered close together."""
-        from newsletter.newsletters.issue import issues_for
+        from newsletter.newsletters.issue import archive_start, issues_for
 
         nl_fp = self.newsletter_fingerprint
         period = self.config.newsletter_period
         links = self.links
+        since = archive_start(catalog.entries[0].date, period, self.config.newsletter_archive_periods) if catalog.entries else ""
         all_issues = []
         for group in nl_groups:
-            issues = issues_for(catalog.groups[group], group, period)
+            issues = issues_for(catalog.groups[group], group, period, since)
             listing = [(i.period_id, i.label, len(i.entries)) for i in issues]
             yield (f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
                    lambda g=group, ls=listing: [(links.archive_path(g), renderer.archive_page(g, self.group_title(g), ls))])

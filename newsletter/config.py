@@ -97,6 +97,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("aliases", dict, {}, "Extra names for countries: name = ISO code."),
     Option("exclusions", list, [], "Phrases that must never tag a country."),
     Option("newsletter.period", str, "weekly", "One newsletter issue per daily, weekly (ISO week) or monthly period.", _one_of("daily", "weekly", "monthly")),
+    Option("newsletter.archive_periods", int, 104, "How many of the newest periods get an issue per country (0: every period since the first entry).", _non_negative),
     Option("newsletter.from_address", str, "newsletter@example.org", "From address of newsletters.", _email),
     Option("newsletter.from_name", str, "", "Display name in the From header (default: the site title)."),
     Option("newsletter.reply_to", str, "", "Reply-To address, if any.", _email),

@@ -171,3 +171,16 @@ def test_oversized_issue_becomes_links(site):
         assert f"Peru item {n}<" in html  # every entry is there, in full or as a link
     text = site.read("newsletters/pe/2021-W34.txt")
     assert "Peru item 119" in text
+
+
+def test_archive_keeps_the_newest_periods(site):
+    text = "".join(f"{day} {month} 2021\n\nPeru item {month} {day}\n\nBody.\n\n"
+                   for month in ("March", "June", "September") for day in (1, 15))
+    site.write("a.txt", text)
+    (site.root / "newsletter.toml").write_text('[newsletter]\nperiod = "monthly"\narchive_periods = 4\n')
+    site.build()
+    assert sorted(p.name for p in (site.out / "newsletters/pe").glob("*.html")) == ["2021-06.html", "2021-09.html", "index.html"]
+    (site.root / "newsletter.toml").write_text('[newsletter]\nperiod = "monthly"\narchive_periods = 0\n')
+    site.build()
+    assert sorted(p.name for p in (site.out / "newsletters/pe").glob("*.html")) == [
+        "2021-03.html", "2021-06.html", "2021-09.html", "index.html"]

@@ -63,13 +63,29 @@ def newsletter_groups(catalog: Catalog) -> list[str]:
     return [g for g in catalog.groups if g != REGIONAL and catalog.groups[g]]
 
 
-def issues_for(entries: tuple[Entry, ...], group: str, period: str) -> list[Issue]:
-    """One issue per period that has entries, newest first."""
+def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str = "") -> list[Issue]:
+    """One issue per period that has entries, newest first; only periods from `since` on
+    (a period id, see `archive_start`) when it is given."""
     by_period: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
-        by_period[period_id(entry.date, period)].append(entry)
+        pid = period_id(entry.date, period)
+        if pid < since:
+            break  # entries are newest first
+        by_period[pid].append(entry)
     return [Issue(group, pid, period_label(pid, period), tuple(items))
             for pid, items in sorted(by_period.items(), reverse=True)]
+
+
+def archive_start(newest: dt.date, period: str, periods: int) -> str:
+    """The oldest period id that still gets issues when the archive keeps `periods` periods."""
+    if periods <= 0:
+        return ""
+    if period == "daily":
+        return period_id(newest - dt.timedelta(days=periods - 1), period)
+    if period == "weekly":
+        return period_id(newest - dt.timedelta(weeks=periods - 1), period)
+    months = newest.year * 12 + newest.month - 1 - (periods - 1)
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
 
 
 def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
