@@ -69,6 +69,17 @@ class BuildResult:
         return text
 
 
+def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
+    """Entries (newest first) split by year, newest year first."""
+    years: list[tuple[int, tuple[Entry, ...]]] = []
+    start = 0
+    for n in range(1, len(entries) + 1):
+        if n == len(entries) or entries[n].date.year != entries[start].date.year:
+            years.append((entries[start].date.year, entries[start:n]))
+            start = n
+    return years
+
+
 def _inside(child: Path, parent: Path) -> bool:
     child, parent = child.resolve(), parent.resolve()
     return child == parent or parent in child.parents
@@ -166,6 +177,8 @@ class Builder:
         entries: list[Entry] = []
         seen: set[str] = set()
         self.reparsed = []
+        if not self._memory and not strict:
+            self._read_in_processes(sources)
         for source in sources:
             seen.add(source.display)
             result = self.parse_source(source, force=bool(force) and str(source.path.resolve()) in force)
@@ -181,6 +194,33 @@ class Builder:
         if self.cache is not None and not strict:
             self.cache.prune(seen)
         return entries, diagnostics, len(sources)
+
+    def _read_in_processes(self, sources: list[Source]) -> None:
+        """Parse many files on every core (a cold start); results land in the in-memory memo."""
+        from newsletter.parallel import map_in_processes, parallel_workers
+
+        try:
+            size = sum(os.stat(s.path).st_size for s in sources)
+        except OSError:
+            return
+        workers = parallel_workers(len(sources) * 100) if size >= 2_000_000 and len(sources) >= 4 else 1
+        if workers <= 1:
+            return
+
+        def parse_share(share: list[Source]):
+            done = []
+            for source in share:
+                result = self.parse_source(source)
+                done.append((source.display, self._memory.get(source.display), source.display in self.reparsed))
+                del result
+            return done
+
+        for results in map_in_processes(parse_share, sources, workers):
+            for display, memo, reparsed in results:
+                if memo is not None:
+                    self._memory[display] = memo
+                if reparsed:
+                    self.reparsed.append(display)
 
     def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
         """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
@@ -243,9 +283,15 @@ class Builder:
             feed_fp = site_fp + ":" + ",".join(digests[e.id] for e in top)
             yield (f"feeds:{group}", feed_fp,
                    lambda g=group, t=title, es=entries: self._feeds(g, t, es, fallback_updated))
-            page_fp = site_fp + ":" + hashlib.blake2b(",".join(digests[e.id] for e in entries).encode(), digest_size=8).hexdigest()
+            years = entries_by_year(entries)
+            counts = [(year, len(items)) for year, items in years]
+            page_fp = feed_fp + ":" + repr(counts)
             yield (f"page:{group}", page_fp,
-                   lambda g=group, t=title, es=entries: [(links.group_page_path(g), renderer.group_page(g, t, es))])
+                   lambda g=group, t=title, es=top, c=counts: [(links.group_page_path(g), renderer.group_page(g, t, es, c))])
+            for year, items in years:
+                year_fp = site_fp + ":" + hashlib.blake2b(",".join(digests[e.id] for e in items).encode(), digest_size=8).hexdigest()
+                yield (f"year:{group}/{year}", year_fp,
+                       lambda g=group, t=title, y=year, es=items: [(links.year_page_path(g, y), renderer.year_page(g, t, y, es))])
         summaries.sort(key=lambda s: s.name)
         home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digests[e.id] for e in s.latest]) for s in summaries]).encode() + str(len(catalog.entries)).encode(), digest_size=8).hexdigest()
         yield ("home", home_fp, lambda: self._home(renderer, catalog, summaries, newest))
@@ -320,6 +366,7 @@ class Builder:
                 writer.reuse(key)
             else:
                 todo.append(unit)
+        log.debug("%d units to render, %d reused", len(todo), writer.stats.units_reused)
         workers = parallel_workers(len(todo)) if workers is None else workers
         if workers > 1:
             if any(key.startswith("issue:") for key, _, _ in todo):
@@ -350,7 +397,11 @@ def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, tem
     check_layout(inputs, out_dir, state_dir)
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
     entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
+    log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
+              time.perf_counter() - started)
+    mark = time.perf_counter()
     catalog = builder.catalog(entries)
+    log.debug("catalog in %.2f s", time.perf_counter() - mark)
     diagnostics.extend(catalog.diagnostics)
     if strict:
         for d in catalog.diagnostics:

@@ -21,6 +21,10 @@ class Links:
         return f"{group}/index.html"
 
     @staticmethod
+    def year_page_path(group: str, year: int) -> str:
+        return f"{group}/{year}/index.html"
+
+    @staticmethod
     def feed_path(group: str, fmt: str) -> str:
         return f"{group}/{FEED_FILES[fmt]}"
 

@@ -44,6 +44,22 @@ def _work(index: int) -> tuple[list, dict, list]:
     return records, stats, writer.stats.changed_paths or []
 
 
+def _call(index: int):
+    function, items, workers = _JOB  # type: ignore[misc]
+    return function(items[index::workers])
+
+
+def map_in_processes(function: Callable[[list], object], items: list, workers: int) -> list:
+    """`function` applied to `workers` interleaved shares of `items`, in forked processes."""
+    global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
+    _JOB = (function, items, workers)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_call, range(workers))
+    finally:
+        _JOB = None
+
+
 def render_in_processes(writer: SiteWriter, units: list, workers: int,
                         progress: Callable[[str, int, int], None] | None = None) -> None:
     """Render `units` in `workers` forked processes and record the results in `writer`."""

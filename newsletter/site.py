@@ -48,6 +48,7 @@ class SiteRenderer:
         self._entry = templates.get("entry.html.j2")
         self._group = templates.get("group.html.j2")
         self._home = templates.get("index.html.j2")
+        self._year = templates.get("year.html.j2")
         self._archive = templates.get("archive.html.j2")
         self.config = config
 
@@ -55,10 +56,14 @@ class SiteRenderer:
         countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
         return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../").encode()
 
-    def group_page(self, group: str, name: str, entries: tuple[Entry, ...]) -> bytes:
-        limit = self.config.feed_limit
-        return self._group.render(group=group, name=name, entries=entries, latest=entries[:limit],
-                                  older=entries[limit:], root="../").encode()
+    def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
+        """A group's page: its newest entries in full and its archive by year."""
+        total = sum(count for _, count in years)
+        return self._group.render(group=group, name=name, total=total, latest=latest, years=years, root="../").encode()
+
+    def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
+        """Every entry of one group in one year, by month."""
+        return self._year.render(group=group, name=name, year=year, entries=entries, root="../../").encode()
 
     def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
         """The newsletter archive of one group: every issue, newest first."""

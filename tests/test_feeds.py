@@ -99,7 +99,8 @@ def test_feed_limit_and_newest_first(site):
         feed = feedparser.parse(site.read(f"pe/{fmt}"))
         assert [e.title for e in feed.entries] == [f"Peru item {d}" for d in (28, 27, 26, 25, 24)]
     assert len(json.loads(site.read("pe/feed.json"))["items"]) == 5
-    assert "Peru item 1</a>" in site.read("pe/index.html")  # the page keeps the whole archive
+    assert 'href="2022/index.html"' in site.read("pe/index.html")
+    assert "Peru item 1</a>" in site.read("pe/2022/index.html")  # the year page keeps the whole archive
 
 
 def test_timezone_sets_midnight(site):
