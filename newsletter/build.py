@@ -264,7 +264,7 @@ class Builder:
         from newsletter.newsletters.issue import issues_for, newsletter_groups
 
         site_fp = self.site_fingerprint
-        nl_groups = newsletter_groups(catalog)
+        nl_groups = newsletter_groups(catalog) if self.config.newsletter_enabled else []
         renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=set(nl_groups))
         links = self.links
         digests = {e.id: entry_digest(e) for e in catalog.entries}
@@ -298,7 +298,8 @@ class Builder:
         for entry in catalog.entries:
             yield (f"entry:{entry.slug}", site_fp + ":" + digests[entry.id],
                    lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
-        yield from self._newsletter_units(catalog, nl_groups, renderer, digests)
+        if self.config.newsletter_enabled:
+            yield from self._newsletter_units(catalog, nl_groups, renderer, digests)
 
     def _newsletter_units(self, catalog, nl_groups, renderer, digests):
         """Archive pages, then issues period by period (newest first) across groups, so that an

@@ -96,6 +96,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("state", str, ".newsletter", "State folder (parse cache, entry identity, send log); never inside the output folder."),
     Option("aliases", dict, {}, "Extra names for countries: name = ISO code."),
     Option("exclusions", list, [], "Phrases that must never tag a country."),
+    Option("newsletter.enabled", bool, True, "Build newsletter issues at all (false: feeds and pages only)."),
     Option("newsletter.period", str, "weekly", "One newsletter issue per daily, weekly (ISO week) or monthly period.", _one_of("daily", "weekly", "monthly")),
     Option("newsletter.archive_periods", int, 104, "How many of the newest periods get an issue per country (0: every period since the first entry).", _non_negative),
     Option("newsletter.from_address", str, "newsletter@example.org", "From address of newsletters.", _email),
@@ -178,7 +179,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         expected = option.type
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             problems.append(f"{option.key}: must be {_type_name(expected)}, got {value!r}")
             continue
         if option.check is not None:

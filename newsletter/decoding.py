@@ -19,6 +19,7 @@ _TRANSLATE = str.maketrans(
     {**{c: " " for c in _SPACES}, **{c: None for c in _ZERO_WIDTH}, **{c: None for c in _CONTROLS if c != "\t"}}
 )
 _NEWLINES = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
+_NEEDS_TRANSLATION = re.compile("[" + re.escape(_SPACES + _ZERO_WIDTH + _CONTROLS.replace("\n", "")) + "]")
 _BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _MAX_STRAY_CONTROLS = 0.01  # a few stray control bytes are cleaned; more means binary data
 
@@ -69,10 +70,13 @@ def decode_bulletin(data: bytes) -> Decoded:
                 text = data.decode("latin-1")
                 encoding = "Latin-1"
             warning = f"not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); decoded as {encoding}, please save as UTF-8"
-    text = _NEWLINES.sub("\n", text).translate(_TRANSLATE)
-    return Decoded(text.split("\n"), warning=warning)
+    return Decoded(clean_text(text).split("\n"), warning=warning)
 
 
 def clean_text(text: str) -> str:
     """Normalise a string from any source the way bulletin text is normalised."""
-    return _NEWLINES.sub("\n", text).translate(_TRANSLATE)
+    if "\r" in text or not text.isascii():
+        text = _NEWLINES.sub("\n", text)
+    if _NEEDS_TRANSLATION.search(text) is not None:  # rare: most files need no translation at all
+        text = text.translate(_TRANSLATE)
+    return text

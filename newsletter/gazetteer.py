@@ -18,6 +18,8 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": 
 
 def fold(text: str) -> str:
     """Accent-free ASCII form used for matching (case is kept)."""
+    if text.isascii() and "`" not in text:
+        return text
     text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
     return text.encode("ascii", "ignore").decode("ascii")
 
