@@ -6,6 +6,7 @@ The watch daemon calls the same `build_site`; there is no second code path.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import logging
 import os
@@ -34,6 +35,7 @@ from newsletter.writer import SiteWriter, WriteStats
 
 log = logging.getLogger(__name__)
 
+CACHE_FORMAT = 2  # bump when Entry or ParseResult change shape
 GROUP_TITLES = {ALL: "All news", REGIONAL: "Regional news"}
 
 Progress = Callable[[str, int, int], None]
@@ -104,7 +106,9 @@ def manifest_path(state_dir: Path, out_dir: Path) -> Path:
 
 
 def entry_digest(entry: Entry) -> str:
-    return hashlib.blake2b(repr(tuple(entry)).encode(), digest_size=8).hexdigest()
+    """Everything an entry's outputs depend on, as a short string (no hashing: it is cheap)."""
+    return (f"{entry.digest}{entry.date.toordinal()}{entry.id}/{entry.slug}/{','.join(entry.countries or ())}/"
+            f"{entry.updated.isoformat() if entry.updated else ''}")
 
 
 class Builder:
@@ -118,7 +122,7 @@ class Builder:
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
         self._written: dict[Path, tuple[dict, dict]] = {}
-        salt = repr((__version__, sorted(config.aliases.items()), sorted(config.exclusions)))
+        salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.identity = IdentityStore(state_dir / "identity.json" if state_dir is not None else None)
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
@@ -394,6 +398,20 @@ def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, tem
     The watch daemon calls this with a long-lived `builder` (parse results and the output
     manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
     """
+    # The cyclic GC would walk the whole heap again and again while hundreds of thousands of
+    # (acyclic) entries and outputs are created; it runs again once the build is over.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site(config, inputs, out_dir, state_dir, templates_dir=templates_dir, strict=strict,
+                           progress=progress, builder=builder, force=force, verify=verify, track_changes=track_changes)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, progress, builder, force, verify,
+                track_changes) -> BuildResult:
     started = time.perf_counter()
     check_layout(inputs, out_dir, state_dir)
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,14 @@ def sort_key(entry: Entry) -> tuple:
     return (-entry.date.toordinal(), entry.source, entry.line)
 
 
+def sort_entries(entries) -> list[Entry]:
+    """`sorted(entries, key=sort_key)`, in three stable passes (no key tuple per entry)."""
+    ordered = sorted(entries, key=attrgetter("line"))
+    ordered.sort(key=attrgetter("source"))
+    ordered.sort(key=attrgetter("date"), reverse=True)
+    return ordered
+
+
 def published(entry: Entry, tz: ZoneInfo) -> dt.datetime:
     """When an entry is published: midnight of its date in the configured zone."""
     return dt.datetime(entry.date.year, entry.date.month, entry.date.day, tzinfo=tz)
@@ -49,8 +58,8 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
     """
     diagnostics: list[Diagnostic] = []
     seen: dict[tuple, Entry] = {}
-    for entry in sorted(entries, key=sort_key):
-        key = entry.key
+    for entry in sort_entries(entries):
+        key = (entry.date, entry.title_key)
         first = seen.get(key)
         if first is not None:
             diagnostics.append(Diagnostic(entry.source, entry.line, "warning",
@@ -63,7 +72,7 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
     ids: set[str] = set()
     final: list[Entry] = []
     for entry in unique:
-        kept = identity.get(entry.key) if identity else None
+        kept = identity.get((entry.date, entry.title_key)) if identity else None
         if kept is not None:
             eid, slug, updated = kept
         else:

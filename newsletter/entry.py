@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+import hashlib
 import re
 import unicodedata
 from typing import NamedTuple
@@ -37,17 +37,25 @@ class Entry(NamedTuple):
     slug: str = ""
     updated: dt.datetime | None = None
     """When the entry last changed (set from the identity state); None means its date."""
+    title_key: str = ""
+    """Normalised title (see `title_key()`); with the date, the entry's natural key."""
+    digest: str = ""
+    """Hash of what the entry says (title, body, format, link); see `content_digest()`."""
 
     @property
     def key(self) -> tuple[dt.date, str]:
         """The natural key: two entries with the same key are the same item."""
-        return (self.date, title_key(self.title))
+        return (self.date, self.title_key or title_key(self.title))
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
-@lru_cache(maxsize=1 << 17)
+def content_digest(title: str, body: str, body_format: str, link: str | None) -> str:
+    """What counts as a change to an entry's text."""
+    return hashlib.blake2b("\x1f".join((title, body, body_format, link or "")).encode(), digest_size=8).hexdigest()
+
+
 def title_key(title: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a title."""
     return slugify(title, limit=1000)

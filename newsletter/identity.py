@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -36,13 +35,12 @@ def _utcnow() -> dt.datetime:
 
 
 def content_digest(entry: Entry) -> str:
-    """What counts as a change to an entry: its title, body and link."""
-    return hashlib.blake2b(repr((entry.title, entry.body, entry.link)).encode(), digest_size=8).hexdigest()
+    """What counts as a change to an entry: its title, body and link (computed when parsed)."""
+    return entry.digest
 
 
 def natural_key(entry: Entry) -> str:
-    date, title = entry.key
-    return f"{date.isoformat()}|{title}"
+    return f"{entry.date.isoformat()}|{entry.title_key}"
 
 
 class IdentityStore:

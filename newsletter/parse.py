@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from newsletter.dates import match_date_line
 from newsletter.decoding import decode_bulletin
 from newsletter.diagnostics import Diagnostic
-from newsletter.entry import Entry
+from newsletter.entry import Entry, content_digest, title_key
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
 _META = re.compile(r"^(countries|country|link|url|id)\s*:\s*(.*)$", re.IGNORECASE)
@@ -146,4 +146,5 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
     return Entry(
         date=date_line.date, title=title, body=body, body_format=fmt, source=path, line=lineno,
         link=link, fixed_id=fixed_id, countries=countries,
+        title_key=title_key(title), digest=content_digest(title, body, fmt, link),
     )
