@@ -124,6 +124,7 @@ class Builder:
         self._written: dict[Path, tuple[dict, dict]] = {}
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
+        self.state_dir = state_dir
         self.identity = IdentityStore(state_dir / "identity.json" if state_dir is not None else None)
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
         self.templates = Templates(templates_dir)
@@ -146,7 +147,8 @@ class Builder:
         if self._issue_renderer is None:
             from newsletter.newsletters.issue import IssueRenderer
 
-            self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz)
+            self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz,
+                                                 cache_dir=self.state_dir)
         return self._issue_renderer
 
     @property

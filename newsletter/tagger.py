@@ -49,7 +49,14 @@ class Tagger:
             if len(name) > 3 or code is None:
                 upper.setdefault(name.upper(), code)
         self._upper_codes = upper
-        self._upper_pattern = re.compile(r"(?<![\w'.])(?:" + _trie_pattern(upper) + r")(?!\w|\.\w)")
+        self._upper_compiled: re.Pattern | None = None
+
+    @property
+    def _upper_pattern(self) -> re.Pattern:
+        """The pattern for all-caps text, compiled the first time such text is seen."""
+        if self._upper_compiled is None:
+            self._upper_compiled = re.compile(r"(?<![\w'.])(?:" + _trie_pattern(self._upper_codes) + r")(?!\w|\.\w)")
+        return self._upper_compiled
 
     def countries_in(self, text: str) -> set[str]:
         """Codes of the countries named in `text`."""

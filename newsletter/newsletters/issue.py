@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
+from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Mapping
@@ -21,11 +23,12 @@ from newsletter.catalog import ALL, REGIONAL, Catalog, published
 from newsletter.entry import Entry
 from newsletter.links import Links
 from newsletter.markup import body_html, body_text, summarize
-from newsletter.newsletters.inline import inline_template
+from newsletter.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.newsletters.mime import Message, address, phrase_and_id
 from newsletter.newsletters.periods import period_id, period_label, period_noun
 from newsletter.site import longdate
 from newsletter.templating import Templates
+from newsletter.writer import write_atomic
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
 PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
@@ -111,16 +114,37 @@ def unsubscribe_token(secret: bytes, email: str, group: str) -> str:
     return quote(__import__("base64").urlsafe_b64encode(mac[:18]).decode(), safe="")
 
 
+def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTemplate:
+    """The inlined newsletter template, from the state folder when the templates are unchanged."""
+    source = templates.env.loader.get_source(templates.env, "newsletter.html.j2")[0]
+    css = templates.read("newsletter.css").decode("utf-8")
+    key = hashlib.blake2b((source + "\0" + css).encode(), digest_size=10).hexdigest()
+    path = cache_dir / f"inlined-newsletter-{key}.json" if cache_dir is not None else None
+    if path is not None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return InlinedTemplate(data["source"], tuple(data["body_styles"]))
+        except (OSError, ValueError, KeyError):
+            pass
+    inlined = inline_template(source, css)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("inlined-newsletter-*.json"):
+            old.unlink(missing_ok=True)
+        write_atomic(path, json.dumps({"source": inlined.source, "body_styles": list(inlined.body_styles)}).encode())
+    return inlined
+
+
 class IssueRenderer:
     """Renders issues with the (inlined) newsletter templates; never touches the disk."""
 
-    def __init__(self, templates: Templates, config, links: Links, names: Mapping[str, str], tz) -> None:
+    def __init__(self, templates: Templates, config, links: Links, names: Mapping[str, str], tz,
+                 cache_dir: Path | None = None) -> None:
         self.config = config
         self.links = links
         self.names = names
         self.tz = tz
-        inlined = inline_template(templates.env.loader.get_source(templates.env, "newsletter.html.j2")[0],
-                                  templates.read("newsletter.css").decode("utf-8"))
+        inlined = cached_inline(templates, cache_dir)
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
         env.filters["wrap"] = wrap_text

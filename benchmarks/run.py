@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""`make bench`: how fast `newsletter` is on this machine, side by side with Hugo.
+
+Prints a markdown table and writes it to benchmarks/results.md. Scenarios:
+  cold build (empty state and output) at each size: wall time, peak memory of the whole
+  process tree; warm rebuilds at the largest size (nothing changed; one ~100-entry file
+  changed); every newsletter issue of the 10k corpus; sending 10,000 messages to a local
+  aiosmtpd; watch latency (file save → updated feed on disk), median and p95 of 20 saves;
+  Hugo building the same items (per-country RSS + one page per item) when `hugo` is on PATH.
+
+Outputs go to a tmpfs folder (/dev/shm) when there is one, so that the numbers measure the
+programs rather than the disk's write-back; pass --workdir to measure on a disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PY = sys.executable
+BASE_URL = "https://news.example.org/"
+
+
+# -- measuring ------------------------------------------------------------------------
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            pass
+    return pids
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: float = 900) -> tuple[float, float]:
+    """Run `cmd`; return (seconds, peak memory in MB summed over its process tree, as PSS)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, sum(_pss_kb(p) for p in _tree(proc.pid)))
+        time.sleep(0.05)  # reading smaps costs CPU too: sample sparingly
+        if time.perf_counter() - started > timeout:
+            proc.kill()
+            raise RuntimeError(f"{cmd[0]} took longer than {timeout} s")
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {proc.stderr.read().decode()[-2000:]}")
+    return seconds, peak / 1024
+
+
+def newsletter(*args: str) -> list[str]:
+    return [PY, "-m", "newsletter", *args]
+
+
+# -- corpora ----------------------------------------------------------------------------
+def corpus(workdir: Path, entries: int, hugo: bool) -> Path:
+    """A corpus of `entries` items in files of ~100 entries (made once per workdir)."""
+    folder = workdir / f"corpus-{entries}"
+    marker = folder / ("ready-hugo" if hugo else "ready")
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        cmd = [PY, str(HERE / "corpus.py"), "--entries", str(entries), "--files", str(max(1, entries // 100)),
+               "--out", str(folder / "bulletins")]
+        if hugo:
+            cmd += ["--hugo", str(folder / "hugo")]
+        subprocess.run(cmd, check=True)
+        marker.touch()
+    return folder
+
+
+def fresh(*paths: Path) -> None:
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
+    subprocess.run(["sync"], check=False)
+
+
+# -- scenarios ----------------------------------------------------------------------------
+def cold_build(folder: Path) -> tuple[float, float]:
+    fresh(folder / "out", folder / "state")
+    return run(newsletter("build", "-q", "bulletins", "--out", "out", "--state", "state", "--base-url", BASE_URL), folder)
+
+
+def hugo_build(folder: Path) -> tuple[float, float]:
+    fresh(folder / "hugo-out", folder / "hugo" / "resources")
+    return run(["hugo", "--quiet", "-s", "hugo", "-d", str(folder / "hugo-out")], folder)
+
+
+def warm_builds(folder: Path) -> dict[str, float]:
+    cold_build(folder)
+    args = newsletter("build", "-q", "bulletins", "--out", "out", "--state", "state", "--base-url", BASE_URL)
+    unchanged, _ = run(args, folder)
+    target = sorted((folder / "bulletins").iterdir())[len(list((folder / "bulletins").iterdir())) // 2]
+    original = target.read_text()
+    lines = original.splitlines()
+    lines[2] = lines[2] + " (updated)"  # retitle the file's first entry
+    target.write_text("\n".join(lines) + "\n")
+    try:
+        changed, _ = run(args, folder)
+    finally:
+        target.write_text(original)
+    return {"unchanged": unchanged, "one file changed": changed}
+
+
+ISSUES_SCRIPT = r"""
+import sys, time, gc
+from pathlib import Path
+from newsletter.build import Builder
+from newsletter.config import load_config
+from newsletter.parallel import parallel_workers, render_in_processes
+from newsletter.writer import SiteWriter
+gc.disable()
+config = load_config(None, {"base_url": sys.argv[2], "newsletter.archive_periods": int(sys.argv[3])})
+builder = Builder(config, state_dir=Path("state-issues"))
+entries, _, _ = builder.read([sys.argv[1]])
+catalog = builder.catalog(entries)
+units = [u for u in builder.units(catalog) if u[0].startswith("issue:")]
+builder.issue_renderer
+started = time.perf_counter()
+writer = SiteWriter(Path("issues-out"), Path("state-issues/manifest.json"))
+workers = parallel_workers(len(units))
+if workers > 1:
+    render_in_processes(writer, units, workers)
+else:
+    for key, fp, render in units:
+        writer.write_unit(key, fp, render())
+print(len(units), time.perf_counter() - started, writer.stats.written)
+"""
+
+
+def newsletter_issues(folder: Path, periods: int) -> tuple[int, float, int]:
+    fresh(folder / "issues-out", folder / "state-issues")
+    out = subprocess.run([PY, "-c", ISSUES_SCRIPT, "bulletins", BASE_URL, str(periods)], cwd=folder,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def send_messages(folder: Path, count: int) -> tuple[float, int]:
+    port = free_port()
+    server = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        (folder / "send").mkdir(exist_ok=True)
+        (folder / "send" / "subscribers.csv").write_text(
+            "email,countries,name\n" + "".join(f"reader{n}@example.org,mx,Reader {n}\n" for n in range(count)))
+        (folder / "send" / "newsletter.toml").write_text(
+            f'base_url = "{BASE_URL}"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
+        shutil.rmtree(folder / "send" / ".newsletter", ignore_errors=True)
+        seconds, _ = run(newsletter("send", "-q", "../bulletins", "--country", "mx", "--out", "../send-out"),
+                         folder / "send")
+        return seconds, count
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+def watch_latency(folder: Path, saves: int = 20) -> list[float]:
+    fresh(folder / "watch-out", folder / "watch-state")
+    proc = subprocess.Popen(newsletter("watch", "bulletins", "--out", "watch-out", "--state", "watch-state",
+                                       "--base-url", BASE_URL), cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    feed = folder / "watch-out" / "all" / "atom.xml"
+    target = sorted((folder / "bulletins").iterdir())[0]  # holds the newest entries
+    original = target.read_text()
+    lines = original.splitlines()
+    latencies = []
+    try:
+        deadline = time.monotonic() + 600
+        while not feed.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        for n in range(saves):
+            token = f"Saved {n} {time.time_ns()}"
+            edited = lines.copy()
+            edited[2] = f"{lines[2]} {token}"
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text("\n".join(edited) + "\n")
+            os.replace(tmp, target)  # an atomic save, as editors do
+            saved = time.perf_counter()
+            while token.encode() not in feed.read_bytes():
+                if time.perf_counter() - saved > 30:
+                    raise RuntimeError("the watcher did not update the feed within 30 s")
+                time.sleep(0.002)
+            latencies.append(time.perf_counter() - saved)
+            time.sleep(0.5)
+    finally:
+        target.write_text(original)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    return latencies
+
+
+# -- report -------------------------------------------------------------------------------
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Benchmarks for newsletter (see the module docstring).")
+    ap.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes for cold builds")
+    ap.add_argument("--quick", action="store_true", help="sizes 1000 and 10000 only; 5 watch saves")
+    ap.add_argument("--workdir", help="where corpora and outputs go (default: /dev/shm/newsletter-bench)")
+    ap.add_argument("--no-hugo", action="store_true")
+    ap.add_argument("--out", default=str(HERE / "results.md"))
+    args = ap.parse_args()
+    sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    default_work = Path("/dev/shm/newsletter-bench") if Path("/dev/shm").is_dir() else HERE / "work"
+    workdir = Path(args.workdir) if args.workdir else default_work
+    workdir.mkdir(parents=True, exist_ok=True)
+    hugo = shutil.which("hugo") and not args.no_hugo
+    env_line = (f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
+                f"outputs on {'tmpfs' if str(workdir).startswith('/dev/shm') else workdir}")
+    if hugo:
+        env_line += ", " + subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
+    rows = []
+
+    def row(what: str, value: str, note: str = "") -> None:
+        rows.append((what, value, note))
+        print(f"{what:58} {value:>22}  {note}", flush=True)
+
+    print(f"# newsletter benchmarks — {env_line}")
+    folders = {}
+    for size in sizes:
+        folder = folders[size] = corpus(workdir, size, bool(hugo))
+        seconds, mb = cold_build(folder)
+        files = sum(len(f) for _, _, f in os.walk(folder / "out"))
+        note = f"{files} files"
+        if hugo:
+            hs, hmb = hugo_build(folder)
+            note += f"; Hugo {hs:.2f} s, {hmb:.0f} MB; Hugo/newsletter time {hs / seconds:.2f}x"
+        row(f"cold build, {size:,} entries (feeds, pages, newsletters)", f"{seconds:.2f} s, {mb:.0f} MB", note)
+    largest = max(sizes)
+    warm = warm_builds(folders[largest])
+    row(f"rebuild, {largest:,} entries, nothing changed", f"{warm['unchanged']:.2f} s")
+    row(f"rebuild, {largest:,} entries, one 100-entry file changed", f"{warm['one file changed']:.2f} s")
+    ten = folders.get(10000) or corpus(workdir, 10000, False)
+    for periods, label in ((104, "newest 104 weeks (default)"), (0, "every week since the first entry")):
+        count, seconds, written = newsletter_issues(ten, periods)
+        row(f"newsletter issues, 10,000 entries, {label}", f"{seconds:.2f} s",
+            f"{count} issues, {written} files ({count / seconds:.0f} issues/s)")
+    seconds, count = send_messages(ten, 10000)
+    row("send 10,000 messages to a local aiosmtpd", f"{count / seconds:.0f} msg/s", f"{seconds:.1f} s in all")
+    for size in sorted({10000, largest} & set(folders) or {10000}):
+        lat = watch_latency(folders.get(size) or ten, 5 if args.quick else 20)
+        p95 = sorted(lat)[max(0, int(round(0.95 * len(lat))) - 1)]
+        row(f"watch: save → feed on disk, {size:,} entries (debounce 250 ms)",
+            f"{statistics.median(lat) * 1000:.0f} ms median", f"p95 {p95 * 1000:.0f} ms over {len(lat)} saves")
+    table = ["| scenario | result | notes |", "| --- | --- | --- |"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    text = (f"Measured {dt.date.today().isoformat()} on {env_line}. Reproduce with `make bench`.\n\n"
+            + "\n".join(table) + "\n")
+    Path(args.out).write_text(text)
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
