@@ -342,10 +342,14 @@ class Builder:
         from newsletter.feeds.model import feed_data
         from newsletter.feeds.rss import render_rss
 
+        from newsletter.feeds.xmlfeed import feed_generator
+
         data = feed_data(group, title, entries, config=self.config, links=self.links, tz=self.tz,
                          names=self.names, fallback_updated=fallback_updated)
-        return [(self.links.feed_path(group, "atom"), render_atom(data)),
-                (self.links.feed_path(group, "rss"), render_rss(data)),
+        fg = feed_generator(data, "atom")  # filled once, serialised as Atom, then as RSS
+        atom = render_atom(data, fg)
+        return [(self.links.feed_path(group, "atom"), atom),
+                (self.links.feed_path(group, "rss"), render_rss(data, fg)),
                 (self.links.feed_path(group, "json"), render_json_feed(data))]
 
     def _home(self, renderer, catalog, summaries, newest):

@@ -36,14 +36,29 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old file or the new one, never a mix."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
+    """Replace `path` with `data` so that readers see the old file or the new one, never a mix.
+
+    Returns the new file's stat (the rename keeps size and mtime)."""
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
+        return st
     except BaseException:
         try:
             os.unlink(tmp)
@@ -72,7 +87,8 @@ class SiteWriter:
         self._old_files: dict[str, list] = {}
         self._units: dict[str, list] = {}
         self._files: dict[str, list] = {}
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()
+        self._created: set[str] = set()
         if previous is not None:
             self._old_units, self._old_files = previous
         else:
@@ -153,25 +169,28 @@ class SiteWriter:
 
     def write_file(self, rel: str, data: bytes) -> bool:
         """Write one output; returns True if the file on disk changed."""
-        path = self.out_dir / rel
+        path = self._root + rel
         new_digest = digest(data)
         old = self._old_files.get(rel)
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            st = None
+        parent = os.path.dirname(path)
+        st = None
+        if parent not in self._created:  # a folder this build created holds no old files
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                pass
         if st is not None and st.st_size == len(data):
             same = (old is not None and old[2] == new_digest and old[0] == st.st_size and old[1] == st.st_mtime_ns)
-            if same or path.read_bytes() == data:
+            if same or _read(path) == data:
                 self._files[rel] = [st.st_size, st.st_mtime_ns, new_digest]
                 self.stats.unchanged += 1
                 return False
-        parent = path.parent
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.isdir(parent):
+                os.makedirs(parent, exist_ok=True)
+                self._created.add(parent)
             self._dirs.add(parent)
-        write_atomic(path, data)
-        st = os.stat(path)
+        st = write_atomic(path, data)
         self._files[rel] = [st.st_size, st.st_mtime_ns, new_digest]
         self.stats.written += 1
         if self.stats.changed_paths is not None:

@@ -22,12 +22,7 @@ def feed_generator(data: FeedData, self_fmt: str):
     fg.author({"name": data.author})
     fg.generator("newsletter", version=__version__)
     fg.updated(data.updated)  # never "now": the newest entry's time
-    # RSS takes <channel><link> from the last link added: self first, the HTML page last.
-    fg.link(href=data.self_urls[self_fmt], rel="self",
-            type="application/atom+xml" if self_fmt == "atom" else "application/rss+xml")
-    if data.hub_url:
-        fg.link(href=data.hub_url, rel="hub")
-    fg.link(href=data.home_url, rel="alternate", type="text/html")
+    set_channel_links(fg, data, self_fmt)
     for item in data.items:
         fe = fg.add_entry(order="append")
         fe.id(item.id)
@@ -42,6 +37,15 @@ def feed_generator(data: FeedData, self_fmt: str):
         for code, name in item.categories:
             fe.category(term=code, label=name)
     return fg
+
+
+def set_channel_links(fg, data: FeedData, self_fmt: str) -> None:
+    """(Re)set the feed-level links: self first, hub, then the HTML page last (RSS uses the last)."""
+    fg.link(href=data.self_urls[self_fmt], rel="self", replace=True,
+            type="application/atom+xml" if self_fmt == "atom" else "application/rss+xml")
+    if data.hub_url:
+        fg.link(href=data.hub_url, rel="hub")
+    fg.link(href=data.home_url, rel="alternate", type="text/html")
 
 
 def with_stylesheet(xml: bytes, href: str) -> bytes:
