@@ -229,3 +229,32 @@ def test_make_demo_builds_the_examples(tmp_path):
     for rel in ("index.html", "feeds.opml", "all/atom.xml", "mx/rss.xml", "pe/feed.json", "regional/index.html"):
         assert (out / rel).is_file(), rel
     assert "warning" not in proc.stderr and "error" not in proc.stderr
+
+
+def test_parallel_build_writes_the_same_tree(site, monkeypatch):
+    """Large builds render in forked worker processes; the result must not differ."""
+    import newsletter.parallel
+    text = "".join(f"{day} March 2022\n\nPeru and Chile item {day}\n\nBody {day} with https://example.org/{day}.\n\n"
+                   for day in range(1, 29))
+    site.write("a.txt", text)
+    site.write("b.txt", GOOD)
+    assert site.build().code == 0
+    monkeypatch.setattr(newsletter.parallel, "PARALLEL_MIN_UNITS", 1)
+    monkeypatch.setenv("NEWSLETTER_WORKERS", "2")
+    assert site.build(out=site.root / "parallel").code == 0
+    assert tree(site.out) == tree(site.root / "parallel")
+    run = site.build(out=site.root / "parallel")
+    assert "0 files written" in run.err  # the workers' manifest records were kept
+
+
+def test_parse_cache_is_reused_and_invalidated_by_content(site):
+    site.write("a.txt", GOOD)
+    site.build()
+    cache_files = list((site.state / "parse-cache").iterdir())
+    assert len(cache_files) == 1
+    site.write("a.txt", GOOD.replace("Honduras Opens", "Honduras Closes"))
+    site.build()
+    assert "Honduras Closes a New Shelter" in site.read("hn/atom.xml")
+    (site.bulletins / "a.txt").unlink()
+    site.build()
+    assert list((site.state / "parse-cache").iterdir()) == []
