@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -211,9 +212,12 @@ def watch_latency(folder: Path, saves: int = 20) -> list[float]:
     original = target.read_text()
     lines = original.splitlines()
     latencies = []
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 600
-        while not feed.exists() and time.monotonic() < deadline:
+        while not any("watching" in line for line in log) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(1.0)
         for n in range(saves):

@@ -122,6 +122,9 @@ class Builder:
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
         self._written: dict[Path, tuple[dict, dict]] = {}
+        self._unsaved: dict[Path, Path] = {}  # output folder -> manifest path, when saves are deferred
+        self.defer_saves = False
+        """The daemon sets this: state files are written by `flush()`, not after every build."""
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
@@ -161,7 +164,8 @@ class Builder:
     def catalog(self, entries: list[Entry]) -> Catalog:
         """The catalog of `entries`, with ids kept stable by the identity state."""
         identity = self.identity.assign(entries, self.config.authority)
-        self.identity.save()
+        if not self.defer_saves:
+            self.identity.save()
         return build_catalog(entries, authority=self.config.authority, identity=identity)
 
     def group_title(self, group: str) -> str:
@@ -390,9 +394,20 @@ class Builder:
                     progress("writing", n, len(todo))
         if progress is not None:
             progress("writing", len(todo), len(todo))
-        stats = writer.finish()
+        stats = writer.finish(save=not self.defer_saves)
         self._written[out_dir] = writer.state
+        if self.defer_saves and writer.dirty:
+            self._unsaved[out_dir] = writer.manifest
         return stats
+
+    def flush(self) -> None:
+        """Write deferred state (identity records, output manifests) to the state folder."""
+        from newsletter.writer import save_manifest
+
+        self.identity.save()
+        for out_dir, manifest in list(self._unsaved.items()):
+            save_manifest(manifest, self._written[out_dir])
+            del self._unsaved[out_dir]
 
 
 def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,

@@ -198,8 +198,12 @@ class SiteWriter:
         return True
 
     # -- end of build ------------------------------------------------------------------
-    def finish(self) -> WriteStats:
-        """Remove outputs of earlier builds that this build did not produce; save the manifest."""
+    def finish(self, *, save: bool = True) -> WriteStats:
+        """Remove outputs of earlier builds that this build did not produce; save the manifest.
+
+        With `save=False` (the daemon between flushes) the manifest stays in memory only;
+        call `save_manifest` later. A manifest that lags behind only costs the next process
+        extra checks: files are compared by size and mtime before being trusted."""
         stale = sorted(set(self._old_files) - set(self._files))
         parents = set()
         for rel in stale:
@@ -216,11 +220,17 @@ class SiteWriter:
                 parent.rmdir()
                 parent = parent.parent
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        if (not stale and self.stats.written == 0 and self._units.keys() == self._old_units.keys()
-                and self._files == self._old_files and self.manifest.exists()):
-            return self.stats  # nothing changed: the manifest on disk is already right
-        manifest = {"version": _MANIFEST_VERSION, "units": dict(sorted(self._units.items())),
-                    "files": dict(sorted(self._files.items()))}
-        self.manifest.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.manifest, json.dumps(manifest, separators=(",", ":")).encode())
+        self.dirty = bool(stale or self.stats.written or self._units.keys() != self._old_units.keys()
+                          or self._files != self._old_files or not self.manifest.exists())
+        if save and self.dirty:
+            save_manifest(self.manifest, self.state)
+            self.dirty = False
         return self.stats
+
+
+def save_manifest(path: Path, state: tuple[dict, dict]) -> None:
+    """Write the (units, files) manifest of an output folder."""
+    units, files = state
+    manifest = {"version": _MANIFEST_VERSION, "units": dict(sorted(units.items())), "files": dict(sorted(files.items()))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(manifest, separators=(",", ":")).encode())

@@ -30,6 +30,8 @@ from newsletter.websub import Publisher, changed_feed_urls
 log = logging.getLogger("newsletter.watch")
 
 ROOT_CHECK_SECONDS = 0.5
+FLUSH_SECONDS = 5.0
+"""How long state (identity records, the output manifest) may stay unsaved after a rebuild."""
 
 
 @dataclass
@@ -64,7 +66,7 @@ class WatchDaemon:
 
     def __post_init__(self) -> None:
         self.config = self.load_config()
-        self.builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
+        self.builder = self._make_builder()
         self.changes: queue.Queue[Change] = queue.Queue()
         hub = self.config.watch_websub_hub
         self.publisher = Publisher(hub, self.options.state_dir) if hub else None
@@ -91,20 +93,23 @@ class WatchDaemon:
     # -- the loop ------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> int:
         """Build, then (unless `once`) watch until SIGINT/SIGTERM or `stop` is set."""
-        self.rebuild(set(), verify=True)
         if once:
+            self.rebuild(set(), verify=True)
             self._close()
             return 0
         observer = self._observer()
         roots = self._roots()
         for root in roots:
             self._arm(observer, root)
-        observer.start()
+        observer.start()  # before the first build, so that saves made during it are not missed
         previous = self._signals()
+        self.rebuild(set(), verify=True)
+        self.builder.flush()
         log.info("watching %s for changes (%s); Ctrl-C to stop", ", ".join(self.options.inputs),
                  "polling" if self.options.polling else "events")
         next_rescan = time.monotonic() + self.options.rescan if self.options.rescan else float("inf")
         next_root_check = 0.0
+        flush_at = float("inf")
         try:
             while not self.stop.is_set():
                 longest = max(2.0, 4 * self.options.debounce)
@@ -118,6 +123,10 @@ class WatchDaemon:
                 if batch:
                     self.rebuild(batch)
                     next_rescan = time.monotonic() + self.options.rescan if self.options.rescan else float("inf")
+                    flush_at = min(flush_at, time.monotonic() + FLUSH_SECONDS)
+                elif time.monotonic() >= flush_at:
+                    self._flush()
+                    flush_at = float("inf")
                 elif time.monotonic() >= next_rescan:
                     log.debug("periodic rescan")
                     self.rebuild(set(), verify=True, quiet_if_unchanged=True)
@@ -158,7 +167,13 @@ class WatchDaemon:
         stats = result.stats
         if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
             return
-        changed = ", ".join(result.changed_sources) or ("initial build" if self.rebuilds == 1 else "no bulletin")
+        sources = result.changed_sources
+        if self.rebuilds == 1:
+            changed = f"initial build, {len(sources)} file{'s' if len(sources) != 1 else ''} parsed"
+        elif not sources:
+            changed = "no bulletin changed"
+        else:
+            changed = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
         log.info("rebuilt in %.3f s: %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
                  time.perf_counter() - started, changed, stats.written, stats.removed,
                  len(result.catalog.entries), result.errors)
@@ -176,9 +191,15 @@ class WatchDaemon:
         self.config = config
         self._new_builder()
 
+    def _make_builder(self) -> Builder:
+        builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
+        builder.defer_saves = True
+        return builder
+
     def _new_builder(self) -> None:
         old = self.builder
-        self.builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
+        old.flush()
+        self.builder = self._make_builder()
         if self.builder.cache is not None and old.cache is not None and self.builder.cache.salt == old.cache.salt:
             self.builder._memory = old._memory
         self.builder._written = old._written
@@ -254,7 +275,14 @@ class WatchDaemon:
                 previous[sig] = signal.signal(sig, handler)
         return previous
 
+    def _flush(self) -> None:
+        try:
+            self.builder.flush()
+        except OSError as exc:
+            log.error("could not save state: %s", exc)
+
     def _close(self) -> None:
+        self._flush()
         if self.publisher is not None:
             self.publisher.close()
 
