@@ -303,8 +303,12 @@ class Builder:
                 yield (f"year:{group}/{year}", year_fp,
                        lambda g=group, t=title, y=year, es=items: [(links.year_page_path(g, y), renderer.year_page(g, t, y, es))])
         summaries.sort(key=lambda s: s.name)
-        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digests[e.id] for e in s.latest]) for s in summaries]).encode() + str(len(catalog.entries)).encode(), digest_size=8).hexdigest()
-        yield ("home", home_fp, lambda: self._home(renderer, catalog, summaries, newest))
+        regional = groups.get(REGIONAL, ())
+        regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), len(regional), regional[:3])
+        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digests[e.id] for e in s.latest])
+                                                        for s in summaries + [regional_summary]]).encode()
+                                                  + str(len(catalog.entries)).encode(), digest_size=8).hexdigest()
+        yield ("home", home_fp, lambda: self._home(renderer, catalog, summaries, regional_summary, newest))
         for entry in catalog.entries:
             yield (f"entry:{entry.slug}", site_fp + ":" + digests[entry.id],
                    lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
@@ -356,12 +360,12 @@ class Builder:
                 (self.links.feed_path(group, "rss"), render_rss(data, fg)),
                 (self.links.feed_path(group, "json"), render_json_feed(data))]
 
-    def _home(self, renderer, catalog, summaries, newest):
+    def _home(self, renderer, catalog, summaries, regional, newest):
         from newsletter.feeds.opml import render_opml
 
         feeds = [(f"{self.config.title} \u2014 {self.group_title(g)}", self.links.feed_url(g, "atom"), self.links.group_url(g))
                  for g in [ALL, REGIONAL] + [s.code for s in summaries]]
-        return [("index.html", renderer.home_page(len(catalog.entries), summaries)),
+        return [("index.html", renderer.home_page(len(catalog.entries), summaries, regional)),
                 ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
 
     def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,

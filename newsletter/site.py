@@ -70,5 +70,6 @@ class SiteRenderer:
         rows = [{"period_id": pid, "label": label, "count": count} for pid, label, count in issues]
         return self._archive.render(group=group, name=name, issues=rows, root="../../").encode()
 
-    def home_page(self, total: int, groups: list[GroupSummary]) -> bytes:
-        return self._home.render(total=total, groups=groups, root="").encode()
+    def home_page(self, total: int, groups: list[GroupSummary], regional: GroupSummary) -> bytes:
+        """The front page: every country with its count, latest items and subscribe links."""
+        return self._home.render(total=total, groups=groups, regional=regional, root="").encode()

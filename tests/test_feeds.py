@@ -142,3 +142,10 @@ def test_markdown_bulletin_renders_markdown(site):
     [entry] = feedparser.parse(site.read("pe/atom.xml")).entries
     html = entry.content[0].value
     assert "<strong>bold</strong>" in html and "<li>one</li>" in html and 'href="https://example.org/x"' in html
+
+
+def test_home_page_lists_every_group(built):
+    home = built.read("index.html")
+    for group, name, count in (("mx", "Mexico", 2), ("pa", "Panama", 1), ("cr", "Costa Rica", 1), ("regional", "Regional news", 1)):
+        assert f'<a href="{group}/index.html">{name}</a> <span class="count">{count}</span>' in home
+    assert 'href="mx/atom.xml"' in home and 'href="regional/rss.xml"' in home
