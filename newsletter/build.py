@@ -271,7 +271,7 @@ class Builder:
         """(key, fingerprint, render) for every unit of output, cheapest inputs first."""
         from newsletter.site import GroupSummary, SiteRenderer
 
-        from newsletter.newsletters.issue import issues_for, newsletter_groups
+        from newsletter.newsletters.issue import newsletter_groups
 
         site_fp = self.site_fingerprint
         nl_groups = newsletter_groups(catalog) if self.config.newsletter_enabled else []

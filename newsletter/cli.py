@@ -147,8 +147,6 @@ def cmd_watch(args) -> int:
 
 def cmd_send(args) -> int:
     from newsletter.build import Builder, _inside
-    from newsletter.catalog import build_catalog
-    from newsletter.diagnostics import Diagnostic
     from newsletter.errors import ConfigError, UsageError
     from newsletter.newsletters.issue import issues_for, newsletter_groups
     from newsletter.send.deliver import Delivery

@@ -162,7 +162,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             with open(path, "rb") as fh:
                 raw = tomllib.load(fh)
         except FileNotFoundError:
-            raise ConfigError([f"no such configuration file"], path=source) from None
+            raise ConfigError(["no such configuration file"], path=source) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([f"not valid TOML: {exc}"], path=source) from exc
         values.update(_flatten(raw))

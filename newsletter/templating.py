@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -31,6 +30,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._fingerprint: str | None = None
 
     def get(self, name: str) -> jinja2.Template:
         return self.env.get_template(name)
@@ -43,9 +43,13 @@ class Templates:
                 return path.read_bytes()
         raise FileNotFoundError(f"template {name} not found in " + ", ".join(map(str, self.dirs)))
 
-    @lru_cache(maxsize=None)
     def fingerprint(self) -> str:
         """Hash of every template file that would be used, for incremental builds."""
+        if self._fingerprint is None:
+            self._fingerprint = self._hash_files()
+        return self._fingerprint
+
+    def _hash_files(self) -> str:
         h = hashlib.blake2b(digest_size=12)
         seen: set[str] = set()
         for folder in self.dirs:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import filecmp
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import feedparser
-import pytest
 
 from conftest import BASE_URL, REPO, run_cli
 

@@ -7,6 +7,7 @@ or re-inlines anything per recipient. The web-archive copy gets a link without a
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -111,7 +112,7 @@ def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
 def unsubscribe_token(secret: bytes, email: str, group: str) -> str:
     """HMAC proving that an unsubscribe request for (email, group) came from our message."""
     mac = hmac.new(secret, f"{email.lower()}\n{group}".encode(), hashlib.sha256).digest()
-    return quote(__import__("base64").urlsafe_b64encode(mac[:18]).decode(), safe="")
+    return quote(base64.urlsafe_b64encode(mac[:18]).decode(), safe="")
 
 
 def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTemplate:

@@ -20,7 +20,8 @@ def next_batch(changes: queue.Queue, *, quiet: float, longest: float, wait: floa
     """Changes of the next burst (empty if nothing relevant arrived within `wait` seconds)."""
     batch: set[Change] = set()
     deadline = clock() + wait
-    first = None
+    first: float | None = None
+    last = 0.0
     while True:
         now = clock()
         if first is None:
