@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from functools import lru_cache
 from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass
@@ -92,6 +93,7 @@ def archive_start(newest: dt.date, period: str, periods: int) -> str:
     return f"{months // 12:04d}-{months % 12 + 1:02d}"
 
 
+@lru_cache(maxsize=8192)  # an entry appears in the issues of each of its countries and of `all`
 def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
     """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken."""
     out = []
@@ -152,6 +154,7 @@ class IssueRenderer:
         self._html = env.from_string(inlined.source)
         self._text = env.get_template("newsletter.txt.j2")
         self.list_domain = config.authority.split("@")[-1]
+        self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
 
     def group_name(self, group: str) -> str:
         return self.config.title if group == ALL else self.names.get(group, group.upper())
@@ -181,6 +184,16 @@ class IssueRenderer:
         return RenderedIssue(issue, subject, preheader, html, text, full)
 
     def _item(self, entry: Entry) -> dict:
+        cached = self._items.get(entry.id)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        if len(self._items) > 8192:
+            self._items.clear()
+        item = self._make_item(entry)
+        self._items[entry.id] = (entry, item)
+        return item
+
+    def _make_item(self, entry: Entry) -> dict:
         text = body_text(entry.body, entry.body_format, urls=True)
         return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": longdate(entry.date),
                 "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100)}

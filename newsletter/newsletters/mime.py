@@ -26,15 +26,15 @@ def clean_header(value: str) -> str:
 
 def encoded_words(text: str) -> str:
     """RFC 2047 `=?utf-8?b?...?=` words, each under 76 characters, never splitting a character."""
-    words, chunk = [], ""
-    for ch in text:
-        if len((chunk + ch).encode("utf-8")) > 45:  # 45 bytes -> 60 base64 chars + 12 of wrapping
-            words.append(chunk)
-            chunk = ""
-        chunk += ch
-    if chunk:
-        words.append(chunk)
-    return "\r\n ".join("=?utf-8?b?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words)
+    data = text.encode("utf-8")
+    words, start = [], 0
+    while start < len(data):
+        end = min(start + 45, len(data))  # 45 bytes -> 60 base64 characters + 12 of wrapping
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # not inside a UTF-8 sequence
+            end -= 1
+        words.append("=?utf-8?b?" + base64.b64encode(data[start:end]).decode("ascii") + "?=")
+        start = end
+    return "\r\n ".join(words)
 
 
 def _fold(name: str, value: str) -> str:
