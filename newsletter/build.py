@@ -339,10 +339,10 @@ class Builder:
     def _issue_outputs(self, issue):
         r = self.issue_renderer
         rendered = r.render(issue)
-        return [(self.links.issue_path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
-                (self.links.issue_path(issue.group, issue.period_id, "txt"), rendered.text.replace(
-                    "nl-unsubscribe-link-9f3c1e", r.generic_unsubscribe(issue.group)).encode()),
-                (self.links.issue_path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered))]
+        path = self.links.issue_path
+        return [(path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
+                (path(issue.group, issue.period_id, "txt"), r.archive_text(rendered).encode()),
+                (path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered))]
 
     def _feeds(self, group, title, entries, fallback_updated):
         from newsletter.feeds.atom import render_atom

@@ -32,11 +32,21 @@ def parallel_workers(units: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+BLOCK = 64
+"""Units go to workers in blocks, so that neighbours (an entry's issues for each of its
+groups, one period's issues) are rendered by the same process and share its caches."""
+
+
+def _share(count: int, index: int, workers: int):
+    for start in range(index * BLOCK, count, workers * BLOCK):
+        yield from range(start, min(start + BLOCK, count))
+
+
 def _work(index: int) -> tuple[list, dict, list]:
     writer, units, workers = _JOB  # type: ignore[misc]
     writer.stats.written = writer.stats.unchanged = 0
     records = []
-    for n in range(index, len(units), workers):
+    for n in _share(len(units), index, workers):
         key, fingerprint, render = units[n]
         writer.write_unit(key, fingerprint, render())
         records.append((key, writer.unit_record(key)))

@@ -9,7 +9,6 @@ units of work whose inputs did not change and knows which stale files are its ow
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ from typing import Iterable
 
 log = logging.getLogger(__name__)
 
-_MANIFEST_VERSION = 1
+_MANIFEST_VERSION = 2
 
 
 @dataclass
@@ -30,10 +29,6 @@ class WriteStats:
     units_rendered: int = 0
     units_reused: int = 0
     changed_paths: list[str] | None = None
-
-
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _read(path: str) -> bytes:
@@ -170,8 +165,6 @@ class SiteWriter:
     def write_file(self, rel: str, data: bytes) -> bool:
         """Write one output; returns True if the file on disk changed."""
         path = self._root + rel
-        new_digest = digest(data)
-        old = self._old_files.get(rel)
         parent = os.path.dirname(path)
         st = None
         if parent not in self._created:  # a folder this build created holds no old files
@@ -180,9 +173,8 @@ class SiteWriter:
             except FileNotFoundError:
                 pass
         if st is not None and st.st_size == len(data):
-            same = (old is not None and old[2] == new_digest and old[0] == st.st_size and old[1] == st.st_mtime_ns)
-            if same or _read(path) == data:
-                self._files[rel] = [st.st_size, st.st_mtime_ns, new_digest]
+            if _read(path) == data:  # same size: compare the bytes (cheaper than hashing every output)
+                self._files[rel] = [st.st_size, st.st_mtime_ns]
                 self.stats.unchanged += 1
                 return False
         if parent not in self._dirs:
@@ -191,7 +183,7 @@ class SiteWriter:
                 self._created.add(parent)
             self._dirs.add(parent)
         st = write_atomic(path, data)
-        self._files[rel] = [st.st_size, st.st_mtime_ns, new_digest]
+        self._files[rel] = [st.st_size, st.st_mtime_ns]
         self.stats.written += 1
         if self.stats.changed_paths is not None:
             self.stats.changed_paths.append(rel)

@@ -155,6 +155,8 @@ class IssueRenderer:
         self._text = env.get_template("newsletter.txt.j2")
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
+        self._lists: dict[str, tuple[str, str]] = {}
+        self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
         return self.config.title if group == ALL else self.names.get(group, group.upper())
@@ -170,7 +172,8 @@ class IssueRenderer:
         preheader = f"{len(items)} news item{'s' if len(items) != 1 else ''}: {first}"[:150]
         full = len(items)
         html = self._render_html(issue, subject, preheader, items, full)
-        if len(html.encode()) > self.config.newsletter_max_bytes:
+        limit = self.config.newsletter_max_bytes
+        if len(html) * 4 > limit and len(html.encode()) > limit:  # UTF-8 is at most 4 bytes a character
             low, high = 0, full  # the largest count of full entries that fits
             while low < high:
                 mid = (low + high + 1) // 2
@@ -241,16 +244,16 @@ class IssueRenderer:
         """The message for one recipient; the same Message-ID every time for the same pair."""
         issue = rendered.issue
         https = self.personal_unsubscribe(issue.group, email, secret)
-        link = https or self.mailto_unsubscribe(issue.group, email)
+        mailto = self.mailto_unsubscribe(issue.group, email)
+        link = https or mailto
         html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
         text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
         mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}".encode(), digest_size=16).hexdigest()
-        list_unsub = f"<{self.mailto_unsubscribe(issue.group, email)}>" + (f", <{https}>" if https else "")
+        list_id, list_archive = self._list_headers(issue.group)
         headers = [
-            ("List-Id", phrase_and_id(f"{self.config.title} \u2014 {self.group_name(issue.group)}",
-                                      f"{issue.group}.{self.list_domain}")),
-            ("List-Unsubscribe", list_unsub),
-            ("List-Archive", f"<{self.links.url(self.links.archive_path(issue.group))}>"),
+            ("List-Id", list_id),
+            ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
+            ("List-Archive", list_archive),
         ]
         if https:
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
@@ -258,9 +261,21 @@ class IssueRenderer:
             headers.append(("Reply-To", self.config.newsletter_reply_to))
         when = date or published(issue.entries[0], self.tz)
         return Message(
-            from_addr=address(self.config.newsletter_from_name, self.config.newsletter_from_address),
+            from_addr=self._from,
             to_addr=address(name, email), subject=rendered.subject, date=when,
             message_id=f"<{mid}.{issue.group}@{self.list_domain}>", text=text, html=html, headers=tuple(headers))
+
+    def _list_headers(self, group: str) -> tuple[str, str]:
+        """List-Id and List-Archive values of one group's list."""
+        headers = self._lists.get(group)
+        if headers is None:
+            list_id = phrase_and_id(f"{self.config.title} \u2014 {self.group_name(group)}", f"{group}.{self.list_domain}")
+            headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
+        return headers
+
+    def archive_text(self, rendered: RenderedIssue) -> str:
+        """The plain-text part as published next to the archive copy: no personal token."""
+        return rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""
