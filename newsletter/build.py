@@ -71,6 +71,18 @@ class BuildResult:
         return text
 
 
+def _digest_cache() -> Callable[[Entry], str]:
+    """`entry_digest`, computed once per entry object (entries appear in several groups)."""
+    cache: dict[int, str] = {}
+
+    def digest(entry: Entry) -> str:
+        value = cache.get(id(entry))
+        if value is None:
+            value = cache[id(entry)] = entry_digest(entry)
+        return value
+    return digest
+
+
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
     """Entries (newest first) split by year, newest year first."""
     years: list[tuple[int, tuple[Entry, ...]]] = []
@@ -143,6 +155,7 @@ class Builder:
             repr((self.site_fingerprint, [getattr(config, k) for k in newsletter_keys])).encode(),
             digest_size=8).hexdigest()
         self._issue_renderer = None
+        self._site_renderer = None
 
     @property
     def issue_renderer(self):
@@ -267,55 +280,74 @@ class Builder:
         return result
 
     # -- writing -----------------------------------------------------------------------
-    def units(self, catalog: Catalog) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
-        """(key, fingerprint, render) for every unit of output, cheapest inputs first."""
-        from newsletter.site import GroupSummary, SiteRenderer
+    def units(self, catalog: Catalog, *, groups: set[str] | None = None,
+              entries: list[Entry] | None = None) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
+        """(key, fingerprint, render) for every unit of output.
 
+        `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
+        years, newsletter issues) and those entries' pages; the site-wide units (home page,
+        OPML, static files) always come.
+        """
         from newsletter.newsletters.issue import newsletter_groups
+        from newsletter.site import GroupSummary
 
         site_fp = self.site_fingerprint
         nl_groups = newsletter_groups(catalog) if self.config.newsletter_enabled else []
-        renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=set(nl_groups))
+        renderer = self.site_renderer(set(nl_groups))
         links = self.links
-        digests = {e.id: entry_digest(e) for e in catalog.entries}
+        digest = _digest_cache()
         newest = catalog.entries[0].date if catalog.entries else dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
 
         yield ("static", site_fp, lambda: [("site.css", self.templates.read("site.css")),
                                            ("feed.xsl", self.templates.read("feed.xsl"))])
-        groups = catalog.groups
         summaries = []
-        for group, entries in groups.items():
+        for group, group_entries in catalog.groups.items():
             title = self.group_title(group)
             if group not in (ALL, REGIONAL):
-                summaries.append(GroupSummary(group, title, len(entries), entries[:3]))
-            top = entries[: self.config.feed_limit]
-            feed_fp = site_fp + ":" + ",".join(digests[e.id] for e in top)
-            yield (f"feeds:{group}", feed_fp,
-                   lambda g=group, t=title, es=entries: self._feeds(g, t, es, fallback_updated))
-            years = entries_by_year(entries)
-            counts = [(year, len(items)) for year, items in years]
-            page_fp = feed_fp + ":" + repr(counts)
-            yield (f"page:{group}", page_fp,
-                   lambda g=group, t=title, es=top, c=counts: [(links.group_page_path(g), renderer.group_page(g, t, es, c))])
-            for year, items in years:
-                year_fp = site_fp + ":" + hashlib.blake2b(",".join(digests[e.id] for e in items).encode(), digest_size=8).hexdigest()
-                yield (f"year:{group}/{year}", year_fp,
-                       lambda g=group, t=title, y=year, es=items: [(links.year_page_path(g, y), renderer.year_page(g, t, y, es))])
+                summaries.append(GroupSummary(group, title, len(group_entries), group_entries[:3]))
+            if groups is None or group in groups:
+                yield from self._group_units(group, title, group_entries, renderer, digest, fallback_updated)
         summaries.sort(key=lambda s: s.name)
-        regional = groups.get(REGIONAL, ())
+        regional = catalog.groups.get(REGIONAL, ())
         regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), len(regional), regional[:3])
-        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digests[e.id] for e in s.latest])
+        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digest(e) for e in s.latest])
                                                         for s in summaries + [regional_summary]]).encode()
                                                   + str(len(catalog.entries)).encode(), digest_size=8).hexdigest()
         yield ("home", home_fp, lambda: self._home(renderer, catalog, summaries, regional_summary, newest))
-        for entry in catalog.entries:
-            yield (f"entry:{entry.slug}", site_fp + ":" + digests[entry.id],
+        for entry in catalog.entries if entries is None else entries:
+            yield (f"entry:{entry.slug}", site_fp + ":" + digest(entry),
                    lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
         if self.config.newsletter_enabled:
-            yield from self._newsletter_units(catalog, nl_groups, renderer, digests)
+            wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
+            yield from self._newsletter_units(catalog, wanted, renderer, digest)
 
-    def _newsletter_units(self, catalog, nl_groups, renderer, digests):
+    def site_renderer(self, newsletter_groups: set[str]):
+        """The page renderer (templates compiled once per Builder)."""
+        from newsletter.site import SiteRenderer
+
+        if self._site_renderer is None:
+            self._site_renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=newsletter_groups)
+        else:
+            self._site_renderer.set_newsletter_groups(newsletter_groups)
+        return self._site_renderer
+
+    def _group_units(self, group, title, entries, renderer, digest, fallback_updated):
+        """A group's feeds, its page and its year pages."""
+        site_fp, links = self.site_fingerprint, self.links
+        top = entries[: self.config.feed_limit]
+        feed_fp = site_fp + ":" + ",".join(digest(e) for e in top)
+        yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
+        years = entries_by_year(entries)
+        counts = [(year, len(items)) for year, items in years]
+        yield (f"page:{group}", feed_fp + ":" + repr(counts),
+               lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
+        for year, items in years:
+            year_fp = site_fp + ":" + hashlib.blake2b(",".join(digest(e) for e in items).encode(), digest_size=8).hexdigest()
+            yield (f"year:{group}/{year}", year_fp,
+                   lambda y=year, es=items: [(links.year_page_path(group, y), renderer.year_page(group, title, y, es))])
+
+    def _newsletter_units(self, catalog, nl_groups, renderer, digest):
         """Archive pages, then issues period by period (newest first) across groups, so that an
         entry's issues for its countries and for `all` are rendered close together."""
         from newsletter.newsletters.issue import archive_start, issues_for
@@ -333,7 +365,7 @@ class Builder:
             all_issues.extend(issues)
         all_issues.sort(key=lambda i: i.period_id, reverse=True)
         for issue in all_issues:
-            yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digests[e.id] for e in issue.entries),
+            yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digest(e) for e in issue.entries),
                    lambda i=issue: self._issue_outputs(i))
 
     def _issue_outputs(self, issue):

@@ -52,6 +52,10 @@ class SiteRenderer:
         self._archive = templates.get("archive.html.j2")
         self.config = config
 
+    def set_newsletter_groups(self, groups: set[str]) -> None:
+        """The groups whose pages link to a newsletter archive."""
+        self.templates.env.globals["newsletters"] = groups
+
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
         countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
         return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../").encode()
