@@ -156,6 +156,9 @@ class Builder:
             digest_size=8).hexdigest()
         self._issue_renderer = None
         self._site_renderer = None
+        self.results: dict[str, ParseResult] = {}
+        self.snapshot = None
+        """What the last build looked like, for the daemon's incremental path (see `incremental`)."""
 
     @property
     def issue_renderer(self):
@@ -200,6 +203,7 @@ class Builder:
         entries: list[Entry] = []
         seen: set[str] = set()
         self.reparsed = []
+        self.results: dict[str, ParseResult] = {}
         if not self._memory and not strict:
             self._read_in_processes(sources)
         for source in sources:
@@ -211,6 +215,7 @@ class Builder:
                         raise InputError(d.message, path=d.path, line=d.line)
             diagnostics.extend(result.diagnostics)
             entries.extend(result.entries)
+            self.results[source.display] = result
         for gone in sorted(set(self._memory) - seen):
             del self._memory[gone]
             self.reparsed.append(f"{gone} (removed)")
@@ -280,13 +285,14 @@ class Builder:
         return result
 
     # -- writing -----------------------------------------------------------------------
-    def units(self, catalog: Catalog, *, groups: set[str] | None = None,
-              entries: list[Entry] | None = None) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
+    def units(self, catalog: Catalog, *, groups: set[str] | None = None, entries: list[Entry] | None = None,
+              years: set[int] | None = None, periods: set[str] | None = None,
+              ) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
         """(key, fingerprint, render) for every unit of output.
 
         `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
-        years, newsletter issues) and those entries' pages; the site-wide units (home page,
-        OPML, static files) always come.
+        years, newsletter issues) and those entries' pages, `years` and `periods` to those
+        year pages and issues; the site-wide units (home page, OPML, static files) always come.
         """
         from newsletter.newsletters.issue import newsletter_groups
         from newsletter.site import GroupSummary
@@ -307,7 +313,7 @@ class Builder:
             if group not in (ALL, REGIONAL):
                 summaries.append(GroupSummary(group, title, len(group_entries), group_entries[:3]))
             if groups is None or group in groups:
-                yield from self._group_units(group, title, group_entries, renderer, digest, fallback_updated)
+                yield from self._group_units(group, title, group_entries, renderer, digest, fallback_updated, years)
         summaries.sort(key=lambda s: s.name)
         regional = catalog.groups.get(REGIONAL, ())
         regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), len(regional), regional[:3])
@@ -320,7 +326,7 @@ class Builder:
                    lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
-            yield from self._newsletter_units(catalog, wanted, renderer, digest)
+            yield from self._newsletter_units(catalog, wanted, renderer, digest, periods)
 
     def site_renderer(self, newsletter_groups: set[str]):
         """The page renderer (templates compiled once per Builder)."""
@@ -332,7 +338,7 @@ class Builder:
             self._site_renderer.set_newsletter_groups(newsletter_groups)
         return self._site_renderer
 
-    def _group_units(self, group, title, entries, renderer, digest, fallback_updated):
+    def _group_units(self, group, title, entries, renderer, digest, fallback_updated, only_years=None):
         """A group's feeds, its page and its year pages."""
         site_fp, links = self.site_fingerprint, self.links
         top = entries[: self.config.feed_limit]
@@ -343,11 +349,13 @@ class Builder:
         yield (f"page:{group}", feed_fp + ":" + repr(counts),
                lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
         for year, items in years:
+            if only_years is not None and year not in only_years:
+                continue
             year_fp = site_fp + ":" + hashlib.blake2b(",".join(digest(e) for e in items).encode(), digest_size=8).hexdigest()
             yield (f"year:{group}/{year}", year_fp,
                    lambda y=year, es=items: [(links.year_page_path(group, y), renderer.year_page(group, title, y, es))])
 
-    def _newsletter_units(self, catalog, nl_groups, renderer, digest):
+    def _newsletter_units(self, catalog, nl_groups, renderer, digest, only_periods=None):
         """Archive pages, then issues period by period (newest first) across groups, so that an
         entry's issues for its countries and for `all` are rendered close together."""
         from newsletter.newsletters.issue import archive_start, issues_for
@@ -365,6 +373,8 @@ class Builder:
             all_issues.extend(issues)
         all_issues.sort(key=lambda i: i.period_id, reverse=True)
         for issue in all_issues:
+            if only_periods is not None and issue.period_id not in only_periods:
+                continue
             yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digest(e) for e in issue.entries),
                    lambda i=issue: self._issue_outputs(i))
 
@@ -476,6 +486,15 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
     log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
               time.perf_counter() - started)
     mark = time.perf_counter()
+    if builder.defer_saves and not verify:
+        from newsletter.incremental import incremental_write
+
+        done = incremental_write(builder, out_dir, state_dir, track_changes=track_changes)
+        if done is not None:
+            catalog, stats = done
+            log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
+            return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
+                               changed_sources=list(builder.reparsed))
     catalog = builder.catalog(entries)
     log.debug("catalog in %.2f s", time.perf_counter() - mark)
     diagnostics.extend(catalog.diagnostics)
@@ -484,5 +503,9 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
             if d.severity == "error":
                 raise InputError(d.message, path=d.path, line=d.line)
     stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes)
+    if builder.defer_saves:
+        from newsletter.incremental import Snapshot
+
+        builder.snapshot = Snapshot.take(builder, catalog, out_dir)
     return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
                        changed_sources=list(builder.reparsed))

@@ -63,10 +63,14 @@ class IdentityStore:
 
     def assign(self, entries: list[Entry], authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
         """Identity `(id, slug, updated)` for each entry's natural key; records what changed."""
-        now = None
         records = self.records
         current = {natural_key(e): e for e in entries}
         unclaimed = {k: r for k, r in records.items() if k not in current}
+        return self._assign(current, unclaimed, authority, prune=True)
+
+    def _assign(self, current: dict[str, Entry], unclaimed: dict[str, list], authority: str, *, prune: bool):
+        now = None
+        records = self.records
         result: dict[tuple, tuple[str, str, dt.datetime | None]] = {}
         fresh: list[Entry] = []
         for key, entry in current.items():
@@ -104,10 +108,29 @@ class IdentityStore:
                 now = now or self.clock()
                 record[4] = now.isoformat()
                 self.changed = True
-            elif self.clock() - _parse(record[4]) > FORGET_AFTER:
+            elif prune and self.clock() - _parse(record[4]) > FORGET_AFTER:
                 del records[key]
                 self.changed = True
         return result
+
+    def assign_subset(self, entries: list[Entry], vanished: list[Entry],
+                      authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
+        """`assign` for the entries of the files that changed, given the entries those files held
+        before (`vanished`); records of every other file are left as they are."""
+        records = self.records
+        current = {natural_key(e): e for e in entries}
+        unclaimed = {}
+        for old in vanished:
+            key = natural_key(old)
+            if key not in current and key in records:
+                unclaimed[key] = records[key]
+        # Entries removed by earlier builds may come back edited, as in `assign`.
+        dates = {key[:10] for key in current if key not in records}
+        if dates:
+            for key, record in records.items():
+                if record[4] is not None and key[:10] in dates and key not in current:
+                    unclaimed.setdefault(key, record)
+        return self._assign(current, unclaimed, authority, prune=False)
 
     @staticmethod
     def _match(fresh: list[Entry], unclaimed: dict[str, list]):

@@ -70,9 +70,11 @@ class SiteWriter:
     """
 
     def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False,
-                 previous: tuple[dict, dict] | None = None, verify: bool = True) -> None:
+                 previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False) -> None:
         """`previous` is the (units, files) state that the last `finish()` left in this process;
-        with it the manifest is not read again. `verify=False` trusts it without a stat per file."""
+        with it the manifest is not read again. `verify=False` trusts it without a stat per file.
+        With `carry_over`, units that are not written or reused stay as they were, unless they
+        are `retire`d (the daemon's incremental path renders only what a change touched)."""
         self.out_dir = out_dir
         self._root = os.path.join(str(out_dir), "")
         self.manifest = manifest
@@ -84,8 +86,11 @@ class SiteWriter:
         self._files: dict[str, list] = {}
         self._dirs: set[str] = set()
         self._created: set[str] = set()
+        self.carry_over = carry_over and previous is not None
         if previous is not None:
             self._old_units, self._old_files = previous
+            if self.carry_over:
+                self._units, self._files = dict(self._old_units), dict(self._old_files)
         else:
             self.verify = True
             self._load_manifest()
@@ -127,6 +132,18 @@ class SiteWriter:
                 return False
         return True
 
+    def carried_keys(self) -> list[str]:
+        """Keys of the units this writer started with (carry-over mode)."""
+        return list(self._old_units)
+
+    def retire(self, keys: list[str]) -> None:
+        """Drop units (carry-over mode): their files are removed by `finish`."""
+        for key in keys:
+            record = self._units.pop(key, None)
+            if record is not None:
+                for rel in record[1]:
+                    self._files.pop(rel, None)
+
     def reuse(self, key: str) -> None:
         """Keep unit `key` and its files as they are."""
         fingerprint, paths = self._old_units[key]
@@ -142,6 +159,9 @@ class SiteWriter:
         for rel, data in outputs:
             self.write_file(rel, data)
             paths.append(rel)
+        if self.carry_over and key in self._units:
+            for rel in set(self._units[key][1]) - set(paths):
+                self._files.pop(rel, None)
         self._units[key] = [fingerprint, paths]
         self.stats.units_rendered += 1
 
