@@ -110,6 +110,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("smtp.host", str, "localhost", "SMTP server host."),
     Option("smtp.port", int, 587, "SMTP server port.", _positive),
     Option("smtp.tls", str, "starttls", "starttls, ssl or none.", _one_of("starttls", "ssl", "none")),
+    Option("smtp.ca_file", str, "", "CA certificates (PEM) to trust for the SMTP server, e.g. a private relay's (default: the system's)."),
     Option("smtp.username", str, "", "SMTP user name, if the server needs one."),
     Option("smtp.password_env", str, "NEWSLETTER_SMTP_PASSWORD", "Environment variable holding the SMTP password (never put it in the file)."),
     Option("smtp.timeout", float, 30.0, "Seconds to wait for the SMTP server.", _positive),

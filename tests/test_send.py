@@ -251,3 +251,87 @@ def test_interrupted_process_resumes_without_duplicates(project, sig):
     # so it is never resent automatically, and it is reported.
     assert 40 - uncertain <= len(counts) <= 40
     assert uncertain <= 1
+
+
+# -- TLS and authentication, with a certificate made for the test ------------------------------
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return key, cert
+
+
+def _server_context(certificate):
+    import ssl
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(certificate[1]), str(certificate[0]))
+    return context
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult
+    ok = (auth_data.login, auth_data.password) == (b"news", b"s3cret")
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+
+class TLSServer(SMTPServer):
+    def __init__(self, certificate, *, implicit: bool):
+        super().__init__()
+        from aiosmtpd.controller import Controller
+        context = _server_context(certificate)
+        options = dict(authenticator=_authenticator, auth_required=True, decode_data=False)
+        if implicit:
+            # aiosmtpd only counts STARTTLS as TLS for AUTH; on an implicit-TLS port the whole
+            # session is encrypted, so its TLS requirement for AUTH is switched off.
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ssl_context=context,
+                                         server_hostname="127.0.0.1", auth_require_tls=False, **options)
+        else:
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, tls_context=context,
+                                         require_starttls=True, server_hostname="127.0.0.1", **options)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS: see TLSServer
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_and_login(project, certificate, monkeypatch, mode):
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "s3cret")
+    with TLSServer(certificate, implicit=mode == "ssl") as server:
+        project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n')
+        toml = (project.root / "newsletter.toml").read_text().replace('tls = "none"', f'tls = "{mode}"')
+        (project.root / "newsletter.toml").write_text(toml)
+        project.subscribers(["ana@example.org,pe,Ana"])
+        assert project.send("--country", "pe") == 0
+        assert server.handler.counts() == {"ana@example.org": 1}
+
+
+def test_wrong_password_is_refused_and_nothing_is_sent(project, certificate, monkeypatch, capsys):
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "wrong")
+    with TLSServer(certificate, implicit=False) as server:
+        project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n')
+        toml = (project.root / "newsletter.toml").read_text().replace('tls = "none"', 'tls = "starttls"')
+        (project.root / "newsletter.toml").write_text(toml)
+        project.subscribers(["ana@example.org,pe,Ana"])
+        assert project.send("--country", "pe") == 1
+        assert server.handler.received == []
+    assert "login refused" in capsys.readouterr().err
+
+
+def test_untrusted_certificate_is_not_accepted(project, certificate, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "s3cret")
+    with TLSServer(certificate, implicit=False) as server:
+        project.configure(server.port, extra='username = "news"\nmax_attempts = 1\n')  # no ca_file
+        toml = (project.root / "newsletter.toml").read_text().replace('tls = "none"', 'tls = "starttls"')
+        (project.root / "newsletter.toml").write_text(toml)
+        project.subscribers(["ana@example.org,pe,Ana"])
+        assert project.send("--country", "pe") == 1
+        assert server.handler.received == []
+
+
+def test_password_must_come_from_the_environment(project, monkeypatch, capsys):
+    monkeypatch.delenv("NEWSLETTER_SMTP_PASSWORD", raising=False)
+    project.configure(1, extra='username = "news"\n')
+    project.subscribers(["ana@example.org,pe,Ana"])
+    assert project.send("--country", "pe") == 2
+    assert "NEWSLETTER_SMTP_PASSWORD" in capsys.readouterr().err

@@ -33,10 +33,16 @@ class SMTPSettings:
     username: str
     password: str | None
     timeout: float
+    ca_file: str = ""
 
     @classmethod
     def from_config(cls, config, password: str | None) -> "SMTPSettings":
-        return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password, config.smtp_timeout)
+        return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
+                   config.smtp_timeout, config.smtp_ca_file)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name are always verified; `ca_file` adds a private CA."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
 
 def _classify(code: int, message: bytes | str) -> Exception:
@@ -57,12 +63,12 @@ class Mailer:
         s = self.settings
         try:
             if s.tls == "ssl":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 smtp.ehlo()
                 if s.tls == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=s.tls_context())
                     smtp.ehlo()
             if s.username:
                 smtp.login(s.username, s.password or "")
