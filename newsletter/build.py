@@ -21,7 +21,7 @@ from newsletter.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.config import OPTIONS
 from newsletter.diagnostics import Diagnostic
 from newsletter.entry import Entry
-from newsletter.errors import InputError, UsageError
+from newsletter.errors import BuildInterrupted, InputError, UsageError
 from newsletter.gazetteer import load_gazetteer
 from newsletter.links import Links
 from newsletter.identity import IdentityStore
@@ -136,6 +136,8 @@ class Builder:
         self._written: dict[Path, tuple[dict, dict]] = {}
         self._unsaved: dict[Path, Path] = {}  # output folder -> manifest path, when saves are deferred
         self.defer_saves = False
+        self.stop_requested: Callable[[], bool] = lambda: False
+        """Checked between units; the daemon points it at its SIGTERM flag."""
         """The daemon sets this: state files are written by `flush()`, not after every build."""
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
@@ -432,9 +434,11 @@ class Builder:
         if workers > 1:
             if any(key.startswith("issue:") for key, _, _ in todo):
                 self.issue_renderer  # noqa: B018 - inline the template once, before forking
-            render_in_processes(writer, todo, workers, progress)
+            render_in_processes(writer, todo, workers, progress, self.stop_requested)
         else:
             for n, (key, fingerprint, render) in enumerate(todo, 1):
+                if self.stop_requested():
+                    raise BuildInterrupted("stopped while writing outputs")
                 writer.write_unit(key, fingerprint, render())
                 if progress is not None and n % 200 == 0:
                     progress("writing", n, len(todo))

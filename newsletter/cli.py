@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.diagnostics import report
+from newsletter.diagnostics import PER_FILE, report
 from newsletter.errors import NewsletterError
 
 log = logging.getLogger("newsletter")
@@ -124,7 +124,7 @@ def cmd_build(args) -> int:
     inputs = args.bulletins or config.bulletins
     result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
                         strict=args.strict, progress=_progress())
-    report(result.diagnostics)
+    report(result.diagnostics, limit=None if args.verbose else PER_FILE)
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
     return 1 if result.errors else 0
@@ -240,3 +240,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def run() -> None:
+    """Console entry point: `main`, then a fast exit.
+
+    Every file has been written and closed by then; skipping the interpreter's teardown
+    (freeing hundreds of thousands of objects one by one) saves about a second on large
+    sites, for `build` and for a daemon asked to stop.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)

@@ -24,8 +24,21 @@ class Diagnostic:
         return f"{where}: {prefix}{self.message}"
 
 
-def report(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None) -> None:
-    """Print diagnostics, one per line, in path and line order."""
+PER_FILE = 25
+"""At most this many problems are printed per file (all of them with `limit=None`)."""
+
+
+def report(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None, *, limit: int | None = PER_FILE,
+           paths: set[str] | None = None) -> None:
+    """Print diagnostics, one per line, in path and line order (only for `paths`, if given)."""
     out = stream or sys.stderr
+    shown: dict[str, int] = {}
     for d in sorted(diagnostics, key=lambda d: (d.path, d.line)):
-        print(d, file=out)
+        if paths is not None and d.path not in paths:
+            continue
+        n = shown[d.path] = shown.get(d.path, 0) + 1
+        if limit is None or n <= limit:
+            print(d, file=out)
+    for path, n in sorted(shown.items()):
+        if limit is not None and n > limit:
+            print(f"{path}: {n - limit} more problems not shown (run with -v to see them all)", file=out)

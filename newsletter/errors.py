@@ -4,7 +4,8 @@
     ├── ConfigError            newsletter.toml or command-line options are invalid (exit 2)
     ├── UsageError             the command cannot run as asked, e.g. --out inside the input (exit 2)
     ├── InputError             a bulletin is malformed and --strict asked to stop (exit 1)
-    └── DeliveryError          sending mail failed in a way the run cannot recover from
+    ├── DeliveryError          sending mail failed in a way the run cannot recover from
+    └── BuildInterrupted       a stop was requested (SIGTERM in the daemon) in the middle of a build
 
 Problems with bulletin content are normally not raised: they become `Diagnostic` values
 (see `newsletter.diagnostics`) so that every other entry is still published.
@@ -52,3 +53,9 @@ class DeliveryError(NewsletterError):
     """Raised when an SMTP session cannot be established or continued at all."""
 
     exit_code = 1
+
+
+class BuildInterrupted(NewsletterError):
+    """Raised when a build stops early on request; the outputs written so far are complete files."""
+
+    exit_code = 0

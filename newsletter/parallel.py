@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from typing import Callable
 
 from newsletter.writer import SiteWriter
@@ -54,6 +55,13 @@ def _work(index: int) -> tuple[list, dict, list]:
     return records, stats, writer.stats.changed_paths or []
 
 
+def _worker_signals() -> None:
+    """Workers leave SIGINT to the parent, which ends them, and die on SIGTERM (as
+    `Pool.terminate` expects) instead of running a handler inherited from the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _call(index: int):
     function, items, workers = _JOB  # type: ignore[misc]
     return function(items[index::workers])
@@ -64,22 +72,34 @@ def map_in_processes(function: Callable[[list], object], items: list, workers: i
     global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
     _JOB = (function, items, workers)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
             return pool.map(_call, range(workers))
     finally:
         _JOB = None
 
 
 def render_in_processes(writer: SiteWriter, units: list, workers: int,
-                        progress: Callable[[str, int, int], None] | None = None) -> None:
-    """Render `units` in `workers` forked processes and record the results in `writer`."""
+                        progress: Callable[[str, int, int], None] | None = None,
+                        stop_requested: Callable[[], bool] = lambda: False) -> None:
+    """Render `units` in `workers` forked processes and record the results in `writer`.
+
+    If `stop_requested()` turns true, the workers are ended and `BuildInterrupted` is raised:
+    every output already written is complete (writes are atomic)."""
+    from newsletter.errors import BuildInterrupted
+
     global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
     _JOB = (writer, units, workers)
     try:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers) as pool:
+        with ctx.Pool(workers, initializer=_worker_signals) as pool:
+            pending = pool.map_async(_work, range(workers))
+            while not pending.ready():
+                pending.wait(0.1)
+                if stop_requested():
+                    pool.terminate()
+                    raise BuildInterrupted("stopped while writing outputs")
             done = 0
-            for records, stats, changed in pool.imap_unordered(_work, range(workers)):
+            for records, stats, changed in pending.get():
                 writer.adopt(records, stats, changed)
                 done += len(records)
                 if progress is not None:

@@ -254,3 +254,12 @@ def test_parse_cache_is_reused_and_invalidated_by_content(site):
     (site.bulletins / "a.txt").unlink()
     site.build()
     assert list((site.state / "parse-cache").iterdir()) == []
+
+
+def test_many_problems_in_one_file_are_summarised(site):
+    site.write("bad.txt", "".join(f"3{n % 2} February 2021\nBad {n}\n\nBody.\n\n" for n in range(60)))
+    run = site.build()
+    lines = [l for l in run.err.splitlines() if "bad.txt" in l]
+    assert len(lines) == 26 and lines[-1].endswith("35 more problems not shown (run with -v to see them all)")
+    run = site.build("-v")
+    assert len([l for l in run.err.splitlines() if "impossible date" in l]) == 60

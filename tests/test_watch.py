@@ -366,3 +366,28 @@ def test_once_builds_and_exits(tmp_path):
                            "--base-url", BASE_URL], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert titles(tmp_path / "out/pe/atom.xml") == ["Peru Opens a Shelter"]
+
+
+def test_sigterm_during_a_long_build_stops_within_two_seconds(tmp_path):
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    for f in range(60):
+        (bulletins / f"b{f:02d}.txt").write_text("".join(
+            f"{1 + n % 28} {('May', 'June', 'July')[n % 3]} 20{10 + f % 12}\n\nPeru and Chile item {f}-{n}\n\n"
+            f"Body of item {n} in file {f}.\n\n" for n in range(500)))
+    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out",
+                             "--base-url", BASE_URL], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: len(list((tmp_path / "out" / "entries").iterdir())) > 200, timeout=60)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 2.0
+        err = proc.stderr.read()
+        assert "Traceback" not in err
+        assert "stopped in the middle of a rebuild" in err
+        leftovers = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and p.stat().st_size == 0]
+        assert leftovers == []  # no half-written output
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -20,7 +20,7 @@ from typing import Callable
 
 from newsletter.build import Builder, build_site
 from newsletter.diagnostics import report
-from newsletter.errors import NewsletterError
+from newsletter.errors import BuildInterrupted, NewsletterError
 from newsletter.parse import body_format_for
 from newsletter.sources import is_ignored
 from newsletter.watch.debounce import next_batch
@@ -136,6 +136,7 @@ class WatchDaemon:
                 signal.signal(sig, handler)
             observer.stop()
             observer.join(timeout=1.0)
+            log.debug("observer stopped")
             self._close()
         log.info("stopped")
         return 0
@@ -156,6 +157,10 @@ class WatchDaemon:
             o = self.options
             result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, builder=self.builder,
                                 force=frozenset(paths), verify=verify, track_changes=True)
+        except BuildInterrupted:
+            log.info("stopped in the middle of a rebuild; every output written is complete, "
+                     "the next start brings the rest up to date")
+            return
         except NewsletterError as exc:
             log.error("rebuild failed: %s", exc)
             return
@@ -163,7 +168,9 @@ class WatchDaemon:
             log.exception("rebuild failed; will try again on the next change")
             return
         self.rebuilds += 1
-        report(result.diagnostics)
+        # After the first build, only problems in files that just changed are worth repeating.
+        changed_paths = None if self.rebuilds == 1 else {p.removesuffix(" (removed)") for p in result.changed_sources}
+        report(result.diagnostics, paths=changed_paths)
         stats = result.stats
         if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
             return
@@ -194,6 +201,7 @@ class WatchDaemon:
     def _make_builder(self) -> Builder:
         builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
         builder.defer_saves = True
+        builder.stop_requested = self.stop.is_set
         return builder
 
     def _new_builder(self) -> None:
