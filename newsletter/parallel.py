@@ -56,10 +56,16 @@ def _work(index: int) -> tuple[list, dict, list]:
 
 
 def _worker_signals() -> None:
-    """Workers leave SIGINT to the parent, which ends them, and die on SIGTERM (as
-    `Pool.terminate` expects) instead of running a handler inherited from the parent."""
+    """Workers leave SIGINT to the parent, which ends them, and exit on SIGTERM (as
+    `Pool.terminate` expects) after removing the temporary file of a write in progress."""
+    from newsletter.writer import discard_partial_write
+
+    def end(signum, frame):
+        discard_partial_write()
+        os._exit(1)
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, end)
 
 
 def _call(index: int):
