@@ -44,10 +44,12 @@ def _share(count: int, index: int, workers: int):
 
 
 def _work(index: int) -> tuple[list, dict, list]:
-    writer, units, workers = _JOB  # type: ignore[misc]
+    writer, units, workers, stop = _JOB  # type: ignore[misc]
     writer.stats.written = writer.stats.unchanged = 0
     records = []
     for n in _share(len(units), index, workers):
+        if stop.is_set():
+            break
         key, fingerprint, render = units[n]
         writer.write_unit(key, fingerprint, render())
         records.append((key, writer.unit_record(key)))
@@ -56,16 +58,12 @@ def _work(index: int) -> tuple[list, dict, list]:
 
 
 def _worker_signals() -> None:
-    """Workers leave SIGINT to the parent, which ends them, and exit on SIGTERM (as
-    `Pool.terminate` expects) after removing the temporary file of a write in progress."""
-    from newsletter.writer import discard_partial_write
-
-    def end(signum, frame):
-        discard_partial_write()
-        os._exit(1)
-
+    """Workers leave SIGINT to the parent and die at once on SIGTERM, as `Pool.terminate`
+    expects (a Python-level handler inherited from the daemon could not run while a worker
+    waits inside the pool's locks, and `terminate` would wait for ever). To stop them
+    cleanly the parent sets the stop event instead; they finish the unit in hand."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, end)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _call(index: int):
@@ -94,21 +92,29 @@ def render_in_processes(writer: SiteWriter, units: list, workers: int,
     from newsletter.errors import BuildInterrupted
 
     global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
-    _JOB = (writer, units, workers)
+    ctx = multiprocessing.get_context("fork")
+    stop = ctx.Event()
+    _JOB = (writer, units, workers, stop)
+    interrupted = False
     try:
-        ctx = multiprocessing.get_context("fork")
         with ctx.Pool(workers, initializer=_worker_signals) as pool:
             pending = pool.map_async(_work, range(workers))
             while not pending.ready():
                 pending.wait(0.1)
-                if stop_requested():
-                    pool.terminate()
-                    raise BuildInterrupted("stopped while writing outputs")
-            done = 0
-            for records, stats, changed in pending.get():
-                writer.adopt(records, stats, changed)
-                done += len(records)
-                if progress is not None:
-                    progress("writing", done, len(units))
+                if stop_requested() and not interrupted:
+                    interrupted = True
+                    stop.set()  # workers finish the unit in hand and return what they wrote
+                    pending.wait(1.5)
+                    if not pending.ready():
+                        break  # leaving the `with` block kills them
+            if pending.ready():
+                done = 0
+                for records, stats, changed in pending.get():
+                    writer.adopt(records, stats, changed)
+                    done += len(records)
+                    if progress is not None:
+                        progress("writing", done, len(units))
     finally:
         _JOB = None
+    if interrupted:
+        raise BuildInterrupted("stopped while writing outputs")

@@ -31,20 +31,6 @@ class WriteStats:
     changed_paths: list[str] | None = None
 
 
-_IN_PROGRESS: str | None = None
-"""The temporary file this process is writing, if any (see `discard_partial_write`)."""
-
-
-def discard_partial_write() -> None:
-    """Remove the temporary file of an interrupted write (called from signal handlers)."""
-    tmp = _IN_PROGRESS
-    if tmp is not None:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
 def _read(path: str) -> bytes:
     with open(path, "rb") as fh:
         return fh.read()
@@ -54,11 +40,9 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
     """Replace `path` with `data` so that readers see the old file or the new one, never a mix.
 
     Returns the new file's stat (the rename keeps size and mtime)."""
-    global _IN_PROGRESS  # noqa: PLW0603 - the one temporary file of this process, for signal handlers
     path = os.fspath(path)
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    _IN_PROGRESS = tmp
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         try:
@@ -69,7 +53,6 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _IN_PROGRESS = None
         return st
     except BaseException:
         try:
