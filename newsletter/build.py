@@ -100,7 +100,11 @@ def _inside(child: Path, parent: Path) -> bool:
 
 
 def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
-    """Refuse layouts that would feed outputs back in or publish private state."""
+    """Refuse layouts that would feed outputs back in or publish private state, and inputs
+    that do not exist (a mistyped folder must not unpublish the whole site)."""
+    missing = [given for given in inputs if not Path(given).exists()]
+    if missing:
+        raise UsageError(", ".join(missing) + ": no such file or folder; nothing was written")
     for given in inputs:
         root = Path(given)
         if root.is_dir() and _inside(out_dir, root):

@@ -203,8 +203,10 @@ def test_cli_exit_codes_and_version(tmp_path):
     assert usage.code == 2
     version = run_cli("--version", cwd=tmp_path)
     assert version.code == 0 and version.out.startswith("newsletter ")
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "out").rglob("*"))
     missing = run_cli("build", "nowhere", "--out", "out", "--base-url", BASE_URL, cwd=tmp_path)
-    assert missing.code == 1 and "nowhere: no such file or folder" in missing.err
+    assert missing.code == 2 and "nowhere: no such file or folder; nothing was written" in missing.err
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "out").rglob("*")) == before  # site kept
 
 
 def test_user_templates_override_bundled_ones(site):
