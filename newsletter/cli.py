@@ -69,6 +69,8 @@ def make_parser() -> argparse.ArgumentParser:
     unsub = sub.add_parser("unsubscribe", help="record that an address must never be sent newsletters again")
     unsub.add_argument("email")
     unsub.add_argument("--country", metavar="CC", help="only this country's newsletter (default: all of them)")
+    unsub.add_argument("--token", help="the token of a one-click unsubscribe link; refused unless it matches "
+                                       "(for a web endpoint that hands requests to this command)")
     _common(unsub)
     return parser
 
@@ -216,8 +218,22 @@ def cmd_unsubscribe(args) -> int:
     if not valid_email(args.email):
         raise UsageError(f"{args.email!r} is not a valid email address")
     group = (args.country or "*").lower()
-    with SendLog(Path(config.state)) as sendlog:
+    if args.token is not None:
+        import hmac
+
+        from newsletter.newsletters.issue import unsubscribe_token
+
+        secret = os.environ.get(config.newsletter_secret_env)
+        if not secret or not args.country:
+            raise UsageError(f"--token needs --country and the key in {config.newsletter_secret_env}")
+        if not hmac.compare_digest(unsubscribe_token(secret.encode(), args.email, group), args.token):
+            print(f"newsletter: the token does not match {args.email} and {group}; nothing recorded", file=sys.stderr)
+            return 1
+    sendlog = SendLog(Path(config.state))  # no send lock: unsubscribing must work while a send runs
+    try:
         added = sendlog.suppress(args.email, group)
+    finally:
+        sendlog.db.close()
     scope = "every newsletter" if group == "*" else f"the {group} newsletter"
     print(f"newsletter: {args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}", file=sys.stderr)
     return 0

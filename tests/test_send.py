@@ -335,3 +335,29 @@ def test_password_must_come_from_the_environment(project, monkeypatch, capsys):
     project.subscribers(["ana@example.org,pe,Ana"])
     assert project.send("--country", "pe") == 2
     assert "NEWSLETTER_SMTP_PASSWORD" in capsys.readouterr().err
+
+
+def test_one_click_token_is_checked(project, capsys, monkeypatch):
+    from newsletter.newsletters.issue import unsubscribe_token
+    monkeypatch.setenv("NEWSLETTER_SECRET", "test-secret")
+    project.configure(1)
+    good = unsubscribe_token(b"test-secret", "ana@example.org", "pe")
+    assert main(["unsubscribe", "ana@example.org", "--country", "pe", "--token", "forged"]) == 1
+    assert main(["unsubscribe", "ana@example.org", "--country", "mx", "--token", good]) == 1  # other list
+    assert main(["unsubscribe", "ana@example.org", "--country", "pe", "--token", good]) == 0
+    from newsletter.send.sendlog import SendLog
+    with SendLog(project.root / ".newsletter") as log:
+        assert log.suppressed() == {"ana@example.org": {"pe"}}
+
+
+def test_unsubscribe_during_a_send_is_honoured(project):
+    handler = ScriptedHandler(delay=0.05)
+    with SMTPServer(handler) as server:
+        project.configure(server.port)
+        project.subscribers([f"p{n}@example.org,pe," for n in range(30)])
+        proc = _spawn_send(project.root)
+        server.wait_for(3)
+        assert main(["unsubscribe", "p29@example.org"]) == 0  # no lock wait, while the send runs
+        proc.communicate(timeout=60)
+        assert "p29@example.org" not in server.handler.counts()
+        assert len(server.handler.counts()) == 29

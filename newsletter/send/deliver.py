@@ -109,7 +109,7 @@ class Delivery:
                     break
                 email = sub.email.lower()
                 blocked = suppressed.get(email, ())
-                if "*" in blocked or group in blocked:
+                if "*" in blocked or group in blocked or (self.outbox is None and self.sendlog.is_suppressed(email, group)):
                     summary.suppressed += 1
                     continue
                 status = statuses.get(email)

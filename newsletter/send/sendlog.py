@@ -106,6 +106,12 @@ class SendLog:
                               (email.lower(), group, _now()))
         return cur.rowcount == 1
 
+    def is_suppressed(self, email: str, group: str) -> bool:
+        """Checked right before each message, so an unsubscribe during a send is honoured."""
+        row = self.db.execute("SELECT 1 FROM suppressions WHERE email = ? AND list IN ('*', ?) LIMIT 1",
+                              (email.lower(), group)).fetchone()
+        return row is not None
+
     def suppressed(self) -> dict[str, set[str]]:
         result: dict[str, set[str]] = {}
         for email, group in self.db.execute("SELECT email, list FROM suppressions"):
