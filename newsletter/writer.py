@@ -9,6 +9,7 @@ units of work whose inputs did not change and knows which stale files are its ow
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from typing import Iterable
 
 log = logging.getLogger(__name__)
 
-_MANIFEST_VERSION = 2
+_MANIFEST_VERSION = 3
 
 
 @dataclass
@@ -29,6 +30,11 @@ class WriteStats:
     units_rendered: int = 0
     units_reused: int = 0
     changed_paths: list[str] | None = None
+
+
+def _short(fingerprint: str) -> str:
+    """What the manifest keeps of a fingerprint: a hash (fingerprints can be kilobytes long)."""
+    return hashlib.blake2b(fingerprint.encode(), digest_size=12).hexdigest()
 
 
 def _read(path: str) -> bytes:
@@ -116,7 +122,7 @@ class SiteWriter:
     def is_current(self, key: str, fingerprint: str) -> bool:
         """True when unit `key` was built from the same inputs and its files are intact."""
         old = self._old_units.get(key)
-        if old is None or old[0] != fingerprint:
+        if old is None or old[0] != _short(fingerprint):
             return False
         if not self.verify:
             return all(rel in self._old_files for rel in old[1])
@@ -162,7 +168,7 @@ class SiteWriter:
         if self.carry_over and key in self._units:
             for rel in set(self._units[key][1]) - set(paths):
                 self._files.pop(rel, None)
-        self._units[key] = [fingerprint, paths]
+        self._units[key] = [_short(fingerprint), paths]
         self.stats.units_rendered += 1
 
     def unit_record(self, key: str) -> tuple[str, list[tuple[str, list]]]:
