@@ -37,6 +37,9 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
     display = str(path)
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return [], [Diagnostic(display, 0, "error", "no such subscriber list; pass --subscribers FILE "
+                                                    "or set newsletter.subscribers in newsletter.toml")]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Diagnostic(display, 0, "error", f"cannot read subscriber list: {exc}")]
     by_email: dict[str, Subscriber] = {}
