@@ -50,6 +50,8 @@ class BuildResult:
     seconds: float
     parsed: int = 0
     changed_sources: list[str] = field(default_factory=list)
+    counts: tuple[int, int, int] | None = None
+    """(entries, countries, regional) when no catalog was built (nothing had changed)."""
 
     @property
     def errors(self) -> int:
@@ -60,10 +62,10 @@ class BuildResult:
         return sum(d.severity == "warning" for d in self.diagnostics)
 
     def summary(self) -> str:
-        groups = self.catalog.countries()
+        entries, countries, regional = self.counts or (
+            len(self.catalog.entries), len(self.catalog.countries()), len(self.catalog.groups.get(REGIONAL, ())))
         s = self.stats
-        text = (f"{len(self.catalog.entries)} entries ({len(groups)} countries, "
-                f"{len(self.catalog.groups.get(REGIONAL, ()))} regional) from {self.sources} "
+        text = (f"{entries} entries ({countries} countries, {regional} regional) from {self.sources} "
                 f"file{'s' if self.sources != 1 else ''}; {s.written} files written, "
                 f"{s.unchanged} unchanged, {s.removed} removed in {self.seconds:.2f} s")
         if self.errors or self.warnings:
@@ -336,6 +338,11 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
     started = time.perf_counter()
     check_layout(inputs, out_dir, state_dir)
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
+    one_shot = not builder.defer_saves and not strict and verify and builder.cache is not None
+    if one_shot:
+        unchanged = _unchanged(builder, inputs, out_dir, state_dir, started)
+        if unchanged is not None:
+            return unchanged
     entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
     log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
               time.perf_counter() - started)
@@ -357,9 +364,44 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
             if d.severity == "error":
                 raise InputError(d.message, path=d.path, line=d.line)
     stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes)
+    if one_shot:
+        _save_stamp(builder, inputs, out_dir, state_dir, catalog, diagnostics)
     if builder.defer_saves:
         from newsletter.incremental import Snapshot
 
         builder.snapshot = Snapshot.take(builder, catalog, out_dir)
     return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
                        changed_sources=list(builder.reparsed))
+
+
+def _unchanged(builder, inputs, out_dir, state_dir, started) -> BuildResult | None:
+    """The result of the last build, if nothing it was made from changed and its outputs are intact."""
+    from newsletter import stamp as stamps
+    from newsletter.catalog import Catalog
+
+    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
+    current = stamps.stamp_of(builder, sources)
+    manifest = manifest_path(state_dir, out_dir)
+    recorded = stamps.load(stamps.stamp_path(manifest), current) if current else None
+    if recorded is None:
+        return None
+    files = stamps.outputs_intact(manifest, out_dir)
+    if files is None:
+        return None
+    log.debug("nothing changed since the last build")
+    diagnostics = notes + [Diagnostic(*d) for d in recorded["diagnostics"]]
+    stats = WriteStats(unchanged=files)
+    return BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,
+                       counts=(recorded["entries"], recorded["countries"], recorded["regional"]))
+
+
+def _save_stamp(builder, inputs, out_dir, state_dir, catalog, diagnostics) -> None:
+    from newsletter import stamp as stamps
+
+    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
+    current = stamps.stamp_of(builder, sources)
+    if current is None:
+        return
+    kept = [d for d in diagnostics if d not in notes]
+    stamps.save(stamps.stamp_path(manifest_path(state_dir, out_dir)), current, entries=len(catalog.entries),
+                countries=len(catalog.countries()), regional=len(catalog.groups.get(REGIONAL, ())), diagnostics=kept)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -265,3 +266,27 @@ def test_many_problems_in_one_file_are_summarised(site):
     assert len(lines) == 26 and lines[-1].endswith("35 more problems not shown (run with -v to see them all)")
     run = site.build("-v")
     assert len([l for l in run.err.splitlines() if "impossible date" in l]) == 60
+
+
+def test_nothing_changed_is_noticed_without_rebuilding(site, monkeypatch):
+    site.write("a.txt", GOOD)
+    site.write("bad.txt", "31 February 2021\nBad\n\nBody.\n")
+    for path in site.bulletins.iterdir():  # older than the "racily clean" window
+        os.utime(path, ns=(path.stat().st_mtime_ns - 10**10,) * 2)
+    first = site.build()
+    again = site.build()
+    assert again.code == first.code == 1  # the error is reported again, and still counts
+    assert "bad.txt:1: impossible date" in again.err
+    assert "3 entries" not in again.err and "2 entries (3 countries" in again.err
+    assert "0 files written" in again.err
+    assert again.err.count("impossible date") == 1
+    # the shortcut really skipped the work: no parse, no catalog
+    monkeypatch.setattr("newsletter.build.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
+    assert site.build().code == 1
+    monkeypatch.undo()
+    (site.out / "pe/atom.xml").unlink()  # an output went missing: the shortcut must not be taken
+    site.build()
+    assert (site.out / "pe/atom.xml").is_file()
+    site.write("a.txt", GOOD.replace("Honduras Opens", "Honduras Closes"))  # an input changed
+    site.build()
+    assert "Honduras Closes" in site.read("hn/atom.xml")
