@@ -38,11 +38,11 @@ def project(tmp_path, monkeypatch):
     class Project:
         root = tmp_path
 
-        def configure(self, port: int, extra: str = "") -> None:
+        def configure(self, port: int, extra: str = "", tls: str = "none") -> None:
             (tmp_path / "newsletter.toml").write_text(
                 'base_url = "https://news.example.org/"\nbulletins = ["bulletins"]\n'
                 '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
-                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\nretry_delay = 0.01\n{extra}')
+                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "{tls}"\nretry_delay = 0.01\n{extra}')
 
         def subscribers(self, rows: list[str]) -> None:
             (tmp_path / "subscribers.csv").write_text("email,countries,name\n" + "\n".join(rows) + "\n")
@@ -298,9 +298,7 @@ class TLSServer(SMTPServer):
 def test_tls_and_login(project, certificate, monkeypatch, mode):
     monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "s3cret")
     with TLSServer(certificate, implicit=mode == "ssl") as server:
-        project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n')
-        toml = (project.root / "newsletter.toml").read_text().replace('tls = "none"', f'tls = "{mode}"')
-        (project.root / "newsletter.toml").write_text(toml)
+        project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n', tls=mode)
         project.subscribers(["ana@example.org,pe,Ana"])
         assert project.send("--country", "pe") == 0
         assert server.handler.counts() == {"ana@example.org": 1}
@@ -309,9 +307,7 @@ def test_tls_and_login(project, certificate, monkeypatch, mode):
 def test_wrong_password_is_refused_and_nothing_is_sent(project, certificate, monkeypatch, capsys):
     monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "wrong")
     with TLSServer(certificate, implicit=False) as server:
-        project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n')
-        toml = (project.root / "newsletter.toml").read_text().replace('tls = "none"', 'tls = "starttls"')
-        (project.root / "newsletter.toml").write_text(toml)
+        project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n', tls="starttls")
         project.subscribers(["ana@example.org,pe,Ana"])
         assert project.send("--country", "pe") == 1
         assert server.handler.received == []
@@ -321,9 +317,7 @@ def test_wrong_password_is_refused_and_nothing_is_sent(project, certificate, mon
 def test_untrusted_certificate_is_not_accepted(project, certificate, monkeypatch):
     monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "s3cret")
     with TLSServer(certificate, implicit=False) as server:
-        project.configure(server.port, extra='username = "news"\nmax_attempts = 1\n')  # no ca_file
-        toml = (project.root / "newsletter.toml").read_text().replace('tls = "none"', 'tls = "starttls"')
-        (project.root / "newsletter.toml").write_text(toml)
+        project.configure(server.port, extra='username = "news"\nmax_attempts = 1\n', tls="starttls")  # no ca_file
         project.subscribers(["ana@example.org,pe,Ana"])
         assert project.send("--country", "pe") == 1
         assert server.handler.received == []
