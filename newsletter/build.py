@@ -302,6 +302,14 @@ class Builder(OutputUnits):
             self._unsaved[out_dir] = writer.manifest
         return stats
 
+    def release_memory(self) -> None:
+        """Drop the parse results and identity records kept for later builds in this process
+        (a one-shot build has written them to the state folder already)."""
+        self._memory.clear()
+        self.results = {}
+        if not self.identity.changed:
+            self.identity.records = {}
+
     def flush(self) -> None:
         """Write deferred state (identity records, output manifests) to the state folder."""
         from newsletter.writer import save_manifest
@@ -357,6 +365,9 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
             return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
                                changed_sources=list(builder.reparsed))
     catalog = builder.catalog(entries)
+    del entries
+    if not builder.defer_saves:
+        builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
     log.debug("catalog in %.2f s", time.perf_counter() - mark)
     diagnostics.extend(catalog.diagnostics)
     if strict:

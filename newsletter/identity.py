@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from newsletter.entry import Entry, entry_id, entry_slug, slugify
-from newsletter.writer import write_atomic
+from newsletter.writer import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,8 @@ class IdentityStore:
     def save(self) -> None:
         if self.path is None or not self.changed:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {"version": 1, "entries": dict(sorted(self.records.items()))}
-        write_atomic(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        write_json_atomic(self.path, data, ensure_ascii=False)
         self.changed = False
 
 

@@ -37,6 +37,20 @@ def _short(fingerprint: str) -> str:
     return hashlib.blake2b(fingerprint.encode(), digest_size=12).hexdigest()
 
 
+def write_json_atomic(path: Path, value, **options) -> None:
+    """`write_atomic` for a large JSON value, streamed: no copy of the whole text in memory."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(value, fh, separators=(",", ":"), **options)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _read(path: str) -> bytes:
     with open(path, "rb") as fh:
         return fh.read()
@@ -250,5 +264,4 @@ def save_manifest(path: Path, state: tuple[dict, dict]) -> None:
     """Write the (units, files) manifest of an output folder."""
     units, files = state
     manifest = {"version": _MANIFEST_VERSION, "units": dict(sorted(units.items())), "files": dict(sorted(files.items()))}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(manifest, separators=(",", ":")).encode())
+    write_json_atomic(path, manifest)
