@@ -222,7 +222,11 @@ class Builder(OutputUnits):
                 del result
             return done
 
-        for results in map_in_processes(parse_share, sources, workers):
+        def prepare_newsletters():  # premailer's import and run overlap the parsing
+            if self.config.newsletter_enabled:
+                self.issue_renderer  # noqa: B018
+
+        for results in map_in_processes(parse_share, sources, workers, meanwhile=prepare_newsletters):
             for display, memo, reparsed in results:
                 if memo is not None:
                     self._memory[display] = memo

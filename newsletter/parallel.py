@@ -71,13 +71,18 @@ def _call(index: int):
     return function(items[index::workers])
 
 
-def map_in_processes(function: Callable[[list], object], items: list, workers: int) -> list:
-    """`function` applied to `workers` interleaved shares of `items`, in forked processes."""
+def map_in_processes(function: Callable[[list], object], items: list, workers: int,
+                     meanwhile: Callable[[], None] | None = None) -> list:
+    """`function` applied to `workers` interleaved shares of `items`, in forked processes;
+    the parent runs `meanwhile` instead of waiting idle."""
     global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
     _JOB = (function, items, workers)
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
-            return pool.map(_call, range(workers))
+            pending = pool.map_async(_call, range(workers))
+            if meanwhile is not None:
+                meanwhile()
+            return pending.get()
     finally:
         _JOB = None
 
