@@ -352,7 +352,8 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
     one_shot = not builder.defer_saves and not strict and verify and builder.cache is not None
     if one_shot:
-        unchanged = _unchanged(builder, inputs, out_dir, state_dir, started)
+        # The stamp is taken before reading: a file saved during the build makes the next differ.
+        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started)
         if unchanged is not None:
             return unchanged
     entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
@@ -379,8 +380,8 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
             if d.severity == "error":
                 raise InputError(d.message, path=d.path, line=d.line)
     stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes)
-    if one_shot:
-        _save_stamp(builder, inputs, out_dir, state_dir, catalog, diagnostics)
+    if one_shot and stamp is not None:
+        _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics)
     if builder.defer_saves:
         from newsletter.incremental import Snapshot
 
@@ -389,34 +390,36 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
                        changed_sources=list(builder.reparsed))
 
 
-def _unchanged(builder, inputs, out_dir, state_dir, started) -> BuildResult | None:
-    """The result of the last build, if nothing it was made from changed and its outputs are intact."""
+def _unchanged(builder, inputs, out_dir, state_dir, started):
+    """(the result of the last build, the current stamp): the result is None unless nothing
+    the last build was made from changed and its outputs are intact."""
     from newsletter import stamp as stamps
     from newsletter.catalog import Catalog
 
     sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
     current = stamps.stamp_of(builder, sources)
+    if current is None:
+        return None, None
+    stamp = (current, notes)
     manifest = manifest_path(state_dir, out_dir)
-    recorded = stamps.load(stamps.stamp_path(manifest), current) if current else None
+    recorded = stamps.load(stamps.stamp_path(manifest), current)
     if recorded is None:
-        return None
+        return None, stamp
     files = stamps.outputs_intact(manifest, out_dir)
     if files is None:
-        return None
+        return None, stamp
     log.debug("nothing changed since the last build")
     diagnostics = notes + [Diagnostic(*d) for d in recorded["diagnostics"]]
     stats = WriteStats(unchanged=files)
-    return BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,
-                       counts=(recorded["entries"], recorded["countries"], recorded["regional"]))
+    result = BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,
+                         counts=(recorded["entries"], recorded["countries"], recorded["regional"]))
+    return result, stamp
 
 
-def _save_stamp(builder, inputs, out_dir, state_dir, catalog, diagnostics) -> None:
+def _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics) -> None:
     from newsletter import stamp as stamps
 
-    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
-    current = stamps.stamp_of(builder, sources)
-    if current is None:
-        return
+    current, notes = stamp
     kept = [d for d in diagnostics if d not in notes]
     stamps.save(stamps.stamp_path(manifest_path(state_dir, out_dir)), current, entries=len(catalog.entries),
                 countries=len(catalog.countries()), regional=len(catalog.groups.get(REGIONAL, ())), diagnostics=kept)
