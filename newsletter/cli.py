@@ -124,12 +124,27 @@ def cmd_build(args) -> int:
 
     config = _config(args)
     inputs = args.bulletins or config.bulletins
+    hub = config.watch_websub_hub
     result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
-                        strict=args.strict, progress=_progress())
+                        strict=args.strict, progress=_progress(), track_changes=bool(hub))
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
+    if hub:
+        announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
     return 1 if result.errors else 0
+
+
+def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str, wait: float = 10.0) -> None:
+    """Tell the WebSub hub which feeds changed; what fails is kept for the next run."""
+    from newsletter.links import Links
+    from newsletter.websub import Publisher, changed_feed_urls
+
+    publisher = Publisher(hub, state_dir)  # also retries what earlier runs could not send
+    publisher.publish(changed_feed_urls(changed_paths, Links(base_url)))
+    if not publisher.wait_idle(wait):
+        log.warning("WebSub hub %s did not answer; the pings will be sent again by the next run", hub)
+    publisher.close()
 
 
 def cmd_watch(args) -> int:

@@ -392,3 +392,26 @@ def test_sigterm_during_a_long_build_stops_within_two_seconds(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.parametrize("command", [["build"], ["watch", "--once"]])
+def test_one_shot_runs_announce_changed_feeds(tmp_path, command):
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Hub.received.clear()
+    try:
+        (tmp_path / "bulletins").mkdir()
+        (tmp_path / "bulletins" / "a.txt").write_text(PERU)
+        (tmp_path / "newsletter.toml").write_text(
+            f'base_url = "{BASE_URL}"\n[watch]\nwebsub_hub = "http://127.0.0.1:{server.server_port}/hub"\n')
+        run = subprocess.run([sys.executable, "-m", "newsletter", *command, "bulletins", "--out", "out"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        urls = {u for q in Hub.received for u in q["hub.url"]}
+        assert BASE_URL + "pe/atom.xml" in urls and BASE_URL + "all/rss.xml" in urls
+        Hub.received.clear()
+        subprocess.run([sys.executable, "-m", "newsletter", *command, "bulletins", "--out", "out"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+        assert Hub.received == []  # nothing changed, nothing announced
+    finally:
+        server.shutdown()

@@ -95,6 +95,8 @@ class WatchDaemon:
         """Build, then (unless `once`) watch until SIGINT/SIGTERM or `stop` is set."""
         if once:
             self.rebuild(set(), verify=True)
+            if self.publisher is not None and not self.publisher.wait_idle(10.0):
+                log.warning("WebSub hub did not answer; the pings will be sent again by the next run")
             self._close()
             return 0
         observer = self._observer()
