@@ -48,7 +48,6 @@ class BuildResult:
     stats: WriteStats
     sources: int
     seconds: float
-    parsed: int = 0
     changed_sources: list[str] = field(default_factory=list)
     counts: tuple[int, int, int] | None = None
     """(entries, countries, regional) when no catalog was built (nothing had changed)."""
@@ -300,6 +299,10 @@ class Builder(OutputUnits):
                     progress("writing", n, len(todo))
         if progress is not None:
             progress("writing", len(todo), len(todo))
+        return self.finish_writer(writer, out_dir)
+
+    def finish_writer(self, writer: SiteWriter, out_dir: Path) -> WriteStats:
+        """End a write: the manifest is saved now, or kept for `flush()` in the daemon."""
         stats = writer.finish(save=not self.defer_saves)
         self._written[out_dir] = writer.state
         if self.defer_saves and writer.dirty:

@@ -84,14 +84,9 @@ def _config(args):
     overrides = {"base_url": getattr(args, "base_url", None), "out": getattr(args, "out", None), "state": args.state}
     if args.command == "unsubscribe" and not overrides["base_url"]:
         overrides["base_url"] = "http://localhost/"  # not used by this command
-    base_dir = Path(path).parent if path else None
-    config = load_config(path, overrides, base_dir=None)
-    if base_dir is not None and not getattr(args, "bulletins", None):
-        # Folders named in a config file are relative to that file.
-        import dataclasses
-
-        config = dataclasses.replace(config, bulletins=[str(base_dir / b) for b in config.bulletins])
-    return config
+    # Bulletin folders named in a config file are relative to that file.
+    base_dir = Path(path).parent if path and not getattr(args, "bulletins", None) else None
+    return load_config(path, overrides, base_dir=base_dir)
 
 
 def _setup_logging(args) -> None:

@@ -4,7 +4,6 @@
     ├── ConfigError            newsletter.toml or command-line options are invalid (exit 2)
     ├── UsageError             the command cannot run as asked, e.g. --out inside the input (exit 2)
     ├── InputError             a bulletin is malformed and --strict asked to stop (exit 1)
-    ├── DeliveryError          sending mail failed in a way the run cannot recover from
     └── BuildInterrupted       a stop was requested (SIGTERM in the daemon) in the middle of a build
 
 Problems with bulletin content are normally not raised: they become `Diagnostic` values
@@ -47,12 +46,6 @@ class InputError(NewsletterError):
         self.path = path
         self.line = line
         super().__init__(f"{path}:{line}: {message}")
-
-
-class DeliveryError(NewsletterError):
-    """Raised when an SMTP session cannot be established or continued at all."""
-
-    exit_code = 1
 
 
 class BuildInterrupted(NewsletterError):

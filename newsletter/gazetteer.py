@@ -44,10 +44,6 @@ class Gazetteer:
             table.setdefault(fold(name).casefold(), code)
         object.__setattr__(self, "_by_casefold", table)
 
-    def name_of(self, code: str) -> str:
-        """Display name for a lowercase or uppercase code."""
-        return self.display[code.upper()]
-
     def is_code(self, code: str) -> bool:
         return code.upper() in self.display
 

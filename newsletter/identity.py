@@ -34,11 +34,6 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def content_digest(entry: Entry) -> str:
-    """What counts as a change to an entry: its title, body and link (computed when parsed)."""
-    return entry.digest
-
-
 def natural_key(entry: Entry) -> str:
     return f"{entry.date.isoformat()}|{entry.title_key}"
 
@@ -78,7 +73,7 @@ class IdentityStore:
             if record is None:
                 fresh.append(entry)
                 continue
-            digest = content_digest(entry)
+            digest = entry.digest
             if record[2] != digest or record[4] is not None:
                 if record[2] != digest:
                     now = now or self.clock()
@@ -92,12 +87,12 @@ class IdentityStore:
             if old_key is None:
                 slug = entry_slug(entry.date, entry.title)
                 records[entry_key] = [entry_id(authority, entry.date, slugify(entry.title), entry.fixed_id),
-                                      slug, content_digest(entry), None, None]
+                                      slug, entry.digest, None, None]
             else:
                 now = now or self.clock()
                 old = records.pop(old_key)
                 unclaimed.pop(old_key)
-                records[entry_key] = [old[0], old[1], content_digest(entry), now.isoformat(), None]
+                records[entry_key] = [old[0], old[1], entry.digest, now.isoformat(), None]
                 log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0])
             self.changed = True
             record = records[entry_key]

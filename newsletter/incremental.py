@@ -19,7 +19,7 @@ from pathlib import Path
 from newsletter.catalog import ALL, REGIONAL, Catalog, sort_key
 from newsletter.entry import Entry
 from newsletter.newsletters.periods import period_id
-from newsletter.writer import SiteWriter, WriteStats
+from newsletter.writer import SiteWriter
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +177,4 @@ def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, st
                     or (kind == "issue" and part in periods):
                 retire.append(key)
     writer.retire(retire)
-    stats: WriteStats = writer.finish(save=not builder.defer_saves)
-    builder._written[out_dir] = writer.state
-    if builder.defer_saves and writer.dirty:
-        builder._unsaved[out_dir] = writer.manifest
-    return catalog, stats
+    return catalog, builder.finish_writer(writer, out_dir)

@@ -61,8 +61,3 @@ class Links:
     def group_url(self, group: str) -> str:
         return self.url(self.group_page_path(group))
 
-
-def relative(from_path: str, to_path: str) -> str:
-    """Relative link from one output file to another (both relative to the site root)."""
-    depth = from_path.count("/")
-    return "../" * depth + to_path

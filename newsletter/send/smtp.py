@@ -57,7 +57,6 @@ class Mailer:
     def __init__(self, settings: SMTPSettings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
-        self.connections = 0
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -82,7 +81,6 @@ class Mailer:
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass
-        self.connections += 1
         return smtp
 
     def send(self, sender: str, recipient: str, message: bytes, before_final_dot: Callable[[], None]) -> str:
