@@ -96,7 +96,7 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
 
 def manifest_path(state_dir: Path, out_dir: Path) -> Path:
     key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
-    return state_dir / f"outputs-{key}.json"
+    return state_dir / f"outputs-{key}.marshal"
 
 
 class Builder(OutputUnits):
@@ -205,10 +205,13 @@ class Builder(OutputUnits):
         """Parse many files on every core (a cold start); results land in the in-memory memo."""
         from newsletter.parallel import map_in_processes, parallel_workers
 
+        todo = self.cache.likely_stale(sources) if self.cache is not None else sources
         try:
-            size = sum(os.stat(s.path).st_size for s in sources)
+            size = sum(os.stat(s.path).st_size for s in todo)
         except OSError:
             return
+        # Loading cached results is quicker here than shipping them back from other processes.
+        sources = todo
         workers = parallel_workers(len(sources) * 100) if size >= 2_000_000 and len(sources) >= 4 else 1
         if workers <= 1:
             return

@@ -9,7 +9,7 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from newsletter.diagnostics import Diagnostic
-from newsletter.entry import Entry, entry_id, entry_slug, slugify
+from newsletter.entry import Entry, entry_id, shorten
 
 ALL = "all"
 REGIONAL = "regional"
@@ -76,8 +76,9 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
         if kept is not None:
             eid, slug, updated = kept
         else:
-            slug = entry_slug(entry.date, entry.title)
-            eid = entry_id(authority, entry.date, slugify(entry.title), entry.fixed_id)
+            short = shorten(entry.key[1])
+            slug = f"{entry.date.isoformat()}-{short}"
+            eid = entry_id(authority, entry.date, short, entry.fixed_id)
             updated = None
         base, n = slug, 2
         while slug in slugs:

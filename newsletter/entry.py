@@ -65,15 +65,15 @@ def slugify(text: str, *, limit: int = 80) -> str:
     """ASCII slug: lowercase words joined by hyphens, cut at a word boundary."""
     text = text.replace("\u2019", "").replace("'", "")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = _NON_WORD.sub("-", ascii_text.lower()).strip("-")
+    return shorten(_NON_WORD.sub("-", ascii_text.lower()).strip("-"), limit) or "entry"
+
+
+def shorten(slug: str, limit: int = 80) -> str:
+    """`slug` cut at a word boundary to at most `limit` characters (`slugify` does this last,
+    so the slug of a title is its `title_key` shortened: no second Unicode normalisation)."""
     if len(slug) > limit:
         slug = slug[:limit].rsplit("-", 1)[0] or slug[:limit]
-    return slug or "entry"
-
-
-def entry_slug(date: dt.date, title: str) -> str:
-    """The entry's page name: its date and a slug of its title."""
-    return f"{date.isoformat()}-{slugify(title)}"
+    return slug
 
 
 def entry_id(authority: str, date: dt.date, slug: str, fixed: str | None = None) -> str:

@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from newsletter.entry import Entry, entry_id, entry_slug, slugify
+from newsletter.entry import Entry, entry_id, shorten
 from newsletter.writer import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -85,9 +85,9 @@ class IdentityStore:
         for entry, old_key in self._match(fresh, unclaimed):
             entry_key = natural_key(entry)
             if old_key is None:
-                slug = entry_slug(entry.date, entry.title)
-                records[entry_key] = [entry_id(authority, entry.date, slugify(entry.title), entry.fixed_id),
-                                      slug, entry.digest, None, None]
+                short = shorten(entry.key[1])
+                records[entry_key] = [entry_id(authority, entry.date, short, entry.fixed_id),
+                                      f"{entry.date.isoformat()}-{short}", entry.digest, None, None]
             else:
                 now = now or self.clock()
                 old = records.pop(old_key)

@@ -55,9 +55,34 @@ class ParseCache:
             return None
         return cached if salt == self.salt else None
 
+    def likely_stale(self, sources) -> list:
+        """The sources this cache probably cannot answer for: no cache file, one older than the
+        source, or a cache written with another salt (a guess from file dates, used only to
+        decide whether parsing is worth spreading over several processes)."""
+        try:
+            if (self.folder / "salt").read_text(encoding="utf-8") != self.salt:
+                return list(sources)
+        except (OSError, UnicodeDecodeError):
+            return list(sources)
+        stale = []
+        for source in sources:
+            try:
+                if os.stat(self._file(source.display)).st_mtime_ns < os.stat(source.path).st_mtime_ns:
+                    stale.append(source)
+            except OSError:
+                stale.append(source)
+        return stale
+
     def store(self, display: str, cached: CachedParse) -> None:
         if not self._ensured:
             self.folder.mkdir(parents=True, exist_ok=True)
+            salt_file = self.folder / "salt"
+            try:
+                current = salt_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                current = None
+            if current != self.salt:
+                write_atomic(salt_file, self.salt.encode("utf-8"))
             self._ensured = True
         write_atomic(self._file(display), pickle.dumps((self.salt, cached), protocol=pickle.HIGHEST_PROTOCOL))
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from newsletter.diagnostics import Diagnostic
-from newsletter.writer import write_atomic
+from newsletter.writer import load_manifest, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def stamp_of(builder, sources) -> tuple[str, int] | None:
 
 
 def stamp_path(manifest: Path) -> Path:
-    return manifest.with_name(manifest.name.replace("outputs-", "stamp-"))
+    return manifest.with_name(manifest.stem.replace("outputs-", "stamp-") + ".json")
 
 
 def load(path: Path, stamp: tuple[str, int]) -> dict | None:
@@ -68,10 +68,10 @@ def save(path: Path, stamp: tuple[str, int], *, entries: int, countries: int, re
 
 def outputs_intact(manifest: Path, out_dir: Path) -> int | None:
     """How many outputs the manifest lists, if all are on disk as written; else None."""
-    try:
-        files = json.loads(manifest.read_bytes())["files"]
-    except (OSError, ValueError, KeyError):
+    state = load_manifest(manifest)
+    if state is None:
         return None
+    files = state[1]
     root = os.path.join(str(out_dir), "")
     for rel, (size, mtime) in files.items():
         try:

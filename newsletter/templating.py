@@ -29,6 +29,7 @@ class Templates:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # a template change makes a new Builder (and Templates) anyway
         )
         self._fingerprint: str | None = None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Iterable
 
 log = logging.getLogger(__name__)
 
-_MANIFEST_VERSION = 3
+_MANIFEST_VERSION = 4
+_MANIFEST_MAGIC = b"newsletter-manifest\n"
 
 
 @dataclass
@@ -82,6 +84,30 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
         raise
 
 
+def write_new(path: str, data: bytes) -> os.stat_result:
+    """Create `path`, which cannot exist yet (its folder was created by this build), in place:
+    there is no old version for a reader to see mixed with the new one, so the temporary
+    file and rename of `write_atomic` (40 % of the cost of writing a small page) are skipped.
+    Should the file exist after all, it is replaced atomically."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return write_atomic(path, data)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        return os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        fd = -1
+        os.unlink(path)
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 class SiteWriter:
     """Writes outputs unit by unit; call `finish()` to remove stale files and save the manifest.
 
@@ -121,16 +147,9 @@ class SiteWriter:
         return self._units, self._files
 
     def _load_manifest(self) -> None:
-        try:
-            data = json.loads(self.manifest.read_bytes())
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        except (OSError, ValueError) as exc:
-            log.warning("%s: unreadable manifest (%s); every output will be checked", self.manifest, exc)
-            return
-        if data.get("version") == _MANIFEST_VERSION:
-            self._old_units = data.get("units", {})
-            self._old_files = data.get("files", {})
+        state = load_manifest(self.manifest)
+        if state is not None:
+            self._old_units, self._old_files = state
 
     # -- units -------------------------------------------------------------------------
     def is_current(self, key: str, fingerprint: str) -> bool:
@@ -222,7 +241,7 @@ class SiteWriter:
                 os.makedirs(parent, exist_ok=True)
                 self._created.add(parent)
             self._dirs.add(parent)
-        st = write_atomic(path, data)
+        st = write_new(path, data) if parent in self._created else write_atomic(path, data)
         self._files[rel] = [st.st_size, st.st_mtime_ns]
         self.stats.written += 1
         if self.stats.changed_paths is not None:
@@ -261,7 +280,32 @@ class SiteWriter:
 
 
 def save_manifest(path: Path, state: tuple[dict, dict]) -> None:
-    """Write the (units, files) manifest of an output folder."""
+    """Write the (units, files) manifest of an output folder.
+
+    In marshal format: at 100,000 entries the manifest lists 220,000 units and files, which
+    JSON takes 0.25 s to write and marshal 0.03 s. It is a cache of this program's own
+    making; one that another Python cannot read only means every output is checked again."""
     units, files = state
-    manifest = {"version": _MANIFEST_VERSION, "units": dict(sorted(units.items())), "files": dict(sorted(files.items()))}
-    write_json_atomic(path, manifest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, _MANIFEST_MAGIC + marshal.dumps((_MANIFEST_VERSION, units, files)))
+
+
+def load_manifest(path: Path) -> tuple[dict, dict] | None:
+    """The (units, files) that `save_manifest` wrote, or None if there is no usable manifest."""
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        log.warning("%s: unreadable manifest (%s); every output will be checked", path, exc)
+        return None
+    try:
+        if not raw.startswith(_MANIFEST_MAGIC):
+            raise ValueError("not a manifest")
+        version, units, files = marshal.loads(raw[len(_MANIFEST_MAGIC):])
+        if version != _MANIFEST_VERSION or not isinstance(units, dict) or not isinstance(files, dict):
+            return None
+    except (ValueError, EOFError, TypeError) as exc:
+        log.warning("%s: unreadable manifest (%s); every output will be checked", path, exc)
+        return None
+    return units, files
