@@ -228,11 +228,13 @@ class Builder(OutputUnits):
             if self.config.newsletter_enabled:
                 self.issue_renderer  # noqa: B018
 
-        for results in map_in_processes(parse_share, sources, workers, meanwhile=prepare_newsletters):
+        shares = map_in_processes(parse_share, sources, workers, meanwhile=prepare_newsletters)
+        already = set(self.reparsed)  # the share parsed in this process is recorded already
+        for results in shares:
             for display, memo, reparsed in results:
                 if memo is not None:
                     self._memory[display] = memo
-                if reparsed:
+                if reparsed and display not in already:
                     self.reparsed.append(display)
 
     def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:

@@ -73,16 +73,19 @@ def _call(index: int):
 
 def map_in_processes(function: Callable[[list], object], items: list, workers: int,
                      meanwhile: Callable[[], None] | None = None) -> list:
-    """`function` applied to `workers` interleaved shares of `items`, in forked processes;
-    the parent runs `meanwhile` instead of waiting idle."""
+    """`function` applied to `workers` interleaved shares of `items`: the first share in this
+    process (after running `meanwhile`), the others in forked processes. The parent's share
+    costs nothing to send back, and one process fewer is forked."""
     global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
     _JOB = (function, items, workers)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
-            pending = pool.map_async(_call, range(workers))
+        with multiprocessing.get_context("fork").Pool(workers - 1, initializer=_worker_signals) as pool:
+            pending = pool.map_async(_call, range(1, workers))
+            _JOB = None
             if meanwhile is not None:
                 meanwhile()
-            return pending.get()
+            mine = function(items[0::workers])
+            return [mine, *pending.get()]
     finally:
         _JOB = None
 
