@@ -155,11 +155,12 @@ class Builder(OutputUnits):
             self._tagger = Tagger(self.gazetteer)
         return self._tagger
 
-    def catalog(self, entries: list[Entry]) -> Catalog:
-        """The catalog of `entries`, with ids kept stable by the identity state."""
+    def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
+        """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
+        with `save=False` by `write`, which does it while the render workers run)."""
         identity = self.identity.assign(entries, self.config.authority)
-        if not self.defer_saves:
-            self.identity.save()
+        if save:
+            self.save_identity()
         return build_catalog(entries, authority=self.config.authority, identity=identity)
 
     def group_title(self, group: str) -> str:
@@ -294,7 +295,7 @@ class Builder(OutputUnits):
         if workers > 1:
             if any(key.startswith("issue:") for key, _, _ in todo):
                 self.issue_renderer  # noqa: B018 - inline the template once, before forking
-            render_in_processes(writer, todo, workers, progress, self.stop_requested)
+            render_in_processes(writer, todo, workers, progress, self.stop_requested, meanwhile=self.save_identity)
         else:
             for n, (key, fingerprint, render) in enumerate(todo, 1):
                 if self.stop_requested():
@@ -304,7 +305,13 @@ class Builder(OutputUnits):
                     progress("writing", n, len(todo))
         if progress is not None:
             progress("writing", len(todo), len(todo))
+        self.save_identity()
         return self.finish_writer(writer, out_dir)
+
+    def save_identity(self) -> None:
+        """Save the identity records now, unless the daemon saves them in `flush()`."""
+        if not self.defer_saves:
+            self.identity.save()
 
     def finish_writer(self, writer: SiteWriter, out_dir: Path) -> WriteStats:
         """End a write: the manifest is saved now, or kept for `flush()` in the daemon."""
@@ -377,7 +384,7 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
             log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
             return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
                                changed_sources=list(builder.reparsed))
-    catalog = builder.catalog(entries)
+    catalog = builder.catalog(entries, save=False)
     del entries
     if not builder.defer_saves:
         builder.release_memory()  # one-shot: the catalog now holds all that rendering needs

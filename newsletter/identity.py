@@ -67,11 +67,11 @@ class IdentityStore:
         now = None
         records = self.records
         result: dict[tuple, tuple[str, str, dt.datetime | None]] = {}
-        fresh: list[Entry] = []
+        fresh: list[tuple[str, Entry]] = []
         for key, entry in current.items():
             record = records.get(key)
             if record is None:
-                fresh.append(entry)
+                fresh.append((key, entry))
                 continue
             digest = entry.digest
             if record[2] != digest or record[4] is not None:
@@ -82,8 +82,9 @@ class IdentityStore:
                 self.changed = True
             result[entry.key] = (record[0], record[1], _parse(record[3]))
 
-        for entry, old_key in self._match(fresh, unclaimed):
-            entry_key = natural_key(entry)
+        matches = self._match([entry for _, entry in fresh], unclaimed) if unclaimed else {}
+        for n, (entry_key, entry) in enumerate(fresh):
+            old_key = matches.get(n)
             if old_key is None:
                 short = shorten(entry.key[1])
                 records[entry_key] = [entry_id(authority, entry.date, short, entry.fixed_id),
@@ -128,8 +129,9 @@ class IdentityStore:
         return self._assign(current, unclaimed, authority, prune=False)
 
     @staticmethod
-    def _match(fresh: list[Entry], unclaimed: dict[str, list]):
-        """Pair new entries with vanished records of the same date: best title match first."""
+    def _match(fresh: list[Entry], unclaimed: dict[str, list]) -> dict[int, str]:
+        """Pair new entries with vanished records of the same date, best title match first:
+        {index in `fresh`: natural key of the record it takes over}."""
         by_date: dict[str, list[str]] = {}
         for key in unclaimed:
             by_date.setdefault(key.split("|", 1)[0], []).append(key)
@@ -146,8 +148,7 @@ class IdentityStore:
                 taken_entries.add(n)
                 taken_keys.add(old_key)
                 matches[n] = old_key
-        for n, entry in enumerate(fresh):
-            yield entry, matches.get(n)
+        return matches
 
     def save(self) -> None:
         if self.path is None or not self.changed:

@@ -92,8 +92,10 @@ def map_in_processes(function: Callable[[list], object], items: list, workers: i
 
 def render_in_processes(writer: SiteWriter, units: list, workers: int,
                         progress: Callable[[str, int, int], None] | None = None,
-                        stop_requested: Callable[[], bool] = lambda: False) -> None:
-    """Render `units` in `workers` forked processes and record the results in `writer`.
+                        stop_requested: Callable[[], bool] = lambda: False,
+                        meanwhile: Callable[[], None] | None = None) -> None:
+    """Render `units` in `workers` forked processes and record the results in `writer`;
+    the parent runs `meanwhile` while they work.
 
     If `stop_requested()` turns true, the workers are ended and `BuildInterrupted` is raised:
     every output already written is complete (writes are atomic)."""
@@ -107,6 +109,8 @@ def render_in_processes(writer: SiteWriter, units: list, workers: int,
     try:
         with ctx.Pool(workers, initializer=_worker_signals) as pool:
             pending = pool.map_async(_work, range(workers))
+            if meanwhile is not None:
+                meanwhile()
             while not pending.ready():
                 pending.wait(0.1)
                 if stop_requested() and not interrupted:

@@ -22,16 +22,26 @@ def entry_digest(entry: Entry) -> str:
             f"{entry.updated.isoformat() if entry.updated else ''}")
 
 
-def _digest_cache() -> Callable[[Entry], str]:
-    """`entry_digest`, computed once per entry object (entries appear in several groups)."""
-    cache: dict[int, str] = {}
+class _Digests:
+    """`entry_digest`, computed once per entry object (entries appear in several groups);
+    a full build computes them all up front, which is quicker than one call per use."""
 
-    def digest(entry: Entry) -> str:
-        value = cache.get(id(entry))
+    def __init__(self, entries: tuple[Entry, ...] = ()) -> None:
+        self.cache: dict[int, str] = {id(e): entry_digest(e) for e in entries}
+
+    def __call__(self, entry: Entry) -> str:
+        value = self.cache.get(id(entry))
         if value is None:
-            value = cache[id(entry)] = entry_digest(entry)
+            value = self.cache[id(entry)] = entry_digest(entry)
         return value
-    return digest
+
+    def joined(self, entries) -> str:
+        """The digests of `entries`, comma-separated."""
+        cache = self.cache
+        try:
+            return ",".join([cache[id(e)] for e in entries])
+        except KeyError:
+            return ",".join([self(e) for e in entries])
 
 
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
@@ -64,7 +74,7 @@ class OutputUnits:
         nl_groups = newsletter_groups(catalog) if self.config.newsletter_enabled else []
         renderer = self.site_renderer(set(nl_groups))
         links = self.links
-        digest = _digest_cache()
+        digest = _Digests(catalog.entries if groups is None and entries is None else ())
         newest = catalog.entries[0].date if catalog.entries else dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
 
@@ -105,7 +115,7 @@ class OutputUnits:
         """A group's feeds, its page and its year pages."""
         site_fp, links = self.site_fingerprint, self.links
         top = entries[: self.config.feed_limit]
-        feed_fp = site_fp + ":" + ",".join(digest(e) for e in top)
+        feed_fp = site_fp + ":" + digest.joined(top)
         yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
         years = entries_by_year(entries)
         counts = [(year, len(items)) for year, items in years]
@@ -114,7 +124,7 @@ class OutputUnits:
         for year, items in years:
             if only_years is not None and year not in only_years:
                 continue
-            year_fp = site_fp + ":" + hashlib.blake2b(",".join(digest(e) for e in items).encode(), digest_size=8).hexdigest()
+            year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
             yield (f"year:{group}/{year}", year_fp,
                    lambda y=year, es=items: [(links.year_page_path(group, y), renderer.year_page(group, title, y, es))])
 
@@ -138,7 +148,7 @@ class OutputUnits:
         for issue in all_issues:
             if only_periods is not None and issue.period_id not in only_periods:
                 continue
-            yield (f"issue:{issue.key}", nl_fp + ":" + ",".join(digest(e) for e in issue.entries),
+            yield (f"issue:{issue.key}", nl_fp + ":" + digest.joined(issue.entries),
                    lambda i=issue: self._issue_outputs(i))
 
     def _issue_outputs(self, issue):
