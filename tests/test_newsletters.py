@@ -183,3 +183,33 @@ def test_archive_keeps_the_newest_periods(site):
     site.build()
     assert sorted(p.name for p in (site.out / "newsletters/pe").glob("*.html")) == [
         "2021-03.html", "2021-06.html", "2021-09.html", "index.html"]
+
+
+def test_bundled_inlined_template_is_current():
+    """Builds with the bundled templates use newsletter/data/inlined-newsletter.json instead of
+    running premailer; it must be exactly what premailer gives for today's template and CSS."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("build_inlined", root / "tools" / "build_inlined_template.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    shipped = json.loads((root / "newsletter" / "data" / "inlined-newsletter.json").read_text(encoding="utf-8"))
+    assert shipped == tool.bundled_inlined(), "run: python tools/build_inlined_template.py"
+
+
+def test_changed_newsletter_css_is_inlined_again(tmp_path):
+    """User templates (or an edited CSS) do not match the bundled key: premailer runs, and the
+    result is kept in the state folder."""
+    from newsletter.newsletters.issue import cached_inline
+    from newsletter.templating import Templates
+
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "newsletter.css").write_text("p { color: #123456; }\n")
+    inlined = cached_inline(Templates(tmp_path / "tpl"), tmp_path / "state")
+    assert "#123456" in inlined.source
+    assert list((tmp_path / "state").glob("inlined-newsletter-*.json"))
+    bundled = cached_inline(Templates(), tmp_path / "state2")
+    assert "#123456" not in bundled.source and not (tmp_path / "state2").exists()

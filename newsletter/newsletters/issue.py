@@ -117,18 +117,39 @@ def unsubscribe_token(secret: bytes, email: str, group: str) -> str:
     return quote(base64.urlsafe_b64encode(mac[:18]).decode(), safe="")
 
 
+BUNDLED_INLINED = Path(__file__).resolve().parent.parent / "data" / "inlined-newsletter.json"
+"""The bundled newsletter template, inlined ahead of time (`tools/build_inlined_template.py`;
+a test checks it is current): with the bundled templates, no build imports or runs premailer."""
+
+
+def inline_key(source: str, css: str) -> str:
+    return hashlib.blake2b((source + "\0" + css).encode(), digest_size=10).hexdigest()
+
+
+def _load_inlined(path: Path, key: str | None = None) -> InlinedTemplate | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if key is not None and data.get("key") != key:
+            return None
+        return InlinedTemplate(data["source"], tuple(data["body_styles"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTemplate:
-    """The inlined newsletter template, from the state folder when the templates are unchanged."""
+    """The inlined newsletter template: inlined ahead of time for the bundled templates, else
+    from the state folder when the templates are unchanged, else inlined now (and kept)."""
     source = templates.env.loader.get_source(templates.env, "newsletter.html.j2")[0]
     css = templates.read("newsletter.css").decode("utf-8")
-    key = hashlib.blake2b((source + "\0" + css).encode(), digest_size=10).hexdigest()
+    key = inline_key(source, css)
+    bundled = _load_inlined(BUNDLED_INLINED, key)
+    if bundled is not None:
+        return bundled
     path = cache_dir / f"inlined-newsletter-{key}.json" if cache_dir is not None else None
     if path is not None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return InlinedTemplate(data["source"], tuple(data["body_styles"]))
-        except (OSError, ValueError, KeyError):
-            pass
+        kept = _load_inlined(path)
+        if kept is not None:
+            return kept
     inlined = inline_template(source, css)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
