@@ -29,7 +29,7 @@ from newsletter.parsecache import CachedParse, ParseCache, content_hash
 from newsletter.sources import Source, find_sources
 from newsletter.tagger import Tagger
 from newsletter.templating import Templates
-from newsletter.parallel import parallel_workers, render_in_processes
+from newsletter.parallel import OutputCheck, parallel_workers, render_in_processes
 from newsletter.units import OutputUnits
 from newsletter.writer import SiteWriter, WriteStats
 
@@ -118,7 +118,7 @@ class Builder(OutputUnits):
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
-        self.identity = IdentityStore(state_dir / "identity.json" if state_dir is not None else None)
+        self.identity = IdentityStore(state_dir / "identity.pickle" if state_dir is not None else None)
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
         self.templates = Templates(templates_dir)
         self.links = Links(config.base_url)
@@ -274,15 +274,17 @@ class Builder(OutputUnits):
 
     # -- writing -----------------------------------------------------------------------
     def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
-              track_changes: bool = False, workers: int | None = None, verify: bool = True) -> WriteStats:
+              track_changes: bool = False, workers: int | None = None, verify: bool = True,
+              check=None) -> WriteStats:
         """Render every unit whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
-        `verify=False` the files of unchanged units are not even stat'ed.
+        `verify=False` the files of unchanged units are not even stat'ed. `check` is an
+        `OutputCheck` of the manifest started earlier (see `_build_site`).
         """
         previous = self._written.get(out_dir) if self._written else None
         writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes,
-                            previous=previous, verify=verify)
+                            previous=previous, verify=verify, changed=check.result() if check is not None else None)
         todo = []
         for unit in self.units(catalog):
             key, fingerprint, _ = unit
@@ -371,6 +373,18 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
         unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started)
         if unchanged is not None:
             return unchanged
+    check = OutputCheck.start(manifest_path(state_dir, out_dir), out_dir) if one_shot else None
+    try:
+        return _rebuild(builder, inputs, out_dir, state_dir, strict=strict, progress=progress, force=force,
+                        verify=verify, track_changes=track_changes, started=started,
+                        stamp=stamp if one_shot else None, check=check)
+    finally:
+        if check is not None:
+            check.close()
+
+
+def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, verify, track_changes, started, stamp,
+             check) -> BuildResult:
     entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
     log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
               time.perf_counter() - started)
@@ -394,8 +408,9 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
         for d in catalog.diagnostics:
             if d.severity == "error":
                 raise InputError(d.message, path=d.path, line=d.line)
-    stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes)
-    if one_shot and stamp is not None:
+    stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes,
+                          check=check)
+    if stamp is not None:
         _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics)
     if builder.defer_saves:
         from newsletter.incremental import Snapshot

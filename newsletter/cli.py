@@ -115,7 +115,11 @@ def _progress():
 
 
 def cmd_build(args) -> int:
+    import gc
+
     from newsletter.build import build_site
+
+    gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
 
     config = _config(args)
     inputs = args.bulletins or config.bulletins

@@ -130,3 +130,41 @@ def render_in_processes(writer: SiteWriter, units: list, workers: int,
         _JOB = None
     if interrupted:
         raise BuildInterrupted("stopped while writing outputs")
+
+
+class OutputCheck:
+    """`writer.check_manifest` run by a forked process while this one reads and catalogs: on
+    a large site, stat'ing every output listed in the manifest takes as long as the rest
+    of a rebuild after a small change."""
+
+    MIN_MANIFEST_BYTES = 1_000_000
+
+    def __init__(self, manifest, out_dir) -> None:
+        from newsletter.writer import check_manifest
+
+        self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_signals)
+        self._pending = self._pool.apply_async(check_manifest, (manifest, out_dir))
+
+    @classmethod
+    def start(cls, manifest, out_dir) -> "OutputCheck | None":
+        """A check of `manifest`, if it is large enough to be worth a process."""
+        try:
+            if os.stat(manifest).st_size < cls.MIN_MANIFEST_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+                return None
+        except OSError:
+            return None
+        return cls(manifest, out_dir)
+
+    def result(self) -> set[str] | None:
+        """The outputs found changed (None: no manifest, or the check failed: stat them here)."""
+        try:
+            return self._pending.get()
+        except Exception as exc:  # noqa: BLE001 - the check is an optimisation only
+            log.debug("background output check failed: %s", exc)
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()

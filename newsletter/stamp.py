@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from newsletter.diagnostics import Diagnostic
-from newsletter.writer import load_manifest, write_atomic
+from newsletter.writer import changed_outputs, load_manifest, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,4 @@ def outputs_intact(manifest: Path, out_dir: Path) -> int | None:
     if state is None:
         return None
     files = state[1]
-    root = os.path.join(str(out_dir), "")
-    for rel, (size, mtime) in files.items():
-        try:
-            st = os.stat(root + rel)
-        except OSError:
-            return None
-        if st.st_size != size or st.st_mtime_ns != mtime:
-            return None
-    return len(files)
+    return None if changed_outputs(files, out_dir, first=True) else len(files)

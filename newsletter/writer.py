@@ -10,7 +10,6 @@ units of work whose inputs did not change and knows which stale files are its ow
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import marshal
 import os
@@ -37,20 +36,6 @@ class WriteStats:
 def _short(fingerprint: str) -> str:
     """What the manifest keeps of a fingerprint: a hash (fingerprints can be kilobytes long)."""
     return hashlib.blake2b(fingerprint.encode(), digest_size=12).hexdigest()
-
-
-def write_json_atomic(path: Path, value, **options) -> None:
-    """`write_atomic` for a large JSON value, streamed: no copy of the whole text in memory."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, separators=(",", ":"), **options)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _read(path: str) -> bytes:
@@ -116,11 +101,15 @@ class SiteWriter:
     """
 
     def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False,
-                 previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False) -> None:
+                 previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False,
+                 changed: set[str] | None = None) -> None:
         """`previous` is the (units, files) state that the last `finish()` left in this process;
         with it the manifest is not read again. `verify=False` trusts it without a stat per file.
         With `carry_over`, units that are not written or reused stay as they were, unless they
-        are `retire`d (the daemon's incremental path renders only what a change touched)."""
+        are `retire`d (the daemon's incremental path renders only what a change touched).
+        `changed`, when given, is what `changed_outputs` found for this manifest (checked by
+        another process while this one was busy); files are then not stat'ed again here."""
+        self._changed = changed
         self.out_dir = out_dir
         self._root = os.path.join(str(out_dir), "")
         self.manifest = manifest
@@ -159,6 +148,8 @@ class SiteWriter:
             return False
         if not self.verify:
             return all(rel in self._old_files for rel in old[1])
+        if self._changed is not None:
+            return all(rel in self._old_files and rel not in self._changed for rel in old[1])
         for rel in old[1]:
             record = self._old_files.get(rel)
             if record is None:
@@ -288,6 +279,29 @@ def save_manifest(path: Path, state: tuple[dict, dict]) -> None:
     units, files = state
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, _MANIFEST_MAGIC + marshal.dumps((_MANIFEST_VERSION, units, files)))
+
+
+def changed_outputs(files: dict, out_dir: Path, *, first: bool = False) -> set[str]:
+    """The outputs among a manifest's `files` that are missing or no longer as written (size
+    and mtime); with `first`, stop at the first one found."""
+    root = os.path.join(str(out_dir), "")
+    changed = set()
+    for rel, (size, mtime) in files.items():
+        try:
+            st = os.stat(root + rel)
+        except OSError:
+            st = None
+        if st is None or st.st_size != size or st.st_mtime_ns != mtime:
+            changed.add(rel)
+            if first:
+                break
+    return changed
+
+
+def check_manifest(manifest: Path, out_dir: Path) -> set[str] | None:
+    """`changed_outputs` of the manifest at `manifest`; None when there is no usable manifest."""
+    state = load_manifest(manifest)
+    return None if state is None else changed_outputs(state[1], out_dir)
 
 
 def load_manifest(path: Path) -> tuple[dict, dict] | None:

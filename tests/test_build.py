@@ -290,3 +290,34 @@ def test_nothing_changed_is_noticed_without_rebuilding(site, monkeypatch):
     site.write("a.txt", GOOD.replace("Honduras Opens", "Honduras Closes"))  # an input changed
     site.build()
     assert "Honduras Closes" in site.read("hn/atom.xml")
+
+
+def test_identity_state_of_an_older_version_is_kept(site):
+    """Ids from an identity.json (kept by earlier versions) survive the move to identity.pickle."""
+    import json
+    import pickle
+
+    site.write("a.txt", GOOD)
+    site.build()
+    with open(site.state / "identity.pickle", "rb") as fh:
+        version, records = pickle.load(fh)
+    key = next(k for k in records if "Honduras" in k or "honduras" in k)
+    records[key][0] = "tag:news.example.org,2021-08-24:kept-from-the-json-file"
+    (site.state / "identity.json").write_text(json.dumps({"version": 1, "entries": records}))
+    (site.state / "identity.pickle").unlink()
+    site.write("a.txt", GOOD + "\n")
+    site.build()
+    ids = [e.id for e in feedparser.parse(site.read("all/atom.xml")).entries]
+    assert "tag:news.example.org,2021-08-24:kept-from-the-json-file" in ids
+    assert (site.state / "identity.pickle").is_file() and not (site.state / "identity.json").exists()
+
+
+def test_damaged_identity_state_is_reported_not_fatal(site, caplog):
+    site.write("a.txt", GOOD)
+    site.build()
+    (site.state / "identity.pickle").write_bytes(b"\x80\x05garbage")
+    site.write("a.txt", GOOD + "\n")
+    run = site.build()
+    assert run.code == 0 and "Traceback" not in run.err
+    assert "identity.pickle: unreadable identity state" in caplog.text
+    assert len(feedparser.parse(site.read("all/atom.xml")).entries) == 2
