@@ -217,11 +217,15 @@ class Builder(OutputUnits):
         if workers <= 1:
             return
 
+        in_parent = os.getpid()
+        ship = self.cache is None  # with a cache, this process reads the results back from it
+
         def parse_share(share: list[Source]):
             done = []
             for source in share:
                 result = self.parse_source(source)
-                done.append((source.display, self._memory.get(source.display), source.display in self.reparsed))
+                memo = self._memory.get(source.display) if ship or os.getpid() == in_parent else None
+                done.append((source.display, memo, source.display in self.reparsed))
                 del result
             return done
 
