@@ -9,7 +9,7 @@ from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from newsletter.diagnostics import Diagnostic
-from newsletter.entry import Entry, entry_id, shorten
+from newsletter.entry import Entry, entry_id, shorten, with_identity
 
 ALL = "all"
 REGIONAL = "regional"
@@ -89,7 +89,7 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
             eid = entry_id(authority, entry.date, slug.split("-", 3)[-1])
         slugs.add(slug)
         ids.add(eid)
-        final.append(entry._replace(id=eid, slug=slug, updated=updated))
+        final.append(with_identity(entry, eid, slug, updated))
 
     groups: dict[str, list[Entry]] = {ALL: final, REGIONAL: []}
     for entry in final:

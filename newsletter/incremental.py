@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.catalog import ALL, REGIONAL, Catalog, sort_key
-from newsletter.entry import Entry
+from newsletter.entry import Entry, with_identity
 from newsletter.newsletters.periods import period_id
 from newsletter.writer import SiteWriter
 
@@ -89,7 +89,7 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, *, track_changes:
             return None  # a slug or id taken elsewhere: the full build numbers them in order
         slugs.add(slug)
         ids.add(eid)
-        new_finals.append(entry._replace(id=eid, slug=slug, updated=updated))
+        new_finals.append(with_identity(entry, eid, slug, updated))
 
     old_ids = {id(e) for e in old_finals}
     all_entries = _patched(snap.catalog.entries, old_ids, new_finals)

@@ -69,8 +69,17 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
         raise
 
 
+def _empty(folder: Path) -> bool:
+    """True if `folder` does not exist or holds nothing."""
+    try:
+        with os.scandir(folder) as it:
+            return next(it, None) is None
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+
+
 def write_new(path: str, data: bytes) -> os.stat_result:
-    """Create `path`, which cannot exist yet (its folder was created by this build), in place:
+    """Create `path`, which cannot exist yet (its folder was empty or created by this build), in place:
     there is no old version for a reader to see mixed with the new one, so the temporary
     file and rename of `write_atomic` (40 % of the cost of writing a small page) are skipped.
     Should the file exist after all, it is replaced atomically."""
@@ -121,6 +130,8 @@ class SiteWriter:
         self._files: dict[str, list] = {}
         self._dirs: set[str] = set()
         self._created: set[str] = set()
+        self._fresh = _empty(out_dir)
+        """The output folder was empty: every file is new (no check for old bytes, no rename)."""
         self.carry_over = carry_over and previous is not None
         if previous is not None:
             self._old_units, self._old_files = previous
@@ -217,7 +228,7 @@ class SiteWriter:
         path = self._root + rel
         parent = os.path.dirname(path)
         st = None
-        if parent not in self._created:  # a folder this build created holds no old files
+        if not self._fresh and parent not in self._created:  # a folder this build created holds no old files
             try:
                 st = os.stat(path)
             except FileNotFoundError:
@@ -232,7 +243,7 @@ class SiteWriter:
                 os.makedirs(parent, exist_ok=True)
                 self._created.add(parent)
             self._dirs.add(parent)
-        st = write_new(path, data) if parent in self._created else write_atomic(path, data)
+        st = write_new(path, data) if self._fresh or parent in self._created else write_atomic(path, data)
         self._files[rel] = [st.st_size, st.st_mtime_ns]
         self.stats.written += 1
         if self.stats.changed_paths is not None:

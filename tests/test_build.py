@@ -321,3 +321,28 @@ def test_damaged_identity_state_is_reported_not_fatal(site, caplog):
     assert run.code == 0 and "Traceback" not in run.err
     assert "identity.pickle: unreadable identity state" in caplog.text
     assert len(feedparser.parse(site.read("all/atom.xml")).entries) == 2
+
+
+def test_entry_with_identity_equals_replace():
+    import datetime as dt
+
+    from newsletter.entry import Entry, with_identity
+
+    entry = Entry(dt.date(2021, 8, 26), "T", "B", "text", "a.txt", 3, link="https://x.org", countries=("pe",),
+                  title_key="t", digest="d")
+    updated = dt.datetime(2021, 9, 1, tzinfo=dt.timezone.utc)
+    made = with_identity(entry, "tag:x,2021-08-26:t", "2021-08-26-t", updated)
+    assert made == entry._replace(id="tag:x,2021-08-26:t", slug="2021-08-26-t", updated=updated)
+    assert type(made) is Entry and made.digest == "d" and made.slug == "2021-08-26-t"
+
+
+def test_new_file_in_an_empty_output_folder_replaces_a_leftover(tmp_path):
+    """Files in an empty output folder are created in place; should one exist after all (another
+    process), it is replaced atomically rather than appended to or failed on."""
+    from newsletter.writer import write_new
+
+    target = tmp_path / "x.html"
+    st = write_new(str(target), b"first")
+    assert target.read_bytes() == b"first" and st.st_size == 5
+    write_new(str(target), b"second")
+    assert target.read_bytes() == b"second"
