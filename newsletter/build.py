@@ -96,7 +96,7 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
 
 def manifest_path(state_dir: Path, out_dir: Path) -> Path:
     key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
-    return state_dir / f"outputs-{key}.marshal"
+    return state_dir / f"outputs-{key}"
 
 
 class Builder(OutputUnits):
@@ -337,7 +337,7 @@ class Builder(OutputUnits):
 
     def flush(self) -> None:
         """Write deferred state (identity records, output manifests) to the state folder."""
-        from newsletter.writer import save_manifest
+        from newsletter.manifest import save_manifest
 
         self.identity.save()
         for out_dir, manifest in list(self._unsaved.items()):

@@ -140,7 +140,7 @@ class OutputCheck:
     MIN_MANIFEST_BYTES = 1_000_000
 
     def __init__(self, manifest, out_dir) -> None:
-        from newsletter.writer import check_manifest
+        from newsletter.manifest import check_manifest
 
         self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_signals)
         self._pending = self._pool.apply_async(check_manifest, (manifest, out_dir))
@@ -148,10 +148,9 @@ class OutputCheck:
     @classmethod
     def start(cls, manifest, out_dir) -> "OutputCheck | None":
         """A check of `manifest`, if it is large enough to be worth a process."""
-        try:
-            if os.stat(manifest).st_size < cls.MIN_MANIFEST_BYTES or "fork" not in multiprocessing.get_all_start_methods():
-                return None
-        except OSError:
+        from newsletter.manifest import manifest_bytes
+
+        if manifest_bytes(manifest) < cls.MIN_MANIFEST_BYTES or "fork" not in multiprocessing.get_all_start_methods():
             return None
         return cls(manifest, out_dir)
 

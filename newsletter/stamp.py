@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from newsletter.diagnostics import Diagnostic
-from newsletter.writer import changed_outputs, load_manifest, write_atomic
+from newsletter.manifest import load_manifest
+from newsletter.writer import changed_outputs, write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,167 @@
+"""The output manifest of one output folder, split by year so that a rebuild reads only the
+years a change touches.
+
+The manifest records, for every unit of output (see `units`), the fingerprint it was
+rendered from and the files it wrote, with their size and mtime. It lives in
+`STATE/outputs-<key>/`: `head` holds the site-wide units (feeds, group pages, archives,
+home page, static files) and `<year>` the units that belong to one year (entry pages by
+the entry's date, year pages, newsletter issues by their period). A full build writes every
+file; `newsletter.warm` reads and rewrites only the head and the years it works on.
+
+Next to the units, a full build keeps what a later one-shot rebuild needs to patch the
+catalog instead of rebuilding it: every entry's metadata by year (`rows`, without bodies)
+and, in the head, per-group counts, newest entries and newsletter listings (`catalog`).
+Writers that do not know the catalog (the watch daemon) leave `catalog` empty, and the next
+one-shot build is a full one.
+
+The files are marshal data: a cache of this program's own making, quick to read and write
+(about 220,000 units and files at 100,000 entries); one another Python cannot read only
+means every output is checked again.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import os
+from pathlib import Path
+
+from newsletter.writer import changed_outputs, write_atomic
+
+log = logging.getLogger(__name__)
+
+VERSION = 5
+HEAD = "head"
+
+
+def unit_year(key: str) -> int | None:
+    """The year a unit is filed under, or None for the site-wide units kept in the head."""
+    kind, _, rest = key.partition(":")
+    if kind == "entry":
+        part = rest[:4]
+    elif kind in ("year", "issue"):
+        part = rest.partition("/")[2][:4]
+    else:
+        return None
+    return int(part) if len(part) == 4 and part.isdigit() else None
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        log.warning("%s: unreadable manifest (%s); every output will be checked", path, exc)
+        return None
+    try:
+        data = marshal.loads(raw)
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            return None
+    except (ValueError, EOFError, TypeError) as exc:
+        log.warning("%s: unreadable manifest (%s); every output will be checked", path, exc)
+        return None
+    return data
+
+
+def _write(path: Path, data: dict) -> None:
+    data["version"] = VERSION
+    write_atomic(path, marshal.dumps(data))
+
+
+def _years_on_disk(folder: Path) -> list[int]:
+    try:
+        return sorted(int(name) for name in os.listdir(folder) if name.isdigit())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def split(state: tuple[dict, dict]) -> dict[int | None, tuple[dict, dict]]:
+    """(units, files) by the year they are filed under (None: the head)."""
+    units, files = state
+    parts: dict[int | None, tuple[dict, dict]] = {}
+    for key, record in units.items():
+        part = parts.get(year := unit_year(key))
+        if part is None:
+            part = parts[year] = ({}, {})
+        part[0][key] = record
+        for rel in record[1]:
+            if rel in files:
+                part[1][rel] = files[rel]
+    return parts
+
+
+def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: dict | None = None,
+                  rows: dict[int, list] | None = None, years: set[int] | None = None) -> None:
+    """Write the manifest `state` = (units, files) of an output folder.
+
+    `catalog` and `rows` (by year) are the patchable catalog (see the module docstring).
+    With `years`, `state` holds only the head's units and those years' (a partial rebuild):
+    only they are written; otherwise every year is, and years no longer present are removed.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = split(state)
+    rows = rows or {}
+    todo = set(years) if years is not None else {y for y in parts if y is not None} | set(rows)
+    for year in sorted(todo):
+        units, files = parts.get(year, ({}, {}))
+        path = folder / str(year)
+        if not units and not rows.get(year):
+            path.unlink(missing_ok=True)
+            continue
+        _write(path, {"units": units, "files": files, "rows": rows.get(year, [])})
+    if years is None:
+        for year in _years_on_disk(folder):
+            if year not in todo:
+                (folder / str(year)).unlink(missing_ok=True)
+    units, files = parts.get(None, ({}, {}))
+    _write(folder / HEAD, {"units": units, "files": files, "catalog": catalog})
+
+
+def load_manifest(folder: Path) -> tuple[dict, dict] | None:
+    """The (units, files) of every year and the head, or None if there is no usable manifest."""
+    head = _read(folder / HEAD)
+    if head is None:
+        return None
+    units, files = dict(head["units"]), dict(head["files"])
+    for year in _years_on_disk(folder):
+        part = _read(folder / str(year))
+        if part is None:
+            return None
+        units.update(part["units"])
+        files.update(part["files"])
+    return units, files
+
+
+def load_head(folder: Path) -> dict | None:
+    """The head alone (site-wide units and the patchable catalog, if any)."""
+    return _read(folder / HEAD)
+
+
+def load_years(folder: Path, years: set[int]) -> dict[int, dict] | None:
+    """The given years' units, files and rows (empty for a year with none); None if one is damaged."""
+    found = {}
+    for year in years:
+        path = folder / str(year)
+        part = _read(path)
+        if part is None:
+            if path.exists():
+                return None
+            part = {"units": {}, "files": {}, "rows": []}
+        found[year] = part
+    return found
+
+
+def manifest_bytes(folder: Path) -> int:
+    """The manifest's size on disk (to judge whether checking it is worth a process)."""
+    try:
+        with os.scandir(folder) as it:
+            return sum(e.stat().st_size for e in it if e.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+
+
+def check_manifest(folder: Path, out_dir: Path) -> set[str] | None:
+    """`writer.changed_outputs` for every file of the manifest; None when there is none."""
+    state = load_manifest(folder)
+    return None if state is None else changed_outputs(state[1], out_dir)
