@@ -118,7 +118,7 @@ class Builder(OutputUnits):
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
-        self.identity = IdentityStore(state_dir / "identity.pickle" if state_dir is not None else None)
+        self.identity = IdentityStore(state_dir / "identity" if state_dir is not None else None)
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
         self.templates = Templates(templates_dir)
         self.links = Links(config.base_url)

@@ -5,7 +5,7 @@ an entry whose key it has not seen, it looks among the entries that disappeared 
 same build for the same date and a similar title (a typo fix, a reworded headline):
 a match keeps the old id and page, so readers show an update, not a new
 item. Any change of title, body or link sets `updated` to the moment the change was
-first seen. Records are kept in `STATE/identity.pickle`; the same inputs with the same
+first seen. Records are kept in `STATE/identity/`, one file per year; the same inputs with the same
 state always give the same ids and dates.
 """
 
@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import json
 import logging
+import os
 import pickle
 from pathlib import Path
 from typing import Callable
@@ -42,35 +43,58 @@ def natural_key(entry: Entry) -> str:
 class IdentityStore:
     """Natural key → [id, slug, content digest, updated (ISO) or None, removed (ISO) or None]."""
 
-    def __init__(self, path: Path | None, clock: Clock = _utcnow) -> None:
-        self.path = path
+    def __init__(self, folder: Path | None, clock: Clock = _utcnow, *, years: set[int] | None = None) -> None:
+        """Records from `folder` (one pickle per year of the entries' dates): every year, or
+        only `years` (a rebuild that touches only those; then `assign` must not be used)."""
+        self.folder = folder
         self.clock = clock
         self.records: dict[str, list] = {}
-        self.changed = False
-        if path is not None:
+        self.partial = years is not None
+        self._dirty: set[str] = set()
+        """Years (as "YYYY") whose records changed since they were read or saved."""
+        if folder is None:
+            return
+        if not folder.is_dir() and not self.partial:
+            self._migrate(folder.with_suffix(".json"))
+            return
+        for year in sorted(years) if self.partial else self._years():
+            path = folder / f"{year}.pickle"
             try:
-                self.records = self._load(path)
+                with open(path, "rb") as fh:
+                    version, records = pickle.load(fh)
+                if version == 1 and isinstance(records, dict):
+                    self.records.update(records)
             except FileNotFoundError:
                 pass
             except Exception as exc:  # noqa: BLE001 - any damage: say so, carry on
-                log.warning("%s: unreadable identity state (%s); entries get fresh ids", path, exc)
+                log.warning("%s: unreadable identity state (%s); entries of %s get fresh ids", path, exc, year)
 
-    def _load(self, path: Path) -> dict[str, list]:
-        """Records from `path` (a pickle), or from the JSON file that versions up to 0.1 kept."""
+    def _years(self) -> list[str]:
+        return sorted(name[:-7] for name in os.listdir(self.folder) if name.endswith(".pickle"))
+
+    def _migrate(self, legacy: Path) -> None:
+        """Read the single JSON file that versions up to 0.1 kept (written anew by `save`)."""
         try:
-            with open(path, "rb") as fh:
-                version, records = pickle.load(fh)
-        except FileNotFoundError:
-            legacy = path.with_suffix(".json")
-            if not legacy.exists():
-                raise
             data = json.loads(legacy.read_text(encoding="utf-8"))
-            self.changed = True  # written in the new format by the next save
-            return data["entries"] if data.get("version") == 1 else {}
-        return records if version == 1 and isinstance(records, dict) else {}
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("%s: unreadable identity state (%s); entries get fresh ids", legacy, exc)
+            return
+        if data.get("version") == 1:
+            self.records = data["entries"]
+            self._dirty = {key[:4] for key in self.records}
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._dirty)
+
+    def _touch(self, key: str) -> None:
+        self._dirty.add(key[:4])
 
     def assign(self, entries: list[Entry], authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
         """Identity `(id, slug, updated)` for each entry's natural key; records what changed."""
+        assert not self.partial, "a partial identity store assigns subsets only"
         records = self.records
         current = {natural_key(e): e for e in entries}
         unclaimed = {k: r for k, r in records.items() if k not in current}
@@ -92,7 +116,7 @@ class IdentityStore:
                     now = now or self.clock()
                     record[2], record[3] = digest, now.isoformat()
                 record[4] = None
-                self.changed = True
+                self._touch(key)
             result[entry.key] = (record[0], record[1], _parse(record[3]))
 
         matches = self._match([entry for _, entry in fresh], unclaimed) if unclaimed else {}
@@ -108,7 +132,8 @@ class IdentityStore:
                 unclaimed.pop(old_key)
                 records[entry_key] = [old[0], old[1], entry.digest, now.isoformat(), None]
                 log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0])
-            self.changed = True
+                self._touch(old_key)
+            self._touch(entry_key)
             record = records[entry_key]
             result[entry.key] = (record[0], record[1], _parse(record[3]))
 
@@ -116,10 +141,10 @@ class IdentityStore:
             if record[4] is None:
                 now = now or self.clock()
                 record[4] = now.isoformat()
-                self.changed = True
+                self._touch(key)
             elif prune and self.clock() - _parse(record[4]) > FORGET_AFTER:
                 del records[key]
-                self.changed = True
+                self._touch(key)
         return result
 
     def assign_subset(self, entries: list[Entry], vanished: list[Entry],
@@ -164,13 +189,24 @@ class IdentityStore:
         return matches
 
     def save(self) -> None:
-        """Write the records (a pickle: at 100,000 entries, a third of the time JSON takes)."""
-        if self.path is None or not self.changed:
+        """Write the years whose records changed (pickles: at 100,000 entries, a third of the
+        time JSON takes, and a small change rewrites one year, not every record)."""
+        if self.folder is None or not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path, pickle.dumps((1, self.records), protocol=pickle.HIGHEST_PROTOCOL))
-        self.path.with_suffix(".json").unlink(missing_ok=True)
-        self.changed = False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        by_year: dict[str, dict[str, list]] = {year: {} for year in self._dirty}
+        for key, record in self.records.items():
+            part = by_year.get(key[:4])
+            if part is not None:
+                part[key] = record
+        for year, records in by_year.items():
+            path = self.folder / f"{year}.pickle"
+            if records:
+                write_atomic(path, pickle.dumps((1, records), protocol=pickle.HIGHEST_PROTOCOL))
+            else:
+                path.unlink(missing_ok=True)
+        self.folder.with_suffix(".json").unlink(missing_ok=True)
+        self._dirty = set()
 
 
 def _parse(value: str | None) -> dt.datetime | None:

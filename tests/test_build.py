@@ -293,33 +293,35 @@ def test_nothing_changed_is_noticed_without_rebuilding(site, monkeypatch):
 
 
 def test_identity_state_of_an_older_version_is_kept(site):
-    """Ids from an identity.json (kept by earlier versions) survive the move to identity.pickle."""
+    """Ids from the identity.json of earlier versions survive the move to identity/ (by year)."""
     import json
     import pickle
 
     site.write("a.txt", GOOD)
     site.build()
-    with open(site.state / "identity.pickle", "rb") as fh:
+    with open(site.state / "identity" / "2021.pickle", "rb") as fh:
         version, records = pickle.load(fh)
-    key = next(k for k in records if "Honduras" in k or "honduras" in k)
+    key = next(k for k in records if "honduras" in k)
     records[key][0] = "tag:news.example.org,2021-08-24:kept-from-the-json-file"
     (site.state / "identity.json").write_text(json.dumps({"version": 1, "entries": records}))
-    (site.state / "identity.pickle").unlink()
+    for path in (site.state / "identity").iterdir():
+        path.unlink()
+    (site.state / "identity").rmdir()
     site.write("a.txt", GOOD + "\n")
     site.build()
     ids = [e.id for e in feedparser.parse(site.read("all/atom.xml")).entries]
     assert "tag:news.example.org,2021-08-24:kept-from-the-json-file" in ids
-    assert (site.state / "identity.pickle").is_file() and not (site.state / "identity.json").exists()
+    assert (site.state / "identity" / "2021.pickle").is_file() and not (site.state / "identity.json").exists()
 
 
 def test_damaged_identity_state_is_reported_not_fatal(site, caplog):
     site.write("a.txt", GOOD)
     site.build()
-    (site.state / "identity.pickle").write_bytes(b"\x80\x05garbage")
+    (site.state / "identity" / "2021.pickle").write_bytes(b"\x80\x05garbage")
     site.write("a.txt", GOOD + "\n")
     run = site.build()
     assert run.code == 0 and "Traceback" not in run.err
-    assert "identity.pickle: unreadable identity state" in caplog.text
+    assert "2021.pickle: unreadable identity state" in caplog.text
     assert len(feedparser.parse(site.read("all/atom.xml")).entries) == 2
 
 
@@ -346,3 +348,14 @@ def test_new_file_in_an_empty_output_folder_replaces_a_leftover(tmp_path):
     assert target.read_bytes() == b"first" and st.st_size == 5
     write_new(str(target), b"second")
     assert target.read_bytes() == b"second"
+
+
+def test_identity_records_are_saved_by_year_and_only_where_changed(site):
+    site.write("a.txt", GOOD + "\n    3 March 2020\n\n    Chile Opens a Port\n\n    Body.\n")
+    site.build()
+    old_year = site.state / "identity" / "2020.pickle"
+    before = old_year.stat().st_mtime_ns
+    site.write("a.txt", GOOD.replace("200 people", "300 people") + "\n    3 March 2020\n\n    Chile Opens a Port\n\n    Body.\n")
+    site.build()
+    assert old_year.stat().st_mtime_ns == before  # 2020 did not change: not rewritten
+    assert sorted(p.name for p in (site.state / "identity").iterdir()) == ["2020.pickle", "2021.pickle"]
