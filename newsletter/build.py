@@ -118,7 +118,8 @@ class Builder(OutputUnits):
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
-        self.identity = IdentityStore(state_dir / "identity" if state_dir is not None else None)
+        self.identity_folder = state_dir / "identity" if state_dir is not None else None
+        self._identity: IdentityStore | None = None
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
         self.templates = Templates(templates_dir)
         self.links = Links(config.base_url)
@@ -147,6 +148,14 @@ class Builder(OutputUnits):
             self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz,
                                                  cache_dir=self.state_dir)
         return self._issue_renderer
+
+    @property
+    def identity(self) -> IdentityStore:
+        """Every identity record (read on first use: a rebuild that patches the last catalog
+        reads only the years it touches)."""
+        if self._identity is None:
+            self._identity = IdentityStore(self.identity_folder)
+        return self._identity
 
     @property
     def tagger(self) -> Tagger:
@@ -279,7 +288,7 @@ class Builder(OutputUnits):
     # -- writing -----------------------------------------------------------------------
     def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
               track_changes: bool = False, workers: int | None = None, verify: bool = True,
-              check=None) -> WriteStats:
+              check=None, describe=None) -> WriteStats:
         """Render every unit whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
@@ -312,16 +321,18 @@ class Builder(OutputUnits):
         if progress is not None:
             progress("writing", len(todo), len(todo))
         self.save_identity()
-        return self.finish_writer(writer, out_dir)
+        return self.finish_writer(writer, out_dir, describe)
 
     def save_identity(self) -> None:
         """Save the identity records now, unless the daemon saves them in `flush()`."""
-        if not self.defer_saves:
-            self.identity.save()
+        if not self.defer_saves and self._identity is not None:
+            self._identity.save()
 
-    def finish_writer(self, writer: SiteWriter, out_dir: Path) -> WriteStats:
-        """End a write: the manifest is saved now, or kept for `flush()` in the daemon."""
-        stats = writer.finish(save=not self.defer_saves)
+    def finish_writer(self, writer: SiteWriter, out_dir: Path, describe=None) -> WriteStats:
+        """End a write: the manifest is saved now, or kept for `flush()` in the daemon.
+        `describe()` gives what the manifest keeps for patching the catalog (see `warm`)."""
+        catalog, rows = describe() if describe is not None and not self.defer_saves else (None, None)
+        stats = writer.finish(save=not self.defer_saves, catalog=catalog, rows=rows)
         self._written[out_dir] = writer.state
         if self.defer_saves and writer.dirty:
             self._unsaved[out_dir] = writer.manifest
@@ -332,14 +343,15 @@ class Builder(OutputUnits):
         (a one-shot build has written them to the state folder already)."""
         self._memory.clear()
         self.results = {}
-        if not self.identity.changed:
-            self.identity.records = {}
+        if self._identity is not None and not self._identity.changed:
+            self._identity.records = {}
 
     def flush(self) -> None:
         """Write deferred state (identity records, output manifests) to the state folder."""
         from newsletter.manifest import save_manifest
 
-        self.identity.save()
+        if self._identity is not None:
+            self._identity.save()
         for out_dir, manifest in list(self._unsaved.items()):
             save_manifest(manifest, self._written[out_dir])
             del self._unsaved[out_dir]
@@ -377,6 +389,10 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
         unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started)
         if unchanged is not None:
             return unchanged
+        if stamp is not None:
+            patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
+            if patched is not None:
+                return patched
     check = OutputCheck.start(manifest_path(state_dir, out_dir), out_dir) if one_shot else None
     try:
         return _rebuild(builder, inputs, out_dir, state_dir, strict=strict, progress=progress, force=force,
@@ -404,6 +420,14 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
                                changed_sources=list(builder.reparsed))
     catalog = builder.catalog(entries, save=False)
     del entries
+    describe = None
+    if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
+        from newsletter.warm import describe as describe_catalog
+
+        seen = {display: memo[0] for display, memo in builder._memory.items()}
+        problems = {display: [(d.path, d.line, d.severity, d.message) for d in result.diagnostics] for display, result in builder.results.items()}
+        written_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)  # when the build began
+        describe = lambda: describe_catalog(builder, catalog, seen, problems, written_ns)  # noqa: E731
     if not builder.defer_saves:
         builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
     log.debug("catalog in %.2f s", time.perf_counter() - mark)
@@ -413,7 +437,7 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
             if d.severity == "error":
                 raise InputError(d.message, path=d.path, line=d.line)
     stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes,
-                          check=check)
+                          check=check, describe=describe)
     if stamp is not None:
         _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics)
     if builder.defer_saves:
@@ -422,6 +446,24 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
         builder.snapshot = Snapshot.take(builder, catalog, out_dir)
     return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
                        changed_sources=list(builder.reparsed))
+
+
+def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
+    """A small change applied to the last build's outputs (see `newsletter.warm`), or None."""
+    from newsletter import stamp as stamps
+    from newsletter.warm import warm_build
+
+    manifest = manifest_path(state_dir, out_dir)
+    done = warm_build(builder, inputs, out_dir, state_dir, manifest, track_changes=track_changes)
+    if done is None:
+        return None
+    entries, countries, regional = done.counts
+    notes = stamp[1]
+    stamps.save(stamps.stamp_path(manifest), stamp[0], entries=entries, countries=countries, regional=regional,
+                diagnostics=[d for d in done.diagnostics if d not in notes])
+    log.debug("patched %s into the last build", ", ".join(done.touched))
+    return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - started,
+                       changed_sources=done.touched, counts=done.counts)
 
 
 def _unchanged(builder, inputs, out_dir, state_dir, started):

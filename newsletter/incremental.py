@@ -154,27 +154,41 @@ def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, st
            years: set[int], periods: set[str]):
     from newsletter.build import manifest_path
 
-    writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes,
-                        previous=builder._written[out_dir], verify=False, carry_over=True)
+    writer = render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
+                             manifest_path(state_dir, out_dir), track_changes, years, periods)
+    return catalog, builder.finish_writer(writer, out_dir)
+
+
+def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir, manifest, track_changes,
+                    years: set[int], periods: set[str], *, stats=None, since: str = "", verify: bool = False) -> SiteWriter:
+    """Render the units of `affected` groups (for `years` and `periods`) and of `new_finals`
+    over the last build's manifest (`builder._written[out_dir]`); units of those groups,
+    years and periods that are no longer produced, entry pages of `gone_slugs` and issues of
+    periods before `since` are retired. With `verify`, the files of the units it reuses are
+    checked on disk first. Returns the writer, not yet finished."""
+    writer = SiteWriter(out_dir, manifest, track_changes=track_changes,
+                        previous=builder._written[out_dir], verify=verify, carry_over=True)
     produced = set()
     for key, fingerprint, render in builder.units(catalog, groups=affected, entries=new_finals,
-                                                  years=years, periods=periods):
+                                                  years=years, periods=periods, stats=stats):
         produced.add(key)
         if writer.is_current(key, fingerprint):
             writer.reuse(key)
         else:
             writer.write_unit(key, fingerprint, render())
     retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]
-    if affected:
+    if affected or since:
         for key in writer.carried_keys():
             if key in produced:
                 continue
             kind, _, rest = key.partition(":")
             group, _, part = rest.partition("/")
-            if group not in affected:
+            if kind == "issue" and part < since:
+                retire.append(key)
+            elif group not in affected:
                 continue
-            if kind in ("feeds", "page", "archive") or (kind == "year" and int(part) in years) \
+            elif kind in ("feeds", "page", "archive") or (kind == "year" and int(part) in years) \
                     or (kind == "issue" and part in periods):
                 retire.append(key)
     writer.retire(retire)
-    return catalog, builder.finish_writer(writer, out_dir)
+    return writer

@@ -94,7 +94,7 @@ class Tagger:
 
 
 def _names_in(text: str, search) -> list[str]:
-    """Leftmost-longest matches of `search` that do not follow a word character, ' or .
+    r"""Leftmost-longest matches of `search` that do not follow a word character, ' or .
     (as a `(?<![\w'.])` lookbehind would: a rejected match is retried one character on)."""
     found = []
     pos = 0

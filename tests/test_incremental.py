@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import shutil
 from pathlib import Path
@@ -21,6 +22,16 @@ def bulletin(rng: random.Random, n: int, tag: str) -> str:
         year = rng.choice([2019, 2020, 2021])
         out.append(f"{day} {rng.choice(['July', 'August'])} {year}\n\n{title}\n\nBody {rng.random():.6f}.\n\n")
     return "".join(out)
+
+
+def edited(rng: random.Random, path: Path) -> str:
+    """The bulletin at `path` with one title and one body line changed."""
+    lines = path.read_text().splitlines()
+    n = rng.randrange(0, len(lines), 6) + 2 if lines else 0
+    if lines and n < len(lines):
+        lines[n] = lines[n] + (" edited" if rng.random() < 0.5 else "")
+        lines[n + 2 if n + 2 < len(lines) else n] += " more"
+    return "\n".join(lines) + "\n"
 
 
 def tree(path: Path) -> dict[str, bytes]:
@@ -45,12 +56,7 @@ def test_incremental_rebuilds_match_full_builds(tmp_path):
         path = bulletins / f"b{rng.randrange(12):02d}.txt"
         action = rng.random()
         if action < 0.4 and path.exists():  # edit a title or a body
-            lines = path.read_text().splitlines()
-            n = rng.randrange(0, len(lines), 6) + 2 if lines else 0
-            if lines and n < len(lines):
-                lines[n] = lines[n] + (" edited" if rng.random() < 0.5 else "")
-                lines[n + 2 if n + 2 < len(lines) else n] += " more"
-            path.write_text("\n".join(lines) + "\n")
+            path.write_text(edited(rng, path))
         elif action < 0.6:
             path.unlink(missing_ok=True)
         elif action < 0.8:
@@ -73,3 +79,64 @@ def test_incremental_rebuilds_match_full_builds(tmp_path):
         shutil.rmtree(fresh)
         shutil.rmtree(full_state)
     assert incremental >= 15  # the fast path was really taken
+
+
+def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path):
+    """`newsletter build` after a small change patches the last catalog (newsletter.warm);
+    every output must be byte-identical to a full build of the same bulletins."""
+    import os
+
+    rng = random.Random(int(os.environ.get("WARM_SEED", "11")))
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    stamp = [1_600_000_000_000_000_000]
+
+    def save(path: Path, text: str) -> None:
+        path.write_text(text)
+        stamp[0] += 1_000_000_000  # mtimes in the past: no "racily clean" doubt
+        os.utime(path, ns=(stamp[0], stamp[0]))
+
+    for n in range(12):
+        save(bulletins / f"b{n:02d}.txt", bulletin(rng, 8, f"f{n}"))
+    save(bulletins / "newest.txt", "30 September 2021\n\nPeru newest\n\nBody.\n")
+    config = load_config(None, {"base_url": "https://news.example.org/", "feed_limit": 5,
+                                "newsletter.archive_periods": 30})
+    out, state = tmp_path / "out", tmp_path / "state"
+    build_site(config, [str(bulletins)], out, state)
+    patched = 0
+    for step in range(45):
+        path = bulletins / f"b{rng.randrange(12):02d}.txt"
+        action = rng.random()
+        if action < 0.35 and path.exists():  # edit a title or a body
+            save(path, edited(rng, path))
+        elif action < 0.45:
+            path.unlink(missing_ok=True)
+        elif action < 0.65:
+            save(path, bulletin(rng, rng.randint(1, 9), f"s{step}"))
+        elif action < 0.75:  # news newer than everything: the newsletter archive moves on
+            day = dt.date(2021, 10, 1) + dt.timedelta(days=3 * step)
+            save(bulletins / f"new{step:02d}.txt", f"{day.day} {day:%B} {day.year}\n\nChile update {step}\n\nBody.\n")
+        elif action < 0.85:  # a file with errors keeps its last good entries
+            if path.exists():
+                save(path, "31 February 2021\n\nBroken\n\nBody.\n\n" + path.read_text())
+        else:  # a new file in the middle of the range
+            save(bulletins / f"c{step:02d}.txt", bulletin(rng, 3, f"c{step}"))
+        result = build_site(config, [str(bulletins)], out, state)
+        patched += bool(result.counts and result.changed_sources)  # not the nothing-changed shortcut
+        full_state = tmp_path / f"state-{step}"
+        shutil.copytree(state, full_state)
+        for manifest in full_state.glob("outputs-*"):
+            shutil.rmtree(manifest)
+        fresh = tmp_path / f"full-{step}"
+        build_site(config, [str(bulletins)], fresh, full_state)
+        got, want = tree(out), tree(fresh)
+        if got != want:
+            import difflib
+            bad = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+            detail = "".join(difflib.unified_diff(want.get(bad[0], b"").decode().splitlines(True),
+                                                  got.get(bad[0], b"").decode().splitlines(True), n=1))
+            raise AssertionError(f"step {step} ({'patched' if result.counts else 'full'}): {bad[:5]}\n{detail[:3000]}")
+        shutil.rmtree(fresh)
+        shutil.rmtree(full_state)
+    print("patched", patched)
+    assert patched >= 15  # the patch path was really taken
