@@ -360,11 +360,13 @@ class Builder(OutputUnits):
 def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,
                strict: bool = False, progress: Progress | None = None, builder: Builder | None = None,
                force: set[str] | frozenset[str] = frozenset(), verify: bool = True,
-               track_changes: bool = False) -> BuildResult:
+               track_changes: bool = False, full: bool = False) -> BuildResult:
     """Build (or bring up to date) the whole output folder from the bulletins in `inputs`.
 
     The watch daemon calls this with a long-lived `builder` (parse results and the output
     manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
+    With `full`, a one-shot build neither stops at "nothing changed" nor patches the last
+    build (`newsletter.warm`): it rebuilds the catalog and checks every output on disk.
     """
     # The cyclic GC would walk the whole heap again and again while hundreds of thousands of
     # (acyclic) entries and outputs are created; it runs again once the build is over.
@@ -372,24 +374,25 @@ def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, tem
     gc.disable()
     try:
         return _build_site(config, inputs, out_dir, state_dir, templates_dir=templates_dir, strict=strict,
-                           progress=progress, builder=builder, force=force, verify=verify, track_changes=track_changes)
+                           progress=progress, builder=builder, force=force, verify=verify, track_changes=track_changes,
+                           full=full)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, progress, builder, force, verify,
-                track_changes) -> BuildResult:
+                track_changes, full) -> BuildResult:
     started = time.perf_counter()
     check_layout(inputs, out_dir, state_dir)
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
     one_shot = not builder.defer_saves and not strict and verify and builder.cache is not None
     if one_shot:
         # The stamp is taken before reading: a file saved during the build makes the next differ.
-        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started)
+        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started, full)
         if unchanged is not None:
             return unchanged
-        if stamp is not None:
+        if stamp is not None and not full:
             patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
             if patched is not None:
                 return patched
@@ -466,7 +469,7 @@ def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track
                        changed_sources=done.touched, counts=done.counts)
 
 
-def _unchanged(builder, inputs, out_dir, state_dir, started):
+def _unchanged(builder, inputs, out_dir, state_dir, started, full=False):
     """(the result of the last build, the current stamp): the result is None unless nothing
     the last build was made from changed and its outputs are intact."""
     from newsletter import stamp as stamps
@@ -477,6 +480,8 @@ def _unchanged(builder, inputs, out_dir, state_dir, started):
     if current is None:
         return None, None
     stamp = (current, notes)
+    if full:
+        return None, stamp
     manifest = manifest_path(state_dir, out_dir)
     recorded = stamps.load(stamps.stamp_path(manifest), current)
     if recorded is None:

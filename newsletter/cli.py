@@ -50,6 +50,8 @@ def make_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="build feeds, pages and newsletters once")
     _site_options(build)
     build.add_argument("--strict", action="store_true", help="stop at the first bulletin error and write nothing")
+    build.add_argument("--full", action="store_true",
+                       help="rebuild the catalog and check every output on disk, even after a small change")
 
     watch = sub.add_parser("watch", help="build, then keep the output current as bulletins change")
     _site_options(watch)
@@ -125,7 +127,7 @@ def cmd_build(args) -> int:
     inputs = args.bulletins or config.bulletins
     hub = config.watch_websub_hub
     result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
-                        strict=args.strict, progress=_progress(), track_changes=bool(hub))
+                        strict=args.strict, progress=_progress(), track_changes=bool(hub), full=args.full)
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
     if hub:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)

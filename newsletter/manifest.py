@@ -103,19 +103,31 @@ def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: dict | Non
     parts = split(state)
     rows = rows or {}
     todo = set(years) if years is not None else {y for y in parts if y is not None} | set(rows)
+    counts = {}
+    if years is not None:
+        counts = dict((_read(folder / HEAD) or {}).get("file_counts", {}))
     for year in sorted(todo):
         units, files = parts.get(year, ({}, {}))
         path = folder / str(year)
+        counts.pop(year, None)
         if not units and not rows.get(year):
             path.unlink(missing_ok=True)
             continue
+        counts[year] = len(files)
         _write(path, {"units": units, "files": files, "rows": rows.get(year, [])})
     if years is None:
         for year in _years_on_disk(folder):
             if year not in todo:
                 (folder / str(year)).unlink(missing_ok=True)
     units, files = parts.get(None, ({}, {}))
-    _write(folder / HEAD, {"units": units, "files": files, "catalog": catalog})
+    counts[-1] = len(files)
+    _write(folder / HEAD, {"units": units, "files": files, "catalog": catalog, "file_counts": counts})
+
+
+def file_count(folder: Path) -> int:
+    """How many output files the manifest lists (without reading every year)."""
+    head = _read(folder / HEAD)
+    return sum(head.get("file_counts", {}).values()) if head else 0
 
 
 def load_manifest(folder: Path) -> tuple[dict, dict] | None:

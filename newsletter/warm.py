@@ -30,7 +30,7 @@ from newsletter.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.diagnostics import Diagnostic
 from newsletter.entry import Entry
 from newsletter.identity import IdentityStore
-from newsletter.manifest import load_head, load_years
+from newsletter.manifest import file_count, load_head, load_years
 from newsletter.sources import find_sources
 from newsletter.stamp import RACY_NS
 from newsletter.units import CatalogStats
@@ -242,6 +242,7 @@ class _Patch:
             b._written.pop(self.out_dir, None)
         head = self.next_head(stats, tops, source_stats, results, removed)
         writer.finish(save=True, catalog=head, rows=rows, years=set(self.shards))
+        writer.stats.unchanged = file_count(self.manifest) - writer.stats.written  # every file, not just those read
         identity.save()
         if b.cache is not None:
             b.cache.prune(set(source_stats))

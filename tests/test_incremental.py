@@ -140,3 +140,58 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path)
         shutil.rmtree(full_state)
     print("patched", patched)
     assert patched >= 15  # the patch path was really taken
+
+
+def test_a_patched_rebuild_reports_like_a_full_one(tmp_path):
+    """The summary line of a rebuild that patched the last build counts every file, and the
+    nothing-changed shortcut after it finds every output intact."""
+    from conftest import run_cli
+
+    import os
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    rng = random.Random(3)
+    for n in range(6):
+        (bulletins / f"b{n}.txt").write_text(bulletin(rng, 6, f"f{n}"))
+        os.utime(bulletins / f"b{n}.txt", ns=(10**18, 10**18))
+    args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
+    first = run_cli(*args, cwd=tmp_path)
+    total = len(list((tmp_path / "out").rglob("*.*")))
+    target = bulletins / "b3.txt"
+    target.write_text(edited(rng, target))
+    os.utime(target, ns=(10**18 + 10**9,) * 2)
+    second = run_cli(*args, "-v", cwd=tmp_path)
+    assert first.code == second.code == 0
+    assert "patched bulletins/b3.txt into the last build" in second.err
+    written = int(second.err.split(" files written")[0].rsplit(" ", 1)[1])
+    assert 1 <= written < total // 4 and f"{total - written} unchanged" in second.err
+    third = run_cli(*args, "-v", cwd=tmp_path)
+    assert "nothing changed since the last build" in third.err and f"0 files written, {total} unchanged" in third.err
+
+
+def test_full_flag_checks_every_output(tmp_path):
+    """A patched rebuild checks the outputs it renders or reuses; `build --full` checks all of
+    them (an output edited by hand elsewhere is repaired there)."""
+    from conftest import run_cli
+
+    import os
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    (bulletins / "old.txt").write_text("3 March 2019\n\nPeru Opens a Port\n\nBody.\n")
+    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody.\n")
+    for path in bulletins.iterdir():
+        os.utime(path, ns=(10**18, 10**18))
+    args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
+    run_cli(*args, cwd=tmp_path)
+    page = tmp_path / "out/entries/2019-03-03-peru-opens-a-port.html"
+    original = page.read_bytes()
+    page.write_text("edited by hand")
+    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n")
+    os.utime(bulletins / "new.txt", ns=(10**18 + 10**9,) * 2)
+    patched = run_cli(*args, "-v", cwd=tmp_path)
+    assert "patched bulletins/new.txt" in patched.err
+    assert page.read_text() == "edited by hand"  # 2019 was not part of the change
+    full = run_cli(*args, "--full", cwd=tmp_path)
+    assert full.code == 0 and page.read_bytes() == original
