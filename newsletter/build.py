@@ -310,7 +310,17 @@ class Builder(OutputUnits):
         if workers > 1:
             if any(key.startswith("issue:") for key, _, _ in todo):
                 self.issue_renderer  # noqa: B018 - inline the template once, before forking
-            render_in_processes(writer, todo, workers, progress, self.stop_requested, meanwhile=self.save_identity)
+            described = []
+
+            def meanwhile():  # the parent is idle while the workers render
+                self.save_identity()
+                if describe is not None:
+                    described.append(describe())
+
+            render_in_processes(writer, todo, workers, progress, self.stop_requested, meanwhile=meanwhile)
+            if described:
+                done = described[0]
+                describe = lambda: done  # noqa: E731
         else:
             for n, (key, fingerprint, render) in enumerate(todo, 1):
                 if self.stop_requested():
