@@ -45,6 +45,9 @@ _PATTERNS = [
 ]
 
 
+_DIGIT = re.compile(r"\d").search
+
+
 @dataclass(frozen=True, slots=True)
 class DateLine:
     """A line that has the shape of a date; `date` is None when the date is impossible."""
@@ -61,9 +64,9 @@ def _fold(line: str) -> str:
 def match_date_line(line: str) -> DateLine | None:
     """Return a DateLine if the whole line is a date (possibly impossible), else None."""
     stripped = line.strip()
-    if not stripped or len(stripped) > 40 or not any(ch.isdigit() for ch in stripped):
+    if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
-    folded = _fold(stripped)
+    folded = stripped.lower() if stripped.isascii() else _fold(stripped)
     for pattern in _PATTERNS:
         m = pattern.fullmatch(folded)
         if m is None:
