@@ -34,6 +34,7 @@ from newsletter.manifest import file_count, load_head, load_years
 from newsletter.sources import find_sources
 from newsletter.stamp import RACY_NS
 from newsletter.units import CatalogStats
+from newsletter.writer import folder_mtimes_of
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,10 @@ def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manif
         return None
     if builder.identity_folder is None or not builder.identity_folder.is_dir():
         return None  # identity records to read in full (or to migrate) first
+    dirs = info.get("dirs") or {}
+    if not dirs or folder_mtimes_of(out_dir, dirs) != dirs:
+        log.debug("full rebuild: outputs were added, removed or replaced since the last build")
+        return None
     try:
         return _Patch(builder, manifest, head, info, out_dir, state_dir).run(inputs, track_changes)
     except _Unsupported as why:

@@ -249,6 +249,14 @@ class SiteWriter:
             self.stats.changed_paths.append(rel)
         return True
 
+    def folder_mtimes(self, known=()) -> dict[str, int]:
+        """The mtime of every folder holding an output this writer knows of, and of `known`
+        folders: a file added, removed or replaced in a folder changes its mtime, so a later
+        build can tell, with one stat per folder, that outputs were touched by hand."""
+        folders = set(known)
+        folders.update(rel.rpartition("/")[0] for rel in self._files)
+        return folder_mtimes_of(self.out_dir, sorted(folders))
+
     # -- end of build ------------------------------------------------------------------
     def finish(self, *, save: bool = True, catalog: dict | None = None, rows: dict | None = None,
                years: set[int] | None = None) -> WriteStats:
@@ -275,12 +283,26 @@ class SiteWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.dirty = bool(stale or self.stats.written or self._units.keys() != self._old_units.keys()
                           or self._files != self._old_files or not self.manifest.exists())
+        if catalog is not None:
+            catalog["dirs"] = self.folder_mtimes(catalog.get("dirs", ()))
         if save and (self.dirty or catalog is not None):
             from newsletter.manifest import save_manifest
 
             save_manifest(self.manifest, self.state, catalog=catalog, rows=rows, years=years)
             self.dirty = False
         return self.stats
+
+
+def folder_mtimes_of(out_dir: Path, folders) -> dict[str, int]:
+    """{folder: mtime} for the output `folders` (relative; "" is the output folder) that exist."""
+    root = os.path.join(str(out_dir), "")
+    found = {}
+    for rel in folders:
+        try:
+            found[rel] = os.stat(root + rel if rel else str(out_dir)).st_mtime_ns
+        except OSError:
+            pass
+    return found
 
 
 def changed_outputs(files: dict, out_dir: Path, *, first: bool = False) -> set[str]:

@@ -195,3 +195,31 @@ def test_full_flag_checks_every_output(tmp_path):
     assert page.read_text() == "edited by hand"  # 2019 was not part of the change
     full = run_cli(*args, "--full", cwd=tmp_path)
     assert full.code == 0 and page.read_bytes() == original
+
+
+def test_outputs_removed_by_hand_stop_the_patch_path(tmp_path):
+    """A file deleted from the output folder changes its folder's mtime: the next build,
+    though only a bulletin changed, is a full one and puts the file back."""
+    from conftest import run_cli
+
+    import os
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    (bulletins / "old.txt").write_text("3 March 2019\n\nPeru Opens a Port\n\nBody.\n")
+    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody.\n")
+    for path in bulletins.iterdir():
+        os.utime(path, ns=(10**18, 10**18))
+    args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/", "-v"]
+    run_cli(*args, cwd=tmp_path)
+    year_page = tmp_path / "out/pe/2019/index.html"
+    original = year_page.read_bytes()
+    year_page.unlink()
+    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n")
+    os.utime(bulletins / "new.txt", ns=(10**18 + 10**9,) * 2)
+    run = run_cli(*args, cwd=tmp_path)
+    assert "patched" not in run.err and "outputs were added, removed or replaced" in run.err
+    assert year_page.read_bytes() == original
+    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer still.\n")
+    os.utime(bulletins / "new.txt", ns=(10**18 + 2 * 10**9,) * 2)
+    assert "patched bulletins/new.txt" in run_cli(*args, cwd=tmp_path).err  # and the next change is patched again
