@@ -34,6 +34,19 @@ def edited(rng: random.Random, path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def two_years(tmp_path: Path) -> Path:
+    """Bulletins of 2019 and 2021 whose mtimes are long past (no "racily clean" doubt)."""
+    import os
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    (bulletins / "old.txt").write_text("3 March 2019\n\nPeru Opens a Port\n\nBody.\n")
+    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody.\n")
+    for path in bulletins.iterdir():
+        os.utime(path, ns=(10**18, 10**18))
+    return bulletins
+
+
 def tree(path: Path) -> dict[str, bytes]:
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
@@ -177,12 +190,7 @@ def test_full_flag_checks_every_output(tmp_path):
 
     import os
 
-    bulletins = tmp_path / "bulletins"
-    bulletins.mkdir()
-    (bulletins / "old.txt").write_text("3 March 2019\n\nPeru Opens a Port\n\nBody.\n")
-    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody.\n")
-    for path in bulletins.iterdir():
-        os.utime(path, ns=(10**18, 10**18))
+    bulletins = two_years(tmp_path)
     args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
     run_cli(*args, cwd=tmp_path)
     page = tmp_path / "out/entries/2019-03-03-peru-opens-a-port.html"
@@ -204,12 +212,7 @@ def test_outputs_removed_by_hand_stop_the_patch_path(tmp_path):
 
     import os
 
-    bulletins = tmp_path / "bulletins"
-    bulletins.mkdir()
-    (bulletins / "old.txt").write_text("3 March 2019\n\nPeru Opens a Port\n\nBody.\n")
-    (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody.\n")
-    for path in bulletins.iterdir():
-        os.utime(path, ns=(10**18, 10**18))
+    bulletins = two_years(tmp_path)
     args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/", "-v"]
     run_cli(*args, cwd=tmp_path)
     year_page = tmp_path / "out/pe/2019/index.html"
