@@ -226,3 +226,38 @@ def test_outputs_removed_by_hand_stop_the_patch_path(tmp_path):
     (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer still.\n")
     os.utime(bulletins / "new.txt", ns=(10**18 + 2 * 10**9,) * 2)
     assert "patched bulletins/new.txt" in run_cli(*args, cwd=tmp_path).err  # and the next change is patched again
+
+
+def _edit_and_stamp(path: Path, text: str, n: int) -> None:
+    import os
+
+    path.write_text(text)
+    os.utime(path, ns=(10**18 + n * 10**9,) * 2)
+
+
+def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(tmp_path):
+    """State written by the daemon (no catalog metadata) leads to one full build, then to
+    patches again; two output folders sharing one state folder stay identical; a change of
+    configuration is never patched."""
+    bulletins = two_years(tmp_path)
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
+    daemon = Builder(config, state_dir=state)
+    daemon.defer_saves = True
+    build_site(config, [str(bulletins)], out1, state, builder=daemon, verify=False)
+    daemon.flush()
+    _edit_and_stamp(bulletins / "new.txt", "3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n", 1)
+    assert build_site(config, [str(bulletins)], out1, state).counts is None  # full: no catalog kept by the daemon
+    build_site(config, [str(bulletins)], out2, state)
+    _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody.\n", 2)
+    assert build_site(config, [str(bulletins)], out1, state).counts is not None  # patched
+    assert build_site(config, [str(bulletins)], out2, state).counts is not None  # patched too
+    assert tree(out1) == tree(out2)
+    changed = load_config(None, {"base_url": "https://news.example.org/", "feed_limit": 1})
+    _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody again.\n", 3)
+    result = build_site(changed, [str(bulletins)], out1, state)
+    assert result.counts is None  # a full build
+    fresh_state = tmp_path / "state-copy"
+    shutil.copytree(state / "identity", fresh_state / "identity")
+    build_site(changed, [str(bulletins)], tmp_path / "fresh", fresh_state)
+    assert tree(out1) == tree(tmp_path / "fresh")
