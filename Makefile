@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q newsletter  # as installing the wheel would: no compiling at every start
 	touch $(STAMP)
 
 DEMO_OUT ?= feeds

@@ -119,15 +119,18 @@ def _progress():
 def cmd_build(args) -> int:
     import gc
 
-    from newsletter.build import build_site
+    from newsletter.build import build_site, check_layout
+    from newsletter.statelock import StateLock
 
     gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
 
     config = _config(args)
     inputs = args.bulletins or config.bulletins
     hub = config.watch_websub_hub
-    result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
-                        strict=args.strict, progress=_progress(), track_changes=bool(hub), full=args.full)
+    check_layout(inputs, Path(config.out), Path(config.state))  # before the lock creates the state folder
+    with StateLock(Path(config.state)):
+        result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
+                            strict=args.strict, progress=_progress(), track_changes=bool(hub), full=args.full)
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
     if hub:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
@@ -150,6 +153,7 @@ def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str,
 
 def cmd_watch(args) -> int:
     from newsletter.build import check_layout
+    from newsletter.statelock import StateLock
     from newsletter.watch.daemon import WatchDaemon, WatchOptions
 
     config = _config(args)
@@ -160,7 +164,8 @@ def cmd_watch(args) -> int:
     options = WatchOptions(inputs=inputs, out_dir=Path(config.out), state_dir=Path(config.state),
                            templates_dir=args.templates, config_path=config_path, polling=args.polling,
                            debounce=debounce, rescan=config.watch_rescan_seconds)
-    return WatchDaemon(options, lambda: _config(args)).run(once=args.once)
+    with StateLock(Path(config.state)):
+        return WatchDaemon(options, lambda: _config(args)).run(once=args.once)
 
 
 def cmd_send(args) -> int:

@@ -359,3 +359,23 @@ def test_identity_records_are_saved_by_year_and_only_where_changed(site):
     site.build()
     assert old_year.stat().st_mtime_ns == before  # 2020 did not change: not rewritten
     assert sorted(p.name for p in (site.state / "identity").iterdir()) == ["2020.pickle", "2021.pickle"]
+
+
+def test_builds_of_one_state_folder_take_turns(site, tmp_path):
+    """A second build waits for the first (and says so); past the wait it stops with exit 2."""
+    import threading
+
+    import pytest
+
+    from newsletter.errors import UsageError
+    from newsletter.statelock import StateLock
+
+    site.write("a.txt", GOOD)
+    holder = StateLock(site.state).__enter__()
+    threading.Timer(0.5, holder.__exit__).start()
+    run = run_cli("build", str(site.bulletins), "--out", str(site.out), "--state", str(site.state),
+                  "--base-url", BASE_URL, cwd=tmp_path)
+    assert run.code == 0 and "waiting for another newsletter build or watch" in run.err
+    with StateLock(site.state):
+        with pytest.raises(UsageError, match="another newsletter build or watch is using"):
+            StateLock(site.state, wait=0.2).__enter__()

@@ -1,0 +1,55 @@
+"""One build at a time per state folder.
+
+A build reads and rewrites the output manifest, the identity records and the parse cache;
+two builds interleaving their writes (a cron job overlapping the last one, `build` beside a
+running `watch`) could leave them describing different builds, and the next rebuild that
+patches the last one would trust them. `StateLock` is an exclusive `flock` on
+`STATE/build.lock`: a second build waits for the first, up to `wait` seconds, then stops
+with a usage error (exit 2). The watch daemon holds it for as long as it runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from pathlib import Path
+
+from newsletter.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+class StateLock:
+    def __init__(self, state_dir: Path, *, wait: float = 60.0) -> None:
+        self.path = state_dir / "build.lock"
+        self.wait = wait
+        self._fd: int | None = None
+
+    def __enter__(self) -> "StateLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise UsageError(f"another newsletter build or watch is using the state folder {self.path.parent} "
+                                     f"(waited {self.wait:.0f} s); try again when it is done") from None
+                if not told:
+                    log.warning("waiting for another newsletter build or watch using %s", self.path.parent)
+                    told = True
+                time.sleep(0.1)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
