@@ -96,6 +96,7 @@ def _setup_logging(args) -> None:
     fmt = "%(asctime)s %(message)s" if args.command == "watch" else "%(message)s"
     logging.basicConfig(level=level, format=fmt, datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stderr)
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
+    logging.getLogger("markdown_it").setLevel(logging.WARNING)  # its debug output traces the parser
 
 
 def _progress():
