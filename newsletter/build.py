@@ -50,7 +50,10 @@ class BuildResult:
     seconds: float
     changed_sources: list[str] = field(default_factory=list)
     counts: tuple[int, int, int] | None = None
-    """(entries, countries, regional) when no catalog was built (nothing had changed)."""
+    """(entries, countries, regional) when `catalog` does not hold every entry."""
+    path: str = "full"
+    """How the build went: "unchanged" (nothing to do), "patched" (`warm`), "streamed"
+    (`stream`, year by year) or "full" (the whole catalog in memory)."""
 
     @property
     def errors(self) -> int:
@@ -406,6 +409,10 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
             patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
             if patched is not None:
                 return patched
+    if one_shot and stamp is not None:
+        streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
+        if streamed is not None:
+            return streamed
     check = OutputCheck.start(manifest_path(state_dir, out_dir), out_dir) if one_shot else None
     try:
         return _rebuild(builder, inputs, out_dir, state_dir, strict=strict, progress=progress, force=force,
@@ -463,20 +470,41 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
 
 def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
     """A small change applied to the last build's outputs (see `newsletter.warm`), or None."""
-    from newsletter import stamp as stamps
     from newsletter.warm import warm_build
 
     manifest = manifest_path(state_dir, out_dir)
     done = warm_build(builder, inputs, out_dir, state_dir, manifest, track_changes=track_changes)
     if done is None:
         return None
+    log.debug("patched %s into the last build", ", ".join(done.touched))
+    return _stamped(done, manifest, stamp, started, done.touched, "patched")
+
+
+def _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
+    """A full build done year by year (see `newsletter.stream`), or None."""
+    from newsletter.stream import stream_build
+
+    manifest = manifest_path(state_dir, out_dir)
+    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
+    started_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)
+    done = stream_build(builder, sources, notes, out_dir, manifest, track_changes=track_changes, started_ns=started_ns)
+    if done is None:
+        return None
+    if builder.cache is not None:
+        builder.cache.prune({s.display for s in sources})
+    return _stamped(done, manifest, stamp, started, list(builder.reparsed), "streamed")
+
+
+def _stamped(done, manifest, stamp, started, changed, path) -> BuildResult:
+    """The result of a build that did not go through `_rebuild`, its stamp saved."""
+    from newsletter import stamp as stamps
+
     entries, countries, regional = done.counts
     notes = stamp[1]
     stamps.save(stamps.stamp_path(manifest), stamp[0], entries=entries, countries=countries, regional=regional,
                 diagnostics=[d for d in done.diagnostics if d not in notes])
-    log.debug("patched %s into the last build", ", ".join(done.touched))
     return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - started,
-                       changed_sources=done.touched, counts=done.counts)
+                       changed_sources=changed, counts=done.counts, path=path)
 
 
 def _unchanged(builder, inputs, out_dir, state_dir, started, full=False):
@@ -503,7 +531,7 @@ def _unchanged(builder, inputs, out_dir, state_dir, started, full=False):
     diagnostics = notes + [Diagnostic(*d) for d in recorded["diagnostics"]]
     stats = WriteStats(unchanged=files)
     result = BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,
-                         counts=(recorded["entries"], recorded["countries"], recorded["regional"]))
+                         counts=(recorded["entries"], recorded["countries"], recorded["regional"]), path="unchanged")
     return result, stamp
 
 

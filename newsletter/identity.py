@@ -70,7 +70,14 @@ class IdentityStore:
                 log.warning("%s: unreadable identity state (%s); entries of %s get fresh ids", path, exc, year)
 
     def _years(self) -> list[str]:
-        return sorted(name[:-7] for name in os.listdir(self.folder) if name.endswith(".pickle"))
+        try:
+            return sorted(name[:-7] for name in os.listdir(self.folder) if name.endswith(".pickle"))
+        except FileNotFoundError:
+            return []
+
+    def years_on_disk(self) -> set[int]:
+        """Years that have records in the state folder."""
+        return {int(y) for y in self._years() if y.isdigit()} if self.folder is not None else set()
 
     def _migrate(self, legacy: Path) -> None:
         """Read the single JSON file that versions up to 0.1 kept (written anew by `save`)."""
@@ -93,8 +100,10 @@ class IdentityStore:
         self._dirty.add(key[:4])
 
     def assign(self, entries: list[Entry], authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
-        """Identity `(id, slug, updated)` for each entry's natural key; records what changed."""
-        assert not self.partial, "a partial identity store assigns subsets only"
+        """Identity `(id, slug, updated)` for each entry's natural key; records what changed.
+
+        The records held are taken as all there are: a store read for some `years` assigns
+        the entries of exactly those years."""
         records = self.records
         current = {natural_key(e): e for e in entries}
         unclaimed = {k: r for k, r in records.items() if k not in current}

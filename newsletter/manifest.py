@@ -99,29 +99,47 @@ def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: dict | Non
     With `years`, `state` holds only the head's units and those years' (a partial rebuild):
     only they are written; otherwise every year is, and years no longer present are removed.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     parts = split(state)
-    rows = rows or {}
-    todo = set(years) if years is not None else {y for y in parts if y is not None} | set(rows)
-    counts = {}
-    if years is not None:
-        counts = dict((_read(folder / HEAD) or {}).get("file_counts", {}))
-    for year in sorted(todo):
-        units, files = parts.get(year, ({}, {}))
-        path = folder / str(year)
-        counts.pop(year, None)
-        if not units and not rows.get(year):
-            path.unlink(missing_ok=True)
-            continue
-        counts[year] = len(files)
-        _write(path, {"units": units, "files": files, "rows": rows.get(year, [])})
+    todo = set(years) if years is not None else {y for y in parts if y is not None} | set(rows or {})
+    counts = dict((_read(folder / HEAD) or {}).get("file_counts", {})) if years is not None else {}
+    counts.update(save_years(folder, todo, parts, rows or {}))
     if years is None:
         for year in _years_on_disk(folder):
             if year not in todo:
                 (folder / str(year)).unlink(missing_ok=True)
-    units, files = parts.get(None, ({}, {}))
-    counts[-1] = len(files)
-    _write(folder / HEAD, {"units": units, "files": files, "catalog": catalog, "file_counts": counts})
+    save_head(folder, parts.get(None, ({}, {})), catalog, counts)
+
+
+def save_years(folder: Path, years, parts: dict, rows: dict[int, list]) -> dict[int, int]:
+    """Write the shards of `years` from `parts` (see `split`) and `rows`; {year: files}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for year in sorted(years):
+        units, files = parts.get(year, ({}, {}))
+        path = folder / str(year)
+        counts[year] = len(files)
+        if not units and not rows.get(year):
+            path.unlink(missing_ok=True)
+            continue
+        _write(path, {"units": units, "files": files, "rows": rows.get(year, [])})
+    return counts
+
+
+def save_head(folder: Path, part: tuple[dict, dict], catalog: dict | None, counts: dict) -> None:
+    """Write the head: site-wide units, the patchable catalog and every year's file count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {year: n for year, n in counts.items() if n}
+    counts[-1] = len(part[1])
+    _write(folder / HEAD, {"units": part[0], "files": part[1], "catalog": catalog, "file_counts": counts})
+
+
+def remove_years(folder: Path, years) -> None:
+    for year in years:
+        (folder / str(year)).unlink(missing_ok=True)
+
+
+def years_on_disk(folder: Path) -> list[int]:
+    return _years_on_disk(folder)
 
 
 def file_count(folder: Path) -> int:

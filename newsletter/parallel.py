@@ -92,6 +92,24 @@ def map_in_processes(function: Callable[[list], object], items: list, workers: i
         _JOB = None
 
 
+def _job(index: int):
+    function, jobs = _JOB  # type: ignore[misc]
+    return function(jobs[index])
+
+
+def map_jobs(function: Callable[[object], object], jobs: list, workers: int) -> list:
+    """`[function(job) for job in jobs]`, the jobs handed out one at a time to `workers`
+    forked processes (longest first is the caller's business); results in `jobs` order."""
+    global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
+    _JOB = (function, jobs)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+            _JOB = None
+            return pool.map(_job, range(len(jobs)), chunksize=1)
+    finally:
+        _JOB = None
+
+
 def render_in_processes(writer: SiteWriter, units: list, workers: int,
                         progress: Callable[[str, int, int], None] | None = None,
                         stop_requested: Callable[[], bool] = lambda: False,

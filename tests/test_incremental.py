@@ -138,7 +138,7 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
         else:  # a new file in the middle of the range
             save(bulletins / f"c{step:02d}.txt", bulletin(rng, 3, f"c{step}"))
         result = build_site(config, [str(bulletins)], out, state)
-        patched += bool(result.counts and result.changed_sources)  # not the nothing-changed shortcut
+        patched += result.path == "patched"
         full_state = tmp_path / f"state-{step}"
         shutil.copytree(state, full_state)
         for manifest in full_state.glob("outputs-*"):
@@ -151,7 +151,7 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
             bad = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
             detail = "".join(difflib.unified_diff(want.get(bad[0], b"").decode().splitlines(True),
                                                   got.get(bad[0], b"").decode().splitlines(True), n=1))
-            raise AssertionError(f"step {step} ({'patched' if result.counts else 'full'}): {bad[:5]}\n{detail[:3000]}")
+            raise AssertionError(f"step {step} ({result.path}): {bad[:5]}\n{detail[:3000]}")
         shutil.rmtree(fresh)
         shutil.rmtree(full_state)
     assert patched >= steps // 3  # the patch path was really taken
@@ -249,17 +249,63 @@ def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(
     build_site(config, [str(bulletins)], out1, state, builder=daemon, verify=False)
     daemon.flush()
     _edit_and_stamp(bulletins / "new.txt", "3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n", 1)
-    assert build_site(config, [str(bulletins)], out1, state).counts is None  # full: no catalog kept by the daemon
+    assert build_site(config, [str(bulletins)], out1, state).path == "streamed"  # no catalog kept by the daemon
     build_site(config, [str(bulletins)], out2, state)
     _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody.\n", 2)
-    assert build_site(config, [str(bulletins)], out1, state).counts is not None  # patched
-    assert build_site(config, [str(bulletins)], out2, state).counts is not None  # patched too
+    assert build_site(config, [str(bulletins)], out1, state).path == "patched"
+    assert build_site(config, [str(bulletins)], out2, state).path == "patched"
     assert tree(out1) == tree(out2)
     changed = load_config(None, {"base_url": "https://news.example.org/", "feed_limit": 1})
     _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody again.\n", 3)
     result = build_site(changed, [str(bulletins)], out1, state)
-    assert result.counts is None  # a full build
+    assert result.path == "streamed"  # not patched
     fresh_state = tmp_path / "state-copy"
     shutil.copytree(state / "identity", fresh_state / "identity")
     build_site(changed, [str(bulletins)], tmp_path / "fresh", fresh_state)
     assert tree(out1) == tree(tmp_path / "fresh")
+
+
+def _winter_bulletin(rng: random.Random, n: int, tag: str) -> str:
+    """Entries around new year (weeks that straddle two years) over several years."""
+    out = []
+    for i in range(n):
+        day = dt.date(rng.choice([2017, 2018, 2019, 2020, 2021]), 12, 24) + dt.timedelta(days=rng.randrange(14))
+        countries = rng.sample(COUNTRIES, rng.choice([0, 1, 2]))
+        title = f"{' and '.join(countries) or 'Regional forum'} {tag} winter {i}"
+        out.append(f"{day.day} {day:%B} {day.year}\n\n{title}\n\nBody {rng.random():.6f}.\n\n")
+    return "".join(out)
+
+
+@pytest.mark.parametrize("period", ["weekly", "monthly", "daily"])
+def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, period):
+    """One-shot full builds go year by year (newsletter.stream); the daemon builds in memory.
+    Both must give the same bytes, with many small batches, weeks straddling new year,
+    a file with errors, and years that lose every entry between builds."""
+    from newsletter import stream
+
+    monkeypatch.setattr(stream, "BATCH", 7)
+    rng = random.Random(5)
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    for n in range(10):
+        (bulletins / f"b{n:02d}.txt").write_text(bulletin(rng, 8, f"f{n}") + _winter_bulletin(rng, 5, f"w{n}"))
+    (bulletins / "old.txt").write_text("3 March 2009\n\nPeru in 2009\n\nBody.\n")
+    config = load_config(None, {"base_url": "https://news.example.org/", "newsletter.archive_periods": 0,
+                                "newsletter.period": period})
+    for step in range(3):
+        streamed = build_site(config, [str(bulletins)], tmp_path / "out", tmp_path / "state")
+        assert streamed.path == "streamed"
+        builder = Builder(config, state_dir=tmp_path / f"mem-state-{step}")
+        builder.defer_saves = True
+        shutil.copytree(tmp_path / "state" / "identity", tmp_path / f"mem-state-{step}" / "identity")
+        in_memory = build_site(config, [str(bulletins)], tmp_path / f"mem-{step}", tmp_path / f"mem-state-{step}",
+                               builder=builder)
+        assert in_memory.path == "full"
+        assert tree(tmp_path / "out") == tree(tmp_path / f"mem-{step}"), f"step {step}"
+        assert streamed.summary().split(" from ")[0] == in_memory.summary().split(" from ")[0]
+        # next: a year disappears, a file breaks (its last good entries stay), new winter news
+        (bulletins / "old.txt").unlink(missing_ok=True)
+        (bulletins / "b03.txt").write_text("31 February 2021\n\nBroken\n\nBody.\n\n" + (bulletins / "b03.txt").read_text())
+        (bulletins / f"n{step}.txt").write_text(_winter_bulletin(rng, 4, f"n{step}"))
+        for manifest in (tmp_path / "state").glob("outputs-*"):
+            (manifest / "head").unlink()  # no patching: a full build each time
