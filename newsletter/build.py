@@ -277,14 +277,7 @@ class Builder(OutputUnits):
             if self.cache is not None:
                 self.cache.store(display, cached)
             self.reparsed.append(display)
-        result = cached.result
-        if result.has_errors and cached.last_good is not None and cached.last_good is not result:
-            keys = {e.key for e in result.entries}
-            kept = [e for e in cached.last_good.entries if e.key not in keys]
-            if kept:
-                result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
-                    display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
-                    "good version until the errors are fixed")])
+        result = with_last_good(display, cached)
         self._memory[display] = ((st.st_mtime_ns, st.st_size), result)
         return result
 
@@ -368,6 +361,19 @@ class Builder(OutputUnits):
         for out_dir, manifest in list(self._unsaved.items()):
             save_manifest(manifest, self._written[out_dir])
             del self._unsaved[out_dir]
+
+
+def with_last_good(display: str, cached: CachedParse) -> ParseResult:
+    """A file's parse result, plus the entries of its last good version while it has errors."""
+    result = cached.result
+    if result.has_errors and cached.last_good is not None and cached.last_good is not result:
+        keys = {e.key for e in result.entries}
+        kept = [e for e in cached.last_good.entries if e.key not in keys]
+        if kept:
+            result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
+                display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
+                "good version until the errors are fixed")])
+    return result
 
 
 def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.build import with_last_good
 from newsletter.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.diagnostics import Diagnostic
 from newsletter.entry import Entry
@@ -34,7 +35,7 @@ from newsletter.manifest import (load_head, load_years, remove_years, save_head,
                                  years_on_disk)
 from newsletter.units import CatalogStats
 from newsletter.warm import _fingerprints, _groups, _key, _order, _period_years, from_row, to_row, top_size
-from newsletter.writer import SiteWriter, WriteStats
+from newsletter.writer import SiteWriter, WriteStats, empty_folder
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,8 @@ class _Job:
         self.builder, self.manifest, self.out_dir = builder, manifest, out_dir
         self.newest, self.nl_groups, self.since = newest, nl_groups, since
         self.track_changes = track_changes
+        self.fresh = empty_folder(out_dir)
+        """The output folder was empty when the build began (see `SiteWriter`)."""
 
     def stats(self) -> CatalogStats:
         return CatalogStats(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
@@ -191,10 +194,10 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     b = job.builder
     wanted = set(years)
     entries: list[Entry] = []
-    for source in files:
-        result = b.parse_source(source)
-        b._memory.pop(source.display, None)
-        entries.extend(e for e in result.entries if e.date.year in wanted)
+    for source in files:  # as the scan parsed them (the file may have changed since: the next build sees it)
+        cached = b.cache.load(source.display)
+        if cached is not None:
+            entries.extend(e for e in with_last_good(source.display, cached).entries if e.date.year in wanted)
     identity = IdentityStore(b.identity_folder, years=wanted)
     catalog = build_catalog(entries, authority=b.config.authority,
                             identity=identity.assign(entries, b.config.authority))
@@ -203,6 +206,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     n = top_size(b.config)
     period = b.config.newsletter_period
     issues: dict[tuple[str, str], int] = {}
+    pids: dict[int, str] = {}  # by date: an entry is in several groups
     for g, es in catalog.groups.items():
         per_year: dict[int, int] = {}
         for e in es:
@@ -212,7 +216,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
             summary.tops[g] = [to_row(e) for e in es[:n]]
         if b.config.newsletter_enabled and g in job.nl_groups:
             for e in es:
-                pid = period_id(e.date, period)
+                pid = pids.get(e.date.toordinal())
+                if pid is None:
+                    pid = pids[e.date.toordinal()] = period_id(e.date, period)
                 if pid >= job.since:
                     issues[(g, pid)] = issues.get((g, pid), 0) + 1
     periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
@@ -222,7 +228,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(shards, wanted), verify=True, carry_over=True,
-                        track_changes=job.track_changes)
+                        track_changes=job.track_changes, fresh=job.fresh)
     produced = _write(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
                                       years=wanted, periods=periods, stats=job.stats()),
                       lambda key: unit_year(key) in wanted)
@@ -373,7 +379,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     catalog = Catalog(groups.get(ALL, ()), groups, ())
     head = load_head(job.manifest) or {"units": {}, "files": {}}
     writer = SiteWriter(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])), verify=True,
-                        track_changes=job.track_changes)
+                        track_changes=job.track_changes, fresh=job.fresh)
     _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
            lambda key: unit_year(key) is None)
     info = None
@@ -468,7 +474,7 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}
     writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(shards, owners), verify=True, carry_over=True,
-                        track_changes=job.track_changes)
+                        track_changes=job.track_changes, fresh=job.fresh)
     produced = _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
                                       stats=stats), lambda key: key.startswith("issue:"))
     writer.retire([k for k in writer.carried_keys() if k.startswith("issue:") and k not in produced

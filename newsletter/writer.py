@@ -66,7 +66,7 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
         raise
 
 
-def _empty(folder: Path) -> bool:
+def empty_folder(folder: Path) -> bool:
     """True if `folder` does not exist or holds nothing."""
     try:
         with os.scandir(folder) as it:
@@ -108,7 +108,7 @@ class SiteWriter:
 
     def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False,
                  previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False,
-                 changed: set[str] | None = None) -> None:
+                 changed: set[str] | None = None, fresh: bool | None = None) -> None:
         """`previous` is the (units, files) state that the last `finish()` left in this process;
         with it the manifest is not read again. `verify=False` trusts it without a stat per file.
         With `carry_over`, units that are not written or reused stay as they were, unless they
@@ -127,8 +127,9 @@ class SiteWriter:
         self._files: dict[str, list] = {}
         self._dirs: set[str] = set()
         self._created: set[str] = set()
-        self._fresh = _empty(out_dir)
-        """The output folder was empty: every file is new (no check for old bytes, no rename)."""
+        self._fresh = empty_folder(out_dir) if fresh is None else fresh
+        """The output folder was empty (when this writer, or the build it is part of, began):
+        every file is new (no check for old bytes, no rename)."""
         self.carry_over = carry_over and previous is not None
         if previous is not None:
             self._old_units, self._old_files = previous
