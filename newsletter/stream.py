@@ -109,8 +109,10 @@ def scan(builder, sources) -> list[FileInfo]:
     return [done.get(s.display) or _info(builder, s) for s in sources]
 
 
-def plan(infos: list[FileInfo], sources) -> list[tuple[list[int], list]]:
-    """Batches of consecutive years (newest first) of about `BATCH` entries, with their files."""
+def plan(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
+    """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
+    site, so that every worker gets a few), with their files."""
+    size = max(200, min(BATCH, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
     per_year: dict[int, int] = {}
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
@@ -122,7 +124,7 @@ def plan(infos: list[FileInfo], sources) -> list[tuple[list[int], list]]:
     for year in sorted(per_year, reverse=True):
         years.append(year)
         count += per_year[year]
-        if count >= BATCH:
+        if count >= size:
             batches.append(years)
             years, count = [], 0
     if years:
@@ -276,17 +278,19 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
     since = archive_start(newest, builder.config.newsletter_period,
                           builder.config.newsletter_archive_periods) if newest else ""
     job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)
-    batches = plan(infos, sources)
-    summaries = _run(job, batches)
+    from newsletter.parallel import parallel_workers
+
+    entries = sum(sum(i.years.values()) for i in infos)
+    workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
+    batches = plan(infos, sources, workers)
+    summaries = _run(job, batches, workers)
     return finish_build(job, infos, summaries, notes, len(sources), started_ns)
 
 
-def _run(job: _Job, batches) -> list[BatchSummary]:
-    from newsletter.parallel import map_jobs, parallel_workers
+def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
+    from newsletter.parallel import map_jobs
 
-    total = sum(len(files) for _, files in batches)
-    workers = parallel_workers(total * 100) if len(batches) > 1 else 1
-    if workers <= 1:
+    if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
     if job.builder.config.newsletter_enabled:
         job.builder.issue_renderer  # noqa: B018 - inline the template once, before forking
