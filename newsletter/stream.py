@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,8 @@ from newsletter.identity import IdentityStore
 from newsletter.manifest import (load_head, load_years, remove_years, save_head, save_years, split, unit_year,
                                  years_on_disk)
 from newsletter.units import CatalogStats
-from newsletter.warm import _fingerprints, _groups, _key, _order, _period_years, from_row, to_row, top_size
+from newsletter.rows import (DATE, SOURCE, catalog_fingerprints, from_row, period_years, row_groups, row_key, row_order, to_row,
+                             top_size)
 from newsletter.writer import SiteWriter, WriteStats, empty_folder
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def _previous(shards: dict, years) -> tuple[dict, dict]:
 
 
 def _straddles(pid: str, period: str) -> bool:
-    return len(_period_years(pid, period)) > 1
+    return len(period_years(pid, period)) > 1
 
 
 def _parents(key: str, since: str, period: str) -> bool:
@@ -313,7 +313,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
         for g, per_year in s.counts.items():
             counts[g] = counts.get(g, 0) + sum(per_year.values())
             years.setdefault(g, {}).update(per_year)
-            tops[g] = sorted(tops.get(g, []) + s.tops[g], key=_order)[:n]
+            tops[g] = sorted(tops.get(g, []) + s.tops[g], key=row_order)[:n]
         for g, items in s.listings.items():
             listings[g].extend(items)
         stats.written += s.written
@@ -369,14 +369,14 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
 
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
-    needed = {_key(r): r[3] for g in tops for r in tops[g][:limit]}
+    needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
     bodies = _bodies(b, needed)
     made: dict = {}
 
     def entry(r) -> Entry:
-        e = made.get(_key(r))
+        e = made.get(row_key(r))
         if e is None:
-            e = made[_key(r)] = from_row(r, bodies.get(_key(r)))
+            e = made[row_key(r)] = from_row(r, bodies.get(row_key(r)))
         return e
 
     groups = {g: tuple(entry(r) for r in rows) for g, rows in sorted(tops.items())}
@@ -389,7 +389,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     info = None
     if not problems:
         info = {
-            "fingerprints": _fingerprints(b), "written_ns": started_ns,
+            "fingerprints": catalog_fingerprints(b), "written_ns": started_ns,
             "sources": {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat},
             "total": total, "newest": job.newest.toordinal() if job.newest else None, "counts": counts,
             "years": {g: [list(item) for item in ys] for g, ys in catalog_stats.years.items()},
@@ -443,15 +443,15 @@ def _straddling_issues(job: _Job, done_years, listings, period):
                 pass
     if not candidates:
         return None
-    years = {y for pid in candidates for y in _period_years(pid, period)} & done_years
+    years = {y for pid in candidates for y in period_years(pid, period)} & done_years
     shards = load_years(job.manifest, years) or {}
     rows = {y: shards[y]["rows"] for y in shards}
     counts: dict[tuple[str, str], int] = {}
     for y in rows:
         for r in rows[y]:
-            pid = period_id(dt.date.fromordinal(r[0]), period)
+            pid = period_id(dt.date.fromordinal(r[DATE]), period)
             if pid in candidates:
-                for g in _groups(r):
+                for g in row_groups(r):
                     if g in job.nl_groups:
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
     for (g, pid), count in counts.items():
@@ -466,12 +466,12 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     b = job.builder
     period = b.config.newsletter_period
     chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
-              if period_id(dt.date.fromordinal(r[0]), period) in periods]
-    bodies = _bodies(b, {_key(r): r[3] for r in chosen})
-    entries = [from_row(r, bodies.get(_key(r))) for r in sorted(chosen, key=_order)]
+              if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
+    bodies = _bodies(b, {row_key(r): r[SOURCE] for r in chosen})
+    entries = [from_row(r, bodies.get(row_key(r))) for r in sorted(chosen, key=row_order)]
     groups: dict[str, list] = {}
     for e in entries:
-        for g in _groups(to_row(e)):
+        for g in row_groups(to_row(e)):
             groups.setdefault(g, []).append(e)
     catalog = Catalog(tuple(groups.get(ALL, ())), {g: tuple(es) for g, es in sorted(groups.items())}, ())
     owners = {int(pid[:4]) for pid in candidates}

@@ -35,6 +35,8 @@ from newsletter.sources import find_sources
 from newsletter.stamp import RACY_NS
 from newsletter.units import CatalogStats
 from newsletter.writer import folder_mtimes_of
+from newsletter.rows import (DATE, FIXED, ID, KEY, SLUG, SOURCE, UPDATED, catalog_fingerprints, from_row, members,
+                             period_years, row_groups, row_key, row_order, to_row, top_size)
 
 log = logging.getLogger(__name__)
 
@@ -42,61 +44,6 @@ MAX_FILES = 3
 """At most this many changed bulletin files (or this share of all, if larger) are patched in."""
 MAX_SHARE = 0.1
 
-_DATE, _TITLE, _FORMAT, _SOURCE, _LINE, _LINK, _FIXED, _COUNTRIES, _ID, _SLUG, _UPDATED, _KEY, _DIGEST = range(13)
-
-
-# -- rows: an entry's metadata, without its body ----------------------------------------------
-def to_row(e: Entry) -> tuple:
-    return (e.date.toordinal(), e.title, e.body_format, e.source, e.line, e.link, e.fixed_id, tuple(e.countries or ()),
-            e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key, e.digest)
-
-
-def from_row(r, body: str | None = None) -> Entry:
-    """The entry of row `r`; without `body` it cannot be rendered in full."""
-    return Entry(dt.date.fromordinal(r[_DATE]), r[_TITLE], body, r[_FORMAT], r[_SOURCE], r[_LINE], r[_LINK], r[_FIXED],
-                 tuple(r[_COUNTRIES]), r[_ID], r[_SLUG], dt.datetime.fromisoformat(r[_UPDATED]) if r[_UPDATED] else None,
-                 r[_KEY], r[_DIGEST])
-
-
-def _key(r) -> tuple[int, str]:
-    """The entry's natural key (date, title key): unique in a catalog. (File and line are not:
-    a file with errors keeps the entries of its last good version, at their old lines.)"""
-    return (r[_DATE], r[_KEY])
-
-
-def _order(r) -> tuple:
-    """Catalog order (newest first; then file and line), as `catalog.sort_key`."""
-    return (-r[_DATE], r[_SOURCE], r[_LINE])
-
-
-def _groups(r) -> tuple[str, ...]:
-    return (ALL, *r[_COUNTRIES]) if r[_COUNTRIES] else (ALL, REGIONAL)
-
-
-def _members(rows) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for r in rows:
-        for g in _groups(r):
-            found.setdefault(g, []).append(r)
-    return found
-
-
-def top_size(config) -> int:
-    """How many newest entries per group are kept: enough for feeds, group pages and the home page."""
-    return max(config.feed_limit, 3)
-
-
-def _period_years(pid: str, period: str) -> set[int]:
-    """The years of the dates in period `pid` (an ISO week can straddle two)."""
-    if period == "weekly":
-        year, week = pid.split("-W")
-        monday = dt.date.fromisocalendar(int(year), int(week), 1)
-        return {monday.year, (monday + dt.timedelta(days=6)).year}
-    return {int(pid[:4])}
-
-
-def _fingerprints(builder) -> list[str]:
-    return [builder.site_fingerprint, builder.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
 
 
 # -- what a full build keeps --------------------------------------------------------------------
@@ -115,7 +62,7 @@ def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], pro
         years_of.setdefault(e.source, set()).add(e.date.year)
     n = top_size(builder.config)
     info = {
-        "fingerprints": _fingerprints(builder),
+        "fingerprints": catalog_fingerprints(builder),
         "written_ns": written_ns,
         "sources": {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])]
                     for d, (mtime, size) in sources.items()},
@@ -147,7 +94,7 @@ def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manif
     full build is needed (see the module docstring)."""
     head = load_head(manifest)
     info = head.get("catalog") if head else None
-    if not info or info["fingerprints"] != _fingerprints(builder):
+    if not info or info["fingerprints"] != catalog_fingerprints(builder):
         return None
     if builder.identity_folder is None or not builder.identity_folder.is_dir():
         return None  # identity records to read in full (or to migrate) first
@@ -222,12 +169,12 @@ class _Patch:
         recorded = info["sources"]
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
-        old_rows = [r for y in years for r in self.shards[y]["rows"] if r[_SOURCE] in touched]
-        if any(r[_FIXED] for r in old_rows):
+        old_rows = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] in touched]
+        if any(r[FIXED] for r in old_rows):
             raise _Unsupported("Id: lines")
-        periods = {period_id(dt.date.fromordinal(r[_DATE]), self.period) for r in old_rows}
+        periods = {period_id(dt.date.fromordinal(r[DATE]), self.period) for r in old_rows}
         periods |= {period_id(e.date, self.period) for e in new_entries}
-        self.load({y for p in periods for y in _period_years(p, self.period)})
+        self.load({y for p in periods for y in period_years(p, self.period)})
 
         identity = IdentityStore(b.identity_folder, years=years)
         new_rows, finals = self.redo_years(years, touched, old_rows, new_entries, identity)
@@ -239,7 +186,7 @@ class _Patch:
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
         b._written[self.out_dir] = self.loaded_manifest()
-        gone = sorted({r[_SLUG] for r in old_rows} - {e.slug for e in finals})
+        gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
         try:
             writer = render_affected(b, catalog, affected, finals, gone, self.out_dir, self.manifest, track_changes,
                                      years, periods, stats=stats, since=since, verify=True)
@@ -261,12 +208,12 @@ class _Patch:
     def redo_years(self, years, touched, old_rows, new_entries, identity):
         """The catalog of `years` with the changed files' entries: rows by year, and the final
         entries of the changed files."""
-        kept = [r for y in years for r in self.shards[y]["rows"] if r[_SOURCE] not in touched]
+        kept = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] not in touched]
         assigned = identity.assign_subset(new_entries, [from_row(r) for r in old_rows], self.config.authority)
         for r in kept:
-            assigned[(dt.date.fromordinal(r[_DATE]), r[_KEY])] = (
-                r[_ID], r[_SLUG], dt.datetime.fromisoformat(r[_UPDATED]) if r[_UPDATED] else None)
-        stubs = {_key(r): r for r in kept}
+            assigned[(dt.date.fromordinal(r[DATE]), r[KEY])] = (
+                r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None)
+        stubs = {row_key(r): r for r in kept}
         redone = build_catalog([from_row(r) for r in kept] + new_entries, authority=self.config.authority,
                                identity=assigned)
         if redone.diagnostics:
@@ -278,30 +225,30 @@ class _Patch:
             new_rows[e.date.year].append(row)
             if e.source in touched:
                 finals.append(e)
-            elif stubs[_key(row)] != row:
+            elif stubs[row_key(row)] != row:
                 raise _Unsupported("an unchanged entry's slug or id moved")
         return new_rows, finals
 
     def update_stats(self, rows, years, periods, old_rows, finals):
         """(stats, newest rows per group, affected groups, archive start if it moved)."""
         info, n = self.info, top_size(self.config)
-        old_members = _members(old_rows)
-        new_members = _members(to_row(e) for e in finals)
+        old_members = members(old_rows)
+        new_members = members(to_row(e) for e in finals)
         affected = set(old_members) | set(new_members) | {ALL}
         counts = dict(info["counts"])
         for g in affected:
             counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
             if g != REGIONAL and (g not in info["counts"] or counts[g] <= 0):
                 raise _Unsupported(f"group {g} appears or empties")
-        gone = {_key(r) for r in old_rows}
+        gone = {row_key(r) for r in old_rows}
         tops = {}
         for g, top in info["top"].items():
             if g not in affected:
                 tops[g] = top
                 continue
-            merged = sorted([r for r in top if _key(r) not in gone] + new_members.get(g, []), key=_order)[:n]
+            merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
             # Entries older than the last of `top` are unknown here: the list must not need them.
-            if len(top) == n and (len(merged) < n or _order(merged[-1]) > _order(top[-1])):
+            if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
                 raise _Unsupported(f"the newest entries of {g} cannot be refilled")
             tops[g] = merged
         by_year = {}
@@ -309,13 +256,13 @@ class _Patch:
             per_year = dict(map(tuple, items))
             if g in affected:
                 for y in years:
-                    count = sum(1 for r in rows[y] if g in _groups(r))
+                    count = sum(1 for r in rows[y] if g in row_groups(r))
                     if count:
                         per_year[y] = count
                     else:
                         per_year.pop(y, None)
             by_year[g] = sorted(per_year.items(), reverse=True)
-        newest = tops[ALL][0][_DATE] if tops.get(ALL) else None
+        newest = tops[ALL][0][DATE] if tops.get(ALL) else None
         stats = CatalogStats(info["total"] - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
                              counts, by_year, {}, list(info["nl_groups"]))
         since = ""
@@ -338,9 +285,9 @@ class _Patch:
         counts: dict[tuple[str, str], int] = {}
         for y in rows:
             for r in rows[y]:
-                pid = period_id(dt.date.fromordinal(r[_DATE]), self.period)
+                pid = period_id(dt.date.fromordinal(r[DATE]), self.period)
                 if pid in periods:
-                    for g in _groups(r):
+                    for g in row_groups(r):
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
         listings = {}
         for g in stats.nl_groups:
@@ -358,14 +305,14 @@ class _Patch:
         from newsletter.newsletters.periods import period_id
 
         limit = self.config.feed_limit
-        needed = {_key(r): r[_SOURCE] for g in affected for r in tops.get(g, ())[:limit]}
-        needed.update((_key(r), r[_SOURCE]) for y in rows for r in rows[y]
-                      if period_id(dt.date.fromordinal(r[_DATE]), self.period) in periods)
+        needed = {row_key(r): r[SOURCE] for g in affected for r in tops.get(g, ())[:limit]}
+        needed.update((row_key(r), r[SOURCE]) for y in rows for r in rows[y]
+                      if period_id(dt.date.fromordinal(r[DATE]), self.period) in periods)
         bodies = self.bodies(needed, results)
         made: dict[tuple[int, str], Entry] = {}
 
         def entry(r) -> Entry:
-            where = _key(r)
+            where = row_key(r)
             e = made.get(where)
             if e is None:
                 e = made[where] = from_row(r, bodies.get(where))
@@ -377,12 +324,12 @@ class _Patch:
         for g, top in tops.items():
             for r in top:
                 groups[g].append(r)
-                seen[g].add(_key(r))
+                seen[g].add(row_key(r))
         for r in everything:
-            for g in _groups(r):
-                if g in groups and _key(r) not in seen[g]:
+            for g in row_groups(r):
+                if g in groups and row_key(r) not in seen[g]:
                     groups[g].append(r)
-        ordered = {g: tuple(entry(r) for r in sorted(rs, key=_order)) for g, rs in sorted(groups.items())}
+        ordered = {g: tuple(entry(r) for r in sorted(rs, key=row_order)) for g, rs in sorted(groups.items())}
         return Catalog(ordered.get(ALL, ()), ordered, ())
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
