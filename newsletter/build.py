@@ -448,10 +448,11 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
     del entries
     describe = None
     if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
+        from newsletter.rows import problems_of
         from newsletter.warm import describe as describe_catalog
 
         seen = {display: memo[0] for display, memo in builder._memory.items()}
-        problems = {display: [(d.path, d.line, d.severity, d.message) for d in result.diagnostics] for display, result in builder.results.items()}
+        problems = {display: problems_of(result) for display, result in builder.results.items()}
         written_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)  # when the build began
         describe = lambda: describe_catalog(builder, catalog, seen, problems, written_ns)  # noqa: E731
     if not builder.defer_saves:

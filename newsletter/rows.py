@@ -67,3 +67,48 @@ def period_years(pid: str, period: str) -> set[int]:
 
 def catalog_fingerprints(builder) -> list[str]:
     return [builder.site_fingerprint, builder.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
+
+
+def head_catalog(builder, stats, tops: dict[str, list], sources: dict[str, list], written_ns: int) -> dict:
+    """What the manifest's head keeps for patching the catalog later (see `warm`): the
+    catalog's fingerprints, `stats` (a `units.CatalogStats`), each group's newest rows, and
+    per bulletin file [size, mtime, years, problems] as of `written_ns`."""
+    return {
+        "fingerprints": catalog_fingerprints(builder),
+        "written_ns": written_ns,
+        "sources": sources,
+        "total": stats.total,
+        "newest": stats.newest.toordinal() if stats.newest else None,
+        "counts": dict(stats.counts),
+        "years": {g: [list(item) for item in ys] for g, ys in stats.years.items()},
+        "listings": {g: [list(item) for item in ls] for g, ls in stats.listings.items()},
+        "nl_groups": list(stats.nl_groups),
+        "top": {g: list(rows) for g, rows in tops.items()},
+    }
+
+
+def problems_of(result) -> list[tuple]:
+    """A parse result's diagnostics as plain tuples (for the manifest)."""
+    return [(d.path, d.line, d.severity, d.message) for d in result.diagnostics]
+
+
+def bodies(cache, needed: dict[tuple[int, str], str], results: dict | None = None) -> dict[tuple[int, str], str]:
+    """Bodies of the entries `needed` ({natural key: file}): from `results` (parse results
+    by file) when given, else from the parse cache, last good versions included. Entries
+    not found are left out."""
+    found = {}
+    by_source: dict[str, set] = {}
+    for key, source in needed.items():
+        by_source.setdefault(source, set()).add(key)
+    for source, keys in by_source.items():
+        result = (results or {}).get(source)
+        if result is not None:
+            entries = result.entries
+        else:
+            cached = cache.load(source) if cache is not None else None
+            entries = (cached.result.entries + (cached.last_good.entries if cached.last_good else [])) if cached else []
+        for e in entries:
+            key = (e.date.toordinal(), e.title_key)
+            if key in keys and key not in found:
+                found[key] = e.body
+    return found

@@ -33,8 +33,8 @@ from newsletter.identity import IdentityStore
 from newsletter.manifest import (load_head, load_years, remove_years, save_head, save_years, split, unit_year,
                                  years_on_disk)
 from newsletter.units import CatalogStats
-from newsletter.rows import (DATE, SOURCE, catalog_fingerprints, from_row, period_years, row_groups, row_key, row_order, to_row,
-                             top_size)
+from newsletter.rows import (DATE, SOURCE, bodies, from_row, head_catalog, period_years, problems_of, row_groups,
+                             row_key, row_order, to_row, top_size)
 from newsletter.writer import SiteWriter, WriteStats, empty_folder
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _info(builder, source) -> FileInfo:
         years[e.date.year] = years.get(e.date.year, 0) + 1
         groups.update(e.countries or (REGIONAL,))
     return FileInfo(source.display, memo[0] if memo else None,
-                    [(d.path, d.line, d.severity, d.message) for d in result.diagnostics], years,
+                    problems_of(result), years,
                     [(e.date.toordinal(), e.title_key) for e in result.entries], groups,
                     max((e.date.toordinal() for e in result.entries), default=0),
                     any(e.fixed_id for e in result.entries))
@@ -370,13 +370,13 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
     needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
-    bodies = _bodies(b, needed)
+    found = bodies(b.cache, needed)
     made: dict = {}
 
     def entry(r) -> Entry:
         e = made.get(row_key(r))
         if e is None:
-            e = made[row_key(r)] = from_row(r, bodies.get(row_key(r)))
+            e = made[row_key(r)] = from_row(r, found.get(row_key(r)))
         return e
 
     groups = {g: tuple(entry(r) for r in rows) for g, rows in sorted(tops.items())}
@@ -388,14 +388,8 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
            lambda key: unit_year(key) is None)
     info = None
     if not problems:
-        info = {
-            "fingerprints": catalog_fingerprints(b), "written_ns": started_ns,
-            "sources": {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat},
-            "total": total, "newest": job.newest.toordinal() if job.newest else None, "counts": counts,
-            "years": {g: [list(item) for item in ys] for g, ys in catalog_stats.years.items()},
-            "listings": {g: [list(item) for item in ls] for g, ls in catalog_stats.listings.items()},
-            "nl_groups": list(job.nl_groups), "top": tops, "dirs": sorted(folders),
-        }
+        files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
+        info = {**head_catalog(b, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
     head_stats = writer.finish(save=False, catalog=info)
     file_counts[-1] = len(writer.state[1])
     save_head(job.manifest, writer.state, info, file_counts)
@@ -408,22 +402,6 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]
     countries = sum(1 for g, c in counts.items() if g not in (ALL, REGIONAL) and c)
     return StreamResult(catalog, stats, diagnostics, (total, countries, counts.get(REGIONAL, 0)), nsources)
-
-
-def _bodies(builder, needed: dict) -> dict:
-    """Bodies of the entries `needed` ({natural key: file}), from the parse cache."""
-    found = {}
-    by_source: dict[str, set] = {}
-    for key, source in needed.items():
-        by_source.setdefault(source, set()).add(key)
-    for source, keys in by_source.items():
-        cached = builder.cache.load(source)
-        entries = (cached.result.entries + (cached.last_good.entries if cached.last_good else [])) if cached else []
-        for e in entries:
-            key = (e.date.toordinal(), e.title_key)
-            if key in keys and key not in found:
-                found[key] = e.body
-    return found
 
 
 def _straddling_issues(job: _Job, done_years, listings, period):
@@ -467,8 +445,8 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     period = b.config.newsletter_period
     chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
               if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
-    bodies = _bodies(b, {row_key(r): r[SOURCE] for r in chosen})
-    entries = [from_row(r, bodies.get(row_key(r))) for r in sorted(chosen, key=row_order)]
+    found = bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen})
+    entries = [from_row(r, found.get(row_key(r))) for r in sorted(chosen, key=row_order)]
     groups: dict[str, list] = {}
     for e in entries:
         for g in row_groups(to_row(e)):

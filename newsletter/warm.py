@@ -35,8 +35,9 @@ from newsletter.sources import find_sources
 from newsletter.stamp import RACY_NS
 from newsletter.units import CatalogStats
 from newsletter.writer import folder_mtimes_of
-from newsletter.rows import (DATE, FIXED, ID, KEY, SLUG, SOURCE, UPDATED, catalog_fingerprints, from_row, members,
-                             period_years, row_groups, row_key, row_order, to_row, top_size)
+from newsletter.rows import (DATE, FIXED, ID, KEY, SLUG, SOURCE, UPDATED, bodies, catalog_fingerprints, from_row,
+                             head_catalog, members, period_years, problems_of, row_groups, row_key, row_order, to_row,
+                             top_size)
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +62,9 @@ def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], pro
         rows.setdefault(e.date.year, []).append(to_row(e))
         years_of.setdefault(e.source, set()).add(e.date.year)
     n = top_size(builder.config)
-    info = {
-        "fingerprints": catalog_fingerprints(builder),
-        "written_ns": written_ns,
-        "sources": {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])]
-                    for d, (mtime, size) in sources.items()},
-        "total": stats.total,
-        "newest": stats.newest.toordinal() if stats.newest else None,
-        "counts": dict(stats.counts),
-        "years": {g: [list(item) for item in ys] for g, ys in stats.years.items()},
-        "listings": {g: [list(item) for item in ls] for g, ls in stats.listings.items()},
-        "nl_groups": list(stats.nl_groups),
-        "top": {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()},
-    }
+    files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
+    info = head_catalog(builder, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
+                        written_ns)
     return info, rows
 
 
@@ -308,14 +299,14 @@ class _Patch:
         needed = {row_key(r): r[SOURCE] for g in affected for r in tops.get(g, ())[:limit]}
         needed.update((row_key(r), r[SOURCE]) for y in rows for r in rows[y]
                       if period_id(dt.date.fromordinal(r[DATE]), self.period) in periods)
-        bodies = self.bodies(needed, results)
+        texts = self.bodies(needed, results)
         made: dict[tuple[int, str], Entry] = {}
 
         def entry(r) -> Entry:
             where = row_key(r)
             e = made.get(where)
             if e is None:
-                e = made[where] = from_row(r, bodies.get(where))
+                e = made[where] = from_row(r, texts.get(where))
             return e
 
         everything = [r for y in sorted(rows, reverse=True) for r in rows[y]]
@@ -333,28 +324,10 @@ class _Patch:
         return Catalog(ordered.get(ALL, ()), ordered, ())
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
-        """Bodies of the entries `needed` (natural key: file): from the changed files' parse
-        results, else from the parse cache."""
-        found = {}
-        by_source: dict[str, set[tuple[int, str]]] = {}
-        for key, source in needed.items():
-            by_source.setdefault(source, set()).add(key)
-        for source, keys in by_source.items():
-            result = results.get(source)
-            if result is None:
-                cached = self.b.cache.load(source) if self.b.cache is not None else None
-                if cached is None:
-                    raise _Unsupported(f"{source}: not in the parse cache")
-                result = cached.result
-                entries = result.entries + (cached.last_good.entries if cached.last_good else [])
-            else:
-                entries = result.entries
-            for e in entries:
-                key = (e.date.toordinal(), e.title_key)
-                if key in keys and key not in found:
-                    found[key] = e.body
-            if not keys <= found.keys():
-                raise _Unsupported(f"{source}: the parse cache does not hold every entry")
+        """Bodies of the entries `needed` (natural key: file), all of them or `_Unsupported`."""
+        found = bodies(self.b.cache, needed, results)
+        if len(found) < len(needed):
+            raise _Unsupported("the parse cache does not hold every entry")
         return found
 
     def loaded_manifest(self) -> tuple[dict, dict]:
@@ -365,19 +338,12 @@ class _Patch:
         return units, files
 
     def next_head(self, stats, tops, source_stats, results, removed) -> dict:
-        info = dict(self.info)
         sources = {}
         for display, (mtime, size) in source_stats.items():
             if display in results:
                 years = sorted({e.date.year for e in results[display].entries})
-                sources[display] = [size, mtime, years, [(d.path, d.line, d.severity, d.message) for d in results[display].diagnostics]]
+                sources[display] = [size, mtime, years, problems_of(results[display])]
             else:
-                rec = info["sources"][display]
+                rec = self.info["sources"][display]
                 sources[display] = [size, mtime, rec[2], rec[3]]
-        info.update(
-            written_ns=self.started_ns, sources=sources, total=stats.total,
-            newest=stats.newest.toordinal() if stats.newest else None, counts=dict(stats.counts),
-            years={g: [list(item) for item in ys] for g, ys in stats.years.items()},
-            listings={g: [list(item) for item in ls] for g, ls in stats.listings.items()},
-            top={g: list(rs) for g, rs in tops.items()})
-        return info
+        return {**head_catalog(self.b, stats, tops, sources, self.started_ns), "dirs": self.info.get("dirs", {})}
