@@ -24,6 +24,7 @@ from newsletter.errors import BuildInterrupted, InputError, UsageError
 from newsletter.gazetteer import load_gazetteer
 from newsletter.links import Links
 from newsletter.identity import IdentityStore
+from newsletter.manifest import migrate as migrate_manifest
 from newsletter.parse import ParseResult, parse_bulletin
 from newsletter.parsecache import CachedParse, ParseCache, content_hash
 from newsletter.sources import Source, find_sources
@@ -404,6 +405,7 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
                 track_changes, full) -> BuildResult:
     started = time.perf_counter()
     check_layout(inputs, out_dir, state_dir)
+    migrate_manifest(manifest_path(state_dir, out_dir))
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
     one_shot = not builder.defer_saves and not strict and verify and builder.cache is not None
     if one_shot:

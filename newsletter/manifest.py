@@ -21,6 +21,7 @@ means every output is checked again.
 
 from __future__ import annotations
 
+import json
 import logging
 import marshal
 import os
@@ -140,6 +141,23 @@ def remove_years(folder: Path, years) -> None:
 
 def years_on_disk(folder: Path) -> list[int]:
     return _years_on_disk(folder)
+
+
+def migrate(folder: Path) -> None:
+    """Version 0.1 kept one JSON manifest per output folder (`outputs-<key>.json`): turn it
+    into this layout once, so that the first build after an upgrade still knows which files
+    it wrote, and removes those it no longer makes."""
+    legacy = folder.with_suffix(".json")
+    if folder.exists() or not legacy.is_file():
+        return
+    try:
+        data = json.loads(legacy.read_bytes())
+    except (OSError, ValueError) as exc:
+        log.warning("%s: unreadable manifest of an earlier version (%s); every output will be checked", legacy, exc)
+        return
+    if data.get("version") == 3 and isinstance(data.get("units"), dict) and isinstance(data.get("files"), dict):
+        save_manifest(folder, (data["units"], data["files"]))
+    legacy.unlink(missing_ok=True)
 
 
 def file_count(folder: Path) -> int:

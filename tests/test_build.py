@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -379,3 +380,27 @@ def test_builds_of_one_state_folder_take_turns(site, tmp_path):
     with StateLock(site.state):
         with pytest.raises(UsageError, match="another newsletter build or watch is using"):
             StateLock(site.state, wait=0.2).__enter__()
+
+
+def test_manifest_of_version_0_1_is_taken_over(site):
+    """The single JSON manifest of 0.1 becomes the year-split one: outputs it lists that the
+    build no longer makes are removed, as if the upgrade had not happened."""
+    import json
+
+    from newsletter.build import manifest_path
+    from newsletter.manifest import load_manifest
+
+    site.write("a.txt", GOOD)
+    site.build()
+    folder = manifest_path(site.state, site.out)
+    units, files = load_manifest(folder)
+    (site.out / "entries" / "2019-01-01-gone.html").write_text("an entry page of 0.1")
+    units["entry:2019-01-01-gone"] = ["0" * 24, ["entries/2019-01-01-gone.html"]]
+    files["entries/2019-01-01-gone.html"] = [20, (site.out / "entries" / "2019-01-01-gone.html").stat().st_mtime_ns]
+    folder.with_suffix(".json").write_text(json.dumps({"version": 3, "units": units, "files": files}))
+    shutil.rmtree(folder)
+    site.write("a.txt", GOOD + "\n")
+    run = site.build()
+    assert run.code == 0 and "1 removed" in run.err
+    assert not (site.out / "entries" / "2019-01-01-gone.html").exists()
+    assert not folder.with_suffix(".json").exists() and folder.is_dir()
