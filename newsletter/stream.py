@@ -283,6 +283,8 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
     batches = plan(infos, sources, workers)
+    log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
+              "" if workers == 1 else "es")
     summaries = _run(job, batches, workers)
     return finish_build(job, infos, summaries, notes, len(sources), started_ns)
 

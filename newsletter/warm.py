@@ -85,7 +85,12 @@ def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manif
     full build is needed (see the module docstring)."""
     head = load_head(manifest)
     info = head.get("catalog") if head else None
-    if not info or info["fingerprints"] != catalog_fingerprints(builder):
+    if not info:
+        log.debug("full build: %s", "no earlier build of this output folder" if head is None
+                  else "the last build (the daemon's, or one with duplicates) left no catalog to patch")
+        return None
+    if info["fingerprints"] != catalog_fingerprints(builder):
+        log.debug("full rebuild: the configuration, the templates or newsletter itself changed")
         return None
     if builder.identity_folder is None or not builder.identity_folder.is_dir():
         return None  # identity records to read in full (or to migrate) first
