@@ -103,13 +103,24 @@ def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: dict | Non
     """
     parts = split(state)
     todo = set(years) if years is not None else {y for y in parts if y is not None} | set(rows or {})
-    counts = dict((_read(folder / HEAD) or {}).get("file_counts", {})) if years is not None else {}
+    old_head = _read(folder / HEAD)
+    invalidate(folder, old_head)
+    counts = dict((old_head or {}).get("file_counts", {})) if years is not None else {}
     counts.update(save_years(folder, todo, parts, rows or {}))
     if years is None:
         for year in _years_on_disk(folder):
             if year not in todo:
                 (folder / str(year)).unlink(missing_ok=True)
     save_head(folder, parts.get(None, ({}, {})), catalog, counts)
+
+
+def invalidate(folder: Path, head: dict | None = None) -> None:
+    """Drop the head's patchable catalog before year files are rewritten: should the build
+    stop before it writes the new head, the next one must not patch year files that no
+    longer match the head's counts and newest entries (it does a full build instead)."""
+    head = _read(folder / HEAD) if head is None else head
+    if head is not None and head.get("catalog"):
+        _write(folder / HEAD, {**head, "catalog": None})
 
 
 def save_years(folder: Path, years, parts: dict, rows: dict[int, list]) -> dict[int, int]:

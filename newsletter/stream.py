@@ -30,7 +30,7 @@ from newsletter.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.diagnostics import Diagnostic
 from newsletter.entry import Entry
 from newsletter.identity import IdentityStore
-from newsletter.manifest import (load_head, load_years, remove_years, save_head, save_years, split, unit_year,
+from newsletter.manifest import (invalidate, load_head, load_years, remove_years, save_head, save_years, split, unit_year,
                                  years_on_disk)
 from newsletter.units import CatalogStats
 from newsletter.rows import (DATE, SOURCE, bodies, from_row, head_catalog, period_years, problems_of, row_groups,
@@ -112,7 +112,7 @@ def scan(builder, sources) -> list[FileInfo]:
 def plan(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
     site, so that every worker gets a few), with their files."""
-    size = max(200, min(BATCH, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
+    size = min(BATCH, max(200, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
     per_year: dict[int, int] = {}
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
@@ -278,6 +278,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
     since = archive_start(newest, builder.config.newsletter_period,
                           builder.config.newsletter_archive_periods) if newest else ""
     job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)
+    invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     from newsletter.parallel import parallel_workers
 
     entries = sum(sum(i.years.values()) for i in infos)

@@ -310,3 +310,42 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
         (bulletins / f"n{step}.txt").write_text(_winter_bulletin(rng, 4, f"n{step}"))
         for manifest in (tmp_path / "state").glob("outputs-*"):
             (manifest / "head").unlink()  # no patching: a full build each time
+
+
+def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch):
+    """A full build rewrites year files batch by batch; if it dies before the head is
+    written, the next build must not patch year files that no longer match the old head."""
+    from newsletter import stream
+
+    monkeypatch.setattr(stream, "BATCH", 5)
+    rng = random.Random(9)
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    for n in range(6):
+        (bulletins / f"b{n}.txt").write_text(bulletin(rng, 8, f"f{n}"))
+        os.utime(bulletins / f"b{n}.txt", ns=(10**18, 10**18))
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    out, state = tmp_path / "out", tmp_path / "state"
+    build_site(config, [str(bulletins)], out, state)
+    (bulletins / "b0.txt").write_text(bulletin(rng, 8, "g0"))  # one file changes, and the build is a full one
+    os.utime(bulletins / "b0.txt", ns=(10**18 + 10**9, 10**18 + 10**9))
+    calls = []
+    real = stream.run_batch
+
+    def dies_on_the_second(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return real(*args)
+
+    monkeypatch.setattr(stream, "run_batch", dies_on_the_second)
+    with pytest.raises(RuntimeError):
+        build_site(config, [str(bulletins)], out, state, full=True)
+    monkeypatch.setattr(stream, "run_batch", real)
+    (bulletins / "b0.txt").write_text((bulletins / "b0.txt").read_text() + "\n")  # a small change
+    os.utime(bulletins / "b0.txt", ns=(10**18 + 2 * 10**9,) * 2)
+    again = build_site(config, [str(bulletins)], out, state)
+    assert again.path != "patched"
+    shutil.copytree(state / "identity", tmp_path / "fresh-state" / "identity")
+    build_site(config, [str(bulletins)], tmp_path / "fresh", tmp_path / "fresh-state")
+    assert tree(out) == tree(tmp_path / "fresh")
