@@ -261,6 +261,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
                  started_ns: int) -> StreamResult | None:
     """A full build, batch by batch; None when the build must be done in memory."""
     from newsletter.newsletters.issue import archive_start
+    from newsletter.parallel import parallel_workers
 
     legacy = builder.identity_folder.with_suffix(".json")
     if not builder.identity_folder.is_dir() and legacy.exists():
@@ -279,8 +280,6 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
                           builder.config.newsletter_archive_periods) if newest else ""
     job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
-    from newsletter.parallel import parallel_workers
-
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
     batches = plan(infos, sources, workers)
