@@ -217,16 +217,10 @@ class Builder(OutputUnits):
 
     def _read_in_processes(self, sources: list[Source]) -> None:
         """Parse many files on every core (a cold start); results land in the in-memory memo."""
-        from newsletter.parallel import map_in_processes, parallel_workers
+        from newsletter.parallel import map_in_processes
 
-        todo = self.cache.likely_stale(sources) if self.cache is not None else sources
-        try:
-            size = sum(os.stat(s.path).st_size for s in todo)
-        except OSError:
-            return
         # Loading cached results is quicker here than shipping them back from other processes.
-        sources = todo
-        workers = parallel_workers(len(sources) * 100) if size >= 2_000_000 and len(sources) >= 4 else 1
+        sources, workers = self.parsing_plan(sources)
         if workers <= 1:
             return
 
@@ -242,11 +236,7 @@ class Builder(OutputUnits):
                 del result
             return done
 
-        def prepare_newsletters():  # premailer's import and run overlap the parsing
-            if self.config.newsletter_enabled:
-                self.issue_renderer  # noqa: B018
-
-        shares = map_in_processes(parse_share, sources, workers, meanwhile=prepare_newsletters)
+        shares = map_in_processes(parse_share, sources, workers, meanwhile=self.prepare_newsletters)
         already = set(self.reparsed)  # the share parsed in this process is recorded already
         for results in shares:
             for display, memo, reparsed in results:
@@ -254,6 +244,25 @@ class Builder(OutputUnits):
                     self._memory[display] = memo
                 if reparsed and display not in already:
                     self.reparsed.append(display)
+
+    def parsing_plan(self, sources: list[Source]) -> tuple[list[Source], int]:
+        """The sources the parse cache probably cannot answer for, and how many processes to
+        parse them with: one, unless they are many and large."""
+        from newsletter.parallel import parallel_workers
+
+        todo = self.cache.likely_stale(sources) if self.cache is not None else list(sources)
+        size = 0
+        for source in todo:
+            try:
+                size += os.stat(source.path).st_size
+            except OSError:
+                pass
+        return todo, parallel_workers(len(todo) * 100) if size >= 2_000_000 and len(todo) >= 4 else 1
+
+    def prepare_newsletters(self) -> None:
+        """Make the newsletter renderer now (while other processes parse), if newsletters are on."""
+        if self.config.newsletter_enabled:
+            self.issue_renderer  # noqa: B018
 
     def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
         """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""

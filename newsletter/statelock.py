@@ -21,13 +21,18 @@ from newsletter.errors import UsageError
 log = logging.getLogger(__name__)
 
 
-class StateLock:
-    def __init__(self, state_dir: Path, *, wait: float = 60.0) -> None:
-        self.path = state_dir / "build.lock"
+class FileLock:
+    """An exclusive `flock` on `path`, waited for up to `wait` seconds (0: not at all; saying
+    `waiting` once), then a usage error saying `busy`."""
+
+    def __init__(self, path: Path, *, wait: float, busy: str, waiting: str = "") -> None:
+        self.path = path
         self.wait = wait
+        self.busy = busy
+        self.waiting = waiting
         self._fd: int | None = None
 
-    def __enter__(self) -> "StateLock":
+    def __enter__(self) -> "FileLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.wait
@@ -39,10 +44,9 @@ class StateLock:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise UsageError(f"another newsletter build or watch is using the state folder {self.path.parent} "
-                                     f"(waited {self.wait:.0f} s); try again when it is done") from None
+                    raise UsageError(self.busy) from None
                 if not told:
-                    log.warning("waiting for another newsletter build or watch using %s", self.path.parent)
+                    log.warning("%s", self.waiting or self.busy)
                     told = True
                 time.sleep(0.1)
         self._fd = fd
@@ -53,3 +57,13 @@ class StateLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+class StateLock(FileLock):
+    """One build (or `watch`) per state folder at a time (see the module docstring)."""
+
+    def __init__(self, state_dir: Path, *, wait: float = 60.0) -> None:
+        super().__init__(state_dir / "build.lock", wait=wait,
+                         busy=f"another newsletter build or watch is using the state folder {state_dir}; "
+                              f"try again when it is done (waited {wait:.0f} s)",
+                         waiting=f"waiting for another newsletter build or watch using {state_dir}")

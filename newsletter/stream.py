@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,24 +87,16 @@ def _info(builder, source) -> FileInfo:
 
 def scan(builder, sources) -> list[FileInfo]:
     """Parse every source into the parse cache (on every core when it is worth it)."""
-    from newsletter.parallel import map_in_processes, parallel_workers
+    from newsletter.parallel import map_in_processes
 
-    todo = builder.cache.likely_stale(sources)
-    size = 0
-    for s in todo:
-        try:
-            size += os.stat(s.path).st_size
-        except OSError:
-            pass
-    workers = parallel_workers(len(todo) * 100) if size >= 2_000_000 and len(todo) >= 4 else 1
+    todo, workers = builder.parsing_plan(sources)
+    done = {}
     if workers > 1:
         def share(items):
             return [_info(builder, s) for s in items]
 
-        prepare = (lambda: builder.issue_renderer) if builder.config.newsletter_enabled else None  # noqa: E731
-        done = {i.display: i for part in map_in_processes(share, todo, workers, meanwhile=prepare) for i in part}
-    else:
-        done = {}
+        for part in map_in_processes(share, todo, workers, meanwhile=builder.prepare_newsletters):
+            done.update((i.display, i) for i in part)
     return [done.get(s.display) or _info(builder, s) for s in sources]
 
 
@@ -318,13 +309,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
             tops[g] = sorted(tops.get(g, []) + s.tops[g], key=row_order)[:n]
         for g, items in s.listings.items():
             listings[g].extend(items)
-        stats.written += s.written
-        stats.unchanged += s.unchanged
-        stats.removed += s.removed
-        if stats.changed_paths is not None:
-            stats.changed_paths.extend(s.changed)
-        file_counts.update(s.files)
-        folders |= s.folders
+        _add_writes(stats, file_counts, folders, s)
         problems.extend(s.problems)
     for g in (ALL, REGIONAL):
         counts.setdefault(g, 0)
@@ -340,17 +325,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
                                  {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
                                  {g: sorted(items, reverse=True) for g, items in listings.items()}, job.nl_groups)
     if straddling is not None:
-        written = _render_straddling(job, *straddling, catalog_stats)
-        for key, value in written.items():
-            if key == "files":
-                file_counts.update(value)
-            elif key == "folders":
-                folders |= value
-            elif key == "changed":
-                if stats.changed_paths is not None:
-                    stats.changed_paths.extend(value)
-            else:
-                setattr(stats, key, getattr(stats, key) + value)
+        _add_writes(stats, file_counts, folders, _render_straddling(job, *straddling, catalog_stats))
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -406,6 +381,17 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     return StreamResult(catalog, stats, diagnostics, (total, countries, counts.get(REGIONAL, 0)), nsources)
 
 
+def _add_writes(stats: WriteStats, file_counts: dict, folders: set, s: BatchSummary) -> None:
+    """Add what batch (or pass) `s` wrote to the build's totals."""
+    stats.written += s.written
+    stats.unchanged += s.unchanged
+    stats.removed += s.removed
+    if stats.changed_paths is not None:
+        stats.changed_paths.extend(s.changed)
+    file_counts.update(s.files)
+    folders |= s.folders
+
+
 def _straddling_issues(job: _Job, done_years, listings, period):
     """(periods, rows by year) of the weekly issues in the archive whose week straddles two
     years; their listing entries are added to `listings`. None when there are none."""
@@ -440,7 +426,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
     return periods, rows, shards, candidates
 
 
-def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogStats) -> dict:
+def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogStats) -> BatchSummary:
     from newsletter.newsletters.periods import period_id
 
     b = job.builder
@@ -464,9 +450,8 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     writer.retire([k for k in writer.carried_keys() if k.startswith("issue:") and k not in produced
                    and k.rpartition("/")[2] in candidates])
     result = writer.finish(save=False)
-    parts = split(writer.state)
     own_rows = {y: shards[y]["rows"] for y in owners if y in shards}
-    files = save_years(job.manifest, owners, parts, own_rows)
-    return {"written": result.written, "unchanged": result.unchanged, "removed": result.removed,
-            "changed": result.changed_paths or [], "files": files,
-            "folders": {rel.rpartition("/")[0] for rel in writer.state[1]}}
+    return BatchSummary([], written=result.written, unchanged=result.unchanged, removed=result.removed,
+                        changed=result.changed_paths or [],
+                        files=save_years(job.manifest, owners, split(writer.state), own_rows),
+                        folders={rel.rpartition("/")[0] for rel in writer.state[1]})

@@ -14,12 +14,11 @@ at which the server may accept a message we have not yet recorded. A row left in
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import sqlite3
 from pathlib import Path
 
-from newsletter.errors import UsageError
+from newsletter.statelock import FileLock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -55,23 +54,15 @@ class SendLog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self._lock_fd: int | None = None
+        self._lock = FileLock(self.path.with_suffix(".lock"), wait=0,
+                              busy=f"another `newsletter send` is running with the state folder {state_dir}")
 
     def __enter__(self) -> "SendLog":
-        self._lock_fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-            raise UsageError(f"another `newsletter send` is running with the state folder {self.path.parent}") from None
+        self._lock.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.__exit__(*exc)
         self.db.close()
 
     # -- deliveries --------------------------------------------------------------------
