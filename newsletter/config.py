@@ -7,6 +7,7 @@ All problems are collected and reported by option name, then one `ConfigError` i
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Option:
     default: Any
     doc: str
     check: Callable[[Any], str | None] | None = None
+    is_path: bool = False
+    """A path (or list of paths): relative ones in a config file are relative to that file's folder."""
 
     @property
     def attr(self) -> str:
@@ -64,6 +67,16 @@ def _language(value: str) -> str | None:
     return None if re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value) else 'must be a language tag such as "en" or "es-MX"'
 
 
+def _date(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return "must be a date such as 2021-08-23"
+    return None
+
+
 def _one_of(*choices: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         return None if value in choices else "must be one of " + ", ".join(f'"{c}"' for c in choices)
@@ -91,9 +104,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("feed_limit", int, 50, "How many of the newest entries each feed carries.", _positive),
     Option("authority", str, "", "Tag-URI authority for entry ids (default: the base URL's host).", _authority),
     Option("author", str, "", "Author name given in the feeds."),
-    Option("bulletins", list, ["bulletins"], "Folders or files read when no BULLETINS are given on the command line."),
-    Option("out", str, "feeds", "Output folder."),
-    Option("state", str, ".newsletter", "State folder (parse cache, entry identity, send log); never inside the output folder."),
+    Option("bulletins", list, ["bulletins"], "Folders or files read when no BULLETINS are given on the command line.", is_path=True),
+    Option("out", str, "feeds", "Output folder.", is_path=True),
+    Option("state", str, ".newsletter", "State folder (parse cache, entry identity, send log); never inside the output folder.", is_path=True),
     Option("aliases", dict, {}, "Extra names for countries: name = ISO code."),
     Option("exclusions", list, [], "Phrases that must never tag a country."),
     Option("newsletter.enabled", bool, True, "Build newsletter issues at all (false: feeds and pages only)."),
@@ -106,16 +119,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("newsletter.unsubscribe_url", str, "", "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended.", _optional_url),
     Option("newsletter.secret_env", str, "NEWSLETTER_SECRET", "Environment variable holding the key that signs unsubscribe tokens."),
     Option("newsletter.max_bytes", int, 100_000, "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).", _positive),
-    Option("newsletter.subscribers", str, "subscribers.csv", "CSV of subscribers (email,countries,name); never inside the output folder."),
+    Option("newsletter.send_delay", float, 6.0, "Hours after a period ends before `send --due` sends its issue, so that late bulletins still make it.", _non_negative),
+    Option("newsletter.send_since", str, "", "Date (YYYY-MM-DD): `send --due` sends issues of periods ending after it (default: from the period before the first `--due` run).", _date),
+    Option("newsletter.subscribers", str, "subscribers.csv", "CSV of subscribers (email,countries,name); never inside the output folder.", is_path=True),
     Option("smtp.host", str, "localhost", "SMTP server host."),
     Option("smtp.port", int, 587, "SMTP server port.", _positive),
     Option("smtp.tls", str, "starttls", "starttls, ssl or none.", _one_of("starttls", "ssl", "none")),
-    Option("smtp.ca_file", str, "", "CA certificates (PEM) to trust for the SMTP server, e.g. a private relay's (default: the system's)."),
+    Option("smtp.ca_file", str, "", "CA certificates (PEM) to trust for the SMTP server, e.g. a private relay's (default: the system's).", is_path=True),
     Option("smtp.username", str, "", "SMTP user name, if the server needs one."),
     Option("smtp.password_env", str, "NEWSLETTER_SMTP_PASSWORD", "Environment variable holding the SMTP password (never put it in the file)."),
     Option("smtp.timeout", float, 30.0, "Seconds to wait for the SMTP server.", _positive),
     Option("smtp.max_attempts", int, 5, "Tries per message for temporary failures (4xx, lost connection) before leaving it for the next run.", _positive),
     Option("smtp.retry_delay", float, 1.0, "Seconds before the first retry; doubles on each retry, at most 60.", _non_negative),
+    Option("smtp.max_connect_failures", int, 3, "Failed connections in a row after which a run stops (the server is down).", _positive),
     Option("smtp.rate", float, 0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative),
     Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
     Option("watch.rescan_seconds", float, 60.0, "Full rescan interval that catches missed events (0 turns it off).", _non_negative),
@@ -153,8 +169,14 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None, *, base_dir: Path | None = None) -> "Config":
-    """Read `path` (if given), apply non-None `overrides` (option key → value), validate."""
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> "Config":
+    """Read `path` (if given), apply non-None `overrides` (option key → value), validate.
+
+    Relative paths from the file (and the defaults of path options, when there is a file)
+    are relative to the file's folder, so that a site behaves the same from any working
+    directory; paths in `overrides` come from the command line and stay as given (relative
+    to the current directory).
+    """
     problems: list[str] = []
     values: dict[str, Any] = {}
     source = str(path) if path else None
@@ -167,9 +189,11 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([f"not valid TOML: {exc}"], path=source) from exc
         values.update(_flatten(raw))
+    overridden = set()
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
+            overridden.add(key)
 
     for key in sorted(values):
         if key not in _BY_KEY:
@@ -214,8 +238,15 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         final["newsletter_from_name"] = final["title"]
     if not final["newsletter_unsubscribe_mailto"]:
         final["newsletter_unsubscribe_mailto"] = final["newsletter_from_address"]
-    if base_dir is not None:
-        final["bulletins"] = [str(base_dir / p) for p in final["bulletins"]]
+    if path is not None:
+        base_dir = Path(path).parent
+        for option in OPTIONS:
+            if option.is_path and option.key not in overridden:
+                value = final[option.attr]
+                if isinstance(value, list):
+                    final[option.attr] = [str(base_dir / p) for p in value]
+                elif value:
+                    final[option.attr] = str(base_dir / value)
     return Config(**final)
 
 

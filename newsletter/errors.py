@@ -4,6 +4,8 @@
     ├── ConfigError            newsletter.toml or command-line options are invalid (exit 2)
     ├── UsageError             the command cannot run as asked, e.g. --out inside the input (exit 2)
     ├── InputError             a bulletin is malformed and --strict asked to stop (exit 1)
+    ├── StateError             a file in the state folder is missing or damaged (exit 2)
+    │   └── SendLogError       the send log, in particular
     └── BuildInterrupted       a stop was requested (SIGTERM in the daemon) in the middle of a build
 
 Problems with bulletin content are normally not raised: they become `Diagnostic` values
@@ -33,6 +35,12 @@ class ConfigError(NewsletterError):
 
 class UsageError(NewsletterError):
     """Raised when a command is asked to do something it must refuse."""
+
+    exit_code = 2
+
+
+class StateError(NewsletterError):
+    """Raised when the state folder cannot be trusted: never taken as empty, never guessed."""
 
     exit_code = 2
 

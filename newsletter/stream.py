@@ -266,7 +266,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
     newest_ord = max((i.newest for i in infos), default=0)
     newest = dt.date.fromordinal(newest_ord) if newest_ord else None
     groups = set().union(*(i.groups for i in infos)) if infos else set()
-    nl_groups = sorted({ALL} | (groups - {REGIONAL})) if builder.config.newsletter_enabled and newest else []
+    nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
     since = archive_start(newest, builder.config.newsletter_period,
                           builder.config.newsletter_archive_periods) if newest else ""
     job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)

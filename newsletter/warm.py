@@ -234,7 +234,7 @@ class _Patch:
         counts = dict(info["counts"])
         for g in affected:
             counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
-            if g != REGIONAL and (g not in info["counts"] or counts[g] <= 0):
+            if (info["counts"].get(g, 0) > 0) != (counts[g] > 0):
                 raise _Unsupported(f"group {g} appears or empties")
         gone = {row_key(r) for r in old_rows}
         tops = {}

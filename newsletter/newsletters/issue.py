@@ -64,8 +64,8 @@ class RenderedIssue:
 
 
 def newsletter_groups(catalog: Catalog) -> list[str]:
-    """Groups that get newsletters: every country, and `all`."""
-    return [g for g in catalog.groups if g != REGIONAL and catalog.groups[g]]
+    """Groups that get newsletters: every list with entries (each country, `all`, `regional`)."""
+    return [g for g in catalog.groups if catalog.groups[g]]
 
 
 def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str = "") -> list[Issue]:
@@ -180,7 +180,9 @@ class IssueRenderer:
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
-        return self.config.title if group == ALL else self.names.get(group, group.upper())
+        if group == ALL:
+            return self.config.title
+        return "Regional news" if group == REGIONAL else self.names.get(group, group.upper())
 
     def subject(self, issue: Issue) -> str:
         return f"{self.group_name(issue.group)} \u2014 {issue.label}"
@@ -261,15 +263,17 @@ class IssueRenderer:
         return rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
 
     def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
-                date: dt.datetime | None = None) -> Message:
-        """The message for one recipient; the same Message-ID every time for the same pair."""
+                date: dt.datetime | None = None, version: str = "") -> Message:
+        """The message for one recipient; the same Message-ID every time for the same pair and
+        `version` (the sender passes the content's hash: changed content, another Message-ID)."""
         issue = rendered.issue
         https = self.personal_unsubscribe(issue.group, email, secret)
         mailto = self.mailto_unsubscribe(issue.group, email)
         link = https or mailto
         html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
         text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
-        mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}".encode(), digest_size=16).hexdigest()
+        mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}".encode(),
+                              digest_size=16).hexdigest()
         list_id, list_archive = self._list_headers(issue.group)
         headers = [
             ("List-Id", list_id),

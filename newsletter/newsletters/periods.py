@@ -30,3 +30,17 @@ def period_label(pid: str, period: str) -> str:
 
 def period_noun(period: str) -> str:
     return {"daily": "day", "weekly": "week", "monthly": "month"}[period]
+
+
+def period_bounds(pid: str, period: str) -> tuple[dt.date, dt.date]:
+    """First day of a period and the first day after it."""
+    if period == "daily":
+        start = dt.date.fromisoformat(pid)
+        return start, start + dt.timedelta(days=1)
+    if period == "monthly":
+        year, month = (int(x) for x in pid.split("-"))
+        start = dt.date(year, month, 1)
+        return start, dt.date(year + month // 12, month % 12 + 1, 1)
+    year, week = pid.split("-W")
+    start = dt.date.fromisocalendar(int(year), int(week), 1)
+    return start, start + dt.timedelta(days=7)

@@ -2,13 +2,20 @@
 
 Personalisation (the unsubscribe link) happens on the already inlined HTML; nothing is
 re-rendered per recipient. Temporary failures are retried with exponential back-off and a
-fresh connection; permanent ones are recorded and skipped. Ctrl-C (or SIGTERM) finishes
-the message in progress, then stops; the next run carries on where this one stopped.
+fresh connection; permanent ones are recorded and skipped; a server that cannot be reached
+a few times in a row ends the run at once (`Unreachable`) rather than making every
+recipient wait out the back-off. A message whose final "." reached the server but whose
+reply never came is *uncertain*: recorded, reported, never sent again automatically.
+
+SIGINT and SIGTERM stop a run within two seconds (`StopControl`): at once between messages
+or before a message's final "."; after it, the server's reply is awaited for up to
+`REPLY_GRACE` seconds so that the message is recorded as sent rather than uncertain.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import signal
 import time
@@ -19,11 +26,66 @@ from typing import Callable, Iterator
 
 from newsletter.newsletters.issue import IssueRenderer, RenderedIssue
 from newsletter.send.sendlog import SendLog
-from newsletter.send.smtp import Mailer, PermanentFailure, TemporaryFailure
+from newsletter.send.smtp import ConnectFailure, Mailer, PermanentFailure, TemporaryFailure, UncertainDelivery
 from newsletter.send.subscribers import Subscriber
 from newsletter.writer import write_atomic
 
 log = logging.getLogger(__name__)
+
+REPLY_GRACE = 1.5
+"""Seconds a stop request waits for the reply to a message whose final "." was sent."""
+
+
+class StopRequested(Exception):
+    """SIGINT/SIGTERM arrived: leave the run now."""
+
+
+class Unreachable(Exception):
+    """The SMTP server could not be reached `max_connect_failures` times in a row."""
+
+
+class StopControl:
+    """Signal handling for a send run. `phase` is `idle` (a stop raises `StopRequested` at once),
+    `committed` (the claim is written and the "." is going out: a stop waits `REPLY_GRACE`
+    seconds, then raises) or `recording` (the outcome is being written: never interrupted)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.phase = "idle"
+
+    def _on_signal(self, signum, frame) -> None:
+        if signum == signal.SIGALRM:
+            if self.phase == "committed":
+                raise StopRequested
+            return
+        if not self.requested:
+            self.requested = True
+            log.warning("stopping (the message in progress is finished or left untouched)")
+        if self.phase == "idle":
+            raise StopRequested
+        if self.phase == "committed":
+            signal.setitimer(signal.ITIMER_REAL, REPLY_GRACE)
+
+    @contextmanager
+    def installed(self) -> Iterator["StopControl"]:
+        old = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
+                old[sig] = signal.signal(sig, self._on_signal)
+        except ValueError:  # not the main thread: no signal handling
+            pass
+        try:
+            yield self
+        finally:
+            if signal.SIGALRM in old:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            for sig, previous in old.items():
+                signal.signal(sig, previous)
+
+    def settle(self) -> None:
+        """The outcome of a message is known (or recorded): back to idle."""
+        self.phase = "recording"
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 @dataclass
@@ -34,12 +96,27 @@ class SendSummary:
     failed: int = 0
     deferred: int = 0
     uncertain: int = 0
+    earlier_failed: int = 0
+    earlier_uncertain: int = 0
     interrupted: bool = False
-    failures: list[str] = field(default_factory=list)
+    unreachable: str = ""
+    bounced: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.failed or self.deferred or self.uncertain or self.interrupted)
+        """Everything this run tried was delivered (old failures alone do not count)."""
+        return not (self.failed or self.deferred or self.uncertain or self.interrupted or self.unreachable)
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.failed + self.deferred + self.uncertain
+
+    def add(self, other: "SendSummary") -> None:
+        for name in ("sent", "already", "suppressed", "failed", "deferred", "uncertain", "earlier_failed",
+                     "earlier_uncertain", "bounced"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.interrupted = self.interrupted or other.interrupted
+        self.unreachable = self.unreachable or other.unreachable
 
     def line(self, dry_run: bool = False) -> str:
         verb = "written to the outbox" if dry_run else "sent"
@@ -48,34 +125,24 @@ class SendSummary:
         if self.deferred:
             parts.append(f"{self.deferred} deferred to the next run")
         if self.uncertain:
-            parts.append(f"{self.uncertain} uncertain (a run was killed while the server took them; not resent)")
+            parts.append(f"{self.uncertain} uncertain (the server may have taken them; not resent)")
+        if self.earlier_failed or self.earlier_uncertain:
+            parts.append(f"left from earlier runs: {self.earlier_failed} failed, {self.earlier_uncertain} uncertain "
+                         "(see `newsletter status`)")
+        if self.bounced:
+            parts.append(f"{self.bounced} address{'es' if self.bounced != 1 else ''} suppressed for every list (hard bounce)")
         if self.interrupted:
             parts.append("stopped early; run again to send the rest")
         return ", ".join(parts)
 
 
-@contextmanager
-def stop_requests() -> Iterator[list[bool]]:
-    """A flag set by the first SIGINT/SIGTERM; a second SIGINT interrupts at once."""
-    flag = [False]
-    old = {}
-
-    def handler(signum, frame):
-        if flag[0] and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        flag[0] = True
-        log.warning("stopping after the message in progress (Ctrl-C again to stop now)")
-
-    try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            old[sig] = signal.signal(sig, handler)
-    except ValueError:  # not the main thread
-        pass
-    try:
-        yield flag
-    finally:
-        for sig, previous in old.items():
-            signal.signal(sig, previous)
+def content_hash(rendered: RenderedIssue) -> str:
+    """What a recipient is sent, before personalisation: a change shows as a new hash."""
+    h = hashlib.blake2b(digest_size=12)
+    for part in (rendered.subject, rendered.html, rendered.text):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
 
 
 @dataclass
@@ -84,17 +151,25 @@ class Delivery:
     rendered: RenderedIssue
     sendlog: SendLog
     secret: bytes | None
+    control: StopControl
     mailer: Mailer | None = None
     outbox: Path | None = None
     rate: float = 0.0
     max_attempts: int = 5
     retry_delay: float = 1.0
-    sleep: Callable[[float], None] = time.sleep
+    max_connect_failures: int = 3
+    log_key: str = ""
+    """The key deliveries are recorded under (default: the issue's key; a correction has its own)."""
+    say: Callable[[str], None] = print
     progress: Callable[[str, int, int], None] | None = None
+    content: str = field(default="", init=False)
+    _connect_failures: int = field(default=0, init=False)
 
     def run(self, subscribers: list[Subscriber]) -> SendSummary:
         issue = self.rendered.issue
-        group, key = issue.group, issue.key
+        group = issue.group
+        key = self.log_key or issue.key
+        self.content = content_hash(self.rendered)
         summary = SendSummary()
         statuses = self.sendlog.statuses(key)
         suppressed = self.sendlog.suppressed()
@@ -102,27 +177,29 @@ class Delivery:
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         interval = 1.0 / self.rate if self.rate > 0 else 0.0
         next_at = time.monotonic()
-        with stop_requests() as stop:
+        control = self.control
+        try:
             for n, sub in enumerate(audience, 1):
-                if stop[0]:
-                    summary.interrupted = True
-                    break
+                control.phase = "idle"
+                if control.requested:
+                    raise StopRequested
                 email = sub.email.lower()
                 blocked = suppressed.get(email, ())
                 if "*" in blocked or group in blocked or (self.outbox is None and self.sendlog.is_suppressed(email, group)):
                     summary.suppressed += 1
                     continue
-                status = statuses.get(email)
+                status = statuses.get(email, ("", ""))[0]
                 if status == "sent":
                     summary.already += 1
                     continue
                 if status == "failed":
-                    summary.failed += 1
+                    summary.earlier_failed += 1
                     continue
                 if status == "sending":
-                    summary.uncertain += 1
+                    summary.earlier_uncertain += 1
                     continue
-                message = self.renderer.message(self.rendered, sub.name, sub.email, secret=self.secret, date=now)
+                message = self.renderer.message(self.rendered, sub.name, sub.email, secret=self.secret, date=now,
+                                                version=self.content)
                 data = message.compose()
                 if self.outbox is not None:
                     folder = self.outbox / issue.group / issue.period_id
@@ -133,39 +210,80 @@ class Delivery:
                 if interval:
                     delay = next_at - time.monotonic()
                     if delay > 0:
-                        self.sleep(delay)
+                        time.sleep(delay)
                     next_at = max(next_at, time.monotonic()) + interval
-                self._deliver(sub, message, data, summary)
+                self._deliver(key, sub, message.message_id, data, summary)
                 if self.progress is not None:
                     self.progress("sending", n, len(audience))
-        if self.mailer is not None:
-            self.mailer.close()
+        except StopRequested:
+            summary.interrupted = True
+            if control.phase == "committed":  # the "." may have gone out: leave the claim as uncertain
+                summary.uncertain += 1
+                self.say(f"{key}: {sub.email}: stopped while the server was taking the message; uncertain, not resent")
+            if self.mailer is not None:
+                self.mailer.abort()
+        except Unreachable as exc:
+            summary.unreachable = str(exc)
+        finally:
+            control.phase = "idle"
         return summary
 
-    def _deliver(self, sub: Subscriber, message, data: bytes, summary: SendSummary) -> None:
-        key = self.rendered.issue.key
+    def _deliver(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
         sender = self.renderer.config.newsletter_from_address
+        control = self.control
+
+        def claim() -> None:
+            control.phase = "committed"
+            self.sendlog.claim(key, sub.email, message_id, self.content)
+
         for attempt in range(1, self.max_attempts + 1):
             try:
-                self.mailer.send(sender, sub.email, data,
-                                 before_final_dot=lambda: self.sendlog.claim(key, sub.email, message.message_id))
+                self.mailer.send(sender, sub.email, data, before_final_dot=claim)
             except TemporaryFailure as exc:
-                self.sendlog.release(key, sub.email)
+                control.settle()
+                if isinstance(exc, ConnectFailure):
+                    self._connect_failures += 1
+                    if self._connect_failures >= self.max_connect_failures:
+                        raise Unreachable(f"{exc} ({self._connect_failures} tries in a row); nothing more is sent "
+                                          f"in this run: run it again when the server is back") from None
+                else:
+                    self._connect_failures = 0
+                    self.sendlog.release(key, sub.email, str(exc))  # the server did not take it
                 if attempt == self.max_attempts:
+                    self.sendlog.mark(key, sub.email, "deferred", message_id, self.content,
+                                      f"{exc} (after {attempt} attempts)")
                     summary.deferred += 1
-                    summary.failures.append(f"{sub.email}: {exc} (will retry on the next run)")
-                    log.warning("%s: %s; giving up for this run after %d attempts", sub.email, exc, attempt)
+                    self.say(f"{key}: {sub.email}: {exc}; deferred to the next run after {attempt} attempts")
                     return
-                delay = min(self.retry_delay * 2 ** (attempt - 1), 60.0)
-                log.info("%s: %s; retrying in %.2f s", sub.email, exc, delay)
-                self.sleep(delay)
+                control.phase = "idle"
+                self._back_off(sub, exc, attempt)
             except PermanentFailure as exc:
-                self.sendlog.mark_failed(key, sub.email, message.message_id, str(exc))
+                control.settle()
+                self._connect_failures = 0
+                self.sendlog.mark(key, sub.email, "failed", message_id, self.content, str(exc))
                 summary.failed += 1
-                summary.failures.append(f"{sub.email}: {exc}")
-                log.warning("%s: refused: %s", sub.email, exc)
+                note = ""
+                if exc.hard_bounce:
+                    if self.sendlog.suppress(sub.email, "*", reason=f"hard bounce: {exc}"):
+                        summary.bounced += 1
+                    note = "; the address is suppressed for every list"
+                self.say(f"{key}: {sub.email}: refused: {exc}{note}")
+                return
+            except UncertainDelivery as exc:
+                control.settle()
+                summary.uncertain += 1
+                self.sendlog.note(key, sub.email, str(exc))
+                self.say(f"{key}: {sub.email}: uncertain: {exc}; not resent automatically "
+                         f"(see `newsletter status` and `newsletter resolve`)")
                 return
             else:
+                control.settle()
+                self._connect_failures = 0
                 self.sendlog.mark_sent(key, sub.email)
                 summary.sent += 1
                 return
+
+    def _back_off(self, sub: Subscriber, exc: Exception, attempt: int) -> None:
+        delay = min(self.retry_delay * 2 ** (attempt - 1), 60.0)
+        log.info("%s: %s; retrying in %.2f s", sub.email, exc, delay)
+        time.sleep(delay)

@@ -3,24 +3,37 @@
 A delivery goes through these states:
 
     (no row) ──claim──> sending ──250──> sent
-                          │  └──5xx──> failed    (permanent; never retried)
-                          └──4xx / connection lost──> (row removed; retried later)
+                          │  ├──5xx──> failed      (permanent; never retried)
+                          │  └──4xx, lost before the "."──> deferred (tried again by the next run)
+                          └──no reply after the "."──> stays `sending` = *uncertain*
 
 `sending` is written just before the message's final "." is sent, i.e. the only moment
 at which the server may accept a message we have not yet recorded. A row left in
-`sending` by a killed process is *uncertain*: never sent again automatically.
+`sending` — a lost reply, a killed process — is *uncertain*: never sent again
+automatically; `newsletter resolve` marks it sent or releases it for a resend.
+
+The log must never be silently replaced by an empty one (everyone would get every issue
+again, and every unsubscribe would be forgotten): a state folder that has had a send log
+keeps a marker file beside it, and a missing, empty or damaged log is refused with
+`SendLogError` while the marker is there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import sqlite3
 from pathlib import Path
 
+from newsletter.errors import StateError
 from newsletter.statelock import FileLock
 
-SCHEMA = """
+LOG_NAME = "sendlog.sqlite3"
+MARKER_NAME = "sendlog.id"
+SCHEMA_VERSION = 2
+
+_V1 = """
 CREATE TABLE IF NOT EXISTS deliveries (
     issue TEXT NOT NULL,
     email TEXT NOT NULL,
@@ -38,9 +51,118 @@ CREATE TABLE IF NOT EXISTS suppressions (
 );
 """
 
+_V2 = """
+CREATE TABLE deliveries_v2 (
+    issue TEXT NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'deferred')),
+    message_id TEXT NOT NULL,
+    content TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '',
+    updated TEXT NOT NULL,
+    PRIMARY KEY (issue, email)
+);
+INSERT INTO deliveries_v2 (issue, email, status, message_id, detail, updated)
+    SELECT issue, email, status, message_id, detail, updated FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v2 RENAME TO deliveries;
+ALTER TABLE suppressions ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+CREATE TABLE issues (
+    issue TEXT PRIMARY KEY,
+    content TEXT NOT NULL,
+    first_sent TEXT NOT NULL,
+    reported TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE members (
+    email TEXT NOT NULL,
+    list TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (email, list)
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+MIGRATIONS = {1: _V1, 2: _V2}
+"""Schema version → the script that brings the previous version to it (`PRAGMA user_version`)."""
+
+STATUSES = ("sent", "sending", "failed", "deferred")
+
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class SendLogError(StateError):
+    """The send log is missing, empty or damaged in a state folder that had one."""
+
+
+def _restore_hint(path: Path, marker: Path) -> str:
+    remove = marker if marker.exists() else path
+    return (f"restore it from a backup (see 'Backing up the state folder' in the README); only to start "
+            f"an empty send log on purpose (every issue may then be sent again, and unsubscribes are "
+            f"forgotten) delete {remove}")
+
+
+def open_database(path: Path, marker: Path) -> sqlite3.Connection:
+    """Open (or create, in a new state folder) the send log; refuse a lost or damaged one."""
+    had_log = marker.exists()
+    size = path.stat().st_size if path.exists() else None
+    if had_log and size is None:
+        raise SendLogError(f"{path}: the send log is missing, but this state folder had one; {_restore_hint(path, marker)}")
+    if size == 0:
+        raise SendLogError(f"{path}: the send log is empty (0 bytes); {_restore_hint(path, marker)}")
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        if size:
+            result = db.execute("PRAGMA quick_check").fetchone()
+            if not result or result[0] != "ok":
+                raise sqlite3.DatabaseError(result[0] if result else "quick_check gave nothing")
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "deliveries" not in tables:
+                raise sqlite3.DatabaseError("it has no deliveries table")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        _migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise SendLogError(f"{path}: the send log is damaged ({exc}); {_restore_hint(path, marker)}") from None
+    except sqlite3.OperationalError as exc:
+        raise SendLogError(f"{path}: cannot open the send log ({exc})") from None
+    if not had_log:
+        log_id = _meta(db, "log_id") or secrets.token_hex(8)
+        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?)", (log_id,))
+        tmp = marker.with_name(marker.name + ".tmp")
+        tmp.write_text(f"{log_id}\nThis state folder has a send log ({LOG_NAME}); do not delete it.\n")
+        os.replace(tmp, marker)
+    return db
+
+
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = 1 if "deliveries" in tables else 0  # a log of 0.1/0.2 had no version number
+    while version < SCHEMA_VERSION:
+        version += 1
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
 
 class SendLog:
@@ -49,11 +171,9 @@ class SendLog:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(state_dir, 0o700)
-        self.path = state_dir / "sendlog.sqlite3"
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.path = state_dir / LOG_NAME
+        self.marker = state_dir / MARKER_NAME
+        self.db = open_database(self.path, self.marker)
         self._lock = FileLock(self.path.with_suffix(".lock"), wait=0,
                               busy=f"another `newsletter send` is running with the state folder {state_dir}")
 
@@ -65,36 +185,89 @@ class SendLog:
         self._lock.__exit__(*exc)
         self.db.close()
 
-    # -- deliveries --------------------------------------------------------------------
-    def statuses(self, issue: str) -> dict[str, str]:
-        """email (lower case) → status, for one issue."""
-        return {email: status for email, status in
-                self.db.execute("SELECT email, status FROM deliveries WHERE issue = ?", (issue,))}
+    def close(self) -> None:
+        self.db.close()
 
-    def claim(self, issue: str, email: str, message_id: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, updated) VALUES (?, ?, 'sending', ?, ?)",
-                        (issue, email.lower(), message_id, _now()))
+    # -- deliveries --------------------------------------------------------------------
+    def statuses(self, issue: str) -> dict[str, tuple[str, str]]:
+        """email (lower case) → (status, content hash), for one issue."""
+        return {email: (status, content) for email, status, content in
+                self.db.execute("SELECT email, status, content FROM deliveries WHERE issue = ?", (issue,))}
+
+    def claim(self, issue: str, email: str, message_id: str, content: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, content, updated) "
+                        "VALUES (?, ?, 'sending', ?, ?, ?)", (issue, email.lower(), message_id, content, _now()))
 
     def mark_sent(self, issue: str, email: str, detail: str = "") -> None:
         self.db.execute("UPDATE deliveries SET status = 'sent', detail = ?, updated = ? WHERE issue = ? AND email = ?",
                         (detail, _now(), issue, email.lower()))
 
-    def mark_failed(self, issue: str, email: str, message_id: str, detail: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, detail, updated) "
-                        "VALUES (?, ?, 'failed', ?, ?, ?)", (issue, email.lower(), message_id, detail, _now()))
+    def mark(self, issue: str, email: str, status: str, message_id: str, content: str, detail: str) -> None:
+        """Record a final outcome without a claim: `failed` or `deferred`."""
+        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, content, detail, updated) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (issue, email.lower(), status, message_id, content, detail, _now()))
 
-    def release(self, issue: str, email: str) -> None:
-        """Forget a claim: the server did not take the message."""
-        self.db.execute("DELETE FROM deliveries WHERE issue = ? AND email = ? AND status = 'sending'", (issue, email.lower()))
+    def release(self, issue: str, email: str, detail: str = "") -> None:
+        """The server did not take the message: it is deferred to the next run."""
+        self.db.execute("UPDATE deliveries SET status = 'deferred', detail = ?, updated = ? "
+                        "WHERE issue = ? AND email = ? AND status = 'sending'", (detail, _now(), issue, email.lower()))
 
-    def rows(self, issue: str) -> list[tuple[str, str, str, str]]:
-        return list(self.db.execute("SELECT email, status, message_id, detail FROM deliveries WHERE issue = ? ORDER BY email", (issue,)))
+    def note(self, issue: str, email: str, detail: str) -> None:
+        self.db.execute("UPDATE deliveries SET detail = ? WHERE issue = ? AND email = ?", (detail, issue, email.lower()))
+
+    def resolve(self, issue: str, email: str, sent: bool) -> bool:
+        """An operator's verdict on an uncertain (or failed) delivery: sent, or free to send again."""
+        if sent:
+            cur = self.db.execute("UPDATE deliveries SET status = 'sent', detail = 'marked sent by the operator', "
+                                  "updated = ? WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
+                                  (_now(), issue, email.lower()))
+        else:
+            cur = self.db.execute("DELETE FROM deliveries WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
+                                  (issue, email.lower()))
+        return cur.rowcount == 1
+
+    def rows(self, issue: str | None = None) -> list[tuple[str, str, str, str, str, str]]:
+        """(issue, email, status, detail, updated, content) for one issue or all, in order."""
+        query = "SELECT issue, email, status, detail, updated, content FROM deliveries"
+        if issue is None:
+            return list(self.db.execute(query + " ORDER BY issue, email"))
+        return list(self.db.execute(query + " WHERE issue = ? ORDER BY email", (issue,)))
+
+    def issue_keys(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT issue FROM deliveries ORDER BY issue")]
+
+    # -- what each issue was, when it was first sent ------------------------------------------
+    def issue_content(self, issue: str) -> tuple[str, str] | None:
+        """(content hash first sent, content hash already reported as changed)."""
+        row = self.db.execute("SELECT content, reported FROM issues WHERE issue = ?", (issue,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_issue(self, issue: str, content: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO issues (issue, content, first_sent) VALUES (?, ?, ?)", (issue, content, _now()))
+
+    def report_change(self, issue: str, content: str) -> None:
+        self.db.execute("UPDATE issues SET reported = ? WHERE issue = ?", (content, issue))
+
+    # -- scheduled sending: when the schedule started, when each subscriber joined --------------
+    def get_meta(self, key: str) -> str | None:
+        return _meta(self.db, key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def members(self, group: str) -> dict[str, str]:
+        """email → first seen (ISO time; '' for those on the list when the schedule started)."""
+        return dict(self.db.execute("SELECT email, first_seen FROM members WHERE list = ?", (group,)))
+
+    def add_members(self, group: str, emails: list[str], first_seen: str) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO members (email, list, first_seen) VALUES (?, ?, ?)",
+                            [(e.lower(), group, first_seen) for e in emails])
 
     # -- suppressions --------------------------------------------------------------------
-    def suppress(self, email: str, group: str = "*") -> bool:
+    def suppress(self, email: str, group: str = "*", reason: str = "") -> bool:
         """Record an unsubscribe; returns False if it was already recorded."""
-        cur = self.db.execute("INSERT OR IGNORE INTO suppressions (email, list, created) VALUES (?, ?, ?)",
-                              (email.lower(), group, _now()))
+        cur = self.db.execute("INSERT OR IGNORE INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?)",
+                              (email.lower(), group, _now(), reason))
         return cur.rowcount == 1
 
     def is_suppressed(self, email: str, group: str) -> bool:
@@ -108,3 +281,11 @@ class SendLog:
         for email, group in self.db.execute("SELECT email, list FROM suppressions"):
             result.setdefault(email, set()).add(group)
         return result
+
+    def backup(self, dest: Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup), even during a send."""
+        target = sqlite3.connect(dest)
+        try:
+            self.db.backup(target)
+        finally:
+            target.close()

@@ -8,6 +8,7 @@ moment at which the server can accept a message without our knowing it.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -21,8 +22,22 @@ class TemporaryFailure(Exception):
     """4xx reply, lost connection or time-out: the message was not accepted; try again."""
 
 
+class ConnectFailure(TemporaryFailure):
+    """The server could not be reached at all (refused, unknown host, time-out while connecting)."""
+
+
 class PermanentFailure(Exception):
     """5xx reply: the server refuses this message or recipient; do not try again."""
+
+    @property
+    def hard_bounce(self) -> bool:
+        """A 5.1.x enhanced status (bad mailbox or domain): the address itself is dead."""
+        return re.match(r"5\d\d 5\.1\.\d+", str(self)) is not None
+
+
+class UncertainDelivery(Exception):
+    """The whole message, final "." included, reached the server, but its reply never came
+    (connection lost, time-out): it may have been accepted. Never retried automatically."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,7 @@ class Mailer:
         except smtplib.SMTPResponseException as exc:
             raise _classify(exc.smtp_code, exc.smtp_error) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+            raise ConnectFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
         try:  # small commands must not wait for delayed ACKs (Nagle): ~40 ms per message otherwise
             smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
@@ -84,10 +99,16 @@ class Mailer:
         return smtp
 
     def send(self, sender: str, recipient: str, message: bytes, before_final_dot: Callable[[], None]) -> str:
-        """Deliver one message; returns the server's acceptance reply."""
+        """Deliver one message; returns the server's acceptance reply.
+
+        `before_final_dot` runs after the body and before the final "." (where the caller
+        records its claim). Raises `TemporaryFailure` (not accepted: try again),
+        `PermanentFailure` (refused) or `UncertainDelivery` (the "." went out, no reply came).
+        """
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
+        dot_sent = False
         try:
             code, reply = smtp.mail(sender)
             if code != 250:
@@ -106,17 +127,26 @@ class Mailer:
             smtp.send(body)
             before_final_dot()
             smtp.send(b".\r\n")
+            dot_sent = True
             code, reply = smtp.getreply()
+            if code == -1:  # smtplib's "connection closed" reply
+                raise smtplib.SMTPServerDisconnected("connection closed without a reply")
             if code != 250:
                 raise _classify(code, reply)
             return f"{code} {reply.decode('utf-8', 'replace')}"
         except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
             self._drop()
+            if dot_sent:
+                raise UncertainDelivery(f"no reply after the message was sent: {exc}") from exc
             raise TemporaryFailure(f"connection lost: {exc}") from exc
         except TemporaryFailure as exc:
             if str(exc).startswith("421"):  # the server is closing the connection
                 self._drop()
             raise
+
+    def abort(self) -> None:
+        """Drop the connection without a QUIT (a stop request; a message may be half sent)."""
+        self._drop()
 
     def _drop(self) -> None:
         if self._smtp is not None:

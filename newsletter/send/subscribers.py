@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.catalog import ALL
+from newsletter.catalog import ALL, REGIONAL
 from newsletter.diagnostics import Diagnostic
 from newsletter.gazetteer import Gazetteer
 
@@ -21,10 +21,21 @@ class Subscriber:
     email: str
     name: str
     groups: frozenset[str]
-    """Lowercase country codes, `all` for the all-news issue, `*` for every country's issue."""
+    """Lowercase country codes, `all` for the all-news issue, `regional` for news that names no
+    country, `*` for every country's issue."""
 
     def wants(self, group: str) -> bool:
-        return group in self.groups or (EVERY_COUNTRY in self.groups and group != ALL)
+        return group in self.groups or (EVERY_COUNTRY in self.groups and group not in (ALL, REGIONAL))
+
+
+def list_name(item: str, gazetteer: Gazetteer) -> str | None:
+    """The list a person means: a country code or name (any language the gazetteer knows),
+    `all`, `regional` or `*`; None when it is none of them."""
+    text = item.strip()
+    if text.lower() in (EVERY_COUNTRY, ALL, REGIONAL):
+        return text.lower()
+    code = gazetteer.lookup(text)
+    return code.lower() if code else None
 
 
 def valid_email(address: str) -> bool:
@@ -60,14 +71,11 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
         for item in re.split(r"[\s,;]+", countries):
             if not item:
                 continue
-            if item in (EVERY_COUNTRY, ALL):
-                groups.add(item)
-                continue
-            code = gazetteer.lookup(item)
-            if code is None:
+            listed = list_name(item, gazetteer)
+            if listed is None:
                 unknown.append(item)
             else:
-                groups.add(code.lower())
+                groups.add(listed)
         if unknown:
             diags.append(Diagnostic(display, line, "error", f"unknown countr{'y' if len(unknown) == 1 else 'ies'} "
                                     + ", ".join(f'"{u}"' for u in unknown) + f" for {email}; skipped"))
@@ -82,4 +90,6 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
             by_email[key] = Subscriber(old.email, old.name or name, old.groups | groups)
         else:
             by_email[key] = Subscriber(email, name, frozenset(groups))
+    if not by_email and not any(d.severity == "error" for d in diags):
+        diags.append(Diagnostic(display, 0, "warning", "the subscriber list is empty; nobody is sent anything"))
     return list(by_email.values()), diags

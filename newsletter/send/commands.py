@@ -1,0 +1,298 @@
+"""The sending commands: `send` (one issue, or `--due`), `status`, `resolve`, `unsubscribe`, `backup`.
+
+Heavy modules are imported inside the commands so that `newsletter --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+from pathlib import Path
+
+from newsletter.cliargs import site_config, terminal_progress
+from newsletter.errors import ConfigError, UsageError
+
+
+def say(line: str) -> None:
+    print(f"newsletter: {line}", file=sys.stderr)
+
+
+def _list_arg(value: str, gazetteer, option: str = "--country") -> str:
+    from newsletter.send.subscribers import list_name
+
+    name = list_name(value, gazetteer)
+    if name is None:
+        raise UsageError(f"{option} {value}: not a list; use a country code or name (mx, Mexico, México), "
+                         "'all', 'regional', or '*' for every country")
+    return name
+
+
+def _gazetteer(config):
+    from newsletter.gazetteer import load_gazetteer
+
+    return load_gazetteer().with_overrides(config.aliases, config.exclusions)
+
+
+def _now(args, tz) -> dt.datetime:
+    if not getattr(args, "now", None):
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        moment = dt.datetime.fromisoformat(args.now)
+    except ValueError:
+        raise UsageError(f"--now {args.now}: not a time such as 2021-09-06T08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _subscribers_path(args, config) -> Path:
+    return Path(getattr(args, "subscribers", None) or config.newsletter_subscribers)
+
+
+def cmd_send(args) -> int:
+    from zoneinfo import ZoneInfo
+
+    from newsletter.build import Builder, _inside
+    from newsletter.diagnostics import report
+    from newsletter.send.runner import Sender, check_finished, require_built
+    from newsletter.send.sendlog import SendLog
+    from newsletter.send.subscribers import load_subscribers
+    from newsletter.statelock import StateLock
+
+    config = site_config(args)
+    if args.rate is not None and args.rate < 0:
+        raise ConfigError(["--rate: must not be negative"])
+    if not args.due and not args.country:
+        raise UsageError("say which list to send (--country CC), or --due for every finished issue")
+    if args.country and len(args.country) > 1 and not args.due:
+        raise UsageError("--country is given more than once; that needs --due")
+    out_dir, state_dir = Path(config.out), Path(config.state)
+    subscribers_path = _subscribers_path(args, config)
+    outbox = Path(args.outbox) if args.outbox else state_dir / "outbox"
+    for private, what in ((state_dir, "state folder"), (subscribers_path, "subscriber list"), (outbox, "outbox")):
+        if _inside(private, out_dir):
+            raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
+    builder = Builder(config, templates_dir=args.templates, state_dir=state_dir)
+    groups = [_list_arg(c, builder.gazetteer) for c in args.country or []]
+    with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
+        entries, _, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
+        catalog = builder.catalog(entries)
+    subscribers, sub_diags = load_subscribers(subscribers_path, builder.gazetteer)
+    report(sub_diags)
+    if any(d.severity == "error" and d.line == 0 for d in sub_diags):
+        return 2
+    bad_lines = any(d.severity == "error" for d in sub_diags)
+    now = _now(args, ZoneInfo(config.timezone))
+    with SendLog(state_dir) as sendlog:
+        sender = Sender(config, builder, catalog, out_dir, sendlog, subscribers, say, dry_run=args.dry_run,
+                        outbox=outbox, rate=args.rate, progress=terminal_progress())
+        with sender.control.installed():
+            try:
+                if args.due:
+                    ok = _send_due(sender, groups, now, args)
+                else:
+                    ok = _send_one(sender, groups[0], now, args, check_finished, require_built)
+            finally:
+                sender.close()
+    return 0 if ok and not bad_lines else 1
+
+
+def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
+    lists = sender.lists()
+    if group not in lists:
+        raise UsageError(f"--country {args.country[0]}: no newsletter for it (issues exist for: {' '.join(lists)})")
+    issues = sender.issues(group)
+    if args.issue == "latest":
+        issue = issues[0]
+    else:
+        matching = [i for i in issues if i.period_id == args.issue]
+        if not matching:
+            raise UsageError(f"--issue {args.issue}: no such issue for {group}; the latest are "
+                             + ", ".join(i.period_id for i in issues[:5]))
+        issue = matching[0]
+    check_finished(sender, issue, now, args.force)
+    if not args.dry_run:
+        require_built(sender, issue)
+    summary = sender.deliver(issue, sender.subscribers, correction=args.correction)
+    if summary.unreachable:
+        say(f"cannot reach the SMTP server: {summary.unreachable}")
+    if not args.quiet:
+        subject = sender.builder.issue_renderer.subject(issue)
+        say(f"{subject} ({issue.key}): {summary.line(args.dry_run)}")
+    return summary.ok
+
+
+def _send_due(sender, groups, now, args) -> bool:
+    from newsletter.send.deliver import SendSummary
+    from newsletter.send.runner import require_built
+
+    lists = sender.lists()
+    unknown = [g for g in groups if g not in lists]
+    if unknown:
+        raise UsageError(f"--country {' '.join(unknown)}: no newsletter for it (issues exist for: {' '.join(lists)})")
+    owed = sender.due(now, groups or lists)
+    total, issues_sent, missing = SendSummary(), 0, 0
+    for issue, recipients in owed:
+        try:
+            require_built(sender, issue)
+        except UsageError as exc:
+            if not args.dry_run:
+                say(str(exc))
+                missing += 1
+                continue
+        summary = sender.deliver(issue, recipients)
+        total.add(summary)
+        if summary.attempted or summary.interrupted:
+            issues_sent += 1
+            if not args.quiet:
+                say(f"{issue.key}: {summary.line(args.dry_run)}")
+        if summary.unreachable:
+            say(f"cannot reach the SMTP server: {summary.unreachable}")
+            break
+        if summary.interrupted:
+            break
+    if not args.quiet:
+        if issues_sent:
+            say(f"--due: {issues_sent} issue{'s' if issues_sent != 1 else ''}: {total.line(args.dry_run)}")
+        else:
+            extra = (f"; left from earlier runs: {total.earlier_failed} failed, {total.earlier_uncertain} uncertain "
+                     "(see `newsletter status`)") if total.earlier_failed or total.earlier_uncertain else ""
+            say(f"--due: nothing due; {sender.next_due(now, lists)}{extra}")
+    return total.ok and not missing
+
+
+def _open_log(config):
+    from newsletter.send.sendlog import SendLog
+
+    state_dir = Path(config.state)
+    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+        raise UsageError(f"{state_dir}: no send log yet; nothing has been sent with this state folder")
+    return SendLog(state_dir)
+
+
+def cmd_status(args) -> int:
+    config = site_config(args)
+    gazetteer = _gazetteer(config)
+    group = _list_arg(args.country, gazetteer) if args.country else None
+    if args.issue and not group:
+        raise UsageError("--issue needs --country")
+    sendlog = _open_log(config)
+    try:
+        if args.issue:
+            _status_of_issue(sendlog, config, gazetteer, group, args)
+        else:
+            _status_of_issues(sendlog, group)
+    finally:
+        sendlog.close()
+    return 0
+
+
+def _status_of_issues(sendlog, group) -> None:
+    from newsletter.send.sendlog import STATUSES
+
+    counts: dict[str, dict[str, int]] = {}
+    for key, _, status, *_ in sendlog.rows():
+        if group is None or key.split("/", 1)[0] == group:
+            counts.setdefault(key, dict.fromkeys(STATUSES, 0))[status] += 1
+    if not counts:
+        print("nothing sent yet" + (f" to the {group} list" if group else ""))
+        return
+    names = {"sending": "uncertain"}
+    print(f"{'issue':<32} " + " ".join(f"{names.get(s, s):>9}" for s in STATUSES))
+    for key, row in counts.items():
+        print(f"{key:<32} " + " ".join(f"{row[s]:>9}" for s in STATUSES))
+
+
+def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
+    from newsletter.send.subscribers import load_subscribers
+
+    key = f"{group}/{args.issue}"
+    rows = {email: (status, detail) for _, email, status, detail, _, _ in sendlog.rows(key)}
+    subscribers, _ = load_subscribers(_subscribers_path(args, config), gazetteer)
+    suppressed = sendlog.suppressed()
+    lines = []
+    for email, (status, detail) in rows.items():
+        lines.append((email, "uncertain" if status == "sending" else status, detail))
+    for sub in subscribers:
+        email = sub.email.lower()
+        if email in rows or not sub.wants(group):
+            continue
+        blocked = suppressed.get(email, set())
+        lines.append((email, "suppressed" if "*" in blocked or group in blocked else "not sent yet", ""))
+    if not lines:
+        print(f"{key}: nothing sent, and nobody on the list")
+        return
+    for email, status, detail in sorted(lines):
+        print(f"{email:<40} {status:<12} {detail}".rstrip())
+
+
+def cmd_resolve(args) -> int:
+    config = site_config(args)
+    group = _list_arg(args.country, _gazetteer(config))
+    key = f"{group}/{args.issue}"
+    if not args.emails and not args.all_uncertain:
+        raise UsageError("name the recipients (EMAIL …) or pass --all-uncertain")
+    sendlog = _open_log(config)
+    try:
+        emails = list(args.emails)
+        if args.all_uncertain:
+            emails += [email for _, email, status, *_ in sendlog.rows(key) if status == "sending"]
+        done = 0
+        for email in emails:
+            if sendlog.resolve(key, email, sent=args.sent):
+                done += 1
+                say(f"{key}: {email} " + ("marked as sent; it is never sent again" if args.sent
+                                          else "released; the next run sends it"))
+            else:
+                say(f"{key}: {email} has no uncertain or failed delivery; nothing changed")
+    finally:
+        sendlog.close()
+    return 0 if done == len(emails) else 1
+
+
+def cmd_unsubscribe(args) -> int:
+    import hmac
+    import os
+
+    from newsletter.send.sendlog import SendLog
+    from newsletter.send.subscribers import valid_email
+
+    config = site_config(args)
+    if not valid_email(args.email):
+        raise UsageError(f"{args.email!r} is not a valid email address")
+    group = _list_arg(args.country, _gazetteer(config)) if args.country else "*"
+    if args.token is not None:
+        from newsletter.newsletters.issue import unsubscribe_token
+
+        secret = os.environ.get(config.newsletter_secret_env)
+        if not secret or not args.country:
+            raise UsageError(f"--token needs --country and the key in {config.newsletter_secret_env}")
+        if not hmac.compare_digest(unsubscribe_token(secret.encode(), args.email, group), args.token):
+            say(f"the token does not match {args.email} and {group}; nothing recorded")
+            return 1
+    sendlog = SendLog(Path(config.state))  # no send lock: unsubscribing must work while a send runs
+    try:
+        added = sendlog.suppress(args.email, group, reason="cli")
+    finally:
+        sendlog.close()
+    scope = "every newsletter" if group == "*" else f"the {group} newsletter"
+    say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+
+    config = site_config(args)
+    dest = Path(args.dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise UsageError(f"{dest}: not empty; back up into a new folder")
+    sendlog = _open_log(config)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        sendlog.backup(dest / LOG_NAME)
+        shutil.copy2(Path(config.state) / MARKER_NAME, dest / MARKER_NAME)
+    finally:
+        sendlog.close()
+    say(f"send log copied to {dest}; to restore, stop every send and copy {LOG_NAME} and {MARKER_NAME} "
+        f"back into {config.state}")
+    return 0
