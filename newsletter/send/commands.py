@@ -217,7 +217,7 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
         if email in rows or not sub.wants(group):
             continue
         blocked = suppressed.get(email, set())
-        lines.append((email, "suppressed" if "*" in blocked or group in blocked else "not sent yet", ""))
+        lines.append((email, "suppressed" if "*" in blocked or group in blocked else "pending", ""))
     if not lines:
         print(f"{key}: nothing sent, and nobody on the list")
         return
