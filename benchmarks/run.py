@@ -197,30 +197,77 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def send_messages(folder: Path, count: int) -> tuple[float, int]:
-    port = free_port()
-    server = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+class SinkServer:
+    """aiosmtpd's Sink handler (accepts and drops every message) in its own process."""
+
+    def __enter__(self) -> int:
+        self.port = free_port()
+        self.proc = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c",
+                                      "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.05)
-        (folder / "send").mkdir(exist_ok=True)
-        (folder / "send" / "subscribers.csv").write_text(
+        return self.port
+
+    def __exit__(self, *exc) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+
+
+def send_messages(folder: Path, count: int) -> tuple[float, int]:
+    with SinkServer() as port:
+        site = folder / "send"
+        site.mkdir(exist_ok=True)
+        (site / "subscribers.csv").write_text(
             "email,countries,name\n" + "".join(f"reader{n}@example.org,mx,Reader {n}\n" for n in range(count)))
-        (folder / "send" / "newsletter.toml").write_text(
-            f'base_url = "{BASE_URL}"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
-        shutil.rmtree(folder / "send" / ".newsletter", ignore_errors=True)
-        seconds, _ = run(newsletter("send", "-q", "../bulletins", "--country", "mx", "--out", "../send-out"),
-                         folder / "send")
+        (site / "newsletter.toml").write_text(
+            f'base_url = "{BASE_URL}"\nbulletins = ["../bulletins"]\nout = "../send-out"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
+        shutil.rmtree(site / ".newsletter", ignore_errors=True)
+        run(newsletter("build", "-q"), site)  # send mails links to the issue's web copy: it must exist
+        seconds, _ = run(newsletter("send", "-q", "--country", "mx", "--force"), site)
         return seconds, count
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+
+
+DUE_COUNTRIES = ["Mexico", "Guatemala", "Honduras", "El Salvador", "Nicaragua", "Costa Rica", "Panama", "Belize",
+                 "Haiti", "Cuba", "Jamaica", "Colombia", "Venezuela", "Ecuador", "Peru", "Chile", "Argentina",
+                 "Brazil", "Bolivia", "Paraguay", "Uruguay", "Barbados", "Guyana", "Suriname", "Canada", "Spain",
+                 "Morocco", "Senegal", "Kenya", "Ethiopia", "Philippines", "Indonesia", "Bangladesh", "Jordan",
+                 "Japan", "Norway", "Poland", "Egypt", "Ghana", "Nepal", "Portugal", "Ireland", "Finland",
+                 "Mongolia", "Uganda", "Zambia", "Fiji", "Iceland"]
+
+
+def send_due(workdir: Path, per_list: int = 20) -> tuple[int, int, float, float]:
+    """`send --due` over 50 lists (48 countries, `all`, `regional`), four finished weeks each:
+    (lists, messages, seconds of the run that sends, seconds of the next run, which has nothing to do)."""
+    site = workdir / "due"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "bulletins").mkdir(parents=True)
+    items = []
+    for week in range(4):
+        day = dt.date(2024, 3, 4) + dt.timedelta(weeks=week)
+        for n, name in enumerate(DUE_COUNTRIES):
+            items.append(f"{(day + dt.timedelta(days=n % 5)).strftime('%-d %B %Y')}\n\n{name} Opens Reception "
+                         f"Centre {week}\n\nThe centre in {name} takes {n + 10} people a night.\n")
+        items.append(f"{day.strftime('%-d %B %Y')}\n\nRegional Meeting {week} Agrees on Shared Rules\n\n"
+                     "Delegations signed the text.\n")
+    (site / "bulletins" / "weeks.txt").write_text("\n".join(items))
+    with SinkServer() as port:
+        rows = [f"r{n}@example.org,*,\n" for n in range(per_list)] + [f"a{n}@example.org,all regional,\n"
+                                                                     for n in range(per_list)]
+        (site / "subscribers.csv").write_text("email,countries,name\n" + "".join(rows))
+        (site / "newsletter.toml").write_text(
+            f'base_url = "{BASE_URL}"\n[newsletter]\nsend_since = "2024-03-01"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
+        run(newsletter("build", "-q"), site)
+        lists = len([p for p in (site / "feeds" / "newsletters").iterdir() if p.is_dir()])
+        first, _ = run(newsletter("send", "-q", "--due"), site, memory=False)
+        again, _ = run(newsletter("send", "-q", "--due"), site, memory=False)
+    return lists, lists * 4 * per_list, first, again
 
 
 def watch_latency(folder: Path, saves: int = 20) -> list[float]:
@@ -314,6 +361,9 @@ def main() -> int:
             f"{count} issues, {written} files ({count / seconds:.0f} issues/s)")
     seconds, count = send_messages(ten, 10000)
     row("send 10,000 messages to a local aiosmtpd", f"{count / seconds:.0f} msg/s", f"{seconds:.1f} s in all")
+    lists, messages, first, again = send_due(workdir)
+    row(f"send --due over {lists} lists, 4 finished weeks each", f"{first:.2f} s",
+        f"{messages} messages ({messages / first:.0f} msg/s); the next run, nothing due: {again:.2f} s")
     for size in sorted({10000, largest} & set(folders) or {10000}):
         lat = watch_latency(folders.get(size) or ten, 5 if args.quick else 20)
         p95 = sorted(lat)[max(0, int(round(0.95 * len(lat))) - 1)]

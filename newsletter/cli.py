@@ -16,7 +16,8 @@ from newsletter import __version__
 from newsletter.diagnostics import PER_FILE, report
 from newsletter.cliargs import DEFAULT_CONFIG, site_config, terminal_progress
 from newsletter.errors import NewsletterError
-from newsletter.send.commands import cmd_backup, cmd_resolve, cmd_send, cmd_status, cmd_unsubscribe
+from newsletter.send.commands import (cmd_backup, cmd_resolve, cmd_send, cmd_status, cmd_unsubscribe,
+                                     send_due_after_build)
 
 log = logging.getLogger("newsletter")
 
@@ -58,6 +59,8 @@ def make_parser() -> argparse.ArgumentParser:
     watch.add_argument("--polling", action="store_true", help="poll for changes (network file systems give no events)")
     watch.add_argument("--once", action="store_true", help="one incremental build from the saved state, then exit (for cron)")
     watch.add_argument("--debounce", type=int, metavar="MS", help="quiet time before a rebuild (default: watch.debounce_ms, 250)")
+    watch.add_argument("--send-due", action="store_true",
+                       help="after each rebuild, send the issues that have fallen due (as `send --due`)")
 
     send = sub.add_parser("send", help="send newsletter issues to their subscribers over SMTP")
     _site_options(send)
@@ -160,7 +163,8 @@ def cmd_watch(args) -> int:
     debounce = (args.debounce if args.debounce is not None else config.watch_debounce_ms) / 1000.0
     options = WatchOptions(inputs=inputs, out_dir=Path(config.out), state_dir=Path(config.state),
                            templates_dir=args.templates, config_path=config_path, polling=args.polling,
-                           debounce=debounce, rescan=config.watch_rescan_seconds)
+                           debounce=debounce, rescan=config.watch_rescan_seconds,
+                           after_build=send_due_after_build if args.send_due else None)
     with StateLock(Path(config.state)):
         return WatchDaemon(options, lambda: site_config(args)).run(once=args.once)
 

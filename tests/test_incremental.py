@@ -97,7 +97,11 @@ def test_incremental_rebuilds_match_full_builds(tmp_path):
     assert incremental >= 15  # the fast path was really taken
 
 
-@pytest.mark.parametrize("period,steps", [("weekly", 45), ("monthly", 20), ("daily", 20)])
+@pytest.mark.parametrize("period,steps", [
+    ("weekly", 12), ("monthly", 6), ("daily", 6),
+    # the long random walks: `make test-slow` (CI runs both)
+    pytest.param("weekly", 45, marks=pytest.mark.slow), pytest.param("monthly", 20, marks=pytest.mark.slow),
+    pytest.param("daily", 20, marks=pytest.mark.slow)])
 def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path, period, steps):
     """`newsletter build` after a small change patches the last catalog (newsletter.warm);
     every output must be byte-identical to a full build of the same bulletins."""

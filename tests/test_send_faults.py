@@ -384,3 +384,19 @@ def test_a_send_log_of_the_previous_version_is_migrated(site, tmp_path):
         run = site.cli("send", "--country", "pe")
         assert run.returncode == 0, run.stderr
         assert server.counts() == {"new@example.org": 1}
+
+
+def test_two_sends_on_one_state_folder_never_overlap(site, tmp_path):
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "20") as server:
+        site.configure(server.port, timeout=30)
+        site.subscribers(["a@example.org", "b@example.org"])
+        site.cli("build")
+        first = site.spawn_send()
+        deadline = time.monotonic() + 20
+        while not server.counts() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = site.cli("send", "--country", "pe")
+        assert second.returncode == 2 and "another `newsletter send` is running" in second.stderr
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=10)
+        assert server.counts() == {"a@example.org": 1}

@@ -290,3 +290,24 @@ def test_status_and_resolve_settle_uncertain_recipients(project, capsys):
         assert main(["resolve", "--country", "pe", "--issue", "2021-W35", "ok@example.org", "--resend"]) == 1
         assert project.run("send", "--country", "pe", "--issue", "2021-W35")[0] == 0
         assert [r for r, _ in received(server)] == ["ok@example.org", "u2@example.org"]
+
+
+def test_watch_send_due_sends_after_a_rebuild_and_only_once(project):
+    with SMTPServer() as server:
+        project.configure(server.port, newsletter='send_since = "2021-09-06"\n')  # week 36 on (real clock)
+        project.subscribers(["pe@example.org,pe,"])
+        assert project.run("watch", "--once", "--send-due")[0] == 0
+        assert received(server) == [("pe@example.org", "Peru \u2014 week 36, 2021")]
+        assert project.run("watch", "--once", "--send-due")[0] == 0
+        assert project.run("watch", "--once")[0] == 0  # off by default
+        assert len(server.handler.received) == 1
+
+
+def test_due_can_be_limited_to_some_lists(project):
+    with SMTPServer() as server:
+        project.configure(server.port)
+        project.subscribers(["pe@example.org,pe all,"])
+        project.build()
+        assert project.due("2021-09-09T12:00", "--country", "Peru")[0] == 0
+        assert received(server) == [("pe@example.org", "Peru \u2014 week 35, 2021")]
+        assert project.due("2021-09-09T12:00", "--country", "narnia")[0] == 2

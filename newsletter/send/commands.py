@@ -88,7 +88,7 @@ def cmd_send(args) -> int:
         with sender.control.installed():
             try:
                 if args.due:
-                    ok = _send_due(sender, groups, now, args)
+                    ok = send_due(sender, groups, now, dry_run=args.dry_run, quiet=args.quiet)
                 else:
                     ok = _send_one(sender, groups[0], now, args, check_finished, require_built)
             finally:
@@ -121,7 +121,8 @@ def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
     return summary.ok
 
 
-def _send_due(sender, groups, now, args) -> bool:
+def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False) -> bool:
+    """Send what the schedule owes (see `newsletter.send.runner`); True when all went out."""
     from newsletter.send.deliver import SendSummary
     from newsletter.send.runner import require_built
 
@@ -135,7 +136,7 @@ def _send_due(sender, groups, now, args) -> bool:
         try:
             require_built(sender, issue)
         except UsageError as exc:
-            if not args.dry_run:
+            if not dry_run:
                 say(str(exc))
                 missing += 1
                 continue
@@ -143,21 +144,51 @@ def _send_due(sender, groups, now, args) -> bool:
         total.add(summary)
         if summary.attempted or summary.interrupted:
             issues_sent += 1
-            if not args.quiet:
-                say(f"{issue.key}: {summary.line(args.dry_run)}")
+            if not quiet:
+                say(f"{issue.key}: {summary.line(dry_run)}")
         if summary.unreachable:
             say(f"cannot reach the SMTP server: {summary.unreachable}")
             break
         if summary.interrupted:
             break
-    if not args.quiet:
+    if not quiet:
         if issues_sent:
-            say(f"--due: {issues_sent} issue{'s' if issues_sent != 1 else ''}: {total.line(args.dry_run)}")
+            say(f"--due: {issues_sent} issue{'s' if issues_sent != 1 else ''}: {total.line(dry_run)}")
         else:
             extra = (f"; left from earlier runs: {total.earlier_failed} failed, {total.earlier_uncertain} uncertain "
                      "(see `newsletter status`)") if total.earlier_failed or total.earlier_uncertain else ""
             say(f"--due: nothing due; {sender.next_due(now, lists)}{extra}")
     return total.ok and not missing
+
+
+def send_due_after_build(config, builder, catalog) -> bool:
+    """`watch --send-due`: after a rebuild, send what is due from the daemon's own catalog.
+    Never raises (the daemon goes on); True when a stop signal arrived during the send."""
+    import logging
+
+    from newsletter.diagnostics import report
+    from newsletter.errors import NewsletterError
+    from newsletter.send.runner import Sender
+    from newsletter.send.sendlog import SendLog
+    from newsletter.send.subscribers import load_subscribers
+
+    log = logging.getLogger("newsletter.watch")
+    try:
+        subscribers, diags = load_subscribers(Path(config.newsletter_subscribers), builder.gazetteer)
+        report(diags)
+        with SendLog(Path(config.state)) as sendlog:
+            sender = Sender(config, builder, catalog, Path(config.out), sendlog, subscribers, say)
+            with sender.control.installed():
+                try:
+                    send_due(sender, [], dt.datetime.now(dt.timezone.utc))
+                finally:
+                    sender.close()
+            return sender.control.requested
+    except NewsletterError as exc:
+        log.error("send --due: %s", exc)
+    except Exception:  # noqa: BLE001 - a bug must not stop the daemon
+        log.exception("send --due failed; it is tried again after the next rebuild")
+    return False
 
 
 def _open_log(config):

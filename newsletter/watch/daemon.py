@@ -44,6 +44,9 @@ class WatchOptions:
     polling: bool = False
     debounce: float = 0.25
     rescan: float = 60.0
+    after_build: Callable[[object, Builder, object], bool] | None = None
+    """Called with (config, builder, catalog) after each successful rebuild (`--send-due`);
+    returns True when a stop was asked for meanwhile."""
 
 
 @dataclass
@@ -188,6 +191,8 @@ class WatchDaemon:
                  len(result.catalog.entries), result.errors)
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.links))
+        if self.options.after_build is not None and self.options.after_build(self.config, self.builder, result.catalog):
+            self.stop.set()
 
     # -- helpers -----------------------------------------------------------------------
     def _reload_config(self) -> None:
