@@ -129,7 +129,7 @@ class Builder(OutputUnits):
         self.links = Links(config.base_url)
         self.tz = ZoneInfo(config.timezone)
         site_keys = ("title", "description", "base_url", "language", "timezone", "feed_limit",
-                     "authority", "author", "watch_websub_hub")
+                     "authority", "author", "watch_websub_hub", "newsletter_public_url")
         self.site_fingerprint = hashlib.blake2b(
             repr((__version__, self.templates.fingerprint(), [getattr(config, k) for k in site_keys])).encode(),
             digest_size=8).hexdigest()

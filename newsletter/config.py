@@ -116,7 +116,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("newsletter.from_name", str, "", "Display name in the From header (default: the site title)."),
     Option("newsletter.reply_to", str, "", "Reply-To address, if any.", _email),
     Option("newsletter.unsubscribe_mailto", str, "", "Address for mailto: unsubscribe requests (default: the From address).", _email),
-    Option("newsletter.unsubscribe_url", str, "", "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended.", _optional_url),
+    Option("newsletter.unsubscribe_url", str, "", "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended (default with public_url: its /unsubscribe).", _optional_url),
+    Option("newsletter.public_url", str, "", "Where `newsletter serve` is reachable (e.g. https://news.example.org/newsletter/): sign-up forms on the pages, one-click unsubscribe and preferences links in every message.", _optional_url),
+    Option("newsletter.bounce_address", str, "", "Envelope sender for bounces, sent as VERP (bounces+TOKEN@domain) so each bounce maps to its subscriber (default: the From address, no VERP).", _email),
+    Option("newsletter.soft_bounce_limit", int, 3, "Soft bounces in a row after which an address counts as bounced.", _positive),
     Option("newsletter.secret_env", str, "NEWSLETTER_SECRET", "Environment variable holding the key that signs unsubscribe tokens."),
     Option("newsletter.max_bytes", int, 100_000, "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).", _positive),
     Option("newsletter.send_delay", float, 6.0, "Hours after a period ends before `send --due` sends its issue, so that late bulletins still make it.", _non_negative),
@@ -133,6 +136,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("smtp.retry_delay", float, 1.0, "Seconds before the first retry; doubles on each retry, at most 60.", _non_negative),
     Option("smtp.max_connect_failures", int, 3, "Failed connections in a row after which a run stops (the server is down).", _positive),
     Option("smtp.rate", float, 0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative),
+    Option("serve.confirm_hours", float, 48.0, "How long a sign-up's confirmation link stays valid.", _positive),
+    Option("serve.client_rate", int, 20, "Sign-ups (and other form posts) one client address may make per 10 minutes.", _positive),
+    Option("serve.address_rate", int, 3, "Confirmation emails one email address may be sent per hour.", _positive),
     Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
     Option("watch.rescan_seconds", float, 60.0, "Full rescan interval that catches missed events (0 turns it off).", _non_negative),
     Option("watch.websub_hub", str, "", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url),
@@ -238,6 +244,10 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         final["newsletter_from_name"] = final["title"]
     if not final["newsletter_unsubscribe_mailto"]:
         final["newsletter_unsubscribe_mailto"] = final["newsletter_from_address"]
+    if final["newsletter_public_url"] and not final["newsletter_public_url"].endswith("/"):
+        final["newsletter_public_url"] += "/"
+    if final["newsletter_public_url"] and not final["newsletter_unsubscribe_url"]:
+        final["newsletter_unsubscribe_url"] = final["newsletter_public_url"] + "unsubscribe"
     if path is not None:
         base_dir = Path(path).parent
         for option in OPTIONS:

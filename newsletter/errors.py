@@ -4,8 +4,7 @@
     ├── ConfigError            newsletter.toml or command-line options are invalid (exit 2)
     ├── UsageError             the command cannot run as asked, e.g. --out inside the input (exit 2)
     ├── InputError             a bulletin is malformed and --strict asked to stop (exit 1)
-    ├── StateError             a file in the state folder is missing or damaged (exit 2)
-    │   └── SendLogError       the send log, in particular
+    ├── StateError             a database or file in the state folder is missing or damaged (exit 2)
     └── BuildInterrupted       a stop was requested (SIGTERM in the daemon) in the middle of a build
 
 Problems with bulletin content are normally not raised: they become `Diagnostic` values

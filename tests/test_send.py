@@ -71,7 +71,9 @@ def test_messages_arrive_with_headers_and_both_parts(project, capsys):
     assert msg["Date"] and msg["Message-ID"]
     assert msg["List-Id"] == "News \u2014 Peru <pe.news.example.org>"
     unsubscribe = msg["List-Unsubscribe"]
-    assert "<mailto:news@example.org?subject=unsubscribe%20pe%20ana%40example.org>" in unsubscribe
+    from newsletter.subscribers.tokens import mailto_token
+    token = mailto_token(b"test-secret", "ana@example.org", "pe")
+    assert f"<mailto:news@example.org?subject=unsubscribe%20pe%20ana%40example.org%20{token}>" in unsubscribe
     assert "https://news.example.org/unsubscribe?list=pe&email=ana%40example.org&token=" in unsubscribe
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]

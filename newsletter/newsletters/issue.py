@@ -29,10 +29,12 @@ from newsletter.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.newsletters.mime import Message, address, phrase_and_id
 from newsletter.newsletters.periods import period_id, period_label, period_noun
 from newsletter.site import longdate
+from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 from newsletter.templating import Templates
 from newsletter.writer import write_atomic
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
+PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
 PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
 WRAP = 78
 
@@ -109,12 +111,6 @@ def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
             lines.append(line)
         out.append("\n".join(lines))
     return "\n\n".join(out)
-
-
-def unsubscribe_token(secret: bytes, email: str, group: str) -> str:
-    """HMAC proving that an unsubscribe request for (email, group) came from our message."""
-    mac = hmac.new(secret, f"{email.lower()}\n{group}".encode(), hashlib.sha256).digest()
-    return quote(base64.urlsafe_b64encode(mac[:18]).decode(), safe="")
 
 
 BUNDLED_INLINED = Path(__file__).resolve().parent.parent / "data" / "inlined-newsletter.json"
@@ -233,6 +229,7 @@ class IssueRenderer:
             "view_url": self.links.url(self.links.issue_path(group, issue.period_id, "html")),
             "group_url": self.links.group_url(group), "feed_url": self.links.feed_url(group, "atom"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "site": self.config,
+            "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
 
     def _render_html(self, issue, subject, preheader, items, full) -> str:
@@ -245,9 +242,21 @@ class IssueRenderer:
             return self.config.newsletter_unsubscribe_url
         return self.mailto_unsubscribe(group)
 
-    def mailto_unsubscribe(self, group: str, email: str | None = None) -> str:
+    def mailto_unsubscribe(self, group: str, email: str | None = None, secret: bytes | None = None) -> str:
+        """`unsubscribe LIST EMAIL TOKEN` in the subject; `newsletter bounces` acts on it."""
         subject = f"unsubscribe {group}" + (f" {email}" if email else "")
+        if email and secret:
+            subject += " " + mailto_token(secret, email, group)
         return f"mailto:{self.config.newsletter_unsubscribe_mailto}?subject={quote(subject)}"
+
+    def preferences(self, email: str | None, secret: bytes | None) -> str:
+        """The preferences page: personal (signed) in a message, the generic one elsewhere."""
+        base = self.config.newsletter_public_url
+        if not base:
+            return ""
+        if email is None or secret is None:
+            return f"{base}preferences"
+        return f"{base}preferences?{urlencode({'email': email, 'token': preferences_token(secret, email)})}"
 
     def personal_unsubscribe(self, group: str, email: str, secret: bytes | None) -> str | None:
         """The one-click https link with an HMAC token, when `unsubscribe_url` is set."""
@@ -260,7 +269,8 @@ class IssueRenderer:
 
     def archive_html(self, rendered: RenderedIssue) -> str:
         link = str(escape(self.generic_unsubscribe(rendered.issue.group)))
-        return rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        return html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
 
     def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
                 date: dt.datetime | None = None, version: str = "") -> Message:
@@ -268,10 +278,14 @@ class IssueRenderer:
         `version` (the sender passes the content's hash: changed content, another Message-ID)."""
         issue = rendered.issue
         https = self.personal_unsubscribe(issue.group, email, secret)
-        mailto = self.mailto_unsubscribe(issue.group, email)
+        mailto = self.mailto_unsubscribe(issue.group, email, secret)
         link = https or mailto
+        prefs = self.preferences(email, secret)
         html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
         text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        if prefs:
+            html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(prefs)))
+            text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
         mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}".encode(),
                               digest_size=16).hexdigest()
         list_id, list_archive = self._list_headers(issue.group)
@@ -300,7 +314,8 @@ class IssueRenderer:
 
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: no personal token."""
-        return rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
+        text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
+        return text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""

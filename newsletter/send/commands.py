@@ -19,7 +19,7 @@ def say(line: str) -> None:
 
 
 def _list_arg(value: str, gazetteer, option: str = "--country") -> str:
-    from newsletter.send.subscribers import list_name
+    from newsletter.subscribers.lists import list_name
 
     name = list_name(value, gazetteer)
     if name is None:
@@ -55,7 +55,6 @@ def cmd_send(args) -> int:
     from newsletter.diagnostics import report
     from newsletter.send.runner import Sender, check_finished, require_built
     from newsletter.send.sendlog import SendLog
-    from newsletter.send.subscribers import load_subscribers
     from newsletter.statelock import StateLock
 
     config = site_config(args)
@@ -76,7 +75,8 @@ def cmd_send(args) -> int:
     with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
         entries, _, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
         catalog = builder.catalog(entries)
-    subscribers, sub_diags = load_subscribers(subscribers_path, builder.gazetteer)
+    subscribers, sub_diags, store = recipients(state_dir, subscribers_path, builder.gazetteer,
+                                               one_off=bool(args.subscribers))
     report(sub_diags)
     if any(d.severity == "error" and d.line == 0 for d in sub_diags):
         return 2
@@ -84,7 +84,7 @@ def cmd_send(args) -> int:
     now = _now(args, ZoneInfo(config.timezone))
     with SendLog(state_dir) as sendlog:
         sender = Sender(config, builder, catalog, out_dir, sendlog, subscribers, say, dry_run=args.dry_run,
-                        outbox=outbox, rate=args.rate, progress=terminal_progress())
+                        outbox=outbox, rate=args.rate, progress=terminal_progress(), store=store)
         with sender.control.installed():
             try:
                 if args.due:
@@ -170,14 +170,13 @@ def send_due_after_build(config, builder, catalog) -> bool:
     from newsletter.errors import NewsletterError
     from newsletter.send.runner import Sender
     from newsletter.send.sendlog import SendLog
-    from newsletter.send.subscribers import load_subscribers
 
     log = logging.getLogger("newsletter.watch")
     try:
-        subscribers, diags = load_subscribers(Path(config.newsletter_subscribers), builder.gazetteer)
+        subscribers, diags, store = recipients(Path(config.state), Path(config.newsletter_subscribers), builder.gazetteer)
         report(diags)
         with SendLog(Path(config.state)) as sendlog:
-            sender = Sender(config, builder, catalog, Path(config.out), sendlog, subscribers, say)
+            sender = Sender(config, builder, catalog, Path(config.out), sendlog, subscribers, say, store=store)
             with sender.control.installed():
                 try:
                     send_due(sender, [], dt.datetime.now(dt.timezone.utc))
@@ -189,6 +188,28 @@ def send_due_after_build(config, builder, catalog) -> bool:
     except Exception:  # noqa: BLE001 - a bug must not stop the daemon
         log.exception("send --due failed; it is tried again after the next rebuild")
     return False
+
+
+def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False):
+    """(subscribers, diagnostics, store): from the subscriber store once it holds anyone,
+    else (and always with `--subscribers FILE`, `one_off`) from the CSV file."""
+    from newsletter.subscribers.lists import load_subscribers
+
+    store = None if one_off else open_store(state_dir)
+    if store is not None and store.count():
+        if csv_path.exists():
+            say(f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
+                f"(`newsletter subscribers import {csv_path}` adds its changes)")
+        return store.recipients(), [], store
+    subscribers, diags = load_subscribers(csv_path, gazetteer)
+    return subscribers, diags, store
+
+
+def open_store(state_dir: Path):
+    """The subscriber store, if this state folder has one (None otherwise: nothing is created)."""
+    from newsletter.subscribers.store import SubscriberStore
+
+    return SubscriberStore(state_dir) if SubscriberStore.exists(state_dir) else None
 
 
 def _open_log(config):
@@ -234,7 +255,7 @@ def _status_of_issues(sendlog, group) -> None:
 
 
 def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
-    from newsletter.send.subscribers import load_subscribers
+    from newsletter.subscribers.lists import load_subscribers
 
     key = f"{group}/{args.issue}"
     rows = {email: (status, detail) for _, email, status, detail, _, _ in sendlog.rows(key)}
@@ -285,14 +306,14 @@ def cmd_unsubscribe(args) -> int:
     import os
 
     from newsletter.send.sendlog import SendLog
-    from newsletter.send.subscribers import valid_email
+    from newsletter.subscribers.lists import valid_email
 
     config = site_config(args)
     if not valid_email(args.email):
         raise UsageError(f"{args.email!r} is not a valid email address")
     group = _list_arg(args.country, _gazetteer(config)) if args.country else "*"
     if args.token is not None:
-        from newsletter.newsletters.issue import unsubscribe_token
+        from newsletter.subscribers.tokens import unsubscribe_token
 
         secret = os.environ.get(config.newsletter_secret_env)
         if not secret or not args.country:
@@ -305,6 +326,10 @@ def cmd_unsubscribe(args) -> int:
         added = sendlog.suppress(args.email, group, reason="cli")
     finally:
         sendlog.close()
+    store = open_store(Path(config.state))
+    if store is not None:
+        with store:
+            added = store.unsubscribe(args.email, group, via="cli") or added
     scope = "every newsletter" if group == "*" else f"the {group} newsletter"
     say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
     return 0

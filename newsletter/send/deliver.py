@@ -27,7 +27,8 @@ from typing import Callable, Iterator
 from newsletter.newsletters.issue import IssueRenderer, RenderedIssue
 from newsletter.send.sendlog import SendLog
 from newsletter.send.smtp import ConnectFailure, Mailer, PermanentFailure, TemporaryFailure, UncertainDelivery
-from newsletter.send.subscribers import Subscriber
+from newsletter.subscribers.lists import Subscriber
+from newsletter.subscribers.tokens import bounce_token, verp_address
 from newsletter.writer import write_atomic
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,9 @@ class Delivery:
     max_connect_failures: int = 3
     log_key: str = ""
     """The key deliveries are recorded under (default: the issue's key; a correction has its own)."""
+    store: object | None = None
+    """The subscriber store, when recipients come from it: checked right before each message,
+    told of hard bounces and of accepted messages (soft bounces count only in a row)."""
     say: Callable[[str], None] = print
     progress: Callable[[str, int, int], None] | None = None
     content: str = field(default="", init=False)
@@ -185,7 +189,7 @@ class Delivery:
                     raise StopRequested
                 email = sub.email.lower()
                 blocked = suppressed.get(email, ())
-                if "*" in blocked or group in blocked or (self.outbox is None and self.sendlog.is_suppressed(email, group)):
+                if "*" in blocked or group in blocked or (self.outbox is None and self._blocked_now(email, group)):
                     summary.suppressed += 1
                     continue
                 status = statuses.get(email, ("", ""))[0]
@@ -228,8 +232,21 @@ class Delivery:
             control.phase = "idle"
         return summary
 
+    def _blocked_now(self, email: str, group: str) -> bool:
+        """An unsubscribe recorded while this run goes on (CLI, web, mail) is honoured."""
+        if self.sendlog.is_suppressed(email, group):
+            return True
+        return self.store is not None and self.store.blocked(email, group)
+
+    def envelope_sender(self, email: str) -> str:
+        """VERP (`bounces+TOKEN@domain`) with `newsletter.bounce_address` and the key; else From."""
+        config = self.renderer.config
+        if config.newsletter_bounce_address and self.secret:
+            return verp_address(config.newsletter_bounce_address, bounce_token(self.secret, email))
+        return config.newsletter_from_address
+
     def _deliver(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
-        sender = self.renderer.config.newsletter_from_address
+        sender = self.envelope_sender(sub.email)
         control = self.control
 
         def claim() -> None:
@@ -266,6 +283,8 @@ class Delivery:
                 if exc.hard_bounce:
                     if self.sendlog.suppress(sub.email, "*", reason=f"hard bounce: {exc}"):
                         summary.bounced += 1
+                    if self.store is not None:
+                        self.store.bounce(sub.email, hard=True, soft_limit=1, via="smtp", detail=str(exc))
                     note = "; the address is suppressed for every list"
                 self.say(f"{key}: {sub.email}: refused: {exc}{note}")
                 return
@@ -280,6 +299,8 @@ class Delivery:
                 control.settle()
                 self._connect_failures = 0
                 self.sendlog.mark_sent(key, sub.email)
+                if self.store is not None:
+                    self.store.delivered(sub.email)
                 summary.sent += 1
                 return
 

@@ -28,7 +28,7 @@ from newsletter.newsletters.periods import period_bounds, period_id
 from newsletter.send.deliver import Delivery, SendSummary, StopControl, content_hash
 from newsletter.send.sendlog import SendLog
 from newsletter.send.smtp import Mailer, SMTPSettings
-from newsletter.send.subscribers import Subscriber
+from newsletter.subscribers.lists import Subscriber
 
 SINCE_KEY = "due_since"
 
@@ -51,6 +51,8 @@ class Sender:
     control: StopControl = field(default_factory=StopControl)
     mailer: Mailer | None = None
     secret: bytes | None = None
+    store: object | None = None
+    """The subscriber store when the recipients came from it (see `Delivery.store`)."""
 
     def __post_init__(self) -> None:
         config = self.config
@@ -113,7 +115,7 @@ class Sender:
             rate=self.config.smtp_rate if self.rate is None else self.rate,
             max_attempts=self.config.smtp_max_attempts, retry_delay=self.config.smtp_retry_delay,
             max_connect_failures=self.config.smtp_max_connect_failures, log_key=log_key, say=self.say,
-            progress=self.progress)
+            progress=self.progress, store=self.store)
         summary = delivery.run(recipients)
         if summary.sent and not self.dry_run:
             self.sendlog.record_issue(log_key, content)

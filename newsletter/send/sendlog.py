@@ -15,18 +15,16 @@ automatically; `newsletter resolve` marks it sent or releases it for a resend.
 The log must never be silently replaced by an empty one (everyone would get every issue
 again, and every unsubscribe would be forgotten): a state folder that has had a send log
 keeps a marker file beside it, and a missing, empty or damaged log is refused with
-`SendLogError` while the marker is there.
+a `StateError` while the marker is there (see `newsletter.statedb`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
-import sqlite3
 from pathlib import Path
 
-from newsletter.errors import StateError
+from newsletter import statedb
 from newsletter.statelock import FileLock
 
 LOG_NAME = "sendlog.sqlite3"
@@ -94,77 +92,6 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class SendLogError(StateError):
-    """The send log is missing, empty or damaged in a state folder that had one."""
-
-
-def _restore_hint(path: Path, marker: Path) -> str:
-    remove = marker if marker.exists() else path
-    return (f"restore it from a backup (see 'Backing up the state folder' in the README); only to start "
-            f"an empty send log on purpose (every issue may then be sent again, and unsubscribes are "
-            f"forgotten) delete {remove}")
-
-
-def open_database(path: Path, marker: Path) -> sqlite3.Connection:
-    """Open (or create, in a new state folder) the send log; refuse a lost or damaged one."""
-    had_log = marker.exists()
-    size = path.stat().st_size if path.exists() else None
-    if had_log and size is None:
-        raise SendLogError(f"{path}: the send log is missing, but this state folder had one; {_restore_hint(path, marker)}")
-    if size == 0:
-        raise SendLogError(f"{path}: the send log is empty (0 bytes); {_restore_hint(path, marker)}")
-    try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        if size:
-            result = db.execute("PRAGMA quick_check").fetchone()
-            if not result or result[0] != "ok":
-                raise sqlite3.DatabaseError(result[0] if result else "quick_check gave nothing")
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if "deliveries" not in tables:
-                raise sqlite3.DatabaseError("it has no deliveries table")
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        _migrate(db)
-    except sqlite3.DatabaseError as exc:
-        raise SendLogError(f"{path}: the send log is damaged ({exc}); {_restore_hint(path, marker)}") from None
-    except sqlite3.OperationalError as exc:
-        raise SendLogError(f"{path}: cannot open the send log ({exc})") from None
-    if not had_log:
-        log_id = _meta(db, "log_id") or secrets.token_hex(8)
-        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('log_id', ?)", (log_id,))
-        tmp = marker.with_name(marker.name + ".tmp")
-        tmp.write_text(f"{log_id}\nThis state folder has a send log ({LOG_NAME}); do not delete it.\n")
-        os.replace(tmp, marker)
-    return db
-
-
-def _meta(db: sqlite3.Connection, key: str) -> str | None:
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return row[0] if row else None
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        version = 1 if "deliveries" in tables else 0  # a log of 0.1/0.2 had no version number
-    while version < SCHEMA_VERSION:
-        version += 1
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {version}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-
 class SendLog:
     """Open with `SendLog(state_dir)`; use as a context manager to hold the send lock."""
 
@@ -173,7 +100,7 @@ class SendLog:
         os.chmod(state_dir, 0o700)
         self.path = state_dir / LOG_NAME
         self.marker = state_dir / MARKER_NAME
-        self.db = open_database(self.path, self.marker)
+        self.db = statedb.open_database(self.path, self.marker, MIGRATIONS, what="send log")
         self._lock = FileLock(self.path.with_suffix(".lock"), wait=0,
                               busy=f"another `newsletter send` is running with the state folder {state_dir}")
 
@@ -250,10 +177,10 @@ class SendLog:
 
     # -- scheduled sending: when the schedule started, when each subscriber joined --------------
     def get_meta(self, key: str) -> str | None:
-        return _meta(self.db, key)
+        return statedb.meta(self.db, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        statedb.set_meta(self.db, key, value)
 
     def members(self, group: str) -> dict[str, str]:
         """email → first seen (ISO time; '' for those on the list when the schedule started)."""
@@ -283,9 +210,5 @@ class SendLog:
         return result
 
     def backup(self, dest: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup), even during a send."""
-        target = sqlite3.connect(dest)
-        try:
-            self.db.backup(target)
-        finally:
-            target.close()
+        """A consistent copy of the live database, even during a send."""
+        statedb.backup(self.db, dest)

@@ -1,4 +1,5 @@
-"""Subscriber lists: a CSV of `email,countries,name`, validated line by line."""
+"""Subscribers and the lists they are on; the CSV exchange format (`email,countries,name`),
+read and validated line by line, and written back by `export_csv`."""
 
 from __future__ import annotations
 
@@ -23,9 +24,18 @@ class Subscriber:
     groups: frozenset[str]
     """Lowercase country codes, `all` for the all-news issue, `regional` for news that names no
     country, `*` for every country's issue."""
+    excluded: frozenset[str] = frozenset()
+    """Lists left one by one although `*` covers them."""
 
     def wants(self, group: str) -> bool:
+        if group in self.excluded:
+            return False
         return group in self.groups or (EVERY_COUNTRY in self.groups and group not in (ALL, REGIONAL))
+
+
+def normalise_email(address: str) -> str:
+    """The form addresses are stored and compared in: no surrounding space, lower case."""
+    return address.strip().lower()
 
 
 def list_name(item: str, gazetteer: Gazetteer) -> str | None:
@@ -40,6 +50,16 @@ def list_name(item: str, gazetteer: Gazetteer) -> str | None:
 
 def valid_email(address: str) -> bool:
     return len(address) <= 254 and _EMAIL.match(address) is not None
+
+
+def export_csv(subscribers: list[Subscriber]) -> str:
+    """The CSV exchange format, as `load_subscribers` reads it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["email", "countries", "name"])
+    for sub in subscribers:
+        writer.writerow([sub.email, " ".join(sorted(sub.groups)), sub.name])
+    return out.getvalue()
 
 
 def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subscriber], list[Diagnostic]]:

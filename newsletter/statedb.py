@@ -1,0 +1,112 @@
+"""SQLite databases in the state folder (the send log, the subscriber store).
+
+Each is opened the same way: WAL (readers never wait for the writer: `send` and `serve` run
+at once), versioned schema migrations (`PRAGMA user_version`), an integrity check, and a
+*marker* file beside it. A database that a state folder once had must never be silently
+replaced by an empty one — everyone would be mailed every issue again and every unsubscribe
+forgotten — so while its marker exists, a missing, empty or damaged database is refused
+with `StateError` and one line that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Mapping
+
+from newsletter.errors import StateError
+
+
+def restore_hint(path: Path, marker: Path) -> str:
+    remove = marker if marker.exists() else path
+    return (f"restore it from a backup (see 'Backing up the state folder' in the README); only to start "
+            f"an empty one on purpose (every issue may then be sent again, and unsubscribes are "
+            f"forgotten) delete {remove}")
+
+
+def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, what: str,
+                  check: bool = True) -> sqlite3.Connection:
+    """Open (or create, in a new state folder) one database; refuse a lost or damaged one.
+
+    `migrations` maps each schema version to the script that brings the previous version to
+    it; a database without a version number but with `first_table` counts as version 1.
+    `check=False` skips the integrity check (a web request; the process checked at start).
+    """
+    had = marker.exists()
+    size = path.stat().st_size if path.exists() else None
+    if had and size is None:
+        raise StateError(f"{path}: the {what} is missing, but this state folder had one; {restore_hint(path, marker)}")
+    if size == 0:
+        raise StateError(f"{path}: the {what} is empty (0 bytes); {restore_hint(path, marker)}")
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        if size and check:
+            result = db.execute("PRAGMA quick_check").fetchone()
+            if not result or result[0] != "ok":
+                raise sqlite3.DatabaseError(result[0] if result else "quick_check gave nothing")
+        if size:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                raise sqlite3.DatabaseError("it has no tables")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        migrate(db, migrations)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "unable to open" in str(exc) or "readonly" in str(exc):
+            raise StateError(f"{path}: cannot open the {what} ({exc})") from None
+        raise StateError(f"{path}: the {what} is damaged ({exc}); {restore_hint(path, marker)}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StateError(f"{path}: the {what} is damaged ({exc}); {restore_hint(path, marker)}") from None
+    if not had:
+        db_id = meta(db, "db_id") or secrets.token_hex(8)
+        db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING", (db_id,))
+        tmp = marker.with_name(marker.name + ".tmp")
+        tmp.write_text(f"{db_id}\nThis state folder has a {what} ({path.name}); do not delete this file.\n")
+        os.replace(tmp, marker)
+    return db
+
+
+def meta(db: sqlite3.Connection, key: str) -> str | None:
+    """A value of the database's `meta` table (None if absent, or no such table yet)."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+               (key, value))
+
+
+def migrate(db: sqlite3.Connection, migrations: Mapping[int, str]) -> None:
+    """Bring the schema to the newest version, one transaction per version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
+        version = 1  # created before versions were numbered (the send log of 0.1/0.2)
+    newest = max(migrations)
+    while version < newest:
+        version += 1
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in migrations[version].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def backup(db: sqlite3.Connection, dest: Path) -> None:
+    """A consistent copy of a live database (SQLite's online backup), even while it is written."""
+    target = sqlite3.connect(dest)
+    try:
+        db.backup(target)
+    finally:
+        target.close()

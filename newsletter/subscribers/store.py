@@ -1,0 +1,391 @@
+"""The subscriber store: every SQL statement about subscribers is in this module.
+
+SQLite in the state folder (`subscribers.sqlite3`, WAL: `send`, `serve` and the CLI use it at
+once; opened through `newsletter.statedb`, so a lost or damaged store is refused, never taken
+as empty). The SQL is portable — `INSERT … ON CONFLICT`, no SQLite-only functions, `?`
+placeholders that a PostgreSQL backend would turn into `%s` — so that another backend can
+replace `_connect` without touching the callers.
+
+Each subscriber has a normalised address (lower case: compared case-insensitively), a name,
+and one row per list with a status; every change is also written to `events` with when and
+how it happened:
+
+    status:  pending ──confirm──> active ──unsubscribe──> unsubscribed
+                                    ├──hard bounce / N soft bounces──> bounced
+                                    └──complaint──> complained
+    via:     csv, web, mail, cli, smtp
+
+`left` on the subscriber is set when they left everything (unsubscribed from every list,
+bounced, complained): no import puts such an address back on a list (unless `resubscribe`);
+only the person can, through the web sign-up's confirmation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter import statedb
+from newsletter.subscribers.lists import EVERY_COUNTRY, Subscriber, normalise_email
+
+STORE_NAME = "subscribers.sqlite3"
+MARKER_NAME = "subscribers.id"
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+LEFT = ("unsubscribed", "bounced", "complained")
+VIA = ("csv", "web", "mail", "cli", "smtp")
+
+MIGRATIONS = {1: """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE subscribers (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    left_as TEXT NOT NULL DEFAULT '',
+    soft_bounces INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE subscriptions (
+    subscriber INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    list TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced', 'complained')),
+    via TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (subscriber, list)
+);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    subscriber INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    list TEXT NOT NULL,
+    status TEXT NOT NULL,
+    via TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_subscriber ON events (subscriber);
+CREATE TABLE processed (
+    key TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL
+)
+"""}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: list[str] = field(default_factory=list)
+    """Addresses (or address/list) kept off because they left; `resubscribe` overrides."""
+    overridden: int = 0
+
+
+class SubscriberStore:
+    """Open with `SubscriberStore(state_dir)`; `check=False` for a quick open per web request."""
+
+    def __init__(self, state_dir: Path, *, check: bool = True) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.path = state_dir / STORE_NAME
+        self.db = statedb.open_database(self.path, state_dir / MARKER_NAME, MIGRATIONS, what="subscriber store",
+                                        check=check)
+
+    @staticmethod
+    def exists(state_dir: Path) -> bool:
+        return (state_dir / STORE_NAME).exists() or (state_dir / MARKER_NAME).exists()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "SubscriberStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------------
+    def _begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self.db.execute("ROLLBACK")
+
+    def _id(self, email: str, name: str = "", *, create: bool = True) -> int | None:
+        row = self.db.execute("SELECT id FROM subscribers WHERE email = ?", (email,)).fetchone()
+        if row is not None:
+            return row[0]
+        if not create:
+            return None
+        cur = self.db.execute("INSERT INTO subscribers (email, name, created) VALUES (?, ?, ?)", (email, name, _now()))
+        return cur.lastrowid
+
+    def _set(self, sid: int, group: str, status: str, via: str, detail: str = "") -> bool:
+        """Set one list's status; records an event when it changes. True if it changed."""
+        row = self.db.execute("SELECT status FROM subscriptions WHERE subscriber = ? AND list = ?", (sid, group)).fetchone()
+        if row is not None and row[0] == status:
+            return False
+        now = _now()
+        self.db.execute("INSERT INTO subscriptions (subscriber, list, status, via, updated) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (subscriber, list) DO UPDATE SET status = excluded.status, via = excluded.via, "
+                        "updated = excluded.updated", (sid, group, status, via, now))
+        self.db.execute("INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                        (sid, group, status, via, now, detail))
+        return True
+
+    def _lists(self, sid: int) -> dict[str, str]:
+        return dict(self.db.execute("SELECT list, status FROM subscriptions WHERE subscriber = ?", (sid,)))
+
+    # -- reading ---------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0]
+
+    def recipients(self) -> list[Subscriber]:
+        """Everyone with an active list, as `send` wants them (in the order they joined)."""
+        by_id: dict[int, tuple[str, str, set[str], set[str]]] = {}
+        for sid, email, name, group, status in self.db.execute(
+                "SELECT s.id, s.email, s.name, l.list, l.status FROM subscribers s "
+                "JOIN subscriptions l ON l.subscriber = s.id WHERE s.left_as = '' ORDER BY s.id, l.list"):
+            entry = by_id.setdefault(sid, (email, name, set(), set()))
+            if status == "active":
+                entry[2].add(group)
+            elif status in LEFT:
+                entry[3].add(group)
+        return [Subscriber(email, name, frozenset(active), frozenset(left))
+                for email, name, active, left in by_id.values() if active]
+
+    def subscriber(self, email: str) -> tuple[str, str, dict[str, str]] | None:
+        """(name, left_as, list → status) of one address, or None."""
+        row = self.db.execute("SELECT id, name, left_as FROM subscribers WHERE email = ?",
+                              (normalise_email(email),)).fetchone()
+        if row is None:
+            return None
+        return row[1], row[2], self._lists(row[0])
+
+    def rows(self, group: str | None = None) -> list[tuple[str, str, str, dict[str, str]]]:
+        """(email, name, left_as, list → status) of everyone (on `group`, when given), by address."""
+        result = []
+        for sid, email, name, left in self.db.execute("SELECT id, email, name, left_as FROM subscribers ORDER BY email"):
+            lists = self._lists(sid)
+            if group is None or group in lists or (EVERY_COUNTRY in lists and group not in ("all", "regional")):
+                result.append((email, name, left, lists))
+        return result
+
+    def blocked(self, email: str, group: str) -> bool:
+        """Whether `email` must not be sent `group` now (checked right before each message)."""
+        row = self.db.execute("SELECT id, left_as FROM subscribers WHERE email = ?", (normalise_email(email),)).fetchone()
+        if row is None:
+            return False
+        if row[1]:
+            return True
+        status = self.db.execute("SELECT status FROM subscriptions WHERE subscriber = ? AND list = ?",
+                                 (row[0], group)).fetchone()
+        return status is not None and status[0] != "active"
+
+    def history(self, email: str) -> list[tuple[str, str, str, str, str]]:
+        """(at, list, status, via, detail) of every change, oldest first."""
+        return list(self.db.execute(
+            "SELECT e.at, e.list, e.status, e.via, e.detail FROM events e JOIN subscribers s ON s.id = e.subscriber "
+            "WHERE s.email = ? ORDER BY e.id", (normalise_email(email),)))
+
+    # -- changing --------------------------------------------------------------------------
+    def add(self, sub: Subscriber, *, via: str, resubscribe: bool = False) -> str:
+        """An operator's add or an import: active at once on every list of `sub`.
+        Returns added, updated, unchanged or refused (the address or a list was left)."""
+        email = normalise_email(sub.email)
+        self._begin()
+        try:
+            existing = self.db.execute("SELECT id, left_as, name FROM subscribers WHERE email = ?", (email,)).fetchone()
+            if existing is None:
+                sid = self._id(email, sub.name)
+                for group in sorted(sub.groups):
+                    self._set(sid, group, "active", via)
+                self._commit()
+                return "added"
+            sid, left, name = existing
+            lists = self._lists(sid)
+            wanted = sorted(sub.groups)
+            if not resubscribe and (left or any(lists.get(g) in LEFT for g in wanted)):
+                # the lists this address never left may still be added, unless it left everything
+                if left:
+                    self._rollback()
+                    return "refused"
+                wanted = [g for g in wanted if lists.get(g) not in LEFT]
+                changed = sum(self._set(sid, g, "active", via) for g in wanted)
+                self._commit()
+                return "refused"
+            if resubscribe and left:
+                self.db.execute("UPDATE subscribers SET left_as = '', soft_bounces = 0 WHERE id = ?", (sid,))
+            changed = sum(self._set(sid, g, "active", via, "resubscribed" if lists.get(g) in LEFT else "")
+                          for g in wanted)
+            if sub.name and sub.name != name:
+                self.db.execute("UPDATE subscribers SET name = ? WHERE id = ?", (sub.name, sid))
+                changed += 1
+            self._commit()
+            return "updated" if changed or (resubscribe and left) else "unchanged"
+        except BaseException:
+            self._rollback()
+            raise
+
+    def import_subscribers(self, subscribers: list[Subscriber], *, via: str = "csv", resubscribe: bool = False
+                           ) -> ImportResult:
+        """Idempotent: importing the same list twice changes nothing the second time."""
+        result = ImportResult()
+        for sub in subscribers:
+            before = self.subscriber(sub.email) if resubscribe else None
+            outcome = self.add(sub, via=via, resubscribe=resubscribe)
+            if outcome == "refused":
+                result.refused.append(normalise_email(sub.email))
+            else:
+                setattr(result, outcome, getattr(result, outcome) + 1)
+            if before is not None and (before[1] or any(before[2].get(g) in LEFT for g in sub.groups)):
+                result.overridden += 1
+        return result
+
+    def request(self, email: str, groups: set[str], *, name: str = "") -> None:
+        """A web sign-up: the lists become pending (lists already active stay active)."""
+        email = normalise_email(email)
+        self._begin()
+        try:
+            sid = self._id(email, name)
+            lists = self._lists(sid)
+            for group in sorted(groups):
+                if lists.get(group) != "active":
+                    self._set(sid, group, "pending", "web")
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+
+    def confirm(self, email: str, groups: set[str]) -> bool:
+        """The confirmation link was opened: pending lists of `groups` become active.
+        Also brings back an address that had left: the person asked for it and proved the mailbox."""
+        email = normalise_email(email)
+        self._begin()
+        try:
+            sid = self._id(email, create=False)
+            if sid is None:
+                self._rollback()
+                return False
+            lists = self._lists(sid)
+            changed = False
+            for group in sorted(groups):
+                if lists.get(group) == "pending":
+                    changed |= self._set(sid, group, "active", "web", "confirmed")
+            if changed:
+                self.db.execute("UPDATE subscribers SET left_as = '', soft_bounces = 0 WHERE id = ?", (sid,))
+            self._commit()
+            return changed or all(lists.get(g) == "active" for g in groups)
+        except BaseException:
+            self._rollback()
+            raise
+
+    def choose(self, email: str, groups: set[str], *, via: str = "web") -> bool:
+        """The preferences page: exactly `groups` active (of the lists the address is on or asks for)."""
+        email = normalise_email(email)
+        self._begin()
+        try:
+            sid = self._id(email, create=False)
+            if sid is None:
+                self._rollback()
+                return False
+            lists = self._lists(sid)
+            for group in sorted(set(lists) | groups):
+                if group in groups:
+                    self._set(sid, group, "active", via, "preferences")
+                elif lists.get(group) in ("active", "pending"):
+                    self._set(sid, group, "unsubscribed", via, "preferences")
+            if groups:
+                self.db.execute("UPDATE subscribers SET left_as = '' WHERE id = ?", (sid,))
+            else:
+                self.db.execute("UPDATE subscribers SET left_as = 'unsubscribed' WHERE id = ?", (sid,))
+            self._commit()
+            return True
+        except BaseException:
+            self._rollback()
+            raise
+
+    def unsubscribe(self, email: str, group: str | None, *, via: str, detail: str = "") -> bool:
+        """Leave one list (`group`) or everything (None or `*`). True if anything changed;
+        an unknown address is recorded too, so that a later import cannot add it."""
+        return self._leave(email, group, "unsubscribed", via, detail)
+
+    def complain(self, email: str, *, via: str = "mail", detail: str = "") -> bool:
+        """A spam complaint: off every list, for good."""
+        return self._leave(email, None, "complained", via, detail)
+
+    def bounce(self, email: str, *, hard: bool, soft_limit: int, via: str = "mail", detail: str = "") -> str:
+        """A bounce: hard → bounced; soft → counted, `soft_limit` in a row → bounced.
+        Returns the address's state afterwards: bounced, or `soft N`."""
+        email = normalise_email(email)
+        if hard:
+            self._leave(email, None, "bounced", via, detail)
+            return "bounced"
+        self._begin()
+        try:
+            sid = self._id(email)
+            self.db.execute("UPDATE subscribers SET soft_bounces = soft_bounces + 1 WHERE id = ?", (sid,))
+            count = self.db.execute("SELECT soft_bounces FROM subscribers WHERE id = ?", (sid,)).fetchone()[0]
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        if count >= soft_limit:
+            self._leave(email, None, "bounced", via, f"{count} soft bounces in a row; last: {detail}")
+            return "bounced"
+        return f"soft {count}"
+
+    def delivered(self, email: str) -> None:
+        """A message was accepted: soft bounces no longer count as 'in a row'."""
+        self.db.execute("UPDATE subscribers SET soft_bounces = 0 WHERE email = ? AND soft_bounces > 0",
+                        (normalise_email(email),))
+
+    def _leave(self, email: str, group: str | None, status: str, via: str, detail: str) -> bool:
+        email = normalise_email(email)
+        everything = group in (None, EVERY_COUNTRY)
+        self._begin()
+        try:
+            sid = self._id(email)
+            lists = self._lists(sid)
+            changed = False
+            for g in (sorted(lists) if everything else [group]):
+                if lists.get(g) != status:
+                    changed |= self._set(sid, g, status, via, detail)
+            if everything:
+                left = self.db.execute("SELECT left_as FROM subscribers WHERE id = ?", (sid,)).fetchone()[0]
+                if left != status:
+                    self.db.execute("UPDATE subscribers SET left_as = ? WHERE id = ?", (status, sid))
+                    self.db.execute("INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                                    (sid, EVERY_COUNTRY, status, via, _now(), detail))
+                    changed = True
+            self._commit()
+            return changed
+        except BaseException:
+            self._rollback()
+            raise
+
+    def remove(self, email: str) -> bool:
+        """Forget an address entirely (its history too)."""
+        cur = self.db.execute("DELETE FROM subscribers WHERE email = ?", (normalise_email(email),))
+        return cur.rowcount == 1
+
+    # -- mailbox processing ----------------------------------------------------------------------
+    def processed(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM processed WHERE key = ?", (key,)).fetchone() is not None
+
+    def mark_processed(self, key: str, outcome: str) -> None:
+        self.db.execute("INSERT INTO processed (key, at, outcome) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                        (key, _now(), outcome))
+
+    def backup(self, dest: Path) -> None:
+        statedb.backup(self.db, dest)
