@@ -18,6 +18,7 @@ from newsletter.cliargs import DEFAULT_CONFIG, site_config, terminal_progress
 from newsletter.errors import NewsletterError
 from newsletter.send.commands import (cmd_backup, cmd_resolve, cmd_send, cmd_status, cmd_unsubscribe,
                                      send_due_after_build)
+from newsletter.subscribers.commands import cmd_bounces, cmd_subscribers
 
 log = logging.getLogger("newsletter")
 
@@ -102,6 +103,43 @@ def make_parser() -> argparse.ArgumentParser:
                                        "(for a web endpoint that hands requests to this command)")
     _common(unsub)
 
+    subs = sub.add_parser("subscribers", help="the subscriber store: import, export, list, add, remove, history")
+    actions = subs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    imp = actions.add_parser("import", help="add or update subscribers from a CSV (email,countries,name); idempotent")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--resubscribe", action="store_true",
+                     help="also put back addresses that unsubscribed, bounced or complained (says how many)")
+    _common(imp)
+    exp = actions.add_parser("export", help="write everyone with an active list as CSV")
+    exp.add_argument("file", nargs="?", metavar="FILE", help="default: standard output")
+    _common(exp)
+    lst = actions.add_parser("list", help="every address with the status of each of its lists")
+    lst.add_argument("--country", metavar="CC", help="only this list")
+    _common(lst)
+    add = actions.add_parser("add", help="add an address, active at once (the operator vouches: no opt-in)")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--country", action="append", required=True, metavar="CC",
+                     help="a list: country code or name, 'all', 'regional', '*' (repeat, or 'mx pa')")
+    add.add_argument("--name", help="the subscriber's name")
+    add.add_argument("--resubscribe", action="store_true", help="even if the address left those lists")
+    _common(add)
+    rem = actions.add_parser("remove", help="forget an address entirely, with its history")
+    rem.add_argument("email", metavar="EMAIL")
+    _common(rem)
+    his = actions.add_parser("history", help="every change of an address: when, which list, how")
+    his.add_argument("email", metavar="EMAIL")
+    _common(his)
+
+    bounces = sub.add_parser("bounces", help="process a Maildir or mbox: bounces, complaints, mailto unsubscribes")
+    bounces.add_argument("mailbox", metavar="MAILBOX", help="a Maildir folder or an mbox file")
+    _common(bounces)
+
+    serve = sub.add_parser("serve", help="run the sign-up, confirmation, unsubscribe and preferences web app")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--templates", metavar="DIR", help="folder of templates that override the bundled ones")
+    _common(serve)
+
     backup = sub.add_parser("backup", help="copy the state folder's send log consistently, even while a send runs")
     backup.add_argument("dest", metavar="DIR", help="folder to write the copy into (created if needed)")
     _common(backup)
@@ -169,8 +207,15 @@ def cmd_watch(args) -> int:
         return WatchDaemon(options, lambda: site_config(args)).run(once=args.once)
 
 
+def cmd_serve(args) -> int:
+    from newsletter.web.server import serve
+
+    return serve(site_config(args), host=args.host, port=args.port, templates_dir=args.templates)
+
+
 COMMANDS = {"build": cmd_build, "watch": cmd_watch, "send": cmd_send, "status": cmd_status, "resolve": cmd_resolve,
-            "unsubscribe": cmd_unsubscribe, "backup": cmd_backup}
+            "unsubscribe": cmd_unsubscribe, "backup": cmd_backup, "subscribers": cmd_subscribers,
+            "bounces": cmd_bounces, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ def say(line: str) -> None:
     print(f"newsletter: {line}", file=sys.stderr)
 
 
-def _list_arg(value: str, gazetteer, option: str = "--country") -> str:
+def list_arg(value: str, gazetteer, option: str = "--country") -> str:
     from newsletter.subscribers.lists import list_name
 
     name = list_name(value, gazetteer)
@@ -71,7 +71,7 @@ def cmd_send(args) -> int:
         if _inside(private, out_dir):
             raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
     builder = Builder(config, templates_dir=args.templates, state_dir=state_dir)
-    groups = [_list_arg(c, builder.gazetteer) for c in args.country or []]
+    groups = [list_arg(c, builder.gazetteer) for c in args.country or []]
     with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
         entries, _, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
         catalog = builder.catalog(entries)
@@ -224,7 +224,7 @@ def _open_log(config):
 def cmd_status(args) -> int:
     config = site_config(args)
     gazetteer = _gazetteer(config)
-    group = _list_arg(args.country, gazetteer) if args.country else None
+    group = list_arg(args.country, gazetteer) if args.country else None
     if args.issue and not group:
         raise UsageError("--issue needs --country")
     sendlog = _open_log(config)
@@ -279,7 +279,7 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
 
 def cmd_resolve(args) -> int:
     config = site_config(args)
-    group = _list_arg(args.country, _gazetteer(config))
+    group = list_arg(args.country, _gazetteer(config))
     key = f"{group}/{args.issue}"
     if not args.emails and not args.all_uncertain:
         raise UsageError("name the recipients (EMAIL …) or pass --all-uncertain")
@@ -311,7 +311,7 @@ def cmd_unsubscribe(args) -> int:
     config = site_config(args)
     if not valid_email(args.email):
         raise UsageError(f"{args.email!r} is not a valid email address")
-    group = _list_arg(args.country, _gazetteer(config)) if args.country else "*"
+    group = list_arg(args.country, _gazetteer(config)) if args.country else "*"
     if args.token is not None:
         from newsletter.subscribers.tokens import unsubscribe_token
 

@@ -1,0 +1,162 @@
+"""`newsletter subscribers import | export | list | add | remove | history`, and `newsletter bounces`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from newsletter.cliargs import site_config
+from newsletter.errors import UsageError
+
+
+def say(line: str) -> None:
+    print(f"newsletter: {line}", file=sys.stderr)
+
+
+def _store(config):
+    from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+    from newsletter.subscribers.store import SubscriberStore
+
+    state_dir = Path(config.state)
+    new = not SubscriberStore.exists(state_dir)
+    store = SubscriberStore(state_dir)
+    if new and ((state_dir / LOG_NAME).exists() or (state_dir / MARKER_NAME).exists()):
+        _carry_over_suppressions(store, state_dir)
+    return store
+
+
+def _carry_over_suppressions(store, state_dir: Path) -> None:
+    """A new store takes over the send log's unsubscribes, so no import can undo them."""
+    from newsletter.send.sendlog import SendLog
+
+    sendlog = SendLog(state_dir)
+    try:
+        for email, groups in sendlog.suppressed().items():
+            for group in sorted(groups):
+                store.unsubscribe(email, group, via="cli", detail="carried over from the send log")
+    finally:
+        sendlog.close()
+
+
+def _gazetteer(config):
+    from newsletter.gazetteer import load_gazetteer
+
+    return load_gazetteer().with_overrides(config.aliases, config.exclusions)
+
+
+def _lists(values: list[str], gazetteer) -> set[str]:
+    from newsletter.send.commands import list_arg
+
+    groups = set()
+    for value in values:
+        for item in value.replace(",", " ").split():
+            groups.add(list_arg(item, gazetteer))
+    return groups
+
+
+def cmd_subscribers(args) -> int:
+    config = site_config(args)
+    handler = {"import": _import, "export": _export, "list": _list, "add": _add, "remove": _remove,
+               "history": _history}[args.action]
+    store = _store(config)
+    try:
+        return handler(args, config, store)
+    finally:
+        store.close()
+
+
+def _import(args, config, store) -> int:
+    from newsletter.diagnostics import report
+    from newsletter.subscribers.lists import load_subscribers
+
+    subscribers, diags = load_subscribers(Path(args.file), _gazetteer(config))
+    report(diags)
+    if any(d.severity == "error" and d.line == 0 for d in diags):
+        return 2
+    result = store.import_subscribers(subscribers, via="csv", resubscribe=args.resubscribe)
+    say(f"{args.file}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+        + (f", {len(result.refused)} kept off lists they left (--resubscribe overrides)" if result.refused else "")
+        + (f", {result.overridden} put back on lists they had left (--resubscribe)" if result.overridden else ""))
+    for email in result.refused[:20]:
+        say(f"  {email}: unsubscribed, bounced or complained earlier; not re-subscribed")
+    return 1 if any(d.severity == "error" for d in diags) else 0
+
+
+def _export(args, config, store) -> int:
+    from newsletter.subscribers.lists import export_csv
+
+    text = export_csv(store.recipients())
+    if args.file and args.file != "-":
+        Path(args.file).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _list(args, config, store) -> int:
+    group = _lists([args.country], _gazetteer(config)).pop() if args.country else None
+    rows = store.rows(group)
+    for email, name, left, lists in rows:
+        shown = " ".join(f"{g}:{s}" for g, s in sorted(lists.items()))
+        print(f"{email:<40} {left or 'subscribed':<12} {shown}" + (f"  ({name})" if name else ""))
+    say(f"{len(rows)} address{'es' if len(rows) != 1 else ''}" + (f" on the {group} list" if group else ""))
+    return 0
+
+
+def _add(args, config, store) -> int:
+    from newsletter.subscribers.lists import Subscriber, valid_email
+
+    if not valid_email(args.email):
+        raise UsageError(f"{args.email!r} is not a valid email address")
+    groups = _lists(args.country, _gazetteer(config))
+    outcome = store.add(Subscriber(args.email, args.name or "", frozenset(groups)), via="cli",
+                        resubscribe=args.resubscribe)
+    if outcome == "refused":
+        say(f"{args.email} left those lists (unsubscribed, bounced or complained); not added. "
+            "--resubscribe overrides, if they asked you to")
+        return 1
+    say(f"{args.email}: {outcome} ({' '.join(sorted(groups))})")
+    return 0
+
+
+def _remove(args, config, store) -> int:
+    if store.remove(args.email):
+        say(f"{args.email}: removed, with its history")
+        return 0
+    say(f"{args.email}: not in the store")
+    return 1
+
+
+def _history(args, config, store) -> int:
+    events = store.history(args.email)
+    for at, group, status, via, detail in events:
+        print(f"{at}  {group:<9} {status:<13} {via:<5} {detail}".rstrip())
+    if not events:
+        say(f"{args.email}: not in the store")
+        return 1
+    return 0
+
+
+def cmd_bounces(args) -> int:
+    """Read a Maildir or mbox: bounces, complaints, mailto unsubscribes (see `bounces`)."""
+    import os
+
+    from newsletter.send.sendlog import SendLog
+    from newsletter.subscribers.bounces import process_mailbox
+
+    config = site_config(args)
+    secret = os.environ.get(config.newsletter_secret_env)
+    if not secret:
+        raise UsageError(f"set {config.newsletter_secret_env}: bounce addresses and unsubscribe requests are "
+                         "signed with it")
+    store = _store(config)
+    sendlog = SendLog(Path(config.state))
+    try:
+        report = process_mailbox(Path(args.mailbox), store, sendlog, secret.encode(), config)
+    finally:
+        sendlog.close()
+        store.close()
+    for line in report.lines:
+        say(line)
+    say(report.summary())
+    return 0

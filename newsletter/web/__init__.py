@@ -1,0 +1,1 @@
+"""The subscription web app (`newsletter serve`)."""
