@@ -138,6 +138,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--templates", metavar="DIR", help="folder of templates that override the bundled ones")
+    serve.add_argument("--base-url", metavar="URL", help="absolute URL where the static site is published")
     _common(serve)
 
     backup = sub.add_parser("backup", help="copy the state folder's send log consistently, even while a send runs")

@@ -139,6 +139,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("serve.confirm_hours", float, 48.0, "How long a sign-up's confirmation link stays valid.", _positive),
     Option("serve.client_rate", int, 20, "Sign-ups (and other form posts) one client address may make per 10 minutes.", _positive),
     Option("serve.address_rate", int, 3, "Confirmation emails one email address may be sent per hour.", _positive),
+    Option("serve.proxies", int, 0, "Reverse proxies in front of `serve` whose X-Forwarded-For is trusted for client addresses (1 behind nginx).", _non_negative),
     Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
     Option("watch.rescan_seconds", float, 60.0, "Full rescan interval that catches missed events (0 turns it off).", _non_negative),
     Option("watch.websub_hub", str, "", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url),

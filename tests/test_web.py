@@ -1,0 +1,210 @@
+"""`newsletter serve`'s app through Flask's test client, mail through a real aiosmtpd."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from newsletter.config import load_config
+from newsletter.subscribers import tokens
+from newsletter.subscribers.store import SubscriberStore
+from newsletter.web.server import make_app
+from smtp_server import SMTPServer
+
+PUBLIC = "https://news.example.org/newsletter/"
+SITE_ORIGIN = "https://news.example.org"
+
+
+@pytest.fixture
+def web(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret")
+    with SMTPServer() as server:
+        config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                    "newsletter.public_url": PUBLIC, "newsletter.from_address": "news@example.org",
+                                    "smtp.host": "127.0.0.1", "smtp.port": server.port, "smtp.tls": "none",
+                                    "serve.client_rate": 5, "serve.address_rate": 2})
+        app = make_app(config)
+
+        class Web:
+            client = app.test_client()
+            mail = server
+            state = tmp_path / "state"
+
+            def subscribe(self, email: str, *countries: str, origin: str | None = SITE_ORIGIN, **extra):
+                headers = {"Origin": origin} if origin else {}
+                return self.client.post("/subscribe", data={"email": email, "country": list(countries), **extra},
+                                        headers=headers, environ_base={"REMOTE_ADDR": extra.pop("ip", "192.0.2.1")})
+
+            def links(self, n: int = -1) -> list[str]:
+                return re.findall(r"https://\S+", self.mail.handler.received[n].message.get_body(("plain",)).get_content())
+
+            def lists(self, email: str):
+                with SubscriberStore(self.state) as store:
+                    found = store.subscriber(email)
+                return found[2] if found else None
+
+        yield Web()
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path.removeprefix("/newsletter") + ("?" + parts.query if parts.query else "")
+
+
+def test_double_opt_in(web):
+    response = web.subscribe("Ana@Example.org", "mx", "Panama")
+    assert response.status_code == 200 and b"Check your inbox" in response.data
+    assert web.lists("ana@example.org") == {"mx": "pending", "pa": "pending"}
+    [message] = web.mail.handler.received
+    assert message.rcpt == ["ana@example.org"] and "Confirm your subscription" in message.message["Subject"]
+    confirm = next(link for link in web.links() if "/confirm?" in link)
+    page = web.client.get(path_of(confirm))
+    assert page.status_code == 200 and b"You are subscribed" in page.data and b"Mexico" in page.data
+    assert web.lists("ana@example.org") == {"mx": "active", "pa": "active"}
+
+
+def test_answers_are_the_same_for_known_unknown_and_left_addresses(web):
+    web.subscribe("known@example.org", "mx")
+    web.client.get(path_of(next(link for link in web.links() if "/confirm?" in link)))
+    with SubscriberStore(web.state) as store:
+        store.unsubscribe("left@example.org", None, via="cli")
+    bodies = set()
+    for n, email in enumerate(["known@example.org", "new@example.org", "left@example.org"]):
+        response = web.subscribe(email, "mx", ip=f"192.0.2.{10 + n}")
+        assert response.status_code == 200
+        bodies.add(response.data.replace(email.encode(), b"EMAIL"))
+    assert len(bodies) == 1
+    with SubscriberStore(web.state) as store:
+        from newsletter.subscribers.lists import Subscriber
+        store.add(Subscriber("also@example.org", "", frozenset({"pe"})), via="cli")
+    for n, email in enumerate(["also@example.org", "nobody@example.org"]):
+        response = web.client.post("/preferences", data={"email": email}, headers={"Origin": SITE_ORIGIN},
+                                   environ_base={"REMOTE_ADDR": f"192.0.2.{20 + n}"})
+        bodies.add(response.data.replace(email.encode(), b"EMAIL"))
+    assert len(bodies) == 1
+    # what differs goes by mail, to the address itself
+    subjects = [(m.rcpt[0], str(m.message["Subject"])) for m in web.mail.handler.received]
+    assert ("known@example.org", "You are already subscribed to News") in subjects
+    assert ("also@example.org", "Your News preferences") in subjects
+    assert not any(r == "nobody@example.org" for r, _ in subjects)
+
+
+def test_one_click_unsubscribe_from_a_plain_http_client(web):
+    with SubscriberStore(web.state) as store:
+        from newsletter.subscribers.lists import Subscriber
+        store.add(Subscriber("bob@example.org", "", frozenset({"mx", "pe"})), via="cli")
+    token = tokens.unsubscribe_token(b"web-secret", "bob@example.org", "mx")
+    url = f"/unsubscribe?list=mx&email=bob%40example.org&token={token}"
+    response = web.client.post(url, data="List-Unsubscribe=One-Click",
+                               content_type="application/x-www-form-urlencoded")  # no cookie, no Origin
+    assert response.status_code == 200 and b"You are unsubscribed" in response.data
+    assert web.lists("bob@example.org") == {"mx": "unsubscribed", "pe": "active"}
+    assert not response.headers.getlist("Set-Cookie")
+
+
+def test_the_unsubscribe_page_shows_one_button_that_posts(web):
+    token = tokens.unsubscribe_token(b"web-secret", "bob@example.org", "mx")
+    page = web.client.get(f"/unsubscribe?list=mx&email=bob%40example.org&token={token}")
+    assert page.status_code == 200 and page.data.count(b"<button") == 1 and b'method="post"' in page.data
+    assert web.lists("bob@example.org") is None  # a GET changes nothing
+
+
+@pytest.mark.parametrize("query", ["list=mx&email=bob%40example.org&token=AAAA",
+                                   "list=pe&email=bob%40example.org&token={good}",
+                                   "list=mx&email=eve%40example.org&token={good}", "list=mx&email=bob%40example.org"])
+def test_tampered_unsubscribe_tokens_get_400_and_record_nothing(web, query):
+    good = tokens.unsubscribe_token(b"web-secret", "bob@example.org", "mx")
+    response = web.client.post("/unsubscribe?" + query.format(good=good), data="List-Unsubscribe=One-Click",
+                               content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and b"Nothing was changed" in response.data
+    assert web.lists("bob@example.org") is None and web.lists("eve@example.org") is None
+
+
+def test_tampered_and_expired_confirmation_links(web, monkeypatch):
+    web.subscribe("cy@example.org", "mx")
+    confirm = path_of(next(link for link in web.links() if "/confirm?" in link))
+    assert web.client.get(confirm[:-3] + "xyz").status_code == 400
+    assert web.lists("cy@example.org") == {"mx": "pending"}
+    import time
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 49 * 3600)  # confirm_hours is 48
+    response = web.client.get(confirm)
+    assert response.status_code == 400 and b"expired" in response.data
+    assert web.lists("cy@example.org") == {"mx": "pending"}
+
+
+def test_preferences_choose_countries_and_leave_everything(web):
+    web.subscribe("dee@example.org", "mx")
+    web.client.get(path_of(next(link for link in web.links() if "/confirm?" in link)))
+    prefs = f"/preferences?email=dee%40example.org&token={tokens.preferences_token(b'web-secret', 'dee@example.org')}"
+    page = web.client.get(prefs)
+    assert page.status_code == 200 and b'value="mx" checked' in page.data
+    data = {"email": "dee@example.org", "token": tokens.preferences_token(b"web-secret", "dee@example.org")}
+    saved = web.client.post("/preferences", data={**data, "country": ["pe", "all"]}, headers={"Origin": PUBLIC[:-12]})
+    assert saved.status_code == 200 and b"Saved" in saved.data
+    assert web.lists("dee@example.org") == {"mx": "unsubscribed", "pe": "active", "all": "active"}
+    left = web.client.post("/preferences", data={**data, "leave": "1"}, headers={"Origin": SITE_ORIGIN})
+    assert left.status_code == 200
+    with SubscriberStore(web.state) as store:
+        assert store.subscriber("dee@example.org")[1] == "unsubscribed"
+    bad = web.client.post("/preferences", data={**data, "token": "forged", "country": ["mx"]})
+    assert bad.status_code == 400
+
+
+def test_forms_posted_from_another_site_are_refused(web):
+    response = web.subscribe("x@example.org", "mx", origin="https://evil.example.net")
+    assert response.status_code == 403 and web.lists("x@example.org") is None
+    response = web.client.post("/subscribe", data={"email": "y@example.org", "country": "mx"},
+                               headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403 and web.lists("y@example.org") is None
+    assert web.mail.handler.received == []
+
+
+def test_the_honeypot_turns_bots_away_with_the_same_answer(web):
+    human = web.subscribe("h@example.org", "mx")
+    bot = web.subscribe("b@example.org", "mx", website="http://spam.example.net", ip="192.0.2.99")
+    assert bot.status_code == 200 and bot.data.replace(b"b@example.org", b"X") == human.data.replace(b"h@example.org", b"X")
+    assert web.lists("b@example.org") is None
+    assert [m.rcpt for m in web.mail.handler.received] == [["h@example.org"]]
+
+
+def test_rate_limits_per_client_and_per_address(web):
+    codes = [web.subscribe(f"p{n}@example.org", "mx", ip="192.0.2.50").status_code for n in range(7)]
+    assert codes == [200] * 5 + [429] * 2  # serve.client_rate = 5 per 10 minutes
+    for n in range(4):
+        assert web.subscribe("same@example.org", "mx", ip=f"192.0.2.{60 + n}").status_code == 200
+    to_same = [m for m in web.mail.handler.received if m.rcpt == ["same@example.org"]]
+    assert len(to_same) == 2  # serve.address_rate = 2 per hour; the answers do not change
+
+
+def test_security_headers_on_every_response_and_no_files_served(web):
+    for path in ["/", "/subscribe", "/confirm?token=x", "/site.css", "/nothing-here", "/../state/subscribers.sqlite3",
+                 "/subscribers.sqlite3", "/sendlog.sqlite3", "/static/subscribers.sqlite3"]:
+        response = web.client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+        assert b"SQLite format" not in response.data, path
+        if path not in ("/", "/subscribe", "/site.css", "/confirm?token=x"):
+            assert response.status_code == 404, path
+
+
+def test_serve_refuses_to_start_without_its_key_or_public_url(tmp_path, monkeypatch, capsys):
+    from newsletter.cli import main
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSLETTER_SECRET", raising=False)
+    assert main(["serve", "--base-url", "https://news.example.org/"]) == 2
+    err = capsys.readouterr().err
+    assert "NEWSLETTER_SECRET" in err and "newsletter.public_url: required" in err and "Traceback" not in err
+
+
+def test_confirmation_links_carry_the_lists_signed(web):
+    web.subscribe("eve@example.org", "mx")
+    confirm = next(link for link in web.links() if "/confirm?" in link)
+    token = parse_qs(urlsplit(confirm).query)["token"][0]
+    from itsdangerous import URLSafeTimedSerializer
+    forged = URLSafeTimedSerializer(b"other-key", salt="newsletter-confirm").dumps({"e": "eve@example.org", "l": ["mx", "pe"]})
+    assert web.client.get(f"/confirm?token={forged}").status_code == 400
+    assert web.client.get(f"/confirm?token={token}").status_code == 200
+    assert web.lists("eve@example.org") == {"mx": "active"}
