@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -57,6 +59,8 @@ class SiteRenderer:
         self._newsletters = set(newsletters)
         env.globals["site"] = config
         env.globals["newsletters"] = self._newsletters
+        public = urlsplit(config.newsletter_public_url)
+        env.globals["signup_origin"] = f"{public.scheme}://{public.netloc}" if public.netloc else ""
         self._entry = _private(templates.get("entry.html.j2"))
         self._group = _private(templates.get("group.html.j2"))
         self._home = _private(templates.get("index.html.j2"))
