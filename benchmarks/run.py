@@ -270,6 +270,43 @@ def send_due(workdir: Path, per_list: int = 20) -> tuple[int, int, float, float]
     return lists, lists * 4 * per_list, first, again
 
 
+def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple[int, float, float, int]:
+    """`newsletter serve` (waitress) with `concurrency` clients at once, each person signing
+    up, confirming and (every other one) unsubscribing: (requests, requests/s, p95 seconds, errors)."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from webload import journeys
+
+    site = workdir / "serve"
+    shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(parents=True)
+    port = free_port()
+    with SinkServer() as smtp_port:
+        (site / "newsletter.toml").write_text(
+            f'base_url = "{BASE_URL}"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n[serve]\nclient_rate = 1000000\n')
+        app = subprocess.Popen(newsletter("serve", "--port", str(port)), cwd=site, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "NEWSLETTER_SECRET": "bench-secret"})
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("newsletter serve did not start")
+                    time.sleep(0.05)
+            started = time.perf_counter()
+            latencies, errors = journeys(f"http://127.0.0.1:{port}/", b"bench-secret", people,
+                                         concurrency=concurrency, origin=BASE_URL.rstrip("/"))
+            seconds = time.perf_counter() - started
+        finally:
+            app.terminate()
+            app.wait(timeout=10)
+    latencies.sort()
+    return len(latencies), len(latencies) / seconds, latencies[int(0.95 * (len(latencies) - 1))], len(errors)
+
+
 def watch_latency(folder: Path, saves: int = 20) -> list[float]:
     fresh(folder / "watch-out", folder / "watch-state")
     proc = subprocess.Popen(newsletter("watch", "bulletins", "--out", "watch-out", "--state", "watch-state",
@@ -364,6 +401,9 @@ def main() -> int:
     lists, messages, first, again = send_due(workdir)
     row(f"send --due over {lists} lists, 4 finished weeks each", f"{first:.2f} s",
         f"{messages} messages ({messages / first:.0f} msg/s); the next run, nothing due: {again:.2f} s")
+    requests, rate, p95, errors = serve_load(workdir)
+    row("serve: 400 people sign up, confirm, half unsubscribe (50 at once)", f"{rate:.0f} requests/s",
+        f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up mails a confirmation")
     for size in sorted({10000, largest} & set(folders) or {10000}):
         lat = watch_latency(folders.get(size) or ten, 5 if args.quick else 20)
         p95 = sorted(lat)[max(0, int(round(0.95 * len(lat))) - 1)]
