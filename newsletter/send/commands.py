@@ -337,18 +337,29 @@ def cmd_unsubscribe(args) -> int:
 
 def cmd_backup(args) -> int:
     from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+    from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER
+    from newsletter.subscribers.store import STORE_NAME
 
     config = site_config(args)
     dest = Path(args.dest)
+    state_dir = Path(config.state)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: not empty; back up into a new folder")
     sendlog = _open_log(config)
+    store = open_store(state_dir)
+    copied = [LOG_NAME, MARKER_NAME]
     try:
         dest.mkdir(parents=True, exist_ok=True)
         sendlog.backup(dest / LOG_NAME)
-        shutil.copy2(Path(config.state) / MARKER_NAME, dest / MARKER_NAME)
+        shutil.copy2(state_dir / MARKER_NAME, dest / MARKER_NAME)
+        if store is not None:
+            store.backup(dest / STORE_NAME)
+            shutil.copy2(state_dir / STORE_MARKER, dest / STORE_MARKER)
+            copied += [STORE_NAME, STORE_MARKER]
     finally:
         sendlog.close()
-    say(f"send log copied to {dest}; to restore, stop every send and copy {LOG_NAME} and {MARKER_NAME} "
-        f"back into {config.state}")
+        if store is not None:
+            store.close()
+    say(f"copied {', '.join(copied)} to {dest}; to restore, stop every send and serve and copy them back into "
+        f"{state_dir}")
     return 0
