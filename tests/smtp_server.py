@@ -24,6 +24,7 @@ def free_port() -> int:
 class Received:
     rcpt: list[str]
     data: bytes
+    mail_from: str = ""
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -67,7 +68,8 @@ class ScriptedHandler:
         if self.delay:
             await asyncio.sleep(self.delay)
         with self.lock:
-            self.received.append(Received(list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+            self.received.append(Received(list(envelope.rcpt_tos), envelope.original_content or envelope.content,
+                                          envelope.mail_from or ""))
         return "250 Message accepted for delivery"
 
     def counts(self) -> Counter:

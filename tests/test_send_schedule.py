@@ -311,3 +311,16 @@ def test_due_can_be_limited_to_some_lists(project):
         assert project.due("2021-09-09T12:00", "--country", "Peru")[0] == 0
         assert received(server) == [("pe@example.org", "Peru \u2014 week 35, 2021")]
         assert project.due("2021-09-09T12:00", "--country", "narnia")[0] == 2
+
+
+def test_with_a_bounce_address_each_message_has_its_own_envelope_sender(project):
+    from newsletter.subscribers.tokens import bounce_token
+    with SMTPServer() as server:
+        project.configure(server.port, newsletter='bounce_address = "bounces@news.example.org"\n')
+        project.subscribers(["a@example.org,pe,", "b@example.org,pe,"])
+        project.build()
+        assert project.run("send", "--country", "pe", "--issue", "2021-W35")[0] == 0
+        senders = {m.rcpt[0]: m.mail_from for m in server.handler.received}
+    assert senders == {e: f"bounces+{bounce_token(b'test-secret', e)}@news.example.org"
+                       for e in ("a@example.org", "b@example.org")}
+    assert all(str(m.message["From"]) == "News <news@example.org>" for m in server.handler.received)

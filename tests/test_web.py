@@ -208,3 +208,22 @@ def test_confirmation_links_carry_the_lists_signed(web):
     assert web.client.get(f"/confirm?token={forged}").status_code == 400
     assert web.client.get(f"/confirm?token={token}").status_code == 200
     assert web.lists("eve@example.org") == {"mx": "active"}
+
+
+@pytest.mark.parametrize("public_url", ["https://news.example.org/newsletter/", ""])
+def test_pages_offer_a_sign_up_form_only_with_a_public_url(tmp_path, monkeypatch, public_url):
+    from newsletter.cli import main
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.txt").write_text("2 September 2021\n\nMexico Opens a Shelter\n\nIt has 80 beds.\n")
+    extra = ["--config", "c.toml"]
+    (tmp_path / "c.toml").write_text(f'[newsletter]\npublic_url = "{public_url}"\n')
+    assert main(["build", "-q", "b", "--out", "out", "--base-url", "https://news.example.org/", *extra]) == 0
+    home = (tmp_path / "out" / "index.html").read_text()
+    country = (tmp_path / "out" / "mx" / "index.html").read_text()
+    if public_url:
+        assert f'action="{public_url}subscribe"' in home and "form-action https://news.example.org" in home
+        assert 'value="mx" checked' in country and 'value="all">' in country
+    else:
+        assert "<form" not in home and "<form" not in country and "by email" not in home
+        assert "form-action 'none'" in home
