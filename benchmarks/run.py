@@ -161,10 +161,10 @@ def warm_builds(folder: Path) -> dict[str, tuple[float, float]]:
 ISSUES_SCRIPT = r"""
 import sys, time, gc
 from pathlib import Path
-from newsletter.build import Builder
+from newsletter.build.pipeline import Builder
 from newsletter.config import load_config
-from newsletter.parallel import parallel_workers, render_in_processes
-from newsletter.writer import SiteWriter
+from newsletter.build.workers import parallel_workers, render_in_processes
+from newsletter.output.writer import SiteWriter
 gc.disable()
 config = load_config(None, {"base_url": sys.argv[2], "newsletter.archive_periods": int(sys.argv[3])})
 builder = Builder(config, state_dir=Path("state-issues"))

@@ -158,8 +158,8 @@ def _setup_logging(args) -> None:
 def cmd_build(args) -> int:
     import gc
 
-    from newsletter.build import build_site, check_layout
-    from newsletter.statelock import StateLock
+    from newsletter.build.pipeline import build_site, check_layout
+    from newsletter.state.lock import StateLock
 
     gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
 
@@ -180,8 +180,8 @@ def cmd_build(args) -> int:
 
 def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str, wait: float = 10.0) -> None:
     """Tell the WebSub hub which feeds changed; what fails is kept for the next run."""
-    from newsletter.links import Links
-    from newsletter.websub import Publisher, changed_feed_urls
+    from newsletter.render.links import Links
+    from newsletter.output.websub import Publisher, changed_feed_urls
 
     publisher = Publisher(hub, state_dir)  # also retries what earlier runs could not send
     publisher.publish(changed_feed_urls(changed_paths, Links(base_url)))
@@ -191,8 +191,8 @@ def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str,
 
 
 def cmd_watch(args) -> int:
-    from newsletter.build import check_layout
-    from newsletter.statelock import StateLock
+    from newsletter.build.pipeline import check_layout
+    from newsletter.state.lock import StateLock
     from newsletter.watch.daemon import WatchDaemon, WatchOptions
 
     config = site_config(args)

@@ -227,7 +227,7 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         elif not final["base_url"].endswith("/"):
             final["base_url"] += "/"
     for name, code in final.get("aliases", {}).items():
-        from newsletter.gazetteer import load_gazetteer
+        from newsletter.content.gazetteer import load_gazetteer
 
         if not isinstance(code, str) or not load_gazetteer().is_code(code):
             problems.append(f"aliases.{name}: {code!r} is not an ISO 3166-1 alpha-2 country code")

@@ -233,13 +233,13 @@ def test_make_demo_builds_the_examples(tmp_path):
 
 def test_parallel_build_writes_the_same_tree(site, monkeypatch):
     """Large builds render in forked worker processes; the result must not differ."""
-    import newsletter.parallel
+    import newsletter.build.workers
     text = "".join(f"{day} March 2022\n\nPeru and Chile item {day}\n\nBody {day} with https://example.org/{day}.\n\n"
                    for day in range(1, 29))
     site.write("a.txt", text)
     site.write("b.txt", GOOD)
     assert site.build().code == 0
-    monkeypatch.setattr(newsletter.parallel, "PARALLEL_MIN_UNITS", 1)
+    monkeypatch.setattr(newsletter.build.workers, "PARALLEL_MIN_UNITS", 1)
     monkeypatch.setenv("NEWSLETTER_WORKERS", "2")
     assert site.build(out=site.root / "parallel").code == 0
     assert tree(site.out) == tree(site.root / "parallel")
@@ -282,7 +282,7 @@ def test_nothing_changed_is_noticed_without_rebuilding(site, monkeypatch):
     assert "0 files written" in again.err
     assert again.err.count("impossible date") == 1
     # the shortcut really skipped the work: no parse, no catalog
-    monkeypatch.setattr("newsletter.build.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
+    monkeypatch.setattr("newsletter.build.pipeline.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
     assert site.build().code == 1
     monkeypatch.undo()
     (site.out / "pe/atom.xml").unlink()  # an output went missing: the shortcut must not be taken
@@ -329,7 +329,7 @@ def test_damaged_identity_state_is_reported_not_fatal(site, caplog):
 def test_entry_with_identity_equals_replace():
     import datetime as dt
 
-    from newsletter.entry import Entry, with_identity
+    from newsletter.content.entry import Entry, with_identity
 
     entry = Entry(dt.date(2021, 8, 26), "T", "B", "text", "a.txt", 3, link="https://x.org", countries=("pe",),
                   title_key="t", digest="d")
@@ -342,7 +342,7 @@ def test_entry_with_identity_equals_replace():
 def test_new_file_in_an_empty_output_folder_replaces_a_leftover(tmp_path):
     """Files in an empty output folder are created in place; should one exist after all (another
     process), it is replaced atomically rather than appended to or failed on."""
-    from newsletter.writer import write_new
+    from newsletter.output.writer import write_new
 
     target = tmp_path / "x.html"
     st = write_new(str(target), b"first")
@@ -369,7 +369,7 @@ def test_builds_of_one_state_folder_take_turns(site, tmp_path):
     import pytest
 
     from newsletter.errors import UsageError
-    from newsletter.statelock import StateLock
+    from newsletter.state.lock import StateLock
 
     site.write("a.txt", GOOD)
     holder = StateLock(site.state).__enter__()
@@ -387,8 +387,8 @@ def test_manifest_of_version_0_1_is_taken_over(site):
     build no longer makes are removed, as if the upgrade had not happened."""
     import json
 
-    from newsletter.build import manifest_path
-    from newsletter.manifest import load_manifest
+    from newsletter.build.pipeline import manifest_path
+    from newsletter.state.manifest import load_manifest
 
     site.write("a.txt", GOOD)
     site.build()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.build import Builder, build_site
+from newsletter.build.pipeline import Builder, build_site
 from newsletter.config import load_config
 
 COUNTRIES = ["Peru", "Chile", "Mexico", "Honduras", "Belize", "Panama"]
@@ -104,7 +104,7 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
     pytest.param("weekly", 45, marks=pytest.mark.slow), pytest.param("monthly", 20, marks=pytest.mark.slow),
     pytest.param("daily", 20, marks=pytest.mark.slow)])
 def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path, period, steps):
-    """`newsletter build` after a small change patches the last catalog (newsletter.warm);
+    """`newsletter build` after a small change patches the last catalog (newsletter.build.patch);
     every output must be byte-identical to a full build of the same bulletins."""
     import os
 
@@ -284,10 +284,10 @@ def _winter_bulletin(rng: random.Random, n: int, tag: str) -> str:
 
 @pytest.mark.parametrize("period", ["weekly", "monthly", "daily"])
 def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, period):
-    """One-shot full builds go year by year (newsletter.stream); the daemon builds in memory.
+    """One-shot full builds go year by year (newsletter.build.batches); the daemon builds in memory.
     Both must give the same bytes, with many small batches, weeks straddling new year,
     a file with errors, and years that lose every entry between builds."""
-    from newsletter import stream
+    from newsletter.build import batches as stream
 
     monkeypatch.setattr(stream, "BATCH", 7)
     rng = random.Random(int(os.environ.get("STREAM_SEED", "5")))
@@ -320,7 +320,7 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
 def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch):
     """A full build rewrites year files batch by batch; if it dies before the head is
     written, the next build must not patch year files that no longer match the old head."""
-    from newsletter import stream
+    from newsletter.build import batches as stream
 
     monkeypatch.setattr(stream, "BATCH", 5)
     rng = random.Random(9)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from premailer import Premailer
 
-from newsletter.newsletters.periods import period_id, period_label
+from newsletter.render.newsletters.periods import period_id, period_label
 
 WEEK = """
     26 August 2021
@@ -88,7 +88,7 @@ def elements(html: str) -> list[tuple[str, dict]]:
 
 def test_html_is_inlined_like_premailer_would(issues):
     """Every element carries the style premailer gives it when run on the whole issue."""
-    from newsletter.templating import Templates
+    from newsletter.render.templating import Templates
     ours = issues.read("newsletters/pe/2021-W34.html")
     # Render the same issue from the un-inlined template, then let premailer inline it.
     templates = Templates()
@@ -96,14 +96,14 @@ def test_html_is_inlined_like_premailer_would(issues):
     css = templates.read("newsletter.css").decode()
     plain = source.replace("{{ css }}", css).replace("| email_body", "| safe")
     import jinja2
-    from newsletter.build import Builder
+    from newsletter.build.pipeline import Builder
     from newsletter.config import load_config
     config = load_config(None, {"base_url": "https://news.example.org/"})
     builder = Builder(config)
-    from newsletter.catalog import build_catalog
+    from newsletter.content.catalog import build_catalog
     entries, _, _ = builder.read([str(issues.bulletins)])
     catalog = build_catalog(entries, authority=config.authority)
-    from newsletter.newsletters.issue import issues_for
+    from newsletter.render.newsletters.issue import issues_for
     issue = issues_for(catalog.groups["pe"], "pe", "weekly")[0]
     renderer = builder.issue_renderer
     items = [renderer._item(e) for e in issue.entries]
@@ -203,8 +203,8 @@ def test_bundled_inlined_template_is_current():
 def test_changed_newsletter_css_is_inlined_again(tmp_path):
     """User templates (or an edited CSS) do not match the bundled key: premailer runs, and the
     result is kept in the state folder."""
-    from newsletter.newsletters.issue import cached_inline
-    from newsletter.templating import Templates
+    from newsletter.render.newsletters.issue import cached_inline
+    from newsletter.render.templating import Templates
 
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "newsletter.css").write_text("p { color: #123456; }\n")

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from newsletter.dates import match_date_line
-from newsletter.gazetteer import load_gazetteer
-from newsletter.parse import parse_bulletin
-from newsletter.tagger import Tagger
+from newsletter.content.dates import match_date_line
+from newsletter.content.gazetteer import load_gazetteer
+from newsletter.content.parse import parse_bulletin
+from newsletter.content.tagger import Tagger
 
 D = dt.date(2021, 8, 26)
 

@@ -85,10 +85,10 @@ def test_messages_arrive_with_headers_and_both_parts(project, capsys):
 
 
 def test_message_ids_are_per_issue_and_recipient_and_stable(project):
-    from newsletter.build import Builder
-    from newsletter.catalog import build_catalog
+    from newsletter.build.pipeline import Builder
+    from newsletter.content.catalog import build_catalog
     from newsletter.config import load_config
-    from newsletter.newsletters.issue import issues_for
+    from newsletter.render.newsletters.issue import issues_for
     config = load_config(None, {"base_url": "https://news.example.org/"})
     builder = Builder(config)
     entries, _, _ = builder.read(["bulletins"])
@@ -344,7 +344,7 @@ def test_password_must_come_from_the_environment(project, monkeypatch, capsys):
 
 
 def test_one_click_token_is_checked(project, capsys, monkeypatch):
-    from newsletter.newsletters.issue import unsubscribe_token
+    from newsletter.render.newsletters.issue import unsubscribe_token
     monkeypatch.setenv("NEWSLETTER_SECRET", "test-secret")
     project.configure(1)
     good = unsubscribe_token(b"test-secret", "ana@example.org", "pe")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.gazetteer import load_gazetteer
-from newsletter.tagger import Tagger
+from newsletter.content.gazetteer import load_gazetteer
+from newsletter.content.tagger import Tagger
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_match_rule_equals_the_lookbehind_pattern(tagger, text):
     find exactly what the equivalent lookbehind pattern finds."""
     import re
 
-    from newsletter.tagger import _trie_pattern
+    from newsletter.content.tagger import _trie_pattern
 
     reference = re.compile(r"(?<![\w'.])(?:" + _trie_pattern(tagger.gazetteer.names) + r")(?!\w|\.\w)")
     expected = {tagger._codes[m.group()] for m in reference.finditer(text)} - {None}

@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsletter.newsletters.inline import inline_template  # noqa: E402
-from newsletter.newsletters.issue import BUNDLED_INLINED, inline_key  # noqa: E402
+from newsletter.render.newsletters.inline import inline_template  # noqa: E402
+from newsletter.render.newsletters.issue import BUNDLED_INLINED, inline_key  # noqa: E402
 
 
 def bundled_inlined() -> dict:

@@ -29,7 +29,7 @@ def list_arg(value: str, gazetteer, option: str = "--country") -> str:
 
 
 def _gazetteer(config):
-    from newsletter.gazetteer import load_gazetteer
+    from newsletter.content.gazetteer import load_gazetteer
 
     return load_gazetteer().with_overrides(config.aliases, config.exclusions)
 
@@ -51,11 +51,11 @@ def _subscribers_path(args, config) -> Path:
 def cmd_send(args) -> int:
     from zoneinfo import ZoneInfo
 
-    from newsletter.build import Builder, _inside
+    from newsletter.build.pipeline import Builder, _inside
     from newsletter.diagnostics import report
     from newsletter.send.runner import Sender, check_finished, require_built
     from newsletter.send.sendlog import SendLog
-    from newsletter.statelock import StateLock
+    from newsletter.state.lock import StateLock
 
     config = site_config(args)
     if args.rate is not None and args.rate < 0:

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from newsletter.newsletters.issue import IssueRenderer, RenderedIssue
+from newsletter.render.newsletters.issue import IssueRenderer, RenderedIssue
 from newsletter.send.sendlog import SendLog
 from newsletter.send.smtp import ConnectFailure, Mailer, PermanentFailure, TemporaryFailure, UncertainDelivery
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.tokens import bounce_token, verp_address
-from newsletter.writer import write_atomic
+from newsletter.output.writer import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from newsletter.catalog import Catalog
+from newsletter.content.catalog import Catalog
 from newsletter.errors import ConfigError, UsageError
-from newsletter.newsletters.issue import Issue, archive_start, issues_for, newsletter_groups
-from newsletter.newsletters.periods import period_bounds, period_id
+from newsletter.render.newsletters.issue import Issue, archive_start, issues_for, newsletter_groups
+from newsletter.render.newsletters.periods import period_bounds, period_id
 from newsletter.send.deliver import Delivery, SendSummary, StopControl, content_hash
 from newsletter.send.sendlog import SendLog
 from newsletter.send.smtp import Mailer, SMTPSettings

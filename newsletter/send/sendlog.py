@@ -15,7 +15,7 @@ automatically; `newsletter resolve` marks it sent or releases it for a resend.
 The log must never be silently replaced by an empty one (everyone would get every issue
 again, and every unsubscribe would be forgotten): a state folder that has had a send log
 keeps a marker file beside it, and a missing, empty or damaged log is refused with
-a `StateError` while the marker is there (see `newsletter.statedb`).
+a `StateError` while the marker is there (see `newsletter.state.db`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from newsletter import statedb
-from newsletter.statelock import FileLock
+from newsletter.state import db as statedb
+from newsletter.state.lock import FileLock
 
 LOG_NAME = "sendlog.sqlite3"
 MARKER_NAME = "sendlog.id"

@@ -39,7 +39,7 @@ def _carry_over_suppressions(store, state_dir: Path) -> None:
 
 
 def _gazetteer(config):
-    from newsletter.gazetteer import load_gazetteer
+    from newsletter.content.gazetteer import load_gazetteer
 
     return load_gazetteer().with_overrides(config.aliases, config.exclusions)
 

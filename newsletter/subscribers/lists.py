@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.catalog import ALL, REGIONAL
+from newsletter.content.catalog import ALL, REGIONAL
 from newsletter.diagnostics import Diagnostic
-from newsletter.gazetteer import Gazetteer
+from newsletter.content.gazetteer import Gazetteer
 
 EVERY_COUNTRY = "*"
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")

@@ -1,7 +1,7 @@
 """The subscriber store: every SQL statement about subscribers is in this module.
 
 SQLite in the state folder (`subscribers.sqlite3`, WAL: `send`, `serve` and the CLI use it at
-once; opened through `newsletter.statedb`, so a lost or damaged store is refused, never taken
+once; opened through `newsletter.state.db`, so a lost or damaged store is refused, never taken
 as empty). The SQL is portable — `INSERT … ON CONFLICT`, no SQLite-only functions, `?`
 placeholders that a PostgreSQL backend would turn into `%s` — so that another backend can
 replace `_connect` without touching the callers.
@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter import statedb
+from newsletter.state import db as statedb
 from newsletter.subscribers.lists import EVERY_COUNTRY, Subscriber, normalise_email
 
 STORE_NAME = "subscribers.sqlite3"

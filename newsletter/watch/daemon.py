@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from newsletter.build import Builder, build_site
+from newsletter.build.pipeline import Builder, build_site
 from newsletter.diagnostics import report
 from newsletter.errors import BuildInterrupted, NewsletterError
-from newsletter.parse import body_format_for
-from newsletter.sources import is_ignored
+from newsletter.content.parse import body_format_for
+from newsletter.content.sources import is_ignored
 from newsletter.watch.debounce import next_batch
 from newsletter.watch.events import Change, QueueingHandler
-from newsletter.websub import Publisher, changed_feed_urls
+from newsletter.output.websub import Publisher, changed_feed_urls
 
 log = logging.getLogger("newsletter.watch")
 

@@ -26,7 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, Response, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from newsletter.newsletters.mime import Message, address
+from newsletter.render.newsletters.mime import Message, address
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import EVERY_COUNTRY, list_name, normalise_email, valid_email
 from newsletter.subscribers.store import SubscriberStore

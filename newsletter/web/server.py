@@ -19,9 +19,9 @@ log = logging.getLogger("newsletter.web")
 
 def make_app(config, templates_dir=None):
     """The configured app, or a `ConfigError` saying what is missing."""
-    from newsletter.gazetteer import load_gazetteer
+    from newsletter.content.gazetteer import load_gazetteer
     from newsletter.subscribers.store import SubscriberStore
-    from newsletter.templating import Templates
+    from newsletter.render.templating import Templates
     from newsletter.web.app import create_app
 
     problems = []

@@ -1,0 +1,457 @@
+"""Full one-shot builds that never hold the whole catalog: year by year.
+
+The same observation as `warm` (entries interact only through their dates) lets a full
+build run as a sequence of independent batches of consecutive years. First every bulletin
+is parsed (on every core) into the parse cache, keeping in memory only what the plan needs:
+each file's years and entry keys. Then each batch — a few thousand entries — is read back
+from the parse cache in a worker process, given its identities (the identity records of
+those years), catalogued, and rendered: entry pages, year pages, newsletter issues; its
+manifest year files are written. What spans years comes last, in the parent: per-group
+counts, newest entries and newsletter listings are merged from the batches' summaries,
+and the feeds, group pages, archives and home page are rendered from them, as are the
+weekly issues whose week straddles two years.
+
+So memory grows with the largest batch, not with the catalog, and the output is the same,
+byte for byte, as the in-memory build the watch daemon does (tests compare them). Builds
+this does not handle — `Id:` lines (ids may clash across years), the same item in two
+files — return None: the caller builds in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter.build.pipeline import with_last_good
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.diagnostics import Diagnostic
+from newsletter.content.entry import Entry
+from newsletter.state.identity import IdentityStore
+from newsletter.state.manifest import (invalidate, load_head, load_years, remove_years, save_head, save_years, split, unit_year,
+                                 years_on_disk)
+from newsletter.render.units import CatalogStats
+from newsletter.content.rows import (DATE, SOURCE, bodies, from_row, head_catalog, period_years, problems_of, row_groups,
+                             row_key, row_order, to_row, top_size)
+from newsletter.output.writer import SiteWriter, WriteStats, empty_folder
+
+log = logging.getLogger(__name__)
+
+BATCH = 4000
+"""Entries per batch (whole years are never split)."""
+
+
+@dataclass
+class FileInfo:
+    display: str
+    stat: tuple[int, int] | None
+    """(mtime, size) when it was read."""
+    problems: list
+    years: dict[int, int]
+    keys: list
+    groups: set
+    newest: int
+    fixed: bool
+
+
+@dataclass
+class BatchSummary:
+    years: list[int]
+    counts: dict[str, dict[int, int]] = field(default_factory=dict)
+    tops: dict[str, list] = field(default_factory=dict)
+    listings: dict[str, list] = field(default_factory=dict)
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    changed: list = field(default_factory=list)
+    files: dict[int, int] = field(default_factory=dict)
+    folders: set = field(default_factory=set)
+    problems: list = field(default_factory=list)
+
+
+def _info(builder, source) -> FileInfo:
+    result = builder.parse_source(source)
+    memo = builder._memory.pop(source.display, None)
+    years: dict[int, int] = {}
+    groups: set[str] = set()
+    for e in result.entries:
+        years[e.date.year] = years.get(e.date.year, 0) + 1
+        groups.update(e.countries or (REGIONAL,))
+    return FileInfo(source.display, memo[0] if memo else None,
+                    problems_of(result), years,
+                    [(e.date.toordinal(), e.title_key) for e in result.entries], groups,
+                    max((e.date.toordinal() for e in result.entries), default=0),
+                    any(e.fixed_id for e in result.entries))
+
+
+def scan(builder, sources) -> list[FileInfo]:
+    """Parse every source into the parse cache (on every core when it is worth it)."""
+    from newsletter.build.workers import map_in_processes
+
+    todo, workers = builder.parsing_plan(sources)
+    done = {}
+    if workers > 1:
+        def share(items):
+            return [_info(builder, s) for s in items]
+
+        for part in map_in_processes(share, todo, workers, meanwhile=builder.prepare_newsletters):
+            done.update((i.display, i) for i in part)
+    return [done.get(s.display) or _info(builder, s) for s in sources]
+
+
+def plan(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
+    """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
+    site, so that every worker gets a few), with their files."""
+    size = min(BATCH, max(200, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
+    per_year: dict[int, int] = {}
+    files_of: dict[int, list] = {}
+    by_name = {s.display: s for s in sources}
+    for info in infos:
+        for year, n in info.years.items():
+            per_year[year] = per_year.get(year, 0) + n
+            files_of.setdefault(year, []).append(by_name[info.display])
+    batches, years, count = [], [], 0
+    for year in sorted(per_year, reverse=True):
+        years.append(year)
+        count += per_year[year]
+        if count >= size:
+            batches.append(years)
+            years, count = [], 0
+    if years:
+        batches.append(years)
+    out = []
+    for years in batches:
+        seen, files = set(), []
+        for year in years:
+            for s in files_of[year]:
+                if s.display not in seen:
+                    seen.add(s.display)
+                    files.append(s)
+        out.append((years, files))
+    return out
+
+
+def _write(writer: SiteWriter, units, wanted) -> set[str]:
+    """Render and write the `units` whose key is `wanted` (reusing current ones); their keys."""
+    produced = set()
+    for key, fingerprint, render in units:
+        if not wanted(key):
+            continue
+        produced.add(key)
+        if writer.is_current(key, fingerprint):
+            writer.reuse(key)
+        else:
+            writer.write_unit(key, fingerprint, render())
+    return produced
+
+
+def _previous(shards: dict, years) -> tuple[dict, dict]:
+    """The (units, files) of the manifest years `years` among `shards`, merged."""
+    return ({k: v for y in years if y in shards for k, v in shards[y]["units"].items()},
+            {k: v for y in years if y in shards for k, v in shards[y]["files"].items()})
+
+
+def _straddles(pid: str, period: str) -> bool:
+    return len(period_years(pid, period)) > 1
+
+
+def _parents(key: str, since: str, period: str) -> bool:
+    """True for an issue of the archive whose week straddles two years: the parent renders
+    those, once every batch is done."""
+    if not key.startswith("issue:"):
+        return False
+    pid = key.rpartition("/")[2]
+    return pid >= since and _straddles(pid, period)
+
+
+class _Job:
+    """What every batch shares (handed to forked workers)."""
+
+    def __init__(self, builder, manifest: Path, out_dir: Path, newest: dt.date | None, nl_groups: list[str],
+                 since: str, track_changes: bool) -> None:
+        self.builder, self.manifest, self.out_dir = builder, manifest, out_dir
+        self.newest, self.nl_groups, self.since = newest, nl_groups, since
+        self.track_changes = track_changes
+        self.fresh = empty_folder(out_dir)
+        """The output folder was empty when the build began (see `SiteWriter`)."""
+
+    def stats(self) -> CatalogStats:
+        return CatalogStats(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
+
+
+def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
+    """Catalog and render one batch of years (see the module docstring)."""
+    from newsletter.render.newsletters.periods import period_id, period_label
+
+    b = job.builder
+    wanted = set(years)
+    entries: list[Entry] = []
+    for source in files:  # as the scan parsed them (the file may have changed since: the next build sees it)
+        cached = b.cache.load(source.display)
+        if cached is not None:
+            entries.extend(e for e in with_last_good(source.display, cached).entries if e.date.year in wanted)
+    identity = IdentityStore(b.identity_folder, years=wanted)
+    catalog = build_catalog(entries, authority=b.config.authority,
+                            identity=identity.assign(entries, b.config.authority))
+    del entries
+    summary = BatchSummary(years, problems=[(d.path, d.line, d.severity, d.message) for d in catalog.diagnostics])
+    n = top_size(b.config)
+    period = b.config.newsletter_period
+    issues: dict[tuple[str, str], int] = {}
+    pids: dict[int, str] = {}  # by date: an entry is in several groups
+    for g, es in catalog.groups.items():
+        per_year: dict[int, int] = {}
+        for e in es:
+            per_year[e.date.year] = per_year.get(e.date.year, 0) + 1
+        if es or g in (ALL, REGIONAL):
+            summary.counts[g] = per_year
+            summary.tops[g] = [to_row(e) for e in es[:n]]
+        if b.config.newsletter_enabled and g in job.nl_groups:
+            for e in es:
+                pid = pids.get(e.date.toordinal())
+                if pid is None:
+                    pid = pids[e.date.toordinal()] = period_id(e.date, period)
+                if pid >= job.since:
+                    issues[(g, pid)] = issues.get((g, pid), 0) + 1
+    periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
+    for (g, pid), count in issues.items():
+        if pid in periods:
+            summary.listings.setdefault(g, []).append((pid, period_label(pid, period), count))
+
+    shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
+    writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(shards, wanted), verify=True, carry_over=True,
+                        track_changes=job.track_changes, fresh=job.fresh)
+    produced = _write(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
+                                      years=wanted, periods=periods, stats=job.stats()),
+                      lambda key: unit_year(key) in wanted)
+    # Issues of weeks that straddle two years are the parent's (see `finish_build`).
+    writer.retire([k for k in writer.carried_keys() if k not in produced and not _parents(k, job.since, period)])
+    stats = writer.finish(save=False)
+    rows: dict[int, list] = {y: [] for y in wanted}
+    for e in catalog.entries:
+        rows[e.date.year].append(to_row(e))
+    summary.files = save_years(job.manifest, wanted, split(writer.state), rows)
+    summary.folders = {rel.rpartition("/")[0] for rel in writer.state[1]}
+    identity.save()
+    summary.written, summary.unchanged, summary.removed = stats.written, stats.unchanged, stats.removed
+    summary.changed = stats.changed_paths or []
+    return summary
+
+
+@dataclass
+class StreamResult:
+    catalog: Catalog
+    stats: WriteStats
+    diagnostics: list
+    counts: tuple[int, int, int]
+    sources: int
+
+
+def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, track_changes: bool = False,
+                 started_ns: int) -> StreamResult | None:
+    """A full build, batch by batch; None when the build must be done in memory."""
+    from newsletter.render.newsletters.issue import archive_start
+    from newsletter.build.workers import parallel_workers
+
+    legacy = builder.identity_folder.with_suffix(".json")
+    if not builder.identity_folder.is_dir() and legacy.exists():
+        return None  # identity records of an earlier version: read and migrated in memory
+    infos = scan(builder, sources)
+    keys = [k for i in infos for k in i.keys]
+    if any(i.fixed for i in infos) or len(set(keys)) != len(keys):
+        log.debug("in-memory build: Id: lines or the same item in two files")
+        return None
+    del keys
+    newest_ord = max((i.newest for i in infos), default=0)
+    newest = dt.date.fromordinal(newest_ord) if newest_ord else None
+    groups = set().union(*(i.groups for i in infos)) if infos else set()
+    nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
+    since = archive_start(newest, builder.config.newsletter_period,
+                          builder.config.newsletter_archive_periods) if newest else ""
+    job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)
+    invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
+    entries = sum(sum(i.years.values()) for i in infos)
+    workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
+    batches = plan(infos, sources, workers)
+    log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
+              "" if workers == 1 else "es")
+    summaries = _run(job, batches, workers)
+    return finish_build(job, infos, summaries, notes, len(sources), started_ns)
+
+
+def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
+    from newsletter.build.workers import map_jobs
+
+    if workers <= 1 or len(batches) <= 1:
+        return [run_batch(job, years, files) for years, files in batches]
+    if job.builder.config.newsletter_enabled:
+        job.builder.issue_renderer  # noqa: B018 - inline the template once, before forking
+    return map_jobs(lambda batch: run_batch(job, *batch), batches, workers)
+
+
+def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsources: int, started_ns: int):
+    """Merge the batches' summaries; render what spans years; write the head."""
+    b = job.builder
+    n = top_size(b.config)
+    counts: dict[str, int] = {}
+    years: dict[str, dict[int, int]] = {}
+    tops: dict[str, list] = {}
+    listings: dict[str, list] = {g: [] for g in job.nl_groups}
+    stats = WriteStats(changed_paths=[] if job.track_changes else None)
+    file_counts: dict[int, int] = {}
+    folders: set[str] = set()
+    problems = []
+    for s in summaries:
+        for g, per_year in s.counts.items():
+            counts[g] = counts.get(g, 0) + sum(per_year.values())
+            years.setdefault(g, {}).update(per_year)
+            tops[g] = sorted(tops.get(g, []) + s.tops[g], key=row_order)[:n]
+        for g, items in s.listings.items():
+            listings[g].extend(items)
+        _add_writes(stats, file_counts, folders, s)
+        problems.extend(s.problems)
+    for g in (ALL, REGIONAL):
+        counts.setdefault(g, 0)
+        tops.setdefault(g, [])
+    done_years = {y for s in summaries for y in s.years}
+    total = counts[ALL]
+
+    # Weekly issues whose week straddles two years, from the rows the batches wrote.
+    period = b.config.newsletter_period
+    straddling = _straddling_issues(job, done_years, listings, period)
+
+    catalog_stats = CatalogStats(total, job.newest, counts,
+                                 {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
+                                 {g: sorted(items, reverse=True) for g, items in listings.items()}, job.nl_groups)
+    if straddling is not None:
+        _add_writes(stats, file_counts, folders, _render_straddling(job, *straddling, catalog_stats))
+
+    # Years that no longer have entries: their outputs go, and so does their identity.
+    gone = set(years_on_disk(job.manifest)) - done_years
+    if gone:
+        writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(load_years(job.manifest, gone) or {}, gone),
+                            verify=False, carry_over=True,
+                            track_changes=job.track_changes)
+        writer.retire(writer.carried_keys())
+        removed = writer.finish(save=False)
+        stats.removed += removed.removed
+        if stats.changed_paths is not None:
+            stats.changed_paths.extend(removed.changed_paths or [])
+        remove_years(job.manifest, gone)
+    for year in IdentityStore(b.identity_folder, years=set()).years_on_disk() - done_years:
+        identity = IdentityStore(b.identity_folder, years={year})
+        identity.assign([], b.config.authority)
+        identity.save()
+
+    # Site-wide units from the merged summaries.
+    limit = b.config.feed_limit
+    needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
+    found = bodies(b.cache, needed)
+    made: dict = {}
+
+    def entry(r) -> Entry:
+        e = made.get(row_key(r))
+        if e is None:
+            e = made[row_key(r)] = from_row(r, found.get(row_key(r)))
+        return e
+
+    groups = {g: tuple(entry(r) for r in rows) for g, rows in sorted(tops.items())}
+    catalog = Catalog(groups.get(ALL, ()), groups, ())
+    head = load_head(job.manifest) or {"units": {}, "files": {}}
+    writer = SiteWriter(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])), verify=True,
+                        track_changes=job.track_changes, fresh=job.fresh)
+    _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
+           lambda key: unit_year(key) is None)
+    info = None
+    if not problems:
+        files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
+        info = {**head_catalog(b, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
+    head_stats = writer.finish(save=False, catalog=info)
+    file_counts[-1] = len(writer.state[1])
+    save_head(job.manifest, writer.state, info, file_counts)
+    stats.written += head_stats.written
+    stats.unchanged += head_stats.unchanged
+    stats.removed += head_stats.removed
+    if stats.changed_paths is not None:
+        stats.changed_paths.extend(head_stats.changed_paths or [])
+
+    diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]
+    countries = sum(1 for g, c in counts.items() if g not in (ALL, REGIONAL) and c)
+    return StreamResult(catalog, stats, diagnostics, (total, countries, counts.get(REGIONAL, 0)), nsources)
+
+
+def _add_writes(stats: WriteStats, file_counts: dict, folders: set, s: BatchSummary) -> None:
+    """Add what batch (or pass) `s` wrote to the build's totals."""
+    stats.written += s.written
+    stats.unchanged += s.unchanged
+    stats.removed += s.removed
+    if stats.changed_paths is not None:
+        stats.changed_paths.extend(s.changed)
+    file_counts.update(s.files)
+    folders |= s.folders
+
+
+def _straddling_issues(job: _Job, done_years, listings, period):
+    """(periods, rows by year) of the weekly issues in the archive whose week straddles two
+    years; their listing entries are added to `listings`. None when there are none."""
+    from newsletter.render.newsletters.periods import period_id, period_label
+
+    if period != "weekly" or not job.nl_groups:
+        return None
+    candidates = set()
+    for year in done_years:
+        for pid in (f"{year}-W01", f"{year}-W52", f"{year}-W53", f"{year + 1}-W01", f"{year - 1}-W52", f"{year - 1}-W53"):
+            try:
+                if _straddles(pid, period) and pid >= job.since:
+                    candidates.add(pid)
+            except ValueError:  # no week 53 that year
+                pass
+    if not candidates:
+        return None
+    years = {y for pid in candidates for y in period_years(pid, period)} & done_years
+    shards = load_years(job.manifest, years) or {}
+    rows = {y: shards[y]["rows"] for y in shards}
+    counts: dict[tuple[str, str], int] = {}
+    for y in rows:
+        for r in rows[y]:
+            pid = period_id(dt.date.fromordinal(r[DATE]), period)
+            if pid in candidates:
+                for g in row_groups(r):
+                    if g in job.nl_groups:
+                        counts[(g, pid)] = counts.get((g, pid), 0) + 1
+    for (g, pid), count in counts.items():
+        listings[g].append((pid, period_label(pid, period), count))
+    periods = {pid for (_, pid) in counts}
+    return periods, rows, shards, candidates
+
+
+def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogStats) -> BatchSummary:
+    from newsletter.render.newsletters.periods import period_id
+
+    b = job.builder
+    period = b.config.newsletter_period
+    chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
+              if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
+    found = bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen})
+    entries = [from_row(r, found.get(row_key(r))) for r in sorted(chosen, key=row_order)]
+    groups: dict[str, list] = {}
+    for e in entries:
+        for g in row_groups(to_row(e)):
+            groups.setdefault(g, []).append(e)
+    catalog = Catalog(tuple(groups.get(ALL, ())), {g: tuple(es) for g, es in sorted(groups.items())}, ())
+    owners = {int(pid[:4]) for pid in candidates}
+    extra = load_years(job.manifest, owners - set(shards)) or {}
+    shards = {**shards, **extra}
+    writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(shards, owners), verify=True, carry_over=True,
+                        track_changes=job.track_changes, fresh=job.fresh)
+    produced = _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
+                                      stats=stats), lambda key: key.startswith("issue:"))
+    writer.retire([k for k in writer.carried_keys() if k.startswith("issue:") and k not in produced
+                   and k.rpartition("/")[2] in candidates])
+    result = writer.finish(save=False)
+    own_rows = {y: shards[y]["rows"] for y in owners if y in shards}
+    return BatchSummary([], written=result.written, unchanged=result.unchanged, removed=result.removed,
+                        changed=result.changed_paths or [],
+                        files=save_years(job.manifest, owners, split(writer.state), own_rows),
+                        folders={rel.rpartition("/")[0] for rel in writer.state[1]})

@@ -1,0 +1,194 @@
+"""The watch daemon's fast path: patch the last catalog instead of building it again.
+
+When a few bulletin files changed and nothing else did (configuration, templates), the
+entries of those files are swapped into the previous catalog, identities are assigned for
+them alone, and only the units they touch are rendered: their entry pages, the feeds,
+pages, years and newsletter issues of every group they belong to (before or after the
+change), and the home page. Anything unusual — duplicates across files, clashing slugs, a
+new newest entry that shifts the newsletter archive, many changed files — falls back to
+the full build, which gives the same bytes (a test checks exactly that).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, sort_key
+from newsletter.content.entry import Entry, with_identity
+from newsletter.render.newsletters.periods import period_id
+from newsletter.output.writer import SiteWriter
+
+log = logging.getLogger(__name__)
+
+MAX_CHANGED_SHARE = 0.1
+"""Above this share of changed files, a full build is as quick and simpler."""
+
+
+@dataclass
+class Snapshot:
+    """The inputs and outcome of the last build in this process."""
+
+    results: dict[str, object]
+    finals: dict[str, list[Entry]]
+    catalog: Catalog
+    fingerprints: tuple[str, str]
+    out_dir: Path
+    keys: dict[tuple, str]
+    slugs: dict[str, str]
+    ids: dict[str, str]
+
+    @classmethod
+    def take(cls, builder, catalog: Catalog, out_dir: Path) -> "Snapshot | None":
+        if catalog.diagnostics:  # duplicates were resolved by order: keep to full builds
+            return None
+        finals: dict[str, list[Entry]] = {}
+        for entry in catalog.entries:
+            finals.setdefault(entry.source, []).append(entry)
+        return cls(
+            results=dict(builder.results), finals=finals, catalog=catalog,
+            fingerprints=(builder.site_fingerprint, builder.newsletter_fingerprint), out_dir=out_dir,
+            keys={(e.date, e.title_key): e.source for e in catalog.entries},
+            slugs={e.slug: e.source for e in catalog.entries},
+            ids={e.id: e.source for e in catalog.entries},
+        )
+
+
+def _groups_of(entry: Entry) -> tuple[str, ...]:
+    return entry.countries or (REGIONAL,)
+
+
+def incremental_write(builder, out_dir: Path, state_dir: Path, *, track_changes: bool):
+    """(catalog, stats) after patching the last build, or None when a full build is needed."""
+    snap: Snapshot | None = builder.snapshot
+    if (snap is None or snap.out_dir != out_dir or out_dir not in builder._written
+            or snap.fingerprints != (builder.site_fingerprint, builder.newsletter_fingerprint)):
+        return None
+    current = builder.results
+    changed = [d for d, r in current.items() if snap.results.get(d) is not r]
+    removed = [d for d in snap.results if d not in current]
+    touched = set(changed) | set(removed)
+    if not touched:
+        return _write(builder, snap, snap.catalog, set(), [], [], out_dir, state_dir, track_changes, set(), set())
+    if len(touched) > max(3, MAX_CHANGED_SHARE * len(current)):
+        return None
+
+    old_finals = [e for d in touched for e in snap.finals.get(d, ())]
+    new_entries = [e for d in changed for e in current[d].entries]
+    keys = [(e.date, e.title_key) for e in new_entries]
+    if len(set(keys)) != len(keys) or _clash(snap.keys, keys, touched):
+        return None  # the same item twice: which copy wins depends on the whole order
+    identity = builder.identity.assign_subset(new_entries, old_finals, builder.config.authority)
+    new_finals = []
+    slugs, ids = set(), set()
+    for entry in new_entries:
+        eid, slug, updated = identity[(entry.date, entry.title_key)]
+        if slug in slugs or eid in ids or _clash(snap.slugs, [slug], touched) or _clash(snap.ids, [eid], touched):
+            return None  # a slug or id taken elsewhere: the full build numbers them in order
+        slugs.add(slug)
+        ids.add(eid)
+        new_finals.append(with_identity(entry, eid, slug, updated))
+
+    old_ids = {id(e) for e in old_finals}
+    all_entries = _patched(snap.catalog.entries, old_ids, new_finals)
+    if all_entries and snap.catalog.entries and all_entries[0].date != snap.catalog.entries[0].date:
+        return None  # the newest date moves the newsletter archive window for every group
+    affected = {ALL} | {g for e in old_finals + new_finals for g in _groups_of(e)}
+    groups = dict(snap.catalog.groups)
+    for group in affected:
+        if group == ALL:
+            groups[ALL] = all_entries
+            continue
+        members = [e for e in new_finals if group in _groups_of(e)]
+        patched = _patched(groups.get(group, ()), old_ids, members)
+        if patched or group == REGIONAL:
+            groups[group] = patched
+        else:
+            groups.pop(group, None)
+    catalog = Catalog(all_entries, dict(sorted(groups.items())), ())
+
+    # Commit the new state only now that the patch is known to be possible.
+    for d in touched:
+        for e in snap.finals.pop(d, ()):
+            snap.keys.pop((e.date, e.title_key), None)
+            snap.slugs.pop(e.slug, None)
+            snap.ids.pop(e.id, None)
+    for e in new_finals:
+        snap.finals.setdefault(e.source, []).append(e)
+        snap.keys[(e.date, e.title_key)] = e.source
+        snap.slugs[e.slug] = e.source
+        snap.ids[e.id] = e.source
+    for d in removed:
+        snap.results.pop(d, None)
+    for d in changed:
+        snap.results[d] = current[d]
+    gone = [e.slug for e in old_finals if e.slug not in slugs]
+    changed_entries = old_finals + new_finals
+    years = {e.date.year for e in changed_entries}
+    periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
+    result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
+                    years, periods)
+    snap.catalog = catalog
+    return result
+
+
+def _clash(owners: dict, keys, touched: set[str]) -> bool:
+    """True if one of `keys` belongs to an entry of a file that did not change."""
+    for key in keys:
+        owner = owners.get(key)
+        if owner is not None and owner not in touched:
+            return True
+    return False
+
+
+def _patched(entries: tuple[Entry, ...], drop: set[int], add: list[Entry]) -> tuple[Entry, ...]:
+    kept = [e for e in entries if id(e) not in drop] if drop else list(entries)
+    for entry in add:
+        bisect.insort(kept, entry, key=sort_key)
+    return tuple(kept)
+
+
+def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, state_dir, track_changes,
+           years: set[int], periods: set[str]):
+    from newsletter.build.pipeline import manifest_path
+
+    writer = render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
+                             manifest_path(state_dir, out_dir), track_changes, years, periods)
+    return catalog, builder.finish_writer(writer, out_dir)
+
+
+def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir, manifest, track_changes,
+                    years: set[int], periods: set[str], *, stats=None, since: str = "", verify: bool = False) -> SiteWriter:
+    """Render the units of `affected` groups (for `years` and `periods`) and of `new_finals`
+    over the last build's manifest (`builder._written[out_dir]`); units of those groups,
+    years and periods that are no longer produced, entry pages of `gone_slugs` and issues of
+    periods before `since` are retired. With `verify`, the files of the units it reuses are
+    checked on disk first. Returns the writer, not yet finished."""
+    writer = SiteWriter(out_dir, manifest, track_changes=track_changes,
+                        previous=builder._written[out_dir], verify=verify, carry_over=True)
+    produced = set()
+    for key, fingerprint, render in builder.units(catalog, groups=affected, entries=new_finals,
+                                                  years=years, periods=periods, stats=stats):
+        produced.add(key)
+        if writer.is_current(key, fingerprint):
+            writer.reuse(key)
+        else:
+            writer.write_unit(key, fingerprint, render())
+    retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]
+    if affected or since:
+        for key in writer.carried_keys():
+            if key in produced:
+                continue
+            kind, _, rest = key.partition(":")
+            group, _, part = rest.partition("/")
+            if kind == "issue" and part < since:
+                retire.append(key)
+            elif group not in affected:
+                continue
+            elif kind in ("feeds", "page", "archive") or (kind == "year" and int(part) in years) \
+                    or (kind == "issue" and part in periods):
+                retire.append(key)
+    writer.retire(retire)
+    return writer

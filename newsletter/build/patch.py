@@ -1,0 +1,354 @@
+"""One-shot rebuilds after a small change, without rebuilding the catalog.
+
+Entries interact only through their dates: duplicates share date and title, slugs and ids
+start with the date, identity matching looks at the same date. So a change to a few
+bulletin files can be applied year by year. A full build keeps, by year, every entry's
+metadata (no bodies), that year's units in the manifest and that year's identity records
+(see `manifest`, `identity`); in the manifest's head it keeps, per group, the counts by
+year, the newest entries and the newsletter listing (`units.CatalogStats`), and per
+bulletin file its size, mtime, years and problems.
+
+`warm_build` reads the head, finds the files whose size or mtime changed, parses them,
+loads the years their entries were and are in (and those the newsletter periods concerned
+span), redoes the catalog of those years, updates counts, newest entries and listings, and
+renders the units the change touches with the same code as a full build — so with the same
+bytes (tests compare the two). Whatever it does not handle — many changed files, errors,
+`Id:` lines, duplicates, a group appearing or emptying, newest entries it cannot refill, a
+newsletter archive that would grow backwards — makes it return None: then the caller
+builds in full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+from pathlib import Path
+
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.diagnostics import Diagnostic
+from newsletter.content.entry import Entry
+from newsletter.state.identity import IdentityStore
+from newsletter.state.manifest import file_count, load_head, load_years
+from newsletter.content.sources import find_sources
+from newsletter.state.stamp import RACY_NS
+from newsletter.render.units import CatalogStats
+from newsletter.output.writer import folder_mtimes_of
+from newsletter.content.rows import (DATE, FIXED, ID, KEY, SLUG, SOURCE, UPDATED, bodies, catalog_fingerprints, from_row,
+                             head_catalog, members, period_years, problems_of, row_groups, row_key, row_order, to_row,
+                             top_size)
+
+log = logging.getLogger(__name__)
+
+MAX_FILES = 3
+"""At most this many changed bulletin files (or this share of all, if larger) are patched in."""
+MAX_SHARE = 0.1
+
+
+
+# -- what a full build keeps --------------------------------------------------------------------
+def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], problems: dict[str, list],
+             written_ns: int):
+    """(head catalog, rows by year) for the manifest of a full build, given each bulletin's
+    (mtime, size) when it was read, its problems and when the build began; (None, None) when
+    the catalog cannot be patched later (duplicates or clashing ids were resolved in order)."""
+    stats = builder.last_stats
+    if stats is None or catalog.diagnostics:
+        return None, None
+    rows: dict[int, list] = {}
+    years_of: dict[str, set[int]] = {}
+    for e in catalog.entries:
+        rows.setdefault(e.date.year, []).append(to_row(e))
+        years_of.setdefault(e.source, set()).add(e.date.year)
+    n = top_size(builder.config)
+    files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
+    info = head_catalog(builder, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
+                        written_ns)
+    return info, rows
+
+
+# -- the rebuild ----------------------------------------------------------------------------------
+class _Unsupported(Exception):
+    """This change needs a full build."""
+
+
+class WarmResult:
+    def __init__(self, catalog, stats, diagnostics, counts, touched, sources) -> None:
+        self.catalog, self.stats, self.diagnostics = catalog, stats, diagnostics
+        self.counts, self.touched, self.sources = counts, touched, sources
+
+
+def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, *,
+               track_changes: bool = False) -> WarmResult | None:
+    """Apply the bulletin files changed since the last build to its outputs; None when a
+    full build is needed (see the module docstring)."""
+    head = load_head(manifest)
+    info = head.get("catalog") if head else None
+    if not info:
+        log.debug("full build: %s", "no earlier build of this output folder" if head is None
+                  else "the last build (the daemon's, or one with duplicates) left no catalog to patch")
+        return None
+    if info["fingerprints"] != catalog_fingerprints(builder):
+        log.debug("full rebuild: the configuration, the templates or newsletter itself changed")
+        return None
+    if builder.identity_folder is None or not builder.identity_folder.is_dir():
+        return None  # identity records to read in full (or to migrate) first
+    dirs = info.get("dirs") or {}
+    if not dirs or folder_mtimes_of(out_dir, dirs) != dirs:
+        log.debug("full rebuild: outputs were added, removed or replaced since the last build")
+        return None
+    try:
+        return _Patch(builder, manifest, head, info, out_dir, state_dir).run(inputs, track_changes)
+    except _Unsupported as why:
+        log.debug("full rebuild: %s", why)
+        return None
+
+
+class _Patch:
+    def __init__(self, builder, manifest: Path, head: dict, info: dict, out_dir: Path, state_dir: Path) -> None:
+        self.b = builder
+        self.config = builder.config
+        self.manifest = manifest
+        self.head = head
+        self.info = info
+        self.out_dir = out_dir
+        self.state_dir = state_dir
+        self.period = self.config.newsletter_period
+        self.shards: dict[int, dict] = {}
+        self.started_ns = time.time_ns()
+
+    def load(self, years) -> None:
+        found = load_years(self.manifest, set(years) - set(self.shards))
+        if found is None:
+            raise _Unsupported("a year of the manifest is unreadable")
+        self.shards.update(found)
+
+    def changed_sources(self, inputs):
+        """(sources, notes, changed sources, removed file names, (mtime, size) of every source)."""
+        sources, notes = find_sources(inputs, skip=[self.out_dir, self.state_dir])
+        recorded = self.info["sources"]
+        racy = self.info["written_ns"] - RACY_NS  # changed within an mtime tick of the last build?
+        changed, stats = [], {}
+        for source in sources:
+            try:
+                st = os.stat(source.path)
+            except OSError as exc:
+                raise _Unsupported(f"{source.display}: {exc}") from exc
+            stats[source.display] = (st.st_mtime_ns, st.st_size)
+            rec = recorded.get(source.display)
+            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns or st.st_mtime_ns >= racy:
+                changed.append(source)
+        removed = sorted(set(recorded) - set(stats))
+        if not changed and not removed:
+            raise _Unsupported("nothing changed")
+        if len(changed) + len(removed) > max(MAX_FILES, MAX_SHARE * len(sources)):
+            raise _Unsupported(f"{len(changed) + len(removed)} files changed")
+        return sources, notes, changed, removed, stats
+
+    def run(self, inputs, track_changes) -> WarmResult:
+        from newsletter.build.live import render_affected
+        from newsletter.render.newsletters.periods import period_id
+
+        b, info = self.b, self.info
+        sources, notes, changed, removed, source_stats = self.changed_sources(inputs)
+        results = {}
+        for source in changed:
+            result = b.parse_source(source)
+            if result.has_errors:
+                raise _Unsupported(f"{source.display} has errors")
+            results[source.display] = result
+        new_entries = [e for r in results.values() for e in r.entries]
+        if any(e.fixed_id for e in new_entries):
+            raise _Unsupported("Id: lines")
+        touched = set(results) | set(removed)
+        recorded = info["sources"]
+        years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
+        self.load(years)
+        old_rows = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] in touched]
+        if any(r[FIXED] for r in old_rows):
+            raise _Unsupported("Id: lines")
+        periods = {period_id(dt.date.fromordinal(r[DATE]), self.period) for r in old_rows}
+        periods |= {period_id(e.date, self.period) for e in new_entries}
+        self.load({y for p in periods for y in period_years(p, self.period)})
+
+        identity = IdentityStore(b.identity_folder, years=years)
+        new_rows, finals = self.redo_years(years, touched, old_rows, new_entries, identity)
+        rows = {y: new_rows.get(y, self.shards[y]["rows"]) for y in self.shards}
+        stats, tops, affected, since = self.update_stats(rows, years, periods, old_rows, finals)
+        if since:  # issues that fell out of the archive are retired: load their years' units
+            self.load({int(item[0][:4]) for g in info["listings"] for item in info["listings"][g] if item[0] < since})
+            rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
+        catalog = self.partial_catalog(rows, tops, results, affected, periods)
+
+        b._written[self.out_dir] = self.loaded_manifest()
+        gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
+        try:
+            writer = render_affected(b, catalog, affected, finals, gone, self.out_dir, self.manifest, track_changes,
+                                     years, periods, stats=stats, since=since, verify=True)
+        finally:
+            b._written.pop(self.out_dir, None)
+        head = self.next_head(stats, tops, source_stats, results, removed)
+        writer.finish(save=True, catalog=head, rows=rows, years=set(self.shards))
+        writer.stats.unchanged = file_count(self.manifest) - writer.stats.written  # every file, not just those read
+        identity.save()
+        if b.cache is not None:
+            b.cache.prune(set(source_stats))
+        diagnostics = list(notes)
+        for display in sorted(head["sources"]):
+            diagnostics.extend(Diagnostic(*d) for d in head["sources"][display][3])
+        countries = sum(1 for g, n in stats.counts.items() if g not in (ALL, REGIONAL) and n)
+        return WarmResult(catalog, writer.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
+                          sorted(touched), len(sources))
+
+    def redo_years(self, years, touched, old_rows, new_entries, identity):
+        """The catalog of `years` with the changed files' entries: rows by year, and the final
+        entries of the changed files."""
+        kept = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] not in touched]
+        assigned = identity.assign_subset(new_entries, [from_row(r) for r in old_rows], self.config.authority)
+        for r in kept:
+            assigned[(dt.date.fromordinal(r[DATE]), r[KEY])] = (
+                r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None)
+        stubs = {row_key(r): r for r in kept}
+        redone = build_catalog([from_row(r) for r in kept] + new_entries, authority=self.config.authority,
+                               identity=assigned)
+        if redone.diagnostics:
+            raise _Unsupported("duplicates or clashing ids")
+        new_rows: dict[int, list] = {y: [] for y in years}
+        finals = []
+        for e in redone.entries:
+            row = to_row(e)
+            new_rows[e.date.year].append(row)
+            if e.source in touched:
+                finals.append(e)
+            elif stubs[row_key(row)] != row:
+                raise _Unsupported("an unchanged entry's slug or id moved")
+        return new_rows, finals
+
+    def update_stats(self, rows, years, periods, old_rows, finals):
+        """(stats, newest rows per group, affected groups, archive start if it moved)."""
+        info, n = self.info, top_size(self.config)
+        old_members = members(old_rows)
+        new_members = members(to_row(e) for e in finals)
+        affected = set(old_members) | set(new_members) | {ALL}
+        counts = dict(info["counts"])
+        for g in affected:
+            counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
+            if (info["counts"].get(g, 0) > 0) != (counts[g] > 0):
+                raise _Unsupported(f"group {g} appears or empties")
+        gone = {row_key(r) for r in old_rows}
+        tops = {}
+        for g, top in info["top"].items():
+            if g not in affected:
+                tops[g] = top
+                continue
+            merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
+            # Entries older than the last of `top` are unknown here: the list must not need them.
+            if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
+                raise _Unsupported(f"the newest entries of {g} cannot be refilled")
+            tops[g] = merged
+        by_year = {}
+        for g, items in info["years"].items():
+            per_year = dict(map(tuple, items))
+            if g in affected:
+                for y in years:
+                    count = sum(1 for r in rows[y] if g in row_groups(r))
+                    if count:
+                        per_year[y] = count
+                    else:
+                        per_year.pop(y, None)
+            by_year[g] = sorted(per_year.items(), reverse=True)
+        newest = tops[ALL][0][DATE] if tops.get(ALL) else None
+        stats = CatalogStats(info["total"] - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
+                             counts, by_year, {}, list(info["nl_groups"]))
+        since = ""
+        if self.config.newsletter_enabled:
+            stats.listings, since = self.update_listings(rows, stats, affected, periods)
+            if since:
+                affected |= set(stats.nl_groups)  # every archive page lists the issues kept
+        return stats, tops, affected, since
+
+    def update_listings(self, rows, stats, affected, periods):
+        from newsletter.render.newsletters.issue import archive_start
+        from newsletter.render.newsletters.periods import period_id, period_label
+
+        info = self.info
+        keep = self.config.newsletter_archive_periods
+        old_since = archive_start(dt.date.fromordinal(info["newest"]), self.period, keep) if info["newest"] else ""
+        since = archive_start(stats.newest, self.period, keep) if stats.newest else ""
+        if since < old_since:
+            raise _Unsupported("the newsletter archive would grow backwards")
+        counts: dict[tuple[str, str], int] = {}
+        for y in rows:
+            for r in rows[y]:
+                pid = period_id(dt.date.fromordinal(r[DATE]), self.period)
+                if pid in periods:
+                    for g in row_groups(r):
+                        counts[(g, pid)] = counts.get((g, pid), 0) + 1
+        listings = {}
+        for g in stats.nl_groups:
+            listing = [tuple(item) for item in info["listings"].get(g, [])]
+            if g in affected:
+                listing = [item for item in listing if item[0] not in periods]
+                listing += [(p, period_label(p, self.period), counts[(g, p)]) for p in periods if (g, p) in counts]
+            listings[g] = sorted((item for item in listing if item[0] >= since), reverse=True)
+        return listings, (since if since != old_since else "")
+
+    def partial_catalog(self, rows, tops, results, affected, periods) -> Catalog:
+        """A catalog holding every group's newest entries and every entry of the loaded years;
+        the entries whose bodies a render needs (newest entries of the groups re-rendered,
+        entries of the periods concerned, the changed files') carry them."""
+        from newsletter.render.newsletters.periods import period_id
+
+        limit = self.config.feed_limit
+        needed = {row_key(r): r[SOURCE] for g in affected for r in tops.get(g, ())[:limit]}
+        needed.update((row_key(r), r[SOURCE]) for y in rows for r in rows[y]
+                      if period_id(dt.date.fromordinal(r[DATE]), self.period) in periods)
+        texts = self.bodies(needed, results)
+        made: dict[tuple[int, str], Entry] = {}
+
+        def entry(r) -> Entry:
+            where = row_key(r)
+            e = made.get(where)
+            if e is None:
+                e = made[where] = from_row(r, texts.get(where))
+            return e
+
+        everything = [r for y in sorted(rows, reverse=True) for r in rows[y]]
+        groups: dict[str, list] = {g: [] for g in tops}
+        seen: dict[str, set] = {g: set() for g in tops}
+        for g, top in tops.items():
+            for r in top:
+                groups[g].append(r)
+                seen[g].add(row_key(r))
+        for r in everything:
+            for g in row_groups(r):
+                if g in groups and row_key(r) not in seen[g]:
+                    groups[g].append(r)
+        ordered = {g: tuple(entry(r) for r in sorted(rs, key=row_order)) for g, rs in sorted(groups.items())}
+        return Catalog(ordered.get(ALL, ()), ordered, ())
+
+    def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
+        """Bodies of the entries `needed` (natural key: file), all of them or `_Unsupported`."""
+        found = bodies(self.b.cache, needed, results)
+        if len(found) < len(needed):
+            raise _Unsupported("the parse cache does not hold every entry")
+        return found
+
+    def loaded_manifest(self) -> tuple[dict, dict]:
+        units, files = dict(self.head["units"]), dict(self.head["files"])
+        for part in self.shards.values():
+            units.update(part["units"])
+            files.update(part["files"])
+        return units, files
+
+    def next_head(self, stats, tops, source_stats, results, removed) -> dict:
+        sources = {}
+        for display, (mtime, size) in source_stats.items():
+            if display in results:
+                years = sorted({e.date.year for e in results[display].entries})
+                sources[display] = [size, mtime, years, problems_of(results[display])]
+            else:
+                rec = self.info["sources"][display]
+                sources[display] = [size, mtime, rec[2], rec[3]]
+        return {**head_catalog(self.b, stats, tops, sources, self.started_ns), "dirs": self.info.get("dirs", {})}

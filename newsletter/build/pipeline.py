@@ -1,0 +1,562 @@
+"""One build: sources → parse → tag → catalog → units of output → writer.
+
+The watch daemon calls the same `build_site`; there is no second code path.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from newsletter import __version__
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.config import OPTIONS
+from newsletter.diagnostics import Diagnostic
+from newsletter.content.entry import Entry
+from newsletter.errors import BuildInterrupted, InputError, UsageError
+from newsletter.content.gazetteer import load_gazetteer
+from newsletter.render.links import Links
+from newsletter.state.identity import IdentityStore
+from newsletter.state.manifest import migrate as migrate_manifest
+from newsletter.content.parse import ParseResult, parse_bulletin
+from newsletter.state.parsecache import CachedParse, ParseCache, content_hash
+from newsletter.content.sources import Source, find_sources
+from newsletter.content.tagger import Tagger
+from newsletter.render.templating import Templates
+from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
+from newsletter.render.units import OutputUnits
+from newsletter.output.writer import SiteWriter, WriteStats
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 3  # bump when Entry or ParseResult change shape
+GROUP_TITLES = {ALL: "All news", REGIONAL: "Regional news"}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildResult:
+    catalog: Catalog
+    diagnostics: list[Diagnostic]
+    stats: WriteStats
+    sources: int
+    seconds: float
+    changed_sources: list[str] = field(default_factory=list)
+    counts: tuple[int, int, int] | None = None
+    """(entries, countries, regional) when `catalog` does not hold every entry."""
+    path: str = "full"
+    """How the build went: "unchanged" (nothing to do), "patched" (`warm`), "streamed"
+    (`stream`, year by year) or "full" (the whole catalog in memory)."""
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity == "warning" for d in self.diagnostics)
+
+    def summary(self) -> str:
+        entries, countries, regional = self.counts or (
+            len(self.catalog.entries), len(self.catalog.countries()), len(self.catalog.groups.get(REGIONAL, ())))
+        s = self.stats
+        text = (f"{entries} entries ({countries} countries, {regional} regional) from {self.sources} "
+                f"file{'s' if self.sources != 1 else ''}; {s.written} files written, "
+                f"{s.unchanged} unchanged, {s.removed} removed in {self.seconds:.2f} s")
+        if self.errors or self.warnings:
+            text += f"; {self.errors} error{'s' if self.errors != 1 else ''}, {self.warnings} warning{'s' if self.warnings != 1 else ''}"
+        return text
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    child, parent = child.resolve(), parent.resolve()
+    return child == parent or parent in child.parents
+
+
+def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
+    """Refuse layouts that would feed outputs back in or publish private state, and inputs
+    that do not exist (a mistyped folder must not unpublish the whole site)."""
+    missing = [given for given in inputs if not Path(given).exists()]
+    if missing:
+        raise UsageError(", ".join(missing) + ": no such file or folder; nothing was written")
+    for given in inputs:
+        root = Path(given)
+        if root.is_dir() and _inside(out_dir, root):
+            raise UsageError(f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it")
+        if _inside(root, out_dir):
+            raise UsageError(f"bulletins {given} are inside the output folder {out_dir}; keep them apart")
+    if _inside(state_dir, out_dir):
+        raise UsageError(f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
+                         "and must never be published (use --state DIR elsewhere)")
+
+
+def manifest_path(state_dir: Path, out_dir: Path) -> Path:
+    key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
+    return state_dir / f"outputs-{key}"
+
+
+class Builder(OutputUnits):
+    """Everything a build needs that does not change between builds of one configuration."""
+
+    def __init__(self, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None) -> None:
+        self.config = config
+        gazetteer = load_gazetteer().with_overrides(config.aliases, config.exclusions)
+        self.gazetteer = gazetteer
+        self._tagger: Tagger | None = None
+        self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
+        self.reparsed: list[str] = []
+        self._written: dict[Path, tuple[dict, dict]] = {}
+        self._unsaved: dict[Path, Path] = {}  # output folder -> manifest path, when saves are deferred
+        self.defer_saves = False
+        self.stop_requested: Callable[[], bool] = lambda: False
+        """Checked between units; the daemon points it at its SIGTERM flag."""
+        """The daemon sets this: state files are written by `flush()`, not after every build."""
+        salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
+        self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
+        self.state_dir = state_dir
+        self.identity_folder = state_dir / "identity" if state_dir is not None else None
+        self._identity: IdentityStore | None = None
+        self.names = {code.lower(): name for code, name in gazetteer.display.items()}
+        self.templates = Templates(templates_dir)
+        self.links = Links(config.base_url)
+        self.tz = ZoneInfo(config.timezone)
+        site_keys = ("title", "description", "base_url", "language", "timezone", "feed_limit",
+                     "authority", "author", "watch_websub_hub", "newsletter_public_url")
+        self.site_fingerprint = hashlib.blake2b(
+            repr((__version__, self.templates.fingerprint(), [getattr(config, k) for k in site_keys])).encode(),
+            digest_size=8).hexdigest()
+        newsletter_keys = [o.attr for o in OPTIONS if o.key.startswith("newsletter.")]
+        self.newsletter_fingerprint = hashlib.blake2b(
+            repr((self.site_fingerprint, [getattr(config, k) for k in newsletter_keys])).encode(),
+            digest_size=8).hexdigest()
+        self._issue_renderer = None
+        self._site_renderer = None
+        self.results: dict[str, ParseResult] = {}
+        self.snapshot = None
+        """What the last build looked like, for the daemon's incremental path (see `incremental`)."""
+
+    @property
+    def issue_renderer(self):
+        """The newsletter renderer; created on first use (inlining the template costs ~0.1 s)."""
+        if self._issue_renderer is None:
+            from newsletter.render.newsletters.issue import IssueRenderer
+
+            self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz,
+                                                 cache_dir=self.state_dir)
+        return self._issue_renderer
+
+    @property
+    def identity(self) -> IdentityStore:
+        """Every identity record (read on first use: a rebuild that patches the last catalog
+        reads only the years it touches)."""
+        if self._identity is None:
+            self._identity = IdentityStore(self.identity_folder)
+        return self._identity
+
+    @property
+    def tagger(self) -> Tagger:
+        """The country tagger; compiled on first use (about 0.2 s), i.e. only if a file is parsed."""
+        if self._tagger is None:
+            self._tagger = Tagger(self.gazetteer)
+        return self._tagger
+
+    def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
+        """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
+        with `save=False` by `write`, which does it while the render workers run)."""
+        identity = self.identity.assign(entries, self.config.authority)
+        if save:
+            self.save_identity()
+        return build_catalog(entries, authority=self.config.authority, identity=identity)
+
+    def group_title(self, group: str) -> str:
+        return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
+
+    # -- reading -----------------------------------------------------------------------
+    def read(self, inputs: list[str], *, skip: list[Path] = (), strict: bool = False,
+             force: set[str] | frozenset[str] = frozenset()) -> tuple[list[Entry], list[Diagnostic], int]:
+        """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache.
+
+        Files whose resolved path is in `force` are read and hashed again even if their size
+        and mtime look unchanged (the watcher passes the paths it saw events for).
+        """
+        sources, diagnostics = find_sources(inputs, skip=skip)
+        if strict:
+            for d in diagnostics:
+                if d.severity == "error":
+                    raise InputError(d.message, path=d.path, line=d.line)
+        entries: list[Entry] = []
+        seen: set[str] = set()
+        self.reparsed = []
+        self.results: dict[str, ParseResult] = {}
+        if not self._memory and not strict:
+            self._read_in_processes(sources)
+        for source in sources:
+            seen.add(source.display)
+            result = self.parse_source(source, force=bool(force) and str(source.path.resolve()) in force)
+            if strict:
+                for d in result.diagnostics:
+                    if d.severity == "error":
+                        raise InputError(d.message, path=d.path, line=d.line)
+            diagnostics.extend(result.diagnostics)
+            entries.extend(result.entries)
+            self.results[source.display] = result
+        for gone in sorted(set(self._memory) - seen):
+            del self._memory[gone]
+            self.reparsed.append(f"{gone} (removed)")
+        if self.cache is not None and not strict:
+            self.cache.prune(seen)
+        return entries, diagnostics, len(sources)
+
+    def _read_in_processes(self, sources: list[Source]) -> None:
+        """Parse many files on every core (a cold start); results land in the in-memory memo."""
+        from newsletter.build.workers import map_in_processes
+
+        # Loading cached results is quicker here than shipping them back from other processes.
+        sources, workers = self.parsing_plan(sources)
+        if workers <= 1:
+            return
+
+        in_parent = os.getpid()
+        ship = self.cache is None  # with a cache, this process reads the results back from it
+
+        def parse_share(share: list[Source]):
+            done = []
+            for source in share:
+                result = self.parse_source(source)
+                memo = self._memory.get(source.display) if ship or os.getpid() == in_parent else None
+                done.append((source.display, memo, source.display in self.reparsed))
+                del result
+            return done
+
+        shares = map_in_processes(parse_share, sources, workers, meanwhile=self.prepare_newsletters)
+        already = set(self.reparsed)  # the share parsed in this process is recorded already
+        for results in shares:
+            for display, memo, reparsed in results:
+                if memo is not None:
+                    self._memory[display] = memo
+                if reparsed and display not in already:
+                    self.reparsed.append(display)
+
+    def parsing_plan(self, sources: list[Source]) -> tuple[list[Source], int]:
+        """The sources the parse cache probably cannot answer for, and how many processes to
+        parse them with: one, unless they are many and large."""
+        from newsletter.build.workers import parallel_workers
+
+        todo = self.cache.likely_stale(sources) if self.cache is not None else list(sources)
+        size = 0
+        for source in todo:
+            try:
+                size += os.stat(source.path).st_size
+            except OSError:
+                pass
+        return todo, parallel_workers(len(todo) * 100) if size >= 2_000_000 and len(todo) >= 4 else 1
+
+    def prepare_newsletters(self) -> None:
+        """Make the newsletter renderer now (while other processes parse), if newsletters are on."""
+        if self.config.newsletter_enabled:
+            self.issue_renderer  # noqa: B018
+
+    def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
+        """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
+        display = source.display
+        try:
+            st = os.stat(source.path)
+            remembered = self._memory.get(display)
+            if not force and remembered is not None and remembered[0] == (st.st_mtime_ns, st.st_size):
+                return remembered[1]
+            data = source.path.read_bytes()
+        except OSError as exc:
+            return ParseResult([], [Diagnostic(display, 0, "error", f"cannot read: {exc.strerror or exc}")])
+        digest = content_hash(data)
+        cached = self.cache.load(display) if self.cache is not None else None
+        if cached is None or cached.content_hash != digest:
+            result = parse_bulletin(display, data, self.tagger.resolve)
+            tag = self.tagger.tag
+            result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body))
+                              for e in result.entries]
+            last_good = result if not result.has_errors else (cached.last_good if cached else None)
+            cached = CachedParse(digest, result, last_good)
+            if self.cache is not None:
+                self.cache.store(display, cached)
+            self.reparsed.append(display)
+        result = with_last_good(display, cached)
+        self._memory[display] = ((st.st_mtime_ns, st.st_size), result)
+        return result
+
+    # -- writing -----------------------------------------------------------------------
+    def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
+              track_changes: bool = False, workers: int | None = None, verify: bool = True,
+              check=None, describe=None) -> WriteStats:
+        """Render every unit whose inputs changed and write its outputs; reuse the rest.
+
+        Within one process (the watch daemon) the output manifest stays in memory; with
+        `verify=False` the files of unchanged units are not even stat'ed. `check` is an
+        `OutputCheck` of the manifest started earlier (see `_build_site`).
+        """
+        previous = self._written.get(out_dir) if self._written else None
+        writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes,
+                            previous=previous, verify=verify, changed=check.result() if check is not None else None)
+        todo = []
+        for unit in self.units(catalog):
+            key, fingerprint, _ = unit
+            if writer.is_current(key, fingerprint):
+                writer.reuse(key)
+            else:
+                todo.append(unit)
+        log.debug("%d units to render, %d reused", len(todo), writer.stats.units_reused)
+        workers = parallel_workers(len(todo)) if workers is None else workers
+        if workers > 1:
+            if any(key.startswith("issue:") for key, _, _ in todo):
+                self.issue_renderer  # noqa: B018 - inline the template once, before forking
+            described = []
+
+            def meanwhile():  # the parent is idle while the workers render
+                self.save_identity()
+                if describe is not None:
+                    described.append(describe())
+
+            render_in_processes(writer, todo, workers, progress, self.stop_requested, meanwhile=meanwhile)
+            if described:
+                done = described[0]
+                describe = lambda: done  # noqa: E731
+        else:
+            for n, (key, fingerprint, render) in enumerate(todo, 1):
+                if self.stop_requested():
+                    raise BuildInterrupted("stopped while writing outputs")
+                writer.write_unit(key, fingerprint, render())
+                if progress is not None and n % 200 == 0:
+                    progress("writing", n, len(todo))
+        if progress is not None:
+            progress("writing", len(todo), len(todo))
+        self.save_identity()
+        return self.finish_writer(writer, out_dir, describe)
+
+    def save_identity(self) -> None:
+        """Save the identity records now, unless the daemon saves them in `flush()`."""
+        if not self.defer_saves and self._identity is not None:
+            self._identity.save()
+
+    def finish_writer(self, writer: SiteWriter, out_dir: Path, describe=None) -> WriteStats:
+        """End a write: the manifest is saved now, or kept for `flush()` in the daemon.
+        `describe()` gives what the manifest keeps for patching the catalog (see `warm`)."""
+        catalog, rows = describe() if describe is not None and not self.defer_saves else (None, None)
+        stats = writer.finish(save=not self.defer_saves, catalog=catalog, rows=rows)
+        self._written[out_dir] = writer.state
+        if self.defer_saves and writer.dirty:
+            self._unsaved[out_dir] = writer.manifest
+        return stats
+
+    def release_memory(self) -> None:
+        """Drop the parse results and identity records kept for later builds in this process
+        (a one-shot build has written them to the state folder already)."""
+        self._memory.clear()
+        self.results = {}
+        if self._identity is not None and not self._identity.changed:
+            self._identity.records = {}
+
+    def flush(self) -> None:
+        """Write deferred state (identity records, output manifests) to the state folder."""
+        from newsletter.state.manifest import save_manifest
+
+        if self._identity is not None:
+            self._identity.save()
+        for out_dir, manifest in list(self._unsaved.items()):
+            save_manifest(manifest, self._written[out_dir])
+            del self._unsaved[out_dir]
+
+
+def with_last_good(display: str, cached: CachedParse) -> ParseResult:
+    """A file's parse result, plus the entries of its last good version while it has errors."""
+    result = cached.result
+    if result.has_errors and cached.last_good is not None and cached.last_good is not result:
+        keys = {e.key for e in result.entries}
+        kept = [e for e in cached.last_good.entries if e.key not in keys]
+        if kept:
+            result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
+                display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
+                "good version until the errors are fixed")])
+    return result
+
+
+def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,
+               strict: bool = False, progress: Progress | None = None, builder: Builder | None = None,
+               force: set[str] | frozenset[str] = frozenset(), verify: bool = True,
+               track_changes: bool = False, full: bool = False) -> BuildResult:
+    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`.
+
+    The watch daemon calls this with a long-lived `builder` (parse results and the output
+    manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
+    With `full`, a one-shot build neither stops at "nothing changed" nor patches the last
+    build (`newsletter.build.patch`): it rebuilds the catalog and checks every output on disk.
+    """
+    # The cyclic GC would walk the whole heap again and again while hundreds of thousands of
+    # (acyclic) entries and outputs are created; it runs again once the build is over.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site(config, inputs, out_dir, state_dir, templates_dir=templates_dir, strict=strict,
+                           progress=progress, builder=builder, force=force, verify=verify, track_changes=track_changes,
+                           full=full)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, progress, builder, force, verify,
+                track_changes, full) -> BuildResult:
+    started = time.perf_counter()
+    check_layout(inputs, out_dir, state_dir)
+    migrate_manifest(manifest_path(state_dir, out_dir))
+    builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
+    one_shot = not builder.defer_saves and not strict and verify and builder.cache is not None
+    if one_shot:
+        # The stamp is taken before reading: a file saved during the build makes the next differ.
+        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started, full)
+        if unchanged is not None:
+            return unchanged
+        if stamp is not None and not full:
+            patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
+            if patched is not None:
+                return patched
+    if one_shot and stamp is not None:
+        streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
+        if streamed is not None:
+            return streamed
+    check = OutputCheck.start(manifest_path(state_dir, out_dir), out_dir) if one_shot else None
+    try:
+        return _rebuild(builder, inputs, out_dir, state_dir, strict=strict, progress=progress, force=force,
+                        verify=verify, track_changes=track_changes, started=started,
+                        stamp=stamp if one_shot else None, check=check)
+    finally:
+        if check is not None:
+            check.close()
+
+
+def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, verify, track_changes, started, stamp,
+             check) -> BuildResult:
+    entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
+    log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
+              time.perf_counter() - started)
+    mark = time.perf_counter()
+    if builder.defer_saves and not verify:
+        from newsletter.build.live import incremental_write
+
+        done = incremental_write(builder, out_dir, state_dir, track_changes=track_changes)
+        if done is not None:
+            catalog, stats = done
+            log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
+            return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
+                               changed_sources=list(builder.reparsed))
+    catalog = builder.catalog(entries, save=False)
+    del entries
+    describe = None
+    if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
+        from newsletter.content.rows import problems_of
+        from newsletter.build.patch import describe as describe_catalog
+
+        seen = {display: memo[0] for display, memo in builder._memory.items()}
+        problems = {display: problems_of(result) for display, result in builder.results.items()}
+        written_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)  # when the build began
+        describe = lambda: describe_catalog(builder, catalog, seen, problems, written_ns)  # noqa: E731
+    if not builder.defer_saves:
+        builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
+    log.debug("catalog in %.2f s", time.perf_counter() - mark)
+    diagnostics.extend(catalog.diagnostics)
+    if strict:
+        for d in catalog.diagnostics:
+            if d.severity == "error":
+                raise InputError(d.message, path=d.path, line=d.line)
+    stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes,
+                          check=check, describe=describe)
+    if stamp is not None:
+        _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics)
+    if builder.defer_saves:
+        from newsletter.build.live import Snapshot
+
+        builder.snapshot = Snapshot.take(builder, catalog, out_dir)
+    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
+                       changed_sources=list(builder.reparsed))
+
+
+def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
+    """A small change applied to the last build's outputs (see `newsletter.build.patch`), or None."""
+    from newsletter.build.patch import warm_build
+
+    manifest = manifest_path(state_dir, out_dir)
+    done = warm_build(builder, inputs, out_dir, state_dir, manifest, track_changes=track_changes)
+    if done is None:
+        return None
+    log.debug("patched %s into the last build", ", ".join(done.touched))
+    return _stamped(done, manifest, stamp, started, done.touched, "patched")
+
+
+def _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
+    """A full build done year by year (see `newsletter.build.batches`), or None."""
+    from newsletter.build.batches import stream_build
+
+    manifest = manifest_path(state_dir, out_dir)
+    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
+    started_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)
+    done = stream_build(builder, sources, notes, out_dir, manifest, track_changes=track_changes, started_ns=started_ns)
+    if done is None:
+        return None
+    if builder.cache is not None:
+        builder.cache.prune({s.display for s in sources})
+    return _stamped(done, manifest, stamp, started, list(builder.reparsed), "streamed")
+
+
+def _stamped(done, manifest, stamp, started, changed, path) -> BuildResult:
+    """The result of a build that did not go through `_rebuild`, its stamp saved."""
+    from newsletter.state import stamp as stamps
+
+    entries, countries, regional = done.counts
+    notes = stamp[1]
+    stamps.save(stamps.stamp_path(manifest), stamp[0], entries=entries, countries=countries, regional=regional,
+                diagnostics=[d for d in done.diagnostics if d not in notes])
+    return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - started,
+                       changed_sources=changed, counts=done.counts, path=path)
+
+
+def _unchanged(builder, inputs, out_dir, state_dir, started, full=False):
+    """(the result of the last build, the current stamp): the result is None unless nothing
+    the last build was made from changed and its outputs are intact."""
+    from newsletter.state import stamp as stamps
+    from newsletter.content.catalog import Catalog
+
+    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
+    current = stamps.stamp_of(builder, sources)
+    if current is None:
+        return None, None
+    stamp = (current, notes)
+    if full:
+        return None, stamp
+    manifest = manifest_path(state_dir, out_dir)
+    recorded = stamps.load(stamps.stamp_path(manifest), current)
+    if recorded is None:
+        return None, stamp
+    files = stamps.outputs_intact(manifest, out_dir)
+    if files is None:
+        return None, stamp
+    log.debug("nothing changed since the last build")
+    diagnostics = notes + [Diagnostic(*d) for d in recorded["diagnostics"]]
+    stats = WriteStats(unchanged=files)
+    result = BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,
+                         counts=(recorded["entries"], recorded["countries"], recorded["regional"]), path="unchanged")
+    return result, stamp
+
+
+def _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics) -> None:
+    from newsletter.state import stamp as stamps
+
+    current, notes = stamp
+    kept = [d for d in diagnostics if d not in notes]
+    stamps.save(stamps.stamp_path(manifest_path(state_dir, out_dir)), current, entries=len(catalog.entries),
+                countries=len(catalog.countries()), regional=len(catalog.groups.get(REGIONAL, ())), diagnostics=kept)

@@ -1,0 +1,1 @@
+"""Content: bulletin sources, decoding, dates, markup, parsing, countries, entries and the catalog."""

@@ -1,0 +1,101 @@
+"""All entries, de-duplicated, identified, sorted newest first and grouped by country."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from newsletter.diagnostics import Diagnostic
+from newsletter.content.entry import Entry, entry_id, shorten, with_identity
+
+ALL = "all"
+REGIONAL = "regional"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Immutable view of the site's content. `groups` maps a group name to its entries, newest first.
+
+    Group names are lowercase ISO alpha-2 codes, plus `all` and `regional` (entries that name
+    no country).
+    """
+
+    entries: tuple[Entry, ...]
+    groups: Mapping[str, tuple[Entry, ...]]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    def countries(self) -> list[str]:
+        """Country codes with at least one entry, sorted."""
+        return sorted(g for g in self.groups if g not in (ALL, REGIONAL))
+
+
+def sort_key(entry: Entry) -> tuple:
+    """Newest first; within a day, files in path order and entries in file order."""
+    return (-entry.date.toordinal(), entry.source, entry.line)
+
+
+def sort_entries(entries) -> list[Entry]:
+    """`sorted(entries, key=sort_key)`, in three stable passes (no key tuple per entry)."""
+    ordered = sorted(entries, key=attrgetter("line"))
+    ordered.sort(key=attrgetter("source"))
+    ordered.sort(key=attrgetter("date"), reverse=True)
+    return ordered
+
+
+def published(entry: Entry, tz: ZoneInfo) -> dt.datetime:
+    """When an entry is published: midnight of its date in the configured zone."""
+    return dt.datetime(entry.date.year, entry.date.month, entry.date.day, tzinfo=tz)
+
+
+def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping | None = None) -> Catalog:
+    """De-duplicate (same date and title = one entry), give ids and slugs, sort and group.
+
+    `identity`, when given, maps an entry's natural key to an `(id, slug, updated)` kept from
+    earlier builds, so that edited entries keep their id (see `newsletter.state.identity`).
+    """
+    diagnostics: list[Diagnostic] = []
+    seen: dict[tuple, Entry] = {}
+    for entry in sort_entries(entries):
+        key = (entry.date, entry.title_key)
+        first = seen.get(key)
+        if first is not None:
+            diagnostics.append(Diagnostic(entry.source, entry.line, "warning",
+                f'"{entry.title}" ({entry.date.isoformat()}) is already in {first.source}:{first.line}; publishing it once'))
+            continue
+        seen[key] = entry
+    unique = list(seen.values())
+
+    slugs: set[str] = set()
+    ids: set[str] = set()
+    final: list[Entry] = []
+    for entry in unique:
+        kept = identity.get((entry.date, entry.title_key)) if identity else None
+        if kept is not None:
+            eid, slug, updated = kept
+        else:
+            short = shorten(entry.key[1])
+            slug = f"{entry.date.isoformat()}-{short}"
+            eid = entry_id(authority, entry.date, short, entry.fixed_id)
+            updated = None
+        base, n = slug, 2
+        while slug in slugs:
+            slug = f"{base}-{n}"
+            n += 1
+        if eid in ids:
+            diagnostics.append(Diagnostic(entry.source, entry.line, "warning", f"id {eid} is used by another entry; this one gets a new id"))
+            eid = entry_id(authority, entry.date, slug.split("-", 3)[-1])
+        slugs.add(slug)
+        ids.add(eid)
+        final.append(with_identity(entry, eid, slug, updated))
+
+    groups: dict[str, list[Entry]] = {ALL: final, REGIONAL: []}
+    for entry in final:
+        if entry.countries:
+            for code in entry.countries:
+                groups.setdefault(code, []).append(entry)
+        else:
+            groups[REGIONAL].append(entry)
+    return Catalog(tuple(final), {k: tuple(v) for k, v in sorted(groups.items())}, tuple(diagnostics))

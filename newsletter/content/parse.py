@@ -1,0 +1,150 @@
+"""Parse one bulletin file into entries and diagnostics.
+
+The format (see README): an entry is a date line alone on its line, then a title (the next
+non-blank line), then optional metadata lines (`Countries:`, `Link:`, `Id:`), then body
+paragraphs up to the next date line. `.txt` bodies are plain paragraphs, `.md` bodies are
+Markdown. Pure: reads nothing but the bytes it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+from newsletter.content.dates import match_date_line
+from newsletter.content.decoding import decode_bulletin
+from newsletter.diagnostics import Diagnostic
+from newsletter.content.entry import Entry, content_digest, title_key
+
+BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
+_META = re.compile(r"^(countries|country|link|url|id)\s*:\s*(.*)$", re.IGNORECASE)
+_LONG_TITLE = 250
+
+CountryResolver = Callable[[str], "tuple[tuple[str, ...], list[str]]"]
+"""Turns the value of a `Countries:` line into codes and a list of names it did not know."""
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """Entries found in one file, in file order, and the problems met on the way."""
+
+    entries: list[Entry] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+def body_format_for(path: str) -> str | None:
+    """"text" or "markdown" for bulletin files, None for files that are not bulletins."""
+    dot = path.rfind(".")
+    return BULLETIN_SUFFIXES.get(path[dot:].lower()) if dot >= 0 else None
+
+
+def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | None = None) -> ParseResult:
+    """Parse the bytes of bulletin `path` (used in messages and to pick .txt/.md)."""
+    result = ParseResult()
+    diags = result.diagnostics
+    decoded = decode_bulletin(data)
+    if decoded.lines is None:
+        diags.append(Diagnostic(path, decoded.error_line, "error", decoded.error or "cannot read file"))
+        return result
+    if decoded.warning:
+        diags.append(Diagnostic(path, 0, "warning", decoded.warning))
+    lines = decoded.lines
+    fmt = body_format_for(path) or "text"
+
+    starts = []
+    for number, line in enumerate(lines):
+        if line.strip():
+            date_line = match_date_line(line)
+            if date_line is not None:
+                starts.append((number, date_line))
+    if not starts:
+        if any(line.strip() for line in lines):
+            diags.append(Diagnostic(path, 1, "error", 'no date line found; an entry starts with a date alone on a line, such as "26 August 2021"'))
+        return result
+    for number in range(starts[0][0]):
+        if lines[number].strip():
+            diags.append(Diagnostic(path, number + 1, "warning", "text before the first date line is ignored"))
+            break
+
+    bounds = [s[0] for s in starts[1:]] + [len(lines)]
+    for (start, date_line), end in zip(starts, bounds):
+        entry = _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries)
+        if entry is not None:
+            result.entries.append(entry)
+    return result
+
+
+def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries) -> Entry | None:
+    lineno = start + 1
+    if date_line.date is None:
+        diags.append(Diagnostic(path, lineno, "error", f'impossible date "{date_line.text}"; this entry is skipped'))
+        return None
+    i = start + 1
+    while i < end and not lines[i].strip():
+        i += 1
+    if i >= end:
+        diags.append(Diagnostic(path, lineno, "error", f'date line "{date_line.text}" has no title; add a title line after it'))
+        return None
+    title = " ".join(lines[i].split())
+    if fmt == "markdown":
+        title = title.lstrip("#").strip() or title
+    if len(title) > _LONG_TITLE:
+        diags.append(Diagnostic(path, i + 1, "warning", f"title is {len(title)} characters long; is the blank line after it missing?"))
+    i += 1
+
+    link = fixed_id = None
+    countries: tuple[str, ...] | None = None
+    while i < end:
+        stripped = lines[i].strip()
+        if not stripped:
+            i += 1
+            continue
+        meta = _META.match(stripped)
+        if meta is None:
+            break
+        key, value = meta.group(1).lower(), meta.group(2).strip()
+        if key in ("countries", "country"):
+            if resolve_countries is None:
+                countries = ()
+            else:
+                codes, unknown = resolve_countries(value)
+                for name in unknown:
+                    diags.append(Diagnostic(path, i + 1, "error", f'unknown country "{name}" in Countries: line; use a country name or ISO code'))
+                countries = tuple(sorted(set(codes) | set(countries or ())))
+        elif key in ("link", "url"):
+            parts = urlsplit(value)
+            if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value):
+                link = value
+            else:
+                diags.append(Diagnostic(path, i + 1, "error", f'Link: "{value}" is not an absolute http(s) URL; ignored'))
+        elif value:
+            fixed_id = value
+        i += 1
+
+    body_lines = lines[i:end]
+    while body_lines and not body_lines[-1].strip():
+        body_lines.pop()
+    if fmt == "markdown":
+        body = "\n".join(line.rstrip() for line in body_lines)
+    else:
+        paragraphs, current = [], []
+        for line in body_lines:
+            if line.strip():
+                current.append(" ".join(line.split()))
+            elif current:
+                paragraphs.append(" ".join(current))
+                current = []
+        if current:
+            paragraphs.append(" ".join(current))
+        body = "\n\n".join(paragraphs)
+    return Entry(
+        date=date_line.date, title=title, body=body, body_format=fmt, source=path, line=lineno,
+        link=link, fixed_id=fixed_id, countries=countries,
+        title_key=title_key(title), digest=content_digest(title, body, fmt, link),
+    )

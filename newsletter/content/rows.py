@@ -1,0 +1,114 @@
+"""Rows: an entry's metadata without its body, as the manifest keeps it by year.
+
+A full build writes every entry's row (see `manifest`); a rebuild that patches the last
+build (`warm`) and a full build done year by year (`stream`) make entries from rows and
+fetch bodies from the parse cache only for the entries they render in full.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from newsletter.content.catalog import ALL, REGIONAL
+from newsletter.content.entry import Entry
+
+DATE, TITLE, FORMAT, SOURCE, LINE, LINK, FIXED, COUNTRIES, ID, SLUG, UPDATED, KEY, DIGEST = range(13)
+"""Positions of a row's fields (see `to_row`)."""
+
+
+def to_row(e: Entry) -> tuple:
+    return (e.date.toordinal(), e.title, e.body_format, e.source, e.line, e.link, e.fixed_id, tuple(e.countries or ()),
+            e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key, e.digest)
+
+
+def from_row(r, body: str | None = None) -> Entry:
+    """The entry of row `r`; without `body` it cannot be rendered in full."""
+    return Entry(dt.date.fromordinal(r[DATE]), r[TITLE], body, r[FORMAT], r[SOURCE], r[LINE], r[LINK], r[FIXED],
+                 tuple(r[COUNTRIES]), r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None,
+                 r[KEY], r[DIGEST])
+
+
+def row_key(r) -> tuple[int, str]:
+    """The entry's natural key (date, title key): unique in a catalog. (File and line are not:
+    a file with errors keeps the entries of its last good version, at their old lines.)"""
+    return (r[DATE], r[KEY])
+
+
+def row_order(r) -> tuple:
+    """Catalog order (newest first; then file and line), as `catalog.sort_key`."""
+    return (-r[DATE], r[SOURCE], r[LINE])
+
+
+def row_groups(r) -> tuple[str, ...]:
+    return (ALL, *r[COUNTRIES]) if r[COUNTRIES] else (ALL, REGIONAL)
+
+
+def members(rows) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for r in rows:
+        for g in row_groups(r):
+            found.setdefault(g, []).append(r)
+    return found
+
+
+def top_size(config) -> int:
+    """How many newest entries per group are kept: enough for feeds, group pages and the home page."""
+    return max(config.feed_limit, 3)
+
+
+def period_years(pid: str, period: str) -> set[int]:
+    """The years of the dates in period `pid` (an ISO week can straddle two)."""
+    if period == "weekly":
+        year, week = pid.split("-W")
+        monday = dt.date.fromisocalendar(int(year), int(week), 1)
+        return {monday.year, (monday + dt.timedelta(days=6)).year}
+    return {int(pid[:4])}
+
+
+def catalog_fingerprints(builder) -> list[str]:
+    return [builder.site_fingerprint, builder.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
+
+
+def head_catalog(builder, stats, tops: dict[str, list], sources: dict[str, list], written_ns: int) -> dict:
+    """What the manifest's head keeps for patching the catalog later (see `warm`): the
+    catalog's fingerprints, `stats` (a `units.CatalogStats`), each group's newest rows, and
+    per bulletin file [size, mtime, years, problems] as of `written_ns`."""
+    return {
+        "fingerprints": catalog_fingerprints(builder),
+        "written_ns": written_ns,
+        "sources": sources,
+        "total": stats.total,
+        "newest": stats.newest.toordinal() if stats.newest else None,
+        "counts": dict(stats.counts),
+        "years": {g: [list(item) for item in ys] for g, ys in stats.years.items()},
+        "listings": {g: [list(item) for item in ls] for g, ls in stats.listings.items()},
+        "nl_groups": list(stats.nl_groups),
+        "top": {g: list(rows) for g, rows in tops.items()},
+    }
+
+
+def problems_of(result) -> list[tuple]:
+    """A parse result's diagnostics as plain tuples (for the manifest)."""
+    return [(d.path, d.line, d.severity, d.message) for d in result.diagnostics]
+
+
+def bodies(cache, needed: dict[tuple[int, str], str], results: dict | None = None) -> dict[tuple[int, str], str]:
+    """Bodies of the entries `needed` ({natural key: file}): from `results` (parse results
+    by file) when given, else from the parse cache, last good versions included. Entries
+    not found are left out."""
+    found = {}
+    by_source: dict[str, set] = {}
+    for key, source in needed.items():
+        by_source.setdefault(source, set()).add(key)
+    for source, keys in by_source.items():
+        result = (results or {}).get(source)
+        if result is not None:
+            entries = result.entries
+        else:
+            cached = cache.load(source) if cache is not None else None
+            entries = (cached.result.entries + (cached.last_good.entries if cached.last_good else [])) if cached else []
+        for e in entries:
+            key = (e.date.toordinal(), e.title_key)
+            if key in keys and key not in found:
+                found[key] = e.body
+    return found

@@ -1,0 +1,1 @@
+"""The output folder: the writer (atomic writes, stale files removed) and WebSub announcements."""

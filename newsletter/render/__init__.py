@@ -1,0 +1,1 @@
+"""Rendering: units of output, links, templates, pages, feeds and newsletter issues. Never touches the disk."""

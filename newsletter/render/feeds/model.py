@@ -1,0 +1,74 @@
+"""What every feed format says about one group, computed once and rendered three times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from newsletter.content.catalog import published
+from newsletter.content.entry import Entry
+from newsletter.render.links import Links
+from newsletter.content.markup import body_html, body_text, summarize
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    id: str
+    title: str
+    url: str
+    published: dt.datetime
+    updated: dt.datetime
+    content_html: str
+    summary: str
+    categories: tuple[tuple[str, str], ...]
+    """(code, country name) pairs."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedData:
+    group: str
+    title: str
+    subtitle: str
+    language: str
+    author: str
+    home_url: str
+    self_urls: dict[str, str]
+    stylesheet_url: str
+    hub_url: str
+    updated: dt.datetime
+    items: tuple[FeedItem, ...]
+
+
+def feed_item(entry: Entry, links: Links, tz: ZoneInfo, names: dict[str, str]) -> FeedItem:
+    pub = published(entry, tz)
+    return FeedItem(
+        id=entry.id,
+        title=entry.title,
+        url=links.entry_url(entry),
+        published=pub,
+        updated=entry.updated or pub,
+        content_html=body_html(entry.body, entry.body_format),
+        summary=summarize(body_text(entry.body, entry.body_format)),
+        categories=tuple((c, names.get(c, c.upper())) for c in entry.countries or ()),
+    )
+
+
+def feed_data(group: str, group_title: str, entries: tuple[Entry, ...], *, config, links: Links,
+              tz: ZoneInfo, names: dict[str, str], fallback_updated: dt.datetime) -> FeedData:
+    """The model of one group's feed: the newest `config.feed_limit` entries."""
+    items = tuple(feed_item(e, links, tz, names) for e in entries[: config.feed_limit])
+    updated = max((i.updated for i in items), default=fallback_updated)
+    return FeedData(
+        group=group,
+        title=f"{config.title} \u2014 {group_title}",
+        subtitle=config.description or f"News about {group_title} from {config.title}",
+        language=config.language,
+        author=config.author or config.title,
+        home_url=links.group_url(group),
+        self_urls={fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")},
+        stylesheet_url=links.url("feed.xsl"),
+        hub_url=config.watch_websub_hub,
+        updated=updated,
+        items=items,
+    )

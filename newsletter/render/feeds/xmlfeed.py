@@ -1,0 +1,55 @@
+"""Shared feedgen set-up for the Atom and RSS renderers (see PITFALLS.md for each rule)."""
+
+from __future__ import annotations
+
+import logging
+
+from newsletter import __version__
+from newsletter.render.feeds.model import FeedData
+
+logging.getLogger("feedgen").setLevel(logging.WARNING)
+
+
+def feed_generator(data: FeedData, self_fmt: str):
+    """A FeedGenerator filled from `data`, entries already in order (newest first)."""
+    from feedgen.feed import FeedGenerator
+
+    fg = FeedGenerator()
+    fg.id(data.self_urls["atom"])
+    fg.title(data.title)
+    fg.subtitle(data.subtitle)
+    fg.language(data.language)
+    fg.author({"name": data.author})
+    fg.generator("newsletter", version=__version__)
+    fg.updated(data.updated)  # never "now": the newest entry's time
+    set_channel_links(fg, data, self_fmt)
+    for item in data.items:
+        fe = fg.add_entry(order="append")
+        fe.id(item.id)
+        fe.guid(item.id, permalink=False)
+        fe.title(item.title)
+        fe.link(href=item.url, rel="alternate")  # one link only: feedgen 1.0 drops link attributes
+        fe.published(item.published)
+        fe.updated(item.updated)
+        fe.summary(item.summary or item.title)
+        if item.content_html:
+            fe.content(item.content_html, type="html")
+        for code, name in item.categories:
+            fe.category(term=code, label=name)
+    return fg
+
+
+def set_channel_links(fg, data: FeedData, self_fmt: str) -> None:
+    """(Re)set the feed-level links: self first, hub, then the HTML page last (RSS uses the last)."""
+    fg.link(href=data.self_urls[self_fmt], rel="self", replace=True,
+            type="application/atom+xml" if self_fmt == "atom" else "application/rss+xml")
+    if data.hub_url:
+        fg.link(href=data.hub_url, rel="hub")
+    fg.link(href=data.home_url, rel="alternate", type="text/html")
+
+
+def with_stylesheet(xml: bytes, href: str) -> bytes:
+    """Insert an <?xml-stylesheet?> processing instruction (feedgen has no API for it)."""
+    decl_end = xml.index(b"?>") + 2 if xml.startswith(b"<?xml") else 0
+    pi = f'\n<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
+    return xml[:decl_end] + pi + xml[decl_end:]

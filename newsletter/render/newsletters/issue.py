@@ -1,0 +1,322 @@
+"""Newsletter issues: which entries go in each, and how an issue is rendered.
+
+An issue is rendered once (HTML with CSS already inlined, and plain text); the recipient's
+unsubscribe link is a placeholder that `personalise` fills in, so sending never re-renders
+or re-inlines anything per recipient. The web-archive copy gets a link without any token.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+from pathlib import Path
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import quote, urlencode
+
+from markupsafe import escape
+
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, published
+from newsletter.content.entry import Entry
+from newsletter.render.links import Links
+from newsletter.content.markup import body_html, body_text, summarize
+from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
+from newsletter.render.newsletters.mime import Message, address, phrase_and_id
+from newsletter.render.newsletters.periods import period_id, period_label, period_noun
+from newsletter.render.site import longdate
+from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
+from newsletter.render.templating import Templates
+from newsletter.output.writer import write_atomic
+
+UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
+PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
+PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
+WRAP = 78
+
+
+@dataclass(frozen=True)
+class Issue:
+    """The entries of one group in one period, newest first."""
+
+    group: str
+    period_id: str
+    label: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.group}/{self.period_id}"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    issue: Issue
+    subject: str
+    preheader: str
+    html: str
+    """HTML with CSS inlined and `UNSUBSCRIBE_PLACEHOLDER` where the personal link goes."""
+    text: str
+    full_entries: int
+    """How many entries are shown in full; the rest are title links (size limit)."""
+
+
+def newsletter_groups(catalog: Catalog) -> list[str]:
+    """Groups that get newsletters: every list with entries (each country, `all`, `regional`)."""
+    return [g for g in catalog.groups if catalog.groups[g]]
+
+
+def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str = "") -> list[Issue]:
+    """One issue per period that has entries, newest first; only periods from `since` on
+    (a period id, see `archive_start`) when it is given."""
+    by_period: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        pid = period_id(entry.date, period)
+        if pid < since:
+            break  # entries are newest first
+        by_period[pid].append(entry)
+    return [Issue(group, pid, period_label(pid, period), tuple(items))
+            for pid, items in sorted(by_period.items(), reverse=True)]
+
+
+def archive_start(newest: dt.date, period: str, periods: int) -> str:
+    """The oldest period id that still gets issues when the archive keeps `periods` periods."""
+    if periods <= 0:
+        return ""
+    if period == "daily":
+        return period_id(newest - dt.timedelta(days=periods - 1), period)
+    if period == "weekly":
+        return period_id(newest - dt.timedelta(weeks=periods - 1), period)
+    months = newest.year * 12 + newest.month - 1 - (periods - 1)
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
+
+
+@lru_cache(maxsize=8192)  # an entry appears in the issues of each of its countries and of `all`
+def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
+    """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken."""
+    out = []
+    for paragraph in text.split("\n\n"):
+        lines, line = [], ""
+        for word in paragraph.split():
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = indent + word
+            else:
+                line = f"{line} {word}" if line else word
+        if line:
+            lines.append(line)
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+BUNDLED_INLINED = Path(__file__).resolve().parents[2] / "data" / "inlined-newsletter.json"
+"""The bundled newsletter template, inlined ahead of time (`tools/build_inlined_template.py`;
+a test checks it is current): with the bundled templates, no build imports or runs premailer."""
+
+
+def inline_key(source: str, css: str) -> str:
+    return hashlib.blake2b((source + "\0" + css).encode(), digest_size=10).hexdigest()
+
+
+def _load_inlined(path: Path, key: str | None = None) -> InlinedTemplate | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if key is not None and data.get("key") != key:
+            return None
+        return InlinedTemplate(data["source"], tuple(data["body_styles"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTemplate:
+    """The inlined newsletter template: inlined ahead of time for the bundled templates, else
+    from the state folder when the templates are unchanged, else inlined now (and kept)."""
+    source = templates.env.loader.get_source(templates.env, "newsletter.html.j2")[0]
+    css = templates.read("newsletter.css").decode("utf-8")
+    key = inline_key(source, css)
+    bundled = _load_inlined(BUNDLED_INLINED, key)
+    if bundled is not None:
+        return bundled
+    path = cache_dir / f"inlined-newsletter-{key}.json" if cache_dir is not None else None
+    if path is not None:
+        kept = _load_inlined(path)
+        if kept is not None:
+            return kept
+    inlined = inline_template(source, css)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("inlined-newsletter-*.json"):
+            old.unlink(missing_ok=True)
+        write_atomic(path, json.dumps({"source": inlined.source, "body_styles": list(inlined.body_styles)}).encode())
+    return inlined
+
+
+class IssueRenderer:
+    """Renders issues with the (inlined) newsletter templates; never touches the disk."""
+
+    def __init__(self, templates: Templates, config, links: Links, names: Mapping[str, str], tz,
+                 cache_dir: Path | None = None) -> None:
+        self.config = config
+        self.links = links
+        self.names = names
+        self.tz = tz
+        inlined = cached_inline(templates, cache_dir)
+        env = templates.env.overlay()
+        env.filters["email_body"] = inlined.body_filter()
+        env.filters["wrap"] = wrap_text
+        self._html = env.from_string(inlined.source)
+        self._text = env.get_template("newsletter.txt.j2")
+        self.list_domain = config.authority.split("@")[-1]
+        self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
+        self._lists: dict[str, tuple[str, str]] = {}
+        self._from = address(config.newsletter_from_name, config.newsletter_from_address)
+
+    def group_name(self, group: str) -> str:
+        if group == ALL:
+            return self.config.title
+        return "Regional news" if group == REGIONAL else self.names.get(group, group.upper())
+
+    def subject(self, issue: Issue) -> str:
+        return f"{self.group_name(issue.group)} \u2014 {issue.label}"
+
+    def render(self, issue: Issue) -> RenderedIssue:
+        """HTML and text parts; entries that do not fit `newsletter.max_bytes` become links."""
+        items = [self._item(e) for e in issue.entries]
+        subject = self.subject(issue)
+        first = items[0]["summary"] if items else ""
+        preheader = f"{len(items)} news item{'s' if len(items) != 1 else ''}: {first}"[:150]
+        full = len(items)
+        html = self._render_html(issue, subject, preheader, items, full)
+        limit = self.config.newsletter_max_bytes
+        if len(html) * 4 > limit and len(html.encode()) > limit:  # UTF-8 is at most 4 bytes a character
+            low, high = 0, full  # the largest count of full entries that fits
+            while low < high:
+                mid = (low + high + 1) // 2
+                if len(self._render_html(issue, subject, preheader, items, mid).encode()) <= self.config.newsletter_max_bytes:
+                    low = mid
+                else:
+                    high = mid - 1
+            full = low
+            html = self._render_html(issue, subject, preheader, items, full)
+        text = self._text.render(**self._context(issue, subject, preheader, items, full))
+        return RenderedIssue(issue, subject, preheader, html, text, full)
+
+    def _item(self, entry: Entry) -> dict:
+        cached = self._items.get(entry.id)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        if len(self._items) > 8192:
+            self._items.clear()
+        item = self._make_item(entry)
+        self._items[entry.id] = (entry, item)
+        return item
+
+    def _make_item(self, entry: Entry) -> dict:
+        text = body_text(entry.body, entry.body_format, urls=True)
+        return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": longdate(entry.date),
+                "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100)}
+
+    def _context(self, issue, subject, preheader, items, full) -> dict:
+        group = issue.group
+        return {
+            "subject": subject, "preheader": preheader, "label": issue.label,
+            "group_name": self.group_name(group), "entries": items[:full], "overflow": items[full:],
+            "period_noun": period_noun(self.config.newsletter_period),
+            "view_url": self.links.url(self.links.issue_path(group, issue.period_id, "html")),
+            "group_url": self.links.group_url(group), "feed_url": self.links.feed_url(group, "atom"),
+            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "site": self.config,
+            "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
+        }
+
+    def _render_html(self, issue, subject, preheader, items, full) -> str:
+        return self._html.render(**self._context(issue, subject, preheader, items, full))
+
+    # -- links and messages ----------------------------------------------------------------
+    def generic_unsubscribe(self, group: str) -> str:
+        """The unsubscribe link of the web-archive copy: no personal token."""
+        if self.config.newsletter_unsubscribe_url:
+            return self.config.newsletter_unsubscribe_url
+        return self.mailto_unsubscribe(group)
+
+    def mailto_unsubscribe(self, group: str, email: str | None = None, secret: bytes | None = None) -> str:
+        """`unsubscribe LIST EMAIL TOKEN` in the subject; `newsletter bounces` acts on it."""
+        subject = f"unsubscribe {group}" + (f" {email}" if email else "")
+        if email and secret:
+            subject += " " + mailto_token(secret, email, group)
+        return f"mailto:{self.config.newsletter_unsubscribe_mailto}?subject={quote(subject)}"
+
+    def preferences(self, email: str | None, secret: bytes | None) -> str:
+        """The preferences page: personal (signed) in a message, the generic one elsewhere."""
+        base = self.config.newsletter_public_url
+        if not base:
+            return ""
+        if email is None or secret is None:
+            return f"{base}preferences"
+        return f"{base}preferences?{urlencode({'email': email, 'token': preferences_token(secret, email)})}"
+
+    def personal_unsubscribe(self, group: str, email: str, secret: bytes | None) -> str | None:
+        """The one-click https link with an HMAC token, when `unsubscribe_url` is set."""
+        base = self.config.newsletter_unsubscribe_url
+        if not base:
+            return None
+        token = unsubscribe_token(secret, email, group) if secret else "preview"
+        query = urlencode({"list": group, "email": email, "token": token})
+        return f"{base}{'&' if '?' in base else '?'}{query}"
+
+    def archive_html(self, rendered: RenderedIssue) -> str:
+        link = str(escape(self.generic_unsubscribe(rendered.issue.group)))
+        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        return html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
+
+    def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
+                date: dt.datetime | None = None, version: str = "") -> Message:
+        """The message for one recipient; the same Message-ID every time for the same pair and
+        `version` (the sender passes the content's hash: changed content, another Message-ID)."""
+        issue = rendered.issue
+        https = self.personal_unsubscribe(issue.group, email, secret)
+        mailto = self.mailto_unsubscribe(issue.group, email, secret)
+        link = https or mailto
+        prefs = self.preferences(email, secret)
+        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
+        text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        if prefs:
+            html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(prefs)))
+            text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
+        mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}".encode(),
+                              digest_size=16).hexdigest()
+        list_id, list_archive = self._list_headers(issue.group)
+        headers = [
+            ("List-Id", list_id),
+            ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
+            ("List-Archive", list_archive),
+        ]
+        if https:
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        if self.config.newsletter_reply_to:
+            headers.append(("Reply-To", self.config.newsletter_reply_to))
+        when = date or published(issue.entries[0], self.tz)
+        return Message(
+            from_addr=self._from,
+            to_addr=address(name, email), subject=rendered.subject, date=when,
+            message_id=f"<{mid}.{issue.group}@{self.list_domain}>", text=text, html=html, headers=tuple(headers))
+
+    def _list_headers(self, group: str) -> tuple[str, str]:
+        """List-Id and List-Archive values of one group's list."""
+        headers = self._lists.get(group)
+        if headers is None:
+            list_id = phrase_and_id(f"{self.config.title} \u2014 {self.group_name(group)}", f"{group}.{self.list_domain}")
+            headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
+        return headers
+
+    def archive_text(self, rendered: RenderedIssue) -> str:
+        """The plain-text part as published next to the archive copy: no personal token."""
+        text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
+        return text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
+
+    def preview_eml(self, rendered: RenderedIssue) -> bytes:
+        """A complete message to a placeholder recipient, for previewing in a mail client."""
+        return self.message(rendered, *PREVIEW_RECIPIENT, secret=None).compose()

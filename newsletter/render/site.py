@@ -1,0 +1,98 @@
+"""The static site the feeds link to: home page, one page per group, one page per entry."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import jinja2
+from markupsafe import Markup
+
+from newsletter.content.entry import Entry
+from newsletter.content.markup import body_html
+from newsletter.render.templating import Templates
+
+MONTH_NAMES = ("January February March April May June July August September October November December").split()
+
+
+def longdate(day: dt.date) -> str:
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def _groupby_month(entries: Iterable[Entry]):
+    for (year, month), items in itertools.groupby(entries, key=lambda e: (e.date.year, e.date.month)):
+        yield f"{MONTH_NAMES[month - 1]} {year}", list(items)
+
+
+def _private(template: jinja2.Template) -> jinja2.Template:
+    """A copy of `template` whose globals are a plain dict rather than Jinja's ChainMap over the
+    environment's: every render copies them into a new context, and copying a ChainMap costs
+    about 4 µs a page (15 % of an entry page). The globals are read once, here."""
+    copy = object.__new__(type(template))
+    copy.__dict__.update(template.__dict__)
+    copy.globals = dict(template.globals)
+    return copy
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    code: str
+    name: str
+    count: int
+    latest: tuple[Entry, ...]
+
+
+class SiteRenderer:
+    """Renders the site's HTML pages from templates; never touches the disk."""
+
+    def __init__(self, templates: Templates, config, names: Mapping[str, str], *, newsletters: set[str]) -> None:
+        self.templates = templates
+        self.names = names
+        env = templates.env
+        env.filters["longdate"] = longdate
+        env.filters["body_html"] = lambda e: Markup(body_html(e.body, e.body_format))
+        env.filters["groupby_month"] = _groupby_month
+        self._newsletters = set(newsletters)
+        env.globals["site"] = config
+        env.globals["newsletters"] = self._newsletters
+        public = urlsplit(config.newsletter_public_url)
+        env.globals["signup_origin"] = f"{public.scheme}://{public.netloc}" if public.netloc else ""
+        self._entry = _private(templates.get("entry.html.j2"))
+        self._group = _private(templates.get("group.html.j2"))
+        self._home = _private(templates.get("index.html.j2"))
+        self._year = _private(templates.get("year.html.j2"))
+        self._archive = _private(templates.get("archive.html.j2"))
+        self.config = config
+
+    def set_newsletter_groups(self, groups: set[str]) -> None:
+        """The groups whose pages link to a newsletter archive (the same set, updated in place:
+        the templates hold it)."""
+        if groups != self._newsletters:
+            self._newsletters.clear()
+            self._newsletters.update(groups)
+
+    def entry_page(self, entry: Entry, canonical: str) -> bytes:
+        countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
+        return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../").encode()
+
+    def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
+        """A group's page: its newest entries in full and its archive by year."""
+        total = sum(count for _, count in years)
+        return self._group.render(group=group, name=name, total=total, latest=latest, years=years, root="../").encode()
+
+    def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
+        """Every entry of one group in one year, by month."""
+        return self._year.render(group=group, name=name, year=year, entries=entries, root="../../").encode()
+
+    def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
+        """The newsletter archive of one group: every issue, newest first."""
+        rows = [{"period_id": pid, "label": label, "count": count} for pid, label, count in issues]
+        return self._archive.render(group=group, name=name, issues=rows, root="../../").encode()
+
+    def home_page(self, total: int, groups: list[GroupSummary], regional: GroupSummary) -> bytes:
+        """The front page: every country with its count, latest items and subscribe links."""
+        return self._home.render(total=total, groups=groups, regional=regional, root="").encode()

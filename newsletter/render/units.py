@@ -1,0 +1,219 @@
+"""Units of output: what a build renders, each with a fingerprint of what it is made from.
+
+A unit is `(key, fingerprint, render)`: an entry's page, a group's feeds, its page, a year
+page, a newsletter issue, the home page… `render()` returns `(path, bytes)` pairs. The
+writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed into
+`Builder`, whose configuration, templates and renderers it uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from newsletter.content.catalog import ALL, REGIONAL, Catalog
+from newsletter.content.entry import Entry
+
+
+def entry_digest(entry: Entry) -> str:
+    """Everything an entry's outputs depend on, as a short string (no hashing: it is cheap)."""
+    return (f"{entry.digest}{entry.date.toordinal()}{entry.id}/{entry.slug}/{','.join(entry.countries or ())}/"
+            f"{entry.updated.isoformat() if entry.updated else ''}")
+
+
+class _Digests:
+    """`entry_digest`, computed once per entry object (entries appear in several groups);
+    a full build computes them all up front, which is quicker than one call per use."""
+
+    def __init__(self, entries: tuple[Entry, ...] = ()) -> None:
+        self.cache: dict[int, str] = {id(e): entry_digest(e) for e in entries}
+
+    def __call__(self, entry: Entry) -> str:
+        value = self.cache.get(id(entry))
+        if value is None:
+            value = self.cache[id(entry)] = entry_digest(entry)
+        return value
+
+    def joined(self, entries) -> str:
+        """The digests of `entries`, comma-separated."""
+        cache = self.cache
+        try:
+            return ",".join([cache[id(e)] for e in entries])
+        except KeyError:
+            return ",".join([self(e) for e in entries])
+
+
+def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
+    """Entries (newest first) split by year, newest year first."""
+    years: list[tuple[int, tuple[Entry, ...]]] = []
+    start = 0
+    for n in range(1, len(entries) + 1):
+        if n == len(entries) or entries[n].date.year != entries[start].date.year:
+            years.append((entries[start].date.year, entries[start:n]))
+            start = n
+    return years
+
+
+@dataclass
+class CatalogStats:
+    """What the site-wide units need to know about the whole catalog, beyond its newest
+    entries: a full build records it (`OutputUnits.last_stats`); `newsletter.build.patch` keeps it up
+    to date and renders from a catalog that holds only the entries a change touches."""
+
+    total: int
+    newest: dt.date | None
+    counts: dict[str, int]
+    """Entries per group."""
+    years: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Per group: (year, entries), newest year first."""
+    listings: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    """Per newsletter group: (period id, label, entries) of every issue in the archive."""
+    nl_groups: list[str] = field(default_factory=list)
+
+
+class OutputUnits:
+    """Unit generation for `Builder` (see the module docstring)."""
+
+    last_stats: CatalogStats | None = None
+
+    def units(self, catalog: Catalog, *, groups: set[str] | None = None, entries: list[Entry] | None = None,
+              years: set[int] | None = None, periods: set[str] | None = None, stats: CatalogStats | None = None,
+              ) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
+        """(key, fingerprint, render) for every unit of output.
+
+        `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
+        years, newsletter issues) and those entries' pages, `years` and `periods` to those
+        year pages and issues; the site-wide units (home page, OPML, static files) always come.
+        With `stats`, counts, year lists and newsletter listings come from there rather than
+        from `catalog`, which then needs to hold only each group's newest entries and every
+        entry of `years` and `periods`; without, they are recorded in `last_stats`.
+        """
+        from newsletter.render.newsletters.issue import newsletter_groups
+        from newsletter.render.site import GroupSummary
+
+        site_fp = self.site_fingerprint
+        if stats is None:
+            nl = newsletter_groups(catalog) if self.config.newsletter_enabled else []
+            newest_entry = catalog.entries[0].date if catalog.entries else None
+            stats = CatalogStats(len(catalog.entries), newest_entry, {g: len(es) for g, es in catalog.groups.items()},
+                                 nl_groups=nl)  # years and listings are filled in as units are made
+            self.last_stats = stats if groups is None and entries is None and years is None and periods is None else None
+            recording = True
+        else:
+            recording = False
+        nl_groups = stats.nl_groups
+        renderer = self.site_renderer(set(nl_groups))
+        links = self.links
+        digest = _Digests(catalog.entries if groups is None and entries is None else ())
+        newest = stats.newest or dt.date(2000, 1, 1)
+        fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
+
+        yield ("static", site_fp, lambda: [("site.css", self.templates.read("site.css")),
+                                           ("feed.xsl", self.templates.read("feed.xsl"))])
+        summaries = []
+        for group, group_entries in catalog.groups.items():
+            title = self.group_title(group)
+            if group not in (ALL, REGIONAL):
+                summaries.append(GroupSummary(group, title, stats.counts.get(group, 0), group_entries[:3]))
+            if groups is None or group in groups:
+                if recording:
+                    stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
+                yield from self._group_units(group, title, group_entries, stats.years.get(group, []), renderer, digest,
+                                             fallback_updated, years)
+        summaries.sort(key=lambda s: s.name)
+        regional = catalog.groups.get(REGIONAL, ())
+        regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), regional[:3])
+        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digest(e) for e in s.latest])
+                                                        for s in summaries + [regional_summary]]).encode()
+                                                  + str(stats.total).encode(), digest_size=8).hexdigest()
+        yield ("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest))
+        for entry in catalog.entries if entries is None else entries:
+            yield (f"entry:{entry.slug}", site_fp + ":" + digest(entry),
+                   lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
+        if self.config.newsletter_enabled:
+            wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
+            yield from self._newsletter_units(catalog, wanted, renderer, digest, periods, stats, recording)
+
+    def site_renderer(self, newsletter_groups: set[str]):
+        """The page renderer (templates compiled once per Builder)."""
+        from newsletter.render.site import SiteRenderer
+
+        if self._site_renderer is None:
+            self._site_renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=newsletter_groups)
+        else:
+            self._site_renderer.set_newsletter_groups(newsletter_groups)
+        return self._site_renderer
+
+    def _group_units(self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None):
+        """A group's feeds, its page and its year pages (`counts`: its (year, entries), newest first)."""
+        site_fp, links = self.site_fingerprint, self.links
+        top = entries[: self.config.feed_limit]
+        feed_fp = site_fp + ":" + digest.joined(top)
+        yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
+        yield (f"page:{group}", feed_fp + ":" + repr(counts),
+               lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
+        for year, items in entries_by_year(entries):
+            if only_years is not None and year not in only_years:
+                continue
+            year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            yield (f"year:{group}/{year}", year_fp,
+                   lambda y=year, es=items: [(links.year_page_path(group, y), renderer.year_page(group, title, y, es))])
+
+    def _newsletter_units(self, catalog, nl_groups, renderer, digest, only_periods, stats, recording):
+        """Archive pages, then issues period by period (newest first) across groups, so that an
+        entry's issues for its countries and for `all` are rendered close together."""
+        from newsletter.render.newsletters.issue import archive_start, issues_for
+
+        nl_fp = self.newsletter_fingerprint
+        period = self.config.newsletter_period
+        links = self.links
+        since = archive_start(stats.newest, period, self.config.newsletter_archive_periods) if stats.newest else ""
+        all_issues = []
+        for group in nl_groups:
+            issues = issues_for(catalog.groups.get(group, ()), group, period, since)
+            if recording:
+                stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
+            listing = stats.listings[group]
+            yield (f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
+                   lambda g=group, ls=listing: [(links.archive_path(g), renderer.archive_page(g, self.group_title(g), ls))])
+            all_issues.extend(issues)
+        all_issues.sort(key=lambda i: i.period_id, reverse=True)
+        for issue in all_issues:
+            if only_periods is not None and issue.period_id not in only_periods:
+                continue
+            yield (f"issue:{issue.key}", nl_fp + ":" + digest.joined(issue.entries),
+                   lambda i=issue: self._issue_outputs(i))
+
+    def _issue_outputs(self, issue):
+        r = self.issue_renderer
+        rendered = r.render(issue)
+        path = self.links.issue_path
+        return [(path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
+                (path(issue.group, issue.period_id, "txt"), r.archive_text(rendered).encode()),
+                (path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered))]
+
+    def _feeds(self, group, title, entries, fallback_updated):
+        from newsletter.render.feeds.atom import render_atom
+        from newsletter.render.feeds.jsonfeed import render_json_feed
+        from newsletter.render.feeds.model import feed_data
+        from newsletter.render.feeds.rss import render_rss
+
+        from newsletter.render.feeds.xmlfeed import feed_generator
+
+        data = feed_data(group, title, entries, config=self.config, links=self.links, tz=self.tz,
+                         names=self.names, fallback_updated=fallback_updated)
+        fg = feed_generator(data, "atom")  # filled once, serialised as Atom, then as RSS
+        atom = render_atom(data, fg)
+        return [(self.links.feed_path(group, "atom"), atom),
+                (self.links.feed_path(group, "rss"), render_rss(data, fg)),
+                (self.links.feed_path(group, "json"), render_json_feed(data))]
+
+    def _home(self, renderer, total, summaries, regional, newest):
+        from newsletter.render.feeds.opml import render_opml
+
+        feeds = [(f"{self.config.title} \u2014 {self.group_title(g)}", self.links.feed_url(g, "atom"), self.links.group_url(g))
+                 for g in [ALL, REGIONAL] + [s.code for s in summaries]]
+        return [("index.html", renderer.home_page(total, summaries, regional)),
+                ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
