@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 import feedparser
 
 from conftest import BASE_URL, REPO, run_cli
@@ -315,17 +317,6 @@ def test_identity_state_of_an_older_version_is_kept(site):
     assert (site.state / "identity" / "2021.pickle").is_file() and not (site.state / "identity.json").exists()
 
 
-def test_damaged_identity_state_is_reported_not_fatal(site, caplog):
-    site.write("a.txt", GOOD)
-    site.build()
-    (site.state / "identity" / "2021.pickle").write_bytes(b"\x80\x05garbage")
-    site.write("a.txt", GOOD + "\n")
-    run = site.build()
-    assert run.code == 0 and "Traceback" not in run.err
-    assert "2021.pickle: unreadable identity state" in caplog.text
-    assert len(feedparser.parse(site.read("all/atom.xml")).entries) == 2
-
-
 def test_entry_with_identity_equals_replace():
     import datetime as dt
 
@@ -404,3 +395,23 @@ def test_manifest_of_version_0_1_is_taken_over(site):
     assert run.code == 0 and "1 removed" in run.err
     assert not (site.out / "entries" / "2019-01-01-gone.html").exists()
     assert not folder.with_suffix(".json").exists() and folder.is_dir()
+
+
+@pytest.mark.parametrize("damage", [b"not a pickle", b""])
+def test_a_damaged_identity_file_stops_the_build_rather_than_giving_new_ids(site, damage):
+    site.write("a.txt", """
+        26 August 2021
+
+        Peru Opens a Shelter
+
+        It has 80 beds.
+    """)
+    assert site.build().code == 0
+    before = {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
+    identity = site.state / "identity" / "2021.pickle"
+    identity.write_bytes(damage)
+    for extra in ([], ["--full"]):
+        run = site.build(*extra)
+        assert run.code == 2, run.err
+        assert str(identity) in run.err and "new ids" in run.err and "Traceback" not in run.err
+    assert {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file()} == before

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 from newsletter.content.entry import Entry, entry_id, shorten
+from newsletter.errors import StateError
+from newsletter.errors import StateError
 from newsletter.output.writer import write_atomic
 
 log = logging.getLogger(__name__)
@@ -65,9 +67,15 @@ class IdentityStore:
                 if version == 1 and isinstance(records, dict):
                     self.records.update(records)
             except FileNotFoundError:
-                pass
-            except Exception as exc:  # noqa: BLE001 - any damage: say so, carry on
-                log.warning("%s: unreadable identity state (%s); entries of %s get fresh ids", path, exc, year)
+                continue
+            except Exception as exc:  # noqa: BLE001 - any damage: refused below
+                raise StateError(f"{path}: the entry identities of {year} are damaged ({type(exc).__name__}: {exc}); "
+                                 f"a build would give that year's entries new ids and feed readers would show them "
+                                 f"as new. Restore the file from a backup, or delete it to accept new ids") from None
+            else:
+                if version != 1 or not isinstance(records, dict):
+                    raise StateError(f"{path}: not an identity file this version of newsletter reads "
+                                     f"(format {version!r}); restore it from a backup, or delete it to accept new ids")
 
     def _years(self) -> list[str]:
         try:
