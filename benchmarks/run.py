@@ -165,6 +165,7 @@ from newsletter.build.pipeline import Builder
 from newsletter.config import load_config
 from newsletter.build.workers import parallel_workers, render_in_processes
 from newsletter.output.writer import SiteWriter
+from newsletter.state.manifest import ManifestFolder
 gc.disable()
 config = load_config(None, {"base_url": sys.argv[2], "newsletter.archive_periods": int(sys.argv[3])})
 builder = Builder(config, state_dir=Path("state-issues"))
@@ -173,7 +174,7 @@ catalog = builder.catalog(entries)
 units = [u for u in builder.units(catalog) if u[0].startswith("issue:")]
 builder.issue_renderer
 started = time.perf_counter()
-writer = SiteWriter(Path("issues-out"), Path("state-issues/manifest.json"))
+writer = SiteWriter(Path("issues-out"), ManifestFolder(Path("state-issues/manifest")))
 workers = parallel_workers(len(units))
 if workers > 1:
     render_in_processes(writer, units, workers)

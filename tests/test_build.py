@@ -378,7 +378,7 @@ def test_manifest_of_version_0_1_is_taken_over(site):
     build no longer makes are removed, as if the upgrade had not happened."""
     import json
 
-    from newsletter.build.pipeline import manifest_path
+    from newsletter.state.manifest import manifest_path
     from newsletter.state.manifest import load_manifest
 
     site.write("a.txt", GOOD)

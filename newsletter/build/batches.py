@@ -24,12 +24,12 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.build.pipeline import with_last_good
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.diagnostics import Diagnostic
 from newsletter.content.entry import Entry
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import (invalidate, load_head, load_years, remove_years, save_head, save_years, split, unit_year,
+from newsletter.state.parsecache import with_last_good
+from newsletter.state.manifest import (ManifestFolder, invalidate, load_head, load_years, remove_years, save_head, save_years, split, unit_year,
                                  years_on_disk)
 from newsletter.render.units import CatalogStats
 from newsletter.content.rows import (DATE, SOURCE, bodies, from_row, head_catalog, period_years, problems_of, row_groups,
@@ -220,7 +220,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
             summary.listings.setdefault(g, []).append((pid, period_label(pid, period), count))
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
-    writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(shards, wanted), verify=True, carry_over=True,
+    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, wanted), verify=True, carry_over=True,
                         track_changes=job.track_changes, fresh=job.fresh)
     produced = _write(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
                                       years=wanted, periods=periods, stats=job.stats()),
@@ -330,7 +330,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
     if gone:
-        writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(load_years(job.manifest, gone) or {}, gone),
+        writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(load_years(job.manifest, gone) or {}, gone),
                             verify=False, carry_over=True,
                             track_changes=job.track_changes)
         writer.retire(writer.carried_keys())
@@ -359,7 +359,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     groups = {g: tuple(entry(r) for r in rows) for g, rows in sorted(tops.items())}
     catalog = Catalog(groups.get(ALL, ()), groups, ())
     head = load_head(job.manifest) or {"units": {}, "files": {}}
-    writer = SiteWriter(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])), verify=True,
+    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=(dict(head["units"]), dict(head["files"])), verify=True,
                         track_changes=job.track_changes, fresh=job.fresh)
     _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
            lambda key: unit_year(key) is None)
@@ -443,7 +443,7 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}
-    writer = SiteWriter(job.out_dir, job.manifest, previous=_previous(shards, owners), verify=True, carry_over=True,
+    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, owners), verify=True, carry_over=True,
                         track_changes=job.track_changes, fresh=job.fresh)
     produced = _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
                                       stats=stats), lambda key: key.startswith("issue:"))

@@ -20,6 +20,7 @@ from newsletter.content.catalog import ALL, REGIONAL, Catalog, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.render.newsletters.periods import period_id
 from newsletter.output.writer import SiteWriter
+from newsletter.state.manifest import ManifestFolder
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def _patched(entries: tuple[Entry, ...], drop: set[int], add: list[Entry]) -> tu
 
 def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, state_dir, track_changes,
            years: set[int], periods: set[str]):
-    from newsletter.build.pipeline import manifest_path
+    from newsletter.state.manifest import manifest_path
 
     writer = render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
                              manifest_path(state_dir, out_dir), track_changes, years, periods)
@@ -166,7 +167,7 @@ def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
     years and periods that are no longer produced, entry pages of `gone_slugs` and issues of
     periods before `since` are retired. With `verify`, the files of the units it reuses are
     checked on disk first. Returns the writer, not yet finished."""
-    writer = SiteWriter(out_dir, manifest, track_changes=track_changes,
+    writer = SiteWriter(out_dir, ManifestFolder(manifest), track_changes=track_changes,
                         previous=builder._written[out_dir], verify=verify, carry_over=True)
     produced = set()
     for key, fingerprint, render in builder.units(catalog, groups=affected, entries=new_finals,

@@ -24,9 +24,10 @@ from newsletter.errors import BuildInterrupted, InputError, UsageError
 from newsletter.content.gazetteer import load_gazetteer
 from newsletter.render.links import Links
 from newsletter.state.identity import IdentityStore
+from newsletter.state.manifest import ManifestFolder, manifest_path
 from newsletter.state.manifest import migrate as migrate_manifest
 from newsletter.content.parse import ParseResult, parse_bulletin
-from newsletter.state.parsecache import CachedParse, ParseCache, content_hash
+from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, with_last_good
 from newsletter.content.sources import Source, find_sources
 from newsletter.content.tagger import Tagger
 from newsletter.render.templating import Templates
@@ -76,7 +77,7 @@ class BuildResult:
         return text
 
 
-def _inside(child: Path, parent: Path) -> bool:
+def inside(child: Path, parent: Path) -> bool:
     child, parent = child.resolve(), parent.resolve()
     return child == parent or parent in child.parents
 
@@ -89,18 +90,13 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
         raise UsageError(", ".join(missing) + ": no such file or folder; nothing was written")
     for given in inputs:
         root = Path(given)
-        if root.is_dir() and _inside(out_dir, root):
+        if root.is_dir() and inside(out_dir, root):
             raise UsageError(f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it")
-        if _inside(root, out_dir):
+        if inside(root, out_dir):
             raise UsageError(f"bulletins {given} are inside the output folder {out_dir}; keep them apart")
-    if _inside(state_dir, out_dir):
+    if inside(state_dir, out_dir):
         raise UsageError(f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
                          "and must never be published (use --state DIR elsewhere)")
-
-
-def manifest_path(state_dir: Path, out_dir: Path) -> Path:
-    key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
-    return state_dir / f"outputs-{key}"
 
 
 class Builder(OutputUnits):
@@ -302,7 +298,7 @@ class Builder(OutputUnits):
         `OutputCheck` of the manifest started earlier (see `_build_site`).
         """
         previous = self._written.get(out_dir) if self._written else None
-        writer = SiteWriter(out_dir, manifest_path(state_dir, out_dir), track_changes=track_changes,
+        writer = SiteWriter(out_dir, ManifestFolder(manifest_path(state_dir, out_dir)), track_changes=track_changes,
                             previous=previous, verify=verify, changed=check.result() if check is not None else None)
         todo = []
         for unit in self.units(catalog):
@@ -364,26 +360,11 @@ class Builder(OutputUnits):
 
     def flush(self) -> None:
         """Write deferred state (identity records, output manifests) to the state folder."""
-        from newsletter.state.manifest import save_manifest
-
         if self._identity is not None:
             self._identity.save()
         for out_dir, manifest in list(self._unsaved.items()):
-            save_manifest(manifest, self._written[out_dir])
+            manifest.save(self._written[out_dir])
             del self._unsaved[out_dir]
-
-
-def with_last_good(display: str, cached: CachedParse) -> ParseResult:
-    """A file's parse result, plus the entries of its last good version while it has errors."""
-    result = cached.result
-    if result.has_errors and cached.last_good is not None and cached.last_good is not result:
-        keys = {e.key for e in result.entries}
-        kept = [e for e in cached.last_good.entries if e.key not in keys]
-        if kept:
-            result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
-                display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
-                "good version until the errors are fixed")])
-    return result
 
 
 def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,

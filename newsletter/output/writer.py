@@ -106,10 +106,13 @@ class SiteWriter:
     from. A unit whose fingerprint is unchanged and whose files are intact is not rendered.
     """
 
-    def __init__(self, out_dir: Path, manifest: Path, *, track_changes: bool = False,
+    def __init__(self, out_dir: Path, manifest, *, track_changes: bool = False,
                  previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False,
                  changed: set[str] | None = None, fresh: bool | None = None) -> None:
-        """`previous` is the (units, files) state that the last `finish()` left in this process;
+        """`manifest` is where the last build's record of units and files lives: anything with
+        `load()`, `save(state, catalog=, rows=, years=)` and `exists()` (the state folder's
+        `ManifestFolder`; the writer itself knows nothing of the state folder).
+        `previous` is the (units, files) state that the last `finish()` left in this process;
         with it the manifest is not read again. `verify=False` trusts it without a stat per file.
         With `carry_over`, units that are not written or reused stay as they were, unless they
         are `retire`d (the daemon's incremental path renders only what a change touched).
@@ -145,9 +148,7 @@ class SiteWriter:
         return self._units, self._files
 
     def _load_manifest(self) -> None:
-        from newsletter.state.manifest import load_manifest
-
-        state = load_manifest(self.manifest)
+        state = self.manifest.load()
         if state is not None:
             self._old_units, self._old_files = state
 
@@ -287,9 +288,7 @@ class SiteWriter:
         if catalog is not None:
             catalog["dirs"] = self.folder_mtimes(catalog.get("dirs", ()))
         if save and (self.dirty or catalog is not None):
-            from newsletter.state.manifest import save_manifest
-
-            save_manifest(self.manifest, self.state, catalog=catalog, rows=rows, years=years)
+            self.manifest.save(self.state, catalog=catalog, rows=rows, years=years)
             self.dirty = False
         return self.stats
 

@@ -51,7 +51,7 @@ def _subscribers_path(args, config) -> Path:
 def cmd_send(args) -> int:
     from zoneinfo import ZoneInfo
 
-    from newsletter.build.pipeline import Builder, _inside
+    from newsletter.build.pipeline import Builder, inside
     from newsletter.diagnostics import report
     from newsletter.send.runner import Sender, check_finished, require_built
     from newsletter.send.sendlog import SendLog
@@ -68,7 +68,7 @@ def cmd_send(args) -> int:
     subscribers_path = _subscribers_path(args, config)
     outbox = Path(args.outbox) if args.outbox else state_dir / "outbox"
     for private, what in ((state_dir, "state folder"), (subscribers_path, "subscriber list"), (outbox, "outbox")):
-        if _inside(private, out_dir):
+        if inside(private, out_dir):
             raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
     builder = Builder(config, templates_dir=args.templates, state_dir=state_dir)
     groups = [list_arg(c, builder.gazetteer) for c in args.country or []]

@@ -22,6 +22,7 @@ means every output is checked again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import marshal
@@ -225,3 +226,25 @@ def check_manifest(folder: Path, out_dir: Path) -> set[str] | None:
     """`writer.changed_outputs` for every file of the manifest; None when there is none."""
     state = load_manifest(folder)
     return None if state is None else changed_outputs(state[1], out_dir)
+
+
+def manifest_path(state_dir: Path, out_dir: Path) -> Path:
+    """The manifest folder of one output folder (several output folders can share a state folder)."""
+    key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
+    return state_dir / f"outputs-{key}"
+
+
+class ManifestFolder:
+    """One output folder's manifest, as `newsletter.output.writer.SiteWriter` uses it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> tuple[dict, dict] | None:
+        return load_manifest(self.path)
+
+    def save(self, state: tuple[dict, dict], **parts) -> None:
+        save_manifest(self.path, state, **parts)
+
+    def exists(self) -> bool:
+        return self.path.exists()

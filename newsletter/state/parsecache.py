@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.content.parse import ParseResult
+from newsletter.diagnostics import Diagnostic
 from newsletter.output.writer import write_atomic
 
 log = logging.getLogger(__name__)
@@ -99,3 +100,16 @@ class ParseCache:
                     os.unlink(self.folder / name)
                 except FileNotFoundError:
                     pass
+
+
+def with_last_good(display: str, cached: CachedParse) -> ParseResult:
+    """A file's parse result, plus the entries of its last good version while it has errors."""
+    result = cached.result
+    if result.has_errors and cached.last_good is not None and cached.last_good is not result:
+        keys = {e.key for e in result.entries}
+        kept = [e for e in cached.last_good.entries if e.key not in keys]
+        if kept:
+            result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
+                display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
+                "good version until the errors are fixed")])
+    return result

@@ -1,0 +1,110 @@
+"""The package's structure: no import cycles, and each layer imports only the layers below it.
+
+Imports are read from the source (module level and inside functions alike) with `ast`.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
+
+# layer → the layers (top-level packages or modules of `newsletter`) it must not import
+FORBIDDEN = {
+    "content": {"state", "render", "build", "output", "send", "subscribers", "web", "watch", "cli"},
+    "output": {"state", "content", "render", "build", "send", "subscribers", "web", "watch", "cli"},
+    "state": {"render", "build", "send", "subscribers", "web", "watch", "cli"},
+    "render": {"build", "state", "send", "web", "watch", "cli"},
+    "build": {"send", "subscribers", "web", "watch", "cli"},
+    "subscribers": {"build", "web", "watch", "cli"},
+    "send": {"web", "watch", "cli"},
+    "web": {"build", "watch", "cli"},
+}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports() -> dict[str, set[str]]:
+    """module → the `newsletter` modules it imports (a package import counts as its __init__)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("newsletter"):
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if sub in modules else node.module)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("newsletter"))
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycles():
+    assert cycles(imports()) == []
+
+
+def test_each_layer_imports_only_what_lies_below_it():
+    wrong = []
+    for module, targets in imports().items():
+        layer = module.split(".")[1] if module.count(".") else ""
+        for target in targets:
+            top = target.split(".")[1] if target.count(".") else ""
+            if top in FORBIDDEN.get(layer, ()):
+                wrong.append(f"{module} imports {target}")
+    assert wrong == []
+
+
+def test_no_module_uses_another_modules_private_names():
+    graph_modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    wrong = []
+    for name, path in graph_modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("newsletter"):
+                wrong += [f"{name}: from {node.module} import {a.name}" for a in node.names
+                          if a.name.startswith("_") and a.name != "__version__"]
+    assert wrong == []
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
