@@ -24,12 +24,13 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.diagnostics import Diagnostic
 from newsletter.content.entry import Entry
 from newsletter.state.identity import IdentityStore
+from newsletter.output.keys import is_issue, unit_year
 from newsletter.state.parsecache import with_last_good
-from newsletter.state.manifest import (ManifestFolder, invalidate, load_head, load_years, remove_years, save_head, save_years, split, unit_year,
+from newsletter.state.manifest import (ManifestFolder, invalidate, load_head, load_years, remove_years, save_head, save_years, split,
                                  years_on_disk)
 from newsletter.render.units import CatalogStats
 from newsletter.content.rows import (DATE, SOURCE, bodies, from_row, head_catalog, period_years, problems_of, row_groups,
@@ -77,7 +78,7 @@ def _info(builder, source) -> FileInfo:
     groups: set[str] = set()
     for e in result.entries:
         years[e.date.year] = years.get(e.date.year, 0) + 1
-        groups.update(e.countries or (REGIONAL,))
+        groups.update(groups_of(e.countries))
     return FileInfo(source.display, memo[0] if memo else None,
                     problems_of(result), years,
                     [(e.date.toordinal(), e.title_key) for e in result.entries], groups,
@@ -132,20 +133,6 @@ def plan(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[in
     return out
 
 
-def _write(writer: SiteWriter, units, wanted) -> set[str]:
-    """Render and write the `units` whose key is `wanted` (reusing current ones); their keys."""
-    produced = set()
-    for key, fingerprint, render in units:
-        if not wanted(key):
-            continue
-        produced.add(key)
-        if writer.is_current(key, fingerprint):
-            writer.reuse(key)
-        else:
-            writer.write_unit(key, fingerprint, render())
-    return produced
-
-
 def _previous(shards: dict, years) -> tuple[dict, dict]:
     """The (units, files) of the manifest years `years` among `shards`, merged."""
     return ({k: v for y in years if y in shards for k, v in shards[y]["units"].items()},
@@ -159,7 +146,7 @@ def _straddles(pid: str, period: str) -> bool:
 def _parents(key: str, since: str, period: str) -> bool:
     """True for an issue of the archive whose week straddles two years: the parent renders
     those, once every batch is done."""
-    if not key.startswith("issue:"):
+    if not is_issue(key):
         return False
     pid = key.rpartition("/")[2]
     return pid >= since and _straddles(pid, period)
@@ -222,7 +209,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, wanted), verify=True, carry_over=True,
                         track_changes=job.track_changes, fresh=job.fresh)
-    produced = _write(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
+    produced = writer.render_or_reuse(b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
                                       years=wanted, periods=periods, stats=job.stats()),
                       lambda key: unit_year(key) in wanted)
     # Issues of weeks that straddle two years are the parent's (see `finish_build`).
@@ -361,7 +348,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     head = load_head(job.manifest) or {"units": {}, "files": {}}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=(dict(head["units"]), dict(head["files"])), verify=True,
                         track_changes=job.track_changes, fresh=job.fresh)
-    _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
+    writer.render_or_reuse(b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
            lambda key: unit_year(key) is None)
     info = None
     if not problems:
@@ -445,9 +432,9 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     shards = {**shards, **extra}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, owners), verify=True, carry_over=True,
                         track_changes=job.track_changes, fresh=job.fresh)
-    produced = _write(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
-                                      stats=stats), lambda key: key.startswith("issue:"))
-    writer.retire([k for k in writer.carried_keys() if k.startswith("issue:") and k not in produced
+    produced = writer.render_or_reuse(b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
+                                      stats=stats), is_issue)
+    writer.retire([k for k in writer.carried_keys() if is_issue(k) and k not in produced
                    and k.rpartition("/")[2] in candidates])
     result = writer.finish(save=False)
     own_rows = {y: shards[y]["rows"] for y in owners if y in shards}

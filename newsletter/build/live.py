@@ -16,9 +16,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, sort_key
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.render.newsletters.periods import period_id
+from newsletter.output.keys import parse_key
 from newsletter.output.writer import SiteWriter
 from newsletter.state.manifest import ManifestFolder
 
@@ -58,7 +59,7 @@ class Snapshot:
 
 
 def _groups_of(entry: Entry) -> tuple[str, ...]:
-    return entry.countries or (REGIONAL,)
+    return groups_of(entry.countries)
 
 
 def incremental_write(builder, out_dir: Path, state_dir: Path, *, track_changes: bool):
@@ -169,21 +170,14 @@ def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
     checked on disk first. Returns the writer, not yet finished."""
     writer = SiteWriter(out_dir, ManifestFolder(manifest), track_changes=track_changes,
                         previous=builder._written[out_dir], verify=verify, carry_over=True)
-    produced = set()
-    for key, fingerprint, render in builder.units(catalog, groups=affected, entries=new_finals,
-                                                  years=years, periods=periods, stats=stats):
-        produced.add(key)
-        if writer.is_current(key, fingerprint):
-            writer.reuse(key)
-        else:
-            writer.write_unit(key, fingerprint, render())
+    produced = writer.render_or_reuse(builder.units(catalog, groups=affected, entries=new_finals,
+                                                    years=years, periods=periods, stats=stats))
     retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]
     if affected or since:
         for key in writer.carried_keys():
             if key in produced:
                 continue
-            kind, _, rest = key.partition(":")
-            group, _, part = rest.partition("/")
+            kind, group, part = parse_key(key)
             if kind == "issue" and part < since:
                 retire.append(key)
             elif group not in affected:

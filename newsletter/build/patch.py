@@ -32,7 +32,7 @@ from newsletter.content.entry import Entry
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import file_count, load_head, load_years
 from newsletter.content.sources import find_sources
-from newsletter.state.stamp import RACY_NS
+from newsletter.state.stamp import racily_clean
 from newsletter.render.units import CatalogStats
 from newsletter.output.writer import folder_mtimes_of
 from newsletter.content.rows import (DATE, FIXED, ID, KEY, SLUG, SOURCE, UPDATED, bodies, catalog_fingerprints, from_row,
@@ -128,7 +128,7 @@ class _Patch:
         """(sources, notes, changed sources, removed file names, (mtime, size) of every source)."""
         sources, notes = find_sources(inputs, skip=[self.out_dir, self.state_dir])
         recorded = self.info["sources"]
-        racy = self.info["written_ns"] - RACY_NS  # changed within an mtime tick of the last build?
+        written_ns = self.info["written_ns"]
         changed, stats = [], {}
         for source in sources:
             try:
@@ -137,7 +137,7 @@ class _Patch:
                 raise _Unsupported(f"{source.display}: {exc}") from exc
             stats[source.display] = (st.st_mtime_ns, st.st_size)
             rec = recorded.get(source.display)
-            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns or st.st_mtime_ns >= racy:
+            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns or racily_clean(st.st_mtime_ns, written_ns):
                 changed.append(source)
         removed = sorted(set(recorded) - set(stats))
         if not changed and not removed:

@@ -33,6 +33,7 @@ from newsletter.content.tagger import Tagger
 from newsletter.render.templating import Templates
 from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
 from newsletter.render.units import OutputUnits
+from newsletter.output.keys import is_issue
 from newsletter.output.writer import SiteWriter, WriteStats
 
 log = logging.getLogger(__name__)
@@ -300,17 +301,11 @@ class Builder(OutputUnits):
         previous = self._written.get(out_dir) if self._written else None
         writer = SiteWriter(out_dir, ManifestFolder(manifest_path(state_dir, out_dir)), track_changes=track_changes,
                             previous=previous, verify=verify, changed=check.result() if check is not None else None)
-        todo = []
-        for unit in self.units(catalog):
-            key, fingerprint, _ = unit
-            if writer.is_current(key, fingerprint):
-                writer.reuse(key)
-            else:
-                todo.append(unit)
+        todo = writer.outdated(self.units(catalog))
         log.debug("%d units to render, %d reused", len(todo), writer.stats.units_reused)
         workers = parallel_workers(len(todo)) if workers is None else workers
         if workers > 1:
-            if any(key.startswith("issue:") for key, _, _ in todo):
+            if any(is_issue(key) for key, _, _ in todo):
                 self.issue_renderer  # noqa: B018 - inline the template once, before forking
             described = []
 

@@ -32,6 +32,12 @@ class Catalog:
         return sorted(g for g in self.groups if g not in (ALL, REGIONAL))
 
 
+def groups_of(countries: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The country groups an entry with these countries belongs to (besides `all`): its
+    countries, or `regional` when it names none. The one place this rule is written."""
+    return tuple(countries) if countries else (REGIONAL,)
+
+
 def sort_key(entry: Entry) -> tuple:
     """Newest first; within a day, files in path order and entries in file order."""
     return (-entry.date.toordinal(), entry.source, entry.line)
@@ -93,9 +99,6 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
 
     groups: dict[str, list[Entry]] = {ALL: final, REGIONAL: []}
     for entry in final:
-        if entry.countries:
-            for code in entry.countries:
-                groups.setdefault(code, []).append(entry)
-        else:
-            groups[REGIONAL].append(entry)
+        for code in groups_of(entry.countries):
+            groups.setdefault(code, []).append(entry)
     return Catalog(tuple(final), {k: tuple(v) for k, v in sorted(groups.items())}, tuple(diagnostics))

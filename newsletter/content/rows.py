@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from newsletter.content.catalog import ALL, REGIONAL
+from newsletter.content.catalog import ALL, groups_of
 from newsletter.content.entry import Entry
 
 DATE, TITLE, FORMAT, SOURCE, LINE, LINK, FIXED, COUNTRIES, ID, SLUG, UPDATED, KEY, DIGEST = range(13)
@@ -40,7 +40,7 @@ def row_order(r) -> tuple:
 
 
 def row_groups(r) -> tuple[str, ...]:
-    return (ALL, *r[COUNTRIES]) if r[COUNTRIES] else (ALL, REGIONAL)
+    return (ALL, *groups_of(r[COUNTRIES]))
 
 
 def members(rows) -> dict[str, list]:

@@ -29,24 +29,13 @@ import marshal
 import os
 from pathlib import Path
 
+from newsletter.output.keys import unit_year
 from newsletter.output.writer import changed_outputs, write_atomic
 
 log = logging.getLogger(__name__)
 
 VERSION = 5
 HEAD = "head"
-
-
-def unit_year(key: str) -> int | None:
-    """The year a unit is filed under, or None for the site-wide units kept in the head."""
-    kind, _, rest = key.partition(":")
-    if kind == "entry":
-        part = rest[:4]
-    elif kind in ("year", "issue"):
-        part = rest.partition("/")[2][:4]
-    else:
-        return None
-    return int(part) if len(part) == 4 and part.isdigit() else None
 
 
 def _read(path: Path) -> dict | None:

@@ -28,6 +28,12 @@ RACY_NS = 2_000_000_000
 tick without its size changing (as git says, "racily clean"): then the shortcut is not taken."""
 
 
+def racily_clean(mtime_ns: int, written_ns: int) -> bool:
+    """Whether a file with this mtime may have changed again after a build that wrote its
+    record at `written_ns`, within one mtime tick: it must then be read again."""
+    return mtime_ns >= written_ns - RACY_NS
+
+
 def stamp_of(builder, sources) -> tuple[str, int] | None:
     """A hash of every input's identity and the newest mtime, or None when a file cannot be stat'ed."""
     newest = 0
@@ -54,7 +60,7 @@ def load(path: Path, stamp: tuple[str, int]) -> dict | None:
     except (OSError, ValueError):
         return None
     digest, newest = stamp
-    if data.get("stamp") != digest or newest >= data.get("written_ns", 0) - RACY_NS:
+    if data.get("stamp") != digest or racily_clean(newest, data.get("written_ns", 0)):
         return None
     return data
 

@@ -1,0 +1,35 @@
+"""Unit keys: how a unit of output is named (`kind:group/part`), read in one place.
+
+    static, home               site-wide units
+    feeds:mx, page:mx          a group's feeds and page
+    archive:mx                 a group's newsletter archive page
+    year:mx/2021               a group's year page
+    issue:mx/2021-W34          one newsletter issue
+    entry:2021-08-26-slug      one entry page
+"""
+
+from __future__ import annotations
+
+
+def parse_key(key: str) -> tuple[str, str, str]:
+    """(kind, group, part): `issue:mx/2021-W34` → ("issue", "mx", "2021-W34"); an entry's slug
+    is its group; parts that a kind lacks are ""."""
+    kind, _, rest = key.partition(":")
+    group, _, part = rest.partition("/")
+    return kind, group, part
+
+
+def unit_year(key: str) -> int | None:
+    """The year a unit is filed under, or None for the site-wide and per-group units."""
+    kind, group, part = parse_key(key)
+    if kind == "entry":
+        part = group[:4]
+    elif kind in ("year", "issue"):
+        part = part[:4]
+    else:
+        return None
+    return int(part) if len(part) == 4 and part.isdigit() else None
+
+
+def is_issue(key: str) -> bool:
+    return key.startswith("issue:")
