@@ -54,6 +54,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="stop at the first bulletin error and write nothing")
     build.add_argument("--full", action="store_true",
                        help="rebuild the catalog and check every output on disk, even after a small change")
+    build.add_argument("--explain", action="store_true",
+                       help="print which way the build would go and why, and write nothing")
 
     watch = sub.add_parser("watch", help="build, then keep the output current as bulletins change")
     _site_options(watch)
@@ -158,7 +160,7 @@ def _setup_logging(args) -> None:
 def cmd_build(args) -> int:
     import gc
 
-    from newsletter.build.pipeline import build_site, check_layout
+    from newsletter.build.pipeline import build_site, check_layout, explain
     from newsletter.state.lock import StateLock
 
     gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
@@ -167,10 +169,18 @@ def cmd_build(args) -> int:
     inputs = args.bulletins or config.bulletins
     hub = config.watch_websub_hub
     check_layout(inputs, Path(config.out), Path(config.state))  # before the lock creates the state folder
+    if args.explain:
+        plan = explain(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
+                       strict=args.strict, full=args.full)
+        print("\n".join(plan.lines()))
+        return 0
     with StateLock(Path(config.state)):
         result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
                             strict=args.strict, progress=terminal_progress(), track_changes=bool(hub), full=args.full)
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
+    if args.verbose:
+        for line in result.plan.lines():
+            print(f"newsletter: plan: {line}", file=sys.stderr)
     if hub:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:

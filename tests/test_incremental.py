@@ -184,7 +184,7 @@ def test_a_patched_rebuild_reports_like_a_full_one(tmp_path):
     os.utime(target, ns=(10**18 + 10**9,) * 2)
     second = run_cli(*args, "-v", cwd=tmp_path)
     assert first.code == second.code == 0
-    assert "patched bulletins/b3.txt into the last build" in second.err
+    assert "newsletter: plan: → patch: 1 file changed: bulletins/b3.txt" in second.err
     written = int(second.err.split(" files written")[0].rsplit(" ", 1)[1])
     assert 1 <= written < total // 4 and f"{total - written} unchanged" in second.err
     third = run_cli(*args, "-v", cwd=tmp_path)
@@ -207,7 +207,7 @@ def test_full_flag_checks_every_output(tmp_path):
     (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n")
     os.utime(bulletins / "new.txt", ns=(10**18 + 10**9,) * 2)
     patched = run_cli(*args, "-v", cwd=tmp_path)
-    assert "patched bulletins/new.txt" in patched.err
+    assert "plan: → patch: 1 file changed: bulletins/new.txt" in patched.err
     assert page.read_text() == "edited by hand"  # 2019 was not part of the change
     full = run_cli(*args, "--full", cwd=tmp_path)
     assert full.code == 0 and page.read_bytes() == original
@@ -229,11 +229,11 @@ def test_outputs_removed_by_hand_stop_the_patch_path(tmp_path):
     (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n")
     os.utime(bulletins / "new.txt", ns=(10**18 + 10**9,) * 2)
     run = run_cli(*args, cwd=tmp_path)
-    assert "patched" not in run.err and "outputs were added, removed or replaced" in run.err
+    assert "plan: → patch" not in run.err and "plan: ✗ patch: outputs were added, removed or replaced" in run.err
     assert year_page.read_bytes() == original
     (bulletins / "new.txt").write_text("3 March 2021\n\nChile Opens a Port\n\nBody, longer still.\n")
     os.utime(bulletins / "new.txt", ns=(10**18 + 2 * 10**9,) * 2)
-    assert "patched bulletins/new.txt" in run_cli(*args, cwd=tmp_path).err  # and the next change is patched again
+    assert "plan: → patch: 1 file changed: bulletins/new.txt" in run_cli(*args, cwd=tmp_path).err  # patched again
 
 
 def _edit_and_stamp(path: Path, text: str, n: int) -> None:
@@ -354,3 +354,38 @@ def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch)
     shutil.copytree(state / "identity", tmp_path / "fresh-state" / "identity")
     build_site(config, [str(bulletins)], tmp_path / "fresh", tmp_path / "fresh-state")
     assert tree(out) == tree(tmp_path / "fresh")
+
+
+def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
+    from conftest import run_cli
+    """`build --explain` gives the way a build would go and why the cheaper ones are ruled out;
+    it writes nothing. `-v` prints the plan a build ran, in the same words."""
+    import os
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    for n in range(4):
+        (bulletins / f"b{n}.txt").write_text(bulletin(random.Random(n), 5, f"x{n}"))
+        os.utime(bulletins / f"b{n}.txt", ns=(10**18, 10**18))
+    args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
+    first = run_cli(*args, "--explain", cwd=tmp_path)
+    assert first.code == 0 and not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
+    assert first.out.splitlines() == [
+        "✗ unchanged: no earlier one-shot build of this output folder",
+        "✗ patch: no earlier build of this output folder",
+        "→ batches: unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"]
+    built = run_cli(*args, "-v", cwd=tmp_path)
+    assert "newsletter: plan: → batches: " in built.err
+    assert run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()[0].startswith(
+        "→ unchanged: nothing changed since the last build")
+    (bulletins / "b1.txt").write_text(edited(random.Random(9), bulletins / "b1.txt"))
+    os.utime(bulletins / "b1.txt", ns=(10**18 + 10**9,) * 2)
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")}
+    lines = run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()
+    assert lines[0] == "✗ unchanged: a bulletin, the configuration, the templates or newsletter itself changed"
+    assert lines[1].startswith("→ patch: 1 file changed: bulletins/b1.txt")
+    assert run_cli(*args, "--explain", "--full", cwd=tmp_path).out.splitlines()[:2] == [
+        "✗ unchanged: --full", "✗ patch: --full"]
+    assert run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1] == \
+        "→ in memory: the one-shot ways are ruled out"
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == before

@@ -362,10 +362,15 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path):
 def test_once_builds_and_exits(tmp_path):
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
+    os.utime(tmp_path / "bulletins" / "a.txt", ns=(10**18, 10**18))  # not within a clock tick of the build
     proc = subprocess.run([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--once",
                            "--base-url", BASE_URL], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert titles(tmp_path / "out/pe/atom.xml") == ["Peru Opens a Shelter"]
+    # --once builds as `build` does: a second run finds nothing changed
+    again = subprocess.run([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--once",
+                            "--base-url", BASE_URL], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "(unchanged)" in again.stderr, again.stderr
 
 
 def test_sigterm_during_a_long_build_stops_within_two_seconds(tmp_path):

@@ -73,7 +73,7 @@ class BatchSummary:
 
 def _info(builder, source) -> FileInfo:
     result = builder.parse_source(source)
-    memo = builder._memory.pop(source.display, None)
+    memo = builder.forget_parse(source.display)
     years: dict[int, int] = {}
     groups: set[str] = set()
     for e in result.entries:
@@ -101,7 +101,7 @@ def scan(builder, sources) -> list[FileInfo]:
     return [done.get(s.display) or _info(builder, s) for s in sources]
 
 
-def plan(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
+def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
     site, so that every worker gets a few), with their files."""
     size = min(BATCH, max(200, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
@@ -235,19 +235,23 @@ class StreamResult:
     sources: int
 
 
-def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, track_changes: bool = False,
+def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *, track_changes: bool = False,
                  started_ns: int) -> StreamResult | None:
-    """A full build, batch by batch; None when the build must be done in memory."""
+    """A full build, batch by batch; None (and the reason in `plan`) when it must be done in memory."""
     from newsletter.render.newsletters.issue import archive_start
     from newsletter.build.workers import parallel_workers
 
     legacy = builder.identity_folder.with_suffix(".json")
     if not builder.identity_folder.is_dir() and legacy.exists():
-        return None  # identity records of an earlier version: read and migrated in memory
+        plan.skip("batches", "identity records of an earlier version are read and migrated in memory first")
+        return None
     infos = scan(builder, sources)
     keys = [k for i in infos for k in i.keys]
-    if any(i.fixed for i in infos) or len(set(keys)) != len(keys):
-        log.debug("in-memory build: Id: lines or the same item in two files")
+    if any(i.fixed for i in infos):
+        plan.skip("batches", "Id: lines (their ids are given in file order over the whole site)")
+        return None
+    if len(set(keys)) != len(keys):
+        plan.skip("batches", "the same item is in two files (which copy wins depends on the whole order)")
         return None
     del keys
     newest_ord = max((i.newest for i in infos), default=0)
@@ -260,7 +264,9 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, *, trac
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
-    batches = plan(infos, sources, workers)
+    batches = split_years(infos, sources, workers)
+    plan.take("batches", f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
+              f"{workers} process{'es' if workers != 1 else ''}")
     log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
               "" if workers == 1 else "es")
     summaries = _run(job, batches, workers)

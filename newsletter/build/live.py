@@ -62,33 +62,41 @@ def _groups_of(entry: Entry) -> tuple[str, ...]:
     return groups_of(entry.countries)
 
 
-def incremental_write(builder, out_dir: Path, state_dir: Path, *, track_changes: bool):
-    """(catalog, stats) after patching the last build, or None when a full build is needed."""
+def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_changes: bool):
+    """(catalog, stats) after patching the last build, or None (and the reason in `plan`)
+    when a full build is needed."""
     snap: Snapshot | None = builder.snapshot
-    if (snap is None or snap.out_dir != out_dir or out_dir not in builder._written
-            or snap.fingerprints != (builder.site_fingerprint, builder.newsletter_fingerprint)):
+    if snap is None or snap.out_dir != out_dir or not builder.written_before(out_dir):
+        plan.skip("live", "no earlier build of this output folder in this process (or one with duplicates)")
+        return None
+    if snap.fingerprints != (builder.site_fingerprint, builder.newsletter_fingerprint):
+        plan.skip("live", "the configuration or the templates changed")
         return None
     current = builder.results
     changed = [d for d, r in current.items() if snap.results.get(d) is not r]
     removed = [d for d in snap.results if d not in current]
     touched = set(changed) | set(removed)
     if not touched:
+        plan.take("live", "no bulletin changed")
         return _write(builder, snap, snap.catalog, set(), [], [], out_dir, state_dir, track_changes, set(), set())
     if len(touched) > max(3, MAX_CHANGED_SHARE * len(current)):
+        plan.skip("live", f"{len(touched)} files changed")
         return None
 
     old_finals = [e for d in touched for e in snap.finals.get(d, ())]
     new_entries = [e for d in changed for e in current[d].entries]
     keys = [(e.date, e.title_key) for e in new_entries]
     if len(set(keys)) != len(keys) or _clash(snap.keys, keys, touched):
-        return None  # the same item twice: which copy wins depends on the whole order
+        plan.skip("live", "the same item is in two files (which copy wins depends on the whole order)")
+        return None
     identity = builder.identity.assign_subset(new_entries, old_finals, builder.config.authority)
     new_finals = []
     slugs, ids = set(), set()
     for entry in new_entries:
         eid, slug, updated = identity[(entry.date, entry.title_key)]
         if slug in slugs or eid in ids or _clash(snap.slugs, [slug], touched) or _clash(snap.ids, [eid], touched):
-            return None  # a slug or id taken elsewhere: the full build numbers them in order
+            plan.skip("live", "a slug or id is taken elsewhere (the full build numbers them in order)")
+            return None
         slugs.add(slug)
         ids.add(eid)
         new_finals.append(with_identity(entry, eid, slug, updated))
@@ -96,7 +104,8 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, *, track_changes:
     old_ids = {id(e) for e in old_finals}
     all_entries = _patched(snap.catalog.entries, old_ids, new_finals)
     if all_entries and snap.catalog.entries and all_entries[0].date != snap.catalog.entries[0].date:
-        return None  # the newest date moves the newsletter archive window for every group
+        plan.skip("live", "the newest date moves the newsletter archive window of every group")
+        return None
     affected = {ALL} | {g for e in old_finals + new_finals for g in _groups_of(e)}
     groups = dict(snap.catalog.groups)
     for group in affected:
@@ -130,6 +139,7 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, *, track_changes:
     changed_entries = old_finals + new_finals
     years = {e.date.year for e in changed_entries}
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
+    plan.take("live", f"{len(touched)} file{'s' if len(touched) != 1 else ''} changed: " + ", ".join(sorted(touched)[:5]))
     result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
                     years, periods)
     snap.catalog = catalog
@@ -164,12 +174,12 @@ def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, st
 def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir, manifest, track_changes,
                     years: set[int], periods: set[str], *, stats=None, since: str = "", verify: bool = False) -> SiteWriter:
     """Render the units of `affected` groups (for `years` and `periods`) and of `new_finals`
-    over the last build's manifest (`builder._written[out_dir]`); units of those groups,
+    over the last build's manifest (`builder.written_before(out_dir)`); units of those groups,
     years and periods that are no longer produced, entry pages of `gone_slugs` and issues of
     periods before `since` are retired. With `verify`, the files of the units it reuses are
     checked on disk first. Returns the writer, not yet finished."""
     writer = SiteWriter(out_dir, ManifestFolder(manifest), track_changes=track_changes,
-                        previous=builder._written[out_dir], verify=verify, carry_over=True)
+                        previous=builder.written_before(out_dir), verify=verify, carry_over=True)
     produced = writer.render_or_reuse(builder.units(catalog, groups=affected, entries=new_finals,
                                                     years=years, periods=periods, stats=stats))
     retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]

@@ -79,30 +79,51 @@ class WarmResult:
         self.counts, self.touched, self.sources = counts, touched, sources
 
 
-def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, *,
+def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, plan, *,
                track_changes: bool = False) -> WarmResult | None:
-    """Apply the bulletin files changed since the last build to its outputs; None when a
-    full build is needed (see the module docstring)."""
+    """Apply the bulletin files changed since the last build to its outputs; None (and the
+    reason in `plan`) when a full build is needed (see the module docstring)."""
+    try:
+        patch = prepare(builder, out_dir, state_dir, manifest)
+        result = patch.run(inputs, track_changes)
+    except _Unsupported as why:
+        plan.skip("patch", str(why))
+        return None
+    plan.take("patch", f"{len(result.touched)} file{'s' if len(result.touched) != 1 else ''} changed: "
+              + ", ".join(result.touched[:5]) + (" …" if len(result.touched) > 5 else ""))
+    return result
+
+
+def prepare(builder, out_dir: Path, state_dir: Path, manifest: Path) -> "_Patch":
+    """The patch of the last build, if the state folder holds what one needs; else `_Unsupported`."""
     head = load_head(manifest)
     info = head.get("catalog") if head else None
     if not info:
-        log.debug("full build: %s", "no earlier build of this output folder" if head is None
-                  else "the last build (the daemon's, or one with duplicates) left no catalog to patch")
-        return None
+        raise _Unsupported("no earlier build of this output folder" if head is None
+                           else "the last build (the daemon's, or one with duplicates) left no catalog to patch")
     if info["fingerprints"] != catalog_fingerprints(builder):
-        log.debug("full rebuild: the configuration, the templates or newsletter itself changed")
-        return None
+        raise _Unsupported("the configuration, the templates or newsletter itself changed")
     if builder.identity_folder is None or not builder.identity_folder.is_dir():
-        return None  # identity records to read in full (or to migrate) first
+        raise _Unsupported("the identity records must be read in full (or migrated) first")
     dirs = info.get("dirs") or {}
     if not dirs or folder_mtimes_of(out_dir, dirs) != dirs:
-        log.debug("full rebuild: outputs were added, removed or replaced since the last build")
-        return None
+        raise _Unsupported("outputs were added, removed or replaced since the last build")
+    return _Patch(builder, manifest, head, info, out_dir, state_dir)
+
+
+def explain(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, plan) -> bool:
+    """The read-only part of the patch rules, for `build --explain`; True if a patch would be tried."""
     try:
-        return _Patch(builder, manifest, head, info, out_dir, state_dir).run(inputs, track_changes)
+        patch = prepare(builder, out_dir, state_dir, manifest)
+        _, _, changed, removed, _ = patch.changed_sources(inputs)
     except _Unsupported as why:
-        log.debug("full rebuild: %s", why)
-        return None
+        plan.skip("patch", str(why))
+        return False
+    names = [s.display for s in changed] + [f"{r} (removed)" for r in removed]
+    plan.take("patch", f"{len(names)} file{'s' if len(names) != 1 else ''} changed: " + ", ".join(names[:5])
+              + (" …" if len(names) > 5 else "") + "; it falls back to a full build if the files show one of "
+              "the patch rules broken (errors, Id: lines, duplicates, a group appearing or emptying)")
+    return True
 
 
 class _Patch:
@@ -181,13 +202,13 @@ class _Patch:
             rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
-        b._written[self.out_dir] = self.loaded_manifest()
+        b.remember_written(self.out_dir, self.loaded_manifest())
         gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
         try:
             writer = render_affected(b, catalog, affected, finals, gone, self.out_dir, self.manifest, track_changes,
                                      years, periods, stats=stats, since=since, verify=True)
         finally:
-            b._written.pop(self.out_dir, None)
+            b.remember_written(self.out_dir, None)
         head = self.next_head(stats, tops, source_stats, results, removed)
         writer.finish(save=True, catalog=head, rows=rows, years=set(self.shards))
         writer.stats.unchanged = file_count(self.manifest) - writer.stats.written  # every file, not just those read

@@ -33,6 +33,7 @@ from newsletter.content.tagger import Tagger
 from newsletter.render.templating import Templates
 from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
 from newsletter.render.units import OutputUnits
+from newsletter.build.plan import Plan
 from newsletter.output.keys import is_issue
 from newsletter.output.writer import SiteWriter, WriteStats
 
@@ -55,8 +56,10 @@ class BuildResult:
     counts: tuple[int, int, int] | None = None
     """(entries, countries, regional) when `catalog` does not hold every entry."""
     path: str = "full"
-    """How the build went: "unchanged" (nothing to do), "patched" (`warm`), "streamed"
-    (`stream`, year by year) or "full" (the whole catalog in memory)."""
+    """How the build went: "unchanged" (nothing to do), "patched" (`patch`), "streamed"
+    (`batches`, year by year) or "full" (the whole catalog in memory; "live" patches included)."""
+    plan: Plan = field(default_factory=Plan)
+    """The ways considered and why each was or was not taken (`newsletter.build.plan`)."""
 
     @property
     def errors(self) -> int:
@@ -330,6 +333,27 @@ class Builder(OutputUnits):
         self.save_identity()
         return self.finish_writer(writer, out_dir, describe)
 
+    # -- what this process remembers between builds ---------------------------------------
+    def written_before(self, out_dir: Path) -> tuple[dict, dict] | None:
+        """The (units, files) the last build of `out_dir` in this process left, if any."""
+        return self._written.get(out_dir)
+
+    def remember_written(self, out_dir: Path, state: tuple[dict, dict] | None) -> None:
+        if state is None:
+            self._written.pop(out_dir, None)
+        else:
+            self._written[out_dir] = state
+
+    def forget_parse(self, display: str):
+        """Drop the in-memory parse result of one file (a batch build keeps only the cache's)."""
+        return self._memory.pop(display, None)
+
+    def carry_memory_from(self, old: "Builder") -> None:
+        """A new Builder for the same site (templates changed): keep what `old` parsed and wrote."""
+        if self.cache is not None and old.cache is not None and self.cache.salt == old.cache.salt:
+            self._memory = old._memory
+        self._written = old._written
+
     def save_identity(self) -> None:
         """Save the identity records now, unless the daemon saves them in `flush()`."""
         if not self.defer_saves and self._identity is not None:
@@ -392,32 +416,77 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
     check_layout(inputs, out_dir, state_dir)
     migrate_manifest(manifest_path(state_dir, out_dir))
     builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
-    one_shot = not builder.defer_saves and not strict and verify and builder.cache is not None
+    plan = Plan()
+    one_shot = _one_shot(builder, strict, verify, plan)
+    stamp = None
     if one_shot:
         # The stamp is taken before reading: a file saved during the build makes the next differ.
-        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started, full)
+        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started, full, plan)
         if unchanged is not None:
+            unchanged.plan = plan
             return unchanged
         if stamp is not None and not full:
-            patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
+            patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan)
             if patched is not None:
                 return patched
+        elif full:
+            plan.skip("patch", "--full")
     if one_shot and stamp is not None:
-        streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes)
+        streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan)
         if streamed is not None:
             return streamed
     check = OutputCheck.start(manifest_path(state_dir, out_dir), out_dir) if one_shot else None
     try:
         return _rebuild(builder, inputs, out_dir, state_dir, strict=strict, progress=progress, force=force,
                         verify=verify, track_changes=track_changes, started=started,
-                        stamp=stamp if one_shot else None, check=check)
+                        stamp=stamp if one_shot else None, check=check, plan=plan)
     finally:
         if check is not None:
             check.close()
 
 
+def _one_shot(builder, strict: bool, verify: bool, plan: Plan) -> bool:
+    """Whether the one-shot ways (unchanged, patch, batches) may be tried; if not, why."""
+    if strict:
+        reason = "--strict reads everything before it writes anything"
+    elif builder.defer_saves:
+        reason = "the watch daemon keeps its catalog in memory"
+    elif builder.cache is None:
+        reason = "no state folder"
+    elif not verify:
+        reason = "outputs are trusted without checks"
+    else:
+        return True
+    for way in ("unchanged", "patch", "batches"):
+        plan.skip(way, reason)
+    return False
+
+
+def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None, strict: bool = False,
+            full: bool = False) -> Plan:
+    """The plan `build` would follow, found without writing anything (`build --explain`)."""
+    from newsletter.build import patch
+
+    check_layout(inputs, out_dir, state_dir)
+    builder = Builder(config, templates_dir=templates_dir, state_dir=state_dir)
+    plan = Plan()
+    if not _one_shot(builder, strict, True, plan):
+        plan.take("in memory", "the one-shot ways are ruled out")
+        return plan
+    unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, time.perf_counter(), full, plan)
+    if unchanged is not None:
+        return plan
+    if full:
+        plan.skip("patch", "--full")
+    elif stamp is not None and patch.explain(builder, inputs, out_dir, state_dir, manifest_path(state_dir, out_dir), plan):
+        return plan
+    plan.take("batches", "unless the files hold Id: lines or the same item twice (found while parsing them): "
+                         "then in memory")
+    return plan
+
+
 def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, verify, track_changes, started, stamp,
-             check) -> BuildResult:
+             check, plan: Plan) -> BuildResult:
     entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
     log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
               time.perf_counter() - started)
@@ -425,12 +494,17 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
     if builder.defer_saves and not verify:
         from newsletter.build.live import incremental_write
 
-        done = incremental_write(builder, out_dir, state_dir, track_changes=track_changes)
+        done = incremental_write(builder, out_dir, state_dir, plan, track_changes=track_changes)
         if done is not None:
             catalog, stats = done
             log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
             return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
-                               changed_sources=list(builder.reparsed))
+                               changed_sources=list(builder.reparsed), plan=plan)
+    elif builder.defer_saves:
+        plan.skip("live", "a full check of every output was asked for" if verify else "not the daemon")
+    else:
+        plan.skip("live", "not the watch daemon")
+    plan.take("in memory", "the whole catalog at once")
     catalog = builder.catalog(entries, save=False)
     del entries
     describe = None
@@ -459,37 +533,37 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
 
         builder.snapshot = Snapshot.take(builder, catalog, out_dir)
     return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
-                       changed_sources=list(builder.reparsed))
+                       changed_sources=list(builder.reparsed), plan=plan)
 
 
-def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
+def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan) -> BuildResult | None:
     """A small change applied to the last build's outputs (see `newsletter.build.patch`), or None."""
     from newsletter.build.patch import warm_build
 
     manifest = manifest_path(state_dir, out_dir)
-    done = warm_build(builder, inputs, out_dir, state_dir, manifest, track_changes=track_changes)
+    done = warm_build(builder, inputs, out_dir, state_dir, manifest, plan, track_changes=track_changes)
     if done is None:
         return None
-    log.debug("patched %s into the last build", ", ".join(done.touched))
-    return _stamped(done, manifest, stamp, started, done.touched, "patched")
+    return _stamped(done, manifest, stamp, started, done.touched, "patched", plan)
 
 
-def _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes) -> BuildResult | None:
+def _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan) -> BuildResult | None:
     """A full build done year by year (see `newsletter.build.batches`), or None."""
     from newsletter.build.batches import stream_build
 
     manifest = manifest_path(state_dir, out_dir)
     sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
     started_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)
-    done = stream_build(builder, sources, notes, out_dir, manifest, track_changes=track_changes, started_ns=started_ns)
+    done = stream_build(builder, sources, notes, out_dir, manifest, plan, track_changes=track_changes,
+                        started_ns=started_ns)
     if done is None:
         return None
     if builder.cache is not None:
         builder.cache.prune({s.display for s in sources})
-    return _stamped(done, manifest, stamp, started, list(builder.reparsed), "streamed")
+    return _stamped(done, manifest, stamp, started, list(builder.reparsed), "streamed", plan)
 
 
-def _stamped(done, manifest, stamp, started, changed, path) -> BuildResult:
+def _stamped(done, manifest, stamp, started, changed, path, plan) -> BuildResult:
     """The result of a build that did not go through `_rebuild`, its stamp saved."""
     from newsletter.state import stamp as stamps
 
@@ -498,10 +572,10 @@ def _stamped(done, manifest, stamp, started, changed, path) -> BuildResult:
     stamps.save(stamps.stamp_path(manifest), stamp[0], entries=entries, countries=countries, regional=regional,
                 diagnostics=[d for d in done.diagnostics if d not in notes])
     return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - started,
-                       changed_sources=changed, counts=done.counts, path=path)
+                       changed_sources=changed, counts=done.counts, path=path, plan=plan)
 
 
-def _unchanged(builder, inputs, out_dir, state_dir, started, full=False):
+def _unchanged(builder, inputs, out_dir, state_dir, started, full, plan: Plan):
     """(the result of the last build, the current stamp): the result is None unless nothing
     the last build was made from changed and its outputs are intact."""
     from newsletter.state import stamp as stamps
@@ -510,18 +584,22 @@ def _unchanged(builder, inputs, out_dir, state_dir, started, full=False):
     sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
     current = stamps.stamp_of(builder, sources)
     if current is None:
+        plan.skip("unchanged", "a bulletin could not be looked at")
         return None, None
     stamp = (current, notes)
     if full:
+        plan.skip("unchanged", "--full")
         return None, stamp
     manifest = manifest_path(state_dir, out_dir)
-    recorded = stamps.load(stamps.stamp_path(manifest), current)
+    recorded, why = stamps.load(stamps.stamp_path(manifest), current)
     if recorded is None:
+        plan.skip("unchanged", why)
         return None, stamp
     files = stamps.outputs_intact(manifest, out_dir)
     if files is None:
+        plan.skip("unchanged", "an output is missing or is not as the last build wrote it")
         return None, stamp
-    log.debug("nothing changed since the last build")
+    plan.take("unchanged", f"nothing changed since the last build; its {files} outputs are as written")
     diagnostics = notes + [Diagnostic(*d) for d in recorded["diagnostics"]]
     stats = WriteStats(unchanged=files)
     result = BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,

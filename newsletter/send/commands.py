@@ -161,9 +161,10 @@ def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False)
     return total.ok and not missing
 
 
-def send_due_after_build(config, builder, catalog) -> bool:
-    """`watch --send-due`: after a rebuild, send what is due from the daemon's own catalog.
-    Never raises (the daemon goes on); True when a stop signal arrived during the send."""
+def send_due_after_build(config, builder, catalog, inputs) -> bool:
+    """`watch --send-due`: after a rebuild, send what is due from the daemon's own catalog
+    (read now, when the build did not hold all of it: `catalog` None). Never raises (the
+    daemon goes on); True when a stop signal arrived during the send."""
     import logging
 
     from newsletter.diagnostics import report
@@ -173,6 +174,9 @@ def send_due_after_build(config, builder, catalog) -> bool:
 
     log = logging.getLogger("newsletter.watch")
     try:
+        if catalog is None:
+            entries, _, _ = builder.read(inputs, skip=[Path(config.out), Path(config.state)])
+            catalog = builder.catalog(entries)
         subscribers, diags, store = recipients(Path(config.state), Path(config.newsletter_subscribers), builder.gazetteer)
         report(diags)
         with SendLog(Path(config.state)) as sendlog:

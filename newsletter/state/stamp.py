@@ -53,16 +53,21 @@ def stamp_path(manifest: Path) -> Path:
     return manifest.with_name(manifest.stem.replace("outputs-", "stamp-") + ".json")
 
 
-def load(path: Path, stamp: tuple[str, int]) -> dict | None:
-    """What the last build recorded, if it was made from exactly these inputs."""
+def load(path: Path, stamp: tuple[str, int]) -> tuple[dict | None, str]:
+    """(what the last build recorded, "") if it was made from exactly these inputs; else
+    (None, why not)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "no earlier one-shot build of this output folder"
     except (OSError, ValueError):
-        return None
+        return None, "the record of the last build is unreadable"
     digest, newest = stamp
-    if data.get("stamp") != digest or racily_clean(newest, data.get("written_ns", 0)):
-        return None
-    return data
+    if data.get("stamp") != digest:
+        return None, "a bulletin, the configuration, the templates or newsletter itself changed"
+    if racily_clean(newest, data.get("written_ns", 0)):
+        return None, "a bulletin changed within a clock tick of the last build"
+    return data, ""
 
 
 def save(path: Path, stamp: tuple[str, int], *, entries: int, countries: int, regional: int,

@@ -44,9 +44,9 @@ class WatchOptions:
     polling: bool = False
     debounce: float = 0.25
     rescan: float = 60.0
-    after_build: Callable[[object, Builder, object], bool] | None = None
-    """Called with (config, builder, catalog) after each successful rebuild (`--send-due`);
-    returns True when a stop was asked for meanwhile."""
+    after_build: Callable[[object, Builder, object, list[str]], bool] | None = None
+    """Called with (config, builder, catalog or None, inputs) after each successful rebuild
+    (`--send-due`); returns True when a stop was asked for meanwhile."""
 
 
 @dataclass
@@ -97,7 +97,7 @@ class WatchDaemon:
     def run(self, *, once: bool = False) -> int:
         """Build, then (unless `once`) watch until SIGINT/SIGTERM or `stop` is set."""
         if once:
-            self.rebuild(set(), verify=True)
+            self.rebuild(set(), verify=True, one_shot=True)
             if self.publisher is not None and not self.publisher.wait_idle(10.0):
                 log.warning("WebSub hub did not answer; the pings will be sent again by the next run")
             self._close()
@@ -134,7 +134,7 @@ class WatchDaemon:
                     flush_at = float("inf")
                 elif time.monotonic() >= next_rescan:
                     log.debug("periodic rescan")
-                    self.rebuild(set(), verify=True, quiet_if_unchanged=True)
+                    self.rebuild(set(), quiet_if_unchanged=True)
                     next_rescan = time.monotonic() + self.options.rescan
         finally:
             for sig, handler in previous.items():
@@ -146,8 +146,10 @@ class WatchDaemon:
         log.info("stopped")
         return 0
 
-    def rebuild(self, batch: set[Change], *, verify: bool = False, quiet_if_unchanged: bool = False) -> None:
-        """One incremental build for a batch of changes; never raises."""
+    def rebuild(self, batch: set[Change], *, verify: bool = False, quiet_if_unchanged: bool = False,
+                one_shot: bool = False) -> None:
+        """One incremental build for a batch of changes; never raises. `one_shot` (`--once`)
+        builds as `newsletter build` does: nothing-changed shortcut, patch, year batches."""
         started = time.perf_counter()
         paths = {p for _, p in batch}
         try:
@@ -160,8 +162,12 @@ class WatchDaemon:
                 log.warning("%s: missing; outputs are left as they are until it is back", ", ".join(missing))
                 return
             o = self.options
-            result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, builder=self.builder,
-                                force=frozenset(paths), verify=verify, track_changes=True)
+            if one_shot:
+                result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, templates_dir=o.templates_dir,
+                                    track_changes=True)
+            else:
+                result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, builder=self.builder,
+                                    force=frozenset(paths), verify=verify, track_changes=True)
         except BuildInterrupted:
             log.info("stopped in the middle of a rebuild; every output written is complete, "
                      "the next start brings the rest up to date")
@@ -186,12 +192,15 @@ class WatchDaemon:
             changed = "no bulletin changed"
         else:
             changed = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
-        log.info("rebuilt in %.3f s: %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
-                 time.perf_counter() - started, changed, stats.written, stats.removed,
-                 len(result.catalog.entries), result.errors)
+        entries = result.counts[0] if result.counts else len(result.catalog.entries)
+        log.info("rebuilt in %.3f s (%s): %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
+                 time.perf_counter() - started, result.plan.way, changed, stats.written, stats.removed,
+                 entries, result.errors)
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.links))
-        if self.options.after_build is not None and self.options.after_build(self.config, self.builder, result.catalog):
+        catalog = result.catalog if result.path == "full" else None  # other ways hold only part of it
+        if self.options.after_build is not None and self.options.after_build(self.config, self.builder, catalog,
+                                                                         self.options.inputs):
             self.stop.set()
 
     # -- helpers -----------------------------------------------------------------------
@@ -215,9 +224,7 @@ class WatchDaemon:
         old = self.builder
         old.flush()
         self.builder = self._make_builder()
-        if self.builder.cache is not None and old.cache is not None and self.builder.cache.salt == old.cache.salt:
-            self.builder._memory = old._memory
-        self.builder._written = old._written
+        self.builder.carry_memory_from(old)
 
     def _observer(self):
         if self.options.polling:
