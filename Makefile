@@ -23,10 +23,12 @@ demo: $(STAMP)
 	@echo "  $(BIN)/python -m http.server --directory $(DEMO_OUT) 8000   # then http://127.0.0.1:8000/"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/ruff check newsletter
+	$(BIN)/mypy newsletter
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~1 minute more
-	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

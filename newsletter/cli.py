@@ -13,11 +13,17 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.diagnostics import PER_FILE, report
 from newsletter.cliargs import DEFAULT_CONFIG, site_config, terminal_progress
+from newsletter.diagnostics import PER_FILE, report
 from newsletter.errors import NewsletterError
-from newsletter.send.commands import (cmd_backup, cmd_resolve, cmd_send, cmd_status, cmd_unsubscribe,
-                                     send_due_after_build)
+from newsletter.send.commands import (
+    cmd_backup,
+    cmd_resolve,
+    cmd_send,
+    cmd_status,
+    cmd_unsubscribe,
+    send_due_after_build,
+)
 from newsletter.subscribers.commands import cmd_bounces, cmd_subscribers
 
 log = logging.getLogger("newsletter")
@@ -190,8 +196,8 @@ def cmd_build(args) -> int:
 
 def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str, wait: float = 10.0) -> None:
     """Tell the WebSub hub which feeds changed; what fails is kept for the next run."""
-    from newsletter.render.links import Links
     from newsletter.output.websub import Publisher, changed_feed_urls
+    from newsletter.render.links import Links
 
     publisher = Publisher(hub, state_dir)  # also retries what earlier runs could not send
     publisher.publish(changed_feed_urls(changed_paths, Links(base_url)))

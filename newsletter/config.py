@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -148,7 +150,7 @@ _BY_KEY = {o.key: o for o in OPTIONS}
 
 
 def _make_config_class() -> type:
-    fields = [(o.attr, Any, field(default_factory=lambda o=o: _copy(o.default))) for o in OPTIONS]
+    fields = [(o.attr, Any, field(default_factory=functools.partial(_copy, o.default))) for o in OPTIONS]
     return dataclasses.make_dataclass("Config", fields, frozen=True, namespace={"__doc__": __doc__})
 
 
@@ -156,7 +158,7 @@ def _copy(value: Any) -> Any:
     return type(value)(value) if isinstance(value, (list, dict)) else value
 
 
-Config = _make_config_class()
+Config: Any = _make_config_class()
 """Frozen configuration; attributes are the option keys with `.` replaced by `_`."""
 
 
@@ -176,7 +178,7 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> "Config":
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Any:
     """Read `path` (if given), apply non-None `overrides` (option key → value), validate.
 
     Relative paths from the file (and the defaults of path options, when there is a file)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal, TextIO
+from typing import Literal, TextIO
 
 Severity = Literal["error", "warning", "note"]
 

@@ -25,17 +25,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
-from newsletter.diagnostics import Diagnostic
 from newsletter.content.entry import Entry
-from newsletter.state.identity import IdentityStore
+from newsletter.content.rows import (
+    DATE,
+    SOURCE,
+    bodies,
+    from_row,
+    head_catalog,
+    period_years,
+    problems_of,
+    row_groups,
+    row_key,
+    row_order,
+    to_row,
+    top_size,
+)
+from newsletter.diagnostics import Diagnostic
 from newsletter.output.keys import is_issue, unit_year
-from newsletter.state.parsecache import with_last_good
-from newsletter.state.manifest import (ManifestFolder, invalidate, load_head, load_years, remove_years, save_head, save_years, split,
-                                 years_on_disk)
-from newsletter.render.units import CatalogStats
-from newsletter.content.rows import (DATE, SOURCE, bodies, from_row, head_catalog, period_years, problems_of, row_groups,
-                             row_key, row_order, to_row, top_size)
 from newsletter.output.writer import SiteWriter, WriteStats, empty_folder
+from newsletter.render.units import CatalogStats
+from newsletter.state.identity import IdentityStore
+from newsletter.state.manifest import (
+    ManifestFolder,
+    invalidate,
+    load_head,
+    load_years,
+    remove_years,
+    save_head,
+    save_years,
+    split,
+    years_on_disk,
+)
+from newsletter.state.parsecache import with_last_good
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +112,7 @@ def scan(builder, sources) -> list[FileInfo]:
     from newsletter.build.workers import map_in_processes
 
     todo, workers = builder.parsing_plan(sources)
-    done = {}
+    done: dict = {}
     if workers > 1:
         def share(items):
             return [_info(builder, s) for s in items]
@@ -238,8 +259,8 @@ class StreamResult:
 def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *, track_changes: bool = False,
                  started_ns: int) -> StreamResult | None:
     """A full build, batch by batch; None (and the reason in `plan`) when it must be done in memory."""
-    from newsletter.render.newsletters.issue import archive_start
     from newsletter.build.workers import parallel_workers
+    from newsletter.render.newsletters.issue import archive_start
 
     legacy = builder.identity_folder.with_suffix(".json")
     if not builder.identity_folder.is_dir() and legacy.exists():
@@ -280,7 +301,7 @@ def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
         return [run_batch(job, years, files) for years, files in batches]
     if job.builder.config.newsletter_enabled:
         job.builder.issue_renderer  # noqa: B018 - inline the template once, before forking
-    return map_jobs(lambda batch: run_batch(job, *batch), batches, workers)
+    return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
 
 
 def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsources: int, started_ns: int):
@@ -318,7 +339,8 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
                                  {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
                                  {g: sorted(items, reverse=True) for g, items in listings.items()}, job.nl_groups)
     if straddling is not None:
-        _add_writes(stats, file_counts, folders, _render_straddling(job, *straddling, catalog_stats))
+        periods, rows, shards, candidates = straddling
+        _add_writes(stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, catalog_stats))
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
 from newsletter.content.entry import Entry, with_identity
-from newsletter.render.newsletters.periods import period_id
 from newsletter.output.keys import parse_key
 from newsletter.output.writer import SiteWriter
+from newsletter.render.newsletters.periods import period_id
 from newsletter.state.manifest import ManifestFolder
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Snapshot:
     ids: dict[str, str]
 
     @classmethod
-    def take(cls, builder, catalog: Catalog, out_dir: Path) -> "Snapshot | None":
+    def take(cls, builder, catalog: Catalog, out_dir: Path) -> Snapshot | None:
         if catalog.diagnostics:  # duplicates were resolved by order: keep to full builds
             return None
         finals: dict[str, list[Entry]] = {}

@@ -27,17 +27,35 @@ import time
 from pathlib import Path
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
-from newsletter.diagnostics import Diagnostic
 from newsletter.content.entry import Entry
+from newsletter.content.rows import (
+    DATE,
+    FIXED,
+    ID,
+    KEY,
+    SLUG,
+    SOURCE,
+    UPDATED,
+    bodies,
+    catalog_fingerprints,
+    from_row,
+    head_catalog,
+    members,
+    period_years,
+    problems_of,
+    row_groups,
+    row_key,
+    row_order,
+    to_row,
+    top_size,
+)
+from newsletter.content.sources import find_sources
+from newsletter.diagnostics import Diagnostic
+from newsletter.output.writer import folder_mtimes_of
+from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import file_count, load_head, load_years
-from newsletter.content.sources import find_sources
 from newsletter.state.stamp import racily_clean
-from newsletter.render.units import CatalogStats
-from newsletter.output.writer import folder_mtimes_of
-from newsletter.content.rows import (DATE, FIXED, ID, KEY, SLUG, SOURCE, UPDATED, bodies, catalog_fingerprints, from_row,
-                             head_catalog, members, period_years, problems_of, row_groups, row_key, row_order, to_row,
-                             top_size)
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +112,7 @@ def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manif
     return result
 
 
-def prepare(builder, out_dir: Path, state_dir: Path, manifest: Path) -> "_Patch":
+def prepare(builder, out_dir: Path, state_dir: Path, manifest: Path) -> _Patch:
     """The patch of the last build, if the state folder holds what one needs; else `_Unsupported`."""
     head = load_head(manifest)
     info = head.get("catalog") if head else None
@@ -108,6 +126,7 @@ def prepare(builder, out_dir: Path, state_dir: Path, manifest: Path) -> "_Patch"
     dirs = info.get("dirs") or {}
     if not dirs or folder_mtimes_of(out_dir, dirs) != dirs:
         raise _Unsupported("outputs were added, removed or replaced since the last build")
+    assert head is not None
     return _Patch(builder, manifest, head, info, out_dir, state_dir)
 
 

@@ -10,32 +10,33 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter import __version__
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.build.plan import Plan
+from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
 from newsletter.config import OPTIONS
-from newsletter.diagnostics import Diagnostic
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
-from newsletter.errors import BuildInterrupted, InputError, UsageError
 from newsletter.content.gazetteer import load_gazetteer
+from newsletter.content.parse import ParseResult, parse_bulletin
+from newsletter.content.sources import Source, find_sources
+from newsletter.content.tagger import Tagger
+from newsletter.diagnostics import Diagnostic
+from newsletter.errors import BuildInterrupted, InputError, UsageError
+from newsletter.output.keys import is_issue
+from newsletter.output.writer import SiteWriter, WriteStats
 from newsletter.render.links import Links
+from newsletter.render.templating import Templates
+from newsletter.render.units import OutputUnits
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import ManifestFolder, manifest_path
 from newsletter.state.manifest import migrate as migrate_manifest
-from newsletter.content.parse import ParseResult, parse_bulletin
 from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, with_last_good
-from newsletter.content.sources import Source, find_sources
-from newsletter.content.tagger import Tagger
-from newsletter.render.templating import Templates
-from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
-from newsletter.render.units import OutputUnits
-from newsletter.build.plan import Plan
-from newsletter.output.keys import is_issue
-from newsletter.output.writer import SiteWriter, WriteStats
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Builder(OutputUnits):
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
         self._written: dict[Path, tuple[dict, dict]] = {}
-        self._unsaved: dict[Path, Path] = {}  # output folder -> manifest path, when saves are deferred
+        self._unsaved: dict[Path, Any] = {}  # output folder -> its ManifestFolder, when saves are deferred
         self.defer_saves = False
         self.stop_requested: Callable[[], bool] = lambda: False
         """Checked between units; the daemon points it at its SIGTERM flag."""
@@ -180,7 +181,7 @@ class Builder(OutputUnits):
         return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
 
     # -- reading -----------------------------------------------------------------------
-    def read(self, inputs: list[str], *, skip: list[Path] = (), strict: bool = False,
+    def read(self, inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = (), strict: bool = False,
              force: set[str] | frozenset[str] = frozenset()) -> tuple[list[Entry], list[Diagnostic], int]:
         """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache.
 
@@ -195,7 +196,7 @@ class Builder(OutputUnits):
         entries: list[Entry] = []
         seen: set[str] = set()
         self.reparsed = []
-        self.results: dict[str, ParseResult] = {}
+        self.results = {}
         if not self._memory and not strict:
             self._read_in_processes(sources)
         for source in sources:
@@ -348,7 +349,7 @@ class Builder(OutputUnits):
         """Drop the in-memory parse result of one file (a batch build keeps only the cache's)."""
         return self._memory.pop(display, None)
 
-    def carry_memory_from(self, old: "Builder") -> None:
+    def carry_memory_from(self, old: Builder) -> None:
         """A new Builder for the same site (templates changed): keep what `old` parsed and wrote."""
         if self.cache is not None and old.cache is not None and self.cache.salt == old.cache.salt:
             self._memory = old._memory
@@ -509,8 +510,8 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
     del entries
     describe = None
     if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
-        from newsletter.content.rows import problems_of
         from newsletter.build.patch import describe as describe_catalog
+        from newsletter.content.rows import problems_of
 
         seen = {display: memo[0] for display, memo in builder._memory.items()}
         problems = {display: problems_of(result) for display, result in builder.results.items()}
@@ -578,8 +579,8 @@ def _stamped(done, manifest, stamp, started, changed, path, plan) -> BuildResult
 def _unchanged(builder, inputs, out_dir, state_dir, started, full, plan: Plan):
     """(the result of the last build, the current stamp): the result is None unless nothing
     the last build was made from changed and its outputs are intact."""
-    from newsletter.state import stamp as stamps
     from newsletter.content.catalog import Catalog
+    from newsletter.state import stamp as stamps
 
     sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
     current = stamps.stamp_of(builder, sources)

@@ -13,7 +13,8 @@ import marshal
 import multiprocessing
 import os
 import signal
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from newsletter.output.writer import SiteWriter
 
@@ -44,7 +45,7 @@ def _share(count: int, index: int, workers: int):
         yield from range(start, min(start + BLOCK, count))
 
 
-def _work(index: int) -> tuple[list, dict, list]:
+def _work(index: int) -> bytes:
     writer, units, workers, stop = _JOB  # type: ignore[misc]
     writer.stats.written = writer.stats.unchanged = 0
     records = []
@@ -97,7 +98,7 @@ def _job(index: int):
     return function(jobs[index])
 
 
-def map_jobs(function: Callable[[object], object], jobs: list, workers: int) -> list:
+def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
     """`[function(job) for job in jobs]`, the jobs handed out one at a time to `workers`
     forked processes (longest first is the caller's business); results in `jobs` order."""
     global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
@@ -167,7 +168,7 @@ class OutputCheck:
         self._pending = self._pool.apply_async(check_manifest, (manifest, out_dir))
 
     @classmethod
-    def start(cls, manifest, out_dir) -> "OutputCheck | None":
+    def start(cls, manifest, out_dir) -> OutputCheck | None:
         """A check of `manifest`, if it is large enough to be worth a process."""
         from newsletter.state.manifest import manifest_bytes
 

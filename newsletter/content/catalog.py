@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from newsletter.diagnostics import Diagnostic
 from newsletter.content.entry import Entry, entry_id, shorten, with_identity
+from newsletter.diagnostics import Diagnostic
 
 ALL = "all"
 REGIONAL = "regional"

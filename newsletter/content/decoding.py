@@ -52,7 +52,7 @@ def decode_bulletin(data: bytes) -> Decoded:
         controls = _BINARY_CONTROLS.search(data)
         if controls is not None and (b"\x00" in data or len(_BINARY_CONTROLS.findall(data)) > max(4, len(data) * _MAX_STRAY_CONTROLS)):
             if b"\x00" in data:
-                controls = re.search(rb"\x00", data)
+                controls = re.search(rb"\x00", data) or controls
             byte = controls.group()[0]
             return Decoded(
                 None,

@@ -7,10 +7,10 @@ All data lives in one table, `newsletter/data/countries.tsv` (regenerate it with
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Mapping
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
                          "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u00ad": None})
@@ -55,7 +55,7 @@ class Gazetteer:
         folded = fold(stripped).casefold()
         return self._by_casefold.get(folded)
 
-    def with_overrides(self, aliases: Mapping[str, str], exclusions: list[str]) -> "Gazetteer":
+    def with_overrides(self, aliases: Mapping[str, str], exclusions: list[str]) -> Gazetteer:
         """A copy with configured aliases (name → code) and excluded phrases added."""
         names = dict(self.names)
         for name, code in aliases.items():

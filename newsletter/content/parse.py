@@ -9,14 +9,14 @@ Markdown. Pure: reads nothing but the bytes it is given.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 from newsletter.content.dates import match_date_line
 from newsletter.content.decoding import decode_bulletin
-from newsletter.diagnostics import Diagnostic
 from newsletter.content.entry import Entry, content_digest, title_key
+from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
 _META = re.compile(r"^(countries|country|link|url|id)\s*:\s*(.*)$", re.IGNORECASE)
@@ -73,7 +73,7 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
             break
 
     bounds = [s[0] for s in starts[1:]] + [len(lines)]
-    for (start, date_line), end in zip(starts, bounds):
+    for (start, date_line), end in zip(starts, bounds, strict=True):
         entry = _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries)
         if entry is not None:
             result.entries.append(entry)

@@ -8,6 +8,7 @@ fetch bodies from the parse cache only for the entries they render in full.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from newsletter.content.catalog import ALL, groups_of
 from newsletter.content.entry import Entry
@@ -23,7 +24,7 @@ def to_row(e: Entry) -> tuple:
 
 def from_row(r, body: str | None = None) -> Entry:
     """The entry of row `r`; without `body` it cannot be rendered in full."""
-    return Entry(dt.date.fromordinal(r[DATE]), r[TITLE], body, r[FORMAT], r[SOURCE], r[LINE], r[LINK], r[FIXED],
+    return Entry(dt.date.fromordinal(r[DATE]), r[TITLE], cast(str, body), r[FORMAT], r[SOURCE], r[LINE], r[LINK], r[FIXED],
                  tuple(r[COUNTRIES]), r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None,
                  r[KEY], r[DIGEST])
 

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.diagnostics import Diagnostic
 from newsletter.content.parse import body_format_for
+from newsletter.diagnostics import Diagnostic
 
 # Editor and system temp files: never bulletins, never worth a note.
 IGNORED_PATTERNS = (".*", "*~", "*.swp", "*.swx", "*.swo", "#*#", "4913", "*___jb_tmp___", "*___jb_old___",
@@ -28,7 +28,7 @@ class Source:
     display: str
 
 
-def find_sources(inputs: list[str], *, skip: list[Path] = ()) -> tuple[list[Source], list[Diagnostic]]:
+def find_sources(inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = ()) -> tuple[list[Source], list[Diagnostic]]:
     """Bulletin files under `inputs`, sorted, and notes about files that were not read."""
     sources: dict[Path, Source] = {}
     diags: list[Diagnostic] = []

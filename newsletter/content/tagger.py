@@ -9,7 +9,7 @@ words ("turkey", "chad") count only when capitalised; all-caps text is matched s
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from newsletter.content.gazetteer import Gazetteer, fold
 

@@ -9,9 +9,11 @@ writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog
 from newsletter.content.entry import Entry
@@ -56,6 +58,10 @@ def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, 
     return years
 
 
+def _entry_page(renderer, links, entry: Entry) -> list[tuple[str, bytes]]:
+    return [(links.entry_page_path(entry.slug), renderer.entry_page(entry, links.entry_page_url(entry)))]
+
+
 @dataclass
 class CatalogStats:
     """What the site-wide units need to know about the whole catalog, beyond its newest
@@ -77,6 +83,15 @@ class OutputUnits:
     """Unit generation for `Builder` (see the module docstring)."""
 
     last_stats: CatalogStats | None = None
+    # provided by the build context (`newsletter.build.pipeline.Builder`)
+    config: Any
+    links: Any
+    tz: Any
+    templates: Any
+    names: Any
+    site_fingerprint: str
+    _site_renderer: Any
+    group_title: Callable[[str], str]
 
     def units(self, catalog: Catalog, *, groups: set[str] | None = None, entries: list[Entry] | None = None,
               years: set[int] | None = None, periods: set[str] | None = None, stats: CatalogStats | None = None,
@@ -130,8 +145,7 @@ class OutputUnits:
                                                   + str(stats.total).encode(), digest_size=8).hexdigest()
         yield ("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest))
         for entry in catalog.entries if entries is None else entries:
-            yield (f"entry:{entry.slug}", site_fp + ":" + digest(entry),
-                   lambda e=entry: [(links.entry_page_path(e.slug), renderer.entry_page(e, links.entry_page_url(e)))])
+            yield (f"entry:{entry.slug}", site_fp + ":" + digest(entry), functools.partial(_entry_page, renderer, links, entry))
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
             yield from self._newsletter_units(catalog, wanted, renderer, digest, periods, stats, recording)
@@ -199,7 +213,6 @@ class OutputUnits:
         from newsletter.render.feeds.jsonfeed import render_json_feed
         from newsletter.render.feeds.model import feed_data
         from newsletter.render.feeds.rss import render_rss
-
         from newsletter.render.feeds.xmlfeed import feed_generator
 
         data = feed_data(group, title, entries, config=self.config, links=self.links, tz=self.tz,

@@ -36,7 +36,7 @@ def _gazetteer(config):
 
 def _now(args, tz) -> dt.datetime:
     if not getattr(args, "now", None):
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     try:
         moment = dt.datetime.fromisoformat(args.now)
     except ValueError:
@@ -183,7 +183,7 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
             sender = Sender(config, builder, catalog, Path(config.out), sendlog, subscribers, say, store=store)
             with sender.control.installed():
                 try:
-                    send_due(sender, [], dt.datetime.now(dt.timezone.utc))
+                    send_due(sender, [], dt.datetime.now(dt.UTC))
                 finally:
                     sender.close()
             return sender.control.requested

@@ -19,17 +19,18 @@ import hashlib
 import logging
 import signal
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
+from newsletter.output.writer import write_atomic
 from newsletter.render.newsletters.issue import IssueRenderer, RenderedIssue
 from newsletter.send.sendlog import SendLog
 from newsletter.send.smtp import ConnectFailure, Mailer, PermanentFailure, TemporaryFailure, UncertainDelivery
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.tokens import bounce_token, verp_address
-from newsletter.output.writer import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class StopControl:
             signal.setitimer(signal.ITIMER_REAL, REPLY_GRACE)
 
     @contextmanager
-    def installed(self) -> Iterator["StopControl"]:
+    def installed(self) -> Iterator[StopControl]:
         old = {}
         try:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):
@@ -112,7 +113,7 @@ class SendSummary:
     def attempted(self) -> int:
         return self.sent + self.failed + self.deferred + self.uncertain
 
-    def add(self, other: "SendSummary") -> None:
+    def add(self, other: SendSummary) -> None:
         for name in ("sent", "already", "suppressed", "failed", "deferred", "uncertain", "earlier_failed",
                      "earlier_uncertain", "bounced"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -161,7 +162,7 @@ class Delivery:
     max_connect_failures: int = 3
     log_key: str = ""
     """The key deliveries are recorded under (default: the issue's key; a correction has its own)."""
-    store: object | None = None
+    store: Any = None
     """The subscriber store, when recipients come from it: checked right before each message,
     told of hard bounces and of accepted messages (soft bounces count only in a row)."""
     say: Callable[[str], None] = print
@@ -178,7 +179,7 @@ class Delivery:
         statuses = self.sendlog.statuses(key)
         suppressed = self.sendlog.suppressed()
         audience = [s for s in subscribers if s.wants(group)]
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         interval = 1.0 / self.rate if self.rate > 0 else 0.0
         next_at = time.monotonic()
         control = self.control
@@ -248,6 +249,7 @@ class Delivery:
     def _deliver(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
         sender = self.envelope_sender(sub.email)
         control = self.control
+        assert self.mailer is not None
 
         def claim() -> None:
             control.phase = "committed"

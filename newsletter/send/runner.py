@@ -16,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import Catalog
@@ -37,8 +38,8 @@ SINCE_KEY = "due_since"
 class Sender:
     """One send run: a catalog, its builder (templates, links, renderer) and where to send."""
 
-    config: object
-    builder: object
+    config: Any
+    builder: Any
     catalog: Catalog
     out_dir: Path
     sendlog: SendLog
@@ -51,7 +52,7 @@ class Sender:
     control: StopControl = field(default_factory=StopControl)
     mailer: Mailer | None = None
     secret: bytes | None = None
-    store: object | None = None
+    store: Any = None
     """The subscriber store when the recipients came from it (see `Delivery.store`)."""
 
     def __post_init__(self) -> None:
@@ -183,7 +184,7 @@ class Sender:
         start = self.schedule_start(now)
         first_run = self.sendlog.get_meta("due_runs") is None
         delay = dt.timedelta(hours=self.config.newsletter_send_delay)
-        seen_at = "" if first_run else now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        seen_at = "" if first_run else now.astimezone(dt.UTC).isoformat(timespec="seconds")
         owed: list[tuple[dt.datetime, str, Issue, list[Subscriber]]] = []
         for group in groups:
             audience = [s for s in self.subscribers if s.wants(group)]

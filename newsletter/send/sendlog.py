@@ -89,7 +89,7 @@ STATUSES = ("sent", "sending", "failed", "deferred")
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class SendLog:
@@ -104,7 +104,7 @@ class SendLog:
         self._lock = FileLock(self.path.with_suffix(".lock"), wait=0,
                               busy=f"another `newsletter send` is running with the state folder {state_dir}")
 
-    def __enter__(self) -> "SendLog":
+    def __enter__(self) -> SendLog:
         self._lock.__enter__()
         return self
 

@@ -12,8 +12,8 @@ import re
 import smtplib
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class SMTPSettings:
     ca_file: str = ""
 
     @classmethod
-    def from_config(cls, config, password: str | None) -> "SMTPSettings":
+    def from_config(cls, config, password: str | None) -> SMTPSettings:
         return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
                    config.smtp_timeout, config.smtp_ca_file)
 
@@ -75,6 +75,7 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        smtp: smtplib.SMTP
         try:
             if s.tls == "ssl":
                 smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
@@ -93,7 +94,8 @@ class Mailer:
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
         try:  # small commands must not wait for delayed ACKs (Nagle): ~40 ms per message otherwise
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass
         return smtp
@@ -134,7 +136,7 @@ class Mailer:
             if code != 250:
                 raise _classify(code, reply)
             return f"{code} {reply.decode('utf-8', 'replace')}"
-        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             if dot_sent:
                 raise UncertainDelivery(f"no reply after the message was sent: {exc}") from exc

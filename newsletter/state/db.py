@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from newsletter.errors import StateError
 

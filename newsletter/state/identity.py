@@ -17,11 +17,10 @@ import json
 import logging
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from newsletter.content.entry import Entry, entry_id, shorten
-from newsletter.errors import StateError
 from newsletter.errors import StateError
 from newsletter.output.writer import write_atomic
 
@@ -35,7 +34,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def natural_key(entry: Entry) -> str:
@@ -59,7 +58,7 @@ class IdentityStore:
         if not folder.is_dir() and not self.partial:
             self._migrate(folder.with_suffix(".json"))
             return
-        for year in sorted(years) if self.partial else self._years():
+        for year in sorted(years or ()) if self.partial else self._years():
             path = folder / f"{year}.pickle"
             try:
                 with open(path, "rb") as fh:
@@ -159,7 +158,7 @@ class IdentityStore:
                 now = now or self.clock()
                 record[4] = now.isoformat()
                 self._touch(key)
-            elif prune and self.clock() - _parse(record[4]) > FORGET_AFTER:
+            elif prune and (gone := _parse(record[4])) is not None and self.clock() - gone > FORGET_AFTER:
                 del records[key]
                 self._touch(key)
         return result

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from newsletter.diagnostics import Diagnostic
-from newsletter.state.manifest import load_manifest
 from newsletter.output.writer import changed_outputs, write_atomic
+from newsletter.state.manifest import load_manifest
 
 log = logging.getLogger(__name__)
 

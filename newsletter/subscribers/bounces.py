@@ -100,7 +100,7 @@ def _known_tokens(store, sendlog, secret: bytes) -> dict[str, str]:
 
 def _act(msg: EmailMessage, store, sendlog, secret: bytes, config, by_token, report: Report) -> str:
     ctype = msg.get_content_type()
-    report_type = (msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
+    report_type = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
     if report_type == "feedback-report":
         return _complaint(msg, store, sendlog, by_token, report)
     verp = _verp_recipient(msg, by_token)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.content.catalog import ALL, REGIONAL
-from newsletter.diagnostics import Diagnostic
 from newsletter.content.gazetteer import Gazetteer
+from newsletter.diagnostics import Diagnostic
 
 EVERY_COUNTRY = "*"
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")

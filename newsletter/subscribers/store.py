@@ -76,7 +76,7 @@ CREATE TABLE processed (
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -105,7 +105,7 @@ class SubscriberStore:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "SubscriberStore":
+    def __enter__(self) -> SubscriberStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -121,14 +121,17 @@ class SubscriberStore:
     def _rollback(self) -> None:
         self.db.execute("ROLLBACK")
 
-    def _id(self, email: str, name: str = "", *, create: bool = True) -> int | None:
+    def _find(self, email: str) -> int | None:
         row = self.db.execute("SELECT id FROM subscribers WHERE email = ?", (email,)).fetchone()
-        if row is not None:
-            return row[0]
-        if not create:
-            return None
+        return row[0] if row is not None else None
+
+    def _id(self, email: str, name: str = "") -> int:
+        """The subscriber's id, added now if the address is new."""
+        found = self._find(email)
+        if found is not None:
+            return found
         cur = self.db.execute("INSERT INTO subscribers (email, name, created) VALUES (?, ?, ?)", (email, name, _now()))
-        return cur.lastrowid
+        return int(cur.lastrowid or 0)
 
     def _set(self, sid: int, group: str, status: str, via: str, detail: str = "") -> bool:
         """Set one list's status; records an event when it changes. True if it changed."""
@@ -273,7 +276,7 @@ class SubscriberStore:
         email = normalise_email(email)
         self._begin()
         try:
-            sid = self._id(email, create=False)
+            sid = self._find(email)
             if sid is None:
                 self._rollback()
                 return False
@@ -295,7 +298,7 @@ class SubscriberStore:
         email = normalise_email(email)
         self._begin()
         try:
-            sid = self._id(email, create=False)
+            sid = self._find(email)
             if sid is None:
                 self._rollback()
                 return False
@@ -358,7 +361,7 @@ class SubscriberStore:
             sid = self._id(email)
             lists = self._lists(sid)
             changed = False
-            for g in (sorted(lists) if everything else [group]):
+            for g in (sorted(lists) if everything or group is None else [group]):
                 if lists.get(g) != status:
                     changed |= self._set(sid, g, status, via, detail)
             if everything:

@@ -14,18 +14,19 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from newsletter.build.pipeline import Builder, build_site
-from newsletter.diagnostics import report
-from newsletter.errors import BuildInterrupted, NewsletterError
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
+from newsletter.diagnostics import report
+from newsletter.errors import BuildInterrupted, NewsletterError
+from newsletter.output.websub import Publisher, changed_feed_urls
 from newsletter.watch.debounce import next_batch
 from newsletter.watch.events import Change, QueueingHandler
-from newsletter.output.websub import Publisher, changed_feed_urls
 
 log = logging.getLogger("newsletter.watch")
 
@@ -63,7 +64,7 @@ class WatchDaemon:
     """Keeps `options.out_dir` current. `load_config` re-reads the configuration file."""
 
     options: WatchOptions
-    load_config: Callable[[], object]
+    load_config: Callable[[], Any]
     stop: threading.Event = field(default_factory=threading.Event)
     rebuilds: int = 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import queue
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from newsletter.watch.events import Change
 

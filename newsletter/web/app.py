@@ -288,7 +288,7 @@ def _send(mailer, config, email: str, kind: str, context: dict) -> None:
     domain = config.authority.split("@")[-1]
     mid = hashlib.blake2b(f"{kind}\n{email}\n{dt.datetime.now().timestamp()}".encode(), digest_size=12).hexdigest()
     message = Message(from_addr=address(config.newsletter_from_name, config.newsletter_from_address),
-                      to_addr=email, subject=subject, date=dt.datetime.now(dt.timezone.utc),
+                      to_addr=email, subject=subject, date=dt.datetime.now(dt.UTC),
                       message_id=f"<{mid}.{kind}@{domain}>", text=text, html=html,
                       headers=(("Auto-Submitted", "auto-generated"),))
     try:

@@ -20,8 +20,8 @@ log = logging.getLogger("newsletter.web")
 def make_app(config, templates_dir=None):
     """The configured app, or a `ConfigError` saying what is missing."""
     from newsletter.content.gazetteer import load_gazetteer
-    from newsletter.subscribers.store import SubscriberStore
     from newsletter.render.templating import Templates
+    from newsletter.subscribers.store import SubscriberStore
     from newsletter.web.app import create_app
 
     problems = []

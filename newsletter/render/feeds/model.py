@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import published
 from newsletter.content.entry import Entry
-from newsletter.render.links import Links
 from newsletter.content.markup import body_html, body_text, summarize
+from newsletter.render.links import Links
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,31 +7,29 @@ or re-inlines anything per recipient. The web-archive copy gets a link without a
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
 import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import quote, urlencode
 
 from markupsafe import escape
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, published
 from newsletter.content.entry import Entry
-from newsletter.render.links import Links
 from newsletter.content.markup import body_html, body_text, summarize
+from newsletter.output.writer import write_atomic
+from newsletter.render.links import Links
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_id, period_label, period_noun
 from newsletter.render.site import longdate
-from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 from newsletter.render.templating import Templates
-from newsletter.output.writer import write_atomic
+from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
 PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
@@ -135,7 +133,9 @@ def _load_inlined(path: Path, key: str | None = None) -> InlinedTemplate | None:
 def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTemplate:
     """The inlined newsletter template: inlined ahead of time for the bundled templates, else
     from the state folder when the templates are unchanged, else inlined now (and kept)."""
-    source = templates.env.loader.get_source(templates.env, "newsletter.html.j2")[0]
+    loader = templates.env.loader
+    assert loader is not None
+    source = loader.get_source(templates.env, "newsletter.html.j2")[0]
     css = templates.read("newsletter.css").decode("utf-8")
     key = inline_key(source, css)
     bundled = _load_inlined(BUNDLED_INLINED, key)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ class Message:
     from_addr: str
     to_addr: str
     subject: str
-    date: object
+    date: dt.datetime
     message_id: str
     text: str
     html: str

@@ -41,6 +41,6 @@ def period_bounds(pid: str, period: str) -> tuple[dt.date, dt.date]:
         year, month = (int(x) for x in pid.split("-"))
         start = dt.date(year, month, 1)
         return start, dt.date(year + month // 12, month % 12 + 1, 1)
-    year, week = pid.split("-W")
-    start = dt.date.fromisocalendar(int(year), int(week), 1)
+    iso_year, week = pid.split("-W")
+    start = dt.date.fromisocalendar(int(iso_year), int(week), 1)
     return start, start + dt.timedelta(days=7)
