@@ -233,19 +233,36 @@ def test_make_demo_builds_the_examples(tmp_path):
     assert "warning" not in proc.stderr and "error" not in proc.stderr
 
 
-def test_parallel_build_writes_the_same_tree(site, monkeypatch):
-    """Large builds render in forked worker processes; the result must not differ."""
-    import newsletter.build.workers
-    text = "".join(f"{day} March 2022\n\nPeru and Chile item {day}\n\nBody {day} with https://example.org/{day}.\n\n"
-                   for day in range(1, 29))
+@pytest.mark.parametrize("way", [[], ["--strict"]], ids=["batches", "in-memory"])
+def test_parallel_build_writes_the_same_tree(site, monkeypatch, tmp_path, way):
+    """Large builds render in forked worker processes; the bytes must be the serial build's.
+    The workers are counted, so that the test fails if nothing was forked."""
+    import newsletter.build.batches as batches
+    import newsletter.build.workers as workers
+    from newsletter.output.writer import SiteWriter
+    text = "".join(f"{day} March 202{y}\n\nPeru and Chile item {day} {y}\n\nBody {day} with https://example.org/{day}.\n\n"
+                   for day in range(1, 29) for y in range(2, 6))
     site.write("a.txt", text)
     site.write("b.txt", GOOD)
-    assert site.build().code == 0
-    monkeypatch.setattr(newsletter.build.workers, "PARALLEL_MIN_UNITS", 1)
+    monkeypatch.setenv("NEWSLETTER_WORKERS", "1")
+    assert site.build(*way).code == 0
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_unit = SiteWriter.write_unit
+
+    def counted(self, *args, **kwargs):
+        (pids / str(os.getpid())).touch()  # runs in whichever process renders the unit
+        return write_unit(self, *args, **kwargs)
+
+    monkeypatch.setattr(SiteWriter, "write_unit", counted)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_UNITS", 1)
+    monkeypatch.setattr(batches, "BATCH", 30)  # several batches of years, so that batches fork too
     monkeypatch.setenv("NEWSLETTER_WORKERS", "2")
-    assert site.build(out=site.root / "parallel").code == 0
+    assert site.build(*way, out=site.root / "parallel").code == 0
+    forked = {int(p.name) for p in pids.iterdir()} - {os.getpid()}
+    assert len(forked) >= 2, "no worker process rendered anything"
     assert tree(site.out) == tree(site.root / "parallel")
-    run = site.build(out=site.root / "parallel")
+    run = site.build(*way, out=site.root / "parallel")
     assert "0 files written" in run.err  # the workers' manifest records were kept
 
 
