@@ -149,3 +149,57 @@ def test_home_page_lists_every_group(built):
     for group, name, count in (("mx", "Mexico", 2), ("pa", "Panama", 1), ("cr", "Costa Rica", 1), ("regional", "Regional news", 1)):
         assert f'<a href="{group}/index.html">{name}</a> <span class="count">{count}</span>' in home
     assert 'href="mx/atom.xml"' in home and 'href="regional/rss.xml"' in home
+
+
+def _text(detail) -> str:
+    """What a reader shows of a feedparser text construct: HTML rendered to text, text as is."""
+    import html
+    import re
+    value = detail["value"] if isinstance(detail, dict) else detail.value
+    if detail["type"] in ("text/html", "application/xhtml+xml"):
+        value = html.unescape(re.sub(r"<[^>]+>", "", value))
+    return " ".join(value.split())
+
+
+def test_markup_in_a_bulletin_reads_as_text_in_every_feed_and_reader(site):
+    import html
+    import re
+    site.write("a.txt", """
+        26 August 2021
+
+        Peru Writes <b>Bold</b> Plans
+
+        Use <b>bold</b> & "quotes" <script>x</script> here.
+    """)
+    assert site.build().code == 0
+    page = site.read("entries/2021-08-26-peru-writes-b-bold-b-plans.html")
+    body = html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<article.*?</article>", page, re.S).group(0)))
+    shown = 'Use <b>bold</b> & "quotes" <script>x</script> here.'
+    assert shown in " ".join(body.split())
+    for feed in ("pe/rss.xml", "pe/atom.xml"):
+        [entry] = feedparser.parse(site.read(feed)).entries
+        assert _text(entry.summary_detail) == shown, feed
+        assert _text(entry.title_detail) == "Peru Writes <b>Bold</b> Plans", feed
+        assert _text(entry.content[0]).startswith('Use <b>bold</b> & "quotes"'), feed
+    item = json.loads(site.read("pe/feed.json"))["items"][0]
+    assert item["summary"] == shown and item["title"] == "Peru Writes <b>Bold</b> Plans"
+
+
+def test_no_empty_feed_is_written_and_the_opml_lists_exactly_the_feeds_that_exist(site):
+    site.write("a.txt", """
+        26 August 2021
+
+        Peru Opens a Shelter
+
+        It has 80 beds.
+    """)
+    assert site.build().code == 0
+    assert not (site.out / "regional").exists()  # no entry names no country
+    root = ET.fromstring((site.out / "feeds.opml").read_bytes())
+    listed = [o.get("xmlUrl").removeprefix(BASE_URL) for o in root.iter("outline")]
+    assert listed == ["all/atom.xml", "pe/atom.xml"]
+    assert all((site.out / rel).is_file() for rel in listed)
+    written = sorted(p.relative_to(site.out).as_posix() for p in site.out.glob("*/atom.xml"))
+    assert written == sorted(listed)
+    for rel in written:
+        assert feedparser.parse(site.read(rel)).entries

@@ -135,8 +135,10 @@ class OutputUnits:
             if groups is None or group in groups:
                 if recording:
                     stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
-                yield from self._group_units(group, title, group_entries, stats.years.get(group, []), renderer, digest,
-                                             fallback_updated, years)
+                count = stats.counts[group] if group in stats.counts else len(group_entries)  # a batch: its years
+                if count or group == ALL:  # no empty feed, no page of nothing
+                    yield from self._group_units(group, title, group_entries, stats.years.get(group, []), renderer,
+                                                 digest, fallback_updated, years, feeds=bool(count))
         summaries.sort(key=lambda s: s.name)
         regional = catalog.groups.get(REGIONAL, ())
         regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), regional[:3])
@@ -160,12 +162,15 @@ class OutputUnits:
             self._site_renderer.set_newsletter_groups(newsletter_groups)
         return self._site_renderer
 
-    def _group_units(self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None):
-        """A group's feeds, its page and its year pages (`counts`: its (year, entries), newest first)."""
+    def _group_units(self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None,
+                     feeds=True):
+        """A group's feeds (unless it has no entries), its page and its year pages (`counts`:
+        its (year, entries), newest first)."""
         site_fp, links = self.site_fingerprint, self.links
         top = entries[: self.config.feed_limit]
         feed_fp = site_fp + ":" + digest.joined(top)
-        yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
+        if feeds:
+            yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
         yield (f"page:{group}", feed_fp + ":" + repr(counts),
                lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
         for year, items in entries_by_year(entries):
@@ -227,6 +232,7 @@ class OutputUnits:
         from newsletter.render.feeds.opml import render_opml
 
         feeds = [(f"{self.config.title} \u2014 {self.group_title(g)}", self.links.feed_url(g, "atom"), self.links.group_url(g))
-                 for g in [ALL, REGIONAL] + [s.code for s in summaries]]
+                 for g in [ALL, REGIONAL] + [s.code for s in summaries]
+                 if (total if g == ALL else regional.count if g == REGIONAL else 1)]  # the feeds that exist
         return [("index.html", renderer.home_page(total, summaries, regional)),
                 ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
