@@ -2,9 +2,9 @@
 """Do two revisions of newsletter build the same bytes? For a refactoring that must not
 change any output.
 
-    python benchmarks/same_bytes.py REV [--entries 10000] [--workdir DIR]
+    python benchmarks/same_bytes.py REV [--against REV2] [--entries 10000] [--workdir DIR]
 
-Checks out REV into a temporary worktree, makes a corpus (benchmarks/corpus.py), and with each
+Checks out REV (and REV2, default: the working tree) into temporary worktrees, makes a corpus (benchmarks/corpus.py), and with each
 revision: a cold build, then a one-file edit built as a patch, then the same edit built by the
 watch daemon's in-memory path (`build_site` with a long-lived Builder, as `watch` does). Each
 pair of output trees is compared file by file (`diff -r`: extra or missing files count too).
@@ -72,18 +72,23 @@ def builds(code: Path, corpus: Path, work: Path) -> dict[str, Path]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rev", help="the revision to compare with (e.g. the commit before a refactoring)")
+    ap.add_argument("--against", help="the other revision (default: the working tree)")
     ap.add_argument("--entries", type=int, default=10000)
     ap.add_argument("--workdir", help="default: a temporary folder (on /dev/shm when there is one)")
     args = ap.parse_args()
     base = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     old = base / "old-code"
     subprocess.run(["git", "worktree", "add", "-q", "--detach", str(old), args.rev], cwd=ROOT, check=True)
+    new = ROOT
+    if args.against:
+        new = base / "new-code"
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(new), args.against], cwd=ROOT, check=True)
     try:
         corpus = base / "corpus"
         subprocess.run([sys.executable, str(HERE / "corpus.py"), "--entries", str(args.entries),
                         "--files", str(max(1, args.entries // 100)), "--out", str(corpus)], check=True)
         before = builds(old, corpus, base / "before")
-        after = builds(ROOT, corpus, base / "after")
+        after = builds(new, corpus, base / "after")
         same = True
         for kind in before:
             diff = subprocess.run(["diff", "-r", "-q", str(before[kind]), str(after[kind])], capture_output=True, text=True)
@@ -92,7 +97,8 @@ def main() -> int:
             same &= diff.returncode == 0
         return 0 if same else 1
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
+        for tree in {old, new} - {ROOT}:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
         if not args.workdir:
             shutil.rmtree(base, ignore_errors=True)
 
