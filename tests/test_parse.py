@@ -182,10 +182,17 @@ def test_text_before_the_first_date_is_a_warning():
 
 
 def test_control_characters_are_removed():
-    [entry] = parse("26 August 2021\nTi\x0btle\x1b\n\nBo\x07dy.\n").entries
+    [entry] = parse("26 August 2021\nTi\x1btle\x1b\n\nBo\x07dy.\n").entries
     assert (entry.title, entry.body) == ("Title", "Body.")
 
 
 def test_month_and_year_in_body_do_not_start_entries():
     [entry] = parse("26 August 2021\nTitle\n\nIn August 2021 more than 100 people met.\n2021\n").entries
     assert entry.body == "In August 2021 more than 100 people met. 2021"
+
+
+def test_a_control_character_between_words_becomes_a_space():
+    from newsletter.content.decoding import clean_text
+
+    assert clean_text("the countries.\x0bIt works\x07 here,\x0c\x0cnow a\x1fb en\x01d\x02") == \
+        "the countries. It works here, now a b end"

@@ -20,6 +20,10 @@ _TRANSLATE = str.maketrans(
 )
 _NEWLINES = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
 _NEEDS_TRANSLATION = re.compile("[" + re.escape(_SPACES + _ZERO_WIDTH + _CONTROLS.replace("\n", "")) + "]")
+_CONTROL_BETWEEN_WORDS = re.compile("(?<=\\S)[\x0b\x0c\x1c-\x1f]+(?=\\S)")
+"""Line and page breaks (a word processor's manual line break is \\v) and the separator
+controls stand for a break: between two words they become a space. Other controls (bell,
+escape…) are noise and go."""
 _BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _MAX_STRAY_CONTROLS = 0.01  # a few stray control bytes are cleaned; more means binary data
 
@@ -78,5 +82,5 @@ def clean_text(text: str) -> str:
     if "\r" in text or not text.isascii():
         text = _NEWLINES.sub("\n", text)
     if _NEEDS_TRANSLATION.search(text) is not None:  # rare: most files need no translation at all
-        text = text.translate(_TRANSLATE)
+        text = _CONTROL_BETWEEN_WORDS.sub(" ", text).translate(_TRANSLATE)
     return text
