@@ -15,7 +15,7 @@ from pathlib import Path
 from newsletter import __version__
 from newsletter.cliargs import DEFAULT_CONFIG, site_config, terminal_progress
 from newsletter.diagnostics import PER_FILE, report
-from newsletter.errors import NewsletterError
+from newsletter.errors import NewsletterError, environment_error
 from newsletter.send.commands import (
     cmd_backup,
     cmd_resolve,
@@ -246,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsletter: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the environment failed (full disk, no permission…): one line, no traceback
+        print(f"newsletter: {environment_error(exc)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

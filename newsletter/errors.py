@@ -13,6 +13,8 @@ Problems with bulletin content are normally not raised: they become `Diagnostic`
 
 from __future__ import annotations
 
+import errno
+
 
 class NewsletterError(Exception):
     """Base class: a problem to be told to a person, without a traceback."""
@@ -59,3 +61,25 @@ class BuildInterrupted(NewsletterError):
     """Raised when a build stops early on request; the outputs written so far are complete files."""
 
     exit_code = 0
+
+
+ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space and run again (every file already written is complete; "
+                  "the next build brings the rest up to date)",
+    errno.EDQUOT: "the disk quota is used up: free some space and run again",
+    errno.EACCES: "no permission: run as a user who may write there, or choose another folder",
+    errno.EPERM: "not permitted: run as a user who may write there, or choose another folder",
+    errno.EROFS: "the file system is read-only: choose a folder on a writable one",
+    errno.ENOTDIR: "a part of this path is a file, not a folder",
+    errno.EISDIR: "this is a folder, not a file",
+    errno.ENOENT: "no such file or folder",
+}
+
+
+def environment_error(exc: OSError) -> str:
+    """`path: what happened; what to do` for an OSError."""
+    where = exc.filename or ""
+    what = exc.strerror or str(exc)
+    advice = ADVICE.get(exc.errno or 0, "")
+    return f"{where}: {what}" + (f"; {advice}" if advice and advice != what.lower() else "") if where else \
+        what + (f"; {advice}" if advice else "")

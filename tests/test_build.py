@@ -432,3 +432,15 @@ def test_a_damaged_identity_file_stops_the_build_rather_than_giving_new_ids(site
         assert run.code == 2, run.err
         assert str(identity) in run.err and "new ids" in run.err and "Traceback" not in run.err
     assert {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file()} == before
+
+
+def test_leftovers_of_a_killed_build_are_removed_by_the_next_build(site):
+    site.write("a.txt", GOOD)
+    assert site.build().code == 0
+    leftovers = [site.out / "all" / ".atom.xml.4242.tmp", site.out / "entries" / ".x.html.77.tmp"]
+    for path in leftovers:
+        path.write_text("half a file")
+    (site.bulletins / "a.txt").write_text((site.bulletins / "a.txt").read_text() + "\n")  # as after a kill
+    assert site.build().code == 0
+    assert not any(path.exists() for path in leftovers)
+    assert not list(site.out.rglob(".*.tmp"))

@@ -29,7 +29,7 @@ from newsletter.content.tagger import Tagger
 from newsletter.diagnostics import Diagnostic
 from newsletter.errors import BuildInterrupted, InputError, UsageError
 from newsletter.output.keys import is_issue
-from newsletter.output.writer import SiteWriter, WriteStats
+from newsletter.output.writer import SiteWriter, WriteStats, remove_leftovers
 from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.units import OutputUnits
@@ -90,6 +90,9 @@ def inside(child: Path, parent: Path) -> bool:
 def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
     """Refuse layouts that would feed outputs back in or publish private state, and inputs
     that do not exist (a mistyped folder must not unpublish the whole site)."""
+    for folder, option in ((out_dir, "--out"), (state_dir, "--state")):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{option} {folder} is a file, not a folder; name a folder (it is created if needed)")
     missing = [given for given in inputs if not Path(given).exists()]
     if missing:
         raise UsageError(", ".join(missing) + ": no such file or folder; nothing was written")
@@ -98,7 +101,7 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
         if root.is_dir() and inside(out_dir, root):
             raise UsageError(f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it")
         if inside(root, out_dir):
-            raise UsageError(f"bulletins {given} are inside the output folder {out_dir}; keep them apart")
+            raise UsageError(f"the bulletin folder {given} is inside the output folder {out_dir}; keep them apart")
     if inside(state_dir, out_dir):
         raise UsageError(f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
                          "and must never be published (use --state DIR elsewhere)")
@@ -432,6 +435,8 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
                 return patched
         elif full:
             plan.skip("patch", "--full")
+    if one_shot or builder.snapshot is None:
+        remove_leftovers(out_dir)  # what a killed build left: the build after one is always a full one
     if one_shot and stamp is not None:
         streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan)
         if streamed is not None:

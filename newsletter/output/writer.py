@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,11 @@ def _read(path: str) -> bytes:
         return fh.read()
 
 
+_LEFTOVER = re.compile(r"^\..+\.\d+\.tmp$")
+"""A temporary file of `write_atomic` (`.NAME.PID.tmp`): it starts with a dot, so a web server
+configured as docs/nginx-newsletter.conf never serves it while it exists."""
+
+
 def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
     """Replace `path` with `data` so that readers see the old file or the new one, never a mix.
 
@@ -58,12 +64,31 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
             os.close(fd)
         os.replace(tmp, path)
         return st
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.filename is None:  # os.write says not which file
+            raise OSError(exc.errno, exc.strerror, path) from exc
         raise
+
+
+def remove_leftovers(out_dir: Path) -> int:
+    """Remove the temporary files (`.NAME.PID.tmp`) that a killed build left in the output
+    folder; how many. Full builds call it: a killed build leaves no stamp and changes folder
+    mtimes, so the build after it is always a full one."""
+    removed = 0
+    if out_dir.is_dir():
+        for folder, _, files in os.walk(out_dir):
+            for name in files:
+                if name[0] == "." and _LEFTOVER.match(name):
+                    try:
+                        os.unlink(os.path.join(folder, name))
+                        removed += 1
+                    except FileNotFoundError:
+                        pass
+    return removed
 
 
 def empty_folder(folder: Path) -> bool:
@@ -89,10 +114,12 @@ def write_new(path: str, data: bytes) -> os.stat_result:
         while view:
             view = view[os.write(fd, view):]
         return os.fstat(fd)
-    except BaseException:
+    except BaseException as exc:
         os.close(fd)
         fd = -1
         os.unlink(path)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, path) from exc
         raise
     finally:
         if fd >= 0:

@@ -23,7 +23,7 @@ from newsletter.build.pipeline import Builder, build_site
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
 from newsletter.diagnostics import report
-from newsletter.errors import BuildInterrupted, NewsletterError
+from newsletter.errors import BuildInterrupted, NewsletterError, environment_error
 from newsletter.output.websub import Publisher, changed_feed_urls
 from newsletter.watch.debounce import next_batch
 from newsletter.watch.events import Change, QueueingHandler
@@ -98,11 +98,11 @@ class WatchDaemon:
     def run(self, *, once: bool = False) -> int:
         """Build, then (unless `once`) watch until SIGINT/SIGTERM or `stop` is set."""
         if once:
-            self.rebuild(set(), verify=True, one_shot=True)
+            ok = self.rebuild(set(), verify=True, one_shot=True)
             if self.publisher is not None and not self.publisher.wait_idle(10.0):
                 log.warning("WebSub hub did not answer; the pings will be sent again by the next run")
             self._close()
-            return 0
+            return 0 if ok else 1
         observer = self._observer()
         roots = self._roots()
         for root in roots:
@@ -148,9 +148,10 @@ class WatchDaemon:
         return 0
 
     def rebuild(self, batch: set[Change], *, verify: bool = False, quiet_if_unchanged: bool = False,
-                one_shot: bool = False) -> None:
-        """One incremental build for a batch of changes; never raises. `one_shot` (`--once`)
-        builds as `newsletter build` does: nothing-changed shortcut, patch, year batches."""
+                one_shot: bool = False) -> bool:
+        """One incremental build for a batch of changes; never raises; False if it failed.
+        `one_shot` (`--once`) builds as `newsletter build` does: nothing-changed shortcut,
+        patch, year batches."""
         started = time.perf_counter()
         paths = {p for _, p in batch}
         try:
@@ -161,7 +162,7 @@ class WatchDaemon:
             missing = [p for p in self.options.inputs if not os.path.exists(p)]
             if missing:
                 log.warning("%s: missing; outputs are left as they are until it is back", ", ".join(missing))
-                return
+                return not one_shot
             o = self.options
             if one_shot:
                 result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, templates_dir=o.templates_dir,
@@ -172,20 +173,23 @@ class WatchDaemon:
         except BuildInterrupted:
             log.info("stopped in the middle of a rebuild; every output written is complete, "
                      "the next start brings the rest up to date")
-            return
+            return True
         except NewsletterError as exc:
             log.error("rebuild failed: %s", exc)
-            return
+            return False
+        except OSError as exc:  # the environment (full disk, permissions): one line, no traceback
+            log.error("rebuild failed: %s", environment_error(exc))
+            return False
         except Exception:  # noqa: BLE001 - a bug must not stop the daemon
             log.exception("rebuild failed; will try again on the next change")
-            return
+            return False
         self.rebuilds += 1
         # After the first build, only problems in files that just changed are worth repeating.
         changed_paths = None if self.rebuilds == 1 else {p.removesuffix(" (removed)") for p in result.changed_sources}
         report(result.diagnostics, paths=changed_paths)
         stats = result.stats
         if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
-            return
+            return True
         sources = result.changed_sources
         if self.rebuilds == 1:
             changed = f"initial build, {len(sources)} file{'s' if len(sources) != 1 else ''} parsed"
@@ -203,6 +207,7 @@ class WatchDaemon:
         if self.options.after_build is not None and self.options.after_build(self.config, self.builder, catalog,
                                                                          self.options.inputs):
             self.stop.set()
+        return True
 
     # -- helpers -----------------------------------------------------------------------
     def _reload_config(self) -> None:
