@@ -35,11 +35,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"newsletter: error: {message}\n")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help=f"configuration file (default: ./{DEFAULT_CONFIG} if present)")
-    p.add_argument("--state", metavar="DIR", help="state folder (default: .newsletter)")
-    p.add_argument("-q", "--quiet", action="store_true", help="only print errors")
-    p.add_argument("-v", "--verbose", action="store_true", help="print debugging detail")
+def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """--config, --state, -q, -v: on the main parser (`newsletter -q build`) and on every
+    subcommand (`newsletter build -q`); a subcommand's own default never hides the main one's."""
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    p.add_argument("--config", metavar="FILE", default=default(None),
+                   help=f"configuration file (default: ./{DEFAULT_CONFIG} if present)")
+    p.add_argument("--state", metavar="DIR", default=default(None), help="state folder (default: .newsletter)")
+    p.add_argument("-q", "--quiet", action="store_true", default=default(False), help="only print errors")
+    p.add_argument("-v", "--verbose", action="store_true", default=default(False), help="print debugging detail")
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:
@@ -53,6 +57,7 @@ def _site_options(p: argparse.ArgumentParser) -> None:
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="newsletter", description="News bulletins in; per-country feeds, pages and newsletters out.")
     parser.add_argument("--version", action="version", version=f"newsletter {__version__}")
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     build = sub.add_parser("build", help="build feeds, pages and newsletters once")
@@ -241,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except NewsletterError as exc:
-        print(f"newsletter: {exc}" if "\n" not in str(exc) else str(exc), file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"newsletter: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("newsletter: interrupted", file=sys.stderr)

@@ -7,6 +7,7 @@ All problems are collected and reported by option name, then one `ConfigError` i
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import datetime as dt
 import functools
 import re
@@ -206,7 +207,8 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
 
     for key in sorted(values):
         if key not in _BY_KEY:
-            problems.append(f"{key}: unknown option")
+            near = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.75)
+            problems.append(f"{key}: unknown option" + (f"; did you mean {near[0]}?" if near else ""))
     final: dict[str, Any] = {}
     for option in OPTIONS:
         value = values.get(option.key, _copy(option.default))

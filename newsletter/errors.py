@@ -54,7 +54,9 @@ class InputError(NewsletterError):
     def __init__(self, message: str, *, path: str, line: int) -> None:
         self.path = path
         self.line = line
-        super().__init__(f"{path}:{line}: {message}")
+        for skipped in ("; this entry is skipped", "; skipped"):  # the messages of a normal build
+            message = message.removesuffix(skipped)
+        super().__init__(f"{path}:{line}: {message}; --strict stops at the first error: nothing was written")
 
 
 class BuildInterrupted(NewsletterError):

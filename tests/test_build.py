@@ -444,3 +444,22 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next_build(site):
     assert site.build().code == 0
     assert not any(path.exists() for path in leftovers)
     assert not list(site.out.rglob(".*.tmp"))
+
+
+def test_operator_messages_read_well(site, capsys):
+    from newsletter.cli import main
+    site.write("a.txt", GOOD)
+    (site.root / "bad.toml").write_text('[smpt]\nhost = "x"\nprot = 3\n')
+    capsys.readouterr()
+    assert main(["build", str(site.bulletins), "--config", "bad.toml", "--base-url", BASE_URL]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "newsletter: bad.toml: smpt.host: unknown option; did you mean smtp.host?",
+        "newsletter: bad.toml: smpt.prot: unknown option; did you mean smtp.port?"]
+    # global options go before or after the command
+    assert main(["-q", "build", str(site.bulletins), "--out", str(site.out), "--base-url", BASE_URL]) == 0
+    assert capsys.readouterr().err == ""
+    site.write("b.txt", "31 February 2021\n\nBad Date\n\nBody.\n")
+    assert main(["build", str(site.bulletins), "--out", str(site.root / "strict"), "--base-url", BASE_URL, "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert 'b.txt:1: impossible date "31 February 2021"; --strict stops at the first error: nothing was written' in err
+    assert "skipped" not in err and not (site.root / "strict").exists()
