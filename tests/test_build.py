@@ -463,3 +463,15 @@ def test_operator_messages_read_well(site, capsys):
     err = capsys.readouterr().err
     assert 'b.txt:1: impossible date "31 February 2021"; --strict stops at the first error: nothing was written' in err
     assert "skipped" not in err and not (site.root / "strict").exists()
+
+
+def test_an_unreadable_manifest_is_reported_once(site, caplog):
+    from newsletter.state.manifest import manifest_path
+    site.write("a.txt", GOOD)
+    assert site.build().code == 0
+    head = manifest_path(site.state, site.out) / "head"
+    head.write_bytes(b"\x00garbage")
+    caplog.clear()
+    assert site.build().code == 0
+    said = [r.getMessage() for r in caplog.records if "unreadable manifest" in r.getMessage()]
+    assert len(said) == 1, said

@@ -22,6 +22,7 @@ means every output is checked again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -38,20 +39,26 @@ VERSION = 5
 HEAD = "head"
 
 
+@functools.lru_cache(maxsize=256)
+def _say_unreadable(path: str, problem: str) -> None:
+    """Each unreadable manifest file is reported once per run, however often it is read."""
+    log.warning("%s: unreadable manifest (%s); every output will be checked", path, problem)
+
+
 def _read(path: Path) -> dict | None:
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
-        log.warning("%s: unreadable manifest (%s); every output will be checked", path, exc)
+        _say_unreadable(str(path), str(exc))
         return None
     try:
         data = marshal.loads(raw)
         if not isinstance(data, dict) or data.get("version") != VERSION:
             return None
     except (ValueError, EOFError, TypeError) as exc:
-        log.warning("%s: unreadable manifest (%s); every output will be checked", path, exc)
+        _say_unreadable(str(path), str(exc))
         return None
     return data
 
