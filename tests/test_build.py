@@ -475,3 +475,15 @@ def test_an_unreadable_manifest_is_reported_once(site, caplog):
     assert site.build().code == 0
     said = [r.getMessage() for r in caplog.records if "unreadable manifest" in r.getMessage()]
     assert len(said) == 1, said
+
+
+def test_an_unknown_country_skips_the_entry_and_keeps_its_last_good_version(site):
+    site.write("j.txt", "2 September 2021\n\nJapan and Korea Sign an Accord\nCountries: Japan, South Korea\n\nBody.\n")
+    assert site.build().code == 0
+    site.write("j.txt", "2 September 2021\n\nJapan and Korea Sign an Accord\nCountries: Japan, Narnia\n\nBody.\n")
+    run = site.build()
+    assert run.code == 1 and 'j.txt:4: unknown country "Narnia"' in run.err
+    for group in ("jp", "kr"):
+        assert [e.title for e in feedparser.parse(site.read(f"{group}/atom.xml")).entries] == \
+            ["Japan and Korea Sign an Accord"]
+    assert not (site.out / "regional").exists()

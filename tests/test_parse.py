@@ -128,17 +128,19 @@ def test_countries_none_makes_an_entry_regional():
     assert entry.countries == ()
 
 
-def test_unknown_country_in_metadata_is_an_error_with_its_line():
-    result = parse("26 August 2021\nTitle\nCountries: Mexico, Atlantis\n\nBody.\n")
-    assert result.entries[0].countries == ("mx",)
+def test_unknown_country_in_metadata_is_an_error_with_its_line_and_skips_the_entry():
+    result = parse("26 August 2021\nTitle\nCountries: Mexico, Atlantis\n\nBody.\n\n"
+                   "27 August 2021\nOther\n\nBody.\n")
+    assert [e.title for e in result.entries] == ["Other"]  # as the README says: the entry is skipped
     [error] = result.diagnostics
     assert (error.line, error.severity) == (3, "error") and "Atlantis" in error.message
+    assert error.message.endswith("this entry is skipped")
 
 
-def test_bad_link_is_reported_and_ignored():
+def test_bad_link_is_reported_and_skips_the_entry():
     result = parse("26 August 2021\nTitle\nLink: javascript:alert(1)\n\nBody.\n")
-    assert result.entries[0].link is None
-    assert result.diagnostics[0].line == 3
+    assert result.entries == []
+    assert result.diagnostics[0].line == 3 and result.diagnostics[0].message.endswith("this entry is skipped")
 
 
 def test_markdown_bulletin_keeps_markdown_body_and_strips_heading_marks():

@@ -184,6 +184,19 @@ def test_broken_file_keeps_its_last_good_entries(running, caplog):
     assert wait_until(lambda: not (running.out / "pe").exists())
 
 
+def test_an_unknown_country_keeps_the_last_good_entry_published(running):
+    path = running.bulletins / "j.txt"
+    n = running.daemon.rebuilds
+    path.write_text("2 September 2021\n\nJapan and Korea Sign an Accord\nCountries: Japan, South Korea\n\nBody.\n")
+    assert wait_until(lambda: running.feed("jp") == ["Japan and Korea Sign an Accord"])
+    running.settle(n)
+    n = running.daemon.rebuilds
+    path.write_text("2 September 2021\n\nJapan and Korea Sign an Accord\nCountries: Japan, Narnia\n\nBody.\n")
+    running.settle(n)
+    assert running.feed("jp") == ["Japan and Korea Sign an Accord"] == running.feed("kr")  # still published
+    assert not (running.out / "regional").exists()
+
+
 def test_typo_fix_keeps_the_id_and_moves_updated(running):
     first = feedparser.parse((running.out / "pe/atom.xml").read_bytes()).entries[0]
     time.sleep(1.1)  # `updated` has one-second resolution

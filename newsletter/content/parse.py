@@ -100,6 +100,7 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
 
     link = fixed_id = None
     countries: tuple[str, ...] | None = None
+    broken = False  # an unusable metadata line: the entry is skipped (its last good version stays)
     while i < end:
         stripped = lines[i].strip()
         if not stripped:
@@ -115,18 +116,24 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
             else:
                 codes, unknown = resolve_countries(value)
                 for name in unknown:
-                    diags.append(Diagnostic(path, i + 1, "error", f'unknown country "{name}" in Countries: line; use a country name or ISO code'))
+                    diags.append(Diagnostic(path, i + 1, "error", f'unknown country "{name}" in Countries: line; '
+                                            'use a country name or ISO code; this entry is skipped'))
+                    broken = True
                 countries = tuple(sorted(set(codes) | set(countries or ())))
         elif key in ("link", "url"):
             parts = urlsplit(value)
             if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value):
                 link = value
             else:
-                diags.append(Diagnostic(path, i + 1, "error", f'Link: "{value}" is not an absolute http(s) URL; ignored'))
+                diags.append(Diagnostic(path, i + 1, "error", f'Link: "{value}" is not an absolute http(s) URL; '
+                                        'this entry is skipped'))
+                broken = True
         elif value:
             fixed_id = value
         i += 1
 
+    if broken:
+        return None
     body_lines = lines[i:end]
     while body_lines and not body_lines[-1].strip():
         body_lines.pop()
