@@ -372,7 +372,7 @@ def test_identity_records_are_saved_by_year_and_only_where_changed(site):
 
 def test_builds_of_one_state_folder_take_turns(site, tmp_path):
     """A second build waits for the first (and says so); past the wait it stops with exit 2."""
-    import threading
+    import sys
 
     import pytest
 
@@ -381,10 +381,13 @@ def test_builds_of_one_state_folder_take_turns(site, tmp_path):
 
     site.write("a.txt", GOOD)
     holder = StateLock(site.state).__enter__()
-    threading.Timer(0.5, holder.__exit__).start()
-    run = run_cli("build", str(site.bulletins), "--out", str(site.out), "--state", str(site.state),
-                  "--base-url", BASE_URL, cwd=tmp_path)
-    assert run.code == 0 and "waiting for another newsletter build or watch" in run.err
+    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "build", str(site.bulletins), "--out", str(site.out),
+                             "--state", str(site.state), "--base-url", BASE_URL], cwd=tmp_path,
+                            stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()  # the build says it waits, then waits: the lock is released only now
+    holder.__exit__()
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0 and "waiting for another newsletter build or watch" in first, first + rest
     with StateLock(site.state):
         with pytest.raises(UsageError, match="another newsletter build or watch is using"):
             StateLock(site.state, wait=0.2).__enter__()

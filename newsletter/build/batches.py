@@ -225,7 +225,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
     for (g, pid), count in issues.items():
         if pid in periods:
-            summary.listings.setdefault(g, []).append((pid, period_label(pid, period), count))
+            summary.listings.setdefault(g, []).append((pid, period_label(pid, period, b.config.language), count))
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, wanted), verify=True, carry_over=True,
@@ -436,7 +436,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
                     if g in job.nl_groups:
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
     for (g, pid), count in counts.items():
-        listings[g].append((pid, period_label(pid, period), count))
+        listings[g].append((pid, period_label(pid, period, job.builder.config.language), count))
     periods = {pid for (_, pid) in counts}
     return periods, rows, shards, candidates
 

@@ -330,7 +330,7 @@ class _Patch:
             listing = [tuple(item) for item in info["listings"].get(g, [])]
             if g in affected:
                 listing = [item for item in listing if item[0] not in periods]
-                listing += [(p, period_label(p, self.period), counts[(g, p)]) for p in periods if (g, p) in counts]
+                listing += [(p, period_label(p, self.period, self.config.language), counts[(g, p)]) for p in periods if (g, p) in counts]
             listings[g] = sorted((item for item in listing if item[0] >= since), reverse=True)
         return listings, (since if since != old_since else "")
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from newsletter import __version__
 from newsletter.build.plan import Plan
+from newsletter.render.words import Words, group_title
 from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
 from newsletter.config import OPTIONS
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
@@ -41,7 +42,6 @@ from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, w
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 3  # bump when Entry or ParseResult change shape
-GROUP_TITLES = {ALL: "All news", REGIONAL: "Regional news"}
 
 Progress = Callable[[str, int, int], None]
 
@@ -129,6 +129,7 @@ class Builder(OutputUnits):
         self.identity_folder = state_dir / "identity" if state_dir is not None else None
         self._identity: IdentityStore | None = None
         self.names = {code.lower(): name for code, name in gazetteer.display.items()}
+        self.words = Words(config.language)
         self.templates = Templates(templates_dir)
         self.links = Links(config.base_url)
         self.tz = ZoneInfo(config.timezone)
@@ -181,7 +182,7 @@ class Builder(OutputUnits):
         return build_catalog(entries, authority=self.config.authority, identity=identity)
 
     def group_title(self, group: str) -> str:
-        return GROUP_TITLES.get(group) or self.names.get(group, group.upper())
+        return group_title(group, self.words, self.names)
 
     # -- reading -----------------------------------------------------------------------
     def read(self, inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = (), strict: bool = False,

@@ -14,17 +14,11 @@ from markupsafe import Markup
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html
 from newsletter.render.templating import Templates
+from newsletter.render.words import Words, month_year
 
-MONTH_NAMES = ("January February March April May June July August September October November December").split()
-
-
-def longdate(day: dt.date) -> str:
-    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def _groupby_month(entries: Iterable[Entry]):
+def _groupby_month(entries: Iterable[Entry], lang: str = "en"):
     for (year, month), items in itertools.groupby(entries, key=lambda e: (e.date.year, e.date.month)):
-        yield f"{MONTH_NAMES[month - 1]} {year}", list(items)
+        yield month_year(year, month, lang), list(items)
 
 
 def _private(template: jinja2.Template) -> jinja2.Template:
@@ -52,9 +46,11 @@ class SiteRenderer:
         self.templates = templates
         self.names = names
         env = templates.env
-        env.filters["longdate"] = longdate
+        words = Words(config.language)
+        env.filters["longdate"] = words.date
+        env.globals["words"] = words
         env.filters["body_html"] = lambda e: Markup(body_html(e.body, e.body_format))
-        env.filters["groupby_month"] = _groupby_month
+        env.filters["groupby_month"] = lambda entries: _groupby_month(entries, words.lang)
         self._newsletters = set(newsletters)
         env.globals["site"] = config
         env.globals["newsletters"] = self._newsletters

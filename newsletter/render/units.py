@@ -191,7 +191,7 @@ class OutputUnits:
         since = archive_start(stats.newest, period, self.config.newsletter_archive_periods) if stats.newest else ""
         all_issues = []
         for group in nl_groups:
-            issues = issues_for(catalog.groups.get(group, ()), group, period, since)
+            issues = issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
             if recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             listing = stats.listings[group]

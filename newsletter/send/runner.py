@@ -82,7 +82,8 @@ class Sender:
             return []
         since = archive_start(self.catalog.entries[0].date, self.config.newsletter_period,
                               self.config.newsletter_archive_periods)
-        return issues_for(self.catalog.groups[group], group, self.config.newsletter_period, since)
+        return issues_for(self.catalog.groups[group], group, self.config.newsletter_period, since,
+                          self.config.language)
 
     def period_end(self, pid: str) -> dt.datetime:
         end = period_bounds(pid, self.config.newsletter_period)[1]

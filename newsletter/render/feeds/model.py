@@ -10,6 +10,7 @@ from newsletter.content.catalog import published
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.render.links import Links
+from newsletter.render.words import Words
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,8 @@ def feed_data(group: str, group_title: str, entries: tuple[Entry, ...], *, confi
     return FeedData(
         group=group,
         title=f"{config.title} \u2014 {group_title}",
-        subtitle=config.description or f"News about {group_title} from {config.title}",
+        subtitle=config.description or Words(config.language).of("feed.subtitle", group, name=group_title,
+                                                                  site=config.title),
         language=config.language,
         author=config.author or config.title,
         home_url=links.group_url(group),

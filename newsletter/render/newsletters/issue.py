@@ -26,8 +26,8 @@ from newsletter.output.writer import write_atomic
 from newsletter.render.links import Links
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
-from newsletter.render.newsletters.periods import period_id, period_label, period_noun
-from newsletter.render.site import longdate
+from newsletter.render.newsletters.periods import period_id, period_label
+from newsletter.render.words import Words, group_title
 from newsletter.render.templating import Templates
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
@@ -68,7 +68,7 @@ def newsletter_groups(catalog: Catalog) -> list[str]:
     return [g for g in catalog.groups if catalog.groups[g]]
 
 
-def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str = "") -> list[Issue]:
+def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str = "", lang: str = "en") -> list[Issue]:
     """One issue per period that has entries, newest first; only periods from `since` on
     (a period id, see `archive_start`) when it is given."""
     by_period: dict[str, list[Entry]] = defaultdict(list)
@@ -77,7 +77,7 @@ def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str =
         if pid < since:
             break  # entries are newest first
         by_period[pid].append(entry)
-    return [Issue(group, pid, period_label(pid, period), tuple(items))
+    return [Issue(group, pid, period_label(pid, period, lang), tuple(items))
             for pid, items in sorted(by_period.items(), reverse=True)]
 
 
@@ -163,6 +163,7 @@ class IssueRenderer:
         self.config = config
         self.links = links
         self.names = names
+        self.words = Words(config.language)
         self.tz = tz
         inlined = cached_inline(templates, cache_dir)
         env = templates.env.overlay()
@@ -176,9 +177,10 @@ class IssueRenderer:
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
+        """The list's name in a subject: the site's title for `all`."""
         if group == ALL:
             return self.config.title
-        return "Regional news" if group == REGIONAL else self.names.get(group, group.upper())
+        return group_title(group, self.words, self.names)
 
     def subject(self, issue: Issue) -> str:
         return f"{self.group_name(issue.group)} \u2014 {issue.label}"
@@ -188,7 +190,7 @@ class IssueRenderer:
         items = [self._item(e) for e in issue.entries]
         subject = self.subject(issue)
         first = items[0]["summary"] if items else ""
-        preheader = f"{len(items)} news item{'s' if len(items) != 1 else ''}: {first}"[:150]
+        preheader = self.words.t("nl.preheader", items=self.words.count("items", len(items)), first=first)[:150]
         full = len(items)
         html = self._render_html(issue, subject, preheader, items, full)
         limit = self.config.newsletter_max_bytes
@@ -217,7 +219,7 @@ class IssueRenderer:
 
     def _make_item(self, entry: Entry) -> dict:
         text = body_text(entry.body, entry.body_format, urls=True)
-        return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": longdate(entry.date),
+        return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": self.words.date(entry.date),
                 "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100)}
 
     def _context(self, issue, subject, preheader, items, full) -> dict:
@@ -225,7 +227,10 @@ class IssueRenderer:
         return {
             "subject": subject, "preheader": preheader, "label": issue.label,
             "group_name": self.group_name(group), "entries": items[:full], "overflow": items[full:],
-            "period_noun": period_noun(self.config.newsletter_period),
+            "more_title": self.words.t(f"nl.more.{self.config.newsletter_period}"),
+            "why": self.words.of("nl.why", group, name=self.group_name(group), site=self.config.title),
+            "more_link": self.words.of("nl.more", group, name=self.group_name(group)),
+            "words": self.words,
             "view_url": self.links.url(self.links.issue_path(group, issue.period_id, "html")),
             "group_url": self.links.group_url(group), "feed_url": self.links.feed_url(group, "atom"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "site": self.config,
@@ -308,7 +313,8 @@ class IssueRenderer:
         """List-Id and List-Archive values of one group's list."""
         headers = self._lists.get(group)
         if headers is None:
-            list_id = phrase_and_id(f"{self.config.title} \u2014 {self.group_name(group)}", f"{group}.{self.list_domain}")
+            name = self.config.title if group == ALL else f"{self.config.title} \u2014 {self.group_name(group)}"
+            list_id = phrase_and_id(name, f"{group}.{self.list_domain}")
             headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
         return headers
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from newsletter.render.site import MONTH_NAMES, longdate
+from newsletter.render.words import PHRASES, language_of, long_date, month_year
 
 
 def period_id(day: dt.date, period: str) -> str:
@@ -17,15 +17,16 @@ def period_id(day: dt.date, period: str) -> str:
     return f"{year:04d}-W{week:02d}"
 
 
-def period_label(pid: str, period: str) -> str:
-    """Human label: `26 August 2021`, `week 34, 2021` or `August 2021`."""
+def period_label(pid: str, period: str, lang: str = "en") -> str:
+    """Human label in `lang`: `26 August 2021`, `week 34, 2021` or `August 2021` in English."""
+    lang = language_of(lang)
     if period == "daily":
-        return longdate(dt.date.fromisoformat(pid))
+        return long_date(dt.date.fromisoformat(pid), lang)
     if period == "monthly":
         year, month = pid.split("-")
-        return f"{MONTH_NAMES[int(month) - 1]} {year}"
+        return month_year(int(year), int(month), lang)
     year, week = pid.split("-W")
-    return f"week {int(week)}, {year}"
+    return PHRASES[lang]["week"].format(week=int(week), year=year)
 
 
 def period_noun(period: str) -> str:
