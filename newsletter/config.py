@@ -7,8 +7,8 @@ All problems are collected and reported by option name, then one `ConfigError` i
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import datetime as dt
+import difflib
 import functools
 import re
 import tomllib

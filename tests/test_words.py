@@ -81,3 +81,39 @@ def test_the_site_feeds_and_newsletters_speak_the_configured_language(site, lang
     assert json.loads(site.read("pe/feed.json"))["language"] == lang
     if lang != "en":
         assert "news item" not in all_text(site) and "You receive this" not in all_text(site)
+
+
+def test_an_entry_carries_its_own_language_from_its_date_line_or_a_language_line(site):
+    site.write("a.txt", """
+        26 de agosto del 2021
+
+        Perú abre un albergue
+
+        Tiene 80 camas.
+
+        mardi 24 août 2021
+
+        Le Pérou forme des agents
+
+        Quarante agents.
+
+        23 August 2021
+
+        Peru Trains Rangers
+        Language: pt-BR
+
+        Written in Portuguese after all.
+
+        22 August 2021
+
+        Peru Plants Mangroves
+
+        In English, like the site.
+    """)
+    assert site.build().code == 0
+    atom = feedparser.parse(site.read("pe/atom.xml"))
+    assert atom.feed.language == "en"
+    assert [e.title_detail.language for e in atom.entries] == ["es", "fr", "pt-BR", "en"]  # the rest inherit the feed's
+    assert b'<entry xml:lang="es">' in (site.out / "pe/atom.xml").read_bytes()
+    items = json.loads(site.read("pe/feed.json"))["items"]
+    assert [i.get("language") for i in items] == ["es", "fr", "pt-BR", None]

@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 
 from newsletter import __version__
 from newsletter.build.plan import Plan
-from newsletter.render.words import Words, group_title
 from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
 from newsletter.config import OPTIONS
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
 from newsletter.content.gazetteer import load_gazetteer
 from newsletter.content.parse import ParseResult, parse_bulletin
@@ -34,6 +33,7 @@ from newsletter.output.writer import SiteWriter, WriteStats, remove_leftovers
 from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.units import OutputUnits
+from newsletter.render.words import Words, group_title
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import ManifestFolder, manifest_path
 from newsletter.state.manifest import migrate as migrate_manifest
@@ -41,7 +41,7 @@ from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, w
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 3  # bump when Entry or ParseResult change shape
+CACHE_FORMAT = 4  # bump when Entry or ParseResult change shape
 
 Progress = Callable[[str, int, int], None]
 

@@ -48,12 +48,60 @@ _PATTERNS = [
 _DIGIT = re.compile(r"\d").search
 
 
+_LANGUAGES_OF_MONTH = {
+    "en": "january february march april may june july august september october november december "
+          "jan feb mar apr jun jul aug sep sept oct nov dec",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre "
+          "ene feb mar abr may jun jul ago sep sept oct nov dic",
+    "fr": "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
+          "janv fevr fev avr juil sept oct nov dec",
+    "pt": "janeiro fevereiro marco abril maio junho julho agosto setembro outubro novembro dezembro "
+          "jan fev mar abr mai jun jul ago set out nov dez",
+}
+_LANGUAGES_OF_WEEKDAY = {
+    "en": "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun",
+    "es": "lunes martes miercoles jueves viernes sabado domingo",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "pt": "segunda-feira terca-feira quarta-feira quinta-feira sexta-feira segunda terca quarta quinta sexta sabado domingo",
+}
+
+
+def _by_word(table: dict[str, str]) -> dict[str, frozenset[str]]:
+    words: dict[str, set[str]] = {}
+    for lang, names in table.items():
+        for name in names.split():
+            words.setdefault(name, set()).add(lang)
+    return {w: frozenset(langs) for w, langs in words.items()}
+
+
+_MONTH_LANGUAGES = _by_word(_LANGUAGES_OF_MONTH)
+_WEEKDAY_LANGUAGES = _by_word(_LANGUAGES_OF_WEEKDAY)
+
+
+def date_language(folded: str, month: str | None) -> str | None:
+    """The language a date line is written in, when its words say so unambiguously
+    (`26 August 2021` en, `mardi 26 août 2021` fr, `26 de agosto del 2021` es); else None."""
+    if month is None:
+        return None
+    langs = set(_MONTH_LANGUAGES.get(month, ()))
+    for word in re.findall(r"[a-z-]+", folded):
+        if word in _WEEKDAY_LANGUAGES:
+            langs &= _WEEKDAY_LANGUAGES[word]
+        elif word == "del":
+            langs &= {"es"}
+        elif word == "de":
+            langs &= {"es", "pt"}
+    return next(iter(langs)) if len(langs) == 1 else None
+
+
 @dataclass(frozen=True, slots=True)
 class DateLine:
     """A line that has the shape of a date; `date` is None when the date is impossible."""
 
     date: dt.date | None
     text: str
+    language: str | None = None
+    """The language its words are in, when they say (see `date_language`)."""
 
 
 def _fold(line: str) -> str:
@@ -73,8 +121,9 @@ def match_date_line(line: str) -> DateLine | None:
             continue
         groups = m.groupdict()
         month = int(groups["mnum"]) if groups.get("mnum") else MONTHS[groups["month"]]
+        language = date_language(folded, groups.get("month"))
         try:
-            return DateLine(dt.date(int(groups["year"]), month, int(groups["day"])), stripped)
+            return DateLine(dt.date(int(groups["year"]), month, int(groups["day"])), stripped, language)
         except ValueError:
-            return DateLine(None, stripped)
+            return DateLine(None, stripped, language)
     return None

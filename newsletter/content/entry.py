@@ -41,6 +41,8 @@ class Entry(NamedTuple):
     """Normalised title (see `title_key()`); with the date, the entry's natural key."""
     digest: str = ""
     """Hash of what the entry says (title, body, format, link); see `content_digest()`."""
+    language: str | None = None
+    """Its language, from a `Language:` line or the words of its date line; None: the site's."""
 
     @property
     def key(self) -> tuple[dt.date, str]:

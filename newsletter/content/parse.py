@@ -19,7 +19,8 @@ from newsletter.content.entry import Entry, content_digest, title_key
 from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
-_META = re.compile(r"^(countries|country|link|url|id)\s*:\s*(.*)$", re.IGNORECASE)
+_META = re.compile(r"^(countries|country|link|url|id|language|lang)\s*:\s*(.*)$", re.IGNORECASE)
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*")
 _LONG_TITLE = 250
 
 CountryResolver = Callable[[str], "tuple[tuple[str, ...], list[str]]"]
@@ -99,6 +100,7 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
     i += 1
 
     link = fixed_id = None
+    language = date_line.language
     countries: tuple[str, ...] | None = None
     broken = False  # an unusable metadata line: the entry is skipped (its last good version stays)
     while i < end:
@@ -120,6 +122,12 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
                                             'use a country name or ISO code; this entry is skipped'))
                     broken = True
                 countries = tuple(sorted(set(codes) | set(countries or ())))
+        elif key in ("language", "lang"):
+            if _LANGUAGE_TAG.fullmatch(value):
+                language = value
+            else:
+                diags.append(Diagnostic(path, i + 1, "warning", f'Language: "{value}" is not a language tag such as '
+                                        '"es" or "pt-BR"; the date line\'s language is used'))
         elif key in ("link", "url"):
             parts = urlsplit(value)
             if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value):
@@ -153,5 +161,5 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
     return Entry(
         date=date_line.date, title=title, body=body, body_format=fmt, source=path, line=lineno,
         link=link, fixed_id=fixed_id, countries=countries,
-        title_key=title_key(title), digest=content_digest(title, body, fmt, link),
+        title_key=title_key(title), digest=content_digest(title, body, fmt, link), language=language,
     )

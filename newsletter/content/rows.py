@@ -13,20 +13,20 @@ from typing import cast
 from newsletter.content.catalog import ALL, groups_of
 from newsletter.content.entry import Entry
 
-DATE, TITLE, FORMAT, SOURCE, LINE, LINK, FIXED, COUNTRIES, ID, SLUG, UPDATED, KEY, DIGEST = range(13)
+DATE, TITLE, FORMAT, SOURCE, LINE, LINK, FIXED, COUNTRIES, ID, SLUG, UPDATED, KEY, DIGEST, LANGUAGE = range(14)
 """Positions of a row's fields (see `to_row`)."""
 
 
 def to_row(e: Entry) -> tuple:
     return (e.date.toordinal(), e.title, e.body_format, e.source, e.line, e.link, e.fixed_id, tuple(e.countries or ()),
-            e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key, e.digest)
+            e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key, e.digest, e.language)
 
 
 def from_row(r, body: str | None = None) -> Entry:
     """The entry of row `r`; without `body` it cannot be rendered in full."""
     return Entry(dt.date.fromordinal(r[DATE]), r[TITLE], cast(str, body), r[FORMAT], r[SOURCE], r[LINE], r[LINK], r[FIXED],
                  tuple(r[COUNTRIES]), r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None,
-                 r[KEY], r[DIGEST])
+                 r[KEY], r[DIGEST], r[LANGUAGE])
 
 
 def row_key(r) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html
 from newsletter.render.templating import Templates
 from newsletter.render.words import Words, month_year
+
 
 def _groupby_month(entries: Iterable[Entry], lang: str = "en"):
     for (year, month), items in itertools.groupby(entries, key=lambda e: (e.date.year, e.date.month)):

@@ -22,7 +22,7 @@ from newsletter.content.entry import Entry
 def entry_digest(entry: Entry) -> str:
     """Everything an entry's outputs depend on, as a short string (no hashing: it is cheap)."""
     return (f"{entry.digest}{entry.date.toordinal()}{entry.id}/{entry.slug}/{','.join(entry.countries or ())}/"
-            f"{entry.updated.isoformat() if entry.updated else ''}")
+            f"{entry.updated.isoformat() if entry.updated else ''}/{entry.language or ''}")
 
 
 class _Digests:

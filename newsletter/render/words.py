@@ -234,7 +234,7 @@ def country_name(code: str, lang: str, english: str) -> str:
     return Locale.parse(lang).territories.get(code.upper(), english)
 
 
-def group_title(group: str, words: "Words", names) -> str:
+def group_title(group: str, words: Words, names) -> str:
     """A list's name on pages and in feeds: `All news`, `Regional news`, or the country's."""
     if group in ("all", "regional"):
         return words.t(group)

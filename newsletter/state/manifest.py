@@ -35,7 +35,7 @@ from newsletter.output.writer import changed_outputs, write_atomic
 
 log = logging.getLogger(__name__)
 
-VERSION = 5
+VERSION = 6  # 6: rows carry the entry's language
 HEAD = "head"
 
 

@@ -30,6 +30,7 @@ def render_json_feed(data: FeedData) -> bytes:
             "date_published": item.published.isoformat(),
             "date_modified": item.updated.isoformat(),
             "tags": [name for _, name in item.categories],
+            **({"language": item.language} if item.language and item.language != data.language else {}),
         }
         for item in data.items
     ]

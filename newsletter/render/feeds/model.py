@@ -24,6 +24,8 @@ class FeedItem:
     summary: str
     categories: tuple[tuple[str, str], ...]
     """(code, country name) pairs."""
+    language: str | None = None
+    """The entry's own language, when it has one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ def feed_item(entry: Entry, links: Links, tz: ZoneInfo, names: dict[str, str]) -
         content_html=body_html(entry.body, entry.body_format),
         summary=summarize(body_text(entry.body, entry.body_format)),
         categories=tuple((c, names.get(c, c.upper())) for c in entry.countries or ()),
+        language=entry.language,
     )
 
 

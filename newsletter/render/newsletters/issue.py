@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import escape
 
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, published
+from newsletter.content.catalog import ALL, Catalog, published
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.output.writer import write_atomic
@@ -27,8 +27,8 @@ from newsletter.render.links import Links
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_id, period_label
-from newsletter.render.words import Words, group_title
 from newsletter.render.templating import Templates
+from newsletter.render.words import Words, group_title
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
