@@ -33,10 +33,16 @@
         <xsl:for-each select="rss/channel/item">
           <h2><a><xsl:attribute name="href"><xsl:value-of select="link"/></xsl:attribute>
             <xsl:value-of select="title"/></a></h2>
-          <p class="date"><xsl:value-of select="pubDate"/></p>
+          <p class="date"><xsl:call-template name="iso-date"><xsl:with-param name="rfc822" select="pubDate"/></xsl:call-template></p>
           <p><xsl:value-of select="description"/></p>
         </xsl:for-each>
       </body>
     </html>
+  </xsl:template>
+  <!-- "Thu, 26 Aug 2021 00:00:00 +0000" → "2021-08-26", as the Atom pages show dates -->
+  <xsl:template name="iso-date">
+    <xsl:param name="rfc822"/>
+    <xsl:variable name="month" select="(string-length(substring-before('JanFebMarAprMayJunJulAugSepOctNovDec', substring($rfc822, 9, 3))) div 3) + 1"/>
+    <xsl:value-of select="concat(substring($rfc822, 13, 4), '-', format-number($month, '00'), '-', substring($rfc822, 6, 2))"/>
   </xsl:template>
 </xsl:stylesheet>

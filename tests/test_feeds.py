@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import feedparser
@@ -148,7 +149,7 @@ def test_home_page_lists_every_group(built):
     home = built.read("index.html")
     for group, name, count in (("mx", "Mexico", 2), ("pa", "Panama", 1), ("cr", "Costa Rica", 1), ("regional", "Regional news", 1)):
         assert f'<a href="{group}/index.html">{name}</a> <span class="count">{count}</span>' in home
-    assert 'href="mx/atom.xml"' in home and 'href="regional/rss.xml"' in home
+    assert 'href="mx/subscribe.html"' in home and 'href="regional/subscribe.html"' in home
 
 
 def _text(detail) -> str:
@@ -203,3 +204,34 @@ def test_no_empty_feed_is_written_and_the_opml_lists_exactly_the_feeds_that_exis
     assert written == sorted(listed)
     for rel in written:
         assert feedparser.parse(site.read(rel)).entries
+
+
+def test_subscribe_links_lead_people_to_a_page_with_the_feed_addresses(built):
+    import html as htmlmod
+    home = built.read("index.html")
+    assert "atom.xml" not in home.split("<main>")[1]  # pages link people to the subscribe page, not to raw XML
+    page = built.read("mx/subscribe.html")
+    values = [htmlmod.unescape(v) for v in re.findall(r'value="([^"]+)"', page)]
+    assert values == [BASE_URL + "mx/atom.xml", BASE_URL + "mx/rss.xml", BASE_URL + "mx/feed.json"]
+    for url in values:  # each address is a real feed
+        rel = url.removeprefix(BASE_URL)
+        assert (built.out / rel).is_file()
+    assert 'rel="alternate" type="application/atom+xml"' in page  # readers still discover the feed
+
+
+def test_rss_and_atom_pages_show_dates_alike_in_a_browser_with_xslt(built):
+    from lxml import etree
+    transform = etree.XSLT(etree.parse(str(built.out / "feed.xsl")))
+    shown = {}
+    for fmt in ("atom.xml", "rss.xml"):
+        page = str(transform(etree.parse(str(built.out / "mx" / fmt))))
+        shown[fmt] = re.findall(r'<p class="date">([^<]*)</p>', page)
+    assert shown["rss.xml"] == shown["atom.xml"] == ["2021-08-26", "2021-08-24"]
+
+
+def test_the_home_page_names_the_site_once_and_entry_pages_draw_one_rule(built):
+    home = built.read("index.html")
+    assert home.split("<body>")[1].count(">News<") == 1 and '<h1 class="home">News</h1>' in home
+    entry = built.read("entries/2021-08-26-mexico-s-beta-group-works-with-panama-s-border-unit.html")
+    assert '<a class="home" href="../index.html">News</a>' in entry
+    assert "main > article.entry:first-child { border-top: 0;" in built.read("site.css")

@@ -192,7 +192,7 @@ def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
                 retire.append(key)
             elif group not in affected:
                 continue
-            elif kind in ("feeds", "page", "archive") or (kind == "year" and int(part) in years) \
+            elif kind in ("feeds", "subscribe", "page", "archive") or (kind == "year" and int(part) in years) \
                     or (kind == "issue" and part in periods):
                 retire.append(key)
     writer.retire(retire)

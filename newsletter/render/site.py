@@ -61,6 +61,7 @@ class SiteRenderer:
         self._home = _private(templates.get("index.html.j2"))
         self._year = _private(templates.get("year.html.j2"))
         self._archive = _private(templates.get("archive.html.j2"))
+        self._subscribe = _private(templates.get("subscribe.html.j2"))
         self.config = config
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
@@ -78,6 +79,11 @@ class SiteRenderer:
         """A group's page: its newest entries in full and its archive by year."""
         total = sum(count for _, count in years)
         return self._group.render(group=group, name=name, total=total, latest=latest, years=years, root="../").encode()
+
+    def subscribe_page(self, group: str, name: str, feeds: dict[str, str]) -> bytes:
+        """A page for people that shows a group's feed addresses: what browsers without XSLT
+        still show readably (the feeds themselves stay XML, for feed readers)."""
+        return self._subscribe.render(group=group, name=name, feeds=feeds, root="../").encode()
 
     def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
         """Every entry of one group in one year, by month."""

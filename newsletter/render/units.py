@@ -171,6 +171,9 @@ class OutputUnits:
         feed_fp = site_fp + ":" + digest.joined(top)
         if feeds:
             yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
+            urls = {fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")}
+            yield (f"subscribe:{group}", site_fp + ":" + title,
+                   lambda: [(f"{group}/subscribe.html", renderer.subscribe_page(group, title, urls))])
         yield (f"page:{group}", feed_fp + ":" + repr(counts),
                lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
         for year, items in entries_by_year(entries):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from newsletter.render.words import Words, group_title
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
+_TOPBAR = re.compile(r'<tr><td class="topbar".*?</tr>\n?', re.S)
 PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
 PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
 WRAP = 78
@@ -275,6 +277,7 @@ class IssueRenderer:
     def archive_html(self, rendered: RenderedIssue) -> str:
         link = str(escape(self.generic_unsubscribe(rendered.issue.group)))
         html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        html = _TOPBAR.sub("", html, count=1)  # the web copy needs no "view in browser" link to itself
         return html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
 
     def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
@@ -321,6 +324,8 @@ class IssueRenderer:
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: no personal token."""
         text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
+        view = self._context(rendered.issue, "", "", [], 0)["view_url"]
+        text = text.replace(f"{self.words.t('nl.view_text')}: {view}\n", "")
         return text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
