@@ -1,15 +1,26 @@
 #!/usr/bin/env python3
 """Regenerate newsletter/data/countries.tsv, the one country table read at run time.
 
-Sources: pycountry (ISO 3166-1 names, official names, common names, and the Spanish,
-French and Portuguese translations shipped with it) and tools/gazetteer-extra.tsv
-(hand-written demonyms, aliases, display names and exclusions).
+Sources, maintained data first:
+- pycountry: ISO 3166-1 names, official and common names (also their inverted forms, such
+  as "Congo, the Democratic Republic of the"), and the Spanish, French and Portuguese
+  translations shipped with it;
+- CLDR territory names in English, Spanish, French and Portuguese, through Babel;
+- the demonyms of the `world-countries` data set (npm package `world-countries`, ODbL:
+  "made with Natural Earth and Mohammed Le Doze's world-countries"): English and French,
+  masculine and feminine; plurals (and the lower-case French adjective forms) are derived;
+- tools/gazetteer-extra.tsv, by hand: aliases, exclusions (common-noun compounds such as
+  "Brazil Nut"), display names, and the Spanish and Portuguese demonyms no data set has
+  (masculine singular: feminine and plural forms are derived).
 
-usage: python tools/build_gazetteer.py   (needs `pip install pycountry`)
+usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
+       (needs `pip install pycountry babel` and `npm pack world-countries`)
 """
 from __future__ import annotations
 
+import argparse
 import gettext
+import json
 import sys
 import unicodedata
 from collections import defaultdict
@@ -38,6 +49,88 @@ def read_extra() -> list[tuple[str, str, str]]:
     return rows
 
 
+def inflect(word: str, lang: str) -> list[str]:
+    """A Spanish or Portuguese demonym (masculine singular, lower case) and its feminine and
+    plural forms: venezolano → venezolana, venezolanos, venezolanas; salvadoreño …;
+    francés → francesa, franceses, francesas; estadounidense → estadounidenses."""
+    forms = [word]
+    if word.endswith("o"):
+        forms += [word[:-1] + "a", word + "s", word[:-1] + "as"]
+    elif word.endswith(("és", "ês")):
+        stem = word[:-2] + "es"
+        forms += [stem + "a", stem + "es" if lang == "es" else stem + "es", stem + "as"]
+    elif word.endswith(("án", "ão")) and lang == "es":
+        forms += [word[:-2] + "ana", word[:-2] + "anes", word[:-2] + "anas"]
+    elif word.endswith("ão"):
+        forms += [word[:-2] + "ã", word[:-2] + "ães", word[:-2] + "ãs"]
+    elif word.endswith(("í", "ú")):
+        forms += [word + "es", word + "s"]
+    elif word.endswith("e"):
+        forms += [word + "s"]
+    elif word.endswith(("l", "r", "n")):
+        forms += [word + "a", word + "es", word + "as"] if lang == "es" else [word + "a", word + "s", word + "as"]
+    elif word.endswith("a"):
+        forms += [word + "s"]
+    return forms
+
+
+LANGUAGE_NAMES = {"français", "espagnol", "portugais", "allemand", "anglais", "italien", "chinois", "japonais",
+                  "russe", "arabe", "néerlandais", "grec", "turc", "polonais", "suédois", "coréen", "vietnamien",
+                  "danois", "norvégien", "finnois", "hongrois", "tchèque", "roumain", "bulgare", "persan", "hébreu",
+                  "indonésien", "thaï", "malais", "ukrainien", "serbe", "croate", "albanais", "arménien", "géorgien"}
+"""French adjectives that are also the name of a language: "en français" names no country."""
+
+
+def french_forms(masculine: str, feminine: str) -> list[str]:
+    """French demonyms as nouns (Haïtien, Haïtiens) and adjectives (haïtien, haïtiennes)."""
+    forms = set()
+    for word in {masculine, feminine}:
+        plural = word if word.endswith(("s", "x")) else word + "s"
+        for form in (word, plural):
+            forms.add(form)
+            lower = form[0].lower() + form[1:]
+            if lower not in LANGUAGE_NAMES:
+                forms.add(lower)
+    return sorted(forms)
+
+
+def inverted_variants(name: str) -> list[str]:
+    """pycountry writes "Congo, The Democratic Republic of the": text says "the"."""
+    if ", " not in name:
+        return []
+    return [name.replace(", The ", ", the ")] if ", The " in name else []
+
+
+def world_countries_rows(path: Path | None) -> list[tuple[str, str, str]]:
+    if path is None:
+        return []
+    rows = []
+    for country in json.loads(path.read_text(encoding="utf-8")):
+        code = country["cca2"]
+        demonyms = country.get("demonyms") or {}
+        eng = demonyms.get("eng") or {}
+        for form in {eng.get("m"), eng.get("f")} - {None, ""}:
+            rows.append((code, "demonym", form))
+        fra = demonyms.get("fra") or {}
+        if fra.get("m"):
+            for form in french_forms(fra["m"], fra.get("f") or fra["m"]):
+                rows.append((code, "fr", form))
+    return rows
+
+
+def cldr_rows() -> list[tuple[str, str, str]]:
+    from babel import Locale
+
+    rows = []
+    for lang in ("en", *LANGUAGES):
+        territories = Locale.parse(lang).territories
+        for country in pycountry.countries:
+            name = territories.get(country.alpha_2)
+            if name:
+                rows.append((country.alpha_2, "name" if lang == "en" else lang, name))
+    return rows
+
+
 def generated_rows() -> list[tuple[str, str, str]]:
     translations = {
         lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
@@ -50,6 +143,7 @@ def generated_rows() -> list[tuple[str, str, str]]:
                  getattr(country, "official_name", None)}
         for name in sorted(n for n in names if n):
             rows.append((code, "name", name))
+            rows.extend((code, "name", variant) for variant in inverted_variants(name))
         for lang, tr in translations.items():
             for source in (country.name, getattr(country, "official_name", None)):
                 if not source:
@@ -63,11 +157,21 @@ def generated_rows() -> list[tuple[str, str, str]]:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--world-countries", type=Path, help="countries.json of the npm package world-countries")
+    args = ap.parse_args()
     extra = read_extra()
-    hand = {fold(name): code for code, kind, name in extra if kind in ("alias", "demonym")}
+    for code, kind, name in list(extra):
+        if kind in ("es-demonym", "pt-demonym"):
+            lang = kind[:2]
+            for form in inflect(name, lang):
+                extra.append((code, lang, form))
+                extra.append((code, lang, form[0].upper() + form[1:]))
+    extra = [row for row in extra if row[1] not in ("es-demonym", "pt-demonym")]
+    hand = {fold(name): code for code, kind, name in extra if kind in ("alias", "demonym", "es", "pt")}
     excluded = {fold(name) for code, kind, name in extra if kind == "exclude"}
     owners: dict[str, set[str]] = defaultdict(set)
-    generated = generated_rows()
+    generated = generated_rows() + cldr_rows() + world_countries_rows(args.world_countries)
     for code, _kind, name in generated:
         owners[fold(name)].add(code)
     out: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -92,7 +196,8 @@ def main() -> int:
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write("# Generated by tools/build_gazetteer.py from pycountry and tools/gazetteer-extra.tsv.\n")
+        fh.write("# Generated by tools/build_gazetteer.py from pycountry, CLDR (Babel), world-countries (ODbL)\n")
+        fh.write("# and tools/gazetteer-extra.tsv.\n")
         fh.write("# code\tkind\tname   (kind: display|name|alias|demonym|es|fr|pt|exclude)\n")
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")

@@ -102,12 +102,20 @@ def _names_in(text: str, search) -> list[str]:
         start = m.start()
         if start:
             before = text[start - 1]
-            if before.isalnum() or before in "_'.":
+            if (before.isalnum() or before in "_'.") and not _elided(text, start):
                 pos = start + 1
                 continue
         found.append(m.group())
         pos = m.end()
     return found
+
+
+def _elided(text: str, start: int) -> bool:
+    """A name right after French `l'` or `d'` ("l'Algérie", "d'Équateur"): the apostrophe
+    (straight or curly, folded to ') belongs to the article, not to the name."""
+    if start < 2 or text[start - 1] != "'" or text[start - 2] not in "lLdD":
+        return False
+    return start == 2 or not text[start - 3].isalnum()
 
 
 def _is_all_caps(text: str) -> bool:
