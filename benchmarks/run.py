@@ -332,6 +332,28 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
     return len(latencies), len(latencies) / seconds, latencies[int(0.95 * (len(latencies) - 1))], len(errors)
 
 
+def tagging_speed(folder: Path) -> tuple[int, float]:
+    """(entries, µs per entry) of the country tagger alone over a corpus's titles and bodies."""
+    script = r"""
+import sys, time
+from pathlib import Path
+from newsletter.content.gazetteer import load_gazetteer
+from newsletter.content.parse import parse_bulletin
+from newsletter.content.tagger import Tagger
+tagger = Tagger(load_gazetteer())
+entries = []
+for path in sorted(Path(sys.argv[1]).rglob("*.txt")):
+    entries += parse_bulletin(str(path), path.read_bytes(), None).entries
+began = time.perf_counter()
+for e in entries:
+    tagger.tag(e.title, e.body)
+print(len(entries), (time.perf_counter() - began) / len(entries) * 1e6)
+"""
+    out = subprocess.run([PY, "-c", script, str(folder / "bulletins")], capture_output=True, text=True, check=True)
+    n, us = out.stdout.split()
+    return int(n), float(us)
+
+
 def watch_latency(folder: Path, saves: int = 20) -> list[float]:
     fresh(folder / "watch-out", folder / "watch-state")
     proc = subprocess.Popen(newsletter("watch", "bulletins", "--out", "watch-out", "--state", "watch-state",
@@ -427,6 +449,8 @@ def main() -> int:
     lists, messages, first, again = send_due(workdir)
     row(f"send --due over {lists} lists, 4 finished weeks each", f"{first:.2f} s",
         f"{messages} messages ({messages / first:.0f} msg/s); the next run, nothing due: {again:.2f} s")
+    n, us = tagging_speed(folders[largest])
+    row(f"country tagging, {n:,} entries (title and body)", f"{us:.1f} µs per entry")
     requests, rate, p95, errors = serve_load(workdir)
     row("serve: 400 people sign up, confirm, half unsubscribe (50 at once)", f"{rate:.0f} requests/s",
         f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up mails a confirmation")

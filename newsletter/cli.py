@@ -15,7 +15,7 @@ from pathlib import Path
 from newsletter import __version__
 from newsletter.cliargs import DEFAULT_CONFIG, site_config, terminal_progress
 from newsletter.diagnostics import PER_FILE, report
-from newsletter.errors import NewsletterError, environment_error
+from newsletter.errors import NewsletterError, UsageError, environment_error
 from newsletter.send.commands import (
     cmd_backup,
     cmd_resolve,
@@ -154,6 +154,11 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", metavar="URL", help="absolute URL where the static site is published")
     _common(serve)
 
+    tag = sub.add_parser("tag", help="show which words of a text name which country, and why near misses do not")
+    tag.add_argument("text", nargs="*", metavar="TEXT", help="the text (or --file)")
+    tag.add_argument("--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them")
+    _common(tag)
+
     backup = sub.add_parser("backup", help="copy the state folder's send log consistently, even while a send runs")
     backup.add_argument("dest", metavar="DIR", help="folder to write the copy into (created if needed)")
     _common(backup)
@@ -229,6 +234,37 @@ def cmd_watch(args) -> int:
         return WatchDaemon(options, lambda: site_config(args)).run(once=args.once)
 
 
+def cmd_tag(args) -> int:
+    from newsletter.content.gazetteer import load_gazetteer
+    from newsletter.content.tagger import Tagger
+
+    config = site_config(args)
+    tagger = Tagger(load_gazetteer().with_overrides(config.aliases, config.exclusions))
+    if args.file:
+        from newsletter.content.parse import parse_bulletin
+
+        result = parse_bulletin(args.file, Path(args.file).read_bytes(), tagger.resolve)
+        texts = [(f"{args.file}:{e.line}: {e.title}", e.title + "\n\n" + e.body, e.countries) for e in result.entries]
+    elif args.text:
+        texts = [("", " ".join(args.text), None)]
+    else:
+        raise UsageError("give a text, or --file BULLETIN")
+    for heading, text, fixed in texts:
+        if heading:
+            print(heading)
+        if fixed is not None:
+            print(f"  Countries: line → {' '.join(fixed) or 'regional'} (the text is not searched)")
+            continue
+        found = set()
+        for paragraph in text.split("\n\n"):
+            for words, code, why in tagger.explain(paragraph):
+                print(f"  {code or '-':>3}  {words!r}: {why}")
+                if code:
+                    found.add(code)
+        print(f"  → {' '.join(sorted(found)) or 'regional (no country named)'}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from newsletter.web.server import serve
 
@@ -237,7 +273,7 @@ def cmd_serve(args) -> int:
 
 COMMANDS = {"build": cmd_build, "watch": cmd_watch, "send": cmd_send, "status": cmd_status, "resolve": cmd_resolve,
             "unsubscribe": cmd_unsubscribe, "backup": cmd_backup, "subscribers": cmd_subscribers,
-            "bounces": cmd_bounces, "serve": cmd_serve}
+            "bounces": cmd_bounces, "serve": cmd_serve, "tag": cmd_tag}
 
 
 def main(argv: list[str] | None = None) -> int:

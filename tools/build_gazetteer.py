@@ -185,6 +185,8 @@ def main() -> int:
     for code, kind, name in extra:
         if kind == "display":
             out[(f"display:{code}", code)] = (code, kind, name)
+        elif kind in ("es", "pt"):  # derived demonym forms: an English row of the same spelling stays
+            out.setdefault((fold(name), code), (code, kind, name))
         else:
             out[(fold(name), code)] = (code, kind, name)
     display = {code for code, kind, _ in out.values() if kind == "display"}

@@ -285,7 +285,7 @@ class Builder(OutputUnits):
         if cached is None or cached.content_hash != digest:
             result = parse_bulletin(display, data, self.tagger.resolve)
             tag = self.tagger.tag
-            result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body))
+            result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body, e.language or self.config.language))
                               for e in result.entries]
             last_good = result if not result.has_errors else (cached.last_good if cached else None)
             cached = CachedParse(digest, result, last_good)

@@ -45,7 +45,14 @@ class Tagger:
         # The "not after a letter, ' or ." condition is checked in `_names_in`, not by a
         # lookbehind: a pattern that starts with one cannot use the regex engine's scan for
         # its first characters, and tagging takes 2.4 times as long.
-        self._pattern = re.compile(r"(?:" + _trie_pattern(names) + r")(?!\w|\.\w)")
+        capital = [n for n in names if not n[:1].islower()]
+        lower = [n for n in names if n[:1].islower()]
+        self._pattern = re.compile(r"(?:" + _trie_pattern(capital) + r")(?!\w|\.\w)")
+        # Names that start in lower case (Spanish, Portuguese and French demonyms used as
+        # adjectives: "migrantes venezolanos") get a pattern of their own, anchored on a word
+        # start: a pattern whose first character can be any letter defeats the regex engine's
+        # scan for first characters, and English text has no use for it (see `tag`).
+        self._lower_pattern = re.compile(r"\b(?:" + _trie_pattern(lower) + r")(?!\w|\.\w)") if lower else None
         upper: dict[str, str | None] = {}
         for name, code in self._codes.items():
             # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
@@ -61,21 +68,57 @@ class Tagger:
             self._upper_compiled = re.compile(r"(?:" + _trie_pattern(self._upper_codes) + r")(?!\w|\.\w)")
         return self._upper_compiled
 
-    def countries_in(self, text: str) -> set[str]:
-        """Codes of the countries named in `text`."""
+    def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
+        """Codes of the countries named in `text`; `lower_case=False` leaves out the names
+        that start in lower case (Spanish, Portuguese and French adjectives)."""
         folded = fold(text)
         if _is_all_caps(folded):
             found = {self._upper_codes[name] for name in _names_in(folded, self._upper_pattern.search)}
         else:
             found = {self._codes[name] for name in _names_in(folded, self._pattern.search)}
+            if lower_case and self._lower_pattern is not None:
+                found.update(self._codes[name] for name in _lower_names_in(folded, self._lower_pattern.search))
         found.discard(None)
         return found  # type: ignore[return-value]
 
-    def tag(self, title: str, body: str) -> tuple[str, ...]:
-        """Sorted codes for an entry with this title and body."""
-        found = self.countries_in(title)
+    def explain(self, text: str) -> list[tuple[str, str | None, str]]:
+        """(words, code or None, why) for every name found in `text` and every near miss: what
+        `newsletter tag` prints, so that an editor can see why an entry landed where it did."""
+        folded = fold(text)
+        caps = _is_all_caps(folded)
+        codes = self._upper_codes if caps else self._codes
+        pattern = self._upper_pattern if caps else self._pattern
+        said: list[tuple[str, str | None, str]] = []
+        taken: list[tuple[int, int]] = []
+        pos = 0
+        while (m := pattern.search(folded, pos)) is not None:
+            start, name = m.start(), m.group()
+            if start and (folded[start - 1].isalnum() or folded[start - 1] in "_'.") and not _elided(folded, start):
+                said.append((name, None, f"not taken: part of a longer word ({folded[max(0, start - 8):m.end()]!r})"))
+                pos = start + 1
+                continue
+            code = codes[name]
+            kind = "all-caps text" if caps else "name, alias or demonym"
+            said.append((name, code, kind if code else "a phrase that names no country (an exclusion)"))
+            taken.append((start, m.end()))
+            pos = m.end()
+        lower = {n.casefold(): n for n, c in self._codes.items() if c}
+        for word in re.finditer(r"[A-Za-z][A-Za-z'-]+", folded):
+            if any(a <= word.start() < b for a, b in taken):
+                continue
+            exact = lower.get(word.group().casefold())
+            if exact is not None and exact != word.group() and not caps:
+                said.append((word.group(), None, f"near miss: {exact!r} counts only as written (case matters, "
+                                                 "so that ordinary words such as 'turkey' or 'chad' do not tag)"))
+        return said
+
+    def tag(self, title: str, body: str, language: str | None = None) -> tuple[str, ...]:
+        """Sorted codes for an entry with this title and body. An entry known to be in English
+        (`language`) is not searched for the lower-case names of other languages."""
+        lower_case = not (language or "").lower().startswith("en")
+        found = self.countries_in(title, lower_case=lower_case)
         for paragraph in body.split("\n\n"):
-            found |= self.countries_in(paragraph)
+            found |= self.countries_in(paragraph, lower_case=lower_case)
         return tuple(sorted(found))
 
     def resolve(self, value: str) -> tuple[tuple[str, ...], list[str]]:
@@ -105,6 +148,21 @@ def _names_in(text: str, search) -> list[str]:
             if (before.isalnum() or before in "_'.") and not _elided(text, start):
                 pos = start + 1
                 continue
+        found.append(m.group())
+        pos = m.end()
+    return found
+
+
+def _lower_names_in(text: str, search) -> list[str]:
+    """Matches of the lower-case pattern (anchored on a word start by `\\b`) not right after an
+    apostrophe that is not an elision ("l'haïtien" is one, "aujourd'hui" is not)."""
+    found = []
+    pos = 0
+    while (m := search(text, pos)) is not None:
+        start = m.start()
+        if start and text[start - 1] in "'." and not _elided(text, start):
+            pos = start + 1
+            continue
         found.append(m.group())
         pos = m.end()
     return found

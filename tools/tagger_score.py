@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Precision, recall and exact-set accuracy of the country tagger on tests/tagger_cases.py,
+and of geotext and country_converter (coco) on the same cases, side by side.
+
+usage: python tools/tagger_score.py   (geotext and country_converter are scored when installed:
+       pip install geotext country_converter)
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from newsletter.content.gazetteer import load_gazetteer  # noqa: E402
+from newsletter.content.tagger import Tagger  # noqa: E402
+from tagger_cases import CASES  # noqa: E402
+
+
+def ours():
+    tagger = Tagger(load_gazetteer())
+
+    def tag(text: str) -> set[str]:
+        title, _, body = text.partition(". ")
+        return set(tagger.tag(title, body))
+    return tag
+
+
+def geotext():
+    from geotext import GeoText
+
+    return lambda text: {code.lower() for code in GeoText(text).country_mentions}
+
+
+def coco():
+    import country_converter
+
+    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+    converter = country_converter.CountryConverter()
+
+    def tag(text: str) -> set[str]:
+        found = set()
+        for word in {w.strip(".,:;()'’") for w in text.split()} | {text}:
+            code = converter.convert(word, to="ISO2", not_found=None)
+            if isinstance(code, str) and len(code) == 2:
+                found.add(code.lower())
+        return found
+    return tag
+
+
+def score(tag) -> dict[str, tuple[float, float, float]]:
+    """class → (precision, recall, exact-set accuracy); "all" for every case."""
+    counts = defaultdict(lambda: [0, 0, 0, 0, 0])  # true positives, found, expected, exact, cases
+    for expected, text, kind in CASES:
+        want, got = set(expected.split()), tag(text)
+        for key in (kind, "all"):
+            c = counts[key]
+            c[0] += len(want & got)
+            c[1] += len(got)
+            c[2] += len(want)
+            c[3] += want == got
+            c[4] += 1
+    return {k: (tp / found if found else 1.0, tp / exp if exp else 1.0, exact / n)
+            for k, (tp, found, exp, exact, n) in counts.items()}
+
+
+def main() -> int:
+    taggers = {"newsletter": ours}
+    for name, make in (("geotext", geotext), ("coco", coco)):
+        try:
+            make()
+            taggers[name] = make
+        except ImportError:
+            print(f"({name} is not installed: pip install {'geotext' if name == 'geotext' else 'country_converter'})")
+    results = {name: score(make()) for name, make in taggers.items()}
+    kinds = ["all"] + sorted({k for _, _, k in CASES})
+    print(f"{len(CASES)} cases (tests/tagger_cases.py); precision / recall / exact set\n")
+    print(f"| class | cases | " + " | ".join(results) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in results) + " |")
+    for kind in kinds:
+        n = sum(1 for _, _, k in CASES if k == kind) if kind != "all" else len(CASES)
+        cells = [f"{p:.2f} / {r:.2f} / {e:.2f}" for p, r, e in (results[name][kind] for name in results)]
+        print(f"| {kind} | {n} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
