@@ -6,8 +6,9 @@ and country_converter on them).
 Each case: (expected codes, text, class). Classes: `plain` (names, short names), `demonym`,
 `elision` (French l'/d', du/des/au/aux; Portuguese do/da/no/na/dos/das), `titlecase`
 (common-noun compounds in capitalised headlines), `inverted` (official inverted forms),
-`place` (a place that contains a country's name but is elsewhere: not handled yet; scored,
-not asserted), `trap` (no country at all).
+`place` (a town named after a country, in a state or province elsewhere: "Mexico,
+Missouri"), `town` (a longer place name that contains a country's name: needs a gazetteer of
+populated places, not handled yet; scored, not asserted), `trap` (no country at all).
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ CASES: list[tuple[str, str, str]] = [
     ("", "Mexico, Missouri Holds a Job Fair. Local employers took part.", "place"),
     ("", "Lebanon, Pennsylvania Welcomes New Residents. The town grew by 3%.", "place"),
     ("", "Peru, Indiana Opens a Community Centre. The centre offers classes.", "place"),
-    ("", "Jordan Valley, Utah Opens a Shelter. It has 40 beds.", "place"),
+    ("", "Jordan Valley, Utah Opens a Shelter. It has 40 beds.", "town"),
+    ("", "Panama City, Florida Hosts a Hurricane Drill. Shelters opened for a day.", "place"),
     # -- no country at all ---------------------------------------------------------------------------
     ("", "Regional Ministers Agree on Transit Rules. Delegations from the whole region signed.", "trap"),
     ("", "New Mexico Expands Health Services. The state opened two clinics.", "trap"),

@@ -11,12 +11,13 @@ from newsletter.content.tagger import Tagger
 from tagger_cases import CASES
 
 TAGGER = Tagger(load_gazetteer())
-ASSERTED = [c for c in CASES if c[2] != "place"]  # places named after countries: not handled yet (README)
+ASSERTED = [c for c in CASES if c[2] != "town"]  # longer place names: not handled yet (README)
 
 
 def test_the_table_is_large_and_covers_every_class():
     assert len(CASES) >= 300
-    assert {kind for _, _, kind in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "trap"}
+    assert {kind for _, _, kind in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "town",
+                                              "trap"}
 
 
 @pytest.mark.parametrize("expected, text, kind", ASSERTED, ids=[f"{k}-{n}" for n, (_, _, k) in enumerate(ASSERTED)])
@@ -54,6 +55,7 @@ def test_the_reference_examples_of_the_issue_classes():
     assert tags("Los salvadoreños retornados") == ["sv"]
     assert tags("Migrantes haïtiens au Chili") == ["cl", "ht"]
     assert tags("Trabalhadores moçambicanos") == ["mz"]
+    assert tags("Mexico, Missouri Holds a Job Fair") == [] and tags("Mexico, Chiapas: new shelters") == ["mx"]
     assert tags("IOM Hosts Uruguayan Humanitarian Units") == ["uy"]
     for compound in ("Brazil Nut Harvest", "Jersey Cattle Show", "Panama Hat Weavers", "Swiss Chard Farms"):
         assert tags(compound) == [], compound

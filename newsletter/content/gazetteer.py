@@ -33,6 +33,8 @@ class Gazetteer:
     names: Mapping[str, str | None]
     """Folded name → code; None for exclusions such as "New Mexico" or "Latin American"."""
     demonyms: frozenset[str] = frozenset()
+    places: Mapping[str, str] = field(default_factory=dict)
+    """Folded first-level subdivision name (state, province…) → the code of its country."""
     _by_casefold: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -62,7 +64,7 @@ class Gazetteer:
             names[fold(name)] = code.upper()
         for phrase in exclusions:
             names[fold(phrase)] = None
-        return Gazetteer(self.display, names, self.demonyms)
+        return Gazetteer(self.display, names, self.demonyms, self.places)
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +74,7 @@ def load_gazetteer() -> Gazetteer:
     display: dict[str, str] = {}
     names: dict[str, str | None] = {}
     demonyms: set[str] = set()
+    places: dict[str, str] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -81,6 +84,8 @@ def load_gazetteer() -> Gazetteer:
             names.setdefault(fold(name), code)
         elif kind == "exclude":
             names[fold(name)] = None
+        elif kind == "subdivision":
+            places[fold(name)] = code
         else:
             key = fold(name)
             names.setdefault(key, code)
@@ -90,4 +95,4 @@ def load_gazetteer() -> Gazetteer:
     for key in list(demonyms):
         if not key.endswith(("s", "sh", "ch", "ese", "i", "x", "z")):
             names.setdefault(key + "s", names[key])
-    return Gazetteer(display, names, frozenset(demonyms))
+    return Gazetteer(display, names, frozenset(demonyms), places)

@@ -53,6 +53,11 @@ class Tagger:
         # start: a pattern whose first character can be any letter defeats the regex engine's
         # scan for first characters, and English text has no use for it (see `tag`).
         self._lower_pattern = re.compile(r"\b(?:" + _trie_pattern(lower) + r")(?!\w|\.\w)") if lower else None
+        # "Mexico, Missouri": a country's name, a comma and a state or province of another
+        # country name a town there (checked only where a country's name is followed by ", ").
+        places = gazetteer.places
+        self._places = places
+        self._place_pattern = re.compile(r"(?: City)?, (" + _trie_pattern(places) + r")(?!\w)") if places else None
         upper: dict[str, str | None] = {}
         for name, code in self._codes.items():
             # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
@@ -68,6 +73,15 @@ class Tagger:
             self._upper_compiled = re.compile(r"(?:" + _trie_pattern(self._upper_codes) + r")(?!\w|\.\w)")
         return self._upper_compiled
 
+    def _town_of(self, text: str, m) -> bool:
+        """Whether the country's name matched by `m` is a town's in a state or province of
+        another country ("Mexico, Missouri", "Panama City, Florida")."""
+        end = m.end()
+        if self._place_pattern is None or text[end:end + 2] not in (", ", " C"):
+            return False
+        place = self._place_pattern.match(text, end)
+        return place is not None and self._places[place.group(1)] != (self._codes.get(m.group()) or "").upper()
+
     def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
         """Codes of the countries named in `text`; `lower_case=False` leaves out the names
         that start in lower case (Spanish, Portuguese and French adjectives)."""
@@ -75,7 +89,7 @@ class Tagger:
         if _is_all_caps(folded):
             found = {self._upper_codes[name] for name in _names_in(folded, self._upper_pattern.search)}
         else:
-            found = {self._codes[name] for name in _names_in(folded, self._pattern.search)}
+            found = {self._codes[name] for name in _names_in(folded, self._pattern.search, self._town_of)}
             if lower_case and self._lower_pattern is not None:
                 found.update(self._codes[name] for name in _lower_names_in(folded, self._lower_pattern.search))
         found.discard(None)
@@ -136,9 +150,10 @@ class Tagger:
         return tuple(codes), unknown
 
 
-def _names_in(text: str, search) -> list[str]:
+def _names_in(text: str, search, town_of=None) -> list[str]:
     r"""Leftmost-longest matches of `search` that do not follow a word character, ' or .
-    (as a `(?<![\w'.])` lookbehind would: a rejected match is retried one character on)."""
+    (as a `(?<![\w'.])` lookbehind would: a rejected match is retried one character on), and
+    that `town_of(text, match)` does not find to be a town elsewhere."""
     found = []
     pos = 0
     while (m := search(text, pos)) is not None:
@@ -148,6 +163,9 @@ def _names_in(text: str, search) -> list[str]:
             if (before.isalnum() or before in "_'.") and not _elided(text, start):
                 pos = start + 1
                 continue
+        if town_of is not None and town_of(text, m):
+            pos = m.end()
+            continue
         found.append(m.group())
         pos = m.end()
     return found
