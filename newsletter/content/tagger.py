@@ -52,12 +52,12 @@ class Tagger:
         # adjectives: "migrantes venezolanos") get a pattern of their own, anchored on a word
         # start: a pattern whose first character can be any letter defeats the regex engine's
         # scan for first characters, and English text has no use for it (see `tag`).
-        self._lower_pattern = re.compile(r"\b(?:" + _trie_pattern(lower) + r")(?!\w|\.\w)") if lower else None
+        self._lower_names = lower
+        self._lower_compiled: re.Pattern | None = None
         # "Mexico, Missouri": a country's name, a comma and a state or province of another
         # country name a town there (checked only where a country's name is followed by ", ").
-        places = gazetteer.places
-        self._places = places
-        self._place_pattern = re.compile(r"(?: City)?, (" + _trie_pattern(places) + r")(?!\w)") if places else None
+        self._places = gazetteer.places
+        self._place_compiled: re.Pattern | None = None
         upper: dict[str, str | None] = {}
         for name, code in self._codes.items():
             # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
@@ -77,9 +77,11 @@ class Tagger:
         """Whether the country's name matched by `m` is a town's in a state or province of
         another country ("Mexico, Missouri", "Panama City, Florida")."""
         end = m.end()
-        if self._place_pattern is None or text[end:end + 2] not in (", ", " C"):
+        if not self._places or text[end:end + 2] not in (", ", " C"):
             return False
-        place = self._place_pattern.match(text, end)
+        if self._place_compiled is None:  # compiled the first time a name is followed by ", "
+            self._place_compiled = re.compile(r"(?: City)?, (" + _trie_pattern(self._places) + r")(?!\w)")
+        place = self._place_compiled.match(text, end)
         return place is not None and self._places[place.group(1)] != (self._codes.get(m.group()) or "").upper()
 
     def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
@@ -90,8 +92,10 @@ class Tagger:
             found = {self._upper_codes[name] for name in _names_in(folded, self._upper_pattern.search)}
         else:
             found = {self._codes[name] for name in _names_in(folded, self._pattern.search, self._town_of)}
-            if lower_case and self._lower_pattern is not None:
-                found.update(self._codes[name] for name in _lower_names_in(folded, self._lower_pattern.search))
+            if lower_case and self._lower_names:
+                if self._lower_compiled is None:  # compiled the first time a text not in English comes
+                    self._lower_compiled = re.compile(r"\b(?:" + _trie_pattern(self._lower_names) + r")(?!\w|\.\w)")
+                found.update(self._codes[name] for name in _lower_names_in(folded, self._lower_compiled.search))
         found.discard(None)
         return found  # type: ignore[return-value]
 
