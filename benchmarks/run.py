@@ -346,7 +346,7 @@ for path in sorted(Path(sys.argv[1]).rglob("*.txt")):
     entries += parse_bulletin(str(path), path.read_bytes(), None).entries
 began = time.perf_counter()
 for e in entries:
-    tagger.tag(e.title, e.body)
+    tagger.tag(e.title, e.body, e.language or "en")  # as the build calls it (an English site)
 print(len(entries), (time.perf_counter() - began) / len(entries) * 1e6)
 """
     out = subprocess.run([PY, "-c", script, str(folder / "bulletins")], capture_output=True, text=True, check=True)

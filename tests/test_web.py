@@ -227,3 +227,25 @@ def test_pages_offer_a_sign_up_form_only_with_a_public_url(tmp_path, monkeypatch
     else:
         assert "<form" not in home and "<form" not in country and "by email" not in home
         assert "form-action 'none'" in home
+
+
+def test_the_app_speaks_the_sites_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret")
+    sent = []
+    config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                "language": "es", "newsletter.public_url": PUBLIC})
+    from newsletter.content.gazetteer import load_gazetteer
+    from newsletter.render.templating import Templates
+    from newsletter.web.app import create_app
+    app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
+                     gazetteer=load_gazetteer(), send_mail=lambda data, to: sent.append(data))
+    client = app.test_client()
+    form = client.get("/subscribe?country=pe").data.decode()
+    assert '<html lang="es">' in form and "Su dirección de correo" in form and 'value="pe" checked> Perú' in form
+    answer = client.post("/subscribe", data={"email": "ana@example.org", "country": ["pe"]}, headers={"Origin": SITE_ORIGIN})
+    assert "Revise su correo" in answer.data.decode()
+    import email
+    import email.policy
+    message = email.message_from_bytes(sent[0], policy=email.policy.default)
+    assert message["Subject"] == "Confirme su suscripción a News" and "Perú" in message.get_body(("plain",)).get_content()
+    assert "Este enlace de confirmación no es válido." in client.get("/confirm?token=bad").data.decode()

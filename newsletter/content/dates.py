@@ -8,6 +8,7 @@ optionally preceded by a weekday. A month or year inside running text never matc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ _MONTH_LANGUAGES = _by_word(_LANGUAGES_OF_MONTH)
 _WEEKDAY_LANGUAGES = _by_word(_LANGUAGES_OF_WEEKDAY)
 
 
+@functools.lru_cache(maxsize=4096)  # a bulletin repeats its date lines: each is read once
 def date_language(folded: str, month: str | None) -> str | None:
     """The language a date line is written in, when its words say so unambiguously
     (`26 August 2021` en, `mardi 26 août 2021` fr, `26 de agosto del 2021` es); else None."""

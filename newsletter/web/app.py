@@ -27,8 +27,9 @@ from flask import Flask, Response, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from newsletter.render.newsletters.mime import Message, address
+from newsletter.render.words import Words, group_title
 from newsletter.subscribers import tokens
-from newsletter.subscribers.lists import EVERY_COUNTRY, list_name, normalise_email, valid_email
+from newsletter.subscribers.lists import list_name, normalise_email, valid_email
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.limits import SlidingWindow
 
@@ -55,7 +56,9 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     client_limit = SlidingWindow(config.serve_client_rate, 600.0)
     address_limit = SlidingWindow(config.serve_address_rate, 3600.0)
     env = templates.env.overlay(autoescape=True)
-    names = {code.lower(): name for code, name in gazetteer.display.items()}
+    words = Words(config.language)
+    names = {code.lower(): group_title(code.lower(), words, {c.lower(): n for c, n in gazetteer.display.items()})
+             for code in gazetteer.display}
     mailer = send_mail or _smtp_sender(config)
     site_css = templates.read("site.css")
     store_check = [True]  # the first open checks the database's integrity; later ones need not
@@ -69,21 +72,20 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
         return f"{public}{path}" + (f"?{urlencode(query)}" if query else "")
 
     def list_title(group: str) -> str:
-        if group == "all":
-            return "All news"
-        if group == "regional":
-            return "Regional news"
-        if group == EVERY_COUNTRY:
-            return "Every country"
+        if group in ("all", "regional"):
+            return words.t(group)
         return names.get(group, group.upper())
 
     def page(name: str, status: int = 200, **context) -> Response:
-        html = env.get_template(f"web/{name}.html.j2").render(site=config, url=url, list_title=list_title, **context)
+        html = env.get_template(f"web/{name}.html.j2").render(site=config, url=url, list_title=list_title, words=words,
+                                                              **context)
         return Response(html, status=status, mimetype="text/html")
 
     def bad_link(reason: str) -> Response:
-        return page("message", 400, title="This link does not work",
-                    text=f"{reason} Nothing was changed. Sign up again, or use the link in your latest newsletter.")
+        return page("message", 400, title=words.t("web.bad.title"), text=words.t("web.bad.text", reason=words.t(reason)))
+
+    def refused(status: int) -> Response:
+        return page("message", status, title=words.t(f"web.{status}.title"), text=words.t(f"web.{status}.text"))
 
     def country_choices(selected: set[str]) -> list[tuple[str, str, bool]]:
         codes = sorted(names, key=lambda c: names[c])
@@ -118,15 +120,15 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
 
     @app.errorhandler(404)
     def not_found(_):
-        return page("message", 404, title="Not found", text="There is no page here.")
+        return refused(404)
 
     @app.errorhandler(405)
     def not_allowed(_):
-        return page("message", 405, title="Not allowed", text="This page does not take that kind of request.")
+        return refused(405)
 
     @app.errorhandler(413)
     def too_large(_):
-        return page("message", 413, title="Too much", text="That form was too large.")
+        return refused(413)
 
     @app.get("/site.css")
     def stylesheet():
@@ -141,14 +143,14 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     @app.post("/subscribe")
     def subscribe():
         if cross_site():
-            return page("message", 403, title="Not sent", text="This form can only be sent from our own pages.")
+            return refused(403)
         if over_client_limit():
-            return page("message", 429, title="Too many requests", text="Please wait a few minutes and try again.")
+            return refused(429)
         email = normalise_email(request.form.get("email", ""))
         groups = chosen_lists()
         if not valid_email(email) or not groups:
             return page("subscribe", 400, choices=country_choices(groups or {"all"}), email=email,
-                        error="Give an email address and choose at least one country.")
+                        error=words.t("web.subscribe.error"))
         if request.form.get(HONEYPOT):
             return page("check_inbox", email=email)  # a bot: answered like everyone, nothing happens
         with store() as s:
@@ -158,10 +160,10 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
                 s.request(email, groups)
         if address_limit.allow(email):
             if already:
-                _send(mailer, config, email, "already", {"preferences": preferences_link(email)})
+                _send(mailer, config, words, email, "already", {"preferences": preferences_link(email)})
             else:
                 token = confirm_signer.dumps({"e": email, "l": sorted(groups)})
-                _send(mailer, config, email, "confirm", {"confirm": url("confirm", token=token),
+                _send(mailer, config, words, email, "confirm", {"confirm": url("confirm", token=token),
                                                          "lists": [list_title(g) for g in sorted(groups)],
                                                          "hours": int(config.serve_confirm_hours)})
         return page("check_inbox", email=email)
@@ -174,9 +176,9 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
         try:
             data = confirm_signer.loads(request.args.get("token", ""), max_age=int(config.serve_confirm_hours * 3600))
         except SignatureExpired:
-            return bad_link("This confirmation link has expired.")
+            return bad_link("web.bad.expired")
         except BadSignature:
-            return bad_link("This confirmation link is not valid.")
+            return bad_link("web.bad.confirm")
         email, groups = data["e"], set(data["l"])
         with store() as s:
             s.confirm(email, groups)
@@ -194,7 +196,7 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     def unsubscribe_page():
         args = unsubscribe_args()
         if args is None:
-            return bad_link("This unsubscribe link is not valid.")
+            return bad_link("web.bad.unsubscribe")
         email, group = args
         return page("unsubscribe", email=email, group=group, action=request.full_path)
 
@@ -202,7 +204,7 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     def unsubscribe():
         args = unsubscribe_args()
         if args is None:
-            return bad_link("This unsubscribe link is not valid.")
+            return bad_link("web.bad.unsubscribe")
         email, group = args
         with store() as s:
             s.unsubscribe(email, group, via="web", detail="one-click" if request.form.get("List-Unsubscribe")
@@ -216,7 +218,7 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
         if not email and not token:
             return page("manage")
         if not tokens.matches(tokens.preferences_token(secret, email), token):
-            return bad_link("This preferences link is not valid.")
+            return bad_link("web.bad.preferences")
         with store() as s:
             known = s.subscriber(email)
         active = {g for g, status in (known[2] if known else {}).items() if status == "active"}
@@ -225,20 +227,20 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     @app.post("/preferences")
     def preferences():
         if cross_site():
-            return page("message", 403, title="Not sent", text="This form can only be sent from our own pages.")
+            return refused(403)
         email = normalise_email(request.form.get("email", ""))
         token = request.form.get("token", "")
         if not token:  # "send me my link": answered the same for every address
             if over_client_limit():
-                return page("message", 429, title="Too many requests", text="Please wait a few minutes and try again.")
+                return refused(429)
             if valid_email(email) and not request.form.get(HONEYPOT) and address_limit.allow(email):
                 with store() as s:
                     known = s.subscriber(email) is not None
                 if known:
-                    _send(mailer, config, email, "manage", {"preferences": preferences_link(email)})
+                    _send(mailer, config, words, email, "manage", {"preferences": preferences_link(email)})
             return page("check_inbox", email=email)
         if not tokens.matches(tokens.preferences_token(secret, email), token):
-            return bad_link("This preferences link is not valid.")
+            return bad_link("web.bad.preferences")
         groups = set() if request.form.get("leave") else chosen_lists()
         with store() as s:
             s.choose(email, groups)
@@ -270,18 +272,12 @@ def _smtp_sender(config):
     return send
 
 
-SUBJECTS = {
-    "confirm": "Confirm your subscription to {title}",
-    "already": "You are already subscribed to {title}",
-    "manage": "Your {title} preferences",
-}
-
-
-def _send(mailer, config, email: str, kind: str, context: dict) -> None:
-    """One of the app's own messages; a failure is logged, never shown (the answer stays the same)."""
-    subject = SUBJECTS[kind].format(title=config.title)
-    text = _MAIL_TEXT[kind].format(title=config.title, **{k: (", ".join(v) if isinstance(v, list) else v)
-                                                            for k, v in context.items()})
+def _send(mailer, config, words: Words, email: str, kind: str, context: dict) -> None:
+    """One of the app's own messages, in the site's language; a failure is logged, never
+    shown (the answer stays the same)."""
+    subject = words.t(f"mail.{kind}.subject", site=config.title)
+    text = words.t(f"mail.{kind}.text", site=config.title, **{k: (", ".join(v) if isinstance(v, list) else v)
+                                                               for k, v in context.items()})
     html = "<p>" + "</p><p>".join(_escape(p).replace("\n", "<br>") for p in text.split("\n\n")) + "</p>"
     for link in [v for v in context.values() if isinstance(v, str) and v.startswith("http")]:
         html = html.replace(_escape(link), f'<a href="{_escape(link)}">{_escape(link)}</a>')
@@ -301,13 +297,3 @@ def _escape(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
-
-
-_MAIL_TEXT = {
-    "confirm": ("Someone, probably you, asked to receive {title} newsletters about: {lists}.\n\n"
-                "To confirm, open this link within {hours} hours:\n{confirm}\n\n"
-                "If it was not you, ignore this message: nothing will be sent to you."),
-    "already": ("Someone, probably you, asked to subscribe this address to {title} newsletters. "
-                "It already receives them.\n\nTo change your countries or leave, open:\n{preferences}"),
-    "manage": "To change the countries you receive {title} newsletters about, or to leave, open:\n{preferences}",
-}

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Two revisions timed in turns on the same corpora, so that a slow or noisy machine slows
+both alike: `python benchmarks/ab.py REV [--rounds 3]`. Prints the median of each scenario
+and the ratio new/old. Corpora come from `make bench` (default workdir /dev/shm/newsletter-bench,
+or --workdir)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_URL = "https://news.example.org/"
+
+
+def timed(code: Path, cwd: Path, *args: str) -> float:
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - began
+
+
+def scenarios(code: Path, corpus: Path, work: Path) -> dict[str, float]:
+    build = ["build", "-q", str(corpus / "bulletins"), "--base-url", BASE_URL, "--out", "out", "--state", "state"]
+    shutil.rmtree(work / "out", ignore_errors=True)
+    shutil.rmtree(work / "state", ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    results = {"cold": timed(code, work, *build)}
+    time.sleep(2.1)  # past the racily-clean window
+    results["nothing changed"] = timed(code, work, *build)
+    target = sorted((corpus / "bulletins").rglob("*.txt"))[0]
+    original = target.read_bytes()
+    try:
+        target.write_bytes(original.replace(b" the ", b" a ", 2))
+        os.utime(target, ns=(time.time_ns() - 5 * 10**9,) * 2)
+        results["one file changed"] = timed(code, work, *build)
+    finally:
+        target.write_bytes(original)
+    return results
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("rev")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--workdir", default="/dev/shm/newsletter-bench")
+    args = ap.parse_args()
+    base = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    old = base / "old"
+    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(old), args.rev], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(old / "newsletter")], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "newsletter")], check=True)
+    try:
+        print(f"| scenario | {args.rev} | now | now / {args.rev} |\n| --- | --- | --- | --- |")
+        for size in (int(s) for s in args.sizes.split(",")):
+            corpus = Path(args.workdir) / f"corpus-{size}"
+            runs: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
+            for _ in range(args.rounds):
+                for name, code in (("old", old), ("new", ROOT)):
+                    for scenario, seconds in scenarios(code, corpus, base / name).items():
+                        runs[name].setdefault(scenario, []).append(seconds)
+            for scenario in runs["old"]:
+                a, b = statistics.median(runs["old"][scenario]), statistics.median(runs["new"][scenario])
+                print(f"| {scenario}, {size:,} entries | {a:.2f} s | {b:.2f} s | {b / a:.2f} |", flush=True)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
