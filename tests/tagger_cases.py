@@ -118,6 +118,8 @@ CASES: list[tuple[str, str, str]] = [
     ("", "Peru, Indiana Opens a Community Centre. The centre offers classes.", "place"),
     ("", "Jordan Valley, Utah Opens a Shelter. It has 40 beds.", "town"),
     ("", "Panama City, Florida Hosts a Hurricane Drill. Shelters opened for a day.", "place"),
+    ("mx gt pa", "Mexico, Guatemala and Panama Sign a Labour Accord. The accord covers seasonal work.", "plain"),
+    ("pe bo", "Peru, Bolivia Share Border Data. Officials met in Desaguadero.", "plain"),
     # -- no country at all ---------------------------------------------------------------------------
     ("", "Regional Ministers Agree on Transit Rules. Delegations from the whole region signed.", "trap"),
     ("", "New Mexico Expands Health Services. The state opened two clinics.", "trap"),

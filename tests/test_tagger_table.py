@@ -56,6 +56,7 @@ def test_the_reference_examples_of_the_issue_classes():
     assert tags("Migrantes haïtiens au Chili") == ["cl", "ht"]
     assert tags("Trabalhadores moçambicanos") == ["mz"]
     assert tags("Mexico, Missouri Holds a Job Fair") == [] and tags("Mexico, Chiapas: new shelters") == ["mx"]
+    assert tags("Mexico, Guatemala and Panama sign") == ["gt", "mx", "pa"]  # a list of countries, not a town
     assert tags("IOM Hosts Uruguayan Humanitarian Units") == ["uy"]
     for compound in ("Brazil Nut Harvest", "Jersey Cattle Show", "Panama Hat Weavers", "Swiss Chard Farms"):
         assert tags(compound) == [], compound
