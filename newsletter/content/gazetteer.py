@@ -34,6 +34,8 @@ class Gazetteer:
     """Folded name → code; None for exclusions such as "New Mexico" or "Latin American"."""
     demonyms: frozenset[str] = frozenset()
     places: Mapping[str, str] = field(default_factory=dict)
+    foreign: frozenset[str] = frozenset()
+    """Folded Spanish, French and Portuguese demonyms: English text is not searched for them."""
     """Folded first-level subdivision name (state, province…) → the code of its country."""
     _by_casefold: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
@@ -64,7 +66,7 @@ class Gazetteer:
             names[fold(name)] = code.upper()
         for phrase in exclusions:
             names[fold(phrase)] = None
-        return Gazetteer(self.display, names, self.demonyms, self.places)
+        return Gazetteer(self.display, names, self.demonyms, self.places, self.foreign)
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +77,8 @@ def load_gazetteer() -> Gazetteer:
     names: dict[str, str | None] = {}
     demonyms: set[str] = set()
     places: dict[str, str] = {}
+    foreign: set[str] = set()
+    other: set[str] = set()
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -82,17 +86,24 @@ def load_gazetteer() -> Gazetteer:
         if kind == "display":
             display[code] = name
             names.setdefault(fold(name), code)
+            other.add(fold(name))
         elif kind == "exclude":
             names[fold(name)] = None
         elif kind == "subdivision":
             places[fold(name)] = code
+        elif kind.endswith("-demonym"):
+            names.setdefault(fold(name), code)
+            foreign.add(fold(name))
         else:
             key = fold(name)
             names.setdefault(key, code)
+            other.add(key)
             if kind == "demonym":
                 demonyms.add(key)
     # Plural demonyms ("Mexicans", "Belizeans") name the same country.
     for key in list(demonyms):
         if not key.endswith(("s", "sh", "ch", "ese", "i", "x", "z")):
             names.setdefault(key + "s", names[key])
-    return Gazetteer(display, names, frozenset(demonyms), places)
+            other.add(key + "s")
+    foreign -= other  # a spelling that is also an English name or demonym stays in the main pattern
+    return Gazetteer(display, names, frozenset(demonyms), places, frozenset(foreign))

@@ -45,13 +45,14 @@ class Tagger:
         # The "not after a letter, ' or ." condition is checked in `_names_in`, not by a
         # lookbehind: a pattern that starts with one cannot use the regex engine's scan for
         # its first characters, and tagging takes 2.4 times as long.
-        capital = [n for n in names if not n[:1].islower()]
-        lower = [n for n in names if n[:1].islower()]
+        foreign = gazetteer.foreign
+        capital = [n for n in names if not n[:1].islower() and n not in foreign]
+        lower = [n for n in names if n[:1].islower() or n in foreign]
         self._pattern = re.compile(r"(?:" + _trie_pattern(capital) + r")(?!\w|\.\w)")
-        # Names that start in lower case (Spanish, Portuguese and French demonyms used as
-        # adjectives: "migrantes venezolanos") get a pattern of their own, anchored on a word
-        # start: a pattern whose first character can be any letter defeats the regex engine's
-        # scan for first characters, and English text has no use for it (see `tag`).
+        # Spanish, Portuguese and French demonyms ("migrantes venezolanos", "Les Haïtiens") get
+        # a pattern of their own, anchored on a word start and compiled on first use: most of
+        # them start in lower case, which defeats the regex engine's scan for first characters,
+        # and English text has no use for any of them (see `tag`).
         self._lower_names = lower
         self._lower_compiled: re.Pattern | None = None
         # "Mexico, Missouri": a country's name, a comma and a state or province of another
