@@ -9,17 +9,14 @@ import functools
 import http.server
 import os
 import re
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from newsletter.cli import main
 from newsletter.subscribers.store import SubscriberStore
+from serve_process import running_serve
 from smtp_server import SMTPServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,22 +63,10 @@ def journey(tmp_path, monkeypatch):
         static = http.server.ThreadingHTTPServer(("127.0.0.1", site_port),
                                                  functools.partial(QuietHandler, directory=str(tmp_path / "feeds")))
         threading.Thread(target=static.serve_forever, daemon=True).start()
-        app = subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", str(app_port)], cwd=tmp_path,
-                               stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{app_port}/health", timeout=1).read()
-                    break
-                except OSError:
-                    assert app.poll() is None, app.stderr.read()
-                    assert time.monotonic() < deadline, "newsletter serve did not start"
-                    time.sleep(0.05)
-            yield tmp_path, site_port, mail
+            with running_serve(tmp_path, app_port):
+                yield tmp_path, site_port, mail
         finally:
-            app.terminate()
-            app.wait(timeout=10)
             static.shutdown()
 
 

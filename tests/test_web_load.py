@@ -3,12 +3,9 @@ the store holds exactly one row per person and list, in the state each journey l
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 
 from newsletter.subscribers.store import SubscriberStore
+from serve_process import running_serve
 from smtp_server import SMTPServer, free_port
 from webload import journeys
 
@@ -22,23 +19,9 @@ def test_200_concurrent_sign_ups_confirmations_and_unsubscribes(tmp_path):
             f'base_url = "https://news.example.org/"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {mail.port}\ntls = "none"\n'
             '[serve]\nclient_rate = 10000\n')
-        app = subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", str(port)], cwd=tmp_path,
-                               env={"NEWSLETTER_SECRET": "load-secret", "PATH": "/usr/bin:/bin"},
-                               stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-                    break
-                except OSError:
-                    assert app.poll() is None and time.monotonic() < deadline, "newsletter serve did not start"
-                    time.sleep(0.05)
+        with running_serve(tmp_path, port, env={"NEWSLETTER_SECRET": "load-secret", "PATH": "/usr/bin:/bin"}):
             latencies, errors = journeys(f"http://127.0.0.1:{port}/", b"load-secret", PEOPLE, concurrency=PEOPLE,
                                          origin="https://news.example.org")
-        finally:
-            app.terminate()
-            app.wait(timeout=10)
         assert errors == []
         assert len(latencies) == PEOPLE * 2 + PEOPLE // 2
         mail.wait_for(PEOPLE)
