@@ -253,7 +253,8 @@ def test_a_stop_signal_ends_a_run_in_back_off_within_two_seconds(site):
     site.subscribers(["a@example.org"])
     site.cli("build")
     proc = site.spawn_send()
-    time.sleep(1.0)  # started, refused once, now waiting 30 s before the next try
+    while "retrying in" not in proc.stderr.readline():  # refused once: now waiting 30 s before the next try
+        assert proc.poll() is None
     asked = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)

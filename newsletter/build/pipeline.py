@@ -436,7 +436,7 @@ def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, pr
                 return patched
         elif full:
             plan.skip("patch", "--full")
-    if one_shot or builder.snapshot is None:
+    if one_shot or builder.written_before(out_dir) is None:
         remove_leftovers(out_dir)  # what a killed build left: the build after one is always a full one
     if one_shot and stamp is not None:
         streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan)

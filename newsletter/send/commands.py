@@ -53,6 +53,7 @@ def cmd_send(args) -> int:
 
     from newsletter.build.pipeline import Builder, inside
     from newsletter.diagnostics import report
+    from newsletter.send.deliver import StopRequested
     from newsletter.send.runner import Sender, check_finished, require_built
     from newsletter.send.sendlog import SendLog
     from newsletter.state.lock import StateLock
@@ -91,6 +92,9 @@ def cmd_send(args) -> int:
                     ok = send_due(sender, groups, now, dry_run=args.dry_run, quiet=args.quiet)
                 else:
                     ok = _send_one(sender, groups[0], now, args, check_finished, require_built)
+            except StopRequested:  # between two issues, or before the first message
+                say("stopped; run again to send the rest")
+                ok = False
             finally:
                 sender.close()
     return 0 if ok and not bad_lines else 1
@@ -169,6 +173,7 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
 
     from newsletter.diagnostics import report
     from newsletter.errors import NewsletterError
+    from newsletter.send.deliver import StopRequested
     from newsletter.send.runner import Sender
     from newsletter.send.sendlog import SendLog
 
@@ -184,6 +189,8 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
             with sender.control.installed():
                 try:
                     send_due(sender, [], dt.datetime.now(dt.UTC))
+                except StopRequested:
+                    pass
                 finally:
                     sender.close()
             return sender.control.requested
@@ -259,11 +266,12 @@ def _status_of_issues(sendlog, group) -> None:
 
 
 def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
-    from newsletter.subscribers.lists import load_subscribers
-
     key = f"{group}/{args.issue}"
     rows = {email: (status, detail) for _, email, status, detail, _, _ in sendlog.rows(key)}
-    subscribers, _ = load_subscribers(_subscribers_path(args, config), gazetteer)
+    subscribers, _, store = recipients(Path(config.state), _subscribers_path(args, config), gazetteer,
+                                       one_off=bool(args.subscribers))
+    if store is not None:
+        store.close()
     suppressed = sendlog.suppressed()
     lines = []
     for email, (status, detail) in rows.items():

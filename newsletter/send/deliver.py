@@ -38,8 +38,10 @@ REPLY_GRACE = 1.5
 """Seconds a stop request waits for the reply to a message whose final "." was sent."""
 
 
-class StopRequested(Exception):
-    """SIGINT/SIGTERM arrived: leave the run now."""
+class StopRequested(BaseException):
+    """SIGINT/SIGTERM arrived: leave the run now. A BaseException, like KeyboardInterrupt, so
+    that no `except Exception` on the way swallows it (logging's does, when the signal comes
+    while a line is being written)."""
 
 
 class Unreachable(Exception):
@@ -309,4 +311,6 @@ class Delivery:
     def _back_off(self, sub: Subscriber, exc: Exception, attempt: int) -> None:
         delay = min(self.retry_delay * 2 ** (attempt - 1), 60.0)
         log.info("%s: %s; retrying in %.2f s", sub.email, exc, delay)
+        if self.control.requested:
+            raise StopRequested
         time.sleep(delay)

@@ -324,7 +324,8 @@ class IssueRenderer:
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: no personal token."""
         text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
-        view = self._context(rendered.issue, "", "", [], 0)["view_url"]
+        issue = rendered.issue
+        view = self.links.url(self.links.issue_path(issue.group, issue.period_id, "html"))
         text = text.replace(f"{self.words.t('nl.view_text')}: {view}\n", "")
         return text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
 
