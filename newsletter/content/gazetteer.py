@@ -34,9 +34,14 @@ class Gazetteer:
     """Folded name → code; None for exclusions such as "New Mexico" or "Latin American"."""
     demonyms: frozenset[str] = frozenset()
     places: Mapping[str, str] = field(default_factory=dict)
+    """Folded first-level subdivision name (state, province…) → the code of its country."""
     foreign: frozenset[str] = frozenset()
     """Folded Spanish, French and Portuguese demonyms: English text is not searched for them."""
-    """Folded first-level subdivision name (state, province…) → the code of its country."""
+    place_words: frozenset[str] = frozenset()
+    """Words that end many town names ("Valley", "Springs"): "Jordan Valley, Utah" is a town."""
+    ambiguous: frozenset[str] = frozenset()
+    """Names that in running text name no country, a bigger city elsewhere bearing them
+    ("Granada", "Salvador"), though a `Countries:` line may still list them."""
     _by_casefold: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -66,18 +71,25 @@ class Gazetteer:
             names[fold(name)] = code.upper()
         for phrase in exclusions:
             names[fold(phrase)] = None
-        return Gazetteer(self.display, names, self.demonyms, self.places, self.foreign)
+        return Gazetteer(self.display, names, self.demonyms, self.places, self.foreign,
+                         self.place_words, self.ambiguous)
 
 
 @lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     """Load the bundled country table."""
-    text = resources.files("newsletter").joinpath("data/countries.tsv").read_text(encoding="utf-8")
+    return read_table(resources.files("newsletter").joinpath("data/countries.tsv").read_text(encoding="utf-8"))
+
+
+def read_table(text: str) -> Gazetteer:
+    """A gazetteer from the text of a table in the format of `data/countries.tsv`."""
     display: dict[str, str] = {}
     names: dict[str, str | None] = {}
     demonyms: set[str] = set()
     places: dict[str, str] = {}
     foreign: set[str] = set()
+    ambiguous: set[str] = set()
+    place_words: set[str] = set()
     other: set[str] = set()
     for line in text.splitlines():
         if not line or line.startswith("#"):
@@ -91,7 +103,16 @@ def load_gazetteer() -> Gazetteer:
             names[fold(name)] = None
         elif kind == "subdivision":
             places[fold(name)] = code
-        elif kind.endswith("-demonym"):
+        elif kind == "place-word":
+            place_words.add(name)
+        elif kind == "place" and code == "-":  # "Granada" in running text is the city in Spain
+            if fold(name) in names:
+                ambiguous.add(fold(name))
+            else:  # places of that name lie in several countries
+                names[fold(name)] = None
+        elif kind == "place":  # "Port of Spain" is tt, not es
+            names[fold(name)] = code
+        elif kind.endswith(("-demonym", "-form")):
             names.setdefault(fold(name), code)
             foreign.add(fold(name))
         else:
@@ -106,4 +127,5 @@ def load_gazetteer() -> Gazetteer:
             names.setdefault(key + "s", names[key])
             other.add(key + "s")
     foreign -= other  # a spelling that is also an English name or demonym stays in the main pattern
-    return Gazetteer(display, names, frozenset(demonyms), places, frozenset(foreign))
+    return Gazetteer(display, names, frozenset(demonyms), places, frozenset(foreign), frozenset(place_words),
+                     frozenset(ambiguous))

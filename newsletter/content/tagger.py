@@ -41,7 +41,8 @@ class Tagger:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         names = gazetteer.names
-        self._codes = {name: (code.lower() if code else None) for name, code in names.items()}
+        self._codes = {name: (code.lower() if code and name not in gazetteer.ambiguous else None)
+                       for name, code in names.items()}
         # The "not after a letter, ' or ." condition is checked in `_names_in`, not by a
         # lookbehind: a pattern that starts with one cannot use the regex engine's scan for
         # its first characters, and tagging takes 2.4 times as long.
@@ -58,6 +59,7 @@ class Tagger:
         # "Mexico, Missouri": a country's name, a comma and a state or province of another
         # country name a town there (checked only where a country's name is followed by ", ").
         self._places = gazetteer.places
+        self._place_words = gazetteer.place_words
         upper: dict[str, str | None] = {}
         for name, code in self._codes.items():
             # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
@@ -73,25 +75,39 @@ class Tagger:
             self._upper_compiled = re.compile(r"(?:" + _trie_pattern(self._upper_codes) + r")(?!\w|\.\w)")
         return self._upper_compiled
 
-    def _town_of(self, text: str, m) -> bool:
-        """Whether the country's name matched by `m` is a town's in a state or province of
-        another country ("Mexico, Missouri", "Panama City, Florida"). Dictionary look-ups of
-        the next one to four words: a pattern of every subdivision would cost 0.3 s to compile."""
-        end = m.end()
+    def _town_of(self, text: str, m) -> str | None:
+        """The code of the country of the town whose name starts with the country's name
+        matched by `m`, if the text names a state or province of another country right after it
+        ("Mexico, Missouri", "Panama City, Florida", "Jordan Valley, Utah", "Armenia
+        (Quindío)"): the town's country. Dictionary look-ups of the next one to four words: a
+        pattern of every subdivision would cost 0.3 s to compile."""
         if not self._places:
-            return False
-        if text.startswith(" City", end):
-            end += 5
-        if not text.startswith(", ", end):
-            return False
-        words = text[end + 2:end + 64].split(" ")[:4]
+            return None
+        end = m.end()
+        town = False  # whether a word that ends town names came first ("Panama City, Florida")
+        after = text[end:end + 2]
+        if after == ", ":
+            words = text[end + 2:end + 64].split(" ")[:4]
+        elif after == " (":
+            words = text[end + 2:end + 64].split(")", 1)[0].split(" ")[:4]
+        elif after[:1] == " ":
+            # "Jordan Valley, Utah": one word that ends many town names, then a comma
+            comma = text.find(", ", end + 1, end + 18)
+            if comma < 0 or text[end + 1:comma] not in self._place_words:
+                return None
+            words = text[comma + 2:comma + 64].split(" ")[:4]
+            town = True
+        else:
+            return None
         country = (self._codes.get(m.group()) or "").upper()
         for n in range(len(words), 0, -1):
             place = " ".join(words[:n]).rstrip(".,;:!?)")
             owner = self._places.get(place)
             if owner is not None:  # a list of countries ("Mexico, Guatemala and Peru") names no town
-                return owner != country and self._codes.get(place) is None
-        return False
+                if owner == country or self._codes.get(place) is not None or (owner == "-" and not town):
+                    return None  # "Kenya, Northern Uganda": a name two countries' provinces bear needs "City"…
+                return owner.lower()  # "-": a state or province of that name lies in two countries
+        return None
 
     def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
         """Codes of the countries named in `text`; `lower_case=False` leaves out the names
@@ -100,7 +116,11 @@ class Tagger:
         if _is_all_caps(folded):
             found = {self._upper_codes[name] for name in _names_in(folded, self._upper_pattern.search)}
         else:
-            found = {self._codes[name] for name in _names_in(folded, self._pattern.search, self._town_of)}
+            towns: list[str] = []
+            found = {self._codes[name] for name in _names_in(folded, self._pattern.search, self._town_of, towns)}
+            if towns:
+                found.update(towns)
+                found.discard("-")  # a state or province of that name lies in two countries
             if lower_case and self._lower_names:
                 if self._lower_compiled is None:  # compiled the first time a text not in English comes
                     self._lower_compiled = re.compile(r"\b(?:" + _trie_pattern(self._lower_names) + r")(?!\w|\.\w)")
@@ -125,8 +145,17 @@ class Tagger:
                 pos = start + 1
                 continue
             code = codes[name]
-            kind = "all-caps text" if caps else "name, alias or demonym"
-            said.append((name, code, kind if code else "a phrase that names no country (an exclusion)"))
+            town = None if caps else self._town_of(folded, m)
+            if town is not None:
+                said.append((name, None if town == "-" else town,
+                             "a town: followed by a state or province of another country, which counts instead"
+                             if town != "-" else "a town: followed by a state or province that two countries name"))
+            elif name in self.gazetteer.ambiguous:
+                said.append((name, None, "names no country in running text: a bigger city elsewhere bears the name "
+                                         f"(a Countries: line still takes it for {self.gazetteer.names[name]})"))
+            else:
+                kind = "all-caps text" if caps else "name, alias, demonym or place (the gazetteer's table)"
+                said.append((name, code, kind if code else "a phrase that names no country (an exclusion)"))
             taken.append((start, m.end()))
             pos = m.end()
         lower = {n.casefold(): n for n, c in self._codes.items() if c}
@@ -163,10 +192,11 @@ class Tagger:
         return tuple(codes), unknown
 
 
-def _names_in(text: str, search, town_of=None) -> list[str]:
+def _names_in(text: str, search, town_of=None, towns: list[str] | None = None) -> list[str]:
     r"""Leftmost-longest matches of `search` that do not follow a word character, ' or .
     (as a `(?<![\w'.])` lookbehind would: a rejected match is retried one character on), and
-    that `town_of(text, match)` does not find to be a town elsewhere."""
+    that `town_of(text, match)` does not find to be a town elsewhere (its country goes to
+    `towns` instead)."""
     found = []
     pos = 0
     while (m := search(text, pos)) is not None:
@@ -176,7 +206,9 @@ def _names_in(text: str, search, town_of=None) -> list[str]:
             if (before.isalnum() or before in "_'.") and not _elided(text, start):
                 pos = start + 1
                 continue
-        if town_of is not None and town_of(text, m):
+        if town_of is not None and (town := town_of(text, m)) is not None:
+            if towns is not None:
+                towns.append(town)
             pos = m.end()
             continue
         found.append(m.group())
