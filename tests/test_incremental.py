@@ -61,9 +61,9 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
     bulletins.mkdir()
     for n in range(12):
         (bulletins / f"b{n:02d}.txt").write_text(bulletin(rng, 8, f"f{n}"))
-    # A newest entry that no edit below will pass, so the newsletter window stays put.
     (bulletins / "newest.txt").write_text("30 September 2021\n\nPeru newest\n\nBody.\n")
-    config = load_config(None, {"base_url": "https://news.example.org/"})
+    config = load_config(None, {"base_url": "https://news.example.org/", "newsletter.archive_periods": 4,
+                                "newsletter.period": "monthly"})
     out, state = tmp_path / "out", tmp_path / "state"
     builder = Builder(config, state_dir=state)
     builder.defer_saves = True
@@ -76,8 +76,14 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
             path.write_text(edited(rng, path))
         elif action < 0.6:
             path.unlink(missing_ok=True)
-        elif action < 0.8:
+        elif action < 0.7:
             path.write_text(bulletin(rng, rng.randint(1, 9), f"s{step}"))
+        elif action < 0.8:  # news newer than everything, or its going: the newsletter archive moves
+            path = bulletins / "newer.txt"
+            if path.exists():
+                path.unlink()
+            else:
+                path.write_text(f"{1 + step % 27} November 2021\n\nEcuador update {step}\n\nBody.\n")
         else:  # a file whose errors keep its last good entries
             if path.exists():
                 path.write_text("31 February 2021\n\nBroken\n\nBody.\n\n" + path.read_text())
@@ -138,9 +144,16 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
         elif action < 0.75:  # news newer than everything: the newsletter archive moves on
             day = dt.date(2021, 10, 1) + dt.timedelta(days=3 * step)
             save(bulletins / f"new{step:02d}.txt", f"{day.day} {day:%B} {day.year}\n\nChile update {step}\n\nBody.\n")
-        elif action < 0.85:  # a file with errors keeps its last good entries
+        elif action < 0.8:  # a file with errors keeps its last good entries
             if path.exists():
                 save(path, "31 February 2021\n\nBroken\n\nBody.\n\n" + path.read_text())
+        elif action < 0.9:  # a country with no entry yet appears, or its only file goes: the group empties
+            rare = bulletins / "rare.txt"
+            if rare.exists():
+                rare.unlink()
+            else:
+                day = rng.choice([dt.date(2019, 7, 4), dt.date(2020, 8, 9), dt.date(2021, 7, 20)])
+                save(rare, f"{day.day} {day:%B} {day.year}\n\nEcuador and Peru step {step}\n\nBody.\n")
         else:  # a new file in the middle of the range
             save(bulletins / f"c{step:02d}.txt", bulletin(rng, 3, f"c{step}"))
         result = build_site(config, [str(bulletins)], out, state)
@@ -389,3 +402,52 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     assert run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1] == \
         "→ in memory: the one-shot ways are ruled out"
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == before
+
+
+@pytest.mark.parametrize("daemon", [False, True], ids=["patch", "live"])
+def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_date_moving(tmp_path, daemon):
+    """The one-shot patch and the daemon's live path follow the same rules: a country that
+    appears or whose last entry goes, and a newest date that moves the newsletter archive
+    forwards or backwards, are patched in — with the bytes of a full build."""
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    stamp = [1_600_000_000_000_000_000]
+
+    def save(name: str, text: str) -> None:
+        (bulletins / name).write_text(text)
+        stamp[0] += 1_000_000_000
+        os.utime(bulletins / name, ns=(stamp[0], stamp[0]))
+
+    for n in range(6):
+        save(f"b{n}.txt", f"{n + 1} May 2021\n\nPeru and Chile item {n}\n\nBody {n}.\n\n"
+                          f"{n + 2} February 2021\n\nMexico item {n}\n\nBody.\n")
+    config = load_config(None, {"base_url": "https://news.example.org/", "newsletter.period": "monthly",
+                                "newsletter.archive_periods": 3})
+    out, state = tmp_path / "out", tmp_path / "state"
+    builder = None
+    if daemon:
+        builder = Builder(config, state_dir=state)
+        builder.defer_saves = True
+    build_site(config, [str(bulletins)], out, state, builder=builder)
+    steps = [
+        ("a country appears", "rare.txt", lambda: save("rare.txt", "9 March 2021\n\nEcuador opens a port\n\nBody.\n")),
+        ("the newest date moves on", "newer.txt",
+         lambda: save("newer.txt", "2 September 2021\n\nChile update\n\nBody.\n")),
+        ("the newest date moves back", "newer.txt", lambda: (bulletins / "newer.txt").unlink()),
+        ("a country empties", "rare.txt", lambda: (bulletins / "rare.txt").unlink()),
+    ]
+    for n, (what, name, change) in enumerate(steps):
+        change()
+        if daemon:
+            result = build_site(config, [str(bulletins)], out, state, builder=builder, verify=False,
+                                force=frozenset({str((bulletins / name).resolve())}))
+            builder.flush()
+            assert result.plan.way == "live", (what, result.plan.lines())
+        else:
+            result = build_site(config, [str(bulletins)], out, state)
+            assert result.path == "patched", (what, result.plan.lines())
+        fresh, fresh_state = tmp_path / f"full-{n}", tmp_path / f"state-{n}"
+        build_site(config, [str(bulletins)], fresh, fresh_state)
+        assert tree(out) == tree(fresh), what
+        assert (out / "ec" / "index.html").exists() == (what in ("a country appears", "the newest date moves on",
+                                                                 "the newest date moves back"))

@@ -4,9 +4,10 @@ When a few bulletin files changed and nothing else did (configuration, templates
 entries of those files are swapped into the previous catalog, identities are assigned for
 them alone, and only the units they touch are rendered: their entry pages, the feeds,
 pages, years and newsletter issues of every group they belong to (before or after the
-change), and the home page. Anything unusual — duplicates across files, clashing slugs, a
-new newest entry that shifts the newsletter archive, many changed files — falls back to
-the full build, which gives the same bytes (a test checks exactly that).
+change), and the home page; when the newest date moves the newsletter archive's window,
+every archive page too. Anything unusual — duplicates across files, clashing slugs, many
+changed files — falls back to the full build, which gives the same bytes (a test checks
+exactly that).
 """
 
 from __future__ import annotations
@@ -103,9 +104,6 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
 
     old_ids = {id(e) for e in old_finals}
     all_entries = _patched(snap.catalog.entries, old_ids, new_finals)
-    if all_entries and snap.catalog.entries and all_entries[0].date != snap.catalog.entries[0].date:
-        plan.skip("live", "the newest date moves the newsletter archive window of every group")
-        return None
     affected = {ALL} | {g for e in old_finals + new_finals for g in _groups_of(e)}
     groups = dict(snap.catalog.groups)
     for group in affected:
@@ -139,11 +137,31 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
     changed_entries = old_finals + new_finals
     years = {e.date.year for e in changed_entries}
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
+    since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
     plan.take("live", f"{len(touched)} file{'s' if len(touched) != 1 else ''} changed: " + ", ".join(sorted(touched)[:5]))
     result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
-                    years, periods)
+                    years, periods, since)
     snap.catalog = catalog
     return result
+
+
+def _archive_moves(config, before: Catalog, after: Catalog, affected: set[str], periods: set[str]) -> str:
+    """When the newest date moves the newsletter archive's window, every archive page changes:
+    their groups join `affected`, the issues of periods that enter the window join `periods`,
+    and the start of the window is returned (issues before it are retired); else ""."""
+    from newsletter.render.newsletters.issue import archive_start, newsletter_groups
+
+    if not config.newsletter_enabled:
+        return ""
+    keep, period = config.newsletter_archive_periods, config.newsletter_period
+    old = archive_start(before.entries[0].date, period, keep) if before.entries else ""
+    new = archive_start(after.entries[0].date, period, keep) if after.entries else ""
+    if old == new:
+        return ""
+    affected.update(newsletter_groups(before), newsletter_groups(after))
+    if new < old:  # the window grows backwards: issues of older periods come back
+        periods.update(pid for e in after.entries if new <= (pid := period_id(e.date, period)) < old)
+    return new
 
 
 def _clash(owners: dict, keys, touched: set[str]) -> bool:
@@ -163,11 +181,11 @@ def _patched(entries: tuple[Entry, ...], drop: set[int], add: list[Entry]) -> tu
 
 
 def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, state_dir, track_changes,
-           years: set[int], periods: set[str]):
+           years: set[int], periods: set[str], since: str = ""):
     from newsletter.state.manifest import manifest_path
 
     writer = render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
-                             manifest_path(state_dir, out_dir), track_changes, years, periods)
+                             manifest_path(state_dir, out_dir), track_changes, years, periods, since=since)
     return catalog, builder.finish_writer(writer, out_dir)
 
 

@@ -13,8 +13,7 @@ loads the years their entries were and are in (and those the newsletter periods 
 span), redoes the catalog of those years, updates counts, newest entries and listings, and
 renders the units the change touches with the same code as a full build — so with the same
 bytes (tests compare the two). Whatever it does not handle — many changed files, errors,
-`Id:` lines, duplicates, a group appearing or emptying, newest entries it cannot refill, a
-newsletter archive that would grow backwards — makes it return None: then the caller
+`Id:` lines, duplicates, newest entries it cannot refill — makes it return None: then the caller
 builds in full.
 """
 
@@ -141,7 +140,7 @@ def explain(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest
     names = [s.display for s in changed] + [f"{r} (removed)" for r in removed]
     plan.take("patch", f"{len(names)} file{'s' if len(names) != 1 else ''} changed: " + ", ".join(names[:5])
               + (" …" if len(names) > 5 else "") + "; it falls back to a full build if the files show one of "
-              "the patch rules broken (errors, Id: lines, duplicates, a group appearing or emptying)")
+              "the patch rules broken (Id: lines, duplicates, clashing ids)")
     return True
 
 
@@ -194,10 +193,7 @@ class _Patch:
         sources, notes, changed, removed, source_stats = self.changed_sources(inputs)
         results = {}
         for source in changed:
-            result = b.parse_source(source)
-            if result.has_errors:
-                raise _Unsupported(f"{source.display} has errors")
-            results[source.display] = result
+            results[source.display] = b.parse_source(source)  # with errors: its last good entries too
         new_entries = [e for r in results.values() for e in r.entries]
         if any(e.fixed_id for e in new_entries):
             raise _Unsupported("Id: lines")
@@ -274,11 +270,12 @@ class _Patch:
         counts = dict(info["counts"])
         for g in affected:
             counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
-            if (info["counts"].get(g, 0) > 0) != (counts[g] > 0):
-                raise _Unsupported(f"group {g} appears or empties")
+            if not counts[g] and g not in (ALL, REGIONAL):
+                del counts[g]  # a country whose last entry went: no longer a group (as in `build_catalog`)
         gone = {row_key(r) for r in old_rows}
         tops = {}
-        for g, top in info["top"].items():
+        for g in sorted(counts):  # a country that appears has all its entries in the changed files
+            top = info["top"].get(g, [])
             if g not in affected:
                 tops[g] = top
                 continue
@@ -288,8 +285,8 @@ class _Patch:
                 raise _Unsupported(f"the newest entries of {g} cannot be refilled")
             tops[g] = merged
         by_year = {}
-        for g, items in info["years"].items():
-            per_year = dict(map(tuple, items))
+        for g in tops:
+            per_year = dict(map(tuple, info["years"].get(g, [])))
             if g in affected:
                 for y in years:
                     count = sum(1 for r in rows[y] if g in row_groups(r))
@@ -299,8 +296,9 @@ class _Patch:
                         per_year.pop(y, None)
             by_year[g] = sorted(per_year.items(), reverse=True)
         newest = tops[ALL][0][DATE] if tops.get(ALL) else None
+        nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
         stats = CatalogStats(info["total"] - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
-                             counts, by_year, {}, list(info["nl_groups"]))
+                             counts, by_year, {}, nl_groups)
         since = ""
         if self.config.newsletter_enabled:
             stats.listings, since = self.update_listings(rows, stats, affected, periods)
@@ -316,8 +314,17 @@ class _Patch:
         keep = self.config.newsletter_archive_periods
         old_since = archive_start(dt.date.fromordinal(info["newest"]), self.period, keep) if info["newest"] else ""
         since = archive_start(stats.newest, self.period, keep) if stats.newest else ""
-        if since < old_since:
-            raise _Unsupported("the newsletter archive would grow backwards")
+        if not since and old_since:
+            raise _Unsupported("the last entry went")
+        if since < old_since:  # the newest entry went: issues of older periods come back
+            back = set(range(min(period_years(since, self.period)), max(period_years(old_since, self.period)) + 1))
+            self.load(back)
+            rows.update({y: self.shards[y]["rows"] for y in back if y not in rows})
+            returning = {pid for y in back for r in rows[y]
+                         if since <= (pid := period_id(dt.date.fromordinal(r[DATE]), self.period)) < old_since}
+            periods.update(returning)
+        else:
+            returning = set()
         counts: dict[tuple[str, str], int] = {}
         for y in rows:
             for r in rows[y]:
@@ -328,9 +335,11 @@ class _Patch:
         listings = {}
         for g in stats.nl_groups:
             listing = [tuple(item) for item in info["listings"].get(g, [])]
-            if g in affected:
-                listing = [item for item in listing if item[0] not in periods]
-                listing += [(p, period_label(p, self.period, self.config.language), counts[(g, p)]) for p in periods if (g, p) in counts]
+            redo = periods if g in affected else returning
+            if redo:
+                listing = [item for item in listing if item[0] not in redo]
+                listing += [(p, period_label(p, self.period, self.config.language), counts[(g, p)])
+                            for p in redo if (g, p) in counts]
             listings[g] = sorted((item for item in listing if item[0] >= since), reverse=True)
         return listings, (since if since != old_since else "")
 

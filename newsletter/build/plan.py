@@ -8,8 +8,12 @@ prints the plan a build ran). The rules, in one table (docs/architecture.md expl
 | way | taken when |
 | --- | --- |
 | unchanged | one-shot, not `--full`; every bulletin has the size and mtime the last build recorded (none changed within a tick of it); configuration, templates and version are the same; every output is as written |
-| patch | one-shot, not `--full`; the last one-shot build left a catalog to patch, made with the same configuration, templates and version; no output folder's mtime moved; at most 3 files (or 10 %) changed, none with errors or `Id:` lines; no duplicate, clashing id or moved slug; no group appears or empties; each changed group's newest entries can be refilled; the newsletter archive does not grow backwards; the parse cache holds every entry |
-| live | the watch daemon, after its first build, with the catalog in memory; at most 3 files (or 10 %) changed; no duplicate or clashing slug or id; the newest date does not move |
+| patch | one-shot, not `--full`; the last one-shot build left a catalog to patch, made with the same configuration, templates and version; no output folder's mtime moved; at most 3 files (or 10 %) changed, none with `Id:` lines; no duplicate, clashing id or moved slug; each changed group's newest entries can be refilled; the catalog does not empty; the parse cache holds every entry |
+| live | the watch daemon, after its first build, with the catalog in memory; at most 3 files (or 10 %) changed; no duplicate or clashing slug or id |
+
+Both fast ways take what used to split them: a file with errors (its last good entries stay),
+a country that appears or loses its last entry, and a newest date that moves the newsletter
+archive's window forwards or backwards.
 | batches | one-shot, not `--strict`; no `Id:` lines and no item in two files; identity records already split by year |
 | in memory | always possible: `--strict`, the daemon's first build, `Id:` lines, the same item in two files |
 """
