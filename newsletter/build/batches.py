@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.build.execute import execute
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
@@ -230,9 +231,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, wanted), verify=True, carry_over=True,
                         track_changes=job.track_changes, fresh=job.fresh)
-    produced = writer.render_or_reuse(b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
-                                      years=wanted, periods=periods, stats=job.stats()),
-                      lambda key: unit_year(key) in wanted)
+    produced = execute(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
+                                       years=wanted, periods=periods, stats=job.stats()),
+                       wanted=lambda key: unit_year(key) in wanted)
     # Issues of weeks that straddle two years are the parent's (see `finish_build`).
     writer.retire([k for k in writer.carried_keys() if k not in produced and not _parents(k, job.since, period)])
     stats = writer.finish(save=False)
@@ -376,8 +377,8 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     head = load_head(job.manifest) or {"units": {}, "files": {}}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=(dict(head["units"]), dict(head["files"])), verify=True,
                         track_changes=job.track_changes, fresh=job.fresh)
-    writer.render_or_reuse(b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
-           lambda key: unit_year(key) is None)
+    execute(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
+            wanted=lambda key: unit_year(key) is None)
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
@@ -460,8 +461,8 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     shards = {**shards, **extra}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, owners), verify=True, carry_over=True,
                         track_changes=job.track_changes, fresh=job.fresh)
-    produced = writer.render_or_reuse(b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
-                                      stats=stats), is_issue)
+    produced = execute(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
+                                       stats=stats), wanted=is_issue)
     writer.retire([k for k in writer.carried_keys() if is_issue(k) and k not in produced
                    and k.rpartition("/")[2] in candidates])
     result = writer.finish(save=False)

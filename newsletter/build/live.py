@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsletter.build.execute import execute
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.output.keys import parse_key
@@ -198,7 +199,7 @@ def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
     checked on disk first. Returns the writer, not yet finished."""
     writer = SiteWriter(out_dir, ManifestFolder(manifest), track_changes=track_changes,
                         previous=builder.written_before(out_dir), verify=verify, carry_over=True)
-    produced = writer.render_or_reuse(builder.units(catalog, groups=affected, entries=new_finals,
+    produced = execute(writer, builder.units(catalog, groups=affected, entries=new_finals,
                                                     years=years, periods=periods, stats=stats))
     retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]
     if affected or since:

@@ -17,8 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter import __version__
+from newsletter.build.execute import execute
 from newsletter.build.plan import Plan
-from newsletter.build.workers import OutputCheck, parallel_workers, render_in_processes
+from newsletter.build.workers import OutputCheck
 from newsletter.config import OPTIONS
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
@@ -27,7 +28,7 @@ from newsletter.content.parse import ParseResult, parse_bulletin
 from newsletter.content.sources import Source, find_sources
 from newsletter.content.tagger import Tagger
 from newsletter.diagnostics import Diagnostic
-from newsletter.errors import BuildInterrupted, InputError, UsageError
+from newsletter.errors import InputError, UsageError
 from newsletter.output.keys import is_issue
 from newsletter.output.writer import SiteWriter, WriteStats, remove_leftovers
 from newsletter.render.links import Links
@@ -309,32 +310,22 @@ class Builder(OutputUnits):
         previous = self._written.get(out_dir) if self._written else None
         writer = SiteWriter(out_dir, ManifestFolder(manifest_path(state_dir, out_dir)), track_changes=track_changes,
                             previous=previous, verify=verify, changed=check.result() if check is not None else None)
-        todo = writer.outdated(self.units(catalog))
-        log.debug("%d units to render, %d reused", len(todo), writer.stats.units_reused)
-        workers = parallel_workers(len(todo)) if workers is None else workers
-        if workers > 1:
+        described = []
+
+        def meanwhile():  # the parent is idle while the workers render
+            self.save_identity()
+            if describe is not None:
+                described.append(describe())
+
+        def before_fork(todo):
             if any(is_issue(key) for key, _, _ in todo):
                 self.issue_renderer  # noqa: B018 - inline the template once, before forking
-            described = []
 
-            def meanwhile():  # the parent is idle while the workers render
-                self.save_identity()
-                if describe is not None:
-                    described.append(describe())
-
-            render_in_processes(writer, todo, workers, progress, self.stop_requested, meanwhile=meanwhile)
-            if described:
-                done = described[0]
-                describe = lambda: done  # noqa: E731
-        else:
-            for n, (key, fingerprint, render) in enumerate(todo, 1):
-                if self.stop_requested():
-                    raise BuildInterrupted("stopped while writing outputs")
-                writer.write_unit(key, fingerprint, render())
-                if progress is not None and n % 200 == 0:
-                    progress("writing", n, len(todo))
-        if progress is not None:
-            progress("writing", len(todo), len(todo))
+        execute(writer, self.units(catalog), workers=workers, progress=progress, stop_requested=self.stop_requested,
+                before_fork=before_fork, meanwhile=meanwhile)
+        if described:
+            done = described[0]
+            describe = lambda: done  # noqa: E731
         self.save_identity()
         return self.finish_writer(writer, out_dir, describe)
 

@@ -222,31 +222,6 @@ class SiteWriter:
         self.stats.units_reused += 1
         self.stats.unchanged += len(paths)
 
-    def outdated(self, units) -> list:
-        """Reuse every current unit of `units`; the others, to be rendered, in order."""
-        todo = []
-        for unit in units:
-            key, fingerprint, _ = unit
-            if self.is_current(key, fingerprint):
-                self.reuse(key)
-            else:
-                todo.append(unit)
-        return todo
-
-    def render_or_reuse(self, units, wanted=None) -> set[str]:
-        """Render and write each unit `(key, fingerprint, render)` whose inputs changed, reuse
-        the rest (only units whose key is `wanted`, when given); the keys it kept."""
-        produced = set()
-        for key, fingerprint, render in units:
-            if wanted is not None and not wanted(key):
-                continue
-            produced.add(key)
-            if self.is_current(key, fingerprint):
-                self.reuse(key)
-            else:
-                self.write_unit(key, fingerprint, render())
-        return produced
-
     def write_unit(self, key: str, fingerprint: str, outputs: Iterable[tuple[str, bytes]]) -> None:
         """Write the outputs of unit `key`, each only if its bytes changed."""
         paths = []
