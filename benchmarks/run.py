@@ -196,7 +196,7 @@ builder = Builder(config, state_dir=Path("state-issues"))
 entries, _, _ = builder.read([sys.argv[1]])
 catalog = builder.catalog(entries)
 units = [u for u in builder.units(catalog) if u[0].startswith("issue:")]
-builder.issue_renderer
+builder.context.issue_renderer
 started = time.perf_counter()
 writer = SiteWriter(Path("issues-out"), ManifestFolder(Path("state-issues/manifest")))
 workers = parallel_workers(len(units))

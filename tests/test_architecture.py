@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 
 # layer → the layers (top-level packages or modules of `newsletter`) it must not import
@@ -104,6 +106,48 @@ def test_no_module_uses_another_modules_private_names():
                 wrong += [f"{name}: from {node.module} import {a.name}" for a in node.names
                           if a.name.startswith("_") and a.name != "__version__"]
     assert wrong == []
+
+
+PRIVATE_BUT_PUBLIC = {
+    "os._exit",  # the standard library's name for it
+    "Entry._fields", "e._replace",  # NamedTuple's public API has leading underscores
+    "fe._FeedEntry__rss_description", "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
+    "old._memory", "old._written",  # Builder.carry_memory_from: another Builder, the same class
+}
+
+
+def test_no_module_reaches_into_another_objects_private_fields():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                    continue
+                if ast.unparse(node) not in PRIVATE_BUT_PUBLIC:
+                    wrong.append(f"{module_name(path)}:{node.lineno}: {ast.unparse(node)}")
+    assert wrong == []
+
+
+def test_the_build_context_is_fixed_once_made():
+    import dataclasses
+
+    from newsletter.build.context import BuildContext
+    from newsletter.build.pipeline import Builder
+    from newsletter.config import load_config
+
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    builder = Builder(config)
+    context = builder.context
+    assert isinstance(context, BuildContext)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.config = config  # type: ignore[misc]
+    assert context.tagger is context.tagger and context.site_renderer({"all"}) is context.site_renderer(set())
+    # the same options give the same fingerprints; another title, others
+    again = BuildContext.create(config)
+    assert (again.site_fingerprint, again.newsletter_fingerprint) == (context.site_fingerprint,
+                                                                      context.newsletter_fingerprint)
+    other = BuildContext.create(load_config(None, {"base_url": "https://news.example.org/", "title": "Other"}))
+    assert other.site_fingerprint != context.site_fingerprint
 
 
 def test_the_cycle_finder_finds_cycles():

@@ -105,7 +105,7 @@ def test_html_is_inlined_like_premailer_would(issues):
     catalog = build_catalog(entries, authority=config.authority)
     from newsletter.render.newsletters.issue import issues_for
     issue = issues_for(catalog.groups["pe"], "pe", "weekly")[0]
-    renderer = builder.issue_renderer
+    renderer = builder.context.issue_renderer
     items = [renderer._item(e) for e in issue.entries]
     context = renderer._context(issue, renderer.subject(issue), "pre", items, len(items))
     context["unsubscribe_url"] = renderer.generic_unsubscribe("pe")

@@ -301,7 +301,7 @@ def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
     if job.builder.config.newsletter_enabled:
-        job.builder.issue_renderer  # noqa: B018 - inline the template once, before forking
+        job.builder.context.issue_renderer  # noqa: B018 - inline the template once, before forking
     return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
 
 

@@ -53,7 +53,7 @@ class Snapshot:
             finals.setdefault(entry.source, []).append(entry)
         return cls(
             results=dict(builder.results), finals=finals, catalog=catalog,
-            fingerprints=(builder.site_fingerprint, builder.newsletter_fingerprint), out_dir=out_dir,
+            fingerprints=(builder.context.site_fingerprint, builder.context.newsletter_fingerprint), out_dir=out_dir,
             keys={(e.date, e.title_key): e.source for e in catalog.entries},
             slugs={e.slug: e.source for e in catalog.entries},
             ids={e.id: e.source for e in catalog.entries},
@@ -71,7 +71,7 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
     if snap is None or snap.out_dir != out_dir or not builder.written_before(out_dir):
         plan.skip("live", "no earlier build of this output folder in this process (or one with duplicates)")
         return None
-    if snap.fingerprints != (builder.site_fingerprint, builder.newsletter_fingerprint):
+    if snap.fingerprints != (builder.context.site_fingerprint, builder.context.newsletter_fingerprint):
         plan.skip("live", "the configuration or the templates changed")
         return None
     current = builder.results

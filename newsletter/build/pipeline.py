@@ -6,7 +6,6 @@ The watch daemon calls the same `build_site`; there is no second code path.
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import os
 import time
@@ -14,27 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from newsletter import __version__
+from newsletter.build.context import BuildContext
 from newsletter.build.execute import execute
 from newsletter.build.plan import Plan
 from newsletter.build.workers import OutputCheck
-from newsletter.config import OPTIONS
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
-from newsletter.content.gazetteer import load_gazetteer
 from newsletter.content.parse import ParseResult, parse_bulletin
 from newsletter.content.sources import Source, find_sources
-from newsletter.content.tagger import Tagger
 from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError, UsageError
 from newsletter.output.keys import is_issue
 from newsletter.output.writer import SiteWriter, WriteStats, remove_leftovers
-from newsletter.render.links import Links
-from newsletter.render.templating import Templates
-from newsletter.render.units import OutputUnits
-from newsletter.render.words import Words, group_title
+from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import ManifestFolder, manifest_path
 from newsletter.state.manifest import migrate as migrate_manifest
@@ -108,56 +101,36 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
                          "and must never be published (use --state DIR elsewhere)")
 
 
-class Builder(OutputUnits):
-    """Everything a build needs that does not change between builds of one configuration."""
+class Builder:
+    """One site's builds in one process: the build context (fixed) and what is kept from one
+    build to the next — parse results, identity records, the output manifests of this
+    process, the daemon's snapshot."""
 
-    def __init__(self, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None) -> None:
-        self.config = config
-        gazetteer = load_gazetteer().with_overrides(config.aliases, config.exclusions)
-        self.gazetteer = gazetteer
-        self._tagger: Tagger | None = None
+    def __init__(self, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None,
+                 context: BuildContext | None = None) -> None:
+        self.context = context or BuildContext.create(config, templates_dir=templates_dir, state_dir=state_dir)
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
         self._written: dict[Path, tuple[dict, dict]] = {}
         self._unsaved: dict[Path, Any] = {}  # output folder -> its ManifestFolder, when saves are deferred
         self.defer_saves = False
+        """The daemon sets this: state files are written by `flush()`, not after every build."""
         self.stop_requested: Callable[[], bool] = lambda: False
         """Checked between units; the daemon points it at its SIGTERM flag."""
-        """The daemon sets this: state files are written by `flush()`, not after every build."""
         salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
         self.identity_folder = state_dir / "identity" if state_dir is not None else None
         self._identity: IdentityStore | None = None
-        self.names = {code.lower(): name for code, name in gazetteer.display.items()}
-        self.words = Words(config.language)
-        self.templates = Templates(templates_dir)
-        self.links = Links(config.base_url)
-        self.tz = ZoneInfo(config.timezone)
-        site_keys = ("title", "description", "base_url", "language", "timezone", "feed_limit",
-                     "authority", "author", "watch_websub_hub", "newsletter_public_url")
-        self.site_fingerprint = hashlib.blake2b(
-            repr((__version__, self.templates.fingerprint(), [getattr(config, k) for k in site_keys])).encode(),
-            digest_size=8).hexdigest()
-        newsletter_keys = [o.attr for o in OPTIONS if o.key.startswith("newsletter.")]
-        self.newsletter_fingerprint = hashlib.blake2b(
-            repr((self.site_fingerprint, [getattr(config, k) for k in newsletter_keys])).encode(),
-            digest_size=8).hexdigest()
-        self._issue_renderer = None
-        self._site_renderer = None
         self.results: dict[str, ParseResult] = {}
+        self.last_stats: CatalogStats | None = None
+        """What the last whole-catalog `units` recorded (counts, years, listings)."""
         self.snapshot = None
-        """What the last build looked like, for the daemon's incremental path (see `incremental`)."""
+        """What the last build looked like, for the daemon's live path (see `live`)."""
 
     @property
-    def issue_renderer(self):
-        """The newsletter renderer; created on first use (inlining the template costs ~0.1 s)."""
-        if self._issue_renderer is None:
-            from newsletter.render.newsletters.issue import IssueRenderer
-
-            self._issue_renderer = IssueRenderer(self.templates, self.config, self.links, self.names, self.tz,
-                                                 cache_dir=self.state_dir)
-        return self._issue_renderer
+    def config(self):
+        return self.context.config
 
     @property
     def identity(self) -> IdentityStore:
@@ -167,12 +140,14 @@ class Builder(OutputUnits):
             self._identity = IdentityStore(self.identity_folder)
         return self._identity
 
-    @property
-    def tagger(self) -> Tagger:
-        """The country tagger; compiled on first use (about 0.2 s), i.e. only if a file is parsed."""
-        if self._tagger is None:
-            self._tagger = Tagger(self.gazetteer)
-        return self._tagger
+    def units(self, catalog: Catalog, **narrow):
+        """`context.units`; over a whole catalog, what it records is kept in `last_stats`."""
+        if not narrow:
+            self.last_stats = self.context.catalog_stats(catalog)
+            return self.context.units(catalog, record=self.last_stats)
+        if narrow.get("stats") is None:
+            self.last_stats = None
+        return self.context.units(catalog, **narrow)
 
     def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
         """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
@@ -181,9 +156,6 @@ class Builder(OutputUnits):
         if save:
             self.save_identity()
         return build_catalog(entries, authority=self.config.authority, identity=identity)
-
-    def group_title(self, group: str) -> str:
-        return group_title(group, self.words, self.names)
 
     # -- reading -----------------------------------------------------------------------
     def read(self, inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = (), strict: bool = False,
@@ -268,7 +240,7 @@ class Builder(OutputUnits):
     def prepare_newsletters(self) -> None:
         """Make the newsletter renderer now (while other processes parse), if newsletters are on."""
         if self.config.newsletter_enabled:
-            self.issue_renderer  # noqa: B018
+            self.context.issue_renderer  # noqa: B018
 
     def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
         """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
@@ -284,8 +256,9 @@ class Builder(OutputUnits):
         digest = content_hash(data)
         cached = self.cache.load(display) if self.cache is not None else None
         if cached is None or cached.content_hash != digest:
-            result = parse_bulletin(display, data, self.tagger.resolve)
-            tag = self.tagger.tag
+            tagger = self.context.tagger
+            result = parse_bulletin(display, data, tagger.resolve)
+            tag = tagger.tag
             result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body, e.language or self.config.language))
                               for e in result.entries]
             last_good = result if not result.has_errors else (cached.last_good if cached else None)
@@ -319,7 +292,7 @@ class Builder(OutputUnits):
 
         def before_fork(todo):
             if any(is_issue(key) for key, _, _ in todo):
-                self.issue_renderer  # noqa: B018 - inline the template once, before forking
+                self.context.issue_renderer  # noqa: B018 - inline the template once, before forking
 
         execute(writer, self.units(catalog), workers=workers, progress=progress, stop_requested=self.stop_requested,
                 before_fork=before_fork, meanwhile=meanwhile)
@@ -339,6 +312,10 @@ class Builder(OutputUnits):
             self._written.pop(out_dir, None)
         else:
             self._written[out_dir] = state
+
+    def read_stats(self) -> dict[str, tuple[int, int]]:
+        """(mtime in ns, size) of every file as it was when its parse result was taken."""
+        return {display: memo[0] for display, memo in self._memory.items()}
 
     def forget_parse(self, display: str):
         """Drop the in-memory parse result of one file (a batch build keeps only the cache's)."""
@@ -510,7 +487,7 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
         from newsletter.build.patch import describe as describe_catalog
         from newsletter.content.rows import problems_of
 
-        seen = {display: memo[0] for display, memo in builder._memory.items()}
+        seen = builder.read_stats()
         problems = {display: problems_of(result) for display, result in builder.results.items()}
         written_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)  # when the build began
         describe = lambda: describe_catalog(builder, catalog, seen, problems, written_ns)  # noqa: E731

@@ -67,7 +67,7 @@ def period_years(pid: str, period: str) -> set[int]:
 
 
 def catalog_fingerprints(builder) -> list[str]:
-    return [builder.site_fingerprint, builder.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
+    return [builder.context.site_fingerprint, builder.context.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
 
 
 def head_catalog(builder, stats, tops: dict[str, list], sources: dict[str, list], written_ns: int) -> dict:

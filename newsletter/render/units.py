@@ -2,8 +2,9 @@
 
 A unit is `(key, fingerprint, render)`: an entry's page, a group's feeds, its page, a year
 page, a newsletter issue, the home page… `render()` returns `(path, bytes)` pairs. The
-writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed into
-`Builder`, whose configuration, templates and renderers it uses.
+writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed into the
+build context (`newsletter.build.context`), whose configuration, templates and renderers it
+uses.
 """
 
 from __future__ import annotations
@@ -80,22 +81,32 @@ class CatalogStats:
 
 
 class OutputUnits:
-    """Unit generation for `Builder` (see the module docstring)."""
+    """Unit generation for the build context (see the module docstring)."""
 
-    last_stats: CatalogStats | None = None
-    # provided by the build context (`newsletter.build.pipeline.Builder`)
+    # provided by the build context (`newsletter.build.context.BuildContext`)
     config: Any
     links: Any
     tz: Any
     templates: Any
     names: Any
     site_fingerprint: str
-    _site_renderer: Any
+    newsletter_fingerprint: str
+    issue_renderer: Any
     group_title: Callable[[str], str]
+    site_renderer: Callable[[set[str]], Any]
+
+    def catalog_stats(self, catalog: Catalog) -> CatalogStats:
+        """The stats of a whole catalog, to be filled in (years, listings) by `units`."""
+        from newsletter.render.newsletters.issue import newsletter_groups
+
+        nl = newsletter_groups(catalog) if self.config.newsletter_enabled else []
+        newest_entry = catalog.entries[0].date if catalog.entries else None
+        return CatalogStats(len(catalog.entries), newest_entry, {g: len(es) for g, es in catalog.groups.items()},
+                            nl_groups=nl)
 
     def units(self, catalog: Catalog, *, groups: set[str] | None = None, entries: list[Entry] | None = None,
               years: set[int] | None = None, periods: set[str] | None = None, stats: CatalogStats | None = None,
-              ) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
+              record: CatalogStats | None = None) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
         """(key, fingerprint, render) for every unit of output.
 
         `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
@@ -103,21 +114,15 @@ class OutputUnits:
         year pages and issues; the site-wide units (home page, OPML, static files) always come.
         With `stats`, counts, year lists and newsletter listings come from there rather than
         from `catalog`, which then needs to hold only each group's newest entries and every
-        entry of `years` and `periods`; without, they are recorded in `last_stats`.
+        entry of `years` and `periods`; without, they are recorded as the units are made — in
+        `record` (from `catalog_stats`), when given, for the caller to keep.
         """
-        from newsletter.render.newsletters.issue import newsletter_groups
         from newsletter.render.site import GroupSummary
 
         site_fp = self.site_fingerprint
-        if stats is None:
-            nl = newsletter_groups(catalog) if self.config.newsletter_enabled else []
-            newest_entry = catalog.entries[0].date if catalog.entries else None
-            stats = CatalogStats(len(catalog.entries), newest_entry, {g: len(es) for g, es in catalog.groups.items()},
-                                 nl_groups=nl)  # years and listings are filled in as units are made
-            self.last_stats = stats if groups is None and entries is None and years is None and periods is None else None
-            recording = True
-        else:
-            recording = False
+        recording = stats is None
+        if stats is None:  # years and listings are filled in as units are made
+            stats = record if record is not None else self.catalog_stats(catalog)
         nl_groups = stats.nl_groups
         renderer = self.site_renderer(set(nl_groups))
         links = self.links
@@ -151,16 +156,6 @@ class OutputUnits:
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
             yield from self._newsletter_units(catalog, wanted, renderer, digest, periods, stats, recording)
-
-    def site_renderer(self, newsletter_groups: set[str]):
-        """The page renderer (templates compiled once per Builder)."""
-        from newsletter.render.site import SiteRenderer
-
-        if self._site_renderer is None:
-            self._site_renderer = SiteRenderer(self.templates, self.config, self.names, newsletters=newsletter_groups)
-        else:
-            self._site_renderer.set_newsletter_groups(newsletter_groups)
-        return self._site_renderer
 
     def _group_units(self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None,
                      feeds=True):

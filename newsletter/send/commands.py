@@ -72,11 +72,11 @@ def cmd_send(args) -> int:
         if inside(private, out_dir):
             raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
     builder = Builder(config, templates_dir=args.templates, state_dir=state_dir)
-    groups = [list_arg(c, builder.gazetteer) for c in args.country or []]
+    groups = [list_arg(c, builder.context.gazetteer) for c in args.country or []]
     with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
         entries, _, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
         catalog = builder.catalog(entries)
-    subscribers, sub_diags, store = recipients(state_dir, subscribers_path, builder.gazetteer,
+    subscribers, sub_diags, store = recipients(state_dir, subscribers_path, builder.context.gazetteer,
                                                one_off=bool(args.subscribers))
     report(sub_diags)
     if any(d.severity == "error" and d.line == 0 for d in sub_diags):
@@ -120,7 +120,7 @@ def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
     if summary.unreachable:
         say(f"cannot reach the SMTP server: {summary.unreachable}")
     if not args.quiet:
-        subject = sender.builder.issue_renderer.subject(issue)
+        subject = sender.builder.context.issue_renderer.subject(issue)
         say(f"{subject} ({issue.key}): {summary.line(args.dry_run)}")
     return summary.ok
 
@@ -182,7 +182,7 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
         if catalog is None:
             entries, _, _ = builder.read(inputs, skip=[Path(config.out), Path(config.state)])
             catalog = builder.catalog(entries)
-        subscribers, diags, store = recipients(Path(config.state), Path(config.newsletter_subscribers), builder.gazetteer)
+        subscribers, diags, store = recipients(Path(config.state), Path(config.newsletter_subscribers), builder.context.gazetteer)
         report(diags)
         with SendLog(Path(config.state)) as sendlog:
             sender = Sender(config, builder, catalog, Path(config.out), sendlog, subscribers, say, store=store)

@@ -90,7 +90,7 @@ class Sender:
         return dt.datetime(end.year, end.month, end.day, tzinfo=self.tz)
 
     def web_copy(self, issue: Issue) -> Path:
-        return self.out_dir / self.builder.links.issue_path(issue.group, issue.period_id, "html")
+        return self.out_dir / self.builder.context.links.issue_path(issue.group, issue.period_id, "html")
 
     # -- sending -------------------------------------------------------------------------------
     def deliver(self, issue: Issue, recipients: list[Subscriber], *, correction: bool = False) -> SendSummary:
@@ -99,7 +99,7 @@ class Sender:
             settled = self._settled(issue.key, issue.group, recipients)
             if settled is not None:
                 return settled
-        renderer = self.builder.issue_renderer
+        renderer = self.builder.context.issue_renderer
         rendered = renderer.render(issue)
         content = content_hash(rendered)
         log_key = issue.key

@@ -38,7 +38,7 @@ def stamp_of(builder, sources) -> tuple[str, int] | None:
     """A hash of every input's identity and the newest mtime, or None when a file cannot be stat'ed."""
     newest = 0
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr((builder.site_fingerprint, builder.newsletter_fingerprint, builder.cache.salt if builder.cache else "")).encode())
+    h.update(repr((builder.context.site_fingerprint, builder.context.newsletter_fingerprint, builder.cache.salt if builder.cache else "")).encode())
     for source in sources:
         try:
             st = os.stat(source.path)

@@ -202,7 +202,7 @@ class WatchDaemon:
                  time.perf_counter() - started, result.plan.way, changed, stats.written, stats.removed,
                  entries, result.errors)
         if self.publisher is not None and stats.changed_paths:
-            self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.links))
+            self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.context.links))
         catalog = result.catalog if result.path == "full" else None  # other ways hold only part of it
         if self.options.after_build is not None and self.options.after_build(self.config, self.builder, catalog,
                                                                          self.options.inputs):
