@@ -31,13 +31,14 @@ from newsletter.content.rows import (
     DATE,
     SOURCE,
     bodies,
-    from_row,
     head_catalog,
+    members,
     period_years,
     problems_of,
     row_groups,
     row_key,
     row_order,
+    rows_catalog,
     to_row,
     top_size,
 )
@@ -363,17 +364,8 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
     needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
-    found = bodies(b.cache, needed)
-    made: dict = {}
-
-    def entry(r) -> Entry:
-        e = made.get(row_key(r))
-        if e is None:
-            e = made[row_key(r)] = from_row(r, found.get(row_key(r)))
-        return e
-
-    groups = {g: tuple(entry(r) for r in rows) for g, rows in sorted(tops.items())}
-    catalog = Catalog(groups.get(ALL, ()), groups, ())
+    catalog = rows_catalog(tops, bodies(b.cache, needed))
+    groups = catalog.groups
     head = load_head(job.manifest) or {"units": {}, "files": {}}
     writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=(dict(head["units"]), dict(head["files"])), verify=True,
                         track_changes=job.track_changes, fresh=job.fresh)
@@ -449,13 +441,8 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     period = b.config.newsletter_period
     chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
               if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
-    found = bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen})
-    entries = [from_row(r, found.get(row_key(r))) for r in sorted(chosen, key=row_order)]
-    groups: dict[str, list] = {}
-    for e in entries:
-        for g in row_groups(to_row(e)):
-            groups.setdefault(g, []).append(e)
-    catalog = Catalog(tuple(groups.get(ALL, ())), {g: tuple(es) for g, es in sorted(groups.items())}, ())
+    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen}))
+    groups = catalog.groups
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
-from newsletter.content.entry import Entry
 from newsletter.content.rows import (
     DATE,
     FIXED,
@@ -45,6 +44,7 @@ from newsletter.content.rows import (
     row_groups,
     row_key,
     row_order,
+    rows_catalog,
     to_row,
     top_size,
 )
@@ -354,15 +354,6 @@ class _Patch:
         needed.update((row_key(r), r[SOURCE]) for y in rows for r in rows[y]
                       if period_id(dt.date.fromordinal(r[DATE]), self.period) in periods)
         texts = self.bodies(needed, results)
-        made: dict[tuple[int, str], Entry] = {}
-
-        def entry(r) -> Entry:
-            where = row_key(r)
-            e = made.get(where)
-            if e is None:
-                e = made[where] = from_row(r, texts.get(where))
-            return e
-
         everything = [r for y in sorted(rows, reverse=True) for r in rows[y]]
         groups: dict[str, list] = {g: [] for g in tops}
         seen: dict[str, set] = {g: set() for g in tops}
@@ -374,8 +365,7 @@ class _Patch:
             for g in row_groups(r):
                 if g in groups and row_key(r) not in seen[g]:
                     groups[g].append(r)
-        ordered = {g: tuple(entry(r) for r in sorted(rs, key=row_order)) for g, rs in sorted(groups.items())}
-        return Catalog(ordered.get(ALL, ()), ordered, ())
+        return rows_catalog(groups, texts)
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
         """Bodies of the entries `needed` (natural key: file), all of them or `_Unsupported`."""

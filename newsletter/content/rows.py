@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from newsletter.content.catalog import ALL, groups_of
+from newsletter.content.catalog import ALL, Catalog, groups_of
 from newsletter.content.entry import Entry
 
 DATE, TITLE, FORMAT, SOURCE, LINE, LINK, FIXED, COUNTRIES, ID, SLUG, UPDATED, KEY, DIGEST, LANGUAGE = range(14)
@@ -50,6 +50,24 @@ def members(rows) -> dict[str, list]:
         for g in row_groups(r):
             found.setdefault(g, []).append(r)
     return found
+
+
+def rows_catalog(groups: dict[str, list], texts: dict[tuple[int, str], str]) -> Catalog:
+    """The partial catalog a patch or a batch renders from: each group's rows (any order, no
+    row twice in a group) as entries in catalog order, one entry object per row however many
+    groups hold it, with its body from `texts` (by natural key) where the render needs one.
+    The one way rows become a catalog again (`build.patch`, `build.batches`)."""
+    made: dict[tuple[int, str], Entry] = {}
+
+    def entry(r) -> Entry:
+        key = row_key(r)
+        e = made.get(key)
+        if e is None:
+            e = made[key] = from_row(r, texts.get(key))
+        return e
+
+    ordered = {g: tuple(entry(r) for r in sorted(rows, key=row_order)) for g, rows in sorted(groups.items())}
+    return Catalog(ordered.get(ALL, ()), ordered, ())
 
 
 def top_size(config) -> int:
