@@ -39,11 +39,8 @@ SITE_KEYS = ("title", "description", "base_url", "language", "timezone", "feed_l
 class BuildContext(OutputUnits):
     config: Any
     templates: Templates
-    gazetteer: Gazetteer
     links: Links
     words: Words
-    names: dict[str, str]
-    """Lower-case country code → display name."""
     tz: ZoneInfo
     state_dir: Path | None
     site_fingerprint: str
@@ -53,17 +50,26 @@ class BuildContext(OutputUnits):
 
     @classmethod
     def create(cls, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None) -> BuildContext:
-        gazetteer = load_gazetteer().with_overrides(config.aliases, config.exclusions)
         templates = Templates(templates_dir)
         site = hashlib.blake2b(repr((__version__, templates.fingerprint(), [getattr(config, k) for k in SITE_KEYS]))
                                .encode(), digest_size=8).hexdigest()
         newsletter_keys = [o.attr for o in OPTIONS if o.key.startswith("newsletter.")]
         newsletter = hashlib.blake2b(repr((site, [getattr(config, k) for k in newsletter_keys])).encode(),
                                      digest_size=8).hexdigest()
-        return cls(config=config, templates=templates, gazetteer=gazetteer, links=Links(config.base_url),
-                   words=Words(config.language), names={code.lower(): name for code, name in gazetteer.display.items()},
+        return cls(config=config, templates=templates, links=Links(config.base_url), words=Words(config.language),
                    tz=ZoneInfo(config.timezone), state_dir=state_dir, site_fingerprint=site,
                    newsletter_fingerprint=newsletter)
+
+    @cached_property
+    def gazetteer(self) -> Gazetteer:
+        """The country table with the configured aliases and exclusions (read on first use: a
+        build that finds nothing changed never needs it)."""
+        return load_gazetteer().with_overrides(self.config.aliases, self.config.exclusions)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Lower-case country code → display name."""
+        return {code.lower(): name for code, name in self.gazetteer.display.items()}
 
     @cached_property
     def tagger(self) -> Tagger:
