@@ -57,7 +57,8 @@ class Tagger:
         self._lower_names = lower
         self._lower_compiled: re.Pattern | None = None
         # "Mexico, Missouri": a country's name, a comma and a state or province of another
-        # country name a town there (checked only where a country's name is followed by ", ").
+        # country name a town there (checked only where a country's name is followed by ", ", " (" or
+        # a word that ends town names: see `_town_of`).
         self._places = gazetteer.places
         self._place_words = gazetteer.place_words
         upper: dict[str, str | None] = {}
