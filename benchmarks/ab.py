@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Two revisions timed in turns on the same corpora, so that a slow or noisy machine slows
 both alike: `python benchmarks/ab.py REV [--rounds 3]`. Prints the median of each scenario
-and the ratio new/old. Corpora come from `make bench` (default workdir /dev/shm/newsletter-bench,
+and the ratio new/old, in wall-clock seconds and in CPU seconds (user + system, the build's
+worker processes included), which a busy machine disturbs less. Corpora come from `make bench` (default workdir /dev/shm/newsletter-bench,
 or --workdir)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -20,15 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://news.example.org/"
 
 
-def timed(code: Path, cwd: Path, *args: str) -> float:
+def timed(code: Path, cwd: Path, *args: str) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds) of one run."""
     env = {**os.environ, "PYTHONPATH": str(code)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def scenarios(code: Path, corpus: Path, work: Path) -> dict[str, float]:
+def scenarios(code: Path, corpus: Path, work: Path) -> dict[str, tuple[float, float]]:
     build = ["build", "-q", str(corpus / "bulletins"), "--base-url", BASE_URL, "--out", "out", "--state", "state"]
     shutil.rmtree(work / "out", ignore_errors=True)
     shutil.rmtree(work / "state", ignore_errors=True)
@@ -60,17 +66,20 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(old / "newsletter")], check=True)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "newsletter")], check=True)
     try:
-        print(f"| scenario | {args.rev} | now | now / {args.rev} |\n| --- | --- | --- | --- |")
+        print(f"| scenario | {args.rev} | now | now / {args.rev} | CPU: {args.rev} | now | now / {args.rev} |\n"
+              "| --- | --- | --- | --- | --- | --- | --- |")
         for size in (int(s) for s in args.sizes.split(",")):
             corpus = Path(args.workdir) / f"corpus-{size}"
-            runs: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
+            runs: dict[str, dict[str, list[tuple[float, float]]]] = {"old": {}, "new": {}}
             for _ in range(args.rounds):
                 for name, code in (("old", old), ("new", ROOT)):
                     for scenario, seconds in scenarios(code, corpus, base / name).items():
                         runs[name].setdefault(scenario, []).append(seconds)
             for scenario in runs["old"]:
-                a, b = statistics.median(runs["old"][scenario]), statistics.median(runs["new"][scenario])
-                print(f"| {scenario}, {size:,} entries | {a:.2f} s | {b:.2f} s | {b / a:.2f} |", flush=True)
+                a, b = (statistics.median(w for w, _ in runs[n][scenario]) for n in ("old", "new"))
+                ca, cb = (statistics.median(c for _, c in runs[n][scenario]) for n in ("old", "new"))
+                print(f"| {scenario}, {size:,} entries | {a:.2f} s | {b:.2f} s | {b / a:.2f} | {ca:.2f} s | {cb:.2f} s "
+                      f"| {cb / ca:.2f} |", flush=True)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
         shutil.rmtree(base, ignore_errors=True)
