@@ -26,21 +26,35 @@ def execute(writer: SiteWriter, units: Iterable[Unit], *, wanted: Callable[[str]
     """Reuse every current unit of `units` (only those whose key is `wanted`, when given),
     render the others and record them in `writer`; return the keys of the units kept.
 
-    `workers=None` lets the number of units decide (`workers.parallel_workers`); with more
-    than one, `before_fork(todo)` runs first (to build what every worker shares) and
+    With `workers=1` each unit is rendered as soon as it is made (the daemon's feeds land
+    before the rest of the units are even looked at); `workers=None` lets the number of units
+    to render decide (`workers.parallel_workers`); with more than one, `before_fork(todo)` runs first (to build what every worker shares) and
     `meanwhile()` while the workers render. `stop_requested()` is checked between units:
     `BuildInterrupted` leaves every file written complete (writes are atomic)."""
     produced: set[str] = set()
     todo: list[Unit] = []
+    stream = workers == 1  # render each unit as soon as it is made: the first outputs land sooner
+    rendered = 0
     for unit in units:
-        key, fingerprint, _ = unit
+        key, fingerprint, render = unit
         if wanted is not None and not wanted(key):
             continue
         produced.add(key)
         if writer.is_current(key, fingerprint):
             writer.reuse(key)
+        elif stream:
+            if stop_requested():
+                raise BuildInterrupted("stopped while writing outputs")
+            writer.write_unit(key, fingerprint, render())
+            rendered += 1
+            if progress is not None and rendered % 200 == 0:
+                progress("writing", rendered, rendered)
         else:
             todo.append(unit)
+    if stream:
+        if progress is not None:
+            progress("writing", rendered, rendered)
+        return produced
     count = parallel_workers(len(todo)) if workers is None else workers
     if count > 1:
         if before_fork is not None:
