@@ -389,6 +389,7 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
         "→ batches: unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"]
     built = run_cli(*args, "-v", cwd=tmp_path)
     assert "newsletter: plan: → batches: " in built.err
+    assert "newsletter: plan:   renders: every unit, batch by batch: " in built.err
     assert run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()[0].startswith(
         "→ unchanged: nothing changed since the last build")
     (bulletins / "b1.txt").write_text(edited(random.Random(9), bulletins / "b1.txt"))
@@ -402,6 +403,11 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     assert run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1] == \
         "→ in memory: the one-shot ways are ruled out"
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == before
+    # -v names the units the patch renders: the lists the changed entries are in, their years
+    patched = run_cli(*args, "-v", cwd=tmp_path)
+    renders = [line for line in patched.err.splitlines() if "renders:" in line]
+    assert "→ patch: 1 file changed" in patched.err and len(renders) == 1, patched.err
+    assert "feeds and pages of all" in renders[0] and "year pages of" in renders[0]
 
 
 @pytest.mark.parametrize("daemon", [False, True], ids=["patch", "live"])

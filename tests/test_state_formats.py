@@ -49,3 +49,35 @@ def test_the_manifest_gives_back_what_was_saved(tmp_path):
     save_manifest(folder, ({k: v for k, v in units2.items() if k != "year:pe/1999"}, files), catalog=catalog,
                   rows={2021: rows[2021]}, years={2021})
     assert load_manifest(folder) == (units2, files)
+
+
+@pytest.mark.parametrize("left", ["empty file", "header, no tables"])
+def test_a_database_whose_creation_was_killed_is_made_afresh(tmp_path, left):
+    """A process killed while it created the send log leaves a file but no marker (the marker
+    is written only once the schema is committed): the next run starts it afresh, while the
+    same file beside a marker is refused."""
+    import sqlite3
+
+    from newsletter.errors import StateError
+    from newsletter.state.db import open_database
+
+    path, marker = tmp_path / "log.sqlite3", tmp_path / "log.id"
+    migrations = {1: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); CREATE TABLE sent (k TEXT)"}
+
+    def leave() -> None:
+        path.unlink(missing_ok=True)
+        if left == "empty file":
+            path.write_bytes(b"")
+        else:
+            raw = sqlite3.connect(path)
+            raw.execute("PRAGMA journal_mode=WAL")
+            raw.close()
+
+    leave()
+    db = open_database(path, marker, migrations, what="send log")
+    assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {"meta", "sent"}
+    db.close()
+    assert marker.exists()
+    leave()
+    with pytest.raises(StateError, match="restore it from a backup"):
+        open_database(path, marker, migrations, what="send log")

@@ -290,6 +290,9 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *
     batches = split_years(infos, sources, workers)
     plan.take("batches", f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
               f"{workers} process{'es' if workers != 1 else ''}")
+    plan.units = ("every unit, batch by batch: " + "; ".join(
+        f"{years[-1]}–{years[0]}" if len(years) > 1 else str(years[0]) for years, _ in batches if years)
+        + "; then what spans years (the home page, each list's feeds and pages, archives)")
     log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
               "" if workers == 1 else "es")
     summaries = _run(job, batches, workers)

@@ -140,6 +140,7 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
     since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
     plan.take("live", f"{len(touched)} file{'s' if len(touched) != 1 else ''} changed: " + ", ".join(sorted(touched)[:5]))
+    plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
     result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
                     years, periods, since)
     snap.catalog = catalog

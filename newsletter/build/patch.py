@@ -102,7 +102,7 @@ def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manif
     reason in `plan`) when a full build is needed (see the module docstring)."""
     try:
         patch = prepare(builder, out_dir, state_dir, manifest)
-        result = patch.run(inputs, track_changes)
+        result = patch.run(inputs, track_changes, plan)
     except _Unsupported as why:
         plan.skip("patch", str(why))
         return None
@@ -185,7 +185,7 @@ class _Patch:
             raise _Unsupported(f"{len(changed) + len(removed)} files changed")
         return sources, notes, changed, removed, stats
 
-    def run(self, inputs, track_changes) -> WarmResult:
+    def run(self, inputs, track_changes, plan) -> WarmResult:
         from newsletter.build.live import render_affected
         from newsletter.render.newsletters.periods import period_id
 
@@ -219,6 +219,7 @@ class _Patch:
 
         b.remember_written(self.out_dir, self.loaded_manifest())
         gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
+        plan.renders(groups=affected, years=years, periods=periods, entries=len(finals), retired=len(gone))
         try:
             writer = render_affected(b, catalog, affected, finals, gone, self.out_dir, self.manifest, track_changes,
                                      years, periods, stats=stats, since=since, verify=True)

@@ -480,6 +480,7 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
     else:
         plan.skip("live", "not the watch daemon")
     plan.take("in memory", "the whole catalog at once")
+    plan.units = "every unit (those whose fingerprint and files are as recorded are reused)"
     catalog = builder.catalog(entries, save=False)
     del entries
     describe = None

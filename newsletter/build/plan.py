@@ -35,6 +35,8 @@ class Plan:
     steps: list[tuple[str, bool, str]] = field(default_factory=list)
     """(way, taken, reason)."""
     way: str = ""
+    units: str = ""
+    """Which units the way taken renders (every unit, or those a change touches)."""
 
     def skip(self, way: str, reason: str) -> None:
         """`way` is ruled out, because of `reason` (said as a person would read it)."""
@@ -46,5 +48,20 @@ class Plan:
         self.steps.append((way, True, reason))
         log.debug("%s: %s", way, reason)
 
+    def renders(self, *, groups, years, periods, entries: int, retired: int = 0) -> None:
+        """Record the units a patch renders: entry pages, and the lists `groups`' feeds and
+        pages, their year pages of `years` and their newsletter issues of `periods`."""
+        parts = [f"{entries} entry page{'s' if entries != 1 else ''}",
+                 f"feeds and pages of {', '.join(sorted(groups)) or 'no list'}"]
+        if years:
+            parts.append("year pages of " + ", ".join(map(str, sorted(years))))
+        if periods:
+            shown = sorted(periods)
+            parts.append("issues of " + ", ".join(shown[:6]) + (" …" if len(shown) > 6 else ""))
+        if retired:
+            parts.append(f"{retired} entry page{'s' if retired != 1 else ''} removed")
+        self.units = "; ".join(parts) + "; the home page and the OPML"
+
     def lines(self) -> list[str]:
-        return [f"{'→' if taken else '✗'} {way}: {reason}" for way, taken, reason in self.steps]
+        said = [f"{'→' if taken else '✗'} {way}: {reason}" for way, taken, reason in self.steps]
+        return said + ([f"  renders: {self.units}"] if self.units else [])

@@ -38,15 +38,18 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
     size = path.stat().st_size if path.exists() else None
     if had and size is None:
         raise StateError(f"{path}: the {what} is missing, but this state folder had one; {restore_hint(path, marker)}")
-    if size == 0:
+    if size == 0 and had:
         raise StateError(f"{path}: the {what} is empty (0 bytes); {restore_hint(path, marker)}")
+    # Without a marker, an empty file or one without tables is a creation that a killed
+    # process never finished (the marker is written only once the schema is committed):
+    # nothing was ever recorded in it, so it is made afresh.
     try:
         db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         if size and check:
             result = db.execute("PRAGMA quick_check").fetchone()
             if not result or result[0] != "ok":
                 raise sqlite3.DatabaseError(result[0] if result else "quick_check gave nothing")
-        if size:
+        if size and had:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
                 raise sqlite3.DatabaseError("it has no tables")
