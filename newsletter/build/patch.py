@@ -12,9 +12,11 @@ bulletin file its size, mtime, years and problems.
 loads the years their entries were and are in (and those the newsletter periods concerned
 span), redoes the catalog of those years, updates counts, newest entries and listings, and
 renders the units the change touches with the same code as a full build — so with the same
-bytes (tests compare the two). Whatever it does not handle — many changed files, errors,
-`Id:` lines, duplicates, newest entries it cannot refill — makes it return None: then the caller
-builds in full.
+bytes (tests compare the two). A file with errors brings its last good entries; a country
+that appears or loses its last entry, and a newest date that moves the newsletter archive
+either way, are patched in. Whatever it does not handle — many changed files, `Id:` lines,
+duplicates, newest entries it cannot refill — makes it return None: then the caller builds
+in full.
 """
 
 from __future__ import annotations
