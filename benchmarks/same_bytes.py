@@ -47,7 +47,9 @@ builder.flush()
 
 def run(cmd: list[str], cwd: Path, code: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(code)}
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{code}: {' '.join(cmd[:4])} … failed ({done.returncode}):\n{done.stderr[-3000:]}")
 
 
 def builds(code: Path, corpus: Path, work: Path) -> dict[str, Path]:
