@@ -413,8 +413,9 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
 @pytest.mark.parametrize("daemon", [False, True], ids=["patch", "live"])
 def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_date_moving(tmp_path, daemon):
     """The one-shot patch and the daemon's live path follow the same rules: a country that
-    appears or whose last entry goes, and a newest date that moves the newsletter archive
-    forwards or backwards, are patched in — with the bytes of a full build."""
+    appears or whose last entry goes, a newest date that moves the newsletter archive
+    forwards or backwards, and a file with an error (its last good entries stay) are patched
+    in — with the bytes of a full build."""
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
     stamp = [1_600_000_000_000_000_000]
@@ -441,6 +442,8 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
          lambda: save("newer.txt", "2 September 2021\n\nChile update\n\nBody.\n")),
         ("the newest date moves back", "newer.txt", lambda: (bulletins / "newer.txt").unlink()),
         ("a country empties", "rare.txt", lambda: (bulletins / "rare.txt").unlink()),
+        ("a file gets an error", "b2.txt",
+         lambda: save("b2.txt", "31 February 2021\n\nBroken\n\nBody.\n\n" + (bulletins / "b2.txt").read_text())),
     ]
     for n, (what, name, change) in enumerate(steps):
         change()
