@@ -72,7 +72,31 @@ CREATE TABLE processed (
     at TEXT NOT NULL,
     outcome TEXT NOT NULL
 )
-"""}
+""",
+    # 2: serve's outbox (newsletter.subscribers.outbox): confirmation and preferences-link
+    # messages, queued by a request and sent by serve's background sender. A sender takes a
+    # row with `UPDATE … SET claimed = me WHERE id = ? AND claimed IS NULL AND status =
+    # 'queued'` (or a claim whose lease ran out), so several serve processes can share it.
+    2: """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    email TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'dropped', 'expired')),
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    next_try TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claimed TEXT,
+    claimed_until TEXT,
+    done TEXT,
+    outcome TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox (status, next_try);
+CREATE INDEX outbox_by_email ON outbox (email, status, done)
+""",
+}
 
 
 def _now() -> str:
