@@ -34,8 +34,8 @@ WEEK = """
 
 
 @pytest.mark.parametrize("day, period, pid, label", [
-    ("2021-08-26", "weekly", "2021-W34", "week 34, 2021"),
-    ("2021-01-01", "weekly", "2020-W53", "week 53, 2020"),
+    ("2021-08-26", "weekly", "2021-W34", "23–29 August 2021"),
+    ("2021-01-01", "weekly", "2020-W53", "28 December 2020 – 3 January 2021"),
     ("2021-08-26", "monthly", "2021-08", "August 2021"),
     ("2021-08-26", "daily", "2021-08-26", "26 August 2021"),
 ])
@@ -58,7 +58,7 @@ def test_one_issue_per_country_and_period_with_archive(issues):
                      "cl/2021-W32.html", "cl/2021-W34.html", "cl/index.html",
                      "pe/2021-W34.html", "pe/index.html"]
     archive = issues.read("newsletters/cl/index.html")
-    assert archive.index("week 34, 2021") < archive.index("week 32, 2021")
+    assert archive.index("23–29 August 2021") < archive.index("9–15 August 2021")
     assert 'href="../newsletters/cl/index.html"' in issues.read("cl/index.html")
     assert not (issues.out / "newsletters/regional").exists()
 
@@ -139,7 +139,7 @@ def test_email_html_essentials(issues):
 
 def test_text_part_is_wrapped_with_urls_written_out(issues):
     text = issues.read("newsletters/pe/2021-W34.txt")
-    assert "Peru \u2014 week 34, 2021" in text
+    assert "Peru \u2014 23–29 August 2021" in text
     assert "https://news.example.org/entries/2021-08-26-peru-and-chile-sign-a-water-agreement.html" in text
     assert "https://example.org/water-agreement-2021" in text
     for line in text.splitlines():
@@ -148,7 +148,7 @@ def test_text_part_is_wrapped_with_urls_written_out(issues):
 
 def test_preview_message_is_complete(issues):
     msg = email.message_from_bytes((issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default)
-    assert msg["Subject"] == "Peru \u2014 week 34, 2021"
+    assert msg["Subject"] == "Peru \u2014 23–29 August 2021"
     assert msg["To"] == "Subscriber <subscriber@example.invalid>"
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]

@@ -65,7 +65,7 @@ def test_messages_arrive_with_headers_and_both_parts(project, capsys):
         assert project.send("--country", "pe") == 0
         assert server.handler.counts() == {"ana@example.org": 1, "cy@example.org": 1}
         msg = next(r.message for r in server.handler.received if r.rcpt == ["ana@example.org"])
-    assert msg["Subject"] == "Peru \u2014 week 34, 2021"
+    assert msg["Subject"] == "Peru \u2014 23–29 August 2021"
     assert msg["From"] == "News <news@example.org>"
     assert msg["To"] == "Ana Quispe <ana@example.org>"
     assert msg["Date"] and msg["Message-ID"]

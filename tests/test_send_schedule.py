@@ -91,9 +91,9 @@ def test_first_due_run_sends_only_the_latest_finished_issue_then_nothing_twice(p
         project.build()
         code, err = project.due("2021-09-09T12:00")  # week 36 is under way; week 35 has ended
         assert code == 0, err
-        assert sorted(received(server)) == [("all@example.org", "News \u2014 week 35, 2021"),
-                                            ("pe@example.org", "Peru \u2014 week 35, 2021"),
-                                            ("reg@example.org", "Regional news \u2014 week 35, 2021")]
+        assert sorted(received(server)) == [("all@example.org", "News \u2014 30 August – 5 September 2021"),
+                                            ("pe@example.org", "Peru \u2014 30 August – 5 September 2021"),
+                                            ("reg@example.org", "Regional news \u2014 30 August – 5 September 2021")]
         assert "pe/2021-W35: 1 sent" in err and "regional/2021-W35: 1 sent" in err
         assert err.strip().splitlines()[-1].startswith("newsletter: --due: 3 issues: 3 sent")
         code, err = project.due("2021-09-10T12:00")
@@ -108,12 +108,13 @@ def test_an_issue_is_due_only_after_its_period_and_the_delay(project):
         project.build()
         project.due("2021-09-09T12:00")
         assert project.due("2021-09-13T05:59")[0] == 0  # week 36 ended at midnight; 6 h have not passed
-        assert [s for _, s in received(server)] == ["Peru \u2014 week 35, 2021"]
+        assert [s for _, s in received(server)] == ["Peru \u2014 30 August – 5 September 2021"]
         assert project.due("2021-09-13T06:00")[0] == 0
-        assert [s for _, s in received(server)] == ["Peru \u2014 week 35, 2021", "Peru \u2014 week 36, 2021"]
+        assert [s for _, s in received(server)] == ["Peru \u2014 30 August – 5 September 2021", "Peru \u2014 6–12 September 2021"]
 
 
-@pytest.mark.parametrize("timezone, week", [("Asia/Tokyo", 35), ("America/Mexico_City", 34)])
+@pytest.mark.parametrize("timezone, week", [("Asia/Tokyo", "30 August – 5 September 2021"),
+                                            ("America/Mexico_City", "23–29 August 2021")])
 def test_periods_end_in_the_configured_time_zone(project, timezone, week):
     # 2021-09-06 03:00 UTC is Monday noon in Tokyo (week 35 over, 6 h delay passed) but still
     # Sunday evening in Mexico City (week 35 not over; the latest finished week is 34).
@@ -122,7 +123,7 @@ def test_periods_end_in_the_configured_time_zone(project, timezone, week):
         project.subscribers(["pe@example.org,pe,"])
         project.build()
         assert project.due("2021-09-06T03:00+00:00")[0] == 0
-        assert received(server) == [("pe@example.org", f"Peru \u2014 week {week}, 2021")]
+        assert received(server) == [("pe@example.org", f"Peru \u2014 {week}")]
 
 
 def test_a_new_subscriber_gets_issues_from_when_they_joined(project):
@@ -134,9 +135,9 @@ def test_a_new_subscriber_gets_issues_from_when_they_joined(project):
         project.subscribers(["early@example.org,pe,", "late@example.org,pe,"])
         project.due("2021-09-08T12:00")  # late@ is first seen during week 36
         project.due("2021-09-13T12:00")
-        assert received(server) == [("early@example.org", "Peru \u2014 week 35, 2021"),
-                                    ("early@example.org", "Peru \u2014 week 36, 2021"),
-                                    ("late@example.org", "Peru \u2014 week 36, 2021")]
+        assert received(server) == [("early@example.org", "Peru \u2014 30 August – 5 September 2021"),
+                                    ("early@example.org", "Peru \u2014 6–12 September 2021"),
+                                    ("late@example.org", "Peru \u2014 6–12 September 2021")]
 
 
 def test_send_since_starts_the_schedule_earlier_oldest_issue_first(project):
@@ -145,7 +146,7 @@ def test_send_since_starts_the_schedule_earlier_oldest_issue_first(project):
         project.subscribers(["pe@example.org,pe,"])
         project.build()
         assert project.due("2021-09-09T12:00")[0] == 0
-        assert [s for _, s in received(server)] == ["Peru \u2014 week 34, 2021", "Peru \u2014 week 35, 2021"]
+        assert [s for _, s in received(server)] == ["Peru \u2014 23–29 August 2021", "Peru \u2014 30 August – 5 September 2021"]
 
 
 def test_due_against_an_unreachable_server_exits_1_with_one_line(project):
@@ -167,7 +168,7 @@ def test_latest_issue_of_an_unfinished_period_needs_force(project):
         assert code == 2 and "pe/2021-W36: the period has not ended yet" in err and "--force" in err
         assert server.handler.received == []
         assert project.run("send", "--country", "pe", "--now", "2021-09-09T12:00", "--force")[0] == 0
-        assert received(server) == [("pe@example.org", "Peru \u2014 week 36, 2021")]
+        assert received(server) == [("pe@example.org", "Peru \u2014 6–12 September 2021")]
 
 
 # -- lists by name -------------------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_a_changed_issue_is_reported_never_resent_and_can_be_corrected(project):
         assert "Aguas Verdes" in new.get_body(("plain",)).get_content()
         code, err = project.run("send", "--country", "pe", "--issue", "2021-W35", "--correction")
         assert code == 0
-        assert received(server)[-1] == ("first@example.org", "Correction: Peru \u2014 week 35, 2021")
+        assert received(server)[-1] == ("first@example.org", "Correction: Peru \u2014 30 August – 5 September 2021")
         ids = [m.message["Message-ID"] for m in server.handler.received]
         assert len(set(ids)) == 3
         assert project.run("send", "--country", "pe", "--issue", "2021-W35", "--correction")[0] == 0
@@ -268,7 +269,7 @@ def test_a_soft_5xx_is_failed_for_that_issue_only(project):
         project.build()
         assert project.run("send", "--country", "pe", "--issue", "2021-W35")[0] == 1
         assert project.run("send", "--country", "all", "--issue", "2021-W35")[0] == 0
-        assert received(server) == [("full@example.org", "News \u2014 week 35, 2021")]
+        assert received(server) == [("full@example.org", "News \u2014 30 August – 5 September 2021")]
 
 
 def test_status_and_resolve_settle_uncertain_recipients(project, capsys):
@@ -297,7 +298,7 @@ def test_watch_send_due_sends_after_a_rebuild_and_only_once(project):
         project.configure(server.port, newsletter='send_since = "2021-09-06"\n')  # week 36 on (real clock)
         project.subscribers(["pe@example.org,pe,"])
         assert project.run("watch", "--once", "--send-due")[0] == 0
-        assert received(server) == [("pe@example.org", "Peru \u2014 week 36, 2021")]
+        assert received(server) == [("pe@example.org", "Peru \u2014 6–12 September 2021")]
         assert project.run("watch", "--once", "--send-due")[0] == 0
         assert project.run("watch", "--once")[0] == 0  # off by default
         assert len(server.handler.received) == 1
@@ -309,7 +310,7 @@ def test_due_can_be_limited_to_some_lists(project):
         project.subscribers(["pe@example.org,pe all,"])
         project.build()
         assert project.due("2021-09-09T12:00", "--country", "Peru")[0] == 0
-        assert received(server) == [("pe@example.org", "Peru \u2014 week 35, 2021")]
+        assert received(server) == [("pe@example.org", "Peru \u2014 30 August – 5 September 2021")]
         assert project.due("2021-09-09T12:00", "--country", "narnia")[0] == 2
 
 

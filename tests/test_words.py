@@ -63,10 +63,10 @@ def test_no_generated_sentence_stutters_whatever_the_title(site, title):
 
 
 @pytest.mark.parametrize("lang, date, week, country, all_news", [
-    ("es", "26 de agosto de 2021", "semana 34 de 2021", "Perú", "Todas las noticias"),
-    ("fr", "26 août 2021", "semaine 34, 2021", "Pérou", "Toutes les actualités"),
-    ("pt", "26 de agosto de 2021", "semana 34 de 2021", "Peru", "Todas as notícias"),
-    ("en", "26 August 2021", "week 34, 2021", "Peru", "All news"),
+    ("es", "26 de agosto de 2021", "23–29 de agosto de 2021", "Perú", "Todas las noticias"),
+    ("fr", "26 août 2021", "23–29 août 2021", "Pérou", "Toutes les actualités"),
+    ("pt", "26 de agosto de 2021", "23–29 de agosto de 2021", "Peru", "Todas as notícias"),
+    ("en", "26 August 2021", "23–29 August 2021", "Peru", "All news"),
 ])
 def test_the_site_feeds_and_newsletters_speak_the_configured_language(site, lang, date, week, country, all_news):
     site.write("a.txt", BULLETIN)

@@ -1,10 +1,15 @@
-"""Newsletter periods (daily, weekly = ISO week, monthly), derived from entry dates only."""
+"""Newsletter periods (daily, weekly = ISO week, monthly), derived from entry dates only, and
+their names as people read them: `4 March 2025`, `10–16 March 2025`, `March 2025`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from newsletter.render.words import PHRASES, language_of, long_date, month_year
+from newsletter.render.words import ENGLISH_MONTHS, language_of, long_date, month_year
+
+FREQUENCIES = ("daily", "weekly", "monthly")
+EN_DASH = "\u2013"
 
 
 def period_id(day: dt.date, period: str) -> str:
@@ -17,16 +22,49 @@ def period_id(day: dt.date, period: str) -> str:
     return f"{year:04d}-W{week:02d}"
 
 
+def frequency_of(pid: str) -> str:
+    """The kind of period an id names (the three forms never overlap)."""
+    if "-W" in pid:
+        return "weekly"
+    return "daily" if pid.count("-") == 2 else "monthly"
+
+
 def period_label(pid: str, period: str, lang: str = "en") -> str:
-    """Human label in `lang`: `26 August 2021`, `week 34, 2021` or `August 2021` in English."""
+    """Human label in `lang`: `26 August 2021`, `23–29 August 2021` or `August 2021` in English."""
     lang = language_of(lang)
     if period == "daily":
         return long_date(dt.date.fromisoformat(pid), lang)
     if period == "monthly":
         year, month = pid.split("-")
         return month_year(int(year), int(month), lang)
-    year, week = pid.split("-W")
-    return PHRASES[lang]["week"].format(week=int(week), year=year)
+    start, after = period_bounds(pid, period)
+    return date_range(start, after - dt.timedelta(days=1), lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def date_range(first: dt.date, last: dt.date, lang: str) -> str:
+    """`10–16 March 2025`, `28 April – 4 May 2025`, `29 December 2025 – 4 January 2026`; in
+    Spanish `10–16 de marzo de 2025`, French `10–16 mars 2025`, Portuguese `10–16 de março de 2025`.
+
+    Written from CLDR's long date and day-month forms rather than Babel's `format_interval`,
+    whose English is American (`Mar 10 – 16, 2025`) and whose French and Portuguese
+    intervals abbreviate the months, unlike every other date on the site."""
+    if first == last:
+        return long_date(first, lang)
+    if first.year != last.year:
+        return f"{long_date(first, lang)} {EN_DASH} {long_date(last, lang)}"
+    if first.month == last.month:
+        return f"{first.day}{EN_DASH}{long_date(last, lang)}"
+    return f"{day_month(first, lang)} {EN_DASH} {long_date(last, lang)}"
+
+
+def day_month(day: dt.date, lang: str) -> str:
+    """`28 April`, `28 de abril`, `28 avril`, `28 de abril`."""
+    if lang == "en":
+        return f"{day.day} {ENGLISH_MONTHS[day.month - 1]}"
+    from babel.dates import format_skeleton
+
+    return format_skeleton("MMMMd", day, locale=lang)
 
 
 def period_noun(period: str) -> str:
