@@ -86,6 +86,11 @@ def _one_of(*choices: str) -> Callable[[str], str | None]:
     return check
 
 
+def _frequencies(value: list) -> str | None:
+    wrong = [v for v in value if v not in ("daily", "weekly", "monthly")]
+    return f"must be some of daily, weekly, monthly, not {', '.join(map(repr, wrong))}" if wrong else None
+
+
 def _email(value: str) -> str | None:
     if not value:
         return None
@@ -127,6 +132,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("newsletter.max_bytes", int, 100_000, "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).", _positive),
     Option("newsletter.send_delay", float, 6.0, "Hours after a period ends before `send --due` sends its issue, so that late bulletins still make it.", _non_negative),
     Option("newsletter.send_since", str, "", "Date (YYYY-MM-DD): `send --due` sends issues of periods ending after it (default: from the period before the first `--due` run).", _date),
+    Option("newsletter.delivery", str, "digest", "`digest`: one message per subscriber per period, each entry of their lists once; `lists`: one message per list and issue, with its List-Id.", _one_of("digest", "lists")),
+    Option("newsletter.frequencies", list, [], "Frequencies subscribers may choose for digests, of daily, weekly, monthly (default: the `period` only).", _frequencies),
     Option("newsletter.subscribers", str, "subscribers.csv", "CSV of subscribers (email,countries,name); never inside the output folder.", is_path=True),
     Option("smtp.host", str, "localhost", "SMTP server host."),
     Option("smtp.port", int, 587, "SMTP server port.", _positive),
@@ -138,6 +145,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("smtp.max_attempts", int, 5, "Tries per message for temporary failures (4xx, lost connection) before leaving it for the next run.", _positive),
     Option("smtp.retry_delay", float, 1.0, "Seconds before the first retry; doubles on each retry, at most 60.", _non_negative),
     Option("smtp.max_connect_failures", int, 3, "Failed connections in a row after which a run stops (the server is down).", _positive),
+    Option("smtp.connections", int, 4, "SMTP connections used at once by `send --due` for digests; each message is still sent once.", _positive),
     Option("smtp.rate", float, 0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative),
     Option("serve.confirm_hours", float, 48.0, "How long a sign-up's confirmation link stays valid.", _positive),
     Option("serve.client_rate", int, 20, "Sign-ups (and other form posts) one client address may make per 10 minutes.", _positive),
@@ -253,6 +261,8 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         final["newsletter_public_url"] += "/"
     if final["newsletter_public_url"] and not final["newsletter_unsubscribe_url"]:
         final["newsletter_unsubscribe_url"] = final["newsletter_public_url"] + "unsubscribe"
+    if not final["newsletter_frequencies"]:
+        final["newsletter_frequencies"] = [final["newsletter_period"]]
     if path is not None:
         base_dir = Path(path).parent
         for option in OPTIONS:

@@ -452,3 +452,22 @@ def group_title(group: str, words: Words, names) -> str:
 
 
 ENGLISH_MONTHS = ("January February March April May June July August September October November December").split()
+
+
+# -- digests (one message per subscriber per period, issue #18): their own phrases ------------
+DIGEST_PHRASES: dict[str, dict[str, str]] = {
+    "en": {"digest.also": "Also about {names}",
+           "digest.why": "You receive this because you subscribed to news from {site} about: {lists}.",
+           "digest.site": "All the news on the site"},
+    "es": {"digest.also": "También sobre {names}",
+           "digest.why": "Recibe este mensaje porque se suscribió a las noticias de {site} sobre: {lists}.",
+           "digest.site": "Todas las noticias del sitio"},
+    "fr": {"digest.also": "Concerne aussi {names}",
+           "digest.why": "Vous recevez ce message car vous êtes abonné aux actualités de {site} sur : {lists}.",
+           "digest.site": "Toutes les actualités du site"},
+    "pt": {"digest.also": "Também sobre {names}",
+           "digest.why": "Você recebe esta mensagem porque assinou as notícias de {site} sobre: {lists}.",
+           "digest.site": "Todas as notícias do site"},
+}
+for _lang, _phrases in DIGEST_PHRASES.items():
+    PHRASES[_lang].update(_phrases)

@@ -1,0 +1,154 @@
+"""Digest composition (issue #18 items 1, 4, 6): one message per subscriber per period, with
+every entry of their lists once, rendered once per distinct choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+
+import pytest
+
+from newsletter.build.pipeline import Builder
+from newsletter.config import load_config
+from newsletter.errors import ConfigError
+from newsletter.render.newsletters.digest import DigestComposer, DigestRenderer
+from newsletter.subscribers.lists import Subscriber
+
+WEEK = """
+    11 March 2025
+
+    Border Crossing Reopens Between Venezuela And Colombia
+
+    The crossing between Venezuela and Colombia opened again on Tuesday.
+
+    12 March 2025
+
+    Peru Opens A Shelter
+
+    The shelter in Peru hosts 200 people.
+
+    13 March 2025
+
+    Colombia Plants Trees
+
+    Colombia planted a million trees.
+
+    14 March 2025
+
+    Storm Season Begins
+
+    Forecasters expect an active season across the region.
+
+    3 March 2025
+
+    Colombia Holds A Census
+
+    An older story from Colombia, from the week before.
+"""
+WHEN = dt.datetime(2025, 3, 17, 6, tzinfo=dt.UTC)
+
+
+def composer_for(site, **options):
+    site.write("a.txt", WEEK)
+    config = load_config(None, {"base_url": "https://news.example.org/", "state": str(site.state), **options})
+    builder = Builder(config, state_dir=site.state)
+    entries, _, _ = builder.read([str(site.bulletins)])
+    catalog = builder.catalog(entries, save=False)
+    composer = DigestComposer(catalog, builder.context.names, default_frequency=config.newsletter_period,
+                              frequencies=config.newsletter_frequencies, language=config.language)
+    renderer = DigestRenderer(builder.context.issue_renderer, builder.context.templates, site.state)
+    return composer, renderer
+
+
+def sub(address: str, *lists: str) -> Subscriber:
+    return Subscriber(address, "", frozenset(lists))
+
+
+def parse(data: bytes):
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def test_an_entry_naming_two_chosen_countries_is_in_the_digest_once_under_the_first(site):
+    composer, renderer = composer_for(site)
+    digest = composer.digest(composer.choice(sub("a@example.org", "ve", "co")), "2025-W11")
+    assert [(s.title, [(e.title, also) for e, also in s.entries]) for s in digest.sections] == [
+        ("Colombia", [("Colombia Plants Trees", ()),
+                      ("Border Crossing Reopens Between Venezuela And Colombia", ("ve",))])]
+    text = renderer.render(digest, composer).text
+    assert text.count("Border Crossing Reopens") == 1
+    assert "Also about Venezuela" in text
+    assert "Colombia Holds A Census" not in text  # the week before
+    assert renderer.render(digest, composer).subject == "News \u2014 10\u201316 March 2025"
+
+
+def test_every_chosen_list_has_its_section_and_all_brings_the_rest_once(site):
+    composer, renderer = composer_for(site)
+    digest = composer.digest(composer.choice(sub("b@example.org", "pe", "all", "regional")), "2025-W11")
+    assert [(s.group, [e.title for e, _ in s.entries]) for s in digest.sections] == [
+        ("pe", ["Peru Opens A Shelter"]),
+        ("regional", ["Storm Season Begins"]),
+        ("all", ["Colombia Plants Trees", "Border Crossing Reopens Between Venezuela And Colombia"])]
+    everything = composer.digest(composer.choice(sub("c@example.org", "*")), "2025-W11")
+    assert sorted(e.title for e in everything.entries) == ["Border Crossing Reopens Between Venezuela And Colombia",
+                                                           "Colombia Plants Trees", "Peru Opens A Shelter"]
+
+
+def test_a_period_without_news_for_the_chosen_lists_has_no_digest(site):
+    composer, _ = composer_for(site)
+    assert composer.digest(composer.choice(sub("a@example.org", "pe")), "2025-W10") is None
+    assert composer.digest(composer.choice(sub("a@example.org", "co")), "2025-W10") is not None
+
+
+def test_a_digest_is_rendered_once_per_choice_and_only_links_differ_per_message(site, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SECRET", "k")
+    composer, renderer = composer_for(site, **{"newsletter.public_url": "https://news.example.org/nl/"})
+    first, second = sub("a@example.org", "co", "ve"), sub("z@example.org", "ve", "co")
+    one = renderer.render(composer.digest(composer.choice(first), "2025-W11"), composer)
+    assert renderer.render(composer.digest(composer.choice(second), "2025-W11"), composer) is one
+    a = parse(renderer.message(one, "", first.email, secret=b"k", date=WHEN).compose())
+    z = parse(renderer.message(one, "", second.email, secret=b"k", date=WHEN).compose())
+    html_a, html_z = a.get_body(("html",)).get_content(), z.get_body(("html",)).get_content()
+    assert "a%40example.org" in html_a and "z%40example.org" not in html_a
+    scrub = re.compile(r'href="https://news\.example\.org/nl/[^"]*"')
+    assert scrub.sub("", html_a) == scrub.sub("", html_z)
+    assert a["Message-ID"] != z["Message-ID"]
+    assert a["List-Id"] == '"News" <digest.news.example.org>'
+    assert "list=%2A" in a["List-Unsubscribe"] and a["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert 'href="https://news.example.org/entries/2025-03-13-colombia-plants-trees.html"' in html_a
+    assert "https://news.example.org/nl/preferences?email=a%40example.org&amp;token=" in html_a
+    assert 'style="' in html_a and "<style>" in html_a  # inlined, with the @media rules kept
+    again = renderer.message(one, "", first.email, secret=b"k", date=WHEN).compose()
+    assert parse(again)["Message-ID"] == a["Message-ID"]  # the same on every retry
+
+
+def test_a_digest_speaks_the_site_language(site):
+    composer, renderer = composer_for(site, language="es")
+    rendered = renderer.render(composer.digest(composer.choice(sub("a@example.org", "pe", "co")), "2025-W11"), composer)
+    assert rendered.subject == "News \u2014 10\u201316 de marzo de 2025"
+    assert "Perú" in rendered.text and "12 de marzo de 2025" in rendered.text
+    assert "You receive" not in rendered.text and "Recibe este mensaje" in rendered.text
+
+
+def test_a_digest_larger_than_max_bytes_lists_the_rest_as_links(site):
+    whole, whole_renderer = composer_for(site)
+    everyone = sub("a@example.org", "all")
+    size = len(whole_renderer.render(whole.digest(whole.choice(everyone), "2025-W11"), whole).html.encode())
+    composer, renderer = composer_for(site, **{"newsletter.max_bytes": size - 500})
+    rendered = renderer.render(composer.digest(composer.choice(everyone), "2025-W11"), composer)
+    assert len(rendered.html.encode()) <= size - 500
+    assert 0 < rendered.full_entries < 4 and "More news this week:" in rendered.text
+    assert all(t in rendered.text for t in ("Peru Opens", "Storm Season", "Colombia Plants", "Border Crossing"))
+
+
+def test_digest_options_and_their_defaults(tmp_path):
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    assert (config.newsletter_delivery, config.newsletter_frequencies, config.smtp_connections) == \
+        ("digest", ["weekly"], 4)
+    monthly = load_config(None, {"base_url": "https://news.example.org/", "newsletter.period": "monthly"})
+    assert monthly.newsletter_frequencies == ["monthly"]
+    (tmp_path / "n.toml").write_text('[newsletter]\nfrequencies = ["weekly", "fortnightly"]\ndelivery = "each"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "n.toml", {"base_url": "https://news.example.org/"})
+    assert "newsletter.frequencies" in str(err.value) and "newsletter.delivery" in str(err.value)
