@@ -471,3 +471,71 @@ DIGEST_PHRASES: dict[str, dict[str, str]] = {
 }
 for _lang, _phrases in DIGEST_PHRASES.items():
     PHRASES[_lang].update(_phrases)
+
+
+# serve's own mails and preferences page (newsletter/web/): the HTML part's sentences around
+# its button (the text part keeps `mail.*.text`, with the link in full).
+SERVE_PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "mail.confirm.intro": "Someone, probably you, asked to receive {site} newsletters about: {lists}.",
+        "mail.confirm.button": "Confirm my subscription",
+        "mail.confirm.after": "The button works for {hours} hours. If it was not you, ignore this message: nothing will be sent to you.",
+        "mail.already.intro": "Someone, probably you, asked to subscribe this address to {site} newsletters. It already receives them.",
+        "mail.already.button": "Change my newsletters",
+        "mail.already.after": "Nothing has changed. To choose other countries or to leave, use the button.",
+        "mail.manage.intro": "Here is the link to your {site} newsletters: choose the countries you receive, or leave.",
+        "mail.manage.button": "Change my newsletters",
+        "mail.manage.after": "If you did not ask for this link, ignore this message: nothing has changed.",
+        "mail.why": "You receive this message because this address was entered on {site}.",
+        "web.prefs.yours": "You receive",
+        "web.prefs.more": "More newsletters",
+        "web.prefs.filter": "Find a country",
+    },
+    "es": {
+        "mail.confirm.intro": "Alguien, probablemente usted, pidió recibir los boletines de {site} sobre: {lists}.",
+        "mail.confirm.button": "Confirmar mi suscripción",
+        "mail.confirm.after": "El botón funciona durante {hours} horas. Si no fue usted, ignore este mensaje: no se le enviará nada.",
+        "mail.already.intro": "Alguien, probablemente usted, pidió suscribir esta dirección a los boletines de {site}. Ya los recibe.",
+        "mail.already.button": "Cambiar mis boletines",
+        "mail.already.after": "No ha cambiado nada. Para elegir otros países o salir, use el botón.",
+        "mail.manage.intro": "Este es el enlace a sus boletines de {site}: elija los países que recibe, o salga.",
+        "mail.manage.button": "Cambiar mis boletines",
+        "mail.manage.after": "Si no pidió este enlace, ignore este mensaje: no ha cambiado nada.",
+        "mail.why": "Recibe este mensaje porque esta dirección se escribió en {site}.",
+        "web.prefs.yours": "Usted recibe",
+        "web.prefs.more": "Más boletines",
+        "web.prefs.filter": "Buscar un país",
+    },
+    "fr": {
+        "mail.confirm.intro": "Quelqu’un, sans doute vous, a demandé à recevoir les lettres de {site} sur : {lists}.",
+        "mail.confirm.button": "Confirmer mon abonnement",
+        "mail.confirm.after": "Le bouton fonctionne pendant {hours} heures. Si ce n’était pas vous, ignorez ce message : rien ne vous sera envoyé.",
+        "mail.already.intro": "Quelqu’un, sans doute vous, a demandé à abonner cette adresse aux lettres de {site}. Elle les reçoit déjà.",
+        "mail.already.button": "Modifier mes lettres",
+        "mail.already.after": "Rien n’a changé. Pour choisir d’autres pays ou vous désabonner, utilisez le bouton.",
+        "mail.manage.intro": "Voici le lien vers vos lettres de {site} : choisissez les pays que vous recevez, ou désabonnez-vous.",
+        "mail.manage.button": "Modifier mes lettres",
+        "mail.manage.after": "Si vous n’avez pas demandé ce lien, ignorez ce message : rien n’a changé.",
+        "mail.why": "Vous recevez ce message parce que cette adresse a été saisie sur {site}.",
+        "web.prefs.yours": "Vous recevez",
+        "web.prefs.more": "Autres lettres",
+        "web.prefs.filter": "Chercher un pays",
+    },
+    "pt": {
+        "mail.confirm.intro": "Alguém, provavelmente você, pediu para receber os boletins de {site} sobre: {lists}.",
+        "mail.confirm.button": "Confirmar a minha assinatura",
+        "mail.confirm.after": "O botão funciona durante {hours} horas. Se não foi você, ignore esta mensagem: nada lhe será enviado.",
+        "mail.already.intro": "Alguém, provavelmente você, pediu para inscrever este endereço nos boletins de {site}. Ele já os recebe.",
+        "mail.already.button": "Mudar os meus boletins",
+        "mail.already.after": "Nada mudou. Para escolher outros países ou sair, use o botão.",
+        "mail.manage.intro": "Eis o link para os seus boletins de {site}: escolha os países que recebe, ou saia.",
+        "mail.manage.button": "Mudar os meus boletins",
+        "mail.manage.after": "Se não pediu este link, ignore esta mensagem: nada mudou.",
+        "mail.why": "Recebe esta mensagem porque este endereço foi escrito em {site}.",
+        "web.prefs.yours": "Você recebe",
+        "web.prefs.more": "Mais boletins",
+        "web.prefs.filter": "Procurar um país",
+    },
+}
+for _lang, _phrases in SERVE_PHRASES.items():
+    PHRASES[_lang].update(_phrases)

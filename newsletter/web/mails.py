@@ -1,0 +1,67 @@
+"""serve's own messages (confirm a sign-up, "you are already subscribed", your preferences
+link), rendered from templates/web/mail.html.j2 and mail.txt.j2 in the site's language: the
+newsletter's look (its colours, a 600 px column that shrinks to the screen, dark mode), a
+button instead of a long link, and a plain-text part that carries the link in full.
+
+The HTML's CSS is inlined by premailer (mail clients drop `<style>` or parts of it); that costs
+milliseconds, paid by the background sender, never by a request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from newsletter.render.newsletters.mime import Message, address
+
+
+@dataclass(frozen=True)
+class Mail:
+    kind: str  # confirm, already, manage
+    subject: str
+    data: bytes
+
+
+class MailMaker:
+    def __init__(self, config, env, words, css: str) -> None:
+        self.config = config
+        self.env = env
+        self.words = words
+        self.css = css
+        self.domain = config.authority.split("@")[-1]
+
+    def _parts(self, kind: str, values: dict) -> tuple[str, str, str]:
+        w, site = self.words, self.config.title
+        subject = w.t(f"mail.{kind}.subject", site=site)
+        flat = {k: (", ".join(v) if isinstance(v, list) else v) for k, v in values.items()}
+        context = {
+            "site": self.config, "words": w, "subject": subject, "css": self.css,
+            "intro": w.t(f"mail.{kind}.intro", site=site, **flat),
+            "button": w.t(f"mail.{kind}.button"),
+            "link": values["confirm"] if kind == "confirm" else values["preferences"],
+            "after": w.t(f"mail.{kind}.after", site=site, **flat),
+            "why": w.t("mail.why", site=site),
+        }
+        text = self.env.get_template("web/mail.txt.j2").render(text=w.t(f"mail.{kind}.text", site=site, **flat), **context)
+        html = self.env.get_template("web/mail.html.j2").render(**context)
+        return subject, text, _inline(html)
+
+    def make(self, kind: str, email: str, values: dict) -> Mail:
+        subject, text, html = self._parts(kind, values)
+        mid = hashlib.blake2b(f"{kind}\n{email}\n{secrets.token_hex(8)}".encode(), digest_size=12).hexdigest()
+        message = Message(from_addr=address(self.config.newsletter_from_name, self.config.newsletter_from_address),
+                          to_addr=email, subject=subject, date=dt.datetime.now(dt.UTC),
+                          message_id=f"<{mid}.{kind}@{self.domain}>", text=text, html=html,
+                          headers=(("Auto-Submitted", "auto-generated"),))
+        return Mail(kind, subject, message.compose())
+
+
+def _inline(html: str) -> str:
+    from premailer import Premailer
+
+    return Premailer(html, allow_network=False, strip_important=False, keep_style_tags=True, disable_validation=True,
+                     cssutils_logging_level=logging.CRITICAL, remove_classes=False,
+                     disable_link_rewrites=True).transform()

@@ -1,0 +1,164 @@
+"""serve's background sender: takes the outbox's due rows (`newsletter.subscribers.outbox`),
+decides what each means now, renders the message and hands it to the SMTP server.
+
+- A sign-up from an address already active on those lists is told so ("already"); any other
+  becomes *pending* and gets its confirmation link (signed by the request, so the link expires
+  `serve.confirm_hours` after the sign-up, not after the send).
+- "Send me my link" mails the preferences link to a known address (also one that left); an
+  unknown address is sent nothing.
+- `serve.address_rate` counts the messages an address was *sent* in the last hour (read from
+  the outbox, so every serve process sharing the store counts the same); a failed try does not
+  count.
+- A failed try is tried again after `serve.mail_retry` seconds, doubled each time up to 30
+  minutes, until the link would expire; then the row is `expired`.
+
+One thread per serve process, with its own store connection; a daemon thread, so SIGTERM never
+waits for an SMTP server that does not answer (a row it held is taken again once its claim
+runs out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from newsletter.subscribers.outbox import Outbox, Queued, utcnow
+from newsletter.web.mails import MailMaker
+from newsletter.web.site import Site
+
+log = logging.getLogger("newsletter.web.sender")
+
+MAX_BACKOFF = 1800.0
+
+
+class OutboxSender:
+    def __init__(self, site: Site, mailer: Callable[[bytes, str], None], makers: MailMaker, *, poll: float = 2.0) -> None:
+        self.site = site
+        self.mailer = mailer
+        self.makers = makers
+        self.poll = poll
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.lease = float(site.config.smtp_timeout) * 4 + 60
+        self.base_delay = float(site.config.serve_mail_retry)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_purge = 0.0
+
+    # -- running ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 0.5) -> None:
+        self._stop.set()
+        self.site.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        store = self.site.open_store()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.drain(store)
+                except Exception as exc:  # noqa: BLE001 - a locked or busy store: try again at the next poll
+                    log.error("outbox: %s", exc)
+                wait = self.poll
+                due = Outbox(store.db).next_due()
+                if due is not None:
+                    wait = max(0.05, min(wait, (due - utcnow()).total_seconds()))
+                self.site.wake.wait(wait)
+                self.site.wake.clear()
+        finally:
+            store.close()
+
+    def drain(self, store=None) -> int:
+        """Send every row that is due now; returns how many rows were handled."""
+        own = store is None
+        store = store or self.site.open_store()
+        try:
+            outbox = Outbox(store.db)
+            handled = 0
+            while not self._stop.is_set():
+                row = outbox.claim(self.owner, lease=self.lease)
+                if row is None:
+                    break
+                self._handle(store, outbox, row)
+                handled += 1
+            now = utcnow()
+            if (now.timestamp() - self._last_purge) > 600:
+                outbox.purge(now - dt.timedelta(days=1))
+                self._last_purge = now.timestamp()
+            return handled
+        finally:
+            if own:
+                store.close()
+
+    # -- one row ------------------------------------------------------------------------------
+    def _handle(self, store, outbox: Outbox, row: Queued) -> None:
+        site = self.site
+        now = utcnow()
+        if now >= row.expires:
+            outbox.failed(row.id, self.owner, "the link expired before it could be sent", retry_at=now, expires=row.expires)
+            return
+        if outbox.sent_since(row.email, now - dt.timedelta(hours=1)) >= site.config.serve_address_rate:
+            outbox.drop(row.id, self.owner, "serve.address_rate")
+            return
+        mail = self._make(store, row)
+        if mail is None:
+            outbox.drop(row.id, self.owner, "unknown address")
+            return
+        try:
+            self.mailer(mail.data, row.email)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried; the person saw the same page
+            delay = min(MAX_BACKOFF, self.base_delay * 2 ** row.attempts)
+            outcome = outbox.failed(row.id, self.owner, _reason(exc), retry_at=utcnow() + dt.timedelta(seconds=delay),
+                                    expires=row.expires)
+            log.warning("outbox: the %s message (#%d) was not sent: %s; %s", mail.kind, row.id, _reason(exc),
+                        f"next try in {delay:.0f} s" if outcome == "queued" else "given up: its link would expire")
+            return
+        outbox.sent(row.id, self.owner)
+        log.info("outbox: sent the %s message #%d", mail.kind, row.id)
+
+    def _make(self, store, row: Queued):
+        site = self.site
+        email = row.email
+        if row.kind == "signup":
+            groups = set(row.data.get("lists", []))
+            known = store.subscriber(email)
+            if known is not None and not known[1] and all(known[2].get(g) == "active" for g in groups):
+                return self.makers.make("already", email, {"preferences": site.preferences_link(email)})
+            store.request(email, groups)
+            hours = int(round((row.expires - row.created).total_seconds() / 3600))
+            return self.makers.make("confirm", email, {"confirm": site.confirm_link(row.data["token"]),
+                                                       "lists": [site.list_title(g) for g in sorted(groups)],
+                                                       "hours": hours})
+        if row.kind == "manage":
+            if store.subscriber(email) is None:
+                return None
+            return self.makers.make("manage", email, {"preferences": site.preferences_link(email)})
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())[:200]
+
+
+def smtp_mailer(config) -> Callable[[bytes, str], None]:
+    """Delivers one of serve's messages over SMTP as `smtp.*` says (one connection each: they are few)."""
+    from newsletter.send.smtp import Mailer, SMTPSettings
+
+    password = os.environ.get(config.smtp_password_env)
+
+    def send(data: bytes, recipient: str) -> None:
+        mailer = Mailer(SMTPSettings.from_config(config, password))
+        try:
+            mailer.send(config.newsletter_from_address, recipient, data, before_final_dot=lambda: None)
+        finally:
+            mailer.close()
+    return send

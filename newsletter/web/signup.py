@@ -1,0 +1,52 @@
+"""Sign-up with double opt-in: the form, its post (queued for the sender: every address gets
+the same answer, in the same time) and the confirmation link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from itsdangerous import BadSignature, SignatureExpired
+
+from newsletter.subscribers.lists import normalise_email, valid_email
+from newsletter.web.site import HONEYPOT, site, store
+
+bp = Blueprint("signup", __name__)
+
+
+@bp.get("/")
+@bp.get("/subscribe")
+def form():
+    s = site()
+    selected = s.chosen_lists(request.args.getlist("country"))
+    return s.page("subscribe", choices=s.choices(selected or {"all"}, chosen_first=bool(selected)))
+
+
+@bp.post("/subscribe")
+def subscribe():
+    s = site()
+    if s.cross_site():
+        return s.refused(403)
+    if s.over_client_limit():
+        return s.refused(429)
+    email = normalise_email(request.form.get("email", ""))
+    groups = s.chosen_lists(request.form.getlist("country"))
+    if not valid_email(email) or not groups:
+        return s.page("subscribe", 400, choices=s.choices(groups or {"all"}, chosen_first=True), email=email,
+                      error=s.words.t("web.subscribe.error"))
+    if not request.form.get(HONEYPOT):  # a bot is answered like everyone; nothing happens
+        token = s.confirm_signer.dumps({"e": email, "l": sorted(groups)})
+        s.queue("signup", email, {"lists": sorted(groups), "token": token})
+    return s.page("check_inbox", email=email)
+
+
+@bp.get("/confirm")
+def confirm():
+    s = site()
+    try:
+        data = s.confirm_signer.loads(request.args.get("token", ""), max_age=s.confirm_seconds)
+    except SignatureExpired:
+        return s.bad_link("web.bad.expired")
+    except BadSignature:
+        return s.bad_link("web.bad.confirm")
+    email, groups = data["e"], set(data["l"])
+    store().confirm(email, groups)
+    return s.page("confirmed", lists=[s.list_title(g) for g in sorted(groups)], preferences=s.preferences_link(email))
