@@ -29,6 +29,7 @@ class MailMaker:
     def __init__(self, config, env, words, css: str) -> None:
         self.config = config
         self.env = env
+        self.text_env = env.overlay(autoescape=False)  # the text part is not HTML
         self.words = words
         self.css = css
         self.domain = config.authority.split("@")[-1]
@@ -45,7 +46,7 @@ class MailMaker:
             "after": w.t(f"mail.{kind}.after", site=site, **flat),
             "why": w.t("mail.why", site=site),
         }
-        text = self.env.get_template("web/mail.txt.j2").render(text=w.t(f"mail.{kind}.text", site=site, **flat), **context)
+        text = self.text_env.get_template("web/mail.txt.j2").render(text=w.t(f"mail.{kind}.text", site=site, **flat), **context)
         html = self.env.get_template("web/mail.html.j2").render(**context)
         return subject, text, _inline(html)
 
