@@ -332,6 +332,68 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
     return len(latencies), len(latencies) / seconds, latencies[int(0.95 * (len(latencies) - 1))], len(errors)
 
 
+def serve_silent_signup(workdir: Path, people: int = 300, concurrency: int = 20) -> tuple[float, float, int]:
+    """Sign-ups against `newsletter serve` whose SMTP server takes connections and never
+    answers (serve's outbox holds the mail; no request waits): (p50, p95 seconds, errors)."""
+    import urllib.parse
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    site = workdir / "serve-silent"
+    shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(parents=True)
+    port = free_port()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1024)  # connections complete in the backlog; no banner ever comes
+    try:
+        (site / "newsletter.toml").write_text(
+            f'base_url = "{BASE_URL}"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {silent.getsockname()[1]}\ntls = "none"\n'
+            '[serve]\nclient_rate = 1000000\n')
+        app = subprocess.Popen(newsletter("serve", "--port", str(port)), cwd=site, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "NEWSLETTER_SECRET": "bench-secret"})
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("newsletter serve did not start") from None
+                    time.sleep(0.05)
+
+            def sign_up(n: int) -> float | None:
+                form = urllib.parse.urlencode({"email": f"silent{n}@example.org", "country": "mx"}).encode()
+                began = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(urllib.request.Request(
+                            f"http://127.0.0.1:{port}/subscribe", data=form, headers={"Origin": BASE_URL.rstrip("/")}),
+                            timeout=30) as answer:
+                        answer.read()
+                except OSError:
+                    return None
+                return time.perf_counter() - began
+
+            with ThreadPoolExecutor(concurrency) as pool:
+                results = list(pool.map(sign_up, range(people)))
+        finally:
+            app.terminate()
+            app.wait(timeout=10)
+    finally:
+        silent.close()
+    latencies = sorted(r for r in results if r is not None)
+    return (statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))],
+            sum(r is None for r in results))
+
+
+def serve_silent_row(workdir: Path, row) -> None:
+    p50, p95, errors = serve_silent_signup(workdir)
+    row("serve sign-up p95 with a silent SMTP server", f"{p95 * 1000:.0f} ms",
+        f"300 sign-ups, 20 at once; median {p50 * 1000:.1f} ms, {errors} errors; the mail waits in the outbox")
+
+
 def tagging_speed(folder: Path) -> tuple[int, float]:
     """(entries, µs per entry) of the country tagger alone over a corpus's titles and bodies."""
     script = r"""
@@ -394,6 +456,133 @@ def watch_latency(folder: Path, saves: int = 20) -> list[float]:
 
 
 # -- report -------------------------------------------------------------------------------
+# -- digests (issue #18): one message per subscriber per period ------------------------------
+DIGEST_CODES = ("mx gt hn sv ni cr pa bz ht cu jm co ve ec pe cl ar br bo py uy bb gy sr ca es ma sn ke et ph id bd "
+                "jo jp no pl eg gh np pt ie fi mn ug zm fj is").split()
+
+
+def digest_site(workdir: Path, subscribers: int, choices: int, port: int = 0, name: str = "digest") -> Path:
+    """One finished week of news about 48 countries (three items each, every third naming a
+    neighbour too, and regional items) and `subscribers` people over `choices` distinct sets
+    of one to four countries."""
+    import random
+
+    site = workdir / name
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "bulletins").mkdir(parents=True)
+    items = []
+    for n, name_ in enumerate(DUE_COUNTRIES):
+        for k in range(3):
+            day = dt.date(2024, 3, 4) + dt.timedelta(days=(n + k) % 7)
+            other = f" and {DUE_COUNTRIES[(n + 1) % len(DUE_COUNTRIES)]}" if k == 2 else ""
+            items.append(f"{day.strftime('%-d %B %Y')}\n\n{name_}{other} Report {k}\n\nThe office in {name_}{other} "
+                         f"counted {n * 3 + k + 10} arrivals this week.\n")
+    items.append("6 March 2024\n\nRegional Meeting Agrees on Shared Rules\n\nDelegations signed the text.\n")
+    (site / "bulletins" / "week.txt").write_text("\n".join(items))
+    rng = random.Random(18)
+    sets: list[str] = []
+    seen: set[frozenset] = set()
+    while len(sets) < choices:
+        pick = frozenset(rng.sample(DIGEST_CODES, rng.randint(1, 4)))
+        if pick not in seen:
+            seen.add(pick)
+            sets.append(" ".join(sorted(pick)))
+    (site / "subscribers.csv").write_text("email,countries,name\n" + "".join(
+        f"reader{n}@example.org,{sets[n % choices]},Reader {n}\n" for n in range(subscribers)))
+    (site / "newsletter.toml").write_text(
+        f'base_url = "{BASE_URL}"\n[newsletter]\nsend_since = "2024-03-01"\nsend_delay = 0\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port or 25}\ntls = "none"\ntimeout = 60\n')
+    return site
+
+
+DIGEST_COMPOSE_SCRIPT = r"""
+import datetime as dt, json, sys, time
+from pathlib import Path
+from newsletter.build.pipeline import Builder
+from newsletter.config import load_config
+from newsletter.send.commands import recipients, say
+from newsletter.send.digest import DigestSender
+from newsletter.send.runner import Sender
+from newsletter.send.sendlog import SendLog
+config = load_config("newsletter.toml")
+builder = Builder(config, state_dir=Path(config.state))
+entries, _, _ = builder.read(config.bulletins)
+catalog = builder.catalog(entries)
+builder.context.issue_renderer
+began = time.perf_counter()
+subscribers, _, _ = recipients(Path(config.state), Path(config.newsletter_subscribers), builder.context.gazetteer)
+loaded = time.perf_counter()
+with SendLog(Path(config.state)) as log:
+    sender = Sender(config, builder, catalog, Path(config.out), log, subscribers, say, dry_run=True)
+    digests = DigestSender(sender)
+    plans = digests.plan(dt.datetime(2024, 3, 12, tzinfo=dt.UTC))
+    planned = time.perf_counter()
+    when = dt.datetime(2024, 3, 11, 6, tzinfo=dt.UTC)
+    size = count = 0
+    for plan in plans:
+        for job in plan.jobs:
+            for sub in job.recipients:
+                size += len(digests.renderer.message(job.rendered, sub.name, sub.email, secret=b"k", date=when).compose())
+                count += 1
+    done = time.perf_counter()
+print(json.dumps({"subscribers": len(subscribers), "choices": sum(len(p.jobs) for p in plans), "messages": count,
+                  "load": loaded - began, "plan_render": planned - loaded, "compose": done - planned,
+                  "bytes": size / max(count, 1)}))
+"""
+
+
+def digest_compose(workdir: Path, subscribers: int = 100_000, choices: int = 2000) -> tuple[dict, float]:
+    """Plan + render + compose every digest of one week for `subscribers` people (no sending)."""
+    import json
+
+    site = digest_site(workdir, subscribers, choices)
+    out = subprocess.run([PY, "-c", DIGEST_COMPOSE_SCRIPT], cwd=site, capture_output=True, text=True, check=True)
+    _, mb = run([PY, "-c", DIGEST_COMPOSE_SCRIPT], site)  # again, for the peak memory
+    return json.loads(out.stdout), mb
+
+
+DELAY_SINK = r"""
+import asyncio, sys, threading
+from aiosmtpd.controller import Controller
+class Slow:
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.02)
+        return "250 ok"
+Controller(Slow(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+def digest_send(workdir: Path, connections: int, subscribers: int = 400, choices: int = 40) -> float:
+    """messages/s of `send --due` (digests) to a local server that takes 20 ms per message."""
+    port = free_port()
+    sink = subprocess.Popen([PY, "-c", DELAY_SINK, str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+        site = digest_site(workdir, subscribers, choices, port, name=f"digest-send-{connections}")
+        with (site / "newsletter.toml").open("a") as fh:
+            fh.write(f"connections = {connections}\n")
+        seconds, _ = run(newsletter("send", "-q", "--due"), site, memory=False)
+        return subscribers / seconds
+    finally:
+        sink.kill()
+        sink.wait()
+
+
+def digest_rows(workdir: Path, row) -> None:
+    stats, mb = digest_compose(workdir)
+    work = stats["plan_render"] + stats["compose"]
+    row(f"digests: plan + render + compose, {stats['subscribers']:,} subscribers, 2,000 choices",
+        f"{stats['messages'] / work:,.0f} msg/s", f"{work:.1f} s for {stats['messages']:,} messages "
+        f"({stats['choices']} distinct digests rendered; plan+render {stats['plan_render']:.1f} s, compose "
+        f"{stats['compose']:.1f} s; reading the subscribers {stats['load']:.1f} s); peak {mb:.0f} MB")
+    one, four = digest_send(workdir, 1), digest_send(workdir, 4)
+    row("digests: send --due to a server taking 20 ms a message, 1 / 4 connections",
+        f"{one:.0f} / {four:.0f} msg/s", f"{four / one:.1f}x with 4 connections (400 messages each)")
+
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Benchmarks for newsletter (see the module docstring).")
     ap.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes for cold builds")
@@ -401,6 +590,7 @@ def main() -> int:
     ap.add_argument("--workdir", help="where corpora and outputs go (default: /dev/shm/newsletter-bench)")
     ap.add_argument("--no-hugo", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results.md"))
+    ap.add_argument("--only", choices=["digests", "serve-silent"], help="run only these rows (printed, results.md untouched)")
     args = ap.parse_args()
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",")]
     default_work = Path("/dev/shm/newsletter-bench") if Path("/dev/shm").is_dir() else HERE / "work"
@@ -418,6 +608,12 @@ def main() -> int:
         print(f"{what:58} {value:>22}  {note}", flush=True)
 
     print(f"# newsletter benchmarks — {env_line}")
+    if args.only == "digests":
+        digest_rows(workdir, row)
+        return 0
+    if args.only == "serve-silent":
+        serve_silent_row(workdir, row)
+        return 0
     folders = {}
     for size in sizes:
         folder = folders[size] = corpus(workdir, size, bool(hugo))
@@ -449,11 +645,13 @@ def main() -> int:
     lists, messages, first, again = send_due(workdir)
     row(f"send --due over {lists} lists, 4 finished weeks each", f"{first:.2f} s",
         f"{messages} messages ({messages / first:.0f} msg/s); the next run, nothing due: {again:.2f} s")
+    digest_rows(workdir, row)
     n, us = tagging_speed(folders[largest])
     row(f"country tagging, {n:,} entries (title and body)", f"{us:.1f} µs per entry")
     requests, rate, p95, errors = serve_load(workdir)
     row("serve: 400 people sign up, confirm, half unsubscribe (50 at once)", f"{rate:.0f} requests/s",
-        f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up mails a confirmation")
+        f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up queues a confirmation")
+    serve_silent_row(workdir, row)
     for size in sorted({10000, largest} & set(folders) or {10000}):
         lat = watch_latency(folders.get(size) or ten, 5 if args.quick else 20)
         p95 = sorted(lat)[max(0, int(round(0.95 * len(lat))) - 1)]

@@ -48,5 +48,9 @@ def confirm():
     except BadSignature:
         return s.bad_link("web.bad.confirm")
     email, groups = data["e"], set(data["l"])
+    known = store().subscriber(email)
+    unseen = groups - set(known[2] if known else ())
+    if unseen:  # the sender has not written the sign-up yet (the link is signed: it came from us)
+        store().request(email, unseen)
     store().confirm(email, groups)
     return s.page("confirmed", lists=[s.list_title(g) for g in sorted(groups)], preferences=s.preferences_link(email))
