@@ -103,6 +103,8 @@ def make_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--country", required=True, metavar="CC", help="the list")
     resolve.add_argument("--issue", required=True, metavar="ID", help="the issue (period id)")
     resolve.add_argument("--all-uncertain", action="store_true", help="every uncertain recipient of the issue")
+    resolve.add_argument("--all-failed", action="store_true", help="every failed recipient of the issue (e.g. with "
+                                                                   "--resend after fixing what refused them)")
     verdict = resolve.add_mutually_exclusive_group(required=True)
     verdict.add_argument("--sent", action="store_true", help="they got it (e.g. the server's log says so): never resend")
     verdict.add_argument("--resend", action="store_true", help="they did not: the next run sends it to them")
@@ -159,8 +161,11 @@ def make_parser() -> argparse.ArgumentParser:
     tag.add_argument("--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them")
     _common(tag)
 
-    backup = sub.add_parser("backup", help="copy the state folder's send log consistently, even while a send runs")
-    backup.add_argument("dest", metavar="DIR", help="folder to write the copy into (created if needed)")
+    backup = sub.add_parser("backup", help="copy the state folder's send log and subscriber store consistently, even "
+                                           "while a send runs; --restore DIR puts a copy back")
+    backup.add_argument("dest", metavar="DIR", nargs="?", help="folder to write the copy into (created if needed)")
+    backup.add_argument("--restore", metavar="DIR", help="replace the state folder's databases with the copy in DIR "
+                                                         "(refused while a send, build, watch or serve runs)")
     _common(backup)
     return parser
 

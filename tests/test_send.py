@@ -321,9 +321,13 @@ def test_wrong_password_is_refused_and_nothing_is_sent(project, certificate, mon
     with TLSServer(certificate, implicit=False) as server:
         project.configure(server.port, extra=f'username = "news"\nca_file = "{certificate[1]}"\n', tls="starttls")
         project.subscribers(["ana@example.org,pe,Ana"])
-        assert project.send("--country", "pe") == 1
+        assert project.send("--country", "pe") == 2  # a configuration error: nobody is marked failed
         assert server.handler.received == []
-    assert "login refused" in capsys.readouterr().err
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert "refused the login (535 5.7.8" in line and "b'" not in line
+        monkeypatch.setenv("NEWSLETTER_SMTP_PASSWORD", "s3cret")  # fixed: the rerun sends to everyone
+        assert project.send("--country", "pe") == 0
+        assert server.handler.counts() == {"ana@example.org": 1}
 
 
 def test_untrusted_certificate_is_not_accepted(project, certificate, monkeypatch):
@@ -331,7 +335,7 @@ def test_untrusted_certificate_is_not_accepted(project, certificate, monkeypatch
     with TLSServer(certificate, implicit=False) as server:
         project.configure(server.port, extra='username = "news"\nmax_attempts = 1\n', tls="starttls")  # no ca_file
         project.subscribers(["ana@example.org,pe,Ana"])
-        assert project.send("--country", "pe") == 1
+        assert project.send("--country", "pe") == 2  # TLS failed: a configuration error, nobody marked failed
         assert server.handler.received == []
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from newsletter.cliargs import site_config, terminal_progress
-from newsletter.errors import ConfigError, UsageError
+from newsletter.errors import ConfigError, StateError, UsageError
 
 
 def say(line: str) -> None:
@@ -83,7 +85,9 @@ def cmd_send(args) -> int:
         return 2
     bad_lines = any(d.severity == "error" for d in sub_diags)
     now = _now(args, ZoneInfo(config.timezone))
-    with SendLog(state_dir) as sendlog:
+    with state_errors(state_dir), SendLog(state_dir) as sendlog:
+        if not args.quiet and not args.dry_run:
+            say_once_without_public_url(config)
         sender = Sender(config, builder, catalog, out_dir, sendlog, subscribers, say, dry_run=args.dry_run,
                         outbox=outbox, rate=args.rate, progress=terminal_progress(), store=store)
         with sender.control.installed():
@@ -119,6 +123,8 @@ def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
     summary = sender.deliver(issue, sender.subscribers, correction=args.correction)
     if summary.unreachable:
         say(f"cannot reach the SMTP server: {summary.unreachable}")
+    if summary.gave_up:
+        say(f"stopped: {summary.gave_up}")
     if not args.quiet:
         subject = sender.builder.context.issue_renderer.subject(issue)
         say(f"{subject} ({issue.key}): {summary.line(args.dry_run)}")
@@ -152,6 +158,9 @@ def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False)
                 say(f"{issue.key}: {summary.line(dry_run)}")
         if summary.unreachable:
             say(f"cannot reach the SMTP server: {summary.unreachable}")
+            break
+        if summary.gave_up:
+            say(f"stopped: {summary.gave_up}")
             break
         if summary.interrupted:
             break
@@ -202,18 +211,60 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
 
 
 def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False):
-    """(subscribers, diagnostics, store): from the subscriber store once it holds anyone,
-    else (and always with `--subscribers FILE`, `one_off`) from the CSV file."""
+    """(subscribers, diagnostics, store): from the subscriber store once it holds anyone, else
+    (and always with `--subscribers FILE`, `one_off`) from the CSV file. The store is returned
+    whenever the state folder has one: its suppressions apply to every way of sending.
+
+    A store that holds nobody beside a CSV that lists people is a `UsageError`: the site moved
+    to the store (serve created it) without importing its list, and sending from either alone
+    would be wrong (nobody reached, or the store's sign-ups ignored)."""
     from newsletter.subscribers.lists import load_subscribers
 
-    store = None if one_off else open_store(state_dir)
-    if store is not None and store.count():
+    store = open_store(state_dir)
+    if store is not None and not one_off:
+        if store.holds_subscribers():
+            if csv_path.exists():
+                say(f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
+                    f"(`newsletter subscribers import {csv_path}` adds its changes)")
+            return store.recipients(), [], store
         if csv_path.exists():
-            say(f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
-                f"(`newsletter subscribers import {csv_path}` adds its changes)")
-        return store.recipients(), [], store
+            listed, diags = load_subscribers(csv_path, gazetteer)
+            if listed:
+                store.close()
+                raise UsageError(
+                    f"the subscriber store in {state_dir} holds nobody, but {csv_path} lists {len(listed)} "
+                    f"{'person' if len(listed) == 1 else 'people'}: nothing was sent. Import them "
+                    f"(`newsletter subscribers import {csv_path}`; who unsubscribed stays off), or send to the "
+                    f"file alone with --subscribers {csv_path}")
+            return [], diags, store
+        return [], [], store
     subscribers, diags = load_subscribers(csv_path, gazetteer)
     return subscribers, diags, store
+
+
+def say_once_without_public_url(config) -> None:
+    """Without `newsletter.public_url` messages have no one-click unsubscribe (RFC 8058), which
+    Gmail and Yahoo require of bulk senders: said once per `build` or `send`."""
+    if config.newsletter_enabled and not config.newsletter_public_url:
+        say("newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), "
+            "which Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable")
+
+
+@contextmanager
+def state_errors(state_dir: Path) -> Iterator[None]:
+    """A database write that fails (a full disk, a read-only folder) is one line, not a traceback;
+    whatever was recorded before it stays recorded (a message whose outcome could not be written
+    stays *uncertain*: never resent automatically)."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "full" in str(exc):
+            raise StateError(f"{state_dir}: the disk is full ({exc}); the send stopped, and what was sent before "
+                             "is recorded: free some space and run it again (see `newsletter status`)") from None
+        raise StateError(f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
+                         "see `newsletter status`, then run it again") from None
 
 
 def open_store(state_dir: Path):
@@ -268,11 +319,11 @@ def _status_of_issues(sendlog, group) -> None:
 def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
     key = f"{group}/{args.issue}"
     rows = {email: (status, detail) for _, email, status, detail, _, _ in sendlog.rows(key)}
+    from newsletter.subscribers.suppressions import Suppressions
+
     subscribers, _, store = recipients(Path(config.state), _subscribers_path(args, config), gazetteer,
                                        one_off=bool(args.subscribers))
-    if store is not None:
-        store.close()
-    suppressed = sendlog.suppressed()
+    suppressions = Suppressions(Path(config.state), sendlog=sendlog, store=store)
     lines = []
     for email, (status, detail) in rows.items():
         lines.append((email, "uncertain" if status == "sending" else status, detail))
@@ -280,8 +331,9 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
         email = sub.email.lower()
         if email in rows or not sub.wants(group):
             continue
-        blocked = suppressed.get(email, set())
-        lines.append((email, "suppressed" if "*" in blocked or group in blocked else "pending", ""))
+        lines.append((email, "pending" if suppressions.may_mail(email, group) else "suppressed", ""))
+    if store is not None:
+        store.close()
     if not lines:
         print(f"{key}: nothing sent, and nobody on the list")
         return
@@ -293,13 +345,20 @@ def cmd_resolve(args) -> int:
     config = site_config(args)
     group = list_arg(args.country, _gazetteer(config))
     key = f"{group}/{args.issue}"
-    if not args.emails and not args.all_uncertain:
-        raise UsageError("name the recipients (EMAIL …) or pass --all-uncertain")
+    all_failed = getattr(args, "all_failed", False)
+    if not args.emails and not args.all_uncertain and not all_failed:
+        raise UsageError("name the recipients (EMAIL …) or pass --all-uncertain or --all-failed")
     sendlog = _open_log(config)
     try:
         emails = list(args.emails)
-        if args.all_uncertain:
-            emails += [email for _, email, status, *_ in sendlog.rows(key) if status == "sending"]
+        wanted = {"sending"} if args.all_uncertain else set()
+        if all_failed:
+            wanted.add("failed")
+        emails += [email for _, email, status, *_ in sendlog.rows(key) if status in wanted and email not in emails]
+        if not emails:
+            say(f"{key}: no {' or '.join('uncertain' if w == 'sending' else w for w in sorted(wanted))} deliveries; "
+                "nothing changed")
+            return 0
         done = 0
         for email in emails:
             if sendlog.resolve(key, email, sent=args.sent):
@@ -333,15 +392,17 @@ def cmd_unsubscribe(args) -> int:
         if not hmac.compare_digest(unsubscribe_token(secret.encode(), args.email, group), args.token):
             say(f"the token does not match {args.email} and {group}; nothing recorded")
             return 1
-    sendlog = SendLog(Path(config.state))  # no send lock: unsubscribing must work while a send runs
+    from newsletter.subscribers.suppressions import Suppressions
+
+    # no send lock: unsubscribing must work while a send runs; the store if there is one (never
+    # created here), else the send log
+    sendlog = SendLog(Path(config.state))
+    suppressions = Suppressions(Path(config.state), sendlog=sendlog)
     try:
-        added = sendlog.suppress(args.email, group, reason="cli")
+        added = suppressions.suppress(args.email, group, via="cli")
     finally:
+        suppressions.close()
         sendlog.close()
-    store = open_store(Path(config.state))
-    if store is not None:
-        with store:
-            added = store.unsubscribe(args.email, group, via="cli") or added
     scope = "every newsletter" if group == "*" else f"the {group} newsletter"
     say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
     return 0
@@ -353,8 +414,14 @@ def cmd_backup(args) -> int:
     from newsletter.subscribers.store import STORE_NAME
 
     config = site_config(args)
-    dest = Path(args.dest)
     state_dir = Path(config.state)
+    if args.restore:
+        if args.dest:
+            raise UsageError("give either DIR (make a backup) or --restore DIR (put one back), not both")
+        return restore(state_dir, Path(args.restore))
+    if not args.dest:
+        raise UsageError("name the folder to back up into (newsletter backup DIR), or --restore DIR")
+    dest = Path(args.dest)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: not empty; back up into a new folder")
     sendlog = _open_log(config)
@@ -372,6 +439,48 @@ def cmd_backup(args) -> int:
         sendlog.close()
         if store is not None:
             store.close()
-    say(f"copied {', '.join(copied)} to {dest}; to restore, stop every send and serve and copy them back into "
-        f"{state_dir}")
+    say(f"copied {', '.join(copied)} to {dest}; to put them back: newsletter backup --restore {dest}")
+    return 0
+
+
+def restore(state_dir: Path, source: Path) -> int:
+    """`backup --restore DIR`: check the copy, then — with nothing running (`Quiet`: no send, build,
+    watch or serve) — replace each database with it. A database's `-wal` and `-shm` files go
+    first: a stale write-ahead log beside another database file would be replayed into it."""
+    import os
+    import sqlite3
+
+    from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+    from newsletter.state.lock import Quiet
+    from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER
+    from newsletter.subscribers.store import STORE_NAME
+
+    pairs = [(n, m) for n, m in ((LOG_NAME, MARKER_NAME), (STORE_NAME, STORE_MARKER)) if (source / n).is_file()]
+    if not pairs:
+        raise UsageError(f"{source}: not a backup of a state folder (no {LOG_NAME} or {STORE_NAME} in it)")
+    for name, marker in pairs:
+        try:
+            db = sqlite3.connect(f"file:{source / name}?mode=ro", uri=True)
+            try:
+                result = db.execute("PRAGMA quick_check").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            result = (str(exc),)
+        if not result or result[0] != "ok":
+            raise UsageError(f"{source / name}: damaged ({result[0] if result else 'no answer'}); nothing was restored")
+        if not (source / marker).is_file():
+            raise UsageError(f"{source}: {marker} is missing beside {name}; nothing was restored")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with Quiet(state_dir):
+        for name, marker in pairs:
+            tmp = state_dir / f".{name}.restoring"
+            shutil.copyfile(source / name, tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            for suffix in ("-wal", "-shm", "-journal"):
+                (state_dir / (name + suffix)).unlink(missing_ok=True)
+            os.replace(tmp, state_dir / name)
+            shutil.copyfile(source / marker, state_dir / marker)
+    say(f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}")
     return 0

@@ -5,7 +5,13 @@ re-rendered per recipient. Temporary failures are retried with exponential back-
 fresh connection; permanent ones are recorded and skipped; a server that cannot be reached
 a few times in a row ends the run at once (`Unreachable`) rather than making every
 recipient wait out the back-off. A message whose final "." reached the server but whose
-reply never came is *uncertain*: recorded, reported, never sent again automatically.
+reply never came is *uncertain*: recorded, reported, never sent again automatically;
+`smtp.max_uncertain` of them in a row end the run (a server that takes messages but never
+answers would otherwise be tried for every recipient).
+
+Who may be mailed is asked right before each message (`Suppressions.may_mail`). A refusal of
+*us* rather than of a recipient — the login (530/534/535), TLS, relaying for every recipient —
+is a configuration error (`SetupFailure`): the run stops at once, nobody is marked failed.
 
 SIGINT and SIGTERM stop a run within two seconds (`StopControl`): at once between messages
 or before a message's final "."; after it, the server's reply is awaited for up to
@@ -28,11 +34,24 @@ from typing import Any
 from newsletter.output.writer import write_atomic
 from newsletter.render.newsletters.issue import IssueRenderer, RenderedIssue
 from newsletter.send.sendlog import SendLog
-from newsletter.send.smtp import ConnectFailure, Mailer, PermanentFailure, TemporaryFailure, UncertainDelivery
+from newsletter.send.smtp import (
+    ConnectFailure,
+    Mailer,
+    PermanentFailure,
+    RelayRefused,
+    SetupFailure,
+    TemporaryFailure,
+    UncertainDelivery,
+)
 from newsletter.subscribers.lists import Subscriber
+from newsletter.subscribers.suppressions import Suppressions
 from newsletter.subscribers.tokens import bounce_token, verp_address
 
 log = logging.getLogger(__name__)
+
+RELAY_PROBE = 3
+"""Recipients refused for relaying, with nothing accepted before them, that make a run stop as a
+configuration error (the server does not relay for us) rather than mark them failed."""
 
 REPLY_GRACE = 1.5
 """Seconds a stop request waits for the reply to a message whose final "." was sent."""
@@ -46,6 +65,10 @@ class StopRequested(BaseException):
 
 class Unreachable(Exception):
     """The SMTP server could not be reached `max_connect_failures` times in a row."""
+
+
+class NoReplies(Unreachable):
+    """`max_uncertain` messages in a row went out and no reply came."""
 
 
 class StopControl:
@@ -104,12 +127,15 @@ class SendSummary:
     earlier_uncertain: int = 0
     interrupted: bool = False
     unreachable: str = ""
+    gave_up: str = ""
+    """Why the run stopped early although the server was reachable (`NoReplies`)."""
     bounced: int = 0
 
     @property
     def ok(self) -> bool:
         """Everything this run tried was delivered (old failures alone do not count)."""
-        return not (self.failed or self.deferred or self.uncertain or self.interrupted or self.unreachable)
+        return not (self.failed or self.deferred or self.uncertain or self.interrupted or self.unreachable
+                    or self.gave_up)
 
     @property
     def attempted(self) -> int:
@@ -121,6 +147,7 @@ class SendSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.interrupted = self.interrupted or other.interrupted
         self.unreachable = self.unreachable or other.unreachable
+        self.gave_up = self.gave_up or other.gave_up
 
     def line(self, dry_run: bool = False) -> str:
         verb = "written to the outbox" if dry_run else "sent"
@@ -162,15 +189,24 @@ class Delivery:
     max_attempts: int = 5
     retry_delay: float = 1.0
     max_connect_failures: int = 3
+    max_uncertain: int = 3
     log_key: str = ""
     """The key deliveries are recorded under (default: the issue's key; a correction has its own)."""
     store: Any = None
-    """The subscriber store, when recipients come from it: checked right before each message,
-    told of hard bounces and of accepted messages (soft bounces count only in a row)."""
+    """The subscriber store, if the state folder has one: told of accepted messages (soft bounces
+    count only in a row)."""
+    suppressions: Suppressions | None = None
+    """Who may be mailed (checked right before each message) and where a hard bounce is written;
+    by default the store's, else the send log's."""
     say: Callable[[str], None] = print
     progress: Callable[[str, int, int], None] | None = None
     content: str = field(default="", init=False)
     _connect_failures: int = field(default=0, init=False)
+    _uncertain_in_a_row: int = field(default=0, init=False)
+    _accepted: bool = field(default=False, init=False)
+    _held: list = field(default_factory=list, init=False)
+    """Relay refusals before anything was accepted: (key, sub, message_id, exc), marked failed
+    only once another recipient is accepted (else the run stops: `RELAY_PROBE`)."""
 
     def run(self, subscribers: list[Subscriber]) -> SendSummary:
         issue = self.rendered.issue
@@ -179,7 +215,9 @@ class Delivery:
         self.content = content_hash(self.rendered)
         summary = SendSummary()
         statuses = self.sendlog.statuses(key)
-        suppressed = self.sendlog.suppressed()
+        if self.suppressions is None:
+            self.suppressions = Suppressions(self.sendlog.path.parent, sendlog=self.sendlog, store=self.store)
+        may_mail = self.suppressions.may_mail
         audience = [s for s in subscribers if s.wants(group)]
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         interval = 1.0 / self.rate if self.rate > 0 else 0.0
@@ -191,8 +229,7 @@ class Delivery:
                 if control.requested:
                     raise StopRequested
                 email = sub.email.lower()
-                blocked = suppressed.get(email, ())
-                if "*" in blocked or group in blocked or (self.outbox is None and self._blocked_now(email, group)):
+                if not may_mail(email, group):
                     summary.suppressed += 1
                     continue
                 status = statuses.get(email, ("", ""))[0]
@@ -222,6 +259,8 @@ class Delivery:
                 self._deliver(key, sub, message.message_id, data, summary)
                 if self.progress is not None:
                     self.progress("sending", n, len(audience))
+            if self._held and not self._accepted:
+                self._relay_refused()
         except StopRequested:
             summary.interrupted = True
             if control.phase == "committed":  # the "." may have gone out: leave the claim as uncertain
@@ -229,17 +268,36 @@ class Delivery:
                 self.say(f"{key}: {sub.email}: stopped while the server was taking the message; uncertain, not resent")
             if self.mailer is not None:
                 self.mailer.abort()
+        except NoReplies as exc:
+            summary.gave_up = str(exc)
         except Unreachable as exc:
             summary.unreachable = str(exc)
+        except Exception:  # a refusal of us (`SetupFailure`), a failed write (full disk): drop any half-sent message
+            if self.mailer is not None:
+                self.mailer.abort()
+            raise
         finally:
             control.phase = "idle"
         return summary
 
-    def _blocked_now(self, email: str, group: str) -> bool:
-        """An unsubscribe recorded while this run goes on (CLI, web, mail) is honoured."""
-        if self.sendlog.is_suppressed(email, group):
-            return True
-        return self.store is not None and self.store.blocked(email, group)
+    def _relay_refused(self) -> None:
+        _, _, _, exc = self._held[0]
+        settings = self.mailer.settings if self.mailer is not None else None
+        where = f"the SMTP server {settings.host}:{settings.port}" if settings else "the SMTP server"
+        raise SetupFailure(f"{where} refused to relay for every recipient tried ({len(self._held)}: {exc}); nothing "
+                           "was sent and nobody is marked failed: check smtp.username (it may need a login), "
+                           "newsletter.from_address and the server's relay rules, then run again")
+
+    def _fail(self, key: str, sub: Subscriber, message_id: str, exc: PermanentFailure, summary: SendSummary) -> None:
+        self.sendlog.mark(key, sub.email, "failed", message_id, self.content, str(exc))
+        summary.failed += 1
+        note = ""
+        if exc.hard_bounce:
+            assert self.suppressions is not None
+            if self.suppressions.suppress(sub.email, "*", status="bounced", via="smtp", detail=str(exc)):
+                summary.bounced += 1
+            note = "; the address is suppressed for every list"
+        self.say(f"{key}: {sub.email}: refused: {exc}{note}")
 
     def envelope_sender(self, email: str) -> str:
         """VERP (`bounces+TOKEN@domain`) with `newsletter.bounce_address` and the key; else From."""
@@ -281,16 +339,13 @@ class Delivery:
             except PermanentFailure as exc:
                 control.settle()
                 self._connect_failures = 0
-                self.sendlog.mark(key, sub.email, "failed", message_id, self.content, str(exc))
-                summary.failed += 1
-                note = ""
-                if exc.hard_bounce:
-                    if self.sendlog.suppress(sub.email, "*", reason=f"hard bounce: {exc}"):
-                        summary.bounced += 1
-                    if self.store is not None:
-                        self.store.bounce(sub.email, hard=True, soft_limit=1, via="smtp", detail=str(exc))
-                    note = "; the address is suppressed for every list"
-                self.say(f"{key}: {sub.email}: refused: {exc}{note}")
+                self._uncertain_in_a_row = 0
+                if isinstance(exc, RelayRefused) and not self._accepted:
+                    self._held.append((key, sub, message_id, exc))
+                    if len(self._held) >= RELAY_PROBE:
+                        self._relay_refused()
+                    return
+                self._fail(key, sub, message_id, exc, summary)
                 return
             except UncertainDelivery as exc:
                 control.settle()
@@ -298,10 +353,21 @@ class Delivery:
                 self.sendlog.note(key, sub.email, str(exc))
                 self.say(f"{key}: {sub.email}: uncertain: {exc}; not resent automatically "
                          f"(see `newsletter status` and `newsletter resolve`)")
+                self._uncertain_in_a_row += 1
+                if self._uncertain_in_a_row >= self.max_uncertain:
+                    raise NoReplies(f"{self._uncertain_in_a_row} messages in a row went out but no reply came; "
+                                      "nothing more is sent in this run (the server may be taking messages without "
+                                      "answering): see `newsletter status`, then `newsletter resolve`") from None
                 return
             else:
                 control.settle()
                 self._connect_failures = 0
+                self._uncertain_in_a_row = 0
+                if not self._accepted:
+                    self._accepted = True
+                    for held_key, held_sub, held_mid, held_exc in self._held:
+                        self._fail(held_key, held_sub, held_mid, held_exc, summary)
+                    self._held.clear()
                 self.sendlog.mark_sent(key, sub.email)
                 if self.store is not None:
                     self.store.delivered(sub.email)

@@ -30,6 +30,7 @@ from newsletter.send.deliver import Delivery, SendSummary, StopControl, content_
 from newsletter.send.sendlog import SendLog
 from newsletter.send.smtp import Mailer, SMTPSettings
 from newsletter.subscribers.lists import Subscriber
+from newsletter.subscribers.suppressions import Suppressions
 
 SINCE_KEY = "due_since"
 
@@ -53,7 +54,9 @@ class Sender:
     mailer: Mailer | None = None
     secret: bytes | None = None
     store: Any = None
-    """The subscriber store when the recipients came from it (see `Delivery.store`)."""
+    """The subscriber store, if the state folder has one (see `Delivery.store`)."""
+    suppressions: Suppressions | None = None
+    """Who may be mailed: asked by every delivery of this run (default: the store's, else the send log's)."""
 
     def __post_init__(self) -> None:
         config = self.config
@@ -71,6 +74,8 @@ class Sender:
         if not self.dry_run:
             self.mailer = Mailer(SMTPSettings.from_config(config, password))
         self.tz = ZoneInfo(config.timezone)
+        if self.suppressions is None:
+            self.suppressions = Suppressions(self.sendlog.path.parent, sendlog=self.sendlog, store=self.store)
 
     # -- which issues exist ------------------------------------------------------------------
     def lists(self) -> list[str]:
@@ -116,8 +121,8 @@ class Sender:
             mailer=self.mailer, outbox=self.outbox if self.dry_run else None,
             rate=self.config.smtp_rate if self.rate is None else self.rate,
             max_attempts=self.config.smtp_max_attempts, retry_delay=self.config.smtp_retry_delay,
-            max_connect_failures=self.config.smtp_max_connect_failures, log_key=log_key, say=self.say,
-            progress=self.progress, store=self.store)
+            max_connect_failures=self.config.smtp_max_connect_failures, max_uncertain=self.config.smtp_max_uncertain,
+            log_key=log_key, say=self.say, progress=self.progress, store=self.store, suppressions=self.suppressions)
         summary = delivery.run(recipients)
         if summary.sent and not self.dry_run:
             self.sendlog.record_issue(log_key, content)
@@ -126,15 +131,14 @@ class Sender:
     def _settled(self, key: str, group: str, recipients: list[Subscriber]) -> SendSummary | None:
         """The summary of an issue nobody is owed (without rendering it), else None."""
         statuses = self.sendlog.statuses(key)
-        suppressed = self.sendlog.suppressed()
+        assert self.suppressions is not None
         summary = SendSummary()
         for sub in recipients:
             if not sub.wants(group):
                 continue
             email = sub.email.lower()
-            blocked = suppressed.get(email, ())
             status = statuses.get(email, ("", ""))[0]
-            if "*" in blocked or group in blocked:
+            if not self.suppressions.may_mail(email, group):
                 summary.suppressed += 1
             elif status == "sent":
                 summary.already += 1
@@ -160,6 +164,8 @@ class Sender:
     def close(self) -> None:
         if self.mailer is not None:
             self.mailer.close()
+        if self.suppressions is not None:
+            self.suppressions.close()
 
     # -- the schedule ---------------------------------------------------------------------------
     def schedule_start(self, now: dt.datetime) -> dt.datetime:

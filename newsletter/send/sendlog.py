@@ -1,4 +1,7 @@
-"""The send log (SQLite in the state folder): who got which issue, and who unsubscribed.
+"""The send log (SQLite in the state folder): who got which issue.
+
+Who may be mailed is the subscriber store's (see `newsletter.subscribers.suppressions`); the
+send log keeps suppressions only for a state folder without a store.
 
 A delivery goes through these states:
 
@@ -25,11 +28,11 @@ import os
 from pathlib import Path
 
 from newsletter.state import db as statedb
-from newsletter.state.lock import FileLock
+from newsletter.state.lock import send_lock
 
 LOG_NAME = "sendlog.sqlite3"
 MARKER_NAME = "sendlog.id"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -82,7 +85,14 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 """
-MIGRATIONS = {1: _V1, 2: _V2}
+_V3 = """
+CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
+"""
+"""3: bounces are tied to a delivery by the Message-ID they return (`sent_to`). The
+`suppressions` table stays for state folders without a subscriber store; once a store exists it
+takes them over (`SubscriberStore.take_over`) and the table stays empty."""
+
+MIGRATIONS = {1: _V1, 2: _V2, 3: _V3}
 """Schema version → the script that brings the previous version to it (`PRAGMA user_version`)."""
 
 STATUSES = ("sent", "sending", "failed", "deferred")
@@ -101,8 +111,7 @@ class SendLog:
         self.path = state_dir / LOG_NAME
         self.marker = state_dir / MARKER_NAME
         self.db = statedb.open_database(self.path, self.marker, MIGRATIONS, what="send log")
-        self._lock = FileLock(self.path.with_suffix(".lock"), wait=0,
-                              busy=f"another `newsletter send` is running with the state folder {state_dir}")
+        self._lock = send_lock(state_dir)
 
     def __enter__(self) -> SendLog:
         self._lock.__enter__()
@@ -152,6 +161,15 @@ class SendLog:
             cur = self.db.execute("DELETE FROM deliveries WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
                                   (issue, email.lower()))
         return cur.rowcount == 1
+
+    def sent_to(self, message_id: str) -> str | None:
+        """The address a message with this Message-ID was delivered (or tried) to, if any."""
+        bare = message_id.strip().strip("<>")
+        if not bare:
+            return None
+        row = self.db.execute("SELECT email FROM deliveries WHERE message_id IN (?, ?) LIMIT 1",
+                              (f"<{bare}>", bare)).fetchone()
+        return row[0] if row else None
 
     def rows(self, issue: str | None = None) -> list[tuple[str, str, str, str, str, str]]:
         """(issue, email, status, detail, updated, content) for one issue or all, in order."""

@@ -15,6 +15,8 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from newsletter.errors import NewsletterError
+
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +37,25 @@ class PermanentFailure(Exception):
         return re.match(r"5\d\d 5\.1\.\d+", str(self)) is not None
 
 
+class SetupFailure(NewsletterError):
+    """The server refuses *us*, not a recipient: the login (530/534/535), TLS, or relaying for
+    every recipient. A configuration error: the run stops at once (exit 2) and nobody is marked
+    failed, so the rerun after the fix sends to everyone."""
+
+    exit_code = 2
+
+
+class RelayRefused(PermanentFailure):
+    """RCPT refused by policy (5.7.x, "relay"): one recipient's problem, or the server refusing to
+    relay for us at all; `Delivery` tells them apart (nothing accepted yet: the latter)."""
+
+
+AUTH_CODES = (530, 534, 535)
+"""Authentication required, mechanism too weak, credentials invalid."""
+
+_RELAY = re.compile(r"^5\d\d 5\.7\.\d+|relay", re.IGNORECASE)
+
+
 class UncertainDelivery(Exception):
     """The whole message, final "." included, reached the server, but its reply never came
     (connection lost, time-out): it may have been accepted. Never retried automatically."""
@@ -49,21 +70,45 @@ class SMTPSettings:
     password: str | None
     timeout: float
     ca_file: str = ""
+    password_env: str = ""
 
     @classmethod
     def from_config(cls, config, password: str | None) -> SMTPSettings:
         return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
-                   config.smtp_timeout, config.smtp_ca_file)
+                   config.smtp_timeout, config.smtp_ca_file, config.smtp_password_env)
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name are always verified; `ca_file` adds a private CA."""
         return ssl.create_default_context(cafile=self.ca_file or None)
 
 
-def _classify(code: int, message: bytes | str) -> Exception:
+def _text(message: bytes | str) -> str:
+    """A server's reply as one line of text (never a Python bytes repr)."""
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    detail = f"{code} {text}".strip()
-    return TemporaryFailure(detail) if 400 <= code < 500 else PermanentFailure(detail)
+    return " ".join(text.split())
+
+
+def _classify(code: int, message: bytes | str, settings: SMTPSettings | None = None, *, rcpt: bool = False
+              ) -> Exception:
+    detail = f"{code} {_text(message)}".strip()
+    if code in AUTH_CODES and settings is not None:
+        return _login_refused(settings, detail)
+    if 400 <= code < 500:
+        return TemporaryFailure(detail)
+    if rcpt and _RELAY.search(detail):
+        return RelayRefused(detail)
+    return PermanentFailure(detail)
+
+
+def _where(s: SMTPSettings) -> str:
+    return f"the SMTP server {s.host}:{s.port}"
+
+
+def _login_refused(s: SMTPSettings, detail: str) -> SetupFailure:
+    fix = (f"check smtp.username ({s.username}) and the password in {s.password_env or 'the environment'}"
+           if s.username else "it wants a login: set smtp.username and the password")
+    return SetupFailure(f"{_where(s)} refused the login ({detail}); nothing was sent and nobody is marked "
+                        f"failed: {fix}, then run again")
 
 
 class Mailer:
@@ -88,9 +133,20 @@ class Mailer:
             if s.username:
                 smtp.login(s.username, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(f"login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise _login_refused(s, f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+        except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH, offered
+            raise SetupFailure(f"{_where(s)}: {exc} (smtp.tls = {s.tls!r}, smtp.username = {s.username!r}); "
+                               "nothing was sent: fix the [smtp] settings, then run again") from None
+        except ssl.SSLError as exc:  # before OSError: a TLS failure is a configuration error, not an outage
+            raise SetupFailure(f"TLS with {_where(s)} failed ({exc.reason or exc}); nothing was sent and nobody "
+                               "is marked failed: check smtp.tls, smtp.port and smtp.ca_file, then run again") from None
         except smtplib.SMTPResponseException as exc:
-            raise _classify(exc.smtp_code, exc.smtp_error) from exc
+            if exc.smtp_code in AUTH_CODES:
+                raise _login_refused(s, f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
+            if s.tls == "starttls" and exc.smtp_code >= 500:  # STARTTLS refused
+                raise SetupFailure(f"{_where(s)} refused STARTTLS ({exc.smtp_code} {_text(exc.smtp_error)}); "
+                                   "nothing was sent: check smtp.tls, then run again") from None
+            raise _classify(exc.smtp_code, exc.smtp_error, s) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
         try:  # small commands must not wait for delayed ACKs (Nagle): ~40 ms per message otherwise
@@ -115,14 +171,14 @@ class Mailer:
             code, reply = smtp.mail(sender)
             if code != 250:
                 smtp.rset()
-                raise _classify(code, reply)
+                raise _classify(code, reply, self.settings)
             code, reply = smtp.rcpt(recipient)
             if code not in (250, 251):
                 smtp.rset()
-                raise _classify(code, reply)
+                raise _classify(code, reply, self.settings, rcpt=True)
             code, reply = smtp.docmd("data")
             if code != 354:
-                raise _classify(code, reply)
+                raise _classify(code, reply, self.settings)
             body = smtplib.quotedata(message.decode("ascii")).encode("ascii")
             if not body.endswith(b"\r\n"):
                 body += b"\r\n"
@@ -135,7 +191,7 @@ class Mailer:
                 raise smtplib.SMTPServerDisconnected("connection closed without a reply")
             if code != 250:
                 raise _classify(code, reply)
-            return f"{code} {reply.decode('utf-8', 'replace')}"
+            return f"{code} {_text(reply)}"
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             if dot_sent:

@@ -53,6 +53,7 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
                 raise sqlite3.DatabaseError("it has no tables")
+        db.text_factory = _strict_text(path, marker, what)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -64,12 +65,28 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
     except sqlite3.DatabaseError as exc:
         raise StateError(f"{path}: the {what} is damaged ({exc}); {restore_hint(path, marker)}") from None
     if not had:
-        db_id = meta(db, "db_id") or secrets.token_hex(8)
-        db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING", (db_id,))
+        db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
+                   (secrets.token_hex(8),))
+        db_id = meta(db, "db_id")  # another process creating it at once may have written its own first
         tmp = marker.with_name(marker.name + ".tmp")
         tmp.write_text(f"{db_id}\nThis state folder has a {what} ({path.name}); do not delete this file.\n")
         os.replace(tmp, marker)
     return db
+
+
+def _strict_text(path: Path, marker: Path, what: str):
+    """Text columns are decoded as UTF-8; a row that is not (damage the integrity check does not
+    see) is refused with one line naming the database, rather than sqlite3's traceback."""
+
+    def decode(data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            shown = data[:40].decode("utf-8", "replace")
+            raise StateError(f"{path}: the {what} has a damaged row (text that is not UTF-8: {shown!r}); "
+                             f"{restore_hint(path, marker)}") from None
+
+    return decode
 
 
 def meta(db: sqlite3.Connection, key: str) -> str | None:
@@ -88,14 +105,20 @@ def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
 
 def migrate(db: sqlite3.Connection, migrations: Mapping[int, str]) -> None:
     """Bring the schema to the newest version, one transaction per version."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
-        version = 1  # created before versions were numbered (the send log of 0.1/0.2)
     newest = max(migrations)
-    while version < newest:
-        version += 1
+    if _version(db) >= newest:  # the usual case: nothing to do, no write lock taken
+        return
+    while True:
+        # The version is read again inside the write transaction: another process opening the
+        # same new database at once may have migrated it between our first look and our lock
+        # (reading it outside made both run the same script: "duplicate column name").
         db.execute("BEGIN IMMEDIATE")
         try:
+            version = _version(db)
+            if version >= newest:
+                db.execute("COMMIT")
+                return
+            version += 1
             for statement in migrations[version].split(";"):
                 if statement.strip():
                     db.execute(statement)
@@ -104,6 +127,13 @@ def migrate(db: sqlite3.Connection, migrations: Mapping[int, str]) -> None:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+
+def _version(db: sqlite3.Connection) -> int:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
+        version = 1  # created before versions were numbered (the send log of 0.1/0.2)
+    return int(version)
 
 
 def backup(db: sqlite3.Connection, dest: Path) -> None:

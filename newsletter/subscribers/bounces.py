@@ -13,9 +13,20 @@
   encode, `unsubscribe LIST ADDRESS TOKEN`, with a valid token (or sent from that address
   itself) → unsubscribed from LIST.
 
+Mail to the bounce address comes from strangers too, so a bounce or complaint counts only when
+it is tied to a message we sent: the VERP token of its envelope (only we can make one), or the
+Message-ID of a delivery the send log holds *to that address*. Anything else — a DSN to the bare
+bounce address naming someone, an ARF report whose Original-Rcpt-To names someone — is reported
+and ignored. One DSN is one bounce per address, however many blocks it has (three "delayed"
+blocks are one soft bounce); a soft bounce of an address the store does not hold creates nothing.
+
 A message is identified by its Message-ID (or, without one, a hash of its bytes) and recorded
 as processed in the subscriber store, so a rerun changes nothing. Nothing is deleted from
-the mailbox.
+the mailbox. A mailbox entry that is not a regular file (a FIFO, a dangling link) or cannot be
+read is skipped with one line; it is never opened in a way that could wait.
+
+Without a subscriber store (a site that sends from its CSV), suppressions go to the send log
+(see `newsletter.subscribers.suppressions`) and soft bounces are reported, not counted.
 """
 
 from __future__ import annotations
@@ -24,16 +35,18 @@ import email
 import email.policy
 import hashlib
 import mailbox
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 from newsletter.errors import UsageError
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import normalise_email
+from newsletter.subscribers.suppressions import Suppressions
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SMTP_5XX = re.compile(r"\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b|\b55[0-4] ")
@@ -51,8 +64,9 @@ class Report:
             self.lines.append(line)
 
     def summary(self) -> str:
-        order = ("hard bounce", "soft bounce", "complaint", "unsubscribe", "not ours", "already processed")
-        parts = [f"{self.counts[k]} {k}{'s' if self.counts[k] != 1 and not k.startswith(('not', 'already')) else ''}"
+        order = ("hard bounce", "soft bounce", "complaint", "unsubscribe", "not ours", "already processed",
+                 "skipped")
+        parts = [f"{self.counts[k]} {k}{'s' if self.counts[k] != 1 and not k.startswith(('not', 'already', 'skipped')) else ''}"
                  for k in order if self.counts.get(k)]
         return "mailbox: " + (", ".join(parts) if parts else "no messages")
 
@@ -61,10 +75,58 @@ def open_mailbox(path: Path):
     if path.is_dir():
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise UsageError(f"{path}: not a Maildir (no cur/ or new/ inside)")
-        return mailbox.Maildir(path, factory=None, create=False)
-    if path.is_file():
-        return mailbox.mbox(path, create=False)
-    raise UsageError(f"{path}: no such Maildir or mbox")
+        return None
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise UsageError(f"{path}: no such Maildir or mbox") from None
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{path}: not a Maildir or an mbox file (a FIFO or device?); nothing read")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the mbox ({exc.strerror or exc})") from None
+    return mailbox.mbox(path, create=False)
+
+
+def _maildir_messages(path: Path, report: Report):
+    """The bytes of each message of a Maildir (new/, then cur/); odd entries are skipped with a line."""
+    for sub in ("new", "cur"):
+        folder = path / sub
+        try:
+            names = sorted(os.listdir(folder))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            report.add("skipped", f"{folder}: cannot read the folder ({exc.strerror or exc}); skipped")
+            continue
+        for name in names:
+            if name.startswith("."):
+                continue
+            entry = folder / name
+            why = ""
+            try:
+                fd = os.open(entry, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+            except FileNotFoundError:
+                why = "a dangling symbolic link" if os.path.islink(entry) else "gone while reading"
+            except OSError as exc:
+                why = f"cannot read it ({exc.strerror or exc})"
+            else:
+                try:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        why = "not a regular file (a FIFO, device or folder)"
+                    else:
+                        with os.fdopen(fd, "rb") as fh:
+                            fd = -1
+                            yield fh.read()
+                except OSError as exc:
+                    why = f"cannot read it ({exc.strerror or exc})"
+                finally:
+                    if fd >= 0:
+                        os.close(fd)
+            if why:
+                report.add("skipped", f"{entry}: {why}; skipped")
 
 
 def message_key(raw: bytes, msg: EmailMessage) -> str:
@@ -73,91 +135,142 @@ def message_key(raw: bytes, msg: EmailMessage) -> str:
 
 
 def process_mailbox(path: Path, store, sendlog, secret: bytes, config) -> Report:
-    """Act on every message of the mailbox not processed before (see the module docstring)."""
+    """Act on every message of the mailbox not processed before (see the module docstring).
+    `store` may be None (no subscriber store: nothing is created)."""
     box = open_mailbox(path)
     report = Report()
     by_token = _known_tokens(store, sendlog, secret)
+    where = Suppressions(Path(config.state), sendlog=sendlog, store=store)
     try:
-        for key in box.keys():
-            raw = box.get_bytes(key)
+        if box is None:
+            messages = _maildir_messages(path, report)
+        else:
+            messages = (box.get_bytes(key) for key in box.keys())
+        for raw in messages:
             msg = email.message_from_bytes(raw, policy=email.policy.default)
             mkey = message_key(raw, msg)
-            if store.processed(mkey):
+            if store is not None and store.processed(mkey):
                 report.add("already processed")
                 continue
-            outcome = _act(msg, store, sendlog, secret, config, by_token, report)
-            store.mark_processed(mkey, outcome)
+            outcome = _act(msg, store, sendlog, where, secret, config, by_token, report)
+            if store is not None:
+                store.mark_processed(mkey, outcome)
     finally:
-        box.close()
+        if box is not None:
+            box.close()
     return report
 
 
 def _known_tokens(store, sendlog, secret: bytes) -> dict[str, str]:
     """VERP token → address, for every address the store or the send log knows."""
-    emails = {row[0] for row in store.rows()} | {row[1] for row in sendlog.rows()}
+    emails = ({row[0] for row in store.rows()} if store is not None else set()) | {row[1] for row in sendlog.rows()}
     return {tokens.bounce_token(secret, e): e for e in emails}
 
 
-def _act(msg: EmailMessage, store, sendlog, secret: bytes, config, by_token, report: Report) -> str:
+def _sent_to(msg: EmailMessage, sendlog) -> str | None:
+    """The address the returned message (its Message-ID) was delivered to, per the send log."""
+    original = _original_headers(msg)
+    candidates = [original.get("Message-ID")] if original is not None else []
+    for part in _parts(msg):  # Gmail also names it in the report's own headers
+        candidates.append(part.get("X-Original-Message-ID"))
+    for mid in candidates:
+        if mid:
+            address = sendlog.sent_to(str(mid).strip())
+            if address:
+                return normalise_email(address)
+    return None
+
+
+def _act(msg: EmailMessage, store, sendlog, where: Suppressions, secret: bytes, config, by_token,
+         report: Report) -> str:
     ctype = msg.get_content_type()
     report_type = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
-    if report_type == "feedback-report":
-        return _complaint(msg, store, sendlog, by_token, report)
     verp = _verp_recipient(msg, by_token)
+    sent_to = None if verp else _sent_to(msg, sendlog)
+    if report_type == "feedback-report":
+        return _complaint(msg, verp or sent_to, where, report)
     if report_type == "delivery-status":
         blocks = _recipient_blocks(msg)
         if blocks:
-            outcomes = [_bounce(addr, status, action, diag, store, sendlog, config, report, verp)
-                        for addr, action, status, diag in blocks]
-            return ", ".join(outcomes)
+            return _dsn(blocks, verp, sent_to, store, where, config, report)
     if verp:  # a bounce with an odd body: the envelope says whose it is
         text = _text_of(msg)
         hard = _SMTP_5XX.search(text) is not None
         status = _STATUS.search(text)
         return _bounce(verp, status.group(0) if status else ("5.0.0" if hard else "4.0.0"),
-                       "failed" if hard else "delayed", "not a delivery status notification", store, sendlog,
-                       config, report, verp)
+                       hard, "not a delivery status notification", store, where, config, report)
     request = _unsubscribe_request(msg, secret, config)
     if request is not None:
         address, group = request
-        store.unsubscribe(address, group, via="mail", detail="mailto request")
-        sendlog.suppress(address, group, reason="mailto request")
+        where.suppress(address, group, via="mail", detail="mailto request")
         report.add("unsubscribe", f"{address}: unsubscribed from {group} (mailto request)")
         return f"unsubscribe {address} {group}"
+    if report_type == "delivery-status":
+        report.add("not ours", "a delivery status notification that names no recipient; nothing changed")
+        return "not ours"
     report.add("not ours")
     return "not ours"
 
 
-def _bounce(address: str, status: str, action: str, diagnostic: str, store, sendlog, config, report: Report,
-            verp: str | None) -> str:
-    address = normalise_email(verp or address)  # the envelope's token wins: forwarding rewrites recipients
-    detail = f"{status} {diagnostic}".strip()
-    hard = action.lower() == "failed" and status.startswith("5")
-    if action.lower() in ("delivered", "relayed", "expanded"):
+def _dsn(blocks, verp: str | None, sent_to: str | None, store, where: Suppressions, config, report: Report) -> str:
+    """One bounce per address of a DSN, for the address it is tied to (else reported, ignored)."""
+    by_address: dict[str, tuple[bool, str, str]] = {}
+    for address, action, status, diagnostic in blocks:
+        if action.lower() in ("delivered", "relayed", "expanded"):
+            continue
+        hard = action.lower() == "failed" and status.startswith("5")
+        # the envelope's token wins: forwarding rewrites recipients
+        address = verp or address
+        old = by_address.get(address)
+        if old is None or (hard and not old[0]):
+            by_address[address] = (hard, status, diagnostic)
+    if not by_address:
         report.add("not ours")
-        return f"delivered {address}"
-    state = store.bounce(address, hard=hard, soft_limit=config.newsletter_soft_bounce_limit, via="mail", detail=detail)
-    if state == "bounced":
-        sendlog.suppress(address, "*", reason=f"bounced: {detail}")
+        return "delivered"
+    outcomes = []
+    for address, (hard, status, diagnostic) in by_address.items():
+        if address != verp and address != sent_to:
+            report.add("not ours", f"{address}: a bounce that is not tied to a message we sent to this address "
+                                   "(no VERP token of ours, no Message-ID the send log has for it); ignored")
+            outcomes.append(f"untied {address}")
+            continue
+        outcomes.append(_bounce(address, status, hard, diagnostic, store, where, config, report))
+    return ", ".join(outcomes)
+
+
+def _bounce(address: str, status: str, hard: bool, diagnostic: str, store, where: Suppressions, config,
+            report: Report) -> str:
+    address = normalise_email(address)
+    detail = f"{status} {diagnostic}".strip()
     kind = "hard bounce" if hard else "soft bounce"
-    report.add(kind, f"{address}: {kind} ({detail})" + ("; suppressed for every list" if state == "bounced" else
-                                                         f"; {state.split()[1]} in a row"))
+    if hard:
+        where.suppress(address, "*", status="bounced", via="mail", detail=detail)
+        report.add(kind, f"{address}: {kind} ({detail}); suppressed for every list")
+        return f"{kind} {address}"
+    if store is None:
+        report.add(kind, f"{address}: {kind} ({detail}); not counted (soft bounces are counted in the subscriber "
+                         "store, which this state folder does not have)")
+        return f"{kind} {address}"
+    state = store.bounce(address, hard=False, soft_limit=config.newsletter_soft_bounce_limit, via="mail", detail=detail)
+    if state == "soft 0":
+        report.add(kind, f"{address}: {kind} ({detail}); not in the subscriber store, nothing recorded")
+    elif state == "bounced":
+        report.add(kind, f"{address}: {kind} ({detail}); suppressed for every list")
+    else:
+        report.add(kind, f"{address}: {kind} ({detail}); {state.split()[1]} in a row")
     return f"{kind} {address}"
 
 
-def _complaint(msg: EmailMessage, store, sendlog, by_token, report: Report) -> str:
-    address = _verp_recipient(msg, by_token)
+def _complaint(msg: EmailMessage, address: str | None, where: Suppressions, report: Report) -> str:
+    """A complaint counts for the address it is tied to; the report's own fields (Original-Rcpt-To,
+    the To of the copy) are a stranger's words and never name whom to remove."""
     fields = _report_fields(msg, "message/feedback-report")
-    if address is None and fields.get("original-rcpt-to"):
-        address = normalise_email(parseaddr(fields["original-rcpt-to"])[1])
-    original = _original_headers(msg)
-    if address is None and original is not None:
-        address = _address_in_list_unsubscribe(original) or _first_address(original.get_all("To", []))
     if not address:
-        report.add("not ours", "a complaint that names no recipient we know; nothing changed")
-        return "complaint without recipient"
-    store.complain(address, via="mail", detail=fields.get("feedback-type", "abuse"))
-    sendlog.suppress(address, "*", reason="complaint")
+        named = fields.get("original-rcpt-to", "")
+        report.add("not ours", "a complaint that is not tied to a message we sent"
+                   + (f" (it names {parseaddr(named)[1]})" if named else "") + "; nothing changed")
+        return "complaint not tied to a message of ours"
+    where.suppress(address, "*", status="complained", via="mail", detail=fields.get("feedback-type", "abuse"))
     report.add("complaint", f"{address}: complained; unsubscribed from every list")
     return f"complaint {address}"
 
@@ -225,23 +338,6 @@ def _verp_recipient(msg: EmailMessage, by_token: dict[str, str]) -> str | None:
                 address = by_token.get(match.group(1).lower())
                 if address:
                     return address
-    return None
-
-
-def _address_in_list_unsubscribe(original) -> str | None:
-    for value in original.get_all("List-Unsubscribe", []):
-        for url in re.findall(r"<([^>]+)>", str(value)):
-            if url.startswith("http"):
-                query = parse_qs(urlsplit(url).query)
-                if query.get("email"):
-                    return normalise_email(query["email"][0])
-    return None
-
-
-def _first_address(values) -> str | None:
-    for _, address in getaddresses([str(v) for v in values]):
-        if "@" in address:
-            return normalise_email(address)
     return None
 
 

@@ -13,29 +13,16 @@ def say(line: str) -> None:
     print(f"newsletter: {line}", file=sys.stderr)
 
 
-def _store(config):
-    from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+def _store(config, *, create: bool):
+    """The subscriber store; None when the state folder has none and `create` is False
+    (only `import` and `add`, and `serve`, create it: see `newsletter.subscribers.suppressions`).
+    A new store takes over the send log's suppressions as it opens, so no import can undo them."""
     from newsletter.subscribers.store import SubscriberStore
 
     state_dir = Path(config.state)
-    new = not SubscriberStore.exists(state_dir)
-    store = SubscriberStore(state_dir)
-    if new and ((state_dir / LOG_NAME).exists() or (state_dir / MARKER_NAME).exists()):
-        _carry_over_suppressions(store, state_dir)
-    return store
-
-
-def _carry_over_suppressions(store, state_dir: Path) -> None:
-    """A new store takes over the send log's unsubscribes, so no import can undo them."""
-    from newsletter.send.sendlog import SendLog
-
-    sendlog = SendLog(state_dir)
-    try:
-        for email, groups in sendlog.suppressed().items():
-            for group in sorted(groups):
-                store.unsubscribe(email, group, via="cli", detail="carried over from the send log")
-    finally:
-        sendlog.close()
+    if not create and not SubscriberStore.exists(state_dir):
+        return None
+    return SubscriberStore(state_dir)
 
 
 def _gazetteer(config):
@@ -58,11 +45,30 @@ def cmd_subscribers(args) -> int:
     config = site_config(args)
     handler = {"import": _import, "export": _export, "list": _list, "add": _add, "remove": _remove,
                "history": _history}[args.action]
-    store = _store(config)
+    store = _store(config, create=args.action in ("import", "add"))
+    if store is None:
+        return _no_store(args, config)
     try:
         return handler(args, config, store)
     finally:
         store.close()
+
+
+def _no_store(args, config) -> int:
+    """`list`, `export`, `remove`, `history` in a state folder without a store: nothing to show,
+    and nothing created (a store that holds nobody would stop the next `send` from the CSV)."""
+    if args.action == "export":
+        from newsletter.subscribers.lists import export_csv
+
+        text = export_csv([])
+        if args.file and args.file != "-":
+            Path(args.file).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    say(f"{config.state}: no subscriber store (`newsletter subscribers import FILE` creates one)"
+        + ("; 0 addresses" if args.action == "list" else ""))
+    return 0 if args.action == "list" else 1
 
 
 def _import(args, config, store) -> int:
@@ -149,13 +155,14 @@ def cmd_bounces(args) -> int:
     if not secret:
         raise UsageError(f"set {config.newsletter_secret_env}: bounce addresses and unsubscribe requests are "
                          "signed with it")
-    store = _store(config)
+    store = _store(config, create=False)  # without one, suppressions go to the send log
     sendlog = SendLog(Path(config.state))
     try:
         report = process_mailbox(Path(args.mailbox), store, sendlog, secret.encode(), config)
     finally:
         sendlog.close()
-        store.close()
+        if store is not None:
+            store.close()
     for line in report.lines:
         say(line)
     say(report.summary())

@@ -23,6 +23,7 @@ only the person can, through the web sign-up's confirmation.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +122,8 @@ class SubscriberStore:
         self.path = state_dir / STORE_NAME
         self.db = statedb.open_database(self.path, state_dir / MARKER_NAME, MIGRATIONS, what="subscriber store",
                                         check=check)
+        if check:
+            self.take_over(state_dir)
 
     @staticmethod
     def exists(state_dir: Path) -> bool:
@@ -208,16 +211,32 @@ class SubscriberStore:
                 result.append((email, name, left, lists))
         return result
 
-    def blocked(self, email: str, group: str) -> bool:
-        """Whether `email` must not be sent `group` now (checked right before each message)."""
+    def may_mail(self, email: str, group: str) -> bool:
+        """May `email` be sent `group` now? No once it left everything (unsubscribed, bounced,
+        complained), left `group`, or left `*` without a subscription of its own to `group`.
+        Every send asks this right before each message (through `subscribers.suppressions`)."""
         row = self.db.execute("SELECT id, left_as FROM subscribers WHERE email = ?", (normalise_email(email),)).fetchone()
         if row is None:
-            return False
-        if row[1]:
             return True
-        status = self.db.execute("SELECT status FROM subscriptions WHERE subscriber = ? AND list = ?",
-                                 (row[0], group)).fetchone()
-        return status is not None and status[0] != "active"
+        if row[1]:
+            return False
+        lists = self._lists(row[0])
+        status = lists.get(group)
+        if status in LEFT:
+            return False
+        return not (status is None and group not in ("all", "regional") and lists.get(EVERY_COUNTRY) in LEFT)
+
+    def blocked(self, email: str, group: str) -> bool:
+        """`not may_mail(email, group)` (the name before #17; kept for callers)."""
+        return not self.may_mail(email, group)
+
+    def holds_subscribers(self) -> bool:
+        """Whether anyone is (or asked to be) on a list: only suppressions does not count."""
+        return self.db.execute("SELECT 1 FROM subscriptions WHERE status IN ('active', 'pending') LIMIT 1"
+                               ).fetchone() is not None
+
+    def known(self, email: str) -> bool:
+        return self._find(normalise_email(email)) is not None
 
     def history(self, email: str) -> list[tuple[str, str, str, str, str]]:
         """(at, list, status, via, detail) of every change, oldest first."""
@@ -360,7 +379,10 @@ class SubscriberStore:
             return "bounced"
         self._begin()
         try:
-            sid = self._id(email)
+            sid = self._find(email)
+            if sid is None:  # a soft bounce of an address the store does not hold: nothing to count
+                self._rollback()
+                return "soft 0"
             self.db.execute("UPDATE subscribers SET soft_bounces = soft_bounces + 1 WHERE id = ?", (sid,))
             count = self.db.execute("SELECT soft_bounces FROM subscribers WHERE id = ?", (sid,)).fetchone()[0]
             self._commit()
@@ -405,6 +427,37 @@ class SubscriberStore:
         """Forget an address entirely (its history too)."""
         cur = self.db.execute("DELETE FROM subscribers WHERE email = ?", (normalise_email(email),))
         return cur.rowcount == 1
+
+    # -- the send log's suppressions -------------------------------------------------------------
+    def take_over(self, state_dir: Path) -> int:
+        """Move the suppressions the send log holds (recorded before this store existed, or by a
+        version that kept them there) into the store; returns how many. Copied first, then
+        deleted from the send log, so a kill between the two only copies them again."""
+        log = state_dir / "sendlog.sqlite3"
+        if not log.exists():
+            return 0
+        try:
+            other = sqlite3.connect(f"file:{log}?mode=rw", uri=True, isolation_level=None, timeout=30)
+        except sqlite3.Error:
+            return 0
+        try:
+            try:
+                rows = other.execute("SELECT email, list, reason FROM suppressions").fetchall()
+            except sqlite3.Error:
+                return 0  # no such table yet, or a damaged send log (which `send` refuses itself)
+            for email, group, reason in rows:
+                detail = f"carried over from the send log ({reason})" if reason else "carried over from the send log"
+                if reason.startswith(("hard bounce", "bounced")):
+                    self.bounce(email, hard=True, soft_limit=1, via="smtp" if reason.startswith("hard") else "mail",
+                                detail=detail)
+                elif reason.startswith("complaint"):
+                    self.complain(email, via="mail", detail=detail)
+                else:
+                    self.unsubscribe(email, group, via="mail" if reason.startswith("mailto") else "cli", detail=detail)
+            other.executemany("DELETE FROM suppressions WHERE email = ? AND list = ?", [(e, g) for e, g, _ in rows])
+            return len(rows)
+        finally:
+            other.close()
 
     # -- mailbox processing ----------------------------------------------------------------------
     def processed(self, key: str) -> bool:
