@@ -1,0 +1,320 @@
+"""Sending digests (issue #18 items 1, 3, 4): one message per (subscriber, period), each entry
+once, exactly once, over several SMTP connections. Every check counts what a real SMTP server
+in its own process stored (tests/spool_smtp.py), never what `send` said."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from spool_smtp import stored
+from test_digest import WEEK
+from test_send_faults import SpoolServer
+
+WEEKS = textwrap.dedent(WEEK).lstrip("\n").replace("\n3 March 2025", "\n18 March 2025").replace(
+    "Colombia Holds A Census\n\nAn older story from Colombia, from the week before.",
+    "Venezuela Repairs A Bridge\n\nThe bridge reopened to traffic.") + """
+19 March 2025
+
+Peru Counts Llamas
+
+The census found more llamas than last year.
+"""
+W11_DONE = "2025-03-17T08:00+00:00"  # 10–16 March has ended, and the 6 h delay has passed
+W12_DONE = "2025-03-24T08:00+00:00"
+
+
+class DigestSite:
+    """A site folder driven by the real CLI in subprocesses."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "site"
+        (self.dir / "bulletins").mkdir(parents=True)
+        (self.dir / "bulletins" / "news.txt").write_text(WEEKS)
+        self.env = {**os.environ, "NEWSLETTER_SECRET": "k"}
+
+    def configure(self, port: int, newsletter: str = "", **smtp) -> None:
+        options = {"retry_delay": 0.01, "timeout": 5, **smtp}
+        (self.dir / "newsletter.toml").write_text(
+            'base_url = "https://news.example.org/"\n'
+            '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
+            + newsletter
+            + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
+            + "".join(f"{k} = {v}\n" for k, v in options.items()))
+
+    def subscribers(self, rows: list[str]) -> None:
+        (self.dir / "subscribers.csv").write_text("email,countries,name\n" + "".join(r + "\n" for r in rows))
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, str(Path(__file__).parent / "digest_driver.py"), *args, "--config", str(self.dir / "newsletter.toml")]
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(*args), cwd=self.dir, capture_output=True, text=True, timeout=timeout,
+                              env=self.env)
+
+    def due(self, now: str, *extra: str) -> subprocess.CompletedProcess:
+        run = self.cli("send", "--due", "--now", now, *extra)
+        assert "Traceback" not in run.stderr, run.stderr
+        return run
+
+    def spawn_due(self, now: str) -> subprocess.Popen:
+        return subprocess.Popen(self.command("send", "--due", "--now", now), cwd=self.dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=self.env, start_new_session=True)
+
+
+@pytest.fixture
+def site(tmp_path):
+    return DigestSite(tmp_path)
+
+
+def messages(spool: Path) -> list[tuple[str, email.message.EmailMessage]]:
+    found = []
+    for path in sorted(spool.glob("*.eml")):
+        found.append((path.name.rsplit(".", 2)[0], email.message_from_bytes(path.read_bytes(), policy=email.policy.default)))
+    return found
+
+
+def test_a_subscriber_of_two_lists_gets_one_message_per_period_with_each_entry_once(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["both@example.org,ve co,Both", "pe@example.org,pe,"])
+        assert site.cli("build").returncode == 0
+        first = site.due(W11_DONE)
+        assert first.returncode == 0, first.stderr
+        assert server.counts() == {"both@example.org": 1, "pe@example.org": 1}
+        second = site.due(W12_DONE)
+        assert second.returncode == 0, second.stderr
+        assert server.counts() == {"both@example.org": 2, "pe@example.org": 2}
+        assert site.due(W12_DONE).returncode == 0
+        assert server.counts() == {"both@example.org": 2, "pe@example.org": 2}  # never twice
+        got = messages(tmp_path / "spool")
+    subjects = sorted((who, m["Subject"]) for who, m in got)
+    assert subjects == [("both@example.org", "News \u2014 10\u201316 March 2025"),
+                        ("both@example.org", "News \u2014 17\u201323 March 2025"),
+                        ("pe@example.org", "News \u2014 10\u201316 March 2025"),
+                        ("pe@example.org", "News \u2014 17\u201323 March 2025")]
+    week11 = next(m for who, m in got if who == "both@example.org" and "10\u201316" in m["Subject"])
+    text = week11.get_body(("plain",)).get_content()
+    assert text.count("Border Crossing Reopens Between Venezuela And Colombia") == 1
+    assert "Colombia Plants Trees" in text and "Peru Opens" not in text and "Also about Venezuela" in text
+    assert week11["List-Id"] == '"News" <digest.news.example.org>'
+
+
+TRIALS = int(os.environ.get("NEWSLETTER_KILL_TRIALS", "12"))
+SEED = int(os.environ.get("NEWSLETTER_KILL_SEED", "20261130"))
+COUNTRIES = "ar bo br cl co cr cu ec gt hn mx ni pa pe py sv uy ve".split()
+
+
+def trials(count: int, quick: int) -> list:
+    return [pytest.param(n, marks=[pytest.mark.slow] if n >= quick else []) for n in range(count)]
+
+
+def log_rows(site: DigestSite, key: str | None = None) -> dict[str, str]:
+    """email → status in the send log (read only), for one key or every digest key."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{site.dir / '.newsletter' / 'sendlog.sqlite3'}?mode=ro", uri=True)
+    try:
+        query = "SELECT email, status FROM deliveries WHERE issue " + ("= ?" if key else "LIKE 'digest/%'")
+        return dict(db.execute(query, (key,) if key else ()).fetchall())
+    finally:
+        db.close()
+
+
+def many(n: int) -> list[str]:
+    """`n` subscribers with different choices of two countries (Peru among them for a third)."""
+    return [f"m{i:02d}@example.org,{COUNTRIES[i % len(COUNTRIES)]} {'pe' if i % 3 == 0 else 've'},"
+            for i in range(n)]
+
+
+def settle(site: DigestSite, now: str, runs: int = 6) -> subprocess.CompletedProcess:
+    for _ in range(runs):
+        run = site.due(now)
+        if run.returncode == 0:
+            return run
+    return run
+
+
+def assert_exactly_once(site: DigestSite, server: SpoolServer, emails: list[str]) -> dict[str, str]:
+    counts = server.counts()
+    assert max(counts.values(), default=0) <= 1, f"stored twice: {counts}"
+    status = log_rows(site, "digest/2025-W11")
+    for address in emails:
+        assert status.get(address) in ("sent", "sending"), (address, status.get(address))
+        if status[address] == "sent":
+            assert counts.get(address) == 1, f"{address} recorded as sent but the server has nothing"
+    return status
+
+
+@pytest.mark.parametrize("trial", trials(TRIALS, quick=2))
+def test_digest_send_killed_at_random_moments_never_sends_twice(site, tmp_path, trial):
+    import random
+    import signal
+
+    rng = random.Random(SEED * 18 + trial)
+    rows = many(24)
+    emails = [r.split(",")[0] for r in rows]
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "0.02") as server:
+        site.configure(server.port, connections=rng.choice([1, 3, 4]))
+        site.subscribers(rows)
+        site.cli("build")
+        kills = 0
+        for _ in range(2):
+            proc = site.spawn_due(W11_DONE)
+            time.sleep(rng.uniform(0.3, 1.5))
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                kills += 1
+            proc.communicate()
+        settle(site, W11_DONE)
+        status = assert_exactly_once(site, server, emails)
+    assert sum(1 for s in status.values() if s == "sending") <= kills * 4  # at most one per connection per kill
+
+
+def test_a_lost_reply_is_uncertain_and_never_resent(site, tmp_path):
+    rows = many(9)
+    emails = [r.split(",")[0] for r in rows]
+    with SpoolServer(tmp_path / "spool", "--drop-after-store", "3") as server:
+        site.configure(server.port, connections=1)
+        site.subscribers(rows)
+        site.cli("build")
+        first = site.due(W11_DONE)
+        assert first.returncode == 1 and first.stderr.count("uncertain: no reply after the message was sent") == 3
+        last = settle(site, W11_DONE)
+        assert "left from earlier runs: 0 failed, 3 uncertain" in last.stderr
+        status = assert_exactly_once(site, server, emails)
+    assert sum(1 for s in status.values() if s == "sending") == 3
+    assert server.counts() == {e: 1 for e in emails}  # the uncertain ones were stored: not sent again
+
+
+def test_a_silent_server_leaves_messages_uncertain_not_resent(site, tmp_path):
+    rows = many(2)
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "1.5") as server:
+        site.configure(server.port, timeout=0.5, connections=2)
+        site.subscribers(rows)
+        site.cli("build")
+        run = site.due(W11_DONE)
+        assert run.returncode == 1 and "2 uncertain" in run.stderr
+        assert site.due(W11_DONE).returncode == 0
+        assert server.counts() == {"m00@example.org": 1, "m01@example.org": 1}
+    assert set(log_rows(site).values()) == {"sending"}
+
+
+def test_an_unreachable_server_ends_the_run_with_one_line_and_records_nothing(site):
+    from smtp_server import free_port
+
+    site.configure(free_port(), retry_delay=0.05)
+    site.subscribers(many(30))
+    site.cli("build")
+    run = site.due(W11_DONE)
+    assert run.returncode == 1
+    assert len([line for line in run.stderr.splitlines() if "cannot reach the SMTP server" in line]) == 1
+    assert log_rows(site) == {}
+
+
+def test_overlapping_due_runs_send_each_digest_once(site, tmp_path):
+    rows = many(12)
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "0.3") as server:
+        site.configure(server.port, connections=2)
+        site.subscribers(rows)
+        site.cli("build")
+        first = site.spawn_due(W11_DONE)
+        deadline = time.monotonic() + 20
+        while not server.counts() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = site.due(W11_DONE)
+        assert second.returncode != 0 and "another `newsletter send` is running" in second.stderr
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+        assert server.counts() == {r.split(",")[0]: 1 for r in rows}
+
+
+def test_messages_go_out_over_several_connections_at_once(site, tmp_path):
+    import signal
+
+    rows = many(8)
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "20") as server:
+        site.configure(server.port, timeout=30, connections=4)
+        site.subscribers(rows)
+        site.cli("build")
+        proc = site.spawn_due(W11_DONE)
+        deadline = time.monotonic() + 15
+        while sum(server.counts().values()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        stored_while_waiting = sum(server.counts().values())
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    # Four messages were stored while the first reply (20 s away) had not come: four connections.
+    assert stored_while_waiting == 4
+    assert sorted(log_rows(site).values()) == ["sending"] * 4  # claimed before their ".": uncertain
+
+
+def test_a_newcomer_gets_digests_of_periods_ending_after_they_joined(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["early@example.org,pe,"])
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 0
+        site.subscribers(["early@example.org,pe,", "late@example.org,pe,"])
+        assert site.due("2025-03-19T08:00+00:00").returncode == 0  # mid-week: late is seen
+        assert site.due(W12_DONE).returncode == 0
+        got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
+    assert got == [("early@example.org", "News \u2014 10\u201316 March 2025"),
+                   ("early@example.org", "News \u2014 17\u201323 March 2025"),
+                   ("late@example.org", "News \u2014 17\u201323 March 2025")]
+
+
+def test_the_digest_reflects_the_lists_chosen_when_it_is_sent(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["x@example.org,pe,"])
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 0
+        site.subscribers(["x@example.org,pe ve,"])  # changed mid-week
+        assert site.due(W12_DONE).returncode == 0
+        got = {m["Subject"]: m.get_body(("plain",)).get_content() for _, m in messages(tmp_path / "spool")}
+    week12 = got["News \u2014 17\u201323 March 2025"]
+    assert "Venezuela Repairs A Bridge" in week12 and "Peru Counts Llamas" in week12
+    assert "Border Crossing" not in got["News \u2014 10\u201316 March 2025"]
+
+
+def test_a_period_without_news_for_their_lists_sends_nothing(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["quiet@example.org,ar,", "co@example.org,co,"])
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 0
+        assert site.due(W12_DONE).returncode == 0
+        assert server.counts() == {"co@example.org": 1}  # Colombia had no news in the second week
+
+
+def test_dry_run_writes_each_digest_to_the_outbox_and_reports_per_period(site, tmp_path):
+    site.configure(1)
+    site.subscribers(["both@example.org,ve co,", "pe@example.org,pe,"])
+    site.cli("build")
+    run = site.due(W11_DONE, "--dry-run")
+    assert run.returncode == 0, run.stderr
+    assert "digest/2025-W11 (10\u201316 March 2025, weekly, 2 distinct choices): 2 written to the outbox" in run.stderr
+    outbox = site.dir / ".newsletter" / "outbox" / "digest-2025-W11"
+    assert sorted(p.name for p in outbox.iterdir()) == ["both@example.org.eml", "pe@example.org.eml"]
+    assert not (site.dir / ".newsletter" / "sendlog.sqlite3").exists() or log_rows(site) == {}
+
+
+def test_an_unsubscribed_address_gets_no_digest(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["stay@example.org,pe,", "gone@example.org,pe co,"])
+        site.cli("build")
+        assert site.cli("unsubscribe", "gone@example.org").returncode == 0
+        run = site.due(W11_DONE)
+        assert run.returncode == 0 and "1 unsubscribed" in run.stderr
+        assert server.counts() == {"stay@example.org": 1}
