@@ -1,0 +1,214 @@
+"""`newsletter serve` as a process (waitress) against real misbehaving peers: idle sockets,
+SMTP servers that are down or never answer (aiosmtpd in its own process: tests/spool_smtp.py),
+SIGTERM right after a load; what it logs; what the spool and the store hold afterwards."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from newsletter.subscribers import tokens
+from newsletter.subscribers.lists import Subscriber
+from newsletter.subscribers.outbox import Outbox
+from newsletter.subscribers.store import SubscriberStore
+from serve_process import running_serve
+from smtp_server import free_port
+from spool_smtp import stored
+from webload import journeys
+
+HERE = Path(__file__).resolve().parent
+SECRET = "serve-secret"
+ENV = {"NEWSLETTER_SECRET": SECRET, "PATH": "/usr/bin:/bin"}
+ORIGIN = "https://news.example.org"
+
+
+def configure(root: Path, port: int, smtp_port: int, **serve) -> None:
+    options = {"client_rate": 100000, "mail_retry": 0.3, **serve}
+    (root / "newsletter.toml").write_text(
+        f'base_url = "{ORIGIN}/"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
+        f'from_address = "news@example.org"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\ntimeout = 30\n'
+        "[serve]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
+
+
+@contextmanager
+def spool_server(port: int, spool: Path):
+    """tests/spool_smtp.py in its own process on `port`: every message stored before the reply."""
+    ready = spool.parent / f"ready-{port}"
+    proc = subprocess.Popen([sys.executable, str(HERE / "spool_smtp.py"), str(port), str(spool), "--ready", str(ready)])
+    try:
+        deadline = time.monotonic() + 15
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the SMTP server did not start"
+            time.sleep(0.02)
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def silent_server():
+    """Takes connections (in its backlog) and never says a word."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def post(url: str, fields: dict, headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes, float]:
+    began = time.perf_counter()
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields, doseq=True).encode(),
+                                     headers={"Origin": ORIGIN, **(headers or {})})
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
+        return answer.status, answer.read(), time.perf_counter() - began
+
+
+def get(url: str, timeout: float = 30) -> tuple[int, float]:
+    began = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=timeout) as answer:
+        answer.read()
+        return answer.status, time.perf_counter() - began
+
+
+def wait_until(check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
+
+
+def outbox_rows(root: Path):
+    with SubscriberStore(root / ".newsletter") as store:
+        return Outbox(store.db).rows()
+
+
+def test_a_mail_server_down_at_sign_up_gets_the_mail_once_it_is_up(tmp_path):
+    port, smtp_port = free_port(), free_port()
+    configure(tmp_path, port, smtp_port, address_rate=1)
+    spool = tmp_path / "spool"
+    with running_serve(tmp_path, port, env=ENV) as serve:
+        status, body, _ = post(f"http://127.0.0.1:{port}/subscribe", {"email": "late@example.org", "country": "mx"})
+        assert status == 200 and b"Check your inbox" in body  # at once, with nobody to take the mail
+        assert wait_until(lambda: any(r[3] >= 3 for r in outbox_rows(tmp_path)))  # three tries failed
+        with spool_server(smtp_port, spool):
+            assert wait_until(lambda: stored(spool).get("late@example.org") == 1)
+            time.sleep(1)
+        # failed tries did not count against serve.address_rate = 1: the one message went out
+        assert stored(spool) == {"late@example.org": 1}
+        [(kind, email, state, attempts, _)] = outbox_rows(tmp_path)
+        assert (kind, email, state) == ("signup", "late@example.org", "sent") and attempts >= 4
+        with SubscriberStore(tmp_path / ".newsletter") as store:
+            assert store.subscriber("late@example.org")[2] == {"mx": "pending"}
+        link = re.search(rb"http://\S+/confirm\?token=\S+", _text_of(next(spool.glob("*.eml")))).group(0).decode()
+        assert get(link)[0] == 200
+    assert "not sent" in serve.stderr()  # the sender said why it tried again
+    with SubscriberStore(tmp_path / ".newsletter") as store:
+        assert store.subscriber("late@example.org")[2] == {"mx": "active"}
+
+
+def _text_of(path: Path) -> bytes:
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    return message.get_body(("plain",)).get_content().encode()
+
+
+def test_a_mail_server_that_never_answers_holds_up_no_request(tmp_path):
+    port = free_port()
+    with silent_server() as smtp_port:
+        configure(tmp_path, port, smtp_port)
+        with SubscriberStore(tmp_path / ".newsletter") as store:
+            store.add(Subscriber("bob@example.org", "", frozenset({"mx"})), via="cli")
+        with running_serve(tmp_path, port, env=ENV) as serve:
+            times = []
+            for n in range(5):
+                status, _, took = post(f"http://127.0.0.1:{port}/subscribe", {"email": f"s{n}@example.org", "country": "mx"})
+                assert status == 200
+                times.append(took)
+                status, _, took = post(f"http://127.0.0.1:{port}/manage", {"email": "bob@example.org"})
+                assert status == 200
+                times.append(took)
+            query = urllib.parse.urlencode({"list": "mx", "email": "bob@example.org",
+                                            "token": tokens.unsubscribe_token(SECRET.encode(), "bob@example.org", "mx")})
+            status, body, took = post(f"http://127.0.0.1:{port}/unsubscribe?{query}", {"List-Unsubscribe": "One-Click"},
+                                      headers={"Origin": "null"})
+            assert status == 200 and b"You are unsubscribed" in body
+            times.append(took)
+            times.append(get(f"http://127.0.0.1:{port}/health")[1])
+            assert max(times) < 1.0, times  # each well under the SMTP server's 30 s time-out
+            stopped = serve.stop()
+    assert stopped < 2.0  # even with the sender stuck in a connection that never answers
+    with SubscriberStore(tmp_path / ".newsletter") as store:
+        assert store.subscriber("bob@example.org")[2] == {"mx": "unsubscribed"}
+
+
+def test_200_idle_sockets_do_not_starve_serve_and_sigterm_still_stops_it(tmp_path):
+    port = free_port()
+    with silent_server() as smtp_port:
+        configure(tmp_path, port, smtp_port)
+        with running_serve(tmp_path, port, env=ENV) as serve:
+            idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(200)]
+            slow = []
+            for n in range(20):  # and some that send half a request, then nothing
+                s = socket.create_connection(("127.0.0.1", port))
+                s.sendall(b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nemail=")
+                slow.append(s)
+            try:
+                time.sleep(0.5)
+                for _ in range(5):
+                    status, took = get(f"http://127.0.0.1:{port}/health", timeout=5)
+                    assert status == 200 and took < 1.0, took
+                stopped = serve.stop()  # the idle connections still open
+            finally:
+                for s in idle + slow:
+                    s.close()
+    assert stopped < 2.0
+
+
+def test_sigterm_right_after_a_load_stops_serve_within_2_seconds(tmp_path):
+    port, smtp_port = free_port(), free_port()
+    configure(tmp_path, port, smtp_port)
+    with spool_server(smtp_port, tmp_path / "spool"):
+        with running_serve(tmp_path, port, env=ENV) as serve:
+            _, errors = journeys(f"http://127.0.0.1:{port}/", SECRET.encode(), 60, concurrency=30, origin=ORIGIN)
+            assert errors == []
+            keep_alive = socket.create_connection(("127.0.0.1", port))  # a client that stays
+            keep_alive.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            stopped = serve.stop()
+            keep_alive.close()
+    assert stopped < 2.0
+
+
+def test_one_access_log_line_per_request_without_addresses_or_tokens(tmp_path):
+    port = free_port()
+    with silent_server() as smtp_port:
+        configure(tmp_path, port, smtp_port)
+        with running_serve(tmp_path, port, env=ENV) as serve:
+            post(f"http://127.0.0.1:{port}/subscribe", {"email": "private@example.org", "country": "mx"})
+            token = tokens.preferences_token(SECRET.encode(), "private@example.org")
+            get(f"http://127.0.0.1:{port}/preferences?email=private%40example.org&token={token}")
+            try:
+                get(f"http://127.0.0.1:{port}/nothing-here")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
+            time.sleep(0.3)
+    lines = [line for line in serve.lines if re.fullmatch(r"(GET|POST) \S+ \d{3} \d+\.\d ms", line)]
+    # the start-up check's /health, then ours
+    assert [line.rsplit(" ", 2)[0] for line in lines[-4:]] == ["GET /health 200", "POST /subscribe 200",
+                                                               "GET /preferences 200", "GET /nothing-here 404"]
+    log = serve.stderr()
+    assert "private" not in log and token not in log and "token" not in log
+    assert "Logging error" not in log and "Traceback" not in log
+
