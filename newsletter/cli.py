@@ -206,6 +206,9 @@ def cmd_build(args) -> int:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
+        from newsletter.send.commands import say_once_without_public_url
+
+        say_once_without_public_url(config)
     return 1 if result.errors else 0
 
 

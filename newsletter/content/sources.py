@@ -1,9 +1,17 @@
-"""Find bulletin files in the folders and files given on the command line."""
+"""Find bulletin files in the folders and files given on the command line.
+
+Only regular files (or links to them) are bulletins. Anything else that a folder may hold —
+a FIFO, a socket or device, a link to nothing, a link loop — is skipped with one line, and never
+opened (reading a FIFO waits for a writer forever, holding the build lock). A sub-folder that
+cannot be read is said, not silently left out; every other bulletin is still published.
+"""
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,33 +36,74 @@ class Source:
     display: str
 
 
+def _not_a_file(path: Path) -> str | None:
+    """Why `path` is not a bulletin file to read (None: it is a regular file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop; skipped"
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return f"a symbolic link to nothing ({os.readlink(path)}); skipped"
+        return f"cannot read: {exc.strerror or exc}; skipped"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" if (
+        stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "not a regular file"
+    return f"{kind}, not a bulletin file; skipped (never opened)"
+
+
+def _key(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a loop somewhere above it: the path as given
+        return path.absolute()
+
+
 def find_sources(inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = ()) -> tuple[list[Source], list[Diagnostic]]:
     """Bulletin files under `inputs`, sorted, and notes about files that were not read."""
     sources: dict[Path, Source] = {}
     diags: list[Diagnostic] = []
-    skip_resolved = [p.resolve() for p in skip]
+    skip_resolved = [_key(p) for p in skip]
     for given in inputs:
         root = Path(given)
-        if root.is_file():
-            if body_format_for(root.name) is None:
-                diags.append(Diagnostic(given, 0, "note", "not a .txt or .md bulletin; ignored"))
-            else:
-                sources.setdefault(root.resolve(), Source(root, given))
+        if root.is_dir():
+            _walk(root, skip_resolved, sources, diags)
             continue
-        if not root.is_dir():
+        if not os.path.lexists(root):
             diags.append(Diagnostic(given, 0, "error", "no such file or folder"))
             continue
-        for dirpath, dirnames, filenames in os.walk(root):
-            here = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                                 and (here / d).resolve() not in skip_resolved)
-            for name in sorted(filenames):
-                path = here / name
-                if is_ignored(name):
-                    continue
-                display = str(path)
-                if body_format_for(name) is None:
-                    diags.append(Diagnostic(display, 0, "note", "not a .txt or .md bulletin; ignored"))
-                    continue
-                sources.setdefault(path.resolve(), Source(path, display))
+        if body_format_for(root.name) is None:
+            diags.append(Diagnostic(given, 0, "note", "not a .txt or .md bulletin; ignored"))
+            continue
+        why = _not_a_file(root)
+        if why is not None:
+            diags.append(Diagnostic(given, 0, "warning" if "never opened" in why else "error", why))
+            continue
+        sources.setdefault(_key(root), Source(root, given))
     return sorted(sources.values(), key=lambda s: s.display), diags
+
+
+def _walk(root: Path, skip_resolved: list[Path], sources: dict[Path, Source], diags: list[Diagnostic]) -> None:
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or str(root)
+        diags.append(Diagnostic(str(where), 0, "error", f"cannot read this folder ({exc.strerror or exc}); the "
+                                                        "bulletins in it are not published"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and _key(here / d) not in skip_resolved)
+        for name in sorted(filenames):
+            path = here / name
+            if is_ignored(name):
+                continue
+            display = str(path)
+            if body_format_for(name) is None:
+                diags.append(Diagnostic(display, 0, "note", "not a .txt or .md bulletin; ignored"))
+                continue
+            why = _not_a_file(path)
+            if why is not None:
+                diags.append(Diagnostic(display, 0, "warning" if "never opened" in why else "error", why))
+                continue
+            sources.setdefault(_key(path), Source(path, display))

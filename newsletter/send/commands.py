@@ -243,11 +243,17 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
 
 
 def say_once_without_public_url(config) -> None:
-    """Without `newsletter.public_url` messages have no one-click unsubscribe (RFC 8058), which
-    Gmail and Yahoo require of bulk senders: said once per `build` or `send`."""
-    if config.newsletter_enabled and not config.newsletter_public_url:
-        say("newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), "
-            "which Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable")
+    """Without `newsletter.public_url` (or `unsubscribe_url`) messages have no one-click unsubscribe
+    (RFC 8058), which Gmail and Yahoo require of bulk senders: said once by `build` and `send` of
+    a site that has subscribers (a subscriber list or store), not by one that only publishes."""
+    from newsletter.subscribers.store import SubscriberStore
+
+    if not config.newsletter_enabled or config.newsletter_unsubscribe_url:
+        return
+    if not Path(config.newsletter_subscribers).exists() and not SubscriberStore.exists(Path(config.state)):
+        return
+    say("newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), which "
+        "Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable")
 
 
 @contextmanager
