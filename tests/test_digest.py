@@ -58,7 +58,7 @@ def composer_for(site, **options):
     catalog = builder.catalog(entries, save=False)
     composer = DigestComposer(catalog, builder.context.names, default_frequency=config.newsletter_period,
                               frequencies=config.newsletter_frequencies, language=config.language)
-    renderer = DigestRenderer(builder.context.issue_renderer, builder.context.templates, site.state)
+    renderer = DigestRenderer(builder.context.issue_renderer, builder.context.templates)
     return composer, renderer
 
 

@@ -318,3 +318,26 @@ def test_an_unsubscribed_address_gets_no_digest(site, tmp_path):
         run = site.due(W11_DONE)
         assert run.returncode == 0 and "1 unsubscribed" in run.stderr
         assert server.counts() == {"stay@example.org": 1}
+
+
+def test_a_stop_signal_ends_a_parallel_run_within_two_seconds(site, tmp_path):
+    import signal
+
+    rows = many(8)
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "20") as server:
+        site.configure(server.port, timeout=30, connections=2)
+        site.subscribers(rows)
+        site.cli("build")
+        proc = site.spawn_due(W11_DONE)
+        deadline = time.monotonic() + 15
+        while sum(server.counts().values()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        took = time.monotonic() - asked
+        assert took < 2.0, f"stopping took {took:.2f} s"
+        assert "Traceback" not in err and proc.returncode == 1
+        counts = server.counts()
+    assert sorted(counts.values()) == [1, 1]  # the two messages on their way when the signal came
+    assert log_rows(site) == {e: "sending" for e in counts}  # left uncertain, never resent; nothing else tried

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -107,7 +108,7 @@ class DigestSender:
         context = sender.builder.context
         self.composer = DigestComposer(sender.catalog, context.names, default_frequency=default,
                                        frequencies=frequencies, language=self.config.language)
-        self.renderer = DigestRenderer(context.issue_renderer, context.templates, context.state_dir)
+        self.renderer = DigestRenderer(context.issue_renderer, context.templates)
         self.frequencies = frequencies
 
     # -- the schedule ----------------------------------------------------------------------
@@ -359,7 +360,7 @@ class _Pool:
             thread.join(max(0.0, deadline - time.monotonic()))
         for delivery in self.deliveries:
             if delivery.mailer is not None:
-                delivery.mailer.abort()
+                _hang_up(delivery.mailer)
         for thread in threads:
             thread.join(1.0)
         self.total.interrupted = True
@@ -418,6 +419,19 @@ class _Pool:
         except BaseException as exc:  # a bug: stop every thread, report it from the main one
             self.errors.append(exc)
             self.stop.set()
+
+
+def _hang_up(mailer: Mailer) -> None:
+    """Drop a connection another thread may be blocked reading: `shutdown` wakes that read
+    (closing the socket alone does not), so its message ends as uncertain at once."""
+    smtp = getattr(mailer, "_smtp", None)  # TEMPORARY: Mailer.hang_up() once send/smtp.py is open to H18
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    mailer.abort()
 
 
 def digest_line(plan: PeriodPlan, dry_run: bool) -> str:
