@@ -120,3 +120,119 @@ def test_an_import_never_resubscribes_who_left_unless_asked(site, tmp_path):
     code, err = site.run("subscribers", "import", "people.csv", "--resubscribe")
     assert code == 0 and "2 put back on lists they had left" in err
     assert site.lists("gone@example.net") == ("", {"mx": "active", "pe": "active"})
+
+
+# -- only what is tied to a message we sent counts (#17) -----------------------------------------
+def _dsn(blocks: list[tuple[str, str, str]], *, to: str = "bounces@news.example.org", mid: str = "<x@news.example.org>",
+         own: str = "<dsn-1@mx.example.net>") -> bytes:
+    """A DSN to `to` with one block per (address, action, status), returning a message `mid`."""
+    report = "".join(f"\nFinal-Recipient: rfc822; {a}\nAction: {action}\nStatus: {status}\n" for a, action, status in blocks)
+    return (f"Return-Path: <>\nTo: {to}\nFrom: MAILER-DAEMON@mx.example.net\nSubject: Delivery Status Notification\n"
+            f"Message-ID: {own}\nMIME-Version: 1.0\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+            "--B\nContent-Type: text/plain\n\nThe message could not be delivered.\n\n"
+            f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n{report}\n"
+            f"--B\nContent-Type: text/rfc822-headers\n\nFrom: News <news@example.org>\nSubject: Peru\nMessage-ID: {mid}\n\n"
+            "--B--\n").encode()
+
+
+def _arf(original_rcpt: str, *, mid: str = "<x@news.example.org>", return_path: str = "bounces@news.example.org") -> bytes:
+    return (f"From: fbl@isp.example.net\nTo: fbl@news.example.org\nSubject: abuse report\nMessage-ID: <arf-{original_rcpt}>\n"
+            'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary="B"\n\n'
+            "--B\nContent-Type: text/plain\n\nAn abuse report.\n\n"
+            f"--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\n"
+            f"Original-Rcpt-To: <{original_rcpt}>\n\n"
+            f"--B\nContent-Type: message/rfc822\n\nReturn-Path: <{return_path}>\nFrom: News <news@example.org>\n"
+            f"To: {original_rcpt}\nMessage-ID: {mid}\nSubject: Peru\n\nHello\n\n--B--\n").encode()
+
+
+def _box(folder: Path, messages: list[bytes]) -> Path:
+    box = mailbox.Maildir(folder, create=True)
+    for raw in messages:
+        box.add(raw)
+    box.close()
+    return folder
+
+
+def _delivered(site, email: str, mid: str) -> None:
+    from newsletter.send.sendlog import SendLog
+
+    log = SendLog(site.root / ".newsletter")
+    log.claim("pe/2021-W34", email, mid, "c0ffee")
+    log.mark_sent("pe/2021-W34", email)
+    log.close()
+
+
+def test_forged_bounces_and_complaints_naming_a_victim_change_nothing(site, tmp_path):
+    forged = [_dsn([("victim@example.com", "failed", "5.1.1")], own="<f1@x>"),  # to the bare bounce address
+              _arf("victim@example.com"),  # Original-Rcpt-To names the victim, no token of ours
+              _dsn([("victim@example.com", "failed", "5.1.1")], to="bounces+aaaaaaaaaaaaaaaa@news.example.org",
+                   own="<f2@x>")]  # a token we never made
+    code, err = site.run("bounces", str(_box(tmp_path / "Maildir", forged)))
+    assert code == 0, err
+    assert site.lists("victim@example.com") == ("", {"mx": "active", "pe": "active"})
+    with SubscriberStore(tmp_path / ".newsletter") as store:
+        assert store.history("victim@example.com")[-1][2] == "active"
+    assert "victim@example.com: a bounce that is not tied to a message we sent" in err
+    assert "a complaint that is not tied to a message we sent (it names victim@example.com)" in err
+    assert "0 hard" not in err and "hard bounce" not in err.split("mailbox:")[1]
+
+
+def test_a_bounce_tied_by_the_message_id_of_a_logged_delivery_counts_for_that_address_only(site, tmp_path):
+    _delivered(site, "lost@example.com", "<m1.pe@news.example.org>")
+    box = _box(tmp_path / "Maildir", [
+        _dsn([("lost@example.com", "failed", "5.1.1")], mid="<m1.pe@news.example.org>", own="<d1@x>"),
+        _dsn([("victim@example.com", "failed", "5.1.1")], mid="<m1.pe@news.example.org>", own="<d2@x>"),  # not hers
+        _arf("victim@example.com", mid="<m1.pe@news.example.org>")])  # a complaint about lost@'s message
+    code, err = site.run("bounces", str(box))
+    assert code == 0, err
+    with SubscriberStore(tmp_path / ".newsletter") as store:
+        assert [e[2] for e in store.history("lost@example.com") if e[1] == "*"] == ["bounced", "complained"]
+    assert site.lists("victim@example.com") == ("", {"mx": "active", "pe": "active"})
+    assert "mailbox: 1 hard bounce, 1 complaint" in err  # the complaint counts for lost@, whose message it was
+
+
+def test_one_dsn_is_one_soft_bounce_and_unknown_addresses_create_nothing(site, tmp_path):
+    _delivered(site, "busy@example.com", "<m2.pe@news.example.org>")
+    _delivered(site, "stranger@example.net", "<m3.pe@news.example.org>")  # sent once, not in the store
+    box = _box(tmp_path / "Maildir", [
+        _dsn([("busy@example.com", "delayed", "4.4.7")] * 3, mid="<m2.pe@news.example.org>", own="<d3@x>"),
+        _dsn([("stranger@example.net", "delayed", "4.4.7")], mid="<m3.pe@news.example.org>", own="<d4@x>"),
+        _dsn([("nobody@example.net", "failed", "5.1.1")], own="<d5@x>")])
+    with SubscriberStore(tmp_path / ".newsletter") as store:
+        before = store.count()
+    code, err = site.run("bounces", str(box))
+    assert code == 0, err
+    assert "mailbox: 2 soft bounces" in err  # busy@ once (not three times), stranger@ reported
+    with SubscriberStore(tmp_path / ".newsletter") as store:
+        assert store.count() == before
+        assert store.subscriber("stranger@example.net") is None and store.subscriber("nobody@example.net") is None
+        assert store.db.execute("SELECT soft_bounces FROM subscribers WHERE email = 'busy@example.com'").fetchone()[0] == 1
+
+
+def test_odd_maildir_entries_are_skipped_with_a_line_never_a_hang(site, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    box = maildir(tmp_path / "Maildir", ["postfix-hard.eml"])
+    os.mkfifo(box / "new" / "1700000000.fifo.host")
+    os.symlink(box / "new" / "gone", box / "new" / "1700000001.dangling.host")
+    (box / "new" / "1700000002.folder.host").mkdir()
+    os.symlink(box / "cur" / "1700000003.loop.host", box / "cur" / "1700000003.loop.host")
+    run = subprocess.run([sys.executable, "-m", "newsletter", "bounces", str(box)], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=30, env={**os.environ, "NEWSLETTER_SECRET": SECRET})
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "1700000000.fifo.host: not a regular file (a FIFO, device or folder); skipped" in run.stderr
+    assert "1700000001.dangling.host: a dangling symbolic link; skipped" in run.stderr
+    assert "1700000002.folder.host: not a regular file" in run.stderr
+    assert "1700000003.loop.host: cannot read it" in run.stderr
+    assert "mailbox: 1 hard bounce, 4 skipped" in run.stderr
+    assert site.lists("gone@example.net")[0] == "bounced"  # the rest is processed
+
+
+def test_a_fifo_given_as_the_mbox_is_one_line(site, tmp_path):
+    import os
+    os.mkfifo(tmp_path / "bounces.mbox")
+    code, err = site.run("bounces", str(tmp_path / "bounces.mbox"))
+    assert code == 2 and "not a Maildir or an mbox file" in err
