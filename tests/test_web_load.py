@@ -1,8 +1,11 @@
-"""200 people at once against a real `newsletter serve` (waitress) on 127.0.0.1: no error, and
-the store holds exactly one row per person and list, in the state each journey left it."""
+"""200 people at once against a real `newsletter serve` (waitress) on 127.0.0.1, each confirming
+with the link their mail brought: no error, and the store holds exactly one row per person and
+list, in the state each journey left it."""
 
 from __future__ import annotations
 
+import re
+import time
 
 from newsletter.subscribers.store import SubscriberStore
 from serve_process import running_serve
@@ -20,8 +23,18 @@ def test_200_concurrent_sign_ups_confirmations_and_unsubscribes(tmp_path):
             f'[smtp]\nhost = "127.0.0.1"\nport = {mail.port}\ntls = "none"\n'
             '[serve]\nclient_rate = 10000\n')
         with running_serve(tmp_path, port, env={"NEWSLETTER_SECRET": "load-secret", "PATH": "/usr/bin:/bin"}):
+            def confirm_link(email: str) -> str:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    for received in list(mail.handler.received):
+                        if received.rcpt == [email]:
+                            text = received.message.get_body(("plain",)).get_content()
+                            return re.search(r"http://\S+/confirm\?token=\S+", text).group(0)
+                    time.sleep(0.02)
+                raise AssertionError(f"no confirmation mail for {email}")
+
             latencies, errors = journeys(f"http://127.0.0.1:{port}/", b"load-secret", PEOPLE, concurrency=PEOPLE,
-                                         origin="https://news.example.org")
+                                         origin="https://news.example.org", confirm_link=confirm_link)
         assert errors == []
         assert len(latencies) == PEOPLE * 2 + PEOPLE // 2
         mail.wait_for(PEOPLE)

@@ -86,8 +86,9 @@ class Outbox:
                               (status, outcome, stamp(now or utcnow()), 1 if status != "dropped" else 0, row_id, owner))
         return cur.rowcount == 1
 
-    def sent(self, row_id: int, owner: str, *, now: dt.datetime | None = None) -> bool:
-        return self._finish(row_id, owner, "sent", "", now)
+    def sent(self, row_id: int, owner: str, *, outcome: str = "", now: dt.datetime | None = None) -> bool:
+        """Sent (`outcome` says so when the server took the message but its reply was lost)."""
+        return self._finish(row_id, owner, "sent", outcome, now)
 
     def drop(self, row_id: int, owner: str, why: str, *, now: dt.datetime | None = None) -> bool:
         """Nothing to send (the address is unknown, or was sent enough this hour)."""

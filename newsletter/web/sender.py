@@ -25,6 +25,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from newsletter.subscribers.outbox import Outbox, Queued, utcnow
 from newsletter.web.mails import MailMaker
@@ -89,6 +90,8 @@ class OutboxSender:
                     break
                 self._handle(store, outbox, row)
                 handled += 1
+            if handled and hasattr(self.mailer, "idle"):
+                self.mailer.idle()
             now = utcnow()
             if (now.timestamp() - self._last_purge) > 600:
                 outbox.purge(now - dt.timedelta(days=1))
@@ -112,9 +115,19 @@ class OutboxSender:
         if mail is None:
             outbox.drop(row.id, self.owner, "unknown address")
             return
+        from newsletter.send.smtp import PermanentFailure, UncertainDelivery
+
         try:
             self.mailer(mail.data, row.email)
-        except Exception as exc:  # noqa: BLE001 - every failure is retried; the person saw the same page
+        except PermanentFailure as exc:  # the server refused this address: trying again changes nothing
+            outbox.drop(row.id, self.owner, f"refused: {_reason(exc)}")
+            log.warning("outbox: the %s message (#%d) was refused: %s", mail.kind, row.id, _reason(exc))
+            return
+        except UncertainDelivery as exc:  # it may well have arrived: never sent twice
+            outbox.sent(row.id, self.owner, outcome=f"uncertain: {_reason(exc)}")
+            log.warning("outbox: the %s message (#%d) may have been sent: %s", mail.kind, row.id, _reason(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - every other failure is retried; the person saw the same page
             delay = min(MAX_BACKOFF, self.base_delay * 2 ** row.attempts)
             outcome = outbox.failed(row.id, self.owner, _reason(exc), retry_at=utcnow() + dt.timedelta(seconds=delay),
                                     expires=row.expires)
@@ -149,16 +162,34 @@ def _reason(exc: Exception) -> str:
     return " ".join(text.split())[:200]
 
 
-def smtp_mailer(config) -> Callable[[bytes, str], None]:
-    """Delivers one of serve's messages over SMTP as `smtp.*` says (one connection each: they are few)."""
-    from newsletter.send.smtp import Mailer, SMTPSettings
+class SMTPOutlet:
+    """Delivers serve's messages over SMTP as `smtp.*` says: one connection kept while the
+    outbox has rows, closed when it is empty (`idle`) or after a failure."""
 
-    password = os.environ.get(config.smtp_password_env)
+    def __init__(self, config) -> None:
+        self.config = config
+        self.password = os.environ.get(config.smtp_password_env)
+        self._mailer: Any = None  # a newsletter.send.smtp.Mailer while connected
 
-    def send(data: bytes, recipient: str) -> None:
-        mailer = Mailer(SMTPSettings.from_config(config, password))
+    def __call__(self, data: bytes, recipient: str) -> None:
+        from newsletter.send.smtp import Mailer, SMTPSettings
+
+        if self._mailer is None:
+            self._mailer = Mailer(SMTPSettings.from_config(self.config, self.password))
         try:
-            mailer.send(config.newsletter_from_address, recipient, data, before_final_dot=lambda: None)
-        finally:
-            mailer.close()
-    return send
+            self._mailer.send(self.config.newsletter_from_address, recipient, data, before_final_dot=lambda: None)
+        except BaseException:
+            self.idle()
+            raise
+
+    def idle(self) -> None:
+        mailer, self._mailer = self._mailer, None
+        if mailer is not None:
+            try:
+                mailer.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+
+def smtp_mailer(config) -> SMTPOutlet:
+    return SMTPOutlet(config)

@@ -107,6 +107,7 @@ def serve(config, *, host: str, port: int, templates_dir=None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N" at every burst
     sender.start()
     log.warning("serving %s on http://%s:%s/ (SIGTERM or Ctrl-C to stop)", config.newsletter_public_url, host,
                 server.effective_port)
