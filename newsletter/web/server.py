@@ -89,6 +89,13 @@ class Stop(SystemExit):
 
 
 def serve(config, *, host: str, port: int, templates_dir=None) -> int:
+    from newsletter.state.lock import ServeLock
+
+    with ServeLock(Path(config.state)):  # shared with other serve processes; `backup --restore` waits for none
+        return _serve(config, host=host, port=port, templates_dir=templates_dir)
+
+
+def _serve(config, *, host: str, port: int, templates_dir=None) -> int:
     from waitress.server import create_server
 
     from newsletter.web.proxy import behind_proxies
