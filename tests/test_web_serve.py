@@ -212,3 +212,14 @@ def test_one_access_log_line_per_request_without_addresses_or_tokens(tmp_path):
     assert "private" not in log and token not in log and "token" not in log
     assert "Logging error" not in log and "Traceback" not in log
 
+
+
+def test_the_nginx_snippet_sends_hsts_and_proxies_serve_as_the_tests_proxy_does():
+    conf = (HERE.parent / "docs" / "nginx-newsletter.conf").read_text()
+    hsts = re.search(r'add_header Strict-Transport-Security "max-age=(\d+)[^"]*" always;', conf)
+    assert hsts and int(hsts.group(1)) >= 15552000  # at least half a year
+    # the prefix is stripped (the trailing slash) and the client's address passed on, which is
+    # what tests/prefix_proxy.py does for the browser test behind the prefix
+    assert "location /newsletter/ {" in conf and "proxy_pass http://127.0.0.1:8080/;" in conf
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf and "proxies = 1" in conf
+    assert 'public_url = "https://news.example.org/newsletter/"' in conf
