@@ -150,7 +150,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("smtp.rate", float, 0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative),
     Option("serve.confirm_hours", float, 48.0, "How long a sign-up's confirmation link stays valid.", _positive),
     Option("serve.client_rate", int, 20, "Sign-ups (and other form posts) one client address may make per 10 minutes.", _positive),
-    Option("serve.address_rate", int, 3, "Confirmation emails one email address may be sent per hour.", _positive),
+    Option("serve.address_rate", int, 3, "Messages (confirmations, preferences links) serve may send one email address per hour; failed tries do not count.", _positive),
     Option("serve.mail_retry", float, 10.0, "Seconds before serve tries again to send a confirmation or preferences-link message; doubled each time up to 30 minutes, until its link would expire.", _positive),
     Option("serve.proxies", int, 0, "Reverse proxies in front of `serve` whose X-Forwarded-For is trusted for client addresses (1 behind nginx).", _non_negative),
     Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
