@@ -55,7 +55,7 @@ class DigestSite:
         (self.dir / "subscribers.csv").write_text("email,countries,name\n" + "".join(r + "\n" for r in rows))
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, str(Path(__file__).parent / "digest_driver.py"), *args, "--config", str(self.dir / "newsletter.toml")]
+        return [sys.executable, "-m", "newsletter", *args, "--config", str(self.dir / "newsletter.toml")]
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(*args), cwd=self.dir, capture_output=True, text=True, timeout=timeout,

@@ -59,7 +59,8 @@ def project(tmp_path, monkeypatch, capsys):
         def configure(self, port: int, *, timezone: str = "UTC", newsletter: str = "", smtp: str = "") -> None:
             (tmp_path / "newsletter.toml").write_text(
                 f'base_url = "https://news.example.org/"\ntimezone = "{timezone}"\n'
-                '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/u"\n'
+                '[newsletter]\ndelivery = "lists"\n'  # these tests are of one message per list (digests: test_digest_send.py)
+                'from_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/u"\n'
                 f'{newsletter}[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\nretry_delay = 0.01\n{smtp}')
 
         def subscribers(self, rows: list[str]) -> None:

@@ -93,7 +93,8 @@ def cmd_send(args) -> int:
         with sender.control.installed():
             try:
                 if args.due:
-                    ok = send_due(sender, groups, now, dry_run=args.dry_run, quiet=args.quiet)
+                    ok = send_due(sender, groups, now, dry_run=args.dry_run, quiet=args.quiet,
+                                  correction=args.correction)
                 else:
                     ok = _send_one(sender, groups[0], now, args, check_finished, require_built)
             except StopRequested:  # between two issues, or before the first message
@@ -131,10 +132,20 @@ def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
     return summary.ok
 
 
-def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False) -> bool:
-    """Send what the schedule owes (see `newsletter.send.runner`); True when all went out."""
+def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False, correction: bool = False) -> bool:
+    """Send what the schedule owes (see `newsletter.send.runner`, and `newsletter.send.digest`
+    for `newsletter.delivery = "digest"`); True when all went out."""
     from newsletter.send.deliver import SendSummary
     from newsletter.send.runner import require_built
+
+    if sender.config.newsletter_delivery == "digest":
+        from newsletter.send.digest import send_digests_due
+
+        if groups:
+            raise UsageError("--country with --due limits the lists sent, but newsletter.delivery is \"digest\": "
+                             "every subscriber gets one digest of all their lists (set delivery = \"lists\" in "
+                             "[newsletter] for one message per list)")
+        return send_digests_due(sender, now, correction=correction, quiet=quiet)
 
     lists = sender.lists()
     unknown = [g for g in groups if g not in lists]

@@ -280,6 +280,19 @@ class Delivery:
             control.phase = "idle"
         return summary
 
+    def send_one(self, key: str, sub: Subscriber, message_id: str, data: bytes, content: str,
+                 summary: SendSummary) -> None:
+        """Deliver one message composed elsewhere (a digest) under `key`, claimed with `content`
+        just before its final "." exactly as `run` does for each recipient."""
+        self.content = content
+        self._deliver(key, sub, message_id, data, summary)
+
+    def finish(self) -> None:
+        """The end of a run of `send_one` calls: relay refusals with nothing accepted are a
+        refusal of us (`SetupFailure`), as at the end of `run`."""
+        if self._held and not self._accepted:
+            self._relay_refused()
+
     def _relay_refused(self) -> None:
         _, _, _, exc = self._held[0]
         settings = self.mailer.settings if self.mailer is not None else None

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -37,10 +36,17 @@ from newsletter.render.newsletters.digest import (
     RenderedDigest,
 )
 from newsletter.render.newsletters.periods import period_bounds, period_id
-from newsletter.send.deliver import REPLY_GRACE, Delivery, SendSummary, StopControl, StopRequested, Unreachable
+from newsletter.send.deliver import (
+    REPLY_GRACE,
+    Delivery,
+    NoReplies,
+    SendSummary,
+    StopControl,
+    StopRequested,
+    Unreachable,
+)
 from newsletter.send.smtp import Mailer
 from newsletter.subscribers.lists import Subscriber
-from newsletter.subscribers.suppressions import Suppressions
 
 MEMBERS = DIGEST_KEY
 RUNS_KEY = "digest_runs"
@@ -251,7 +257,7 @@ class DigestSender:
         outbox = self.sender.outbox
         total = SendSummary()
         statuses: dict[str, dict[str, tuple[str, str]]] = {}
-        suppressions = Suppressions(self.sendlog.path.parent, sendlog=self.sendlog, store=self.sender.store)
+        suppressions = self.sender.suppressions
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for plan, job, sub in work:
             one = _settled(statuses.setdefault(job.key, self.sendlog.statuses(job.key)), sub,
@@ -306,8 +312,7 @@ class _Pool:
         self.deliveries: list[Delivery] = []
         self.errors: list[BaseException] = []
         self.statuses: dict[str, dict[str, tuple[str, str]]] = {}
-        self.suppressions = Locked(Suppressions(owner.sendlog.path.parent, sendlog=self.sender.sendlog,
-                                                store=self.sender.store), self.db_lock)
+        self.suppressions = Locked(self.sender.suppressions, self.db_lock)
         rate = self.sender.config.smtp_rate if self.sender.rate is None else self.sender.rate
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.next_at = time.monotonic()
@@ -323,7 +328,8 @@ class _Pool:
         delivery = Delivery(renderer=self.sender.builder.context.issue_renderer, rendered=None,  # type: ignore[arg-type]
                             sendlog=sendlog, secret=self.sender.secret, control=StopControl(), mailer=mailer,  # type: ignore[arg-type]
                             max_attempts=config.smtp_max_attempts, retry_delay=config.smtp_retry_delay,
-                            max_connect_failures=config.smtp_max_connect_failures, say=self.sender.say, store=store,
+                            max_connect_failures=config.smtp_max_connect_failures,
+                            max_uncertain=config.smtp_max_uncertain, say=self.sender.say, store=store,
                             suppressions=self.suppressions)  # type: ignore[arg-type]
         self.deliveries.append(delivery)
         return delivery
@@ -360,7 +366,7 @@ class _Pool:
             thread.join(max(0.0, deadline - time.monotonic()))
         for delivery in self.deliveries:
             if delivery.mailer is not None:
-                _hang_up(delivery.mailer)
+                delivery.mailer.hang_up()
         for thread in threads:
             thread.join(1.0)
         self.total.interrupted = True
@@ -403,13 +409,17 @@ class _Pool:
                                                  date=self.now, subject=job.subject or None)
                 data = message.compose()
                 self._pace()
-                delivery.content = job.rendered.content
                 one = SendSummary()
                 delivery.control.phase = "idle"
                 try:
-                    delivery._deliver(job.key, sub, message.message_id, data, one)
+                    delivery.send_one(job.key, sub, message.message_id, data, job.rendered.content, one)
                 finally:
                     self._add(plan, one)
+            delivery.finish()
+        except NoReplies as exc:
+            with self.sum_lock:
+                self.total.gave_up = self.total.gave_up or str(exc)
+            self.stop.set()
         except Unreachable as exc:
             with self.sum_lock:
                 self.total.unreachable = self.total.unreachable or str(exc)
@@ -419,19 +429,6 @@ class _Pool:
         except BaseException as exc:  # a bug: stop every thread, report it from the main one
             self.errors.append(exc)
             self.stop.set()
-
-
-def _hang_up(mailer: Mailer) -> None:
-    """Drop a connection another thread may be blocked reading: `shutdown` wakes that read
-    (closing the socket alone does not), so its message ends as uncertain at once."""
-    smtp = getattr(mailer, "_smtp", None)  # TEMPORARY: Mailer.hang_up() once send/smtp.py is open to H18
-    sock = getattr(smtp, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    mailer.abort()
 
 
 def digest_line(plan: PeriodPlan, dry_run: bool) -> str:
@@ -457,6 +454,8 @@ def send_digests_due(sender: Any, now: dt.datetime, *, correction: bool = False,
     total = digests.send(plans, progress=sender.progress)
     if total.unreachable:
         say(f"cannot reach the SMTP server: {total.unreachable}")
+    if total.gave_up:
+        say(f"stopped: {total.gave_up}")
     if not quiet:
         for plan in plans:
             if plan.summary.attempted or plan.summary.interrupted or sender.dry_run:

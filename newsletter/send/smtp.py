@@ -206,6 +206,18 @@ class Mailer:
         """Drop the connection without a QUIT (a stop request; a message may be half sent)."""
         self._drop()
 
+    def hang_up(self) -> None:
+        """`abort` from another thread than the one using the connection: `shutdown` wakes a
+        read blocked on the server's reply (closing the socket alone does not), which then fails
+        as a lost connection (uncertain after the final ".")."""
+        smtp = self._smtp
+        if smtp is not None and smtp.sock is not None:
+            try:
+                smtp.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.abort()
+
     def _drop(self) -> None:
         if self._smtp is not None:
             try:
