@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -54,10 +55,10 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
             if not tables:
                 raise sqlite3.DatabaseError("it has no tables")
         db.text_factory = _strict_text(path, marker, what)
-        db.execute("PRAGMA journal_mode=WAL")
+        _retry_while_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        migrate(db, migrations)
+        _retry_while_locked(lambda: migrate(db, migrations))
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "unable to open" in str(exc) or "readonly" in str(exc):
             raise StateError(f"{path}: cannot open the {what} ({exc})") from None
@@ -68,10 +69,25 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
         db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
                    (secrets.token_hex(8),))
         db_id = meta(db, "db_id")  # another process creating it at once may have written its own first
-        tmp = marker.with_name(marker.name + ".tmp")
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")  # two processes creating it at once
         tmp.write_text(f"{db_id}\nThis state folder has a {what} ({path.name}); do not delete this file.\n")
         os.replace(tmp, marker)
     return db
+
+
+def _retry_while_locked(step, wait: float = 10.0) -> None:
+    """Run `step`, again while SQLite says the database is locked without waiting itself: when
+    two processes create one database at once, the switch to WAL and the first read of a
+    just-switched file can answer SQLITE_BUSY at once instead of calling the busy handler."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _strict_text(path: Path, marker: Path, what: str):
