@@ -253,6 +253,8 @@ def test_the_app_speaks_the_sites_language(tmp_path, monkeypatch):
     import email.policy
     message = email.message_from_bytes(sent[0], policy=email.policy.default)
     assert message["Subject"] == "Confirme su suscripción a News" and "Perú" in message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="es">' in html and ">Confirmar mi suscripción</a>" in html and "Perú" in html
     assert "Este enlace de confirmación no es válido." in client.get("/confirm?token=bad").data.decode()
 
 

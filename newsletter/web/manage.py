@@ -22,10 +22,9 @@ def ask_for_link():
 def send_link():
     """Answered the same for every address; the link goes by mail to a known one only."""
     s = site()
-    if s.cross_site():
-        return s.refused(403)
-    if s.over_client_limit():
-        return s.refused(429)
+    refusal = s.refuse_form()
+    if refusal is not None:
+        return refusal
     email = normalise_email(request.form.get("email", ""))
     if valid_email(email) and not request.form.get(HONEYPOT):
         s.queue("manage", email, {})

@@ -23,10 +23,9 @@ def form():
 @bp.post("/subscribe")
 def subscribe():
     s = site()
-    if s.cross_site():
-        return s.refused(403)
-    if s.over_client_limit():
-        return s.refused(429)
+    refusal = s.refuse_form()
+    if refusal is not None:
+        return refusal
     email = normalise_email(request.form.get("email", ""))
     groups = s.chosen_lists(request.form.getlist("country"))
     if not valid_email(email) or not groups:

@@ -143,6 +143,14 @@ class Site:
     def over_client_limit(self) -> bool:
         return not self.client_limit.allow(request.remote_addr or "?")
 
+    def refuse_form(self) -> Response | None:
+        """The answer to a form post from another site (403) or from a client over its limit (429)."""
+        if self.cross_site():
+            return self.refused(403)
+        if self.over_client_limit():
+            return self.refused(429)
+        return None
+
     def queue(self, kind: str, email: str, data: dict) -> None:
         """A message for the background sender; the same work whatever the address."""
         now = utcnow()
