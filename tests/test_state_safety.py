@@ -98,6 +98,12 @@ def test_restore_refuses_while_a_send_runs_and_replaces_the_files_itself(site, t
         assert run.returncode == 2 and "a `newsletter send` is running" in run.stderr, run.stderr
         sending.send_signal(signal.SIGTERM)
         sending.communicate(timeout=10)
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for name in ("sendlog.sqlite3", "sendlog.id"):
+        (damaged / name).write_bytes((backup / name).read_bytes()[:3000] if name.endswith("3") else b"x")
+    run = _restore(site, damaged)
+    assert run.returncode == 2 and "damaged" in run.stderr and "nothing was restored" in run.stderr, run.stderr
     run = _restore(site, backup)
     assert run.returncode == 0, run.stderr
     assert not any(state.glob("*-wal")) and not any(state.glob("*-shm")) and not any(state.glob(".*.restoring"))

@@ -143,3 +143,49 @@ def test_the_send_logs_suppressions_are_kept_and_moved_into_the_store(site, tmp_
         run = site.cli("send", "--country", "pe", "--issue", "2021-W34")
         assert run.returncode == 0, run.stderr
         assert server.counts() == {p: 1 for p in PEOPLE[2:]}
+
+
+def test_build_and_send_say_once_that_messages_lack_one_click_unsubscribe_without_public_url(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        path = site.dir / "newsletter.toml"
+        path.write_text(path.read_text().replace('unsubscribe_url = "https://news.example.org/unsubscribe"\n', ""))
+        for command in (["build"], ["send", "--country", "pe"]):
+            run = site.cli(*command)
+            assert run.returncode == 0, run.stderr
+            assert run.stderr.count("newsletter.public_url is not set: messages have no one-click unsubscribe") == 1
+        raw = next((tmp_path / "spool").glob("*.eml")).read_bytes()
+        assert b"List-Unsubscribe-Post" not in raw  # what the line warns of
+        _with_public_url(site)
+        for command in (["build"], ["send", "--country", "pe"]):
+            assert "public_url is not set" not in site.cli(*command).stderr
+
+
+def test_bounces_on_a_site_without_a_store_are_kept_in_the_send_log_and_honoured(site, tmp_path):
+    import mailbox
+
+    from newsletter.subscribers.tokens import bounce_token
+
+    state = site.dir / ".newsletter"
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        path = site.dir / "newsletter.toml"
+        path.write_text(path.read_text().replace("[newsletter]\n", '[newsletter]\nbounce_address = "b@example.org"\n'))
+        assert site.cli("build").returncode == 0
+        assert site.cli("send", "--country", "pe", "--issue", "2021-W34").returncode == 0
+        token = bounce_token(b"k", PEOPLE[7])
+        box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+        box.add(f"To: b+{token}@example.org\nFrom: MAILER-DAEMON@mx.example.net\nSubject: failure\n"
+                f"Message-ID: <b1@mx>\n\n550 5.1.1 <{PEOPLE[7]}>: no such user\n".encode())
+        box.close()
+        run = site.cli("bounces", str(tmp_path / "Maildir"))
+        assert run.returncode == 0 and "1 hard bounce" in run.stderr, run.stderr
+        assert not (state / "subscribers.sqlite3").exists()
+        db = sqlite3.connect(state / "sendlog.sqlite3")
+        assert db.execute("SELECT email, list FROM suppressions").fetchall() == [(PEOPLE[7], "*")]
+        db.close()
+        (site.dir / "bulletins" / "more.txt").write_text(
+            "1 September 2021\n\nPeru Opens a Third Shelter\n\nIt has 90 beds.\n")
+        assert site.cli("build").returncode == 0
+        assert site.cli("send", "--country", "pe", "--issue", "2021-W35", "--force").returncode == 0
+        assert server.counts() == {p: (1 if p == PEOPLE[7] else 2) for p in PEOPLE}  # W34 to all, W35 not to her
