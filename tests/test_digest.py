@@ -152,3 +152,52 @@ def test_digest_options_and_their_defaults(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path / "n.toml", {"base_url": "https://news.example.org/"})
     assert "newsletter.frequencies" in str(err.value) and "newsletter.delivery" in str(err.value)
+
+
+def test_the_subscriber_csv_has_an_optional_frequency_column(tmp_path):
+    from newsletter.content.gazetteer import load_gazetteer
+    from newsletter.subscribers.lists import export_csv, load_subscribers
+
+    path = tmp_path / "subscribers.csv"
+    path.write_text("email,countries,name,frequency\nd@example.org,pe,Dee,daily\nm@example.org,co ve,,Monthly\n"
+                    "w@example.org,pe,,\nx@example.org,pe,,fortnightly\nold@example.org,mx,Old\n")
+    subscribers, diags = load_subscribers(path, load_gazetteer())
+    assert [(s.email, s.frequency) for s in subscribers] == [
+        ("d@example.org", "daily"), ("m@example.org", "monthly"), ("w@example.org", ""), ("old@example.org", "")]
+    assert [(d.line, d.message) for d in diags] == [
+        (5, "frequency \"fortnightly\" for x@example.org: use daily, weekly or monthly (or leave it empty for the "
+            "site's); skipped")]
+    assert export_csv(subscribers).splitlines() == [
+        "email,countries,name,frequency", "d@example.org,pe,Dee,daily", "m@example.org,co ve,,monthly",
+        "w@example.org,pe,,", "old@example.org,mx,Old,"]
+    assert export_csv([subscribers[-1]]).splitlines()[0] == "email,countries,name"  # no column when nobody chose
+
+
+def test_a_frequency_the_site_does_not_offer_becomes_its_default(site):
+    composer, _ = composer_for(site, **{"newsletter.frequencies": ["weekly", "monthly"]})
+    assert composer.choice(Subscriber("m@example.org", "", frozenset({"pe"}), frequency="monthly")).frequency == "monthly"
+    assert composer.choice(Subscriber("d@example.org", "", frozenset({"pe"}), frequency="daily")).frequency == "weekly"
+    assert composer.choice(Subscriber("n@example.org", "", frozenset({"pe"}))).frequency == "weekly"
+    monthly = composer.digest(composer.choice(Subscriber("m@example.org", "", frozenset({"co"}), frequency="monthly")),
+                              "2025-03")
+    assert monthly.label == "March 2025" and len(monthly.entries) == 3  # the week before is in March too
+
+
+def test_the_store_keeps_the_frequency_through_import_and_export_and_records_changes(tmp_path):
+    from newsletter.subscribers.store import SubscriberStore
+
+    store = SubscriberStore(tmp_path / "state")
+    try:
+        store.import_subscribers([Subscriber("a@example.org", "A", frozenset({"pe"}), frequency="monthly")])
+        assert store.recipients()[0].frequency == "monthly"
+        store.import_subscribers([Subscriber("a@example.org", "A", frozenset({"pe"}))])  # a CSV without the column
+        assert store.frequency("a@example.org") == "monthly"
+        assert store.set_frequency("a@example.org", "daily", via="web") is True
+        assert store.set_frequency("a@example.org", "daily", via="web") is False
+        assert store.set_frequency("nobody@example.org", "daily") is False
+        assert [(h[2], h[3], h[4]) for h in store.history("a@example.org") if h[2] == "frequency"] == [
+            ("frequency", "csv", "monthly"), ("frequency", "web", "daily")]
+        with pytest.raises(ValueError):
+            store.set_frequency("a@example.org", "hourly")
+    finally:
+        store.close()

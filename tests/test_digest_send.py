@@ -341,3 +341,42 @@ def test_a_stop_signal_ends_a_parallel_run_within_two_seconds(site, tmp_path):
         counts = server.counts()
     assert sorted(counts.values()) == [1, 1]  # the two messages on their way when the signal came
     assert log_rows(site) == {e: "sending" for e in counts}  # left uncertain, never resent; nothing else tried
+
+
+def test_each_subscriber_gets_digests_at_the_frequency_they_chose(site, tmp_path):
+    offered = 'frequencies = ["weekly", "monthly"]\nsend_since = "2025-03-01"\n'
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port, newsletter=offered)
+        site.subscribers(["weekly@example.org,pe co,,weekly", "monthly@example.org,pe co,,monthly",
+                          "default@example.org,pe,,"])
+        site.cli("build")
+        assert site.due("2025-04-01T08:00+00:00").returncode == 0
+        assert site.due("2025-04-02T08:00+00:00").returncode == 0
+        got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
+        monthly = next(m for who, m in messages(tmp_path / "spool") if who == "monthly@example.org")
+    assert got == [("default@example.org", "News \u2014 10\u201316 March 2025"),
+                   ("default@example.org", "News \u2014 17\u201323 March 2025"),
+                   ("monthly@example.org", "News \u2014 March 2025"),
+                   ("weekly@example.org", "News \u2014 10\u201316 March 2025"),
+                   ("weekly@example.org", "News \u2014 17\u201323 March 2025")]
+    text = monthly.get_body(("plain",)).get_content()
+    assert all(text.count(t) == 1 for t in ("Border Crossing", "Peru Opens", "Colombia Plants", "Peru Counts"))
+
+
+def test_a_change_of_frequency_mid_period_is_what_the_next_digest_follows(site, tmp_path):
+    offered = 'frequencies = ["weekly", "monthly"]\n'
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port, newsletter=offered)
+        site.subscribers(["x@example.org,pe,,weekly"])
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 0
+        assert site.cli("subscribers", "import", str(site.dir / "subscribers.csv")).returncode == 0
+        with_store = site.dir / "changed.csv"
+        with_store.write_text("email,countries,name,frequency\nx@example.org,pe,,monthly\n")
+        assert site.cli("subscribers", "import", str(with_store)).returncode == 0
+        exported = site.cli("subscribers", "export").stdout
+        assert site.due(W12_DONE).returncode == 0  # now monthly: no weekly digest
+        assert site.due("2025-04-01T08:00+00:00").returncode == 0
+        got = [m["Subject"] for _, m in messages(tmp_path / "spool")]
+    assert "x@example.org,pe,,monthly" in exported.splitlines()
+    assert sorted(got) == ["News \u2014 10\u201316 March 2025", "News \u2014 March 2025"]

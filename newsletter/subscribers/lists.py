@@ -1,5 +1,6 @@
-"""Subscribers and the lists they are on; the CSV exchange format (`email,countries,name`),
-read and validated line by line, and written back by `export_csv`."""
+"""Subscribers and the lists they are on; the CSV exchange format (`email,countries,name` and an
+optional fourth column, `frequency`, for digests), read and validated line by line, and
+written back by `export_csv`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from newsletter.content.gazetteer import Gazetteer
 from newsletter.diagnostics import Diagnostic
 
 EVERY_COUNTRY = "*"
+FREQUENCIES = ("daily", "weekly", "monthly")
+"""What a subscriber may choose for digests (the site offers some: `newsletter.frequencies`)."""
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
@@ -26,6 +29,8 @@ class Subscriber:
     country, `*` for every country's issue."""
     excluded: frozenset[str] = frozenset()
     """Lists left one by one although `*` covers them."""
+    frequency: str = ""
+    """daily, weekly or monthly for digests; '' for the site's default (`newsletter.period`)."""
 
     def wants(self, group: str) -> bool:
         if group in self.excluded:
@@ -53,12 +58,14 @@ def valid_email(address: str) -> bool:
 
 
 def export_csv(subscribers: list[Subscriber]) -> str:
-    """The CSV exchange format, as `load_subscribers` reads it."""
+    """The CSV exchange format, as `load_subscribers` reads it; the `frequency` column only
+    when someone chose one."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["email", "countries", "name"])
+    frequencies = any(sub.frequency for sub in subscribers)
+    writer.writerow(["email", "countries", "name"] + (["frequency"] if frequencies else []))
     for sub in subscribers:
-        writer.writerow([sub.email, " ".join(sorted(sub.groups)), sub.name])
+        writer.writerow([sub.email, " ".join(sorted(sub.groups)), sub.name] + ([sub.frequency] if frequencies else []))
     return out.getvalue()
 
 
@@ -84,6 +91,7 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
         email = row[0].strip()
         countries = row[1].strip() if len(row) > 1 else ""
         name = " ".join(row[2].split()) if len(row) > 2 else ""
+        frequency = row[3].strip().lower() if len(row) > 3 else ""
         if not valid_email(email):
             diags.append(Diagnostic(display, line, "error", f'"{email}" is not a valid email address; skipped'))
             continue
@@ -103,13 +111,18 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
         if not groups:
             diags.append(Diagnostic(display, line, "error", f"no countries for {email}; use codes such as \"mx pa\" or * for all; skipped"))
             continue
+        if frequency and frequency not in FREQUENCIES:
+            diags.append(Diagnostic(display, line, "error", f'frequency "{row[3].strip()}" for {email}: use daily, '
+                                    "weekly or monthly (or leave it empty for the site's); skipped"))
+            continue
         key = email.lower()
         if key in by_email:
             diags.append(Diagnostic(display, line, "warning", f"{email} is listed again; countries merged"))
             old = by_email[key]
-            by_email[key] = Subscriber(old.email, old.name or name, old.groups | groups)
+            by_email[key] = Subscriber(old.email, old.name or name, old.groups | groups,
+                                       frequency=old.frequency or frequency)
         else:
-            by_email[key] = Subscriber(email, name, frozenset(groups))
+            by_email[key] = Subscriber(email, name, frozenset(groups), frequency=frequency)
     if not by_email and not any(d.severity == "error" for d in diags):
         diags.append(Diagnostic(display, 0, "warning", "the subscriber list is empty; nobody is sent anything"))
     return list(by_email.values()), diags

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.state import db as statedb
-from newsletter.subscribers.lists import EVERY_COUNTRY, Subscriber, normalise_email
+from newsletter.subscribers.lists import EVERY_COUNTRY, FREQUENCIES, Subscriber, normalise_email
 
 STORE_NAME = "subscribers.sqlite3"
 MARKER_NAME = "subscribers.id"
@@ -96,6 +96,10 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (status, next_try);
 CREATE INDEX outbox_by_email ON outbox (email, status, done)
+""",
+    # 3: the digest frequency each subscriber chose (daily, weekly, monthly; '' for the site's).
+    3: """
+ALTER TABLE subscribers ADD COLUMN frequency TEXT NOT NULL DEFAULT ''
 """,
 }
 
@@ -182,17 +186,17 @@ class SubscriberStore:
 
     def recipients(self) -> list[Subscriber]:
         """Everyone with an active list, as `send` wants them (in the order they joined)."""
-        by_id: dict[int, tuple[str, str, set[str], set[str]]] = {}
-        for sid, email, name, group, status in self.db.execute(
-                "SELECT s.id, s.email, s.name, l.list, l.status FROM subscribers s "
+        by_id: dict[int, tuple[str, str, set[str], set[str], str]] = {}
+        for sid, email, name, frequency, group, status in self.db.execute(
+                "SELECT s.id, s.email, s.name, s.frequency, l.list, l.status FROM subscribers s "
                 "JOIN subscriptions l ON l.subscriber = s.id WHERE s.left_as = '' ORDER BY s.id, l.list"):
-            entry = by_id.setdefault(sid, (email, name, set(), set()))
+            entry = by_id.setdefault(sid, (email, name, set(), set(), frequency))
             if status == "active":
                 entry[2].add(group)
             elif status in LEFT:
                 entry[3].add(group)
-        return [Subscriber(email, name, frozenset(active), frozenset(left))
-                for email, name, active, left in by_id.values() if active]
+        return [Subscriber(email, name, frozenset(active), frozenset(left), frequency)
+                for email, name, active, left, frequency in by_id.values() if active]
 
     def subscriber(self, email: str) -> tuple[str, str, dict[str, str]] | None:
         """(name, left_as, list → status) of one address, or None."""
@@ -256,6 +260,8 @@ class SubscriberStore:
                 sid = self._id(email, sub.name)
                 for group in sorted(sub.groups):
                     self._set(sid, group, "active", via)
+                if sub.frequency:
+                    self._set_frequency(sid, sub.frequency, via)
                 self._commit()
                 return "added"
             sid, left, name = existing
@@ -277,6 +283,8 @@ class SubscriberStore:
             if sub.name and sub.name != name:
                 self.db.execute("UPDATE subscribers SET name = ? WHERE id = ?", (sub.name, sid))
                 changed += 1
+            if sub.frequency:  # an import without the column keeps the frequency chosen
+                changed += self._set_frequency(sid, sub.frequency, via)
             self._commit()
             return "updated" if changed or (resubscribe and left) else "unchanged"
         except BaseException:
@@ -360,6 +368,35 @@ class SubscriberStore:
         except BaseException:
             self._rollback()
             raise
+
+    def set_frequency(self, email: str, frequency: str, *, via: str = "web") -> bool:
+        """How often the address gets its digest (daily, weekly, monthly; '' for the site's
+        default); recorded in its history. False for an unknown address or no change."""
+        if frequency and frequency not in FREQUENCIES:
+            raise ValueError(f"frequency {frequency!r}: must be one of {', '.join(FREQUENCIES)}")
+        self._begin()
+        try:
+            sid = self._find(normalise_email(email))
+            changed = sid is not None and self._set_frequency(sid, frequency, via)
+            self._commit()
+            return changed
+        except BaseException:
+            self._rollback()
+            raise
+
+    def frequency(self, email: str) -> str:
+        """The frequency the address chose ('' for the site's default, or unknown)."""
+        row = self.db.execute("SELECT frequency FROM subscribers WHERE email = ?", (normalise_email(email),)).fetchone()
+        return row[0] if row else ""
+
+    def _set_frequency(self, sid: int, frequency: str, via: str) -> bool:
+        old = self.db.execute("SELECT frequency FROM subscribers WHERE id = ?", (sid,)).fetchone()[0]
+        if old == frequency:
+            return False
+        self.db.execute("UPDATE subscribers SET frequency = ? WHERE id = ?", (frequency, sid))
+        self.db.execute("INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, '', 'frequency', ?, ?, ?)",
+                        (sid, via, _now(), frequency or "the site's default"))
+        return True
 
     def unsubscribe(self, email: str, group: str | None, *, via: str, detail: str = "") -> bool:
         """Leave one list (`group`) or everything (None or `*`). True if anything changed;

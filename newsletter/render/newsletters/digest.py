@@ -125,10 +125,10 @@ class DigestComposer:
         if lists is None:
             lists = self._lists[key] = tuple(g for g in self.catalog.groups
                                              if self.catalog.groups[g] and subscriber.wants(g))
-        frequency = getattr(subscriber, "frequency", "") or self.default_frequency
+        frequency = subscriber.frequency or self.default_frequency
         if frequency not in self.frequencies:
             frequency = self.default_frequency
-        return Choice(lists, frequency, getattr(subscriber, "language", "") or self.language)
+        return Choice(lists, frequency, self.language)
 
     def words(self, lang: str) -> Words:
         words = self._words.get(lang)

@@ -8,7 +8,6 @@ import functools
 
 from newsletter.render.words import ENGLISH_MONTHS, language_of, long_date, month_year
 
-FREQUENCIES = ("daily", "weekly", "monthly")
 EN_DASH = "\u2013"
 
 
