@@ -236,3 +236,11 @@ def test_a_fifo_given_as_the_mbox_is_one_line(site, tmp_path):
     os.mkfifo(tmp_path / "bounces.mbox")
     code, err = site.run("bounces", str(tmp_path / "bounces.mbox"))
     assert code == 2 and "not a Maildir or an mbox file" in err
+
+
+def test_a_mailto_request_without_our_token_is_ignored_even_from_the_address_itself(site, tmp_path):
+    spoofed = (b"From: Victim <victim@example.com>\nTo: news@example.org\nSubject: unsubscribe mx victim@example.com\n"
+               b"Message-ID: <spoof-1@mail.example.net>\n\nunsubscribe\n")
+    code, err = site.run("bounces", str(_box(tmp_path / "Maildir", [spoofed])))
+    assert code == 0 and "1 not ours" in err
+    assert site.lists("victim@example.com") == ("", {"mx": "active", "pe": "active"})

@@ -132,3 +132,15 @@ def test_resolve_all_failed_resend_sends_the_failed_again(site, tmp_path):
         assert run.returncode == 0 and run.stderr.count("released; the next run sends it") == 2, run.stderr
         assert site.cli("send", "--country", "pe").returncode == 0
         assert server.counts() == dict.fromkeys(PEOPLE, 1)
+
+
+def test_a_server_that_wants_a_login_we_do_not_give_stops_once(site, tmp_path):
+    with SpoolServer(tmp_path / "spool", "--password", "s3cret") as server:
+        site.configure(server.port)  # no smtp.username
+        assert site.cli("build").returncode == 0
+        run = site.cli("send", "--country", "pe")
+        assert run.returncode == 2
+        line = _one_line(run)
+        assert "refused the login (530" in line and "set smtp.username" in line
+        assert server.counts() == {}
+    assert set(_statuses(site).values()) == {"pending"}

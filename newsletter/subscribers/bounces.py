@@ -10,8 +10,8 @@
   in its text makes it hard, anything else soft.
 - **ARF** (RFC 5965, `report-type=feedback-report`): a complaint → complained, off every list.
 - **Unsubscribe requests** to the `mailto:` of `List-Unsubscribe`: the subject our messages
-  encode, `unsubscribe LIST ADDRESS TOKEN`, with a valid token (or sent from that address
-  itself) → unsubscribed from LIST.
+  encode, `unsubscribe LIST ADDRESS TOKEN`, with a valid token → unsubscribed from LIST (a
+  request without one is ignored, even "from" that address: anyone can write a From header).
 
 Mail to the bounce address comes from strangers too, so a bounce or complaint counts only when
 it is tied to a message we sent: the VERP token of its envelope (only we can make one), or the
@@ -363,8 +363,6 @@ def _unsubscribe_request(msg: EmailMessage, secret: bytes, config) -> tuple[str,
     if len(words) < 3 or words[0].lower() != "unsubscribe":
         return None
     group, address = words[1].lower(), normalise_email(words[2])
-    sender = normalise_email(parseaddr(str(msg.get("From", "")))[1])
+    # Only our token ties a request to a message we sent: a From header is anyone's to write.
     token_ok = len(words) >= 4 and tokens.matches(tokens.mailto_token(secret, address, group), words[3].lower())
-    if token_ok or sender == address:
-        return address, group
-    return None
+    return (address, group) if token_ok else None
