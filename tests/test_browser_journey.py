@@ -69,7 +69,7 @@ def static_server(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
     return server
 
 
-def write_site(root: Path, *, base_url: str, public_url: str, smtp_port: int, proxies: int = 0) -> None:
+def write_site(root: Path, *, base_url: str, public_url: str, smtp_port: int, proxies: int = 0, build: bool = True) -> None:
     (root / "bulletins").mkdir(exist_ok=True)
     (root / "bulletins" / "week.txt").write_text(BULLETIN)
     (root / "newsletter.toml").write_text(
@@ -77,7 +77,8 @@ def write_site(root: Path, *, base_url: str, public_url: str, smtp_port: int, pr
         f'[newsletter]\nfrom_address = "news@example.org"\npublic_url = "{public_url}"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n'
         f'[serve]\nproxies = {proxies}\nmail_retry = 0.5\n')
-    assert main(["build", "-q"]) == 0
+    if build:
+        assert main(["build", "-q"]) == 0
 
 
 @pytest.fixture
@@ -131,6 +132,8 @@ def link_in(message, path: str) -> str:
 
 
 def shot(page, name: str, tag: str) -> None:
+    if tag and name != "subscribe":
+        return  # behind the proxy the pages are the same; one shows that its stylesheet loads
     for width in (1200, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(ARTIFACTS / f"{name}{tag}-{width}.png"), full_page=True)
@@ -195,14 +198,12 @@ def every_form(browser, root: Path, site_url: str, app_url: str, mail: SMTPServe
     chosen = page.locator("fieldset.chosen input[name=country]")
     assert [chosen.nth(i).get_attribute("value") for i in range(chosen.count())] == ["mx", "pa"]
     assert all(chosen.nth(i).is_checked() for i in range(chosen.count()))
-    page.set_viewport_size({"width": 1200, "height": 900})
-    page.screenshot(path=str(ARTIFACTS / f"preferences{tag}-1200.png"), full_page=True)
+    shot(page, "preferences", tag)
     page.fill(".filter input", "per")
     assert page.locator("label:has(input[value=pe])").is_visible()
     assert not page.locator("label:has(input[value=ar])").is_visible()
     assert page.locator("label:has(input[value=pa])").is_visible()  # chosen ones stay in view
-    page.set_viewport_size({"width": 390, "height": 900})
-    page.screenshot(path=str(ARTIFACTS / f"preferences-filtered{tag}-390.png"), full_page=True)
+    shot(page, "preferences-filtered", tag)
     page.uncheck("input[name=country][value=pa]")
     page.check("input[name=country][value=pe]")
     page.click("button:not(.secondary)[type=submit]")
@@ -269,7 +270,7 @@ def test_a_form_on_another_site_is_refused_in_chromium(browser, tmp_path, monkey
     site_port, app_port, evil_port = free_port(), free_port(), free_port()
     with SMTPServer() as mail:
         write_site(tmp_path, base_url=f"http://127.0.0.1:{site_port}/", public_url=f"http://127.0.0.1:{app_port}/",
-                   smtp_port=mail.port)
+                   smtp_port=mail.port, build=False)
         (tmp_path / "evil").mkdir()
         for name, action, fields in [("signup", "subscribe", '<input name="country" value="mx">'),
                                      ("manage", "manage", "")]:
@@ -285,7 +286,7 @@ def test_a_form_on_another_site_is_refused_in_chromium(browser, tmp_path, monkey
                     with page.expect_navigation():
                         page.click("button")
                     assert "Not sent" in page.content()
-                time.sleep(1)
+                time.sleep(0.5)  # had anything been queued, the sender would have sent it by now
         finally:
             evil.shutdown()
         assert lists(tmp_path, "victim@example.org") is None and mail.handler.received == []
