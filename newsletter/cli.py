@@ -91,16 +91,18 @@ def make_parser() -> argparse.ArgumentParser:
     send.add_argument("--dry-run", action="store_true", help="write each message to the outbox folder instead of sending")
     send.add_argument("--outbox", metavar="DIR", help="outbox folder for --dry-run (default: STATE/outbox)")
     send.add_argument("--rate", type=float, metavar="N", help="at most N messages per second")
+    send.add_argument("--test", metavar="ADDRESS", help="mail one issue (--country CC) or digest (of the --country "
+                      "lists, default every list) to ADDRESS only, without recording it as a delivery")
 
     status = sub.add_parser("status", help="what was sent: per issue, or per recipient of one issue")
-    status.add_argument("--country", metavar="CC", help="only this list")
+    status.add_argument("--country", metavar="CC", help="only this list ('digest': the digests)")
     status.add_argument("--issue", metavar="ID", help="one issue (period id): every recipient and what became of it")
     status.add_argument("--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers from config)")
     _common(status)
 
     resolve = sub.add_parser("resolve", help="settle uncertain (or failed) deliveries of one issue")
     resolve.add_argument("emails", nargs="*", metavar="EMAIL", help="the recipients to settle")
-    resolve.add_argument("--country", required=True, metavar="CC", help="the list")
+    resolve.add_argument("--country", required=True, metavar="CC", help="the list ('digest': a digest)")
     resolve.add_argument("--issue", required=True, metavar="ID", help="the issue (period id)")
     resolve.add_argument("--all-uncertain", action="store_true", help="every uncertain recipient of the issue")
     resolve.add_argument("--all-failed", action="store_true", help="every failed recipient of the issue (e.g. with "

@@ -380,3 +380,46 @@ def test_a_change_of_frequency_mid_period_is_what_the_next_digest_follows(site, 
         got = [m["Subject"] for _, m in messages(tmp_path / "spool")]
     assert "x@example.org,pe,,monthly" in exported.splitlines()
     assert sorted(got) == ["News \u2014 10\u201316 March 2025", "News \u2014 March 2025"]
+
+
+def test_send_test_mails_one_digest_or_issue_to_an_address_and_records_nothing(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["pe@example.org,pe,"])
+        site.cli("build")
+        run = site.cli("send", "--test", "me@example.org", "--country", "co", "--country", "ve", "--issue", "2025-W11")
+        assert run.returncode == 0, run.stderr
+        assert '--test: "News \u2014 10\u201316 March 2025" mailed to me@example.org (not recorded' in run.stderr
+        everything = site.cli("send", "--test", "me@example.org")  # every list, the newest period with news
+        assert everything.returncode == 0 and "17\u201323 March 2025" in everything.stderr
+        (site.dir / "newsletter.toml").write_text(
+            (site.dir / "newsletter.toml").read_text().replace("[newsletter]\n", '[newsletter]\ndelivery = "lists"\n'))
+        issue = site.cli("send", "--test", "me@example.org", "--country", "pe", "--issue", "2025-W11")
+        assert issue.returncode == 0 and "Peru \u2014 10\u201316 March 2025" in issue.stderr
+        assert site.cli("send", "--test", "me@example.org").returncode == 2  # a list issue needs its list
+        got = messages(tmp_path / "spool")
+        assert server.counts() == {"me@example.org": 3}
+        assert site.due(W11_DONE).returncode == 0  # the real send is not affected: pe@ gets its issue
+        assert server.counts() == {"me@example.org": 3, "pe@example.org": 1}
+    text = next(m for _, m in got if "10\u201316" in m["Subject"] and "News" in m["Subject"]).get_body(("plain",)).get_content()
+    assert text.count("Border Crossing") == 1 and "Peru Opens" not in text
+    assert log_rows(site) == {}  # no digest recorded as sent
+
+
+def test_status_and_resolve_settle_an_uncertain_digest(site, tmp_path):
+    rows = many(3)
+    with SpoolServer(tmp_path / "spool", "--drop-after-store", "3") as server:
+        site.configure(server.port, connections=1)
+        site.subscribers(rows)
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 1
+        overview = site.cli("status").stdout
+        assert any(line.split()[:2] == ["digest/2025-W11", "2"] and line.split()[2] == "1" for line in overview.splitlines()), overview
+        detail = site.cli("status", "--country", "digest", "--issue", "2025-W11").stdout.splitlines()
+        uncertain = [line.split()[0] for line in detail if "uncertain" in line]
+        assert len(uncertain) == 1 and len(detail) == 3
+        resend = site.cli("resolve", "--country", "digest", "--issue", "2025-W11", "--all-uncertain", "--resend")
+        assert resend.returncode == 0 and "released; the next run sends it" in resend.stderr
+        assert site.due(W11_DONE).returncode == 0
+        assert server.counts()[uncertain[0]] == 2  # released by the operator: sent again, as asked
+    assert set(log_rows(site).values()) == {"sent"}

@@ -63,9 +63,12 @@ def cmd_send(args) -> int:
     config = site_config(args)
     if args.rate is not None and args.rate < 0:
         raise ConfigError(["--rate: must not be negative"])
-    if not args.due and not args.country:
+    test = getattr(args, "test", None)
+    if test and args.due:
+        raise UsageError("--test mails one issue or digest to one address; it cannot be combined with --due")
+    if not args.due and not args.country and not (test and config.newsletter_delivery == "digest"):
         raise UsageError("say which list to send (--country CC), or --due for every finished issue")
-    if args.country and len(args.country) > 1 and not args.due:
+    if args.country and len(args.country) > 1 and not args.due and not test:
         raise UsageError("--country is given more than once; that needs --due")
     out_dir, state_dir = Path(config.out), Path(config.state)
     subscribers_path = _subscribers_path(args, config)
@@ -85,6 +88,16 @@ def cmd_send(args) -> int:
         return 2
     bad_lines = any(d.severity == "error" for d in sub_diags)
     now = _now(args, ZoneInfo(config.timezone))
+    if test:
+        testlog = SendLog(state_dir)  # read only here (suppressions); no send lock: nothing is recorded
+        try:
+            sender = Sender(config, builder, catalog, out_dir, testlog, subscribers, say, store=store)
+            try:
+                return 0 if _send_test(sender, test, groups, now, args, require_built) else 1
+            finally:
+                sender.close()
+        finally:
+            testlog.close()
     with state_errors(state_dir), SendLog(state_dir) as sendlog:
         if not args.quiet and not args.dry_run:
             say_once_without_public_url(config)
@@ -105,19 +118,53 @@ def cmd_send(args) -> int:
     return 0 if ok and not bad_lines else 1
 
 
-def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
+def _send_test(sender, address: str, groups: list[str], now, args, require_built) -> bool:
+    """`send --test ADDRESS`: one issue (delivery `lists`, or one --country with `--issue` of a
+    list) or one digest mailed to ADDRESS as a subscriber would get it; nothing is recorded."""
+    from newsletter.send.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
+    from newsletter.subscribers.lists import valid_email
+
+    if not valid_email(address):
+        raise UsageError(f"--test {address!r}: not a valid email address")
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if sender.config.newsletter_delivery == "lists":
+        if len(groups) != 1:
+            raise UsageError("--test with newsletter.delivery = \"lists\" mails one list's issue: give one --country")
+        issue = _pick_issue(sender, groups[0], args)
+        require_built(sender, issue)
+        renderer = sender.builder.context.issue_renderer
+        rendered = renderer.render(issue)
+        subject, data = rendered.subject, renderer.message(rendered, "", address, secret=sender.secret, date=when).compose()
+    else:
+        from newsletter.send.digest import test_digest
+
+        subject, data = test_digest(sender, address, groups, args.issue, when)
+    assert sender.mailer is not None
+    try:
+        sender.mailer.send(sender.config.newsletter_from_address, address, data, before_final_dot=lambda: None)
+    except (TemporaryFailure, PermanentFailure, UncertainDelivery) as exc:
+        say(f"--test: {address}: {exc}")
+        return False
+    say(f"--test: \"{subject}\" mailed to {address} (not recorded as a delivery)")
+    return True
+
+
+def _pick_issue(sender, group, args):
     lists = sender.lists()
     if group not in lists:
         raise UsageError(f"--country {args.country[0]}: no newsletter for it (issues exist for: {' '.join(lists)})")
     issues = sender.issues(group)
     if args.issue == "latest":
-        issue = issues[0]
-    else:
-        matching = [i for i in issues if i.period_id == args.issue]
-        if not matching:
-            raise UsageError(f"--issue {args.issue}: no such issue for {group}; the latest are "
-                             + ", ".join(i.period_id for i in issues[:5]))
-        issue = matching[0]
+        return issues[0]
+    matching = [i for i in issues if i.period_id == args.issue]
+    if not matching:
+        raise UsageError(f"--issue {args.issue}: no such issue for {group}; the latest are "
+                         + ", ".join(i.period_id for i in issues[:5]))
+    return matching[0]
+
+
+def _send_one(sender, group, now, args, check_finished, require_built) -> bool:
+    issue = _pick_issue(sender, group, args)
     check_finished(sender, issue, now, args.force)
     if not args.dry_run:
         require_built(sender, issue)
@@ -300,10 +347,17 @@ def _open_log(config):
     return SendLog(state_dir)
 
 
+def _list_or_digest(value: str, gazetteer) -> str:
+    """A list, or `digest` for the digests (send-log keys `digest/<period id>`)."""
+    from newsletter.render.newsletters.digest import DIGEST_KEY
+
+    return DIGEST_KEY if value.strip().lower() == DIGEST_KEY else list_arg(value, gazetteer)
+
+
 def cmd_status(args) -> int:
     config = site_config(args)
     gazetteer = _gazetteer(config)
-    group = list_arg(args.country, gazetteer) if args.country else None
+    group = _list_or_digest(args.country, gazetteer) if args.country else None
     if args.issue and not group:
         raise UsageError("--issue needs --country")
     sendlog = _open_log(config)
@@ -344,7 +398,7 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
     lines = []
     for email, (status, detail) in rows.items():
         lines.append((email, "uncertain" if status == "sending" else status, detail))
-    for sub in subscribers:
+    for sub in subscribers if group != "digest" else []:  # a digest's recipients: the rows of its period
         email = sub.email.lower()
         if email in rows or not sub.wants(group):
             continue
@@ -360,7 +414,7 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
 
 def cmd_resolve(args) -> int:
     config = site_config(args)
-    group = list_arg(args.country, _gazetteer(config))
+    group = _list_or_digest(args.country, _gazetteer(config))
     key = f"{group}/{args.issue}"
     all_failed = getattr(args, "all_failed", False)
     if not args.emails and not args.all_uncertain and not all_failed:

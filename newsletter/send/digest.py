@@ -19,6 +19,7 @@ connections at once, one thread each; a message is handed to exactly one of them
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import queue
 import threading
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsletter.content.catalog import REGIONAL
 from newsletter.output.writer import write_atomic
 from newsletter.render.newsletters.digest import (
     DIGEST_KEY,
@@ -46,7 +48,7 @@ from newsletter.send.deliver import (
     Unreachable,
 )
 from newsletter.send.smtp import Mailer
-from newsletter.subscribers.lists import Subscriber
+from newsletter.subscribers.lists import EVERY_COUNTRY, Subscriber
 
 MEMBERS = DIGEST_KEY
 RUNS_KEY = "digest_runs"
@@ -468,3 +470,27 @@ def send_digests_due(sender: Any, now: dt.datetime, *, correction: bool = False,
                      "(see `newsletter status`)") if total.earlier_failed or total.earlier_uncertain else ""
             say(f"--due: no digest due; {digests.next_due(now)}{extra}")
     return total.ok
+
+
+def test_digest(sender: Any, address: str, groups: list[str], issue: str, when: dt.datetime) -> tuple[str, bytes]:
+    """(subject, message) of the digest `address` would get with the lists `groups` (default:
+    every list) for period `issue` (its id says the frequency; `latest`: the newest period with
+    news at the site's `period`), for `send --test`."""
+    from newsletter.errors import UsageError
+    from newsletter.render.newsletters.periods import frequency_of
+
+    digests = DigestSender(sender)
+    frequency = digests.composer.default_frequency if issue == "latest" else frequency_of(issue)
+    person = Subscriber(address, "", frozenset(groups or {EVERY_COUNTRY, REGIONAL}), frequency=frequency)
+    choice = dataclasses.replace(digests.composer.choice(person), frequency=frequency)
+    if issue == "latest":
+        newest = [sender.catalog.groups[g][0].date for g in choice.lists if sender.catalog.groups[g]]
+        if not newest:
+            raise UsageError("--test: those lists have no news yet")
+        issue = period_id(max(newest), frequency)
+    digest = digests.composer.digest(choice, issue)
+    if digest is None:
+        raise UsageError(f"--test: no news for those lists in {issue}")
+    rendered = digests.renderer.render(digest, digests.composer)
+    message = digests.renderer.message(rendered, "", address, secret=sender.secret, date=when)
+    return rendered.subject, message.compose()
