@@ -423,3 +423,37 @@ def test_status_and_resolve_settle_an_uncertain_digest(site, tmp_path):
         assert site.due(W11_DONE).returncode == 0
         assert server.counts()[uncertain[0]] == 2  # released by the operator: sent again, as asked
     assert set(log_rows(site).values()) == {"sent"}
+
+
+def test_a_changed_digest_is_reported_never_resent_and_can_be_corrected(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["first@example.org,pe,", "other@example.org,co,"])
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 0
+        news = site.dir / "bulletins" / "news.txt"
+        news.write_text(news.read_text().replace("hosts 200 people", "hosts 250 people"))
+        again = site.due(W11_DONE)
+        assert again.returncode == 0 and "digest/2025-W11 changed after it was first sent: 1 recipient" in again.stderr
+        assert server.counts() == {"first@example.org": 1, "other@example.org": 1}
+        fixed = site.due(W11_DONE, "--correction")
+        assert fixed.returncode == 0, fixed.stderr
+        assert site.due(W11_DONE, "--correction").returncode == 0  # a correction goes once too
+        got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
+    assert got == [("first@example.org", "Correction: News \u2014 10\u201316 March 2025"),
+                   ("first@example.org", "News \u2014 10\u201316 March 2025"),
+                   ("other@example.org", "News \u2014 10\u201316 March 2025")]
+
+
+def test_after_a_switch_from_list_issues_no_period_is_sent_twice(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port, newsletter='delivery = "lists"\n')
+        site.subscribers(["pe@example.org,pe,"])
+        site.cli("build")
+        assert site.due(W11_DONE).returncode == 0  # Peru's list issue of 10–16 March
+        toml = site.dir / "newsletter.toml"
+        toml.write_text(toml.read_text().replace('delivery = "lists"\n', ""))  # now digests (the default)
+        assert site.due(W11_DONE).returncode == 0
+        assert site.due(W12_DONE).returncode == 0
+        got = sorted(m["Subject"] for _, m in messages(tmp_path / "spool"))
+    assert got == ["News \u2014 17\u201323 March 2025", "Peru \u2014 10\u201316 March 2025"]
