@@ -307,6 +307,8 @@ def test_dry_run_writes_each_digest_to_the_outbox_and_reports_per_period(site, t
     outbox = site.dir / ".newsletter" / "outbox" / "digest-2025-W11"
     assert sorted(p.name for p in outbox.iterdir()) == ["both@example.org.eml", "pe@example.org.eml"]
     assert not (site.dir / ".newsletter" / "sendlog.sqlite3").exists() or log_rows(site) == {}
+    limited = site.due(W11_DONE, "--country", "pe")
+    assert limited.returncode == 2 and 'delivery = "lists"' in limited.stderr and "Traceback" not in limited.stderr
 
 
 def test_an_unsubscribed_address_gets_no_digest(site, tmp_path):

@@ -37,7 +37,7 @@ from newsletter.render.newsletters.digest import (
     DigestRenderer,
     RenderedDigest,
 )
-from newsletter.render.newsletters.periods import period_bounds, period_id
+from newsletter.render.newsletters.periods import period_id
 from newsletter.send.deliver import (
     REPLY_GRACE,
     Delivery,
@@ -121,25 +121,11 @@ class DigestSender:
 
     # -- the schedule ----------------------------------------------------------------------
     def period_end(self, pid: str, frequency: str) -> dt.datetime:
-        end = period_bounds(pid, frequency)[1]
-        return dt.datetime(end.year, end.month, end.day, tzinfo=self.sender.tz)
+        return self.sender.period_end(pid, frequency)
 
     def schedule_start(self, frequency: str, now: dt.datetime) -> dt.datetime:
-        """As for list issues (`Sender.schedule_start`), per frequency."""
-        tz = self.sender.tz
-        if self.config.newsletter_send_since:
-            day = dt.date.fromisoformat(self.config.newsletter_send_since)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
-        recorded = self.sendlog.get_meta(since_key(frequency))
-        if recorded:
-            return dt.datetime.fromisoformat(recorded)
-        moment = (now - dt.timedelta(hours=self.config.newsletter_send_delay)).astimezone(tz)
-        current = period_bounds(period_id(moment.date(), frequency), frequency)[0]
-        previous = period_bounds(period_id(current - dt.timedelta(days=1), frequency), frequency)[0]
-        start = dt.datetime(previous.year, previous.month, previous.day, tzinfo=tz)
-        if not self.sender.dry_run:
-            self.sendlog.set_meta(since_key(frequency), start.isoformat())
-        return start
+        """As for list issues (`Sender.schedule_start`), one schedule per frequency."""
+        return self.sender.schedule_start(now, frequency, since_key(frequency))
 
     def finished_periods(self, frequency: str, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
         """(period id, end) of the periods with news that the schedule owes, oldest first."""

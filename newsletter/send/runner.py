@@ -90,8 +90,9 @@ class Sender:
         return issues_for(self.catalog.groups[group], group, self.config.newsletter_period, since,
                           self.config.language)
 
-    def period_end(self, pid: str) -> dt.datetime:
-        end = period_bounds(pid, self.config.newsletter_period)[1]
+    def period_end(self, pid: str, period: str = "") -> dt.datetime:
+        """When a period (of `period`, default the site's) ends, in the configured zone."""
+        end = period_bounds(pid, period or self.config.newsletter_period)[1]
         return dt.datetime(end.year, end.month, end.day, tzinfo=self.tz)
 
     def web_copy(self, issue: Issue) -> Path:
@@ -168,22 +169,23 @@ class Sender:
             self.suppressions.close()
 
     # -- the schedule ---------------------------------------------------------------------------
-    def schedule_start(self, now: dt.datetime) -> dt.datetime:
-        """Periods ending after this are in the schedule (see the module docstring)."""
+    def schedule_start(self, now: dt.datetime, period: str = "", key: str = SINCE_KEY) -> dt.datetime:
+        """Periods ending after this are in the schedule (see the module docstring); digests
+        keep one schedule per frequency (`period`, recorded under `key`)."""
+        period = period or self.config.newsletter_period
         if self.config.newsletter_send_since:
             day = dt.date.fromisoformat(self.config.newsletter_send_since)
             return dt.datetime(day.year, day.month, day.day, tzinfo=self.tz)
-        recorded = self.sendlog.get_meta(SINCE_KEY)
+        recorded = self.sendlog.get_meta(key)
         if recorded:
             return dt.datetime.fromisoformat(recorded)
         # The period before the one that (now − delay) falls in: its issue is the latest finished one.
         moment = (now - dt.timedelta(hours=self.config.newsletter_send_delay)).astimezone(self.tz)
-        current = period_bounds(period_id(moment.date(), self.config.newsletter_period), self.config.newsletter_period)[0]
-        previous = period_bounds(period_id(current - dt.timedelta(days=1), self.config.newsletter_period),
-                                 self.config.newsletter_period)[0]
+        current = period_bounds(period_id(moment.date(), period), period)[0]
+        previous = period_bounds(period_id(current - dt.timedelta(days=1), period), period)[0]
         start = dt.datetime(previous.year, previous.month, previous.day, tzinfo=self.tz)
         if not self.dry_run:
-            self.sendlog.set_meta(SINCE_KEY, start.isoformat())
+            self.sendlog.set_meta(key, start.isoformat())
         return start
 
     def due(self, now: dt.datetime, groups: list[str]) -> list[tuple[Issue, list[Subscriber]]]:
