@@ -286,7 +286,7 @@ def send_due(workdir: Path, per_list: int = 20) -> tuple[int, int, float, float]
                                                                      for n in range(per_list)]
         (site / "subscribers.csv").write_text("email,countries,name\n" + "".join(rows))
         (site / "newsletter.toml").write_text(
-            f'base_url = "{BASE_URL}"\n[newsletter]\nsend_since = "2024-03-01"\n'
+            f'base_url = "{BASE_URL}"\n[newsletter]\ndelivery = "lists"\nsend_since = "2024-03-01"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
         run(newsletter("build", "-q"), site)
         lists = len([p for p in (site / "feeds" / "newsletters").iterdir() if p.is_dir()])
