@@ -163,7 +163,21 @@ def test_forms_posted_from_another_site_are_refused(web):
     response = web.client.post("/subscribe", data={"email": "y@example.org", "country": "mx"},
                                headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 403 and web.lists("y@example.org") is None
+    token = tokens.preferences_token(b"web-secret", "z@example.org")
+    for path, data in (("/manage", {"email": "z@example.org"}), ("/preferences", {"email": "z@example.org"}),
+                       ("/preferences", {"email": "z@example.org", "token": token, "leave": "1"})):
+        for headers in ({"Origin": "https://evil.example.net"}, {"Sec-Fetch-Site": "cross-site"},
+                        {"Origin": "null", "Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+            assert web.client.post(path, data=data, headers=headers).status_code == 403, (path, headers)
+    # a browser that hides the origin of serve's own page (Origin: null) still says same-origin
+    ok = web.client.post("/manage", data={"email": "z@example.org"},
+                         headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert ok.status_code == 200
+    web.sender.drain()
     assert web.mail.handler.received == []
+    with SubscriberStore(web.state) as store:
+        from newsletter.subscribers.outbox import Outbox
+        assert Outbox(store.db).rows() == [("manage", "z@example.org", "dropped", 0, "unknown address")]
 
 
 def test_the_honeypot_turns_bots_away_with_the_same_answer(web):
