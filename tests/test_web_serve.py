@@ -223,3 +223,40 @@ def test_the_nginx_snippet_sends_hsts_and_proxies_serve_as_the_tests_proxy_does(
     assert "location /newsletter/ {" in conf and "proxy_pass http://127.0.0.1:8080/;" in conf
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf and "proxies = 1" in conf
     assert 'public_url = "https://news.example.org/newsletter/"' in conf
+
+
+def test_a_server_that_stores_the_mail_but_never_replies_gets_it_once(tmp_path):
+    port, smtp_port = free_port(), free_port()
+    configure(tmp_path, port, smtp_port)
+    (tmp_path / "newsletter.toml").write_text((tmp_path / "newsletter.toml").read_text().replace("timeout = 30", "timeout = 1"))
+    spool = tmp_path / "spool"
+    ready = tmp_path / "ready"
+    smtp = subprocess.Popen([sys.executable, str(HERE / "spool_smtp.py"), str(smtp_port), str(spool), "--reply-delay",
+                             "30", "--ready", str(ready)])
+    try:
+        assert wait_until(ready.exists, 15)
+        with running_serve(tmp_path, port, env=ENV):
+            assert post(f"http://127.0.0.1:{port}/subscribe", {"email": "once@example.org", "country": "mx"})[0] == 200
+            assert wait_until(lambda: outbox_rows(tmp_path)[0][2] == "sent")
+            time.sleep(2)  # several retry intervals (serve.mail_retry = 0.3)
+            assert stored(spool) == {"once@example.org": 1}
+            [(_, _, state, attempts, outcome)] = outbox_rows(tmp_path)
+            assert (state, attempts) == ("sent", 1) and outcome.startswith("uncertain")
+    finally:
+        smtp.kill()
+        smtp.wait()
+
+
+def test_two_serve_processes_share_one_outbox_and_send_each_message_once(tmp_path):
+    ports, smtp_port = (free_port(), free_port()), free_port()
+    configure(tmp_path, ports[0], smtp_port)
+    spool = tmp_path / "spool"
+    with spool_server(smtp_port, spool), running_serve(tmp_path, ports[0], env=ENV), \
+            running_serve(tmp_path, ports[1], env=ENV):
+        for n in range(40):
+            status, _, _ = post(f"http://127.0.0.1:{ports[n % 2]}/subscribe", {"email": f"p{n}@example.org", "country": "mx"})
+            assert status == 200
+        assert wait_until(lambda: len(stored(spool)) == 40)
+        time.sleep(1)
+    assert stored(spool) == {f"p{n}@example.org": 1 for n in range(40)}
+    assert {row[2] for row in outbox_rows(tmp_path)} == {"sent"}
