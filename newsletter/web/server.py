@@ -76,10 +76,18 @@ def access_logged(app):
 
 
 def connection_limit() -> int:
-    """As many connections as the process may open, less a margin for the store and SMTP."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    """As many connections as the process may open (its soft limit raised to the hard one, up
+    to 10,064 descriptors), less a margin for the store and SMTP."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 10064 if hard == resource.RLIM_INFINITY else min(hard, 10064)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
     if soft == resource.RLIM_INFINITY:
-        soft = 65536
+        soft = 10064
     return max(100, min(10000, soft - 64))
 
 
