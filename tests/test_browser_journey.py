@@ -303,4 +303,6 @@ def mail_screenshots(browser, mail: SMTPServer) -> None:
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
             button = page.locator("a.button").bounding_box()
             assert button is not None and button["height"] >= 40 and button["x"] + button["width"] <= 375 - 16
+            background = page.evaluate("getComputedStyle(document.querySelector('.wrap')).backgroundColor")
+            assert background == ("rgb(24, 28, 34)" if scheme == "dark" else "rgb(255, 255, 255)")
             page.close()
