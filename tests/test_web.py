@@ -341,3 +341,43 @@ def test_preferences_show_the_choice_first_then_the_lists_with_news_with_a_filte
     values = [v for v, _ in re.findall(r'name="country" value="(\w+)"( checked)?', page)]
     assert values == ["jp", "pe", "all", "regional", "mx", "pa"]  # the lists that have news, plus the choice
     assert 'data-filter="more-lists"' not in page  # four to choose from need no filter
+
+
+def test_a_digest_frequency_is_chosen_at_sign_up_and_changed_in_the_preferences(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret")
+    with SMTPServer() as server:
+        config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                    "newsletter.public_url": PUBLIC, "newsletter.from_address": "news@example.org",
+                                    "newsletter.frequencies": ["weekly", "monthly"],
+                                    "smtp.host": "127.0.0.1", "smtp.port": server.port, "smtp.tls": "none"})
+        app = make_app(config)
+        client, sender = app.test_client(), app.extensions["newsletter.sender"]
+        form = client.get("/subscribe").data.decode()
+        assert 'name="frequency" value="weekly" checked> Once a week' in form and 'value="monthly">' in form
+        client.post("/subscribe", data={"email": "gil@example.org", "country": "mx", "frequency": "monthly"},
+                    headers={"Origin": SITE_ORIGIN})
+        sender.drain()
+        text = server.handler.received[0].message.get_body(("plain",)).get_content()
+        confirm = re.search(r"https://\S+/confirm\?token=\S+", text).group(0)
+        assert client.get(path_of(confirm)).status_code == 200
+    with SubscriberStore(tmp_path / "state") as store:
+        assert store.frequency("gil@example.org") == "monthly"
+    token = tokens.preferences_token(b"web-secret", "gil@example.org")
+    page = client.get(f"/preferences?email=gil%40example.org&token={token}").data.decode()
+    assert 'value="monthly" checked' in page and 'value="weekly">' in page
+    client.post("/preferences", data={"email": "gil@example.org", "token": token, "country": "mx", "frequency": "weekly"},
+                headers={"Origin": SITE_ORIGIN})
+    with SubscriberStore(tmp_path / "state") as store:
+        assert store.frequency("gil@example.org") == ""  # the site's default period again
+    # a digest's unsubscribe link names every list (`*`): the page says so
+    every = tokens.unsubscribe_token(b"web-secret", "gil@example.org", "*")
+    query = f"/unsubscribe?list=%2A&email=gil%40example.org&token={every}"
+    assert "Stop sending every News newsletter to gil@example.org?" in client.get(query).data.decode()
+    left = client.post(query, data={"List-Unsubscribe": "One-Click"}).data.decode()
+    assert "gil@example.org will receive no more newsletters from News." in left
+    with SubscriberStore(tmp_path / "state") as store:
+        assert store.subscriber("gil@example.org")[1] == "unsubscribed"
+
+
+def test_with_one_frequency_there_is_nothing_to_choose(web):
+    assert b'name="frequency"' not in web.client.get("/subscribe").data

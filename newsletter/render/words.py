@@ -490,6 +490,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.prefs.yours": "You receive",
         "web.prefs.more": "More newsletters",
         "web.prefs.filter": "Find a country",
+        "web.frequency": "How often",
+        "web.frequency.daily": "Every day", "web.frequency.weekly": "Once a week", "web.frequency.monthly": "Once a month",
+        "web.unsubscribe.ask.all": "Stop sending every {site} newsletter to {email}?",
     },
     "es": {
         "mail.confirm.intro": "Alguien, probablemente usted, pidió recibir los boletines de {site} sobre: {lists}.",
@@ -505,6 +508,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.prefs.yours": "Usted recibe",
         "web.prefs.more": "Más boletines",
         "web.prefs.filter": "Buscar un país",
+        "web.frequency": "Con qué frecuencia",
+        "web.frequency.daily": "Cada día", "web.frequency.weekly": "Una vez por semana", "web.frequency.monthly": "Una vez al mes",
+        "web.unsubscribe.ask.all": "¿Dejar de enviar todos los boletines de {site} a {email}?",
     },
     "fr": {
         "mail.confirm.intro": "Quelqu’un, sans doute vous, a demandé à recevoir les lettres de {site} sur : {lists}.",
@@ -520,6 +526,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.prefs.yours": "Vous recevez",
         "web.prefs.more": "Autres lettres",
         "web.prefs.filter": "Chercher un pays",
+        "web.frequency": "À quelle fréquence",
+        "web.frequency.daily": "Chaque jour", "web.frequency.weekly": "Une fois par semaine", "web.frequency.monthly": "Une fois par mois",
+        "web.unsubscribe.ask.all": "Ne plus envoyer aucune lettre de {site} à {email} ?",
     },
     "pt": {
         "mail.confirm.intro": "Alguém, provavelmente você, pediu para receber os boletins de {site} sobre: {lists}.",
@@ -535,6 +544,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.prefs.yours": "Você recebe",
         "web.prefs.more": "Mais boletins",
         "web.prefs.filter": "Procurar um país",
+        "web.frequency": "Com que frequência",
+        "web.frequency.daily": "Todos os dias", "web.frequency.weekly": "Uma vez por semana", "web.frequency.monthly": "Uma vez por mês",
+        "web.unsubscribe.ask.all": "Deixar de enviar todos os boletins de {site} para {email}?",
     },
 }
 for _lang, _phrases in SERVE_PHRASES.items():

@@ -42,8 +42,9 @@ def preferences_page():
         return s.bad_link("web.bad.preferences")
     known = store().subscriber(email)
     active = {g for g, status in (known[2] if known else {}).items() if status == "active"}
+    current = store().frequency(email) or s.config.newsletter_period
     return s.page("preferences", email=email, token=token, choices=s.choices(active, chosen_first=True),
-                  chosen=len(active))
+                  chosen=len(active), current_frequency=current)
 
 
 @bp.post("/preferences")
@@ -59,6 +60,9 @@ def save():
         return s.bad_link("web.bad.preferences")
     groups = set() if request.form.get("leave") else s.chosen_lists(request.form.getlist("country"))
     store().choose(email, groups)
+    frequency = s.chosen_frequency(request.form.get("frequency"))
+    if groups and frequency is not None:
+        store().set_frequency(email, frequency)
     if not groups:
         return s.page("unsubscribed", email=email, group=None, preferences=s.preferences_link(email))
     return s.page("saved", email=email, lists=[s.list_title(g) for g in sorted(groups)],

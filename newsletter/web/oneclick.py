@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from newsletter.subscribers import tokens
-from newsletter.subscribers.lists import normalise_email
+from newsletter.subscribers.lists import EVERY_COUNTRY, normalise_email
 from newsletter.web.site import site, store
 
 bp = Blueprint("oneclick", __name__)
@@ -43,4 +43,5 @@ def unsubscribe():
     email, group = args
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     store().unsubscribe(email, group, via="web", detail="one-click" if one_click else "")
-    return s.page("unsubscribed", email=email, group=group, preferences=s.preferences_link(email))
+    return s.page("unsubscribed", email=email, group=None if group == EVERY_COUNTRY else group,
+                  preferences=s.preferences_link(email))

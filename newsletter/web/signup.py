@@ -32,7 +32,9 @@ def subscribe():
         return s.page("subscribe", 400, choices=s.choices(groups or {"all"}, chosen_first=True), email=email,
                       error=s.words.t("web.subscribe.error"))
     if not request.form.get(HONEYPOT):  # a bot is answered like everyone; nothing happens
-        token = s.confirm_signer.dumps({"e": email, "l": sorted(groups)})
+        frequency = s.chosen_frequency(request.form.get("frequency"))
+        signed = {"e": email, "l": sorted(groups), **({"f": frequency} if frequency is not None else {})}
+        token = s.confirm_signer.dumps(signed)
         s.queue("signup", email, {"lists": sorted(groups), "token": token})
     return s.page("check_inbox", email=email)
 
@@ -52,4 +54,6 @@ def confirm():
     if unseen:  # the sender has not written the sign-up yet (the link is signed: it came from us)
         store().request(email, unseen)
     store().confirm(email, groups)
+    if "f" in data and s.chosen_frequency(data["f"] or s.config.newsletter_period) is not None:
+        store().set_frequency(email, data["f"])
     return s.page("confirmed", lists=[s.list_title(g) for g in sorted(groups)], preferences=s.preferences_link(email))

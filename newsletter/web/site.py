@@ -55,6 +55,8 @@ class Site:
         self.allowed_origins = {o for o in (_origin(self.public), _origin(config.base_url)) if o}
         self.confirm_signer = URLSafeTimedSerializer(self.secret, salt="newsletter-confirm")
         self.confirm_seconds = int(config.serve_confirm_hours * 3600)
+        # digest frequencies a person may choose (none to choose with one, or with list issues)
+        self.frequencies = list(config.newsletter_frequencies) if config.newsletter_delivery == "digest" else []
         self.client_limit = SlidingWindow(config.serve_client_rate, 600.0)
         self.env = self.templates.env.overlay(autoescape=True)
         self.words = Words(config.language)
@@ -110,13 +112,21 @@ class Site:
             offered.sort(key=lambda choice: not choice[2])  # stable: the rest keep their order
         return offered
 
+    def chosen_frequency(self, value: str | None) -> str | None:
+        """A frequency from a form: '' for the site's default period, None when there is no
+        choice to make (or the value is not one of the offered ones)."""
+        if len(self.frequencies) < 2 or value not in self.frequencies:
+            return None
+        return "" if value == self.config.newsletter_period else value
+
     def chosen_lists(self, values: list[str]) -> set[str]:
         return {g for g in (list_name(v, self.gazetteer) for v in values) if g is not None}
 
     # -- answers ------------------------------------------------------------------------------
     def page(self, name: str, status: int = 200, **context) -> Response:
         html = self.env.get_template(f"web/{name}.html.j2").render(site=self.config, url=self.url,
-                                                                   list_title=self.list_title, words=self.words, **context)
+                                                                   list_title=self.list_title, words=self.words,
+                                                                   frequencies=self.frequencies, **context)
         return Response(html, status=status, mimetype="text/html")
 
     def bad_link(self, reason: str) -> Response:
