@@ -147,7 +147,7 @@ def test_a_mail_server_that_never_answers_holds_up_no_request(tmp_path):
             assert status == 200 and b"You are unsubscribed" in body
             times.append(took)
             times.append(get(f"http://127.0.0.1:{port}/health")[1])
-            assert max(times) < 1.0, times  # each well under the SMTP server's 30 s time-out
+            assert max(times) < 2.0, times  # each far under the SMTP server's 30 s time-out (it was 5-10 s)
             stopped = serve.stop()
     assert stopped < 2.0  # even with the sender stuck in a connection that never answers
     with SubscriberStore(tmp_path / ".newsletter") as store:

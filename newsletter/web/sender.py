@@ -54,7 +54,7 @@ class OutboxSender:
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 0.5) -> None:
+    def stop(self, timeout: float = 0.1) -> None:
         self._stop.set()
         self.site.wake.set()
         if self._thread is not None:
