@@ -87,7 +87,6 @@ def test_a_subscriber_of_two_lists_gets_one_message_per_period_with_each_entry_o
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         site.subscribers(["both@example.org,ve co,Both", "pe@example.org,pe,"])
-        assert site.cli("build").returncode == 0
         first = site.due(W11_DONE)
         assert first.returncode == 0, first.stderr
         assert server.counts() == {"both@example.org": 1, "pe@example.org": 1}
@@ -166,7 +165,6 @@ def test_digest_send_killed_at_random_moments_never_sends_twice(site, tmp_path, 
     with SpoolServer(tmp_path / "spool", "--reply-delay", "0.02") as server:
         site.configure(server.port, connections=rng.choice([1, 3, 4]))
         site.subscribers(rows)
-        site.cli("build")
         kills = 0
         for _ in range(2):
             proc = site.spawn_due(W11_DONE)
@@ -186,7 +184,6 @@ def test_a_lost_reply_is_uncertain_and_never_resent(site, tmp_path):
     with SpoolServer(tmp_path / "spool", "--drop-after-store", "3") as server:
         site.configure(server.port, connections=1)
         site.subscribers(rows)
-        site.cli("build")
         first = site.due(W11_DONE)
         assert first.returncode == 1 and first.stderr.count("uncertain: no reply after the message was sent") == 3
         last = settle(site, W11_DONE)
@@ -201,7 +198,6 @@ def test_a_silent_server_leaves_messages_uncertain_not_resent(site, tmp_path):
     with SpoolServer(tmp_path / "spool", "--reply-delay", "1.5") as server:
         site.configure(server.port, timeout=0.5, connections=2)
         site.subscribers(rows)
-        site.cli("build")
         run = site.due(W11_DONE)
         assert run.returncode == 1 and "2 uncertain" in run.stderr
         assert site.due(W11_DONE).returncode == 0
@@ -214,7 +210,6 @@ def test_an_unreachable_server_ends_the_run_with_one_line_and_records_nothing(si
 
     site.configure(free_port(), retry_delay=0.05)
     site.subscribers(many(30))
-    site.cli("build")
     run = site.due(W11_DONE)
     assert run.returncode == 1
     assert len([line for line in run.stderr.splitlines() if "cannot reach the SMTP server" in line]) == 1
@@ -226,7 +221,6 @@ def test_overlapping_due_runs_send_each_digest_once(site, tmp_path):
     with SpoolServer(tmp_path / "spool", "--reply-delay", "0.3") as server:
         site.configure(server.port, connections=2)
         site.subscribers(rows)
-        site.cli("build")
         first = site.spawn_due(W11_DONE)
         deadline = time.monotonic() + 20
         while not server.counts() and time.monotonic() < deadline:
@@ -245,7 +239,6 @@ def test_messages_go_out_over_several_connections_at_once(site, tmp_path):
     with SpoolServer(tmp_path / "spool", "--reply-delay", "20") as server:
         site.configure(server.port, timeout=30, connections=4)
         site.subscribers(rows)
-        site.cli("build")
         proc = site.spawn_due(W11_DONE)
         deadline = time.monotonic() + 15
         while sum(server.counts().values()) < 4 and time.monotonic() < deadline:
@@ -262,7 +255,6 @@ def test_a_newcomer_gets_digests_of_periods_ending_after_they_joined(site, tmp_p
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         site.subscribers(["early@example.org,pe,"])
-        site.cli("build")
         assert site.due(W11_DONE).returncode == 0
         site.subscribers(["early@example.org,pe,", "late@example.org,pe,"])
         assert site.due("2025-03-19T08:00+00:00").returncode == 0  # mid-week: late is seen
@@ -277,7 +269,6 @@ def test_the_digest_reflects_the_lists_chosen_when_it_is_sent(site, tmp_path):
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         site.subscribers(["x@example.org,pe,"])
-        site.cli("build")
         assert site.due(W11_DONE).returncode == 0
         site.subscribers(["x@example.org,pe ve,"])  # changed mid-week
         assert site.due(W12_DONE).returncode == 0
@@ -291,7 +282,6 @@ def test_a_period_without_news_for_their_lists_sends_nothing(site, tmp_path):
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         site.subscribers(["quiet@example.org,ar,", "co@example.org,co,"])
-        site.cli("build")
         assert site.due(W11_DONE).returncode == 0
         assert site.due(W12_DONE).returncode == 0
         assert server.counts() == {"co@example.org": 1}  # Colombia had no news in the second week
@@ -300,7 +290,6 @@ def test_a_period_without_news_for_their_lists_sends_nothing(site, tmp_path):
 def test_dry_run_writes_each_digest_to_the_outbox_and_reports_per_period(site, tmp_path):
     site.configure(1)
     site.subscribers(["both@example.org,ve co,", "pe@example.org,pe,"])
-    site.cli("build")
     run = site.due(W11_DONE, "--dry-run")
     assert run.returncode == 0, run.stderr
     assert "digest/2025-W11 (10\u201316 March 2025, weekly, 2 distinct choices): 2 written to the outbox" in run.stderr
@@ -315,7 +304,6 @@ def test_an_unsubscribed_address_gets_no_digest(site, tmp_path):
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         site.subscribers(["stay@example.org,pe,", "gone@example.org,pe co,"])
-        site.cli("build")
         assert site.cli("unsubscribe", "gone@example.org").returncode == 0
         run = site.due(W11_DONE)
         assert run.returncode == 0 and "1 unsubscribed" in run.stderr
@@ -329,7 +317,6 @@ def test_a_stop_signal_ends_a_parallel_run_within_two_seconds(site, tmp_path):
     with SpoolServer(tmp_path / "spool", "--reply-delay", "20") as server:
         site.configure(server.port, timeout=30, connections=2)
         site.subscribers(rows)
-        site.cli("build")
         proc = site.spawn_due(W11_DONE)
         deadline = time.monotonic() + 15
         while sum(server.counts().values()) < 2 and time.monotonic() < deadline:
@@ -351,7 +338,6 @@ def test_each_subscriber_gets_digests_at_the_frequency_they_chose(site, tmp_path
         site.configure(server.port, newsletter=offered)
         site.subscribers(["weekly@example.org,pe co,,weekly", "monthly@example.org,pe co,,monthly",
                           "default@example.org,pe,,"])
-        site.cli("build")
         assert site.due("2025-04-01T08:00+00:00").returncode == 0
         assert site.due("2025-04-02T08:00+00:00").returncode == 0
         got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
@@ -370,7 +356,6 @@ def test_a_change_of_frequency_mid_period_is_what_the_next_digest_follows(site, 
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port, newsletter=offered)
         site.subscribers(["x@example.org,pe,,weekly"])
-        site.cli("build")
         assert site.due(W11_DONE).returncode == 0
         assert site.cli("subscribers", "import", str(site.dir / "subscribers.csv")).returncode == 0
         with_store = site.dir / "changed.csv"
@@ -413,7 +398,6 @@ def test_status_and_resolve_settle_an_uncertain_digest(site, tmp_path):
     with SpoolServer(tmp_path / "spool", "--drop-after-store", "3") as server:
         site.configure(server.port, connections=1)
         site.subscribers(rows)
-        site.cli("build")
         assert site.due(W11_DONE).returncode == 1
         overview = site.cli("status").stdout
         assert any(line.split()[:2] == ["digest/2025-W11", "2"] and line.split()[2] == "1" for line in overview.splitlines()), overview
@@ -431,7 +415,6 @@ def test_a_changed_digest_is_reported_never_resent_and_can_be_corrected(site, tm
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         site.subscribers(["first@example.org,pe,", "other@example.org,co,"])
-        site.cli("build")
         assert site.due(W11_DONE).returncode == 0
         news = site.dir / "bulletins" / "news.txt"
         news.write_text(news.read_text().replace("hosts 200 people", "hosts 250 people"))
