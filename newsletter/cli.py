@@ -138,6 +138,8 @@ def make_parser() -> argparse.ArgumentParser:
     add.add_argument("--country", action="append", required=True, metavar="CC",
                      help="a list: country code or name, 'all', 'regional', '*' (repeat, or 'mx pa')")
     add.add_argument("--name", help="the subscriber's name")
+    add.add_argument("--frequency", choices=["daily", "weekly", "monthly"],
+                     help="how often they get their digest (default: the site's newsletter.period)")
     add.add_argument("--resubscribe", action="store_true", help="even if the address left those lists")
     _common(add)
     rem = actions.add_parser("remove", help="forget an address entirely, with its history")

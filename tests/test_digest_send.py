@@ -442,3 +442,13 @@ def test_after_a_switch_from_list_issues_no_period_is_sent_twice(site, tmp_path)
         assert site.due(W12_DONE).returncode == 0
         got = sorted(m["Subject"] for _, m in messages(tmp_path / "spool"))
     assert got == ["News \u2014 17\u201323 March 2025", "Peru \u2014 10\u201316 March 2025"]
+
+
+def test_watch_send_due_sends_digests_after_a_rebuild(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port, newsletter='frequencies = ["weekly", "monthly"]\nsend_since = "2025-03-01"\n')
+        assert site.cli("subscribers", "add", "w@example.org", "--country", "pe", "--frequency", "monthly").returncode == 0
+        assert site.cli("watch", "--once", "--send-due").returncode == 0  # the real clock: March 2025 is over
+        assert site.cli("watch", "--once", "--send-due").returncode == 0
+        got = [m["Subject"] for _, m in messages(tmp_path / "spool")]
+    assert got == ["News \u2014 March 2025"]

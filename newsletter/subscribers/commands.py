@@ -115,7 +115,8 @@ def _add(args, config, store) -> int:
     if not valid_email(args.email):
         raise UsageError(f"{args.email!r} is not a valid email address")
     groups = _lists(args.country, _gazetteer(config))
-    outcome = store.add(Subscriber(args.email, args.name or "", frozenset(groups)), via="cli",
+    outcome = store.add(Subscriber(args.email, args.name or "", frozenset(groups),
+                                   frequency=getattr(args, "frequency", None) or ""), via="cli",
                         resubscribe=args.resubscribe)
     if outcome == "refused":
         say(f"{args.email} left those lists (unsubscribed, bounced or complained); not added. "
