@@ -452,3 +452,20 @@ def test_watch_send_due_sends_digests_after_a_rebuild(site, tmp_path):
         assert site.cli("watch", "--once", "--send-due").returncode == 0
         got = [m["Subject"] for _, m in messages(tmp_path / "spool")]
     assert got == ["News \u2014 March 2025"]
+
+
+def test_a_server_that_relays_for_nobody_stops_a_parallel_run_and_marks_nobody(site, tmp_path):
+    rows = many(10)
+    with SpoolServer(tmp_path / "spool", "--relay-denied") as server:
+        site.configure(server.port, connections=3)
+        site.subscribers(rows)
+        run = site.due(W11_DONE)
+        assert run.returncode == 2
+        lines = [line for line in run.stderr.splitlines() if "refused to relay" in line]
+        assert len(lines) == 1 and "554 5.7.1" in lines[0]
+        assert server.counts() == {}
+    assert log_rows(site) == {}  # nobody marked failed
+    with SpoolServer(tmp_path / "spool") as server:  # the relay is fixed
+        site.configure(server.port, connections=3)
+        assert site.due(W11_DONE).returncode == 0
+        assert server.counts() == {r.split(",")[0]: 1 for r in rows}
