@@ -280,10 +280,14 @@ def test_the_digest_reflects_the_lists_chosen_when_it_is_sent(site, tmp_path):
 
 def test_a_period_without_news_for_their_lists_sends_nothing(site, tmp_path):
     with SpoolServer(tmp_path / "spool") as server:
-        site.configure(server.port)
+        site.configure(server.port, newsletter="enabled = false\n")
         site.subscribers(["quiet@example.org,ar,", "co@example.org,co,"])
         assert site.due(W11_DONE).returncode == 0
-        assert site.due(W12_DONE).returncode == 0
+        assert server.counts() == {}  # newsletters are off
+        site.configure(server.port)
+        assert site.due(W11_DONE).returncode == 0
+        last = site.due(W12_DONE)
+        assert last.returncode == 0 and "--due: no digest due; the digests of 2025-W13 fall due at" in last.stderr
         assert server.counts() == {"co@example.org": 1}  # Colombia had no news in the second week
 
 

@@ -438,7 +438,7 @@ def send_digests_due(sender: Any, now: dt.datetime, *, correction: bool = False,
     and one for the run; True when everything tried went out."""
     say = say or sender.say
     digests = DigestSender(sender)
-    plans = digests.plan(now, correction=correction)
+    plans = digests.plan(now, correction=correction) if sender.config.newsletter_enabled else []
     total = digests.send(plans, progress=sender.progress)
     if total.unreachable:
         say(f"cannot reach the SMTP server: {total.unreachable}")
