@@ -264,3 +264,37 @@ def test_an_unreadable_sub_folder_is_said_not_silently_skipped(tmp_path):
         assert "Peru Opens Two Border Shelters" in (shared / "feeds" / "pe" / "atom.xml").read_text()
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_a_fifo_dropped_into_a_watched_folder_never_stops_the_daemon(tmp_path):
+    folder = tmp_path / "bulletins"
+    folder.mkdir()
+    (folder / "peru.txt").write_text(BULLETIN)
+    daemon = subprocess.Popen([sys.executable, "-m", "newsletter", "watch", "bulletins", "--base-url",
+                               "https://news.example.org/"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        def published(path: Path, text: str, timeout: float = 30) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if path.exists() and text in path.read_text():
+                    return True
+                time.sleep(0.1)
+            return False
+
+        assert published(tmp_path / "feeds" / "pe" / "atom.xml", "Border Shelters")
+        os.mkfifo(folder / "pipe.txt")  # a stranger's FIFO: reading it would wait for a writer for ever
+        time.sleep(0.5)
+        os.utime(folder / "pipe.txt")  # "changed" again
+        time.sleep(0.5)
+        (folder / "mexico.txt").write_text(BULLETIN.replace("Peru", "Mexico").replace("Tumbes", "Tijuana"))
+        assert published(tmp_path / "feeds" / "mx" / "atom.xml", "Mexico Opens Two Border Shelters")
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=10)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.communicate()
+    assert "Traceback" not in err, err
+    run = _build(tmp_path, timeout=60)  # the daemon let the build lock go
+    assert "Traceback" not in run.stderr and "another newsletter build" not in run.stderr
