@@ -244,3 +244,31 @@ def test_a_mailto_request_without_our_token_is_ignored_even_from_the_address_its
     code, err = site.run("bounces", str(_box(tmp_path / "Maildir", [spoofed])))
     assert code == 0 and "1 not ours" in err
     assert site.lists("victim@example.com") == ("", {"mx": "active", "pe": "active"})
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="needs root: runs `bounces` as another user")
+def test_an_unreadable_maildir_entry_is_skipped_with_a_line(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="newsletter-test-"))
+    try:
+        os.chmod(shared, 0o755)
+        (shared / "newsletter.toml").write_text('base_url = "https://news.example.org/"\n')
+        box = maildir(shared / "Maildir", ["postfix-hard.eml"])
+        for path in [shared, *shared.rglob("*")]:
+            os.chown(path, 65534, 65534)
+        secret = box / "new" / "1700000004.secret.host"
+        secret.write_bytes((SAMPLES / "exim-hard.eml").read_bytes())
+        os.chmod(secret, 0o600)  # root's: the run below is nobody's
+        run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
+                              "newsletter", "bounces", "Maildir"], cwd=shared, capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "NEWSLETTER_SECRET": SECRET, "HOME": str(shared)})
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+        assert "1700000004.secret.host: cannot read it (Permission denied); skipped" in run.stderr
+        assert "1 skipped" in run.stderr
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
