@@ -9,22 +9,28 @@ from pathlib import Path
 import pytest
 
 from newsletter.content.gazetteer import fold, load_gazetteer
+from newsletter.content.language import text_language
 from newsletter.content.tagger import Tagger
-from tagger_cases import CASES
+from tagger_cases import CASES, entry
 
 TAGGER = Tagger(load_gazetteer())
 
 
 def test_the_table_is_large_and_covers_every_class():
-    assert len(CASES) >= 300
-    assert {kind for _, _, kind in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "town",
-                                              "trap"}
+    assert len(CASES) >= 450
+    assert {case[2] for case in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "town",
+                                           "trap", "language", "speech", "person", "state", "compound",
+                                           "abbreviation", "city"}
+    dated = [case for case in CASES if len(case) == 4]
+    assert {entry(case)[2] for case in dated} == {"en", "es", "fr", "pt"}  # ISO (the site's: en) and four languages
+    languages = {text_language(fold(case[1])) for case in CASES}
+    assert {"en", "es", "fr", "pt"} <= languages
 
 
-@pytest.mark.parametrize("expected, text, kind", CASES, ids=[f"{k}-{n}" for n, (_, _, k) in enumerate(CASES)])
-def test_headline_and_first_sentence(expected, text, kind):
-    title, _, body = text.partition(". ")
-    assert set(TAGGER.tag(title, body)) == set(expected.split())
+@pytest.mark.parametrize("case", CASES, ids=[f"{case[2]}-{n}" for n, case in enumerate(CASES)])
+def test_headline_and_first_sentence(case):
+    title, body, language = entry(case)
+    assert set(TAGGER.tag(title, body, language)) == set(case[0].split())
 
 
 # Countries without an English demonym of their own: uninhabited, or sharing it with another
@@ -104,7 +110,8 @@ def test_a_countries_line_still_takes_a_name_a_city_elsewhere_bears():
 
 
 def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_path):
-    """tools/places_effect.py tags with and without the place data: only table cases change."""
+    """tools/places_effect.py tags with and without the place data (and, with --kinds, without the
+    cities, abbreviations, language names or first names): only table cases change."""
     import subprocess
     import sys
 
@@ -112,12 +119,15 @@ def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_
     corpus = tmp_path / "corpus"
     subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "10",
                     "--out", str(corpus)], check=True, capture_output=True)
-    out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
-                          str(root / "examples" / "bulletins"), "--show", "100"],
-                         check=True, capture_output=True, text=True).stdout
-    changed = [line for line in out.splitlines() if not line.startswith("tests/tagger_cases.py #")]
-    assert len(changed) == 1 and changed[0].endswith("texts change their countries with the place data"), changed
-    assert "'Port of Spain Hosts" in out and "es -> tt" in out
+    for kinds, changes in ((None, "es -> tt  'Port of Spain Hosts"), ("city", "- -> ke  'Nairobi"),
+                           ("abbreviation", "- -> us  'Llegan a EE.UU"), ("language", "nl -> -  'Dutch-speaking"),
+                           ("first-name", "jo -> -  'Jordan Alvarez")):
+        out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
+                              str(root / "examples" / "bulletins"), "--show", "1000"] + (["--kinds", kinds] if kinds else []),
+                             check=True, capture_output=True, text=True).stdout
+        changed = [line for line in out.splitlines() if not line.startswith("tests/tagger_cases.py #")]
+        assert len(changed) == 1 and " texts change their countries with the rows of kind " in changed[0], changed
+        assert changes in out, (kinds, out)
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -18,22 +18,18 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from newsletter.content.gazetteer import load_gazetteer  # noqa: E402
 from newsletter.content.tagger import Tagger  # noqa: E402
-from tagger_cases import CASES  # noqa: E402
+from tagger_cases import CASES, entry  # noqa: E402
 
 
 def ours():
     tagger = Tagger(load_gazetteer())
-
-    def tag(text: str) -> set[str]:
-        title, _, body = text.partition(". ")
-        return set(tagger.tag(title, body))
-    return tag
+    return lambda case: set(tagger.tag(*entry(case)))  # as the build tags the entry
 
 
 def geotext():
     from geotext import GeoText
 
-    return lambda text: {code.lower() for code in GeoText(text).country_mentions}
+    return lambda case: {code.lower() for code in GeoText(case[1]).country_mentions}
 
 
 def coco():
@@ -42,7 +38,8 @@ def coco():
     logging.getLogger("country_converter").setLevel(logging.CRITICAL)
     converter = country_converter.CountryConverter()
 
-    def tag(text: str) -> set[str]:
+    def tag(case: tuple) -> set[str]:
+        text = case[1]
         found = set()
         for word in {w.strip(".,:;()'’") for w in text.split()} | {text}:
             code = converter.convert(word, to="ISO2", not_found=None)
@@ -55,8 +52,9 @@ def coco():
 def score(tag) -> dict[str, tuple[float, float, float]]:
     """class → (precision, recall, exact-set accuracy); "all" for every case."""
     counts = defaultdict(lambda: [0, 0, 0, 0, 0])  # true positives, found, expected, exact, cases
-    for expected, text, kind in CASES:
-        want, got = set(expected.split()), tag(text)
+    for case in CASES:
+        expected, kind = case[0], case[2]
+        want, got = set(expected.split()), tag(case)
         for key in (kind, "all"):
             c = counts[key]
             c[0] += len(want & got)
@@ -77,12 +75,12 @@ def main() -> int:
         except ImportError:
             print(f"({name} is not installed: pip install {'geotext' if name == 'geotext' else 'country_converter'})")
     results = {name: score(make()) for name, make in taggers.items()}
-    kinds = ["all"] + sorted({k for _, _, k in CASES})
+    kinds = ["all"] + sorted({case[2] for case in CASES})
     print(f"{len(CASES)} cases (tests/tagger_cases.py); precision / recall / exact set\n")
     print(f"| class | cases | " + " | ".join(results) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in results) + " |")
     for kind in kinds:
-        n = sum(1 for _, _, k in CASES if k == kind) if kind != "all" else len(CASES)
+        n = sum(1 for case in CASES if case[2] == kind) if kind != "all" else len(CASES)
         cells = [f"{p:.2f} / {r:.2f} / {e:.2f}" for p, r, e in (results[name][kind] for name in results)]
         print(f"| {kind} | {n} | " + " | ".join(cells) + " |")
     return 0

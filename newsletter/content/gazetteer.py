@@ -42,6 +42,10 @@ class Gazetteer:
     ambiguous: frozenset[str] = frozenset()
     """Names that in running text name no country, a bigger city elsewhere bearing them
     ("Granada", "Salvador"), though a `Countries:` line may still list them."""
+    languages: frozenset[str] = frozenset()
+    """Names that are also a language's ("German", "Dutch"): not taken where the words around say a language."""
+    first_names: frozenset[str] = frozenset()
+    """Names that are also common first names ("Jordan", "Kenya"): followed by a surname, a person."""
     _by_casefold: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -72,7 +76,7 @@ class Gazetteer:
         for phrase in exclusions:
             names[fold(phrase)] = None
         return Gazetteer(self.display, names, self.demonyms, self.places, self.foreign,
-                         self.place_words, self.ambiguous)
+                         self.place_words, self.ambiguous, self.languages, self.first_names)
 
 
 @lru_cache(maxsize=1)
@@ -90,7 +94,10 @@ def read_table(text: str) -> Gazetteer:
     foreign: set[str] = set()
     ambiguous: set[str] = set()
     place_words: set[str] = set()
+    languages: set[str] = set()
+    first_names: set[str] = set()
     other: set[str] = set()
+    cities: list[tuple[str, str]] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -105,6 +112,12 @@ def read_table(text: str) -> Gazetteer:
             places[fold(name)] = code
         elif kind == "place-word":
             place_words.add(name)
+        elif kind == "language":
+            languages.add(name)
+        elif kind == "first-name":
+            first_names.add(name)
+        elif kind in ("city", "abbreviation"):  # "Nairobi", "EE.UU.": after every name of the table
+            cities.append((fold(name), code))
         elif kind == "place" and code == "-":  # "Granada" in running text is the city in Spain
             if fold(name) in names:
                 ambiguous.add(fold(name))
@@ -121,6 +134,8 @@ def read_table(text: str) -> Gazetteer:
             other.add(key)
             if kind == "demonym":
                 demonyms.add(key)
+    for key, code in cities:
+        names.setdefault(key, code)
     # Plural demonyms ("Mexicans", "Belizeans") name the same country.
     for key in list(demonyms):
         if not key.endswith(("s", "sh", "ch", "ese", "i", "x", "z")):
@@ -128,4 +143,4 @@ def read_table(text: str) -> Gazetteer:
             other.add(key + "s")
     foreign -= other  # a spelling that is also an English name or demonym stays in the main pattern
     return Gazetteer(display, names, frozenset(demonyms), places, frozenset(foreign), frozenset(place_words),
-                     frozenset(ambiguous))
+                     frozenset(ambiguous), frozenset(languages), frozenset(first_names))

@@ -14,9 +14,9 @@ import re
 _WORDS = {
     "en": "the and of to in for with on is are was were from by at its their has have this that will new "
           "after over into who which more than says said been be as an",
-    "es": "el los las del y en que por para con una un se al su sus es como mas entre tras sobre desde este "
+    "es": "el la los las del y en que por para con una un se al su sus es como mas entre tras sobre desde este "
           "esta son han ha fue hasta ante durante muy",
-    "fr": "le les des du et en pour dans une un sur au aux est par avec qui ses leur leurs ont ce cette "
+    "fr": "le la les des du et en pour dans une un sur au aux est par avec qui ses leur leurs ont ce cette "
           "sont selon apres entre vers lors plus",
     "pt": "o os as do da dos das e em no na nos nas para com uma um ao aos pelo pela pelos pelas que se sua seu "
           "suas seus sao foi tem entre apos sobre",
@@ -42,3 +42,17 @@ def text_language(folded: str) -> str | None:
         return None
     winners = [lang for lang, score in scores.items() if score == best]
     return winners[0] if len(winners) == 1 else None
+
+
+def is_english(folded: str) -> bool | None:
+    """True when more function words of `folded` are English than of any other of the four
+    languages, False when fewer, None when as many (or none at all)."""
+    scores = dict.fromkeys(_WORDS, 0)
+    for word in _TOKEN.findall(folded.lower()):
+        langs = _LANGUAGES_OF.get(word)
+        if langs is not None and len(langs) < 4:
+            for lang in langs:
+                scores[lang] += 1
+    english = scores.pop("en")
+    other = max(scores.values())
+    return None if english == other else english > other

@@ -15,15 +15,32 @@ demonyms, "venezolanos", "Les Haïtiens") count when the entry's own words are n
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import ahocorasick_rs
 
 from newsletter.content.gazetteer import Gazetteer, fold
-from newsletter.content.language import text_language
+from newsletter.content.language import is_english
 
 _DFA_AFTER = 2000
 _FOREIGN = 1  # a name of another language: taken only in text that is not English
 _LOWER = 2  # starts in lower case
+
+# Words next to a language's name that say it is the language ("Russian interpreters", "she
+# speaks German", "Dutch-speaking volunteers", "classes in Arabic."): the names come from CLDR
+# (see `Gazetteer.languages`), these are the words of the grammar around them.
+_LANGUAGE_AFTER = frozenset("""class classes lesson lessons course courses teacher teachers teaching tuition tutor tutors
+    tutoring interpreter interpreters interpreting interpretation translator translators translation translations
+    speaker speakers skills literacy proficiency instruction version versions subtitles dictionary grammar
+    exam exams test tests language""".split())
+_LANGUAGE_BEFORE = frozenset("""speak speaks spoke speaking spoken fluent learn learns learned learnt learning teach
+    teaches taught teaching translate translates translated translating interpret interprets understand
+    understands write writes read reads""".split())
+_LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
+# "Georgia's governor": the state's offices after a name that is also a state of another country
+_STATE_OFFICES = frozenset("governor legislature lawmakers senate senator senators statehouse county counties "
+                           "attorney secretary".split())
+_SURNAME = re.compile(r" ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 
 Why = list[tuple[str, "str | None", str]]
 """(words, code or None, why): what `explain` says of each name it found or passed over."""
@@ -58,6 +75,29 @@ class Tagger:
         self._upper_codes = upper
         self._upper_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
         self._upper_names: list[str] = []
+        self._languages = gazetteer.languages
+        self._first_names = gazetteer.first_names
+        self._surnames: frozenset[str] | None = None
+
+    def _surname_after(self, text: str, end: int) -> int:
+        """The end of the surname that follows a first name ending at `end` ("Kenya Barris"), or 0:
+        a surname of the US census (newsletter/data/surnames.txt, read the first time it is asked)."""
+        m = _SURNAME.match(text, end)
+        if m is None:
+            return 0
+        if self._surnames is None:
+            data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
+            self._surnames = frozenset(line for line in data.splitlines() if line and not line.startswith("#"))
+        return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
+
+    def _office_of(self, text: str, end: int, name: str) -> str | None:
+        """"Georgia's governor": the code of the country whose state bears the name, if one of a
+        state's offices follows its possessive."""
+        owner = self._places.get(name)
+        if owner is None or owner == "-" or text[end:end + 3] != "'s ":
+            return None
+        word = (text[end + 3:end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
+        return owner.lower() if word.lower() in _STATE_OFFICES else None
 
     def _upper(self) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[str]]:
         """The automaton for all-caps text, built the first time such text is seen."""
@@ -155,6 +195,20 @@ class Tagger:
                                     "a town: followed by a state or province of another country, which counts instead"
                                     if town != "-" else "a town: followed by a state or province that two countries name"))
                     continue
+            if name in self._first_names and (person := self._surname_after(text, end)):
+                pos = person  # "Jordan Alvarez": a person, and the surname is no place either
+                if why is not None:
+                    why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
+                continue
+            if name in self._languages and _language_use(text, start, end, self._languages):
+                if why is not None:
+                    why.append((name, None, "a language here, not a country (the words around it say so)"))
+                continue
+            if (state := self._office_of(text, end, name)) is not None:
+                found.add(state)
+                if why is not None:
+                    why.append((name, state, "a state of another country: its office follows"))
+                continue
             code = codes[name]
             found.add(code)
             if why is not None:
@@ -209,8 +263,8 @@ class Tagger:
         folded = fold(title + "\n\n" + body if body else title)
 
         def decide() -> bool:
-            said = text_language(folded) or language or ""
-            return not said.lower().startswith("en")
+            english = is_english(folded)
+            return not (language or "").lower().startswith("en") if english is None else not english
         foreign: list = [None, decide]
         if any(_is_all_caps(piece) for piece in folded.split("\n\n")):
             found: set[str | None] = set()
@@ -234,6 +288,29 @@ class Tagger:
             else:
                 codes.append(code.lower())
         return tuple(codes), unknown
+
+
+def _language_use(text: str, start: int, end: int, languages: frozenset[str]) -> bool:
+    """Whether the language's name at text[start:end] names the language: "-speaking" or a
+    word of teaching or translating after it, a verb of speaking before it, or "in"/"into" before
+    it at the end of a phrase ("classes in Arabic.")."""
+    if text.startswith(_LANGUAGE_SUFFIX, end):
+        return True
+    after = text[end + 1:end + 20].split(None, 1)[0].rstrip(".,;:!?)") if text[end:end + 1] == " " and text[end + 1:end + 2].strip() else ""
+    if after.lower() in _LANGUAGE_AFTER:
+        return True
+    before = text[max(0, start - 40):start].split(" ")[-4:-1] if text[start - 1:start] == " " else []
+    previous = before[-1].lower() if before else ""
+    if previous in _LANGUAGE_BEFORE:
+        return True
+    if previous in ("in", "into") and (end == len(text) or text[end] in ".,;:!?)\n"
+                                       or text.startswith((" and ", " or "), end)
+                                       or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)):
+        return True  # "classes in Arabic.", "fluent in Turkish"
+    if previous in ("and", "or") and len(before) >= 2 and before[-2] in languages:
+        start = start - len(previous) - len(before[-2]) - 2  # "into Arabic and Spanish": as the first one
+        return _language_use(text, start, start + len(before[-2]), languages)
+    return False
 
 
 def _word(ch: str) -> bool:
