@@ -216,7 +216,11 @@ _COUNTRIES = [
     ("ua", "Ukraine", "Ukrainians", "Ucrania", "ucranianos", "en Ukraine", "da Ucrânia"),
 ]
 
+LANGUAGE_OF: dict[str, str] = {}
+"""The language of the cases made from _COUNTRIES below (tools/tagger_score.py --languages)."""
+
 for _code, _en, _dem, _es, _esdem, _fr, _pt in _COUNTRIES:
+    _start = len(CASES)
     CASES += [
         (_code, f"IOM Supports Returnees in {_en[4:] if _en.startswith('the ') else _en}. "
                 f"The programme reached 500 families this month.", "plain"),
@@ -226,6 +230,8 @@ for _code, _en, _dem, _es, _esdem, _fr, _pt in _COUNTRIES:
         (_code, f"L'OIM soutient les personnes de retour {_fr}. Le programme a touché 500 familles.", "elision"),
         (_code, f"A OIM apoia pessoas retornadas no território {_pt}. O programa chegou a 500 famílias.", "elision"),
     ]
+    for _case, _lang in zip(CASES[_start:], ("en", "en", "es", "es", "fr", "pt"), strict=True):
+        LANGUAGE_OF[_case[1]] = _lang
 
 # -- round three (issue #19): cases with the date line an entry came under ----------------------
 # A fourth item, where present, is the entry's date line: the build passes its language (or the

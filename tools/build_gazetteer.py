@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXTRA = ROOT / "tools" / "gazetteer-extra.tsv"
 OUT = ROOT / "newsletter" / "data" / "countries.tsv"
 SURNAMES = ROOT / "newsletter" / "data" / "surnames.txt"
+JSON = ROOT / "newsletter" / "data" / "gazetteer.json"
 LANGUAGES = ("es", "fr", "pt")
 
 
@@ -251,8 +252,8 @@ English most, for headlines in title case; a capital is more often meant than an
 FIRST_NAME_SHARE = 0.005
 """Per cent of the US census's people bearing it: a first name that common ("Chad", "Jordan")."""
 SURNAME_RANK = 40_000
-SURNAME_NOT_WORD = 10_000
-"""…unless they are among this many most frequent English words ("Discuss", "Power", "Gate")."""
+SURNAME_NOT_WORD = 20_000
+"""…unless they are among this many most frequent English words ("Discuss", "Power", "Chancellor")."""
 """The census's surnames down to this rank follow a country's name used as a first name ("Kenya Barris")."""
 
 
@@ -332,12 +333,12 @@ def language_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
             if " " not in name and "(" not in name and name[:1].isupper()]
 
 
-def first_name_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tuple[str, str, str]]:
     """Countries' names that are common first names ("Jordan", "Kenya", "Israel"): followed by a
-    surname, they name a person."""
+    surname, they name a person. Not demonyms: "German Chancellor" is no person."""
     first, _surnames = census()
     return [("-", "first-name", name) for name, share in sorted(first.items())
-            if share >= FIRST_NAME_SHARE / 5 and names.get(name)]
+            if share >= FIRST_NAME_SHARE and names.get(name) and name not in demonyms]
 
 
 SMALL_WORDS = {"de", "del", "la", "las", "los", "el", "y", "e", "et", "do", "da", "dos", "das", "du", "des", "le",
@@ -374,8 +375,9 @@ def abbreviation_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]
             elif (kind != "pt-official" and "".join(letters) not in taken
                   and not any(names.get(fold(w)) or names.get(fold(w).lower()) for w in parts)):
                 forms.add(".".join(letters) + ".")
-            if kind == "es" and all(w.endswith("s") for w in parts):
-                forms |= {".".join(ch + ch for ch in letters) + ".", "".join(ch + ch for ch in letters)}  # "EE.UU."
+            if kind == "es" and all(w.endswith("s") for w in parts):  # "EE.UU.", "EE. UU.", "EEUU"
+                forms |= {".".join(ch + ch for ch in letters) + ".", ". ".join(ch + ch for ch in letters) + ".",
+                          "".join(ch + ch for ch in letters)}
         elif len(words) == 1 and words[0].count("-") == 1 and words[0][:1].isupper() and kind != "pt-official":
             first, second = words[0].split("-")
             forms.add(f"{first[0].upper()}.-{second[0].upper()}.")
@@ -515,7 +517,7 @@ def main() -> int:
     for code, kind, name in place_rows(names, kinds) + place_word_rows() + state_town_rows(names):
         out[(f"place:{name}", code)] = (code, kind, name)
     for code, kind, name in (abbreviation_rows(names) + city_rows(names) + language_rows(names)
-                             + first_name_rows(names)):
+                             + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})):
         if kind in ("language", "first-name") or fold(name) not in names:
             out[(f"{kind}:{name}", code)] = (code, kind, name)
     place_words = {name for _code, _kind, name in place_word_rows()}
@@ -533,7 +535,11 @@ def main() -> int:
                  "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n")
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows", file=sys.stderr)
+    sys.path.insert(0, str(ROOT))
+    from newsletter.content.gazetteer import read_table, table_json
+
+    JSON.write_text(table_json(read_table(OUT.read_text(encoding="utf-8"))), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, and {JSON.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,8 @@ and of geotext and country_converter (coco) on the same cases, side by side.
 
 usage: python tools/tagger_score.py   (geotext and country_converter are scored when installed:
        pip install geotext country_converter)
+       python tools/tagger_score.py --languages   (the language of the cases: stopword scores
+       beside py3langid, pip install py3langid)
 """
 
 from __future__ import annotations
@@ -66,7 +68,40 @@ def score(tag) -> dict[str, tuple[float, float, float]]:
             for k, (tp, found, exp, exact, n) in counts.items()}
 
 
+def languages() -> int:
+    """Which language the cases with a known one are in (tests/tagger_cases.py LANGUAGE_OF), by
+    the tagger's stopword scores and by py3langid (restricted to the four languages), with the
+    time each takes per text and to load."""
+    import time
+
+    from newsletter.content.gazetteer import fold
+    from newsletter.content.language import text_language
+    from tagger_cases import LANGUAGE_OF
+
+    began = time.perf_counter()
+    import py3langid
+    identifier = py3langid.langid.LanguageIdentifier.from_modelpath(py3langid.langid.MODEL_DIR / py3langid.langid.MODEL_FILE)
+    identifier.set_languages(["en", "es", "fr", "pt"])
+    load = time.perf_counter() - began
+    texts = list(LANGUAGE_OF.items())
+    for name, guess, setup in (("stopword scores", lambda t: text_language(fold(t)) or "?", 0.0),
+                               ("py3langid", lambda t: identifier.classify(t)[0], load)):
+        right = sum(guess(text) == lang for text, lang in texts)
+        rounds = []
+        for _ in range(5):  # the fastest of five rounds: a shared machine slows some
+            began = time.perf_counter()
+            for text, _lang in texts:
+                guess(text)
+            rounds.append((time.perf_counter() - began) / len(texts) * 1e6)
+        us = min(rounds)
+        print(f"{name}: {right} of {len(texts)} right ({right / len(texts):.2f}), {us:.1f} µs per text, "
+              f"{setup * 1000:.0f} ms to load")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--languages"]:
+        return languages()
     taggers = {"newsletter": ours}
     for name, make in (("geotext", geotext), ("coco", coco)):
         try:

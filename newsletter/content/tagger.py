@@ -67,12 +67,7 @@ class Tagger:
         # a word that ends town names: see `_town_of`).
         self._places = gazetteer.places
         self._place_words = gazetteer.place_words
-        upper: dict[str, str | None] = {}
-        for name, code in self._codes.items():
-            # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
-            if len(name) > 3 or code is None:
-                upper.setdefault(name.upper(), code)
-        self._upper_codes = upper
+        self._upper_codes: dict[str, str | None] = {}
         self._upper_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
         self._upper_names: list[str] = []
         self._languages = gazetteer.languages
@@ -91,17 +86,25 @@ class Tagger:
         return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
 
     def _office_of(self, text: str, end: int, name: str) -> str | None:
-        """"Georgia's governor": the code of the country whose state bears the name, if one of a
-        state's offices follows its possessive."""
+        """"Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
+        name, if one of a state's offices follows it."""
         owner = self._places.get(name)
-        if owner is None or owner == "-" or text[end:end + 3] != "'s ":
+        if owner is None or owner == "-":
             return None
-        word = (text[end + 3:end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
+        if text[end:end + 3] == "'s ":
+            end += 2
+        elif text[end:end + 1] != " ":
+            return None
+        word = (text[end + 1:end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
         return owner.lower() if word.lower() in _STATE_OFFICES else None
 
     def _upper(self) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[str]]:
         """The automaton for all-caps text, built the first time such text is seen."""
         if self._upper_automaton is None:
+            for name, code in self._codes.items():
+                # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
+                if len(name) > 3 or code is None:
+                    self._upper_codes.setdefault(name.upper(), code)
             self._upper_names = list(self._upper_codes)
             self._upper_automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._upper_names])
         return self._upper_automaton, self._upper_names
@@ -264,6 +267,8 @@ class Tagger:
 
         def decide() -> bool:
             english = is_english(folded)
+            if english is None and any(c.isalpha() and not c.isascii() for c in title + body):
+                english = False  # no function words, but accented letters ("Familles syriennes relogées")
             return not (language or "").lower().startswith("en") if english is None else not english
         foreign: list = [None, decide]
         if any(_is_all_caps(piece) for piece in folded.split("\n\n")):
