@@ -146,3 +146,87 @@ def test_a_province_name_two_countries_use_is_a_town_only_after_a_town_word():
     assert TAGGER.tag("Kenya, Northern Uganda and South Sudan agree on a corridor", "", "en") == ("ke", "ss", "ug")
     assert TAGGER.tag("Israel, Gaza and the West Bank", "", "en") == ("il", "ps")
     assert TAGGER.tag("Panama City, Florida", "", "en") == ()
+
+
+def test_the_json_table_is_the_tsv_table_as_read():
+    """data/gazetteer.json (what the tagger loads) is data/countries.tsv as `read_table` reads it."""
+    from newsletter.content.gazetteer import read_table, table_json
+
+    data = Path(__file__).resolve().parent.parent / "newsletter" / "data"
+    assert (data / "gazetteer.json").read_text(encoding="utf-8") == table_json(
+        read_table((data / "countries.tsv").read_text(encoding="utf-8")))
+
+
+BULLETIN = """2025-03-04
+
+Llegan refugiados afganos a la frontera
+
+Las familias recibirán alojamiento temporal.
+
+4 March 2025
+
+Des réfugiés maliens arrivent dans le nord
+
+Ils sont accueillis dans des écoles.
+
+3 March 2025
+
+Trabalhadores haitianos recebem documentos
+
+A emissão durou uma semana.
+
+2 March 2025
+
+Russian Interpreters Join Kenya Barris at a Shelter in Nairobi
+
+The shelter opened on Monday.
+"""
+
+
+def test_newsletter_tag_file_says_what_the_build_publishes(tmp_path, capsys):
+    """`tag --file` tags each entry with the build's own call: the Spanish, French and
+    Portuguese entries under English and ISO date lines get their demonyms in both, and a name
+    that counted is never called a near miss."""
+    from newsletter.cli import main
+
+    bulletin = tmp_path / "b.txt"
+    bulletin.write_text(BULLETIN, encoding="utf-8")
+    assert main(["tag", "--file", str(bulletin)]) == 0
+    out = capsys.readouterr().out
+    results = [line.strip()[2:] for line in out.splitlines() if line.strip().startswith("→")]
+    assert results == ["af", "ml", "ht", "ke"]
+    assert "near miss" not in out and "'afganos': a name in Spanish, French or Portuguese" in out
+    assert "'Kenya Barris': a person" in out and "'Russian': a language here" in out
+    assert main(["build", str(bulletin), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"),
+                 "--base-url", "https://news.example.org/", "-q"]) == 0
+    feeds = {p.name for p in (tmp_path / "out").iterdir() if (p / "rss.xml").exists()}
+    assert feeds == {"all", "af", "ml", "ht", "ke"}
+
+
+def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
+    from newsletter.cli import main
+
+    assert main(["tag", "Migrantes venezolanos", "--language", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ regional (no country named)")
+    assert main(["tag", "Migrantes venezolanos", "--language", "es"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ve")
+    assert main(["tag", "Los migrantes venezolanos llegan a la frontera", "--language", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ve")  # its own words are Spanish
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Llegan refugiados afganos", "en", ""), ("Llegan refugiados afganos a la frontera", "en", "af"),
+    ("Familles syriennes relogées", "en", "sy"), ("Migrantes venezolanos", "es", "ve"),
+    ("Nairobi, Quito, Dhaka and Tegucigalpa", "en", "bd ec hn ke"), ("San José", "es", ""),
+    ("San Jose", "en", ""), ("Male workers", "en", ""), ("Praia", "pt", ""), ("Natal", "pt", ""),
+    ("Sydney", "en", ""), ("Victoria", "en", ""),
+    ("EE.UU., EE. UU., EUA, É.-U.", "es", "us"), ("R.U.", "es", "gb"), ("RDC, RD Congo", "fr", "cd"),
+    ("English classes", "en", ""), ("Dutch-speaking volunteers", "en", ""), ("Italian-language hotline", "en", ""),
+    ("Russian interpreters", "en", ""), ("she speaks German", "en", ""), ("into Arabic and Spanish", "en", ""),
+    ("the German government", "en", "de"), ("Jordan Alvarez", "en", ""), ("Kenya Barris", "en", ""),
+    ("Kenya Airways", "en", "ke"), ("India Gate", "en", "in"), ("Savannah, Georgia", "en", "us"),
+    ("Georgia's governor", "en", "us"), ("Georgia lawmakers", "en", "us"), ("Georgia's parliament", "en", "ge"),
+    ("Turkish delight", "en", ""), ("Guinea fowls", "en", ""),
+])
+def test_the_readme_round_three_examples(text, language, expected):
+    assert " ".join(TAGGER.tag(text, "", language)) == expected
