@@ -230,3 +230,21 @@ def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
 ])
 def test_the_readme_round_three_examples(text, language, expected):
     assert " ".join(TAGGER.tag(text, "", language)) == expected
+
+
+def test_the_readme_score_table_is_what_the_score_script_says():
+    """The newsletter column of README's table is tools/tagger_score.py's (geotext and
+    country_converter are not installed for the tests)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("tagger_score", root / "tools" / "tagger_score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.score(module.ours())
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"— {len(CASES)} headline + first-sentence cases" in readme
+    for kind, (p, r, e) in results.items():
+        n = len(CASES) if kind == "all" else sum(1 for case in CASES if case[2] == kind)
+        assert f"| {kind} | {n} | {p:.2f} / {r:.2f} / {e:.2f} |" in readme, kind
