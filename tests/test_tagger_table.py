@@ -226,7 +226,7 @@ def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
     ("the German government", "en", "de"), ("Jordan Alvarez", "en", ""), ("Kenya Barris", "en", ""),
     ("Kenya Airways", "en", "ke"), ("India Gate", "en", "in"), ("Savannah, Georgia", "en", "us"),
     ("Georgia's governor", "en", "us"), ("Georgia lawmakers", "en", "us"), ("Georgia's parliament", "en", "ge"),
-    ("Turkish delight", "en", ""), ("Guinea fowls", "en", ""),
+    ("Turkish delight", "en", ""), ("Guinea fowls", "en", ""), ("Brussels sprouts", "en", "be"),
 ])
 def test_the_readme_round_three_examples(text, language, expected):
     assert " ".join(TAGGER.tag(text, "", language)) == expected
