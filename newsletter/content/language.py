@@ -2,9 +2,11 @@
 
 The tagger asks only when an entry holds a name of another language that English text has no
 use for ("venezolanos", "haïtiens"), so that an entry's own words decide, not its date line.
-Stopword scores rather than a statistical identifier (py3langid: 0.92 exact on the tagger's
-case table but about 60 µs per entry and 60 ms to load its model; see tools/tagger_score.py
---languages): four closed word classes tell these four languages apart in a sentence or two.
+Stopword scores rather than a statistical identifier: on the 180 cases of the tagger's table
+whose language is known both are right every time, but py3langid (restricted to the four
+languages) takes about 50 µs a text and 2 s to load its model with numpy, the scores about
+10 µs and nothing (`python tools/tagger_score.py --languages`); the closed word classes
+(articles, prepositions, conjunctions) tell these four languages apart in a sentence or two.
 """
 
 from __future__ import annotations
