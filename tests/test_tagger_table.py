@@ -206,17 +206,20 @@ def test_newsletter_tag_file_says_what_the_build_publishes(tmp_path, capsys):
 def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
     from newsletter.cli import main
 
-    assert main(["tag", "Migrantes venezolanos", "--language", "en"]) == 0
+    assert main(["tag", "Travailleuses philippines", "--language", "en"]) == 0  # "philippines": an English word
     assert capsys.readouterr().out.strip().endswith("→ regional (no country named)")
-    assert main(["tag", "Migrantes venezolanos", "--language", "es"]) == 0
-    assert capsys.readouterr().out.strip().endswith("→ ve")
-    assert main(["tag", "Los migrantes venezolanos llegan a la frontera", "--language", "en"]) == 0
-    assert capsys.readouterr().out.strip().endswith("→ ve")  # its own words are Spanish
+    assert main(["tag", "Travailleuses philippines", "--language", "fr"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ph")
+    assert main(["tag", "Les travailleuses philippines sont arrivées", "--language", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ph")  # its own words are French
+    assert main(["tag", "Migrantes venezolanos", "--language", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ve")  # no English word: counts in any entry
 
 
 @pytest.mark.parametrize("text, language, expected", [
-    ("Llegan refugiados afganos", "en", ""), ("Llegan refugiados afganos a la frontera", "en", "af"),
-    ("Familles syriennes relogées", "en", "sy"), ("Migrantes venezolanos", "es", "ve"),
+    ("Llegan refugiados afganos", "en", "af"), ("Familles syriennes", "en", "sy"),
+    ("travailleuses philippines", "en", ""), ("travailleuses philippines", "fr", "ph"),
+    ("les travailleuses philippines", "en", "ph"), ("travailleuses philippines à Lomé", "en", "ph tg"),
     ("Nairobi, Quito, Dhaka and Tegucigalpa", "en", "bd ec hn ke"), ("San José", "es", ""),
     ("San Jose", "en", ""), ("Kingston", "en", "jm"), ("Athens", "en", "gr"), ("Athens, Georgia", "en", "us"),
     ("Male workers", "en", ""), ("Praia", "pt", ""), ("Natal", "pt", ""),

@@ -254,7 +254,12 @@ FIRST_NAME_SHARE = 0.005
 """Per cent of the US census's people bearing it: a first name that common ("Chad", "Jordan")."""
 SURNAME_RANK = 40_000
 SURNAME_NOT_WORD = 20_000
-"""…unless they are among this many most frequent English words ("Discuss", "Power", "Chancellor")."""
+"""…unless they are among this many most frequent English words ("Discuss", "Power", "Chancellor")…"""
+SURNAME_ALWAYS = 2_000
+"""…but the census's most common surnames count all the same ("Smith", "Walker")."""
+ENGLISH_WORD = 20_000
+"""A Spanish, French or Portuguese demonym among this many most frequent English words
+("american") counts only in an entry whose words are not English."""
 """The census's surnames down to this rank follow a country's name used as a first name ("Kenya Barris")."""
 
 
@@ -500,7 +505,8 @@ def main() -> int:
             out[(f"display:{country.alpha_2}", country.alpha_2)] = (country.alpha_2, "display", name)
     order = {"display": 0, "name": 1, "alias": 2, "demonym": 3, "es": 4, "fr": 5, "pt": 6, "es-demonym": 7,
              "fr-demonym": 8, "pt-demonym": 9, "es-form": 10, "fr-form": 10, "pt-form": 10, "subdivision": 11,
-             "place": 12, "place-word": 13, "city": 14, "abbreviation": 15, "language": 16, "first-name": 17}
+             "place": 12, "place-word": 13, "city": 14, "abbreviation": 15, "language": 16, "first-name": 17,
+             "english-word": 18}
     places: dict[str, set[str]] = defaultdict(set)
     for code, _kind, name in subdivision_rows():
         places[fold(name)].add(code)
@@ -525,8 +531,11 @@ def main() -> int:
             out[(f"{kind}:{name}", code)] = (code, kind, name)
     place_words = {name for _code, _kind, name in place_word_rows()}
     english = word_ranks()["en"]
-    surnames = [n for n in census()[1][:SURNAME_RANK] if fold(n) not in names and n not in place_words
-                and english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD]
+    surnames = [n for rank, n in enumerate(census()[1][:SURNAME_RANK]) if fold(n) not in names
+                and n not in place_words and (rank < SURNAME_ALWAYS or english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD)]
+    foreign = {fold(name) for code, kind, name in out.values() if kind.endswith(("-demonym", "-form"))}
+    for word in sorted({name.lower() for name in foreign if english.get(name.lower(), 10**9) < ENGLISH_WORD}):
+        out[(f"english-word:{word}", "-")] = ("-", "english-word", word)
     SURNAMES.write_text("# Surnames of the 1990 US census (the `names` package), by rank; see tools/build_gazetteer.py\n"
                         + "\n".join(surnames) + "\n", encoding="utf-8")
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))

@@ -37,7 +37,7 @@ class Gazetteer:
     places: Mapping[str, str] = field(default_factory=dict)
     """Folded first-level subdivision name (state, province…) → the code of its country."""
     foreign: frozenset[str] = frozenset()
-    """Folded Spanish, French and Portuguese demonyms: English text is not searched for them."""
+    """Folded Spanish, French and Portuguese demonyms ("venezolanos", "Haitiens")."""
     place_words: frozenset[str] = frozenset()
     """Words that end many town names ("Valley", "Springs"): "Jordan Valley, Utah" is a town."""
     ambiguous: frozenset[str] = frozenset()
@@ -47,6 +47,9 @@ class Gazetteer:
     """Names that are also a language's ("German", "Dutch"): not taken where the words around say a language."""
     first_names: frozenset[str] = frozenset()
     """Names that are also common first names ("Jordan", "Kenya"): followed by a surname, a person."""
+    english_words: frozenset[str] = frozenset()
+    """Lower-case forms of `foreign` names that are common English words ("american"): those count
+    only in text that is not English."""
 
     @cached_property
     def _by_casefold(self) -> dict[str, str]:
@@ -78,10 +81,10 @@ class Gazetteer:
         for phrase in exclusions:
             names[fold(phrase)] = None
         return Gazetteer(self.display, names, self.demonyms, self.places, self.foreign,
-                         self.place_words, self.ambiguous, self.languages, self.first_names)
+                         self.place_words, self.ambiguous, self.languages, self.first_names, self.english_words)
 
 
-_SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names")
+_SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names", "english_words")
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +115,7 @@ def read_table(text: str) -> Gazetteer:
     place_words: set[str] = set()
     languages: set[str] = set()
     first_names: set[str] = set()
+    english_words: set[str] = set()
     other: set[str] = set()
     cities: list[tuple[str, str]] = []
     for line in text.splitlines():
@@ -132,6 +136,8 @@ def read_table(text: str) -> Gazetteer:
             languages.add(name)
         elif kind == "first-name":
             first_names.add(name)
+        elif kind == "english-word":
+            english_words.add(name)
         elif kind in ("city", "abbreviation"):  # "Nairobi", "EE.UU.": after every name of the table
             cities.append((fold(name), code))
         elif kind == "place" and code == "-":  # "Granada" in running text is the city in Spain
@@ -159,4 +165,4 @@ def read_table(text: str) -> Gazetteer:
             other.add(key + "s")
     foreign -= other  # a spelling that is also an English name or demonym stays in the main pattern
     return Gazetteer(display, names, frozenset(demonyms), places, frozenset(foreign), frozenset(place_words),
-                     frozenset(ambiguous), frozenset(languages), frozenset(first_names))
+                     frozenset(ambiguous), frozenset(languages), frozenset(first_names), frozenset(english_words))

@@ -7,9 +7,10 @@ beats "Mexico". Matching is case-sensitive, so names that are also ordinary word
 "chad") count only when capitalised; all-caps text is matched separately. The automaton is
 built in a few milliseconds, so a process pays little for a tagger it uses once.
 
-The names of other languages that English text has no use for (Spanish, French and Portuguese
-demonyms, "venezolanos", "Les Haïtiens") count when the entry's own words are not English
-(`language.text_language`); the date line's language decides only when its words do not.
+The names of other languages (Spanish, French and Portuguese demonyms, "venezolanos", "Les
+Haïtiens") count in every entry, but the few that are also English words ("american") only
+when the entry's own words are not English (`language.is_english`); the date line's language
+decides only when its words do not.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class Tagger:
         names = gazetteer.names
         self._codes = {name: (code.lower() if code and name not in gazetteer.ambiguous else None)
                        for name, code in names.items()}
-        foreign = gazetteer.foreign
+        # a demonym of another language counts in any text, unless it is also an English word
+        # ("american"): then only in an entry whose words are not English
+        foreign = {name for name in gazetteer.foreign if name.lower() in gazetteer.english_words}
         self._names = list(names)
         self._flags = [(_FOREIGN if name in foreign else 0) | (_LOWER if name[:1].islower() else 0)
                        for name in self._names]
@@ -186,7 +189,8 @@ class Tagger:
                     foreign[0] = foreign[1]()
                 if not foreign[0]:
                     if why is not None:
-                        why.append((name, None, "not taken: a name in another language, and the entry is in English"))
+                        why.append((name, None, "not taken: a name in another language that is also an English "
+                                                "word, and the entry is in English"))
                     continue
             pos = end
             if not caps:
@@ -221,7 +225,10 @@ class Tagger:
                 elif caps:
                     why.append((name, code, "all-caps text" if code else "a phrase that names no country (an exclusion)"))
                 elif flags is not None and flags[index] & _FOREIGN:
-                    why.append((name, code, "a name in Spanish, French or Portuguese (the entry is not in English)"))
+                    why.append((name, code, "a name in Spanish, French or Portuguese that is also an English word "
+                                            "(the entry is not in English)"))
+                elif name in self.gazetteer.foreign:
+                    why.append((name, code, "a name in Spanish, French or Portuguese"))
                 else:
                     why.append((name, code, "name, alias, demonym or place (the gazetteer's table)"
                                 if code else "a phrase that names no country (an exclusion)"))
@@ -229,7 +236,7 @@ class Tagger:
 
     def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
         """Codes of the countries named in `text`; `lower_case=False` leaves out the names of
-        other languages (Spanish, Portuguese and French demonyms)."""
+        other languages that are also English words ("american")."""
         found = self._scan(fold(text), [lower_case])
         found.discard(None)
         return found  # type: ignore[return-value]
