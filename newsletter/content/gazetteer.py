@@ -17,11 +17,17 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": 
                          "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u00ad": None})
 
 
+_REPLACE = tuple((chr(old), new or "") for old, new in _QUOTES.items())
+
+
 def fold(text: str) -> str:
     """Accent-free ASCII form used for matching (case is kept)."""
     if text.isascii() and "`" not in text:
         return text
-    text = unicodedata.normalize("NFKD", text.translate(_QUOTES))
+    for old, new in _REPLACE:  # str.replace: a dozen times quicker than translate() on a body
+        if old in text:
+            text = text.replace(old, new)
+    text = unicodedata.normalize("NFKD", text)
     return text.encode("ascii", "ignore").decode("ascii")
 
 
