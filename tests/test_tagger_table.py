@@ -252,3 +252,19 @@ def test_the_readme_score_table_is_what_the_score_script_says():
     for kind, (p, r, e) in results.items():
         n = len(CASES) if kind == "all" else sum(1 for case in CASES if case[2] == kind)
         assert f"| {kind} | {n} | {p:.2f} / {r:.2f} / {e:.2f} |" in readme, kind
+
+
+def test_the_language_of_an_entry_s_words_tags_it_but_does_not_change_its_output_language(tmp_path):
+    """A Spanish entry under an ISO date line gets its Spanish demonym, and is still published in
+    the site's language (its `xml:lang` is that of its date line or `Language:` line only)."""
+    from newsletter.cli import main
+
+    bulletin = tmp_path / "b.txt"
+    bulletin.write_text("2025-03-04\n\nLlegan refugiados afganos a la frontera\n\nLas familias recibirán ayuda.\n\n"
+                        "5 de marzo de 2025\n\nOtra llegada a Chile\n\nLas familias.\n", encoding="utf-8")
+    assert main(["build", str(bulletin), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"),
+                 "--base-url", "https://news.example.org/", "-q"]) == 0
+    atom = (tmp_path / "out" / "all" / "atom.xml").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "af" / "rss.xml").exists()
+    assert atom.count('<entry xml:lang="es"') == 1  # the entry under the Spanish date line only
+    assert 'xml:lang="en"' in atom
