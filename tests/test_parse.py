@@ -209,6 +209,10 @@ def test_a_control_character_between_words_becomes_a_space():
     ("3 févirer 2025", "'févirer' is not a month (did you mean 'février'?)"),
     ("14 March", "date line '14 March' has no year"),
     ("June 5", "date line 'June 5' has no year"),
+    ("Mnday, 3 March 2025", "'Mnday' is not a weekday (did you mean 'Monday'?)"),
+    ("jueevs 4 de marzo de 2025", "'jueevs' is not a weekday (did you mean 'jueves'?)"),
+    ("2025/03/04", "'2025/03/04' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
+    ("04.03.2025", "'04.03.2025' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
 ])
 def test_a_mistyped_date_line_is_an_error_and_its_entry_is_skipped(line, message):
     text = (f"3 September 2025\n\nFirst Item in Panama\n\nPanama's text.\n\n{line}\n\nSecond Item in Haiti\n\n"
@@ -220,7 +224,8 @@ def test_a_mistyped_date_line_is_an_error_and_its_entry_is_skipped(line, message
 
 
 @pytest.mark.parametrize("line", ["10 Mayors 2025", "3 Marchés 2025", "Group of 20", "Agenda 2030", "5 Ministers Meet",
-                                  "Top 10 Marchers", "Vision 2030 (3)", "Covid 19"])
+                                  "Top 10 Marchers", "Vision 2030 (3)", "Covid 19", "Report 3 March 2025",
+                                  "Today, 3 March 2025", "Version 2.0.1"])
 def test_titles_with_numbers_are_not_mistyped_date_lines(line):
     result = parse(f"3 September 2025\n\n{line}\n\nBody.\n\n1 September 2025\n\nSecond\n\nBody two.\n")
     assert result.diagnostics == [] and [e.title for e in result.entries] == [line, "Second"]

@@ -146,6 +146,29 @@ _LOOSE = [  # the shapes of `_PATTERNS` with any word for the month and the year
     re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+)?{_WORD},?\s*(?:(?:de\s+|del\s+)?{_YEAR})?\.?"),
     re.compile(rf"{_WEEKDAY}{_WORD}\s+{_DAY}(?:,?\s+{_YEAR})?\.?"),
 ]
+_FIRST_WORD = re.compile(r"(?P<word>[^\W\d_]{3,14})\.?,?\s+(?P<rest>.*\d.*)")
+_NUMERIC = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}")
+_FULL_WEEKDAYS = {
+    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "es": "lunes martes miércoles jueves viernes sábado domingo",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "pt": "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo",
+}
+_WEEKDAY_SPELLINGS = {_fold(name): name for names in _FULL_WEEKDAYS.values() for name in names.split()}
+
+
+def _closest(word: str, spellings: dict[str, str], typed: str) -> str | None:
+    """The spelling in `spellings` one or two letters away from `word` (none of another length),
+    in the case `typed` is written in."""
+    close = [c for c in difflib.get_close_matches(word, spellings, n=3, cutoff=0.75) if abs(len(c) - len(word)) <= 1]
+    if not close:
+        return None
+    order = list(spellings)  # English first, then Spanish, French, Portuguese
+    best = max(close, key=lambda c: (difflib.SequenceMatcher(None, word, c).ratio(), -order.index(c)))
+    suggestion = spellings[best]
+    if typed[:1].isupper():
+        return suggestion[0].upper() + suggestion[1:]
+    return suggestion.lower() if typed[:1].islower() else suggestion
 
 
 def near_date_line(line: str) -> DateLine | None:
@@ -156,7 +179,16 @@ def near_date_line(line: str) -> DateLine | None:
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
+    if _NUMERIC.fullmatch(stripped):
+        return DateLine(None, stripped, None, f"{stripped!r} is not a date line newsletter reads; "
+                                              "write it as 2025-08-26 or 26 August 2025")
     folded = stripped.lower() if stripped.isascii() else _fold(stripped)
+    first = _FIRST_WORD.fullmatch(folded)
+    if first is not None and first.group("word") not in _WEEKDAYS and match_date_line(first.group("rest")):
+        typed = stripped[:first.end("word")] if len(stripped) == len(folded) else first.group("word")
+        suggestion = _closest(first.group("word"), _WEEKDAY_SPELLINGS, typed)
+        if suggestion is not None:  # "Mnday, 3 March 2025"
+            return DateLine(None, stripped, None, f"{typed!r} is not a weekday (did you mean {suggestion!r}?)")
     for pattern in _LOOSE:
         m = pattern.fullmatch(folded)
         if m is None:
@@ -170,15 +202,8 @@ def near_date_line(line: str) -> DateLine | None:
         if word in _WEEKDAYS:
             return None
         # one or two letters wrong, missing, extra or swapped; never a word of another length
-        close = [c for c in difflib.get_close_matches(word, _SPELLINGS, n=3, cutoff=0.75) if abs(len(c) - len(word)) <= 1]
-        if not close:
+        suggestion = _closest(word, _SPELLINGS, typed)
+        if suggestion is None:
             return None
-        order = list(_SPELLINGS)  # English first, then Spanish, French, Portuguese
-        best = max(close, key=lambda c: (difflib.SequenceMatcher(None, word, c).ratio(), -order.index(c)))
-        suggestion = _SPELLINGS[best]
-        if typed[:1].isupper():
-            suggestion = suggestion[0].upper() + suggestion[1:]
-        elif typed[:1].islower():
-            suggestion = suggestion.lower()
         return DateLine(None, stripped, None, f"{typed!r} is not a month (did you mean {suggestion!r}?)")
     return None
