@@ -234,3 +234,19 @@ def test_titles_with_numbers_are_not_mistyped_date_lines(line):
 def test_a_mistyped_date_inside_a_paragraph_is_text():
     result = parse("3 September 2025\n\nTitle\n\nWe met on\n2 Agust 2025\nin Quito.\n")
     assert result.diagnostics == [] and result.entries[0].body == "We met on 2 Agust 2025 in Quito."
+
+
+def test_no_line_of_the_benchmark_corpus_is_taken_for_a_mistyped_date(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "5",
+                    "--out", str(tmp_path)], check=True, capture_output=True)
+    entries = 0
+    for path in sorted(tmp_path.glob("*.txt")):
+        result = parse_bulletin(path.name, path.read_bytes(), None)
+        assert result.diagnostics == [], result.diagnostics[:3]
+        entries += len(result.entries)
+    assert entries == 5000
