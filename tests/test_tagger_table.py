@@ -223,7 +223,7 @@ def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
     ("Nairobi, Quito, Dhaka and Tegucigalpa", "en", "bd ec hn ke"), ("San José", "es", ""),
     ("San Jose", "en", ""), ("Kingston", "en", "jm"), ("Athens", "en", "gr"), ("Athens, Georgia", "en", "us"),
     ("Male workers", "en", ""), ("Praia", "pt", ""), ("Natal", "pt", ""),
-    ("Sydney", "en", ""), ("Victoria", "en", ""),
+    ("Sydney", "en", ""), ("Victoria", "en", ""), ("Londres, Bruselas, Le Caire, Varsovia", "es", "be eg gb pl"),
     ("EE.UU., EE. UU., EUA, É.-U.", "es", "us"), ("R.U.", "es", "gb"), ("RDC, RD Congo", "fr", "cd"),
     ("English classes", "en", ""), ("Dutch-speaking volunteers", "en", ""), ("Italian-language hotline", "en", ""),
     ("Russian interpreters", "en", ""), ("she speaks German", "en", ""), ("into Arabic and Spanish", "en", ""),

@@ -328,7 +328,31 @@ def city_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
                 or is_common_word(key, kind) or not code or found(key)):  # "Panama City": the place rows' business
             continue
         rows.append((code, "city", key))
-    return rows
+    return rows + city_name_rows(rows, names, {key: kind for key, (_code, kind) in wanted.items()})
+
+
+def city_name_rows(rows: list[tuple[str, str, str]], names: dict[str, str | None],
+                   kinds: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The Spanish, French and Portuguese names of those cities that CLDR knows as the exemplar
+    city of a time zone ("Londres", "Bruselas", "Le Caire", "Nova York"), by the same rules."""
+    from babel import Locale
+
+    first, _surnames = census()
+    code_of = {name: code for code, _kind, name in rows}
+    english = Locale.parse("en").time_zones
+    local = {lang: Locale.parse(lang).time_zones for lang in LANGUAGES}
+    found: dict[str, set[str]] = defaultdict(set)
+    for zone in sorted(set().union(*local.values())):
+        city = fold((english.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " "))
+        code = code_of.get(city)
+        if code is None:
+            continue
+        for lang, zones in local.items():
+            name = fold((zones.get(zone) or {}).get("city") or "")
+            if (len(name) >= 4 and name[:1].isupper() and "(" not in name and name not in names and name not in code_of
+                    and first.get(name, 0) < FIRST_NAME_SHARE and not is_common_word(name, kinds.get(city, "city"))):
+                found[name].add(code)
+    return [(next(iter(codes)), "city", name) for name, codes in sorted(found.items()) if len(codes) == 1]
 
 
 def language_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
