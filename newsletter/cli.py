@@ -163,6 +163,8 @@ def make_parser() -> argparse.ArgumentParser:
     tag = sub.add_parser("tag", help="show which words of a text name which country, and why near misses do not")
     tag.add_argument("text", nargs="*", metavar="TEXT", help="the text (or --file)")
     tag.add_argument("--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them")
+    tag.add_argument("--language", metavar="LANG", help="the language of a text whose own words do not say "
+                     "(default: as the build does, the entry's date line or Language: line, else the site's)")
     _common(tag)
 
     backup = sub.add_parser("backup", help="copy the state folder's send log and subscriber store consistently, even "
@@ -256,24 +258,21 @@ def cmd_tag(args) -> int:
         from newsletter.content.parse import parse_bulletin
 
         result = parse_bulletin(args.file, Path(args.file).read_bytes(), tagger.resolve)
-        texts = [(f"{args.file}:{e.line}: {e.title}", e.title + "\n\n" + e.body, e.countries) for e in result.entries]
+        texts = [(f"{args.file}:{e.line}: {e.title}", e.title, e.body, e.language, e.countries) for e in result.entries]
     elif args.text:
-        texts = [("", " ".join(args.text), None)]
+        texts = [("", " ".join(args.text), "", None, None)]
     else:
         raise UsageError("give a text, or --file BULLETIN")
-    for heading, text, fixed in texts:
+    for heading, title, body, language, fixed in texts:
         if heading:
             print(heading)
         if fixed is not None:
             print(f"  Countries: line → {' '.join(fixed) or 'regional'} (the text is not searched)")
             continue
-        found = set()
-        for paragraph in text.split("\n\n"):
-            for words, code, why in tagger.explain(paragraph):
-                print(f"  {code or '-':>3}  {words!r}: {why}")
-                if code:
-                    found.add(code)
-        print(f"  → {' '.join(sorted(found)) or 'regional (no country named)'}")
+        codes, why = tagger.explain_entry(title, body, args.language or language or config.language)  # as build tags
+        for words, code, reason in why:
+            print(f"  {code or '-':>3}  {words!r}: {reason}")
+        print(f"  → {' '.join(codes) or 'regional (no country named)'}")
     return 0
 
 

@@ -198,3 +198,55 @@ def test_a_control_character_between_words_becomes_a_space():
 
     assert clean_text("the countries.\x0bIt works\x07 here,\x0c\x0cnow a\x1fb en\x01d\x02") == \
         "the countries. It works here, now a b end"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("2 Agust 2025", "'Agust' is not a month (did you mean 'August'?)"),
+    ("14 Mrach 2025", "'Mrach' is not a month (did you mean 'March'?)"),
+    ("28 Febuary, 2025", "'Febuary' is not a month (did you mean 'February'?)"),
+    ("Setpember 3, 2025", "'Setpember' is not a month (did you mean 'September'?)"),
+    ("14 de agsoto de 2025", "'agsoto' is not a month (did you mean 'agosto'?)"),
+    ("3 févirer 2025", "'févirer' is not a month (did you mean 'février'?)"),
+    ("14 March", "date line '14 March' has no year"),
+    ("June 5", "date line 'June 5' has no year"),
+    ("Mnday, 3 March 2025", "'Mnday' is not a weekday (did you mean 'Monday'?)"),
+    ("jueevs 4 de marzo de 2025", "'jueevs' is not a weekday (did you mean 'jueves'?)"),
+    ("2025/03/04", "'2025/03/04' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
+    ("04.03.2025", "'04.03.2025' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
+])
+def test_a_mistyped_date_line_is_an_error_and_its_entry_is_skipped(line, message):
+    text = (f"3 September 2025\n\nFirst Item in Panama\n\nPanama's text.\n\n{line}\n\nSecond Item in Haiti\n\n"
+            "Haitian text.\n\n1 September 2025\n\nThird Item in Peru\n\nPeru's text.\n")
+    result = parse(text)
+    assert [str(d) for d in result.diagnostics] == [f"b.txt:7: {message}"]
+    assert [e.title for e in result.entries] == ["First Item in Panama", "Third Item in Peru"]
+    assert result.entries[0].body == "Panama's text."  # the skipped entry's text does not join the one before
+
+
+@pytest.mark.parametrize("line", ["10 Mayors 2025", "3 Marchés 2025", "Group of 20", "Agenda 2030", "5 Ministers Meet",
+                                  "Top 10 Marchers", "Vision 2030 (3)", "Covid 19", "Report 3 March 2025",
+                                  "Today, 3 March 2025", "Version 2.0.1"])
+def test_titles_with_numbers_are_not_mistyped_date_lines(line):
+    result = parse(f"3 September 2025\n\n{line}\n\nBody.\n\n1 September 2025\n\nSecond\n\nBody two.\n")
+    assert result.diagnostics == [] and [e.title for e in result.entries] == [line, "Second"]
+
+
+def test_a_mistyped_date_inside_a_paragraph_is_text():
+    result = parse("3 September 2025\n\nTitle\n\nWe met on\n2 Agust 2025\nin Quito.\n")
+    assert result.diagnostics == [] and result.entries[0].body == "We met on 2 Agust 2025 in Quito."
+
+
+def test_no_line_of_the_benchmark_corpus_is_taken_for_a_mistyped_date(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "5",
+                    "--out", str(tmp_path)], check=True, capture_output=True)
+    entries = 0
+    for path in sorted(tmp_path.glob("*.txt")):
+        result = parse_bulletin(path.name, path.read_bytes(), None)
+        assert result.diagnostics == [], result.diagnostics[:3]
+        entries += len(result.entries)
+    assert entries == 5000

@@ -9,22 +9,28 @@ from pathlib import Path
 import pytest
 
 from newsletter.content.gazetteer import fold, load_gazetteer
+from newsletter.content.language import text_language
 from newsletter.content.tagger import Tagger
-from tagger_cases import CASES
+from tagger_cases import CASES, entry
 
 TAGGER = Tagger(load_gazetteer())
 
 
 def test_the_table_is_large_and_covers_every_class():
-    assert len(CASES) >= 300
-    assert {kind for _, _, kind in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "town",
-                                              "trap"}
+    assert len(CASES) >= 450
+    assert {case[2] for case in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "town",
+                                           "trap", "language", "speech", "person", "state", "compound",
+                                           "abbreviation", "city"}
+    dated = [case for case in CASES if len(case) == 4]
+    assert {entry(case)[2] for case in dated} == {"en", "es", "fr", "pt"}  # ISO (the site's: en) and four languages
+    languages = {text_language(fold(case[1])) for case in CASES}
+    assert {"en", "es", "fr", "pt"} <= languages
 
 
-@pytest.mark.parametrize("expected, text, kind", CASES, ids=[f"{k}-{n}" for n, (_, _, k) in enumerate(CASES)])
-def test_headline_and_first_sentence(expected, text, kind):
-    title, _, body = text.partition(". ")
-    assert set(TAGGER.tag(title, body)) == set(expected.split())
+@pytest.mark.parametrize("case", CASES, ids=[f"{case[2]}-{n}" for n, case in enumerate(CASES)])
+def test_headline_and_first_sentence(case):
+    title, body, language = entry(case)
+    assert set(TAGGER.tag(title, body, language)) == set(case[0].split())
 
 
 # Countries without an English demonym of their own: uninhabited, or sharing it with another
@@ -104,7 +110,8 @@ def test_a_countries_line_still_takes_a_name_a_city_elsewhere_bears():
 
 
 def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_path):
-    """tools/places_effect.py tags with and without the place data: only table cases change."""
+    """tools/places_effect.py tags with and without the place data (and, with --kinds, without the
+    cities, abbreviations, language names or first names): only table cases change."""
     import subprocess
     import sys
 
@@ -112,12 +119,15 @@ def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_
     corpus = tmp_path / "corpus"
     subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "10",
                     "--out", str(corpus)], check=True, capture_output=True)
-    out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
-                          str(root / "examples" / "bulletins"), "--show", "100"],
-                         check=True, capture_output=True, text=True).stdout
-    changed = [line for line in out.splitlines() if not line.startswith("tests/tagger_cases.py #")]
-    assert len(changed) == 1 and changed[0].endswith("texts change their countries with the place data"), changed
-    assert "'Port of Spain Hosts" in out and "es -> tt" in out
+    for kinds, changes in ((None, "es -> tt  'Port of Spain Hosts"), ("city", "- -> ke  'Nairobi"),
+                           ("abbreviation", "- -> us  'Llegan a EE.UU"), ("language", "nl -> -  'Dutch-speaking"),
+                           ("first-name", "jo -> -  'Jordan Alvarez")):
+        out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
+                              str(root / "examples" / "bulletins"), "--show", "1000"] + (["--kinds", kinds] if kinds else []),
+                             check=True, capture_output=True, text=True).stdout
+        changed = [line for line in out.splitlines() if not line.startswith("tests/tagger_cases.py #")]
+        assert len(changed) == 1 and " texts change their countries with the rows of kind " in changed[0], changed
+        assert changes in out, (kinds, out)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -136,3 +146,125 @@ def test_a_province_name_two_countries_use_is_a_town_only_after_a_town_word():
     assert TAGGER.tag("Kenya, Northern Uganda and South Sudan agree on a corridor", "", "en") == ("ke", "ss", "ug")
     assert TAGGER.tag("Israel, Gaza and the West Bank", "", "en") == ("il", "ps")
     assert TAGGER.tag("Panama City, Florida", "", "en") == ()
+
+
+def test_the_json_table_is_the_tsv_table_as_read():
+    """data/gazetteer.json (what the tagger loads) is data/countries.tsv as `read_table` reads it."""
+    from newsletter.content.gazetteer import read_table, table_json
+
+    data = Path(__file__).resolve().parent.parent / "newsletter" / "data"
+    assert (data / "gazetteer.json").read_text(encoding="utf-8") == table_json(
+        read_table((data / "countries.tsv").read_text(encoding="utf-8")))
+
+
+BULLETIN = """2025-03-04
+
+Llegan refugiados afganos a la frontera
+
+Las familias recibirán alojamiento temporal.
+
+4 March 2025
+
+Des réfugiés maliens arrivent dans le nord
+
+Ils sont accueillis dans des écoles.
+
+3 March 2025
+
+Trabalhadores haitianos recebem documentos
+
+A emissão durou uma semana.
+
+2 March 2025
+
+Russian Interpreters Join Kenya Barris at a Shelter in Nairobi
+
+The shelter opened on Monday.
+"""
+
+
+def test_newsletter_tag_file_says_what_the_build_publishes(tmp_path, capsys):
+    """`tag --file` tags each entry with the build's own call: the Spanish, French and
+    Portuguese entries under English and ISO date lines get their demonyms in both, and a name
+    that counted is never called a near miss."""
+    from newsletter.cli import main
+
+    bulletin = tmp_path / "b.txt"
+    bulletin.write_text(BULLETIN, encoding="utf-8")
+    assert main(["tag", "--file", str(bulletin)]) == 0
+    out = capsys.readouterr().out
+    results = [line.strip()[2:] for line in out.splitlines() if line.strip().startswith("→")]
+    assert results == ["af", "ml", "ht", "ke"]
+    assert "near miss" not in out and "'afganos': a name in Spanish, French or Portuguese" in out
+    assert "'Kenya Barris': a person" in out and "'Russian': a language here" in out
+    assert main(["build", str(bulletin), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"),
+                 "--base-url", "https://news.example.org/", "-q"]) == 0
+    feeds = {p.name for p in (tmp_path / "out").iterdir() if (p / "rss.xml").exists()}
+    assert feeds == {"all", "af", "ml", "ht", "ke"}
+
+
+def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
+    from newsletter.cli import main
+
+    assert main(["tag", "Travailleuses philippines", "--language", "en"]) == 0  # "philippines": an English word
+    assert capsys.readouterr().out.strip().endswith("→ regional (no country named)")
+    assert main(["tag", "Travailleuses philippines", "--language", "fr"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ph")
+    assert main(["tag", "Les travailleuses philippines sont arrivées", "--language", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ph")  # its own words are French
+    assert main(["tag", "Migrantes venezolanos", "--language", "en"]) == 0
+    assert capsys.readouterr().out.strip().endswith("→ ve")  # no English word: counts in any entry
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("Llegan refugiados afganos", "en", "af"), ("Familles syriennes", "en", "sy"),
+    ("travailleuses philippines", "en", ""), ("travailleuses philippines", "fr", "ph"),
+    ("les travailleuses philippines", "en", "ph"), ("travailleuses philippines à Lomé", "en", "ph tg"),
+    ("Nairobi, Quito, Dhaka and Tegucigalpa", "en", "bd ec hn ke"), ("San José", "es", ""),
+    ("San Jose", "en", ""), ("Kingston", "en", "jm"), ("Athens", "en", "gr"), ("Athens, Georgia", "en", "us"),
+    ("Male workers", "en", ""), ("Praia", "pt", ""), ("Natal", "pt", ""),
+    ("Sydney", "en", ""), ("Victoria", "en", ""), ("Londres, Bruselas, Le Caire, Varsovia", "es", "be eg gb pl"),
+    ("EE.UU., EE. UU., EUA, É.-U.", "es", "us"), ("R.U.", "es", "gb"), ("RDC, RD Congo", "fr", "cd"),
+    ("English classes", "en", ""), ("Dutch-speaking volunteers", "en", ""), ("Italian-language hotline", "en", ""),
+    ("Russian interpreters", "en", ""), ("she speaks German", "en", ""), ("into Arabic and Spanish", "en", ""),
+    ("the German government", "en", "de"), ("Jordan Alvarez", "en", ""), ("Kenya Barris", "en", ""),
+    ("Kenya Airways", "en", "ke"), ("India Gate", "en", "in"), ("Savannah, Georgia", "en", "us"),
+    ("Georgia's governor", "en", "us"), ("Georgia lawmakers", "en", "us"), ("Georgia's parliament", "en", "ge"),
+    ("Turkish delight", "en", ""), ("Guinea fowls", "en", ""), ("Brussels sprouts", "en", "be"),
+])
+def test_the_readme_round_three_examples(text, language, expected):
+    assert " ".join(TAGGER.tag(text, "", language)) == expected
+
+
+def test_the_readme_score_table_is_what_the_score_script_says():
+    """The newsletter column of README's table is tools/tagger_score.py's (geotext and
+    country_converter are not installed for the tests)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("tagger_score", root / "tools" / "tagger_score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.score(module.ours())
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert f"— {len(CASES)} headline + first-sentence cases" in readme
+    for kind, (p, r, e) in results.items():
+        n = len(CASES) if kind == "all" else sum(1 for case in CASES if case[2] == kind)
+        assert f"| {kind} | {n} | {p:.2f} / {r:.2f} / {e:.2f} |" in readme, kind
+
+
+def test_the_language_of_an_entry_s_words_tags_it_but_does_not_change_its_output_language(tmp_path):
+    """A Spanish entry under an ISO date line gets its Spanish demonym, and is still published in
+    the site's language (its `xml:lang` is that of its date line or `Language:` line only)."""
+    from newsletter.cli import main
+
+    bulletin = tmp_path / "b.txt"
+    bulletin.write_text("2025-03-04\n\nLlegan refugiados afganos a la frontera\n\nLas familias recibirán ayuda.\n\n"
+                        "5 de marzo de 2025\n\nOtra llegada a Chile\n\nLas familias.\n", encoding="utf-8")
+    assert main(["build", str(bulletin), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"),
+                 "--base-url", "https://news.example.org/", "-q"]) == 0
+    atom = (tmp_path / "out" / "all" / "atom.xml").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "af" / "rss.xml").exists()
+    assert atom.count('<entry xml:lang="es"') == 1  # the entry under the Spanish date line only
+    assert 'xml:lang="en"' in atom

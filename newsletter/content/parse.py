@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from newsletter.content.dates import match_date_line
+from newsletter.content.dates import match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
 from newsletter.diagnostics import Diagnostic
@@ -59,9 +59,15 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     fmt = body_format_for(path) or "text"
 
     starts = []
+    last = len(lines) - 1
     for number, line in enumerate(lines):
         if line.strip():
             date_line = match_date_line(line)
+            if date_line is None and (number == 0 or not lines[number - 1].strip()) and (
+                    number == last or not lines[number + 1].strip()):
+                # a line alone between blank lines shaped like a date ("2 Agust 2025"): it starts
+                # an entry that is skipped, rather than joining the entry before
+                date_line = near_date_line(line)
             if date_line is not None:
                 starts.append((number, date_line))
     if not starts:
@@ -83,6 +89,9 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
 
 def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries) -> Entry | None:
     lineno = start + 1
+    if date_line.problem is not None:
+        diags.append(Diagnostic(path, lineno, "error", date_line.problem))
+        return None
     if date_line.date is None:
         diags.append(Diagnostic(path, lineno, "error", f'impossible date "{date_line.text}"; this entry is skipped'))
         return None

@@ -1,38 +1,50 @@
 """Find the countries an entry is about.
 
-One compiled pattern (a character trie of every folded name in the gazetteer) scans each
-text once, leftmost-longest, so "Papua New Guinea" beats "Guinea" and "New Mexico" (an
-exclusion) beats "Mexico". Matching is case-sensitive, so names that are also ordinary
-words ("turkey", "chad") count only when capitalised; all-caps text is matched separately.
+One Aho-Corasick automaton (ahocorasick-rs) holds every folded name of the gazetteer, in every
+language, and scans each text once; of the names found, those that stand as whole words are
+taken leftmost-longest, so "Papua New Guinea" beats "Guinea" and "New Mexico" (an exclusion)
+beats "Mexico". Matching is case-sensitive, so names that are also ordinary words ("turkey",
+"chad") count only when capitalised; all-caps text is matched separately. The automaton is
+built in a few milliseconds, so a process pays little for a tagger it uses once.
+
+The names of other languages (Spanish, French and Portuguese demonyms, "venezolanos", "Les
+Haïtiens") count in every entry, but the few that are also English words ("american") only
+when the entry's own words are not English (`language.is_english`); the date line's language
+decides only when its words do not.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from importlib import resources
+
+import ahocorasick_rs
 
 from newsletter.content.gazetteer import Gazetteer, fold
+from newsletter.content.language import is_english
 
+_DFA_AFTER = 2000
+_FOREIGN = 1  # a name of another language: taken only in text that is not English
+_LOWER = 2  # starts in lower case
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = True
+# Words next to a language's name that say it is the language ("Russian interpreters", "she
+# speaks German", "Dutch-speaking volunteers", "classes in Arabic."): the names come from CLDR
+# (see `Gazetteer.languages`), these are the words of the grammar around them.
+_LANGUAGE_AFTER = frozenset("""class classes lesson lessons course courses teacher teachers teaching tuition tutor tutors
+    tutoring interpreter interpreters interpreting interpretation translator translators translation translations
+    speaker speakers skills literacy proficiency instruction version versions subtitles dictionary grammar
+    exam exams test tests language""".split())
+_LANGUAGE_BEFORE = frozenset("""speak speaks spoke speaking spoken fluent learn learns learned learnt learning teach
+    teaches taught teaching translate translates translated translating interpret interprets understand
+    understands write writes read reads""".split())
+_LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
+# "Georgia's governor": the state's offices after a name that is also a state of another country
+_STATE_OFFICES = frozenset("governor legislature lawmakers senate senator senators statehouse county counties "
+                           "attorney secretary".split())
+_SURNAME = re.compile(r" ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 
-    def emit(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if ends:
-            return f"(?:{body})?" if len(branches) > 1 or len(body) > 1 else body + "?"
-        return body
-
-    return emit(trie)
+Why = list[tuple[str, "str | None", str]]
+"""(words, code or None, why): what `explain` says of each name it found or passed over."""
 
 
 class Tagger:
@@ -43,64 +55,86 @@ class Tagger:
         names = gazetteer.names
         self._codes = {name: (code.lower() if code and name not in gazetteer.ambiguous else None)
                        for name, code in names.items()}
-        # The "not after a letter, ' or ." condition is checked in `_names_in`, not by a
-        # lookbehind: a pattern that starts with one cannot use the regex engine's scan for
-        # its first characters, and tagging takes 2.4 times as long.
-        foreign = gazetteer.foreign
-        capital = [n for n in names if not n[:1].islower() and n not in foreign]
-        lower = [n for n in names if n[:1].islower() or n in foreign]
-        self._pattern = re.compile(r"(?:" + _trie_pattern(capital) + r")(?!\w|\.\w)")
-        # Spanish, Portuguese and French demonyms ("migrantes venezolanos", "Les Haïtiens") get
-        # a pattern of their own, anchored on a word start and compiled on first use: most of
-        # them start in lower case, which defeats the regex engine's scan for first characters,
-        # and English text has no use for any of them (see `tag`).
-        self._lower_names = lower
-        self._lower_compiled: re.Pattern | None = None
+        # a demonym of another language counts in any text, unless it is also an English word
+        # ("american"): then only in an entry whose words are not English
+        foreign = {name for name in gazetteer.foreign if name.lower() in gazetteer.english_words}
+        self._names = list(names)
+        self._flags = [(_FOREIGN if name in foreign else 0) | (_LOWER if name[:1].islower() else 0)
+                       for name in self._names]
+        # A contiguous NFA is built in 4 ms; a DFA scans twice as fast but takes 25 ms to build,
+        # so a process builds one only once it has tagged _DFA_AFTER texts (a small build never does).
+        self._automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._names])
+        self._scans = 0
         # "Mexico, Missouri": a country's name, a comma and a state or province of another
         # country name a town there (checked only where a country's name is followed by ", ", " (" or
         # a word that ends town names: see `_town_of`).
         self._places = gazetteer.places
         self._place_words = gazetteer.place_words
-        upper: dict[str, str | None] = {}
-        for name, code in self._codes.items():
-            # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
-            if len(name) > 3 or code is None:
-                upper.setdefault(name.upper(), code)
-        self._upper_codes = upper
-        self._upper_compiled: re.Pattern | None = None
+        self._upper_codes: dict[str, str | None] = {}
+        self._upper_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
+        self._upper_names: list[str] = []
+        self._languages = gazetteer.languages
+        self._first_names = gazetteer.first_names
+        self._surnames: frozenset[str] | None = None
 
-    @property
-    def _upper_pattern(self) -> re.Pattern:
-        """The pattern for all-caps text, compiled the first time such text is seen."""
-        if self._upper_compiled is None:
-            self._upper_compiled = re.compile(r"(?:" + _trie_pattern(self._upper_codes) + r")(?!\w|\.\w)")
-        return self._upper_compiled
+    def _surname_after(self, text: str, end: int) -> int:
+        """The end of the surname that follows a first name ending at `end` ("Kenya Barris"), or 0:
+        a surname of the US census (newsletter/data/surnames.txt, read the first time it is asked)."""
+        m = _SURNAME.match(text, end)
+        if m is None:
+            return 0
+        if self._surnames is None:
+            data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
+            self._surnames = frozenset(line for line in data.splitlines() if line and not line.startswith("#"))
+        return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
 
-    def _town_of(self, text: str, m) -> str | None:
+    def _office_of(self, text: str, end: int, name: str) -> str | None:
+        """"Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
+        name, if one of a state's offices follows it."""
+        owner = self._places.get(name)
+        if owner is None or owner == "-":
+            return None
+        if text[end:end + 3] == "'s ":
+            end += 2
+        elif text[end:end + 1] != " ":
+            return None
+        word = (text[end + 1:end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
+        return owner.lower() if word.lower() in _STATE_OFFICES else None
+
+    def _upper(self) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[str]]:
+        """The automaton for all-caps text, built the first time such text is seen."""
+        if self._upper_automaton is None:
+            for name, code in self._codes.items():
+                # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
+                if len(name) > 3 or code is None:
+                    self._upper_codes.setdefault(name.upper(), code)
+            self._upper_names = list(self._upper_codes)
+            self._upper_automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._upper_names])
+        return self._upper_automaton, self._upper_names
+
+    def _town_of(self, text: str, end: int, name: str) -> str | None:
         """The code of the country of the town whose name starts with the country's name
-        matched by `m`, if the text names a state or province of another country right after it
+        `name` ending at `end`, if the text names a state or province of another country right after it
         ("Mexico, Missouri", "Panama City, Florida", "Jordan Valley, Utah", "Armenia
-        (Quindío)"): the town's country. Dictionary look-ups of the next one to four words: a
-        pattern of every subdivision would cost 0.3 s to compile."""
+        (Quindío)"): the town's country. Dictionary look-ups of the next one to four words."""
         if not self._places:
             return None
-        end = m.end()
         town = False  # whether a word that ends town names came first ("Panama City, Florida")
         after = text[end:end + 2]
         if after == ", ":
-            words = text[end + 2:end + 64].split(" ")[:4]
+            words = text[end + 2:end + 64].split("\n", 1)[0].split(" ")[:4]
         elif after == " (":
-            words = text[end + 2:end + 64].split(")", 1)[0].split(" ")[:4]
+            words = text[end + 2:end + 64].split(")", 1)[0].split("\n", 1)[0].split(" ")[:4]
         elif after[:1] == " ":
             # "Jordan Valley, Utah": one word that ends many town names, then a comma
             comma = text.find(", ", end + 1, end + 18)
             if comma < 0 or text[end + 1:comma] not in self._place_words:
                 return None
-            words = text[comma + 2:comma + 64].split(" ")[:4]
+            words = text[comma + 2:comma + 64].split("\n", 1)[0].split(" ")[:4]
             town = True
         else:
             return None
-        country = (self._codes.get(m.group()) or "").upper()
+        country = (self._codes.get(name) or "").upper()
         for n in range(len(words), 0, -1):
             place = " ".join(words[:n]).rstrip(".,;:!?)")
             owner = self._places.get(place)
@@ -110,73 +144,148 @@ class Tagger:
                 return owner.lower()  # "-": a state or province of that name lies in two countries
         return None
 
-    def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
-        """Codes of the countries named in `text`; `lower_case=False` leaves out the names
-        that start in lower case (Spanish, Portuguese and French adjectives)."""
-        folded = fold(text)
-        if _is_all_caps(folded):
-            found = {self._upper_codes[name] for name in _names_in(folded, self._upper_pattern.search)}
+    def _scan(self, text: str, foreign: list, why: Why | None = None) -> set[str | None]:
+        """Codes of the names in one folded text. `foreign` is a one-item list: whether names of
+        other languages count (True, False, or None: not known yet, decided by
+        `foreign[0] = ...` through `_decide` the first time such a name is found)."""
+        caps = _is_all_caps(text)
+        if caps:
+            automaton, names = self._upper()
+            codes = self._upper_codes
+            flags = None
         else:
-            towns: list[str] = []
-            found = {self._codes[name] for name in _names_in(folded, self._pattern.search, self._town_of, towns)}
-            if towns:
-                found.update(towns)
-                found.discard("-")  # a state or province of that name lies in two countries
-            if lower_case and self._lower_names:
-                if self._lower_compiled is None:  # compiled the first time a text not in English comes
-                    self._lower_compiled = re.compile(r"\b(?:" + _trie_pattern(self._lower_names) + r")(?!\w|\.\w)")
-                found.update(self._codes[name] for name in _lower_names_in(folded, self._lower_compiled.search))
+            self._scans += 1
+            if self._scans == _DFA_AFTER:
+                self._automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._names],
+                                                                  implementation=ahocorasick_rs.Implementation.DFA)
+            automaton, names, codes, flags = self._automaton, self._names, self._codes, self._flags
+        found: set[str | None] = set()
+        candidates = []
+        length = len(text)
+        for index, start, end in automaton.find_matches_as_indexes(text.encode(), overlapping=True):
+            if end < length:
+                after = text[end]
+                if after.isalnum() or after == "_" or (after == "." and end + 1 < length and _word(text[end + 1])):
+                    continue
+            if start:
+                before = text[start - 1]
+                if (before.isalnum() or before in "_'.") and not _elided(text, start):
+                    if why is not None and not (flags and flags[index] & _LOWER):
+                        why.append((names[index], None, "not taken: part of a longer word "
+                                                        f"({text[max(0, start - 8):end]!r})"))
+                    continue
+            candidates.append((start, -end, index))
+        if not candidates:
+            return found
+        candidates.sort()
+        pos = 0
+        for start, end, index in candidates:
+            if start < pos:
+                continue
+            end = -end
+            name = names[index]
+            if flags is not None and flags[index] & _FOREIGN:
+                if foreign[0] is None:
+                    foreign[0] = foreign[1]()
+                if not foreign[0]:
+                    if why is not None:
+                        why.append((name, None, "not taken: a name in another language that is also an English "
+                                                "word, and the entry is in English"))
+                    continue
+            pos = end
+            if not caps:
+                town = self._town_of(text, end, name)
+                if town is not None:
+                    found.add(None if town == "-" else town)
+                    if why is not None:
+                        why.append((name, None if town == "-" else town,
+                                    "a town: followed by a state or province of another country, which counts instead"
+                                    if town != "-" else "a town: followed by a state or province that two countries name"))
+                    continue
+            if name in self._first_names and (person := self._surname_after(text, end)):
+                pos = person  # "Jordan Alvarez": a person, and the surname is no place either
+                if why is not None:
+                    why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
+                continue
+            if name in self._languages and _language_use(text, start, end, self._languages):
+                if why is not None:
+                    why.append((name, None, "a language here, not a country (the words around it say so)"))
+                continue
+            if (state := self._office_of(text, end, name)) is not None:
+                found.add(state)
+                if why is not None:
+                    why.append((name, state, "a state of another country: its office follows"))
+                continue
+            code = codes[name]
+            found.add(code)
+            if why is not None:
+                if name in self.gazetteer.ambiguous:
+                    why.append((name, None, "names no country in running text: a bigger city elsewhere bears the name "
+                                            f"(a Countries: line still takes it for {self.gazetteer.names[name]})"))
+                elif caps:
+                    why.append((name, code, "all-caps text" if code else "a phrase that names no country (an exclusion)"))
+                elif flags is not None and flags[index] & _FOREIGN:
+                    why.append((name, code, "a name in Spanish, French or Portuguese that is also an English word "
+                                            "(the entry is not in English)"))
+                elif name in self.gazetteer.foreign:
+                    why.append((name, code, "a name in Spanish, French or Portuguese"))
+                else:
+                    why.append((name, code, "name, alias, demonym or place (the gazetteer's table)"
+                                if code else "a phrase that names no country (an exclusion)"))
+        return found
+
+    def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
+        """Codes of the countries named in `text`; `lower_case=False` leaves out the names of
+        other languages that are also English words ("american")."""
+        found = self._scan(fold(text), [lower_case])
         found.discard(None)
         return found  # type: ignore[return-value]
 
-    def explain(self, text: str) -> list[tuple[str, str | None, str]]:
-        """(words, code or None, why) for every name found in `text` and every near miss: what
-        `newsletter tag` prints, so that an editor can see why an entry landed where it did."""
-        folded = fold(text)
-        caps = _is_all_caps(folded)
-        codes = self._upper_codes if caps else self._codes
-        pattern = self._upper_pattern if caps else self._pattern
-        said: list[tuple[str, str | None, str]] = []
-        taken: list[tuple[int, int]] = []
-        pos = 0
-        while (m := pattern.search(folded, pos)) is not None:
-            start, name = m.start(), m.group()
-            if start and (folded[start - 1].isalnum() or folded[start - 1] in "_'.") and not _elided(folded, start):
-                said.append((name, None, f"not taken: part of a longer word ({folded[max(0, start - 8):m.end()]!r})"))
-                pos = start + 1
-                continue
-            code = codes[name]
-            town = None if caps else self._town_of(folded, m)
-            if town is not None:
-                said.append((name, None if town == "-" else town,
-                             "a town: followed by a state or province of another country, which counts instead"
-                             if town != "-" else "a town: followed by a state or province that two countries name"))
-            elif name in self.gazetteer.ambiguous:
-                said.append((name, None, "names no country in running text: a bigger city elsewhere bears the name "
-                                         f"(a Countries: line still takes it for {self.gazetteer.names[name]})"))
-            else:
-                kind = "all-caps text" if caps else "name, alias, demonym or place (the gazetteer's table)"
-                said.append((name, code, kind if code else "a phrase that names no country (an exclusion)"))
-            taken.append((start, m.end()))
-            pos = m.end()
-        lower = {n.casefold(): n for n, c in self._codes.items() if c}
-        for word in re.finditer(r"[A-Za-z][A-Za-z'-]+", folded):
-            if any(a <= word.start() < b for a, b in taken):
-                continue
-            exact = lower.get(word.group().casefold())
-            if exact is not None and exact != word.group() and not caps:
-                said.append((word.group(), None, f"near miss: {exact!r} counts only as written (case matters, "
-                                                 "so that ordinary words such as 'turkey' or 'chad' do not tag)"))
-        return said
-
     def tag(self, title: str, body: str, language: str | None = None) -> tuple[str, ...]:
-        """Sorted codes for an entry with this title and body. An entry known to be in English
-        (`language`) is not searched for the lower-case names of other languages."""
-        lower_case = not (language or "").lower().startswith("en")
-        found = self.countries_in(title, lower_case=lower_case)
-        for paragraph in body.split("\n\n"):
-            found |= self.countries_in(paragraph, lower_case=lower_case)
-        return tuple(sorted(found))
+        """Sorted codes for an entry with this title and body, as the build tags it. Names of
+        other languages count when the entry's words are not English, or, when its words do not
+        say, when `language` (its date line's, its `Language:` line's or the site's) is not."""
+        return self._tag(title, body, language, None)
+
+    def explain_entry(self, title: str, body: str, language: str | None = None) -> tuple[tuple[str, ...], Why]:
+        """What `tag` returns, and (words, code or None, why) for every name it found and every
+        near miss: what `newsletter tag` prints, so that an editor can see why an entry landed where it did."""
+        why: Why = []
+        codes = self._tag(title, body, language, why)
+        taken = {words.casefold() for words, _code, _why in why}
+        lower = {n.casefold(): n for n, c in self._codes.items() if c}
+        for piece in (title, *body.split("\n\n")):
+            folded = fold(piece)
+            if _is_all_caps(folded):
+                continue
+            for word in re.finditer(r"[A-Za-z][A-Za-z'-]+", folded):
+                exact = lower.get(word.group().casefold())
+                if exact is not None and exact != word.group() and word.group().casefold() not in taken:
+                    why.append((word.group(), None, f"near miss: {exact!r} counts only as written (case matters, "
+                                                    "so that ordinary words such as 'turkey' or 'chad' do not tag)"))
+        return codes, why
+
+    def explain(self, text: str, language: str | None = None) -> Why:
+        """`explain_entry` of a text with no title."""
+        return self.explain_entry(text, "", language)[1]
+
+    def _tag(self, title: str, body: str, language: str | None, why: Why | None) -> tuple[str, ...]:
+        folded = fold(title + "\n\n" + body if body else title)
+
+        def decide() -> bool:
+            english = is_english(folded)
+            if english is None and any(c.isalpha() and not c.isascii() for c in title + body):
+                english = False  # no function words, but accented letters ("Familles syriennes relogées")
+            return not (language or "").lower().startswith("en") if english is None else not english
+        foreign: list = [None, decide]
+        if any(_is_all_caps(piece) for piece in folded.split("\n\n")):
+            found: set[str | None] = set()
+            for piece in folded.split("\n\n"):  # an all-caps headline is matched on its own
+                found |= self._scan(piece, foreign, why)
+        else:
+            found = self._scan(folded, foreign, why)
+        found.discard(None)
+        return tuple(sorted(found))  # type: ignore[arg-type]
 
     def resolve(self, value: str) -> tuple[tuple[str, ...], list[str]]:
         """Codes for a `Countries:` value such as "Mexico, PA"; also the names not understood."""
@@ -193,43 +302,31 @@ class Tagger:
         return tuple(codes), unknown
 
 
-def _names_in(text: str, search, town_of=None, towns: list[str] | None = None) -> list[str]:
-    r"""Leftmost-longest matches of `search` that do not follow a word character, ' or .
-    (as a `(?<![\w'.])` lookbehind would: a rejected match is retried one character on), and
-    that `town_of(text, match)` does not find to be a town elsewhere (its country goes to
-    `towns` instead)."""
-    found = []
-    pos = 0
-    while (m := search(text, pos)) is not None:
-        start = m.start()
-        if start:
-            before = text[start - 1]
-            if (before.isalnum() or before in "_'.") and not _elided(text, start):
-                pos = start + 1
-                continue
-        if town_of is not None and (town := town_of(text, m)) is not None:
-            if towns is not None:
-                towns.append(town)
-            pos = m.end()
-            continue
-        found.append(m.group())
-        pos = m.end()
-    return found
+def _language_use(text: str, start: int, end: int, languages: frozenset[str]) -> bool:
+    """Whether the language's name at text[start:end] names the language: "-speaking" or a
+    word of teaching or translating after it, a verb of speaking before it, or "in"/"into" before
+    it at the end of a phrase ("classes in Arabic.")."""
+    if text.startswith(_LANGUAGE_SUFFIX, end):
+        return True
+    after = text[end + 1:end + 20].split(None, 1)[0].rstrip(".,;:!?)") if text[end:end + 1] == " " and text[end + 1:end + 2].strip() else ""
+    if after.lower() in _LANGUAGE_AFTER:
+        return True
+    before = text[max(0, start - 40):start].split(" ")[-4:-1] if text[start - 1:start] == " " else []
+    previous = before[-1].lower() if before else ""
+    if previous in _LANGUAGE_BEFORE:
+        return True
+    if previous in ("in", "into") and (end == len(text) or text[end] in ".,;:!?)\n"
+                                       or text.startswith((" and ", " or "), end)
+                                       or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)):
+        return True  # "classes in Arabic.", "fluent in Turkish"
+    if previous in ("and", "or") and len(before) >= 2 and before[-2] in languages:
+        start = start - len(previous) - len(before[-2]) - 2  # "into Arabic and Spanish": as the first one
+        return _language_use(text, start, start + len(before[-2]), languages)
+    return False
 
 
-def _lower_names_in(text: str, search) -> list[str]:
-    """Matches of the lower-case pattern (anchored on a word start by `\\b`) not right after an
-    apostrophe that is not an elision ("l'haïtien" is one, "aujourd'hui" is not)."""
-    found = []
-    pos = 0
-    while (m := search(text, pos)) is not None:
-        start = m.start()
-        if start and text[start - 1] in "'." and not _elided(text, start):
-            pos = start + 1
-            continue
-        found.append(m.group())
-        pos = m.end()
-    return found
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _elided(text: str, start: int) -> bool:
