@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.build.execute import execute
+from newsletter.build.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
@@ -258,24 +259,18 @@ class StreamResult:
     sources: int
 
 
-def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *, track_changes: bool = False,
-                 started_ns: int) -> StreamResult | None:
-    """A full build, batch by batch; None (and the reason in `plan`) when it must be done in memory."""
+def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan: Plan, *, track_changes: bool = False,
+                 started_ns: int) -> StreamResult:
+    """A full build, batch by batch; `FallBack` when it must be done in memory after all."""
     from newsletter.build.workers import parallel_workers
     from newsletter.render.newsletters.issue import archive_start
 
-    legacy = builder.identity_folder.with_suffix(".json")
-    if not builder.identity_folder.is_dir() and legacy.exists():
-        plan.skip("batches", "identity records of an earlier version are read and migrated in memory first")
-        return None
     infos = scan(builder, sources)
     keys = [k for i in infos for k in i.keys]
     if any(i.fixed for i in infos):
-        plan.skip("batches", "Id: lines (their ids are given in file order over the whole site)")
-        return None
+        raise FallBack("batches", "Id: lines")
     if len(set(keys)) != len(keys):
-        plan.skip("batches", "the same item is in two files (which copy wins depends on the whole order)")
-        return None
+        raise FallBack("batches", "duplicates")
     del keys
     newest_ord = max((i.newest for i in infos), default=0)
     newest = dt.date.fromordinal(newest_ord) if newest_ord else None
@@ -288,7 +283,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
     batches = split_years(infos, sources, workers)
-    plan.take("batches", f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
+    plan.settle(f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
               f"{workers} process{'es' if workers != 1 else ''}")
     plan.units = ("every unit, batch by batch: " + "; ".join(
         f"{years[-1]}–{years[0]}" if len(years) > 1 else str(years[0]) for years, _ in batches if years)

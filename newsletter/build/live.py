@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.build.execute import execute
+from newsletter.build.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.output.keys import parse_key
@@ -26,10 +27,6 @@ from newsletter.render.newsletters.periods import period_id
 from newsletter.state.manifest import ManifestFolder
 
 log = logging.getLogger(__name__)
-
-MAX_CHANGED_SHARE = 0.1
-"""Above this share of changed files, a full build is as quick and simpler."""
-
 
 @dataclass
 class Snapshot:
@@ -64,41 +61,29 @@ def _groups_of(entry: Entry) -> tuple[str, ...]:
     return groups_of(entry.countries)
 
 
-def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_changes: bool):
-    """(catalog, stats) after patching the last build, or None (and the reason in `plan`)
-    when a full build is needed."""
-    snap: Snapshot | None = builder.snapshot
-    if snap is None or snap.out_dir != out_dir or not builder.written_before(out_dir):
-        plan.skip("live", "no earlier build of this output folder in this process (or one with duplicates)")
-        return None
-    if snap.fingerprints != (builder.context.site_fingerprint, builder.context.newsletter_fingerprint):
-        plan.skip("live", "the configuration or the templates changed")
-        return None
+def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
+                      changes: tuple[list[str], list[str]], *, track_changes: bool):
+    """(catalog, stats) after patching the last build with the `changes` (changed, removed
+    files) the plan found; `FallBack` when a rule only the patch can check is broken."""
+    snap: Snapshot = builder.snapshot
     current = builder.results
-    changed = [d for d, r in current.items() if snap.results.get(d) is not r]
-    removed = [d for d in snap.results if d not in current]
+    changed, removed = changes
     touched = set(changed) | set(removed)
     if not touched:
-        plan.take("live", "no bulletin changed")
         return _write(builder, snap, snap.catalog, set(), [], [], out_dir, state_dir, track_changes, set(), set())
-    if len(touched) > max(3, MAX_CHANGED_SHARE * len(current)):
-        plan.skip("live", f"{len(touched)} files changed")
-        return None
 
     old_finals = [e for d in touched for e in snap.finals.get(d, ())]
     new_entries = [e for d in changed for e in current[d].entries]
     keys = [(e.date, e.title_key) for e in new_entries]
     if len(set(keys)) != len(keys) or _clash(snap.keys, keys, touched):
-        plan.skip("live", "the same item is in two files (which copy wins depends on the whole order)")
-        return None
+        raise FallBack("live", "duplicates")
     identity = builder.identity.assign_subset(new_entries, old_finals, builder.config.authority)
     new_finals = []
     slugs, ids = set(), set()
     for entry in new_entries:
         eid, slug, updated = identity[(entry.date, entry.title_key)]
         if slug in slugs or eid in ids or _clash(snap.slugs, [slug], touched) or _clash(snap.ids, [eid], touched):
-            plan.skip("live", "a slug or id is taken elsewhere (the full build numbers them in order)")
-            return None
+            raise FallBack("live", "slug taken")
         slugs.add(slug)
         ids.add(eid)
         new_finals.append(with_identity(entry, eid, slug, updated))
@@ -139,7 +124,6 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
     years = {e.date.year for e in changed_entries}
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
     since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
-    plan.take("live", f"{len(touched)} file{'s' if len(touched) != 1 else ''} changed: " + ", ".join(sorted(touched)[:5]))
     plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
     result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
                     years, periods, since)

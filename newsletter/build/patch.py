@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from pathlib import Path
 
+from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.content.rows import (
     DATE,
@@ -37,7 +37,6 @@ from newsletter.content.rows import (
     SOURCE,
     UPDATED,
     bodies,
-    catalog_fingerprints,
     from_row,
     head_catalog,
     members,
@@ -50,19 +49,12 @@ from newsletter.content.rows import (
     to_row,
     top_size,
 )
-from newsletter.content.sources import find_sources
 from newsletter.diagnostics import Diagnostic
-from newsletter.output.writer import folder_mtimes_of
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import file_count, load_head, load_years
-from newsletter.state.stamp import racily_clean
+from newsletter.state.manifest import file_count, load_years
 
 log = logging.getLogger(__name__)
-
-MAX_FILES = 3
-"""At most this many changed bulletin files (or this share of all, if larger) are patched in."""
-MAX_SHARE = 0.1
 
 
 
@@ -88,62 +80,24 @@ def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], pro
 
 
 # -- the rebuild ----------------------------------------------------------------------------------
-class _Unsupported(Exception):
-    """This change needs a full build."""
-
-
 class WarmResult:
     def __init__(self, catalog, stats, diagnostics, counts, touched, sources) -> None:
         self.catalog, self.stats, self.diagnostics = catalog, stats, diagnostics
         self.counts, self.touched, self.sources = counts, touched, sources
 
 
-def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, plan, *,
-               track_changes: bool = False) -> WarmResult | None:
-    """Apply the bulletin files changed since the last build to its outputs; None (and the
-    reason in `plan`) when a full build is needed (see the module docstring)."""
-    try:
-        patch = prepare(builder, out_dir, state_dir, manifest)
-        result = patch.run(inputs, track_changes, plan)
-    except _Unsupported as why:
-        plan.skip("patch", str(why))
-        return None
-    plan.take("patch", f"{len(result.touched)} file{'s' if len(result.touched) != 1 else ''} changed: "
-              + ", ".join(result.touched[:5]) + (" …" if len(result.touched) > 5 else ""))
-    return result
+def warm_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> WarmResult:
+    """Apply the bulletin files changed since the last build to its outputs (the plan's
+    rules checked before are known to hold); `FallBack` when one it checks itself is broken
+    (see the module docstring)."""
+    assert state.head is not None
+    patch = _Patch(builder, request.manifest, state.head, state.catalog_info, request.out_dir, request.state_dir)
+    return patch.run(state, request.track_changes, plan)
 
 
-def prepare(builder, out_dir: Path, state_dir: Path, manifest: Path) -> _Patch:
-    """The patch of the last build, if the state folder holds what one needs; else `_Unsupported`."""
-    head = load_head(manifest)
-    info = head.get("catalog") if head else None
-    if not info:
-        raise _Unsupported("no earlier build of this output folder" if head is None
-                           else "the last build (the daemon's, or one with duplicates) left no catalog to patch")
-    if info["fingerprints"] != catalog_fingerprints(builder):
-        raise _Unsupported("the configuration, the templates or newsletter itself changed")
-    if builder.identity_folder is None or not builder.identity_folder.is_dir():
-        raise _Unsupported("the identity records must be read in full (or migrated) first")
-    dirs = info.get("dirs") or {}
-    if not dirs or folder_mtimes_of(out_dir, dirs) != dirs:
-        raise _Unsupported("outputs were added, removed or replaced since the last build")
-    assert head is not None
-    return _Patch(builder, manifest, head, info, out_dir, state_dir)
-
-
-def explain(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, plan) -> bool:
-    """The read-only part of the patch rules, for `build --explain`; True if a patch would be tried."""
-    try:
-        patch = prepare(builder, out_dir, state_dir, manifest)
-        _, _, changed, removed, _ = patch.changed_sources(inputs)
-    except _Unsupported as why:
-        plan.skip("patch", str(why))
-        return False
-    names = [s.display for s in changed] + [f"{r} (removed)" for r in removed]
-    plan.take("patch", f"{len(names)} file{'s' if len(names) != 1 else ''} changed: " + ", ".join(names[:5])
-              + (" …" if len(names) > 5 else "") + "; it falls back to a full build if the files show one of "
-              "the patch rules broken (Id: lines, duplicates, clashing ids)")
-    return True
+def _unsupported(name: str, says: str | None = None) -> FallBack:
+    """This change needs a full build: rule `name` of the patch is broken."""
+    return FallBack("patch", name, says)
 
 
 class _Patch:
@@ -162,50 +116,29 @@ class _Patch:
     def load(self, years) -> None:
         found = load_years(self.manifest, set(years) - set(self.shards))
         if found is None:
-            raise _Unsupported("a year of the manifest is unreadable")
+            raise _unsupported("year unreadable")
         self.shards.update(found)
 
-    def changed_sources(self, inputs):
-        """(sources, notes, changed sources, removed file names, (mtime, size) of every source)."""
-        sources, notes = find_sources(inputs, skip=[self.out_dir, self.state_dir])
-        recorded = self.info["sources"]
-        written_ns = self.info["written_ns"]
-        changed, stats = [], {}
-        for source in sources:
-            try:
-                st = os.stat(source.path)
-            except OSError as exc:
-                raise _Unsupported(f"{source.display}: {exc}") from exc
-            stats[source.display] = (st.st_mtime_ns, st.st_size)
-            rec = recorded.get(source.display)
-            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns or racily_clean(st.st_mtime_ns, written_ns):
-                changed.append(source)
-        removed = sorted(set(recorded) - set(stats))
-        if not changed and not removed:
-            raise _Unsupported("nothing changed")
-        if len(changed) + len(removed) > max(MAX_FILES, MAX_SHARE * len(sources)):
-            raise _Unsupported(f"{len(changed) + len(removed)} files changed")
-        return sources, notes, changed, removed, stats
-
-    def run(self, inputs, track_changes, plan) -> WarmResult:
+    def run(self, state: BuildState, track_changes: bool, plan: Plan) -> WarmResult:
         from newsletter.build.live import render_affected
         from newsletter.render.newsletters.periods import period_id
 
         b, info = self.b, self.info
-        sources, notes, changed, removed, source_stats = self.changed_sources(inputs)
+        sources, changed, removed, source_stats, _ = state.changes
+        notes = state.found[1]
         results = {}
         for source in changed:
             results[source.display] = b.parse_source(source)  # with errors: its last good entries too
         new_entries = [e for r in results.values() for e in r.entries]
         if any(e.fixed_id for e in new_entries):
-            raise _Unsupported("Id: lines")
+            raise _unsupported("Id: lines")
         touched = set(results) | set(removed)
         recorded = info["sources"]
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
         old_rows = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] in touched]
         if any(r[FIXED] for r in old_rows):
-            raise _Unsupported("Id: lines")
+            raise _unsupported("Id: lines")
         periods = {period_id(dt.date.fromordinal(r[DATE]), self.period) for r in old_rows}
         periods |= {period_id(e.date, self.period) for e in new_entries}
         self.load({y for p in periods for y in period_years(p, self.period)})
@@ -252,7 +185,7 @@ class _Patch:
         redone = build_catalog([from_row(r) for r in kept] + new_entries, authority=self.config.authority,
                                identity=assigned)
         if redone.diagnostics:
-            raise _Unsupported("duplicates or clashing ids")
+            raise _unsupported("duplicates")
         new_rows: dict[int, list] = {y: [] for y in years}
         finals = []
         for e in redone.entries:
@@ -261,7 +194,7 @@ class _Patch:
             if e.source in touched:
                 finals.append(e)
             elif stubs[row_key(row)] != row:
-                raise _Unsupported("an unchanged entry's slug or id moved")
+                raise _unsupported("slug moved")
         return new_rows, finals
 
     def update_stats(self, rows, years, periods, old_rows, finals):
@@ -285,7 +218,7 @@ class _Patch:
             merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
             # Entries older than the last of `top` are unknown here: the list must not need them.
             if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
-                raise _Unsupported(f"the newest entries of {g} cannot be refilled")
+                raise _unsupported("refill", f"the newest entries of {g} cannot be refilled")
             tops[g] = merged
         by_year = {}
         for g in tops:
@@ -318,7 +251,7 @@ class _Patch:
         old_since = archive_start(dt.date.fromordinal(info["newest"]), self.period, keep) if info["newest"] else ""
         since = archive_start(stats.newest, self.period, keep) if stats.newest else ""
         if not since and old_since:
-            raise _Unsupported("the last entry went")
+            raise _unsupported("last entry")
         if since < old_since:  # the newest entry went: issues of older periods come back
             back = set(range(min(period_years(since, self.period)), max(period_years(old_since, self.period)) + 1))
             self.load(back)
@@ -371,10 +304,10 @@ class _Patch:
         return rows_catalog(groups, texts)
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
-        """Bodies of the entries `needed` (natural key: file), all of them or `_Unsupported`."""
+        """Bodies of the entries `needed` (natural key: file), all of them or `FallBack`."""
         found = bodies(self.b.cache, needed, results)
         if len(found) < len(needed):
-            raise _Unsupported("the parse cache does not hold every entry")
+            raise _unsupported("bodies")
         return found
 
     def loaded_manifest(self) -> tuple[dict, dict]:
