@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.build.execute import execute
+from newsletter.build.execute import Scope, execute
 from newsletter.build.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.content.entry import Entry
@@ -45,11 +45,10 @@ from newsletter.content.rows import (
 )
 from newsletter.diagnostics import Diagnostic
 from newsletter.output.keys import is_issue, unit_year
-from newsletter.output.writer import SiteWriter, WriteStats, empty_folder
+from newsletter.output.writer import WriteStats, empty_folder
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import (
-    ManifestFolder,
     invalidate,
     load_head,
     load_years,
@@ -86,10 +85,7 @@ class BatchSummary:
     counts: dict[str, dict[int, int]] = field(default_factory=dict)
     tops: dict[str, list] = field(default_factory=dict)
     listings: dict[str, list] = field(default_factory=dict)
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    changed: list = field(default_factory=list)
+    stats: WriteStats = field(default_factory=WriteStats)
     files: dict[int, int] = field(default_factory=dict)
     folders: set = field(default_factory=set)
     problems: list = field(default_factory=list)
@@ -231,22 +227,20 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
             summary.listings.setdefault(g, []).append((pid, period_label(pid, period, b.config.language), count))
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
-    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, wanted), verify=True, carry_over=True,
-                        track_changes=job.track_changes, fresh=job.fresh)
-    produced = execute(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
-                                       years=wanted, periods=periods, stats=job.stats()),
-                       wanted=lambda key: unit_year(key) in wanted)
-    # Issues of weeks that straddle two years are the parent's (see `finish_build`).
-    writer.retire([k for k in writer.carried_keys() if k not in produced and not _parents(k, job.since, period)])
-    stats = writer.finish(save=False)
     rows: dict[int, list] = {y: [] for y in wanted}
     for e in catalog.entries:
         rows[e.date.year].append(to_row(e))
-    summary.files = save_years(job.manifest, wanted, split(writer.state), rows)
-    summary.folders = {rel.rpartition("/")[0] for rel in writer.state[1]}
+    # Issues of weeks that straddle two years are the parent's (see `finish_build`).
+    scope = Scope(job.out_dir, job.manifest, previous=_previous(shards, wanted), partial=True,
+                  wanted=lambda key: unit_year(key) in wanted,
+                  retire=lambda produced, carried: [k for k in carried if k not in produced
+                                                    and not _parents(k, job.since, period)],
+                  save=lambda state, _, __: save_years(job.manifest, wanted, split(state), rows),
+                  fresh=job.fresh, track_changes=job.track_changes)
+    done = execute(scope, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
+                                  years=wanted, periods=periods, stats=job.stats()))
     identity.save()
-    summary.written, summary.unchanged, summary.removed = stats.written, stats.unchanged, stats.removed
-    summary.changed = stats.changed_paths or []
+    summary.files, summary.folders, summary.stats = done.saved, done.folders(), done.stats  # type: ignore[assignment]
     return summary
 
 
@@ -313,6 +307,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     tops: dict[str, list] = {}
     listings: dict[str, list] = {g: [] for g in job.nl_groups}
     stats = WriteStats(changed_paths=[] if job.track_changes else None)
+    period = b.config.newsletter_period
     file_counts: dict[int, int] = {}
     folders: set[str] = set()
     problems = []
@@ -332,7 +327,6 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     total = counts[ALL]
 
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
-    period = b.config.newsletter_period
     straddling = _straddling_issues(job, done_years, listings, period)
 
     catalog_stats = CatalogStats(total, job.newest, counts,
@@ -345,15 +339,10 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
     if gone:
-        writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(load_years(job.manifest, gone) or {}, gone),
-                            verify=False, carry_over=True,
-                            track_changes=job.track_changes)
-        writer.retire(writer.carried_keys())
-        removed = writer.finish(save=False)
-        stats.removed += removed.removed
-        if stats.changed_paths is not None:
-            stats.changed_paths.extend(removed.changed_paths or [])
-        remove_years(job.manifest, gone)
+        scope = Scope(job.out_dir, job.manifest, previous=_previous(load_years(job.manifest, gone) or {}, gone),
+                      partial=True, verify=False, retire=lambda _, carried: carried,
+                      save=lambda *_: remove_years(job.manifest, gone), track_changes=job.track_changes)
+        stats.add(execute(scope, []).stats)
     for year in IdentityStore(b.identity_folder, years=set()).years_on_disk() - done_years:
         identity = IdentityStore(b.identity_folder, years={year})
         identity.assign([], b.config.authority)
@@ -363,24 +352,17 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     limit = b.config.feed_limit
     needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
     catalog = rows_catalog(tops, bodies(b.cache, needed))
-    groups = catalog.groups
     head = load_head(job.manifest) or {"units": {}, "files": {}}
-    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=(dict(head["units"]), dict(head["files"])), verify=True,
-                        track_changes=job.track_changes, fresh=job.fresh)
-    execute(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
-            wanted=lambda key: unit_year(key) is None)
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
         info = {**head_catalog(b, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
-    head_stats = writer.finish(save=False, catalog=info)
-    file_counts[-1] = len(writer.state[1])
-    save_head(job.manifest, writer.state, info, file_counts)
-    stats.written += head_stats.written
-    stats.unchanged += head_stats.unchanged
-    stats.removed += head_stats.removed
-    if stats.changed_paths is not None:
-        stats.changed_paths.extend(head_stats.changed_paths or [])
+    scope = Scope(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])),
+                  wanted=lambda key: unit_year(key) is None, head=lambda: info,
+                  save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
+                  fresh=job.fresh, track_changes=job.track_changes)
+    stats.add(execute(scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(),
+                                     stats=catalog_stats)).stats)
 
     diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]
     countries = sum(1 for g, c in counts.items() if g not in (ALL, REGIONAL) and c)
@@ -389,11 +371,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
 
 def _add_writes(stats: WriteStats, file_counts: dict, folders: set, s: BatchSummary) -> None:
     """Add what batch (or pass) `s` wrote to the build's totals."""
-    stats.written += s.written
-    stats.unchanged += s.unchanged
-    stats.removed += s.removed
-    if stats.changed_paths is not None:
-        stats.changed_paths.extend(s.changed)
+    stats.add(s.stats)
     file_counts.update(s.files)
     folders |= s.folders
 
@@ -440,19 +418,15 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
               if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
     catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen}))
-    groups = catalog.groups
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}
-    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, owners), verify=True, carry_over=True,
-                        track_changes=job.track_changes, fresh=job.fresh)
-    produced = execute(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
-                                       stats=stats), wanted=is_issue)
-    writer.retire([k for k in writer.carried_keys() if is_issue(k) and k not in produced
-                   and k.rpartition("/")[2] in candidates])
-    result = writer.finish(save=False)
     own_rows = {y: shards[y]["rows"] for y in owners if y in shards}
-    return BatchSummary([], written=result.written, unchanged=result.unchanged, removed=result.removed,
-                        changed=result.changed_paths or [],
-                        files=save_years(job.manifest, owners, split(writer.state), own_rows),
-                        folders={rel.rpartition("/")[0] for rel in writer.state[1]})
+    scope = Scope(job.out_dir, job.manifest, previous=_previous(shards, owners), partial=True, wanted=is_issue,
+                  retire=lambda produced, carried: [k for k in carried if is_issue(k) and k not in produced
+                                                    and k.rpartition("/")[2] in candidates],
+                  save=lambda state, _, __: save_years(job.manifest, owners, split(state), own_rows),
+                  fresh=job.fresh, track_changes=job.track_changes)
+    done = execute(scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=periods,
+                                  stats=stats))
+    return BatchSummary([], stats=done.stats, files=done.saved, folders=done.folders())  # type: ignore[arg-type]

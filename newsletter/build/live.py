@@ -17,14 +17,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.build.execute import execute
+from newsletter.build.execute import Outcome, Scope, execute
 from newsletter.build.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.output.keys import parse_key
-from newsletter.output.writer import SiteWriter
 from newsletter.render.newsletters.periods import period_id
-from newsletter.state.manifest import ManifestFolder
+from newsletter.render.units import CatalogStats
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
     changed, removed = changes
     touched = set(changed) | set(removed)
     if not touched:
-        return _write(builder, snap, snap.catalog, set(), [], [], out_dir, state_dir, track_changes, set(), set())
+        return _write(builder, snap.catalog, Change(set(), [], [], set(), set()), out_dir, state_dir, track_changes)
 
     old_finals = [e for d in touched for e in snap.finals.get(d, ())]
     new_entries = [e for d in changed for e in current[d].entries]
@@ -125,8 +124,8 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
     since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
     plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
-    result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
-                    years, periods, since)
+    result = _write(builder, catalog, Change(affected, new_finals, gone, years, periods, since), out_dir, state_dir,
+                    track_changes)
     snap.catalog = catalog
     return result
 
@@ -166,38 +165,51 @@ def _patched(entries: tuple[Entry, ...], drop: set[int], add: list[Entry]) -> tu
     return tuple(kept)
 
 
-def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, state_dir, track_changes,
-           years: set[int], periods: set[str], since: str = ""):
+def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: Path, track_changes: bool):
     from newsletter.state.manifest import manifest_path
 
-    writer = render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
-                             manifest_path(state_dir, out_dir), track_changes, years, periods, since=since)
-    return catalog, builder.finish_writer(writer, out_dir)
+    manifest = manifest_path(state_dir, out_dir)
+    scope = Scope(out_dir, manifest, previous=builder.written_before(out_dir), verify=False,
+                  save=builder.manifest_saver(manifest), track_changes=track_changes)
+    return catalog, builder.keep(manifest, out_dir, render_affected(builder, catalog, change, scope))
 
 
-def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir, manifest, track_changes,
-                    years: set[int], periods: set[str], *, stats=None, since: str = "", verify: bool = False) -> SiteWriter:
-    """Render the units of `affected` groups (for `years` and `periods`) and of `new_finals`
-    over the last build's manifest (`builder.written_before(out_dir)`); units of those groups,
-    years and periods that are no longer produced, entry pages of `gone_slugs` and issues of
-    periods before `since` are retired. With `verify`, the files of the units it reuses are
-    checked on disk first. Returns the writer, not yet finished."""
-    writer = SiteWriter(out_dir, ManifestFolder(manifest), track_changes=track_changes,
-                        previous=builder.written_before(out_dir), verify=verify, carry_over=True)
-    produced = execute(writer, builder.units(catalog, groups=affected, entries=new_finals,
-                                                    years=years, periods=periods, stats=stats))
-    retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]
-    if affected or since:
-        for key in writer.carried_keys():
-            if key in produced:
-                continue
-            kind, group, part = parse_key(key)
-            if kind == "issue" and part < since:
-                retire.append(key)
-            elif group not in affected:
-                continue
-            elif kind in ("feeds", "subscribe", "page", "archive") or (kind == "year" and int(part) in years) \
-                    or (kind == "issue" and part in periods):
-                retire.append(key)
-    writer.retire(retire)
-    return writer
+@dataclass
+class Change:
+    """What a patch (live or one-shot) renders: the units of the `affected` groups for `years`
+    and `periods`, the pages of `entries`; the pages of `gone` slugs and the issues before
+    `since` (the archive's new start, when it moved) go."""
+
+    affected: set[str]
+    entries: list[Entry]
+    gone: list[str]
+    years: set[int]
+    periods: set[str]
+    since: str = ""
+    stats: CatalogStats | None = None
+    """The whole catalog's summary, when `catalog` holds only part of it (the one-shot patch)."""
+
+    def retired(self, produced: set[str], carried: list[str]) -> list[str]:
+        """Of the units the last build made (`carried`), those this change no longer produces."""
+        retire = [f"entry:{slug}" for slug in self.gone if f"entry:{slug}" not in produced]
+        if self.affected or self.since:
+            for key in carried:
+                if key in produced:
+                    continue
+                kind, group, part = parse_key(key)
+                if kind == "issue" and part < self.since:
+                    retire.append(key)
+                elif group not in self.affected:
+                    continue
+                elif kind in ("feeds", "subscribe", "page", "archive") or (kind == "year" and int(part) in self.years) \
+                        or (kind == "issue" and part in self.periods):
+                    retire.append(key)
+        return retire
+
+
+def render_affected(builder, catalog: Catalog, change: Change, scope: Scope) -> Outcome:
+    """Render the units `change` touches over the last build's (`scope.previous`), retire
+    those it no longer produces, and finish as `scope` says."""
+    scope.partial, scope.retire = True, change.retired
+    return execute(scope, builder.units(catalog, groups=change.affected, entries=change.entries, years=change.years,
+                                        periods=change.periods, stats=change.stats))

@@ -26,6 +26,7 @@ import logging
 import time
 from pathlib import Path
 
+from newsletter.build.execute import Scope
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.content.rows import (
@@ -52,7 +53,7 @@ from newsletter.content.rows import (
 from newsletter.diagnostics import Diagnostic
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import file_count, load_years
+from newsletter.state.manifest import file_count, load_years, save_manifest
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class _Patch:
         self.shards.update(found)
 
     def run(self, state: BuildState, track_changes: bool, plan: Plan) -> WarmResult:
-        from newsletter.build.live import render_affected
+        from newsletter.build.live import Change, render_affected
         from newsletter.render.newsletters.periods import period_id
 
         b, info = self.b, self.info
@@ -152,17 +153,16 @@ class _Patch:
             rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
-        b.remember_written(self.out_dir, self.loaded_manifest())
         gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
         plan.renders(groups=affected, years=years, periods=periods, entries=len(finals), retired=len(gone))
-        try:
-            writer = render_affected(b, catalog, affected, finals, gone, self.out_dir, self.manifest, track_changes,
-                                     years, periods, stats=stats, since=since, verify=True)
-        finally:
-            b.remember_written(self.out_dir, None)
         head = self.next_head(stats, tops, source_stats, results, removed)
-        writer.finish(save=True, catalog=head, rows=rows, years=set(self.shards))
-        writer.stats.unchanged = file_count(self.manifest) - writer.stats.written  # every file, not just those read
+        loaded = set(self.shards)
+        scope = Scope(self.out_dir, self.manifest, previous=self.loaded_manifest(), verify=True, head=lambda: head,
+                      save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows,
+                                                                 years=loaded),
+                      track_changes=track_changes)
+        done = render_affected(b, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
+        done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
         if b.cache is not None:
             b.cache.prune(set(source_stats))
@@ -170,7 +170,7 @@ class _Patch:
         for display in sorted(head["sources"]):
             diagnostics.extend(Diagnostic(*d) for d in head["sources"][display][3])
         countries = sum(1 for g, n in stats.counts.items() if g not in (ALL, REGIONAL) and n)
-        return WarmResult(catalog, writer.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
+        return WarmResult(catalog, done.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
                           sorted(touched), len(sources))
 
     def redo_years(self, years, touched, old_rows, new_entries, identity):

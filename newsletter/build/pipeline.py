@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from newsletter import __version__
 from newsletter.build.context import BuildContext
-from newsletter.build.execute import execute
+from newsletter.build.execute import Outcome, Run, Scope, execute
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan, plan
 from newsletter.build.workers import OutputCheck
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
@@ -26,11 +25,11 @@ from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError, UsageError
 from newsletter.output.keys import is_issue
-from newsletter.output.writer import SiteWriter, WriteStats, remove_leftovers
+from newsletter.output.writer import WriteStats, remove_leftovers
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import ManifestFolder, manifest_path
 from newsletter.state.manifest import migrate as migrate_manifest
+from newsletter.state.manifest import save_manifest
 from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, with_last_good
 
 log = logging.getLogger(__name__)
@@ -119,7 +118,7 @@ class Builder:
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
         self._written: dict[Path, tuple[dict, dict]] = {}
-        self._unsaved: dict[Path, Any] = {}  # output folder -> its ManifestFolder, when saves are deferred
+        self._unsaved: dict[Path, Path] = {}  # output folder -> its manifest, when saves are deferred
         self.defer_saves = False
         """The daemon sets this: state files are written by `flush()`, not after every build."""
         self.stop_requested: Callable[[], bool] = lambda: False
@@ -278,36 +277,57 @@ class Builder:
         return result
 
     # -- writing -----------------------------------------------------------------------
-    def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
-              track_changes: bool = False, workers: int | None = None, verify: bool = True,
-              check=None, describe=None) -> WriteStats:
-        """Render every unit whose inputs changed and write its outputs; reuse the rest.
+    def write(self, catalog: Catalog, request: BuildRequest, *, check: OutputCheck | None = None,
+              describe: Callable[[], tuple[dict | None, dict | None]] | None = None) -> WriteStats:
+        """Render every unit of `catalog` whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
-        `verify=False` the files of unchanged units are not even stat'ed. `check` is an
-        `OutputCheck` of the manifest started earlier (see `_build_site`).
+        `request.verify` false the files of unchanged units are not even stat'ed. `check` is
+        an `OutputCheck` of the manifest started earlier; `describe()` gives what the manifest
+        keeps for patching the catalog (see `patch.describe`), made while workers render.
         """
-        previous = self._written.get(out_dir) if self._written else None
-        writer = SiteWriter(out_dir, ManifestFolder(manifest_path(state_dir, out_dir)), track_changes=track_changes,
-                            previous=previous, verify=verify, changed=check.result() if check is not None else None)
-        described = []
+        out_dir = request.out_dir
+        described: list[tuple[dict | None, dict | None]] = []
+
+        def head_and_rows() -> tuple[dict | None, dict | None]:
+            if not described:
+                described.append(describe() if describe is not None and not self.defer_saves else (None, None))
+            return described[0]
 
         def meanwhile():  # the parent is idle while the workers render
             self.save_identity()
-            if describe is not None:
-                described.append(describe())
+            head_and_rows()
 
         def before_fork(todo):
             if any(is_issue(key) for key, _, _ in todo):
                 self.context.issue_renderer  # noqa: B018 - inline the template once, before forking
 
-        execute(writer, self.units(catalog), workers=workers, progress=progress, stop_requested=self.stop_requested,
-                before_fork=before_fork, meanwhile=meanwhile)
-        if described:
-            done = described[0]
-            describe = lambda: done  # noqa: E731
+        scope = Scope(out_dir, request.manifest, previous=self._written.get(out_dir), verify=request.verify,
+                      changed=check.result() if check is not None else None, track_changes=request.track_changes,
+                      head=lambda: head_and_rows()[0], save=self.manifest_saver(request.manifest, lambda: head_and_rows()[1]))
+        outcome = execute(scope, self.units(catalog), Run(workers=None, progress=request.progress,
+                                                          stop_requested=self.stop_requested, before_fork=before_fork,
+                                                          meanwhile=meanwhile))
         self.save_identity()
-        return self.finish_writer(writer, out_dir, describe)
+        return self.keep(request.manifest, out_dir, outcome)
+
+    def manifest_saver(self, manifest: Path, rows: Callable[[], dict | None] = lambda: None):
+        """How a write saves the manifest: now (when anything changed, or to keep a catalog),
+        or — in the daemon — not at all: `flush()` does (a `Scope.save`)."""
+        if self.defer_saves:
+            return None
+
+        def save(state, head: dict | None, dirty: bool) -> None:
+            if dirty or head is not None:
+                save_manifest(manifest, state, catalog=head, rows=rows())
+        return save
+
+    def keep(self, manifest: Path, out_dir: Path, outcome: Outcome) -> WriteStats:
+        """Remember what a write left, for the next build in this process (and `flush()`)."""
+        self._written[out_dir] = outcome.state
+        if outcome.dirty:
+            self._unsaved[out_dir] = manifest
+        return outcome.stats
 
     # -- what this process remembers between builds ---------------------------------------
     def written_before(self, out_dir: Path) -> tuple[dict, dict] | None:
@@ -339,16 +359,6 @@ class Builder:
         if not self.defer_saves and self._identity is not None:
             self._identity.save()
 
-    def finish_writer(self, writer: SiteWriter, out_dir: Path, describe=None) -> WriteStats:
-        """End a write: the manifest is saved now, or kept for `flush()` in the daemon.
-        `describe()` gives what the manifest keeps for patching the catalog (see `warm`)."""
-        catalog, rows = describe() if describe is not None and not self.defer_saves else (None, None)
-        stats = writer.finish(save=not self.defer_saves, catalog=catalog, rows=rows)
-        self._written[out_dir] = writer.state
-        if self.defer_saves and writer.dirty:
-            self._unsaved[out_dir] = writer.manifest
-        return stats
-
     def release_memory(self) -> None:
         """Drop the parse results and identity records kept for later builds in this process
         (a one-shot build has written them to the state folder already)."""
@@ -362,7 +372,7 @@ class Builder:
         if self._identity is not None:
             self._identity.save()
         for out_dir, manifest in list(self._unsaved.items()):
-            manifest.save(self._written[out_dir])
+            save_manifest(manifest, self._written[out_dir])
             del self._unsaved[out_dir]
 
 
@@ -455,8 +465,7 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
             for d in catalog.diagnostics:
                 if d.severity == "error":
                     raise InputError(d.message, path=d.path, line=d.line)
-        stats = builder.write(catalog, out_dir, request.state_dir, progress=request.progress, verify=request.verify,
-                              track_changes=request.track_changes, check=check, describe=describe)
+        stats = builder.write(catalog, request, check=check, describe=describe)
     finally:
         if check is not None:
             check.close()

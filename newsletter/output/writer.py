@@ -30,6 +30,16 @@ class WriteStats:
     units_reused: int = 0
     changed_paths: list[str] | None = None
 
+    def add(self, other: WriteStats) -> None:
+        """Count what another writer of the same build did (a batch, the head) in these totals."""
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.units_rendered += other.units_rendered
+        self.units_reused += other.units_reused
+        if self.changed_paths is not None:
+            self.changed_paths.extend(other.changed_paths or [])
+
 
 def _short(fingerprint: str) -> str:
     """What the manifest keeps of a fingerprint: a hash (fingerprints can be kilobytes long)."""
