@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.build.execute import Scope, execute
+from newsletter.build.execute import Run, Scope, execute
 from newsletter.build.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.content.entry import Entry
@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 4000
 """Entries per batch (whole years are never split)."""
+
+SITE_WIDE_WEIGHT = 20
+"""A site-wide unit (a list's three feeds, its page) costs about this many entry pages: the
+head's few hundred are rendered on every core (`execute.Run.weight`)."""
 
 
 @dataclass
@@ -293,6 +297,7 @@ def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
+    job.builder.context.pages  # noqa: B018 - compile the templates once, before forking
     if job.builder.config.newsletter_enabled:
         job.builder.context.issue_renderer  # noqa: B018 - inline the template once, before forking
     return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
@@ -361,8 +366,9 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
                   wanted=lambda key: unit_year(key) is None, head=lambda: info,
                   save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
                   fresh=job.fresh, track_changes=job.track_changes)
-    stats.add(execute(scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(),
-                                     stats=catalog_stats)).stats)
+    units = b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(), stats=catalog_stats)
+    stats.add(execute(scope, units, Run(workers=None, weight=SITE_WIDE_WEIGHT,
+                                        before_fork=lambda _: b.context.pages)).stats)
 
     diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]
     countries = sum(1 for g, c in counts.items() if g not in (ALL, REGIONAL) and c)

@@ -64,6 +64,9 @@ class Run:
     stop_requested: Callable[[], bool] = lambda: False
     before_fork: Callable[[list[Unit]], None] | None = None
     meanwhile: Callable[[], None] | None = None
+    weight: int = 1
+    """How many entry pages' work a unit is, about (the site-wide units — a list's feeds — are
+    heavy: a few hundred of them are worth two processes)."""
 
 
 @dataclass
@@ -119,7 +122,7 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
         _serially(writer, outdated(), None, run)
         return produced
     todo = list(outdated())
-    count = parallel_workers(len(todo)) if run.workers is None else run.workers
+    count = parallel_workers(len(todo) * run.weight) if run.workers is None else run.workers
     if count > 1:
         if run.before_fork is not None:
             run.before_fork(todo)
