@@ -182,3 +182,29 @@ def test_every_fallback_is_a_rule_of_the_plan():
     assert raised == unchecked
     assert all(way in WAYS for r in RULES for way in r.ways)
     assert len({(r.ways, r.name) for r in RULES}) == len(RULES)
+
+
+def test_no_function_of_the_build_takes_more_than_six_parameters():
+    """Functions of `newsletter/build/` take values or a request object (`BuildRequest`,
+    `Scope`, `Change`), not long lists of parameters (self and **options not counted)."""
+    long = []
+    for path in sorted((PACKAGE / "build").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                a = node.args
+                params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs if p.arg not in ("self", "cls")]
+                if len(params) > 6:
+                    long.append(f"{path.name}:{node.lineno} {node.name}({', '.join(params)})")
+    assert long == []
+
+
+def test_lower_layers_are_handed_values_not_the_builder():
+    """`content/`, `state/`, `output/` and `render/` never read the Builder (nor its context)
+    by duck typing: no parameter of theirs is called `builder`."""
+    found = []
+    for layer in ("content", "state", "output", "render"):
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef) and any(p.arg == "builder" for p in node.args.args):
+                    found.append(f"{layer}/{path.name}:{node.lineno} {node.name}")
+    assert found == []

@@ -23,9 +23,10 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from newsletter.build.execute import Run, Scope, execute
-from newsletter.build.plan import FallBack, Plan
+from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
@@ -176,16 +177,22 @@ def _parents(key: str, since: str, period: str) -> bool:
     return pid >= since and _straddles(pid, period)
 
 
+@dataclass
 class _Job:
     """What every batch shares (handed to forked workers)."""
 
-    def __init__(self, builder, manifest: Path, out_dir: Path, newest: dt.date | None, nl_groups: list[str],
-                 since: str, track_changes: bool) -> None:
-        self.builder, self.manifest, self.out_dir = builder, manifest, out_dir
-        self.newest, self.nl_groups, self.since = newest, nl_groups, since
-        self.track_changes = track_changes
-        self.fresh = empty_folder(out_dir)
-        """The output folder was empty when the build began (see `SiteWriter`)."""
+    builder: Any
+    manifest: Path
+    out_dir: Path
+    newest: dt.date | None
+    nl_groups: list[str]
+    since: str
+    track_changes: bool
+    fresh: bool = False
+    """The output folder was empty when the build began (see `SiteWriter`)."""
+
+    def __post_init__(self) -> None:
+        self.fresh = empty_folder(self.out_dir)
 
     def stats(self) -> CatalogStats:
         return CatalogStats(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
@@ -257,12 +264,12 @@ class StreamResult:
     sources: int
 
 
-def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan: Plan, *, track_changes: bool = False,
-                 started_ns: int) -> StreamResult:
+def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> StreamResult:
     """A full build, batch by batch; `FallBack` when it must be done in memory after all."""
     from newsletter.build.workers import parallel_workers
     from newsletter.render.newsletters.issue import archive_start
 
+    (sources, notes), manifest = state.found, request.manifest
     infos = scan(builder, sources)
     keys = [k for i in infos for k in i.keys]
     if any(i.fixed for i in infos):
@@ -276,7 +283,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan: P
     nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
     since = archive_start(newest, builder.config.newsletter_period,
                           builder.config.newsletter_archive_periods) if newest else ""
-    job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)
+    job = _Job(builder, manifest, request.out_dir, newest, nl_groups, since, request.track_changes)
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
@@ -289,7 +296,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan: P
     log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
               "" if workers == 1 else "es")
     summaries = _run(job, batches, workers)
-    return finish_build(job, infos, summaries, notes, len(sources), started_ns)
+    return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
 
 def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
@@ -361,7 +368,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
-        info = {**head_catalog(b, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
+        info = {**head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
     scope = Scope(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])),
                   wanted=lambda key: unit_year(key) is None, head=lambda: info,
                   save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),

@@ -75,7 +75,7 @@ def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], pro
         years_of.setdefault(e.source, set()).add(e.date.year)
     n = top_size(builder.config)
     files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
-    info = head_catalog(builder, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
+    info = head_catalog(builder.fingerprints, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
                         written_ns)
     return info, rows
 
@@ -326,4 +326,4 @@ class _Patch:
             else:
                 rec = self.info["sources"][display]
                 sources[display] = [size, mtime, rec[2], rec[3]]
-        return {**head_catalog(self.b, stats, tops, sources, self.started_ns), "dirs": self.info.get("dirs", {})}
+        return {**head_catalog(self.b.fingerprints, stats, tops, sources, self.started_ns), "dirs": self.info.get("dirs", {})}

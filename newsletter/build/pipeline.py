@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from newsletter import __version__
 from newsletter.build.context import BuildContext
@@ -137,6 +138,12 @@ class Builder:
     @property
     def config(self):
         return self.context.config
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """Of the site, its newsletters and the parser: a stamp or a patchable catalog made
+        with others is not this build's."""
+        return [self.context.site_fingerprint, self.context.newsletter_fingerprint, self.cache.salt if self.cache else ""]
 
     @property
     def identity(self) -> IdentityStore:
@@ -376,21 +383,19 @@ class Builder:
             del self._unsaved[out_dir]
 
 
-def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,
-               strict: bool = False, progress: Progress | None = None, builder: Builder | None = None,
-               force: set[str] | frozenset[str] = frozenset(), verify: bool = True,
-               track_changes: bool = False, full: bool = False) -> BuildResult:
-    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`.
+def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, builder: Builder | None = None,
+               **options: Any) -> BuildResult:
+    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`;
+    `options` are those of `BuildRequest` (`strict`, `full`, `verify`, `force`, …).
 
     The watch daemon calls this with a long-lived `builder` (parse results and the output
     manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
     With `full`, a one-shot build neither stops at "nothing changed" nor patches the last
     build (`newsletter.build.patch`): it rebuilds the catalog and checks every output on disk.
     """
-    request = BuildRequest(config, list(inputs), out_dir, state_dir, templates_dir=templates_dir, strict=strict,
-                           full=full, verify=verify, track_changes=track_changes, force=frozenset(force),
-                           progress=progress)
-    return run(request, builder)
+    if "force" in options:
+        options["force"] = frozenset(options["force"])
+    return run(BuildRequest(config, list(inputs), out_dir, state_dir, **options), builder)
 
 
 def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
@@ -417,13 +422,12 @@ def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
             gc.enable()
 
 
-def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None, strict: bool = False,
-            full: bool = False) -> Plan:
-    """The plan `build` would follow, found without writing anything (`build --explain`)."""
+def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, **options: Any) -> Plan:
+    """The plan `build` would follow, found without writing anything (`build --explain`);
+    `options` as for `build_site`."""
     check_layout(inputs, out_dir, state_dir)
-    request = BuildRequest(config, list(inputs), out_dir, state_dir, templates_dir=templates_dir, strict=strict,
-                           full=full, explain=True)
-    builder = Builder(config, templates_dir=templates_dir, state_dir=state_dir)
+    request = BuildRequest(config, list(inputs), out_dir, state_dir, explain=True, **options)
+    builder = Builder(config, templates_dir=request.templates_dir, state_dir=state_dir)
     return plan(request, BuildState(request, builder))
 
 
@@ -505,9 +509,8 @@ def _batches(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResul
     from newsletter.build.batches import stream_build
 
     _remove_leftovers(request, state)
-    sources, notes = state.found
-    done = stream_build(state.builder, sources, notes, request.out_dir, request.manifest, plan,
-                        track_changes=request.track_changes, started_ns=state.started_ns)
+    sources, _ = state.found
+    done = stream_build(state.builder, request, state, plan)
     if state.builder.cache is not None:
         state.builder.cache.prune({s.display for s in sources})
     return _recorded(request, state, done, list(state.builder.reparsed), plan)

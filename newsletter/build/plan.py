@@ -24,7 +24,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from newsletter.content.rows import catalog_fingerprints
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.state import stamp as stamps
@@ -111,7 +110,7 @@ class BuildState:
     @cached_property
     def stamp(self) -> stamps.Stamp | None:
         """The inputs' stamp, taken before anything is read: a file saved during the build makes the next differ."""
-        return stamps.stamp_of(self.builder, self.found[0])
+        return stamps.stamp_of(self.builder.fingerprints, self.found[0])
 
     @cached_property
     def record(self) -> tuple[dict | None, str]:
@@ -247,7 +246,7 @@ RULES: list[Rule] = [
     Rule(("patch",), "no catalog", "the last build (the daemon's, or one with duplicates) left no catalog to patch",
          lambda r, s: not s.catalog_info),
     Rule(("patch",), "fingerprints", "the configuration, the templates or newsletter itself changed",
-         lambda r, s: s.catalog_info["fingerprints"] != catalog_fingerprints(s.builder)),
+         lambda r, s: s.catalog_info["fingerprints"] != s.builder.fingerprints),
     Rule(("patch",), "identity not by year", "the identity records must be read in full (or migrated) first",
          lambda r, s: s.builder.identity_folder is None or not s.builder.identity_folder.is_dir()),
     Rule(("patch",), "outputs moved", "outputs were added, removed or replaced since the last build",

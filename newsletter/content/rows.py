@@ -84,16 +84,14 @@ def period_years(pid: str, period: str) -> set[int]:
     return {int(pid[:4])}
 
 
-def catalog_fingerprints(builder) -> list[str]:
-    return [builder.context.site_fingerprint, builder.context.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
-
-
-def head_catalog(builder, stats, tops: dict[str, list], sources: dict[str, list], written_ns: int) -> dict:
-    """What the manifest's head keeps for patching the catalog later (see `warm`): the
-    catalog's fingerprints, `stats` (a `units.CatalogStats`), each group's newest rows, and
-    per bulletin file [size, mtime, years, problems] as of `written_ns`."""
+def head_catalog(fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list],
+                 written_ns: int) -> dict:
+    """What the manifest's head keeps for patching the catalog later (see `build.patch`): the
+    fingerprints it was made with (`Builder.fingerprints`), `stats` (a `units.CatalogStats`),
+    each group's newest rows, and per bulletin file [size, mtime, years, problems] as of
+    `written_ns`."""
     return {
-        "fingerprints": catalog_fingerprints(builder),
+        "fingerprints": list(fingerprints),
         "written_ns": written_ns,
         "sources": sources,
         "total": stats.total,

@@ -42,11 +42,12 @@ class Stamp(NamedTuple):
     newest_ns: int
 
 
-def stamp_of(builder, sources) -> Stamp | None:
-    """The stamp of `sources` for `builder`'s context, or None when a file cannot be stat'ed."""
+def stamp_of(fingerprints: list[str], sources) -> Stamp | None:
+    """The stamp of `sources` for a build with these fingerprints (of the site, its
+    newsletters and the parser), or None when a file cannot be stat'ed."""
     newest = 0
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr((builder.context.site_fingerprint, builder.context.newsletter_fingerprint, builder.cache.salt if builder.cache else "")).encode())
+    h.update(repr(tuple(fingerprints)).encode())
     for source in sources:
         try:
             st = os.stat(source.path)
