@@ -30,8 +30,6 @@ from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
-    DATE,
-    SOURCE,
     bodies,
     head_catalog,
     members,
@@ -362,7 +360,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
 
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
-    needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
+    needed = {row_key(r): r.source for g in tops for r in tops[g][:limit]}
     catalog = rows_catalog(tops, bodies(b.cache, needed))
     head = load_head(job.manifest) or {"units": {}, "files": {}}
     info = None
@@ -412,7 +410,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
     counts: dict[tuple[str, str], int] = {}
     for y in rows:
         for r in rows[y]:
-            pid = period_id(dt.date.fromordinal(r[DATE]), period)
+            pid = period_id(dt.date.fromordinal(r.date), period)
             if pid in candidates:
                 for g in row_groups(r):
                     if g in job.nl_groups:
@@ -429,8 +427,8 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     b = job.builder
     period = b.config.newsletter_period
     chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
-              if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
-    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen}))
+              if period_id(dt.date.fromordinal(r.date), period) in periods]
+    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r.source for r in chosen}))
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}

@@ -30,13 +30,6 @@ from newsletter.build.execute import Scope
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.content.rows import (
-    DATE,
-    FIXED,
-    ID,
-    KEY,
-    SLUG,
-    SOURCE,
-    UPDATED,
     bodies,
     from_row,
     head_catalog,
@@ -137,10 +130,10 @@ class _Patch:
         recorded = info["sources"]
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
-        old_rows = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] in touched]
-        if any(r[FIXED] for r in old_rows):
+        old_rows = [r for y in years for r in self.shards[y]["rows"] if r.source in touched]
+        if any(r.fixed for r in old_rows):
             raise _unsupported("Id: lines")
-        periods = {period_id(dt.date.fromordinal(r[DATE]), self.period) for r in old_rows}
+        periods = {period_id(dt.date.fromordinal(r.date), self.period) for r in old_rows}
         periods |= {period_id(e.date, self.period) for e in new_entries}
         self.load({y for p in periods for y in period_years(p, self.period)})
 
@@ -153,7 +146,7 @@ class _Patch:
             rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
-        gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
+        gone = sorted({r.slug for r in old_rows} - {e.slug for e in finals})
         plan.renders(groups=affected, years=years, periods=periods, entries=len(finals), retired=len(gone))
         head = self.next_head(stats, tops, source_stats, results, removed)
         loaded = set(self.shards)
@@ -176,11 +169,11 @@ class _Patch:
     def redo_years(self, years, touched, old_rows, new_entries, identity):
         """The catalog of `years` with the changed files' entries: rows by year, and the final
         entries of the changed files."""
-        kept = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] not in touched]
+        kept = [r for y in years for r in self.shards[y]["rows"] if r.source not in touched]
         assigned = identity.assign_subset(new_entries, [from_row(r) for r in old_rows], self.config.authority)
         for r in kept:
-            assigned[(dt.date.fromordinal(r[DATE]), r[KEY])] = (
-                r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None)
+            assigned[(dt.date.fromordinal(r.date), r.key)] = (
+                r.id, r.slug, dt.datetime.fromisoformat(r.updated) if r.updated else None)
         stubs = {row_key(r): r for r in kept}
         redone = build_catalog([from_row(r) for r in kept] + new_entries, authority=self.config.authority,
                                identity=assigned)
@@ -231,7 +224,7 @@ class _Patch:
                     else:
                         per_year.pop(y, None)
             by_year[g] = sorted(per_year.items(), reverse=True)
-        newest = tops[ALL][0][DATE] if tops.get(ALL) else None
+        newest = tops[ALL][0].date if tops.get(ALL) else None
         nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
         stats = CatalogStats(info["total"] - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
                              counts, by_year, {}, nl_groups)
@@ -257,14 +250,14 @@ class _Patch:
             self.load(back)
             rows.update({y: self.shards[y]["rows"] for y in back if y not in rows})
             returning = {pid for y in back for r in rows[y]
-                         if since <= (pid := period_id(dt.date.fromordinal(r[DATE]), self.period)) < old_since}
+                         if since <= (pid := period_id(dt.date.fromordinal(r.date), self.period)) < old_since}
             periods.update(returning)
         else:
             returning = set()
         counts: dict[tuple[str, str], int] = {}
         for y in rows:
             for r in rows[y]:
-                pid = period_id(dt.date.fromordinal(r[DATE]), self.period)
+                pid = period_id(dt.date.fromordinal(r.date), self.period)
                 if pid in periods:
                     for g in row_groups(r):
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
@@ -286,9 +279,9 @@ class _Patch:
         from newsletter.render.newsletters.periods import period_id
 
         limit = self.config.feed_limit
-        needed = {row_key(r): r[SOURCE] for g in affected for r in tops.get(g, ())[:limit]}
-        needed.update((row_key(r), r[SOURCE]) for y in rows for r in rows[y]
-                      if period_id(dt.date.fromordinal(r[DATE]), self.period) in periods)
+        needed = {row_key(r): r.source for g in affected for r in tops.get(g, ())[:limit]}
+        needed.update((row_key(r), r.source) for y in rows for r in rows[y]
+                      if period_id(dt.date.fromordinal(r.date), self.period) in periods)
         texts = self.bodies(needed, results)
         everything = [r for y in sorted(rows, reverse=True) for r in rows[y]]
         groups: dict[str, list] = {g: [] for g in tops}

@@ -30,6 +30,7 @@ import marshal
 import os
 from pathlib import Path
 
+from newsletter.content.rows import loaded, stored
 from newsletter.output.keys import unit_year
 from newsletter.output.writer import changed_outputs, write_atomic
 
@@ -131,7 +132,7 @@ def save_years(folder: Path, years, parts: dict, rows: dict[int, list]) -> dict[
         if not units and not rows.get(year):
             path.unlink(missing_ok=True)
             continue
-        _write(path, {"units": units, "files": files, "rows": rows.get(year, [])})
+        _write(path, {"units": units, "files": files, "rows": stored(rows.get(year, []))})
     return counts
 
 
@@ -192,7 +193,11 @@ def load_manifest(folder: Path) -> tuple[dict, dict] | None:
 
 def load_head(folder: Path) -> dict | None:
     """The head alone (site-wide units and the patchable catalog, if any)."""
-    return _read(folder / HEAD)
+    head = _read(folder / HEAD)
+    catalog = head.get("catalog") if head is not None else None
+    if catalog and "top" in catalog:
+        catalog["top"] = {g: loaded(rows) for g, rows in catalog["top"].items()}
+    return head
 
 
 def load_years(folder: Path, years: set[int]) -> dict[int, dict] | None:
@@ -205,6 +210,7 @@ def load_years(folder: Path, years: set[int]) -> dict[int, dict] | None:
             if path.exists():
                 return None
             part = {"units": {}, "files": {}, "rows": []}
+        part["rows"] = loaded(part["rows"])
         found[year] = part
     return found
 
