@@ -17,13 +17,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.build.execute import Outcome, Scope, execute
+from newsletter.build.change import ArchiveWindow, Change, render_affected
+from newsletter.build.execute import Scope
 from newsletter.build.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
 from newsletter.content.entry import Entry, with_identity
-from newsletter.output.keys import parse_key
 from newsletter.render.newsletters.periods import period_id
-from newsletter.render.units import CatalogStats
 
 log = logging.getLogger(__name__)
 
@@ -134,19 +133,15 @@ def _archive_moves(config, before: Catalog, after: Catalog, affected: set[str], 
     """When the newest date moves the newsletter archive's window, every archive page changes:
     their groups join `affected`, the issues of periods that enter the window join `periods`,
     and the start of the window is returned (issues before it are retired); else ""."""
-    from newsletter.render.newsletters.issue import archive_start, newsletter_groups
+    from newsletter.render.newsletters.issue import newsletter_groups
 
-    if not config.newsletter_enabled:
-        return ""
-    keep, period = config.newsletter_archive_periods, config.newsletter_period
-    old = archive_start(before.entries[0].date, period, keep) if before.entries else ""
-    new = archive_start(after.entries[0].date, period, keep) if after.entries else ""
-    if old == new:
+    window = ArchiveWindow.of(config, before.entries[0].date if before.entries else None,
+                              after.entries[0].date if after.entries else None)
+    if not window.moved:
         return ""
     affected.update(newsletter_groups(before), newsletter_groups(after))
-    if new < old:  # the window grows backwards: issues of older periods come back
-        periods.update(pid for e in after.entries if new <= (pid := period_id(e.date, period)) < old)
-    return new
+    periods.update(pid for e in after.entries if window.returning(pid := period_id(e.date, config.newsletter_period)))
+    return window.after
 
 
 def _clash(owners: dict, keys, touched: set[str]) -> bool:
@@ -172,44 +167,3 @@ def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: 
     scope = Scope(out_dir, manifest, previous=builder.written_before(out_dir), verify=False,
                   save=builder.manifest_saver(manifest), track_changes=track_changes)
     return catalog, builder.keep(manifest, out_dir, render_affected(builder, catalog, change, scope))
-
-
-@dataclass
-class Change:
-    """What a patch (live or one-shot) renders: the units of the `affected` groups for `years`
-    and `periods`, the pages of `entries`; the pages of `gone` slugs and the issues before
-    `since` (the archive's new start, when it moved) go."""
-
-    affected: set[str]
-    entries: list[Entry]
-    gone: list[str]
-    years: set[int]
-    periods: set[str]
-    since: str = ""
-    stats: CatalogStats | None = None
-    """The whole catalog's summary, when `catalog` holds only part of it (the one-shot patch)."""
-
-    def retired(self, produced: set[str], carried: list[str]) -> list[str]:
-        """Of the units the last build made (`carried`), those this change no longer produces."""
-        retire = [f"entry:{slug}" for slug in self.gone if f"entry:{slug}" not in produced]
-        if self.affected or self.since:
-            for key in carried:
-                if key in produced:
-                    continue
-                kind, group, part = parse_key(key)
-                if kind == "issue" and part < self.since:
-                    retire.append(key)
-                elif group not in self.affected:
-                    continue
-                elif kind in ("feeds", "subscribe", "page", "archive") or (kind == "year" and int(part) in self.years) \
-                        or (kind == "issue" and part in self.periods):
-                    retire.append(key)
-        return retire
-
-
-def render_affected(builder, catalog: Catalog, change: Change, scope: Scope) -> Outcome:
-    """Render the units `change` touches over the last build's (`scope.previous`), retire
-    those it no longer produces, and finish as `scope` says."""
-    scope.partial, scope.retire = True, change.retired
-    return execute(scope, builder.units(catalog, groups=change.affected, entries=change.entries, years=change.years,
-                                        periods=change.periods, stats=change.stats))

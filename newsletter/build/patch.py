@@ -26,6 +26,7 @@ import logging
 import time
 from pathlib import Path
 
+from newsletter.build.change import ArchiveWindow, Change, render_affected
 from newsletter.build.execute import Scope
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
@@ -114,7 +115,6 @@ class _Patch:
         self.shards.update(found)
 
     def run(self, state: BuildState, track_changes: bool, plan: Plan) -> WarmResult:
-        from newsletter.build.live import Change, render_affected
         from newsletter.render.newsletters.periods import period_id
 
         b, info = self.b, self.info
@@ -236,13 +236,12 @@ class _Patch:
         return stats, tops, affected, since
 
     def update_listings(self, rows, stats, affected, periods):
-        from newsletter.render.newsletters.issue import archive_start
         from newsletter.render.newsletters.periods import period_id, period_label
 
         info = self.info
-        keep = self.config.newsletter_archive_periods
-        old_since = archive_start(dt.date.fromordinal(info["newest"]), self.period, keep) if info["newest"] else ""
-        since = archive_start(stats.newest, self.period, keep) if stats.newest else ""
+        window = ArchiveWindow.of(self.config, dt.date.fromordinal(info["newest"]) if info["newest"] else None,
+                                  stats.newest)
+        old_since, since = window
         if not since and old_since:
             raise _unsupported("last entry")
         if since < old_since:  # the newest entry went: issues of older periods come back
@@ -250,7 +249,7 @@ class _Patch:
             self.load(back)
             rows.update({y: self.shards[y]["rows"] for y in back if y not in rows})
             returning = {pid for y in back for r in rows[y]
-                         if since <= (pid := period_id(dt.date.fromordinal(r.date), self.period)) < old_since}
+                         if window.returning(pid := period_id(dt.date.fromordinal(r.date), self.period))}
             periods.update(returning)
         else:
             returning = set()
