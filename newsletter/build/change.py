@@ -68,10 +68,15 @@ class Change:
                 kind, group, part = parse_key(key)
                 if kind == "issue" and part < self.since:
                     retire.append(key)
-                elif group not in self.affected:
-                    continue
-                elif kind in ("feeds", "subscribe", "page", "archive") or (kind == "year" and int(part) in self.years) \
-                        or (kind == "issue" and part in self.periods):
+                elif kind == "entry" or group not in self.affected:
+                    continue  # entry pages go by `gone`; other groups' units stay
+                elif kind == "year":
+                    if int(part) in self.years:
+                        retire.append(key)
+                elif kind == "issue":
+                    if part in self.periods:
+                        retire.append(key)
+                else:  # the group's own units: feeds, page, archive… and any kind added later
                     retire.append(key)
         return retire
 
