@@ -366,7 +366,8 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
-        info = {**head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
+        info = head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns)
+        info.dirs = sorted(folders)
     scope = Scope(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])),
                   wanted=lambda key: unit_year(key) is None, head=lambda: info,
                   save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),

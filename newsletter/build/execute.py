@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.build.workers import parallel_workers, render_in_processes
+from newsletter.content.rows import CatalogHead
 from newsletter.errors import BuildInterrupted
 from newsletter.output.writer import SiteWriter, WriteStats
 from newsletter.render.units import Unit
@@ -42,9 +43,9 @@ class Scope:
     """Only units whose key this accepts (a batch's years, the head's site-wide units)."""
     retire: Callable[[set[str], list[str]], list[str]] | None = None
     """(keys produced, keys the scope started with) → the keys no longer produced."""
-    head: Callable[[], dict | None] | None = None
+    head: Callable[[], CatalogHead | None] | None = None
     """What the manifest's head keeps for patching the catalog (called once rendering is under way)."""
-    save: Callable[[State, dict | None, bool], object] | None = None
+    save: Callable[[State, CatalogHead | None, bool], object] | None = None
     """Save the manifest: called with (the final state, `head()` with the folder mtimes, whether
     anything changed); what it returns is `Outcome.saved`. None: the caller keeps the state."""
     changed: set[str] | None = None
@@ -94,7 +95,9 @@ def execute(scope: Scope, units: Iterable[Unit], run: Run | None = None) -> Outc
     if scope.retire is not None:
         writer.retire(scope.retire(produced, writer.carried_keys()))
     head = scope.head() if scope.head is not None else None
-    stats = writer.finish(save=False, catalog=head)
+    stats = writer.finish()
+    if head is not None:
+        head.dirs = writer.folder_mtimes(head.dirs)
     outcome = Outcome(stats, writer.state, produced, writer.dirty)
     if scope.save is not None:
         outcome.saved = scope.save(writer.state, head, writer.dirty)

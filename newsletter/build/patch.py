@@ -31,6 +31,7 @@ from newsletter.build.execute import Scope
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
 from newsletter.content.rows import (
+    CatalogHead,
     bodies,
     from_row,
     head_catalog,
@@ -85,8 +86,8 @@ def warm_build(builder, request: BuildRequest, state: BuildState, plan: Plan) ->
     """Apply the bulletin files changed since the last build to its outputs (the plan's
     rules checked before are known to hold); `FallBack` when one it checks itself is broken
     (see the module docstring)."""
-    assert state.head is not None
-    patch = _Patch(builder, request.manifest, state.head, state.catalog_info, request.out_dir, request.state_dir)
+    assert state.head is not None and state.catalog is not None
+    patch = _Patch(builder, request.manifest, state.head, state.catalog, request.out_dir, request.state_dir)
     return patch.run(state, request.track_changes, plan)
 
 
@@ -96,7 +97,7 @@ def _unsupported(name: str, says: str | None = None) -> FallBack:
 
 
 class _Patch:
-    def __init__(self, builder, manifest: Path, head: dict, info: dict, out_dir: Path, state_dir: Path) -> None:
+    def __init__(self, builder, manifest: Path, head: dict, info: CatalogHead, out_dir: Path, state_dir: Path) -> None:
         self.b = builder
         self.config = builder.config
         self.manifest = manifest
@@ -127,7 +128,7 @@ class _Patch:
         if any(e.fixed_id for e in new_entries):
             raise _unsupported("Id: lines")
         touched = set(results) | set(removed)
-        recorded = info["sources"]
+        recorded = info.sources
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
         old_rows = [r for y in years for r in self.shards[y]["rows"] if r.source in touched]
@@ -142,7 +143,7 @@ class _Patch:
         rows = {y: new_rows.get(y, self.shards[y]["rows"]) for y in self.shards}
         stats, tops, affected, since = self.update_stats(rows, years, periods, old_rows, finals)
         if since:  # issues that fell out of the archive are retired: load their years' units
-            self.load({int(item[0][:4]) for g in info["listings"] for item in info["listings"][g] if item[0] < since})
+            self.load({int(item[0][:4]) for g in info.listings for item in info.listings[g] if item[0] < since})
             rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
@@ -160,8 +161,8 @@ class _Patch:
         if b.cache is not None:
             b.cache.prune(set(source_stats))
         diagnostics = list(notes)
-        for display in sorted(head["sources"]):
-            diagnostics.extend(Diagnostic(*d) for d in head["sources"][display][3])
+        for display in sorted(head.sources):
+            diagnostics.extend(Diagnostic(*d) for d in head.sources[display][3])
         countries = sum(1 for g, n in stats.counts.items() if g not in (ALL, REGIONAL) and n)
         return WarmResult(catalog, done.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
                           sorted(touched), len(sources))
@@ -196,7 +197,7 @@ class _Patch:
         old_members = members(old_rows)
         new_members = members(to_row(e) for e in finals)
         affected = set(old_members) | set(new_members) | {ALL}
-        counts = dict(info["counts"])
+        counts = dict(info.counts)
         for g in affected:
             counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
             if not counts[g] and g not in (ALL, REGIONAL):
@@ -204,7 +205,7 @@ class _Patch:
         gone = {row_key(r) for r in old_rows}
         tops = {}
         for g in sorted(counts):  # a country that appears has all its entries in the changed files
-            top = info["top"].get(g, [])
+            top = info.top.get(g, [])
             if g not in affected:
                 tops[g] = top
                 continue
@@ -215,7 +216,7 @@ class _Patch:
             tops[g] = merged
         by_year = {}
         for g in tops:
-            per_year = dict(map(tuple, info["years"].get(g, [])))
+            per_year = dict(map(tuple, info.years.get(g, [])))
             if g in affected:
                 for y in years:
                     count = sum(1 for r in rows[y] if g in row_groups(r))
@@ -226,7 +227,7 @@ class _Patch:
             by_year[g] = sorted(per_year.items(), reverse=True)
         newest = tops[ALL][0].date if tops.get(ALL) else None
         nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
-        stats = CatalogStats(info["total"] - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
+        stats = CatalogStats(info.total - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
                              counts, by_year, {}, nl_groups)
         since = ""
         if self.config.newsletter_enabled:
@@ -239,7 +240,7 @@ class _Patch:
         from newsletter.render.newsletters.periods import period_id, period_label
 
         info = self.info
-        window = ArchiveWindow.of(self.config, dt.date.fromordinal(info["newest"]) if info["newest"] else None,
+        window = ArchiveWindow.of(self.config, dt.date.fromordinal(info.newest) if info.newest else None,
                                   stats.newest)
         old_since, since = window
         if not since and old_since:
@@ -262,7 +263,7 @@ class _Patch:
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
         listings = {}
         for g in stats.nl_groups:
-            listing = [tuple(item) for item in info["listings"].get(g, [])]
+            listing = [tuple(item) for item in info.listings.get(g, [])]
             redo = periods if g in affected else returning
             if redo:
                 listing = [item for item in listing if item[0] not in redo]
@@ -309,13 +310,15 @@ class _Patch:
             files.update(part["files"])
         return units, files
 
-    def next_head(self, stats, tops, source_stats, results, removed) -> dict:
+    def next_head(self, stats, tops, source_stats, results, removed) -> CatalogHead:
         sources = {}
         for display, (mtime, size) in source_stats.items():
             if display in results:
                 years = sorted({e.date.year for e in results[display].entries})
                 sources[display] = [size, mtime, years, problems_of(results[display])]
             else:
-                rec = self.info["sources"][display]
+                rec = self.info.sources[display]
                 sources[display] = [size, mtime, rec[2], rec[3]]
-        return {**head_catalog(self.b.fingerprints, stats, tops, sources, self.started_ns), "dirs": self.info.get("dirs", {})}
+        head = head_catalog(self.b.fingerprints, stats, tops, sources, self.started_ns)
+        head.dirs = self.info.dirs
+        return head

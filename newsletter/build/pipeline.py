@@ -22,6 +22,7 @@ from newsletter.build.workers import OutputCheck
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
 from newsletter.content.parse import ParseResult, parse_bulletin
+from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError, UsageError
@@ -285,7 +286,7 @@ class Builder:
 
     # -- writing -----------------------------------------------------------------------
     def write(self, catalog: Catalog, request: BuildRequest, *, check: OutputCheck | None = None,
-              describe: Callable[[], tuple[dict | None, dict | None]] | None = None) -> WriteStats:
+              describe: Callable[[], tuple[CatalogHead | None, dict | None]] | None = None) -> WriteStats:
         """Render every unit of `catalog` whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
@@ -294,9 +295,9 @@ class Builder:
         keeps for patching the catalog (see `patch.describe`), made while workers render.
         """
         out_dir = request.out_dir
-        described: list[tuple[dict | None, dict | None]] = []
+        described: list[tuple[CatalogHead | None, dict | None]] = []
 
-        def head_and_rows() -> tuple[dict | None, dict | None]:
+        def head_and_rows() -> tuple[CatalogHead | None, dict | None]:
             if not described:
                 described.append(describe() if describe is not None and not self.defer_saves else (None, None))
             return described[0]
@@ -324,7 +325,7 @@ class Builder:
         if self.defer_saves:
             return None
 
-        def save(state, head: dict | None, dirty: bool) -> None:
+        def save(state, head: CatalogHead | None, dirty: bool) -> None:
             if dirty or head is not None:
                 save_manifest(manifest, state, catalog=head, rows=rows())
         return save

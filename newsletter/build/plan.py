@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.state import stamp as stamps
@@ -128,15 +129,16 @@ class BuildState:
         return load_head(self.request.manifest)
 
     @property
-    def catalog_info(self) -> dict:
-        """The patchable catalog the last one-shot build left in the head (empty: none)."""
-        return (self.head or {}).get("catalog") or {}
+    def catalog(self) -> CatalogHead | None:
+        """The patchable catalog the last one-shot build left in the head, if any."""
+        return (self.head or {}).get("catalog")
 
     @cached_property
     def changes(self) -> Changes:
         """What changed since the build the head's catalog records (see `build.patch`)."""
-        sources = self.found[0]
-        recorded, written_ns = self.catalog_info["sources"], self.catalog_info["written_ns"]
+        sources, catalog = self.found[0], self.catalog
+        assert catalog is not None
+        recorded, written_ns = catalog.sources, catalog.written_ns
         changed, seen = [], {}
         for source in sources:
             try:
@@ -178,7 +180,7 @@ class BuildState:
     def outputs_moved(self) -> bool:
         from newsletter.output.writer import folder_mtimes_of
 
-        dirs = self.catalog_info.get("dirs") or {}
+        dirs = self.catalog.dirs if self.catalog is not None else {}
         return not dirs or folder_mtimes_of(self.request.out_dir, dirs) != dirs
 
 
@@ -244,9 +246,9 @@ RULES: list[Rule] = [
     # patch (`build/patch.py`)
     Rule(("patch",), "no head", "no earlier build of this output folder", lambda r, s: s.head is None),
     Rule(("patch",), "no catalog", "the last build (the daemon's, or one with duplicates) left no catalog to patch",
-         lambda r, s: not s.catalog_info),
+         lambda r, s: s.catalog is None),
     Rule(("patch",), "fingerprints", "the configuration, the templates or newsletter itself changed",
-         lambda r, s: s.catalog_info["fingerprints"] != s.builder.fingerprints),
+         lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.builder.fingerprints),
     Rule(("patch",), "identity not by year", "the identity records must be read in full (or migrated) first",
          lambda r, s: s.builder.identity_folder is None or not s.builder.identity_folder.is_dir()),
     Rule(("patch",), "outputs moved", "outputs were added, removed or replaced since the last build",

@@ -8,7 +8,8 @@ fetch bodies from the parse cache only for the entries they render in full.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple, cast
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple, cast
 
 from newsletter.content.catalog import ALL, Catalog, groups_of
 from newsletter.content.entry import Entry
@@ -116,24 +117,51 @@ def period_years(pid: str, period: str) -> set[int]:
     return {int(pid[:4])}
 
 
-def head_catalog(fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list],
-                 written_ns: int) -> dict:
+@dataclass
+class CatalogHead:
     """What the manifest's head keeps for patching the catalog later (see `build.patch`): the
-    fingerprints it was made with (`Builder.fingerprints`), `stats` (a `units.CatalogStats`),
-    each group's newest rows, and per bulletin file [size, mtime, years, problems] as of
+    fingerprints it was made with (`Builder.fingerprints`), the whole catalog's summary (a
+    `units.CatalogStats`, flattened), each group's newest rows, per bulletin file what it
+    was when read, and the output folders' mtimes."""
+
+    fingerprints: list[str]
+    written_ns: int
+    """When the build that made it began (a file changed within a tick of it is read again)."""
+    sources: dict[str, list]
+    """Per bulletin file: [size, mtime, years, problems]."""
+    total: int
+    newest: int | None
+    """The newest entry's date (ordinal)."""
+    counts: dict[str, int]
+    years: dict[str, list]
+    listings: dict[str, list]
+    nl_groups: list[str]
+    top: dict[str, list[Row]]
+    dirs: Any = ()
+    """The folders holding outputs; once written, {folder: mtime}."""
+
+    def stored(self) -> dict:
+        """As the manifest's head keeps it (marshal data)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["top"] = {g: stored(rows) for g, rows in self.top.items()}
+        return data
+
+    @classmethod
+    def loaded(cls, data: dict) -> CatalogHead:
+        return cls(**{**data, "top": {g: loaded(rows) for g, rows in data["top"].items()}})
+
+
+def head_catalog(fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list],
+                 written_ns: int) -> CatalogHead:
+    """The head's catalog of a build with these fingerprints, `stats` (a `units.CatalogStats`),
+    each group's newest rows and per bulletin file [size, mtime, years, problems] as of
     `written_ns`."""
-    return {
-        "fingerprints": list(fingerprints),
-        "written_ns": written_ns,
-        "sources": sources,
-        "total": stats.total,
-        "newest": stats.newest.toordinal() if stats.newest else None,
-        "counts": dict(stats.counts),
-        "years": {g: [list(item) for item in ys] for g, ys in stats.years.items()},
-        "listings": {g: [list(item) for item in ls] for g, ls in stats.listings.items()},
-        "nl_groups": list(stats.nl_groups),
-        "top": {g: stored(rows) for g, rows in tops.items()},
-    }
+    return CatalogHead(
+        fingerprints=list(fingerprints), written_ns=written_ns, sources=sources, total=stats.total,
+        newest=stats.newest.toordinal() if stats.newest else None, counts=dict(stats.counts),
+        years={g: [list(item) for item in ys] for g, ys in stats.years.items()},
+        listings={g: [list(item) for item in ls] for g, ls in stats.listings.items()},
+        nl_groups=list(stats.nl_groups), top={g: list(rows) for g, rows in tops.items()})
 
 
 def problems_of(result) -> list[tuple]:
