@@ -27,7 +27,7 @@ from typing import Any
 
 from newsletter.build.execute import Run, Scope, execute
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids, groups_of, repeats
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
     bodies,
@@ -104,9 +104,9 @@ def _info(builder, source) -> FileInfo:
         groups.update(groups_of(e.countries))
     return FileInfo(source.display, memo[0] if memo else None,
                     problems_of(result), years,
-                    [(e.date.toordinal(), e.title_key) for e in result.entries], groups,
+                    [(e.date.toordinal(), e.title_key) for e in result.entries], groups,  # row keys
                     max((e.date.toordinal() for e in result.entries), default=0),
-                    any(e.fixed_id for e in result.entries))
+                    gives_ids(result.entries))
 
 
 def scan(builder, sources) -> list[FileInfo]:
@@ -272,7 +272,7 @@ def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) 
     keys = [k for i in infos for k in i.keys]
     if any(i.fixed for i in infos):
         raise FallBack("batches", "Id: lines")
-    if len(set(keys)) != len(keys):
+    if repeats(keys):
         raise FallBack("batches", "duplicates")
     del keys
     newest_ord = max((i.newest for i in infos), default=0)

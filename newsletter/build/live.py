@@ -20,7 +20,7 @@ from pathlib import Path
 from newsletter.build.change import ArchiveWindow, Change, render_affected
 from newsletter.build.execute import Scope
 from newsletter.build.plan import FallBack, Plan
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.render.newsletters.periods import period_id
 
@@ -49,7 +49,7 @@ class Snapshot:
         return cls(
             results=dict(builder.results), finals=finals, catalog=catalog,
             fingerprints=(builder.context.site_fingerprint, builder.context.newsletter_fingerprint), out_dir=out_dir,
-            keys={(e.date, e.title_key): e.source for e in catalog.entries},
+            keys={item_key(e): e.source for e in catalog.entries},
             slugs={e.slug: e.source for e in catalog.entries},
             ids={e.id: e.source for e in catalog.entries},
         )
@@ -72,14 +72,14 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
 
     old_finals = [e for d in touched for e in snap.finals.get(d, ())]
     new_entries = [e for d in changed for e in current[d].entries]
-    keys = [(e.date, e.title_key) for e in new_entries]
-    if len(set(keys)) != len(keys) or _clash(snap.keys, keys, touched):
+    keys = [item_key(e) for e in new_entries]
+    if repeats(keys) or _clash(snap.keys, keys, touched):
         raise FallBack("live", "duplicates")
     identity = builder.identity.assign_subset(new_entries, old_finals, builder.config.authority)
     new_finals = []
     slugs, ids = set(), set()
     for entry in new_entries:
-        eid, slug, updated = identity[(entry.date, entry.title_key)]
+        eid, slug, updated = identity[item_key(entry)]
         if slug in slugs or eid in ids or _clash(snap.slugs, [slug], touched) or _clash(snap.ids, [eid], touched):
             raise FallBack("live", "slug taken")
         slugs.add(slug)
@@ -105,12 +105,12 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
     # Commit the new state only now that the patch is known to be possible.
     for d in touched:
         for e in snap.finals.pop(d, ()):
-            snap.keys.pop((e.date, e.title_key), None)
+            snap.keys.pop(item_key(e), None)
             snap.slugs.pop(e.slug, None)
             snap.ids.pop(e.id, None)
     for e in new_finals:
         snap.finals.setdefault(e.source, []).append(e)
-        snap.keys[(e.date, e.title_key)] = e.source
+        snap.keys[item_key(e)] = e.source
         snap.slugs[e.slug] = e.source
         snap.ids[e.id] = e.source
     for d in removed:

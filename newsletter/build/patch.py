@@ -29,7 +29,7 @@ from pathlib import Path
 from newsletter.build.change import ArchiveWindow, Change, render_affected
 from newsletter.build.execute import Scope
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids
 from newsletter.content.rows import (
     CatalogHead,
     bodies,
@@ -125,7 +125,7 @@ class _Patch:
         for source in changed:
             results[source.display] = b.parse_source(source)  # with errors: its last good entries too
         new_entries = [e for r in results.values() for e in r.entries]
-        if any(e.fixed_id for e in new_entries):
+        if gives_ids(new_entries):
             raise _unsupported("Id: lines")
         touched = set(results) | set(removed)
         recorded = info.sources
