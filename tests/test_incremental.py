@@ -460,3 +460,29 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
         assert tree(out) == tree(fresh), what
         assert (out / "ec" / "index.html").exists() == (what in ("a country appears", "the newest date moves on",
                                                                  "the newest date moves back"))
+
+
+def test_a_way_that_falls_back_is_planned_again(tmp_path):
+    """`plan` decides every build: the rules it can check beforehand rule ways out; a rule
+    only the running way can see broken (an `Id:` line met while parsing) makes the way raise
+    `FallBack`, and `plan` is asked again, which now rules that way out with that rule's words
+    and takes the next. `--explain` and the build agree up to that point."""
+    from newsletter.build.pipeline import explain
+    from newsletter.build.plan import RULES
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    (bulletins / "a.txt").write_text(bulletin(random.Random(1), 6, "a"))
+    text = bulletin(random.Random(2), 6, "b")
+    first_title = text.split("\n\n")[1]
+    (bulletins / "b.txt").write_text(text.replace(first_title, first_title + "\nId: urn:example:b-1", 1))
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    out, state = tmp_path / "out", tmp_path / "state"
+    planned = explain(config, [str(bulletins)], out, state)
+    assert planned.way == "batches"
+    result = build_site(config, [str(bulletins)], out, state)
+    says = next(r.says for r in RULES if "batches" in r.ways and r.name == "Id: lines")
+    assert result.plan.steps[:len(planned.steps) - 1] == planned.steps[:-1]  # the same rules, in the same order
+    assert ("batches", False, says) in result.plan.steps
+    assert result.way == "in memory" and result.plan.steps[-1][1]
+    assert (out / "index.html").is_file()
