@@ -152,3 +152,59 @@ def test_the_build_context_is_fixed_once_made():
 
 def test_the_cycle_finder_finds_cycles():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_docs_rules_table_is_generated_from_the_plans_rules():
+    """docs/architecture.md shows `build.plan.RULES` as they are (regenerate it with
+    `python -m newsletter.build.plan docs/architecture.md`)."""
+    from newsletter.build.plan import docs_with_table
+
+    docs = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert docs_with_table(docs) == docs
+
+
+def test_every_fallback_is_a_rule_of_the_plan():
+    """A way gives up only by raising `FallBack(way, name)` for a rule of `RULES` that has no
+    check (one the plan can test beforehand is tested there), and each such rule is raised
+    somewhere: no silent fall-back, no rule that is only prose."""
+    from newsletter.build.plan import RULES, WAYS
+
+    raised = set()
+    for path in (PACKAGE / "build").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("FallBack", "_unsupported"):
+                args = tuple(a.value for a in node.args[:2] if isinstance(a, ast.Constant))
+                if node.func.id == "_unsupported":  # build/patch.py's FallBack("patch", name)
+                    args = ("patch", *args)
+                if len(args) == 2:
+                    raised.add(args)
+    unchecked = {(way, r.name) for r in RULES if r.check is None for way in r.ways}
+    assert raised == unchecked
+    assert all(way in WAYS for r in RULES for way in r.ways)
+    assert len({(r.ways, r.name) for r in RULES}) == len(RULES)
+
+
+def test_no_function_of_the_build_takes_more_than_six_parameters():
+    """Functions of `newsletter/build/` take values or a request object (`BuildRequest`,
+    `Scope`, `Change`), not long lists of parameters (self and **options not counted)."""
+    long = []
+    for path in sorted((PACKAGE / "build").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                a = node.args
+                params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs if p.arg not in ("self", "cls")]
+                if len(params) > 6:
+                    long.append(f"{path.name}:{node.lineno} {node.name}({', '.join(params)})")
+    assert long == []
+
+
+def test_lower_layers_are_handed_values_not_the_builder():
+    """`content/`, `state/`, `output/` and `render/` never read the Builder (nor its context)
+    by duck typing: no parameter of theirs is called `builder`."""
+    found = []
+    for layer in ("content", "state", "output", "render"):
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef) and any(p.arg == "builder" for p in node.args.args):
+                    found.append(f"{layer}/{path.name}:{node.lineno} {node.name}")
+    assert found == []

@@ -157,7 +157,7 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
         else:  # a new file in the middle of the range
             save(bulletins / f"c{step:02d}.txt", bulletin(rng, 3, f"c{step}"))
         result = build_site(config, [str(bulletins)], out, state)
-        patched += result.path == "patched"
+        patched += result.way == "patch"
         full_state = tmp_path / f"state-{step}"
         shutil.copytree(state, full_state)
         for manifest in full_state.glob("outputs-*"):
@@ -170,7 +170,7 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
             bad = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
             detail = "".join(difflib.unified_diff(want.get(bad[0], b"").decode().splitlines(True),
                                                   got.get(bad[0], b"").decode().splitlines(True), n=1))
-            raise AssertionError(f"step {step} ({result.path}): {bad[:5]}\n{detail[:3000]}")
+            raise AssertionError(f"step {step} ({result.way}): {bad[:5]}\n{detail[:3000]}")
         shutil.rmtree(fresh)
         shutil.rmtree(full_state)
     assert patched >= steps // 3  # the patch path was really taken
@@ -268,16 +268,16 @@ def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(
     build_site(config, [str(bulletins)], out1, state, builder=daemon, verify=False)
     daemon.flush()
     _edit_and_stamp(bulletins / "new.txt", "3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n", 1)
-    assert build_site(config, [str(bulletins)], out1, state).path == "streamed"  # no catalog kept by the daemon
+    assert build_site(config, [str(bulletins)], out1, state).way == "batches"  # no catalog kept by the daemon
     build_site(config, [str(bulletins)], out2, state)
     _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody.\n", 2)
-    assert build_site(config, [str(bulletins)], out1, state).path == "patched"
-    assert build_site(config, [str(bulletins)], out2, state).path == "patched"
+    assert build_site(config, [str(bulletins)], out1, state).way == "patch"
+    assert build_site(config, [str(bulletins)], out2, state).way == "patch"
     assert tree(out1) == tree(out2)
     changed = load_config(None, {"base_url": "https://news.example.org/", "feed_limit": 1})
     _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody again.\n", 3)
     result = build_site(changed, [str(bulletins)], out1, state)
-    assert result.path == "streamed"  # not patched
+    assert result.way == "batches"  # not patched
     fresh_state = tmp_path / "state-copy"
     shutil.copytree(state / "identity", fresh_state / "identity")
     build_site(changed, [str(bulletins)], tmp_path / "fresh", fresh_state)
@@ -313,13 +313,13 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
                                 "newsletter.period": period})
     for step in range(3):
         streamed = build_site(config, [str(bulletins)], tmp_path / "out", tmp_path / "state")
-        assert streamed.path == "streamed"
+        assert streamed.way == "batches"
         builder = Builder(config, state_dir=tmp_path / f"mem-state-{step}")
         builder.defer_saves = True
         shutil.copytree(tmp_path / "state" / "identity", tmp_path / f"mem-state-{step}" / "identity")
         in_memory = build_site(config, [str(bulletins)], tmp_path / f"mem-{step}", tmp_path / f"mem-state-{step}",
                                builder=builder)
-        assert in_memory.path == "full"
+        assert in_memory.way == "in memory"
         assert tree(tmp_path / "out") == tree(tmp_path / f"mem-{step}"), f"step {step}"
         assert streamed.summary().split(" from ")[0] == in_memory.summary().split(" from ")[0]
         # next: a year disappears, a file breaks (its last good entries stay), new winter news
@@ -363,7 +363,7 @@ def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch)
     (bulletins / "b0.txt").write_text((bulletins / "b0.txt").read_text() + "\n")  # a small change
     os.utime(bulletins / "b0.txt", ns=(10**18 + 2 * 10**9,) * 2)
     again = build_site(config, [str(bulletins)], out, state)
-    assert again.path != "patched"
+    assert again.way != "patch"
     shutil.copytree(state / "identity", tmp_path / "fresh-state" / "identity")
     build_site(config, [str(bulletins)], tmp_path / "fresh", tmp_path / "fresh-state")
     assert tree(out) == tree(tmp_path / "fresh")
@@ -401,7 +401,7 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     assert run_cli(*args, "--explain", "--full", cwd=tmp_path).out.splitlines()[:2] == [
         "✗ unchanged: --full", "✗ patch: --full"]
     assert run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1] == \
-        "→ in memory: the one-shot ways are ruled out"
+        "→ in memory: the whole catalog at once"
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == before
     # -v names the units the patch renders: the lists the changed entries are in, their years
     patched = run_cli(*args, "-v", cwd=tmp_path)
@@ -454,9 +454,35 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
             assert result.plan.way == "live", (what, result.plan.lines())
         else:
             result = build_site(config, [str(bulletins)], out, state)
-            assert result.path == "patched", (what, result.plan.lines())
+            assert result.way == "patch", (what, result.plan.lines())
         fresh, fresh_state = tmp_path / f"full-{n}", tmp_path / f"state-{n}"
         build_site(config, [str(bulletins)], fresh, fresh_state)
         assert tree(out) == tree(fresh), what
         assert (out / "ec" / "index.html").exists() == (what in ("a country appears", "the newest date moves on",
                                                                  "the newest date moves back"))
+
+
+def test_a_way_that_falls_back_is_planned_again(tmp_path):
+    """`plan` decides every build: the rules it can check beforehand rule ways out; a rule
+    only the running way can see broken (an `Id:` line met while parsing) makes the way raise
+    `FallBack`, and `plan` is asked again, which now rules that way out with that rule's words
+    and takes the next. `--explain` and the build agree up to that point."""
+    from newsletter.build.pipeline import explain
+    from newsletter.build.plan import RULES
+
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    (bulletins / "a.txt").write_text(bulletin(random.Random(1), 6, "a"))
+    text = bulletin(random.Random(2), 6, "b")
+    first_title = text.split("\n\n")[1]
+    (bulletins / "b.txt").write_text(text.replace(first_title, first_title + "\nId: urn:example:b-1", 1))
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    out, state = tmp_path / "out", tmp_path / "state"
+    planned = explain(config, [str(bulletins)], out, state)
+    assert planned.way == "batches"
+    result = build_site(config, [str(bulletins)], out, state)
+    says = next(r.says for r in RULES if "batches" in r.ways and r.name == "Id: lines")
+    assert result.plan.steps[:len(planned.steps) - 1] == planned.steps[:-1]  # the same rules, in the same order
+    assert ("batches", False, says) in result.plan.steps
+    assert result.way == "in memory" and result.plan.steps[-1][1]
+    assert (out / "index.html").is_file()

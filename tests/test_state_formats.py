@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from newsletter.content.entry import Entry
-from newsletter.content.rows import from_row, row_groups, to_row
+from newsletter.content.rows import CatalogHead, from_row, loaded, row_groups, stored, to_row
 from newsletter.state.manifest import load_head, load_manifest, load_years, save_manifest
 
 ENTRIES = [
@@ -25,7 +25,7 @@ def test_a_row_gives_back_its_entry(entry):
     assert from_row(row, entry.body) == entry
     assert row_groups(row) == ("all", *(entry.countries or ("regional",)))
     import marshal
-    assert marshal.loads(marshal.dumps(row)) == row  # rows are stored with marshal
+    assert loaded(marshal.loads(marshal.dumps(stored([row])))) == [row]  # rows are stored with marshal
 
 
 def test_the_manifest_gives_back_what_was_saved(tmp_path):
@@ -35,7 +35,10 @@ def test_the_manifest_gives_back_what_was_saved(tmp_path):
     files = {rel: [len(rel), 1_600_000_000_000_000_000 + n] for n, rel in enumerate(
         f for _, fs in units.values() for f in fs)}
     rows = {2021: [to_row(ENTRIES[0])], 1999: [to_row(ENTRIES[1])]}
-    catalog = {"counts": {"all": 2, "pe": 1, "regional": 1}, "fingerprints": ["a", "b"]}
+    catalog = CatalogHead(fingerprints=["a", "b"], written_ns=1, sources={"b.txt": [10, 1, [2021], []]}, total=2,
+                          newest=ENTRIES[0].date.toordinal(), counts={"all": 2, "pe": 1, "regional": 1},
+                          years={"pe": [[2021, 1]]}, listings={}, nl_groups=[], top={"all": [to_row(ENTRIES[0])]},
+                          dirs={"": 5})
     folder = tmp_path / "outputs-x"
     save_manifest(folder, (units, files), catalog=catalog, rows=rows)
     assert load_manifest(folder) == (units, files)

@@ -23,13 +23,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from newsletter.build.execute import execute
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, groups_of
+from newsletter.build.execute import Run, Scope, execute
+from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids, groups_of, repeats
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
-    DATE,
-    SOURCE,
     bodies,
     head_catalog,
     members,
@@ -44,11 +44,10 @@ from newsletter.content.rows import (
 )
 from newsletter.diagnostics import Diagnostic
 from newsletter.output.keys import is_issue, unit_year
-from newsletter.output.writer import SiteWriter, WriteStats, empty_folder
+from newsletter.output.writer import WriteStats, empty_folder
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import (
-    ManifestFolder,
     invalidate,
     load_head,
     load_years,
@@ -64,6 +63,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 4000
 """Entries per batch (whole years are never split)."""
+
+SITE_WIDE_WEIGHT = 20
+"""A site-wide unit (a list's three feeds, its page) costs about this many entry pages: the
+head's few hundred are rendered on every core (`execute.Run.weight`)."""
 
 
 @dataclass
@@ -85,10 +88,7 @@ class BatchSummary:
     counts: dict[str, dict[int, int]] = field(default_factory=dict)
     tops: dict[str, list] = field(default_factory=dict)
     listings: dict[str, list] = field(default_factory=dict)
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    changed: list = field(default_factory=list)
+    stats: WriteStats = field(default_factory=WriteStats)
     files: dict[int, int] = field(default_factory=dict)
     folders: set = field(default_factory=set)
     problems: list = field(default_factory=list)
@@ -104,9 +104,9 @@ def _info(builder, source) -> FileInfo:
         groups.update(groups_of(e.countries))
     return FileInfo(source.display, memo[0] if memo else None,
                     problems_of(result), years,
-                    [(e.date.toordinal(), e.title_key) for e in result.entries], groups,
+                    [(e.date.toordinal(), e.title_key) for e in result.entries], groups,  # row keys
                     max((e.date.toordinal() for e in result.entries), default=0),
-                    any(e.fixed_id for e in result.entries))
+                    gives_ids(result.entries))
 
 
 def scan(builder, sources) -> list[FileInfo]:
@@ -175,16 +175,22 @@ def _parents(key: str, since: str, period: str) -> bool:
     return pid >= since and _straddles(pid, period)
 
 
+@dataclass
 class _Job:
     """What every batch shares (handed to forked workers)."""
 
-    def __init__(self, builder, manifest: Path, out_dir: Path, newest: dt.date | None, nl_groups: list[str],
-                 since: str, track_changes: bool) -> None:
-        self.builder, self.manifest, self.out_dir = builder, manifest, out_dir
-        self.newest, self.nl_groups, self.since = newest, nl_groups, since
-        self.track_changes = track_changes
-        self.fresh = empty_folder(out_dir)
-        """The output folder was empty when the build began (see `SiteWriter`)."""
+    builder: Any
+    manifest: Path
+    out_dir: Path
+    newest: dt.date | None
+    nl_groups: list[str]
+    since: str
+    track_changes: bool
+    fresh: bool = False
+    """The output folder was empty when the build began (see `SiteWriter`)."""
+
+    def __post_init__(self) -> None:
+        self.fresh = empty_folder(self.out_dir)
 
     def stats(self) -> CatalogStats:
         return CatalogStats(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
@@ -230,22 +236,20 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
             summary.listings.setdefault(g, []).append((pid, period_label(pid, period, b.config.language), count))
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
-    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, wanted), verify=True, carry_over=True,
-                        track_changes=job.track_changes, fresh=job.fresh)
-    produced = execute(writer, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
-                                       years=wanted, periods=periods, stats=job.stats()),
-                       wanted=lambda key: unit_year(key) in wanted)
-    # Issues of weeks that straddle two years are the parent's (see `finish_build`).
-    writer.retire([k for k in writer.carried_keys() if k not in produced and not _parents(k, job.since, period)])
-    stats = writer.finish(save=False)
     rows: dict[int, list] = {y: [] for y in wanted}
     for e in catalog.entries:
         rows[e.date.year].append(to_row(e))
-    summary.files = save_years(job.manifest, wanted, split(writer.state), rows)
-    summary.folders = {rel.rpartition("/")[0] for rel in writer.state[1]}
+    # Issues of weeks that straddle two years are the parent's (see `finish_build`).
+    scope = Scope(job.out_dir, job.manifest, previous=_previous(shards, wanted), partial=True,
+                  wanted=lambda key: unit_year(key) in wanted,
+                  retire=lambda produced, carried: [k for k in carried if k not in produced
+                                                    and not _parents(k, job.since, period)],
+                  save=lambda state, _, __: save_years(job.manifest, wanted, split(state), rows),
+                  fresh=job.fresh, track_changes=job.track_changes)
+    done = execute(scope, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
+                                  years=wanted, periods=periods, stats=job.stats()))
     identity.save()
-    summary.written, summary.unchanged, summary.removed = stats.written, stats.unchanged, stats.removed
-    summary.changed = stats.changed_paths or []
+    summary.files, summary.folders, summary.stats = done.saved, done.folders(), done.stats  # type: ignore[assignment]
     return summary
 
 
@@ -258,24 +262,18 @@ class StreamResult:
     sources: int
 
 
-def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *, track_changes: bool = False,
-                 started_ns: int) -> StreamResult | None:
-    """A full build, batch by batch; None (and the reason in `plan`) when it must be done in memory."""
+def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> StreamResult:
+    """A full build, batch by batch; `FallBack` when it must be done in memory after all."""
     from newsletter.build.workers import parallel_workers
     from newsletter.render.newsletters.issue import archive_start
 
-    legacy = builder.identity_folder.with_suffix(".json")
-    if not builder.identity_folder.is_dir() and legacy.exists():
-        plan.skip("batches", "identity records of an earlier version are read and migrated in memory first")
-        return None
+    (sources, notes), manifest = state.found, request.manifest
     infos = scan(builder, sources)
     keys = [k for i in infos for k in i.keys]
     if any(i.fixed for i in infos):
-        plan.skip("batches", "Id: lines (their ids are given in file order over the whole site)")
-        return None
-    if len(set(keys)) != len(keys):
-        plan.skip("batches", "the same item is in two files (which copy wins depends on the whole order)")
-        return None
+        raise FallBack("batches", "Id: lines")
+    if repeats(keys):
+        raise FallBack("batches", "duplicates")
     del keys
     newest_ord = max((i.newest for i in infos), default=0)
     newest = dt.date.fromordinal(newest_ord) if newest_ord else None
@@ -283,12 +281,12 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *
     nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
     since = archive_start(newest, builder.config.newsletter_period,
                           builder.config.newsletter_archive_periods) if newest else ""
-    job = _Job(builder, manifest, out_dir, newest, nl_groups, since, track_changes)
+    job = _Job(builder, manifest, request.out_dir, newest, nl_groups, since, request.track_changes)
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
     batches = split_years(infos, sources, workers)
-    plan.take("batches", f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
+    plan.settle(f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
               f"{workers} process{'es' if workers != 1 else ''}")
     plan.units = ("every unit, batch by batch: " + "; ".join(
         f"{years[-1]}–{years[0]}" if len(years) > 1 else str(years[0]) for years, _ in batches if years)
@@ -296,7 +294,7 @@ def stream_build(builder, sources, notes, out_dir: Path, manifest: Path, plan, *
     log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
               "" if workers == 1 else "es")
     summaries = _run(job, batches, workers)
-    return finish_build(job, infos, summaries, notes, len(sources), started_ns)
+    return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
 
 def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
@@ -304,6 +302,7 @@ def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
+    job.builder.context.pages  # noqa: B018 - compile the templates once, before forking
     if job.builder.config.newsletter_enabled:
         job.builder.context.issue_renderer  # noqa: B018 - inline the template once, before forking
     return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
@@ -318,6 +317,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     tops: dict[str, list] = {}
     listings: dict[str, list] = {g: [] for g in job.nl_groups}
     stats = WriteStats(changed_paths=[] if job.track_changes else None)
+    period = b.config.newsletter_period
     file_counts: dict[int, int] = {}
     folders: set[str] = set()
     problems = []
@@ -337,7 +337,6 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     total = counts[ALL]
 
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
-    period = b.config.newsletter_period
     straddling = _straddling_issues(job, done_years, listings, period)
 
     catalog_stats = CatalogStats(total, job.newest, counts,
@@ -350,15 +349,10 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
     if gone:
-        writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(load_years(job.manifest, gone) or {}, gone),
-                            verify=False, carry_over=True,
-                            track_changes=job.track_changes)
-        writer.retire(writer.carried_keys())
-        removed = writer.finish(save=False)
-        stats.removed += removed.removed
-        if stats.changed_paths is not None:
-            stats.changed_paths.extend(removed.changed_paths or [])
-        remove_years(job.manifest, gone)
+        scope = Scope(job.out_dir, job.manifest, previous=_previous(load_years(job.manifest, gone) or {}, gone),
+                      partial=True, verify=False, retire=lambda _, carried: carried,
+                      save=lambda *_: remove_years(job.manifest, gone), track_changes=job.track_changes)
+        stats.add(execute(scope, []).stats)
     for year in IdentityStore(b.identity_folder, years=set()).years_on_disk() - done_years:
         identity = IdentityStore(b.identity_folder, years={year})
         identity.assign([], b.config.authority)
@@ -366,26 +360,21 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
 
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
-    needed = {row_key(r): r[SOURCE] for g in tops for r in tops[g][:limit]}
+    needed = {row_key(r): r.source for g in tops for r in tops[g][:limit]}
     catalog = rows_catalog(tops, bodies(b.cache, needed))
-    groups = catalog.groups
     head = load_head(job.manifest) or {"units": {}, "files": {}}
-    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=(dict(head["units"]), dict(head["files"])), verify=True,
-                        track_changes=job.track_changes, fresh=job.fresh)
-    execute(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=set(), stats=catalog_stats),
-            wanted=lambda key: unit_year(key) is None)
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
-        info = {**head_catalog(b, catalog_stats, tops, files, started_ns), "dirs": sorted(folders)}
-    head_stats = writer.finish(save=False, catalog=info)
-    file_counts[-1] = len(writer.state[1])
-    save_head(job.manifest, writer.state, info, file_counts)
-    stats.written += head_stats.written
-    stats.unchanged += head_stats.unchanged
-    stats.removed += head_stats.removed
-    if stats.changed_paths is not None:
-        stats.changed_paths.extend(head_stats.changed_paths or [])
+        info = head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns)
+        info.dirs = sorted(folders)
+    scope = Scope(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])),
+                  wanted=lambda key: unit_year(key) is None, head=lambda: info,
+                  save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
+                  fresh=job.fresh, track_changes=job.track_changes)
+    units = b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(), stats=catalog_stats)
+    stats.add(execute(scope, units, Run(workers=None, weight=SITE_WIDE_WEIGHT,
+                                        before_fork=lambda _: b.context.pages)).stats)
 
     diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]
     countries = sum(1 for g, c in counts.items() if g not in (ALL, REGIONAL) and c)
@@ -394,11 +383,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
 
 def _add_writes(stats: WriteStats, file_counts: dict, folders: set, s: BatchSummary) -> None:
     """Add what batch (or pass) `s` wrote to the build's totals."""
-    stats.written += s.written
-    stats.unchanged += s.unchanged
-    stats.removed += s.removed
-    if stats.changed_paths is not None:
-        stats.changed_paths.extend(s.changed)
+    stats.add(s.stats)
     file_counts.update(s.files)
     folders |= s.folders
 
@@ -426,7 +411,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
     counts: dict[tuple[str, str], int] = {}
     for y in rows:
         for r in rows[y]:
-            pid = period_id(dt.date.fromordinal(r[DATE]), period)
+            pid = period_id(dt.date.fromordinal(r.date), period)
             if pid in candidates:
                 for g in row_groups(r):
                     if g in job.nl_groups:
@@ -443,21 +428,17 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
     b = job.builder
     period = b.config.newsletter_period
     chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
-              if period_id(dt.date.fromordinal(r[DATE]), period) in periods]
-    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r[SOURCE] for r in chosen}))
-    groups = catalog.groups
+              if period_id(dt.date.fromordinal(r.date), period) in periods]
+    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r.source for r in chosen}))
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}
-    writer = SiteWriter(job.out_dir, ManifestFolder(job.manifest), previous=_previous(shards, owners), verify=True, carry_over=True,
-                        track_changes=job.track_changes, fresh=job.fresh)
-    produced = execute(writer, b.units(catalog, groups=set(groups), entries=[], years=set(), periods=periods,
-                                       stats=stats), wanted=is_issue)
-    writer.retire([k for k in writer.carried_keys() if is_issue(k) and k not in produced
-                   and k.rpartition("/")[2] in candidates])
-    result = writer.finish(save=False)
     own_rows = {y: shards[y]["rows"] for y in owners if y in shards}
-    return BatchSummary([], written=result.written, unchanged=result.unchanged, removed=result.removed,
-                        changed=result.changed_paths or [],
-                        files=save_years(job.manifest, owners, split(writer.state), own_rows),
-                        folders={rel.rpartition("/")[0] for rel in writer.state[1]})
+    scope = Scope(job.out_dir, job.manifest, previous=_previous(shards, owners), partial=True, wanted=is_issue,
+                  retire=lambda produced, carried: [k for k in carried if is_issue(k) and k not in produced
+                                                    and k.rpartition("/")[2] in candidates],
+                  save=lambda state, _, __: save_years(job.manifest, owners, split(state), own_rows),
+                  fresh=job.fresh, track_changes=job.track_changes)
+    done = execute(scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=periods,
+                                  stats=stats))
+    return BatchSummary([], stats=done.stats, files=done.saved, folders=done.folders())  # type: ignore[arg-type]

@@ -1,36 +1,113 @@
-"""The executor: the one render-or-reuse loop of every build.
+"""The executor: the one render-or-reuse loop of every build, and the writer's whole life.
 
-Every way a build goes (`newsletter.build.plan`) ends here with a writer and the units it
-wants: units whose fingerprint and files are as the writer's manifest records are reused,
-the others are rendered — in this process, or in forked workers when there are many — and
-written. The planner decides *which* units (a whole catalog, the years of one batch, the
-groups a patch touches); this step never does.
+Every way a build goes (`newsletter.build.plan`) ends here with a `Scope` and the units it
+wants: `execute(scope, units)` makes the site writer over what the last build left, reuses
+every unit whose fingerprint and files are as recorded, renders the others — in this
+process, or in forked workers when there are many — retires the units the scope no longer
+produces, finishes the writer (stale files removed) and saves the manifest as the scope says.
+The ways decide *which* units (a whole catalog, the years of one batch, the groups a patch
+touches) and what the manifest keeps; this is the only place a writer is made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from newsletter.build.workers import parallel_workers, render_in_processes
+from newsletter.content.rows import CatalogHead
 from newsletter.errors import BuildInterrupted
-from newsletter.output.writer import SiteWriter
+from newsletter.output.writer import SiteWriter, WriteStats
+from newsletter.render.units import Unit
+from newsletter.state.manifest import ManifestFolder
 
-Unit = tuple[str, str, Callable[[], list[tuple[str, bytes]]]]
+State = tuple[dict, dict]
+"""A manifest's (units, files)."""
 
 
-def execute(writer: SiteWriter, units: Iterable[Unit], *, wanted: Callable[[str], bool] | None = None,
-            workers: int | None = 1, progress: Callable[[str, int, int], None] | None = None,
-            stop_requested: Callable[[], bool] = lambda: False,
-            before_fork: Callable[[list[Unit]], None] | None = None,
-            meanwhile: Callable[[], None] | None = None) -> set[str]:
-    """Reuse every current unit of `units` (only those whose key is `wanted`, when given),
-    render the others and record them in `writer`; return the keys of the units kept.
+@dataclass
+class Scope:
+    """The part of one output folder a way renders, over what the last build left."""
 
-    With `workers=1` each unit is rendered as soon as it is made (the daemon's feeds land
-    before the rest of the units are even looked at); `workers=None` lets the number of units
-    to render decide (`workers.parallel_workers`); with more than one, `before_fork(todo)`
-    runs first (to build what every worker shares) and `meanwhile()` while the workers render. `stop_requested()` is checked between units:
-    `BuildInterrupted` leaves every file written complete (writes are atomic)."""
+    out_dir: Path
+    manifest: Path
+    previous: State | None = None
+    """The (units, files) the last build left, when known here (else read from `manifest`)."""
+    partial: bool = False
+    """Units not rendered or reused stay as they were unless retired (a patch, a batch);
+    otherwise every output the scope does not produce is removed."""
+    verify: bool = True
+    """False: trust `previous` without a stat per file (the daemon)."""
+    wanted: Callable[[str], bool] | None = None
+    """Only units whose key this accepts (a batch's years, the head's site-wide units)."""
+    retire: Callable[[set[str], list[str]], list[str]] | None = None
+    """(keys produced, keys the scope started with) → the keys no longer produced."""
+    head: Callable[[], CatalogHead | None] | None = None
+    """What the manifest's head keeps for patching the catalog (called once rendering is under way)."""
+    save: Callable[[State, CatalogHead | None, bool], object] | None = None
+    """Save the manifest: called with (the final state, `head()` with the folder mtimes, whether
+    anything changed); what it returns is `Outcome.saved`. None: the caller keeps the state."""
+    changed: set[str] | None = None
+    """The outputs another process found changed (then no file is stat'ed again here)."""
+    fresh: bool | None = None
+    """The output folder was empty when the build began (None: look now)."""
+    track_changes: bool = False
+
+
+@dataclass
+class Run:
+    """How to render: in how many processes, and what to do meanwhile."""
+
+    workers: int | None = 1
+    """1: each unit as soon as it is made; None: as many as the units to render make worth it."""
+    progress: Callable[[str, int, int], None] | None = None
+    stop_requested: Callable[[], bool] = lambda: False
+    before_fork: Callable[[list[Unit]], None] | None = None
+    meanwhile: Callable[[], None] | None = None
+    weight: int = 1
+    """How many entry pages' work a unit is, about (the site-wide units — a list's feeds — are
+    heavy: a few hundred of them are worth two processes)."""
+
+
+@dataclass
+class Outcome:
+    stats: WriteStats
+    state: State
+    produced: set[str] = field(default_factory=set)
+    dirty: bool = False
+    """The manifest differs from what the last build saved (and `scope.save` was None or did not save it)."""
+    saved: object = None
+
+    def folders(self) -> set[str]:
+        """The folders holding this scope's outputs."""
+        return {rel.rpartition("/")[0] for rel in self.state[1]}
+
+
+def execute(scope: Scope, units: Iterable[Unit], run: Run | None = None) -> Outcome:
+    """Render what `scope` wants of `units` over the last build's outputs and finish (see the
+    module docstring). `BuildInterrupted` (from `run.stop_requested`) leaves every file
+    written complete (writes are atomic) and the manifest as it was."""
+    writer = SiteWriter(scope.out_dir, ManifestFolder(scope.manifest), track_changes=scope.track_changes,
+                        previous=scope.previous, verify=scope.verify, carry_over=scope.partial,
+                        changed=scope.changed, fresh=scope.fresh)
+    produced = _render(writer, units, scope.wanted, run or Run())
+    if scope.retire is not None:
+        writer.retire(scope.retire(produced, writer.carried_keys()))
+    head = scope.head() if scope.head is not None else None
+    stats = writer.finish()
+    if head is not None:
+        head.dirs = writer.folder_mtimes(head.dirs)
+    outcome = Outcome(stats, writer.state, produced, writer.dirty)
+    if scope.save is not None:
+        outcome.saved = scope.save(writer.state, head, writer.dirty)
+        outcome.dirty = False
+    return outcome
+
+
+def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], bool] | None, run: Run) -> set[str]:
+    """Reuse every current unit of `units` (only those `wanted`), render the others and
+    record them in `writer`; the keys of the units kept."""
     produced: set[str] = set()
 
     def outdated():
@@ -44,30 +121,30 @@ def execute(writer: SiteWriter, units: Iterable[Unit], *, wanted: Callable[[str]
             else:
                 yield unit
 
-    if workers == 1:  # render each unit as soon as it is made: the first outputs land sooner
-        _serially(writer, outdated(), None, progress, stop_requested)
+    if run.workers == 1:  # render each unit as soon as it is made: the first outputs land sooner
+        _serially(writer, outdated(), None, run)
         return produced
     todo = list(outdated())
-    count = parallel_workers(len(todo)) if workers is None else workers
+    count = parallel_workers(len(todo) * run.weight) if run.workers is None else run.workers
     if count > 1:
-        if before_fork is not None:
-            before_fork(todo)
-        render_in_processes(writer, todo, count, progress, stop_requested, meanwhile=meanwhile)
-        if progress is not None:
-            progress("writing", len(todo), len(todo))
+        if run.before_fork is not None:
+            run.before_fork(todo)
+        render_in_processes(writer, todo, count, run.progress, run.stop_requested, meanwhile=run.meanwhile)
+        if run.progress is not None:
+            run.progress("writing", len(todo), len(todo))
     else:
-        _serially(writer, todo, len(todo), progress, stop_requested)
+        _serially(writer, todo, len(todo), run)
     return produced
 
 
-def _serially(writer: SiteWriter, todo: Iterable[Unit], total: int | None, progress, stop_requested) -> None:
+def _serially(writer: SiteWriter, todo: Iterable[Unit], total: int | None, run: Run) -> None:
     """Render and write `todo` in this process (`total`: how many, when known in advance)."""
     n = 0
     for n, (key, fingerprint, render) in enumerate(todo, 1):
-        if stop_requested():
+        if run.stop_requested():
             raise BuildInterrupted("stopped while writing outputs")
         writer.write_unit(key, fingerprint, render())
-        if progress is not None and n % 200 == 0:
-            progress("writing", n, total or n)
-    if progress is not None:
-        progress("writing", n, total if total is not None else n)
+        if run.progress is not None and n % 200 == 0:
+            run.progress("writing", n, total or n)
+    if run.progress is not None:
+        run.progress("writing", n, total if total is not None else n)

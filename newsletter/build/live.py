@@ -17,19 +17,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.build.execute import execute
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_key
+from newsletter.build.change import ArchiveWindow, Change, render_affected
+from newsletter.build.execute import Scope
+from newsletter.build.plan import FallBack, Plan
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
-from newsletter.output.keys import parse_key
-from newsletter.output.writer import SiteWriter
 from newsletter.render.newsletters.periods import period_id
-from newsletter.state.manifest import ManifestFolder
 
 log = logging.getLogger(__name__)
-
-MAX_CHANGED_SHARE = 0.1
-"""Above this share of changed files, a full build is as quick and simpler."""
-
 
 @dataclass
 class Snapshot:
@@ -54,7 +49,7 @@ class Snapshot:
         return cls(
             results=dict(builder.results), finals=finals, catalog=catalog,
             fingerprints=(builder.context.site_fingerprint, builder.context.newsletter_fingerprint), out_dir=out_dir,
-            keys={(e.date, e.title_key): e.source for e in catalog.entries},
+            keys={item_key(e): e.source for e in catalog.entries},
             slugs={e.slug: e.source for e in catalog.entries},
             ids={e.id: e.source for e in catalog.entries},
         )
@@ -64,41 +59,29 @@ def _groups_of(entry: Entry) -> tuple[str, ...]:
     return groups_of(entry.countries)
 
 
-def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_changes: bool):
-    """(catalog, stats) after patching the last build, or None (and the reason in `plan`)
-    when a full build is needed."""
-    snap: Snapshot | None = builder.snapshot
-    if snap is None or snap.out_dir != out_dir or not builder.written_before(out_dir):
-        plan.skip("live", "no earlier build of this output folder in this process (or one with duplicates)")
-        return None
-    if snap.fingerprints != (builder.context.site_fingerprint, builder.context.newsletter_fingerprint):
-        plan.skip("live", "the configuration or the templates changed")
-        return None
+def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
+                      changes: tuple[list[str], list[str]], *, track_changes: bool):
+    """(catalog, stats) after patching the last build with the `changes` (changed, removed
+    files) the plan found; `FallBack` when a rule only the patch can check is broken."""
+    snap: Snapshot = builder.snapshot
     current = builder.results
-    changed = [d for d, r in current.items() if snap.results.get(d) is not r]
-    removed = [d for d in snap.results if d not in current]
+    changed, removed = changes
     touched = set(changed) | set(removed)
     if not touched:
-        plan.take("live", "no bulletin changed")
-        return _write(builder, snap, snap.catalog, set(), [], [], out_dir, state_dir, track_changes, set(), set())
-    if len(touched) > max(3, MAX_CHANGED_SHARE * len(current)):
-        plan.skip("live", f"{len(touched)} files changed")
-        return None
+        return _write(builder, snap.catalog, Change(set(), [], [], set(), set()), out_dir, state_dir, track_changes)
 
     old_finals = [e for d in touched for e in snap.finals.get(d, ())]
     new_entries = [e for d in changed for e in current[d].entries]
-    keys = [(e.date, e.title_key) for e in new_entries]
-    if len(set(keys)) != len(keys) or _clash(snap.keys, keys, touched):
-        plan.skip("live", "the same item is in two files (which copy wins depends on the whole order)")
-        return None
+    keys = [item_key(e) for e in new_entries]
+    if repeats(keys) or _clash(snap.keys, keys, touched):
+        raise FallBack("live", "duplicates")
     identity = builder.identity.assign_subset(new_entries, old_finals, builder.config.authority)
     new_finals = []
     slugs, ids = set(), set()
     for entry in new_entries:
-        eid, slug, updated = identity[(entry.date, entry.title_key)]
+        eid, slug, updated = identity[item_key(entry)]
         if slug in slugs or eid in ids or _clash(snap.slugs, [slug], touched) or _clash(snap.ids, [eid], touched):
-            plan.skip("live", "a slug or id is taken elsewhere (the full build numbers them in order)")
-            return None
+            raise FallBack("live", "slug taken")
         slugs.add(slug)
         ids.add(eid)
         new_finals.append(with_identity(entry, eid, slug, updated))
@@ -122,12 +105,12 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
     # Commit the new state only now that the patch is known to be possible.
     for d in touched:
         for e in snap.finals.pop(d, ()):
-            snap.keys.pop((e.date, e.title_key), None)
+            snap.keys.pop(item_key(e), None)
             snap.slugs.pop(e.slug, None)
             snap.ids.pop(e.id, None)
     for e in new_finals:
         snap.finals.setdefault(e.source, []).append(e)
-        snap.keys[(e.date, e.title_key)] = e.source
+        snap.keys[item_key(e)] = e.source
         snap.slugs[e.slug] = e.source
         snap.ids[e.id] = e.source
     for d in removed:
@@ -139,10 +122,9 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan, *, track_ch
     years = {e.date.year for e in changed_entries}
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
     since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
-    plan.take("live", f"{len(touched)} file{'s' if len(touched) != 1 else ''} changed: " + ", ".join(sorted(touched)[:5]))
     plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
-    result = _write(builder, snap, catalog, affected, new_finals, gone, out_dir, state_dir, track_changes,
-                    years, periods, since)
+    result = _write(builder, catalog, Change(affected, new_finals, gone, years, periods, since), out_dir, state_dir,
+                    track_changes)
     snap.catalog = catalog
     return result
 
@@ -151,19 +133,15 @@ def _archive_moves(config, before: Catalog, after: Catalog, affected: set[str], 
     """When the newest date moves the newsletter archive's window, every archive page changes:
     their groups join `affected`, the issues of periods that enter the window join `periods`,
     and the start of the window is returned (issues before it are retired); else ""."""
-    from newsletter.render.newsletters.issue import archive_start, newsletter_groups
+    from newsletter.render.newsletters.issue import newsletter_groups
 
-    if not config.newsletter_enabled:
-        return ""
-    keep, period = config.newsletter_archive_periods, config.newsletter_period
-    old = archive_start(before.entries[0].date, period, keep) if before.entries else ""
-    new = archive_start(after.entries[0].date, period, keep) if after.entries else ""
-    if old == new:
+    window = ArchiveWindow.of(config, before.entries[0].date if before.entries else None,
+                              after.entries[0].date if after.entries else None)
+    if not window.moved:
         return ""
     affected.update(newsletter_groups(before), newsletter_groups(after))
-    if new < old:  # the window grows backwards: issues of older periods come back
-        periods.update(pid for e in after.entries if new <= (pid := period_id(e.date, period)) < old)
-    return new
+    periods.update(pid for e in after.entries if window.returning(pid := period_id(e.date, config.newsletter_period)))
+    return window.after
 
 
 def _clash(owners: dict, keys, touched: set[str]) -> bool:
@@ -182,38 +160,10 @@ def _patched(entries: tuple[Entry, ...], drop: set[int], add: list[Entry]) -> tu
     return tuple(kept)
 
 
-def _write(builder, snap, catalog, affected, new_finals, gone_slugs, out_dir, state_dir, track_changes,
-           years: set[int], periods: set[str], since: str = ""):
+def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: Path, track_changes: bool):
     from newsletter.state.manifest import manifest_path
 
-    writer = render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir,
-                             manifest_path(state_dir, out_dir), track_changes, years, periods, since=since)
-    return catalog, builder.finish_writer(writer, out_dir)
-
-
-def render_affected(builder, catalog, affected, new_finals, gone_slugs, out_dir, manifest, track_changes,
-                    years: set[int], periods: set[str], *, stats=None, since: str = "", verify: bool = False) -> SiteWriter:
-    """Render the units of `affected` groups (for `years` and `periods`) and of `new_finals`
-    over the last build's manifest (`builder.written_before(out_dir)`); units of those groups,
-    years and periods that are no longer produced, entry pages of `gone_slugs` and issues of
-    periods before `since` are retired. With `verify`, the files of the units it reuses are
-    checked on disk first. Returns the writer, not yet finished."""
-    writer = SiteWriter(out_dir, ManifestFolder(manifest), track_changes=track_changes,
-                        previous=builder.written_before(out_dir), verify=verify, carry_over=True)
-    produced = execute(writer, builder.units(catalog, groups=affected, entries=new_finals,
-                                                    years=years, periods=periods, stats=stats))
-    retire = [f"entry:{slug}" for slug in gone_slugs if f"entry:{slug}" not in produced]
-    if affected or since:
-        for key in writer.carried_keys():
-            if key in produced:
-                continue
-            kind, group, part = parse_key(key)
-            if kind == "issue" and part < since:
-                retire.append(key)
-            elif group not in affected:
-                continue
-            elif kind in ("feeds", "subscribe", "page", "archive") or (kind == "year" and int(part) in years) \
-                    or (kind == "issue" and part in periods):
-                retire.append(key)
-    writer.retire(retire)
-    return writer
+    manifest = manifest_path(state_dir, out_dir)
+    scope = Scope(out_dir, manifest, previous=builder.written_before(out_dir), verify=False,
+                  save=builder.manifest_saver(manifest), track_changes=track_changes)
+    return catalog, builder.keep(manifest, out_dir, render_affected(builder, catalog, change, scope))

@@ -23,21 +23,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from pathlib import Path
 
-from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog
+from newsletter.build.change import ArchiveWindow, Change, render_affected
+from newsletter.build.execute import Scope
+from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
+from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids
 from newsletter.content.rows import (
-    DATE,
-    FIXED,
-    ID,
-    KEY,
-    SLUG,
-    SOURCE,
-    UPDATED,
+    CatalogHead,
     bodies,
-    catalog_fingerprints,
     from_row,
     head_catalog,
     members,
@@ -50,19 +45,12 @@ from newsletter.content.rows import (
     to_row,
     top_size,
 )
-from newsletter.content.sources import find_sources
 from newsletter.diagnostics import Diagnostic
-from newsletter.output.writer import folder_mtimes_of
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import file_count, load_head, load_years
-from newsletter.state.stamp import racily_clean
+from newsletter.state.manifest import file_count, load_years, save_manifest
 
 log = logging.getLogger(__name__)
-
-MAX_FILES = 3
-"""At most this many changed bulletin files (or this share of all, if larger) are patched in."""
-MAX_SHARE = 0.1
 
 
 
@@ -82,72 +70,34 @@ def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], pro
         years_of.setdefault(e.source, set()).add(e.date.year)
     n = top_size(builder.config)
     files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
-    info = head_catalog(builder, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
+    info = head_catalog(builder.fingerprints, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
                         written_ns)
     return info, rows
 
 
 # -- the rebuild ----------------------------------------------------------------------------------
-class _Unsupported(Exception):
-    """This change needs a full build."""
-
-
 class WarmResult:
     def __init__(self, catalog, stats, diagnostics, counts, touched, sources) -> None:
         self.catalog, self.stats, self.diagnostics = catalog, stats, diagnostics
         self.counts, self.touched, self.sources = counts, touched, sources
 
 
-def warm_build(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, plan, *,
-               track_changes: bool = False) -> WarmResult | None:
-    """Apply the bulletin files changed since the last build to its outputs; None (and the
-    reason in `plan`) when a full build is needed (see the module docstring)."""
-    try:
-        patch = prepare(builder, out_dir, state_dir, manifest)
-        result = patch.run(inputs, track_changes, plan)
-    except _Unsupported as why:
-        plan.skip("patch", str(why))
-        return None
-    plan.take("patch", f"{len(result.touched)} file{'s' if len(result.touched) != 1 else ''} changed: "
-              + ", ".join(result.touched[:5]) + (" …" if len(result.touched) > 5 else ""))
-    return result
+def warm_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> WarmResult:
+    """Apply the bulletin files changed since the last build to its outputs (the plan's
+    rules checked before are known to hold); `FallBack` when one it checks itself is broken
+    (see the module docstring)."""
+    assert state.head is not None and state.catalog is not None
+    patch = _Patch(builder, request.manifest, state.head, state.catalog, request.out_dir, request.state_dir)
+    return patch.run(state, request.track_changes, plan)
 
 
-def prepare(builder, out_dir: Path, state_dir: Path, manifest: Path) -> _Patch:
-    """The patch of the last build, if the state folder holds what one needs; else `_Unsupported`."""
-    head = load_head(manifest)
-    info = head.get("catalog") if head else None
-    if not info:
-        raise _Unsupported("no earlier build of this output folder" if head is None
-                           else "the last build (the daemon's, or one with duplicates) left no catalog to patch")
-    if info["fingerprints"] != catalog_fingerprints(builder):
-        raise _Unsupported("the configuration, the templates or newsletter itself changed")
-    if builder.identity_folder is None or not builder.identity_folder.is_dir():
-        raise _Unsupported("the identity records must be read in full (or migrated) first")
-    dirs = info.get("dirs") or {}
-    if not dirs or folder_mtimes_of(out_dir, dirs) != dirs:
-        raise _Unsupported("outputs were added, removed or replaced since the last build")
-    assert head is not None
-    return _Patch(builder, manifest, head, info, out_dir, state_dir)
-
-
-def explain(builder, inputs: list[str], out_dir: Path, state_dir: Path, manifest: Path, plan) -> bool:
-    """The read-only part of the patch rules, for `build --explain`; True if a patch would be tried."""
-    try:
-        patch = prepare(builder, out_dir, state_dir, manifest)
-        _, _, changed, removed, _ = patch.changed_sources(inputs)
-    except _Unsupported as why:
-        plan.skip("patch", str(why))
-        return False
-    names = [s.display for s in changed] + [f"{r} (removed)" for r in removed]
-    plan.take("patch", f"{len(names)} file{'s' if len(names) != 1 else ''} changed: " + ", ".join(names[:5])
-              + (" …" if len(names) > 5 else "") + "; it falls back to a full build if the files show one of "
-              "the patch rules broken (Id: lines, duplicates, clashing ids)")
-    return True
+def _unsupported(name: str, says: str | None = None) -> FallBack:
+    """This change needs a full build: rule `name` of the patch is broken."""
+    return FallBack("patch", name, says)
 
 
 class _Patch:
-    def __init__(self, builder, manifest: Path, head: dict, info: dict, out_dir: Path, state_dir: Path) -> None:
+    def __init__(self, builder, manifest: Path, head: dict, info: CatalogHead, out_dir: Path, state_dir: Path) -> None:
         self.b = builder
         self.config = builder.config
         self.manifest = manifest
@@ -162,51 +112,29 @@ class _Patch:
     def load(self, years) -> None:
         found = load_years(self.manifest, set(years) - set(self.shards))
         if found is None:
-            raise _Unsupported("a year of the manifest is unreadable")
+            raise _unsupported("year unreadable")
         self.shards.update(found)
 
-    def changed_sources(self, inputs):
-        """(sources, notes, changed sources, removed file names, (mtime, size) of every source)."""
-        sources, notes = find_sources(inputs, skip=[self.out_dir, self.state_dir])
-        recorded = self.info["sources"]
-        written_ns = self.info["written_ns"]
-        changed, stats = [], {}
-        for source in sources:
-            try:
-                st = os.stat(source.path)
-            except OSError as exc:
-                raise _Unsupported(f"{source.display}: {exc}") from exc
-            stats[source.display] = (st.st_mtime_ns, st.st_size)
-            rec = recorded.get(source.display)
-            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns or racily_clean(st.st_mtime_ns, written_ns):
-                changed.append(source)
-        removed = sorted(set(recorded) - set(stats))
-        if not changed and not removed:
-            raise _Unsupported("nothing changed")
-        if len(changed) + len(removed) > max(MAX_FILES, MAX_SHARE * len(sources)):
-            raise _Unsupported(f"{len(changed) + len(removed)} files changed")
-        return sources, notes, changed, removed, stats
-
-    def run(self, inputs, track_changes, plan) -> WarmResult:
-        from newsletter.build.live import render_affected
+    def run(self, state: BuildState, track_changes: bool, plan: Plan) -> WarmResult:
         from newsletter.render.newsletters.periods import period_id
 
         b, info = self.b, self.info
-        sources, notes, changed, removed, source_stats = self.changed_sources(inputs)
+        sources, changed, removed, source_stats, _ = state.changes
+        notes = state.found[1]
         results = {}
         for source in changed:
             results[source.display] = b.parse_source(source)  # with errors: its last good entries too
         new_entries = [e for r in results.values() for e in r.entries]
-        if any(e.fixed_id for e in new_entries):
-            raise _Unsupported("Id: lines")
+        if gives_ids(new_entries):
+            raise _unsupported("Id: lines")
         touched = set(results) | set(removed)
-        recorded = info["sources"]
+        recorded = info.sources
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
-        old_rows = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] in touched]
-        if any(r[FIXED] for r in old_rows):
-            raise _Unsupported("Id: lines")
-        periods = {period_id(dt.date.fromordinal(r[DATE]), self.period) for r in old_rows}
+        old_rows = [r for y in years for r in self.shards[y]["rows"] if r.source in touched]
+        if any(r.fixed for r in old_rows):
+            raise _unsupported("Id: lines")
+        periods = {period_id(dt.date.fromordinal(r.date), self.period) for r in old_rows}
         periods |= {period_id(e.date, self.period) for e in new_entries}
         self.load({y for p in periods for y in period_years(p, self.period)})
 
@@ -215,44 +143,43 @@ class _Patch:
         rows = {y: new_rows.get(y, self.shards[y]["rows"]) for y in self.shards}
         stats, tops, affected, since = self.update_stats(rows, years, periods, old_rows, finals)
         if since:  # issues that fell out of the archive are retired: load their years' units
-            self.load({int(item[0][:4]) for g in info["listings"] for item in info["listings"][g] if item[0] < since})
+            self.load({int(item[0][:4]) for g in info.listings for item in info.listings[g] if item[0] < since})
             rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
-        b.remember_written(self.out_dir, self.loaded_manifest())
-        gone = sorted({r[SLUG] for r in old_rows} - {e.slug for e in finals})
+        gone = sorted({r.slug for r in old_rows} - {e.slug for e in finals})
         plan.renders(groups=affected, years=years, periods=periods, entries=len(finals), retired=len(gone))
-        try:
-            writer = render_affected(b, catalog, affected, finals, gone, self.out_dir, self.manifest, track_changes,
-                                     years, periods, stats=stats, since=since, verify=True)
-        finally:
-            b.remember_written(self.out_dir, None)
         head = self.next_head(stats, tops, source_stats, results, removed)
-        writer.finish(save=True, catalog=head, rows=rows, years=set(self.shards))
-        writer.stats.unchanged = file_count(self.manifest) - writer.stats.written  # every file, not just those read
+        loaded = set(self.shards)
+        scope = Scope(self.out_dir, self.manifest, previous=self.loaded_manifest(), verify=True, head=lambda: head,
+                      save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows,
+                                                                 years=loaded),
+                      track_changes=track_changes)
+        done = render_affected(b, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
+        done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
         if b.cache is not None:
             b.cache.prune(set(source_stats))
         diagnostics = list(notes)
-        for display in sorted(head["sources"]):
-            diagnostics.extend(Diagnostic(*d) for d in head["sources"][display][3])
+        for display in sorted(head.sources):
+            diagnostics.extend(Diagnostic(*d) for d in head.sources[display][3])
         countries = sum(1 for g, n in stats.counts.items() if g not in (ALL, REGIONAL) and n)
-        return WarmResult(catalog, writer.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
+        return WarmResult(catalog, done.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
                           sorted(touched), len(sources))
 
     def redo_years(self, years, touched, old_rows, new_entries, identity):
         """The catalog of `years` with the changed files' entries: rows by year, and the final
         entries of the changed files."""
-        kept = [r for y in years for r in self.shards[y]["rows"] if r[SOURCE] not in touched]
+        kept = [r for y in years for r in self.shards[y]["rows"] if r.source not in touched]
         assigned = identity.assign_subset(new_entries, [from_row(r) for r in old_rows], self.config.authority)
         for r in kept:
-            assigned[(dt.date.fromordinal(r[DATE]), r[KEY])] = (
-                r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None)
+            assigned[(dt.date.fromordinal(r.date), r.key)] = (
+                r.id, r.slug, dt.datetime.fromisoformat(r.updated) if r.updated else None)
         stubs = {row_key(r): r for r in kept}
         redone = build_catalog([from_row(r) for r in kept] + new_entries, authority=self.config.authority,
                                identity=assigned)
         if redone.diagnostics:
-            raise _Unsupported("duplicates or clashing ids")
+            raise _unsupported("duplicates")
         new_rows: dict[int, list] = {y: [] for y in years}
         finals = []
         for e in redone.entries:
@@ -261,7 +188,7 @@ class _Patch:
             if e.source in touched:
                 finals.append(e)
             elif stubs[row_key(row)] != row:
-                raise _Unsupported("an unchanged entry's slug or id moved")
+                raise _unsupported("slug moved")
         return new_rows, finals
 
     def update_stats(self, rows, years, periods, old_rows, finals):
@@ -270,7 +197,7 @@ class _Patch:
         old_members = members(old_rows)
         new_members = members(to_row(e) for e in finals)
         affected = set(old_members) | set(new_members) | {ALL}
-        counts = dict(info["counts"])
+        counts = dict(info.counts)
         for g in affected:
             counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
             if not counts[g] and g not in (ALL, REGIONAL):
@@ -278,18 +205,18 @@ class _Patch:
         gone = {row_key(r) for r in old_rows}
         tops = {}
         for g in sorted(counts):  # a country that appears has all its entries in the changed files
-            top = info["top"].get(g, [])
+            top = info.top.get(g, [])
             if g not in affected:
                 tops[g] = top
                 continue
             merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
             # Entries older than the last of `top` are unknown here: the list must not need them.
             if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
-                raise _Unsupported(f"the newest entries of {g} cannot be refilled")
+                raise _unsupported("refill", f"the newest entries of {g} cannot be refilled")
             tops[g] = merged
         by_year = {}
         for g in tops:
-            per_year = dict(map(tuple, info["years"].get(g, [])))
+            per_year = dict(map(tuple, info.years.get(g, [])))
             if g in affected:
                 for y in years:
                     count = sum(1 for r in rows[y] if g in row_groups(r))
@@ -298,9 +225,9 @@ class _Patch:
                     else:
                         per_year.pop(y, None)
             by_year[g] = sorted(per_year.items(), reverse=True)
-        newest = tops[ALL][0][DATE] if tops.get(ALL) else None
+        newest = tops[ALL][0].date if tops.get(ALL) else None
         nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
-        stats = CatalogStats(info["total"] - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
+        stats = CatalogStats(info.total - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
                              counts, by_year, {}, nl_groups)
         since = ""
         if self.config.newsletter_enabled:
@@ -310,34 +237,33 @@ class _Patch:
         return stats, tops, affected, since
 
     def update_listings(self, rows, stats, affected, periods):
-        from newsletter.render.newsletters.issue import archive_start
         from newsletter.render.newsletters.periods import period_id, period_label
 
         info = self.info
-        keep = self.config.newsletter_archive_periods
-        old_since = archive_start(dt.date.fromordinal(info["newest"]), self.period, keep) if info["newest"] else ""
-        since = archive_start(stats.newest, self.period, keep) if stats.newest else ""
+        window = ArchiveWindow.of(self.config, dt.date.fromordinal(info.newest) if info.newest else None,
+                                  stats.newest)
+        old_since, since = window
         if not since and old_since:
-            raise _Unsupported("the last entry went")
+            raise _unsupported("last entry")
         if since < old_since:  # the newest entry went: issues of older periods come back
             back = set(range(min(period_years(since, self.period)), max(period_years(old_since, self.period)) + 1))
             self.load(back)
             rows.update({y: self.shards[y]["rows"] for y in back if y not in rows})
             returning = {pid for y in back for r in rows[y]
-                         if since <= (pid := period_id(dt.date.fromordinal(r[DATE]), self.period)) < old_since}
+                         if window.returning(pid := period_id(dt.date.fromordinal(r.date), self.period))}
             periods.update(returning)
         else:
             returning = set()
         counts: dict[tuple[str, str], int] = {}
         for y in rows:
             for r in rows[y]:
-                pid = period_id(dt.date.fromordinal(r[DATE]), self.period)
+                pid = period_id(dt.date.fromordinal(r.date), self.period)
                 if pid in periods:
                     for g in row_groups(r):
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
         listings = {}
         for g in stats.nl_groups:
-            listing = [tuple(item) for item in info["listings"].get(g, [])]
+            listing = [tuple(item) for item in info.listings.get(g, [])]
             redo = periods if g in affected else returning
             if redo:
                 listing = [item for item in listing if item[0] not in redo]
@@ -353,9 +279,9 @@ class _Patch:
         from newsletter.render.newsletters.periods import period_id
 
         limit = self.config.feed_limit
-        needed = {row_key(r): r[SOURCE] for g in affected for r in tops.get(g, ())[:limit]}
-        needed.update((row_key(r), r[SOURCE]) for y in rows for r in rows[y]
-                      if period_id(dt.date.fromordinal(r[DATE]), self.period) in periods)
+        needed = {row_key(r): r.source for g in affected for r in tops.get(g, ())[:limit]}
+        needed.update((row_key(r), r.source) for y in rows for r in rows[y]
+                      if period_id(dt.date.fromordinal(r.date), self.period) in periods)
         texts = self.bodies(needed, results)
         everything = [r for y in sorted(rows, reverse=True) for r in rows[y]]
         groups: dict[str, list] = {g: [] for g in tops}
@@ -371,10 +297,10 @@ class _Patch:
         return rows_catalog(groups, texts)
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
-        """Bodies of the entries `needed` (natural key: file), all of them or `_Unsupported`."""
+        """Bodies of the entries `needed` (natural key: file), all of them or `FallBack`."""
         found = bodies(self.b.cache, needed, results)
         if len(found) < len(needed):
-            raise _Unsupported("the parse cache does not hold every entry")
+            raise _unsupported("bodies")
         return found
 
     def loaded_manifest(self) -> tuple[dict, dict]:
@@ -384,13 +310,15 @@ class _Patch:
             files.update(part["files"])
         return units, files
 
-    def next_head(self, stats, tops, source_stats, results, removed) -> dict:
+    def next_head(self, stats, tops, source_stats, results, removed) -> CatalogHead:
         sources = {}
         for display, (mtime, size) in source_stats.items():
             if display in results:
                 years = sorted({e.date.year for e in results[display].entries})
                 sources[display] = [size, mtime, years, problems_of(results[display])]
             else:
-                rec = self.info["sources"][display]
+                rec = self.info.sources[display]
                 sources[display] = [size, mtime, rec[2], rec[3]]
-        return {**head_catalog(self.b, stats, tops, sources, self.started_ns), "dirs": self.info.get("dirs", {})}
+        head = head_catalog(self.b.fingerprints, stats, tops, sources, self.started_ns)
+        head.dirs = self.info.dirs
+        return head

@@ -16,21 +16,22 @@ from typing import Any
 
 from newsletter import __version__
 from newsletter.build.context import BuildContext
-from newsletter.build.execute import execute
-from newsletter.build.plan import Plan
+from newsletter.build.execute import Outcome, Run, Scope, execute
+from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan, plan
 from newsletter.build.workers import OutputCheck
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
 from newsletter.content.parse import ParseResult, parse_bulletin
+from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError, UsageError
 from newsletter.output.keys import is_issue
-from newsletter.output.writer import SiteWriter, WriteStats, remove_leftovers
+from newsletter.output.writer import WriteStats, remove_leftovers
 from newsletter.render.units import CatalogStats
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import ManifestFolder, manifest_path
 from newsletter.state.manifest import migrate as migrate_manifest
+from newsletter.state.manifest import save_manifest
 from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, with_last_good
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,18 @@ class BuildResult:
     changed_sources: list[str] = field(default_factory=list)
     counts: tuple[int, int, int] | None = None
     """(entries, countries, regional) when `catalog` does not hold every entry."""
-    path: str = "full"
-    """How the build went: "unchanged" (nothing to do), "patched" (`patch`), "streamed"
-    (`batches`, year by year) or "full" (the whole catalog in memory; "live" patches included)."""
     plan: Plan = field(default_factory=Plan)
     """The ways considered and why each was or was not taken (`newsletter.build.plan`)."""
+
+    @property
+    def way(self) -> str:
+        """The way the build went (`plan.WAYS`)."""
+        return self.plan.way
+
+    @property
+    def whole_catalog(self) -> bool:
+        """Whether `catalog` holds every entry (the in-memory and live ways), not a part of it."""
+        return self.counts is None
 
     @property
     def errors(self) -> int:
@@ -112,7 +120,7 @@ class Builder:
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
         self._written: dict[Path, tuple[dict, dict]] = {}
-        self._unsaved: dict[Path, Any] = {}  # output folder -> its ManifestFolder, when saves are deferred
+        self._unsaved: dict[Path, Path] = {}  # output folder -> its manifest, when saves are deferred
         self.defer_saves = False
         """The daemon sets this: state files are written by `flush()`, not after every build."""
         self.stop_requested: Callable[[], bool] = lambda: False
@@ -131,6 +139,12 @@ class Builder:
     @property
     def config(self):
         return self.context.config
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """Of the site, its newsletters and the parser: a stamp or a patchable catalog made
+        with others is not this build's."""
+        return [self.context.site_fingerprint, self.context.newsletter_fingerprint, self.cache.salt if self.cache else ""]
 
     @property
     def identity(self) -> IdentityStore:
@@ -271,36 +285,57 @@ class Builder:
         return result
 
     # -- writing -----------------------------------------------------------------------
-    def write(self, catalog: Catalog, out_dir: Path, state_dir: Path, *, progress: Progress | None = None,
-              track_changes: bool = False, workers: int | None = None, verify: bool = True,
-              check=None, describe=None) -> WriteStats:
-        """Render every unit whose inputs changed and write its outputs; reuse the rest.
+    def write(self, catalog: Catalog, request: BuildRequest, *, check: OutputCheck | None = None,
+              describe: Callable[[], tuple[CatalogHead | None, dict | None]] | None = None) -> WriteStats:
+        """Render every unit of `catalog` whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
-        `verify=False` the files of unchanged units are not even stat'ed. `check` is an
-        `OutputCheck` of the manifest started earlier (see `_build_site`).
+        `request.verify` false the files of unchanged units are not even stat'ed. `check` is
+        an `OutputCheck` of the manifest started earlier; `describe()` gives what the manifest
+        keeps for patching the catalog (see `patch.describe`), made while workers render.
         """
-        previous = self._written.get(out_dir) if self._written else None
-        writer = SiteWriter(out_dir, ManifestFolder(manifest_path(state_dir, out_dir)), track_changes=track_changes,
-                            previous=previous, verify=verify, changed=check.result() if check is not None else None)
-        described = []
+        out_dir = request.out_dir
+        described: list[tuple[CatalogHead | None, dict | None]] = []
+
+        def head_and_rows() -> tuple[CatalogHead | None, dict | None]:
+            if not described:
+                described.append(describe() if describe is not None and not self.defer_saves else (None, None))
+            return described[0]
 
         def meanwhile():  # the parent is idle while the workers render
             self.save_identity()
-            if describe is not None:
-                described.append(describe())
+            head_and_rows()
 
         def before_fork(todo):
             if any(is_issue(key) for key, _, _ in todo):
                 self.context.issue_renderer  # noqa: B018 - inline the template once, before forking
 
-        execute(writer, self.units(catalog), workers=workers, progress=progress, stop_requested=self.stop_requested,
-                before_fork=before_fork, meanwhile=meanwhile)
-        if described:
-            done = described[0]
-            describe = lambda: done  # noqa: E731
+        scope = Scope(out_dir, request.manifest, previous=self._written.get(out_dir), verify=request.verify,
+                      changed=check.result() if check is not None else None, track_changes=request.track_changes,
+                      head=lambda: head_and_rows()[0], save=self.manifest_saver(request.manifest, lambda: head_and_rows()[1]))
+        outcome = execute(scope, self.units(catalog), Run(workers=None, progress=request.progress,
+                                                          stop_requested=self.stop_requested, before_fork=before_fork,
+                                                          meanwhile=meanwhile))
         self.save_identity()
-        return self.finish_writer(writer, out_dir, describe)
+        return self.keep(request.manifest, out_dir, outcome)
+
+    def manifest_saver(self, manifest: Path, rows: Callable[[], dict | None] = lambda: None):
+        """How a write saves the manifest: now (when anything changed, or to keep a catalog),
+        or — in the daemon — not at all: `flush()` does (a `Scope.save`)."""
+        if self.defer_saves:
+            return None
+
+        def save(state, head: CatalogHead | None, dirty: bool) -> None:
+            if dirty or head is not None:
+                save_manifest(manifest, state, catalog=head, rows=rows())
+        return save
+
+    def keep(self, manifest: Path, out_dir: Path, outcome: Outcome) -> WriteStats:
+        """Remember what a write left, for the next build in this process (and `flush()`)."""
+        self._written[out_dir] = outcome.state
+        if outcome.dirty:
+            self._unsaved[out_dir] = manifest
+        return outcome.stats
 
     # -- what this process remembers between builds ---------------------------------------
     def written_before(self, out_dir: Path) -> tuple[dict, dict] | None:
@@ -332,16 +367,6 @@ class Builder:
         if not self.defer_saves and self._identity is not None:
             self._identity.save()
 
-    def finish_writer(self, writer: SiteWriter, out_dir: Path, describe=None) -> WriteStats:
-        """End a write: the manifest is saved now, or kept for `flush()` in the daemon.
-        `describe()` gives what the manifest keeps for patching the catalog (see `warm`)."""
-        catalog, rows = describe() if describe is not None and not self.defer_saves else (None, None)
-        stats = writer.finish(save=not self.defer_saves, catalog=catalog, rows=rows)
-        self._written[out_dir] = writer.state
-        if self.defer_saves and writer.dirty:
-            self._unsaved[out_dir] = writer.manifest
-        return stats
-
     def release_memory(self) -> None:
         """Drop the parse results and identity records kept for later builds in this process
         (a one-shot build has written them to the state folder already)."""
@@ -355,155 +380,103 @@ class Builder:
         if self._identity is not None:
             self._identity.save()
         for out_dir, manifest in list(self._unsaved.items()):
-            manifest.save(self._written[out_dir])
+            save_manifest(manifest, self._written[out_dir])
             del self._unsaved[out_dir]
 
 
-def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None,
-               strict: bool = False, progress: Progress | None = None, builder: Builder | None = None,
-               force: set[str] | frozenset[str] = frozenset(), verify: bool = True,
-               track_changes: bool = False, full: bool = False) -> BuildResult:
-    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`.
+def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, builder: Builder | None = None,
+               **options: Any) -> BuildResult:
+    """Build (or bring up to date) the whole output folder from the bulletins in `inputs`;
+    `options` are those of `BuildRequest` (`strict`, `full`, `verify`, `force`, …).
 
     The watch daemon calls this with a long-lived `builder` (parse results and the output
     manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
     With `full`, a one-shot build neither stops at "nothing changed" nor patches the last
     build (`newsletter.build.patch`): it rebuilds the catalog and checks every output on disk.
     """
+    if "force" in options:
+        options["force"] = frozenset(options["force"])
+    return run(BuildRequest(config, list(inputs), out_dir, state_dir, **options), builder)
+
+
+def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
+    """`build_site` for a `BuildRequest`."""
     # The cyclic GC would walk the whole heap again and again while hundreds of thousands of
     # (acyclic) entries and outputs are created; it runs again once the build is over.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build_site(config, inputs, out_dir, state_dir, templates_dir=templates_dir, strict=strict,
-                           progress=progress, builder=builder, force=force, verify=verify, track_changes=track_changes,
-                           full=full)
+        started = time.perf_counter()
+        check_layout(request.inputs, request.out_dir, request.state_dir)
+        migrate_manifest(request.manifest)
+        builder = builder or Builder(request.config, templates_dir=request.templates_dir, state_dir=request.state_dir)
+        state = BuildState(request, builder, started)
+        while True:
+            chosen = plan(request, state)
+            try:
+                return _RUN[chosen.way](request, state, chosen)
+            except FallBack as fell:
+                assert fell.way == chosen.way, (fell.way, chosen.way)
+                state.broken[chosen.way] = str(fell)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _build_site(config, inputs, out_dir, state_dir, *, templates_dir, strict, progress, builder, force, verify,
-                track_changes, full) -> BuildResult:
-    started = time.perf_counter()
+def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, **options: Any) -> Plan:
+    """The plan `build` would follow, found without writing anything (`build --explain`);
+    `options` as for `build_site`."""
     check_layout(inputs, out_dir, state_dir)
-    migrate_manifest(manifest_path(state_dir, out_dir))
-    builder = builder or Builder(config, templates_dir=templates_dir, state_dir=state_dir)
-    plan = Plan()
-    one_shot = _one_shot(builder, strict, verify, plan)
-    stamp = None
-    if one_shot:
-        # The stamp is taken before reading: a file saved during the build makes the next differ.
-        unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, started, full, plan)
-        if unchanged is not None:
-            unchanged.plan = plan
-            return unchanged
-        if stamp is not None and not full:
-            patched = _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan)
-            if patched is not None:
-                return patched
-        elif full:
-            plan.skip("patch", "--full")
-    if one_shot or builder.written_before(out_dir) is None:
-        remove_leftovers(out_dir)  # what a killed build left: the build after one is always a full one
-    if one_shot and stamp is not None:
-        streamed = _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan)
-        if streamed is not None:
-            return streamed
-    check = OutputCheck.start(manifest_path(state_dir, out_dir), out_dir) if one_shot else None
+    request = BuildRequest(config, list(inputs), out_dir, state_dir, explain=True, **options)
+    builder = Builder(config, templates_dir=request.templates_dir, state_dir=state_dir)
+    return plan(request, BuildState(request, builder))
+
+
+def _remove_leftovers(request: BuildRequest, state: BuildState) -> None:
+    """What a killed build left: the build after one is always a full one."""
+    if not state.leftovers_removed and (state.one_shot or state.builder.written_before(request.out_dir) is None):
+        remove_leftovers(request.out_dir)
+    state.leftovers_removed = True
+
+
+def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+    builder, out_dir, started = state.builder, request.out_dir, state.started
+    one_shot = state.one_shot
+    _remove_leftovers(request, state)
+    check = OutputCheck.start(request.manifest, out_dir) if one_shot else None
     try:
-        return _rebuild(builder, inputs, out_dir, state_dir, strict=strict, progress=progress, force=force,
-                        verify=verify, track_changes=track_changes, started=started,
-                        stamp=stamp if one_shot else None, check=check, plan=plan)
+        entries, diagnostics, nsources = state.read()
+        log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources,
+                  len(builder.reparsed), time.perf_counter() - started)
+        mark = time.perf_counter()
+        plan.units = "every unit (those whose fingerprint and files are as recorded are reused)"
+        catalog = builder.catalog(entries, save=False)
+        del entries
+        state.drop_entries()
+        describe = None
+        stamp = state.stamp if one_shot else None
+        if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
+            from newsletter.build.patch import describe as describe_catalog
+            from newsletter.content.rows import problems_of
+
+            seen = builder.read_stats()
+            problems = {display: problems_of(result) for display, result in builder.results.items()}
+            describe = lambda: describe_catalog(builder, catalog, seen, problems, state.started_ns)  # noqa: E731
+        if not builder.defer_saves:
+            builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
+        log.debug("catalog in %.2f s", time.perf_counter() - mark)
+        diagnostics = diagnostics + list(catalog.diagnostics)
+        if request.strict:
+            for d in catalog.diagnostics:
+                if d.severity == "error":
+                    raise InputError(d.message, path=d.path, line=d.line)
+        stats = builder.write(catalog, request, check=check, describe=describe)
     finally:
         if check is not None:
             check.close()
-
-
-def _one_shot(builder, strict: bool, verify: bool, plan: Plan) -> bool:
-    """Whether the one-shot ways (unchanged, patch, batches) may be tried; if not, why."""
-    if strict:
-        reason = "--strict reads everything before it writes anything"
-    elif builder.defer_saves:
-        reason = "the watch daemon keeps its catalog in memory"
-    elif builder.cache is None:
-        reason = "no state folder"
-    elif not verify:
-        reason = "outputs are trusted without checks"
-    else:
-        return True
-    for way in ("unchanged", "patch", "batches"):
-        plan.skip(way, reason)
-    return False
-
-
-def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, *, templates_dir=None, strict: bool = False,
-            full: bool = False) -> Plan:
-    """The plan `build` would follow, found without writing anything (`build --explain`)."""
-    from newsletter.build import patch
-
-    check_layout(inputs, out_dir, state_dir)
-    builder = Builder(config, templates_dir=templates_dir, state_dir=state_dir)
-    plan = Plan()
-    if not _one_shot(builder, strict, True, plan):
-        plan.take("in memory", "the one-shot ways are ruled out")
-        return plan
-    unchanged, stamp = _unchanged(builder, inputs, out_dir, state_dir, time.perf_counter(), full, plan)
-    if unchanged is not None:
-        return plan
-    if full:
-        plan.skip("patch", "--full")
-    elif stamp is not None and patch.explain(builder, inputs, out_dir, state_dir, manifest_path(state_dir, out_dir), plan):
-        return plan
-    plan.take("batches", "unless the files hold Id: lines or the same item twice (found while parsing them): "
-                         "then in memory")
-    return plan
-
-
-def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, verify, track_changes, started, stamp,
-             check, plan: Plan) -> BuildResult:
-    entries, diagnostics, nsources = builder.read(inputs, skip=[out_dir, state_dir], strict=strict, force=force)
-    log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources, len(builder.reparsed),
-              time.perf_counter() - started)
-    mark = time.perf_counter()
-    if builder.defer_saves and not verify:
-        from newsletter.build.live import incremental_write
-
-        done = incremental_write(builder, out_dir, state_dir, plan, track_changes=track_changes)
-        if done is not None:
-            catalog, stats = done
-            log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
-            return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
-                               changed_sources=list(builder.reparsed), plan=plan)
-    elif builder.defer_saves:
-        plan.skip("live", "a full check of every output was asked for" if verify else "not the daemon")
-    else:
-        plan.skip("live", "not the watch daemon")
-    plan.take("in memory", "the whole catalog at once")
-    plan.units = "every unit (those whose fingerprint and files are as recorded are reused)"
-    catalog = builder.catalog(entries, save=False)
-    del entries
-    describe = None
-    if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
-        from newsletter.build.patch import describe as describe_catalog
-        from newsletter.content.rows import problems_of
-
-        seen = builder.read_stats()
-        problems = {display: problems_of(result) for display, result in builder.results.items()}
-        written_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)  # when the build began
-        describe = lambda: describe_catalog(builder, catalog, seen, problems, written_ns)  # noqa: E731
-    if not builder.defer_saves:
-        builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
-    log.debug("catalog in %.2f s", time.perf_counter() - mark)
-    diagnostics.extend(catalog.diagnostics)
-    if strict:
-        for d in catalog.diagnostics:
-            if d.severity == "error":
-                raise InputError(d.message, path=d.path, line=d.line)
-    stats = builder.write(catalog, out_dir, state_dir, progress=progress, verify=verify, track_changes=track_changes,
-                          check=check, describe=describe)
+    counts = _counts(catalog)
     if stamp is not None:
-        _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics)
+        _save_record(request, state, counts, diagnostics)
     if builder.defer_saves:
         from newsletter.build.live import Snapshot
 
@@ -512,81 +485,71 @@ def _rebuild(builder, inputs, out_dir, state_dir, *, strict, progress, force, ve
                        changed_sources=list(builder.reparsed), plan=plan)
 
 
-def _patch_last_build(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan) -> BuildResult | None:
-    """A small change applied to the last build's outputs (see `newsletter.build.patch`), or None."""
+def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+    from newsletter.build.live import incremental_write
+
+    _, diagnostics, nsources = state.read()
+    mark = time.perf_counter()
+    catalog, stats = incremental_write(state.builder, request.out_dir, request.state_dir, plan, state.live_changes,
+                                       track_changes=request.track_changes)
+    log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
+    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - state.started,
+                       changed_sources=list(state.builder.reparsed), plan=plan)
+
+
+def _patch(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+    """A small change applied to the last build's outputs (see `newsletter.build.patch`)."""
     from newsletter.build.patch import warm_build
 
-    manifest = manifest_path(state_dir, out_dir)
-    done = warm_build(builder, inputs, out_dir, state_dir, manifest, plan, track_changes=track_changes)
-    if done is None:
-        return None
-    return _stamped(done, manifest, stamp, started, done.touched, "patched", plan)
+    done = warm_build(state.builder, request, state, plan)
+    return _recorded(request, state, done, done.touched, plan)
 
 
-def _stream(builder, inputs, out_dir, state_dir, stamp, started, track_changes, plan) -> BuildResult | None:
-    """A full build done year by year (see `newsletter.build.batches`), or None."""
+def _batches(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+    """A full build done year by year (see `newsletter.build.batches`)."""
     from newsletter.build.batches import stream_build
 
-    manifest = manifest_path(state_dir, out_dir)
-    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
-    started_ns = time.time_ns() - int((time.perf_counter() - started) * 1e9)
-    done = stream_build(builder, sources, notes, out_dir, manifest, plan, track_changes=track_changes,
-                        started_ns=started_ns)
-    if done is None:
-        return None
-    if builder.cache is not None:
-        builder.cache.prune({s.display for s in sources})
-    return _stamped(done, manifest, stamp, started, list(builder.reparsed), "streamed", plan)
+    _remove_leftovers(request, state)
+    sources, _ = state.found
+    done = stream_build(state.builder, request, state, plan)
+    if state.builder.cache is not None:
+        state.builder.cache.prune({s.display for s in sources})
+    return _recorded(request, state, done, list(state.builder.reparsed), plan)
 
 
-def _stamped(done, manifest, stamp, started, changed, path, plan) -> BuildResult:
-    """The result of a build that did not go through `_rebuild`, its stamp saved."""
-    from newsletter.state import stamp as stamps
-
-    entries, countries, regional = done.counts
-    notes = stamp[1]
-    stamps.save(stamps.stamp_path(manifest), stamp[0], entries=entries, countries=countries, regional=regional,
-                diagnostics=[d for d in done.diagnostics if d not in notes])
-    return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - started,
-                       changed_sources=changed, counts=done.counts, path=path, plan=plan)
+def _recorded(request: BuildRequest, state: BuildState, done, changed, plan: Plan) -> BuildResult:
+    """The result of a way that does not hold the whole catalog, its record saved."""
+    _save_record(request, state, done.counts, done.diagnostics)
+    return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - state.started,
+                       changed_sources=changed, counts=done.counts, plan=plan)
 
 
-def _unchanged(builder, inputs, out_dir, state_dir, started, full, plan: Plan):
-    """(the result of the last build, the current stamp): the result is None unless nothing
-    the last build was made from changed and its outputs are intact."""
+def _unchanged(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+    """The result of the last build: nothing it was made from changed and its outputs are intact."""
     from newsletter.content.catalog import Catalog
+
+    recorded = state.record[0]
+    assert recorded is not None and state.intact is not None
+    diagnostics = state.found[1] + [Diagnostic(*d) for d in recorded["diagnostics"]]
+    return BuildResult(Catalog((), {}), diagnostics, WriteStats(unchanged=state.intact), len(state.found[0]),
+                       time.perf_counter() - state.started,
+                       counts=(recorded["entries"], recorded["countries"], recorded["regional"]), plan=plan)
+
+
+def _counts(catalog: Catalog) -> tuple[int, int, int]:
+    return len(catalog.entries), len(catalog.countries()), len(catalog.groups.get(REGIONAL, ()))
+
+
+def _save_record(request: BuildRequest, state: BuildState, counts: tuple[int, int, int], diagnostics) -> None:
+    """Keep the stamp of what this one-shot build was made from (see `state.stamp`)."""
     from newsletter.state import stamp as stamps
 
-    sources, notes = find_sources(inputs, skip=[out_dir, state_dir])
-    current = stamps.stamp_of(builder, sources)
-    if current is None:
-        plan.skip("unchanged", "a bulletin could not be looked at")
-        return None, None
-    stamp = (current, notes)
-    if full:
-        plan.skip("unchanged", "--full")
-        return None, stamp
-    manifest = manifest_path(state_dir, out_dir)
-    recorded, why = stamps.load(stamps.stamp_path(manifest), current)
-    if recorded is None:
-        plan.skip("unchanged", why)
-        return None, stamp
-    files = stamps.outputs_intact(manifest, out_dir)
-    if files is None:
-        plan.skip("unchanged", "an output is missing or is not as the last build wrote it")
-        return None, stamp
-    plan.take("unchanged", f"nothing changed since the last build; its {files} outputs are as written")
-    diagnostics = notes + [Diagnostic(*d) for d in recorded["diagnostics"]]
-    stats = WriteStats(unchanged=files)
-    result = BuildResult(Catalog((), {}), diagnostics, stats, len(sources), time.perf_counter() - started,
-                         counts=(recorded["entries"], recorded["countries"], recorded["regional"]), path="unchanged")
-    return result, stamp
+    assert state.stamp is not None
+    notes = state.found[1]
+    entries, countries, regional = counts
+    stamps.save(stamps.stamp_path(request.manifest), state.stamp, entries=entries, countries=countries,
+                regional=regional, diagnostics=[d for d in diagnostics if d not in notes])
 
 
-def _save_stamp(stamp, out_dir, state_dir, catalog, diagnostics) -> None:
-    from newsletter.state import stamp as stamps
-
-    current, notes = stamp
-    kept = [d for d in diagnostics if d not in notes]
-    stamps.save(stamps.stamp_path(manifest_path(state_dir, out_dir)), current, entries=len(catalog.entries),
-                countries=len(catalog.countries()), regional=len(catalog.groups.get(REGIONAL, ())), diagnostics=kept)
+_RUN = {"unchanged": _unchanged, "patch": _patch, "batches": _batches, "live": _live, "in memory": _in_memory}
+"""How each way of `plan.WAYS` runs."""

@@ -1,31 +1,311 @@
 """The plan of a build: which way it goes, and the reason for every cheaper way not taken.
 
-Every build — `build`, `build --full`, `watch`, `watch --once`, the daemon's rebuilds —
-tries the ways below in order and takes the first whose rule holds; each way that is ruled
-out says why, in the plan (`newsletter build --explain` prints it without writing; `-v`
-prints the plan a build ran). The rules, in one table (docs/architecture.md explains them):
-
-| way | taken when |
-| --- | --- |
-| unchanged | one-shot, not `--full`; every bulletin has the size and mtime the last build recorded (none changed within a tick of it); configuration, templates and version are the same; every output is as written |
-| patch | one-shot, not `--full`; the last one-shot build left a catalog to patch, made with the same configuration, templates and version; no output folder's mtime moved; at most 3 files (or 10 %) changed, none with `Id:` lines; no duplicate, clashing id or moved slug; each changed group's newest entries can be refilled; the catalog does not empty; the parse cache holds every entry |
-| live | the watch daemon, after its first build, with the catalog in memory; at most 3 files (or 10 %) changed; no duplicate or clashing slug or id |
-
-Both fast ways take what used to split them: a file with errors (its last good entries stay),
-a country that appears or loses its last entry, and a newest date that moves the newsletter
-archive's window forwards or backwards.
-| batches | one-shot, not `--strict`; no `Id:` lines and no item in two files; identity records already split by year |
-| in memory | always possible: `--strict`, the daemon's first build, `Id:` lines, the same item in two files |
+`plan(request, state)` is the one decision. It walks the ways in order (`WAYS`) and takes
+the first whose rules all hold; a way ruled out says why. The rules are one list, `RULES`:
+each names its way, says what breaks it (in the words the plan prints), and — when it can
+be told before the way runs — checks it against the `BuildState`, the survey of what the
+last build left (its stamp, the manifest's head, the files changed since). A rule only the
+running way can see broken (an `Id:` line in a file it parsed, a duplicate) has no check:
+the way raises `FallBack(name)`, the state records it, and `plan` is asked again, which now
+rules that way out and takes the next. `build`, `watch` and `build --explain` all call
+`plan`; the table in docs/architecture.md is `rules_table()` (a test keeps them equal;
+`python -m newsletter.build.plan docs/architecture.md` rewrites it).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from newsletter.content.rows import CatalogHead
+from newsletter.content.sources import Source, find_sources
+from newsletter.diagnostics import Diagnostic
+from newsletter.state import stamp as stamps
+from newsletter.state.manifest import load_head, manifest_path
 
 log = logging.getLogger(__name__)
 
-WAYS = ("unchanged", "patch", "live", "batches", "in memory")
+WAYS = ("unchanged", "patch", "batches", "live", "in memory")
+"""In the order they are tried: the cheapest first. `in memory` is always possible."""
+
+ONE_SHOT = ("unchanged", "patch", "batches")
+"""The ways only a one-shot build (not the daemon) may take."""
+
+MAX_FILES = 3
+"""At most this many changed bulletin files (or `MAX_SHARE` of all, if more) are patched in,
+by either fast way; above that a full build is as quick and simpler."""
+MAX_SHARE = 0.1
+
+
+def few_changed(changed: int, total: int) -> bool:
+    """Whether `changed` files out of `total` are few enough to patch in (both fast ways)."""
+    return changed <= max(MAX_FILES, MAX_SHARE * total)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a build was asked to do (the command line, or the daemon)."""
+
+    config: Any
+    inputs: list[str]
+    out_dir: Path
+    state_dir: Path
+    templates_dir: str | Path | None = None
+    strict: bool = False
+    full: bool = False
+    verify: bool = True
+    """False: the outputs this process wrote are trusted without a stat (the daemon)."""
+    track_changes: bool = False
+    force: frozenset[str] = frozenset()
+    """Resolved paths read again even if size and mtime look unchanged (the watcher's events)."""
+    progress: Callable[[str, int, int], None] | None = None
+    explain: bool = False
+    """Only say what would be done (`build --explain`)."""
+
+    @property
+    def manifest(self) -> Path:
+        return manifest_path(self.state_dir, self.out_dir)
+
+
+class Changes(NamedTuple):
+    """The bulletin files changed since the last one-shot build, as its manifest head records them."""
+
+    sources: list[Source]
+    changed: list[Source]
+    removed: list[str]
+    stats: dict[str, tuple[int, int]]
+    """(mtime, size) of every source."""
+    error: str
+    """Why a file could not be stat'ed ("" when all could)."""
+
+    def names(self) -> list[str]:
+        return sorted([s.display for s in self.changed] + [f"{r} (removed)" for r in self.removed])
+
+
+class BuildState:
+    """What the planner looks at: the inputs and what the last build left. Each fact is read
+    on first use, once; the ways read the same facts from here (no second look)."""
+
+    def __init__(self, request: BuildRequest, builder: Any, started: float | None = None) -> None:
+        """`builder`: the `pipeline.Builder` (what this process keeps between builds)."""
+        self.request, self.builder = request, builder
+        self.started = time.perf_counter() if started is None else started
+        self.started_ns = time.time_ns() - int((time.perf_counter() - self.started) * 1e9)
+        self.broken: dict[str, str] = {}
+        """Way → the reason it fell back while running (a rule without a check)."""
+        self.leftovers_removed = False
+
+    @cached_property
+    def found(self) -> tuple[list[Source], list[Diagnostic]]:
+        """(bulletin files, notes on what was skipped)."""
+        r = self.request
+        return find_sources(r.inputs, skip=[r.out_dir, r.state_dir])
+
+    @cached_property
+    def stamp(self) -> stamps.Stamp | None:
+        """The inputs' stamp, taken before anything is read: a file saved during the build makes the next differ."""
+        return stamps.stamp_of(self.builder.fingerprints, self.found[0])
+
+    @cached_property
+    def record(self) -> tuple[dict | None, str]:
+        """(what the last one-shot build recorded, "") or (None, why it cannot be used)."""
+        assert self.stamp is not None
+        return stamps.load(stamps.stamp_path(self.request.manifest), self.stamp)
+
+    @cached_property
+    def intact(self) -> int | None:
+        """How many outputs the manifest lists, if all are as written; else None."""
+        return stamps.outputs_intact(self.request.manifest, self.request.out_dir)
+
+    @cached_property
+    def head(self) -> dict | None:
+        return load_head(self.request.manifest)
+
+    @property
+    def catalog(self) -> CatalogHead | None:
+        """The patchable catalog the last one-shot build left in the head, if any."""
+        return (self.head or {}).get("catalog")
+
+    @cached_property
+    def changes(self) -> Changes:
+        """What changed since the build the head's catalog records (see `build.patch`)."""
+        sources, catalog = self.found[0], self.catalog
+        assert catalog is not None
+        recorded, written_ns = catalog.sources, catalog.written_ns
+        changed, seen = [], {}
+        for source in sources:
+            try:
+                st = os.stat(source.path)
+            except OSError as exc:
+                return Changes(sources, [], [], {}, f"{source.display}: {exc}")
+            seen[source.display] = (st.st_mtime_ns, st.st_size)
+            rec = recorded.get(source.display)
+            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns \
+                    or stamps.racily_clean(st.st_mtime_ns, written_ns):
+                changed.append(source)
+        return Changes(sources, changed, sorted(set(recorded) - set(seen)), seen, "")
+
+    def read(self):
+        """(entries, diagnostics, files) of every bulletin, read once (`Builder.read`)."""
+        if "_read" not in self.__dict__:
+            r = self.request
+            self._read = self.builder.read(r.inputs, skip=[r.out_dir, r.state_dir], strict=r.strict, force=r.force)
+        return self._read
+
+    def drop_entries(self) -> None:
+        """Forget the entries read (the catalog holds them now)."""
+        if "_read" in self.__dict__:
+            self._read = ([], *self._read[1:])
+
+    @cached_property
+    def live_changes(self) -> tuple[list[str], list[str]]:
+        """(changed, removed) files since the daemon's last build (its snapshot)."""
+        self.read()
+        snap, current = self.builder.snapshot, self.builder.results
+        changed = [d for d, r in current.items() if snap.results.get(d) is not r]
+        return changed, [d for d in snap.results if d not in current]
+
+    @property
+    def one_shot(self) -> bool:
+        """Whether the one-shot rules common to `unchanged`, `patch` and `batches` hold."""
+        return not any(_broken(rule, self.request, self) for rule in RULES[:4])
+
+    def outputs_moved(self) -> bool:
+        from newsletter.output.writer import folder_mtimes_of
+
+        dirs = self.catalog.dirs if self.catalog is not None else {}
+        return not dirs or folder_mtimes_of(self.request.out_dir, dirs) != dirs
+
+
+Check = Callable[[BuildRequest, BuildState], "bool | str | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One reason a way cannot be taken."""
+
+    ways: tuple[str, ...]
+    name: str
+    says: str
+    """What the plan says when the rule is broken (a check may say it more precisely)."""
+    check: Check | None = None
+    """True (or the words to say) when the rule is broken; None: the way itself finds out
+    while it runs, and raises `FallBack(name)`."""
+
+
+def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool:
+    snap = s.builder.snapshot
+    return snap is None or snap.out_dir != r.out_dir or not s.builder.written_before(r.out_dir)
+
+
+def _live_fingerprints(r: BuildRequest, s: BuildState) -> bool:
+    c = s.builder.context
+    return s.builder.snapshot.fingerprints != (c.site_fingerprint, c.newsletter_fingerprint)
+
+
+def _live_many(r: BuildRequest, s: BuildState) -> str | None:
+    changed, removed = s.live_changes
+    n = len(set(changed) | set(removed))
+    return None if few_changed(n, len(s.builder.results)) else f"{n} files changed"
+
+
+def _patch_many(r: BuildRequest, s: BuildState) -> str | None:
+    c = s.changes
+    n = len(c.changed) + len(c.removed)
+    return None if few_changed(n, len(c.sources)) else f"{n} files changed"
+
+
+_TWICE = "the same item is in two files (which copy wins depends on the whole order)"
+
+RULES: list[Rule] = [
+    # the one-shot ways (`BuildState.one_shot` is the first four)
+    Rule(ONE_SHOT, "strict", "--strict reads everything before it writes anything", lambda r, s: r.strict),
+    Rule(ONE_SHOT, "daemon", "the watch daemon keeps its catalog in memory", lambda r, s: s.builder.defer_saves),
+    Rule(ONE_SHOT, "no state folder", "no state folder", lambda r, s: s.builder.cache is None),
+    Rule(ONE_SHOT, "trusted", "outputs are trusted without checks", lambda r, s: not r.verify),
+    Rule(ONE_SHOT, "unreadable bulletin", "a bulletin could not be looked at", lambda r, s: s.stamp is None),
+    Rule(("unchanged", "patch"), "full", "--full", lambda r, s: r.full),
+    # unchanged (`state/stamp.py`)
+    Rule(("unchanged",), "no record", "no earlier one-shot build of this output folder",
+         lambda r, s: s.record[1] == "missing"),
+    Rule(("unchanged",), "record unreadable", "the record of the last build is unreadable",
+         lambda r, s: s.record[1] == "unreadable"),
+    Rule(("unchanged",), "inputs changed", "a bulletin, the configuration, the templates or newsletter itself changed",
+         lambda r, s: s.record[1] == "changed"),
+    Rule(("unchanged",), "racy", "a bulletin changed within a clock tick of the last build",
+         lambda r, s: s.record[1] == "racy"),
+    Rule(("unchanged",), "outputs touched", "an output is missing or is not as the last build wrote it",
+         lambda r, s: s.intact is None),
+    # patch (`build/patch.py`)
+    Rule(("patch",), "no head", "no earlier build of this output folder", lambda r, s: s.head is None),
+    Rule(("patch",), "no catalog", "the last build (the daemon's, or one with duplicates) left no catalog to patch",
+         lambda r, s: s.catalog is None),
+    Rule(("patch",), "fingerprints", "the configuration, the templates or newsletter itself changed",
+         lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.builder.fingerprints),
+    Rule(("patch",), "identity not by year", "the identity records must be read in full (or migrated) first",
+         lambda r, s: s.builder.identity_folder is None or not s.builder.identity_folder.is_dir()),
+    Rule(("patch",), "outputs moved", "outputs were added, removed or replaced since the last build",
+         lambda r, s: s.outputs_moved()),
+    Rule(("patch",), "unstatable bulletin", "a bulletin cannot be stat'ed (the plan names it)",
+         lambda r, s: s.changes.error or None),
+    Rule(("patch",), "nothing changed", "nothing changed",
+         lambda r, s: not s.changes.changed and not s.changes.removed),
+    Rule(("patch",), "many files", f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
+         _patch_many),
+    Rule(("patch",), "year unreadable", "a year of the manifest is unreadable"),
+    Rule(("patch",), "Id: lines", "Id: lines"),
+    Rule(("patch",), "duplicates", "duplicates or clashing ids"),
+    Rule(("patch",), "slug moved", "an unchanged entry's slug or id moved"),
+    Rule(("patch",), "refill", "the newest entries of a list cannot be refilled (the plan names it)"),
+    Rule(("patch",), "last entry", "the last entry went"),
+    Rule(("patch",), "bodies", "the parse cache does not hold every entry"),
+    # batches (`build/batches.py`)
+    Rule(("batches",), "identity not by year", "identity records of an earlier version are read and migrated in "
+         "memory first", lambda r, s: not s.builder.identity_folder.is_dir()
+         and s.builder.identity_folder.with_suffix(".json").exists()),
+    Rule(("batches",), "Id: lines", "Id: lines (their ids are given in file order over the whole site)"),
+    Rule(("batches",), "duplicates", _TWICE),
+    # live (`build/live.py`)
+    Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.builder.defer_saves),
+    Rule(("live",), "verify", "a full check of every output was asked for", lambda r, s: r.verify),
+    Rule(("live",), "no snapshot", "no earlier build of this output folder in this process (or one with duplicates)",
+         _snapshot_missing),
+    Rule(("live",), "fingerprints", "the configuration or the templates changed", _live_fingerprints),
+    Rule(("live",), "many files", f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
+         _live_many),
+    Rule(("live",), "duplicates", _TWICE),
+    Rule(("live",), "slug taken", "a slug or id is taken elsewhere (the full build numbers them in order)"),
+]
+
+
+def _rule(way: str, name: str) -> Rule:
+    for rule in RULES:
+        if way in rule.ways and rule.name == name:
+            return rule
+    raise KeyError(f"no rule {name!r} for {way}")
+
+
+class FallBack(Exception):  # noqa: N818 - it is not an error: the next way is taken
+    """Raised by a running way whose rule `name` (one without a check) turned out broken."""
+
+    def __init__(self, way: str, name: str, says: str | None = None) -> None:
+        self.rule = _rule(way, name)
+        self.way = way
+        super().__init__(says or self.rule.says)
+
+
+def _broken(rule: Rule, request: BuildRequest, state: BuildState) -> str | None:
+    if rule.check is None:
+        return None
+    said = rule.check(request, state)
+    return None if not said else said if isinstance(said, str) else rule.says
 
 
 @dataclass
@@ -48,6 +328,13 @@ class Plan:
         self.steps.append((way, True, reason))
         log.debug("%s: %s", way, reason)
 
+    def settle(self, reason: str) -> None:
+        """Say more precisely why the way taken was taken (what it found running)."""
+        way, taken, _ = self.steps[-1]
+        assert taken and way == self.way
+        self.steps[-1] = (way, True, reason)
+        log.debug("%s: %s", way, reason)
+
     def renders(self, *, groups, years, periods, entries: int, retired: int = 0) -> None:
         """Record the units a patch renders: entry pages, and the lists `groups`' feeds and
         pages, their year pages of `years` and their newsletter issues of `periods`."""
@@ -65,3 +352,73 @@ class Plan:
     def lines(self) -> list[str]:
         said = [f"{'→' if taken else '✗'} {way}: {reason}" for way, taken, reason in self.steps]
         return said + ([f"  renders: {self.units}"] if self.units else [])
+
+
+def _files(names: list[str]) -> str:
+    return (f"{len(names)} file{'s' if len(names) != 1 else ''} changed: " + ", ".join(names[:5])
+            + (" …" if len(names) > 5 else ""))
+
+
+def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
+    """Why `way` is taken, as far as it is known before it runs."""
+    if way == "unchanged":
+        return f"nothing changed since the last build; its {state.intact} outputs are as written"
+    if way == "patch":
+        said = _files(state.changes.names())
+        if request.explain:
+            said += ("; it falls back to a full build if the files show one of the patch rules broken (Id: lines, "
+                     "duplicates, clashing ids)")
+        return said
+    if way == "live":
+        changed, removed = state.live_changes
+        touched = sorted(set(changed) | set(removed))
+        return _files(touched) if touched else "no bulletin changed"
+    if way == "batches":
+        return ("unless the files hold Id: lines or the same item twice (found while parsing them): then in memory")
+    return "the whole catalog at once"
+
+
+def plan(request: BuildRequest, state: BuildState) -> Plan:
+    """The way this build goes: the first of `WAYS` that no rule of `RULES` rules out (nor a
+    fall-back recorded in `state`), with every way ruled out before it and why."""
+    p = Plan()
+    for way in WAYS:
+        reason = state.broken.get(way)
+        if reason is None:
+            for rule in RULES:
+                if way in rule.ways and (reason := _broken(rule, request, state)):
+                    break
+        if reason:
+            p.skip(way, reason)
+            continue
+        p.take(way, _taken(way, request, state))
+        return p
+    raise AssertionError("the in-memory way has no rule that can break it")
+
+
+# -- the documentation's table -------------------------------------------------------------------
+DOCS_START = "<!-- rules: generated by `python -m newsletter.build.plan docs/architecture.md` -->"
+DOCS_END = "<!-- rules: end -->"
+
+
+def rules_table() -> str:
+    """`RULES` as the markdown table docs/architecture.md shows."""
+    lines = ["| way | rule | checked | when broken, the plan says |", "| --- | --- | --- | --- |"]
+    for rule in RULES:
+        when = "before" if rule.check is not None else "while it runs"
+        says = rule.says.replace("|", "\\|")
+        lines.append(f"| {', '.join(rule.ways)} | {rule.name} | {when} | {says} |")
+    lines.append("| in memory | — | — | always possible |")
+    return "\n".join(lines)
+
+
+def docs_with_table(text: str) -> str:
+    """`text` (docs/architecture.md) with the table between the markers rewritten."""
+    head, _, rest = text.partition(DOCS_START)
+    _, _, tail = rest.partition(DOCS_END)
+    return f"{head}{DOCS_START}\n{rules_table()}\n{DOCS_END}{tail}"
+
+
+if __name__ == "__main__":  # python -m newsletter.build.plan docs/architecture.md
+    path = Path(sys.argv[1])
+    path.write_text(docs_with_table(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -41,8 +41,9 @@ groups, one period's issues) are rendered by the same process and share its cach
 
 
 def _share(count: int, index: int, workers: int):
-    for start in range(index * BLOCK, count, workers * BLOCK):
-        yield from range(start, min(start + BLOCK, count))
+    block = min(BLOCK, max(1, count // (4 * workers)))  # a few hundred heavy units still go round evenly
+    for start in range(index * block, count, workers * block):
+        yield from range(start, min(start + block, count))
 
 
 def _work(index: int) -> bytes:

@@ -32,6 +32,26 @@ class Catalog:
         return sorted(g for g in self.groups if g not in (ALL, REGIONAL))
 
 
+def item_key(entry: Entry) -> tuple[dt.date, str]:
+    """The item an entry is: the same date and title (its title key) in two places is one
+    item, published once — the first in catalog order (`build_catalog`). The one place this
+    rule is written; `content.rows.row_key` is the same key of a stored row."""
+    return (entry.date, entry.title_key)
+
+
+def repeats(keys: Iterable) -> bool:
+    """Whether an item appears twice among `keys` (`item_key`s, or `row_key`s): which copy
+    wins then depends on the whole site's order, so only a full build may decide."""
+    keys = list(keys)
+    return len(set(keys)) != len(keys)
+
+
+def gives_ids(entries: Iterable[Entry]) -> bool:
+    """Whether any entry has an `Id:` line: such ids are checked for clashes in file order
+    over the whole site, so only a full build in memory may give them out."""
+    return any(e.fixed_id for e in entries)
+
+
 def groups_of(countries: tuple[str, ...] | None) -> tuple[str, ...]:
     """The country groups an entry with these countries belongs to (besides `all`): its
     countries, or `regional` when it names none. The one place this rule is written."""
@@ -65,7 +85,7 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
     diagnostics: list[Diagnostic] = []
     seen: dict[tuple, Entry] = {}
     for entry in sort_entries(entries):
-        key = (entry.date, entry.title_key)
+        key = item_key(entry)
         first = seen.get(key)
         if first is not None:
             diagnostics.append(Diagnostic(entry.source, entry.line, "warning",
@@ -78,7 +98,7 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
     ids: set[str] = set()
     final: list[Entry] = []
     for entry in unique:
-        kept = identity.get((entry.date, entry.title_key)) if identity else None
+        kept = identity.get(item_key(entry)) if identity else None
         if kept is not None:
             eid, slug, updated = kept
         else:

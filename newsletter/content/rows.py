@@ -8,40 +8,73 @@ fetch bodies from the parse cache only for the entries they render in full.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple, cast
 
 from newsletter.content.catalog import ALL, Catalog, groups_of
 from newsletter.content.entry import Entry
 
-DATE, TITLE, FORMAT, SOURCE, LINE, LINK, FIXED, COUNTRIES, ID, SLUG, UPDATED, KEY, DIGEST, LANGUAGE = range(14)
-"""Positions of a row's fields (see `to_row`)."""
+
+class Row(NamedTuple):
+    """An entry without its body, as the manifest stores it (a plain tuple on disk: `stored`,
+    `loaded`)."""
+
+    date: int
+    """The date's ordinal."""
+    title: str
+    format: str
+    source: str
+    line: int
+    link: str | None
+    fixed: str | None
+    """The entry's `Id:` line."""
+    countries: tuple[str, ...]
+    id: str
+    slug: str
+    updated: str | None
+    """ISO time of the last edit, if any."""
+    key: str
+    """The title key (with `date`, the entry's natural key)."""
+    digest: str
+    language: str | None
 
 
-def to_row(e: Entry) -> tuple:
-    return (e.date.toordinal(), e.title, e.body_format, e.source, e.line, e.link, e.fixed_id, tuple(e.countries or ()),
-            e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key, e.digest, e.language)
+def to_row(e: Entry) -> Row:
+    return Row(e.date.toordinal(), e.title, e.body_format, e.source, e.line, e.link, e.fixed_id,
+               tuple(e.countries or ()), e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key,
+               e.digest, e.language)
 
 
-def from_row(r, body: str | None = None) -> Entry:
+def stored(rows) -> list[tuple]:
+    """Rows as marshal keeps them (it takes no tuple subclass)."""
+    return [tuple(r) for r in rows]
+
+
+def loaded(rows) -> list[Row]:
+    """Rows as `stored` left them."""
+    return [Row(*r) for r in rows]
+
+
+def from_row(r: Row, body: str | None = None) -> Entry:
     """The entry of row `r`; without `body` it cannot be rendered in full."""
-    return Entry(dt.date.fromordinal(r[DATE]), r[TITLE], cast(str, body), r[FORMAT], r[SOURCE], r[LINE], r[LINK], r[FIXED],
-                 tuple(r[COUNTRIES]), r[ID], r[SLUG], dt.datetime.fromisoformat(r[UPDATED]) if r[UPDATED] else None,
-                 r[KEY], r[DIGEST], r[LANGUAGE])
+    return Entry(dt.date.fromordinal(r.date), r.title, cast(str, body), r.format, r.source, r.line, r.link, r.fixed,
+                 tuple(r.countries), r.id, r.slug, dt.datetime.fromisoformat(r.updated) if r.updated else None,
+                 r.key, r.digest, r.language)
 
 
 def row_key(r) -> tuple[int, str]:
     """The entry's natural key (date, title key): unique in a catalog. (File and line are not:
     a file with errors keeps the entries of its last good version, at their old lines.)"""
-    return (r[DATE], r[KEY])
+    return (r.date, r.key)
 
 
 def row_order(r) -> tuple:
     """Catalog order (newest first; then file and line), as `catalog.sort_key`."""
-    return (-r[DATE], r[SOURCE], r[LINE])
+    return (-r.date, r.source, r.line)
 
 
 def row_groups(r) -> tuple[str, ...]:
-    return (ALL, *groups_of(r[COUNTRIES]))
+    return (ALL, *groups_of(r.countries))
 
 
 def members(rows) -> dict[str, list]:
@@ -84,26 +117,51 @@ def period_years(pid: str, period: str) -> set[int]:
     return {int(pid[:4])}
 
 
-def catalog_fingerprints(builder) -> list[str]:
-    return [builder.context.site_fingerprint, builder.context.newsletter_fingerprint, builder.cache.salt if builder.cache else ""]
+@dataclass
+class CatalogHead:
+    """What the manifest's head keeps for patching the catalog later (see `build.patch`): the
+    fingerprints it was made with (`Builder.fingerprints`), the whole catalog's summary (a
+    `units.CatalogStats`, flattened), each group's newest rows, per bulletin file what it
+    was when read, and the output folders' mtimes."""
+
+    fingerprints: list[str]
+    written_ns: int
+    """When the build that made it began (a file changed within a tick of it is read again)."""
+    sources: dict[str, list]
+    """Per bulletin file: [size, mtime, years, problems]."""
+    total: int
+    newest: int | None
+    """The newest entry's date (ordinal)."""
+    counts: dict[str, int]
+    years: dict[str, list]
+    listings: dict[str, list]
+    nl_groups: list[str]
+    top: dict[str, list[Row]]
+    dirs: Any = ()
+    """The folders holding outputs; once written, {folder: mtime}."""
+
+    def stored(self) -> dict:
+        """As the manifest's head keeps it (marshal data)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["top"] = {g: stored(rows) for g, rows in self.top.items()}
+        return data
+
+    @classmethod
+    def loaded(cls, data: dict) -> CatalogHead:
+        return cls(**{**data, "top": {g: loaded(rows) for g, rows in data["top"].items()}})
 
 
-def head_catalog(builder, stats, tops: dict[str, list], sources: dict[str, list], written_ns: int) -> dict:
-    """What the manifest's head keeps for patching the catalog later (see `warm`): the
-    catalog's fingerprints, `stats` (a `units.CatalogStats`), each group's newest rows, and
-    per bulletin file [size, mtime, years, problems] as of `written_ns`."""
-    return {
-        "fingerprints": catalog_fingerprints(builder),
-        "written_ns": written_ns,
-        "sources": sources,
-        "total": stats.total,
-        "newest": stats.newest.toordinal() if stats.newest else None,
-        "counts": dict(stats.counts),
-        "years": {g: [list(item) for item in ys] for g, ys in stats.years.items()},
-        "listings": {g: [list(item) for item in ls] for g, ls in stats.listings.items()},
-        "nl_groups": list(stats.nl_groups),
-        "top": {g: list(rows) for g, rows in tops.items()},
-    }
+def head_catalog(fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list],
+                 written_ns: int) -> CatalogHead:
+    """The head's catalog of a build with these fingerprints, `stats` (a `units.CatalogStats`),
+    each group's newest rows and per bulletin file [size, mtime, years, problems] as of
+    `written_ns`."""
+    return CatalogHead(
+        fingerprints=list(fingerprints), written_ns=written_ns, sources=sources, total=stats.total,
+        newest=stats.newest.toordinal() if stats.newest else None, counts=dict(stats.counts),
+        years={g: [list(item) for item in ys] for g, ys in stats.years.items()},
+        listings={g: [list(item) for item in ls] for g, ls in stats.listings.items()},
+        nl_groups=list(stats.nl_groups), top={g: list(rows) for g, rows in tops.items()})
 
 
 def problems_of(result) -> list[tuple]:

@@ -30,6 +30,16 @@ class WriteStats:
     units_reused: int = 0
     changed_paths: list[str] | None = None
 
+    def add(self, other: WriteStats) -> None:
+        """Count what another writer of the same build did (a batch, the head) in these totals."""
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.units_rendered += other.units_rendered
+        self.units_reused += other.units_reused
+        if self.changed_paths is not None:
+            self.changed_paths.extend(other.changed_paths or [])
+
 
 def _short(fingerprint: str) -> str:
     """What the manifest keeps of a fingerprint: a hash (fingerprints can be kilobytes long)."""
@@ -137,7 +147,7 @@ class SiteWriter:
                  previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False,
                  changed: set[str] | None = None, fresh: bool | None = None) -> None:
         """`manifest` is where the last build's record of units and files lives: anything with
-        `load()`, `save(state, catalog=, rows=, years=)` and `exists()` (the state folder's
+        `load()` and `exists()` (the state folder's
         `ManifestFolder`; the writer itself knows nothing of the state folder).
         `previous` is the (units, files) state that the last `finish()` left in this process;
         with it the manifest is not read again. `verify=False` trusts it without a stat per file.
@@ -287,13 +297,11 @@ class SiteWriter:
         return folder_mtimes_of(self.out_dir, sorted(folders))
 
     # -- end of build ------------------------------------------------------------------
-    def finish(self, *, save: bool = True, catalog: dict | None = None, rows: dict | None = None,
-               years: set[int] | None = None) -> WriteStats:
-        """Remove outputs of earlier builds that this build did not produce; save the manifest.
-
-        With `save=False` (the daemon between flushes) the manifest stays in memory only;
-        call `save_manifest` later. A manifest that lags behind only costs the next process
-        extra checks: files are compared by size and mtime before being trusted."""
+    def finish(self) -> WriteStats:
+        """Remove outputs of earlier builds that this build did not produce; `dirty` says
+        whether the manifest (`state`) differs from the one the build began with. Saving it
+        is the caller's (`build.execute`): a manifest that lags behind only costs the next
+        process extra checks, as files are compared by size and mtime before being trusted."""
         stale = sorted(set(self._old_files) - set(self._files))
         parents = set()
         for rel in stale:
@@ -312,11 +320,6 @@ class SiteWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.dirty = bool(stale or self.stats.written or self._units.keys() != self._old_units.keys()
                           or self._files != self._old_files or not self.manifest.exists())
-        if catalog is not None:
-            catalog["dirs"] = self.folder_mtimes(catalog.get("dirs", ()))
-        if save and (self.dirty or catalog is not None):
-            self.manifest.save(self.state, catalog=catalog, rows=rows, years=years)
-            self.dirty = False
         return self.stats
 
 

@@ -1,6 +1,6 @@
 """Units of output: what a build renders, each with a fingerprint of what it is made from.
 
-A unit is `(key, fingerprint, render)`: an entry's page, a group's feeds, its page, a year
+A unit (`Unit`) is a key, a fingerprint and `render`: an entry's page, a group's feeds, its page, a year
 page, a newsletter issue, the home page… `render()` returns `(path, bytes)` pairs. The
 writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed into the
 build context (`newsletter.build.context`), whose configuration, templates and renderers it
@@ -14,10 +14,19 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog
 from newsletter.content.entry import Entry
+
+
+class Unit(NamedTuple):
+    """One unit of output: its key (`output/keys.py`), a fingerprint of everything its files
+    are made from, and how to make them (`render()` → (path, bytes) pairs)."""
+
+    key: str
+    fingerprint: str
+    render: Callable[[], list[tuple[str, bytes]]]
 
 
 def entry_digest(entry: Entry) -> str:
@@ -106,7 +115,7 @@ class OutputUnits:
 
     def units(self, catalog: Catalog, *, groups: set[str] | None = None, entries: list[Entry] | None = None,
               years: set[int] | None = None, periods: set[str] | None = None, stats: CatalogStats | None = None,
-              record: CatalogStats | None = None) -> Iterator[tuple[str, str, Callable[[], list[tuple[str, bytes]]]]]:
+              record: CatalogStats | None = None) -> Iterator[Unit]:
         """(key, fingerprint, render) for every unit of output.
 
         `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
@@ -130,7 +139,7 @@ class OutputUnits:
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
 
-        yield ("static", site_fp, lambda: [("site.css", self.templates.read("site.css")),
+        yield Unit("static", site_fp, lambda: [("site.css", self.templates.read("site.css")),
                                            ("feed.xsl", self.templates.read("feed.xsl"))])
         summaries = []
         for group, group_entries in catalog.groups.items():
@@ -150,9 +159,9 @@ class OutputUnits:
         home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digest(e) for e in s.latest])
                                                         for s in summaries + [regional_summary]]).encode()
                                                   + str(stats.total).encode(), digest_size=8).hexdigest()
-        yield ("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest))
+        yield Unit("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest))
         for entry in catalog.entries if entries is None else entries:
-            yield (f"entry:{entry.slug}", site_fp + ":" + digest(entry), functools.partial(_entry_page, renderer, links, entry))
+            yield Unit(f"entry:{entry.slug}", site_fp + ":" + digest(entry), functools.partial(_entry_page, renderer, links, entry))
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
             yield from self._newsletter_units(catalog, wanted, renderer, digest, periods, stats, recording)
@@ -165,17 +174,17 @@ class OutputUnits:
         top = entries[: self.config.feed_limit]
         feed_fp = site_fp + ":" + digest.joined(top)
         if feeds:
-            yield (f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
+            yield Unit(f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
             urls = {fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")}
-            yield (f"subscribe:{group}", site_fp + ":" + title,
+            yield Unit(f"subscribe:{group}", site_fp + ":" + title,
                    lambda: [(f"{group}/subscribe.html", renderer.subscribe_page(group, title, urls))])
-        yield (f"page:{group}", feed_fp + ":" + repr(counts),
+        yield Unit(f"page:{group}", feed_fp + ":" + repr(counts),
                lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
         for year, items in entries_by_year(entries):
             if only_years is not None and year not in only_years:
                 continue
             year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
-            yield (f"year:{group}/{year}", year_fp,
+            yield Unit(f"year:{group}/{year}", year_fp,
                    lambda y=year, es=items: [(links.year_page_path(group, y), renderer.year_page(group, title, y, es))])
 
     def _newsletter_units(self, catalog, nl_groups, renderer, digest, only_periods, stats, recording):
@@ -193,14 +202,14 @@ class OutputUnits:
             if recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             listing = stats.listings[group]
-            yield (f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
+            yield Unit(f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
                    lambda g=group, ls=listing: [(links.archive_path(g), renderer.archive_page(g, self.group_title(g), ls))])
             all_issues.extend(issues)
         all_issues.sort(key=lambda i: i.period_id, reverse=True)
         for issue in all_issues:
             if only_periods is not None and issue.period_id not in only_periods:
                 continue
-            yield (f"issue:{issue.key}", nl_fp + ":" + digest.joined(issue.entries),
+            yield Unit(f"issue:{issue.key}", nl_fp + ":" + digest.joined(issue.entries),
                    lambda i=issue: self._issue_outputs(i))
 
     def _issue_outputs(self, issue):

@@ -30,6 +30,7 @@ import marshal
 import os
 from pathlib import Path
 
+from newsletter.content.rows import CatalogHead, loaded, stored
 from newsletter.output.keys import unit_year
 from newsletter.output.writer import changed_outputs, write_atomic
 
@@ -90,7 +91,7 @@ def split(state: tuple[dict, dict]) -> dict[int | None, tuple[dict, dict]]:
     return parts
 
 
-def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: dict | None = None,
+def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: CatalogHead | None = None,
                   rows: dict[int, list] | None = None, years: set[int] | None = None) -> None:
     """Write the manifest `state` = (units, files) of an output folder.
 
@@ -131,16 +132,17 @@ def save_years(folder: Path, years, parts: dict, rows: dict[int, list]) -> dict[
         if not units and not rows.get(year):
             path.unlink(missing_ok=True)
             continue
-        _write(path, {"units": units, "files": files, "rows": rows.get(year, [])})
+        _write(path, {"units": units, "files": files, "rows": stored(rows.get(year, []))})
     return counts
 
 
-def save_head(folder: Path, part: tuple[dict, dict], catalog: dict | None, counts: dict) -> None:
+def save_head(folder: Path, part: tuple[dict, dict], catalog: CatalogHead | None, counts: dict) -> None:
     """Write the head: site-wide units, the patchable catalog and every year's file count."""
     folder.mkdir(parents=True, exist_ok=True)
     counts = {year: n for year, n in counts.items() if n}
     counts[-1] = len(part[1])
-    _write(folder / HEAD, {"units": part[0], "files": part[1], "catalog": catalog, "file_counts": counts})
+    _write(folder / HEAD, {"units": part[0], "files": part[1], "catalog": catalog.stored() if catalog else None,
+                           "file_counts": counts})
 
 
 def remove_years(folder: Path, years) -> None:
@@ -191,8 +193,11 @@ def load_manifest(folder: Path) -> tuple[dict, dict] | None:
 
 
 def load_head(folder: Path) -> dict | None:
-    """The head alone (site-wide units and the patchable catalog, if any)."""
-    return _read(folder / HEAD)
+    """The head alone: site-wide units and files, and the patchable catalog (a `CatalogHead`) if any."""
+    head = _read(folder / HEAD)
+    if head is not None and head.get("catalog"):
+        head["catalog"] = CatalogHead.loaded(head["catalog"])
+    return head
 
 
 def load_years(folder: Path, years: set[int]) -> dict[int, dict] | None:
@@ -205,6 +210,7 @@ def load_years(folder: Path, years: set[int]) -> dict[int, dict] | None:
             if path.exists():
                 return None
             part = {"units": {}, "files": {}, "rows": []}
+        part["rows"] = loaded(part["rows"])
         found[year] = part
     return found
 

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from newsletter.diagnostics import Diagnostic
 from newsletter.output.writer import changed_outputs, write_atomic
@@ -34,11 +35,19 @@ def racily_clean(mtime_ns: int, written_ns: int) -> bool:
     return mtime_ns >= written_ns - RACY_NS
 
 
-def stamp_of(builder, sources) -> tuple[str, int] | None:
-    """A hash of every input's identity and the newest mtime, or None when a file cannot be stat'ed."""
+class Stamp(NamedTuple):
+    """What a build was made from: a hash of every input's identity, and the newest mtime."""
+
+    digest: str
+    newest_ns: int
+
+
+def stamp_of(fingerprints: list[str], sources) -> Stamp | None:
+    """The stamp of `sources` for a build with these fingerprints (of the site, its
+    newsletters and the parser), or None when a file cannot be stat'ed."""
     newest = 0
     h = hashlib.blake2b(digest_size=16)
-    h.update(repr((builder.context.site_fingerprint, builder.context.newsletter_fingerprint, builder.cache.salt if builder.cache else "")).encode())
+    h.update(repr(tuple(fingerprints)).encode())
     for source in sources:
         try:
             st = os.stat(source.path)
@@ -46,33 +55,33 @@ def stamp_of(builder, sources) -> tuple[str, int] | None:
             return None
         h.update(f"{source.display}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
         newest = max(newest, st.st_mtime_ns)
-    return h.hexdigest(), newest
+    return Stamp(h.hexdigest(), newest)
 
 
 def stamp_path(manifest: Path) -> Path:
     return manifest.with_name(manifest.stem.replace("outputs-", "stamp-") + ".json")
 
 
-def load(path: Path, stamp: tuple[str, int]) -> tuple[dict | None, str]:
+def load(path: Path, stamp: Stamp) -> tuple[dict | None, str]:
     """(what the last build recorded, "") if it was made from exactly these inputs; else
-    (None, why not)."""
+    (None, why not: "missing", "unreadable", "changed" or "racy" — `build.plan`'s rules say
+    each in words)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None, "no earlier one-shot build of this output folder"
+        return None, "missing"
     except (OSError, ValueError):
-        return None, "the record of the last build is unreadable"
-    digest, newest = stamp
-    if data.get("stamp") != digest:
-        return None, "a bulletin, the configuration, the templates or newsletter itself changed"
-    if racily_clean(newest, data.get("written_ns", 0)):
-        return None, "a bulletin changed within a clock tick of the last build"
+        return None, "unreadable"
+    if data.get("stamp") != stamp.digest:
+        return None, "changed"
+    if racily_clean(stamp.newest_ns, data.get("written_ns", 0)):
+        return None, "racy"
     return data, ""
 
 
-def save(path: Path, stamp: tuple[str, int], *, entries: int, countries: int, regional: int,
+def save(path: Path, stamp: Stamp, *, entries: int, countries: int, regional: int,
          diagnostics: list[Diagnostic]) -> None:
-    data = {"stamp": stamp[0], "written_ns": time.time_ns(), "entries": entries, "countries": countries, "regional": regional,
+    data = {"stamp": stamp.digest, "written_ns": time.time_ns(), "entries": entries, "countries": countries, "regional": regional,
             "diagnostics": [[d.path, d.line, d.severity, d.message] for d in diagnostics]}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))

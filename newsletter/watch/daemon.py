@@ -203,7 +203,7 @@ class WatchDaemon:
                  entries, result.errors)
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.context.links))
-        catalog = result.catalog if result.path == "full" else None  # other ways hold only part of it
+        catalog = result.catalog if result.whole_catalog else None  # other ways hold only part of it
         if self.options.after_build is not None and self.options.after_build(self.config, self.builder, catalog,
                                                                          self.options.inputs):
             self.stop.set()

@@ -1,0 +1,89 @@
+"""What a patch changes, for both fast ways (the one-shot patch and the daemon's live path):
+the units it renders and retires (`Change`, `render_affected`), and how it moves the
+newsletter archive's window (`ArchiveWindow`) — decided once, here, for both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from newsletter.build.execute import Outcome, Scope, execute
+from newsletter.content.catalog import Catalog
+from newsletter.content.entry import Entry
+from newsletter.output.keys import parse_key
+from newsletter.render.units import CatalogStats
+
+
+class ArchiveWindow(NamedTuple):
+    """The first period the newsletter archive keeps, before and after a change ("" when
+    newsletters are off or there is no entry)."""
+
+    before: str
+    after: str
+
+    @classmethod
+    def of(cls, config: Any, before: dt.date | None, after: dt.date | None) -> ArchiveWindow:
+        """The window for the newest dates `before` and `after` the change."""
+        from newsletter.render.newsletters.issue import archive_start
+
+        if not config.newsletter_enabled:
+            return cls("", "")
+        keep, period = config.newsletter_archive_periods, config.newsletter_period
+        return cls(archive_start(before, period, keep) if before else "", archive_start(after, period, keep) if after else "")
+
+    @property
+    def moved(self) -> bool:
+        """Every archive page changes (forwards: issues before `after` are retired)."""
+        return self.before != self.after
+
+    def returning(self, pid: str) -> bool:
+        """Whether period `pid` comes back into the archive (the window grew backwards)."""
+        return self.after <= pid < self.before
+
+
+@dataclass
+class Change:
+    """What a patch (live or one-shot) renders: the units of the `affected` groups for `years`
+    and `periods`, the pages of `entries`; the pages of `gone` slugs and the issues before
+    `since` (the archive's new start, when it moved) go."""
+
+    affected: set[str]
+    entries: list[Entry]
+    gone: list[str]
+    years: set[int]
+    periods: set[str]
+    since: str = ""
+    stats: CatalogStats | None = None
+    """The whole catalog's summary, when `catalog` holds only part of it (the one-shot patch)."""
+
+    def retired(self, produced: set[str], carried: list[str]) -> list[str]:
+        """Of the units the last build made (`carried`), those this change no longer produces."""
+        retire = [f"entry:{slug}" for slug in self.gone if f"entry:{slug}" not in produced]
+        if self.affected or self.since:
+            for key in carried:
+                if key in produced:
+                    continue
+                kind, group, part = parse_key(key)
+                if kind == "issue" and part < self.since:
+                    retire.append(key)
+                elif kind == "entry" or group not in self.affected:
+                    continue  # entry pages go by `gone`; other groups' units stay
+                elif kind == "year":
+                    if int(part) in self.years:
+                        retire.append(key)
+                elif kind == "issue":
+                    if part in self.periods:
+                        retire.append(key)
+                else:  # the group's own units: feeds, page, archive… and any kind added later
+                    retire.append(key)
+        return retire
+
+
+def render_affected(builder, catalog: Catalog, change: Change, scope: Scope) -> Outcome:
+    """Render the units `change` touches over the last build's (`scope.previous`), retire
+    those it no longer produces, and finish as `scope` says."""
+    scope.partial, scope.retire = True, change.retired
+    return execute(scope, builder.units(catalog, groups=change.affected, entries=change.entries, years=change.years,
+                                        periods=change.periods, stats=change.stats))
