@@ -19,6 +19,7 @@ from newsletter.build.context import BuildContext
 from newsletter.build.execute import Outcome, Run, Scope, execute
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan, plan
 from newsletter.build.workers import OutputCheck
+from newsletter.content.fingerprint import parsing_fingerprint
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
 from newsletter.content.parse import ParseResult, parse_bulletin
@@ -125,7 +126,8 @@ class Builder:
         """The daemon sets this: state files are written by `flush()`, not after every build."""
         self.stop_requested: Callable[[], bool] = lambda: False
         """Checked between units; the daemon points it at its SIGTERM flag."""
-        salt = repr((__version__, CACHE_FORMAT, sorted(config.aliases.items()), sorted(config.exclusions)))
+        salt = repr((__version__, CACHE_FORMAT, parsing_fingerprint(), sorted(config.aliases.items()),
+                     sorted(config.exclusions)))
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
         self.identity_folder = state_dir / "identity" if state_dir is not None else None
