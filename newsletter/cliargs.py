@@ -84,7 +84,7 @@ class PhaseClock(logging.Handler):
         self.way = ""
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == "%s: %s" and record.args and not self.way:  # Plan.take: the way this build goes
+        if record.msg == "%s: %s" and isinstance(record.args, tuple) and not self.way:  # Plan.take: the way taken
             self.way = str(record.args[0])
             self.mark("reading the state and choosing the way")
 
