@@ -149,7 +149,8 @@ def test_home_page_lists_every_group(built):
     home = built.read("index.html")
     for group, name, count in (("mx", "Mexico", 2), ("pa", "Panama", 1), ("cr", "Costa Rica", 1), ("regional", "Regional news", 1)):
         assert f'<a href="{group}/index.html">{name}</a> <span class="count">{count}</span>' in home
-    assert 'href="mx/subscribe.html"' in home and 'href="regional/subscribe.html"' in home
+    assert 'href="all/subscribe.html"' in home and 'href="regional/subscribe.html"' in home
+    assert 'href="../mx/subscribe.html"' in built.read("mx/index.html")  # each list's own on its page
 
 
 def _text(detail) -> str:
