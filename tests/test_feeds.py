@@ -230,7 +230,9 @@ def test_rss_and_atom_pages_show_dates_alike_in_a_browser_with_xslt(built):
     for fmt in ("atom.xml", "rss.xml"):
         page = str(transform(etree.parse(str(built.out / "mx" / fmt))))
         shown[fmt] = re.findall(r'<p class="date">([^<]*)</p>', page)
-    assert shown["rss.xml"] == shown["atom.xml"] == ["2021-08-26", "2021-08-24"]
+    assert shown["rss.xml"] == shown["atom.xml"] == ["26 August 2021", "24 August 2021"]  # as the pages write them
+    page = built.read("mx/index.html")
+    assert all(f">{date}</time>" in page for date in shown["atom.xml"])
 
 
 def test_the_home_page_names_the_site_once_and_entry_pages_draw_one_rule(built):
@@ -240,3 +242,22 @@ def test_the_home_page_names_the_site_once_and_entry_pages_draw_one_rule(built):
     entry = path.read_text()
     assert '<a class="home" href="../index.html">News</a>' in entry
     assert "main > article.entry:first-child { border-top: 0;" in built.read("site.css")
+
+
+def test_the_feed_stylesheet_speaks_the_sites_language_and_writes_its_dates(site):
+    from lxml import etree
+    site.write("a.txt", """
+        26 August 2021
+
+        Peru Opens a Shelter
+
+        It has 80 beds.
+    """)
+    (site.root / "newsletter.toml").write_text('language = "es"\n')
+    assert site.build().code == 0
+    transform = etree.XSLT(etree.parse(str(site.out / "feed.xsl")))
+    for fmt in ("atom.xml", "rss.xml"):
+        page = str(transform(etree.parse(str(site.out / "pe" / fmt))))
+        assert re.findall(r'<p class="date">([^<]*)</p>', page) == ["26 de agosto de 2021"], fmt
+        assert "Esta es una fuente web" in page and 'lang="es"' in page
+    assert ">26 de agosto de 2021</time>" in site.read("pe/index.html")

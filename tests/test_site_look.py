@@ -124,3 +124,25 @@ def test_no_axe_violations_best_practices_included_and_screenshots(served):
         finally:
             browser.close()
     assert all(not v for v in found.values()), json.dumps({str(k): v for k, v in found.items() if v}, indent=1)
+
+
+def test_a_feed_opened_in_chromium_reads_as_the_subscribe_page_says_with_the_sites_dates(served):
+    from playwright.sync_api import sync_playwright
+
+    root, base = served
+    said = (root / "feeds" / "pe" / "subscribe.html").read_text()
+    assert "shows as a plain page, or as code where the browser no longer styles feeds" in said
+    entry = (root / "feeds" / "entries").glob("*price-survey*").__next__().read_text()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            for fmt in ("atom.xml", "rss.xml"):
+                page.goto(base + "pe/" + fmt)
+                shown = page.inner_text("body")
+                # this Chromium still styles feeds: a plain page, its dates as the site writes them
+                assert "This is a web feed" in shown and "Field Notes \u2014 Peru" in shown, fmt
+                assert "3 March 2025" in shown and ">3 March 2025</time>" in entry, fmt
+                assert "<feed" not in shown and "<rss" not in shown
+        finally:
+            browser.close()

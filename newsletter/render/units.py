@@ -249,13 +249,22 @@ class OutputUnits:
             css += (f"\n/* brand.accent, brand.accent_dark */\n:root {{ --accent: {c.brand_accent}; }}\n"
                     f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {c.brand_accent_dark}; }} }}\n").encode()
         files = brand_files(c)
-        out = [("site.css", css), ("feed.xsl", self.templates.read("feed.xsl")), ("robots.txt", robots_txt(c.base_url))]
+        out = [("site.css", css), ("feed.xsl", self._feed_stylesheet()), ("robots.txt", robots_txt(c.base_url))]
         with open(c.brand_favicon, "rb") if c.brand_favicon else open(self.templates.path("favicon.svg"), "rb") as fh:
             out.append((files["favicon"], fh.read()))
         if c.brand_logo:
             with open(c.brand_logo, "rb") as fh:
                 out.append((files["logo"], fh.read()))
         return out
+
+    def _feed_stylesheet(self) -> bytes:
+        """feed.xsl, in the site's language, writing dates as the pages do."""
+        from newsletter.render.words import Words, date_pattern
+
+        words = Words(self.config.language)
+        parts, months = date_pattern(words.lang)
+        template = self.templates.env.get_template("feed.xsl")
+        return template.render(site=self.config, words=words, date_parts=parts, month_names=months).encode()
 
     def _sitemap_units(self, catalog, stats, digest, only_years):
         """The sitemap index, the lists' sitemap and one per year (`newsletter.output.sitemap`);

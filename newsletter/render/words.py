@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -54,7 +55,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "week": "week {week}, {year}",
         "subscribe.title": "Follow {name} in a feed reader",
         "subscribe.intro": "Copy the address of a feed into your feed reader, or open one of the links below.",
-        "subscribe.browser": "Opened in a browser, a feed shows its raw XML: this page is for people.",
+        "subscribe.browser": "Opened in a browser, a feed shows as a plain page, or as code where the browser no longer styles feeds: this page is for people.",
+        "xsl.note": "This is a web feed. Copy its address into your feed reader to follow this news.",
+        "xsl.visit": "Visit the web page",
         "subscribe.latest": "The newest items",
         # newsletter serve: its pages and its own messages
         'web.change': 'Change your subscription',
@@ -153,7 +156,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "week": "semana {week} de {year}",
         "subscribe.title": "Siga {name} en un lector de noticias",
         "subscribe.intro": "Copie la dirección de una fuente en su lector de noticias, o abra uno de los enlaces.",
-        "subscribe.browser": "Abierta en un navegador, una fuente muestra su XML: esta página es para las personas.",
+        "subscribe.browser": "Abierta en un navegador, una fuente se ve como una página sencilla, o como código donde el navegador ya no le da estilo: esta página es para las personas.",
+        "xsl.note": "Esta es una fuente web. Copie su dirección en su lector de noticias para seguir estas noticias.",
+        "xsl.visit": "Visitar la página web",
         "subscribe.latest": "Las noticias más recientes",
         # newsletter serve: its pages and its own messages
         'web.change': 'Cambiar su suscripción',
@@ -252,7 +257,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "week": "semaine {week}, {year}",
         "subscribe.title": "Suivre {name} dans un lecteur de flux",
         "subscribe.intro": "Copiez l’adresse d’un flux dans votre lecteur, ou ouvrez l’un des liens ci-dessous.",
-        "subscribe.browser": "Ouvert dans un navigateur, un flux montre son XML : cette page est faite pour les personnes.",
+        "subscribe.browser": "Ouvert dans un navigateur, un flux s’affiche comme une page simple, ou comme du code là où le navigateur ne le met plus en forme : cette page est faite pour les personnes.",
+        "xsl.note": "Ceci est un flux web. Copiez son adresse dans votre lecteur de flux pour suivre ces actualités.",
+        "xsl.visit": "Voir la page web",
         "subscribe.latest": "Les actualités les plus récentes",
         # newsletter serve: its pages and its own messages
         'web.change': 'Modifier votre abonnement',
@@ -349,7 +356,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "week": "semana {week} de {year}",
         "subscribe.title": "Siga {name} num leitor de feeds",
         "subscribe.intro": "Copie o endereço de um feed para o seu leitor, ou abra um dos links abaixo.",
-        "subscribe.browser": "Aberto num navegador, um feed mostra o seu XML: esta página é para as pessoas.",
+        "subscribe.browser": "Aberto num navegador, um feed aparece como uma página simples, ou como código onde o navegador já não lhe dá estilo: esta página é para as pessoas.",
+        "xsl.note": "Este é um feed web. Copie o seu endereço para o seu leitor de feeds para acompanhar estas notícias.",
+        "xsl.visit": "Visitar a página web",
         "subscribe.latest": "As notícias mais recentes",
         # newsletter serve: its pages and its own messages
         'web.change': 'Alterar a sua assinatura',
@@ -441,6 +450,28 @@ class Words:
 
     def month(self, year: int, month: int) -> str:
         return month_year(year, month, self.lang)
+
+
+def date_pattern(lang: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """How `long_date` writes a date in `lang`, for a stylesheet to do the same: the parts of
+    the pattern (("d"|"m"|"y"|"text", text)) and the twelve month names as they appear in it."""
+    sample = dt.date(2021, 8, 26)
+    months = [long_date(dt.date(2021, m, 26), lang) for m in range(1, 13)]
+    shown = long_date(sample, lang)
+    # the month's name: what differs between August's and the other months' renderings
+    start = next(i for i in range(len(shown)) if any(i >= len(o) or o[i] != shown[i] for o in months if o != shown))
+    tail = next(i for i in range(1, len(shown)) if any(o[-i] != shown[-i] for o in months if o != shown)) - 1
+    names = [m[start: len(m) - tail] for m in months]
+    before, after = shown[:start], shown[len(shown) - tail:]
+    parts: list[tuple[str, str]] = []
+    for text in (before, None, after):
+        if text is None:
+            parts.append(("m", ""))
+            continue
+        for piece in re.split(r"(26|2021)", text):
+            if piece:
+                parts.append(("d" if piece == "26" else "y" if piece == "2021" else "text", piece))
+    return parts, names
 
 
 def english_date(day: dt.date) -> str:
