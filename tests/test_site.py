@@ -69,13 +69,16 @@ def test_pages_carry_a_description_a_canonical_url_open_graph_and_twitter_tags_a
     [canonical] = [link.get("href") for link in tree.iter("link") if link.get("rel") == "canonical"]
     assert canonical.startswith(BASE_URL)
     assert meta(tree, "property", "og:url") == canonical and meta(tree, "property", "og:description") == description
-    assert meta(tree, "property", "og:title") == tree.find(".//title").text
+    share = meta(tree, "property", "og:title")  # the page's own title: og:site_name names the site
+    assert share == meta(tree, "name", "twitter:title") and tree.find(".//title").text.startswith(share)
+    assert meta(tree, "property", "og:site_name") == "News"
     assert meta(tree, "property", "og:type") == ("article" if which == "entry" else "website")
     assert meta(tree, "name", "twitter:card") == "summary" and meta(tree, "name", "twitter:title")
     [icon] = [link.get("href") for link in tree.iter("link") if link.get("rel") == "icon"]
     assert (built.out / rel).parent.joinpath(icon).resolve() == (built.out / "favicon.svg").resolve()
     if which == "entry":
         assert description.startswith("Customs officers on both sides")
+        assert share == "Chile and Argentina Reopen a Mountain Pass"
 
 
 def test_the_home_page_has_the_site_title_as_heading_the_latest_news_first_and_a_compact_country_index(built):

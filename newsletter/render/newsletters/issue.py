@@ -179,6 +179,7 @@ class IssueRenderer:
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
+        self._visitor_footers: dict[tuple[str, str], str] = {}
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
@@ -307,16 +308,23 @@ class IssueRenderer:
         """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
         footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
         html = _TOPBAR.sub("", rendered.html, count=1)
-        footer = _FOOTER.search(html)
+        start = html.rfind('<td class="footer"')  # near the end: found from there, not by a regex over it all
+        footer = _FOOTER.match(html, start) if start >= 0 else None
         if footer is not None:
             style = _LINK_STYLE.search(footer.group(2))
             attrs = f' style="{style.group(1)}"' if style else ""
-            sentence, links = self.visitor_links(rendered.issue.group)
-            inner = (f"\n{escape(sentence)}<br>\n"
-                     + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links) + "\n")
+            inner = self._visitor_footers.get((rendered.issue.group, attrs))
+            if inner is None:
+                sentence, links = self.visitor_links(rendered.issue.group)
+                inner = self._visitor_footers[(rendered.issue.group, attrs)] = (
+                    f"\n{escape(sentence)}<br>\n"
+                    + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links) + "\n")
             html = html[:footer.start(2)] + inner + html[footer.end(2):]
-        html = _BODY_OPEN.sub(lambda m: m.group(0) + "\n<main>", html, count=1)
-        return html.replace("</body>", "</main>\n</body>", 1)
+        body = _BODY_OPEN.search(html, html.find("<body"))
+        end = html.rfind("</body>")
+        if body is None or end < 0:
+            return html
+        return f"{html[:body.end()]}\n<main>{html[body.end():end]}</main>\n{html[end:]}"
 
     def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
                 date: dt.datetime | None = None, version: str = "") -> Message:
