@@ -44,11 +44,6 @@ def teaser(entry: Entry) -> str:
     return _teaser(entry.body, entry.body_format)
 
 
-@functools.lru_cache(maxsize=1024)
-def _latest_label(words: Words, code: str, name: str) -> str:
-    return words.of("latest", code, name=name)
-
-
 FAVICON_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".gif": "image/gif",
                  ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
@@ -104,23 +99,20 @@ class Chrome:
                 f"img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action {escape(form)}\">\n"
                 f'<link rel="icon" href="{escape(root + self.brand["favicon"])}"'
                 + (f' type="{kind}"' if kind else "") + ">\n"
-                f'<link rel="stylesheet" href="{escape(root)}site.css">\n')
-        parts = []
+                f'<link rel="stylesheet" href="{escape(root)}site.css">')
         d = _attribute(description)
+        if not canonical:
+            return Markup(f'<meta name="description" content="{d}">\n{fixed}' if description else fixed)
+        t, u = _attribute(title), _attribute(canonical)
         if description:
-            parts.append(f'<meta name="description" content="{d}">\n')
-        if canonical:
-            t, u = _attribute(title), _attribute(canonical)
-            parts.append(f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{_attribute(og_type)}">\n'
-                         f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n')
-            if description:
-                parts.append(f'<meta property="og:description" content="{d}">\n')
-            parts.append(self._social)
-            parts.append(f'<meta name="twitter:title" content="{t}">\n')
-            if description:
-                parts.append(f'<meta name="twitter:description" content="{d}">\n')
-        parts.append(fixed)
-        return Markup("".join(parts).rstrip("\n"))
+            return Markup(f'<meta name="description" content="{d}">\n<link rel="canonical" href="{u}">\n'
+                          f'<meta property="og:type" content="{_attribute(og_type)}">\n<meta property="og:title" content="{t}">\n'
+                          f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
+                          f'{self._social}<meta name="twitter:title" content="{t}">\n'
+                          f'<meta name="twitter:description" content="{d}">\n{fixed}')
+        return Markup(f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{_attribute(og_type)}">\n'
+                      f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
+                      f'{self._social}<meta name="twitter:title" content="{t}">\n{fixed}')
 
     def header(self, root: str, is_home: bool) -> Markup:
         made = self._headers.get((root, is_home))
@@ -166,7 +158,7 @@ class SiteRenderer:
         self.templates = templates
         self.names = names
         env = templates.env
-        words = Words(config.language)
+        words = self.words = Words(config.language)
         env.filters["longdate"] = words.date
         env.globals["words"] = words
         # Phrases without placeholders, for the parts of every page: a look-up, not a call
@@ -175,7 +167,6 @@ class SiteRenderer:
         env.filters["body_html"] = lambda e: Markup(body_html(e.body, e.body_format))
         env.filters["teaser"] = teaser
         env.globals["brand"] = brand_files(config)
-        env.filters["latest_label"] = lambda code, name: _latest_label(words, code, name)
         self.links = Links(config.base_url)
         env.filters["groupby_month"] = lambda entries: _groupby_month(entries, words.lang)
         self._newsletters = set(newsletters)
@@ -223,8 +214,11 @@ class SiteRenderer:
 
     def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
         """Every entry of one group in one year, by month."""
+        canonical = self.links.url(self.links.year_page_path(group, year))
+        head = self.chrome.head("../../", f"{name}, {year}", f"{name}, {year}: {self.words.count('items', len(entries))}.",
+                                canonical, "website")
         return self._year.render(group=group, name=name, year=year, entries=entries, root="../../",
-                                 canonical=self.links.url(self.links.year_page_path(group, year))).encode()
+                                 canonical=canonical, head_tags=head).encode()
 
     def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
         """The newsletter archive of one group: every issue, newest first."""
