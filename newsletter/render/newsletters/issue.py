@@ -320,6 +320,9 @@ class IssueRenderer:
                     f"\n{escape(sentence)}<br>\n"
                     + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links) + "\n")
             html = html[:footer.start(2)] + inner + html[footer.end(2):]
+        else:  # a template without the bundled footer: its links, without a personal token
+            html = html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(self.generic_unsubscribe(rendered.issue.group))))
+            html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
         body = _BODY_OPEN.search(html, html.find("<body"))
         end = html.rfind("</body>")
         if body is None or end < 0:
@@ -374,6 +377,9 @@ class IssueRenderer:
         if cut >= 0:
             sentence, links = self.visitor_links(rendered.issue.group)
             text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}: {u}\n" for t, u in links)
+        else:  # a template without the bundled footer: its links, without a personal token
+            text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
+            text = text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
         return text
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
