@@ -91,12 +91,12 @@ class Chrome:
         card tags, then what every page at this depth has (viewport, CSP, icon, stylesheet)."""
         fixed = self._heads.get(root)
         if fixed is None:
-            form = self.signup_origin or "'none'"
+            form = self.signup_origin.replace('"', "%22") or "'none'"  # scheme://host of a checked URL
             kind = self.brand["favicon_type"]
             fixed = self._heads[root] = (
                 '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                 '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'self\'; '
-                f"img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action {escape(form)}\">\n"
+                f"img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action {form}\">\n"
                 f'<link rel="icon" href="{escape(root + self.brand["favicon"])}"'
                 + (f' type="{kind}"' if kind else "") + ">\n"
                 f'<link rel="stylesheet" href="{escape(root)}site.css">')
