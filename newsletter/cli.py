@@ -1,4 +1,4 @@
-"""Command line: `newsletter build | watch | send | status | resolve | unsubscribe | backup`.
+"""Command line: `newsletter init | build | watch | send | status | resolve | unsubscribe | backup | …`.
 
 Exit status: 0 clean, 1 when any input had errors (outputs still written) or delivery
 failed, 2 for usage and configuration errors.
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.cliargs import DEFAULT_CONFIG, site_config, terminal_progress
+from newsletter.cliargs import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
 from newsletter.diagnostics import PER_FILE, report
 from newsletter.errors import NewsletterError, UsageError, environment_error
 from newsletter.send.commands import (
@@ -35,21 +35,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"newsletter: error: {message}\n")
 
 
+_IN_EFFECT: dict[str, str] = {}
+"""What `--help` shows as each option's default: the configuration's value when there is one
+(`help_defaults`), else the built-in default."""
+
+
+def _default(key: str, builtin: str) -> str:
+    return _IN_EFFECT.get(key, builtin)
+
+
 def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     """--config, --state, -q, -v: on the main parser (`newsletter -q build`) and on every
     subcommand (`newsletter build -q`); a subcommand's own default never hides the main one's."""
     default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
     p.add_argument("--config", metavar="FILE", default=default(None),
                    help=f"configuration file (default: ./{DEFAULT_CONFIG} if present)")
-    p.add_argument("--state", metavar="DIR", default=default(None), help="state folder (default: .newsletter)")
+    p.add_argument("--state", metavar="DIR", default=default(None),
+                   help=f"state folder (default: {_default('state', '.newsletter')})")
     p.add_argument("-q", "--quiet", action="store_true", default=default(False), help="only print errors")
-    p.add_argument("-v", "--verbose", action="store_true", default=default(False), help="print debugging detail")
+    p.add_argument("-v", "--verbose", action="store_true", default=default(False),
+                   help="print the build's plan, the time of each phase and debugging detail")
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("bulletins", nargs="*", metavar="BULLETINS", help="bulletin folders or files (default: from config, else ./bulletins)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: feeds)")
-    p.add_argument("--base-url", metavar="URL", help="absolute URL where the output folder is published")
+    p.add_argument("bulletins", nargs="*", metavar="BULLETINS",
+                   help=f"bulletin folders or files (default: {_default('bulletins', 'bulletins')})")
+    p.add_argument("--out", metavar="DIR", help=f"output folder (default: {_default('out', 'feeds')})")
+    p.add_argument("--base-url", metavar="URL", help="absolute URL where the output folder is published"
+                   + (f" (default: {_IN_EFFECT['base_url']})" if _IN_EFFECT.get("base_url") else ""))
     p.add_argument("--templates", metavar="DIR", help="folder of templates that override the bundled ones")
     _common(p)
 
@@ -59,6 +72,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsletter {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    init = sub.add_parser("init", help="start a site: a configuration, a bulletin folder and a sample bulletin")
+    init.add_argument("dir", nargs="?", default=".", metavar="DIR", help="the site's folder (default: here; created if needed)")
+    init.add_argument("--base-url", metavar="URL", help="where the site will be published (default: http://127.0.0.1:8000/)")
 
     build = sub.add_parser("build", help="build feeds, pages and newsletters once")
     _site_options(build)
@@ -72,7 +89,8 @@ def make_parser() -> argparse.ArgumentParser:
     _site_options(watch)
     watch.add_argument("--polling", action="store_true", help="poll for changes (network file systems give no events)")
     watch.add_argument("--once", action="store_true", help="one incremental build from the saved state, then exit (for cron)")
-    watch.add_argument("--debounce", type=int, metavar="MS", help="quiet time before a rebuild (default: watch.debounce_ms, 250)")
+    watch.add_argument("--debounce", type=int, metavar="MS",
+                       help=f"quiet time before a rebuild (default: watch.debounce_ms, {_default('watch.debounce_ms', '250')})")
     watch.add_argument("--send-due", action="store_true",
                        help="after each rebuild, send the issues that have fallen due (as `send --due`)")
 
@@ -87,10 +105,12 @@ def make_parser() -> argparse.ArgumentParser:
     send.add_argument("--correction", action="store_true",
                       help="send a changed issue again, marked as a correction, to those who got the earlier version")
     send.add_argument("--now", metavar="TIME", help=argparse.SUPPRESS)  # tests: the clock the schedule reads
-    send.add_argument("--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers from config)")
+    send.add_argument("--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers, "
+                      f"{_default('newsletter.subscribers', 'subscribers.csv')})")
     send.add_argument("--dry-run", action="store_true", help="write each message to the outbox folder instead of sending")
     send.add_argument("--outbox", metavar="DIR", help="outbox folder for --dry-run (default: STATE/outbox)")
-    send.add_argument("--rate", type=float, metavar="N", help="at most N messages per second")
+    send.add_argument("--rate", type=float, metavar="N",
+                      help=f"at most N messages per second (default: smtp.rate, {_default('smtp.rate', '0.0')}: no limit)")
     send.add_argument("--test", metavar="ADDRESS", help="mail one issue (--country CC) or digest (of the --country "
                       "lists, default every list) to ADDRESS only, without recording it as a delivery")
 
@@ -176,10 +196,22 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Prefixed(logging.Formatter):
+    """Every line of every message starts with `newsletter:` (a message may have several)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(f"newsletter: {line}" for line in super().format(record).splitlines())
+
+
 def _setup_logging(args) -> None:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     fmt = "%(asctime)s %(message)s" if args.command == "watch" else "%(message)s"
-    logging.basicConfig(level=level, format=fmt, datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Prefixed(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
+    logging.basicConfig(level=level, handlers=[handler])
+    if args.command == "build":  # `-v` prints the plan once, at the end (its lines are logged as it is made)
+        logging.getLogger("newsletter.build.plan").propagate = False
+        logging.getLogger("newsletter.build.batches").setLevel(max(level, logging.INFO))
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
     logging.getLogger("markdown_it").setLevel(logging.WARNING)  # its debug output traces the parser
 
@@ -201,13 +233,23 @@ def cmd_build(args) -> int:
                        strict=args.strict, full=args.full)
         print("\n".join(plan.lines()))
         return 0
+    clock = PhaseClock() if args.verbose else None
+    if clock is not None:
+        logging.getLogger("newsletter.build.plan").addHandler(clock)
     with StateLock(Path(config.state)):
+        if clock is not None:
+            clock.mark("waiting for the state lock")
         result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
                             strict=args.strict, progress=terminal_progress(), track_changes=bool(hub), full=args.full)
+        if clock is not None:
+            clock.mark(f"{clock.way or 'the build'} (reading, rendering, writing and saving the state)")
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
-    if args.verbose:
+    if clock is not None:
+        logging.getLogger("newsletter.build.plan").removeHandler(clock)
         for line in result.plan.lines():
             print(f"newsletter: plan: {line}", file=sys.stderr)
+        for line in clock.lines():
+            print(f"newsletter: time: {line}", file=sys.stderr)
     if hub:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:
@@ -282,12 +324,24 @@ def cmd_serve(args) -> int:
     return serve(site_config(args), host=args.host, port=args.port, templates_dir=args.templates)
 
 
-COMMANDS = {"build": cmd_build, "watch": cmd_watch, "send": cmd_send, "status": cmd_status, "resolve": cmd_resolve,
+def cmd_init(args) -> int:
+    from newsletter.sample import init_site
+
+    for line in init_site(Path(args.dir), args.base_url or "http://127.0.0.1:8000/"):
+        print(f"newsletter: {line}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "build": cmd_build, "watch": cmd_watch, "send": cmd_send, "status": cmd_status, "resolve": cmd_resolve,
             "unsubscribe": cmd_unsubscribe, "backup": cmd_backup, "subscribers": cmd_subscribers,
             "bounces": cmd_bounces, "serve": cmd_serve, "tag": cmd_tag}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "-h" in argv or "--help" in argv:  # show the defaults in effect: the configuration's
+        _IN_EFFECT.clear()
+        _IN_EFFECT.update(help_defaults(argv))
     args = make_parser().parse_args(argv)
     _setup_logging(args)
     try:

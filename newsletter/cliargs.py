@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from pathlib import Path
 
 DEFAULT_CONFIG = "newsletter.toml"
@@ -43,3 +45,57 @@ def terminal_progress():
     return show
 
 
+def help_defaults(argv: list[str]) -> dict[str, str]:
+    """The defaults `--help` shows: the values of the configuration `argv` would use (its
+    `--config FILE`, else ./newsletter.toml); nothing when there is none or it is broken."""
+    from newsletter.config import load_config
+    from newsletter.errors import NewsletterError
+
+    path = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"), None)
+    path = path or next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), None)
+    if path is None and Path(DEFAULT_CONFIG).is_file():
+        path = DEFAULT_CONFIG
+    if path is None:
+        return {}
+    try:
+        try:
+            config = load_config(path)
+            shown = {"base_url": config.base_url}
+        except NewsletterError:  # no base_url in the file: every other value still shows
+            config = load_config(path, {"base_url": "http://localhost/"})
+            shown = {}
+    except (NewsletterError, OSError):
+        return {}
+    shown.update({"state": config.state, "out": config.out, "bulletins": " ".join(config.bulletins),
+                  "watch.debounce_ms": str(config.watch_debounce_ms),
+                  "newsletter.subscribers": config.newsletter_subscribers, "smtp.rate": str(config.smtp_rate)})
+    return shown
+
+
+class PhaseClock(logging.Handler):
+    """Times the phases of a build for `-v`. It listens to the planner's log (without printing
+    it: the plan is printed once, at the end): the way chosen ends the planning phase; the
+    command marks the state lock taken and the build returned."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.started = time.perf_counter()
+        self.marks: list[tuple[str, float]] = []
+        self.way = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "%s: %s" and isinstance(record.args, tuple) and not self.way:  # Plan.take: the way taken
+            self.way = str(record.args[0])
+            self.mark("reading the state and choosing the way")
+
+    def mark(self, phase: str) -> None:
+        """`phase` is what ran since the previous mark (or since the clock started)."""
+        self.marks.append((phase, time.perf_counter()))
+
+    def lines(self) -> list[str]:
+        out, last = [], self.started
+        for phase, at in self.marks:
+            out.append(f"{phase}: {at - last:.3f} s")
+            last = at
+        out.append(f"total: {last - self.started:.3f} s")
+        return out

@@ -80,6 +80,10 @@ def _date(value: str) -> str | None:
     return None
 
 
+def _colour(value: str) -> str | None:
+    return None if re.fullmatch(r"#[0-9a-fA-F]{6}", value) else 'must be a colour such as "#0b5cad"'
+
+
 def _one_of(*choices: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         return None if value in choices else "must be one of " + ", ".join(f'"{c}"' for c in choices)
@@ -153,6 +157,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("serve.address_rate", int, 3, "Messages (confirmations, preferences links) serve may send one email address per hour; failed tries do not count.", _positive),
     Option("serve.mail_retry", float, 10.0, "Seconds before serve tries again to send a confirmation or preferences-link message; doubled each time up to 30 minutes, until its link would expire.", _positive),
     Option("serve.proxies", int, 0, "Reverse proxies in front of `serve` whose X-Forwarded-For is trusted for client addresses (1 behind nginx).", _non_negative),
+    Option("brand.logo", str, "", "Image file (SVG, PNG…) shown beside the site title on every page; copied into the output folder.", is_path=True),
+    Option("brand.favicon", str, "", "Icon file for browser tabs (default: a bundled one); copied into the output folder.", is_path=True),
+    Option("brand.accent", str, "#0b5cad", "Colour of links and buttons on the site (#rrggbb).", _colour),
+    Option("brand.accent_dark", str, "#7db7ff", "The same colour in dark mode (it must read on a dark background).", _colour),
+    Option("brand.footer_text", str, "", "A line in every page's footer, e.g. the organisation's name."),
+    Option("brand.footer_link", str, "", "Where the footer line links to.", _optional_url),
     Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
     Option("watch.rescan_seconds", float, 60.0, "Full rescan interval that catches missed events (0 turns it off).", _non_negative),
     Option("watch.websub_hub", str, "", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url),

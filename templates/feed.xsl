@@ -1,11 +1,12 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- Shows an Atom or RSS feed as a readable page when it is opened in a browser. -->
+<!-- Shows an Atom or RSS feed as a readable page when it is opened in a browser, in the site's
+     language, with dates written as the site's pages write them. (Rendered by Jinja at build time.) -->
 <xsl:stylesheet version="1.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:atom="http://www.w3.org/2005/Atom">
   <xsl:output method="html" encoding="UTF-8" indent="yes"/>
   <xsl:template match="/">
-    <html>
+    <html lang="{{ site.language }}">
       <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -18,22 +19,21 @@
         </style>
       </head>
       <body>
-        <p class="note">This is a web feed. Copy its address into your feed reader
-          (Feedly, NetNewsWire, Thunderbird, newsboat…) to follow these news.</p>
+        <p class="note">{{ words.t("xsl.note") }}</p>
         <h1><xsl:value-of select="atom:feed/atom:title|rss/channel/title"/></h1>
         <p><a>
           <xsl:attribute name="href"><xsl:value-of select="atom:feed/atom:link[@rel='alternate']/@href|rss/channel/link"/></xsl:attribute>
-          Visit the web page</a></p>
+          {{ words.t("xsl.visit") }}</a></p>
         <xsl:for-each select="atom:feed/atom:entry">
           <h2><a><xsl:attribute name="href"><xsl:value-of select="atom:link/@href"/></xsl:attribute>
             <xsl:value-of select="atom:title"/></a></h2>
-          <p class="date"><xsl:value-of select="substring(atom:published, 1, 10)"/></p>
+          <p class="date"><xsl:call-template name="long-date"><xsl:with-param name="iso" select="substring(atom:published, 1, 10)"/></xsl:call-template></p>
           <p><xsl:value-of select="atom:summary"/></p>
         </xsl:for-each>
         <xsl:for-each select="rss/channel/item">
           <h2><a><xsl:attribute name="href"><xsl:value-of select="link"/></xsl:attribute>
             <xsl:value-of select="title"/></a></h2>
-          <p class="date"><xsl:call-template name="iso-date"><xsl:with-param name="rfc822" select="pubDate"/></xsl:call-template></p>
+          <p class="date"><xsl:call-template name="long-date"><xsl:with-param name="iso"><xsl:call-template name="iso-date"><xsl:with-param name="rfc822" select="pubDate"/></xsl:call-template></xsl:with-param></xsl:call-template></p>
           <p><xsl:value-of select="description"/></p>
         </xsl:for-each>
       </body>
@@ -44,5 +44,25 @@
     <xsl:param name="rfc822"/>
     <xsl:variable name="month" select="(string-length(substring-before('JanFebMarAprMayJunJulAugSepOctNovDec', substring($rfc822, 9, 3))) div 3) + 1"/>
     <xsl:value-of select="concat(substring($rfc822, 13, 4), '-', format-number($month, '00'), '-', substring($rfc822, 6, 2))"/>
+  </xsl:template>
+  <!-- "2021-08-26" → "26 August 2021", as the site's pages write dates in its language -->
+  <xsl:template name="long-date">
+    <xsl:param name="iso"/>
+    <xsl:variable name="m" select="number(substring($iso, 6, 2))"/>
+{% for kind, text in date_parts %}
+{% if kind == "d" %}
+    <xsl:value-of select="number(substring($iso, 9, 2))"/>
+{% elif kind == "y" %}
+    <xsl:value-of select="substring($iso, 1, 4)"/>
+{% elif kind == "m" %}
+    <xsl:choose>
+{% for name in month_names %}
+      <xsl:when test="$m = {{ loop.index }}">{{ name }}</xsl:when>
+{% endfor %}
+    </xsl:choose>
+{% else %}
+    <xsl:text>{{ text }}</xsl:text>
+{% endif %}
+{% endfor %}
   </xsl:template>
 </xsl:stylesheet>

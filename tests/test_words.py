@@ -47,8 +47,11 @@ def test_no_generated_sentence_stutters_whatever_the_title(site, title):
     for bad in ("news news", "News news", "All All", "Latest All news", "All News news", "Regional news news",
                 "about Regional news", "about All news", f"about {title}"):
         assert bad not in text.replace(title, "TITLE") or bad in title, bad
-    def words(rel: str) -> str:
-        return " ".join(site.read(rel).split())
+    def words(rel: str) -> str:  # the message a subscriber gets (the .txt beside it is the web copy's)
+        import email
+        import email.policy
+        message = email.message_from_bytes((site.out / rel.replace(".txt", ".eml")).read_bytes(), policy=email.policy.default)
+        return " ".join(message.get_body(("plain",)).get_content().split())
     assert f"You receive this because you subscribed to the newsletter about Peru from {title}." in words(
         "newsletters/pe/2021-W34.txt")
     assert f"You receive this because you subscribed to the newsletter from {title}." in words(
@@ -57,9 +60,8 @@ def test_no_generated_sentence_stutters_whatever_the_title(site, title):
     eml = site.read("newsletters/all/2021-W34.eml")
     list_id = re.search(r"^List-Id: (.*)$", eml, re.M).group(1)
     assert list_id.startswith((title, f'"{title}"')) and "\u2014" not in list_id and title * 2 not in list_id
-    assert feedparser.parse(site.read("regional/atom.xml")).feed.subtitle == \
-        f"News from {title} that names no single country"
-    assert feedparser.parse(site.read("pe/atom.xml")).feed.subtitle == f"News about Peru from {title}"
+    assert feedparser.parse(site.read("regional/atom.xml")).feed.subtitle == "News that names no single country"
+    assert feedparser.parse(site.read("pe/atom.xml")).feed.subtitle == "News about Peru"  # the title names the site
 
 
 @pytest.mark.parametrize("lang, date, week, country, all_news", [
@@ -117,3 +119,65 @@ def test_an_entry_carries_its_own_language_from_its_date_line_or_a_language_line
     assert b'<entry xml:lang="es">' in (site.out / "pe/atom.xml").read_bytes()
     items = json.loads(site.read("pe/feed.json"))["items"]
     assert [i.get("language") for i in items] == ["es", "fr", "pt-BR", None]
+
+
+def test_an_entry_in_another_language_is_marked_on_its_page_its_list_items_its_newsletter_block_and_web_copy(site):
+    import html5lib
+    site.write("a.txt", """
+        26 de agosto del 2021
+
+        Perú abre un albergue
+
+        Tiene 80 camas.
+
+        25 August 2021
+
+        Peru Plants Mangroves
+
+        In English, like the site.
+    """)
+    assert site.build().code == 0
+
+    def langs(rel: str, tag: str) -> list[str | None]:
+        doc = html5lib.parse(site.read(rel), namespaceHTMLElements=False)
+        assert doc.get("lang") == "en", rel  # the page itself is in the site's language
+        return [el.get("lang") for el in doc.iter(tag) if el.find(".//a") is not None or tag != "li"]
+
+    [page] = [p.relative_to(site.out).as_posix() for p in (site.out / "entries").glob("*albergue*")]
+    assert langs(page, "article") == ["es"]
+    doc = html5lib.parse(site.read("pe/index.html"), namespaceHTMLElements=False)
+    assert [li.get("lang") for li in doc.iter("li") if li.find("h3") is not None] == ["es", None]
+    assert [lang for lang in langs("pe/2021/index.html", "li") if lang] == ["es"]
+    assert "es" in langs("index.html", "li")
+    for rel in ("newsletters/pe/2021-W34.html", "newsletters/pe/2021-W34.eml"):
+        text = site.read(rel)
+        if rel.endswith(".eml"):
+            import email
+            import email.policy
+            text = email.message_from_string(text, policy=email.policy.default).get_body(("html",)).get_content()
+        doc = html5lib.parse(text, namespaceHTMLElements=False)
+        blocks = [(td.get("lang"), "".join(td.itertext())) for td in doc.iter("td") if td.get("class") == "entry"]
+        assert [lang for lang, words in blocks if "albergue" in words] == ["es"], rel
+        assert [lang for lang, words in blocks if "Mangroves" in words] == ["en"], rel
+
+
+# The word for "news" in each language, as a site would be titled: every sentence must name it once.
+@pytest.mark.parametrize("lang, title", [("en", "News"), ("es", "Noticias"), ("fr", "Actualités"), ("pt", "Notícias")])
+def test_no_sentence_names_the_site_twice_in_any_language(site, lang, title):
+    import html as htmlmod
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text(f'title = "{title}"\nlanguage = "{lang}"\n')
+    assert site.build().code == 0
+    for feed in site.out.glob("*/atom.xml"):
+        parsed = feedparser.parse(feed.read_bytes()).feed
+        assert parsed.subtitle.count(title) <= 1 and not parsed.subtitle.endswith(title), parsed.subtitle
+    texts = [htmlmod.unescape(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8")))
+             for p in site.out.rglob("*") if p.suffix in (".html", ".txt", ".xml", ".json")]
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?:])\s|\n", text):
+            if " \u2014 " in sentence:
+                continue  # a name, "Site — List", not a sentence
+            assert len(re.findall(rf"\b{title}\b", sentence)) <= 1, sentence
+    issue = site.read("newsletters/all/2021-W34.html")
+    [heading] = re.findall(r'<h1 class="issue-title"[^>]*>([^<]*)</h1>', issue)
+    assert title not in heading and "34" in heading  # under the site's title: the period only

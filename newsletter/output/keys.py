@@ -6,6 +6,7 @@
     year:mx/2021               a group's year page
     issue:mx/2021-W34          one newsletter issue
     entry:2021-08-26-slug      one entry page
+    sitemap:2021, sitemap:index, sitemap:lists   a year's sitemap; the index and the lists' sitemap
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def unit_year(key: str) -> int | None:
         part = group[:4]
     elif kind in ("year", "issue"):
         part = part[:4]
+    elif kind == "sitemap":
+        part = group
     else:
         return None
     return int(part) if len(part) == 4 and part.isdigit() else None

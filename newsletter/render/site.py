@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from newsletter.content.entry import Entry
-from newsletter.content.markup import body_html
+from newsletter.content.markup import body_html, body_text, summarize
+from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.words import Words, month_year
 
@@ -31,6 +34,115 @@ def _private(template: jinja2.Template) -> jinja2.Template:
     return copy
 
 
+@functools.lru_cache(maxsize=4096)  # an entry's teaser shows on its page, its lists and the home page
+def _teaser(body: str, body_format: str) -> str:
+    return summarize(body_text(body, body_format), 200)
+
+
+def teaser(entry: Entry) -> str:
+    """An entry's first sentences as plain text: for summaries and `<meta name="description">`."""
+    return _teaser(entry.body, entry.body_format)
+
+
+FAVICON_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".gif": "image/gif",
+                 ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+
+
+def brand_files(config) -> dict[str, str]:
+    """Where the brand's files go in the output folder (`logo`, `favicon`: file names there;
+    `image`: the logo again for link previews, which take no SVG), by the configured files' suffix."""
+    logo = f"logo{Path(config.brand_logo).suffix.lower()}" if config.brand_logo else ""
+    favicon = f"favicon{Path(config.brand_favicon).suffix.lower()}" if config.brand_favicon else "favicon.svg"
+    return {"logo": logo, "favicon": favicon, "favicon_type": FAVICON_TYPES.get(Path(favicon).suffix, ""),
+            "image": logo if logo and not logo.endswith(".svg") else ""}
+
+
+def _attribute(text: str) -> str:
+    """`text` escaped for an attribute value; most need nothing, and testing is cheaper than
+    escaping (a page's head has half a dozen values)."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return str(escape(text))
+    return text
+
+
+class Chrome:
+    """The parts of every page around its content — the `<head>` tags, the header and the
+    footer — made in Python once per folder depth (`root`) rather than by the template on
+    every page: they are the same on 100,000 entry pages but for the title, description and
+    URL, and Jinja's output of some forty small pieces cost more than the page's own content."""
+
+    def __init__(self, config, words: Words, signup_origin: str) -> None:
+        self.config = config
+        self.words = words
+        self.brand = brand_files(config)
+        self.signup_origin = signup_origin
+        self._heads: dict[str, str] = {}
+        self._headers: dict[tuple[str, bool], Markup] = {}
+        self._footers: dict[str, Markup] = {}
+        c = config
+        image = f'<meta property="og:image" content="{escape(c.base_url + self.brand["image"])}">\n' \
+            if self.brand["image"] else ""
+        self._social = (f'<meta property="og:site_name" content="{escape(c.title)}">\n'
+                        f'<meta property="og:locale" content="{escape(c.language.replace("-", "_"))}">\n{image}'
+                        '<meta name="twitter:card" content="summary">\n')
+
+    def head(self, root: str, title: str, description: str, canonical: str, og_type: str) -> Markup:
+        """The `<head>` tags after `<title>`: description, canonical URL, Open Graph and Twitter
+        card tags, then what every page at this depth has (viewport, CSP, icon, stylesheet)."""
+        fixed = self._heads.get(root)
+        if fixed is None:
+            form = self.signup_origin.replace('"', "%22") or "'none'"  # scheme://host of a checked URL
+            kind = self.brand["favicon_type"]
+            fixed = self._heads[root] = (
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'self\'; '
+                f"img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action {form}\">\n"
+                f'<link rel="icon" href="{escape(root + self.brand["favicon"])}"'
+                + (f' type="{kind}"' if kind else "") + ">\n"
+                f'<link rel="stylesheet" href="{escape(root)}site.css">')
+        d = _attribute(description)
+        if not canonical:
+            return Markup(f'<meta name="description" content="{d}">\n{fixed}' if description else fixed)
+        t, u = _attribute(title), _attribute(canonical)
+        if description:
+            return Markup(f'<meta name="description" content="{d}">\n<link rel="canonical" href="{u}">\n'
+                          f'<meta property="og:type" content="{_attribute(og_type)}">\n<meta property="og:title" content="{t}">\n'
+                          f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
+                          f'{self._social}<meta name="twitter:title" content="{t}">\n'
+                          f'<meta name="twitter:description" content="{d}">\n{fixed}')
+        return Markup(f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{_attribute(og_type)}">\n'
+                      f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
+                      f'{self._social}<meta name="twitter:title" content="{t}">\n{fixed}')
+
+    def header(self, root: str, is_home: bool) -> Markup:
+        made = self._headers.get((root, is_home))
+        if made is None:
+            c, logo = self.config, self.brand["logo"]
+            size = 40 if is_home else 32
+            img = (f'<img class="logo" src="{escape(root + logo)}" alt="" width="{size}" height="{size}"> '
+                   if logo else "")
+            title = f'<h1 class="home">{img}{escape(c.title)}</h1>' if is_home else \
+                f'<a class="home" href="{escape(root)}index.html">{img}{escape(c.title)}</a>'
+            tagline = f'\n  <p class="tagline">{escape(c.description)}</p>' if c.description else ""
+            made = self._headers[(root, is_home)] = Markup(f'<header class="site">\n  {title}{tagline}\n</header>')
+        return made
+
+    def footer(self, root: str) -> Markup:
+        made = self._footers.get(root)
+        if made is None:
+            c, w = self.config, self.words
+            brand = ""
+            if c.brand_footer_text:
+                text = escape(c.brand_footer_text)
+                if c.brand_footer_link:
+                    text = Markup(f'<a href="{escape(c.brand_footer_link)}">{text}</a>')
+                brand = f'  <p class="brand">{text}</p>\n'
+            made = self._footers[root] = Markup(
+                f'<footer class="site">\n{brand}  <a href="{escape(root)}feeds.opml">{escape(w.t("all_feeds"))}</a> ·\n'
+                f'  <a href="{escape(root)}all/index.html">{escape(w.t("all"))}</a>\n</footer>')
+        return made
+
+
 @dataclass(frozen=True)
 class GroupSummary:
     code: str
@@ -46,19 +158,27 @@ class SiteRenderer:
         self.templates = templates
         self.names = names
         env = templates.env
-        words = Words(config.language)
+        words = self.words = Words(config.language)
         env.filters["longdate"] = words.date
         env.globals["words"] = words
         # Phrases without placeholders, for the parts of every page: a look-up, not a call
         # (Jinja's call of `words.t` costs about 5 µs; two a page are a second at 100k pages).
         env.globals["phrase"] = {key: text for key, text in words.table.items() if "{" not in text}
         env.filters["body_html"] = lambda e: Markup(body_html(e.body, e.body_format))
+        env.filters["teaser"] = teaser
+        env.globals["brand"] = brand_files(config)
+        self.links = Links(config.base_url)
         env.filters["groupby_month"] = lambda entries: _groupby_month(entries, words.lang)
         self._newsletters = set(newsletters)
         env.globals["site"] = config
         env.globals["newsletters"] = self._newsletters
         public = urlsplit(config.newsletter_public_url)
-        env.globals["signup_origin"] = f"{public.scheme}://{public.netloc}" if public.netloc else ""
+        origin = env.globals["signup_origin"] = f"{public.scheme}://{public.netloc}" if public.netloc else ""
+        chrome = self.chrome = env.globals["chrome"] = Chrome(config, words, origin)
+        roots = ("", "../", "../../")  # the pages' depths: look-ups, not calls, on every page
+        env.globals["chrome_header"] = {root: chrome.header(root, False) for root in roots}
+        env.globals["chrome_home"] = chrome.header("", True)
+        env.globals["chrome_footer"] = {root: chrome.footer(root) for root in roots}
         self._entry = _private(templates.get("entry.html.j2"))
         self._group = _private(templates.get("group.html.j2"))
         self._home = _private(templates.get("index.html.j2"))
@@ -76,27 +196,40 @@ class SiteRenderer:
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
         countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
-        return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../").encode()
+        head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article")  # a call here, not in Jinja
+        return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../",
+                                  head_tags=head).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
         """A group's page: its newest entries in full and its archive by year."""
         total = sum(count for _, count in years)
-        return self._group.render(group=group, name=name, total=total, latest=latest, years=years, root="../").encode()
+        return self._group.render(group=group, name=name, total=total, latest=latest, years=years, root="../",
+                                  canonical=self.links.group_url(group)).encode()
 
     def subscribe_page(self, group: str, name: str, feeds: dict[str, str]) -> bytes:
         """A page for people that shows a group's feed addresses: what browsers without XSLT
         still show readably (the feeds themselves stay XML, for feed readers)."""
-        return self._subscribe.render(group=group, name=name, feeds=feeds, root="../").encode()
+        return self._subscribe.render(group=group, name=name, feeds=feeds, root="../",
+                                      canonical=self.links.url(f"{group}/subscribe.html")).encode()
 
     def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
         """Every entry of one group in one year, by month."""
-        return self._year.render(group=group, name=name, year=year, entries=entries, root="../../").encode()
+        canonical = self.links.url(self.links.year_page_path(group, year))
+        head = self.chrome.head("../../", f"{name}, {year}", f"{name}, {year}: {self.words.count('items', len(entries))}.",
+                                canonical, "website")
+        return self._year.render(group=group, name=name, year=year, entries=entries, root="../../",
+                                 canonical=canonical, head_tags=head).encode()
 
     def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
         """The newsletter archive of one group: every issue, newest first."""
         rows = [{"period_id": pid, "label": label, "count": count} for pid, label, count in issues]
-        return self._archive.render(group=group, name=name, issues=rows, root="../../").encode()
+        return self._archive.render(group=group, name=name, issues=rows, root="../../",
+                                    canonical=self.links.url(self.links.archive_path(group))).encode()
 
-    def home_page(self, total: int, groups: list[GroupSummary], regional: GroupSummary) -> bytes:
-        """The front page: every country with its count, latest items and subscribe links."""
-        return self._home.render(total=total, groups=groups, regional=regional, root="").encode()
+    def home_page(self, total: int, groups: list[GroupSummary], regional: GroupSummary,
+                  latest: tuple[Entry, ...] = ()) -> bytes:
+        """The front page: the latest news first, then a compact index of the countries (each
+        with its count), the sign-up form and the feeds."""
+        names = {g.code: g.name for g in groups}
+        return self._home.render(total=total, groups=groups, regional=regional, latest=latest, country_names=names,
+                                 root="").encode()

@@ -45,6 +45,13 @@ class Templates:
                 return path.read_bytes()
         raise FileNotFoundError(f"template {name} not found in " + ", ".join(map(str, self.dirs)))
 
+    def path(self, name: str) -> Path:
+        """The file a static template name stands for (the first folder that has it)."""
+        for folder in self.dirs:
+            if (folder / name).is_file():
+                return folder / name
+        raise FileNotFoundError(f"template {name} not found in " + ", ".join(map(str, self.dirs)))
+
     def fingerprint(self) -> str:
         """Hash of every template file that would be used, for incremental builds."""
         if self._fingerprint is None:

@@ -19,6 +19,9 @@ from typing import Any, NamedTuple
 from newsletter.content.catalog import ALL, REGIONAL, Catalog
 from newsletter.content.entry import Entry
 
+HOME_LATEST = 10
+"""How many of the newest entries the home page shows."""
+
 
 class Unit(NamedTuple):
     """One unit of output: its key (`output/keys.py`), a fingerprint of everything its files
@@ -139,13 +142,12 @@ class OutputUnits:
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
 
-        yield Unit("static", site_fp, lambda: [("site.css", self.templates.read("site.css")),
-                                           ("feed.xsl", self.templates.read("feed.xsl"))])
+        yield Unit("static", site_fp + ":" + self._brand_fingerprint(), self._static_files)
         summaries = []
         for group, group_entries in catalog.groups.items():
             title = self.group_title(group)
             if group not in (ALL, REGIONAL):
-                summaries.append(GroupSummary(group, title, stats.counts.get(group, 0), group_entries[:3]))
+                summaries.append(GroupSummary(group, title, stats.counts.get(group, 0), ()))
             if groups is None or group in groups:
                 if recording:
                     stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
@@ -154,12 +156,13 @@ class OutputUnits:
                     yield from self._group_units(group, title, group_entries, stats.years.get(group, []), renderer,
                                                  digest, fallback_updated, years, feeds=bool(count))
         summaries.sort(key=lambda s: s.name)
-        regional = catalog.groups.get(REGIONAL, ())
-        regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), regional[:3])
-        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count, [digest(e) for e in s.latest])
-                                                        for s in summaries + [regional_summary]]).encode()
-                                                  + str(stats.total).encode(), digest_size=8).hexdigest()
-        yield Unit("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest))
+        regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), ())
+        latest = catalog.groups.get(ALL, ())[: min(HOME_LATEST, self.config.feed_limit)]
+        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count) for s in summaries + [regional_summary]]).encode()
+                                                  + digest.joined(latest).encode() + str(stats.total).encode(),
+                                                  digest_size=8).hexdigest()
+        yield Unit("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest, latest))
+        yield from self._sitemap_units(catalog, stats, digest, years)
         for entry in catalog.entries if entries is None else entries:
             yield Unit(f"entry:{entry.slug}", site_fp + ":" + digest(entry), functools.partial(_entry_page, renderer, links, entry))
         if self.config.newsletter_enabled:
@@ -235,11 +238,82 @@ class OutputUnits:
                 (self.links.feed_path(group, "rss"), render_rss(data, fg)),
                 (self.links.feed_path(group, "json"), render_json_feed(data))]
 
-    def _home(self, renderer, total, summaries, regional, newest):
+    def _brand_fingerprint(self) -> str:
+        """The brand's files, by content (the options are in the site fingerprint)."""
+        h = hashlib.blake2b(digest_size=8)
+        for path in (self.config.brand_logo, self.config.brand_favicon):
+            if path:
+                with open(path, "rb") as fh:
+                    h.update(fh.read())
+        return h.hexdigest()
+
+    def _static_files(self) -> list[tuple[str, bytes]]:
+        """The stylesheets, the favicon (the bundled one unless configured), the logo, robots.txt."""
+        from newsletter.output.sitemap import robots_txt
+        from newsletter.render.site import brand_files
+
+        css = self.templates.read("site.css")
+        c = self.config
+        if (c.brand_accent, c.brand_accent_dark) != ("#0b5cad", "#7db7ff"):  # the colours site.css has
+            css += (f"\n/* brand.accent, brand.accent_dark */\n:root {{ --accent: {c.brand_accent}; }}\n"
+                    f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {c.brand_accent_dark}; }} }}\n").encode()
+        files = brand_files(c)
+        out = [("site.css", css), ("feed.xsl", self._feed_stylesheet()), ("robots.txt", robots_txt(c.base_url))]
+        with open(c.brand_favicon, "rb") if c.brand_favicon else open(self.templates.path("favicon.svg"), "rb") as fh:
+            out.append((files["favicon"], fh.read()))
+        if c.brand_logo:
+            with open(c.brand_logo, "rb") as fh:
+                out.append((files["logo"], fh.read()))
+        return out
+
+    def _feed_stylesheet(self) -> bytes:
+        """feed.xsl, in the site's language, writing dates as the pages do."""
+        from newsletter.render.words import Words, date_pattern
+
+        words = Words(self.config.language)
+        parts, months = date_pattern(words.lang)
+        template = self.templates.env.get_template("feed.xsl")
+        return template.render(site=self.config, words=words, date_parts=parts, month_names=months).encode()
+
+    def _sitemap_units(self, catalog, stats, digest, only_years):
+        """The sitemap index, the lists' sitemap and one per year (`newsletter.output.sitemap`);
+        a year's comes with that year's other units (`only_years`, like the year pages)."""
+        from newsletter.output.sitemap import LISTS_SITEMAP, sitemap_index, urlset, year_sitemap_path
+
+        base, links, site_fp = self.config.base_url, self.links, self.site_fingerprint
+        all_years = [year for year, _ in stats.years.get(ALL, [])]
+        yield Unit("sitemap:index", site_fp + ":" + repr(all_years), lambda: [("sitemap.xml", sitemap_index(base, all_years))])
+        listed = sorted(g for g, n in stats.counts.items() if n)
+        nl = sorted(stats.nl_groups) if self.config.newsletter_enabled else []
+
+        def lists() -> list[tuple[str, bytes]]:
+            urls = [(base, "")]
+            for g in listed:
+                urls += [(links.group_url(g), ""), (links.url(f"{g}/subscribe.html"), "")]
+            urls += [(links.url(links.archive_path(g)), "") for g in nl]
+            return [(LISTS_SITEMAP, urlset(urls))]
+        yield Unit("sitemap:lists", site_fp + ":" + repr((listed, nl)), lists)
+        for year, items in entries_by_year(catalog.groups.get(ALL, ())):
+            if only_years is not None and year not in only_years:
+                continue
+            fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            yield Unit(f"sitemap:{year}", fp, lambda y=year, es=items: [(year_sitemap_path(y), urlset(self._year_urls(y, es)))])
+
+    def _year_urls(self, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, str]]:
+        links = self.links
+        groups = {ALL}
+        urls = []
+        for e in entries:
+            groups.update(e.countries or (REGIONAL,))
+            urls.append((links.entry_page_url(e), (e.updated.date() if e.updated else e.date).isoformat()))
+        urls += [(links.url(links.year_page_path(g, year)), "") for g in sorted(groups)]
+        return urls
+
+    def _home(self, renderer, total, summaries, regional, newest, latest=()):
         from newsletter.render.feeds.opml import render_opml
 
         feeds = [(f"{self.config.title} \u2014 {self.group_title(g)}", self.links.feed_url(g, "atom"), self.links.group_url(g))
                  for g in [ALL, REGIONAL] + [s.code for s in summaries]
                  if (total if g == ALL else regional.count if g == REGIONAL else 1)]  # the feeds that exist
-        return [("index.html", renderer.home_page(total, summaries, regional)),
+        return [("index.html", renderer.home_page(total, summaries, regional, latest)),
                 ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]

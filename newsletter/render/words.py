@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -21,6 +22,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "countries.one": "{n} country", "countries.many": "{n} countries",
         "home.email": "Get the countries you follow by email, or follow them in a feed reader.",
         "home.feeds": "Follow the countries you care about in a feed reader: each has Atom, RSS and JSON feeds.",
+        "home.all_news": "All news ({items})", "home.countries": "Countries", "home.follow": "Follow in a feed reader",
+        "home.follow.text": "Every country has feeds of its own; these carry all the news.",
         "no_news": "No news yet.", "archive": "Archive", "read_original": "Read the original",
         "all_feeds": "All feeds (OPML)", "newsletter_archive": "Newsletter archive", "subscribe_feed": "Subscribe",
         "latest.country": "Latest news about {name}", "latest.all": "Latest news", "latest.regional": "Latest regional news",
@@ -42,12 +45,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "nl.unsubscribe": "Unsubscribe", "nl.preferences": "Change your countries",
         "nl.more.country": "More about {name}", "nl.more.all": "All news", "nl.more.regional": "More regional news",
         "nl.feed": "Feed", "nl.preheader": "{items}: {first}",
-        "feed.subtitle.country": "News about {name} from {site}", "feed.subtitle.all": "All the news from {site}",
-        "feed.subtitle.regional": "News from {site} that names no single country",
+        "feed.subtitle.country": "News about {name}", "feed.subtitle.all": "All the news, newest first",
+        "feed.subtitle.regional": "News that names no single country",
+        "nl.visitor.country": "This is the web copy of the newsletter about {name}.",
+        "nl.visitor.all": "This is the web copy of the newsletter.",
+        "nl.visitor.regional": "This is the web copy of the regional newsletter.",
+        "nl.signup": "Get it by email", "nl.manage": "Already subscribed? Change your subscription",
+        "nl.follow": "Follow it in a feed reader",
         "week": "week {week}, {year}",
         "subscribe.title": "Follow {name} in a feed reader",
         "subscribe.intro": "Copy the address of a feed into your feed reader, or open one of the links below.",
-        "subscribe.browser": "Opened in a browser, a feed shows its raw XML: this page is for people.",
+        "subscribe.browser": "Opened in a browser, a feed shows as a plain page, or as code where the browser no longer styles feeds: this page is for people.",
+        "xsl.note": "This is a web feed. Copy its address into your feed reader to follow this news.",
+        "xsl.visit": "Visit the web page",
         "subscribe.latest": "The newest items",
         # newsletter serve: its pages and its own messages
         'web.change': 'Change your subscription',
@@ -109,6 +119,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "countries.one": "{n} país", "countries.many": "{n} países",
         "home.email": "Reciba por correo los países que sigue, o sígalos en un lector de noticias.",
         "home.feeds": "Siga los países que le interesan en un lector de noticias: cada uno tiene fuentes Atom, RSS y JSON.",
+        "home.all_news": "Todas las noticias ({items})", "home.countries": "Países",
+        "home.follow": "Siga las noticias en un lector",
+        "home.follow.text": "Cada país tiene sus propias fuentes; estas llevan todas las noticias.",
         "no_news": "Aún no hay noticias.", "archive": "Archivo", "read_original": "Leer el original",
         "all_feeds": "Todas las fuentes (OPML)", "newsletter_archive": "Archivo del boletín", "subscribe_feed": "Suscribirse",
         "latest.country": "Últimas noticias sobre {name}", "latest.all": "Últimas noticias",
@@ -132,12 +145,20 @@ PHRASES: dict[str, dict[str, str]] = {
         "nl.more.country": "Más sobre {name}", "nl.more.all": "Todas las noticias",
         "nl.more.regional": "Más noticias regionales",
         "nl.feed": "Fuente", "nl.preheader": "{items}: {first}",
-        "feed.subtitle.country": "Noticias sobre {name} de {site}", "feed.subtitle.all": "Todas las noticias de {site}",
-        "feed.subtitle.regional": "Noticias de {site} que no nombran un solo país",
+        "feed.subtitle.country": "Noticias sobre {name}",
+        "feed.subtitle.all": "Todas las noticias, de la más reciente a la más antigua",
+        "feed.subtitle.regional": "Noticias que no nombran un solo país",
+        "nl.visitor.country": "Esta es la copia web del boletín sobre {name}.",
+        "nl.visitor.all": "Esta es la copia web del boletín.",
+        "nl.visitor.regional": "Esta es la copia web del boletín regional.",
+        "nl.signup": "Recíbalo por correo", "nl.manage": "¿Ya está suscrito? Cambie su suscripción",
+        "nl.follow": "Sígalo en un lector de noticias",
         "week": "semana {week} de {year}",
         "subscribe.title": "Siga {name} en un lector de noticias",
         "subscribe.intro": "Copie la dirección de una fuente en su lector de noticias, o abra uno de los enlaces.",
-        "subscribe.browser": "Abierta en un navegador, una fuente muestra su XML: esta página es para las personas.",
+        "subscribe.browser": "Abierta en un navegador, una fuente se ve como una página sencilla, o como código donde el navegador ya no le da estilo: esta página es para las personas.",
+        "xsl.note": "Esta es una fuente web. Copie su dirección en su lector de noticias para seguir estas noticias.",
+        "xsl.visit": "Visitar la página web",
         "subscribe.latest": "Las noticias más recientes",
         # newsletter serve: its pages and its own messages
         'web.change': 'Cambiar su suscripción',
@@ -199,6 +220,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "countries.one": "{n} pays", "countries.many": "{n} pays",
         "home.email": "Recevez par courriel les pays que vous suivez, ou suivez-les dans un lecteur de flux.",
         "home.feeds": "Suivez les pays qui vous intéressent dans un lecteur de flux : chacun a des flux Atom, RSS et JSON.",
+        "home.all_news": "Toutes les actualités ({items})", "home.countries": "Pays",
+        "home.follow": "Suivre dans un lecteur de flux",
+        "home.follow.text": "Chaque pays a ses propres flux ; ceux-ci portent toutes les actualités.",
         "no_news": "Pas encore d’actualités.", "archive": "Archives", "read_original": "Lire l’original",
         "all_feeds": "Tous les flux (OPML)", "newsletter_archive": "Archives de la lettre", "subscribe_feed": "S’abonner",
         "latest.country": "Dernières actualités : {name}", "latest.all": "Dernières actualités",
@@ -222,12 +246,20 @@ PHRASES: dict[str, dict[str, str]] = {
         "nl.more.country": "Plus sur {name}", "nl.more.all": "Toutes les actualités",
         "nl.more.regional": "Autres actualités régionales",
         "nl.feed": "Flux", "nl.preheader": "{items} : {first}",
-        "feed.subtitle.country": "Actualités de {site} : {name}", "feed.subtitle.all": "Toutes les actualités de {site}",
-        "feed.subtitle.regional": "Actualités de {site} qui ne nomment aucun pays en particulier",
+        "feed.subtitle.country": "Actualités sur {name}",
+        "feed.subtitle.all": "Toutes les actualités, des plus récentes aux plus anciennes",
+        "feed.subtitle.regional": "Actualités qui ne nomment aucun pays en particulier",
+        "nl.visitor.country": "Ceci est la version web de la lettre sur {name}.",
+        "nl.visitor.all": "Ceci est la version web de la lettre.",
+        "nl.visitor.regional": "Ceci est la version web de la lettre régionale.",
+        "nl.signup": "La recevoir par courriel", "nl.manage": "Déjà abonné ? Modifiez votre abonnement",
+        "nl.follow": "La suivre dans un lecteur de flux",
         "week": "semaine {week}, {year}",
         "subscribe.title": "Suivre {name} dans un lecteur de flux",
         "subscribe.intro": "Copiez l’adresse d’un flux dans votre lecteur, ou ouvrez l’un des liens ci-dessous.",
-        "subscribe.browser": "Ouvert dans un navigateur, un flux montre son XML : cette page est faite pour les personnes.",
+        "subscribe.browser": "Ouvert dans un navigateur, un flux s’affiche comme une page simple, ou comme du code là où le navigateur ne le met plus en forme : cette page est faite pour les personnes.",
+        "xsl.note": "Ceci est un flux web. Copiez son adresse dans votre lecteur de flux pour suivre ces actualités.",
+        "xsl.visit": "Voir la page web",
         "subscribe.latest": "Les actualités les plus récentes",
         # newsletter serve: its pages and its own messages
         'web.change': 'Modifier votre abonnement',
@@ -289,6 +321,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "countries.one": "{n} país", "countries.many": "{n} países",
         "home.email": "Receba por e-mail os países que acompanha, ou siga-os num leitor de feeds.",
         "home.feeds": "Siga os países que lhe interessam num leitor de feeds: cada um tem feeds Atom, RSS e JSON.",
+        "home.all_news": "Todas as notícias ({items})", "home.countries": "Países", "home.follow": "Siga num leitor de feeds",
+        "home.follow.text": "Cada país tem os seus próprios feeds; estes trazem todas as notícias.",
         "no_news": "Ainda não há notícias.", "archive": "Arquivo", "read_original": "Ler o original",
         "all_feeds": "Todos os feeds (OPML)", "newsletter_archive": "Arquivo do boletim", "subscribe_feed": "Assinar",
         "latest.country": "Últimas notícias sobre {name}", "latest.all": "Últimas notícias",
@@ -311,12 +345,20 @@ PHRASES: dict[str, dict[str, str]] = {
         "nl.unsubscribe": "Cancelar a assinatura", "nl.preferences": "Mudar os seus países",
         "nl.more.country": "Mais sobre {name}", "nl.more.all": "Todas as notícias", "nl.more.regional": "Mais notícias regionais",
         "nl.feed": "Feed", "nl.preheader": "{items}: {first}",
-        "feed.subtitle.country": "Notícias sobre {name} de {site}", "feed.subtitle.all": "Todas as notícias de {site}",
-        "feed.subtitle.regional": "Notícias de {site} que não nomeiam um só país",
+        "feed.subtitle.country": "Notícias sobre {name}",
+        "feed.subtitle.all": "Todas as notícias, da mais recente à mais antiga",
+        "feed.subtitle.regional": "Notícias que não nomeiam um só país",
+        "nl.visitor.country": "Esta é a cópia web do boletim sobre {name}.",
+        "nl.visitor.all": "Esta é a cópia web do boletim.",
+        "nl.visitor.regional": "Esta é a cópia web do boletim regional.",
+        "nl.signup": "Receba-o por e-mail", "nl.manage": "Já assina? Altere a sua assinatura",
+        "nl.follow": "Siga-o num leitor de feeds",
         "week": "semana {week} de {year}",
         "subscribe.title": "Siga {name} num leitor de feeds",
         "subscribe.intro": "Copie o endereço de um feed para o seu leitor, ou abra um dos links abaixo.",
-        "subscribe.browser": "Aberto num navegador, um feed mostra o seu XML: esta página é para as pessoas.",
+        "subscribe.browser": "Aberto num navegador, um feed aparece como uma página simples, ou como código onde o navegador já não lhe dá estilo: esta página é para as pessoas.",
+        "xsl.note": "Este é um feed web. Copie o seu endereço para o seu leitor de feeds para acompanhar estas notícias.",
+        "xsl.visit": "Visitar a página web",
         "subscribe.latest": "As notícias mais recentes",
         # newsletter serve: its pages and its own messages
         'web.change': 'Alterar a sua assinatura',
@@ -408,6 +450,28 @@ class Words:
 
     def month(self, year: int, month: int) -> str:
         return month_year(year, month, self.lang)
+
+
+def date_pattern(lang: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """How `long_date` writes a date in `lang`, for a stylesheet to do the same: the parts of
+    the pattern (("d"|"m"|"y"|"text", text)) and the twelve month names as they appear in it."""
+    sample = dt.date(2021, 8, 26)
+    months = [long_date(dt.date(2021, m, 26), lang) for m in range(1, 13)]
+    shown = long_date(sample, lang)
+    # the month's name: what differs between August's and the other months' renderings
+    start = next(i for i in range(len(shown)) if any(i >= len(o) or o[i] != shown[i] for o in months if o != shown))
+    tail = next(i for i in range(1, len(shown)) if any(o[-i] != shown[-i] for o in months if o != shown)) - 1
+    names = [m[start: len(m) - tail] for m in months]
+    before, after = shown[:start], shown[len(shown) - tail:]
+    parts: list[tuple[str, str]] = []
+    for text in (before, None, after):
+        if text is None:
+            parts.append(("m", ""))
+            continue
+        for piece in re.split(r"(26|2021)", text):
+            if piece:
+                parts.append(("d" if piece == "26" else "y" if piece == "2021" else "text", piece))
+    return parts, names
 
 
 def english_date(day: dt.date) -> str:

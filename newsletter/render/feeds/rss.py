@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from newsletter.render.feeds.model import FeedData
 from newsletter.render.feeds.xmlfeed import feed_generator, set_channel_links, with_stylesheet
@@ -20,11 +21,25 @@ def render_rss(data: FeedData, fg=None) -> bytes:
     # An RSS <description> is HTML: the plain-text summary goes in escaped, so that "<b>" in a
     # bulletin reads as "<b>", as it does in Atom, JSON Feed and the pages. feedgen keeps one
     # value for Atom's summary and RSS's description and has no other way to set them apart.
-    # Readers (feedparser among them) take an RSS <title> as HTML too: a "<" in it is escaped
-    # (an "&" is not, so that a reader taking titles as text still shows "Trinidad & Tobago").
     for fe, item in zip(fg.entry(), data.items, strict=True):
         fe._FeedEntry__rss_description = html.escape(item.summary or item.title, quote=False)
-        fe._FeedEntry__rss_title = item.title.replace("<", "&lt;")
     fg.lastBuildDate(data.updated)
     xml = fg.rss_str(pretty=True, encoding="UTF-8")
-    return with_stylesheet(xml, data.stylesheet_url)
+    return with_stylesheet(hex_references(xml), data.stylesheet_url)
+
+
+_TITLE = re.compile(rb"<title>([^<]*)</title>")
+
+
+def _hex(m: re.Match) -> bytes:
+    return b"<title>" + m.group(1).replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;") + b"</title>"
+
+
+def hex_references(xml: bytes) -> bytes:
+    """Every `<title>` with `<` and `&` as the hexadecimal references the RSS Board's profile
+    asks for (`&#x3C;`, `&#x26;`): readers that take a title as text and those that take it as
+    HTML (feedparser, newsboat) then both show "Costs < 5% & rising" as written. lxml writes
+    `&lt;` and `&amp;`, which some readers show as such; feedgen has no say in it."""
+    if b"&" not in xml:
+        return xml
+    return _TITLE.sub(_hex, xml)

@@ -35,6 +35,9 @@ from newsletter.subscribers.tokens import mailto_token, preferences_token, unsub
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
 _TOPBAR = re.compile(r'<tr><td class="topbar".*?</tr>\n?', re.S)
 PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
+_FOOTER = re.compile(r'(<td class="footer"[^>]*>)(.*?)(?=</td>)', re.S)
+_LINK_STYLE = re.compile(r'<a [^>]*?style="([^"]*)"')
+_BODY_OPEN = re.compile(r"<body[^>]*>")
 PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
 WRAP = 78
 
@@ -176,6 +179,7 @@ class IssueRenderer:
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
+        self._visitor_footers: dict[tuple[str, str], str] = {}
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
@@ -185,6 +189,13 @@ class IssueRenderer:
         return group_title(group, self.words, self.names)
 
     def subject(self, issue: Issue) -> str:
+        return f"{self.group_name(issue.group)} \u2014 {issue.label}"
+
+    def heading(self, issue: Issue) -> str:
+        """The issue's title under the site's: the list and the period; only the period for
+        `all`, whose list name is the site's title already."""
+        if issue.group == ALL:
+            return issue.label[:1].upper() + issue.label[1:]
         return f"{self.group_name(issue.group)} \u2014 {issue.label}"
 
     def render(self, issue: Issue) -> RenderedIssue:
@@ -221,14 +232,17 @@ class IssueRenderer:
 
     def _make_item(self, entry: Entry) -> dict:
         text = body_text(entry.body, entry.body_format, urls=True)
+        lang = entry.language or self.config.language  # on its block: an attribute the inliner keeps
         return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": self.words.date(entry.date),
-                "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100)}
+                "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100),
+                "lang": lang}
 
     def _context(self, issue, subject, preheader, items, full) -> dict:
         group = issue.group
         return {
             "subject": subject, "preheader": preheader, "label": issue.label,
             "group_name": self.group_name(group), "entries": items[:full], "overflow": items[full:],
+            "heading": self.heading(issue),
             "more_title": self.words.t(f"nl.more.{self.config.newsletter_period}"),
             "why": self.words.of("nl.why", group, name=self.group_name(group), site=self.config.title),
             "more_link": self.words.of("nl.more", group, name=self.group_name(group)),
@@ -274,11 +288,46 @@ class IssueRenderer:
         query = urlencode({"list": group, "email": email, "token": token})
         return f"{base}{'&' if '?' in base else '?'}{query}"
 
+    def visitor_links(self, group: str) -> tuple[str, list[tuple[str, str]]]:
+        """What the public copy of an issue says to a visitor instead of "you receive this
+        because you subscribed": a sentence, and (text, URL) links to sign up and to manage a
+        subscription (serve asks for the address), or to the list's feeds without serve."""
+        w = self.words
+        sentence = w.of("nl.visitor", group, name=self.group_name(group))
+        base = self.config.newsletter_public_url
+        links = []
+        if base:
+            links.append((w.t("nl.signup"), f"{base}subscribe?{urlencode({'country': group})}"))
+            links.append((w.t("nl.manage"), f"{base}preferences"))
+        else:
+            links.append((w.t("nl.follow"), self.links.url(f"{group}/subscribe.html")))
+        links.append((w.of("nl.more", group, name=self.group_name(group)), self.links.group_url(group)))
+        return sentence, links
+
     def archive_html(self, rendered: RenderedIssue) -> str:
-        link = str(escape(self.generic_unsubscribe(rendered.issue.group)))
-        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, link)
-        html = _TOPBAR.sub("", html, count=1)  # the web copy needs no "view in browser" link to itself
-        return html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
+        """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
+        footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
+        html = _TOPBAR.sub("", rendered.html, count=1)
+        start = html.rfind('<td class="footer"')  # near the end: found from there, not by a regex over it all
+        footer = _FOOTER.match(html, start) if start >= 0 else None
+        if footer is not None:
+            style = _LINK_STYLE.search(footer.group(2))
+            attrs = f' style="{style.group(1)}"' if style else ""
+            inner = self._visitor_footers.get((rendered.issue.group, attrs))
+            if inner is None:
+                sentence, links = self.visitor_links(rendered.issue.group)
+                inner = self._visitor_footers[(rendered.issue.group, attrs)] = (
+                    f"\n{escape(sentence)}<br>\n"
+                    + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links) + "\n")
+            html = html[:footer.start(2)] + inner + html[footer.end(2):]
+        else:  # a template without the bundled footer: its links, without a personal token
+            html = html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(self.generic_unsubscribe(rendered.issue.group))))
+            html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
+        body = _BODY_OPEN.search(html, html.find("<body"))
+        end = html.rfind("</body>")
+        if body is None or end < 0:
+            return html
+        return f"{html[:body.end()]}\n<main>{html[body.end():end]}</main>\n{html[end:]}"
 
     def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
                 date: dt.datetime | None = None, version: str = "") -> Message:
@@ -322,12 +371,16 @@ class IssueRenderer:
         return headers
 
     def archive_text(self, rendered: RenderedIssue) -> str:
-        """The plain-text part as published next to the archive copy: no personal token."""
-        text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
-        issue = rendered.issue
-        view = self.links.url(self.links.issue_path(issue.group, issue.period_id, "html"))
-        text = text.replace(f"{self.words.t('nl.view_text')}: {view}\n", "")
-        return text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
+        """The plain-text part as published next to the archive copy: a visitor's footer."""
+        text = rendered.text
+        cut = text.rfind("\n--\n")
+        if cut >= 0:
+            sentence, links = self.visitor_links(rendered.issue.group)
+            text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}: {u}\n" for t, u in links)
+        else:  # a template without the bundled footer: its links, without a personal token
+            text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
+            text = text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
+        return text
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""
