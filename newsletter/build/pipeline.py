@@ -19,9 +19,9 @@ from newsletter.build.context import BuildContext
 from newsletter.build.execute import Outcome, Run, Scope, execute
 from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan, plan
 from newsletter.build.workers import OutputCheck
-from newsletter.content.fingerprint import parsing_fingerprint
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
+from newsletter.content.fingerprint import parsing_fingerprint
 from newsletter.content.parse import ParseResult, parse_bulletin
 from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
