@@ -78,3 +78,17 @@ def test_the_web_copy_has_one_main_landmark_and_the_email_css_keeps_outlook_and_
         assert "line-height" in style and "mso-line-height-rule:exactly" in style.replace(" ", ""), cls
     dark = html.split("prefers-color-scheme: dark")[1].split("</style>")[0]
     assert re.search(r"\.entry, \.more \{ border-top-color: #[0-9a-f]{6} !important", dark)
+
+
+def test_the_static_sign_up_form_asks_how_often_when_the_site_offers_a_choice(site):
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text(
+        f'[newsletter]\npublic_url = "{PUBLIC}"\nfrequencies = ["weekly", "monthly"]\n')
+    assert site.build().code == 0
+    doc = html5lib.parse(site.read("pe/index.html"), namespaceHTMLElements=False)
+    [form] = [f for f in doc.iter("form") if f.get("action") == f"{PUBLIC}subscribe"]
+    radios = {i.get("value"): i.get("checked") is not None for i in form.iter("input") if i.get("name") == "frequency"}
+    assert radios == {"weekly": True, "monthly": False}  # the site's period is chosen unless changed
+    (site.root / "newsletter.toml").write_text(f'[newsletter]\npublic_url = "{PUBLIC}"\n')
+    assert site.build().code == 0
+    assert 'name="frequency"' not in site.read("pe/index.html")  # one frequency: nothing to choose

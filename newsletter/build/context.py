@@ -31,7 +31,7 @@ from newsletter.render.units import OutputUnits
 from newsletter.render.words import Words, group_title
 
 SITE_KEYS = ("title", "description", "base_url", "language", "timezone", "feed_limit", "authority", "author",
-             "watch_websub_hub", "newsletter_public_url",
+             "watch_websub_hub", "newsletter_public_url", "newsletter_delivery", "newsletter_frequencies",
              "brand_logo", "brand_favicon", "brand_accent", "brand_accent_dark", "brand_footer_text", "brand_footer_link")
 """The options every page depends on (the newsletter's own options add to them)."""
 
