@@ -106,14 +106,15 @@ def serve(config, *, host: str, port: int, templates_dir=None) -> int:
 def _serve(config, *, host: str, port: int, templates_dir=None) -> int:
     from waitress.server import create_server
 
-    from newsletter.web.proxy import behind_proxies
+    from newsletter.web.proxy import proxy_options
 
-    app = behind_proxies(make_app(config, templates_dir), config.serve_proxies)
+    app = make_app(config, templates_dir)
     sender = app.extensions["newsletter.sender"]
     try:
         server = create_server(access_logged(app), host=host, port=port, threads=THREADS, ident="newsletter",
                                connection_limit=connection_limit(), channel_timeout=CHANNEL_TIMEOUT,
-                               cleanup_interval=5, asyncore_use_poll=True, backlog=2048)
+                               cleanup_interval=5, asyncore_use_poll=True, backlog=2048,
+                               **proxy_options(config.serve_proxies))
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
