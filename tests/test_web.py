@@ -257,7 +257,7 @@ def test_the_app_speaks_the_sites_language(tmp_path, monkeypatch):
     from newsletter.render.templating import Templates
     from newsletter.web.app import create_app
     app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
-                     gazetteer=load_gazetteer(), send_mail=lambda data, to: sent.append(data))
+                     gazetteer=load_gazetteer(), send_mail=lambda data, to, mark: sent.append(data))
     client = app.test_client()
     form = client.get("/subscribe?country=pe").data.decode()
     assert '<html lang="es">' in form and "Su dirección de correo" in form and 'value="pe" checked> Perú' in form
@@ -271,6 +271,39 @@ def test_the_app_speaks_the_sites_language(tmp_path, monkeypatch):
     html = message.get_body(("html",)).get_content()
     assert '<html lang="es">' in html and ">Confirmar mi suscripción</a>" in html and "Perú" in html
     assert "Este enlace de confirmación no es válido." in client.get("/confirm?token=bad").data.decode()
+
+
+def test_every_try_of_one_outbox_row_carries_the_same_message_id(tmp_path, monkeypatch):
+    import email
+    import time
+
+    from newsletter.content.gazetteer import load_gazetteer
+    from newsletter.render.templating import Templates
+    from newsletter.web.app import create_app
+
+    tries: list[bytes] = []
+
+    def flaky(data: bytes, to: str, mark) -> None:
+        tries.append(data)
+        if len(tries) == 1:
+            raise ConnectionResetError("dropped before the final dot")
+        mark()
+
+    config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                "newsletter.public_url": PUBLIC, "serve.mail_retry": 0.05})
+    app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
+                     gazetteer=load_gazetteer(), send_mail=flaky)
+    client = app.test_client()
+    client.post("/subscribe", data={"email": "ana@example.org", "country": ["pe"]}, headers={"Origin": SITE_ORIGIN})
+    sender = app.extensions["newsletter.sender"]
+    sender.drain()
+    time.sleep(0.2)
+    sender.drain()
+    ids = [email.message_from_bytes(data)["Message-ID"] for data in tries]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    with SubscriberStore(tmp_path / "state") as store:
+        from newsletter.subscribers.outbox import Outbox
+        assert Outbox(store.db).rows() == [("signup", "ana@example.org", "sent", 2, "")]
 
 
 def test_known_unknown_and_left_addresses_get_the_same_answer_in_the_same_time(tmp_path, monkeypatch):
@@ -287,7 +320,7 @@ def test_known_unknown_and_left_addresses_get_the_same_answer_in_the_same_time(t
     config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
                                 "newsletter.public_url": PUBLIC, "serve.client_rate": 100000})
     app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
-                     gazetteer=load_gazetteer(), send_mail=lambda data, to: None)
+                     gazetteer=load_gazetteer(), send_mail=lambda data, to, mark: None)
     with SubscriberStore(tmp_path / "state") as store:
         store.add(Subscriber("known@example.org", "", frozenset({"mx"})), via="cli")
         store.add(Subscriber("left@example.org", "", frozenset({"mx"})), via="cli")
