@@ -318,3 +318,31 @@ def test_a_message_held_up_by_a_server_that_never_greets_goes_out_at_once_after_
         assert time.monotonic() - began < 15
     assert stored(spool) == {"first@example.org": 1, "later@example.org": 1}
     assert "held by a stopped serve are sent now" in serve.stderr()
+
+
+def test_the_confirmation_says_how_long_the_link_works_in_words_of_the_language(tmp_path):
+    port, smtp_port = free_port(), free_port()
+    configure(tmp_path, port, smtp_port, confirm_hours=1)
+    config = tmp_path / "newsletter.toml"
+    config.write_text('language = "es"\n' + config.read_text())
+    spool = tmp_path / "spool"
+    with spool_server(smtp_port, spool), running_serve(tmp_path, port, env=ENV):
+        assert post(f"http://127.0.0.1:{port}/subscribe", {"email": "una@example.org", "country": "mx"})[0] == 200
+        assert wait_until(lambda: stored(spool) == {"una@example.org": 1})
+    path = next(spool.glob("*.eml"))
+    text = _text_of(path).decode()
+    assert "abra este enlace en un plazo de 1 hora:" in text and "1 horas" not in text
+    import email
+    import email.policy
+    html = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
+    assert "El botón funciona durante 1 hora." in html
+
+
+def test_durations_are_plural_aware_in_all_four_languages():
+    from newsletter.web.sender import duration
+
+    assert [duration(s, "en") for s in (3.6, 3600, 172800, 129600, 60)] == [
+        "3 seconds", "1 hour", "2 days", "36 hours", "1 minute"]  # confirm_hours = 0.001 once said "0 hours"
+    assert [duration(s, "es") for s in (3600, 7200, 86400)] == ["1 hora", "2 horas", "1 día"]
+    assert [duration(s, "fr") for s in (3600, 7200)] == ["1\u00a0heure", "2\u00a0heures"]
+    assert [duration(s, "pt") for s in (3600, 172800)] == ["1 hora", "2 dias"]

@@ -183,7 +183,7 @@ class OutboxSender:
             if known is not None and not known[1] and all(known[2].get(g) == "active" for g in groups):
                 return self.makers.make("already", email, {"preferences": site.preferences_link(email)}, ident=ident)
             store.request(email, groups)
-            hours = int(round((row.expires - row.created).total_seconds() / 3600))
+            hours = duration((row.expires - row.created).total_seconds(), site.words.lang)
             return self.makers.make("confirm", email, {"confirm": site.confirm_link(row.data["token"]),
                                                        "lists": [site.list_title(g) for g in sorted(groups)],
                                                        "hours": hours}, ident=ident)
@@ -192,6 +192,19 @@ class OutboxSender:
                 return None
             return self.makers.make("manage", email, {"preferences": site.preferences_link(email)}, ident=ident)
         return None
+
+
+def duration(seconds: float, lang: str) -> str:
+    """How long a link works, in words of `lang` with CLDR's plurals ("1 hour", "2 días",
+    "36\u00a0heures"): the largest unit that says it exactly, else rounded down (a link is never
+    promised longer than it works)."""
+    from babel.units import format_unit
+
+    seconds = max(1, int(seconds))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 or (unit == "minute" and seconds >= 60):
+            return format_unit(seconds // size, f"duration-{unit}", locale=lang)
+    return format_unit(seconds, "duration-second", locale=lang)
 
 
 def _reason(exc: Exception) -> str:
