@@ -493,6 +493,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.frequency": "How often",
         "web.frequency.daily": "Every day", "web.frequency.weekly": "Once a week", "web.frequency.monthly": "Once a month",
         "web.unsubscribe.ask.all": "Stop sending every {site} newsletter to {email}?",
+        "web.notconfirmed.title": "You are not subscribed",
+        "web.notconfirmed.text": "You left after this confirmation link was sent, so it no longer subscribes you.",
+        "web.notconfirmed.again": "Sign up again",
     },
     "es": {
         "mail.confirm.intro": "Alguien, probablemente usted, pidió recibir los boletines de {site} sobre: {lists}.",
@@ -511,6 +514,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.frequency": "Con qué frecuencia",
         "web.frequency.daily": "Cada día", "web.frequency.weekly": "Una vez por semana", "web.frequency.monthly": "Una vez al mes",
         "web.unsubscribe.ask.all": "¿Dejar de enviar todos los boletines de {site} a {email}?",
+        "web.notconfirmed.title": "No está suscrito",
+        "web.notconfirmed.text": "Se dio de baja después de que se enviara este enlace de confirmación, así que ya no le suscribe.",
+        "web.notconfirmed.again": "Suscribirse de nuevo",
     },
     "fr": {
         "mail.confirm.intro": "Quelqu’un, sans doute vous, a demandé à recevoir les lettres de {site} sur : {lists}.",
@@ -529,6 +535,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.frequency": "À quelle fréquence",
         "web.frequency.daily": "Chaque jour", "web.frequency.weekly": "Une fois par semaine", "web.frequency.monthly": "Une fois par mois",
         "web.unsubscribe.ask.all": "Ne plus envoyer aucune lettre de {site} à {email} ?",
+        "web.notconfirmed.title": "Vous n’êtes pas abonné",
+        "web.notconfirmed.text": "Vous vous êtes désabonné après l’envoi de ce lien de confirmation : il ne vous abonne plus.",
+        "web.notconfirmed.again": "Vous abonner de nouveau",
     },
     "pt": {
         "mail.confirm.intro": "Alguém, provavelmente você, pediu para receber os boletins de {site} sobre: {lists}.",
@@ -547,6 +556,9 @@ SERVE_PHRASES: dict[str, dict[str, str]] = {
         "web.frequency": "Com que frequência",
         "web.frequency.daily": "Todos os dias", "web.frequency.weekly": "Uma vez por semana", "web.frequency.monthly": "Uma vez por mês",
         "web.unsubscribe.ask.all": "Deixar de enviar todos os boletins de {site} para {email}?",
+        "web.notconfirmed.title": "Você não está inscrito",
+        "web.notconfirmed.text": "Você saiu depois de este link de confirmação ser enviado, por isso ele já não o inscreve.",
+        "web.notconfirmed.again": "Inscrever-se de novo",
     },
 }
 for _lang, _phrases in SERVE_PHRASES.items():
