@@ -332,6 +332,10 @@ def test_the_confirmation_says_how_long_the_link_works_in_words_of_the_language(
     path = next(spool.glob("*.eml"))
     text = _text_of(path).decode()
     assert "abra este enlace en un plazo de 1 hora:" in text and "1 horas" not in text
+    # not confirmed yet: `subscribers list` says pending, not subscribed
+    listed = subprocess.run([sys.executable, "-m", "newsletter", "subscribers", "list"], cwd=tmp_path, env=ENV,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.stdout.split() == ["una@example.org", "pending", "mx:pending"], listed
     import email
     import email.policy
     html = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
