@@ -415,3 +415,17 @@ def test_a_digest_frequency_is_chosen_at_sign_up_and_changed_in_the_preferences(
 
 def test_with_one_frequency_there_is_nothing_to_choose(web):
     assert b'name="frequency"' not in web.client.get("/subscribe").data
+
+
+def test_a_refused_sign_up_comes_back_as_it_was_sent(tmp_path, monkeypatch):
+    """Nothing chosen: nothing checked again (not "All news"), the frequency the person picked kept."""
+    monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret")
+    config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                "newsletter.public_url": PUBLIC, "newsletter.frequencies": ["weekly", "monthly"]})
+    client = make_app(config).test_client()
+    answer = client.post("/subscribe", data={"email": "ana@example.org", "frequency": "monthly"},
+                         headers={"Origin": SITE_ORIGIN})
+    page = answer.data.decode()
+    assert answer.status_code == 400 and 'role="alert"' in page
+    assert " checked" not in page.replace('value="monthly" checked', "")
+    assert 'value="monthly" checked' in page and 'value="ana@example.org"' in page
