@@ -303,12 +303,20 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
 def say_once_without_public_url(config) -> None:
     """Without `newsletter.public_url` (or `unsubscribe_url`) messages have no one-click unsubscribe
     (RFC 8058), which Gmail and Yahoo require of bulk senders: said once by `build` and `send` of
-    a site that has subscribers (a subscriber list or store), not by one that only publishes."""
+    a site that has subscribers (a subscriber list or store), not by one that only publishes.
+    Also said: an `unsubscribe_url` outside `public_url` (one-click unsubscribes would not reach
+    serve — the example configuration once set one for another host)."""
     from newsletter.subscribers.store import SubscriberStore
 
-    if not config.newsletter_enabled or config.newsletter_unsubscribe_url:
+    if not config.newsletter_enabled:
         return
     if not Path(config.newsletter_subscribers).exists() and not SubscriberStore.exists(Path(config.state)):
+        return
+    public, one_click = config.newsletter_public_url, config.newsletter_unsubscribe_url
+    if public and one_click and not one_click.startswith(public):
+        say(f"newsletter.unsubscribe_url ({one_click}) is not under newsletter.public_url ({public}): one-click "
+            f"unsubscribes go there, not to `newsletter serve`; remove unsubscribe_url to use {public}unsubscribe")
+    if one_click:
         return
     say("newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), which "
         "Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable")

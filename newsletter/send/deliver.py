@@ -243,7 +243,7 @@ class Delivery:
                     summary.earlier_uncertain += 1
                     continue
                 message = self.renderer.message(self.rendered, sub.name, sub.email, secret=self.secret, date=now,
-                                                version=self.content)
+                                                version=self.content, key=self.sendlog.message_key())
                 data = message.compose()
                 if self.outbox is not None:
                     folder = self.outbox / issue.group / issue.period_id

@@ -252,7 +252,7 @@ class DigestSender:
                            job.rendered.digest.choice.lists, suppressions.may_mail)
             if one is None:
                 message = self.renderer.message(job.rendered, sub.name, sub.email, secret=self.sender.secret,
-                                                date=now, subject=job.subject or None)
+                                                date=now, subject=job.subject or None, key=self.sendlog.message_key())
                 folder = outbox_folder(outbox, job.key)
                 folder.mkdir(parents=True, exist_ok=True)
                 write_atomic(folder / f"{sub.email.lower()}.eml", message.compose())
@@ -305,6 +305,7 @@ class _Pool:
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.next_at = time.monotonic()
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.message_key = self.sender.sendlog.message_key()  # read once, before the workers start
 
     def _delivery(self) -> Delivery:
         config = self.sender.config
@@ -394,7 +395,8 @@ class _Pool:
                     self._add(plan, one)
                     continue
                 message = owner.renderer.message(job.rendered, sub.name, sub.email, secret=self.sender.secret,
-                                                 date=self.now, subject=job.subject or None)
+                                                 date=self.now, subject=job.subject or None,
+                                                 key=self.message_key)
                 data = message.compose()
                 self._pace()
                 one = SendSummary()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from pathlib import Path
 
 from newsletter.state import db as statedb
@@ -97,6 +98,9 @@ MIGRATIONS = {1: _V1, 2: _V2, 3: _V3}
 
 STATUSES = ("sent", "sending", "failed", "deferred")
 
+MESSAGE_KEY = "message_id_key"
+"""The meta row holding the random key that Message-IDs are made with (see `message_key`)."""
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -112,6 +116,7 @@ class SendLog:
         self.marker = state_dir / MARKER_NAME
         self.db = statedb.open_database(self.path, self.marker, MIGRATIONS, what="send log")
         self._lock = send_lock(state_dir)
+        self._message_key: bytes | None = None
 
     def __enter__(self) -> SendLog:
         self._lock.__enter__()
@@ -199,6 +204,21 @@ class SendLog:
 
     def set_meta(self, key: str, value: str) -> None:
         statedb.set_meta(self.db, key, value)
+
+    def message_key(self) -> bytes:
+        """The state's own random key for Message-IDs, made on first use and kept: a subscriber
+        cannot compute the Message-ID of another person's copy from their own (and forge a bounce
+        citing it), and the same (issue, address, content) keeps its Message-ID in this state."""
+        if self._message_key is not None:
+            return self._message_key
+        value = self.get_meta(MESSAGE_KEY)
+        if value is None:
+            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                            (MESSAGE_KEY, secrets.token_hex(32)))
+            value = self.get_meta(MESSAGE_KEY)
+        assert value is not None
+        self._message_key = bytes.fromhex(value)
+        return self._message_key
 
     def members(self, group: str) -> dict[str, str]:
         """email → first seen (ISO time; '' for those on the list when the schedule started)."""

@@ -104,9 +104,16 @@ def _list(args, config, store) -> int:
     rows = store.rows(group)
     for email, name, left, lists in rows:
         shown = " ".join(f"{g}:{s}" for g, s in sorted(lists.items()))
-        print(f"{email:<40} {left or 'subscribed':<12} {shown}" + (f"  ({name})" if name else ""))
+        print(f"{email:<40} {left or _standing(lists):<12} {shown}" + (f"  ({name})" if name else ""))
     say(f"{len(rows)} address{'es' if len(rows) != 1 else ''}" + (f" on the {group} list" if group else ""))
     return 0
+
+
+def _standing(lists: dict[str, str]) -> str:
+    """An address that has not left: subscribed if any list is active, else pending (it has not
+    confirmed yet), else unsubscribed (every list left one by one)."""
+    states = set(lists.values())
+    return "subscribed" if "active" in states else "pending" if "pending" in states else "unsubscribed"
 
 
 def _add(args, config, store) -> int:

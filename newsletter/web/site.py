@@ -141,14 +141,18 @@ class Site:
         """Whether a browser says this form was posted from another site. A browser sends
         `Origin` with every POST (`null` when the page's referrer policy hides it, which is why
         serve's pages say `same-origin`) and `Sec-Fetch-Site`; a plain HTTP client sends
-        neither and is let through: what it could forge, it could as well send directly."""
+        neither and is let through: what it could forge, it could as well send directly. Either
+        header saying another site is enough to refuse (`Sec-Fetch-Site: cross-site` with an
+        allowed Origin too)."""
         origin = request.headers.get("Origin")
+        fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site == "cross-site":
+            return True
         if origin is not None and origin != "null":
             return origin not in self.allowed_origins
-        fetch_site = request.headers.get("Sec-Fetch-Site")
         if origin == "null":
-            return fetch_site not in ("same-origin",)
-        return fetch_site == "cross-site"
+            return fetch_site != "same-origin"
+        return False
 
     def over_client_limit(self) -> bool:
         return not self.client_limit.allow(request.remote_addr or "?")

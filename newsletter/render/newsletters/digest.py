@@ -25,7 +25,7 @@ from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_k
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
-from newsletter.render.newsletters.issue import IssueRenderer, wrap_text
+from newsletter.render.newsletters.issue import IssueRenderer, message_token, wrap_text
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_bounds, period_label
 from newsletter.render.templating import Templates
@@ -271,7 +271,8 @@ class DigestRenderer:
         return item
 
     def message(self, rendered: RenderedDigest, name: str, email: str, *, secret: bytes | None,
-                date: dt.datetime, subject: str | None = None, version: str = "") -> Message:
+                date: dt.datetime, subject: str | None = None, version: str = "",
+                key: bytes | None = None) -> Message:
         """One subscriber's copy: their unsubscribe (from every list) and preferences links; the
         same Message-ID for the same period, address and content on every retry."""
         issues = self.issues
@@ -286,7 +287,7 @@ class DigestRenderer:
             text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
         digest = rendered.digest
         version = version or rendered.content
-        mid = hashlib.blake2b(f"{digest.key}\n{email.lower()}\n{version}".encode(), digest_size=16).hexdigest()
+        mid = message_token(key, f"{digest.key}\n{email.lower()}\n{version}")
         headers = [("List-Id", self._list_id),
                    ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
                    ("List-Archive", f"<{self.links.url('')}>")]
