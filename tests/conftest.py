@@ -66,3 +66,21 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60)
     proc = subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL 15 cluster per test session (see tests/pgcluster.py)."""
+    from pgcluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """The URL of an empty PostgreSQL database of this test's own."""
+    url = pg_cluster.fresh()
+    yield url
+    pg_cluster.drop(url)
