@@ -20,7 +20,11 @@ def site_config(args):
             and not overrides["base_url"]:
         overrides["base_url"] = "http://localhost/"  # not used by this command
     # Paths in the config file are relative to its folder; paths given here, to the current one.
-    return load_config(path, overrides)
+    config = load_config(path, overrides)
+    from newsletter.state.db import configure
+
+    configure(Path(config.state), config.database)  # the store and send log of this state folder
+    return config
 
 
 

@@ -84,3 +84,32 @@ def pg_url(pg_cluster):
     url = pg_cluster.fresh()
     yield url
     pg_cluster.drop(url)
+
+
+class Backend:
+    """Where a test's store and send log live: `sqlite` (files in the state folder) or
+    `postgresql` (a database of the test's own on the session's cluster)."""
+
+    def __init__(self, name: str, url: str = "") -> None:
+        self.name = name
+        self.url = url
+
+    def seed(self, state_dir: Path) -> Path:
+        """With `postgresql`, give `state_dir` the database first (its `*.pg-id` files record
+        it), so that every command on that folder — in this process or another — uses it."""
+        if self.url:
+            from newsletter.send.sendlog import SendLog
+
+            SendLog(state_dir, database=self.url).close()
+        return state_dir
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    """Run the test against both backends of the subscriber store and the send log."""
+    if request.param == "sqlite":
+        return Backend("sqlite")
+    return Backend("postgresql", request.getfixturevalue("pg_url"))

@@ -342,7 +342,7 @@ def _open_log(config):
     from newsletter.send.sendlog import SendLog
 
     state_dir = Path(config.state)
-    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+    if not SendLog.exists(state_dir):
         raise UsageError(f"{state_dir}: no send log yet; nothing has been sent with this state folder")
     return SendLog(state_dir)
 

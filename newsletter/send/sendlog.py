@@ -1,4 +1,5 @@
-"""The send log (SQLite in the state folder): who got which issue.
+"""The send log (SQLite in the state folder, or the `sendlog` schema of a PostgreSQL database:
+`database = "postgresql://…"`, see `newsletter.state.pg`): who got which issue.
 
 Who may be mailed is the subscriber store's (see `newsletter.subscribers.suppressions`); the
 send log keeps suppressions only for a state folder without a store.
@@ -105,13 +106,25 @@ def _now() -> str:
 class SendLog:
     """Open with `SendLog(state_dir)`; use as a context manager to hold the send lock."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, database: str | None = None) -> None:
+        """`database`: '' for SQLite in the state folder, a postgresql:// URL, or None for the one
+        the state folder records (see `newsletter.state.db.open_state_db`)."""
         state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(state_dir, 0o700)
         self.path = state_dir / LOG_NAME
         self.marker = state_dir / MARKER_NAME
-        self.db = statedb.open_database(self.path, self.marker, MIGRATIONS, what="send log")
+        self.db = statedb.open_state_db(self.path, self.marker, MIGRATIONS, what="send log", schema="sendlog",
+                                        database=database)
         self._lock = send_lock(state_dir)
+
+    @staticmethod
+    def exists(state_dir: Path, database: str | None = None) -> bool:
+        """Whether this state folder has a send log (in PostgreSQL: whether its schema was created)."""
+        marker = state_dir / MARKER_NAME
+        url = statedb.database_url(marker, database)
+        if statedb.pgdb.is_url(url):
+            return statedb.pg_exists(url, "sendlog", marker, what="send log")
+        return (state_dir / LOG_NAME).exists() or marker.exists()
 
     def __enter__(self) -> SendLog:
         self._lock.__enter__()
@@ -131,8 +144,10 @@ class SendLog:
                 self.db.execute("SELECT email, status, content FROM deliveries WHERE issue = ?", (issue,))}
 
     def claim(self, issue: str, email: str, message_id: str, content: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, content, updated) "
-                        "VALUES (?, ?, 'sending', ?, ?, ?)", (issue, email.lower(), message_id, content, _now()))
+        self.db.execute("INSERT INTO deliveries (issue, email, status, message_id, content, updated) "
+                        "VALUES (?, ?, 'sending', ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
+                        "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
+                        "detail = '', updated = excluded.updated", (issue, email.lower(), message_id, content, _now()))
 
     def mark_sent(self, issue: str, email: str, detail: str = "") -> None:
         self.db.execute("UPDATE deliveries SET status = 'sent', detail = ?, updated = ? WHERE issue = ? AND email = ?",
@@ -140,8 +155,11 @@ class SendLog:
 
     def mark(self, issue: str, email: str, status: str, message_id: str, content: str, detail: str) -> None:
         """Record a final outcome without a claim: `failed` or `deferred`."""
-        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, content, detail, updated) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (issue, email.lower(), status, message_id, content, detail, _now()))
+        self.db.execute("INSERT INTO deliveries (issue, email, status, message_id, content, detail, updated) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
+                        "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
+                        "detail = excluded.detail, updated = excluded.updated",
+                        (issue, email.lower(), status, message_id, content, detail, _now()))
 
     def release(self, issue: str, email: str, detail: str = "") -> None:
         """The server did not take the message: it is deferred to the next run."""
@@ -188,7 +206,8 @@ class SendLog:
         return (row[0], row[1]) if row else None
 
     def record_issue(self, issue: str, content: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO issues (issue, content, first_sent) VALUES (?, ?, ?)", (issue, content, _now()))
+        self.db.execute("INSERT INTO issues (issue, content, first_sent) VALUES (?, ?, ?) "
+                        "ON CONFLICT (issue) DO NOTHING", (issue, content, _now()))
 
     def report_change(self, issue: str, content: str) -> None:
         self.db.execute("UPDATE issues SET reported = ? WHERE issue = ?", (content, issue))
@@ -205,13 +224,14 @@ class SendLog:
         return dict(self.db.execute("SELECT email, first_seen FROM members WHERE list = ?", (group,)))
 
     def add_members(self, group: str, emails: list[str], first_seen: str) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO members (email, list, first_seen) VALUES (?, ?, ?)",
+        self.db.executemany("INSERT INTO members (email, list, first_seen) VALUES (?, ?, ?) ON CONFLICT (email, list) DO NOTHING",
                             [(e.lower(), group, first_seen) for e in emails])
 
     # -- suppressions --------------------------------------------------------------------
     def suppress(self, email: str, group: str = "*", reason: str = "") -> bool:
         """Record an unsubscribe; returns False if it was already recorded."""
-        cur = self.db.execute("INSERT OR IGNORE INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?)",
+        cur = self.db.execute("INSERT INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?) "
+                              "ON CONFLICT (email, list) DO NOTHING",
                               (email.lower(), group, _now(), reason))
         return cur.rowcount == 1
 
