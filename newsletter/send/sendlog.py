@@ -25,6 +25,7 @@ a `StateError` while the marker is there (see `newsletter.state.db`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -103,6 +104,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _lock_key(issue: str, email: str) -> int:
+    """One 64-bit advisory lock key per delivery (collisions: about 1 in 10^19 per pair)."""
+    digest = hashlib.blake2b(f"{issue}\n{email.lower()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class SendLog:
     """Open with `SendLog(state_dir)`; use as a context manager to hold the send lock."""
 
@@ -148,6 +155,36 @@ class SendLog:
                         "VALUES (?, ?, 'sending', ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
                         "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
                         "detail = '', updated = excluded.updated", (issue, email.lower(), message_id, content, _now()))
+
+    # -- several senders on one database (PostgreSQL) -----------------------------------------
+    @property
+    def shared(self) -> bool:
+        """Whether other senders may use this send log at once (PostgreSQL: senders on other
+        machines, each with a state folder of its own). SQLite has one sender at a time: the
+        send lock of the state folder."""
+        return statedb.is_pg(self.db)
+
+    def take(self, issue: str, email: str) -> str:
+        """Before a message is sent: '' when this sender may send it now; else what it is —
+        `elsewhere` (another sender holds it right now) or its status (another sender finished
+        it since this run read the log: sent, failed, sending). On PostgreSQL a session advisory
+        lock per delivery, taken without waiting: a sender that dies lets go with its
+        connection, so no lease has to run out. `let_go` after the outcome is recorded."""
+        if not self.shared:
+            return ""
+        row = self.db.execute("SELECT pg_try_advisory_lock(?)", (_lock_key(issue, email),)).fetchone()
+        if not row[0]:
+            return "elsewhere"
+        found = self.db.execute("SELECT status FROM deliveries WHERE issue = ? AND email = ?",
+                                (issue, email.lower())).fetchone()
+        if found is not None and found[0] != "deferred":
+            self.let_go(issue, email)
+            return str(found[0])
+        return ""
+
+    def let_go(self, issue: str, email: str) -> None:
+        if self.shared:
+            self.db.execute("SELECT pg_advisory_unlock(?)", (_lock_key(issue, email),))
 
     def mark_sent(self, issue: str, email: str, detail: str = "") -> None:
         self.db.execute("UPDATE deliveries SET status = 'sent', detail = ?, updated = ? WHERE issue = ? AND email = ?",
