@@ -100,6 +100,16 @@ CREATE INDEX outbox_by_email ON outbox (email, status, done)
     3: """
 ALTER TABLE subscribers ADD COLUMN frequency TEXT NOT NULL DEFAULT ''
 """,
+    # 4: serve's per-client rate limit shared by every serve instance on one PostgreSQL
+    # database (newsletter.subscribers.ratelimits; `key` is a hash of the client address).
+    4: """
+CREATE TABLE rate_events (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX rate_events_by_key ON rate_events (key, at)
+""",
 }
 
 
