@@ -481,6 +481,8 @@ def cmd_unsubscribe(args) -> int:
 
 def cmd_backup(args) -> int:
     from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+    from newsletter.state import dbcommand
+    from newsletter.state.db import database_url, pgdb
     from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER
     from newsletter.subscribers.store import STORE_NAME
 
@@ -489,12 +491,20 @@ def cmd_backup(args) -> int:
     if args.restore:
         if args.dest:
             raise UsageError("give either DIR (make a backup) or --restore DIR (put one back), not both")
+        if (Path(args.restore) / dbcommand.DUMP_NAME).is_file():  # a PostgreSQL site's backup
+            return dbcommand.restore(state_dir, Path(args.restore))
         return restore(state_dir, Path(args.restore))
     if not args.dest:
         raise UsageError("name the folder to back up into (newsletter backup DIR), or --restore DIR")
     dest = Path(args.dest)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: not empty; back up into a new folder")
+    url = database_url(state_dir / MARKER_NAME, None)
+    if pgdb.is_url(url):
+        _open_log(config).close()  # refuses a lost or replaced database before anything is dumped
+        copied = dbcommand.backup(state_dir, url, dest)
+        say(f"copied {', '.join(copied)} to {dest}; to put them back: newsletter backup --restore {dest}")
+        return 0
     sendlog = _open_log(config)
     store = open_store(state_dir)
     copied = [LOG_NAME, MARKER_NAME]
