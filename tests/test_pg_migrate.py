@@ -91,3 +91,15 @@ def test_backup_and_restore_of_a_postgresql_site(tmp_path, pg_url):
         run = site.cli("send", "--country", "pe")
         assert run.returncode == 0 and "0 sent, 1 already sent" in run.stderr, run.stderr
         assert server.counts() == {"a@example.org": 1}
+
+
+def test_migrate_waits_for_nothing_and_refuses_while_a_send_runs(tmp_path, pg_url):
+    from newsletter.send.sendlog import SendLog
+
+    site = Site(tmp_path)
+    site.configure(1)
+    assert site.cli("unsubscribe", "x@example.org").returncode == 0
+    with SendLog(site.dir / ".newsletter"):  # holds the send lock, as a running send does
+        run = site.cli("db", "migrate", "--to", pg_url)
+    assert run.returncode == 2 and "a `newsletter send` is running" in run.stderr, run.stderr
+    assert not list((site.dir / ".newsletter").glob("*.pg-id"))

@@ -89,3 +89,25 @@ def test_senders_killed_at_random_moments_beside_others_never_send_twice(tmp_pat
     uncertain = [e for e in emails if f"{e} uncertain" in " ".join(status.split())]
     assert len(uncertain) <= 1  # only a message the kill caught after its final "."
     assert set(counts) | set(uncertain) == set(emails) and set(uncertain) <= set(counts) | set(uncertain)
+
+
+def test_a_database_connection_lost_mid_send_is_one_line_and_nobody_gets_it_twice(tmp_path, pg_url):
+    import psycopg
+
+    emails = [f"c{n:03d}@example.org" for n in range(30)]
+    site = Site(tmp_path)
+    with SpoolServer(tmp_path / "spool", "--reply-delay", "0.05") as server:
+        [state] = _hosts(site, pg_url, server.port, emails, hosts=1)
+        proc = _spawn(site, state, "--country", "pe")
+        deadline = time.monotonic() + 30
+        while sum(server.counts().values()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with psycopg.connect(pg_url, autocommit=True) as conn:  # the server drops every connection of the sender
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2 and "Traceback" not in err, err
+        assert "database failed" in err.strip().splitlines()[-1], err
+        site.cli("send", "--country", "pe", "--state", state)
+        counts = server.counts()
+    assert counts == {e: 1 for e in emails}  # an uncertain one (reply taken, not recorded) was stored once

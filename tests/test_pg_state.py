@@ -146,6 +146,10 @@ def test_a_state_folder_that_moved_to_postgresql_never_falls_back_to_empty_sqlit
     run = _cli(config, "subscribers", "list")
     assert run.returncode == 0 and "ann@example.org" in run.stdout  # the folder remembers its database
     assert not (tmp_path / ".newsletter" / "subscribers.sqlite3").exists()
+    for marker in (tmp_path / ".newsletter").glob("*.pg-id"):  # going back to SQLite on purpose
+        marker.unlink()
+    run = _cli(config, "subscribers", "list")
+    assert run.returncode == 0 and "ann@example.org" not in run.stdout
 
 
 def test_an_unreachable_database_server_is_one_line(tmp_path):

@@ -329,6 +329,12 @@ def state_errors(state_dir: Path) -> Iterator[None]:
                              "is recorded: free some space and run it again (see `newsletter status`)") from None
         raise StateError(f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
                          "see `newsletter status`, then run it again") from None
+    except Exception as exc:
+        psycopg = sys.modules.get("psycopg")  # loaded only for a database = "postgresql://…"
+        if psycopg is None or not isinstance(exc, psycopg.OperationalError):
+            raise
+        raise StateError(f"the send log's or subscriber store's database failed ({str(exc).strip().splitlines()[0]}); "
+                         "the send stopped: see `newsletter status`, then run it again") from None
 
 
 def open_store(state_dir: Path):

@@ -117,6 +117,11 @@ class PgConnection:
         version, under the advisory lock); True if it was created now."""
         newest = max(migrations)
         created = False
+        if self.exists():  # the usual case: up to date, no lock taken
+            row = self.conn.execute(f'SELECT version FROM "{self.schema}".schema_version').fetchone()
+            if row is not None and row[0] >= newest:
+                self.conn.execute(f'SET search_path TO "{self.schema}"')
+                return False
         while True:
             self.conn.execute("BEGIN")
             try:
