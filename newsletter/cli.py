@@ -24,7 +24,7 @@ from newsletter.send.commands import (
     cmd_unsubscribe,
     send_due_after_build,
 )
-from newsletter.state.dbcommand import cmd_db
+from newsletter.send.dbcommand import cmd_db
 from newsletter.subscribers.commands import cmd_bounces, cmd_subscribers
 
 log = logging.getLogger("newsletter")

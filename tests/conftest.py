@@ -113,3 +113,15 @@ def backend(request):
     if request.param == "sqlite":
         return Backend("sqlite")
     return Backend("postgresql", request.getfixturevalue("pg_url"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, `make test` keeps one trial of each many-trial test and the tests marked
+    `slow_on_postgresql`; the rest run under `make test-slow` (the SQLite runs are unchanged)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("backend") != "postgresql":
+            continue
+        if params.get("trial", 0) >= 1 or item.get_closest_marker("slow_on_postgresql"):
+            item.add_marker(pytest.mark.slow)

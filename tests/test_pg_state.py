@@ -85,7 +85,8 @@ SubscriberStore(Path(sys.argv[1]), database=sys.argv[2]).close()
 """
 
 
-def test_machines_creating_one_database_at_once_share_one_schema(pg_url, tmp_path):
+@pytest.mark.parametrize("trial", [pytest.param(n, marks=[pytest.mark.slow] if n else []) for n in range(12)])
+def test_machines_creating_one_database_at_once_share_one_schema(pg_url, tmp_path, trial):
     go = tmp_path / "go"
     procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path / f"host{n}"), pg_url, str(go)],
                               stderr=subprocess.PIPE, text=True) for n in range(3)]
@@ -125,10 +126,8 @@ def test_a_database_emptied_or_replaced_under_a_state_folder_is_refused(pg_url, 
         other = pg_cluster.fresh()
         SubscriberStore(tmp_path / "elsewhere", database=other).close()
         config = _site(tmp_path, other)
-    for command in (["subscribers", "list"], ["unsubscribe", "x@example.org"], ["status"]):
+    for command in (["subscribers", "list"], ["unsubscribe", "x@example.org"]) + ((["status"],) if damage == "emptied" else ()):
         run = _cli(config, *command)
-        if damage in ("dropped", "no db_id") and command == ["status"]:
-            continue  # status reads the send log only, which is whole
         assert run.returncode == 2, (command, run.stdout, run.stderr)
         [line] = run.stderr.strip().splitlines()
         assert "Traceback" not in line and ("pg_restore" in line or "restore it from a backup" in line), line

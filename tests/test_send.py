@@ -363,6 +363,7 @@ def test_one_click_token_is_checked(project, capsys, monkeypatch):
         assert log.suppressed() == {"ana@example.org": {"pe"}}
 
 
+@pytest.mark.slow_on_postgresql
 def test_unsubscribe_during_a_send_is_honoured(project, backend):
     backend.seed(project.root / ".newsletter")  # on SQLite and on PostgreSQL
     handler = ScriptedHandler(delay=0.05)

@@ -186,6 +186,7 @@ def test_reply_after_the_timeout_is_uncertain_and_not_resent(site, tmp_path):
     assert server.counts() == {"a@example.org": 1, "b@example.org": 1}
 
 
+@pytest.mark.slow_on_postgresql
 @pytest.mark.parametrize("trial", trials(6, quick=1))
 def test_server_killed_and_restarted_mid_run(site, tmp_path, trial, backend):
     backend.seed(site.dir / ".newsletter")  # on SQLite and on PostgreSQL

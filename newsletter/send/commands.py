@@ -486,8 +486,8 @@ def cmd_unsubscribe(args) -> int:
 
 
 def cmd_backup(args) -> int:
+    from newsletter.send import dbcommand
     from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
-    from newsletter.state import dbcommand
     from newsletter.state.db import database_url, pgdb
     from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER
     from newsletter.subscribers.store import STORE_NAME

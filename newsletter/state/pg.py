@@ -109,8 +109,11 @@ class PgConnection:
     # -- schema ------------------------------------------------------------------------------
     def exists(self) -> bool:
         """Whether this database holds the schema (it has been created here before)."""
-        row = self.conn.execute("SELECT to_regclass(%s)", (f"{self.schema}.schema_version",)).fetchone()
-        return row is not None and row[0] is not None
+        # A scan of pg_tables (this statement's snapshot), not to_regclass: the catalog cache is
+        # not refreshed by taking an advisory lock, so right after another process created the
+        # schema it may still say "no such table".
+        return self.conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s "
+                                 "AND tablename = 'schema_version'", (self.schema,)).fetchone() is not None
 
     def migrate(self, migrations: Mapping[int, str]) -> bool:
         """Create the schema if new, bring it to the newest version (one transaction per

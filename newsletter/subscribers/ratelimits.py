@@ -22,14 +22,14 @@ from newsletter.state import db as statedb
 PURGE_EVERY = 60.0
 
 
-def client_limit(limit: int, window: float, state_dir: Path) -> Any:
-    """The client rate limit for serve: shared through PostgreSQL, else in memory."""
+def shared_client_limit(limit: int, window: float, state_dir: Path) -> SharedWindow | None:
+    """The client rate limit for serve shared through PostgreSQL; None with SQLite (serve then
+    counts in memory: `newsletter.web.limits.SlidingWindow`)."""
     from newsletter.subscribers.store import MARKER_NAME
-    from newsletter.web.limits import SlidingWindow
 
     if statedb.pgdb.is_url(statedb.database_url(state_dir / MARKER_NAME, None)):
         return SharedWindow(limit, window, state_dir)
-    return SlidingWindow(limit, window)
+    return None
 
 
 def _hashed(key: str) -> str:
