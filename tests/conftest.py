@@ -118,10 +118,11 @@ def backend(request):
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """On PostgreSQL, `make test` keeps one trial of each many-trial test and the tests marked
-    `slow_on_postgresql`; the rest run under `make test-slow` (the SQLite runs are unchanged)."""
+    `slow_on_postgresql` (with arguments: the runs whose id holds one of them); the rest run under `make test-slow` (the SQLite runs are unchanged)."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if params.get("backend") != "postgresql":
             continue
-        if params.get("trial", 0) >= 1 or item.get_closest_marker("slow_on_postgresql"):
+        marker = item.get_closest_marker("slow_on_postgresql")  # its arguments: only runs whose id has one
+        if params.get("trial", 0) >= 1 or (marker and (not marker.args or any(a in item.callspec.id for a in marker.args))):
             item.add_marker(pytest.mark.slow)

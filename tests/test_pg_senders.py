@@ -54,6 +54,7 @@ def test_three_senders_on_one_database_send_each_message_once_and_reach_everyone
     assert status.stdout.count(" sent") >= len(emails), status.stdout
 
 
+@pytest.mark.slow
 def test_three_due_runs_of_digests_on_one_database_send_each_digest_once(tmp_path, pg_url):
     emails = [f"d{n:03d}@example.org" for n in range(60)]
     site = Site(tmp_path)

@@ -239,6 +239,7 @@ def _spawn_send(root: Path) -> subprocess.Popen:
                             env={**os.environ, "NEWSLETTER_SECRET": "k"})
 
 
+@pytest.mark.slow_on_postgresql("ctrl-c")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_interrupted_process_resumes_without_duplicates(project, sig, backend):
     backend.seed(project.root / ".newsletter")  # on SQLite and on PostgreSQL

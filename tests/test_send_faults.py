@@ -265,6 +265,7 @@ def test_a_stop_signal_ends_a_run_in_back_off_within_two_seconds(site):
     assert "Traceback" not in err and "stopped early" in err
 
 
+@pytest.mark.slow_on_postgresql  # make test kills senders on PostgreSQL in test_pg_senders.py and test_send.py
 @pytest.mark.parametrize("trial", trials(TRIALS, quick=2))
 def test_send_killed_at_random_moments_never_sends_twice(site, tmp_path, trial, backend):
     backend.seed(site.dir / ".newsletter")  # on SQLite and on PostgreSQL
