@@ -103,3 +103,18 @@ def test_migrate_waits_for_nothing_and_refuses_while_a_send_runs(tmp_path, pg_ur
         run = site.cli("db", "migrate", "--to", pg_url)
     assert run.returncode == 2 and "a `newsletter send` is running" in run.stderr, run.stderr
     assert not list((site.dir / ".newsletter").glob("*.pg-id"))
+
+
+def test_a_sqlite_site_given_a_database_url_without_migrating_is_refused_not_emptied(tmp_path, pg_url):
+    site = Site(tmp_path)
+    site.configure(1)
+    assert site.cli("unsubscribe", "gone@example.org").returncode == 0  # the SQLite send log remembers it
+    config = site.dir / "newsletter.toml"
+    config.write_text(f'database = "{pg_url}"\n' + config.read_text())
+    for command in (["unsubscribe", "x@example.org"], ["status"]):
+        run = site.cli(*command)
+        assert run.returncode == 2, run.stderr
+        [line] = run.stderr.strip().splitlines()
+        assert "is in SQLite" in line and f"newsletter db migrate --to {pg_url}" in line, line
+    assert site.cli("db", "migrate", "--to", pg_url).returncode == 0
+    assert site.cli("status").returncode == 0

@@ -67,7 +67,7 @@ def migrate(state_dir: Path, url: str) -> int:
                 source.close()
                 target.close()
         for what, schema, _name, marker, migrations in parts:  # the counts matched: the folder moves
-            statedb.open_pg(url, state_dir / marker, migrations, what=what, schema=schema).close()
+            statedb.open_pg(url, state_dir / marker, migrations, what=what, schema=schema, migrated=True).close()
     say(f"copied into {pgdb.shown(url)}: {', '.join(copied)} (every count checked); {state_dir} now uses it "
         f"(set database = \"{pgdb.shown(url)}\" in the config for other state folders); the SQLite files stay "
         "as they were, no longer written")

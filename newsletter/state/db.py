@@ -78,8 +78,9 @@ def database_url(marker: Path, database: str | None) -> str:
 
 
 def pg_exists(url: str, schema: str, marker: Path, *, what: str) -> bool:
-    """Whether this state folder had, or the database holds, the `schema` (a store or send log)."""
-    if pg_marker(marker).exists():
+    """Whether this state folder had (in PostgreSQL, or in SQLite not yet copied there: opening
+    it refuses), or the database holds, the `schema` (a store or send log)."""
+    if pg_marker(marker).exists() or marker.exists():
         return True
     db = pgdb.PgConnection(url, schema, what=what)
     try:
@@ -98,12 +99,16 @@ def open_state_db(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
     return open_pg(url, marker, migrations, what=what, schema=schema)
 
 
-def open_pg(url: str, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str) -> pgdb.PgConnection:
+def open_pg(url: str, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str,
+            migrated: bool = False) -> pgdb.PgConnection:
     """Open (or create) one schema of a PostgreSQL database; refuse one that this state folder
     knew by another db_id, or that is gone or emptied (the state folder's `.pg-id` says it had one)."""
     import psycopg
 
     recorded = recorded_database(marker)
+    if recorded is None and marker.exists() and not migrated:  # its rows are in the SQLite file: a new database would forget them
+        raise StateError(f"{marker.parent}: this state folder's {what} is in SQLite ({marker.parent / (marker.stem + '.sqlite3')}), "
+                         f"not yet in {pgdb.shown(url)}; copy it there first: newsletter db migrate --to {pgdb.shown(url)}")
     db = pgdb.PgConnection(url, schema, what=what)
     where = f"{pgdb.shown(url)} (schema {schema})"
     hint = (f"restore it from a backup (pg_restore; see 'Backing up the state folder' in the README); only to "
