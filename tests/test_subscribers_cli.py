@@ -9,7 +9,8 @@ from smtp_server import SMTPServer
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch, capsys):
+def site(tmp_path, monkeypatch, capsys, backend):
+    backend.seed(tmp_path / ".newsletter")  # every test on SQLite and on PostgreSQL
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSLETTER_SECRET", "k")
     (tmp_path / "newsletter.toml").write_text('base_url = "https://news.example.org/"\n')

@@ -337,6 +337,12 @@ def state_errors(state_dir: Path) -> Iterator[None]:
                              "is recorded: free some space and run it again (see `newsletter status`)") from None
         raise StateError(f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
                          "see `newsletter status`, then run it again") from None
+    except Exception as exc:
+        psycopg = sys.modules.get("psycopg")  # loaded only for a database = "postgresql://…"
+        if psycopg is None or not isinstance(exc, psycopg.OperationalError):
+            raise
+        raise StateError(f"the send log's or subscriber store's database failed ({str(exc).strip().splitlines()[0]}); "
+                         "the send stopped: see `newsletter status`, then run it again") from None
 
 
 def open_store(state_dir: Path):
@@ -350,7 +356,7 @@ def _open_log(config):
     from newsletter.send.sendlog import SendLog
 
     state_dir = Path(config.state)
-    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+    if not SendLog.exists(state_dir):
         raise UsageError(f"{state_dir}: no send log yet; nothing has been sent with this state folder")
     return SendLog(state_dir)
 
@@ -488,7 +494,9 @@ def cmd_unsubscribe(args) -> int:
 
 
 def cmd_backup(args) -> int:
+    from newsletter.send import dbcommand
     from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+    from newsletter.state.db import database_url, pgdb
     from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER
     from newsletter.subscribers.store import STORE_NAME
 
@@ -497,12 +505,20 @@ def cmd_backup(args) -> int:
     if args.restore:
         if args.dest:
             raise UsageError("give either DIR (make a backup) or --restore DIR (put one back), not both")
+        if (Path(args.restore) / dbcommand.DUMP_NAME).is_file():  # a PostgreSQL site's backup
+            return dbcommand.restore(state_dir, Path(args.restore))
         return restore(state_dir, Path(args.restore))
     if not args.dest:
         raise UsageError("name the folder to back up into (newsletter backup DIR), or --restore DIR")
     dest = Path(args.dest)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: not empty; back up into a new folder")
+    url = database_url(state_dir / MARKER_NAME, None)
+    if pgdb.is_url(url):
+        _open_log(config).close()  # refuses a lost or replaced database before anything is dumped
+        copied = dbcommand.backup(state_dir, url, dest)
+        say(f"copied {', '.join(copied)} to {dest}; to put them back: newsletter backup --restore {dest}")
+        return 0
     sendlog = _open_log(config)
     store = open_store(state_dir)
     copied = [LOG_NAME, MARKER_NAME]

@@ -130,6 +130,8 @@ class SendSummary:
     gave_up: str = ""
     """Why the run stopped early although the server was reachable (`NoReplies`)."""
     bounced: int = 0
+    elsewhere: int = 0
+    """Messages another sender on the same database was sending at that moment (PostgreSQL)."""
 
     @property
     def ok(self) -> bool:
@@ -143,7 +145,7 @@ class SendSummary:
 
     def add(self, other: SendSummary) -> None:
         for name in ("sent", "already", "suppressed", "failed", "deferred", "uncertain", "earlier_failed",
-                     "earlier_uncertain", "bounced"):
+                     "earlier_uncertain", "bounced", "elsewhere"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.interrupted = self.interrupted or other.interrupted
         self.unreachable = self.unreachable or other.unreachable
@@ -153,6 +155,8 @@ class SendSummary:
         verb = "written to the outbox" if dry_run else "sent"
         parts = [f"{self.sent} {verb}", f"{self.already} already sent", f"{self.suppressed} unsubscribed",
                  f"{self.failed} failed"]
+        if self.elsewhere:
+            parts.append(f"{self.elsewhere} being sent by another sender")
         if self.deferred:
             parts.append(f"{self.deferred} deferred to the next run")
         if self.uncertain:
@@ -320,6 +324,24 @@ class Delivery:
         return config.newsletter_from_address
 
     def _deliver(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
+        """Send one message, unless another sender on the same database has it (`SendLog.take`)."""
+        taken = self.sendlog.take(key, sub.email)
+        if taken:
+            if taken == "sent":
+                summary.already += 1
+            elif taken == "failed":
+                summary.earlier_failed += 1
+            elif taken == "sending":
+                summary.earlier_uncertain += 1
+            else:
+                summary.elsewhere += 1
+            return
+        try:
+            self._deliver_taken(key, sub, message_id, data, summary)
+        finally:
+            self.sendlog.let_go(key, sub.email)
+
+    def _deliver_taken(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
         sender = self.envelope_sender(sub.email)
         control = self.control
         assert self.mailer is not None

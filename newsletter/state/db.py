@@ -1,4 +1,5 @@
-"""SQLite databases in the state folder (the send log, the subscriber store).
+"""The send log's and the subscriber store's databases: SQLite in the state folder, or
+PostgreSQL (`database = "postgresql://…"`, see `newsletter.state.pg`; `open_state_db` picks).
 
 Each is opened the same way: WAL (readers never wait for the writer: `send` and `serve` run
 at once), versioned schema migrations (`PRAGMA user_version`), an integrity check, and a
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from newsletter.errors import StateError
+from newsletter.state import pg as pgdb
 
 
 def restore_hint(path: Path, marker: Path) -> str:
@@ -25,6 +27,130 @@ def restore_hint(path: Path, marker: Path) -> str:
     return (f"restore it from a backup (see 'Backing up the state folder' in the README); only to start "
             f"an empty one on purpose (every issue may then be sent again, and unsubscribes are "
             f"forgotten) delete {remove}")
+
+
+def pg_marker(marker: Path) -> Path:
+    """Where a state folder records that its database is in PostgreSQL (`subscribers.pg-id`)."""
+    return marker.with_name(marker.stem + ".pg-id")
+
+
+def recorded_database(marker: Path) -> tuple[str, str] | None:
+    """(db_id, URL) of the PostgreSQL database this state folder had, if any."""
+    try:
+        lines = pg_marker(marker).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    if len(lines) < 2 or not lines[0] or not pgdb.is_url(lines[1]):
+        raise StateError(f"{pg_marker(marker)}: damaged (a db_id line, then the database's URL); "
+                         "restore it from a backup")
+    return lines[0], lines[1]
+
+
+_CONFIGURED: dict[Path, str] = {}
+
+
+def configure(state_dir: Path, database: str) -> None:
+    """The configured `database` of a state folder (the CLI calls this once it read the
+    config); a store or send log opened without saying which database uses it."""
+    if database:
+        _CONFIGURED[state_dir.resolve()] = database
+
+
+def state_url(state_dir: Path) -> str:
+    """The PostgreSQL database this state folder records (its `*.pg-id` files), or ''."""
+    urls = set()
+    for path in sorted(state_dir.glob("*.pg-id")):
+        found = recorded_database(path.with_suffix(".id"))
+        if found:
+            urls.add(found[1])
+    if len(urls) > 1:
+        raise StateError(f"{state_dir}: its *.pg-id files name different databases ({', '.join(map(pgdb.shown, sorted(urls)))}); "
+                         "keep the right one")
+    return urls.pop() if urls else ""
+
+
+def database_url(marker: Path, database: str | None) -> str:
+    """The database to use: `database`, else the configured one (`configure`), else the
+    PostgreSQL database the state folder records, else '' (SQLite in the state folder). A
+    state folder whose databases went to PostgreSQL never falls back to empty SQLite files:
+    only deleting its `*.pg-id` files does that."""
+    return database or _CONFIGURED.get(marker.parent.resolve()) or state_url(marker.parent)
+
+
+def pg_exists(url: str, schema: str, marker: Path, *, what: str) -> bool:
+    """Whether this state folder had (in PostgreSQL, or in SQLite not yet copied there: opening
+    it refuses), or the database holds, the `schema` (a store or send log)."""
+    if pg_marker(marker).exists() or marker.exists():
+        return True
+    db = pgdb.PgConnection(url, schema, what=what)
+    try:
+        return db.exists()
+    finally:
+        db.close()
+
+
+def open_state_db(path: Path, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str,
+                  database: str | None = None, check: bool = True):
+    """The database of the store or the send log: SQLite at `path`, or the `schema` of the
+    PostgreSQL database `database` (None: the one the state folder records)."""
+    url = database_url(marker, database)
+    if not pgdb.is_url(url):
+        return open_database(path, marker, migrations, what=what, check=check)
+    return open_pg(url, marker, migrations, what=what, schema=schema)
+
+
+def open_pg(url: str, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str,
+            migrated: bool = False) -> pgdb.PgConnection:
+    """Open (or create) one schema of a PostgreSQL database; refuse one that this state folder
+    knew by another db_id, or that is gone or emptied (the state folder's `.pg-id` says it had one)."""
+    import psycopg
+
+    recorded = recorded_database(marker)
+    if recorded is None and marker.exists() and not migrated:  # its rows are in the SQLite file: a new database would forget them
+        raise StateError(f"{marker.parent}: this state folder's {what} is in SQLite ({marker.parent / (marker.stem + '.sqlite3')}), "
+                         f"not yet in {pgdb.shown(url)}; copy it there first: newsletter db migrate --to {pgdb.shown(url)}")
+    db = pgdb.PgConnection(url, schema, what=what)
+    where = f"{pgdb.shown(url)} (schema {schema})"
+    hint = (f"restore it from a backup (pg_restore; see 'Backing up the state folder' in the README); only to "
+            f"start an empty one on purpose delete {pg_marker(marker)}")
+    try:
+        if recorded and not db.exists():
+            raise StateError(f"{where}: the {what} is missing or empty, but this state folder had one "
+                             f"(db_id {recorded[0]}); {hint}")
+        db.migrate(migrations)
+        if recorded is None:
+            db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
+                       (secrets.token_hex(8),))
+        db_id = meta(db, "db_id")
+        if db_id is None:
+            raise StateError(f"{where}: the {what} is damaged (no db_id in its meta table); {hint}")
+        if recorded and recorded[0] != db_id:
+            raise StateError(f"{where}: another {what} than this state folder had (db_id {db_id}, "
+                             f"not {recorded[0]}); {hint}")
+    except psycopg.Error as exc:
+        db.close()
+        raise StateError(f"{where}: cannot open the {what} ({str(exc).strip().splitlines()[0]})") from None
+    except BaseException:
+        db.close()
+        raise
+    if recorded != (db_id, url):
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.pgtmp")
+        tmp.write_text(f"{db_id}\n{url}\nThis state folder's {what} is in this PostgreSQL database; "
+                       f"do not delete this file.\n", encoding="utf-8")
+        os.replace(tmp, pg_marker(marker))
+    return db
+
+
+def insert(db, sql: str, params=()) -> int:
+    """Run an INSERT into a table with an integer `id` key; the new row's id (either backend)."""
+    if isinstance(db, pgdb.PgConnection):
+        return db.insert(sql, params)
+    return int(db.execute(sql, params).lastrowid or 0)
+
+
+def is_pg(db) -> bool:
+    return isinstance(db, pgdb.PgConnection)
 
 
 def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, what: str,
@@ -105,7 +231,7 @@ def _strict_text(path: Path, marker: Path, what: str):
     return decode
 
 
-def meta(db: sqlite3.Connection, key: str) -> str | None:
+def meta(db, key: str) -> str | None:
     """A value of the database's `meta` table (None if absent, or no such table yet)."""
     try:
         row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -114,7 +240,7 @@ def meta(db: sqlite3.Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+def set_meta(db, key: str, value: str) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                (key, value))
 

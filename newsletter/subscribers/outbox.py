@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from dataclasses import dataclass
+from typing import Any
+
+from newsletter.state import db as statedb
 
 KINDS = ("signup", "manage")
 
@@ -55,7 +57,7 @@ class Queued:
 class Outbox:
     """The outbox of one subscriber store's connection (`SubscriberStore.db`)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Any) -> None:  # an sqlite3.Connection or a `newsletter.state.pg.PgConnection`
         self.db = db
 
     def queue(self, kind: str, email: str, data: dict, *, expires: dt.datetime, now: dt.datetime | None = None) -> int:
@@ -63,9 +65,9 @@ class Outbox:
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}")
         when = stamp(now or utcnow())
-        cur = self.db.execute("INSERT INTO outbox (kind, email, data, created, expires, next_try) VALUES (?, ?, ?, ?, ?, ?)",
+        return statedb.insert(self.db, "INSERT INTO outbox (kind, email, data, created, expires, next_try) "
+                              "VALUES (?, ?, ?, ?, ?, ?)",
                               (kind, email, json.dumps(data, sort_keys=True), when, stamp(expires), when))
-        return int(cur.lastrowid or 0)
 
     def claim(self, owner: str, *, lease: float, now: dt.datetime | None = None) -> Queued | None:
         """Take the oldest due row for `lease` seconds, or None when nothing is due."""

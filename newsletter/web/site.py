@@ -25,6 +25,7 @@ from newsletter.render.words import Words, group_title
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import list_name
 from newsletter.subscribers.outbox import Outbox, utcnow
+from newsletter.subscribers.ratelimits import shared_client_limit
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.limits import SlidingWindow
 
@@ -57,7 +58,8 @@ class Site:
         self.confirm_seconds = int(config.serve_confirm_hours * 3600)
         # digest frequencies a person may choose (none to choose with one, or with list issues)
         self.frequencies = list(config.newsletter_frequencies) if config.newsletter_delivery == "digest" else []
-        self.client_limit = SlidingWindow(config.serve_client_rate, 600.0)
+        self.client_limit = (shared_client_limit(config.serve_client_rate, 600.0, self.state_dir)  # on PostgreSQL
+                             or SlidingWindow(config.serve_client_rate, 600.0))
         self.env = self.templates.env.overlay(autoescape=True)
         self.words = Words(config.language)
         display = {c.lower(): n for c, n in self.gazetteer.display.items()}
