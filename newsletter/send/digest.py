@@ -37,7 +37,7 @@ from newsletter.render.newsletters.digest import (
     DigestRenderer,
     RenderedDigest,
 )
-from newsletter.render.newsletters.periods import period_id
+from newsletter.render.newsletters.periods import frequency_of, period_bounds, period_id
 from newsletter.send.deliver import (
     REPLY_GRACE,
     Delivery,
@@ -175,6 +175,32 @@ class DigestSender:
                            if status in ("sent", "sending"))
         return got
 
+    def coverage(self) -> dict[str, list[tuple[dt.date, dt.date, str]]]:
+        """email → (first day, day after, key) of every digest period sent to them (or maybe sent:
+        uncertain), whatever its frequency: the days a later digest must not repeat."""
+        covered: dict[str, list[tuple[dt.date, dt.date, str]]] = {}
+        for key in self.sendlog.issue_keys():
+            if not key.startswith(f"{DIGEST_KEY}/"):
+                continue
+            pid = key.split("/", 1)[1].split("+", 1)[0]
+            try:
+                start, after = period_bounds(pid, frequency_of(pid))
+            except ValueError:
+                continue
+            base = f"{DIGEST_KEY}/{pid}"
+            for email, (status, _) in self.sendlog.statuses(key).items():
+                if status in ("sent", "sending"):
+                    covered.setdefault(email, []).append((start, after, base))
+        return covered
+
+    @staticmethod
+    def covered_until(periods: list[tuple[dt.date, dt.date, str]], key: str, start: dt.date,
+                      after: dt.date) -> dt.date | None:
+        """The day after the last period sent to them that is not this one and does not lie wholly
+        after it (so that a correction of an older period still sees that period's entries)."""
+        ends = [a for s, a, k in periods if k != key and s < after]
+        return max(ends) if ends else None
+
     def plan(self, now: dt.datetime, *, correction: bool = False) -> list[PeriodPlan]:
         """What is owed, period by period, oldest first (see the module docstring); with
         `correction`, those who got an earlier version of a digest that has changed since."""
@@ -186,6 +212,7 @@ class DigestSender:
             choices[sub.email.lower()] = choice
             by_frequency.setdefault(choice.frequency, []).append(sub)
         plans: list[PeriodPlan] = []
+        coverage = self.coverage()
         for frequency in self.frequencies:
             audience = by_frequency.get(frequency, [])
             if not audience:
@@ -193,6 +220,7 @@ class DigestSender:
             for pid, end in self.finished_periods(frequency, now):
                 plan = PeriodPlan(pid, frequency, end)
                 key = f"{DIGEST_KEY}/{pid}"
+                first_day, day_after = period_bounds(pid, frequency)
                 statuses = self.sendlog.statuses(key)
                 had_list = self._had_list_issue(pid)
                 groups: dict[Any, list[Subscriber]] = {}
@@ -203,7 +231,13 @@ class DigestSender:
                         continue  # joined after this period ended: no back issues
                     if email in had_list:
                         continue
-                    groups.setdefault(choices[email], []).append(sub)
+                    choice = choices[email]
+                    until = self.covered_until(coverage.get(email, []), key, first_day, day_after)
+                    if until is not None and until > first_day:
+                        if until >= day_after:
+                            continue  # every day of it was in digests they already got
+                        choice = dataclasses.replace(choice, after=until)
+                    groups.setdefault(choice, []).append(sub)
                 changed = 0
                 for choice, subs in groups.items():
                     digest = self.composer.digest(choice, pid)
@@ -463,7 +497,6 @@ def test_digest(sender: Any, address: str, groups: list[str], issue: str, when: 
     every list) for period `issue` (its id says the frequency; `latest`: the newest period with
     news at the site's `period`), for `send --test`."""
     from newsletter.errors import UsageError
-    from newsletter.render.newsletters.periods import frequency_of
 
     digests = DigestSender(sender)
     frequency = digests.composer.default_frequency if issue == "latest" else frequency_of(issue)
