@@ -473,3 +473,22 @@ def test_a_server_that_relays_for_nobody_stops_a_parallel_run_and_marks_nobody(s
         site.configure(server.port, connections=3)
         assert site.due(W11_DONE).returncode == 0
         assert server.counts() == {r.split(",")[0]: 1 for r in rows}
+
+
+def test_send_test_dry_run_writes_the_outbox_and_an_address_that_left_is_refused(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["pe@example.org,pe,"])
+        site.cli("build")
+        dry = site.cli("send", "--test", "me@example.org", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        written = site.dir / ".newsletter" / "outbox" / "test" / "me@example.org.eml"
+        assert "17\u201323 March 2025" in dry.stderr and written.read_bytes().startswith(b"From: ") and str(written) in dry.stderr
+        assert server.counts() == {}  # --dry-run mails nothing
+        assert site.cli("unsubscribe", "pe@example.org").returncode == 0
+        for extra in ((), ("--country", "pe"), ("--dry-run",)):
+            left = site.cli("send", "--test", "pe@example.org", *extra)
+            assert left.returncode == 2 and "refused" in left.stderr and "suppression check" in left.stderr
+            assert len(left.stderr.strip().splitlines()) == 1, left.stderr
+        assert server.counts() == {}
+        assert not (written.parent / "pe@example.org.eml").exists()

@@ -91,7 +91,8 @@ def cmd_send(args) -> int:
     if test:
         testlog = SendLog(state_dir)  # read only here (suppressions); no send lock: nothing is recorded
         try:
-            sender = Sender(config, builder, catalog, out_dir, testlog, subscribers, say, store=store)
+            sender = Sender(config, builder, catalog, out_dir, testlog, subscribers, say, store=store,
+                            dry_run=args.dry_run, outbox=outbox)
             try:
                 return 0 if _send_test(sender, test, groups, now, args, require_built) else 1
             finally:
@@ -122,7 +123,7 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
     """`send --test ADDRESS`: one issue (delivery `lists`, or one --country with `--issue` of a
     list) or one digest mailed to ADDRESS as a subscriber would get it; nothing is recorded."""
     from newsletter.send.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
-    from newsletter.subscribers.lists import valid_email
+    from newsletter.subscribers.lists import EVERY_COUNTRY, valid_email
 
     if not valid_email(address):
         raise UsageError(f"--test {address!r}: not a valid email address")
@@ -139,6 +140,20 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
         from newsletter.send.digest import test_digest
 
         subject, data = test_digest(sender, address, groups, args.issue, when)
+    lists = groups or [EVERY_COUNTRY]
+    assert sender.suppressions is not None
+    if not any(sender.suppressions.may_mail(address, group) for group in lists):
+        raise UsageError(f"--test {address}: refused: it left {' '.join(lists)} (unsubscribed, bounced or "
+                         "complained), and every way of sending, --test too, asks the same suppression check")
+    if sender.dry_run:
+        from newsletter.output.writer import write_atomic
+
+        assert sender.outbox is not None
+        path = sender.outbox / "test" / f"{address.lower()}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        say(f"--test --dry-run: \"{subject}\" for {address} written to {path} (nothing mailed or recorded)")
+        return True
     assert sender.mailer is not None
     try:
         sender.mailer.send(sender.config.newsletter_from_address, address, data, before_final_dot=lambda: None)
