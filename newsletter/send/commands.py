@@ -336,10 +336,17 @@ def state_errors(state_dir: Path) -> Iterator[None]:
     stays *uncertain*: never resent automatically)."""
     import sqlite3
 
+    from newsletter.state.db import write_failure
+
     try:
         yield
+    except OSError as exc:
+        failure = write_failure(Path(exc.filename or state_dir), exc)
+        if failure is None:
+            raise
+        raise failure from None
     except sqlite3.OperationalError as exc:
-        if "full" in str(exc):
+        if "full" in str(exc) or "disk I/O" in str(exc):
             raise StateError(f"{state_dir}: the disk is full ({exc}); the send stopped, and what was sent before "
                              "is recorded: free some space and run it again (see `newsletter status`)") from None
         raise StateError(f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
@@ -482,13 +489,14 @@ def cmd_unsubscribe(args) -> int:
 
     # no send lock: unsubscribing must work while a send runs; the store if there is one (never
     # created here), else the send log
-    sendlog = SendLog(Path(config.state))
-    suppressions = Suppressions(Path(config.state), sendlog=sendlog)
-    try:
-        added = suppressions.suppress(args.email, group, via="cli")
-    finally:
-        suppressions.close()
-        sendlog.close()
+    with state_errors(Path(config.state)):
+        sendlog = SendLog(Path(config.state))
+        suppressions = Suppressions(Path(config.state), sendlog=sendlog)
+        try:
+            added = suppressions.suppress(args.email, group, via="cli")
+        finally:
+            suppressions.close()
+            sendlog.close()
     scope = "every newsletter" if group == "*" else f"the {group} newsletter"
     say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
     return 0
@@ -510,18 +518,39 @@ def cmd_backup(args) -> int:
     dest = Path(args.dest)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: not empty; back up into a new folder")
+    import os
+    import sqlite3
+    import tempfile
+
+    from newsletter.state.db import write_failure
+
     sendlog = _open_log(config)
     store = open_store(state_dir)
     copied = [LOG_NAME, MARKER_NAME]
+    work: Path | None = None
     try:
-        dest.mkdir(parents=True, exist_ok=True)
-        sendlog.backup(dest / LOG_NAME)
-        shutil.copy2(state_dir / MARKER_NAME, dest / MARKER_NAME)
+        # Copied into a hidden folder beside DIR, renamed to DIR at the end: a full disk or a
+        # killed run leaves no partial backup that could later be restored.
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+        sendlog.backup(work / LOG_NAME)
+        shutil.copy2(state_dir / MARKER_NAME, work / MARKER_NAME)
         if store is not None:
-            store.backup(dest / STORE_NAME)
-            shutil.copy2(state_dir / STORE_MARKER, dest / STORE_MARKER)
+            store.backup(work / STORE_NAME)
+            shutil.copy2(state_dir / STORE_MARKER, work / STORE_MARKER)
             copied += [STORE_NAME, STORE_MARKER]
+        if dest.exists():
+            dest.rmdir()  # empty, checked above
+        os.replace(work, dest)
+        work = None
+    except (OSError, sqlite3.OperationalError) as exc:
+        failure = write_failure(dest, exc)
+        if failure is None:
+            raise StateError(f"cannot write the backup {dest}: {exc}; nothing was backed up") from None
+        raise StateError(f"{failure}; nothing was backed up") from None
     finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
         sendlog.close()
         if store is not None:
             store.close()
