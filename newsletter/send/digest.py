@@ -41,6 +41,7 @@ from newsletter.render.newsletters.periods import frequency_of, period_bounds, p
 from newsletter.send.deliver import (
     REPLY_GRACE,
     Delivery,
+    InARow,
     NoReplies,
     SendSummary,
     StopControl,
@@ -339,6 +340,8 @@ class _Pool:
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.next_at = time.monotonic()
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.in_a_row = InARow()
+        """Lost replies in a row across every connection: `smtp.max_uncertain` stops the run."""
 
     def _delivery(self) -> Delivery:
         config = self.sender.config
@@ -352,7 +355,7 @@ class _Pool:
                             max_attempts=config.smtp_max_attempts, retry_delay=config.smtp_retry_delay,
                             max_connect_failures=config.smtp_max_connect_failures,
                             max_uncertain=config.smtp_max_uncertain, say=self.sender.say, store=store,
-                            suppressions=self.suppressions)  # type: ignore[arg-type]
+                            suppressions=self.suppressions, uncertain_in_a_row=self.in_a_row)  # type: ignore[arg-type]
         self.deliveries.append(delivery)
         return delivery
 
@@ -383,14 +386,18 @@ class _Pool:
         self.stop.set()
         for delivery in self.deliveries:
             delivery.control.requested = True
-        deadline = time.monotonic() + REPLY_GRACE
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for delivery in self.deliveries:  # before its final ".": give up at once (nothing was taken)
+            if delivery.control.phase != "committed" and delivery.mailer is not None:
+                delivery.mailer.hang_up()
+        deadline = time.monotonic() + REPLY_GRACE  # one grace for all connections, not one each
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            time.sleep(0.02)
         for delivery in self.deliveries:
             if delivery.mailer is not None:
                 delivery.mailer.hang_up()
+        deadline = time.monotonic() + 0.3
         for thread in threads:
-            thread.join(1.0)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.total.interrupted = True
 
     def _add(self, plan: PeriodPlan, one: SendSummary) -> None:

@@ -74,8 +74,18 @@ class SMTPSettings:
 
     @classmethod
     def from_config(cls, config, password: str | None) -> SMTPSettings:
-        return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
-                   config.smtp_timeout, config.smtp_ca_file, config.smtp_password_env)
+        settings = cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
+                       config.smtp_timeout, config.smtp_ca_file, config.smtp_password_env)
+        if settings.ca_file:  # a configuration error (exit 2), not the server being down
+            from newsletter.errors import ConfigError
+
+            try:
+                settings.tls_context()
+            except ssl.SSLError as exc:  # (an OSError too)
+                raise ConfigError([f"smtp.ca_file {settings.ca_file}: not PEM certificates ({exc.reason or exc})"]) from None
+            except OSError as exc:
+                raise ConfigError([f"smtp.ca_file {settings.ca_file}: {exc.strerror or exc}"]) from None
+        return settings
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name are always verified; `ca_file` adds a private CA."""
