@@ -70,6 +70,11 @@ def cmd_send(args) -> int:
         raise UsageError("say which list to send (--country CC), or --due for every finished issue")
     if args.country and len(args.country) > 1 and not args.due and not test:
         raise UsageError("--country is given more than once; that needs --due")
+    if config.newsletter_delivery == "digest" and not args.due and not test and not args.subscribers:
+        raise UsageError("newsletter.delivery is \"digest\": subscribers get every list they chose in one digest "
+                         "from `send --due`, so `send --country` would mail them the same stories again; use "
+                         "`send --due`, or for a one-off `--subscribers FILE` or `--test ADDRESS` "
+                         "(delivery = \"lists\" in [newsletter] sends one message per list)")
     out_dir, state_dir = Path(config.out), Path(config.state)
     subscribers_path = _subscribers_path(args, config)
     outbox = Path(args.outbox) if args.outbox else state_dir / "outbox"
@@ -81,8 +86,10 @@ def cmd_send(args) -> int:
     with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
         entries, _, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
         catalog = builder.catalog(entries)
+    if args.subscribers:
+        _check_one_off(subscribers_path)
     subscribers, sub_diags, store = recipients(state_dir, subscribers_path, builder.context.gazetteer,
-                                               one_off=bool(args.subscribers))
+                                               one_off=bool(args.subscribers), quiet=args.quiet)
     report(sub_diags)
     if any(d.severity == "error" and d.line == 0 for d in sub_diags):
         return 2
@@ -283,7 +290,22 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
     return False
 
 
-def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False):
+def _check_one_off(path: Path) -> None:
+    """`--subscribers FILE` must be a readable UTF-8 CSV: else one line saying what it is."""
+    if not path.exists():
+        raise UsageError(f"--subscribers {path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"--subscribers {path}: not a file (a CSV of email,countries,name is expected)")
+    try:
+        path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--subscribers {path}: not a text file (not UTF-8 at byte {exc.start}); "
+                         "a CSV of email,countries,name is expected") from None
+    except OSError as exc:
+        raise UsageError(f"--subscribers {path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False, quiet: bool = False):
     """(subscribers, diagnostics, store): from the subscriber store once it holds anyone, else
     (and always with `--subscribers FILE`, `one_off`) from the CSV file. The store is returned
     whenever the state folder has one: its suppressions apply to every way of sending.
@@ -296,7 +318,7 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
     store = open_store(state_dir)
     if store is not None and not one_off:
         if store.holds_subscribers():
-            if csv_path.exists():
+            if csv_path.exists() and not quiet:  # -q (cron): not every hour
                 say(f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
                     f"(`newsletter subscribers import {csv_path}` adds its changes)")
             return store.recipients(), [], store
@@ -382,6 +404,10 @@ def cmd_status(args) -> int:
     group = _list_or_digest(args.country, gazetteer) if args.country else None
     if args.issue and not group:
         raise UsageError("--issue needs --country")
+    state_dir = Path(config.state)
+    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+        print(f"nothing sent yet with the state folder {state_dir}")
+        return 0
     sendlog = _open_log(config)
     try:
         if args.issue:
@@ -443,6 +469,10 @@ def cmd_resolve(args) -> int:
         raise UsageError("name the recipients (EMAIL …) or pass --all-uncertain or --all-failed")
     sendlog = _open_log(config)
     try:
+        if key not in sendlog.issue_keys():
+            known = [k for k in sendlog.issue_keys() if k.startswith(f"{group}/")]
+            raise UsageError(f"{key}: nothing was ever sent of it; nothing changed"
+                             + (f" (sent of {group}: {', '.join(known[-5:])})" if known else ""))
         emails = list(args.emails)
         wanted = {"sending"} if args.all_uncertain else set()
         if all_failed:
@@ -498,7 +528,8 @@ def cmd_unsubscribe(args) -> int:
             suppressions.close()
             sendlog.close()
     scope = "every newsletter" if group == "*" else f"the {group} newsletter"
-    say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
+    if not args.quiet:
+        say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
     return 0
 
 

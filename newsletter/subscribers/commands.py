@@ -121,9 +121,11 @@ def _export(args, config, store) -> int:
 def _list(args, config, store) -> int:
     group = _lists([args.country], _gazetteer(config)).pop() if args.country else None
     rows = store.rows(group)
+    default = config.newsletter_period
     for email, name, left, lists in rows:
         shown = " ".join(f"{g}:{s}" for g, s in sorted(lists.items()))
-        print(f"{email:<40} {left or 'subscribed':<12} {shown}" + (f"  ({name})" if name else ""))
+        frequency = store.frequency(email) or default  # what the digests follow (the site's default if unset)
+        print(f"{email:<40} {left or 'subscribed':<12} {frequency:<8} {shown}" + (f"  ({name})" if name else ""))
     say(f"{len(rows)} address{'es' if len(rows) != 1 else ''}" + (f" on the {group} list" if group else ""))
     return 0
 
