@@ -550,3 +550,48 @@ def test_a_stop_signal_against_a_silent_server_with_four_connections_ends_within
     assert "newsletter: stopping (" in err
     assert sorted(counts.values()) == [1, 1, 1, 1]
     assert log_rows(site) == {e: "sending" for e in counts}  # uncertain, never resent
+
+
+SILENT = """
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen(16)
+held = []
+while True:
+    held.append(listener.accept()[0])  # never a greeting, never a reply
+    with open(sys.argv[2], "w") as fh:
+        fh.write(str(len(held)))
+"""
+
+
+def test_a_stop_signal_against_a_server_that_never_greets_ends_within_two_seconds(site, tmp_path):
+    import signal
+
+    from smtp_server import free_port
+
+    port = free_port()
+    accepted = tmp_path / "accepted"
+    server = subprocess.Popen([sys.executable, "-c", SILENT, str(port), str(accepted)])
+    try:
+        time.sleep(0.5)
+        site.configure(port, timeout=30, connections=4)
+        site.subscribers(many(12))
+        proc = site.spawn_due(W11_DONE)
+        deadline = time.monotonic() + 20
+        while not (accepted.exists() and accepted.read_text() == "4") and time.monotonic() < deadline:
+            time.sleep(0.02)  # until every connection waits for a greeting that never comes
+        assert accepted.read_text() == "4"
+        time.sleep(0.2)
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=40)
+        took = time.monotonic() - asked
+    finally:
+        server.kill()
+        server.wait()
+    assert took < 2.0, f"stopping took {took:.2f} s"
+    assert "Traceback" not in err and proc.returncode == 1, err
+    assert "newsletter: stopping (" in err
+    assert log_rows(site) == {}  # nothing reached its final ".": nothing claimed

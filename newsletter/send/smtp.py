@@ -127,15 +127,22 @@ class Mailer:
     def __init__(self, settings: SMTPSettings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._connecting: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         smtp: smtplib.SMTP
         try:
+            # Made unconnected, then kept in `_connecting` while it connects: a stop (`hang_up`,
+            # from another thread) can wake a server that never sends its greeting.
             if s.tls == "ssl":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
+                smtp = smtplib.SMTP_SSL(timeout=s.timeout, context=s.tls_context())
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                smtp = smtplib.SMTP(timeout=s.timeout)
+            smtp._host = s.host  # type: ignore[attr-defined]  # what STARTTLS checks the certificate against (as SMTP(host) sets it)
+            self._connecting = smtp
+            smtp.connect(s.host, s.port)
+            if s.tls != "ssl":
                 smtp.ehlo()
                 if s.tls == "starttls":
                     smtp.starttls(context=s.tls_context())
@@ -159,6 +166,8 @@ class Mailer:
             raise _classify(exc.smtp_code, exc.smtp_error, s) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        finally:
+            self._connecting = None
         try:  # small commands must not wait for delayed ACKs (Nagle): ~40 ms per message otherwise
             if smtp.sock is not None:
                 smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -220,12 +229,13 @@ class Mailer:
         """`abort` from another thread than the one using the connection: `shutdown` wakes a
         read blocked on the server's reply (closing the socket alone does not), which then fails
         as a lost connection (uncertain after the final ".")."""
-        smtp = self._smtp
-        if smtp is not None and smtp.sock is not None:
-            try:
-                smtp.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        for smtp in (self._smtp, self._connecting):
+            sock = getattr(smtp, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         self.abort()
 
     def _drop(self) -> None:
