@@ -595,3 +595,18 @@ def test_a_stop_signal_against_a_server_that_never_greets_ends_within_two_second
     assert "Traceback" not in err and proc.returncode == 1, err
     assert "newsletter: stopping (" in err
     assert log_rows(site) == {}  # nothing reached its final ".": nothing claimed
+
+
+def test_a_subscribers_file_with_other_lists_is_not_called_a_change_of_the_digest(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["x@example.org,pe,"])
+        assert site.due(W11_DONE).returncode == 0
+        other = tmp_path / "other.csv"
+        other.write_text("email,countries,name\nx@example.org,pe co,\n")  # other lists than they chose
+        run = site.due(W11_DONE, "--subscribers", str(other))
+        assert run.returncode == 0, run.stderr
+        assert "changed after it was first sent" not in run.stderr
+        assert server.counts() == {"x@example.org": 1}  # and never twice
+        assert "changed after" not in site.due(W11_DONE, "--correction").stderr
+        assert server.counts() == {"x@example.org": 1}

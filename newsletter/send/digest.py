@@ -245,15 +245,19 @@ class DigestSender:
                     if digest is None:
                         continue
                     rendered = self.renderer.render(digest, self.composer)
+                    same = self._same_choice(key, choice, rendered.content)
+                    # Who got an earlier version of *this* choice's digest: a digest's hash is per
+                    # choice, so one sent for other lists (a `--subscribers FILE` that differs, a
+                    # change of lists since) is not a change of the digest.
+                    earlier = [s for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
+                               and statuses[s.email.lower()][1] not in ("", rendered.content)
+                               and same(statuses[s.email.lower()][1])]
                     if correction:
-                        earlier = [s for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
-                                   and statuses[s.email.lower()][1] != rendered.content]
                         if earlier:
                             plan.jobs.append(DigestJob(correction_key(key, rendered.content), pid, rendered, earlier,
                                                        f"Correction: {rendered.subject}"))
                         continue
-                    changed += sum(1 for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
-                                   and statuses[s.email.lower()][1] not in ("", rendered.content))
+                    changed += len(earlier)
                     plan.jobs.append(DigestJob(key, pid, rendered, subs))
                 if changed and not self.sender.dry_run and self.sendlog.get_meta(f"{key}.changed") != str(changed):
                     self.sendlog.set_meta(f"{key}.changed", str(changed))
@@ -264,6 +268,22 @@ class DigestSender:
                     plans.append(plan)
         plans.sort(key=lambda p: (p.end, p.period))
         return plans
+
+    def _same_choice(self, key: str, choice: Any, content: str) -> Callable[[str], bool]:
+        """Records which choice `content` is the digest of (send-log meta `KEY.choice.HASH`), and
+        answers whether an earlier content hash was of the same choice."""
+        import hashlib
+
+        signature = hashlib.blake2b(repr(choice).encode(), digest_size=8).hexdigest()
+        if not self.sender.dry_run and self.sendlog.get_meta(f"{key}.choice.{content}") is None:
+            self.sendlog.set_meta(f"{key}.choice.{content}", signature)
+        known: dict[str, bool] = {}
+
+        def same(earlier: str) -> bool:
+            if earlier not in known:
+                known[earlier] = self.sendlog.get_meta(f"{key}.choice.{earlier}") == signature
+            return known[earlier]
+        return same
 
     # -- delivery ----------------------------------------------------------------------------
     def send(self, plans: list[PeriodPlan], *, progress: Callable[[str, int, int], None] | None = None) -> SendSummary:
