@@ -80,3 +80,33 @@ def test_quiet_send_and_unsubscribe_print_nothing(site, tmp_path):
         assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
         gone = site.cli("unsubscribe", "b@example.org", "-q")
         assert gone.returncode == 0 and gone.stderr == "" and gone.stdout == ""
+
+
+def test_status_without_a_send_log_says_nothing_sent_yet(site):
+    run = site.cli("status")
+    assert run.returncode == 0 and "nothing sent yet" in run.stdout, run.stderr
+
+
+def test_resolve_of_an_issue_never_sent_is_one_line_exit_2(site):
+    assert site.cli("unsubscribe", "x@example.org").returncode == 0  # a send log exists
+    line = one_line(site.cli("resolve", "--country", "pe", "--issue", "1999-W01", "--all-uncertain", "--resend"))
+    assert "pe/1999-W01: nothing was ever sent of it" in line
+
+
+def test_send_country_star_of_one_issue_is_one_line(site, tmp_path):
+    assert 'delivery = "lists"' in (site.dir / "newsletter.toml").read_text()
+    assert site.cli("build").returncode == 0
+    line = one_line(site.cli("send", "--country", "*", "--issue", "2021-W34", "--dry-run"))
+    assert "every country's issue is its own" in line
+
+
+def test_restoring_an_older_backup_says_later_unsubscribes_are_forgotten(site, tmp_path):
+    assert site.cli("subscribers", "add", "b@example.org", "--country", "pe").returncode == 0
+    assert site.cli("unsubscribe", "earlier@example.org").returncode == 0
+    assert site.cli("backup", str(tmp_path / "bk")).returncode == 0
+    assert site.cli("unsubscribe", "b@example.org").returncode == 0
+    restored = site.cli("backup", "--restore", str(tmp_path / "bk"))
+    assert restored.returncode == 0, restored.stderr
+    assert "unsubscribes, bounces and complaints since are lost" in restored.stderr
+    listed = {line.split()[0]: line.split()[1] for line in site.cli("subscribers", "list").stdout.splitlines()}
+    assert listed["b@example.org"] == "subscribed"  # as the warning says: forgotten

@@ -172,7 +172,12 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
 
 
 def _pick_issue(sender, group, args):
+    from newsletter.subscribers.lists import EVERY_COUNTRY
+
     lists = sender.lists()
+    if group == EVERY_COUNTRY:
+        raise UsageError("--country '*': every country's issue is its own; name one list (--country mx), or "
+                         "send what each list owes with --due")
     if group not in lists:
         raise UsageError(f"--country {args.country[0]}: no newsletter for it (issues exist for: {' '.join(lists)})")
     issues = sender.issues(group)
@@ -628,5 +633,7 @@ def restore(state_dir: Path, source: Path) -> int:
                 (state_dir / (name + suffix)).unlink(missing_ok=True)
             os.replace(tmp, state_dir / name)
             shutil.copyfile(source / marker, state_dir / marker)
-    say(f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}")
+    say(f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}; whatever happened after "
+        "that backup is forgotten: deliveries since may be sent again, and unsubscribes, bounces and complaints "
+        "since are lost (record them again with `newsletter unsubscribe` before the next send)")
     return 0
