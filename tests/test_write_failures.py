@@ -87,3 +87,20 @@ def test_backup_onto_a_full_disk_is_one_line_and_leaves_no_partial_copy(site, mo
     assert done.returncode == 0, done.stderr
     assert {"sendlog.sqlite3", "subscribers.sqlite3"} <= {p.name for p in (backups / "monday").iterdir()}
     assert sorted(p.name for p in backups.iterdir()) == ["monday"]
+
+
+def test_status_and_backup_of_a_read_only_state_folder_read_it_without_writing(site, mounts, tmp_path):
+    state = mounts(site.dir / ".newsletter")
+    assert site.cli("subscribers", "add", "b@example.org", "--country", "pe").returncode == 0
+    assert site.cli("unsubscribe", "gone@example.org").returncode == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(state)], check=True)
+    status = site.cli("status")
+    assert status.returncode == 0 and "Traceback" not in status.stderr, status.stderr
+    issue = site.cli("status", "--country", "pe", "--issue", "2021-W34")
+    assert issue.returncode == 0 and "b@example.org" in issue.stdout, issue.stderr
+    done = site.cli("backup", str(tmp_path / "copy"))
+    assert done.returncode == 0, done.stderr
+    subprocess.run(["mount", "-o", "remount,rw", str(state)], check=True)
+    restored = site.cli("backup", "--restore", str(tmp_path / "copy"))
+    assert restored.returncode == 0, restored.stderr
+    assert "b@example.org" in site.cli("subscribers", "list").stdout

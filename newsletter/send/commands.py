@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands so that `newsletter --help` stays
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -310,7 +311,8 @@ def _check_one_off(path: Path) -> None:
         raise UsageError(f"--subscribers {path}: cannot read it ({exc.strerror or exc})") from None
 
 
-def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False, quiet: bool = False):
+def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False, quiet: bool = False,
+               read_only: bool = False):
     """(subscribers, diagnostics, store): from the subscriber store once it holds anyone, else
     (and always with `--subscribers FILE`, `one_off`) from the CSV file. The store is returned
     whenever the state folder has one: its suppressions apply to every way of sending.
@@ -320,7 +322,7 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
     would be wrong (nobody reached, or the store's sign-ups ignored)."""
     from newsletter.subscribers.lists import load_subscribers
 
-    store = open_store(state_dir)
+    store = open_store(state_dir, read_only=read_only)
     if store is not None and not one_off:
         if store.holds_subscribers():
             if csv_path.exists() and not quiet:  # -q (cron): not every hour
@@ -380,20 +382,53 @@ def state_errors(state_dir: Path) -> Iterator[None]:
                          "see `newsletter status`, then run it again") from None
 
 
-def open_store(state_dir: Path):
+def open_store(state_dir: Path, *, read_only: bool = False):
     """The subscriber store, if this state folder has one (None otherwise: nothing is created)."""
-    from newsletter.subscribers.store import SubscriberStore
+    from newsletter.subscribers.store import STORE_NAME, SubscriberStore
 
-    return SubscriberStore(state_dir) if SubscriberStore.exists(state_dir) else None
+    if not SubscriberStore.exists(state_dir):
+        return None
+    if read_only and not os.access(state_dir, os.W_OK):
+        return _reading(SubscriberStore, state_dir / STORE_NAME)
+    return SubscriberStore(state_dir)
 
 
-def _open_log(config):
-    from newsletter.send.sendlog import SendLog
+def _open_log(config, *, read_only: bool = False):
+    """The send log; with `read_only` (status, backup), a state folder that cannot be written
+    (a read-only mount) is read without writing anything, rather than refused."""
+    from newsletter.send.sendlog import LOG_NAME, SendLog
 
     state_dir = Path(config.state)
     if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
         raise UsageError(f"{state_dir}: no send log yet; nothing has been sent with this state folder")
+    if read_only and not os.access(state_dir, os.W_OK):
+        return _reading(SendLog, state_dir / LOG_NAME)
     return SendLog(state_dir)
+
+
+def _reading(cls, path: Path):
+    """A SendLog or SubscriberStore over a read-only connection (its reading methods only)."""
+    import sqlite3
+
+    wal = path.with_name(path.name + "-wal")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        if wal.exists() and wal.stat().st_size:
+            raise StateError(f"cannot read {path} in a read-only folder: its write-ahead log has changes only a "
+                             "writer can apply; make the folder writable") from None
+        db = sqlite3.connect(f"file:{path}?immutable=1", uri=True, check_same_thread=False)
+    try:
+        result = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        result = (str(exc).splitlines()[0],)
+    if not result or result[0] != "ok":
+        raise StateError(f"{path}: damaged ({result[0] if result else 'no answer'}); restore it from a backup")
+    reader = cls.__new__(cls)
+    reader.path = path
+    reader.db = db
+    return reader
 
 
 def _list_or_digest(value: str, gazetteer) -> str:
@@ -413,7 +448,7 @@ def cmd_status(args) -> int:
     if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
         print(f"nothing sent yet with the state folder {state_dir}")
         return 0
-    sendlog = _open_log(config)
+    sendlog = _open_log(config, read_only=True)
     try:
         if args.issue:
             _status_of_issue(sendlog, config, gazetteer, group, args)
@@ -446,7 +481,7 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
     from newsletter.subscribers.suppressions import Suppressions
 
     subscribers, _, store = recipients(Path(config.state), _subscribers_path(args, config), gazetteer,
-                                       one_off=bool(args.subscribers))
+                                       one_off=bool(args.subscribers), quiet=True, read_only=True)
     suppressions = Suppressions(Path(config.state), sendlog=sendlog, store=store)
     lines = []
     for email, (status, detail) in rows.items():
@@ -560,8 +595,8 @@ def cmd_backup(args) -> int:
 
     from newsletter.state.db import write_failure
 
-    sendlog = _open_log(config)
-    store = open_store(state_dir)
+    sendlog = _open_log(config, read_only=True)
+    store = open_store(state_dir, read_only=True)
     copied = [LOG_NAME, MARKER_NAME]
     work: Path | None = None
     try:
