@@ -121,6 +121,21 @@ def _login_refused(s: SMTPSettings, detail: str) -> SetupFailure:
                         f"failed: {fix}, then run again")
 
 
+class _Unconnected(smtplib.SMTP):
+    """An SMTP session made before it connects (`connect` follows), knowing the host name that
+    STARTTLS checks the certificate against, as `SMTP(host)` would."""
+
+    def __init__(self, host: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._host = host
+
+
+class _UnconnectedSSL(smtplib.SMTP_SSL):
+    def __init__(self, host: str, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(timeout=timeout, context=context)
+        self._host = host
+
+
 class Mailer:
     """A lazily opened SMTP session; `close()` ends it politely."""
 
@@ -136,10 +151,9 @@ class Mailer:
             # Made unconnected, then kept in `_connecting` while it connects: a stop (`hang_up`,
             # from another thread) can wake a server that never sends its greeting.
             if s.tls == "ssl":
-                smtp = smtplib.SMTP_SSL(timeout=s.timeout, context=s.tls_context())
+                smtp = _UnconnectedSSL(s.host, s.timeout, s.tls_context())
             else:
-                smtp = smtplib.SMTP(timeout=s.timeout)
-            smtp._host = s.host  # type: ignore[attr-defined]  # what STARTTLS checks the certificate against (as SMTP(host) sets it)
+                smtp = _Unconnected(s.host, s.timeout)
             self._connecting = smtp
             smtp.connect(s.host, s.port)
             if s.tls != "ssl":
