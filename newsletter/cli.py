@@ -362,11 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsletter: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `status | head`: a closed stdout ends quietly (an OSError: caught first)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:  # the environment failed (full disk, no permission…): one line, no traceback
         print(f"newsletter: {environment_error(exc)}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

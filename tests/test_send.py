@@ -41,7 +41,7 @@ def project(tmp_path, monkeypatch):
         def configure(self, port: int, extra: str = "", tls: str = "none") -> None:
             (tmp_path / "newsletter.toml").write_text(
                 'base_url = "https://news.example.org/"\nbulletins = ["bulletins"]\n'
-                '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
+                '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
                 f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "{tls}"\nretry_delay = 0.01\n{extra}')
             self.build()
 

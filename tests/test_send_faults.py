@@ -98,7 +98,7 @@ class Site:
         options = {"retry_delay": 0.01, "timeout": 5, **smtp}
         (self.dir / "newsletter.toml").write_text(
             'base_url = "https://news.example.org/"\n'
-            '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
+            '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
             + "".join(f"{k} = {v}\n" for k, v in options.items()))
 

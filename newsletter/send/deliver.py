@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,6 +72,24 @@ class NoReplies(Unreachable):
     """`max_uncertain` messages in a row went out and no reply came."""
 
 
+class InARow:
+    """Messages in a row whose reply never came, counted across every connection of a run (a
+    parallel digest send shares one): `smtp.max_uncertain` of them stop the run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def bump(self) -> int:
+        with self._lock:
+            self.count += 1
+            return self.count
+
+    def reset(self) -> None:
+        with self._lock:
+            self.count = 0
+
+
 class StopControl:
     """Signal handling for a send run. `phase` is `idle` (a stop raises `StopRequested` at once),
     `committed` (the claim is written and the "." is going out: a stop waits `REPLY_GRACE`
@@ -87,7 +106,7 @@ class StopControl:
             return
         if not self.requested:
             self.requested = True
-            log.warning("stopping (the message in progress is finished or left untouched)")
+            log.warning("newsletter: stopping (the message in progress is finished or left untouched)")
         if self.phase == "idle":
             raise StopRequested
         if self.phase == "committed":
@@ -206,7 +225,8 @@ class Delivery:
     progress: Callable[[str, int, int], None] | None = None
     content: str = field(default="", init=False)
     _connect_failures: int = field(default=0, init=False)
-    _uncertain_in_a_row: int = field(default=0, init=False)
+    uncertain_in_a_row: InARow = field(default_factory=InARow)
+    """Shared by the connections of a parallel run: lost replies count in a row across them."""
     _accepted: bool = field(default=False, init=False)
     _held: list = field(default_factory=list, init=False)
     """Relay refusals before anything was accepted: (key, sub, message_id, exc), marked failed
@@ -374,7 +394,7 @@ class Delivery:
             except PermanentFailure as exc:
                 control.settle()
                 self._connect_failures = 0
-                self._uncertain_in_a_row = 0
+                self.uncertain_in_a_row.reset()
                 if isinstance(exc, RelayRefused) and not self._accepted:
                     self._held.append((key, sub, message_id, exc))
                     if len(self._held) >= RELAY_PROBE:
@@ -388,16 +408,16 @@ class Delivery:
                 self.sendlog.note(key, sub.email, str(exc))
                 self.say(f"{key}: {sub.email}: uncertain: {exc}; not resent automatically "
                          f"(see `newsletter status` and `newsletter resolve`)")
-                self._uncertain_in_a_row += 1
-                if self._uncertain_in_a_row >= self.max_uncertain:
-                    raise NoReplies(f"{self._uncertain_in_a_row} messages in a row went out but no reply came; "
+                in_a_row = self.uncertain_in_a_row.bump()
+                if in_a_row >= self.max_uncertain:
+                    raise NoReplies(f"{in_a_row} messages in a row went out but no reply came; "
                                       "nothing more is sent in this run (the server may be taking messages without "
                                       "answering): see `newsletter status`, then `newsletter resolve`") from None
                 return
             else:
                 control.settle()
                 self._connect_failures = 0
-                self._uncertain_in_a_row = 0
+                self.uncertain_in_a_row.reset()
                 if not self._accepted:
                     self._accepted = True
                     for held_key, held_sub, held_mid, held_exc in self._held:

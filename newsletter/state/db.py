@@ -153,6 +153,30 @@ def is_pg(db) -> bool:
     return isinstance(db, pgdb.PgConnection)
 
 
+def write_failure(path: Path, exc: BaseException) -> StateError | None:
+    """A full disk, an I/O error or a read-only folder as one line (exit 2), never called damage:
+    the database is fine, it could not be written. None for any other error."""
+    import errno
+
+    cause = exc.__context__  # "cannot rollback": the write that failed first says why
+    if cause is not None and cause is not exc and "cannot rollback" in str(exc):
+        return write_failure(path, cause)
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "unable to open" in text and not os.access(path if path.is_dir() else path.parent, os.W_OK):
+        text = f"{text}: the folder is read-only"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+        return StateError(f"cannot write {path}: disk full or failing ({exc.strerror}); free some space and run it again")
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StateError(f"cannot write {path}: read-only ({exc.strerror}); make the folder writable")
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    if "full" in text or "disk I/O" in text:
+        return StateError(f"cannot write {path}: disk full or failing ({text}); free some space and run it again")
+    if "readonly" in text or "read-only" in text:
+        return StateError(f"cannot write {path}: read-only ({text}); make the folder writable")
+    return None
+
+
 def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, what: str,
                   check: bool = True) -> sqlite3.Connection:
     """Open (or create, in a new state folder) one database; refuse a lost or damaged one.
@@ -186,19 +210,35 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
         db.execute("PRAGMA foreign_keys=ON")
         _retry_while_locked(lambda: migrate(db, migrations))
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "unable to open" in str(exc) or "readonly" in str(exc):
+        failure = write_failure(path, exc)
+        if failure is not None:
+            raise failure from None
+        if "locked" in str(exc) or "unable to open" in str(exc):
             raise StateError(f"{path}: cannot open the {what} ({exc})") from None
-        raise StateError(f"{path}: the {what} is damaged ({exc}); {restore_hint(path, marker)}") from None
+        raise StateError(f"{path}: the {what} is damaged ({_first_line(exc)}); {restore_hint(path, marker)}") from None
     except sqlite3.DatabaseError as exc:
-        raise StateError(f"{path}: the {what} is damaged ({exc}); {restore_hint(path, marker)}") from None
+        raise StateError(f"{path}: the {what} is damaged ({_first_line(exc)}); {restore_hint(path, marker)}") from None
     if not had:
-        db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
-                   (secrets.token_hex(8),))
-        db_id = meta(db, "db_id")  # another process creating it at once may have written its own first
         tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")  # two processes creating it at once
-        tmp.write_text(f"{db_id}\nThis state folder has a {what} ({path.name}); do not delete this file.\n")
-        os.replace(tmp, marker)
+        try:
+            db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
+                       (secrets.token_hex(8),))
+            db_id = meta(db, "db_id")  # another process creating it at once may have written its own first
+            tmp.write_text(f"{db_id}\nThis state folder has a {what} ({path.name}); do not delete this file.\n")
+            os.replace(tmp, marker)
+        except (OSError, sqlite3.OperationalError) as exc:
+            tmp.unlink(missing_ok=True)
+            failure = write_failure(marker, exc)
+            if failure is None:
+                raise
+            raise failure from None
     return db
+
+
+def _first_line(exc: BaseException) -> str:
+    """SQLite's integrity report can span lines ("*** in database main ***", "Page 3: …"): the first."""
+    lines = [line for line in str(exc).splitlines() if line.strip() and not line.startswith("***")]
+    return lines[0] if lines else str(exc).strip()
 
 
 def _retry_while_locked(step, wait: float = 10.0) -> None:

@@ -46,6 +46,9 @@ class Choice:
     lists: tuple[str, ...]
     frequency: str
     language: str
+    after: dt.date | None = None
+    """Only entries dated on or after this day: the subscriber's earlier digests (of any
+    frequency) covered the days before it (`send.digest.DigestSender.coverage`)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ class DigestComposer:
         seen: set[str] = set()
         for group in choice.lists:
             for entry in self.entries(group, pid, choice.frequency):
-                if entry.id in seen:
+                if entry.id in seen or (choice.after is not None and entry.date < choice.after):
                     continue
                 seen.add(entry.id)
                 own = [g for g in groups_of(entry.countries) if g in chosen]
