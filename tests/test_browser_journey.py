@@ -74,7 +74,7 @@ def write_site(root: Path, *, base_url: str, public_url: str, smtp_port: int, pr
     (root / "bulletins" / "week.txt").write_text(BULLETIN)
     (root / "newsletter.toml").write_text(
         f'title = "Border News"\nbase_url = "{base_url}"\n'
-        f'[newsletter]\nfrom_address = "news@example.org"\npublic_url = "{public_url}"\n'
+        f'[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\npublic_url = "{public_url}"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n'
         f'[serve]\nproxies = {proxies}\nmail_retry = 0.5\n')
     if build:

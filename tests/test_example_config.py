@@ -63,3 +63,16 @@ def test_an_unsubscribe_url_outside_public_url_is_said(tmp_path):
     assert built.returncode in (0, 1)
     assert ("newsletter.unsubscribe_url (https://other.example.net/unsubscribe) is not under newsletter.public_url "
             f"({PUBLIC}): one-click unsubscribes go there") in built.stderr
+
+
+def test_make_demo_and_the_example_config_name_the_same_site_and_state_folder():
+    import re
+
+    from newsletter.config import load_config
+
+    config = load_config(str(ROOT / "examples" / "newsletter.toml"))
+    makefile = (ROOT / "Makefile").read_text()
+    demo_out = re.search(r"^DEMO_OUT \?= (\S+)$", makefile, re.M).group(1)
+    demo_state = re.search(r"^DEMO_STATE \?= (\S+)$", makefile, re.M).group(1)
+    assert Path(config.out).resolve() == (ROOT / demo_out).resolve()
+    assert Path(config.state).resolve() == (ROOT / demo_state).resolve()
