@@ -131,7 +131,7 @@ def test_countries_none_makes_an_entry_regional():
 def test_unknown_country_in_metadata_is_an_error_with_its_line_and_skips_the_entry():
     result = parse("26 August 2021\nTitle\nCountries: Mexico, Atlantis\n\nBody.\n\n"
                    "27 August 2021\nOther\n\nBody.\n")
-    assert [e.title for e in result.entries] == ["Other"]  # as the README says: the entry is skipped
+    assert [e.title for e in result.entries] == ["Other"]  # as docs/bulletins.md says: the entry is skipped
     [error] = result.diagnostics
     assert (error.line, error.severity) == (3, "error") and "Atlantis" in error.message
     assert error.message.endswith("this entry is skipped")

@@ -1,16 +1,53 @@
-"""The README's configuration table is the one the code declares."""
+"""The README is a way in: short, its links lead somewhere, and docs/configuration.md's option
+table is the one the code declares."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from newsletter.config import describe_options, load_config
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, ROOT / "benchmarks" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def test_configuration_table_matches_the_declared_options():
-    assert describe_options() in README.read_text(encoding="utf-8")
+    assert describe_options() in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_is_at_most_300_lines():
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def _relative_links(page: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)  # not in code blocks
+    return [link for link in LINK.findall(text) if not re.match(r"[a-z]+:", link)]
+
+
+def test_the_readme_links_to_every_docs_page_and_each_link_resolves():
+    links = _relative_links(README)
+    assert {"docs/configuration.md", "docs/sending.md", "docs/subscriptions.md", "docs/watching.md",
+            "docs/countries.md", "benchmarks/README.md"} <= {link.split("#")[0] for link in links}
+    assert all(link.startswith(("docs/", "benchmarks/")) for link in links), links
+
+
+def test_every_relative_link_of_the_readme_and_the_docs_pages_resolves():
+    for page in PAGES:
+        for link in _relative_links(page):
+            path, _, anchor = link.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            assert target.is_file(), (page.name, link)
+            if anchor:
+                assert anchor in _anchors(target), (page.name, link)
 
 
 def test_every_relative_path_in_a_config_file_is_relative_to_its_folder(tmp_path, monkeypatch):

@@ -237,7 +237,7 @@ def test_the_readme_round_three_examples(text, language, expected):
 
 
 def test_the_readme_score_table_is_what_the_score_script_says():
-    """The newsletter column of README's table is tools/tagger_score.py's (geotext and
+    """The newsletter column of docs/countries.md's table is tools/tagger_score.py's (geotext and
     country_converter are not installed for the tests)."""
     import importlib.util
 
@@ -247,7 +247,7 @@ def test_the_readme_score_table_is_what_the_score_script_says():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     results = module.score(module.ours())
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    readme = (root / "docs" / "countries.md").read_text(encoding="utf-8")
     assert f"— {len(CASES)} headline + first-sentence cases" in readme
     for kind, (p, r, e) in results.items():
         n = len(CASES) if kind == "all" else sum(1 for case in CASES if case[2] == kind)
