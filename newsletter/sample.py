@@ -8,7 +8,7 @@ from newsletter.cliargs import DEFAULT_CONFIG
 from newsletter.errors import UsageError
 
 CONFIG = """\
-# The configuration of this site; the README's "Configuration" section lists every option.
+# The configuration of this site; the newsletter project's docs/configuration.md lists every option.
 title = "Field Notes"
 description = "Short news from the countries we follow."
 base_url = "{base_url}"        # where the output folder will be published

@@ -22,6 +22,7 @@ def web(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret")
     with SMTPServer() as server:
         config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                    "out": str(tmp_path / "no-site"),  # not the checkout's feeds/ (make demo)
                                     "newsletter.public_url": PUBLIC, "newsletter.from_address": "news@example.org",
                                     "smtp.host": "127.0.0.1", "smtp.port": server.port, "smtp.tls": "none",
                                     "serve.client_rate": 5, "serve.address_rate": 2})

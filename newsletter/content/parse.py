@@ -1,6 +1,6 @@
 """Parse one bulletin file into entries and diagnostics.
 
-The format (see README): an entry is a date line alone on its line, then a title (the next
+The format (see docs/bulletins.md): an entry is a date line alone on its line, then a title (the next
 non-blank line), then optional metadata lines (`Countries:`, `Link:`, `Id:`), then body
 paragraphs up to the next date line. `.txt` bodies are plain paragraphs, `.md` bodies are
 Markdown. Pure: reads nothing but the bytes it is given.

@@ -24,7 +24,7 @@ from newsletter.state import pg as pgdb
 
 def restore_hint(path: Path, marker: Path) -> str:
     remove = marker if marker.exists() else path
-    return (f"restore it from a backup (see 'Backing up the state folder' in the README); only to start "
+    return (f"restore it from a backup (see 'Backing up the state folder' in docs/sending.md); only to start "
             f"an empty one on purpose (every issue may then be sent again, and unsubscribes are "
             f"forgotten) delete {remove}")
 
@@ -111,7 +111,7 @@ def open_pg(url: str, marker: Path, migrations: Mapping[int, str], *, what: str,
                          f"not yet in {pgdb.shown(url)}; copy it there first: newsletter db migrate --to {pgdb.shown(url)}")
     db = pgdb.PgConnection(url, schema, what=what)
     where = f"{pgdb.shown(url)} (schema {schema})"
-    hint = (f"restore it from a backup (pg_restore; see 'Backing up the state folder' in the README); only to "
+    hint = (f"restore it from a backup (pg_restore; see 'Backing up the state folder' in docs/sending.md); only to "
             f"start an empty one on purpose delete {pg_marker(marker)}")
     try:
         if recorded and not db.exists():
