@@ -185,9 +185,9 @@ def warm_builds(folder: Path) -> dict[str, tuple[float, float]]:
 ISSUES_SCRIPT = r"""
 import sys, time, gc
 from pathlib import Path
-from newsletter.build.pipeline import Builder
+from newsletter.builder.pipeline import Builder
 from newsletter.config import load_config
-from newsletter.build.workers import parallel_workers, render_in_processes
+from newsletter.builder.workers import parallel_workers, render_in_processes
 from newsletter.output.writer import SiteWriter
 from newsletter.state.manifest import ManifestFolder
 gc.disable()
@@ -498,7 +498,7 @@ def digest_site(workdir: Path, subscribers: int, choices: int, port: int = 0, na
 DIGEST_COMPOSE_SCRIPT = r"""
 import datetime as dt, json, sys, time
 from pathlib import Path
-from newsletter.build.pipeline import Builder
+from newsletter.builder.pipeline import Builder
 from newsletter.config import load_config
 from newsletter.send.commands import recipients, say
 from newsletter.send.digest import DigestSender

@@ -210,8 +210,8 @@ def _setup_logging(args) -> None:
     handler.setFormatter(_Prefixed(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
     logging.basicConfig(level=level, handlers=[handler])
     if args.command == "build":  # `-v` prints the plan once, at the end (its lines are logged as it is made)
-        logging.getLogger("newsletter.build.plan").propagate = False
-        logging.getLogger("newsletter.build.batches").setLevel(max(level, logging.INFO))
+        logging.getLogger("newsletter.builder.plan").propagate = False
+        logging.getLogger("newsletter.builder.batches").setLevel(max(level, logging.INFO))
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
     logging.getLogger("markdown_it").setLevel(logging.WARNING)  # its debug output traces the parser
 
@@ -219,7 +219,7 @@ def _setup_logging(args) -> None:
 def cmd_build(args) -> int:
     import gc
 
-    from newsletter.build.pipeline import build_site, check_layout, explain
+    from newsletter.builder.pipeline import build_site, check_layout, explain
     from newsletter.state.lock import StateLock
 
     gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
@@ -235,7 +235,7 @@ def cmd_build(args) -> int:
         return 0
     clock = PhaseClock() if args.verbose else None
     if clock is not None:
-        logging.getLogger("newsletter.build.plan").addHandler(clock)
+        logging.getLogger("newsletter.builder.plan").addHandler(clock)
     with StateLock(Path(config.state)):
         if clock is not None:
             clock.mark("waiting for the state lock")
@@ -245,7 +245,7 @@ def cmd_build(args) -> int:
             clock.mark(f"{clock.way or 'the build'} (reading, rendering, writing and saving the state)")
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
     if clock is not None:
-        logging.getLogger("newsletter.build.plan").removeHandler(clock)
+        logging.getLogger("newsletter.builder.plan").removeHandler(clock)
         for line in result.plan.lines():
             print(f"newsletter: plan: {line}", file=sys.stderr)
         for line in clock.lines():
@@ -273,7 +273,7 @@ def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str,
 
 
 def cmd_watch(args) -> int:
-    from newsletter.build.pipeline import check_layout
+    from newsletter.builder.pipeline import check_layout
     from newsletter.state.lock import StateLock
     from newsletter.watch.daemon import WatchDaemon, WatchOptions
 

@@ -14,14 +14,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 
 # layer → the layers (top-level packages or modules of `newsletter`) it must not import
 FORBIDDEN = {
-    "content": {"state", "render", "build", "output", "send", "subscribers", "web", "watch", "cli"},
-    "output": {"state", "content", "render", "build", "send", "subscribers", "web", "watch", "cli"},
-    "state": {"render", "build", "send", "subscribers", "web", "watch", "cli"},
-    "render": {"build", "state", "send", "web", "watch", "cli"},
-    "build": {"send", "subscribers", "web", "watch", "cli"},
-    "subscribers": {"build", "web", "watch", "cli"},
+    "content": {"state", "render", "builder", "output", "send", "subscribers", "web", "watch", "cli"},
+    "output": {"state", "content", "render", "builder", "send", "subscribers", "web", "watch", "cli"},
+    "state": {"render", "builder", "send", "subscribers", "web", "watch", "cli"},
+    "render": {"builder", "state", "send", "web", "watch", "cli"},
+    "builder": {"send", "subscribers", "web", "watch", "cli"},
+    "subscribers": {"builder", "web", "watch", "cli"},
     "send": {"web", "watch", "cli"},
-    "web": {"build", "watch", "cli"},
+    "web": {"builder", "watch", "cli"},
 }
 
 
@@ -131,8 +131,8 @@ def test_no_module_reaches_into_another_objects_private_fields():
 def test_the_build_context_is_fixed_once_made():
     import dataclasses
 
-    from newsletter.build.context import BuildContext
-    from newsletter.build.pipeline import Builder
+    from newsletter.builder.context import BuildContext
+    from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
 
     config = load_config(None, {"base_url": "https://news.example.org/"})
@@ -155,9 +155,9 @@ def test_the_cycle_finder_finds_cycles():
 
 
 def test_the_docs_rules_table_is_generated_from_the_plans_rules():
-    """docs/architecture.md shows `build.plan.RULES` as they are (regenerate it with
-    `python -m newsletter.build.plan docs/architecture.md`)."""
-    from newsletter.build.plan import docs_with_table
+    """docs/architecture.md shows `builder.plan.RULES` as they are (regenerate it with
+    `python -m newsletter.builder.plan docs/architecture.md`)."""
+    from newsletter.builder.plan import docs_with_table
 
     docs = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert docs_with_table(docs) == docs
@@ -167,14 +167,14 @@ def test_every_fallback_is_a_rule_of_the_plan():
     """A way gives up only by raising `FallBack(way, name)` for a rule of `RULES` that has no
     check (one the plan can test beforehand is tested there), and each such rule is raised
     somewhere: no silent fall-back, no rule that is only prose."""
-    from newsletter.build.plan import RULES, WAYS
+    from newsletter.builder.plan import RULES, WAYS
 
     raised = set()
-    for path in (PACKAGE / "build").glob("*.py"):
+    for path in (PACKAGE / "builder").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("FallBack", "_unsupported"):
                 args = tuple(a.value for a in node.args[:2] if isinstance(a, ast.Constant))
-                if node.func.id == "_unsupported":  # build/patch.py's FallBack("patch", name)
+                if node.func.id == "_unsupported":  # builder/patch.py's FallBack("patch", name)
                     args = ("patch", *args)
                 if len(args) == 2:
                     raised.add(args)
@@ -185,10 +185,10 @@ def test_every_fallback_is_a_rule_of_the_plan():
 
 
 def test_no_function_of_the_build_takes_more_than_six_parameters():
-    """Functions of `newsletter/build/` take values or a request object (`BuildRequest`,
+    """Functions of `newsletter/builder/` take values or a request object (`BuildRequest`,
     `Scope`, `Change`), not long lists of parameters (self and **options not counted)."""
     long = []
-    for path in sorted((PACKAGE / "build").glob("*.py")):
+    for path in sorted((PACKAGE / "builder").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 a = node.args

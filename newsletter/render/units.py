@@ -3,7 +3,7 @@
 A unit (`Unit`) is a key, a fingerprint and `render`: an entry's page, a group's feeds, its page, a year
 page, a newsletter issue, the home page… `render()` returns `(path, bytes)` pairs. The
 writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed into the
-build context (`newsletter.build.context`), whose configuration, templates and renderers it
+build context (`newsletter.builder.context`), whose configuration, templates and renderers it
 uses.
 """
 
@@ -78,7 +78,7 @@ def _entry_page(renderer, links, entry: Entry) -> list[tuple[str, bytes]]:
 @dataclass
 class CatalogStats:
     """What the site-wide units need to know about the whole catalog, beyond its newest
-    entries: a full build records it (`OutputUnits.last_stats`); `newsletter.build.patch` keeps it up
+    entries: a full build records it (`OutputUnits.last_stats`); `newsletter.builder.patch` keeps it up
     to date and renders from a catalog that holds only the entries a change touches."""
 
     total: int
@@ -95,7 +95,7 @@ class CatalogStats:
 class OutputUnits:
     """Unit generation for the build context (see the module docstring)."""
 
-    # provided by the build context (`newsletter.build.context.BuildContext`)
+    # provided by the build context (`newsletter.builder.context.BuildContext`)
     config: Any
     links: Any
     tz: Any

@@ -53,7 +53,7 @@ def _subscribers_path(args, config) -> Path:
 def cmd_send(args) -> int:
     from zoneinfo import ZoneInfo
 
-    from newsletter.build.pipeline import Builder, inside
+    from newsletter.builder.pipeline import Builder, inside
     from newsletter.diagnostics import report
     from newsletter.send.deliver import StopRequested
     from newsletter.send.runner import Sender, check_finished, require_built

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsletter.build.pipeline import Builder, build_site
+from newsletter.builder.pipeline import Builder, build_site
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
 from newsletter.diagnostics import report
