@@ -500,7 +500,7 @@ import datetime as dt, json, sys, time
 from pathlib import Path
 from newsletter.builder.pipeline import Builder
 from newsletter.config import load_config
-from newsletter.send.commands import recipients, say
+from newsletter.cli.send import recipients, say
 from newsletter.send.digest import DigestSender
 from newsletter.send.runner import Sender
 from newsletter.send.sendlog import SendLog

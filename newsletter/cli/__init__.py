@@ -13,10 +13,8 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.cliargs import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
-from newsletter.diagnostics import PER_FILE, report
-from newsletter.errors import NewsletterError, UsageError, environment_error
-from newsletter.send.commands import (
+from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
+from newsletter.cli.send import (
     cmd_backup,
     cmd_resolve,
     cmd_send,
@@ -24,7 +22,9 @@ from newsletter.send.commands import (
     cmd_unsubscribe,
     send_due_after_build,
 )
-from newsletter.subscribers.commands import cmd_bounces, cmd_subscribers
+from newsletter.cli.subscribers import cmd_bounces, cmd_subscribers
+from newsletter.diagnostics import PER_FILE, report
+from newsletter.errors import NewsletterError, UsageError, environment_error
 
 log = logging.getLogger("newsletter")
 
@@ -254,7 +254,7 @@ def cmd_build(args) -> int:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
-        from newsletter.send.commands import say_once_without_public_url
+        from newsletter.cli.send import say_once_without_public_url
 
         say_once_without_public_url(config)
     return 1 if result.errors else 0

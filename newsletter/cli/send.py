@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.cliargs import site_config, terminal_progress
+from newsletter.cli.args import site_config, terminal_progress
 from newsletter.errors import ConfigError, StateError, UsageError
 
 
