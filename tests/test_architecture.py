@@ -19,9 +19,10 @@ FORBIDDEN = {
     "state": {"render", "builder", "send", "subscribers", "web", "watch", "cli"},
     "render": {"builder", "state", "send", "web", "watch", "cli"},
     "builder": {"send", "subscribers", "web", "watch", "cli"},
-    "subscribers": {"builder", "web", "watch", "cli"},
-    "send": {"web", "watch", "cli"},
-    "web": {"builder", "watch", "cli"},
+    "subscribers": {"builder", "send", "web", "watch", "cli"},
+    "send": {"builder", "web", "watch", "cli"},
+    "web": {"builder", "send", "watch", "cli"},
+    "smtp": {"content", "state", "output", "render", "builder", "send", "subscribers", "web", "watch", "cli", "config"},
 }
 
 
@@ -94,6 +95,14 @@ def test_each_layer_imports_only_what_lies_below_it():
             top = target.split(".")[1] if target.count(".") else ""
             if top in FORBIDDEN.get(layer, ()):
                 wrong.append(f"{module} imports {target}")
+    assert wrong == []
+
+
+def test_only_the_entry_point_imports_the_commands():
+    """`newsletter/cli/` (the commands) sits on top: no module outside it but `__main__` imports it."""
+    wrong = [f"{module} imports {target}" for module, targets in imports().items()
+             if not module.startswith("newsletter.cli") and module != "newsletter.__main__"
+             for target in targets if target == "newsletter.cli" or target.startswith("newsletter.cli.")]
     assert wrong == []
 
 

@@ -325,7 +325,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from newsletter.sample import init_site
+    from newsletter.cli.init import init_site
 
     for line in init_site(Path(args.dir), args.base_url or "http://127.0.0.1:8000/"):
         print(f"newsletter: {line}", file=sys.stderr)

@@ -121,7 +121,7 @@ def cmd_send(args) -> int:
 def _send_test(sender, address: str, groups: list[str], now, args, require_built) -> bool:
     """`send --test ADDRESS`: one issue (delivery `lists`, or one --country with `--issue` of a
     list) or one digest mailed to ADDRESS as a subscriber would get it; nothing is recorded."""
-    from newsletter.send.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
+    from newsletter.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
     from newsletter.subscribers.lists import valid_email
 
     if not valid_email(address):

@@ -115,7 +115,7 @@ class OutboxSender:
         if mail is None:
             outbox.drop(row.id, self.owner, "unknown address")
             return
-        from newsletter.send.smtp import PermanentFailure, UncertainDelivery
+        from newsletter.smtp import PermanentFailure, UncertainDelivery
 
         try:
             self.mailer(mail.data, row.email)
@@ -169,10 +169,10 @@ class SMTPOutlet:
     def __init__(self, config) -> None:
         self.config = config
         self.password = os.environ.get(config.smtp_password_env)
-        self._mailer: Any = None  # a newsletter.send.smtp.Mailer while connected
+        self._mailer: Any = None  # a newsletter.smtp.Mailer while connected
 
     def __call__(self, data: bytes, recipient: str) -> None:
-        from newsletter.send.smtp import Mailer, SMTPSettings
+        from newsletter.smtp import Mailer, SMTPSettings
 
         if self._mailer is None:
             self._mailer = Mailer(SMTPSettings.from_config(self.config, self.password))
