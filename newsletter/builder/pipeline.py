@@ -463,7 +463,7 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
 
             seen = builder.read_stats()
             problems = {display: problems_of(result) for display, result in builder.results.items()}
-            describe = lambda: describe_catalog(builder, catalog, seen, problems, state.started_ns)  # noqa: E731
+            describe = lambda: describe_catalog(builder, catalog, seen, problems, state.started_ns)
         if not builder.defer_saves:
             builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
         log.debug("catalog in %.2f s", time.perf_counter() - mark)

@@ -292,7 +292,7 @@ def _rule(way: str, name: str) -> Rule:
     raise KeyError(f"no rule {name!r} for {way}")
 
 
-class FallBack(Exception):  # noqa: N818 - it is not an error: the next way is taken
+class FallBack(Exception):  # it is not an error: the next way is taken
     """Raised by a running way whose rule `name` (one without a check) turned out broken."""
 
     def __init__(self, way: str, name: str, says: str | None = None) -> None:

@@ -66,7 +66,7 @@ class OutboxSender:
             while not self._stop.is_set():
                 try:
                     self.drain(store)
-                except Exception as exc:  # noqa: BLE001 - a locked or busy store: try again at the next poll
+                except Exception as exc:  # a locked or busy store: try again at the next poll
                     log.error("outbox: %s", exc)
                 wait = self.poll
                 due = Outbox(store.db).next_due()
@@ -127,7 +127,7 @@ class OutboxSender:
             outbox.sent(row.id, self.owner, outcome=f"uncertain: {_reason(exc)}")
             log.warning("outbox: the %s message (#%d) may have been sent: %s", mail.kind, row.id, _reason(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - every other failure is retried; the person saw the same page
+        except Exception as exc:  # every other failure is retried; the person saw the same page
             delay = min(MAX_BACKOFF, self.base_delay * 2 ** row.attempts)
             outcome = outbox.failed(row.id, self.owner, _reason(exc), retry_at=utcnow() + dt.timedelta(seconds=delay),
                                     expires=row.expires)
@@ -187,7 +187,7 @@ class SMTPOutlet:
         if mailer is not None:
             try:
                 mailer.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:  # closing a broken connection
                 pass
 
 
