@@ -299,7 +299,7 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
     """`newsletter serve` (waitress) with `concurrency` clients at once, each person signing
     up, confirming and (every other one) unsubscribing: (requests, requests/s, p95 seconds, errors)."""
     sys.path.insert(0, str(HERE.parent / "tests"))
-    from webload import journeys
+    from helpers.webload import journeys
 
     site = workdir / "serve"
     shutil.rmtree(site, ignore_errors=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.cli import main
-from smtp_server import ScriptedHandler, SMTPServer
+from helpers.smtp_server import ScriptedHandler, SMTPServer
 
 BULLETIN = """26 August 2021
 
