@@ -583,6 +583,86 @@ def digest_rows(workdir: Path, row) -> None:
 
 
 
+COUNT_SINK = r"""
+import sys, threading
+from aiosmtpd.controller import Controller
+out = open(sys.argv[2], "a", buffering=1)
+class Count:
+    async def handle_DATA(self, server, session, envelope):
+        for rcpt in envelope.rcpt_tos:
+            out.write(rcpt + "\n")  # written before the reply: what was taken is counted
+        return "250 ok"
+Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+def pg_senders(workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2, 3)) -> list[tuple[int, float, int, int]]:
+    """`send --country mx` from 1, 2 and 3 processes at once — as on three machines, each with a
+    state folder of its own — against one PostgreSQL database (a throwaway cluster, tests/helpers/pgcluster.py)
+    and a local server that counts what it took: (senders, messages/s, duplicates, missing)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from helpers.pgcluster import Cluster
+
+    site = workdir / "pg-senders"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "bulletins").mkdir(parents=True)
+    (site / "bulletins" / "a.txt").write_text("6 March 2024\n\nMexico Opens a Shelter\n\nIt hosts 200 people.\n")
+    (site / "in.csv").write_text("email,countries,name\n" + "".join(f"r{n}@example.org,mx,\n" for n in range(recipients)))
+    cluster = Cluster()
+    results = []
+    try:
+        template = cluster.fresh()
+
+        def configure(url: str, port: int) -> None:
+            (site / "newsletter.toml").write_text(
+                f'base_url = "{BASE_URL}"\ndatabase = "{url}"\n[newsletter]\ndelivery = "lists"\n'
+                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\ntimeout = 60\n')
+
+        configure(template, 25)
+        run(newsletter("subscribers", "import", "-q", "in.csv", "--state", "import-state"), site, memory=False)
+        name = template.rsplit("/", 1)[1]
+        for count in senders:
+            url = cluster.url(f"{name}_{count}")
+            cluster._run_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            cluster._run_sql(f"CREATE DATABASE {name}_{count} TEMPLATE {name}")
+            port, spool = free_port(), site / f"taken-{count}.txt"
+            sink = subprocess.Popen([PY, "-c", COUNT_SINK, str(port), str(spool)], stdout=subprocess.PIPE, text=True)
+            try:
+                assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+                configure(url, port)
+                states = [f"host{count}-{n}" for n in range(count)]
+                for state in states:
+                    run(newsletter("build", "-q", "--state", state), site, memory=False)
+                began = time.perf_counter()
+                procs = [subprocess.Popen(newsletter("send", "-q", "--country", "mx", "--state", state), cwd=site)
+                         for state in states]
+                codes = [p.wait() for p in procs]
+                seconds = time.perf_counter() - began
+                assert codes == [0] * count, codes
+            finally:
+                sink.kill()
+                sink.wait()
+            taken: dict[str, int] = {}
+            for line in spool.read_text().split():
+                taken[line] = taken.get(line, 0) + 1
+            duplicates = sum(c - 1 for c in taken.values())
+            missing = recipients - len(taken)
+            results.append((count, recipients / seconds, duplicates, missing))
+    finally:
+        cluster.stop()
+    return results
+
+
+def pg_senders_rows(workdir: Path, row, recipients: int) -> None:
+    results = pg_senders(workdir, recipients)
+    rates = " / ".join(f"{rate:.0f}" for _, rate, _, _ in results)
+    checks = "; ".join(f"{n} sender{'s' if n > 1 else ''}: {d} duplicates, {m} missing" for n, _, d, m in results)
+    row(f"PostgreSQL: send to {recipients:,} recipients from 1 / 2 / 3 senders on one database",
+        f"{rates} msg/s", f"{checks} (local counting server; each sender its own state folder)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Benchmarks for newsletter (see the module docstring).")
     ap.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes for cold builds")
@@ -590,7 +670,9 @@ def main() -> int:
     ap.add_argument("--workdir", help="where corpora and outputs go (default: /dev/shm/newsletter-bench)")
     ap.add_argument("--no-hugo", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results.md"))
-    ap.add_argument("--only", choices=["digests", "serve-silent"], help="run only these rows (printed, results.md untouched)")
+    ap.add_argument("--only", choices=["digests", "serve-silent", "pg-senders"],
+                    help="run only these rows (printed, results.md untouched)")
+    ap.add_argument("--pg-recipients", type=int, default=100_000, help="recipients of the PostgreSQL senders row")
     args = ap.parse_args()
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",")]
     default_work = Path("/dev/shm/newsletter-bench") if Path("/dev/shm").is_dir() else HERE / "work"
@@ -613,6 +695,9 @@ def main() -> int:
         return 0
     if args.only == "serve-silent":
         serve_silent_row(workdir, row)
+        return 0
+    if args.only == "pg-senders":
+        pg_senders_rows(workdir, row, args.pg_recipients)
         return 0
     folders = {}
     for size in sizes:
@@ -652,6 +737,7 @@ def main() -> int:
     row("serve: 400 people sign up, confirm, half unsubscribe (50 at once)", f"{rate:.0f} requests/s",
         f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up queues a confirmation")
     serve_silent_row(workdir, row)
+    pg_senders_rows(workdir, row, args.pg_recipients)
     for size in sorted({10000, largest} & set(folders) or {10000}):
         lat = watch_latency(folders.get(size) or ten, 5 if args.quick else 20)
         p95 = sorted(lat)[max(0, int(round(0.95 * len(lat))) - 1)]

@@ -101,6 +101,10 @@ def _email(value: str) -> str | None:
     return None if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value) else "must be an email address"
 
 
+def _database(value: str) -> str | None:
+    return None if not value or value.startswith(("postgresql://", "postgres://")) else "must be empty (SQLite in the state folder) or a postgresql:// URL"
+
+
 def _authority(value: str) -> str | None:
     if not value:
         return None
@@ -119,6 +123,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("bulletins", list, ["bulletins"], "Folders or files read when no BULLETINS are given on the command line.", is_path=True),
     Option("out", str, "feeds", "Output folder.", is_path=True),
     Option("state", str, ".newsletter", "State folder (parse cache, entry identity, send log); never inside the output folder.", is_path=True),
+    Option("database", str, "", "Where the subscriber store and send log live: empty for SQLite files in the state folder, or postgresql://USER@HOST:PORT/DB (several senders and serve instances on one database).", _database),
     Option("aliases", dict, {}, "Extra names for countries: name = ISO code."),
     Option("exclusions", list, [], "Phrases that must never tag a country."),
     Option("newsletter.enabled", bool, True, "Build newsletter issues at all (false: feeds and pages only)."),

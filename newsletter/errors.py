@@ -73,6 +73,7 @@ ADVICE = {
     errno.EPERM: "not permitted: run as a user who may write there, or choose another folder",
     errno.EROFS: "the file system is read-only: choose a folder on a writable one",
     errno.ENOTDIR: "a part of this path is a file, not a folder",
+    errno.EEXIST: "this is a file, but a folder is needed here (e.g. --state or --out names a file)",
     errno.EISDIR: "this is a folder, not a file",
     errno.ENOENT: "no such file or folder",
 }

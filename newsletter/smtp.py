@@ -74,8 +74,18 @@ class SMTPSettings:
 
     @classmethod
     def from_config(cls, config, password: str | None) -> SMTPSettings:
-        return cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
-                   config.smtp_timeout, config.smtp_ca_file, config.smtp_password_env)
+        settings = cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
+                       config.smtp_timeout, config.smtp_ca_file, config.smtp_password_env)
+        if settings.ca_file:  # a configuration error (exit 2), not the server being down
+            from newsletter.errors import ConfigError
+
+            try:
+                settings.tls_context()
+            except ssl.SSLError as exc:  # (an OSError too)
+                raise ConfigError([f"smtp.ca_file {settings.ca_file}: not PEM certificates ({exc.reason or exc})"]) from None
+            except OSError as exc:
+                raise ConfigError([f"smtp.ca_file {settings.ca_file}: {exc.strerror or exc}"]) from None
+        return settings
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name are always verified; `ca_file` adds a private CA."""
@@ -111,21 +121,42 @@ def _login_refused(s: SMTPSettings, detail: str) -> SetupFailure:
                         f"failed: {fix}, then run again")
 
 
+class _Unconnected(smtplib.SMTP):
+    """An SMTP session made before it connects (`connect` follows), knowing the host name that
+    STARTTLS checks the certificate against, as `SMTP(host)` would."""
+
+    def __init__(self, host: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._host = host
+
+
+class _UnconnectedSSL(smtplib.SMTP_SSL):
+    def __init__(self, host: str, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(timeout=timeout, context=context)
+        self._host = host
+
+
 class Mailer:
     """A lazily opened SMTP session; `close()` ends it politely."""
 
     def __init__(self, settings: SMTPSettings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._connecting: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         smtp: smtplib.SMTP
         try:
+            # Made unconnected, then kept in `_connecting` while it connects: a stop (`hang_up`,
+            # from another thread) can wake a server that never sends its greeting.
             if s.tls == "ssl":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
+                smtp = _UnconnectedSSL(s.host, s.timeout, s.tls_context())
             else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                smtp = _Unconnected(s.host, s.timeout)
+            self._connecting = smtp
+            smtp.connect(s.host, s.port)
+            if s.tls != "ssl":
                 smtp.ehlo()
                 if s.tls == "starttls":
                     smtp.starttls(context=s.tls_context())
@@ -149,6 +180,8 @@ class Mailer:
             raise _classify(exc.smtp_code, exc.smtp_error, s) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc
+        finally:
+            self._connecting = None
         try:  # small commands must not wait for delayed ACKs (Nagle): ~40 ms per message otherwise
             if smtp.sock is not None:
                 smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -210,12 +243,13 @@ class Mailer:
         """`abort` from another thread than the one using the connection: `shutdown` wakes a
         read blocked on the server's reply (closing the socket alone does not), which then fails
         as a lost connection (uncertain after the final ".")."""
-        smtp = self._smtp
-        if smtp is not None and smtp.sock is not None:
-            try:
-                smtp.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        for smtp in (self._smtp, self._connecting):
+            sock = getattr(smtp, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         self.abort()
 
     def _drop(self) -> None:

@@ -66,3 +66,63 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60)
     proc = subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL 15 cluster per test session (see tests/helpers/pgcluster.py)."""
+    from helpers.pgcluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """The URL of an empty PostgreSQL database of this test's own."""
+    url = pg_cluster.fresh()
+    yield url
+    pg_cluster.drop(url)
+
+
+class Backend:
+    """Where a test's store and send log live: `sqlite` (files in the state folder) or
+    `postgresql` (a database of the test's own on the session's cluster)."""
+
+    def __init__(self, name: str, url: str = "") -> None:
+        self.name = name
+        self.url = url
+
+    def seed(self, state_dir: Path) -> Path:
+        """With `postgresql`, give `state_dir` the database first (its `*.pg-id` files record
+        it), so that every command on that folder — in this process or another — uses it."""
+        if self.url:
+            from newsletter.send.sendlog import SendLog
+
+            SendLog(state_dir, database=self.url).close()
+        return state_dir
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    """Run the test against both backends of the subscriber store and the send log."""
+    if request.param == "sqlite":
+        return Backend("sqlite")
+    return Backend("postgresql", request.getfixturevalue("pg_url"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, `make test` keeps one trial of each many-trial test and the tests marked
+    `slow_on_postgresql` (with arguments: the runs whose id holds one of them); the rest run under `make test-slow` (the SQLite runs are unchanged)."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("backend") != "postgresql":
+            continue
+        marker = item.get_closest_marker("slow_on_postgresql")  # its arguments: only runs whose id has one
+        if params.get("trial", 0) >= 1 or (marker and (not marker.args or any(a in item.callspec.id for a in marker.args))):
+            item.add_marker(pytest.mark.slow)

@@ -25,6 +25,14 @@ FORBIDDEN = {
     "smtp": {"content", "state", "output", "render", "builder", "send", "subscribers", "web", "watch", "cli", "config"},
 }
 
+# the imports that cross a line above, each with why it must stay for now
+EXCEPTIONS = {
+    # a store opened over a state folder takes over the suppressions the send log recorded before
+    # the store existed (`SubscriberStore.take_over`, through SendLog so that it works in
+    # PostgreSQL too); to remove: hand the store the send log's rows from its callers
+    "newsletter.subscribers.store imports newsletter.send.sendlog",
+}
+
 
 def module_name(path: Path) -> str:
     rel = path.relative_to(PACKAGE.parent).with_suffix("")
@@ -93,9 +101,10 @@ def test_each_layer_imports_only_what_lies_below_it():
         layer = module.split(".")[1] if module.count(".") else ""
         for target in targets:
             top = target.split(".")[1] if target.count(".") else ""
-            if top in FORBIDDEN.get(layer, ()):
+            if top in FORBIDDEN.get(layer, ()) and f"{module} imports {target}" not in EXCEPTIONS:
                 wrong.append(f"{module} imports {target}")
     assert wrong == []
+    assert all(e.split(" imports ")[1] in imports()[e.split(" imports ")[0]] for e in EXCEPTIONS)  # none stale
 
 
 def test_only_the_entry_point_imports_the_commands():

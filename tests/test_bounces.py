@@ -22,7 +22,7 @@ def site(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSLETTER_SECRET", SECRET)
     (tmp_path / "newsletter.toml").write_text(
-        'base_url = "https://news.example.org/"\n[newsletter]\nfrom_address = "news@example.org"\n'
+        'base_url = "https://news.example.org/"\n[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\n'
         'bounce_address = "bounces@news.example.org"\n')
     (tmp_path / "people.csv").write_text("email,countries,name\n" + "".join(f"{p},mx pe,\n" for p in PEOPLE))
     assert main(["subscribers", "import", "people.csv"]) == 0

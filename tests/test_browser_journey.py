@@ -74,7 +74,7 @@ def write_site(root: Path, *, base_url: str, public_url: str, smtp_port: int, pr
     (root / "bulletins" / "week.txt").write_text(BULLETIN)
     (root / "newsletter.toml").write_text(
         f'title = "Border News"\nbase_url = "{base_url}"\n'
-        f'[newsletter]\nfrom_address = "news@example.org"\npublic_url = "{public_url}"\n'
+        f'[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\npublic_url = "{public_url}"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n'
         f'[serve]\nproxies = {proxies}\nmail_retry = 0.5\n')
     if build:
@@ -160,11 +160,18 @@ def every_form(browser, root: Path, site_url: str, app_url: str, mail: SMTPServe
     shot(page, "confirmed", tag)
     assert lists(root, "reader@example.org") == {"mx": "active", "pa": "active"}
 
-    # 2. serve's own sign-up form (the country pre-selected by the link)
+    # 2. serve's own sign-up form (the country pre-selected by the link); with nothing chosen
+    # it comes back as the person left it (nothing checked, not "All news"), then with Peru
     page.goto(f"{app_url}subscribe?country=pe")
     assert page.locator("input[name=country][value=pe]").is_checked()
     shot(page, "subscribe", tag)
     page.fill("#email", "second@example.org")
+    page.uncheck("input[name=country][value=pe]")
+    page.click("form.signup button[type=submit]")
+    page.wait_for_selector("p.error")
+    assert page.locator("input[name=country]:checked").count() == 0
+    assert page.input_value("#email") == "second@example.org" and lists(root, "second@example.org") is None
+    page.check("input[name=country][value=pe]")
     page.click("form.signup button[type=submit]")
     page.wait_for_selector("text=Check your inbox")
     shot(page, "check-inbox", tag)
@@ -217,6 +224,14 @@ def every_form(browser, root: Path, site_url: str, app_url: str, mail: SMTPServe
     page.wait_for_selector("text=You are unsubscribed")
     assert left_as(root, "reader@example.org") == "unsubscribed"
     assert set(lists(root, "reader@example.org").values()) == {"unsubscribed"}
+    # the first confirmation link, clicked again now: it brings nobody back, and says so
+    page.goto(link_in(confirmation, "confirm"))
+    assert page.locator("h1").inner_text() == "You are not subscribed"
+    assert "You left after this confirmation link was sent" in page.inner_text("main")
+    assert set(lists(root, "reader@example.org").values()) == {"unsubscribed"}
+    shot(page, "not-confirmed", tag)
+    page.click("text=Sign up again")
+    assert sorted(page.locator("input[name=country]:checked").evaluate_all("els => els.map(e => e.value)")) == ["mx", "pa"]
 
     # 7. the unsubscribe button of the next issue
     assert main(["send", "-q", "--country", "pe"]) == 0

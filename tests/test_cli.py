@@ -88,6 +88,8 @@ def test_the_usage_block_names_every_command_with_options_each_really_takes():
         if command.startswith("-"):
             continue
         sub = commands[command]
-        takes = {opt for action in sub._actions for opt in action.option_strings}
+        parsers = [sub] + [p for a in sub._actions if isinstance(a, argparse._SubParsersAction)
+                           for p in a.choices.values()]  # `db migrate --to`: an action's own options
+        takes = {opt for parser in parsers for action in parser._actions for opt in action.option_strings}
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line):
             assert option in takes, (command, option)

@@ -473,3 +473,140 @@ def test_a_server_that_relays_for_nobody_stops_a_parallel_run_and_marks_nobody(s
         site.configure(server.port, connections=3)
         assert site.due(W11_DONE).returncode == 0
         assert server.counts() == {r.split(",")[0]: 1 for r in rows}
+
+
+def test_send_test_dry_run_writes_the_outbox_and_an_address_that_left_is_refused(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["pe@example.org,pe,"])
+        site.cli("build")
+        dry = site.cli("send", "--test", "me@example.org", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        written = site.dir / ".newsletter" / "outbox" / "test" / "me@example.org.eml"
+        assert "17\u201323 March 2025" in dry.stderr and written.read_bytes().startswith(b"From: ") and str(written) in dry.stderr
+        assert server.counts() == {}  # --dry-run mails nothing
+        assert site.cli("unsubscribe", "pe@example.org").returncode == 0
+        for extra in ((), ("--country", "pe"), ("--dry-run",)):
+            left = site.cli("send", "--test", "pe@example.org", *extra)
+            assert left.returncode == 2 and "refused" in left.stderr and "suppression check" in left.stderr
+            assert len(left.stderr.strip().splitlines()) == 1, left.stderr
+        assert server.counts() == {}
+        assert not (written.parent / "pe@example.org.eml").exists()
+
+
+def test_on_a_digest_site_send_country_refuses_and_one_offs_still_work(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["mx@example.org,pe,"])
+        assert site.cli("build").returncode == 0
+        assert site.due(W12_DONE).returncode == 0
+        assert server.counts() == {"mx@example.org": 1}  # the W12 digest
+        for extra in ((), ("--issue", "2025-W11"), ("--dry-run",)):
+            run = site.cli("send", "--country", "pe", *extra)
+            assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+            [line] = run.stderr.strip().splitlines()
+            assert "send --due" in line and '"digest"' in line
+        assert server.counts() == {"mx@example.org": 1}  # not the same stories again as a list issue
+        one_off = tmp_path / "one-off.csv"
+        one_off.write_text("email,countries,name\nguest@example.org,pe,\n")
+        run = site.cli("send", "--country", "pe", "--issue", "2025-W11", "--subscribers", str(one_off))
+        assert run.returncode == 0, run.stderr
+        assert site.cli("send", "--test", "me@example.org", "--country", "pe").returncode == 0
+        assert server.counts() == {"mx@example.org": 1, "guest@example.org": 1, "me@example.org": 1}
+
+
+def test_max_uncertain_counts_lost_replies_in_a_row_across_every_connection(site, tmp_path):
+    rows = many(24)
+    with SpoolServer(tmp_path / "spool", "--never-reply") as server:
+        site.configure(server.port, timeout=0.5, connections=4, max_uncertain=3)
+        site.subscribers(rows)
+        run = site.due(W11_DONE)
+        assert run.returncode == 1 and "messages in a row went out but no reply came" in run.stderr
+        stored = sum(server.counts().values())
+    # Three lost replies in a row stop the run; only messages already on their way (at most one
+    # per other connection) may follow them — not 3 per connection (12).
+    assert 3 <= stored <= 3 + 3, stored
+    assert sorted(log_rows(site).values()) == ["sending"] * stored
+
+
+def test_a_stop_signal_against_a_silent_server_with_four_connections_ends_within_two_seconds(site, tmp_path):
+    import signal
+
+    rows = many(12)
+    with SpoolServer(tmp_path / "spool", "--never-reply") as server:
+        site.configure(server.port, timeout=30, connections=4)
+        site.subscribers(rows)
+        proc = site.spawn_due(W11_DONE)
+        deadline = time.monotonic() + 15
+        while sum(server.counts().values()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+        took = time.monotonic() - asked
+        counts = server.counts()
+    assert took < 2.0, f"stopping took {took:.2f} s"
+    assert "Traceback" not in err and proc.returncode == 1
+    assert "newsletter: stopping (" in err
+    assert sorted(counts.values()) == [1, 1, 1, 1]
+    assert log_rows(site) == {e: "sending" for e in counts}  # uncertain, never resent
+
+
+SILENT = """
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen(16)
+held = []
+while True:
+    held.append(listener.accept()[0])  # never a greeting, never a reply
+    with open(sys.argv[2], "w") as fh:
+        fh.write(str(len(held)))
+"""
+
+
+def test_a_stop_signal_against_a_server_that_never_greets_ends_within_two_seconds(site, tmp_path):
+    import signal
+
+    from helpers.smtp_server import free_port
+
+    port = free_port()
+    accepted = tmp_path / "accepted"
+    server = subprocess.Popen([sys.executable, "-c", SILENT, str(port), str(accepted)])
+    try:
+        time.sleep(0.5)
+        site.configure(port, timeout=30, connections=4)
+        site.subscribers(many(12))
+        proc = site.spawn_due(W11_DONE)
+        deadline = time.monotonic() + 20
+        while not (accepted.exists() and accepted.read_text() == "4") and time.monotonic() < deadline:
+            time.sleep(0.02)  # until every connection waits for a greeting that never comes
+        assert accepted.read_text() == "4"
+        time.sleep(0.2)
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=40)
+        took = time.monotonic() - asked
+    finally:
+        server.kill()
+        server.wait()
+    assert took < 2.0, f"stopping took {took:.2f} s"
+    assert "Traceback" not in err and proc.returncode == 1, err
+    assert "newsletter: stopping (" in err
+    assert log_rows(site) == {}  # nothing reached its final ".": nothing claimed
+
+
+def test_a_subscribers_file_with_other_lists_is_not_called_a_change_of_the_digest(site, tmp_path):
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        site.subscribers(["x@example.org,pe,"])
+        assert site.due(W11_DONE).returncode == 0
+        other = tmp_path / "other.csv"
+        other.write_text("email,countries,name\nx@example.org,pe co,\n")  # other lists than they chose
+        run = site.due(W11_DONE, "--subscribers", str(other))
+        assert run.returncode == 0, run.stderr
+        assert "changed after it was first sent" not in run.stderr
+        assert server.counts() == {"x@example.org": 1}  # and never twice
+        assert "changed after" not in site.due(W11_DONE, "--correction").stderr
+        assert server.counts() == {"x@example.org": 1}

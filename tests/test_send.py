@@ -41,7 +41,7 @@ def project(tmp_path, monkeypatch):
         def configure(self, port: int, extra: str = "", tls: str = "none") -> None:
             (tmp_path / "newsletter.toml").write_text(
                 'base_url = "https://news.example.org/"\nbulletins = ["bulletins"]\n'
-                '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
+                '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
                 f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "{tls}"\nretry_delay = 0.01\n{extra}')
             self.build()
 
@@ -100,7 +100,8 @@ def test_message_ids_are_per_issue_and_recipient_and_stable(project):
     assert again in ids
 
 
-def test_second_send_sends_nothing(project, capsys):
+def test_second_send_sends_nothing(project, capsys, backend):
+    backend.seed(project.root / ".newsletter")  # on SQLite and on PostgreSQL
     with SMTPServer() as server:
         project.configure(server.port)
         project.subscribers([f"p{n}@example.org,pe,P{n}" for n in range(5)])
@@ -158,7 +159,8 @@ def test_dropped_connection_before_the_final_dot_is_retried_once(project):
         assert server.handler.counts() == {f"p{n}@example.org": 1 for n in range(8)}
 
 
-def test_connection_lost_after_the_final_dot_is_uncertain_and_never_resent(project, capsys):
+def test_connection_lost_after_the_final_dot_is_uncertain_and_never_resent(project, capsys, backend):
+    backend.seed(project.root / ".newsletter")  # on SQLite and on PostgreSQL
     # The 5th message reaches the server whole, then the connection drops without a reply:
     # the server may have taken it. Reported as uncertain, exit 1, not resent by a rerun.
     handler = ScriptedHandler(drop_after_data={5})
@@ -237,8 +239,10 @@ def _spawn_send(root: Path) -> subprocess.Popen:
                             env={**os.environ, "NEWSLETTER_SECRET": "k"})
 
 
+@pytest.mark.slow_on_postgresql("ctrl-c")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
-def test_interrupted_process_resumes_without_duplicates(project, sig):
+def test_interrupted_process_resumes_without_duplicates(project, sig, backend):
+    backend.seed(project.root / ".newsletter")  # on SQLite and on PostgreSQL
     handler = ScriptedHandler(delay=0.02)
     with SMTPServer(handler) as server:
         project.configure(server.port)
@@ -360,7 +364,9 @@ def test_one_click_token_is_checked(project, capsys, monkeypatch):
         assert log.suppressed() == {"ana@example.org": {"pe"}}
 
 
-def test_unsubscribe_during_a_send_is_honoured(project):
+@pytest.mark.slow_on_postgresql
+def test_unsubscribe_during_a_send_is_honoured(project, backend):
+    backend.seed(project.root / ".newsletter")  # on SQLite and on PostgreSQL
     handler = ScriptedHandler(delay=0.05)
     with SMTPServer(handler) as server:
         project.configure(server.port)

@@ -98,7 +98,7 @@ class Site:
         options = {"retry_delay": 0.01, "timeout": 5, **smtp}
         (self.dir / "newsletter.toml").write_text(
             'base_url = "https://news.example.org/"\n'
-            '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
+            '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
             + "".join(f"{k} = {v}\n" for k, v in options.items()))
 
@@ -155,7 +155,8 @@ def _assert_exactly_once(site: Site, server: SpoolServer, emails: list[str], *, 
     return status
 
 
-def test_server_that_stores_then_drops_the_connection_never_gets_a_message_twice(site, tmp_path):
+def test_server_that_stores_then_drops_the_connection_never_gets_a_message_twice(site, tmp_path, backend):
+    backend.seed(site.dir / ".newsletter")  # on SQLite and on PostgreSQL
     emails = [f"r{n}@example.org" for n in range(7)]
     with SpoolServer(tmp_path / "spool", "--drop-after-store", "3") as server:
         site.configure(server.port)
@@ -185,8 +186,10 @@ def test_reply_after_the_timeout_is_uncertain_and_not_resent(site, tmp_path):
     assert server.counts() == {"a@example.org": 1, "b@example.org": 1}
 
 
+@pytest.mark.slow_on_postgresql
 @pytest.mark.parametrize("trial", trials(6, quick=1))
-def test_server_killed_and_restarted_mid_run(site, tmp_path, trial):
+def test_server_killed_and_restarted_mid_run(site, tmp_path, trial, backend):
+    backend.seed(site.dir / ".newsletter")  # on SQLite and on PostgreSQL
     rng = random.Random(SEED + trial)
     emails = [f"k{n:02d}@example.org" for n in range(30)]
     server = SpoolServer(tmp_path / "spool", "--reply-delay", "0.02").start()
@@ -262,8 +265,10 @@ def test_a_stop_signal_ends_a_run_in_back_off_within_two_seconds(site):
     assert "Traceback" not in err and "stopped early" in err
 
 
+@pytest.mark.slow_on_postgresql  # make test kills senders on PostgreSQL in test_pg_senders.py and test_send.py
 @pytest.mark.parametrize("trial", trials(TRIALS, quick=2))
-def test_send_killed_at_random_moments_never_sends_twice(site, tmp_path, trial):
+def test_send_killed_at_random_moments_never_sends_twice(site, tmp_path, trial, backend):
+    backend.seed(site.dir / ".newsletter")  # on SQLite and on PostgreSQL
     rng = random.Random(SEED * 31 + trial)
     emails = [f"z{n:02d}@example.org" for n in range(25)]
     with SpoolServer(tmp_path / "spool", "--reply-delay", "0.01") as server:

@@ -144,3 +144,20 @@ def test_a_server_that_wants_a_login_we_do_not_give_stops_once(site, tmp_path):
         assert "refused the login (530" in line and "set smtp.username" in line
         assert server.counts() == {}
     assert set(_statuses(site).values()) == {"pending"}
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate\n"])
+def test_a_missing_or_unreadable_ca_file_is_a_configuration_error_naming_it(site, tmp_path, content):
+    ca = tmp_path / "relay-ca.pem"
+    if content is not None:
+        ca.write_text(content)
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        with open(site.dir / "newsletter.toml", "a") as fh:
+            fh.write(f'ca_file = "{ca}"\n')
+        assert site.cli("build").returncode == 0
+        run = site.cli("send", "--country", "pe")
+        assert run.returncode == 2  # not "cannot reach the SMTP server" (exit 1)
+        line = _one_line(run)
+        assert line.startswith("newsletter: ") and f"smtp.ca_file {ca}" in line and "reach" not in line
+        assert server.counts() == {}

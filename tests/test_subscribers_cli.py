@@ -9,10 +9,11 @@ from helpers.smtp_server import SMTPServer
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch, capsys):
+def site(tmp_path, monkeypatch, capsys, backend):
+    backend.seed(tmp_path / ".newsletter")  # every test on SQLite and on PostgreSQL
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSLETTER_SECRET", "k")
-    (tmp_path / "newsletter.toml").write_text('base_url = "https://news.example.org/"\n')
+    (tmp_path / "newsletter.toml").write_text('base_url = "https://news.example.org/"\n[newsletter]\ndelivery = "lists"\n')
 
     class Site:
         root = tmp_path
@@ -65,7 +66,8 @@ def test_unsubscribes_of_the_send_log_carry_over_into_a_new_store(site):
     assert "2 kept off lists they left" in err
     code, out, _ = site.run("subscribers", "list")
     assert {line.split()[0]: line.split()[1:] for line in out.splitlines()} == {
-        "gone@example.org": ["unsubscribed"], "part@example.org": ["subscribed", "mx:unsubscribed", "pe:active"]}
+        "gone@example.org": ["unsubscribed", "weekly"],
+        "part@example.org": ["subscribed", "weekly", "mx:unsubscribed", "pe:active"]}
 
 
 def test_send_reads_the_store_once_it_holds_anyone_and_says_the_csv_is_not_read(site):

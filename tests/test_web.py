@@ -167,7 +167,8 @@ def test_forms_posted_from_another_site_are_refused(web):
     for path, data in (("/manage", {"email": "z@example.org"}), ("/preferences", {"email": "z@example.org"}),
                        ("/preferences", {"email": "z@example.org", "token": token, "leave": "1"})):
         for headers in ({"Origin": "https://evil.example.net"}, {"Sec-Fetch-Site": "cross-site"},
-                        {"Origin": "null", "Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+                        {"Origin": "null", "Sec-Fetch-Site": "cross-site"}, {"Origin": "null"},
+                        {"Origin": SITE_ORIGIN, "Sec-Fetch-Site": "cross-site"}):  # either header says so
             assert web.client.post(path, data=data, headers=headers).status_code == 403, (path, headers)
     # a browser that hides the origin of serve's own page (Origin: null) still says same-origin
     ok = web.client.post("/manage", data={"email": "z@example.org"},
@@ -256,7 +257,7 @@ def test_the_app_speaks_the_sites_language(tmp_path, monkeypatch):
     from newsletter.render.templating import Templates
     from newsletter.web.app import create_app
     app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
-                     gazetteer=load_gazetteer(), send_mail=lambda data, to: sent.append(data))
+                     gazetteer=load_gazetteer(), send_mail=lambda data, to, mark: sent.append(data))
     client = app.test_client()
     form = client.get("/subscribe?country=pe").data.decode()
     assert '<html lang="es">' in form and "Su dirección de correo" in form and 'value="pe" checked> Perú' in form
@@ -270,6 +271,39 @@ def test_the_app_speaks_the_sites_language(tmp_path, monkeypatch):
     html = message.get_body(("html",)).get_content()
     assert '<html lang="es">' in html and ">Confirmar mi suscripción</a>" in html and "Perú" in html
     assert "Este enlace de confirmación no es válido." in client.get("/confirm?token=bad").data.decode()
+
+
+def test_every_try_of_one_outbox_row_carries_the_same_message_id(tmp_path, monkeypatch):
+    import email
+    import time
+
+    from newsletter.content.gazetteer import load_gazetteer
+    from newsletter.render.templating import Templates
+    from newsletter.web.app import create_app
+
+    tries: list[bytes] = []
+
+    def flaky(data: bytes, to: str, mark) -> None:
+        tries.append(data)
+        if len(tries) == 1:
+            raise ConnectionResetError("dropped before the final dot")
+        mark()
+
+    config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                "newsletter.public_url": PUBLIC, "serve.mail_retry": 0.05})
+    app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
+                     gazetteer=load_gazetteer(), send_mail=flaky)
+    client = app.test_client()
+    client.post("/subscribe", data={"email": "ana@example.org", "country": ["pe"]}, headers={"Origin": SITE_ORIGIN})
+    sender = app.extensions["newsletter.sender"]
+    sender.drain()
+    time.sleep(0.2)
+    sender.drain()
+    ids = [email.message_from_bytes(data)["Message-ID"] for data in tries]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    with SubscriberStore(tmp_path / "state") as store:
+        from newsletter.subscribers.outbox import Outbox
+        assert Outbox(store.db).rows() == [("signup", "ana@example.org", "sent", 2, "")]
 
 
 def test_known_unknown_and_left_addresses_get_the_same_answer_in_the_same_time(tmp_path, monkeypatch):
@@ -286,7 +320,7 @@ def test_known_unknown_and_left_addresses_get_the_same_answer_in_the_same_time(t
     config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
                                 "newsletter.public_url": PUBLIC, "serve.client_rate": 100000})
     app = create_app(config, state_dir=tmp_path / "state", secret=b"web-secret", templates=Templates(),
-                     gazetteer=load_gazetteer(), send_mail=lambda data, to: None)
+                     gazetteer=load_gazetteer(), send_mail=lambda data, to, mark: None)
     with SubscriberStore(tmp_path / "state") as store:
         store.add(Subscriber("known@example.org", "", frozenset({"mx"})), via="cli")
         store.add(Subscriber("left@example.org", "", frozenset({"mx"})), via="cli")
@@ -381,3 +415,17 @@ def test_a_digest_frequency_is_chosen_at_sign_up_and_changed_in_the_preferences(
 
 def test_with_one_frequency_there_is_nothing_to_choose(web):
     assert b'name="frequency"' not in web.client.get("/subscribe").data
+
+
+def test_a_refused_sign_up_comes_back_as_it_was_sent(tmp_path, monkeypatch):
+    """Nothing chosen: nothing checked again (not "All news"), the frequency the person picked kept."""
+    monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret")
+    config = load_config(None, {"base_url": "https://news.example.org/", "state": str(tmp_path / "state"),
+                                "newsletter.public_url": PUBLIC, "newsletter.frequencies": ["weekly", "monthly"]})
+    client = make_app(config).test_client()
+    answer = client.post("/subscribe", data={"email": "ana@example.org", "frequency": "monthly"},
+                         headers={"Origin": SITE_ORIGIN})
+    page = answer.data.decode()
+    assert answer.status_code == 400 and 'role="alert"' in page
+    assert " checked" not in page.replace('value="monthly" checked', "")
+    assert 'value="monthly" checked' in page and 'value="ana@example.org"' in page

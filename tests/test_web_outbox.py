@@ -1,4 +1,4 @@
-"""serve's outbox (newsletter.subscribers.outbox) on real SQLite connections: a row is taken by
+"""serve's outbox (newsletter.subscribers.outbox) on real SQLite and PostgreSQL connections: a row is taken by
 one sender only, a dead sender's claim runs out, back-off ends when the link would expire,
 and only sent messages count against serve.address_rate."""
 
@@ -7,8 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
+
 from newsletter.subscribers.outbox import Outbox, utcnow
 from newsletter.subscribers.store import SubscriberStore
+
+
+@pytest.fixture(autouse=True)
+def _both_backends(backend, tmp_path):
+    """Every test runs on SQLite and on PostgreSQL (see conftest's `backend`)."""
+    backend.seed(tmp_path)
 
 
 def test_two_senders_never_take_the_same_row(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from newsletter import __version__
 from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
+from newsletter.cli.db import cmd_db
 from newsletter.cli.send import (
     cmd_backup,
     cmd_resolve,
@@ -193,6 +194,14 @@ def make_parser() -> argparse.ArgumentParser:
     backup.add_argument("--restore", metavar="DIR", help="replace the state folder's databases with the copy in DIR "
                                                          "(refused while a send, build, watch or serve runs)")
     _common(backup)
+
+    db = sub.add_parser("db", help="the store's and send log's database: migrate --to postgresql://… copies them there")
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_migrate = db_actions.add_parser("migrate", help="copy the SQLite store and send log into PostgreSQL, check "
+                                                       "the counts, then use it")
+    db_migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST:PORT/DB (empty)")
+    _common(db_migrate)
+    _common(db)
     return parser
 
 
@@ -334,7 +343,7 @@ def cmd_init(args) -> int:
 
 COMMANDS = {"init": cmd_init, "build": cmd_build, "watch": cmd_watch, "send": cmd_send, "status": cmd_status, "resolve": cmd_resolve,
             "unsubscribe": cmd_unsubscribe, "backup": cmd_backup, "subscribers": cmd_subscribers,
-            "bounces": cmd_bounces, "serve": cmd_serve, "tag": cmd_tag}
+            "bounces": cmd_bounces, "serve": cmd_serve, "tag": cmd_tag, "db": cmd_db}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,11 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsletter: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `status | head`: a closed stdout ends quietly (an OSError: caught first)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:  # the environment failed (full disk, no permission…): one line, no traceback
         print(f"newsletter: {environment_error(exc)}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

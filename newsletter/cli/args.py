@@ -18,11 +18,15 @@ def site_config(args):
     if path is None and Path(DEFAULT_CONFIG).is_file():
         path = DEFAULT_CONFIG
     overrides = {"base_url": getattr(args, "base_url", None), "out": getattr(args, "out", None), "state": args.state}
-    if args.command in ("unsubscribe", "status", "resolve", "backup", "subscribers", "bounces", "tag") \
+    if args.command in ("unsubscribe", "status", "resolve", "backup", "subscribers", "bounces", "tag", "db") \
             and not overrides["base_url"]:
         overrides["base_url"] = "http://localhost/"  # not used by this command
     # Paths in the config file are relative to its folder; paths given here, to the current one.
-    return load_config(path, overrides)
+    config = load_config(path, overrides)
+    from newsletter.state.db import configure
+
+    configure(Path(config.state), config.database)  # the store and send log of this state folder
+    return config
 
 
 

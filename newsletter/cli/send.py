@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands so that `newsletter --help` stays
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -70,6 +71,11 @@ def cmd_send(args) -> int:
         raise UsageError("say which list to send (--country CC), or --due for every finished issue")
     if args.country and len(args.country) > 1 and not args.due and not test:
         raise UsageError("--country is given more than once; that needs --due")
+    if config.newsletter_delivery == "digest" and not args.due and not test and not args.subscribers:
+        raise UsageError("newsletter.delivery is \"digest\": subscribers get every list they chose in one digest "
+                         "from `send --due`, so `send --country` would mail them the same stories again; use "
+                         "`send --due`, or for a one-off `--subscribers FILE` or `--test ADDRESS` "
+                         "(delivery = \"lists\" in [newsletter] sends one message per list)")
     out_dir, state_dir = Path(config.out), Path(config.state)
     subscribers_path = _subscribers_path(args, config)
     outbox = Path(args.outbox) if args.outbox else state_dir / "outbox"
@@ -81,8 +87,10 @@ def cmd_send(args) -> int:
     with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
         entries, _, _ = builder.read(args.bulletins or config.bulletins, skip=[out_dir, state_dir])
         catalog = builder.catalog(entries)
+    if args.subscribers:
+        _check_one_off(subscribers_path)
     subscribers, sub_diags, store = recipients(state_dir, subscribers_path, builder.context.gazetteer,
-                                               one_off=bool(args.subscribers))
+                                               one_off=bool(args.subscribers), quiet=args.quiet)
     report(sub_diags)
     if any(d.severity == "error" and d.line == 0 for d in sub_diags):
         return 2
@@ -91,7 +99,8 @@ def cmd_send(args) -> int:
     if test:
         testlog = SendLog(state_dir)  # read only here (suppressions); no send lock: nothing is recorded
         try:
-            sender = Sender(config, builder, catalog, out_dir, testlog, subscribers, say, store=store)
+            sender = Sender(config, builder, catalog, out_dir, testlog, subscribers, say, store=store,
+                            dry_run=args.dry_run, outbox=outbox)
             try:
                 return 0 if _send_test(sender, test, groups, now, args, require_built) else 1
             finally:
@@ -122,7 +131,7 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
     """`send --test ADDRESS`: one issue (delivery `lists`, or one --country with `--issue` of a
     list) or one digest mailed to ADDRESS as a subscriber would get it; nothing is recorded."""
     from newsletter.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
-    from newsletter.subscribers.lists import valid_email
+    from newsletter.subscribers.lists import EVERY_COUNTRY, valid_email
 
     if not valid_email(address):
         raise UsageError(f"--test {address!r}: not a valid email address")
@@ -139,6 +148,20 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
         from newsletter.send.digest import test_digest
 
         subject, data = test_digest(sender, address, groups, args.issue, when)
+    lists = groups or [EVERY_COUNTRY]
+    assert sender.suppressions is not None
+    if not any(sender.suppressions.may_mail(address, group) for group in lists):
+        raise UsageError(f"--test {address}: refused: it left {' '.join(lists)} (unsubscribed, bounced or "
+                         "complained), and every way of sending, --test too, asks the same suppression check")
+    if sender.dry_run:
+        from newsletter.output.writer import write_atomic
+
+        assert sender.outbox is not None
+        path = sender.outbox / "test" / f"{address.lower()}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        say(f"--test --dry-run: \"{subject}\" for {address} written to {path} (nothing mailed or recorded)")
+        return True
     assert sender.mailer is not None
     try:
         sender.mailer.send(sender.config.newsletter_from_address, address, data, before_final_dot=lambda: None)
@@ -150,7 +173,12 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
 
 
 def _pick_issue(sender, group, args):
+    from newsletter.subscribers.lists import EVERY_COUNTRY
+
     lists = sender.lists()
+    if group == EVERY_COUNTRY:
+        raise UsageError("--country '*': every country's issue is its own; name one list (--country mx), or "
+                         "send what each list owes with --due")
     if group not in lists:
         raise UsageError(f"--country {args.country[0]}: no newsletter for it (issues exist for: {' '.join(lists)})")
     issues = sender.issues(group)
@@ -268,7 +296,23 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
     return False
 
 
-def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False):
+def _check_one_off(path: Path) -> None:
+    """`--subscribers FILE` must be a readable UTF-8 CSV: else one line saying what it is."""
+    if not path.exists():
+        raise UsageError(f"--subscribers {path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"--subscribers {path}: not a file (a CSV of email,countries,name is expected)")
+    try:
+        path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--subscribers {path}: not a text file (not UTF-8 at byte {exc.start}); "
+                         "a CSV of email,countries,name is expected") from None
+    except OSError as exc:
+        raise UsageError(f"--subscribers {path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False, quiet: bool = False,
+               read_only: bool = False):
     """(subscribers, diagnostics, store): from the subscriber store once it holds anyone, else
     (and always with `--subscribers FILE`, `one_off`) from the CSV file. The store is returned
     whenever the state folder has one: its suppressions apply to every way of sending.
@@ -278,10 +322,10 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
     would be wrong (nobody reached, or the store's sign-ups ignored)."""
     from newsletter.subscribers.lists import load_subscribers
 
-    store = open_store(state_dir)
+    store = open_store(state_dir, read_only=read_only)
     if store is not None and not one_off:
         if store.holds_subscribers():
-            if csv_path.exists():
+            if csv_path.exists() and not quiet:  # -q (cron): not every hour
                 say(f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
                     f"(`newsletter subscribers import {csv_path}` adds its changes)")
             return store.recipients(), [], store
@@ -303,12 +347,20 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
 def say_once_without_public_url(config) -> None:
     """Without `newsletter.public_url` (or `unsubscribe_url`) messages have no one-click unsubscribe
     (RFC 8058), which Gmail and Yahoo require of bulk senders: said once by `build` and `send` of
-    a site that has subscribers (a subscriber list or store), not by one that only publishes."""
+    a site that has subscribers (a subscriber list or store), not by one that only publishes.
+    Also said: an `unsubscribe_url` outside `public_url` (one-click unsubscribes would not reach
+    serve — the example configuration once set one for another host)."""
     from newsletter.subscribers.store import SubscriberStore
 
-    if not config.newsletter_enabled or config.newsletter_unsubscribe_url:
+    if not config.newsletter_enabled:
         return
     if not Path(config.newsletter_subscribers).exists() and not SubscriberStore.exists(Path(config.state)):
+        return
+    public, one_click = config.newsletter_public_url, config.newsletter_unsubscribe_url
+    if public and one_click and not one_click.startswith(public):
+        say(f"newsletter.unsubscribe_url ({one_click}) is not under newsletter.public_url ({public}): one-click "
+            f"unsubscribes go there, not to `newsletter serve`; remove unsubscribe_url to use {public}unsubscribe")
+    if one_click:
         return
     say("newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), which "
         "Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable")
@@ -321,30 +373,76 @@ def state_errors(state_dir: Path) -> Iterator[None]:
     stays *uncertain*: never resent automatically)."""
     import sqlite3
 
+    from newsletter.state.db import write_failure
+
     try:
         yield
+    except OSError as exc:
+        failure = write_failure(Path(exc.filename or state_dir), exc)
+        if failure is None:
+            raise
+        raise failure from None
     except sqlite3.OperationalError as exc:
-        if "full" in str(exc):
+        if "full" in str(exc) or "disk I/O" in str(exc):
             raise StateError(f"{state_dir}: the disk is full ({exc}); the send stopped, and what was sent before "
                              "is recorded: free some space and run it again (see `newsletter status`)") from None
         raise StateError(f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
                          "see `newsletter status`, then run it again") from None
+    except Exception as exc:
+        psycopg = sys.modules.get("psycopg")  # loaded only for a database = "postgresql://…"
+        if psycopg is None or not isinstance(exc, psycopg.OperationalError):
+            raise
+        raise StateError(f"the send log's or subscriber store's database failed ({str(exc).strip().splitlines()[0]}); "
+                         "the send stopped: see `newsletter status`, then run it again") from None
 
 
-def open_store(state_dir: Path):
+def open_store(state_dir: Path, *, read_only: bool = False):
     """The subscriber store, if this state folder has one (None otherwise: nothing is created)."""
-    from newsletter.subscribers.store import SubscriberStore
+    from newsletter.subscribers.store import STORE_NAME, SubscriberStore
 
-    return SubscriberStore(state_dir) if SubscriberStore.exists(state_dir) else None
+    if not SubscriberStore.exists(state_dir):
+        return None
+    if read_only and not os.access(state_dir, os.W_OK):
+        return _reading(SubscriberStore, state_dir / STORE_NAME)
+    return SubscriberStore(state_dir)
 
 
-def _open_log(config):
-    from newsletter.send.sendlog import SendLog
+def _open_log(config, *, read_only: bool = False):
+    """The send log; with `read_only` (status, backup), a state folder that cannot be written
+    (a read-only mount) is read without writing anything, rather than refused."""
+    from newsletter.send.sendlog import LOG_NAME, SendLog
 
     state_dir = Path(config.state)
-    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+    if not SendLog.exists(state_dir):
         raise UsageError(f"{state_dir}: no send log yet; nothing has been sent with this state folder")
+    if read_only and not os.access(state_dir, os.W_OK):
+        return _reading(SendLog, state_dir / LOG_NAME)
     return SendLog(state_dir)
+
+
+def _reading(cls, path: Path):
+    """A SendLog or SubscriberStore over a read-only connection (its reading methods only)."""
+    import sqlite3
+
+    wal = path.with_name(path.name + "-wal")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        if wal.exists() and wal.stat().st_size:
+            raise StateError(f"cannot read {path} in a read-only folder: its write-ahead log has changes only a "
+                             "writer can apply; make the folder writable") from None
+        db = sqlite3.connect(f"file:{path}?immutable=1", uri=True, check_same_thread=False)
+    try:
+        result = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        result = (str(exc).splitlines()[0],)
+    if not result or result[0] != "ok":
+        raise StateError(f"{path}: damaged ({result[0] if result else 'no answer'}); restore it from a backup")
+    reader = cls.__new__(cls)
+    reader.path = path
+    reader.db = db
+    return reader
 
 
 def _list_or_digest(value: str, gazetteer) -> str:
@@ -360,7 +458,11 @@ def cmd_status(args) -> int:
     group = _list_or_digest(args.country, gazetteer) if args.country else None
     if args.issue and not group:
         raise UsageError("--issue needs --country")
-    sendlog = _open_log(config)
+    state_dir = Path(config.state)
+    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+        print(f"nothing sent yet with the state folder {state_dir}")
+        return 0
+    sendlog = _open_log(config, read_only=True)
     try:
         if args.issue:
             _status_of_issue(sendlog, config, gazetteer, group, args)
@@ -393,7 +495,7 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
     from newsletter.subscribers.suppressions import Suppressions
 
     subscribers, _, store = recipients(Path(config.state), _subscribers_path(args, config), gazetteer,
-                                       one_off=bool(args.subscribers))
+                                       one_off=bool(args.subscribers), quiet=True, read_only=True)
     suppressions = Suppressions(Path(config.state), sendlog=sendlog, store=store)
     lines = []
     for email, (status, detail) in rows.items():
@@ -421,6 +523,10 @@ def cmd_resolve(args) -> int:
         raise UsageError("name the recipients (EMAIL …) or pass --all-uncertain or --all-failed")
     sendlog = _open_log(config)
     try:
+        if key not in sendlog.issue_keys():
+            known = [k for k in sendlog.issue_keys() if k.startswith(f"{group}/")]
+            raise UsageError(f"{key}: nothing was ever sent of it; nothing changed"
+                             + (f" (sent of {group}: {', '.join(known[-5:])})" if known else ""))
         emails = list(args.emails)
         wanted = {"sending"} if args.all_uncertain else set()
         if all_failed:
@@ -467,20 +573,24 @@ def cmd_unsubscribe(args) -> int:
 
     # no send lock: unsubscribing must work while a send runs; the store if there is one (never
     # created here), else the send log
-    sendlog = SendLog(Path(config.state))
-    suppressions = Suppressions(Path(config.state), sendlog=sendlog)
-    try:
-        added = suppressions.suppress(args.email, group, via="cli")
-    finally:
-        suppressions.close()
-        sendlog.close()
+    with state_errors(Path(config.state)):
+        sendlog = SendLog(Path(config.state))
+        suppressions = Suppressions(Path(config.state), sendlog=sendlog)
+        try:
+            added = suppressions.suppress(args.email, group, via="cli")
+        finally:
+            suppressions.close()
+            sendlog.close()
     scope = "every newsletter" if group == "*" else f"the {group} newsletter"
-    say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
+    if not args.quiet:
+        say(f"{args.email} {'unsubscribed from' if added else 'was already unsubscribed from'} {scope}")
     return 0
 
 
 def cmd_backup(args) -> int:
+    from newsletter.cli import db as dbcommand
     from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
+    from newsletter.state.db import database_url, pgdb
     from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER
     from newsletter.subscribers.store import STORE_NAME
 
@@ -489,24 +599,53 @@ def cmd_backup(args) -> int:
     if args.restore:
         if args.dest:
             raise UsageError("give either DIR (make a backup) or --restore DIR (put one back), not both")
+        if (Path(args.restore) / dbcommand.DUMP_NAME).is_file():  # a PostgreSQL site's backup
+            return dbcommand.restore(state_dir, Path(args.restore))
         return restore(state_dir, Path(args.restore))
     if not args.dest:
         raise UsageError("name the folder to back up into (newsletter backup DIR), or --restore DIR")
     dest = Path(args.dest)
     if dest.exists() and any(dest.iterdir()):
         raise UsageError(f"{dest}: not empty; back up into a new folder")
-    sendlog = _open_log(config)
-    store = open_store(state_dir)
+    import os
+    import sqlite3
+    import tempfile
+
+    from newsletter.state.db import write_failure
+
+    url = database_url(state_dir / MARKER_NAME, None)
+    if pgdb.is_url(url):
+        _open_log(config, read_only=True).close()  # refuses a lost or replaced database before anything is dumped
+        copied = dbcommand.backup(state_dir, url, dest)
+        say(f"copied {', '.join(copied)} to {dest}; to put them back: newsletter backup --restore {dest}")
+        return 0
+    sendlog = _open_log(config, read_only=True)
+    store = open_store(state_dir, read_only=True)
     copied = [LOG_NAME, MARKER_NAME]
+    work: Path | None = None
     try:
-        dest.mkdir(parents=True, exist_ok=True)
-        sendlog.backup(dest / LOG_NAME)
-        shutil.copy2(state_dir / MARKER_NAME, dest / MARKER_NAME)
+        # Copied into a hidden folder beside DIR, renamed to DIR at the end: a full disk or a
+        # killed run leaves no partial backup that could later be restored.
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+        sendlog.backup(work / LOG_NAME)
+        shutil.copy2(state_dir / MARKER_NAME, work / MARKER_NAME)
         if store is not None:
-            store.backup(dest / STORE_NAME)
-            shutil.copy2(state_dir / STORE_MARKER, dest / STORE_MARKER)
+            store.backup(work / STORE_NAME)
+            shutil.copy2(state_dir / STORE_MARKER, work / STORE_MARKER)
             copied += [STORE_NAME, STORE_MARKER]
+        if dest.exists():
+            dest.rmdir()  # empty, checked above
+        os.replace(work, dest)
+        work = None
+    except (OSError, sqlite3.OperationalError) as exc:
+        failure = write_failure(dest, exc)
+        if failure is None:
+            raise StateError(f"cannot write the backup {dest}: {exc}; nothing was backed up") from None
+        raise StateError(f"{failure}; nothing was backed up") from None
     finally:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
         sendlog.close()
         if store is not None:
             store.close()
@@ -553,5 +692,7 @@ def restore(state_dir: Path, source: Path) -> int:
                 (state_dir / (name + suffix)).unlink(missing_ok=True)
             os.replace(tmp, state_dir / name)
             shutil.copyfile(source / marker, state_dir / marker)
-    say(f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}")
+    say(f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}; whatever happened after "
+        "that backup is forgotten: deliveries since may be sent again, and unsubscribes, bounces and complaints "
+        "since are lost (record them again with `newsletter unsubscribe` before the next send)")
     return 0

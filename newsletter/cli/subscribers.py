@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from newsletter.cli.args import site_config
@@ -45,13 +47,30 @@ def cmd_subscribers(args) -> int:
     config = site_config(args)
     handler = {"import": _import, "export": _export, "list": _list, "add": _add, "remove": _remove,
                "history": _history}[args.action]
-    store = _store(config, create=args.action in ("import", "add"))
-    if store is None:
-        return _no_store(args, config)
+    with _write_errors(Path(config.state)):
+        store = _store(config, create=args.action in ("import", "add"))
+        if store is None:
+            return _no_store(args, config)
+        try:
+            return handler(args, config, store)
+        finally:
+            store.close()
+
+
+@contextmanager
+def _write_errors(state_dir: Path) -> Iterator[None]:
+    """A full disk or a read-only state folder is one line (exit 2), not a traceback."""
+    import sqlite3
+
+    from newsletter.state.db import write_failure
+
     try:
-        return handler(args, config, store)
-    finally:
-        store.close()
+        yield
+    except (OSError, sqlite3.OperationalError) as exc:
+        failure = write_failure(state_dir / "subscribers.sqlite3", exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def _no_store(args, config) -> int:
@@ -102,11 +121,20 @@ def _export(args, config, store) -> int:
 def _list(args, config, store) -> int:
     group = _lists([args.country], _gazetteer(config)).pop() if args.country else None
     rows = store.rows(group)
+    default = config.newsletter_period
     for email, name, left, lists in rows:
         shown = " ".join(f"{g}:{s}" for g, s in sorted(lists.items()))
-        print(f"{email:<40} {left or 'subscribed':<12} {shown}" + (f"  ({name})" if name else ""))
+        frequency = store.frequency(email) or default  # what the digests follow (the site's default if unset)
+        print(f"{email:<40} {left or _standing(lists):<12} {frequency:<8} {shown}" + (f"  ({name})" if name else ""))
     say(f"{len(rows)} address{'es' if len(rows) != 1 else ''}" + (f" on the {group} list" if group else ""))
     return 0
+
+
+def _standing(lists: dict[str, str]) -> str:
+    """An address that has not left: subscribed if any list is active, else pending (it has not
+    confirmed yet), else unsubscribed (every list left one by one)."""
+    states = set(lists.values())
+    return "subscribed" if "active" in states else "pending" if "pending" in states else "unsubscribed"
 
 
 def _add(args, config, store) -> int:

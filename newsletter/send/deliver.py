@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,6 +72,24 @@ class NoReplies(Unreachable):
     """`max_uncertain` messages in a row went out and no reply came."""
 
 
+class InARow:
+    """Messages in a row whose reply never came, counted across every connection of a run (a
+    parallel digest send shares one): `smtp.max_uncertain` of them stop the run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def bump(self) -> int:
+        with self._lock:
+            self.count += 1
+            return self.count
+
+    def reset(self) -> None:
+        with self._lock:
+            self.count = 0
+
+
 class StopControl:
     """Signal handling for a send run. `phase` is `idle` (a stop raises `StopRequested` at once),
     `committed` (the claim is written and the "." is going out: a stop waits `REPLY_GRACE`
@@ -87,7 +106,7 @@ class StopControl:
             return
         if not self.requested:
             self.requested = True
-            log.warning("stopping (the message in progress is finished or left untouched)")
+            log.warning("newsletter: stopping (the message in progress is finished or left untouched)")
         if self.phase == "idle":
             raise StopRequested
         if self.phase == "committed":
@@ -130,6 +149,8 @@ class SendSummary:
     gave_up: str = ""
     """Why the run stopped early although the server was reachable (`NoReplies`)."""
     bounced: int = 0
+    elsewhere: int = 0
+    """Messages another sender on the same database was sending at that moment (PostgreSQL)."""
 
     @property
     def ok(self) -> bool:
@@ -143,7 +164,7 @@ class SendSummary:
 
     def add(self, other: SendSummary) -> None:
         for name in ("sent", "already", "suppressed", "failed", "deferred", "uncertain", "earlier_failed",
-                     "earlier_uncertain", "bounced"):
+                     "earlier_uncertain", "bounced", "elsewhere"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.interrupted = self.interrupted or other.interrupted
         self.unreachable = self.unreachable or other.unreachable
@@ -153,6 +174,8 @@ class SendSummary:
         verb = "written to the outbox" if dry_run else "sent"
         parts = [f"{self.sent} {verb}", f"{self.already} already sent", f"{self.suppressed} unsubscribed",
                  f"{self.failed} failed"]
+        if self.elsewhere:
+            parts.append(f"{self.elsewhere} being sent by another sender")
         if self.deferred:
             parts.append(f"{self.deferred} deferred to the next run")
         if self.uncertain:
@@ -202,7 +225,8 @@ class Delivery:
     progress: Callable[[str, int, int], None] | None = None
     content: str = field(default="", init=False)
     _connect_failures: int = field(default=0, init=False)
-    _uncertain_in_a_row: int = field(default=0, init=False)
+    uncertain_in_a_row: InARow = field(default_factory=InARow)
+    """Shared by the connections of a parallel run: lost replies count in a row across them."""
     _accepted: bool = field(default=False, init=False)
     _held: list = field(default_factory=list, init=False)
     """Relay refusals before anything was accepted: (key, sub, message_id, exc), marked failed
@@ -243,7 +267,7 @@ class Delivery:
                     summary.earlier_uncertain += 1
                     continue
                 message = self.renderer.message(self.rendered, sub.name, sub.email, secret=self.secret, date=now,
-                                                version=self.content)
+                                                version=self.content, key=self.sendlog.message_key())
                 data = message.compose()
                 if self.outbox is not None:
                     folder = self.outbox / issue.group / issue.period_id
@@ -320,6 +344,24 @@ class Delivery:
         return config.newsletter_from_address
 
     def _deliver(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
+        """Send one message, unless another sender on the same database has it (`SendLog.take`)."""
+        taken = self.sendlog.take(key, sub.email)
+        if taken:
+            if taken == "sent":
+                summary.already += 1
+            elif taken == "failed":
+                summary.earlier_failed += 1
+            elif taken == "sending":
+                summary.earlier_uncertain += 1
+            else:
+                summary.elsewhere += 1
+            return
+        try:
+            self._deliver_taken(key, sub, message_id, data, summary)
+        finally:
+            self.sendlog.let_go(key, sub.email)
+
+    def _deliver_taken(self, key: str, sub: Subscriber, message_id: str, data: bytes, summary: SendSummary) -> None:
         sender = self.envelope_sender(sub.email)
         control = self.control
         assert self.mailer is not None
@@ -352,7 +394,7 @@ class Delivery:
             except PermanentFailure as exc:
                 control.settle()
                 self._connect_failures = 0
-                self._uncertain_in_a_row = 0
+                self.uncertain_in_a_row.reset()
                 if isinstance(exc, RelayRefused) and not self._accepted:
                     self._held.append((key, sub, message_id, exc))
                     if len(self._held) >= RELAY_PROBE:
@@ -366,16 +408,16 @@ class Delivery:
                 self.sendlog.note(key, sub.email, str(exc))
                 self.say(f"{key}: {sub.email}: uncertain: {exc}; not resent automatically "
                          f"(see `newsletter status` and `newsletter resolve`)")
-                self._uncertain_in_a_row += 1
-                if self._uncertain_in_a_row >= self.max_uncertain:
-                    raise NoReplies(f"{self._uncertain_in_a_row} messages in a row went out but no reply came; "
+                in_a_row = self.uncertain_in_a_row.bump()
+                if in_a_row >= self.max_uncertain:
+                    raise NoReplies(f"{in_a_row} messages in a row went out but no reply came; "
                                       "nothing more is sent in this run (the server may be taking messages without "
                                       "answering): see `newsletter status`, then `newsletter resolve`") from None
                 return
             else:
                 control.settle()
                 self._connect_failures = 0
-                self._uncertain_in_a_row = 0
+                self.uncertain_in_a_row.reset()
                 if not self._accepted:
                     self._accepted = True
                     for held_key, held_sub, held_mid, held_exc in self._held:

@@ -37,10 +37,11 @@ from newsletter.render.newsletters.digest import (
     DigestRenderer,
     RenderedDigest,
 )
-from newsletter.render.newsletters.periods import period_id
+from newsletter.render.newsletters.periods import frequency_of, period_bounds, period_id
 from newsletter.send.deliver import (
     REPLY_GRACE,
     Delivery,
+    InARow,
     NoReplies,
     SendSummary,
     StopControl,
@@ -175,6 +176,32 @@ class DigestSender:
                            if status in ("sent", "sending"))
         return got
 
+    def coverage(self) -> dict[str, list[tuple[dt.date, dt.date, str]]]:
+        """email → (first day, day after, key) of every digest period sent to them (or maybe sent:
+        uncertain), whatever its frequency: the days a later digest must not repeat."""
+        covered: dict[str, list[tuple[dt.date, dt.date, str]]] = {}
+        for key in self.sendlog.issue_keys():
+            if not key.startswith(f"{DIGEST_KEY}/"):
+                continue
+            pid = key.split("/", 1)[1].split("+", 1)[0]
+            try:
+                start, after = period_bounds(pid, frequency_of(pid))
+            except ValueError:
+                continue
+            base = f"{DIGEST_KEY}/{pid}"
+            for email, (status, _) in self.sendlog.statuses(key).items():
+                if status in ("sent", "sending"):
+                    covered.setdefault(email, []).append((start, after, base))
+        return covered
+
+    @staticmethod
+    def covered_until(periods: list[tuple[dt.date, dt.date, str]], key: str, start: dt.date,
+                      after: dt.date) -> dt.date | None:
+        """The day after the last period sent to them that is not this one and does not lie wholly
+        after it (so that a correction of an older period still sees that period's entries)."""
+        ends = [a for s, a, k in periods if k != key and s < after]
+        return max(ends) if ends else None
+
     def plan(self, now: dt.datetime, *, correction: bool = False) -> list[PeriodPlan]:
         """What is owed, period by period, oldest first (see the module docstring); with
         `correction`, those who got an earlier version of a digest that has changed since."""
@@ -186,6 +213,7 @@ class DigestSender:
             choices[sub.email.lower()] = choice
             by_frequency.setdefault(choice.frequency, []).append(sub)
         plans: list[PeriodPlan] = []
+        coverage = self.coverage()
         for frequency in self.frequencies:
             audience = by_frequency.get(frequency, [])
             if not audience:
@@ -193,6 +221,7 @@ class DigestSender:
             for pid, end in self.finished_periods(frequency, now):
                 plan = PeriodPlan(pid, frequency, end)
                 key = f"{DIGEST_KEY}/{pid}"
+                first_day, day_after = period_bounds(pid, frequency)
                 statuses = self.sendlog.statuses(key)
                 had_list = self._had_list_issue(pid)
                 groups: dict[Any, list[Subscriber]] = {}
@@ -203,22 +232,32 @@ class DigestSender:
                         continue  # joined after this period ended: no back issues
                     if email in had_list:
                         continue
-                    groups.setdefault(choices[email], []).append(sub)
+                    choice = choices[email]
+                    until = self.covered_until(coverage.get(email, []), key, first_day, day_after)
+                    if until is not None and until > first_day:
+                        if until >= day_after:
+                            continue  # every day of it was in digests they already got
+                        choice = dataclasses.replace(choice, after=until)
+                    groups.setdefault(choice, []).append(sub)
                 changed = 0
                 for choice, subs in groups.items():
                     digest = self.composer.digest(choice, pid)
                     if digest is None:
                         continue
                     rendered = self.renderer.render(digest, self.composer)
+                    same = self._same_choice(key, choice, rendered.content)
+                    # Who got an earlier version of *this* choice's digest: a digest's hash is per
+                    # choice, so one sent for other lists (a `--subscribers FILE` that differs, a
+                    # change of lists since) is not a change of the digest.
+                    earlier = [s for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
+                               and statuses[s.email.lower()][1] not in ("", rendered.content)
+                               and same(statuses[s.email.lower()][1])]
                     if correction:
-                        earlier = [s for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
-                                   and statuses[s.email.lower()][1] != rendered.content]
                         if earlier:
                             plan.jobs.append(DigestJob(correction_key(key, rendered.content), pid, rendered, earlier,
                                                        f"Correction: {rendered.subject}"))
                         continue
-                    changed += sum(1 for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
-                                   and statuses[s.email.lower()][1] not in ("", rendered.content))
+                    changed += len(earlier)
                     plan.jobs.append(DigestJob(key, pid, rendered, subs))
                 if changed and not self.sender.dry_run and self.sendlog.get_meta(f"{key}.changed") != str(changed):
                     self.sendlog.set_meta(f"{key}.changed", str(changed))
@@ -229,6 +268,22 @@ class DigestSender:
                     plans.append(plan)
         plans.sort(key=lambda p: (p.end, p.period))
         return plans
+
+    def _same_choice(self, key: str, choice: Any, content: str) -> Callable[[str], bool]:
+        """Records which choice `content` is the digest of (send-log meta `KEY.choice.HASH`), and
+        answers whether an earlier content hash was of the same choice."""
+        import hashlib
+
+        signature = hashlib.blake2b(repr(choice).encode(), digest_size=8).hexdigest()
+        if not self.sender.dry_run and self.sendlog.get_meta(f"{key}.choice.{content}") is None:
+            self.sendlog.set_meta(f"{key}.choice.{content}", signature)
+        known: dict[str, bool] = {}
+
+        def same(earlier: str) -> bool:
+            if earlier not in known:
+                known[earlier] = self.sendlog.get_meta(f"{key}.choice.{earlier}") == signature
+            return known[earlier]
+        return same
 
     # -- delivery ----------------------------------------------------------------------------
     def send(self, plans: list[PeriodPlan], *, progress: Callable[[str, int, int], None] | None = None) -> SendSummary:
@@ -252,7 +307,7 @@ class DigestSender:
                            job.rendered.digest.choice.lists, suppressions.may_mail)
             if one is None:
                 message = self.renderer.message(job.rendered, sub.name, sub.email, secret=self.sender.secret,
-                                                date=now, subject=job.subject or None)
+                                                date=now, subject=job.subject or None, key=self.sendlog.message_key())
                 folder = outbox_folder(outbox, job.key)
                 folder.mkdir(parents=True, exist_ok=True)
                 write_atomic(folder / f"{sub.email.lower()}.eml", message.compose())
@@ -305,6 +360,9 @@ class _Pool:
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.next_at = time.monotonic()
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.message_key = self.sender.sendlog.message_key()  # read once, before the workers start
+        self.in_a_row = InARow()
+        """Lost replies in a row across every connection: `smtp.max_uncertain` stops the run."""
 
     def _delivery(self) -> Delivery:
         config = self.sender.config
@@ -318,7 +376,7 @@ class _Pool:
                             max_attempts=config.smtp_max_attempts, retry_delay=config.smtp_retry_delay,
                             max_connect_failures=config.smtp_max_connect_failures,
                             max_uncertain=config.smtp_max_uncertain, say=self.sender.say, store=store,
-                            suppressions=self.suppressions)  # type: ignore[arg-type]
+                            suppressions=self.suppressions, uncertain_in_a_row=self.in_a_row)  # type: ignore[arg-type]
         self.deliveries.append(delivery)
         return delivery
 
@@ -349,14 +407,18 @@ class _Pool:
         self.stop.set()
         for delivery in self.deliveries:
             delivery.control.requested = True
-        deadline = time.monotonic() + REPLY_GRACE
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for delivery in self.deliveries:  # before its final ".": give up at once (nothing was taken)
+            if delivery.control.phase != "committed" and delivery.mailer is not None:
+                delivery.mailer.hang_up()
+        deadline = time.monotonic() + REPLY_GRACE  # one grace for all connections, not one each
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            time.sleep(0.02)
         for delivery in self.deliveries:
             if delivery.mailer is not None:
                 delivery.mailer.hang_up()
+        deadline = time.monotonic() + 0.3
         for thread in threads:
-            thread.join(1.0)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.total.interrupted = True
 
     def _add(self, plan: PeriodPlan, one: SendSummary) -> None:
@@ -394,7 +456,8 @@ class _Pool:
                     self._add(plan, one)
                     continue
                 message = owner.renderer.message(job.rendered, sub.name, sub.email, secret=self.sender.secret,
-                                                 date=self.now, subject=job.subject or None)
+                                                 date=self.now, subject=job.subject or None,
+                                                 key=self.message_key)
                 data = message.compose()
                 self._pace()
                 one = SendSummary()
@@ -463,7 +526,6 @@ def test_digest(sender: Any, address: str, groups: list[str], issue: str, when: 
     every list) for period `issue` (its id says the frequency; `latest`: the newest period with
     news at the site's `period`), for `send --test`."""
     from newsletter.errors import UsageError
-    from newsletter.render.newsletters.periods import frequency_of
 
     digests = DigestSender(sender)
     frequency = digests.composer.default_frequency if issue == "latest" else frequency_of(issue)

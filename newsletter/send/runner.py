@@ -63,7 +63,10 @@ class Sender:
         secret_text = os.environ.get(config.newsletter_secret_env)
         if config.newsletter_unsubscribe_url and not secret_text:
             if not self.dry_run:
-                raise ConfigError([f"newsletter.unsubscribe_url is set, so unsubscribe links need a key: set the "
+                public = config.newsletter_public_url
+                source = ("newsletter.public_url is set" if public and config.newsletter_unsubscribe_url == public + "unsubscribe"
+                          else "newsletter.unsubscribe_url is set")
+                raise ConfigError([f"{source}, so one-click unsubscribe links need a key: set the "
                                    f"environment variable {config.newsletter_secret_env}"])
             self.say(f"warning: {config.newsletter_secret_env} is not set: the outbox messages carry placeholder "
                      "unsubscribe links (token=preview), not the ones subscribers would get")

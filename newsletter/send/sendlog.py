@@ -1,4 +1,5 @@
-"""The send log (SQLite in the state folder): who got which issue.
+"""The send log (SQLite in the state folder, or the `sendlog` schema of a PostgreSQL database:
+`database = "postgresql://…"`, see `newsletter.state.pg`): who got which issue.
 
 Who may be mailed is the subscriber store's (see `newsletter.subscribers.suppressions`); the
 send log keeps suppressions only for a state folder without a store.
@@ -24,7 +25,9 @@ a `StateError` while the marker is there (see `newsletter.state.db`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import secrets
 from pathlib import Path
 
 from newsletter.state import db as statedb
@@ -97,21 +100,43 @@ MIGRATIONS = {1: _V1, 2: _V2, 3: _V3}
 
 STATUSES = ("sent", "sending", "failed", "deferred")
 
+MESSAGE_KEY = "message_id_key"
+"""The meta row holding the random key that Message-IDs are made with (see `message_key`)."""
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _lock_key(issue: str, email: str) -> int:
+    """One 64-bit advisory lock key per delivery (collisions: about 1 in 10^19 per pair)."""
+    digest = hashlib.blake2b(f"{issue}\n{email.lower()}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class SendLog:
     """Open with `SendLog(state_dir)`; use as a context manager to hold the send lock."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, database: str | None = None) -> None:
+        """`database`: '' for SQLite in the state folder, a postgresql:// URL, or None for the one
+        the state folder records (see `newsletter.state.db.open_state_db`)."""
         state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(state_dir, 0o700)
         self.path = state_dir / LOG_NAME
         self.marker = state_dir / MARKER_NAME
-        self.db = statedb.open_database(self.path, self.marker, MIGRATIONS, what="send log")
+        self.db = statedb.open_state_db(self.path, self.marker, MIGRATIONS, what="send log", schema="sendlog",
+                                        database=database)
         self._lock = send_lock(state_dir)
+        self._message_key: bytes | None = None
+
+    @staticmethod
+    def exists(state_dir: Path, database: str | None = None) -> bool:
+        """Whether this state folder has a send log (in PostgreSQL: whether its schema was created)."""
+        marker = state_dir / MARKER_NAME
+        url = statedb.database_url(marker, database)
+        if statedb.pgdb.is_url(url):
+            return statedb.pg_exists(url, "sendlog", marker, what="send log")
+        return (state_dir / LOG_NAME).exists() or marker.exists()
 
     def __enter__(self) -> SendLog:
         self._lock.__enter__()
@@ -131,8 +156,40 @@ class SendLog:
                 self.db.execute("SELECT email, status, content FROM deliveries WHERE issue = ?", (issue,))}
 
     def claim(self, issue: str, email: str, message_id: str, content: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, content, updated) "
-                        "VALUES (?, ?, 'sending', ?, ?, ?)", (issue, email.lower(), message_id, content, _now()))
+        self.db.execute("INSERT INTO deliveries (issue, email, status, message_id, content, updated) "
+                        "VALUES (?, ?, 'sending', ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
+                        "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
+                        "detail = '', updated = excluded.updated", (issue, email.lower(), message_id, content, _now()))
+
+    # -- several senders on one database (PostgreSQL) -----------------------------------------
+    @property
+    def shared(self) -> bool:
+        """Whether other senders may use this send log at once (PostgreSQL: senders on other
+        machines, each with a state folder of its own). SQLite has one sender at a time: the
+        send lock of the state folder."""
+        return statedb.is_pg(self.db)
+
+    def take(self, issue: str, email: str) -> str:
+        """Before a message is sent: '' when this sender may send it now; else what it is —
+        `elsewhere` (another sender holds it right now) or its status (another sender finished
+        it since this run read the log: sent, failed, sending). On PostgreSQL a session advisory
+        lock per delivery, taken without waiting: a sender that dies lets go with its
+        connection, so no lease has to run out. `let_go` after the outcome is recorded."""
+        if not self.shared:
+            return ""
+        row = self.db.execute("SELECT pg_try_advisory_lock(?)", (_lock_key(issue, email),)).fetchone()
+        if not row[0]:
+            return "elsewhere"
+        found = self.db.execute("SELECT status FROM deliveries WHERE issue = ? AND email = ?",
+                                (issue, email.lower())).fetchone()
+        if found is not None and found[0] != "deferred":
+            self.let_go(issue, email)
+            return str(found[0])
+        return ""
+
+    def let_go(self, issue: str, email: str) -> None:
+        if self.shared:
+            self.db.execute("SELECT pg_advisory_unlock(?)", (_lock_key(issue, email),))
 
     def mark_sent(self, issue: str, email: str, detail: str = "") -> None:
         self.db.execute("UPDATE deliveries SET status = 'sent', detail = ?, updated = ? WHERE issue = ? AND email = ?",
@@ -140,8 +197,11 @@ class SendLog:
 
     def mark(self, issue: str, email: str, status: str, message_id: str, content: str, detail: str) -> None:
         """Record a final outcome without a claim: `failed` or `deferred`."""
-        self.db.execute("INSERT OR REPLACE INTO deliveries (issue, email, status, message_id, content, detail, updated) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (issue, email.lower(), status, message_id, content, detail, _now()))
+        self.db.execute("INSERT INTO deliveries (issue, email, status, message_id, content, detail, updated) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
+                        "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
+                        "detail = excluded.detail, updated = excluded.updated",
+                        (issue, email.lower(), status, message_id, content, detail, _now()))
 
     def release(self, issue: str, email: str, detail: str = "") -> None:
         """The server did not take the message: it is deferred to the next run."""
@@ -188,7 +248,8 @@ class SendLog:
         return (row[0], row[1]) if row else None
 
     def record_issue(self, issue: str, content: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO issues (issue, content, first_sent) VALUES (?, ?, ?)", (issue, content, _now()))
+        self.db.execute("INSERT INTO issues (issue, content, first_sent) VALUES (?, ?, ?) "
+                        "ON CONFLICT (issue) DO NOTHING", (issue, content, _now()))
 
     def report_change(self, issue: str, content: str) -> None:
         self.db.execute("UPDATE issues SET reported = ? WHERE issue = ?", (content, issue))
@@ -200,18 +261,34 @@ class SendLog:
     def set_meta(self, key: str, value: str) -> None:
         statedb.set_meta(self.db, key, value)
 
+    def message_key(self) -> bytes:
+        """The state's own random key for Message-IDs, made on first use and kept: a subscriber
+        cannot compute the Message-ID of another person's copy from their own (and forge a bounce
+        citing it), and the same (issue, address, content) keeps its Message-ID in this state."""
+        if self._message_key is not None:
+            return self._message_key
+        value = self.get_meta(MESSAGE_KEY)
+        if value is None:
+            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                            (MESSAGE_KEY, secrets.token_hex(32)))
+            value = self.get_meta(MESSAGE_KEY)
+        assert value is not None
+        self._message_key = bytes.fromhex(value)
+        return self._message_key
+
     def members(self, group: str) -> dict[str, str]:
         """email → first seen (ISO time; '' for those on the list when the schedule started)."""
         return dict(self.db.execute("SELECT email, first_seen FROM members WHERE list = ?", (group,)))
 
     def add_members(self, group: str, emails: list[str], first_seen: str) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO members (email, list, first_seen) VALUES (?, ?, ?)",
+        self.db.executemany("INSERT INTO members (email, list, first_seen) VALUES (?, ?, ?) ON CONFLICT (email, list) DO NOTHING",
                             [(e.lower(), group, first_seen) for e in emails])
 
     # -- suppressions --------------------------------------------------------------------
     def suppress(self, email: str, group: str = "*", reason: str = "") -> bool:
         """Record an unsubscribe; returns False if it was already recorded."""
-        cur = self.db.execute("INSERT OR IGNORE INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?)",
+        cur = self.db.execute("INSERT INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?) "
+                              "ON CONFLICT (email, list) DO NOTHING",
                               (email.lower(), group, _now(), reason))
         return cur.rowcount == 1
 

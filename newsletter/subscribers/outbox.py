@@ -7,9 +7,15 @@ as typed (normalised), and `data` (JSON: the lists asked for and the signed conf
 token). Whether the address is known, already active or unknown is decided by the sender, so
 that every request does the same work whatever the address — and answers in the same time.
 
-    status:  queued ──sent──> sent
+    status:  queued ──right before the final "."──> sent (outcome "uncertain: …") ──250──> sent
                ├──nothing to send (unknown address, over serve.address_rate)──> dropped
                └──every try failed until the link would expire──> expired
+
+The attempt is recorded before the final "." (as the send log does), so a sender that dies
+while the server holds the message — SIGTERM, kill -9 — leaves the row `sent` and uncertain,
+never sent again; a refusal or a temporary failure after the "." puts it back. A row still
+`queued` was never handed over, so the claim of a sender that died is let go at once by the
+next sender on the same host (`release_dead`), not after its lease.
 
 A sender takes a row by `UPDATE … SET claimed = ? WHERE id = ? AND status = 'queued' AND
 (claimed IS NULL OR claimed_until < now)`: one statement, so two senders (two serve processes,
@@ -21,8 +27,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from dataclasses import dataclass
+from typing import Any
+
+from newsletter.state import db as statedb
 
 KINDS = ("signup", "manage")
 
@@ -49,7 +57,7 @@ class Queued:
 class Outbox:
     """The outbox of one subscriber store's connection (`SubscriberStore.db`)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Any) -> None:  # an sqlite3.Connection or a `newsletter.state.pg.PgConnection`
         self.db = db
 
     def queue(self, kind: str, email: str, data: dict, *, expires: dt.datetime, now: dt.datetime | None = None) -> int:
@@ -57,9 +65,9 @@ class Outbox:
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}")
         when = stamp(now or utcnow())
-        cur = self.db.execute("INSERT INTO outbox (kind, email, data, created, expires, next_try) VALUES (?, ?, ?, ?, ?, ?)",
+        return statedb.insert(self.db, "INSERT INTO outbox (kind, email, data, created, expires, next_try) "
+                              "VALUES (?, ?, ?, ?, ?, ?)",
                               (kind, email, json.dumps(data, sort_keys=True), when, stamp(expires), when))
-        return int(cur.lastrowid or 0)
 
     def claim(self, owner: str, *, lease: float, now: dt.datetime | None = None) -> Queued | None:
         """Take the oldest due row for `lease` seconds, or None when nothing is due."""
@@ -99,9 +107,27 @@ class Outbox:
         if retry_at >= expires:
             self._finish(row_id, owner, "expired", error, None)
             return "expired"
-        self.db.execute("UPDATE outbox SET attempts = attempts + 1, next_try = ?, outcome = ?, claimed = NULL, "
+        self.db.execute("UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_try = ?, outcome = ?, "
+                        "done = NULL, claimed = NULL, "
                         "claimed_until = NULL WHERE id = ? AND claimed = ?", (stamp(retry_at), error, row_id, owner))
         return "queued"
+
+    def attempting(self, row_id: int, owner: str, *, now: dt.datetime | None = None) -> None:
+        """Right before the final ".": from here on the server may have the message."""
+        self.db.execute("UPDATE outbox SET status = 'sent', outcome = ?, done = ? WHERE id = ? AND claimed = ?",
+                        ("uncertain: the sender stopped before the server replied", stamp(now or utcnow()), row_id, owner))
+
+    def release_dead(self, host: str, alive) -> int:
+        """Let go the claims of senders on `host` (owner `host:pid:…`) for which `alive(owner)` is
+        False; their rows were never handed to a server (see the module's docstring)."""
+        released = 0
+        owners = [o for (o,) in self.db.execute("SELECT DISTINCT claimed FROM outbox WHERE status = 'queued' "
+                                                  "AND claimed IS NOT NULL").fetchall()]
+        for owner in owners:
+            if owner.split(":", 1)[0] == host and not alive(owner):
+                released += self.db.execute("UPDATE outbox SET claimed = NULL, claimed_until = NULL "
+                                            "WHERE claimed = ? AND status = 'queued'", (owner,)).rowcount
+        return released
 
     def sent_since(self, email: str, since: dt.datetime) -> int:
         """Messages sent to `email` since `since` (what serve.address_rate counts: failures do not)."""

@@ -1,10 +1,10 @@
 """The subscriber store: every SQL statement about subscribers is in this module.
 
 SQLite in the state folder (`subscribers.sqlite3`, WAL: `send`, `serve` and the CLI use it at
-once; opened through `newsletter.state.db`, so a lost or damaged store is refused, never taken
-as empty). The SQL is portable — `INSERT … ON CONFLICT`, no SQLite-only functions, `?`
-placeholders that a PostgreSQL backend would turn into `%s` — so that another backend can
-replace `_connect` without touching the callers.
+once), or PostgreSQL (`database = "postgresql://…"`, schema `subscribers`); opened through
+`newsletter.state.db`, so a lost or damaged store is refused, never taken as empty. The SQL is
+portable — `INSERT … ON CONFLICT`, no SQLite-only functions, `?` placeholders that
+`newsletter.state.pg` turns into `%s` — one set of statements for both.
 
 Each subscriber has a normalised address (lower case: compared case-insensitively), a name,
 and one row per list with a status; every change is also written to `events` with when and
@@ -23,7 +23,6 @@ only the person can, through the web sign-up's confirmation.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +100,16 @@ CREATE INDEX outbox_by_email ON outbox (email, status, done)
     3: """
 ALTER TABLE subscribers ADD COLUMN frequency TEXT NOT NULL DEFAULT ''
 """,
+    # 4: serve's per-client rate limit shared by every serve instance on one PostgreSQL
+    # database (newsletter.subscribers.ratelimits; `key` is a hash of the client address).
+    4: """
+CREATE TABLE rate_events (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX rate_events_by_key ON rate_events (key, at)
+""",
 }
 
 
@@ -121,17 +130,24 @@ class ImportResult:
 class SubscriberStore:
     """Open with `SubscriberStore(state_dir)`; `check=False` for a quick open per web request."""
 
-    def __init__(self, state_dir: Path, *, check: bool = True) -> None:
+    def __init__(self, state_dir: Path, *, check: bool = True, database: str | None = None) -> None:
+        """`database`: '' for SQLite in the state folder, a postgresql:// URL, or None for the one
+        the state folder records (see `newsletter.state.db.open_state_db`)."""
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / STORE_NAME
-        self.db = statedb.open_database(self.path, state_dir / MARKER_NAME, MIGRATIONS, what="subscriber store",
-                                        check=check)
+        self.db = statedb.open_state_db(self.path, state_dir / MARKER_NAME, MIGRATIONS, what="subscriber store",
+                                        schema="subscribers", database=database, check=check)
         if check:
             self.take_over(state_dir)
 
     @staticmethod
-    def exists(state_dir: Path) -> bool:
-        return (state_dir / STORE_NAME).exists() or (state_dir / MARKER_NAME).exists()
+    def exists(state_dir: Path, database: str | None = None) -> bool:
+        """Whether there is a store to open (in PostgreSQL: whether its schema was created)."""
+        marker = state_dir / MARKER_NAME
+        url = statedb.database_url(marker, database)
+        if statedb.pgdb.is_url(url):
+            return statedb.pg_exists(url, "subscribers", marker, what="subscriber store")
+        return (state_dir / STORE_NAME).exists() or marker.exists()
 
     def close(self) -> None:
         self.db.close()
@@ -161,8 +177,8 @@ class SubscriberStore:
         found = self._find(email)
         if found is not None:
             return found
-        cur = self.db.execute("INSERT INTO subscribers (email, name, created) VALUES (?, ?, ?)", (email, name, _now()))
-        return int(cur.lastrowid or 0)
+        return statedb.insert(self.db, "INSERT INTO subscribers (email, name, created) VALUES (?, ?, ?)",
+                              (email, name, _now()))
 
     def _set(self, sid: int, group: str, status: str, via: str, detail: str = "") -> bool:
         """Set one list's status; records an event when it changes. True if it changed."""
@@ -470,18 +486,17 @@ class SubscriberStore:
         """Move the suppressions the send log holds (recorded before this store existed, or by a
         version that kept them there) into the store; returns how many. Copied first, then
         deleted from the send log, so a kill between the two only copies them again."""
-        log = state_dir / "sendlog.sqlite3"
-        if not log.exists():
-            return 0
+        from newsletter.errors import StateError
+        from newsletter.send.sendlog import SendLog
+
         try:
-            other = sqlite3.connect(f"file:{log}?mode=rw", uri=True, isolation_level=None, timeout=30)
-        except sqlite3.Error:
-            return 0
+            if not SendLog.exists(state_dir):
+                return 0
+            other = SendLog(state_dir)
+        except StateError:
+            return 0  # a damaged send log, which `send` refuses itself
         try:
-            try:
-                rows = other.execute("SELECT email, list, reason FROM suppressions").fetchall()
-            except sqlite3.Error:
-                return 0  # no such table yet, or a damaged send log (which `send` refuses itself)
+            rows = other.db.execute("SELECT email, list, reason FROM suppressions").fetchall()
             for email, group, reason in rows:
                 detail = f"carried over from the send log ({reason})" if reason else "carried over from the send log"
                 if reason.startswith(("hard bounce", "bounced")):
@@ -491,7 +506,7 @@ class SubscriberStore:
                     self.complain(email, via="mail", detail=detail)
                 else:
                     self.unsubscribe(email, group, via="mail" if reason.startswith("mailto") else "cli", detail=detail)
-            other.executemany("DELETE FROM suppressions WHERE email = ? AND list = ?", [(e, g) for e, g, _ in rows])
+            other.db.executemany("DELETE FROM suppressions WHERE email = ? AND list = ?", [(e, g) for e, g, _ in rows])
             return len(rows)
         finally:
             other.close()

@@ -40,7 +40,7 @@ REFERRER_POLICY = "same-origin"
 
 
 def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, send_mail=None) -> Flask:
-    """The app for one site. `send_mail(message_bytes, recipient)` delivers the app's own
+    """The app for one site. `send_mail(message_bytes, recipient, before_final_dot)` delivers the app's own
     messages (confirmations, preference links); by default over SMTP as `smtp.*` says. The
     sender is `app.extensions["newsletter.sender"]`: `newsletter serve` starts its thread;
     tests may call its `drain()`."""

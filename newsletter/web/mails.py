@@ -63,9 +63,10 @@ class MailMaker:
             self._cache[kind] = _inline(html)
         return self._cache[kind]
 
-    def make(self, kind: str, email: str, values: dict) -> Mail:
+    def make(self, kind: str, email: str, values: dict, *, ident: str | None = None) -> Mail:
+        """The message; `ident` makes its Message-ID (the same for every try of one outbox row)."""
         subject, text, html = self._parts(kind, values)
-        mid = hashlib.blake2b(f"{kind}\n{email}\n{secrets.token_hex(8)}".encode(), digest_size=12).hexdigest()
+        mid = ident or hashlib.blake2b(f"{kind}\n{email}\n{secrets.token_hex(8)}".encode(), digest_size=12).hexdigest()
         message = Message(from_addr=address(self.config.newsletter_from_name, self.config.newsletter_from_address),
                           to_addr=email, subject=subject, date=dt.datetime.now(dt.UTC),
                           message_id=f"<{mid}.{kind}@{self.domain}>", text=text, html=html,

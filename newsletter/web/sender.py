@@ -13,13 +13,18 @@ decides what each means now, renders the message and hands it to the SMTP server
   minutes, until the link would expire; then the row is `expired`.
 
 One thread per serve process, with its own store connection; a daemon thread, so SIGTERM never
-waits for an SMTP server that does not answer (a row it held is taken again once its claim
-runs out).
+waits for an SMTP server that does not answer. The try is recorded right before the final "."
+(`Outbox.attempting`): a sender stopped while the server holds the message leaves the row sent
+and uncertain, never sent again; a row it held before that was never handed over, and the
+next sender on the host takes it again at once (`Outbox.release_dead`). Every try of one row
+carries the same Message-ID.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import os
 import socket
@@ -34,15 +39,34 @@ from newsletter.web.site import Site
 log = logging.getLogger("newsletter.web.sender")
 
 MAX_BACKOFF = 1800.0
+_LIVE: set[str] = set()  # the owners of this process's running senders
+
+
+def _alive(owner: str) -> bool:
+    """Whether the sender `host:pid:token` on this host may still be running."""
+    try:
+        pid = int(owner.split(":")[1])
+    except (IndexError, ValueError):
+        return True
+    if pid == os.getpid():
+        return owner in _LIVE  # an earlier process with the same pid (pid 1 in a container) is gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 class OutboxSender:
-    def __init__(self, site: Site, mailer: Callable[[bytes, str], None], makers: MailMaker, *, poll: float = 2.0) -> None:
+    def __init__(self, site: Site, mailer: Callable[[bytes, str, Callable[[], None]], None], makers: MailMaker, *, poll: float = 2.0) -> None:
         self.site = site
         self.mailer = mailer
         self.makers = makers
         self.poll = poll
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.host = socket.gethostname()
+        self.owner = f"{self.host}:{os.getpid()}:{os.urandom(6).hex()}"
         self.lease = float(site.config.smtp_timeout) * 4 + 60
         self.base_delay = float(site.config.serve_mail_retry)
         self._stop = threading.Event()
@@ -51,11 +75,13 @@ class OutboxSender:
 
     # -- running ------------------------------------------------------------------------------
     def start(self) -> None:
+        _LIVE.add(self.owner)
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 0.1) -> None:
         self._stop.set()
+        _LIVE.discard(self.owner)
         self.site.wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -63,6 +89,12 @@ class OutboxSender:
     def _run(self) -> None:
         store = self.site.open_store()
         try:
+            try:
+                released = Outbox(store.db).release_dead(self.host, _alive)
+                if released:
+                    log.warning("outbox: %d message(s) held by a stopped serve are sent now", released)
+            except Exception as exc:  # noqa: BLE001 - a locked store: their claims run out as before
+                log.error("outbox: %s", exc)
             while not self._stop.is_set():
                 try:
                     self.drain(store)
@@ -111,14 +143,14 @@ class OutboxSender:
         if outbox.sent_since(row.email, now - dt.timedelta(hours=1)) >= site.config.serve_address_rate:
             outbox.drop(row.id, self.owner, "serve.address_rate")
             return
-        mail = self._make(store, row)
+        mail = self._make(store, row, self._ident(row))
         if mail is None:
             outbox.drop(row.id, self.owner, "unknown address")
             return
         from newsletter.smtp import PermanentFailure, UncertainDelivery
 
         try:
-            self.mailer(mail.data, row.email)
+            self.mailer(mail.data, row.email, lambda: outbox.attempting(row.id, self.owner))
         except PermanentFailure as exc:  # the server refused this address: trying again changes nothing
             outbox.drop(row.id, self.owner, f"refused: {_reason(exc)}")
             log.warning("outbox: the %s message (#%d) was refused: %s", mail.kind, row.id, _reason(exc))
@@ -137,24 +169,42 @@ class OutboxSender:
         outbox.sent(row.id, self.owner)
         log.info("outbox: sent the %s message #%d", mail.kind, row.id)
 
-    def _make(self, store, row: Queued):
+    def _ident(self, row: Queued) -> str:
+        """The Message-ID's unique part for every try of one row (signed: nobody else can make it)."""
+        what = f"outbox\n{row.id}\n{row.created.isoformat()}\n{row.email}".encode()
+        return hmac.new(self.site.secret, what, hashlib.sha256).hexdigest()[:24]
+
+    def _make(self, store, row: Queued, ident: str):
         site = self.site
         email = row.email
         if row.kind == "signup":
             groups = set(row.data.get("lists", []))
             known = store.subscriber(email)
             if known is not None and not known[1] and all(known[2].get(g) == "active" for g in groups):
-                return self.makers.make("already", email, {"preferences": site.preferences_link(email)})
+                return self.makers.make("already", email, {"preferences": site.preferences_link(email)}, ident=ident)
             store.request(email, groups)
-            hours = int(round((row.expires - row.created).total_seconds() / 3600))
+            hours = duration((row.expires - row.created).total_seconds(), site.words.lang)
             return self.makers.make("confirm", email, {"confirm": site.confirm_link(row.data["token"]),
                                                        "lists": [site.list_title(g) for g in sorted(groups)],
-                                                       "hours": hours})
+                                                       "hours": hours}, ident=ident)
         if row.kind == "manage":
             if store.subscriber(email) is None:
                 return None
-            return self.makers.make("manage", email, {"preferences": site.preferences_link(email)})
+            return self.makers.make("manage", email, {"preferences": site.preferences_link(email)}, ident=ident)
         return None
+
+
+def duration(seconds: float, lang: str) -> str:
+    """How long a link works, in words of `lang` with CLDR's plurals ("1 hour", "2 días",
+    "36\u00a0heures"): the largest unit that says it exactly, else rounded down (a link is never
+    promised longer than it works)."""
+    from babel.units import format_unit
+
+    seconds = max(1, int(seconds))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 or (unit == "minute" and seconds >= 60):
+            return format_unit(seconds // size, f"duration-{unit}", locale=lang)
+    return format_unit(seconds, "duration-second", locale=lang)
 
 
 def _reason(exc: Exception) -> str:
@@ -171,13 +221,13 @@ class SMTPOutlet:
         self.password = os.environ.get(config.smtp_password_env)
         self._mailer: Any = None  # a newsletter.smtp.Mailer while connected
 
-    def __call__(self, data: bytes, recipient: str) -> None:
+    def __call__(self, data: bytes, recipient: str, before_final_dot: Callable[[], None] = lambda: None) -> None:
         from newsletter.smtp import Mailer, SMTPSettings
 
         if self._mailer is None:
             self._mailer = Mailer(SMTPSettings.from_config(self.config, self.password))
         try:
-            self._mailer.send(self.config.newsletter_from_address, recipient, data, before_final_dot=lambda: None)
+            self._mailer.send(self.config.newsletter_from_address, recipient, data, before_final_dot=before_final_dot)
         except BaseException:
             self.idle()
             raise

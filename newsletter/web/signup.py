@@ -3,6 +3,8 @@ the same answer, in the same time) and the confirmation link."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, request
 from itsdangerous import BadSignature, SignatureExpired
 
@@ -28,9 +30,10 @@ def subscribe():
         return refusal
     email = normalise_email(request.form.get("email", ""))
     groups = s.chosen_lists(request.form.getlist("country"))
-    if not valid_email(email) or not groups:
-        return s.page("subscribe", 400, choices=s.choices(groups or {"all"}, chosen_first=True), email=email,
-                      error=s.words.t("web.subscribe.error"))
+    if not valid_email(email) or not groups:  # the form again, as the person filled it in
+        sent = request.form.get("frequency")
+        return s.page("subscribe", 400, choices=s.choices(groups, chosen_first=True), email=email,
+                      error=s.words.t("web.subscribe.error"), chosen=sent if sent in s.frequencies else None)
     if not request.form.get(HONEYPOT):  # a bot is answered like everyone; nothing happens
         frequency = s.chosen_frequency(request.form.get("frequency"))
         signed = {"e": email, "l": sorted(groups), **({"f": frequency} if frequency is not None else {})}
@@ -53,7 +56,12 @@ def confirm():
     unseen = groups - set(known[2] if known else ())
     if unseen:  # the sender has not written the sign-up yet (the link is signed: it came from us)
         store().request(email, unseen)
-    store().confirm(email, groups)
+    store().confirm(email, groups)  # a link from before the person left brings nobody back
+    now = store().subscriber(email)
+    active = sorted(g for g in groups if now is not None and now[2].get(g) == "active")
+    if not active:  # the page says what the store holds, and how to come back
+        again = s.url("subscribe") + "?" + urlencode([("country", g) for g in sorted(groups)])
+        return s.page("not_confirmed", again=again)
     if "f" in data and s.chosen_frequency(data["f"] or s.config.newsletter_period) is not None:
         store().set_frequency(email, data["f"])
-    return s.page("confirmed", lists=[s.list_title(g) for g in sorted(groups)], preferences=s.preferences_link(email))
+    return s.page("confirmed", lists=[s.list_title(g) for g in active], preferences=s.preferences_link(email))

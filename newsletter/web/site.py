@@ -25,6 +25,7 @@ from newsletter.render.words import Words, group_title
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import list_name
 from newsletter.subscribers.outbox import Outbox, utcnow
+from newsletter.subscribers.ratelimits import shared_client_limit
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.limits import SlidingWindow
 
@@ -57,7 +58,8 @@ class Site:
         self.confirm_seconds = int(config.serve_confirm_hours * 3600)
         # digest frequencies a person may choose (none to choose with one, or with list issues)
         self.frequencies = list(config.newsletter_frequencies) if config.newsletter_delivery == "digest" else []
-        self.client_limit = SlidingWindow(config.serve_client_rate, 600.0)
+        self.client_limit = (shared_client_limit(config.serve_client_rate, 600.0, self.state_dir)  # on PostgreSQL
+                             or SlidingWindow(config.serve_client_rate, 600.0))
         self.env = self.templates.env.overlay(autoescape=True)
         self.words = Words(config.language)
         display = {c.lower(): n for c, n in self.gazetteer.display.items()}
@@ -141,14 +143,18 @@ class Site:
         """Whether a browser says this form was posted from another site. A browser sends
         `Origin` with every POST (`null` when the page's referrer policy hides it, which is why
         serve's pages say `same-origin`) and `Sec-Fetch-Site`; a plain HTTP client sends
-        neither and is let through: what it could forge, it could as well send directly."""
+        neither and is let through: what it could forge, it could as well send directly. Either
+        header saying another site is enough to refuse (`Sec-Fetch-Site: cross-site` with an
+        allowed Origin too)."""
         origin = request.headers.get("Origin")
+        fetch_site = request.headers.get("Sec-Fetch-Site")
+        if fetch_site == "cross-site":
+            return True
         if origin is not None and origin != "null":
             return origin not in self.allowed_origins
-        fetch_site = request.headers.get("Sec-Fetch-Site")
         if origin == "null":
-            return fetch_site not in ("same-origin",)
-        return fetch_site == "cross-site"
+            return fetch_site != "same-origin"
+        return False
 
     def over_client_limit(self) -> bool:
         return not self.client_limit.allow(request.remote_addr or "?")

@@ -1,6 +1,6 @@
 """A tiny reverse proxy on 127.0.0.1 that does what docs/nginx-newsletter.conf tells nginx to
 do: the static site from a folder at `/`, and `newsletter serve` at `/newsletter/` (the prefix
-stripped, X-Forwarded-For/-Proto/-Host set), on one origin."""
+stripped, X-Forwarded-For appended to, -Proto/-Host set), on one origin."""
 
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def _proxy(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-        headers["X-Forwarded-For"] = self.client_address[0]
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in HOP_BY_HOP and not k.lower().startswith("x-forwarded-")}
+        prior = self.headers.get("X-Forwarded-For")  # appended to, as nginx's $proxy_add_x_forwarded_for does
+        headers["X-Forwarded-For"] = f"{prior}, {self.client_address[0]}" if prior else self.client_address[0]
         headers["X-Forwarded-Proto"] = "http"
         headers["X-Forwarded-Host"] = self.headers.get("Host", "")
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)

@@ -25,7 +25,7 @@ from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, sort_k
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
-from newsletter.render.newsletters.issue import IssueRenderer, wrap_text
+from newsletter.render.newsletters.issue import IssueRenderer, message_token, wrap_text
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_bounds, period_label
 from newsletter.render.templating import Templates
@@ -46,6 +46,9 @@ class Choice:
     lists: tuple[str, ...]
     frequency: str
     language: str
+    after: dt.date | None = None
+    """Only entries dated on or after this day: the subscriber's earlier digests (of any
+    frequency) covered the days before it (`send.digest.DigestSender.coverage`)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ class DigestComposer:
         seen: set[str] = set()
         for group in choice.lists:
             for entry in self.entries(group, pid, choice.frequency):
-                if entry.id in seen:
+                if entry.id in seen or (choice.after is not None and entry.date < choice.after):
                     continue
                 seen.add(entry.id)
                 own = [g for g in groups_of(entry.countries) if g in chosen]
@@ -271,7 +274,8 @@ class DigestRenderer:
         return item
 
     def message(self, rendered: RenderedDigest, name: str, email: str, *, secret: bytes | None,
-                date: dt.datetime, subject: str | None = None, version: str = "") -> Message:
+                date: dt.datetime, subject: str | None = None, version: str = "",
+                key: bytes | None = None) -> Message:
         """One subscriber's copy: their unsubscribe (from every list) and preferences links; the
         same Message-ID for the same period, address and content on every retry."""
         issues = self.issues
@@ -286,7 +290,7 @@ class DigestRenderer:
             text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
         digest = rendered.digest
         version = version or rendered.content
-        mid = hashlib.blake2b(f"{digest.key}\n{email.lower()}\n{version}".encode(), digest_size=16).hexdigest()
+        mid = message_token(key, f"{digest.key}\n{email.lower()}\n{version}")
         headers = [("List-Id", self._list_id),
                    ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
                    ("List-Archive", f"<{self.links.url('')}>")]

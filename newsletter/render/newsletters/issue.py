@@ -330,9 +330,10 @@ class IssueRenderer:
         return f"{html[:body.end()]}\n<main>{html[body.end():end]}</main>\n{html[end:]}"
 
     def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
-                date: dt.datetime | None = None, version: str = "") -> Message:
-        """The message for one recipient; the same Message-ID every time for the same pair and
-        `version` (the sender passes the content's hash: changed content, another Message-ID)."""
+                date: dt.datetime | None = None, version: str = "", key: bytes | None = None) -> Message:
+        """The message for one recipient; the same Message-ID every time for the same pair,
+        `version` (the sender passes the content's hash: changed content, another Message-ID) and
+        `key` (the send log's `message_key`: without it, e.g. a preview, anyone can compute it)."""
         issue = rendered.issue
         https = self.personal_unsubscribe(issue.group, email, secret)
         mailto = self.mailto_unsubscribe(issue.group, email, secret)
@@ -343,8 +344,7 @@ class IssueRenderer:
         if prefs:
             html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(prefs)))
             text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
-        mid = hashlib.blake2b(f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}".encode(),
-                              digest_size=16).hexdigest()
+        mid = message_token(key, f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}")
         list_id, list_archive = self._list_headers(issue.group)
         headers = [
             ("List-Id", list_id),
@@ -385,3 +385,9 @@ class IssueRenderer:
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""
         return self.message(rendered, *PREVIEW_RECIPIENT, secret=None).compose()
+
+
+def message_token(key: bytes | None, what: str) -> str:
+    """The unique part of a Message-ID: keyed with the state's secret key when sending, so that
+    nobody can compute another recipient's Message-ID (bounces are tied to deliveries by it)."""
+    return hashlib.blake2b(what.encode(), digest_size=16, key=key or b"").hexdigest()

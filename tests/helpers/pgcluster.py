@@ -1,0 +1,80 @@
+"""A throwaway PostgreSQL 15 cluster for the tests (Debian's binaries, `initdb`/`pg_ctl`).
+
+One cluster per test session (per xdist worker): `initdb` in a temporary folder, the server on
+127.0.0.1 and a free port, its socket in that folder, `fsync` off (the server is never killed:
+the processes our kill -9 trials kill are its clients). Run as root (CI), it runs as `nobody`
+— PostgreSQL refuses to run as root. Each test gets a database of its own (`fresh()`: CREATE
+DATABASE … TEMPLATE, a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+BIN = Path("/usr/lib/postgresql/15/bin")
+SUPERUSER = "postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self) -> None:
+        if not (BIN / "initdb").exists():
+            raise RuntimeError(f"{BIN / 'initdb'} is missing: apt-get install -y postgresql (.ci/run does)")
+        self.root = Path(tempfile.mkdtemp(prefix="newsletter-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.user = "nobody" if os.geteuid() == 0 else None
+        if self.user:
+            os.chmod(self.root, 0o755)
+            shutil.chown(self.root, self.user)
+        self._names = itertools.count(1)
+        self._run(BIN / "initdb", "-D", self.data, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
+                  "--no-sync", "--no-instructions")
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run(BIN / "pg_ctl", "-D", self.data, "-l", self.root / "log", "-o", options, "-w", "start")
+        self._run_sql("CREATE DATABASE template_newsletter")
+
+    def _run(self, *args: object) -> None:
+        proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, user=self.user,
+                              cwd=self.root, timeout=60)
+        if proc.returncode:
+            raise RuntimeError(f"{args[0]}: {proc.stderr or proc.stdout}")
+
+    def url(self, db: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{db}"
+
+    def _run_sql(self, sql: str, db: str = "postgres") -> None:
+        import psycopg
+
+        with psycopg.connect(self.url(db), autocommit=True) as conn:
+            conn.execute(sql)
+
+    def fresh(self) -> str:
+        """A new empty database; its URL."""
+        name = f"t{os.getpid()}_{next(self._names)}"
+        self._run_sql(f"CREATE DATABASE {name} TEMPLATE template_newsletter")
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        """Drop a test's database (its connections are ended first)."""
+        name = url.rsplit("/", 1)[1]
+        self._run_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        self._run_sql(f"DROP DATABASE IF EXISTS {name}")
+
+    def stop(self) -> None:
+        try:
+            self._run(BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
