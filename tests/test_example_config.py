@@ -24,7 +24,7 @@ def _site(tmp_path: Path, port: int, extra: str = "") -> Path:
     shutil.copytree(ROOT / "examples", site)
     text = (site / "newsletter.toml").read_text().replace("port = 8025", f"port = {port}")
     text = text.replace('from_address = "news@example.org"\n',
-                        f'from_address = "news@example.org"\npublic_url = "{PUBLIC}"\n{extra}')
+                        f'from_address = "news@example.org"\npublic_url = "{PUBLIC}"\ndelivery = "lists"\n{extra}')
     (site / "newsletter.toml").write_text(text)
     (site / "subscribers.csv").write_text("email,countries,name\nana@example.org,*,Ana\n")
     return site

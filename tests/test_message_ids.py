@@ -35,7 +35,7 @@ def sent(tmp_path, monkeypatch, capsys):
         (tmp_path / "spool").mkdir(exist_ok=True)
         (tmp_path / "newsletter.toml").write_text(
             'base_url = "https://news.example.org/"\nbulletins = ["bulletins"]\n'
-            '[newsletter]\nfrom_address = "news@example.org"\nbounce_address = "bounces@news.example.org"\n'
+            '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nbounce_address = "bounces@news.example.org"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\ntls = "none"\nretry_delay = 0.01\n')
         assert main(["subscribers", "import", "people.csv"]) == 0
         assert main(["build", "-q"]) in (0, 1)

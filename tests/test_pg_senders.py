@@ -19,7 +19,7 @@ from test_send_faults import SEED, Site, SpoolServer, trials
 def _hosts(site: Site, url: str, port: int, emails: list[str], hosts: int = 3, delivery: str = "lists") -> list[str]:
     site.configure(port)
     config = site.dir / "newsletter.toml"
-    config.write_text(f'database = "{url}"\n' + config.read_text().replace("[newsletter]\n", f'[newsletter]\ndelivery = "{delivery}"\n'))
+    config.write_text(f'database = "{url}"\n' + config.read_text().replace('delivery = "lists"\n', f'delivery = "{delivery}"\n'))
     (site.dir / "in.csv").write_text("email,countries,name\n" + "".join(f"{e},pe,\n" for e in emails))
     assert site.cli("subscribers", "import", str(site.dir / "in.csv")).returncode == 0
     states = [str(site.root / f"host{n}") for n in range(hosts)]

@@ -353,7 +353,7 @@ def test_the_confirmation_says_how_long_the_link_works_in_words_of_the_language(
     # not confirmed yet: `subscribers list` says pending, not subscribed
     listed = subprocess.run([sys.executable, "-m", "newsletter", "subscribers", "list"], cwd=tmp_path, env=ENV,
                             capture_output=True, text=True, timeout=60)
-    assert listed.stdout.split() == ["una@example.org", "pending", "mx:pending"], listed
+    assert listed.stdout.split() == ["una@example.org", "pending", "weekly", "mx:pending"], listed
     import email
     import email.policy
     html = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()

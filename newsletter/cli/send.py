@@ -459,7 +459,9 @@ def cmd_status(args) -> int:
     if args.issue and not group:
         raise UsageError("--issue needs --country")
     state_dir = Path(config.state)
-    if not (state_dir / "sendlog.sqlite3").exists() and not (state_dir / "sendlog.id").exists():
+    from newsletter.send.sendlog import SendLog
+
+    if not SendLog.exists(state_dir, config.database or None):
         print(f"nothing sent yet with the state folder {state_dir}")
         return 0
     sendlog = _open_log(config, read_only=True)
