@@ -93,7 +93,7 @@ class OutboxSender:
                 released = Outbox(store.db).release_dead(self.host, _alive)
                 if released:
                     log.warning("outbox: %d message(s) held by a stopped serve are sent now", released)
-            except Exception as exc:  # noqa: BLE001 - a locked store: their claims run out as before
+            except Exception as exc:  # a locked store: their claims run out as before
                 log.error("outbox: %s", exc)
             while not self._stop.is_set():
                 try:
