@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench clean distclean
+.PHONY: demo test lint fmt test-slow bench clean distclean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,15 @@ demo: $(STAMP)
 	@echo "Open $(DEMO_OUT)/index.html in a browser, or serve the folder:"
 	@echo "  $(BIN)/python -m http.server --directory $(DEMO_OUT) 8000   # then http://127.0.0.1:8000/"
 
-test: $(STAMP)
+test: lint
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
 	$(BIN)/ruff check newsletter
 	$(BIN)/mypy newsletter
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+fmt: $(STAMP)
+	$(BIN)/ruff format newsletter tests tools benchmarks
 
 test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~1 minute more
 	$(BIN)/python -m pytest -n 2 -m slow $(PYTEST_ARGS)

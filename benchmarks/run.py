@@ -185,9 +185,9 @@ def warm_builds(folder: Path) -> dict[str, tuple[float, float]]:
 ISSUES_SCRIPT = r"""
 import sys, time, gc
 from pathlib import Path
-from newsletter.build.pipeline import Builder
+from newsletter.builder.pipeline import Builder
 from newsletter.config import load_config
-from newsletter.build.workers import parallel_workers, render_in_processes
+from newsletter.builder.workers import parallel_workers, render_in_processes
 from newsletter.output.writer import SiteWriter
 from newsletter.state.manifest import ManifestFolder
 gc.disable()
@@ -299,7 +299,7 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
     """`newsletter serve` (waitress) with `concurrency` clients at once, each person signing
     up, confirming and (every other one) unsubscribing: (requests, requests/s, p95 seconds, errors)."""
     sys.path.insert(0, str(HERE.parent / "tests"))
-    from webload import journeys
+    from helpers.webload import journeys
 
     site = workdir / "serve"
     shutil.rmtree(site, ignore_errors=True)
@@ -498,9 +498,9 @@ def digest_site(workdir: Path, subscribers: int, choices: int, port: int = 0, na
 DIGEST_COMPOSE_SCRIPT = r"""
 import datetime as dt, json, sys, time
 from pathlib import Path
-from newsletter.build.pipeline import Builder
+from newsletter.builder.pipeline import Builder
 from newsletter.config import load_config
-from newsletter.send.commands import recipients, say
+from newsletter.cli.send import recipients, say
 from newsletter.send.digest import DigestSender
 from newsletter.send.runner import Sender
 from newsletter.send.sendlog import SendLog
@@ -600,10 +600,10 @@ threading.Event().wait()
 
 def pg_senders(workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2, 3)) -> list[tuple[int, float, int, int]]:
     """`send --country mx` from 1, 2 and 3 processes at once — as on three machines, each with a
-    state folder of its own — against one PostgreSQL database (a throwaway cluster, tests/pgcluster.py)
+    state folder of its own — against one PostgreSQL database (a throwaway cluster, tests/helpers/pgcluster.py)
     and a local server that counts what it took: (senders, messages/s, duplicates, missing)."""
     sys.path.insert(0, str(REPO / "tests"))
-    from pgcluster import Cluster
+    from helpers.pgcluster import Cluster
 
     site = workdir / "pg-senders"
     shutil.rmtree(site, ignore_errors=True)

@@ -29,9 +29,9 @@ DAEMON = r"""
 import sys
 from pathlib import Path
 try:
-    from newsletter.build.pipeline import Builder, build_site
+    from newsletter.builder.pipeline import Builder, build_site
 except ImportError:  # before the build package (0.3)
-    from newsletter.build import Builder, build_site
+    from newsletter.builder import Builder, build_site
 from newsletter.config import load_config
 config = load_config(None, {"base_url": sys.argv[1]})
 out, state, bulletins = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]

@@ -70,8 +70,8 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60)
 
 @pytest.fixture(scope="session")
 def pg_cluster():
-    """One throwaway PostgreSQL 15 cluster per test session (see tests/pgcluster.py)."""
-    from pgcluster import Cluster
+    """One throwaway PostgreSQL 15 cluster per test session (see tests/helpers/pgcluster.py)."""
+    from helpers.pgcluster import Cluster
 
     cluster = Cluster()
     yield cluster

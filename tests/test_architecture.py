@@ -14,14 +14,23 @@ PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 
 # layer → the layers (top-level packages or modules of `newsletter`) it must not import
 FORBIDDEN = {
-    "content": {"state", "render", "build", "output", "send", "subscribers", "web", "watch", "cli"},
-    "output": {"state", "content", "render", "build", "send", "subscribers", "web", "watch", "cli"},
-    "state": {"render", "build", "send", "subscribers", "web", "watch", "cli"},
-    "render": {"build", "state", "send", "web", "watch", "cli"},
-    "build": {"send", "subscribers", "web", "watch", "cli"},
-    "subscribers": {"build", "web", "watch", "cli"},
-    "send": {"web", "watch", "cli"},
-    "web": {"build", "watch", "cli"},
+    "content": {"state", "render", "builder", "output", "send", "subscribers", "web", "watch", "cli"},
+    "output": {"state", "content", "render", "builder", "send", "subscribers", "web", "watch", "cli"},
+    "state": {"render", "builder", "send", "subscribers", "web", "watch", "cli"},
+    "render": {"builder", "state", "send", "web", "watch", "cli"},
+    "builder": {"send", "subscribers", "web", "watch", "cli"},
+    "subscribers": {"builder", "send", "web", "watch", "cli"},
+    "send": {"builder", "web", "watch", "cli"},
+    "web": {"builder", "send", "watch", "cli"},
+    "smtp": {"content", "state", "output", "render", "builder", "send", "subscribers", "web", "watch", "cli", "config"},
+}
+
+# the imports that cross a line above, each with why it must stay for now
+EXCEPTIONS = {
+    # a store opened over a state folder takes over the suppressions the send log recorded before
+    # the store existed (`SubscriberStore.take_over`, through SendLog so that it works in
+    # PostgreSQL too); to remove: hand the store the send log's rows from its callers
+    "newsletter.subscribers.store imports newsletter.send.sendlog",
 }
 
 
@@ -92,8 +101,17 @@ def test_each_layer_imports_only_what_lies_below_it():
         layer = module.split(".")[1] if module.count(".") else ""
         for target in targets:
             top = target.split(".")[1] if target.count(".") else ""
-            if top in FORBIDDEN.get(layer, ()):
+            if top in FORBIDDEN.get(layer, ()) and f"{module} imports {target}" not in EXCEPTIONS:
                 wrong.append(f"{module} imports {target}")
+    assert wrong == []
+    assert all(e.split(" imports ")[1] in imports()[e.split(" imports ")[0]] for e in EXCEPTIONS)  # none stale
+
+
+def test_only_the_entry_point_imports_the_commands():
+    """`newsletter/cli/` (the commands) sits on top: no module outside it but `__main__` imports it."""
+    wrong = [f"{module} imports {target}" for module, targets in imports().items()
+             if not module.startswith("newsletter.cli") and module != "newsletter.__main__"
+             for target in targets if target == "newsletter.cli" or target.startswith("newsletter.cli.")]
     assert wrong == []
 
 
@@ -131,8 +149,8 @@ def test_no_module_reaches_into_another_objects_private_fields():
 def test_the_build_context_is_fixed_once_made():
     import dataclasses
 
-    from newsletter.build.context import BuildContext
-    from newsletter.build.pipeline import Builder
+    from newsletter.builder.context import BuildContext
+    from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
 
     config = load_config(None, {"base_url": "https://news.example.org/"})
@@ -155,9 +173,9 @@ def test_the_cycle_finder_finds_cycles():
 
 
 def test_the_docs_rules_table_is_generated_from_the_plans_rules():
-    """docs/architecture.md shows `build.plan.RULES` as they are (regenerate it with
-    `python -m newsletter.build.plan docs/architecture.md`)."""
-    from newsletter.build.plan import docs_with_table
+    """docs/architecture.md shows `builder.plan.RULES` as they are (regenerate it with
+    `python -m newsletter.builder.plan docs/architecture.md`)."""
+    from newsletter.builder.plan import docs_with_table
 
     docs = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert docs_with_table(docs) == docs
@@ -167,14 +185,14 @@ def test_every_fallback_is_a_rule_of_the_plan():
     """A way gives up only by raising `FallBack(way, name)` for a rule of `RULES` that has no
     check (one the plan can test beforehand is tested there), and each such rule is raised
     somewhere: no silent fall-back, no rule that is only prose."""
-    from newsletter.build.plan import RULES, WAYS
+    from newsletter.builder.plan import RULES, WAYS
 
     raised = set()
-    for path in (PACKAGE / "build").glob("*.py"):
+    for path in (PACKAGE / "builder").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("FallBack", "_unsupported"):
                 args = tuple(a.value for a in node.args[:2] if isinstance(a, ast.Constant))
-                if node.func.id == "_unsupported":  # build/patch.py's FallBack("patch", name)
+                if node.func.id == "_unsupported":  # builder/patch.py's FallBack("patch", name)
                     args = ("patch", *args)
                 if len(args) == 2:
                     raised.add(args)
@@ -185,10 +203,10 @@ def test_every_fallback_is_a_rule_of_the_plan():
 
 
 def test_no_function_of_the_build_takes_more_than_six_parameters():
-    """Functions of `newsletter/build/` take values or a request object (`BuildRequest`,
+    """Functions of `newsletter/builder/` take values or a request object (`BuildRequest`,
     `Scope`, `Change`), not long lists of parameters (self and **options not counted)."""
     long = []
-    for path in sorted((PACKAGE / "build").glob("*.py")):
+    for path in sorted((PACKAGE / "builder").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 a = node.args

@@ -94,7 +94,7 @@ def test_an_mbox_works_like_a_maildir(site, tmp_path):
 
 
 def test_bounced_and_complained_addresses_are_never_sent_again(site, tmp_path):
-    from smtp_server import SMTPServer
+    from helpers.smtp_server import SMTPServer
 
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text("26 August 2021\n\nPeru Opens a Shelter\n\nIt has 80 beds.\n")

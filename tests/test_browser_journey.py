@@ -21,9 +21,9 @@ import pytest
 
 from newsletter.cli import main
 from newsletter.subscribers.store import SubscriberStore
-from prefix_proxy import PrefixProxy
-from serve_process import running_serve
-from smtp_server import SMTPServer, free_port
+from helpers.prefix_proxy import PrefixProxy
+from helpers.serve_process import running_serve
+from helpers.smtp_server import SMTPServer, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))

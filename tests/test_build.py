@@ -237,8 +237,8 @@ def test_make_demo_builds_the_examples(tmp_path):
 def test_parallel_build_writes_the_same_tree(site, monkeypatch, tmp_path, way):
     """Large builds render in forked worker processes; the bytes must be the serial build's.
     The workers are counted, so that the test fails if nothing was forked."""
-    import newsletter.build.batches as batches
-    import newsletter.build.workers as workers
+    import newsletter.builder.batches as batches
+    import newsletter.builder.workers as workers
     from newsletter.output.writer import SiteWriter
     text = "".join(f"{day} March 202{y}\n\nPeru and Chile item {day} {y}\n\nBody {day} with https://example.org/{day}.\n\n"
                    for day in range(1, 29) for y in range(2, 6))
@@ -301,7 +301,7 @@ def test_nothing_changed_is_noticed_without_rebuilding(site, monkeypatch):
     assert "0 files written" in again.err
     assert again.err.count("impossible date") == 1
     # the shortcut really skipped the work: no parse, no catalog
-    monkeypatch.setattr("newsletter.build.pipeline.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
+    monkeypatch.setattr("newsletter.builder.pipeline.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
     assert site.build().code == 1
     monkeypatch.undo()
     (site.out / "pe/atom.xml").unlink()  # an output went missing: the shortcut must not be taken

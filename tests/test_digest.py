@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from newsletter.build.pipeline import Builder
+from newsletter.builder.pipeline import Builder
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
 from newsletter.render.newsletters.digest import DigestComposer, DigestRenderer

@@ -1,6 +1,6 @@
 """Sending digests (issue #18 items 1, 3, 4): one message per (subscriber, period), each entry
 once, exactly once, over several SMTP connections. Every check counts what a real SMTP server
-in its own process stored (tests/spool_smtp.py), never what `send` said."""
+in its own process stored (tests/helpers/spool_smtp.py), never what `send` said."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from spool_smtp import stored
+from helpers.spool_smtp import stored
 from test_digest import WEEK
 from test_send_faults import SpoolServer
 
@@ -206,7 +206,7 @@ def test_a_silent_server_leaves_messages_uncertain_not_resent(site, tmp_path):
 
 
 def test_an_unreachable_server_ends_the_run_with_one_line_and_records_nothing(site):
-    from smtp_server import free_port
+    from helpers.smtp_server import free_port
 
     site.configure(free_port(), retry_delay=0.05)
     site.subscribers(many(30))
@@ -569,7 +569,7 @@ while True:
 def test_a_stop_signal_against_a_server_that_never_greets_ends_within_two_seconds(site, tmp_path):
     import signal
 
-    from smtp_server import free_port
+    from helpers.smtp_server import free_port
 
     port = free_port()
     accepted = tmp_path / "accepted"

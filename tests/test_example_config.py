@@ -1,7 +1,7 @@
 """The example configuration as a new user follows the README: add `newsletter.public_url` to
 examples/newsletter.toml, send, and the one-click unsubscribe in every message goes to serve at
 that URL (it once went to an `unsubscribe_url` the example set for another address, silently).
-The send goes to tests/spool_smtp.py in its own process; what counts is what it stored."""
+The send goes to tests/helpers/spool_smtp.py in its own process; what counts is what it stored."""
 
 from __future__ import annotations
 

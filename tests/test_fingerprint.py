@@ -31,10 +31,10 @@ def test_a_changed_gazetteer_or_tagger_changes_the_parse_cache_key(tmp_path, mon
 
 
 def test_the_build_keys_its_parse_cache_by_the_fingerprint(tmp_path, monkeypatch):
-    from newsletter.build.pipeline import Builder
+    from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
 
     config = load_config(None, {"base_url": "https://news.example.org/"})
     salt = Builder(config, state_dir=tmp_path / "a").cache.salt
-    monkeypatch.setattr("newsletter.build.pipeline.parsing_fingerprint", lambda: "another tagger")
+    monkeypatch.setattr("newsletter.builder.pipeline.parsing_fingerprint", lambda: "another tagger")
     assert Builder(config, state_dir=tmp_path / "b").cache.salt != salt

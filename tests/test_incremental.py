@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.build.pipeline import Builder, build_site
+from newsletter.builder.pipeline import Builder, build_site
 from newsletter.config import load_config
 
 COUNTRIES = ["Peru", "Chile", "Mexico", "Honduras", "Belize", "Panama"]
@@ -110,7 +110,7 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
     pytest.param("weekly", 45, marks=pytest.mark.slow), pytest.param("monthly", 20, marks=pytest.mark.slow),
     pytest.param("daily", 20, marks=pytest.mark.slow)])
 def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path, period, steps):
-    """`newsletter build` after a small change patches the last catalog (newsletter.build.patch);
+    """`newsletter build` after a small change patches the last catalog (newsletter.builder.patch);
     every output must be byte-identical to a full build of the same bulletins."""
     import os
 
@@ -297,10 +297,10 @@ def _winter_bulletin(rng: random.Random, n: int, tag: str) -> str:
 
 @pytest.mark.parametrize("period", ["weekly", "monthly", "daily"])
 def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, period):
-    """One-shot full builds go year by year (newsletter.build.batches); the daemon builds in memory.
+    """One-shot full builds go year by year (newsletter.builder.batches); the daemon builds in memory.
     Both must give the same bytes, with many small batches, weeks straddling new year,
     a file with errors, and years that lose every entry between builds."""
-    from newsletter.build import batches as stream
+    from newsletter.builder import batches as stream
 
     monkeypatch.setattr(stream, "BATCH", 7)
     rng = random.Random(int(os.environ.get("STREAM_SEED", "5")))
@@ -333,7 +333,7 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
 def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch):
     """A full build rewrites year files batch by batch; if it dies before the head is
     written, the next build must not patch year files that no longer match the old head."""
-    from newsletter.build import batches as stream
+    from newsletter.builder import batches as stream
 
     monkeypatch.setattr(stream, "BATCH", 5)
     rng = random.Random(9)
@@ -467,8 +467,8 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path):
     only the running way can see broken (an `Id:` line met while parsing) makes the way raise
     `FallBack`, and `plan` is asked again, which now rules that way out with that rule's words
     and takes the next. `--explain` and the build agree up to that point."""
-    from newsletter.build.pipeline import explain
-    from newsletter.build.plan import RULES
+    from newsletter.builder.pipeline import explain
+    from newsletter.builder.plan import RULES
 
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()

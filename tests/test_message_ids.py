@@ -2,7 +2,7 @@
 a delivery by the Message-ID they cite, so a subscriber who could compute another person's
 Message-ID from their own copy could forge a DSN or an ARF report that removes that person.
 
-The send goes to tests/spool_smtp.py in its own process; what counts is what the store holds."""
+The send goes to tests/helpers/spool_smtp.py in its own process; what counts is what the store holds."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def test_message_ids_are_keyed_by_the_state_and_stable_in_it(sent):
     again = SendLog(sent / ".newsletter")
     assert again.message_key() == key and len(key) == 32  # made once, kept
     again.close()
-    from newsletter.build.pipeline import Builder
+    from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
     from newsletter.content.catalog import build_catalog
     from newsletter.render.newsletters.issue import issues_for

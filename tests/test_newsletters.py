@@ -98,7 +98,7 @@ def test_html_is_inlined_like_premailer_would(issues):
     css = templates.read("newsletter.css").decode()
     plain = source.replace("{{ css }}", css).replace("| email_body", "| safe")
     import jinja2
-    from newsletter.build.pipeline import Builder
+    from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
     config = load_config(None, {"base_url": "https://news.example.org/"})
     builder = Builder(config)

@@ -1,6 +1,6 @@
 """Several senders on one PostgreSQL database — as on three machines, each with a state folder
 of its own — send each message exactly once and together reach everyone (`send` and `send
---due` at once), counted in what a real SMTP server (tests/spool_smtp.py) stored."""
+--due` at once), counted in what a real SMTP server (tests/helpers/spool_smtp.py) stored."""
 
 from __future__ import annotations
 

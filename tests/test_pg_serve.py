@@ -8,9 +8,9 @@ import time
 import urllib.error
 from pathlib import Path
 
-from serve_process import running_serve
-from smtp_server import free_port
-from spool_smtp import stored
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
+from helpers.spool_smtp import stored
 from test_web_serve import ENV, configure, post, spool_server, wait_until
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import feedparser
 import pytest
 
-from newsboat import screen_of_feed
+from helpers.newsboat import screen_of_feed
 
 TITLE = "Costs < 5% & rising in Peru"
 

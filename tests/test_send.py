@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.cli import main
-from smtp_server import ScriptedHandler, SMTPServer
+from helpers.smtp_server import ScriptedHandler, SMTPServer
 
 BULLETIN = """26 August 2021
 
@@ -85,7 +85,7 @@ def test_messages_arrive_with_headers_and_both_parts(project, capsys):
 
 
 def test_message_ids_are_per_issue_and_recipient_and_stable(project):
-    from newsletter.build.pipeline import Builder
+    from newsletter.builder.pipeline import Builder
     from newsletter.content.catalog import build_catalog
     from newsletter.config import load_config
     from newsletter.render.newsletters.issue import issues_for

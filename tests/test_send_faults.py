@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from spool_smtp import stored
-from smtp_server import free_port
+from helpers.spool_smtp import stored
+from helpers.smtp_server import free_port
 
 HERE = Path(__file__).resolve().parent
 TRIALS = int(os.environ.get("NEWSLETTER_KILL_TRIALS", "12"))
@@ -46,7 +46,7 @@ Forty volunteers finished the course.
 
 
 class SpoolServer:
-    """tests/spool_smtp.py in its own process, on a fixed port so that it can be restarted."""
+    """tests/helpers/spool_smtp.py in its own process, on a fixed port so that it can be restarted."""
 
     def __init__(self, spool: Path, *flags: str) -> None:
         self.spool = spool
@@ -57,7 +57,7 @@ class SpoolServer:
     def start(self) -> "SpoolServer":
         ready = self.spool.parent / f"ready-{self.port}"
         ready.unlink(missing_ok=True)
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "spool_smtp.py"), str(self.port), str(self.spool),
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(self.port), str(self.spool),
                                       "--ready", str(ready), *self.flags], stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while not ready.exists():

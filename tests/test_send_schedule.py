@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from newsletter.cli import main
-from smtp_server import ScriptedHandler, SMTPServer
+from helpers.smtp_server import ScriptedHandler, SMTPServer
 
 WEEKS = """16 August 2021
 
@@ -151,7 +151,7 @@ def test_send_since_starts_the_schedule_earlier_oldest_issue_first(project):
 
 
 def test_due_against_an_unreachable_server_exits_1_with_one_line(project):
-    from smtp_server import free_port
+    from helpers.smtp_server import free_port
     project.configure(free_port())
     project.subscribers(["pe@example.org,pe,"])
     project.build()

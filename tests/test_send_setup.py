@@ -3,7 +3,7 @@ the rerun after the fix sends to everyone: a refused login (535), a TLS failure,
 relays for nobody. A server that stores every message but never replies is given up on after
 `smtp.max_uncertain` lost replies. `resolve --all-uncertain|--all-failed --resend` put them back.
 
-The server is tests/spool_smtp.py in its own process; every check counts what it stored.
+The server is tests/helpers/spool_smtp.py in its own process; every check counts what it stored.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.cli import main
-from smtp_server import free_port
+from helpers.smtp_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))

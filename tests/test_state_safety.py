@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from serve_process import running_serve
-from smtp_server import free_port
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
 from test_send_faults import SEED, Site, SpoolServer
 
 HERE = Path(__file__).resolve().parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsletter.cli import main
-from smtp_server import SMTPServer
+from helpers.smtp_server import SMTPServer
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 (`Suppressions.may_mail`), and only `subscribers import|add` and `serve` create the store.
 
 Real processes throughout: the CLI, `newsletter serve` (one-click unsubscribes over HTTP) and
-tests/spool_smtp.py, whose spool is what is counted.
+tests/helpers/spool_smtp.py, whose spool is what is counted.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import urllib.request
 import pytest
 
 from newsletter.subscribers import tokens
-from serve_process import running_serve
-from smtp_server import free_port
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
 from test_send_faults import Site, SpoolServer
 
 PEOPLE = [f"p{n:02}@example.org" for n in range(20)]

@@ -1,4 +1,4 @@
-"""The tagger on a table of realistic headlines (tests/tagger_cases.py) and the coverage of its
+"""The tagger on a table of realistic headlines (tests/helpers/tagger_cases.py) and the coverage of its
 data. `python tools/tagger_score.py` prints precision and recall per class, beside geotext and
 country_converter."""
 
@@ -11,7 +11,7 @@ import pytest
 from newsletter.content.gazetteer import fold, load_gazetteer
 from newsletter.content.language import text_language
 from newsletter.content.tagger import Tagger
-from tagger_cases import CASES, entry
+from helpers.tagger_cases import CASES, entry
 
 TAGGER = Tagger(load_gazetteer())
 
@@ -125,7 +125,7 @@ def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_
         out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
                               str(root / "examples" / "bulletins"), "--show", "1000"] + (["--kinds", kinds] if kinds else []),
                              check=True, capture_output=True, text=True).stdout
-        changed = [line for line in out.splitlines() if not line.startswith("tests/tagger_cases.py #")]
+        changed = [line for line in out.splitlines() if not line.startswith("tests/helpers/tagger_cases.py #")]
         assert len(changed) == 1 and " texts change their countries with the rows of kind " in changed[0], changed
         assert changes in out, (kinds, out)
 

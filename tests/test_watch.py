@@ -344,7 +344,7 @@ def test_websub_hub_is_pinged_for_changed_feeds(tmp_path):
 
 
 def test_unreachable_hub_never_blocks_a_rebuild(tmp_path):
-    from smtp_server import free_port
+    from helpers.smtp_server import free_port
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
     with Running(tmp_path, config_text=f'[watch]\nwebsub_hub = "http://127.0.0.1:{free_port()}/hub"\n') as r:

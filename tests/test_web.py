@@ -11,7 +11,7 @@ from newsletter.config import load_config
 from newsletter.subscribers import tokens
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.server import make_app
-from smtp_server import SMTPServer
+from helpers.smtp_server import SMTPServer
 
 PUBLIC = "https://news.example.org/newsletter/"
 SITE_ORIGIN = "https://news.example.org"

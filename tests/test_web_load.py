@@ -8,9 +8,9 @@ import re
 import time
 
 from newsletter.subscribers.store import SubscriberStore
-from serve_process import running_serve
-from smtp_server import SMTPServer, free_port
-from webload import journeys
+from helpers.serve_process import running_serve
+from helpers.smtp_server import SMTPServer, free_port
+from helpers.webload import journeys
 
 PEOPLE = 200
 

@@ -1,4 +1,4 @@
-"""`serve.proxies` through a real reverse proxy process on 127.0.0.1 (tests/prefix_proxy.py, which
+"""`serve.proxies` through a real reverse proxy process on 127.0.0.1 (tests/helpers/prefix_proxy.py, which
 appends to X-Forwarded-For as nginx's `$proxy_add_x_forwarded_for` does): each client behind the
 proxy has its own `serve.client_rate` budget, and no client can escape its budget by sending its
 own X-Forwarded-For, behind the proxy or without one. Clients come from distinct loopback
@@ -9,9 +9,9 @@ from __future__ import annotations
 import http.client
 import urllib.parse
 
-from prefix_proxy import PrefixProxy
-from serve_process import running_serve
-from smtp_server import free_port
+from helpers.prefix_proxy import PrefixProxy
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
 from test_web_serve import ENV, ORIGIN, configure
 
 RATE = 2

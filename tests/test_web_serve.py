@@ -1,5 +1,5 @@
 """`newsletter serve` as a process (waitress) against real misbehaving peers: idle sockets,
-SMTP servers that are down or never answer (aiosmtpd in its own process: tests/spool_smtp.py),
+SMTP servers that are down or never answer (aiosmtpd in its own process: tests/helpers/spool_smtp.py),
 SIGTERM right after a load; what it logs; what the spool and the store hold afterwards."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.outbox import Outbox
 from newsletter.subscribers.store import SubscriberStore
-from serve_process import running_serve
-from smtp_server import free_port
-from spool_smtp import stored
-from webload import journeys
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
+from helpers.spool_smtp import stored
+from helpers.webload import journeys
 
 HERE = Path(__file__).resolve().parent
 SECRET = "serve-secret"
@@ -42,10 +42,10 @@ def configure(root: Path, port: int, smtp_port: int, **serve) -> None:
 
 @contextmanager
 def spool_server(port: int, spool: Path, *flags: str):
-    """tests/spool_smtp.py in its own process on `port`: every message stored before the reply."""
+    """tests/helpers/spool_smtp.py in its own process on `port`: every message stored before the reply."""
     ready = spool.parent / f"ready-{port}"
     ready.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, str(HERE / "spool_smtp.py"), str(port), str(spool), "--ready", str(ready),
+    proc = subprocess.Popen([sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(port), str(spool), "--ready", str(ready),
                              *flags])
     try:
         deadline = time.monotonic() + 15
@@ -241,7 +241,7 @@ def test_the_nginx_snippet_sends_hsts_and_proxies_serve_as_the_tests_proxy_does(
     hsts = re.search(r'add_header Strict-Transport-Security "max-age=(\d+)[^"]*" always;', conf)
     assert hsts and int(hsts.group(1)) >= 15552000  # at least half a year
     # the prefix is stripped (the trailing slash) and the client's address passed on, which is
-    # what tests/prefix_proxy.py does for the browser test behind the prefix
+    # what tests/helpers/prefix_proxy.py does for the browser test behind the prefix
     assert "location /newsletter/ {" in conf and "proxy_pass http://127.0.0.1:8080/;" in conf
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf and "proxies = 1" in conf
     assert 'public_url = "https://news.example.org/newsletter/"' in conf
@@ -253,7 +253,7 @@ def test_a_server_that_stores_the_mail_but_never_replies_gets_it_once(tmp_path):
     (tmp_path / "newsletter.toml").write_text((tmp_path / "newsletter.toml").read_text().replace("timeout = 30", "timeout = 1"))
     spool = tmp_path / "spool"
     ready = tmp_path / "ready"
-    smtp = subprocess.Popen([sys.executable, str(HERE / "spool_smtp.py"), str(smtp_port), str(spool), "--reply-delay",
+    smtp = subprocess.Popen([sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(smtp_port), str(spool), "--reply-delay",
                              "30", "--ready", str(ready)])
     try:
         assert wait_until(ready.exists, 15)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the place data of the gazetteer changes: every entry of the given bulletins (and every
-case of tests/tagger_cases.py) tagged with the full table and with the table without its
+case of tests/helpers/tagger_cases.py) tagged with the full table and with the table without its
 places — the `place` and `place-word` rows, the article forms of the names a city elsewhere
 bears ("au Salvador"), and the states and provinces whose name two countries use — so that
 each change can be read and judged before the data is trusted.
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from tagger_cases import CASES, entry  # noqa: E402
+from helpers.tagger_cases import CASES, entry  # noqa: E402
 
 from newsletter.content.gazetteer import read_table  # noqa: E402
 from newsletter.content.parse import parse_bulletin  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> int:
     full, bare = Tagger(read_table(table)), Tagger(read_table(without_places(table, kinds)))
     texts: list[tuple[str, str, str, str | None]] = []
     for n, case in enumerate(CASES):
-        texts.append((f"tests/tagger_cases.py #{n}", *entry(case)))
+        texts.append((f"tests/helpers/tagger_cases.py #{n}", *entry(case)))
     sources, _ = find_sources(args.inputs) if args.inputs else ([], [])
     for source in sources:
         result = parse_bulletin(str(source.path), source.path.read_bytes(), full.resolve)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Precision, recall and exact-set accuracy of the country tagger on tests/tagger_cases.py,
+"""Precision, recall and exact-set accuracy of the country tagger on tests/helpers/tagger_cases.py,
 and of geotext and country_converter (coco) on the same cases, side by side.
 
 usage: python tools/tagger_score.py   (geotext and country_converter are scored when installed:
@@ -20,7 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from newsletter.content.gazetteer import load_gazetteer  # noqa: E402
 from newsletter.content.tagger import Tagger  # noqa: E402
-from tagger_cases import CASES, entry  # noqa: E402
+from helpers.tagger_cases import CASES, entry  # noqa: E402
 
 
 def ours():
@@ -69,14 +69,14 @@ def score(tag) -> dict[str, tuple[float, float, float]]:
 
 
 def languages() -> int:
-    """Which language the cases with a known one are in (tests/tagger_cases.py LANGUAGE_OF), by
+    """Which language the cases with a known one are in (tests/helpers/tagger_cases.py LANGUAGE_OF), by
     the tagger's stopword scores and by py3langid (restricted to the four languages), with the
     time each takes per text and to load."""
     import time
 
     from newsletter.content.gazetteer import fold
     from newsletter.content.language import text_language
-    from tagger_cases import LANGUAGE_OF
+    from helpers.tagger_cases import LANGUAGE_OF
 
     began = time.perf_counter()
     import py3langid
@@ -111,7 +111,7 @@ def main() -> int:
             print(f"({name} is not installed: pip install {'geotext' if name == 'geotext' else 'country_converter'})")
     results = {name: score(make()) for name, make in taggers.items()}
     kinds = ["all"] + sorted({case[2] for case in CASES})
-    print(f"{len(CASES)} cases (tests/tagger_cases.py); precision / recall / exact set\n")
+    print(f"{len(CASES)} cases (tests/helpers/tagger_cases.py); precision / recall / exact set\n")
     print(f"| class | cases | " + " | ".join(results) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in results) + " |")
     for kind in kinds:

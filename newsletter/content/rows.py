@@ -89,7 +89,7 @@ def rows_catalog(groups: dict[str, list], texts: dict[tuple[int, str], str]) -> 
     """The partial catalog a patch or a batch renders from: each group's rows (any order, no
     row twice in a group) as entries in catalog order, one entry object per row however many
     groups hold it, with its body from `texts` (by natural key) where the render needs one.
-    The one way rows become a catalog again (`build.patch`, `build.batches`)."""
+    The one way rows become a catalog again (`builder.patch`, `builder.batches`)."""
     made: dict[tuple[int, str], Entry] = {}
 
     def entry(r) -> Entry:
@@ -119,7 +119,7 @@ def period_years(pid: str, period: str) -> set[int]:
 
 @dataclass
 class CatalogHead:
-    """What the manifest's head keeps for patching the catalog later (see `build.patch`): the
+    """What the manifest's head keeps for patching the catalog later (see `builder.patch`): the
     fingerprints it was made with (`Builder.fingerprints`), the whole catalog's summary (a
     `units.CatalogStats`, flattened), each group's newest rows, per bulletin file what it
     was when read, and the output folders' mtimes."""

@@ -35,7 +35,7 @@ def ping(hub: str, urls: list[str], timeout: float = 10.0) -> None:
     data = urllib.parse.urlencode([("hub.mode", "publish")] + [("hub.url", u) for u in urls]).encode()
     request = urllib.request.Request(hub, data=data, method="POST", headers={
         "Content-Type": "application/x-www-form-urlencoded", "User-Agent": f"newsletter/{__version__}"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the configured hub
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # the configured hub
         if not 200 <= response.status < 300:
             raise urllib.error.HTTPError(hub, response.status, response.reason, response.headers, None)
 
@@ -75,7 +75,7 @@ class Publisher:
             _, attempt, urls = item
             try:
                 ping(self.hub, urls)
-            except Exception as exc:  # noqa: BLE001 - any failure is retried, never raised
+            except Exception as exc:  # any failure is retried, never raised
                 delay = min(self.first_delay * 2 ** attempt, MAX_DELAY)
                 log.warning("WebSub ping to %s failed (%s); retrying in %.0f s", self.hub, exc, delay)
                 with self._cond:

@@ -250,7 +250,7 @@ class SiteWriter:
         return fingerprint, [(rel, self._files[rel]) for rel in paths]
 
     def adopt(self, records: list, stats: dict, changed: list[str]) -> None:
-        """Record units that another process rendered and wrote (see `newsletter.build.workers`)."""
+        """Record units that another process rendered and wrote (see `newsletter.builder.workers`)."""
         for key, (fingerprint, files) in records:
             self._units[key] = [fingerprint, [rel for rel, _ in files]]
             for rel, record in files:
@@ -300,7 +300,7 @@ class SiteWriter:
     def finish(self) -> WriteStats:
         """Remove outputs of earlier builds that this build did not produce; `dirty` says
         whether the manifest (`state`) differs from the one the build began with. Saving it
-        is the caller's (`build.execute`): a manifest that lags behind only costs the next
+        is the caller's (`builder.execute`): a manifest that lags behind only costs the next
         process extra checks, as files are compared by size and mtime before being trusted."""
         stale = sorted(set(self._old_files) - set(self._files))
         parents = set()

@@ -3,7 +3,7 @@
 A unit (`Unit`) is a key, a fingerprint and `render`: an entry's page, a group's feeds, its page, a year
 page, a newsletter issue, the home page… `render()` returns `(path, bytes)` pairs. The
 writer renders a unit only when its fingerprint changed. `OutputUnits` is mixed into the
-build context (`newsletter.build.context`), whose configuration, templates and renderers it
+build context (`newsletter.builder.context`), whose configuration, templates and renderers it
 uses.
 """
 
@@ -75,10 +75,14 @@ def _entry_page(renderer, links, entry: Entry) -> list[tuple[str, bytes]]:
     return [(links.entry_page_path(entry.slug), renderer.entry_page(entry, links.entry_page_url(entry)))]
 
 
+def _year_page(renderer, links, group: str, title: str, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, bytes]]:
+    return [(links.year_page_path(group, year), renderer.year_page(group, title, year, entries))]
+
+
 @dataclass
 class CatalogStats:
     """What the site-wide units need to know about the whole catalog, beyond its newest
-    entries: a full build records it (`OutputUnits.last_stats`); `newsletter.build.patch` keeps it up
+    entries: a full build records it (`OutputUnits.last_stats`); `newsletter.builder.patch` keeps it up
     to date and renders from a catalog that holds only the entries a change touches."""
 
     total: int
@@ -95,7 +99,7 @@ class CatalogStats:
 class OutputUnits:
     """Unit generation for the build context (see the module docstring)."""
 
-    # provided by the build context (`newsletter.build.context.BuildContext`)
+    # provided by the build context (`newsletter.builder.context.BuildContext`)
     config: Any
     links: Any
     tz: Any
@@ -188,7 +192,7 @@ class OutputUnits:
                 continue
             year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
             yield Unit(f"year:{group}/{year}", year_fp,
-                   lambda y=year, es=items: [(links.year_page_path(group, y), renderer.year_page(group, title, y, es))])
+                   functools.partial(_year_page, renderer, links, group, title, year, items))
 
     def _newsletter_units(self, catalog, nl_groups, renderer, digest, only_periods, stats, recording):
         """Archive pages, then issues period by period (newest first) across groups, so that an
@@ -197,7 +201,6 @@ class OutputUnits:
 
         nl_fp = self.newsletter_fingerprint
         period = self.config.newsletter_period
-        links = self.links
         since = archive_start(stats.newest, period, self.config.newsletter_archive_periods) if stats.newest else ""
         all_issues = []
         for group in nl_groups:
@@ -206,14 +209,17 @@ class OutputUnits:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             listing = stats.listings[group]
             yield Unit(f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
-                   lambda g=group, ls=listing: [(links.archive_path(g), renderer.archive_page(g, self.group_title(g), ls))])
+                   functools.partial(self._archive_page, renderer, group, listing))
             all_issues.extend(issues)
         all_issues.sort(key=lambda i: i.period_id, reverse=True)
         for issue in all_issues:
             if only_periods is not None and issue.period_id not in only_periods:
                 continue
             yield Unit(f"issue:{issue.key}", nl_fp + ":" + digest.joined(issue.entries),
-                   lambda i=issue: self._issue_outputs(i))
+                   functools.partial(self._issue_outputs, issue))
+
+    def _archive_page(self, renderer, group: str, listing: list[tuple[str, str, int]]) -> list[tuple[str, bytes]]:
+        return [(self.links.archive_path(group), renderer.archive_page(group, self.group_title(group), listing))]
 
     def _issue_outputs(self, issue):
         r = self.issue_renderer
@@ -278,7 +284,7 @@ class OutputUnits:
     def _sitemap_units(self, catalog, stats, digest, only_years):
         """The sitemap index, the lists' sitemap and one per year (`newsletter.output.sitemap`);
         a year's comes with that year's other units (`only_years`, like the year pages)."""
-        from newsletter.output.sitemap import LISTS_SITEMAP, sitemap_index, urlset, year_sitemap_path
+        from newsletter.output.sitemap import LISTS_SITEMAP, sitemap_index, urlset
 
         base, links, site_fp = self.config.base_url, self.links, self.site_fingerprint
         all_years = [year for year, _ in stats.years.get(ALL, [])]
@@ -297,7 +303,12 @@ class OutputUnits:
             if only_years is not None and year not in only_years:
                 continue
             fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
-            yield Unit(f"sitemap:{year}", fp, lambda y=year, es=items: [(year_sitemap_path(y), urlset(self._year_urls(y, es)))])
+            yield Unit(f"sitemap:{year}", fp, functools.partial(self._year_sitemap, year, items))
+
+    def _year_sitemap(self, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, bytes]]:
+        from newsletter.output.sitemap import urlset, year_sitemap_path
+
+        return [(year_sitemap_path(year), urlset(self._year_urls(year, entries)))]
 
     def _year_urls(self, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, str]]:
         links = self.links

@@ -35,7 +35,7 @@ from typing import Any
 from newsletter.output.writer import write_atomic
 from newsletter.render.newsletters.issue import IssueRenderer, RenderedIssue
 from newsletter.send.sendlog import SendLog
-from newsletter.send.smtp import (
+from newsletter.smtp import (
     ConnectFailure,
     Mailer,
     PermanentFailure,

@@ -48,7 +48,7 @@ from newsletter.send.deliver import (
     StopRequested,
     Unreachable,
 )
-from newsletter.send.smtp import Mailer
+from newsletter.smtp import Mailer
 from newsletter.subscribers.lists import EVERY_COUNTRY, Subscriber
 
 MEMBERS = DIGEST_KEY

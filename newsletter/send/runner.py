@@ -28,7 +28,7 @@ from newsletter.render.newsletters.issue import Issue, archive_start, issues_for
 from newsletter.render.newsletters.periods import period_bounds, period_id
 from newsletter.send.deliver import Delivery, SendSummary, StopControl, content_hash
 from newsletter.send.sendlog import SendLog
-from newsletter.send.smtp import Mailer, SMTPSettings
+from newsletter.smtp import Mailer, SMTPSettings
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.suppressions import Suppressions
 

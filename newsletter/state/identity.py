@@ -67,7 +67,7 @@ class IdentityStore:
                     self.records.update(records)
             except FileNotFoundError:
                 continue
-            except Exception as exc:  # noqa: BLE001 - any damage: refused below
+            except Exception as exc:  # any damage: refused below
                 raise StateError(f"{path}: the entry identities of {year} are damaged ({type(exc).__name__}: {exc}); "
                                  f"a build would give that year's entries new ids and feed readers would show them "
                                  f"as new. Restore the file from a backup, or delete it to accept new ids") from None

@@ -6,7 +6,7 @@ rendered from and the files it wrote, with their size and mtime. It lives in
 `STATE/outputs-<key>/`: `head` holds the site-wide units (feeds, group pages, archives,
 home page, static files) and `<year>` the units that belong to one year (entry pages by
 the entry's date, year pages, newsletter issues by their period). A full build writes every
-file (`newsletter.build.batches` one year file per batch, then the head); `newsletter.build.patch` reads
+file (`newsletter.builder.batches` one year file per batch, then the head); `newsletter.builder.patch` reads
 and rewrites only the head and the years it works on.
 
 Next to the units, a full build keeps what a later one-shot rebuild needs to patch the

@@ -64,7 +64,7 @@ def stamp_path(manifest: Path) -> Path:
 
 def load(path: Path, stamp: Stamp) -> tuple[dict | None, str]:
     """(what the last build recorded, "") if it was made from exactly these inputs; else
-    (None, why not: "missing", "unreadable", "changed" or "racy" — `build.plan`'s rules say
+    (None, why not: "missing", "unreadable", "changed" or "racy" — `builder.plan`'s rules say
     each in words)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

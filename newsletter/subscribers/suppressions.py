@@ -25,7 +25,9 @@ REASONS = {"unsubscribed": "", "bounced": "hard bounce", "complained": "complain
 class Suppressions:
     """`may_mail` / `suppress` for one state folder (see the module docstring)."""
 
-    def __init__(self, state_dir: Path, sendlog: Any = None, store: Any = None) -> None:
+    def __init__(self, state_dir: Path, sendlog: Any, store: Any = None) -> None:
+        """`sendlog`: the state folder's open send log (a `newsletter.send.sendlog.SendLog`, which
+        this layer never imports: the caller opens it); `store`: the subscriber store, if open."""
         self.state_dir = state_dir
         self.sendlog = sendlog
         self.store = store
@@ -45,8 +47,6 @@ class Suppressions:
         store = self._store()
         if store is not None:
             return bool(store.may_mail(email, group))
-        if self.sendlog is None:
-            return True
         return not self.sendlog.is_suppressed(email, group)
 
     def suppress(self, email: str, group: str = "*", *, status: str = "unsubscribed", via: str, detail: str = "") -> bool:
@@ -58,17 +58,8 @@ class Suppressions:
             if status == "complained":
                 return bool(store.complain(email, via=via, detail=detail))
             return bool(store.unsubscribe(email, group, via=via, detail=detail))
-        sendlog = self.sendlog
-        if sendlog is None:
-            from newsletter.send.sendlog import SendLog
-
-            sendlog = SendLog(self.state_dir)
-        try:
-            reason = ": ".join(p for p in (REASONS.get(status, status), detail) if p) or via
-            return bool(sendlog.suppress(email, group if status == "unsubscribed" else "*", reason=reason))
-        finally:
-            if sendlog is not self.sendlog:
-                sendlog.close()
+        reason = ": ".join(p for p in (REASONS.get(status, status), detail) if p) or via
+        return bool(self.sendlog.suppress(email, group if status == "unsubscribed" else "*", reason=reason))
 
     def close(self) -> None:
         if self._own_store and self.store is not None:

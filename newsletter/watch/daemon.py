@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsletter.build.pipeline import Builder, build_site
+from newsletter.builder.pipeline import Builder, build_site
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
 from newsletter.diagnostics import report
@@ -180,7 +180,7 @@ class WatchDaemon:
         except OSError as exc:  # the environment (full disk, permissions): one line, no traceback
             log.error("rebuild failed: %s", environment_error(exc))
             return False
-        except Exception:  # noqa: BLE001 - a bug must not stop the daemon
+        except Exception:  # a bug must not stop the daemon
             log.exception("rebuild failed; will try again on the next change")
             return False
         self.rebuilds += 1

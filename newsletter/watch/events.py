@@ -43,5 +43,5 @@ class QueueingHandler(FileSystemEventHandler):
                         self.changes.put(("dir", src))
                 else:
                     self.changes.put((_RELEVANT[event.event_type], src))
-        except Exception:  # noqa: BLE001 - never let the observer thread die
+        except Exception:  # never let the observer thread die
             log.exception("could not queue a file event")

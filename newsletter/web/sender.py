@@ -93,12 +93,12 @@ class OutboxSender:
                 released = Outbox(store.db).release_dead(self.host, _alive)
                 if released:
                     log.warning("outbox: %d message(s) held by a stopped serve are sent now", released)
-            except Exception as exc:  # noqa: BLE001 - a locked store: their claims run out as before
+            except Exception as exc:  # a locked store: their claims run out as before
                 log.error("outbox: %s", exc)
             while not self._stop.is_set():
                 try:
                     self.drain(store)
-                except Exception as exc:  # noqa: BLE001 - a locked or busy store: try again at the next poll
+                except Exception as exc:  # a locked or busy store: try again at the next poll
                     log.error("outbox: %s", exc)
                 wait = self.poll
                 due = Outbox(store.db).next_due()
@@ -147,7 +147,7 @@ class OutboxSender:
         if mail is None:
             outbox.drop(row.id, self.owner, "unknown address")
             return
-        from newsletter.send.smtp import PermanentFailure, UncertainDelivery
+        from newsletter.smtp import PermanentFailure, UncertainDelivery
 
         try:
             self.mailer(mail.data, row.email, lambda: outbox.attempting(row.id, self.owner))
@@ -159,7 +159,7 @@ class OutboxSender:
             outbox.sent(row.id, self.owner, outcome=f"uncertain: {_reason(exc)}")
             log.warning("outbox: the %s message (#%d) may have been sent: %s", mail.kind, row.id, _reason(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - every other failure is retried; the person saw the same page
+        except Exception as exc:  # every other failure is retried; the person saw the same page
             delay = min(MAX_BACKOFF, self.base_delay * 2 ** row.attempts)
             outcome = outbox.failed(row.id, self.owner, _reason(exc), retry_at=utcnow() + dt.timedelta(seconds=delay),
                                     expires=row.expires)
@@ -219,10 +219,10 @@ class SMTPOutlet:
     def __init__(self, config) -> None:
         self.config = config
         self.password = os.environ.get(config.smtp_password_env)
-        self._mailer: Any = None  # a newsletter.send.smtp.Mailer while connected
+        self._mailer: Any = None  # a newsletter.smtp.Mailer while connected
 
     def __call__(self, data: bytes, recipient: str, before_final_dot: Callable[[], None] = lambda: None) -> None:
-        from newsletter.send.smtp import Mailer, SMTPSettings
+        from newsletter.smtp import Mailer, SMTPSettings
 
         if self._mailer is None:
             self._mailer = Mailer(SMTPSettings.from_config(self.config, self.password))
@@ -237,7 +237,7 @@ class SMTPOutlet:
         if mailer is not None:
             try:
                 mailer.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
+            except Exception:  # closing a broken connection
                 pass
 
 

@@ -47,7 +47,7 @@ def make_app(config, templates_dir=None, send_mail=None):
     from newsletter.web.app import create_app
 
     problems = []
-    secret = os.environ.get(config.newsletter_secret_env)
+    secret = os.environ.get(config.newsletter_secret_env) or ""
     if not secret:
         problems.append(f"{config.newsletter_secret_env}: set this environment variable; it signs every link")
     if not config.newsletter_public_url:

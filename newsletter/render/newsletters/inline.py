@@ -32,7 +32,7 @@ _CSSUTILS_SILENCED = False
 
 
 def _silence_cssutils() -> None:
-    global _CSSUTILS_SILENCED  # noqa: PLW0603 - one-time logging set-up, not state
+    global _CSSUTILS_SILENCED  # one-time logging set-up, not state
     if not _CSSUTILS_SILENCED:
         logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
         _CSSUTILS_SILENCED = True

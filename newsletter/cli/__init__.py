@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.cliargs import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
-from newsletter.diagnostics import PER_FILE, report
-from newsletter.errors import NewsletterError, UsageError, environment_error
-from newsletter.send.commands import (
+from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
+from newsletter.cli.db import cmd_db
+from newsletter.cli.send import (
     cmd_backup,
     cmd_resolve,
     cmd_send,
@@ -24,8 +23,9 @@ from newsletter.send.commands import (
     cmd_unsubscribe,
     send_due_after_build,
 )
-from newsletter.send.dbcommand import cmd_db
-from newsletter.subscribers.commands import cmd_bounces, cmd_subscribers
+from newsletter.cli.subscribers import cmd_bounces, cmd_subscribers
+from newsletter.diagnostics import PER_FILE, report
+from newsletter.errors import NewsletterError, UsageError, environment_error
 
 log = logging.getLogger("newsletter")
 
@@ -219,8 +219,8 @@ def _setup_logging(args) -> None:
     handler.setFormatter(_Prefixed(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
     logging.basicConfig(level=level, handlers=[handler])
     if args.command == "build":  # `-v` prints the plan once, at the end (its lines are logged as it is made)
-        logging.getLogger("newsletter.build.plan").propagate = False
-        logging.getLogger("newsletter.build.batches").setLevel(max(level, logging.INFO))
+        logging.getLogger("newsletter.builder.plan").propagate = False
+        logging.getLogger("newsletter.builder.batches").setLevel(max(level, logging.INFO))
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
     logging.getLogger("markdown_it").setLevel(logging.WARNING)  # its debug output traces the parser
 
@@ -228,7 +228,7 @@ def _setup_logging(args) -> None:
 def cmd_build(args) -> int:
     import gc
 
-    from newsletter.build.pipeline import build_site, check_layout, explain
+    from newsletter.builder.pipeline import build_site, check_layout, explain
     from newsletter.state.lock import StateLock
 
     gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
@@ -244,7 +244,7 @@ def cmd_build(args) -> int:
         return 0
     clock = PhaseClock() if args.verbose else None
     if clock is not None:
-        logging.getLogger("newsletter.build.plan").addHandler(clock)
+        logging.getLogger("newsletter.builder.plan").addHandler(clock)
     with StateLock(Path(config.state)):
         if clock is not None:
             clock.mark("waiting for the state lock")
@@ -254,7 +254,7 @@ def cmd_build(args) -> int:
             clock.mark(f"{clock.way or 'the build'} (reading, rendering, writing and saving the state)")
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
     if clock is not None:
-        logging.getLogger("newsletter.build.plan").removeHandler(clock)
+        logging.getLogger("newsletter.builder.plan").removeHandler(clock)
         for line in result.plan.lines():
             print(f"newsletter: plan: {line}", file=sys.stderr)
         for line in clock.lines():
@@ -263,7 +263,7 @@ def cmd_build(args) -> int:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
-        from newsletter.send.commands import say_once_without_public_url
+        from newsletter.cli.send import say_once_without_public_url
 
         say_once_without_public_url(config)
     return 1 if result.errors else 0
@@ -282,7 +282,7 @@ def announce(hub: str, state_dir: Path, changed_paths: list[str], base_url: str,
 
 
 def cmd_watch(args) -> int:
-    from newsletter.build.pipeline import check_layout
+    from newsletter.builder.pipeline import check_layout
     from newsletter.state.lock import StateLock
     from newsletter.watch.daemon import WatchDaemon, WatchOptions
 
@@ -334,7 +334,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from newsletter.sample import init_site
+    from newsletter.cli.init import init_site
 
     for line in init_site(Path(args.dir), args.base_url or "http://127.0.0.1:8000/"):
         print(f"newsletter: {line}", file=sys.stderr)

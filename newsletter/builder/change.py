@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from newsletter.build.execute import Outcome, Scope, execute
+from newsletter.builder.execute import Outcome, Scope, execute
 from newsletter.content.catalog import Catalog
 from newsletter.content.entry import Entry
 from newsletter.output.keys import parse_key

@@ -17,9 +17,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.build.change import ArchiveWindow, Change, render_affected
-from newsletter.build.execute import Scope
-from newsletter.build.plan import FallBack, Plan
+from newsletter.builder.change import ArchiveWindow, Change, render_affected
+from newsletter.builder.execute import Scope
+from newsletter.builder.plan import FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.render.newsletters.periods import period_id

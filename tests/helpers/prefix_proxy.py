@@ -10,7 +10,7 @@ import http.server
 import threading
 from pathlib import Path
 
-from smtp_server import free_port
+from helpers.smtp_server import free_port
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "content-length"}

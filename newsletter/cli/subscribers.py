@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.cliargs import site_config
+from newsletter.cli.args import site_config
 from newsletter.errors import UsageError
 
 
@@ -34,7 +34,7 @@ def _gazetteer(config):
 
 
 def _lists(values: list[str], gazetteer) -> set[str]:
-    from newsletter.send.commands import list_arg
+    from newsletter.cli.send import list_arg
 
     groups = set()
     for value in values:

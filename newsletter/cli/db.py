@@ -172,7 +172,7 @@ def restore(state_dir: Path, source: Path) -> int:
 
 
 def cmd_db(args) -> int:
-    from newsletter.cliargs import site_config
+    from newsletter.cli.args import site_config
 
     config = site_config(args)
     return migrate(Path(config.state), args.to)

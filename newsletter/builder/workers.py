@@ -80,7 +80,7 @@ def map_in_processes(function: Callable[[list], object], items: list, workers: i
     """`function` applied to `workers` interleaved shares of `items`: the first share in this
     process (after running `meanwhile`), the others in forked processes. The parent's share
     costs nothing to send back, and one process fewer is forked."""
-    global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
+    global _JOB  # handed to forked children, cleared right after
     _JOB = (function, items, workers)
     try:
         with multiprocessing.get_context("fork").Pool(workers - 1, initializer=_worker_signals) as pool:
@@ -102,7 +102,7 @@ def _job(index: int):
 def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
     """`[function(job) for job in jobs]`, the jobs handed out one at a time to `workers`
     forked processes (longest first is the caller's business); results in `jobs` order."""
-    global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
+    global _JOB  # handed to forked children, cleared right after
     _JOB = (function, jobs)
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
@@ -123,7 +123,7 @@ def render_in_processes(writer: SiteWriter, units: list, workers: int,
     every output already written is complete (writes are atomic)."""
     from newsletter.errors import BuildInterrupted
 
-    global _JOB  # noqa: PLW0603 - handed to forked children, cleared right after
+    global _JOB  # handed to forked children, cleared right after
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
     _JOB = (writer, units, workers, stop)
@@ -181,7 +181,7 @@ class OutputCheck:
         """The outputs found changed (None: no manifest, or the check failed: stat them here)."""
         try:
             return self._pending.get()
-        except Exception as exc:  # noqa: BLE001 - the check is an optimisation only
+        except Exception as exc:  # the check is an optimisation only
             log.debug("background output check failed: %s", exc)
             return None
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter.cliargs import DEFAULT_CONFIG
+from newsletter.cli.args import DEFAULT_CONFIG
 from newsletter.errors import UsageError
 
 CONFIG = """\

@@ -26,9 +26,9 @@ import logging
 import time
 from pathlib import Path
 
-from newsletter.build.change import ArchiveWindow, Change, render_affected
-from newsletter.build.execute import Scope
-from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
+from newsletter.builder.change import ArchiveWindow, Change, render_affected
+from newsletter.builder.execute import Scope
+from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids
 from newsletter.content.rows import (
     CatalogHead,

@@ -1,6 +1,6 @@
 """The executor: the one render-or-reuse loop of every build, and the writer's whole life.
 
-Every way a build goes (`newsletter.build.plan`) ends here with a `Scope` and the units it
+Every way a build goes (`newsletter.builder.plan`) ends here with a `Scope` and the units it
 wants: `execute(scope, units)` makes the site writer over what the last build left, reuses
 every unit whose fingerprint and files are as recorded, renders the others — in this
 process, or in forked workers when there are many — retires the units the scope no longer
@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.build.workers import parallel_workers, render_in_processes
+from newsletter.builder.workers import parallel_workers, render_in_processes
 from newsletter.content.rows import CatalogHead
 from newsletter.errors import BuildInterrupted
 from newsletter.output.writer import SiteWriter, WriteStats

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsletter.build.execute import Run, Scope, execute
-from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan
+from newsletter.builder.execute import Run, Scope, execute
+from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids, groups_of, repeats
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
@@ -111,7 +111,7 @@ def _info(builder, source) -> FileInfo:
 
 def scan(builder, sources) -> list[FileInfo]:
     """Parse every source into the parse cache (on every core when it is worth it)."""
-    from newsletter.build.workers import map_in_processes
+    from newsletter.builder.workers import map_in_processes
 
     todo, workers = builder.parsing_plan(sources)
     done: dict = {}
@@ -264,7 +264,7 @@ class StreamResult:
 
 def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> StreamResult:
     """A full build, batch by batch; `FallBack` when it must be done in memory after all."""
-    from newsletter.build.workers import parallel_workers
+    from newsletter.builder.workers import parallel_workers
     from newsletter.render.newsletters.issue import archive_start
 
     (sources, notes), manifest = state.found, request.manifest
@@ -298,7 +298,7 @@ def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) 
 
 
 def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
-    from newsletter.build.workers import map_jobs
+    from newsletter.builder.workers import map_jobs
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]

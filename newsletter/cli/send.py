@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.cliargs import site_config, terminal_progress
+from newsletter.cli.args import site_config, terminal_progress
 from newsletter.errors import ConfigError, StateError, UsageError
 
 
@@ -54,7 +54,7 @@ def _subscribers_path(args, config) -> Path:
 def cmd_send(args) -> int:
     from zoneinfo import ZoneInfo
 
-    from newsletter.build.pipeline import Builder, inside
+    from newsletter.builder.pipeline import Builder, inside
     from newsletter.diagnostics import report
     from newsletter.send.deliver import StopRequested
     from newsletter.send.runner import Sender, check_finished, require_built
@@ -130,7 +130,7 @@ def cmd_send(args) -> int:
 def _send_test(sender, address: str, groups: list[str], now, args, require_built) -> bool:
     """`send --test ADDRESS`: one issue (delivery `lists`, or one --country with `--issue` of a
     list) or one digest mailed to ADDRESS as a subscriber would get it; nothing is recorded."""
-    from newsletter.send.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
+    from newsletter.smtp import PermanentFailure, TemporaryFailure, UncertainDelivery
     from newsletter.subscribers.lists import EVERY_COUNTRY, valid_email
 
     if not valid_email(address):
@@ -590,7 +590,7 @@ def cmd_unsubscribe(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from newsletter.send import dbcommand
+    from newsletter.cli import db as dbcommand
     from newsletter.send.sendlog import LOG_NAME, MARKER_NAME
     from newsletter.state.db import database_url, pgdb
     from newsletter.subscribers.store import MARKER_NAME as STORE_MARKER

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from newsletter import __version__
-from newsletter.build.context import BuildContext
-from newsletter.build.execute import Outcome, Run, Scope, execute
-from newsletter.build.plan import BuildRequest, BuildState, FallBack, Plan, plan
-from newsletter.build.workers import OutputCheck
+from newsletter.builder.context import BuildContext
+from newsletter.builder.execute import Outcome, Run, Scope, execute
+from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan
+from newsletter.builder.workers import OutputCheck
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
 from newsletter.content.fingerprint import parsing_fingerprint
@@ -53,7 +53,7 @@ class BuildResult:
     counts: tuple[int, int, int] | None = None
     """(entries, countries, regional) when `catalog` does not hold every entry."""
     plan: Plan = field(default_factory=Plan)
-    """The ways considered and why each was or was not taken (`newsletter.build.plan`)."""
+    """The ways considered and why each was or was not taken (`newsletter.builder.plan`)."""
 
     @property
     def way(self) -> str:
@@ -211,7 +211,7 @@ class Builder:
 
     def _read_in_processes(self, sources: list[Source]) -> None:
         """Parse many files on every core (a cold start); results land in the in-memory memo."""
-        from newsletter.build.workers import map_in_processes
+        from newsletter.builder.workers import map_in_processes
 
         # Loading cached results is quicker here than shipping them back from other processes.
         sources, workers = self.parsing_plan(sources)
@@ -242,7 +242,7 @@ class Builder:
     def parsing_plan(self, sources: list[Source]) -> tuple[list[Source], int]:
         """The sources the parse cache probably cannot answer for, and how many processes to
         parse them with: one, unless they are many and large."""
-        from newsletter.build.workers import parallel_workers
+        from newsletter.builder.workers import parallel_workers
 
         todo = self.cache.likely_stale(sources) if self.cache is not None else list(sources)
         size = 0
@@ -394,7 +394,7 @@ def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, bui
     The watch daemon calls this with a long-lived `builder` (parse results and the output
     manifest stay in memory), the paths it saw events for as `force`, and `verify=False`.
     With `full`, a one-shot build neither stops at "nothing changed" nor patches the last
-    build (`newsletter.build.patch`): it rebuilds the catalog and checks every output on disk.
+    build (`newsletter.builder.patch`): it rebuilds the catalog and checks every output on disk.
     """
     if "force" in options:
         options["force"] = frozenset(options["force"])
@@ -458,12 +458,12 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
         describe = None
         stamp = state.stamp if one_shot else None
         if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
-            from newsletter.build.patch import describe as describe_catalog
+            from newsletter.builder.patch import describe as describe_catalog
             from newsletter.content.rows import problems_of
 
             seen = builder.read_stats()
             problems = {display: problems_of(result) for display, result in builder.results.items()}
-            describe = lambda: describe_catalog(builder, catalog, seen, problems, state.started_ns)  # noqa: E731
+            describe = lambda: describe_catalog(builder, catalog, seen, problems, state.started_ns)
         if not builder.defer_saves:
             builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
         log.debug("catalog in %.2f s", time.perf_counter() - mark)
@@ -480,7 +480,7 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     if stamp is not None:
         _save_record(request, state, counts, diagnostics)
     if builder.defer_saves:
-        from newsletter.build.live import Snapshot
+        from newsletter.builder.live import Snapshot
 
         builder.snapshot = Snapshot.take(builder, catalog, out_dir)
     return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
@@ -488,7 +488,7 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
 
 
 def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
-    from newsletter.build.live import incremental_write
+    from newsletter.builder.live import incremental_write
 
     _, diagnostics, nsources = state.read()
     mark = time.perf_counter()
@@ -500,16 +500,16 @@ def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
 
 
 def _patch(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
-    """A small change applied to the last build's outputs (see `newsletter.build.patch`)."""
-    from newsletter.build.patch import warm_build
+    """A small change applied to the last build's outputs (see `newsletter.builder.patch`)."""
+    from newsletter.builder.patch import warm_build
 
     done = warm_build(state.builder, request, state, plan)
     return _recorded(request, state, done, done.touched, plan)
 
 
 def _batches(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
-    """A full build done year by year (see `newsletter.build.batches`)."""
-    from newsletter.build.batches import stream_build
+    """A full build done year by year (see `newsletter.builder.batches`)."""
+    from newsletter.builder.batches import stream_build
 
     _remove_leftovers(request, state)
     sources, _ = state.found
