@@ -27,6 +27,7 @@ test: lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check newsletter
+	$(BIN)/ruff format --check newsletter tests tools benchmarks
 	$(BIN)/mypy newsletter
 
 fmt: $(STAMP)

@@ -27,8 +27,14 @@ def timed(code: Path, cwd: Path, *args: str) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(code)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -66,8 +72,10 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(old / "newsletter")], check=True)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "newsletter")], check=True)
     try:
-        print(f"| scenario | {args.rev} | now | now / {args.rev} | CPU: {args.rev} | now | now / {args.rev} |\n"
-              "| --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            f"| scenario | {args.rev} | now | now / {args.rev} | CPU: {args.rev} | now | now / {args.rev} |\n"
+            "| --- | --- | --- | --- | --- | --- | --- |"
+        )
         for size in (int(s) for s in args.sizes.split(",")):
             corpus = Path(args.workdir) / f"corpus-{size}"
             runs: dict[str, dict[str, list[tuple[float, float]]]] = {"old": {}, "new": {}}
@@ -78,8 +86,11 @@ def main() -> int:
             for scenario in runs["old"]:
                 a, b = (statistics.median(w for w, _ in runs[n][scenario]) for n in ("old", "new"))
                 ca, cb = (statistics.median(c for _, c in runs[n][scenario]) for n in ("old", "new"))
-                print(f"| {scenario}, {size:,} entries | {a:.2f} s | {b:.2f} s | {b / a:.2f} | {ca:.2f} s | {cb:.2f} s "
-                      f"| {cb / ca:.2f} |", flush=True)
+                print(
+                    f"| {scenario}, {size:,} entries | {a:.2f} s | {b:.2f} s | {b / a:.2f} | {ca:.2f} s | {cb:.2f} s "
+                    f"| {cb / ca:.2f} |",
+                    flush=True,
+                )
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False)
         shutil.rmtree(base, ignore_errors=True)

@@ -19,36 +19,80 @@ import random
 
 # (English name, demonym, Spanish name) — 40 countries; every name is one the tagger knows.
 COUNTRIES = [
-    ("Mexico", "Mexican", "México"), ("Guatemala", "Guatemalan", "Guatemala"),
-    ("Honduras", "Honduran", "Honduras"), ("El Salvador", "Salvadoran", "El Salvador"),
-    ("Nicaragua", "Nicaraguan", "Nicaragua"), ("Costa Rica", "Costa Rican", "Costa Rica"),
-    ("Panama", "Panamanian", "Panamá"), ("Belize", "Belizean", "Belice"),
-    ("Dominican Republic", "Dominican", "República Dominicana"), ("Haiti", "Haitian", "Haití"),
-    ("Cuba", "Cuban", "Cuba"), ("Jamaica", "Jamaican", "Jamaica"),
-    ("Colombia", "Colombian", "Colombia"), ("Venezuela", "Venezuelan", "Venezuela"),
-    ("Ecuador", "Ecuadorian", "Ecuador"), ("Peru", "Peruvian", "Perú"),
-    ("Chile", "Chilean", "Chile"), ("Argentina", "Argentine", "Argentina"),
-    ("Brazil", "Brazilian", "Brasil"), ("Bolivia", "Bolivian", "Bolivia"),
-    ("Paraguay", "Paraguayan", "Paraguay"), ("Uruguay", "Uruguayan", "Uruguay"),
-    ("Trinidad and Tobago", "Trinidadian", "Trinidad y Tobago"), ("Barbados", "Barbadian", "Barbados"),
-    ("Guyana", "Guyanese", "Guyana"), ("Suriname", "Surinamese", "Surinam"),
-    ("Canada", "Canadian", "Canadá"), ("United States", "American", "Estados Unidos"),
-    ("Spain", "Spanish", "España"), ("Morocco", "Moroccan", "Marruecos"),
-    ("Senegal", "Senegalese", "Senegal"), ("Kenya", "Kenyan", "Kenia"),
-    ("Ethiopia", "Ethiopian", "Etiopía"), ("Philippines", "Filipino", "Filipinas"),
-    ("Indonesia", "Indonesian", "Indonesia"), ("Bangladesh", "Bangladeshi", "Bangladés"),
-    ("Türkiye", "Turkish", "Turquía"), ("Jordan", "Jordanian", "Jordania"),
-    ("Côte d'Ivoire", "Ivorian", "Costa de Marfil"), ("Papua New Guinea", "Papua New Guinean", "Papúa Nueva Guinea"),
+    ("Mexico", "Mexican", "México"),
+    ("Guatemala", "Guatemalan", "Guatemala"),
+    ("Honduras", "Honduran", "Honduras"),
+    ("El Salvador", "Salvadoran", "El Salvador"),
+    ("Nicaragua", "Nicaraguan", "Nicaragua"),
+    ("Costa Rica", "Costa Rican", "Costa Rica"),
+    ("Panama", "Panamanian", "Panamá"),
+    ("Belize", "Belizean", "Belice"),
+    ("Dominican Republic", "Dominican", "República Dominicana"),
+    ("Haiti", "Haitian", "Haití"),
+    ("Cuba", "Cuban", "Cuba"),
+    ("Jamaica", "Jamaican", "Jamaica"),
+    ("Colombia", "Colombian", "Colombia"),
+    ("Venezuela", "Venezuelan", "Venezuela"),
+    ("Ecuador", "Ecuadorian", "Ecuador"),
+    ("Peru", "Peruvian", "Perú"),
+    ("Chile", "Chilean", "Chile"),
+    ("Argentina", "Argentine", "Argentina"),
+    ("Brazil", "Brazilian", "Brasil"),
+    ("Bolivia", "Bolivian", "Bolivia"),
+    ("Paraguay", "Paraguayan", "Paraguay"),
+    ("Uruguay", "Uruguayan", "Uruguay"),
+    ("Trinidad and Tobago", "Trinidadian", "Trinidad y Tobago"),
+    ("Barbados", "Barbadian", "Barbados"),
+    ("Guyana", "Guyanese", "Guyana"),
+    ("Suriname", "Surinamese", "Surinam"),
+    ("Canada", "Canadian", "Canadá"),
+    ("United States", "American", "Estados Unidos"),
+    ("Spain", "Spanish", "España"),
+    ("Morocco", "Moroccan", "Marruecos"),
+    ("Senegal", "Senegalese", "Senegal"),
+    ("Kenya", "Kenyan", "Kenia"),
+    ("Ethiopia", "Ethiopian", "Etiopía"),
+    ("Philippines", "Filipino", "Filipinas"),
+    ("Indonesia", "Indonesian", "Indonesia"),
+    ("Bangladesh", "Bangladeshi", "Bangladés"),
+    ("Türkiye", "Turkish", "Turquía"),
+    ("Jordan", "Jordanian", "Jordania"),
+    ("Côte d'Ivoire", "Ivorian", "Costa de Marfil"),
+    ("Papua New Guinea", "Papua New Guinean", "Papúa Nueva Guinea"),
 ]
 VERBS = ["Trains", "Supports", "Strengthens", "Launches", "Hosts", "Assists", "Concludes", "Joins", "Opens", "Maps"]
-OBJECTS = ["Border Officials", "Local Governments", "Migrant Children", "Labour Mobility Programmes",
-           "Journalists", "Front-line Workers", "Water Boards", "Returnee Families", "Health Brigades", "Rangers"]
-WORDS = ("migration governance border protection assistance workshop training officials national provincial "
-         "institutions social organisations communities destination origin return transit policy strategy "
-         "dignity security emergency response shelters partners network rights defenders municipal course "
-         "methodology indicators rainfall harvest reef mangrove clinic school cooperative").split()
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+OBJECTS = [
+    "Border Officials",
+    "Local Governments",
+    "Migrant Children",
+    "Labour Mobility Programmes",
+    "Journalists",
+    "Front-line Workers",
+    "Water Boards",
+    "Returnee Families",
+    "Health Brigades",
+    "Rangers",
+]
+WORDS = (
+    "migration governance border protection assistance workshop training officials national provincial "
+    "institutions social organisations communities destination origin return transit policy strategy "
+    "dignity security emergency response shelters partners network rights defenders municipal course "
+    "methodology indicators rainfall harvest reef mangrove clinic school cooperative"
+).split()
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def entries(n: int, rng: random.Random):
@@ -86,7 +130,7 @@ def write_bulletins(items, files: int, out: str) -> None:
     per = -(-len(items) // files)
     for f in range(files):
         with open(os.path.join(out, f"bulletin-{f + 1:05d}.txt"), "w", encoding="utf-8") as fh:
-            for day, title, body, _ in items[f * per:(f + 1) * per]:
+            for day, title, body, _ in items[f * per : (f + 1) * per]:
                 fh.write(f"{day.day} {MONTHS[day.month - 1]}, {day.year}\n\n{title}\n\n{body}\n\n")
 
 

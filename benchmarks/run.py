@@ -60,8 +60,9 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-def run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: float = 900, *,
-        memory: bool = True) -> tuple[float, float]:
+def run(
+    cmd: list[str], cwd: Path, env: dict | None = None, timeout: float = 900, *, memory: bool = True
+) -> tuple[float, float]:
     """Run `cmd`; return (seconds, peak memory in MB summed over its process tree, as PSS).
 
     Reading smaps makes the kernel walk every page table of the tree: on 2 cores, sampling a
@@ -103,8 +104,16 @@ def corpus(workdir: Path, entries: int, hugo: bool) -> Path:
     marker = folder / ("ready-hugo" if hugo else "ready")
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        cmd = [PY, str(HERE / "corpus.py"), "--entries", str(entries), "--files", str(max(1, entries // 100)),
-               "--out", str(folder / "bulletins")]
+        cmd = [
+            PY,
+            str(HERE / "corpus.py"),
+            "--entries",
+            str(entries),
+            "--files",
+            str(max(1, entries // 100)),
+            "--out",
+            str(folder / "bulletins"),
+        ]
         if hugo:
             cmd += ["--hugo", str(folder / "hugo")]
         subprocess.run(cmd, check=True)
@@ -120,8 +129,11 @@ def fresh(*paths: Path) -> None:
 
 # -- scenarios ----------------------------------------------------------------------------
 def cold_build(folder: Path, *extra: str) -> tuple[float, float]:
-    return timed(newsletter("build", "-q", "bulletins", "--out", "out", "--state", "state", "--base-url", BASE_URL,
-                            *extra), folder, lambda: fresh(folder / "out", folder / "state"))
+    return timed(
+        newsletter("build", "-q", "bulletins", "--out", "out", "--state", "state", "--base-url", BASE_URL, *extra),
+        folder,
+        lambda: fresh(folder / "out", folder / "state"),
+    )
 
 
 def write_floor(out: Path, batch: int = 5000) -> float:
@@ -134,7 +146,7 @@ def write_floor(out: Path, batch: int = 5000) -> float:
     made: set[Path] = set()
     seconds = 0.0
     for start in range(0, len(files), batch):
-        chunk = [(target / p.relative_to(out), p.read_bytes()) for p in files[start:start + batch]]
+        chunk = [(target / p.relative_to(out), p.read_bytes()) for p in files[start : start + batch]]
         began = time.perf_counter()
         for path, data in chunk:
             parent = path.parent
@@ -155,8 +167,11 @@ def feeds_only_config(workdir: Path) -> Path:
 
 
 def hugo_build(folder: Path) -> tuple[float, float]:
-    return timed(["hugo", "--quiet", "-s", "hugo", "-d", str(folder / "hugo-out")], folder,
-                 lambda: fresh(folder / "hugo-out", folder / "hugo" / "resources"))
+    return timed(
+        ["hugo", "--quiet", "-s", "hugo", "-d", str(folder / "hugo-out")],
+        folder,
+        lambda: fresh(folder / "hugo-out", folder / "hugo" / "resources"),
+    )
 
 
 def warm_builds(folder: Path) -> dict[str, tuple[float, float]]:
@@ -211,8 +226,13 @@ print(len(units), time.perf_counter() - started, writer.stats.written)
 
 def newsletter_issues(folder: Path, periods: int) -> tuple[int, float, int]:
     fresh(folder / "issues-out", folder / "state-issues")
-    out = subprocess.run([PY, "-c", ISSUES_SCRIPT, "bulletins", BASE_URL, str(periods)], cwd=folder,
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [PY, "-c", ISSUES_SCRIPT, "bulletins", BASE_URL, str(periods)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return int(out[0]), float(out[1]), int(out[2])
 
 
@@ -227,8 +247,11 @@ class SinkServer:
 
     def __enter__(self) -> int:
         self.port = free_port()
-        self.proc = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c",
-                                      "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c", "aiosmtpd.handlers.Sink"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -248,22 +271,68 @@ def send_messages(folder: Path, count: int) -> tuple[float, int]:
         site = folder / "send"
         site.mkdir(exist_ok=True)
         (site / "subscribers.csv").write_text(
-            "email,countries,name\n" + "".join(f"reader{n}@example.org,mx,Reader {n}\n" for n in range(count)))
+            "email,countries,name\n" + "".join(f"reader{n}@example.org,mx,Reader {n}\n" for n in range(count))
+        )
         (site / "newsletter.toml").write_text(
             f'base_url = "{BASE_URL}"\nbulletins = ["../bulletins"]\nout = "../send-out"\n'
-            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
+        )
         shutil.rmtree(site / ".newsletter", ignore_errors=True)
         run(newsletter("build", "-q"), site)  # send mails links to the issue's web copy: it must exist
         seconds, _ = run(newsletter("send", "-q", "--country", "mx", "--force"), site)
         return seconds, count
 
 
-DUE_COUNTRIES = ["Mexico", "Guatemala", "Honduras", "El Salvador", "Nicaragua", "Costa Rica", "Panama", "Belize",
-                 "Haiti", "Cuba", "Jamaica", "Colombia", "Venezuela", "Ecuador", "Peru", "Chile", "Argentina",
-                 "Brazil", "Bolivia", "Paraguay", "Uruguay", "Barbados", "Guyana", "Suriname", "Canada", "Spain",
-                 "Morocco", "Senegal", "Kenya", "Ethiopia", "Philippines", "Indonesia", "Bangladesh", "Jordan",
-                 "Japan", "Norway", "Poland", "Egypt", "Ghana", "Nepal", "Portugal", "Ireland", "Finland",
-                 "Mongolia", "Uganda", "Zambia", "Fiji", "Iceland"]
+DUE_COUNTRIES = [
+    "Mexico",
+    "Guatemala",
+    "Honduras",
+    "El Salvador",
+    "Nicaragua",
+    "Costa Rica",
+    "Panama",
+    "Belize",
+    "Haiti",
+    "Cuba",
+    "Jamaica",
+    "Colombia",
+    "Venezuela",
+    "Ecuador",
+    "Peru",
+    "Chile",
+    "Argentina",
+    "Brazil",
+    "Bolivia",
+    "Paraguay",
+    "Uruguay",
+    "Barbados",
+    "Guyana",
+    "Suriname",
+    "Canada",
+    "Spain",
+    "Morocco",
+    "Senegal",
+    "Kenya",
+    "Ethiopia",
+    "Philippines",
+    "Indonesia",
+    "Bangladesh",
+    "Jordan",
+    "Japan",
+    "Norway",
+    "Poland",
+    "Egypt",
+    "Ghana",
+    "Nepal",
+    "Portugal",
+    "Ireland",
+    "Finland",
+    "Mongolia",
+    "Uganda",
+    "Zambia",
+    "Fiji",
+    "Iceland",
+]
 
 
 def send_due(workdir: Path, per_list: int = 20) -> tuple[int, int, float, float]:
@@ -276,18 +345,24 @@ def send_due(workdir: Path, per_list: int = 20) -> tuple[int, int, float, float]
     for week in range(4):
         day = dt.date(2024, 3, 4) + dt.timedelta(weeks=week)
         for n, name in enumerate(DUE_COUNTRIES):
-            items.append(f"{(day + dt.timedelta(days=n % 5)).strftime('%-d %B %Y')}\n\n{name} Opens Reception "
-                         f"Centre {week}\n\nThe centre in {name} takes {n + 10} people a night.\n")
-        items.append(f"{day.strftime('%-d %B %Y')}\n\nRegional Meeting {week} Agrees on Shared Rules\n\n"
-                     "Delegations signed the text.\n")
+            items.append(
+                f"{(day + dt.timedelta(days=n % 5)).strftime('%-d %B %Y')}\n\n{name} Opens Reception "
+                f"Centre {week}\n\nThe centre in {name} takes {n + 10} people a night.\n"
+            )
+        items.append(
+            f"{day.strftime('%-d %B %Y')}\n\nRegional Meeting {week} Agrees on Shared Rules\n\n"
+            "Delegations signed the text.\n"
+        )
     (site / "bulletins" / "weeks.txt").write_text("\n".join(items))
     with SinkServer() as port:
-        rows = [f"r{n}@example.org,*,\n" for n in range(per_list)] + [f"a{n}@example.org,all regional,\n"
-                                                                     for n in range(per_list)]
+        rows = [f"r{n}@example.org,*,\n" for n in range(per_list)] + [
+            f"a{n}@example.org,all regional,\n" for n in range(per_list)
+        ]
         (site / "subscribers.csv").write_text("email,countries,name\n" + "".join(rows))
         (site / "newsletter.toml").write_text(
             f'base_url = "{BASE_URL}"\n[newsletter]\ndelivery = "lists"\nsend_since = "2024-03-01"\n'
-            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n')
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
+        )
         run(newsletter("build", "-q"), site)
         lists = len([p for p in (site / "feeds" / "newsletters").iterdir() if p.is_dir()])
         first, _ = run(newsletter("send", "-q", "--due"), site, memory=False)
@@ -308,9 +383,14 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
     with SinkServer() as smtp_port:
         (site / "newsletter.toml").write_text(
             f'base_url = "{BASE_URL}"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
-            f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n[serve]\nclient_rate = 1000000\n')
-        app = subprocess.Popen(newsletter("serve", "--port", str(port)), cwd=site, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "NEWSLETTER_SECRET": "bench-secret"})
+            f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n[serve]\nclient_rate = 1000000\n'
+        )
+        app = subprocess.Popen(
+            newsletter("serve", "--port", str(port)),
+            cwd=site,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "NEWSLETTER_SECRET": "bench-secret"},
+        )
         try:
             deadline = time.monotonic() + 20
             while True:
@@ -322,8 +402,13 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
                         raise RuntimeError("newsletter serve did not start")
                     time.sleep(0.05)
             started = time.perf_counter()
-            latencies, errors = journeys(f"http://127.0.0.1:{port}/", b"bench-secret", people,
-                                         concurrency=concurrency, origin=BASE_URL.rstrip("/"))
+            latencies, errors = journeys(
+                f"http://127.0.0.1:{port}/",
+                b"bench-secret",
+                people,
+                concurrency=concurrency,
+                origin=BASE_URL.rstrip("/"),
+            )
             seconds = time.perf_counter() - started
         finally:
             app.terminate()
@@ -350,9 +435,14 @@ def serve_silent_signup(workdir: Path, people: int = 300, concurrency: int = 20)
         (site / "newsletter.toml").write_text(
             f'base_url = "{BASE_URL}"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {silent.getsockname()[1]}\ntls = "none"\n'
-            '[serve]\nclient_rate = 1000000\n')
-        app = subprocess.Popen(newsletter("serve", "--port", str(port)), cwd=site, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "NEWSLETTER_SECRET": "bench-secret"})
+            "[serve]\nclient_rate = 1000000\n"
+        )
+        app = subprocess.Popen(
+            newsletter("serve", "--port", str(port)),
+            cwd=site,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "NEWSLETTER_SECRET": "bench-secret"},
+        )
         try:
             deadline = time.monotonic() + 20
             while True:
@@ -368,9 +458,12 @@ def serve_silent_signup(workdir: Path, people: int = 300, concurrency: int = 20)
                 form = urllib.parse.urlencode({"email": f"silent{n}@example.org", "country": "mx"}).encode()
                 began = time.perf_counter()
                 try:
-                    with urllib.request.urlopen(urllib.request.Request(
-                            f"http://127.0.0.1:{port}/subscribe", data=form, headers={"Origin": BASE_URL.rstrip("/")}),
-                            timeout=30) as answer:
+                    with urllib.request.urlopen(
+                        urllib.request.Request(
+                            f"http://127.0.0.1:{port}/subscribe", data=form, headers={"Origin": BASE_URL.rstrip("/")}
+                        ),
+                        timeout=30,
+                    ) as answer:
                         answer.read()
                 except OSError:
                     return None
@@ -384,14 +477,16 @@ def serve_silent_signup(workdir: Path, people: int = 300, concurrency: int = 20)
     finally:
         silent.close()
     latencies = sorted(r for r in results if r is not None)
-    return (statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))],
-            sum(r is None for r in results))
+    return (statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))], sum(r is None for r in results))
 
 
 def serve_silent_row(workdir: Path, row) -> None:
     p50, p95, errors = serve_silent_signup(workdir)
-    row("serve sign-up p95 with a silent SMTP server", f"{p95 * 1000:.0f} ms",
-        f"300 sign-ups, 20 at once; median {p50 * 1000:.1f} ms, {errors} errors; the mail waits in the outbox")
+    row(
+        "serve sign-up p95 with a silent SMTP server",
+        f"{p95 * 1000:.0f} ms",
+        f"300 sign-ups, 20 at once; median {p50 * 1000:.1f} ms, {errors} errors; the mail waits in the outbox",
+    )
 
 
 def tagging_speed(folder: Path) -> tuple[int, float]:
@@ -418,9 +513,13 @@ print(len(entries), (time.perf_counter() - began) / len(entries) * 1e6)
 
 def watch_latency(folder: Path, saves: int = 20) -> list[float]:
     fresh(folder / "watch-out", folder / "watch-state")
-    proc = subprocess.Popen(newsletter("watch", "bulletins", "--out", "watch-out", "--state", "watch-state",
-                                       "--base-url", BASE_URL), cwd=folder,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        newsletter("watch", "bulletins", "--out", "watch-out", "--state", "watch-state", "--base-url", BASE_URL),
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     feed = folder / "watch-out" / "all" / "atom.xml"
     target = sorted((folder / "bulletins").iterdir())[0]  # holds the newest entries
     original = target.read_text()
@@ -457,8 +556,10 @@ def watch_latency(folder: Path, saves: int = 20) -> list[float]:
 
 # -- report -------------------------------------------------------------------------------
 # -- digests (issue #18): one message per subscriber per period ------------------------------
-DIGEST_CODES = ("mx gt hn sv ni cr pa bz ht cu jm co ve ec pe cl ar br bo py uy bb gy sr ca es ma sn ke et ph id bd "
-                "jo jp no pl eg gh np pt ie fi mn ug zm fj is").split()
+DIGEST_CODES = (
+    "mx gt hn sv ni cr pa bz ht cu jm co ve ec pe cl ar br bo py uy bb gy sr ca es ma sn ke et ph id bd "
+    "jo jp no pl eg gh np pt ie fi mn ug zm fj is"
+).split()
 
 
 def digest_site(workdir: Path, subscribers: int, choices: int, port: int = 0, name: str = "digest") -> Path:
@@ -475,8 +576,10 @@ def digest_site(workdir: Path, subscribers: int, choices: int, port: int = 0, na
         for k in range(3):
             day = dt.date(2024, 3, 4) + dt.timedelta(days=(n + k) % 7)
             other = f" and {DUE_COUNTRIES[(n + 1) % len(DUE_COUNTRIES)]}" if k == 2 else ""
-            items.append(f"{day.strftime('%-d %B %Y')}\n\n{name_}{other} Report {k}\n\nThe office in {name_}{other} "
-                         f"counted {n * 3 + k + 10} arrivals this week.\n")
+            items.append(
+                f"{day.strftime('%-d %B %Y')}\n\n{name_}{other} Report {k}\n\nThe office in {name_}{other} "
+                f"counted {n * 3 + k + 10} arrivals this week.\n"
+            )
     items.append("6 March 2024\n\nRegional Meeting Agrees on Shared Rules\n\nDelegations signed the text.\n")
     (site / "bulletins" / "week.txt").write_text("\n".join(items))
     rng = random.Random(18)
@@ -487,11 +590,14 @@ def digest_site(workdir: Path, subscribers: int, choices: int, port: int = 0, na
         if pick not in seen:
             seen.add(pick)
             sets.append(" ".join(sorted(pick)))
-    (site / "subscribers.csv").write_text("email,countries,name\n" + "".join(
-        f"reader{n}@example.org,{sets[n % choices]},Reader {n}\n" for n in range(subscribers)))
+    (site / "subscribers.csv").write_text(
+        "email,countries,name\n"
+        + "".join(f"reader{n}@example.org,{sets[n % choices]},Reader {n}\n" for n in range(subscribers))
+    )
     (site / "newsletter.toml").write_text(
         f'base_url = "{BASE_URL}"\n[newsletter]\nsend_since = "2024-03-01"\nsend_delay = 0\n'
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port or 25}\ntls = "none"\ntimeout = 60\n')
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port or 25}\ntls = "none"\ntimeout = 60\n'
+    )
     return site
 
 
@@ -573,14 +679,19 @@ def digest_send(workdir: Path, connections: int, subscribers: int = 400, choices
 def digest_rows(workdir: Path, row) -> None:
     stats, mb = digest_compose(workdir)
     work = stats["plan_render"] + stats["compose"]
-    row(f"digests: plan + render + compose, {stats['subscribers']:,} subscribers, 2,000 choices",
-        f"{stats['messages'] / work:,.0f} msg/s", f"{work:.1f} s for {stats['messages']:,} messages "
+    row(
+        f"digests: plan + render + compose, {stats['subscribers']:,} subscribers, 2,000 choices",
+        f"{stats['messages'] / work:,.0f} msg/s",
+        f"{work:.1f} s for {stats['messages']:,} messages "
         f"({stats['choices']} distinct digests rendered; plan+render {stats['plan_render']:.1f} s, compose "
-        f"{stats['compose']:.1f} s; reading the subscribers {stats['load']:.1f} s); peak {mb:.0f} MB")
+        f"{stats['compose']:.1f} s; reading the subscribers {stats['load']:.1f} s); peak {mb:.0f} MB",
+    )
     one, four = digest_send(workdir, 1), digest_send(workdir, 4)
-    row("digests: send --due to a server taking 20 ms a message, 1 / 4 connections",
-        f"{one:.0f} / {four:.0f} msg/s", f"{four / one:.1f}x with 4 connections (400 messages each)")
-
+    row(
+        "digests: send --due to a server taking 20 ms a message, 1 / 4 connections",
+        f"{one:.0f} / {four:.0f} msg/s",
+        f"{four / one:.1f}x with 4 connections (400 messages each)",
+    )
 
 
 COUNT_SINK = r"""
@@ -598,7 +709,9 @@ threading.Event().wait()
 """
 
 
-def pg_senders(workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2, 3)) -> list[tuple[int, float, int, int]]:
+def pg_senders(
+    workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2, 3)
+) -> list[tuple[int, float, int, int]]:
     """`send --country mx` from 1, 2 and 3 processes at once — as on three machines, each with a
     state folder of its own — against one PostgreSQL database (a throwaway cluster, tests/helpers/pgcluster.py)
     and a local server that counts what it took: (senders, messages/s, duplicates, missing)."""
@@ -609,7 +722,9 @@ def pg_senders(workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2,
     shutil.rmtree(site, ignore_errors=True)
     (site / "bulletins").mkdir(parents=True)
     (site / "bulletins" / "a.txt").write_text("6 March 2024\n\nMexico Opens a Shelter\n\nIt hosts 200 people.\n")
-    (site / "in.csv").write_text("email,countries,name\n" + "".join(f"r{n}@example.org,mx,\n" for n in range(recipients)))
+    (site / "in.csv").write_text(
+        "email,countries,name\n" + "".join(f"r{n}@example.org,mx,\n" for n in range(recipients))
+    )
     cluster = Cluster()
     results = []
     try:
@@ -618,7 +733,8 @@ def pg_senders(workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2,
         def configure(url: str, port: int) -> None:
             (site / "newsletter.toml").write_text(
                 f'base_url = "{BASE_URL}"\ndatabase = "{url}"\n[newsletter]\ndelivery = "lists"\n'
-                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\ntimeout = 60\n')
+                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\ntimeout = 60\n'
+            )
 
         configure(template, 25)
         run(newsletter("subscribers", "import", "-q", "in.csv", "--state", "import-state"), site, memory=False)
@@ -636,8 +752,10 @@ def pg_senders(workdir: Path, recipients: int, senders: tuple[int, ...] = (1, 2,
                 for state in states:
                     run(newsletter("build", "-q", "--state", state), site, memory=False)
                 began = time.perf_counter()
-                procs = [subprocess.Popen(newsletter("send", "-q", "--country", "mx", "--state", state), cwd=site)
-                         for state in states]
+                procs = [
+                    subprocess.Popen(newsletter("send", "-q", "--country", "mx", "--state", state), cwd=site)
+                    for state in states
+                ]
                 codes = [p.wait() for p in procs]
                 seconds = time.perf_counter() - began
                 assert codes == [0] * count, codes
@@ -659,8 +777,11 @@ def pg_senders_rows(workdir: Path, row, recipients: int) -> None:
     results = pg_senders(workdir, recipients)
     rates = " / ".join(f"{rate:.0f}" for _, rate, _, _ in results)
     checks = "; ".join(f"{n} sender{'s' if n > 1 else ''}: {d} duplicates, {m} missing" for n, _, d, m in results)
-    row(f"PostgreSQL: send to {recipients:,} recipients from 1 / 2 / 3 senders on one database",
-        f"{rates} msg/s", f"{checks} (local counting server; each sender its own state folder)")
+    row(
+        f"PostgreSQL: send to {recipients:,} recipients from 1 / 2 / 3 senders on one database",
+        f"{rates} msg/s",
+        f"{checks} (local counting server; each sender its own state folder)",
+    )
 
 
 def main() -> int:
@@ -670,8 +791,11 @@ def main() -> int:
     ap.add_argument("--workdir", help="where corpora and outputs go (default: /dev/shm/newsletter-bench)")
     ap.add_argument("--no-hugo", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results.md"))
-    ap.add_argument("--only", choices=["digests", "serve-silent", "pg-senders"],
-                    help="run only these rows (printed, results.md untouched)")
+    ap.add_argument(
+        "--only",
+        choices=["digests", "serve-silent", "pg-senders"],
+        help="run only these rows (printed, results.md untouched)",
+    )
     ap.add_argument("--pg-recipients", type=int, default=100_000, help="recipients of the PostgreSQL senders row")
     args = ap.parse_args()
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",")]
@@ -679,8 +803,10 @@ def main() -> int:
     workdir = Path(args.workdir) if args.workdir else default_work
     workdir.mkdir(parents=True, exist_ok=True)
     hugo = shutil.which("hugo") and not args.no_hugo
-    env_line = (f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
-                f"outputs on {'tmpfs' if str(workdir).startswith('/dev/shm') else workdir}")
+    env_line = (
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
+        f"outputs on {'tmpfs' if str(workdir).startswith('/dev/shm') else workdir}"
+    )
     if hugo:
         env_line += ", " + subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
     rows = []
@@ -712,40 +838,61 @@ def main() -> int:
         row(f"cold build, {size:,} entries (feeds, pages, newsletters)", f"{seconds:.2f} s, {mb:.0f} MB", note)
         if hugo and size >= 10000:
             seconds, mb = cold_build(folder, "--config", str(feeds_only_config(workdir)))
-            row(f"cold build, {size:,} entries, feeds and pages only (Hugo's outputs)", f"{seconds:.2f} s, {mb:.0f} MB",
-                f"Hugo/newsletter time {hs / seconds:.2f}x")
+            row(
+                f"cold build, {size:,} entries, feeds and pages only (Hugo's outputs)",
+                f"{seconds:.2f} s, {mb:.0f} MB",
+                f"Hugo/newsletter time {hs / seconds:.2f}x",
+            )
     largest = max(sizes)
     warm = warm_builds(folders[largest])
-    for label, what in (("unchanged", "nothing changed"), ("one file changed", "one 100-entry file changed"),
-                        ("one file changed, --full", "one 100-entry file changed, `--full`")):
+    for label, what in (
+        ("unchanged", "nothing changed"),
+        ("one file changed", "one 100-entry file changed"),
+        ("one file changed, --full", "one 100-entry file changed, `--full`"),
+    ):
         seconds, mb = warm[label]
         row(f"rebuild, {largest:,} entries, {what}", f"{seconds:.2f} s, {mb:.0f} MB")
     ten = folders.get(10000) or corpus(workdir, 10000, False)
     for periods, label in ((104, "newest 104 weeks (default)"), (0, "every week since the first entry")):
         count, seconds, written = newsletter_issues(ten, periods)
-        row(f"newsletter issues, 10,000 entries, {label}", f"{seconds:.2f} s",
-            f"{count} issues, {written} files ({count / seconds:.0f} issues/s)")
+        row(
+            f"newsletter issues, 10,000 entries, {label}",
+            f"{seconds:.2f} s",
+            f"{count} issues, {written} files ({count / seconds:.0f} issues/s)",
+        )
     seconds, count = send_messages(ten, 10000)
     row("send 10,000 messages to a local aiosmtpd", f"{count / seconds:.0f} msg/s", f"{seconds:.1f} s in all")
     lists, messages, first, again = send_due(workdir)
-    row(f"send --due over {lists} lists, 4 finished weeks each", f"{first:.2f} s",
-        f"{messages} messages ({messages / first:.0f} msg/s); the next run, nothing due: {again:.2f} s")
+    row(
+        f"send --due over {lists} lists, 4 finished weeks each",
+        f"{first:.2f} s",
+        f"{messages} messages ({messages / first:.0f} msg/s); the next run, nothing due: {again:.2f} s",
+    )
     digest_rows(workdir, row)
     n, us = tagging_speed(folders[largest])
     row(f"country tagging, {n:,} entries (title and body)", f"{us:.1f} µs per entry")
     requests, rate, p95, errors = serve_load(workdir)
-    row("serve: 400 people sign up, confirm, half unsubscribe (50 at once)", f"{rate:.0f} requests/s",
-        f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up queues a confirmation")
+    row(
+        "serve: 400 people sign up, confirm, half unsubscribe (50 at once)",
+        f"{rate:.0f} requests/s",
+        f"{requests} requests, p95 {p95 * 1000:.0f} ms, {errors} errors; each sign-up queues a confirmation",
+    )
     serve_silent_row(workdir, row)
     pg_senders_rows(workdir, row, args.pg_recipients)
     for size in sorted({10000, largest} & set(folders) or {10000}):
         lat = watch_latency(folders.get(size) or ten, 5 if args.quick else 20)
         p95 = sorted(lat)[max(0, int(round(0.95 * len(lat))) - 1)]
-        row(f"watch: save → feed on disk, {size:,} entries (debounce 250 ms)",
-            f"{statistics.median(lat) * 1000:.0f} ms median", f"p95 {p95 * 1000:.0f} ms over {len(lat)} saves")
+        row(
+            f"watch: save → feed on disk, {size:,} entries (debounce 250 ms)",
+            f"{statistics.median(lat) * 1000:.0f} ms median",
+            f"p95 {p95 * 1000:.0f} ms over {len(lat)} saves",
+        )
     table = ["| scenario | result | notes |", "| --- | --- | --- |"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    text = (f"Measured {dt.date.today().isoformat()} on {env_line}. Reproduce with `make bench`.\n\n"
-            + "\n".join(table) + "\n")
+    text = (
+        f"Measured {dt.date.today().isoformat()} on {env_line}. Reproduce with `make bench`.\n\n"
+        + "\n".join(table)
+        + "\n"
+    )
     Path(args.out).write_text(text)
     print(f"\nwritten to {args.out}")
     return 0

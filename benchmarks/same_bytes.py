@@ -78,7 +78,11 @@ def main() -> int:
     ap.add_argument("--entries", type=int, default=10000)
     ap.add_argument("--workdir", help="default: a temporary folder (on /dev/shm when there is one)")
     args = ap.parse_args()
-    base = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    base = (
+        Path(args.workdir)
+        if args.workdir
+        else Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    )
     old = base / "old-code"
     subprocess.run(["git", "worktree", "add", "-q", "--detach", str(old), args.rev], cwd=ROOT, check=True)
     new = ROOT
@@ -87,15 +91,31 @@ def main() -> int:
         subprocess.run(["git", "worktree", "add", "-q", "--detach", str(new), args.against], cwd=ROOT, check=True)
     try:
         corpus = base / "corpus"
-        subprocess.run([sys.executable, str(HERE / "corpus.py"), "--entries", str(args.entries),
-                        "--files", str(max(1, args.entries // 100)), "--out", str(corpus)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "corpus.py"),
+                "--entries",
+                str(args.entries),
+                "--files",
+                str(max(1, args.entries // 100)),
+                "--out",
+                str(corpus),
+            ],
+            check=True,
+        )
         before = builds(old, corpus, base / "before")
         after = builds(new, corpus, base / "after")
         same = True
         for kind in before:
-            diff = subprocess.run(["diff", "-r", "-q", str(before[kind]), str(after[kind])], capture_output=True, text=True)
+            diff = subprocess.run(
+                ["diff", "-r", "-q", str(before[kind]), str(after[kind])], capture_output=True, text=True
+            )
             files = sum(len(f) for _, _, f in os.walk(after[kind]))
-            print(f"{kind:8} {files:7} files: " + ("identical" if diff.returncode == 0 else "DIFFERENT\n" + diff.stdout[:2000]))
+            print(
+                f"{kind:8} {files:7} files: "
+                + ("identical" if diff.returncode == 0 else "DIFFERENT\n" + diff.stdout[:2000])
+            )
             same &= diff.returncode == 0
         return 0 if same else 1
     finally:

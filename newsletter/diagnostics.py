@@ -29,8 +29,13 @@ PER_FILE = 25
 """At most this many problems are printed per file (all of them with `limit=None`)."""
 
 
-def report(diagnostics: Iterable[Diagnostic], stream: TextIO | None = None, *, limit: int | None = PER_FILE,
-           paths: set[str] | None = None) -> None:
+def report(
+    diagnostics: Iterable[Diagnostic],
+    stream: TextIO | None = None,
+    *,
+    limit: int | None = PER_FILE,
+    paths: set[str] | None = None,
+) -> None:
     """Print diagnostics, one per line, in path and line order (only for `paths`, if given)."""
     out = stream or sys.stderr
     shown: dict[str, int] = {}

@@ -67,7 +67,7 @@ class BuildInterrupted(NewsletterError):
 
 ADVICE = {
     errno.ENOSPC: "the disk is full: free some space and run again (every file already written is complete; "
-                  "the next build brings the rest up to date)",
+    "the next build brings the rest up to date)",
     errno.EDQUOT: "the disk quota is used up: free some space and run again",
     errno.EACCES: "no permission: run as a user who may write there, or choose another folder",
     errno.EPERM: "not permitted: run as a user who may write there, or choose another folder",
@@ -84,5 +84,8 @@ def environment_error(exc: OSError) -> str:
     where = exc.filename or ""
     what = exc.strerror or str(exc)
     advice = ADVICE.get(exc.errno or 0, "")
-    return f"{where}: {what}" + (f"; {advice}" if advice and advice != what.lower() else "") if where else \
-        what + (f"; {advice}" if advice else "")
+    return (
+        f"{where}: {what}" + (f"; {advice}" if advice and advice != what.lower() else "")
+        if where
+        else what + (f"; {advice}" if advice else "")
+    )

@@ -74,15 +74,25 @@ class SMTPSettings:
 
     @classmethod
     def from_config(cls, config, password: str | None) -> SMTPSettings:
-        settings = cls(config.smtp_host, config.smtp_port, config.smtp_tls, config.smtp_username, password,
-                       config.smtp_timeout, config.smtp_ca_file, config.smtp_password_env)
+        settings = cls(
+            config.smtp_host,
+            config.smtp_port,
+            config.smtp_tls,
+            config.smtp_username,
+            password,
+            config.smtp_timeout,
+            config.smtp_ca_file,
+            config.smtp_password_env,
+        )
         if settings.ca_file:  # a configuration error (exit 2), not the server being down
             from newsletter.errors import ConfigError
 
             try:
                 settings.tls_context()
             except ssl.SSLError as exc:  # (an OSError too)
-                raise ConfigError([f"smtp.ca_file {settings.ca_file}: not PEM certificates ({exc.reason or exc})"]) from None
+                raise ConfigError(
+                    [f"smtp.ca_file {settings.ca_file}: not PEM certificates ({exc.reason or exc})"]
+                ) from None
             except OSError as exc:
                 raise ConfigError([f"smtp.ca_file {settings.ca_file}: {exc.strerror or exc}"]) from None
         return settings
@@ -98,8 +108,9 @@ def _text(message: bytes | str) -> str:
     return " ".join(text.split())
 
 
-def _classify(code: int, message: bytes | str, settings: SMTPSettings | None = None, *, rcpt: bool = False
-              ) -> Exception:
+def _classify(
+    code: int, message: bytes | str, settings: SMTPSettings | None = None, *, rcpt: bool = False
+) -> Exception:
     detail = f"{code} {_text(message)}".strip()
     if code in AUTH_CODES and settings is not None:
         return _login_refused(settings, detail)
@@ -115,10 +126,14 @@ def _where(s: SMTPSettings) -> str:
 
 
 def _login_refused(s: SMTPSettings, detail: str) -> SetupFailure:
-    fix = (f"check smtp.username ({s.username}) and the password in {s.password_env or 'the environment'}"
-           if s.username else "it wants a login: set smtp.username and the password")
-    return SetupFailure(f"{_where(s)} refused the login ({detail}); nothing was sent and nobody is marked "
-                        f"failed: {fix}, then run again")
+    fix = (
+        f"check smtp.username ({s.username}) and the password in {s.password_env or 'the environment'}"
+        if s.username
+        else "it wants a login: set smtp.username and the password"
+    )
+    return SetupFailure(
+        f"{_where(s)} refused the login ({detail}); nothing was sent and nobody is marked failed: {fix}, then run again"
+    )
 
 
 class _Unconnected(smtplib.SMTP):
@@ -166,17 +181,23 @@ class Mailer:
         except smtplib.SMTPAuthenticationError as exc:
             raise _login_refused(s, f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except smtplib.SMTPNotSupportedError as exc:  # no STARTTLS, or no AUTH, offered
-            raise SetupFailure(f"{_where(s)}: {exc} (smtp.tls = {s.tls!r}, smtp.username = {s.username!r}); "
-                               "nothing was sent: fix the [smtp] settings, then run again") from None
+            raise SetupFailure(
+                f"{_where(s)}: {exc} (smtp.tls = {s.tls!r}, smtp.username = {s.username!r}); "
+                "nothing was sent: fix the [smtp] settings, then run again"
+            ) from None
         except ssl.SSLError as exc:  # before OSError: a TLS failure is a configuration error, not an outage
-            raise SetupFailure(f"TLS with {_where(s)} failed ({exc.reason or exc}); nothing was sent and nobody "
-                               "is marked failed: check smtp.tls, smtp.port and smtp.ca_file, then run again") from None
+            raise SetupFailure(
+                f"TLS with {_where(s)} failed ({exc.reason or exc}); nothing was sent and nobody "
+                "is marked failed: check smtp.tls, smtp.port and smtp.ca_file, then run again"
+            ) from None
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code in AUTH_CODES:
                 raise _login_refused(s, f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
             if s.tls == "starttls" and exc.smtp_code >= 500:  # STARTTLS refused
-                raise SetupFailure(f"{_where(s)} refused STARTTLS ({exc.smtp_code} {_text(exc.smtp_error)}); "
-                                   "nothing was sent: check smtp.tls, then run again") from None
+                raise SetupFailure(
+                    f"{_where(s)} refused STARTTLS ({exc.smtp_code} {_text(exc.smtp_error)}); "
+                    "nothing was sent: check smtp.tls, then run again"
+                ) from None
             raise _classify(exc.smtp_code, exc.smtp_error, s) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ConnectFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from exc

@@ -49,8 +49,19 @@ def site(tmp_path, capsys, monkeypatch):
 
         def build(self, *extra: str, out: Path | None = None) -> Run:
             capsys.readouterr()
-            code = main(["build", str(self.bulletins), "--out", str(out or self.out), "--state", str(self.state),
-                         "--base-url", BASE_URL, *extra])
+            code = main(
+                [
+                    "build",
+                    str(self.bulletins),
+                    "--out",
+                    str(out or self.out),
+                    "--state",
+                    str(self.state),
+                    "--base-url",
+                    BASE_URL,
+                    *extra,
+                ]
+            )
             captured = capsys.readouterr()
             return Run(code, captured.out, captured.err)
 
@@ -63,8 +74,9 @@ def site(tmp_path, capsys, monkeypatch):
 
 def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60) -> Run:
     """Run the installed `newsletter` command in a subprocess."""
-    proc = subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -124,5 +136,7 @@ def pytest_collection_modifyitems(config, items):
         if params.get("backend") != "postgresql":
             continue
         marker = item.get_closest_marker("slow_on_postgresql")  # its arguments: only runs whose id has one
-        if params.get("trial", 0) >= 1 or (marker and (not marker.args or any(a in item.callspec.id for a in marker.args))):
+        if params.get("trial", 0) >= 1 or (
+            marker and (not marker.args or any(a in item.callspec.id for a in marker.args))
+        ):
             item.add_marker(pytest.mark.slow)

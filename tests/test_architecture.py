@@ -109,9 +109,13 @@ def test_each_layer_imports_only_what_lies_below_it():
 
 def test_only_the_entry_point_imports_the_commands():
     """`newsletter/cli/` (the commands) sits on top: no module outside it but `__main__` imports it."""
-    wrong = [f"{module} imports {target}" for module, targets in imports().items()
-             if not module.startswith("newsletter.cli") and module != "newsletter.__main__"
-             for target in targets if target == "newsletter.cli" or target.startswith("newsletter.cli.")]
+    wrong = [
+        f"{module} imports {target}"
+        for module, targets in imports().items()
+        if not module.startswith("newsletter.cli") and module != "newsletter.__main__"
+        for target in targets
+        if target == "newsletter.cli" or target.startswith("newsletter.cli.")
+    ]
     assert wrong == []
 
 
@@ -121,16 +125,22 @@ def test_no_module_uses_another_modules_private_names():
     for name, path in graph_modules.items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("newsletter"):
-                wrong += [f"{name}: from {node.module} import {a.name}" for a in node.names
-                          if a.name.startswith("_") and a.name != "__version__"]
+                wrong += [
+                    f"{name}: from {node.module} import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and a.name != "__version__"
+                ]
     assert wrong == []
 
 
 PRIVATE_BUT_PUBLIC = {
     "os._exit",  # the standard library's name for it
-    "Entry._fields", "e._replace",  # NamedTuple's public API has leading underscores
-    "fe._FeedEntry__rss_description", "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
-    "old._memory", "old._written",  # Builder.carry_memory_from: another Builder, the same class
+    "Entry._fields",
+    "e._replace",  # NamedTuple's public API has leading underscores
+    "fe._FeedEntry__rss_description",
+    "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
+    "old._memory",
+    "old._written",  # Builder.carry_memory_from: another Builder, the same class
 }
 
 
@@ -162,8 +172,10 @@ def test_the_build_context_is_fixed_once_made():
     assert context.tagger is context.tagger and context.site_renderer({"all"}) is context.site_renderer(set())
     # the same options give the same fingerprints; another title, others
     again = BuildContext.create(config)
-    assert (again.site_fingerprint, again.newsletter_fingerprint) == (context.site_fingerprint,
-                                                                      context.newsletter_fingerprint)
+    assert (again.site_fingerprint, again.newsletter_fingerprint) == (
+        context.site_fingerprint,
+        context.newsletter_fingerprint,
+    )
     other = BuildContext.create(load_config(None, {"base_url": "https://news.example.org/", "title": "Other"}))
     assert other.site_fingerprint != context.site_fingerprint
 

@@ -13,8 +13,16 @@ from newsletter.subscribers.store import SubscriberStore
 
 SAMPLES = Path(__file__).resolve().parent / "mail-samples"
 SECRET = "bounce-test-secret"  # the samples' VERP addresses and tokens were made with it
-PEOPLE = ["gone@example.net", "lost@example.com", "ghost@example.org", "busy@example.com", "annoyed@example.com",
-          "reader@example.com", "victim@example.com", "oddity@example.com"]
+PEOPLE = [
+    "gone@example.net",
+    "lost@example.com",
+    "ghost@example.org",
+    "busy@example.com",
+    "annoyed@example.com",
+    "reader@example.com",
+    "victim@example.com",
+    "oddity@example.com",
+]
 
 
 @pytest.fixture
@@ -23,7 +31,8 @@ def site(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NEWSLETTER_SECRET", SECRET)
     (tmp_path / "newsletter.toml").write_text(
         'base_url = "https://news.example.org/"\n[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\n'
-        'bounce_address = "bounces@news.example.org"\n')
+        'bounce_address = "bounces@news.example.org"\n'
+    )
     (tmp_path / "people.csv").write_text("email,countries,name\n" + "".join(f"{p},mx pe,\n" for p in PEOPLE))
     assert main(["subscribers", "import", "people.csv"]) == 0
 
@@ -123,27 +132,40 @@ def test_an_import_never_resubscribes_who_left_unless_asked(site, tmp_path):
 
 
 # -- only what is tied to a message we sent counts (#17) -----------------------------------------
-def _dsn(blocks: list[tuple[str, str, str]], *, to: str = "bounces@news.example.org", mid: str = "<x@news.example.org>",
-         own: str = "<dsn-1@mx.example.net>") -> bytes:
+def _dsn(
+    blocks: list[tuple[str, str, str]],
+    *,
+    to: str = "bounces@news.example.org",
+    mid: str = "<x@news.example.org>",
+    own: str = "<dsn-1@mx.example.net>",
+) -> bytes:
     """A DSN to `to` with one block per (address, action, status), returning a message `mid`."""
-    report = "".join(f"\nFinal-Recipient: rfc822; {a}\nAction: {action}\nStatus: {status}\n" for a, action, status in blocks)
-    return (f"Return-Path: <>\nTo: {to}\nFrom: MAILER-DAEMON@mx.example.net\nSubject: Delivery Status Notification\n"
-            f"Message-ID: {own}\nMIME-Version: 1.0\n"
-            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
-            "--B\nContent-Type: text/plain\n\nThe message could not be delivered.\n\n"
-            f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n{report}\n"
-            f"--B\nContent-Type: text/rfc822-headers\n\nFrom: News <news@example.org>\nSubject: Peru\nMessage-ID: {mid}\n\n"
-            "--B--\n").encode()
+    report = "".join(
+        f"\nFinal-Recipient: rfc822; {a}\nAction: {action}\nStatus: {status}\n" for a, action, status in blocks
+    )
+    return (
+        f"Return-Path: <>\nTo: {to}\nFrom: MAILER-DAEMON@mx.example.net\nSubject: Delivery Status Notification\n"
+        f"Message-ID: {own}\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        "--B\nContent-Type: text/plain\n\nThe message could not be delivered.\n\n"
+        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n{report}\n"
+        f"--B\nContent-Type: text/rfc822-headers\n\nFrom: News <news@example.org>\nSubject: Peru\nMessage-ID: {mid}\n\n"
+        "--B--\n"
+    ).encode()
 
 
-def _arf(original_rcpt: str, *, mid: str = "<x@news.example.org>", return_path: str = "bounces@news.example.org") -> bytes:
-    return (f"From: fbl@isp.example.net\nTo: fbl@news.example.org\nSubject: abuse report\nMessage-ID: <arf-{original_rcpt}>\n"
-            'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary="B"\n\n'
-            "--B\nContent-Type: text/plain\n\nAn abuse report.\n\n"
-            f"--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\n"
-            f"Original-Rcpt-To: <{original_rcpt}>\n\n"
-            f"--B\nContent-Type: message/rfc822\n\nReturn-Path: <{return_path}>\nFrom: News <news@example.org>\n"
-            f"To: {original_rcpt}\nMessage-ID: {mid}\nSubject: Peru\n\nHello\n\n--B--\n").encode()
+def _arf(
+    original_rcpt: str, *, mid: str = "<x@news.example.org>", return_path: str = "bounces@news.example.org"
+) -> bytes:
+    return (
+        f"From: fbl@isp.example.net\nTo: fbl@news.example.org\nSubject: abuse report\nMessage-ID: <arf-{original_rcpt}>\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/report; report-type=feedback-report; boundary="B"\n\n'
+        "--B\nContent-Type: text/plain\n\nAn abuse report.\n\n"
+        f"--B\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\nVersion: 1\n"
+        f"Original-Rcpt-To: <{original_rcpt}>\n\n"
+        f"--B\nContent-Type: message/rfc822\n\nReturn-Path: <{return_path}>\nFrom: News <news@example.org>\n"
+        f"To: {original_rcpt}\nMessage-ID: {mid}\nSubject: Peru\n\nHello\n\n--B--\n"
+    ).encode()
 
 
 def _box(folder: Path, messages: list[bytes]) -> Path:
@@ -164,10 +186,11 @@ def _delivered(site, email: str, mid: str) -> None:
 
 
 def test_forged_bounces_and_complaints_naming_a_victim_change_nothing(site, tmp_path):
-    forged = [_dsn([("victim@example.com", "failed", "5.1.1")], own="<f1@x>"),  # to the bare bounce address
-              _arf("victim@example.com"),  # Original-Rcpt-To names the victim, no token of ours
-              _dsn([("victim@example.com", "failed", "5.1.1")], to="bounces+aaaaaaaaaaaaaaaa@news.example.org",
-                   own="<f2@x>")]  # a token we never made
+    forged = [
+        _dsn([("victim@example.com", "failed", "5.1.1")], own="<f1@x>"),  # to the bare bounce address
+        _arf("victim@example.com"),  # Original-Rcpt-To names the victim, no token of ours
+        _dsn([("victim@example.com", "failed", "5.1.1")], to="bounces+aaaaaaaaaaaaaaaa@news.example.org", own="<f2@x>"),
+    ]  # a token we never made
     code, err = site.run("bounces", str(_box(tmp_path / "Maildir", forged)))
     assert code == 0, err
     assert site.lists("victim@example.com") == ("", {"mx": "active", "pe": "active"})
@@ -180,10 +203,14 @@ def test_forged_bounces_and_complaints_naming_a_victim_change_nothing(site, tmp_
 
 def test_a_bounce_tied_by_the_message_id_of_a_logged_delivery_counts_for_that_address_only(site, tmp_path):
     _delivered(site, "lost@example.com", "<m1.pe@news.example.org>")
-    box = _box(tmp_path / "Maildir", [
-        _dsn([("lost@example.com", "failed", "5.1.1")], mid="<m1.pe@news.example.org>", own="<d1@x>"),
-        _dsn([("victim@example.com", "failed", "5.1.1")], mid="<m1.pe@news.example.org>", own="<d2@x>"),  # not hers
-        _arf("victim@example.com", mid="<m1.pe@news.example.org>")])  # a complaint about lost@'s message
+    box = _box(
+        tmp_path / "Maildir",
+        [
+            _dsn([("lost@example.com", "failed", "5.1.1")], mid="<m1.pe@news.example.org>", own="<d1@x>"),
+            _dsn([("victim@example.com", "failed", "5.1.1")], mid="<m1.pe@news.example.org>", own="<d2@x>"),  # not hers
+            _arf("victim@example.com", mid="<m1.pe@news.example.org>"),
+        ],
+    )  # a complaint about lost@'s message
     code, err = site.run("bounces", str(box))
     assert code == 0, err
     with SubscriberStore(tmp_path / ".newsletter") as store:
@@ -195,10 +222,14 @@ def test_a_bounce_tied_by_the_message_id_of_a_logged_delivery_counts_for_that_ad
 def test_one_dsn_is_one_soft_bounce_and_unknown_addresses_create_nothing(site, tmp_path):
     _delivered(site, "busy@example.com", "<m2.pe@news.example.org>")
     _delivered(site, "stranger@example.net", "<m3.pe@news.example.org>")  # sent once, not in the store
-    box = _box(tmp_path / "Maildir", [
-        _dsn([("busy@example.com", "delayed", "4.4.7")] * 3, mid="<m2.pe@news.example.org>", own="<d3@x>"),
-        _dsn([("stranger@example.net", "delayed", "4.4.7")], mid="<m3.pe@news.example.org>", own="<d4@x>"),
-        _dsn([("nobody@example.net", "failed", "5.1.1")], own="<d5@x>")])
+    box = _box(
+        tmp_path / "Maildir",
+        [
+            _dsn([("busy@example.com", "delayed", "4.4.7")] * 3, mid="<m2.pe@news.example.org>", own="<d3@x>"),
+            _dsn([("stranger@example.net", "delayed", "4.4.7")], mid="<m3.pe@news.example.org>", own="<d4@x>"),
+            _dsn([("nobody@example.net", "failed", "5.1.1")], own="<d5@x>"),
+        ],
+    )
     with SubscriberStore(tmp_path / ".newsletter") as store:
         before = store.count()
     code, err = site.run("bounces", str(box))
@@ -207,7 +238,9 @@ def test_one_dsn_is_one_soft_bounce_and_unknown_addresses_create_nothing(site, t
     with SubscriberStore(tmp_path / ".newsletter") as store:
         assert store.count() == before
         assert store.subscriber("stranger@example.net") is None and store.subscriber("nobody@example.net") is None
-        assert store.db.execute("SELECT soft_bounces FROM subscribers WHERE email = 'busy@example.com'").fetchone()[0] == 1
+        assert (
+            store.db.execute("SELECT soft_bounces FROM subscribers WHERE email = 'busy@example.com'").fetchone()[0] == 1
+        )
 
 
 def test_odd_maildir_entries_are_skipped_with_a_line_never_a_hang(site, tmp_path):
@@ -220,8 +253,14 @@ def test_odd_maildir_entries_are_skipped_with_a_line_never_a_hang(site, tmp_path
     os.symlink(box / "new" / "gone", box / "new" / "1700000001.dangling.host")
     (box / "new" / "1700000002.folder.host").mkdir()
     os.symlink(box / "cur" / "1700000003.loop.host", box / "cur" / "1700000003.loop.host")
-    run = subprocess.run([sys.executable, "-m", "newsletter", "bounces", str(box)], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=30, env={**os.environ, "NEWSLETTER_SECRET": SECRET})
+    run = subprocess.run(
+        [sys.executable, "-m", "newsletter", "bounces", str(box)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "NEWSLETTER_SECRET": SECRET},
+    )
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
     assert "1700000000.fifo.host: not a regular file (a FIFO, device or folder); skipped" in run.stderr
     assert "1700000001.dangling.host: a dangling symbolic link; skipped" in run.stderr
@@ -233,14 +272,17 @@ def test_odd_maildir_entries_are_skipped_with_a_line_never_a_hang(site, tmp_path
 
 def test_a_fifo_given_as_the_mbox_is_one_line(site, tmp_path):
     import os
+
     os.mkfifo(tmp_path / "bounces.mbox")
     code, err = site.run("bounces", str(tmp_path / "bounces.mbox"))
     assert code == 2 and "not a Maildir or an mbox file" in err
 
 
 def test_a_mailto_request_without_our_token_is_ignored_even_from_the_address_itself(site, tmp_path):
-    spoofed = (b"From: Victim <victim@example.com>\nTo: news@example.org\nSubject: unsubscribe mx victim@example.com\n"
-               b"Message-ID: <spoof-1@mail.example.net>\n\nunsubscribe\n")
+    spoofed = (
+        b"From: Victim <victim@example.com>\nTo: news@example.org\nSubject: unsubscribe mx victim@example.com\n"
+        b"Message-ID: <spoof-1@mail.example.net>\n\nunsubscribe\n"
+    )
     code, err = site.run("bounces", str(_box(tmp_path / "Maildir", [spoofed])))
     assert code == 0 and "1 not ours" in err
     assert site.lists("victim@example.com") == ("", {"mx": "active", "pe": "active"})
@@ -264,9 +306,24 @@ def test_an_unreadable_maildir_entry_is_skipped_with_a_line(tmp_path):
         secret = box / "new" / "1700000004.secret.host"
         secret.write_bytes((SAMPLES / "exim-hard.eml").read_bytes())
         os.chmod(secret, 0o600)  # root's: the run below is nobody's
-        run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-                              "newsletter", "bounces", "Maildir"], cwd=shared, capture_output=True, text=True,
-                             timeout=60, env={**os.environ, "NEWSLETTER_SECRET": SECRET, "HOME": str(shared)})
+        run = subprocess.run(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                sys.executable,
+                "-m",
+                "newsletter",
+                "bounces",
+                "Maildir",
+            ],
+            cwd=shared,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "NEWSLETTER_SECRET": SECRET, "HOME": str(shared)},
+        )
         assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
         assert "1700000004.secret.host: cannot read it (Permission denied); skipped" in run.stderr
         assert "1 skipped" in run.stderr

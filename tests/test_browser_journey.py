@@ -28,8 +28,10 @@ from helpers.smtp_server import SMTPServer, free_port
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM = os.environ.get("NEWSLETTER_CHROMIUM", "/usr/bin/chromium")
-MANY = ("Argentina, Bolivia, Brazil, Chile, Colombia, Costa Rica, Ecuador, El Salvador, Guatemala, Honduras, "
-        "Nicaragua, Paraguay, Uruguay and Venezuela")
+MANY = (
+    "Argentina, Bolivia, Brazil, Chile, Colombia, Costa Rica, Ecuador, El Salvador, Guatemala, Honduras, "
+    "Nicaragua, Paraguay, Uruguay and Venezuela"
+)
 BULLETIN = f"""3 September 2021
 
 Ministers Meet on Migration Routes
@@ -54,8 +56,15 @@ Peru Extends Temporary Permits
 
 The permits now last two years.
 """
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -64,19 +73,24 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def static_server(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(QuietHandler, directory=str(folder)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(QuietHandler, directory=str(folder))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def write_site(root: Path, *, base_url: str, public_url: str, smtp_port: int, proxies: int = 0, build: bool = True) -> None:
+def write_site(
+    root: Path, *, base_url: str, public_url: str, smtp_port: int, proxies: int = 0, build: bool = True
+) -> None:
     (root / "bulletins").mkdir(exist_ok=True)
     (root / "bulletins" / "week.txt").write_text(BULLETIN)
     (root / "newsletter.toml").write_text(
         f'title = "Border News"\nbase_url = "{base_url}"\n'
         f'[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\npublic_url = "{public_url}"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\n'
-        f'[serve]\nproxies = {proxies}\nmail_retry = 0.5\n')
+        f"[serve]\nproxies = {proxies}\nmail_retry = 0.5\n"
+    )
     if build:
         assert main(["build", "-q"]) == 0
 
@@ -231,7 +245,10 @@ def every_form(browser, root: Path, site_url: str, app_url: str, mail: SMTPServe
     assert set(lists(root, "reader@example.org").values()) == {"unsubscribed"}
     shot(page, "not-confirmed", tag)
     page.click("text=Sign up again")
-    assert sorted(page.locator("input[name=country]:checked").evaluate_all("els => els.map(e => e.value)")) == ["mx", "pa"]
+    assert sorted(page.locator("input[name=country]:checked").evaluate_all("els => els.map(e => e.value)")) == [
+        "mx",
+        "pa",
+    ]
 
     # 7. the unsubscribe button of the next issue
     assert main(["send", "-q", "--country", "pe"]) == 0
@@ -255,12 +272,18 @@ def test_every_form_at_the_root_in_chromium(browser, tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSLETTER_SECRET", "journey-secret")
     site_port, app_port = free_port(), free_port()
     with SMTPServer() as mail:
-        write_site(tmp_path, base_url=f"http://127.0.0.1:{site_port}/", public_url=f"http://127.0.0.1:{app_port}/",
-                   smtp_port=mail.port)
+        write_site(
+            tmp_path,
+            base_url=f"http://127.0.0.1:{site_port}/",
+            public_url=f"http://127.0.0.1:{app_port}/",
+            smtp_port=mail.port,
+        )
         static = static_server(tmp_path / "feeds", site_port)
         try:
             with running_serve(tmp_path, app_port):
-                every_form(browser, tmp_path, f"http://127.0.0.1:{site_port}/", f"http://127.0.0.1:{app_port}/", mail, "")
+                every_form(
+                    browser, tmp_path, f"http://127.0.0.1:{site_port}/", f"http://127.0.0.1:{app_port}/", mail, ""
+                )
                 mail_screenshots(browser, mail)
         finally:
             static.shutdown()
@@ -284,14 +307,22 @@ def test_a_form_on_another_site_is_refused_in_chromium(browser, tmp_path, monkey
     monkeypatch.setenv("NEWSLETTER_SECRET", "journey-secret")
     site_port, app_port, evil_port = free_port(), free_port(), free_port()
     with SMTPServer() as mail:
-        write_site(tmp_path, base_url=f"http://127.0.0.1:{site_port}/", public_url=f"http://127.0.0.1:{app_port}/",
-                   smtp_port=mail.port, build=False)
+        write_site(
+            tmp_path,
+            base_url=f"http://127.0.0.1:{site_port}/",
+            public_url=f"http://127.0.0.1:{app_port}/",
+            smtp_port=mail.port,
+            build=False,
+        )
         (tmp_path / "evil").mkdir()
-        for name, action, fields in [("signup", "subscribe", '<input name="country" value="mx">'),
-                                     ("manage", "manage", "")]:
+        for name, action, fields in [
+            ("signup", "subscribe", '<input name="country" value="mx">'),
+            ("manage", "manage", ""),
+        ]:
             (tmp_path / "evil" / f"{name}.html").write_text(
                 f'<form method="post" action="http://127.0.0.1:{app_port}/{action}">'
-                f'<input name="email" value="victim@example.org">{fields}<button>Win a prize</button></form>')
+                f'<input name="email" value="victim@example.org">{fields}<button>Win a prize</button></form>'
+            )
         evil = static_server(tmp_path / "evil", evil_port)
         try:
             with running_serve(tmp_path, app_port):

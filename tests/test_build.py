@@ -33,19 +33,25 @@ def tree(path: Path) -> dict[str, bytes]:
 
 
 def test_markup_in_bulletins_is_escaped_everywhere(site):
-    site.write("evil.txt", """
+    site.write(
+        "evil.txt",
+        """
         26 August 2021
 
         <script>alert("title")</script> Peru & <b>friends</b>
 
         Body <img src=x onerror=alert(1)> and <script>alert(2)</script> "quotes" & more.
-    """)
+    """,
+    )
     assert site.build().code == 0
     for rel in ["pe/index.html", "all/index.html", "index.html"] + [
-            f"entries/{p.name}" for p in (site.out / "entries").iterdir()]:
+        f"entries/{p.name}" for p in (site.out / "entries").iterdir()
+    ]:
         html = site.read(rel)
         assert "<script>" not in html and "<img" not in html and "<b>" not in html, rel
-    assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; Peru &amp; &lt;b&gt;friends&lt;/b&gt;" in site.read("pe/index.html")
+    assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; Peru &amp; &lt;b&gt;friends&lt;/b&gt;" in site.read(
+        "pe/index.html"
+    )
     feed = feedparser.parse(site.read("pe/atom.xml"))
     assert feed.bozo == 0
     assert feed.entries[0].title == '<script>alert("title")</script> Peru & <b>friends</b>'
@@ -55,7 +61,10 @@ def test_markup_in_bulletins_is_escaped_everywhere(site):
 
 
 def test_markdown_cannot_inject_script(site):
-    site.write("evil.md", "26 August 2021\n\n# Peru\n\n<script>alert(1)</script> [x](javascript:alert(1)) <a href=\"x\" onclick=\"y\">z</a>\n")
+    site.write(
+        "evil.md",
+        '26 August 2021\n\n# Peru\n\n<script>alert(1)</script> [x](javascript:alert(1)) <a href="x" onclick="y">z</a>\n',
+    )
     site.build()
     html = site.read("pe/index.html")
     assert "<script>" not in html and 'href="javascript:' not in html and ' onclick="' not in html
@@ -90,8 +99,11 @@ def test_only_affected_outputs_change(site):
     before = {p: p.stat().st_mtime_ns for p in site.out.rglob("*") if p.is_file()}
     site.write("a.txt", GOOD.replace("200 people", "250 people"))
     site.build()
-    changed = {p.relative_to(site.out).as_posix() for p in site.out.rglob("*")
-               if p.is_file() and p.stat().st_mtime_ns != before.get(p)}
+    changed = {
+        p.relative_to(site.out).as_posix()
+        for p in site.out.rglob("*")
+        if p.is_file() and p.stat().st_mtime_ns != before.get(p)
+    }
     assert "hn/atom.xml" in changed and "all/atom.xml" in changed
     assert not any(p.startswith(("pe/", "cl/")) for p in changed), changed
 
@@ -128,14 +140,16 @@ def test_files_not_made_by_newsletter_are_left_alone(site):
 
 def test_malformed_files_beside_good_ones(site):
     site.write("a.txt", GOOD)
-    site.write("broken.txt", "31 February 2021\nBad date\n\nBody.\n\n2 March 2021\nGuatemala news\n\nBody.\n\n3 March 2021\n")
+    site.write(
+        "broken.txt", "31 February 2021\nBad date\n\nBody.\n\n2 March 2021\nGuatemala news\n\nBody.\n\n3 March 2021\n"
+    )
     site.write("binary.txt", b"\x00\x01\x02PK\x03\x04" * 20)
     site.write("notes.docx", b"PK")
     run = site.build()
     assert run.code == 1
     lines = run.err.splitlines()
     broken, binary = str(site.bulletins / "broken.txt"), str(site.bulletins / "binary.txt")
-    assert f"{broken}:1: impossible date \"31 February 2021\"; this entry is skipped" in lines
+    assert f'{broken}:1: impossible date "31 February 2021"; this entry is skipped' in lines
     assert any(l.startswith(f"{broken}:11: ") and "no title" in l for l in lines)
     assert any(l.startswith(f"{binary}:1: ") and "binary" in l for l in lines)
     assert any("notes.docx: note: not a .txt or .md bulletin; ignored" in l for l in lines)
@@ -171,14 +185,27 @@ def test_out_inside_bulletin_folder_is_refused(site):
 def test_state_inside_output_is_refused(site):
     site.write("a.txt", GOOD)
     from newsletter.cli import main
-    code = main(["build", str(site.bulletins), "--out", str(site.out), "--state", str(site.out / "state"), "--base-url", BASE_URL])
+
+    code = main(
+        [
+            "build",
+            str(site.bulletins),
+            "--out",
+            str(site.out),
+            "--state",
+            str(site.out / "state"),
+            "--base-url",
+            BASE_URL,
+        ]
+    )
     assert code == 2
 
 
 def test_config_errors_name_every_key_and_exit_2(site, capsys):
     site.write("a.txt", GOOD)
     (site.root / "newsletter.toml").write_text(
-        'feed_limit = "many"\ntimezone = "Mars/Olympus"\nlanguage = "english!"\ncolour = "blue"\n[aliases]\nNarnia = "ZZ"\n')
+        'feed_limit = "many"\ntimezone = "Mars/Olympus"\nlanguage = "english!"\ncolour = "blue"\n[aliases]\nNarnia = "ZZ"\n'
+    )
     run = site.build()
     assert run.code == 2
     for key in ("feed_limit", "timezone", "language", "colour", "aliases.Narnia"):
@@ -189,6 +216,7 @@ def test_config_errors_name_every_key_and_exit_2(site, capsys):
 
 def test_missing_base_url_is_a_config_error(site, capsys):
     from newsletter.cli import main
+
     site.write("a.txt", GOOD)
     assert main(["build", str(site.bulletins), "--out", str(site.out)]) == 2
     assert "base_url: required" in capsys.readouterr().err
@@ -224,8 +252,13 @@ def test_user_templates_override_bundled_ones(site):
 
 def test_make_demo_builds_the_examples(tmp_path):
     out = tmp_path / "demo"
-    proc = subprocess.run(["make", "-s", "demo", f"DEMO_OUT={out}", f"DEMO_STATE={tmp_path / 'state'}"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["make", "-s", "demo", f"DEMO_OUT={out}", f"DEMO_STATE={tmp_path / 'state'}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Open" in proc.stdout
     for rel in ("index.html", "feeds.opml", "all/atom.xml", "mx/rss.xml", "pe/feed.json", "regional/index.html"):
@@ -240,8 +273,12 @@ def test_parallel_build_writes_the_same_tree(site, monkeypatch, tmp_path, way):
     import newsletter.builder.batches as batches
     import newsletter.builder.workers as workers
     from newsletter.output.writer import SiteWriter
-    text = "".join(f"{day} March 202{y}\n\nPeru and Chile item {day} {y}\n\nBody {day} with https://example.org/{day}.\n\n"
-                   for day in range(1, 29) for y in range(2, 6))
+
+    text = "".join(
+        f"{day} March 202{y}\n\nPeru and Chile item {day} {y}\n\nBody {day} with https://example.org/{day}.\n\n"
+        for day in range(1, 29)
+        for y in range(2, 6)
+    )
     site.write("a.txt", text)
     site.write("b.txt", GOOD)
     monkeypatch.setenv("NEWSLETTER_WORKERS", "1")
@@ -301,7 +338,9 @@ def test_nothing_changed_is_noticed_without_rebuilding(site, monkeypatch):
     assert "0 files written" in again.err
     assert again.err.count("impossible date") == 1
     # the shortcut really skipped the work: no parse, no catalog
-    monkeypatch.setattr("newsletter.builder.pipeline.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read")))
+    monkeypatch.setattr(
+        "newsletter.builder.pipeline.Builder.read", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read"))
+    )
     assert site.build().code == 1
     monkeypatch.undo()
     (site.out / "pe/atom.xml").unlink()  # an output went missing: the shortcut must not be taken
@@ -339,8 +378,18 @@ def test_entry_with_identity_equals_replace():
 
     from newsletter.content.entry import Entry, with_identity
 
-    entry = Entry(dt.date(2021, 8, 26), "T", "B", "text", "a.txt", 3, link="https://x.org", countries=("pe",),
-                  title_key="t", digest="d")
+    entry = Entry(
+        dt.date(2021, 8, 26),
+        "T",
+        "B",
+        "text",
+        "a.txt",
+        3,
+        link="https://x.org",
+        countries=("pe",),
+        title_key="t",
+        digest="d",
+    )
     updated = dt.datetime(2021, 9, 1, tzinfo=dt.timezone.utc)
     made = with_identity(entry, "tag:x,2021-08-26:t", "2021-08-26-t", updated)
     assert made == entry._replace(id="tag:x,2021-08-26:t", slug="2021-08-26-t", updated=updated)
@@ -364,7 +413,10 @@ def test_identity_records_are_saved_by_year_and_only_where_changed(site):
     site.build()
     old_year = site.state / "identity" / "2020.pickle"
     before = old_year.stat().st_mtime_ns
-    site.write("a.txt", GOOD.replace("200 people", "300 people") + "\n    3 March 2020\n\n    Chile Opens a Port\n\n    Body.\n")
+    site.write(
+        "a.txt",
+        GOOD.replace("200 people", "300 people") + "\n    3 March 2020\n\n    Chile Opens a Port\n\n    Body.\n",
+    )
     site.build()
     assert old_year.stat().st_mtime_ns == before  # 2020 did not change: not rewritten
     assert sorted(p.name for p in (site.state / "identity").iterdir()) == ["2020.pickle", "2021.pickle"]
@@ -381,9 +433,24 @@ def test_builds_of_one_state_folder_take_turns(site, tmp_path):
 
     site.write("a.txt", GOOD)
     holder = StateLock(site.state).__enter__()
-    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "build", str(site.bulletins), "--out", str(site.out),
-                             "--state", str(site.state), "--base-url", BASE_URL], cwd=tmp_path,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "build",
+            str(site.bulletins),
+            "--out",
+            str(site.out),
+            "--state",
+            str(site.state),
+            "--base-url",
+            BASE_URL,
+        ],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     first = proc.stderr.readline()  # the build says it waits, then waits: the lock is released only now
     holder.__exit__()
     rest = proc.stderr.read()
@@ -419,13 +486,16 @@ def test_manifest_of_version_0_1_is_taken_over(site):
 
 @pytest.mark.parametrize("damage", [b"not a pickle", b""])
 def test_a_damaged_identity_file_stops_the_build_rather_than_giving_new_ids(site, damage):
-    site.write("a.txt", """
+    site.write(
+        "a.txt",
+        """
         26 August 2021
 
         Peru Opens a Shelter
 
         It has 80 beds.
-    """)
+    """,
+    )
     assert site.build().code == 0
     before = {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
     identity = site.state / "identity" / "2021.pickle"
@@ -451,18 +521,23 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next_build(site):
 
 def test_operator_messages_read_well(site, capsys):
     from newsletter.cli import main
+
     site.write("a.txt", GOOD)
     (site.root / "bad.toml").write_text('[smpt]\nhost = "x"\nprot = 3\n')
     capsys.readouterr()
     assert main(["build", str(site.bulletins), "--config", "bad.toml", "--base-url", BASE_URL]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "newsletter: bad.toml: smpt.host: unknown option; did you mean smtp.host?",
-        "newsletter: bad.toml: smpt.prot: unknown option; did you mean smtp.port?"]
+        "newsletter: bad.toml: smpt.prot: unknown option; did you mean smtp.port?",
+    ]
     # global options go before or after the command
     assert main(["-q", "build", str(site.bulletins), "--out", str(site.out), "--base-url", BASE_URL]) == 0
     assert capsys.readouterr().err == ""
     site.write("b.txt", "31 February 2021\n\nBad Date\n\nBody.\n")
-    assert main(["build", str(site.bulletins), "--out", str(site.root / "strict"), "--base-url", BASE_URL, "--strict"]) == 1
+    assert (
+        main(["build", str(site.bulletins), "--out", str(site.root / "strict"), "--base-url", BASE_URL, "--strict"])
+        == 1
+    )
     err = capsys.readouterr().err
     assert 'b.txt:1: impossible date "31 February 2021"; --strict stops at the first error: nothing was written' in err
     assert "skipped" not in err and not (site.root / "strict").exists()
@@ -470,6 +545,7 @@ def test_operator_messages_read_well(site, capsys):
 
 def test_an_unreadable_manifest_is_reported_once(site, caplog):
     from newsletter.state.manifest import manifest_path
+
     site.write("a.txt", GOOD)
     assert site.build().code == 0
     head = manifest_path(site.state, site.out) / "head"
@@ -487,6 +563,7 @@ def test_an_unknown_country_skips_the_entry_and_keeps_its_last_good_version(site
     run = site.build()
     assert run.code == 1 and 'j.txt:4: unknown country "Narnia"' in run.err
     for group in ("jp", "kr"):
-        assert [e.title for e in feedparser.parse(site.read(f"{group}/atom.xml")).entries] == \
-            ["Japan and Korea Sign an Accord"]
+        assert [e.title for e in feedparser.parse(site.read(f"{group}/atom.xml")).entries] == [
+            "Japan and Korea Sign an Accord"
+        ]
     assert not (site.out / "regional").exists()

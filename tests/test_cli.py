@@ -20,8 +20,9 @@ It has 80 beds.
 
 
 def run(cwd, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path):
@@ -59,8 +60,9 @@ def test_verbose_says_each_plan_line_once_and_times_each_phase_and_every_line_is
 
 
 def test_help_shows_the_defaults_in_effect_from_the_config(tmp_path):
-    (tmp_path / "newsletter.toml").write_text('base_url = "https://x.example.org/"\nout = "public"\n'
-                                              '[watch]\ndebounce_ms = 900\n')
+    (tmp_path / "newsletter.toml").write_text(
+        'base_url = "https://x.example.org/"\nout = "public"\n[watch]\ndebounce_ms = 900\n'
+    )
     shown = " ".join(run(tmp_path, "build", "--help").stdout.split())
     assert "output folder (default: public)" in shown and "(default: https://x.example.org/)" in shown
     watch = " ".join(run(tmp_path, "watch", "--help").stdout.split())
@@ -88,8 +90,9 @@ def test_the_usage_block_names_every_command_with_options_each_really_takes():
         if command.startswith("-"):
             continue
         sub = commands[command]
-        parsers = [sub] + [p for a in sub._actions if isinstance(a, argparse._SubParsersAction)
-                           for p in a.choices.values()]  # `db migrate --to`: an action's own options
+        parsers = [sub] + [
+            p for a in sub._actions if isinstance(a, argparse._SubParsersAction) for p in a.choices.values()
+        ]  # `db migrate --to`: an action's own options
         takes = {opt for parser in parsers for action in parser._actions for opt in action.option_strings}
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line):
             assert option in takes, (command, option)

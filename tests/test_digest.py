@@ -56,8 +56,13 @@ def composer_for(site, **options):
     builder = Builder(config, state_dir=site.state)
     entries, _, _ = builder.read([str(site.bulletins)])
     catalog = builder.catalog(entries, save=False)
-    composer = DigestComposer(catalog, builder.context.names, default_frequency=config.newsletter_period,
-                              frequencies=config.newsletter_frequencies, language=config.language)
+    composer = DigestComposer(
+        catalog,
+        builder.context.names,
+        default_frequency=config.newsletter_period,
+        frequencies=config.newsletter_frequencies,
+        language=config.language,
+    )
     renderer = DigestRenderer(builder.context.issue_renderer, builder.context.templates)
     return composer, renderer
 
@@ -74,8 +79,11 @@ def test_an_entry_naming_two_chosen_countries_is_in_the_digest_once_under_the_fi
     composer, renderer = composer_for(site)
     digest = composer.digest(composer.choice(sub("a@example.org", "ve", "co")), "2025-W11")
     assert [(s.title, [(e.title, also) for e, also in s.entries]) for s in digest.sections] == [
-        ("Colombia", [("Colombia Plants Trees", ()),
-                      ("Border Crossing Reopens Between Venezuela And Colombia", ("ve",))])]
+        (
+            "Colombia",
+            [("Colombia Plants Trees", ()), ("Border Crossing Reopens Between Venezuela And Colombia", ("ve",))],
+        )
+    ]
     text = renderer.render(digest, composer).text
     assert text.count("Border Crossing Reopens") == 1
     assert "Also about Venezuela" in text
@@ -89,10 +97,14 @@ def test_every_chosen_list_has_its_section_and_all_brings_the_rest_once(site):
     assert [(s.group, [e.title for e, _ in s.entries]) for s in digest.sections] == [
         ("pe", ["Peru Opens A Shelter"]),
         ("regional", ["Storm Season Begins"]),
-        ("all", ["Colombia Plants Trees", "Border Crossing Reopens Between Venezuela And Colombia"])]
+        ("all", ["Colombia Plants Trees", "Border Crossing Reopens Between Venezuela And Colombia"]),
+    ]
     everything = composer.digest(composer.choice(sub("c@example.org", "*")), "2025-W11")
-    assert sorted(e.title for e in everything.entries) == ["Border Crossing Reopens Between Venezuela And Colombia",
-                                                           "Colombia Plants Trees", "Peru Opens A Shelter"]
+    assert sorted(e.title for e in everything.entries) == [
+        "Border Crossing Reopens Between Venezuela And Colombia",
+        "Colombia Plants Trees",
+        "Peru Opens A Shelter",
+    ]
 
 
 def test_a_period_without_news_for_the_chosen_lists_has_no_digest(site):
@@ -144,8 +156,11 @@ def test_a_digest_larger_than_max_bytes_lists_the_rest_as_links(site):
 
 def test_digest_options_and_their_defaults(tmp_path):
     config = load_config(None, {"base_url": "https://news.example.org/"})
-    assert (config.newsletter_delivery, config.newsletter_frequencies, config.smtp_connections) == \
-        ("digest", ["weekly"], 4)
+    assert (config.newsletter_delivery, config.newsletter_frequencies, config.smtp_connections) == (
+        "digest",
+        ["weekly"],
+        4,
+    )
     monthly = load_config(None, {"base_url": "https://news.example.org/", "newsletter.period": "monthly"})
     assert monthly.newsletter_frequencies == ["monthly"]
     (tmp_path / "n.toml").write_text('[newsletter]\nfrequencies = ["weekly", "fortnightly"]\ndelivery = "each"\n')
@@ -159,27 +174,44 @@ def test_the_subscriber_csv_has_an_optional_frequency_column(tmp_path):
     from newsletter.subscribers.lists import export_csv, load_subscribers
 
     path = tmp_path / "subscribers.csv"
-    path.write_text("email,countries,name,frequency\nd@example.org,pe,Dee,daily\nm@example.org,co ve,,Monthly\n"
-                    "w@example.org,pe,,\nx@example.org,pe,,fortnightly\nold@example.org,mx,Old\n")
+    path.write_text(
+        "email,countries,name,frequency\nd@example.org,pe,Dee,daily\nm@example.org,co ve,,Monthly\n"
+        "w@example.org,pe,,\nx@example.org,pe,,fortnightly\nold@example.org,mx,Old\n"
+    )
     subscribers, diags = load_subscribers(path, load_gazetteer())
     assert [(s.email, s.frequency) for s in subscribers] == [
-        ("d@example.org", "daily"), ("m@example.org", "monthly"), ("w@example.org", ""), ("old@example.org", "")]
+        ("d@example.org", "daily"),
+        ("m@example.org", "monthly"),
+        ("w@example.org", ""),
+        ("old@example.org", ""),
+    ]
     assert [(d.line, d.message) for d in diags] == [
-        (5, "frequency \"fortnightly\" for x@example.org: use daily, weekly or monthly (or leave it empty for the "
-            "site's); skipped")]
+        (
+            5,
+            'frequency "fortnightly" for x@example.org: use daily, weekly or monthly (or leave it empty for the '
+            "site's); skipped",
+        )
+    ]
     assert export_csv(subscribers).splitlines() == [
-        "email,countries,name,frequency", "d@example.org,pe,Dee,daily", "m@example.org,co ve,,monthly",
-        "w@example.org,pe,,", "old@example.org,mx,Old,"]
+        "email,countries,name,frequency",
+        "d@example.org,pe,Dee,daily",
+        "m@example.org,co ve,,monthly",
+        "w@example.org,pe,,",
+        "old@example.org,mx,Old,",
+    ]
     assert export_csv([subscribers[-1]]).splitlines()[0] == "email,countries,name"  # no column when nobody chose
 
 
 def test_a_frequency_the_site_does_not_offer_becomes_its_default(site):
     composer, _ = composer_for(site, **{"newsletter.frequencies": ["weekly", "monthly"]})
-    assert composer.choice(Subscriber("m@example.org", "", frozenset({"pe"}), frequency="monthly")).frequency == "monthly"
+    assert (
+        composer.choice(Subscriber("m@example.org", "", frozenset({"pe"}), frequency="monthly")).frequency == "monthly"
+    )
     assert composer.choice(Subscriber("d@example.org", "", frozenset({"pe"}), frequency="daily")).frequency == "weekly"
     assert composer.choice(Subscriber("n@example.org", "", frozenset({"pe"}))).frequency == "weekly"
-    monthly = composer.digest(composer.choice(Subscriber("m@example.org", "", frozenset({"co"}), frequency="monthly")),
-                              "2025-03")
+    monthly = composer.digest(
+        composer.choice(Subscriber("m@example.org", "", frozenset({"co"}), frequency="monthly")), "2025-03"
+    )
     assert monthly.label == "March 2025" and len(monthly.entries) == 3  # the week before is in March too
 
 
@@ -196,7 +228,9 @@ def test_the_store_keeps_the_frequency_through_import_and_export_and_records_cha
         assert store.set_frequency("a@example.org", "daily", via="web") is False
         assert store.set_frequency("nobody@example.org", "daily") is False
         assert [(h[2], h[3], h[4]) for h in store.history("a@example.org") if h[2] == "frequency"] == [
-            ("frequency", "csv", "monthly"), ("frequency", "web", "daily")]
+            ("frequency", "csv", "monthly"),
+            ("frequency", "web", "daily"),
+        ]
         with pytest.raises(ValueError):
             store.set_frequency("a@example.org", "hourly")
     finally:

@@ -9,12 +9,20 @@ from test_digest_send import DigestSite, messages, site  # noqa: F401 (site is a
 from test_send_faults import SpoolServer
 
 ALL_THREE = 'frequencies = ["daily", "weekly", "monthly"]\nsend_since = "2025-03-01"\n'
-STORIES = ("Border Crossing Reopens", "Peru Opens A Shelter", "Colombia Plants Trees",
-           "Storm Season Begins", "Venezuela Repairs A Bridge", "Peru Counts Llamas")
+STORIES = (
+    "Border Crossing Reopens",
+    "Peru Opens A Shelter",
+    "Colombia Plants Trees",
+    "Storm Season Begins",
+    "Venezuela Repairs A Bridge",
+    "Peru Counts Llamas",
+)
 
 
 def choose(site: DigestSite, frequency: str) -> None:
-    (site.dir / "subscribers.csv").write_text(f"email,countries,name,frequency\nx@example.org,* regional,X,{frequency}\n")
+    (site.dir / "subscribers.csv").write_text(
+        f"email,countries,name,frequency\nx@example.org,* regional,X,{frequency}\n"
+    )
 
 
 def add_news(site: DigestSite, text: str) -> None:

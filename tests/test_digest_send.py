@@ -20,15 +20,22 @@ from helpers.spool_smtp import stored
 from test_digest import WEEK
 from test_send_faults import SpoolServer
 
-WEEKS = textwrap.dedent(WEEK).lstrip("\n").replace("\n3 March 2025", "\n18 March 2025").replace(
-    "Colombia Holds A Census\n\nAn older story from Colombia, from the week before.",
-    "Venezuela Repairs A Bridge\n\nThe bridge reopened to traffic.") + """
+WEEKS = (
+    textwrap.dedent(WEEK)
+    .lstrip("\n")
+    .replace("\n3 March 2025", "\n18 March 2025")
+    .replace(
+        "Colombia Holds A Census\n\nAn older story from Colombia, from the week before.",
+        "Venezuela Repairs A Bridge\n\nThe bridge reopened to traffic.",
+    )
+    + """
 19 March 2025
 
 Peru Counts Llamas
 
 The census found more llamas than last year.
 """
+)
 W11_DONE = "2025-03-17T08:00+00:00"  # 10–16 March has ended, and the 6 h delay has passed
 W12_DONE = "2025-03-24T08:00+00:00"
 
@@ -49,7 +56,8 @@ class DigestSite:
             '[newsletter]\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
             + newsletter
             + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
-            + "".join(f"{k} = {v}\n" for k, v in options.items()))
+            + "".join(f"{k} = {v}\n" for k, v in options.items())
+        )
 
     def subscribers(self, rows: list[str]) -> None:
         (self.dir / "subscribers.csv").write_text("email,countries,name\n" + "".join(r + "\n" for r in rows))
@@ -58,8 +66,9 @@ class DigestSite:
         return [sys.executable, "-m", "newsletter", *args, "--config", str(self.dir / "newsletter.toml")]
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command(*args), cwd=self.dir, capture_output=True, text=True, timeout=timeout,
-                              env=self.env)
+        return subprocess.run(
+            self.command(*args), cwd=self.dir, capture_output=True, text=True, timeout=timeout, env=self.env
+        )
 
     def due(self, now: str, *extra: str) -> subprocess.CompletedProcess:
         run = self.cli("send", "--due", "--now", now, *extra)
@@ -67,8 +76,15 @@ class DigestSite:
         return run
 
     def spawn_due(self, now: str) -> subprocess.Popen:
-        return subprocess.Popen(self.command("send", "--due", "--now", now), cwd=self.dir, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=self.env, start_new_session=True)
+        return subprocess.Popen(
+            self.command("send", "--due", "--now", now),
+            cwd=self.dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            start_new_session=True,
+        )
 
 
 @pytest.fixture
@@ -79,7 +95,9 @@ def site(tmp_path):
 def messages(spool: Path) -> list[tuple[str, email.message.EmailMessage]]:
     found = []
     for path in sorted(spool.glob("*.eml")):
-        found.append((path.name.rsplit(".", 2)[0], email.message_from_bytes(path.read_bytes(), policy=email.policy.default)))
+        found.append(
+            (path.name.rsplit(".", 2)[0], email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+        )
     return found
 
 
@@ -97,10 +115,12 @@ def test_a_subscriber_of_two_lists_gets_one_message_per_period_with_each_entry_o
         assert server.counts() == {"both@example.org": 2, "pe@example.org": 2}  # never twice
         got = messages(tmp_path / "spool")
     subjects = sorted((who, m["Subject"]) for who, m in got)
-    assert subjects == [("both@example.org", "News \u2014 10\u201316 March 2025"),
-                        ("both@example.org", "News \u2014 17\u201323 March 2025"),
-                        ("pe@example.org", "News \u2014 10\u201316 March 2025"),
-                        ("pe@example.org", "News \u2014 17\u201323 March 2025")]
+    assert subjects == [
+        ("both@example.org", "News \u2014 10\u201316 March 2025"),
+        ("both@example.org", "News \u2014 17\u201323 March 2025"),
+        ("pe@example.org", "News \u2014 10\u201316 March 2025"),
+        ("pe@example.org", "News \u2014 17\u201323 March 2025"),
+    ]
     week11 = next(m for who, m in got if who == "both@example.org" and "10\u201316" in m["Subject"])
     text = week11.get_body(("plain",)).get_content()
     assert text.count("Border Crossing Reopens Between Venezuela And Colombia") == 1
@@ -131,8 +151,7 @@ def log_rows(site: DigestSite, key: str | None = None) -> dict[str, str]:
 
 def many(n: int) -> list[str]:
     """`n` subscribers with different choices of two countries (Peru among them for a third)."""
-    return [f"m{i:02d}@example.org,{COUNTRIES[i % len(COUNTRIES)]} {'pe' if i % 3 == 0 else 've'},"
-            for i in range(n)]
+    return [f"m{i:02d}@example.org,{COUNTRIES[i % len(COUNTRIES)]} {'pe' if i % 3 == 0 else 've'}," for i in range(n)]
 
 
 def settle(site: DigestSite, now: str, runs: int = 6) -> subprocess.CompletedProcess:
@@ -260,9 +279,11 @@ def test_a_newcomer_gets_digests_of_periods_ending_after_they_joined(site, tmp_p
         assert site.due("2025-03-19T08:00+00:00").returncode == 0  # mid-week: late is seen
         assert site.due(W12_DONE).returncode == 0
         got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
-    assert got == [("early@example.org", "News \u2014 10\u201316 March 2025"),
-                   ("early@example.org", "News \u2014 17\u201323 March 2025"),
-                   ("late@example.org", "News \u2014 17\u201323 March 2025")]
+    assert got == [
+        ("early@example.org", "News \u2014 10\u201316 March 2025"),
+        ("early@example.org", "News \u2014 17\u201323 March 2025"),
+        ("late@example.org", "News \u2014 17\u201323 March 2025"),
+    ]
 
 
 def test_the_digest_reflects_the_lists_chosen_when_it_is_sent(site, tmp_path):
@@ -340,17 +361,20 @@ def test_each_subscriber_gets_digests_at_the_frequency_they_chose(site, tmp_path
     offered = 'frequencies = ["weekly", "monthly"]\nsend_since = "2025-03-01"\n'
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port, newsletter=offered)
-        site.subscribers(["weekly@example.org,pe co,,weekly", "monthly@example.org,pe co,,monthly",
-                          "default@example.org,pe,,"])
+        site.subscribers(
+            ["weekly@example.org,pe co,,weekly", "monthly@example.org,pe co,,monthly", "default@example.org,pe,,"]
+        )
         assert site.due("2025-04-01T08:00+00:00").returncode == 0
         assert site.due("2025-04-02T08:00+00:00").returncode == 0
         got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
         monthly = next(m for who, m in messages(tmp_path / "spool") if who == "monthly@example.org")
-    assert got == [("default@example.org", "News \u2014 10\u201316 March 2025"),
-                   ("default@example.org", "News \u2014 17\u201323 March 2025"),
-                   ("monthly@example.org", "News \u2014 March 2025"),
-                   ("weekly@example.org", "News \u2014 10\u201316 March 2025"),
-                   ("weekly@example.org", "News \u2014 17\u201323 March 2025")]
+    assert got == [
+        ("default@example.org", "News \u2014 10\u201316 March 2025"),
+        ("default@example.org", "News \u2014 17\u201323 March 2025"),
+        ("monthly@example.org", "News \u2014 March 2025"),
+        ("weekly@example.org", "News \u2014 10\u201316 March 2025"),
+        ("weekly@example.org", "News \u2014 17\u201323 March 2025"),
+    ]
     text = monthly.get_body(("plain",)).get_content()
     assert all(text.count(t) == 1 for t in ("Border Crossing", "Peru Opens", "Colombia Plants", "Peru Counts"))
 
@@ -384,7 +408,8 @@ def test_send_test_mails_one_digest_or_issue_to_an_address_and_records_nothing(s
         everything = site.cli("send", "--test", "me@example.org")  # every list, the newest period with news
         assert everything.returncode == 0 and "17\u201323 March 2025" in everything.stderr
         (site.dir / "newsletter.toml").write_text(
-            (site.dir / "newsletter.toml").read_text().replace("[newsletter]\n", '[newsletter]\ndelivery = "lists"\n'))
+            (site.dir / "newsletter.toml").read_text().replace("[newsletter]\n", '[newsletter]\ndelivery = "lists"\n')
+        )
         issue = site.cli("send", "--test", "me@example.org", "--country", "pe", "--issue", "2025-W11")
         assert issue.returncode == 0 and "Peru \u2014 10\u201316 March 2025" in issue.stderr
         assert site.cli("send", "--test", "me@example.org").returncode == 2  # a list issue needs its list
@@ -392,7 +417,11 @@ def test_send_test_mails_one_digest_or_issue_to_an_address_and_records_nothing(s
         assert server.counts() == {"me@example.org": 3}
         assert site.due(W11_DONE).returncode == 0  # the real send is not affected: pe@ gets its issue
         assert server.counts() == {"me@example.org": 3, "pe@example.org": 1}
-    text = next(m for _, m in got if "10\u201316" in m["Subject"] and "News" in m["Subject"]).get_body(("plain",)).get_content()
+    text = (
+        next(m for _, m in got if "10\u201316" in m["Subject"] and "News" in m["Subject"])
+        .get_body(("plain",))
+        .get_content()
+    )
     assert text.count("Border Crossing") == 1 and "Peru Opens" not in text
     assert log_rows(site) == {}  # no digest recorded as sent
 
@@ -404,7 +433,9 @@ def test_status_and_resolve_settle_an_uncertain_digest(site, tmp_path):
         site.subscribers(rows)
         assert site.due(W11_DONE).returncode == 1
         overview = site.cli("status").stdout
-        assert any(line.split()[:2] == ["digest/2025-W11", "2"] and line.split()[2] == "1" for line in overview.splitlines()), overview
+        assert any(
+            line.split()[:2] == ["digest/2025-W11", "2"] and line.split()[2] == "1" for line in overview.splitlines()
+        ), overview
         detail = site.cli("status", "--country", "digest", "--issue", "2025-W11").stdout.splitlines()
         uncertain = [line.split()[0] for line in detail if "uncertain" in line]
         assert len(uncertain) == 1 and len(detail) == 3
@@ -429,9 +460,11 @@ def test_a_changed_digest_is_reported_never_resent_and_can_be_corrected(site, tm
         assert fixed.returncode == 0, fixed.stderr
         assert site.due(W11_DONE, "--correction").returncode == 0  # a correction goes once too
         got = sorted((who, m["Subject"]) for who, m in messages(tmp_path / "spool"))
-    assert got == [("first@example.org", "Correction: News \u2014 10\u201316 March 2025"),
-                   ("first@example.org", "News \u2014 10\u201316 March 2025"),
-                   ("other@example.org", "News \u2014 10\u201316 March 2025")]
+    assert got == [
+        ("first@example.org", "Correction: News \u2014 10\u201316 March 2025"),
+        ("first@example.org", "News \u2014 10\u201316 March 2025"),
+        ("other@example.org", "News \u2014 10\u201316 March 2025"),
+    ]
 
 
 def test_after_a_switch_from_list_issues_no_period_is_sent_twice(site, tmp_path):
@@ -451,7 +484,9 @@ def test_after_a_switch_from_list_issues_no_period_is_sent_twice(site, tmp_path)
 def test_watch_send_due_sends_digests_after_a_rebuild(site, tmp_path):
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port, newsletter='frequencies = ["weekly", "monthly"]\nsend_since = "2025-03-01"\n')
-        assert site.cli("subscribers", "add", "w@example.org", "--country", "pe", "--frequency", "monthly").returncode == 0
+        assert (
+            site.cli("subscribers", "add", "w@example.org", "--country", "pe", "--frequency", "monthly").returncode == 0
+        )
         assert site.cli("watch", "--once", "--send-due").returncode == 0  # the real clock: March 2025 is over
         assert site.cli("watch", "--once", "--send-due").returncode == 0
         got = [m["Subject"] for _, m in messages(tmp_path / "spool")]
@@ -483,7 +518,11 @@ def test_send_test_dry_run_writes_the_outbox_and_an_address_that_left_is_refused
         dry = site.cli("send", "--test", "me@example.org", "--dry-run")
         assert dry.returncode == 0, dry.stderr
         written = site.dir / ".newsletter" / "outbox" / "test" / "me@example.org.eml"
-        assert "17\u201323 March 2025" in dry.stderr and written.read_bytes().startswith(b"From: ") and str(written) in dry.stderr
+        assert (
+            "17\u201323 March 2025" in dry.stderr
+            and written.read_bytes().startswith(b"From: ")
+            and str(written) in dry.stderr
+        )
         assert server.counts() == {}  # --dry-run mails nothing
         assert site.cli("unsubscribe", "pe@example.org").returncode == 0
         for extra in ((), ("--country", "pe"), ("--dry-run",)):

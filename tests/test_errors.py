@@ -20,8 +20,9 @@ ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: mount a tm
 def bulletins(folder: Path, entries: int, words: int, name: str = "a") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     body = " ".join(["shelter"] * words)
-    (folder / f"{name}.txt").write_text("".join(f"{1 + n % 28} March 20{10 + n % 12}\n\nPeru item {name}{n}\n\n"
-                                                f"{body} {n}.\n\n" for n in range(entries)))
+    (folder / f"{name}.txt").write_text(
+        "".join(f"{1 + n % 28} March 20{10 + n % 12}\n\nPeru item {name}{n}\n\n{body} {n}.\n\n" for n in range(entries))
+    )
 
 
 def build(cwd: Path, *args: str, user: bool = False) -> subprocess.CompletedProcess:
@@ -108,8 +109,23 @@ def test_watch_once_whose_build_fails_exits_non_zero_with_one_line(tmp_path):
     (tmp_path / "afile").write_text("x")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "all").write_text("a file where the build needs a folder")
-    run = subprocess.run([sys.executable, "-m", "newsletter", "watch", "bulletins", "--once", "--out", "out",
-                          "--base-url", "https://news.example.org/"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=60)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "watch",
+            "bulletins",
+            "--once",
+            "--out",
+            "out",
+            "--base-url",
+            "https://news.example.org/",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr and "rebuild failed: out/all" in run.stderr

@@ -23,8 +23,10 @@ def _site(tmp_path: Path, port: int, extra: str = "") -> Path:
     site = tmp_path / "site"
     shutil.copytree(ROOT / "examples", site)
     text = (site / "newsletter.toml").read_text().replace("port = 8025", f"port = {port}")
-    text = text.replace('from_address = "news@example.org"\n',
-                        f'from_address = "news@example.org"\npublic_url = "{PUBLIC}"\ndelivery = "lists"\n{extra}')
+    text = text.replace(
+        'from_address = "news@example.org"\n',
+        f'from_address = "news@example.org"\npublic_url = "{PUBLIC}"\ndelivery = "lists"\n{extra}',
+    )
     (site / "newsletter.toml").write_text(text)
     (site / "subscribers.csv").write_text("email,countries,name\nana@example.org,*,Ana\n")
     return site
@@ -34,8 +36,9 @@ def _run(site: Path, *args: str, secret: bool = True) -> subprocess.CompletedPro
     env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_SECRET"}
     if secret:
         env["NEWSLETTER_SECRET"] = "example-secret"
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=site, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], cwd=site, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_example_config_with_public_url_sends_one_click_to_serve(tmp_path):
@@ -61,8 +64,10 @@ def test_an_unsubscribe_url_outside_public_url_is_said(tmp_path):
     site = _site(tmp_path, 1, 'unsubscribe_url = "https://other.example.net/unsubscribe"\n')
     built = _run(site, "build", "bulletins")
     assert built.returncode in (0, 1)
-    assert ("newsletter.unsubscribe_url (https://other.example.net/unsubscribe) is not under newsletter.public_url "
-            f"({PUBLIC}): one-click unsubscribes go there") in built.stderr
+    assert (
+        "newsletter.unsubscribe_url (https://other.example.net/unsubscribe) is not under newsletter.public_url "
+        f"({PUBLIC}): one-click unsubscribes go there"
+    ) in built.stderr
 
 
 def test_make_demo_and_the_example_config_name_the_same_site_and_state_folder():

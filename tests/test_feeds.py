@@ -47,7 +47,9 @@ def test_feeds_are_well_formed_and_complete(built, fmt):
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.feed.title == "News \u2014 Mexico"
     assert [e.title for e in feed.entries] == [
-        "Mexico's Beta Group Works with Panama's Border Unit", "Costa Rica Hosts a Course for Mexican Journalists"]
+        "Mexico's Beta Group Works with Panama's Border Unit",
+        "Costa Rica Hosts a Course for Mexican Journalists",
+    ]
     first, second = feed.entries
     assert first.published_parsed[:3] == (2021, 8, 26)
     assert first.link == BASE_URL + "entries/2021-08-26-mexicos-beta-group-works-with-panamas-border-unit.html"
@@ -94,7 +96,7 @@ def test_json_feed(built):
 def test_feed_limit_and_newest_first(site):
     text = "".join(f"{day} March 2022\n\nPeru item {day}\n\nBody {day}.\n\n" for day in range(1, 29))
     site.write("many.txt", text)
-    (site.root / "newsletter.toml").write_text('feed_limit = 5\n')
+    (site.root / "newsletter.toml").write_text("feed_limit = 5\n")
     assert site.build().code == 0
     for fmt in ("atom.xml", "rss.xml"):
         feed = feedparser.parse(site.read(f"pe/{fmt}"))
@@ -123,8 +125,19 @@ def test_entry_ids_are_stable_across_base_urls(site):
     first = [e.id for e in feedparser.parse(site.read("all/atom.xml")).entries]
     (site.root / "newsletter.toml").write_text('authority = "news.example.org"\n')
     from newsletter.cli import main
-    main(["build", str(site.bulletins), "--out", str(site.root / "other"), "--state", str(site.state),
-          "--base-url", "https://mirror.example.net/site/"])
+
+    main(
+        [
+            "build",
+            str(site.bulletins),
+            "--out",
+            str(site.root / "other"),
+            "--state",
+            str(site.state),
+            "--base-url",
+            "https://mirror.example.net/site/",
+        ]
+    )
     other = feedparser.parse((site.root / "other/all/atom.xml").read_text())
     assert [e.id for e in other.entries] == first
     assert other.entries[0].link.startswith("https://mirror.example.net/site/entries/")
@@ -138,7 +151,10 @@ def test_fixed_id_overrides(site):
 
 
 def test_markdown_bulletin_renders_markdown(site):
-    site.write("a.md", "26 August 2021\n\n# Peru *reef* news\n\nSome **bold** text and a [link](https://example.org/x).\n\n- one\n- two\n")
+    site.write(
+        "a.md",
+        "26 August 2021\n\n# Peru *reef* news\n\nSome **bold** text and a [link](https://example.org/x).\n\n- one\n- two\n",
+    )
     assert site.build().code == 0
     [entry] = feedparser.parse(site.read("pe/atom.xml")).entries
     html = entry.content[0].value
@@ -147,7 +163,12 @@ def test_markdown_bulletin_renders_markdown(site):
 
 def test_home_page_lists_every_group(built):
     home = built.read("index.html")
-    for group, name, count in (("mx", "Mexico", 2), ("pa", "Panama", 1), ("cr", "Costa Rica", 1), ("regional", "Regional news", 1)):
+    for group, name, count in (
+        ("mx", "Mexico", 2),
+        ("pa", "Panama", 1),
+        ("cr", "Costa Rica", 1),
+        ("regional", "Regional news", 1),
+    ):
         assert f'<a href="{group}/index.html">{name}</a> <span class="count">{count}</span>' in home
     assert 'href="all/subscribe.html"' in home and 'href="regional/subscribe.html"' in home
     assert 'href="../mx/subscribe.html"' in built.read("mx/index.html")  # each list's own on its page
@@ -157,6 +178,7 @@ def _text(detail) -> str:
     """What a reader shows of a feedparser text construct: HTML rendered to text, text as is."""
     import html
     import re
+
     value = detail["value"] if isinstance(detail, dict) else detail.value
     if detail["type"] in ("text/html", "application/xhtml+xml"):
         value = html.unescape(re.sub(r"<[^>]+>", "", value))
@@ -166,13 +188,17 @@ def _text(detail) -> str:
 def test_markup_in_a_bulletin_reads_as_text_in_every_feed_and_reader(site):
     import html
     import re
-    site.write("a.txt", """
+
+    site.write(
+        "a.txt",
+        """
         26 August 2021
 
         Peru Writes <b>Bold</b> Plans
 
         Use <b>bold</b> & "quotes" <script>x</script> here.
-    """)
+    """,
+    )
     assert site.build().code == 0
     page = site.read("entries/2021-08-26-peru-writes-b-bold-b-plans.html")
     body = html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<article.*?</article>", page, re.S).group(0)))
@@ -191,13 +217,16 @@ def test_markup_in_a_bulletin_reads_as_text_in_every_feed_and_reader(site):
 
 
 def test_no_empty_feed_is_written_and_the_opml_lists_exactly_the_feeds_that_exist(site):
-    site.write("a.txt", """
+    site.write(
+        "a.txt",
+        """
         26 August 2021
 
         Peru Opens a Shelter
 
         It has 80 beds.
-    """)
+    """,
+    )
     assert site.build().code == 0
     assert not (site.out / "regional").exists()  # no entry names no country
     root = ET.fromstring((site.out / "feeds.opml").read_bytes())
@@ -212,6 +241,7 @@ def test_no_empty_feed_is_written_and_the_opml_lists_exactly_the_feeds_that_exis
 
 def test_subscribe_links_lead_people_to_a_page_with_the_feed_addresses(built):
     import html as htmlmod
+
     home = built.read("index.html")
     assert "atom.xml" not in home.split("<main>")[1]  # pages link people to the subscribe page, not to raw XML
     page = built.read("mx/subscribe.html")
@@ -225,6 +255,7 @@ def test_subscribe_links_lead_people_to_a_page_with_the_feed_addresses(built):
 
 def test_rss_and_atom_pages_show_dates_alike_in_a_browser_with_xslt(built):
     from lxml import etree
+
     transform = etree.XSLT(etree.parse(str(built.out / "feed.xsl")))
     shown = {}
     for fmt in ("atom.xml", "rss.xml"):
@@ -246,13 +277,17 @@ def test_the_home_page_names_the_site_once_and_entry_pages_draw_one_rule(built):
 
 def test_the_feed_stylesheet_speaks_the_sites_language_and_writes_its_dates(site):
     from lxml import etree
-    site.write("a.txt", """
+
+    site.write(
+        "a.txt",
+        """
         26 August 2021
 
         Peru Opens a Shelter
 
         It has 80 beds.
-    """)
+    """,
+    )
     (site.root / "newsletter.toml").write_text('language = "es"\n')
     assert site.build().code == 0
     transform = etree.XSLT(etree.parse(str(site.out / "feed.xsl")))

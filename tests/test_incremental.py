@@ -62,8 +62,9 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
     for n in range(12):
         (bulletins / f"b{n:02d}.txt").write_text(bulletin(rng, 8, f"f{n}"))
     (bulletins / "newest.txt").write_text("30 September 2021\n\nPeru newest\n\nBody.\n")
-    config = load_config(None, {"base_url": "https://news.example.org/", "newsletter.archive_periods": 4,
-                                "newsletter.period": "monthly"})
+    config = load_config(
+        None, {"base_url": "https://news.example.org/", "newsletter.archive_periods": 4, "newsletter.period": "monthly"}
+    )
     out, state = tmp_path / "out", tmp_path / "state"
     builder = Builder(config, state_dir=state)
     builder.defer_saves = True
@@ -88,8 +89,9 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
             if path.exists():
                 path.write_text("31 February 2021\n\nBroken\n\nBody.\n\n" + path.read_text())
         before = builder.snapshot
-        result = build_site(config, [str(bulletins)], out, state, builder=builder,
-                            force=frozenset({str(path.resolve())}), verify=False)
+        result = build_site(
+            config, [str(bulletins)], out, state, builder=builder, force=frozenset({str(path.resolve())}), verify=False
+        )
         incremental += builder.snapshot is before and before is not None
         builder.flush()
         # A fresh process with the same state must produce the same bytes.
@@ -104,11 +106,18 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
     assert incremental >= fast  # the fast path was really taken
 
 
-@pytest.mark.parametrize("period,steps", [
-    ("weekly", 12), ("monthly", 6), ("daily", 6),
-    # the long random walks: `make test-slow` (CI runs both)
-    pytest.param("weekly", 45, marks=pytest.mark.slow), pytest.param("monthly", 20, marks=pytest.mark.slow),
-    pytest.param("daily", 20, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "period,steps",
+    [
+        ("weekly", 12),
+        ("monthly", 6),
+        ("daily", 6),
+        # the long random walks: `make test-slow` (CI runs both)
+        pytest.param("weekly", 45, marks=pytest.mark.slow),
+        pytest.param("monthly", 20, marks=pytest.mark.slow),
+        pytest.param("daily", 20, marks=pytest.mark.slow),
+    ],
+)
 def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path, period, steps):
     """`newsletter build` after a small change patches the last catalog (newsletter.builder.patch);
     every output must be byte-identical to a full build of the same bulletins."""
@@ -127,8 +136,15 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
     for n in range(12):
         save(bulletins / f"b{n:02d}.txt", bulletin(rng, 8, f"f{n}"))
     save(bulletins / "newest.txt", "30 September 2021\n\nPeru newest\n\nBody.\n")
-    config = load_config(None, {"base_url": "https://news.example.org/", "feed_limit": 5,
-                                "newsletter.archive_periods": 30, "newsletter.period": period})
+    config = load_config(
+        None,
+        {
+            "base_url": "https://news.example.org/",
+            "feed_limit": 5,
+            "newsletter.archive_periods": 30,
+            "newsletter.period": period,
+        },
+    )
     out, state = tmp_path / "out", tmp_path / "state"
     build_site(config, [str(bulletins)], out, state)
     patched = 0
@@ -167,9 +183,13 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
         got, want = tree(out), tree(fresh)
         if got != want:
             import difflib
+
             bad = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
-            detail = "".join(difflib.unified_diff(want.get(bad[0], b"").decode().splitlines(True),
-                                                  got.get(bad[0], b"").decode().splitlines(True), n=1))
+            detail = "".join(
+                difflib.unified_diff(
+                    want.get(bad[0], b"").decode().splitlines(True), got.get(bad[0], b"").decode().splitlines(True), n=1
+                )
+            )
             raise AssertionError(f"step {step} ({result.way}): {bad[:5]}\n{detail[:3000]}")
         shutil.rmtree(fresh)
         shutil.rmtree(full_state)
@@ -309,22 +329,26 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
     for n in range(10):
         (bulletins / f"b{n:02d}.txt").write_text(bulletin(rng, 8, f"f{n}") + _winter_bulletin(rng, 5, f"w{n}"))
     (bulletins / "old.txt").write_text("3 March 2009\n\nPeru in 2009\n\nBody.\n")
-    config = load_config(None, {"base_url": "https://news.example.org/", "newsletter.archive_periods": 0,
-                                "newsletter.period": period})
+    config = load_config(
+        None, {"base_url": "https://news.example.org/", "newsletter.archive_periods": 0, "newsletter.period": period}
+    )
     for step in range(3):
         streamed = build_site(config, [str(bulletins)], tmp_path / "out", tmp_path / "state")
         assert streamed.way == "batches"
         builder = Builder(config, state_dir=tmp_path / f"mem-state-{step}")
         builder.defer_saves = True
         shutil.copytree(tmp_path / "state" / "identity", tmp_path / f"mem-state-{step}" / "identity")
-        in_memory = build_site(config, [str(bulletins)], tmp_path / f"mem-{step}", tmp_path / f"mem-state-{step}",
-                               builder=builder)
+        in_memory = build_site(
+            config, [str(bulletins)], tmp_path / f"mem-{step}", tmp_path / f"mem-state-{step}", builder=builder
+        )
         assert in_memory.way == "in memory"
         assert tree(tmp_path / "out") == tree(tmp_path / f"mem-{step}"), f"step {step}"
         assert streamed.summary().split(" from ")[0] == in_memory.summary().split(" from ")[0]
         # next: a year disappears, a file breaks (its last good entries stay), new winter news
         (bulletins / "old.txt").unlink(missing_ok=True)
-        (bulletins / "b03.txt").write_text("31 February 2021\n\nBroken\n\nBody.\n\n" + (bulletins / "b03.txt").read_text())
+        (bulletins / "b03.txt").write_text(
+            "31 February 2021\n\nBroken\n\nBody.\n\n" + (bulletins / "b03.txt").read_text()
+        )
         (bulletins / f"n{step}.txt").write_text(_winter_bulletin(rng, 4, f"n{step}"))
         for manifest in (tmp_path / "state").glob("outputs-*"):
             (manifest / "head").unlink()  # no patching: a full build each time
@@ -371,6 +395,7 @@ def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch)
 
 def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     from conftest import run_cli
+
     """`build --explain` gives the way a build would go and why the cheaper ones are ruled out;
     it writes nothing. `-v` prints the plan a build ran, in the same words."""
     import os
@@ -386,12 +411,16 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     assert first.out.splitlines() == [
         "✗ unchanged: no earlier one-shot build of this output folder",
         "✗ patch: no earlier build of this output folder",
-        "→ batches: unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"]
+        "→ batches: unless the files hold Id: lines or the same item twice (found while parsing them): then in memory",
+    ]
     built = run_cli(*args, "-v", cwd=tmp_path)
     assert "newsletter: plan: → batches: " in built.err
     assert "newsletter: plan:   renders: every unit, batch by batch: " in built.err
-    assert run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()[0].startswith(
-        "→ unchanged: nothing changed since the last build")
+    assert (
+        run_cli(*args, "--explain", cwd=tmp_path)
+        .out.splitlines()[0]
+        .startswith("→ unchanged: nothing changed since the last build")
+    )
     (bulletins / "b1.txt").write_text(edited(random.Random(9), bulletins / "b1.txt"))
     os.utime(bulletins / "b1.txt", ns=(10**18 + 10**9,) * 2)
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")}
@@ -399,9 +428,13 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     assert lines[0] == "✗ unchanged: a bulletin, the configuration, the templates or newsletter itself changed"
     assert lines[1].startswith("→ patch: 1 file changed: bulletins/b1.txt")
     assert run_cli(*args, "--explain", "--full", cwd=tmp_path).out.splitlines()[:2] == [
-        "✗ unchanged: --full", "✗ patch: --full"]
-    assert run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1] == \
-        "→ in memory: the whole catalog at once"
+        "✗ unchanged: --full",
+        "✗ patch: --full",
+    ]
+    assert (
+        run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1]
+        == "→ in memory: the whole catalog at once"
+    )
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == before
     # -v names the units the patch renders: the lists the changed entries are in, their years
     patched = run_cli(*args, "-v", cwd=tmp_path)
@@ -426,10 +459,14 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
         os.utime(bulletins / name, ns=(stamp[0], stamp[0]))
 
     for n in range(6):
-        save(f"b{n}.txt", f"{n + 1} May 2021\n\nPeru and Chile item {n}\n\nBody {n}.\n\n"
-                          f"{n + 2} February 2021\n\nMexico item {n}\n\nBody.\n")
-    config = load_config(None, {"base_url": "https://news.example.org/", "newsletter.period": "monthly",
-                                "newsletter.archive_periods": 3})
+        save(
+            f"b{n}.txt",
+            f"{n + 1} May 2021\n\nPeru and Chile item {n}\n\nBody {n}.\n\n"
+            f"{n + 2} February 2021\n\nMexico item {n}\n\nBody.\n",
+        )
+    config = load_config(
+        None, {"base_url": "https://news.example.org/", "newsletter.period": "monthly", "newsletter.archive_periods": 3}
+    )
     out, state = tmp_path / "out", tmp_path / "state"
     builder = None
     if daemon:
@@ -438,18 +475,31 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
     build_site(config, [str(bulletins)], out, state, builder=builder)
     steps = [
         ("a country appears", "rare.txt", lambda: save("rare.txt", "9 March 2021\n\nEcuador opens a port\n\nBody.\n")),
-        ("the newest date moves on", "newer.txt",
-         lambda: save("newer.txt", "2 September 2021\n\nChile update\n\nBody.\n")),
+        (
+            "the newest date moves on",
+            "newer.txt",
+            lambda: save("newer.txt", "2 September 2021\n\nChile update\n\nBody.\n"),
+        ),
         ("the newest date moves back", "newer.txt", lambda: (bulletins / "newer.txt").unlink()),
         ("a country empties", "rare.txt", lambda: (bulletins / "rare.txt").unlink()),
-        ("a file gets an error", "b2.txt",
-         lambda: save("b2.txt", "31 February 2021\n\nBroken\n\nBody.\n\n" + (bulletins / "b2.txt").read_text())),
+        (
+            "a file gets an error",
+            "b2.txt",
+            lambda: save("b2.txt", "31 February 2021\n\nBroken\n\nBody.\n\n" + (bulletins / "b2.txt").read_text()),
+        ),
     ]
     for n, (what, name, change) in enumerate(steps):
         change()
         if daemon:
-            result = build_site(config, [str(bulletins)], out, state, builder=builder, verify=False,
-                                force=frozenset({str((bulletins / name).resolve())}))
+            result = build_site(
+                config,
+                [str(bulletins)],
+                out,
+                state,
+                builder=builder,
+                verify=False,
+                force=frozenset({str((bulletins / name).resolve())}),
+            )
             builder.flush()
             assert result.plan.way == "live", (what, result.plan.lines())
         else:
@@ -458,8 +508,9 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
         fresh, fresh_state = tmp_path / f"full-{n}", tmp_path / f"state-{n}"
         build_site(config, [str(bulletins)], fresh, fresh_state)
         assert tree(out) == tree(fresh), what
-        assert (out / "ec" / "index.html").exists() == (what in ("a country appears", "the newest date moves on",
-                                                                 "the newest date moves back"))
+        assert (out / "ec" / "index.html").exists() == (
+            what in ("a country appears", "the newest date moves on", "the newest date moves back")
+        )
 
 
 def test_a_way_that_falls_back_is_planned_again(tmp_path):
@@ -482,7 +533,7 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path):
     assert planned.way == "batches"
     result = build_site(config, [str(bulletins)], out, state)
     says = next(r.says for r in RULES if "batches" in r.ways and r.name == "Id: lines")
-    assert result.plan.steps[:len(planned.steps) - 1] == planned.steps[:-1]  # the same rules, in the same order
+    assert result.plan.steps[: len(planned.steps) - 1] == planned.steps[:-1]  # the same rules, in the same order
     assert ("batches", False, says) in result.plan.steps
     assert result.way == "in memory" and result.plan.steps[-1][1]
     assert (out / "index.html").is_file()

@@ -30,13 +30,16 @@ def sent(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NEWSLETTER_SECRET", "k")
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "peru.txt").write_text(BULLETIN)
-    (tmp_path / "people.csv").write_text("email,countries,name\n" + "".join(f"{p},pe,\n" for p in (ATTACKER, VICTIM, OTHER)))
+    (tmp_path / "people.csv").write_text(
+        "email,countries,name\n" + "".join(f"{p},pe,\n" for p in (ATTACKER, VICTIM, OTHER))
+    )
     with SpoolServer(tmp_path / "spool") as server:
         (tmp_path / "spool").mkdir(exist_ok=True)
         (tmp_path / "newsletter.toml").write_text(
             'base_url = "https://news.example.org/"\nbulletins = ["bulletins"]\n'
             '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nbounce_address = "bounces@news.example.org"\n'
-            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\ntls = "none"\nretry_delay = 0.01\n')
+            f'[smtp]\nhost = "127.0.0.1"\nport = {server.port}\ntls = "none"\nretry_delay = 0.01\n'
+        )
         assert main(["subscribers", "import", "people.csv"]) == 0
         assert main(["build", "-q"]) in (0, 1)
         assert main(["send", "-q", "--country", "pe"]) == 0
@@ -62,7 +65,9 @@ def test_a_subscriber_cannot_forge_a_bounce_or_complaint_that_removes_someone_el
     issue, content = db.execute("SELECT issue, content FROM deliveries WHERE email = ?", (ATTACKER,)).fetchone()
     db.close()
     suffix = mine.split(".", 1)[1]  # "pe@news.example.org>"
-    assert mine != f"<{_unkeyed(issue, ATTACKER, content)}.{suffix}"  # the attacker cannot check a guess on their own copy
+    assert (
+        mine != f"<{_unkeyed(issue, ATTACKER, content)}.{suffix}"
+    )  # the attacker cannot check a guess on their own copy
     forged = f"<{_unkeyed(issue, VICTIM, content)}.{suffix}"
     box = mailbox.Maildir(sent / "Maildir", create=True)
     box.add(_dsn([(VICTIM, "failed", "5.1.1")], mid=forged, own="<forged-dsn@x>"))  # to the bare bounce address
@@ -95,11 +100,14 @@ def test_message_ids_are_keyed_by_the_state_and_stable_in_it(sent):
     from newsletter.config import load_config
     from newsletter.content.catalog import build_catalog
     from newsletter.render.newsletters.issue import issues_for
+
     config = load_config(sent / "newsletter.toml", {})
     builder = Builder(config)
     entries, _, _ = builder.read(["bulletins"])
     renderer = builder.context.issue_renderer
-    rendered = renderer.render(issues_for(build_catalog(entries, authority=config.authority).groups["pe"], "pe", "weekly")[0])
+    rendered = renderer.render(
+        issues_for(build_catalog(entries, authority=config.authority).groups["pe"], "pe", "weekly")[0]
+    )
     one = renderer.message(rendered, "", VICTIM, secret=b"k", version="c", key=key).message_id
     assert renderer.message(rendered, "", VICTIM, secret=b"k", version="c", key=key).message_id == one
     assert renderer.message(rendered, "", VICTIM, secret=b"k", version="c", key=b"another state").message_id != one

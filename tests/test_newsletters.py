@@ -33,14 +33,18 @@ WEEK = """
 """
 
 
-@pytest.mark.parametrize("day, period, pid, label", [
-    ("2021-08-26", "weekly", "2021-W34", "23–29 August 2021"),
-    ("2021-01-01", "weekly", "2020-W53", "28 December 2020 – 3 January 2021"),
-    ("2021-08-26", "monthly", "2021-08", "August 2021"),
-    ("2021-08-26", "daily", "2021-08-26", "26 August 2021"),
-])
+@pytest.mark.parametrize(
+    "day, period, pid, label",
+    [
+        ("2021-08-26", "weekly", "2021-W34", "23–29 August 2021"),
+        ("2021-01-01", "weekly", "2020-W53", "28 December 2020 – 3 January 2021"),
+        ("2021-08-26", "monthly", "2021-08", "August 2021"),
+        ("2021-08-26", "daily", "2021-08-26", "26 August 2021"),
+    ],
+)
 def test_periods_come_from_entry_dates(day, period, pid, label):
     import datetime as dt
+
     assert period_id(dt.date.fromisoformat(day), period) == pid
     assert period_label(pid, period) == label
 
@@ -53,10 +57,19 @@ def issues(site):
 
 
 def test_one_issue_per_country_and_period_with_archive(issues):
-    files = sorted(p.relative_to(issues.out / "newsletters").as_posix() for p in (issues.out / "newsletters").rglob("*.html"))
-    assert files == ["all/2021-W32.html", "all/2021-W34.html", "all/index.html",
-                     "cl/2021-W32.html", "cl/2021-W34.html", "cl/index.html",
-                     "pe/2021-W34.html", "pe/index.html"]
+    files = sorted(
+        p.relative_to(issues.out / "newsletters").as_posix() for p in (issues.out / "newsletters").rglob("*.html")
+    )
+    assert files == [
+        "all/2021-W32.html",
+        "all/2021-W34.html",
+        "all/index.html",
+        "cl/2021-W32.html",
+        "cl/2021-W34.html",
+        "cl/index.html",
+        "pe/2021-W34.html",
+        "pe/index.html",
+    ]
     archive = issues.read("newsletters/cl/index.html")
     assert archive.index("23–29 August 2021") < archive.index("9–15 August 2021")
     assert 'href="../newsletters/cl/index.html"' in issues.read("cl/index.html")
@@ -68,7 +81,11 @@ def test_monthly_period_from_config(site):
     (site.root / "newsletter.toml").write_text('[newsletter]\nperiod = "monthly"\n')
     site.build()
     assert sorted(p.name for p in (site.out / "newsletters/cl").iterdir()) == [
-        "2021-08.eml", "2021-08.html", "2021-08.txt", "index.html"]
+        "2021-08.eml",
+        "2021-08.html",
+        "2021-08.txt",
+        "index.html",
+    ]
 
 
 class Elements(HTMLParser):
@@ -90,7 +107,10 @@ def test_html_is_inlined_like_premailer_would(issues):
     """Every element carries the style premailer gives it when run on the whole issue."""
     from newsletter.render.templating import Templates
     import email
-    eml = email.message_from_bytes((issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default)
+
+    eml = email.message_from_bytes(
+        (issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default
+    )
     ours = eml.get_body(("html",)).get_content()  # the mailed copy
     # Render the same issue from the un-inlined template, then let premailer inline it.
     templates = Templates()
@@ -100,21 +120,29 @@ def test_html_is_inlined_like_premailer_would(issues):
     import jinja2
     from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
+
     config = load_config(None, {"base_url": "https://news.example.org/"})
     builder = Builder(config)
     from newsletter.content.catalog import build_catalog
+
     entries, _, _ = builder.read([str(issues.bulletins)])
     catalog = build_catalog(entries, authority=config.authority)
     from newsletter.render.newsletters.issue import issues_for
+
     issue = issues_for(catalog.groups["pe"], "pe", "weekly")[0]
     renderer = builder.context.issue_renderer
     items = [renderer._item(e) for e in issue.entries]
     context = renderer._context(issue, renderer.subject(issue), "pre", items, len(items))
     context["unsubscribe_url"] = renderer.generic_unsubscribe("pe")
     env = jinja2.Environment(autoescape=True)
-    reference = Premailer(env.from_string(plain).render(**context), allow_network=False, strip_important=False,
-                          keep_style_tags=True, disable_validation=True,
-                          cssutils_logging_level=logging.CRITICAL).transform()
+    reference = Premailer(
+        env.from_string(plain).render(**context),
+        allow_network=False,
+        strip_important=False,
+        keep_style_tags=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+    ).transform()
     ours_styles = [(t, a.get("style")) for t, a in elements(ours) if t not in ("span",)]
     ref_styles = [(t, a.get("style")) for t, a in elements(reference) if t not in ("span",)]
     assert ours_styles == ref_styles
@@ -130,7 +158,10 @@ def test_email_html_essentials(issues):
     assert "2021-W34.html" not in html  # the web copy has no "view in browser" link to itself
     import email
     import email.policy
-    message = email.message_from_bytes((issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default)
+
+    message = email.message_from_bytes(
+        (issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default
+    )
     assert 'href="https://news.example.org/newsletters/pe/2021-W34.html"' in message.get_body(("html",)).get_content()
     assert "Unsubscribe</a>" in message.get_body(("html",)).get_content()
     assert "Unsubscribe</a>" not in html  # the web copy speaks to a visitor (tests/test_web_copy.py)
@@ -149,7 +180,9 @@ def test_text_part_is_wrapped_with_urls_written_out(issues):
 
 
 def test_preview_message_is_complete(issues):
-    msg = email.message_from_bytes((issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default)
+    msg = email.message_from_bytes(
+        (issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default
+    )
     assert msg["Subject"] == "Peru \u2014 23–29 August 2021"
     assert msg["To"] == "Subscriber <subscriber@example.invalid>"
     assert msg.get_content_type() == "multipart/alternative"
@@ -180,16 +213,27 @@ def test_oversized_issue_becomes_links(site):
 
 
 def test_archive_keeps_the_newest_periods(site):
-    text = "".join(f"{day} {month} 2021\n\nPeru item {month} {day}\n\nBody.\n\n"
-                   for month in ("March", "June", "September") for day in (1, 15))
+    text = "".join(
+        f"{day} {month} 2021\n\nPeru item {month} {day}\n\nBody.\n\n"
+        for month in ("March", "June", "September")
+        for day in (1, 15)
+    )
     site.write("a.txt", text)
     (site.root / "newsletter.toml").write_text('[newsletter]\nperiod = "monthly"\narchive_periods = 4\n')
     site.build()
-    assert sorted(p.name for p in (site.out / "newsletters/pe").glob("*.html")) == ["2021-06.html", "2021-09.html", "index.html"]
+    assert sorted(p.name for p in (site.out / "newsletters/pe").glob("*.html")) == [
+        "2021-06.html",
+        "2021-09.html",
+        "index.html",
+    ]
     (site.root / "newsletter.toml").write_text('[newsletter]\nperiod = "monthly"\narchive_periods = 0\n')
     site.build()
     assert sorted(p.name for p in (site.out / "newsletters/pe").glob("*.html")) == [
-        "2021-03.html", "2021-06.html", "2021-09.html", "index.html"]
+        "2021-03.html",
+        "2021-06.html",
+        "2021-09.html",
+        "index.html",
+    ]
 
 
 def test_bundled_inlined_template_is_current():

@@ -14,29 +14,32 @@ from newsletter.content.tagger import Tagger
 D = dt.date(2021, 8, 26)
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("26 August, 2021", D),
-    ("26 August 2021", D),
-    ("August 26, 2021", D),
-    ("August 26 2021", D),
-    ("26 Aug 2021", D),
-    ("26 Aug. 2021", D),
-    ("Aug. 26, 2021", D),
-    ("2021-08-26", D),
-    ("26 de agosto de 2021", D),
-    ("26 de agosto, 2021", D),
-    ("26 août 2021", D),
-    ("26 aout 2021", D),
-    ("1er août 2021", dt.date(2021, 8, 1)),
-    ("26 de agosto de 2021", D),           # Portuguese uses the same form
-    ("5 de março de 2021", dt.date(2021, 3, 5)),
-    ("3 de dezembro de 2021", dt.date(2021, 12, 3)),
-    ("Thursday, 26 August 2021", D),
-    ("jueves 26 de agosto de 2021", D),
-    ("  26 August 2021  ", D),
-    ("26 AUGUST 2021", D),
-    ("26\u00a0August\u00a02021", None),     # no-break spaces are cleaned by the decoder, not here
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("26 August, 2021", D),
+        ("26 August 2021", D),
+        ("August 26, 2021", D),
+        ("August 26 2021", D),
+        ("26 Aug 2021", D),
+        ("26 Aug. 2021", D),
+        ("Aug. 26, 2021", D),
+        ("2021-08-26", D),
+        ("26 de agosto de 2021", D),
+        ("26 de agosto, 2021", D),
+        ("26 août 2021", D),
+        ("26 aout 2021", D),
+        ("1er août 2021", dt.date(2021, 8, 1)),
+        ("26 de agosto de 2021", D),  # Portuguese uses the same form
+        ("5 de março de 2021", dt.date(2021, 3, 5)),
+        ("3 de dezembro de 2021", dt.date(2021, 12, 3)),
+        ("Thursday, 26 August 2021", D),
+        ("jueves 26 de agosto de 2021", D),
+        ("  26 August 2021  ", D),
+        ("26 AUGUST 2021", D),
+        ("26\u00a0August\u00a02021", None),  # no-break spaces are cleaned by the decoder, not here
+    ],
+)
 def test_date_line_forms(line, expected):
     found = match_date_line(line)
     if expected is None and "\u00a0" in line:
@@ -45,21 +48,26 @@ def test_date_line_forms(line, expected):
     assert found is not None and found.date == expected
 
 
-@pytest.mark.parametrize("line", [
-    "In August 2021 we met in Panama.",
-    "August 2021",
-    "2021",
-    "The 2030 Agenda",
-    "More than 100 people met on August 4 in the seminar.",
-    "26 August 2021 was a good day",
-    "Report 2021-08-26 published",
-    "",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "In August 2021 we met in Panama.",
+        "August 2021",
+        "2021",
+        "The 2030 Agenda",
+        "More than 100 people met on August 4 in the seminar.",
+        "26 August 2021 was a good day",
+        "Report 2021-08-26 published",
+        "",
+    ],
+)
 def test_running_text_is_never_a_date_line(line):
     assert match_date_line(line) is None
 
 
-@pytest.mark.parametrize("line", ["31 February 2021", "30 de febrero de 2021", "2021-13-01", "32 August 2021", "0 August 2021"])
+@pytest.mark.parametrize(
+    "line", ["31 February 2021", "30 de febrero de 2021", "2021-13-01", "32 August 2021", "0 August 2021"]
+)
 def test_impossible_dates_are_recognised_as_impossible(line):
     found = match_date_line(line)
     assert found is not None and found.date is None
@@ -73,22 +81,29 @@ def parse(text: str | bytes, name: str = "b.txt"):
 SIMPLE = "26 August, 2021\n\nA Title\n\nBody one.\n\n24 August, 2021\n\nSecond Title\n\nBody two.\n"
 
 
-@pytest.mark.parametrize("variant", [
-    pytest.param(SIMPLE, id="lf"),
-    pytest.param(SIMPLE.replace("\n", "\r\n"), id="crlf"),
-    pytest.param(SIMPLE.replace("\n", "\r"), id="cr"),
-    pytest.param("\ufeff" + SIMPLE, id="bom"),
-    pytest.param(SIMPLE.replace("\n\n", "\n\n\n\n"), id="many-blank-lines"),
-    pytest.param(SIMPLE.replace("\n\n", "\n"), id="no-blank-lines"),
-    pytest.param("\n\n" + SIMPLE + "\n\n\n", id="leading-trailing-blanks"),
-    pytest.param(SIMPLE.replace("\n\n", "\n   \t \n"), id="whitespace-only-lines"),
-    pytest.param(SIMPLE.replace("A Title", "A\u00a0Title\u200b").replace("26 August", "26\u00a0August"), id="unicode-spaces"),
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(SIMPLE, id="lf"),
+        pytest.param(SIMPLE.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(SIMPLE.replace("\n", "\r"), id="cr"),
+        pytest.param("\ufeff" + SIMPLE, id="bom"),
+        pytest.param(SIMPLE.replace("\n\n", "\n\n\n\n"), id="many-blank-lines"),
+        pytest.param(SIMPLE.replace("\n\n", "\n"), id="no-blank-lines"),
+        pytest.param("\n\n" + SIMPLE + "\n\n\n", id="leading-trailing-blanks"),
+        pytest.param(SIMPLE.replace("\n\n", "\n   \t \n"), id="whitespace-only-lines"),
+        pytest.param(
+            SIMPLE.replace("A Title", "A\u00a0Title\u200b").replace("26 August", "26\u00a0August"), id="unicode-spaces"
+        ),
+    ],
+)
 def test_layout_variants_give_the_same_entries(variant):
     result = parse(variant)
     assert [d for d in result.diagnostics if d.severity == "error"] == []
     assert [(e.date, e.title, e.body) for e in result.entries] == [
-        (D, "A Title", "Body one."), (dt.date(2021, 8, 24), "Second Title", "Body two.")]
+        (D, "A Title", "Body one."),
+        (dt.date(2021, 8, 24), "Second Title", "Body two."),
+    ]
 
 
 def test_windows_1252_file_is_decoded_with_a_warning():
@@ -129,8 +144,7 @@ def test_countries_none_makes_an_entry_regional():
 
 
 def test_unknown_country_in_metadata_is_an_error_with_its_line_and_skips_the_entry():
-    result = parse("26 August 2021\nTitle\nCountries: Mexico, Atlantis\n\nBody.\n\n"
-                   "27 August 2021\nOther\n\nBody.\n")
+    result = parse("26 August 2021\nTitle\nCountries: Mexico, Atlantis\n\nBody.\n\n27 August 2021\nOther\n\nBody.\n")
     assert [e.title for e in result.entries] == ["Other"]  # as docs/bulletins.md says: the entry is skipped
     [error] = result.diagnostics
     assert (error.line, error.severity) == (3, "error") and "Atlantis" in error.message
@@ -151,12 +165,15 @@ def test_markdown_bulletin_keeps_markdown_body_and_strips_heading_marks():
     assert entry.body == "Some **bold**\ntext.\n\n- one\n- two"
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("26 August 2021\n\n24 August 2021\nTitle\n\nBody.\n", 1, "no title"),
-    ("Title\n\n26 August 2021\n", 3, "no title"),
-    ("31 February 2021\nTitle\n\nBody.\n\n24 August 2021\nGood\n\nBody.\n", 1, "impossible date"),
-    ("Just some text without any date.\n", 1, "no date line"),
-])
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("26 August 2021\n\n24 August 2021\nTitle\n\nBody.\n", 1, "no title"),
+        ("Title\n\n26 August 2021\n", 3, "no title"),
+        ("31 February 2021\nTitle\n\nBody.\n\n24 August 2021\nGood\n\nBody.\n", 1, "impossible date"),
+        ("Just some text without any date.\n", 1, "no date line"),
+    ],
+)
 def test_bad_entries_are_reported_and_others_kept(text, line, words):
     result = parse(text)
     errors = [d for d in result.diagnostics if d.severity == "error"]
@@ -196,36 +213,56 @@ def test_month_and_year_in_body_do_not_start_entries():
 def test_a_control_character_between_words_becomes_a_space():
     from newsletter.content.decoding import clean_text
 
-    assert clean_text("the countries.\x0bIt works\x07 here,\x0c\x0cnow a\x1fb en\x01d\x02") == \
-        "the countries. It works here, now a b end"
+    assert (
+        clean_text("the countries.\x0bIt works\x07 here,\x0c\x0cnow a\x1fb en\x01d\x02")
+        == "the countries. It works here, now a b end"
+    )
 
 
-@pytest.mark.parametrize("line, message", [
-    ("2 Agust 2025", "'Agust' is not a month (did you mean 'August'?)"),
-    ("14 Mrach 2025", "'Mrach' is not a month (did you mean 'March'?)"),
-    ("28 Febuary, 2025", "'Febuary' is not a month (did you mean 'February'?)"),
-    ("Setpember 3, 2025", "'Setpember' is not a month (did you mean 'September'?)"),
-    ("14 de agsoto de 2025", "'agsoto' is not a month (did you mean 'agosto'?)"),
-    ("3 févirer 2025", "'févirer' is not a month (did you mean 'février'?)"),
-    ("14 March", "date line '14 March' has no year"),
-    ("June 5", "date line 'June 5' has no year"),
-    ("Mnday, 3 March 2025", "'Mnday' is not a weekday (did you mean 'Monday'?)"),
-    ("jueevs 4 de marzo de 2025", "'jueevs' is not a weekday (did you mean 'jueves'?)"),
-    ("2025/03/04", "'2025/03/04' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
-    ("04.03.2025", "'04.03.2025' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("2 Agust 2025", "'Agust' is not a month (did you mean 'August'?)"),
+        ("14 Mrach 2025", "'Mrach' is not a month (did you mean 'March'?)"),
+        ("28 Febuary, 2025", "'Febuary' is not a month (did you mean 'February'?)"),
+        ("Setpember 3, 2025", "'Setpember' is not a month (did you mean 'September'?)"),
+        ("14 de agsoto de 2025", "'agsoto' is not a month (did you mean 'agosto'?)"),
+        ("3 févirer 2025", "'févirer' is not a month (did you mean 'février'?)"),
+        ("14 March", "date line '14 March' has no year"),
+        ("June 5", "date line 'June 5' has no year"),
+        ("Mnday, 3 March 2025", "'Mnday' is not a weekday (did you mean 'Monday'?)"),
+        ("jueevs 4 de marzo de 2025", "'jueevs' is not a weekday (did you mean 'jueves'?)"),
+        ("2025/03/04", "'2025/03/04' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
+        ("04.03.2025", "'04.03.2025' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
+    ],
+)
 def test_a_mistyped_date_line_is_an_error_and_its_entry_is_skipped(line, message):
-    text = (f"3 September 2025\n\nFirst Item in Panama\n\nPanama's text.\n\n{line}\n\nSecond Item in Haiti\n\n"
-            "Haitian text.\n\n1 September 2025\n\nThird Item in Peru\n\nPeru's text.\n")
+    text = (
+        f"3 September 2025\n\nFirst Item in Panama\n\nPanama's text.\n\n{line}\n\nSecond Item in Haiti\n\n"
+        "Haitian text.\n\n1 September 2025\n\nThird Item in Peru\n\nPeru's text.\n"
+    )
     result = parse(text)
     assert [str(d) for d in result.diagnostics] == [f"b.txt:7: {message}"]
     assert [e.title for e in result.entries] == ["First Item in Panama", "Third Item in Peru"]
     assert result.entries[0].body == "Panama's text."  # the skipped entry's text does not join the one before
 
 
-@pytest.mark.parametrize("line", ["10 Mayors 2025", "3 Marchés 2025", "Group of 20", "Agenda 2030", "5 Ministers Meet",
-                                  "Top 10 Marchers", "Vision 2030 (3)", "Covid 19", "Report 3 March 2025",
-                                  "Today, 3 March 2025", "Version 2.0.1"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "10 Mayors 2025",
+        "3 Marchés 2025",
+        "Group of 20",
+        "Agenda 2030",
+        "5 Ministers Meet",
+        "Top 10 Marchers",
+        "Vision 2030 (3)",
+        "Covid 19",
+        "Report 3 March 2025",
+        "Today, 3 March 2025",
+        "Version 2.0.1",
+    ],
+)
 def test_titles_with_numbers_are_not_mistyped_date_lines(line):
     result = parse(f"3 September 2025\n\n{line}\n\nBody.\n\n1 September 2025\n\nSecond\n\nBody two.\n")
     assert result.diagnostics == [] and [e.title for e in result.entries] == [line, "Second"]
@@ -242,8 +279,20 @@ def test_no_line_of_the_benchmark_corpus_is_taken_for_a_mistyped_date(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "5",
-                    "--out", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "benchmarks" / "corpus.py"),
+            "--entries",
+            "5000",
+            "--files",
+            "5",
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     entries = 0
     for path in sorted(tmp_path.glob("*.txt")):
         result = parse_bulletin(path.name, path.read_bytes(), None)

@@ -8,8 +8,12 @@ import psycopg
 def test_each_test_gets_an_empty_database_of_a_real_server(pg_url, pg_cluster):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SHOW server_version").fetchone()[0].startswith("15")
-        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-                            ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            ).fetchone()[0]
+            == 0
+        )
         conn.execute("CREATE TABLE mine (x INTEGER)")
         # the server runs as an unprivileged user (PostgreSQL refuses root)
         assert conn.execute("SELECT current_setting('data_directory')").fetchone()[0] == str(pg_cluster.data)

@@ -23,8 +23,10 @@ def _sqlite_counts(state) -> dict[str, int]:
 
 def _counts(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                for t in ("subscribers.subscribers", "subscribers.events", "sendlog.deliveries", "sendlog.issues")}
+        return {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("subscribers.subscribers", "subscribers.events", "sendlog.deliveries", "sendlog.issues")
+        }
 
 
 def test_a_sqlite_site_moved_to_postgresql_keeps_every_delivery_and_unsubscribe(tmp_path, pg_url):

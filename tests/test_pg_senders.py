@@ -19,7 +19,9 @@ from test_send_faults import SEED, Site, SpoolServer, trials
 def _hosts(site: Site, url: str, port: int, emails: list[str], hosts: int = 3, delivery: str = "lists") -> list[str]:
     site.configure(port)
     config = site.dir / "newsletter.toml"
-    config.write_text(f'database = "{url}"\n' + config.read_text().replace('delivery = "lists"\n', f'delivery = "{delivery}"\n'))
+    config.write_text(
+        f'database = "{url}"\n' + config.read_text().replace('delivery = "lists"\n', f'delivery = "{delivery}"\n')
+    )
     (site.dir / "in.csv").write_text("email,countries,name\n" + "".join(f"{e},pe,\n" for e in emails))
     assert site.cli("subscribers", "import", str(site.dir / "in.csv")).returncode == 0
     states = [str(site.root / f"host{n}") for n in range(hosts)]
@@ -30,10 +32,25 @@ def _hosts(site: Site, url: str, port: int, emails: list[str], hosts: int = 3, d
 
 
 def _spawn(site: Site, state: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "newsletter", "send", *args, "--state", state,
-                             "--config", str(site.dir / "newsletter.toml")], cwd=site.elsewhere,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=site.env,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "send",
+            *args,
+            "--state",
+            state,
+            "--config",
+            str(site.dir / "newsletter.toml"),
+        ],
+        cwd=site.elsewhere,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=site.env,
+        start_new_session=True,
+    )
 
 
 def test_three_senders_on_one_database_send_each_message_once_and_reach_everyone(tmp_path, pg_url):
@@ -41,8 +58,11 @@ def test_three_senders_on_one_database_send_each_message_once_and_reach_everyone
     site = Site(tmp_path)
     with SpoolServer(tmp_path / "spool", "--reply-delay", "0.01") as server:
         states = _hosts(site, pg_url, server.port, emails)
-        procs = [_spawn(site, states[0], "--country", "pe"), _spawn(site, states[1], "--country", "pe"),
-                 _spawn(site, states[2], "--due", "--now", "2021-09-01T12:00")]
+        procs = [
+            _spawn(site, states[0], "--country", "pe"),
+            _spawn(site, states[1], "--country", "pe"),
+            _spawn(site, states[2], "--due", "--now", "2021-09-01T12:00"),
+        ]
         results = [p.communicate(timeout=120) for p in procs]
         for proc, (_, err) in zip(procs, results, strict=True):
             assert proc.returncode == 0 and "Traceback" not in err, err
@@ -104,8 +124,10 @@ def test_a_database_connection_lost_mid_send_is_one_line_and_nobody_gets_it_twic
         while sum(server.counts().values()) < 5 and time.monotonic() < deadline:
             time.sleep(0.01)
         with psycopg.connect(pg_url, autocommit=True) as conn:  # the server drops every connection of the sender
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 2 and "Traceback" not in err, err
         assert "database failed" in err.strip().splitlines()[-1], err

@@ -26,10 +26,15 @@ def test_two_serve_instances_on_one_database_send_each_mail_once(tmp_path, pg_ur
     ports, smtp_port = (free_port(), free_port()), free_port()
     hosts = [_host(tmp_path, f"host{n}", pg_url, ports[n], smtp_port) for n in range(2)]
     spool = tmp_path / "spool"
-    with spool_server(smtp_port, spool), running_serve(hosts[0], ports[0], env=ENV), \
-            running_serve(hosts[1], ports[1], env=ENV):
+    with (
+        spool_server(smtp_port, spool),
+        running_serve(hosts[0], ports[0], env=ENV),
+        running_serve(hosts[1], ports[1], env=ENV),
+    ):
         for n in range(30):
-            status, _, _ = post(f"http://127.0.0.1:{ports[n % 2]}/subscribe", {"email": f"p{n}@example.org", "country": "mx"})
+            status, _, _ = post(
+                f"http://127.0.0.1:{ports[n % 2]}/subscribe", {"email": f"p{n}@example.org", "country": "mx"}
+            )
             assert status == 200
         assert wait_until(lambda: len(stored(spool)) == 30)
         time.sleep(1)  # anything sent twice would have arrived by now
@@ -41,12 +46,18 @@ def test_the_client_rate_limit_is_one_count_for_every_instance(tmp_path, pg_url)
     ports, smtp_port = (free_port(), free_port()), free_port()
     hosts = [_host(tmp_path, f"host{n}", pg_url, ports[n], smtp_port, client_rate=6) for n in range(2)]
     answers = []
-    with spool_server(smtp_port, tmp_path / "spool"), running_serve(hosts[0], ports[0], env=ENV), \
-            running_serve(hosts[1], ports[1], env=ENV):
+    with (
+        spool_server(smtp_port, tmp_path / "spool"),
+        running_serve(hosts[0], ports[0], env=ENV),
+        running_serve(hosts[1], ports[1], env=ENV),
+    ):
         for n in range(10):  # one client, alternating between the instances
             try:
-                answers.append(post(f"http://127.0.0.1:{ports[n % 2]}/subscribe",
-                                    {"email": f"r{n}@example.org", "country": "mx"})[0])
+                answers.append(
+                    post(f"http://127.0.0.1:{ports[n % 2]}/subscribe", {"email": f"r{n}@example.org", "country": "mx"})[
+                        0
+                    ]
+                )
             except urllib.error.HTTPError as exc:
                 answers.append(exc.code)
     assert answers == [200] * 6 + [429] * 4  # in each process's memory it would have been 10 × 200

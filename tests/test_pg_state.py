@@ -32,7 +32,10 @@ def test_store_and_send_log_keep_the_same_promises_on_both_backends(backend, tmp
         assert store.bounce("bo@example.org", hard=False, soft_limit=2) == "bounced"
         assert [s.email for s in store.recipients()] == ["ann@example.org"]
         assert [h[1:4] for h in store.history("ann@example.org")] == [
-            ("de", "active", "cli"), ("fr", "active", "cli"), ("fr", "unsubscribed", "cli")]
+            ("de", "active", "cli"),
+            ("fr", "active", "cli"),
+            ("fr", "unsubscribed", "cli"),
+        ]
         assert store.set_frequency("ann@example.org", "monthly") and store.frequency("ann@example.org") == "monthly"
         store.mark_processed("k1", "done")
         store.mark_processed("k1", "again")
@@ -58,7 +61,10 @@ def test_store_and_send_log_keep_the_same_promises_on_both_backends(backend, tmp
         assert [r[:3] for r in log.rows()] == [("pe/2021-W34", "ann@example.org", "sent")]
     names = {p.name for p in state.iterdir()}
     if backend.url:
-        assert {"sendlog.pg-id", "subscribers.pg-id"} <= names and not names & {"sendlog.sqlite3", "subscribers.sqlite3"}
+        assert {"sendlog.pg-id", "subscribers.pg-id"} <= names and not names & {
+            "sendlog.sqlite3",
+            "subscribers.sqlite3",
+        }
     else:
         assert {"sendlog.sqlite3", "subscribers.sqlite3"} <= names
 
@@ -68,8 +74,10 @@ def test_each_backend_numbers_its_migrations(pg_url, tmp_path):
         assert store.db.execute("SELECT version FROM schema_version").fetchone()[0] == max(MIGRATIONS)
         assert log.db.execute("SELECT version FROM schema_version").fetchone()[0] == SCHEMA_VERSION
         # each in a schema of its own: both have a meta table with a db_id of their own
-        assert store.db.execute("SELECT value FROM meta WHERE key = 'db_id'").fetchone() != \
-            log.db.execute("SELECT value FROM meta WHERE key = 'db_id'").fetchone()
+        assert (
+            store.db.execute("SELECT value FROM meta WHERE key = 'db_id'").fetchone()
+            != log.db.execute("SELECT value FROM meta WHERE key = 'db_id'").fetchone()
+        )
 
 
 OPEN_AT_ONCE = """
@@ -88,8 +96,14 @@ SubscriberStore(Path(sys.argv[1]), database=sys.argv[2]).close()
 @pytest.mark.parametrize("trial", [pytest.param(n, marks=[pytest.mark.slow] if n else []) for n in range(12)])
 def test_machines_creating_one_database_at_once_share_one_schema(pg_url, tmp_path, trial):
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path / f"host{n}"), pg_url, str(go)],
-                              stderr=subprocess.PIPE, text=True) for n in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path / f"host{n}"), pg_url, str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
     time.sleep(0.6)
     go.write_text("go")
     errors = [p.communicate(timeout=60)[1] for p in procs]
@@ -99,14 +113,21 @@ def test_machines_creating_one_database_at_once_share_one_schema(pg_url, tmp_pat
 
 
 def _site(tmp_path: Path, url: str) -> Path:
-    (tmp_path / "newsletter.toml").write_text(f'base_url = "https://news.example.org/"\ndatabase = "{url}"\n'
-                                              f'[smtp]\nport = {free_port()}\n')
+    (tmp_path / "newsletter.toml").write_text(
+        f'base_url = "https://news.example.org/"\ndatabase = "{url}"\n[smtp]\nport = {free_port()}\n'
+    )
     return tmp_path / "newsletter.toml"
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsletter", *args, "--config", str(config)], capture_output=True,
-                          text=True, timeout=60, cwd=config.parent, env={"PATH": "/usr/bin:/bin", "NEWSLETTER_SECRET": "k"})
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=config.parent,
+        env={"PATH": "/usr/bin:/bin", "NEWSLETTER_SECRET": "k"},
+    )
 
 
 @pytest.mark.parametrize("damage", ["dropped", "emptied", "replaced", "no db_id"])
@@ -126,7 +147,9 @@ def test_a_database_emptied_or_replaced_under_a_state_folder_is_refused(pg_url, 
         other = pg_cluster.fresh()
         SubscriberStore(tmp_path / "elsewhere", database=other).close()
         config = _site(tmp_path, other)
-    for command in (["subscribers", "list"], ["unsubscribe", "x@example.org"]) + ((["status"],) if damage == "emptied" else ()):
+    for command in (["subscribers", "list"], ["unsubscribe", "x@example.org"]) + (
+        (["status"],) if damage == "emptied" else ()
+    ):
         run = _cli(config, *command)
         assert run.returncode == 2, (command, run.stdout, run.stderr)
         [line] = run.stderr.strip().splitlines()
@@ -134,8 +157,10 @@ def test_a_database_emptied_or_replaced_under_a_state_folder_is_refused(pg_url, 
         assert "subscriber store" in line or "send log" in line
     if damage != "replaced":
         with psycopg.connect(pg_url, autocommit=True) as conn:  # nothing was created in its place
-            assert conn.execute("SELECT to_regclass('subscribers.subscribers')").fetchone()[0] is None or \
-                damage == "no db_id"
+            assert (
+                conn.execute("SELECT to_regclass('subscribers.subscribers')").fetchone()[0] is None
+                or damage == "no db_id"
+            )
 
 
 def test_a_state_folder_that_moved_to_postgresql_never_falls_back_to_empty_sqlite_files(pg_url, tmp_path):

@@ -12,13 +12,16 @@ TITLE = "Costs < 5% & rising in Peru"
 
 @pytest.fixture
 def costs(site):
-    site.write("a.txt", f"""
+    site.write(
+        "a.txt",
+        f"""
         26 August 2021
 
         {TITLE}
 
         Prices in Peru rose again: 5% & more.
-    """)
+    """,
+    )
     assert site.build().code == 0
     return site
 

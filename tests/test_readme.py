@@ -35,8 +35,14 @@ def _relative_links(page: Path) -> list[str]:
 
 def test_the_readme_links_to_every_docs_page_and_each_link_resolves():
     links = _relative_links(README)
-    assert {"docs/configuration.md", "docs/sending.md", "docs/subscriptions.md", "docs/watching.md",
-            "docs/countries.md", "benchmarks/README.md"} <= {link.split("#")[0] for link in links}
+    assert {
+        "docs/configuration.md",
+        "docs/sending.md",
+        "docs/subscriptions.md",
+        "docs/watching.md",
+        "docs/countries.md",
+        "benchmarks/README.md",
+    } <= {link.split("#")[0] for link in links}
     assert all(link.startswith(("docs/", "benchmarks/")) for link in links), links
 
 
@@ -55,7 +61,8 @@ def test_every_relative_path_in_a_config_file_is_relative_to_its_folder(tmp_path
     site.mkdir()
     (site / "newsletter.toml").write_text(
         'base_url = "https://news.example.org/"\nbulletins = ["in", "/abs/in"]\nout = "public"\n'
-        '[newsletter]\nsubscribers = "people.csv"\n[smtp]\nca_file = "ca.pem"\n')
+        '[newsletter]\nsubscribers = "people.csv"\n[smtp]\nca_file = "ca.pem"\n'
+    )
     monkeypatch.chdir(tmp_path)
     config = load_config("site/newsletter.toml")
     assert config.bulletins == ["site/in", "/abs/in"]

@@ -42,7 +42,8 @@ def project(tmp_path, monkeypatch):
             (tmp_path / "newsletter.toml").write_text(
                 'base_url = "https://news.example.org/"\nbulletins = ["bulletins"]\n'
                 '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
-                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "{tls}"\nretry_delay = 0.01\n{extra}')
+                f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "{tls}"\nretry_delay = 0.01\n{extra}'
+            )
             self.build()
 
         def build(self) -> None:
@@ -72,6 +73,7 @@ def test_messages_arrive_with_headers_and_both_parts(project, capsys):
     assert msg["List-Id"] == "News \u2014 Peru <pe.news.example.org>"
     unsubscribe = msg["List-Unsubscribe"]
     from newsletter.subscribers.tokens import mailto_token
+
     token = mailto_token(b"test-secret", "ana@example.org", "pe")
     assert f"<mailto:news@example.org?subject=unsubscribe%20pe%20ana%40example.org%20{token}>" in unsubscribe
     assert "https://news.example.org/unsubscribe?list=pe&email=ana%40example.org&token=" in unsubscribe
@@ -89,12 +91,15 @@ def test_message_ids_are_per_issue_and_recipient_and_stable(project):
     from newsletter.content.catalog import build_catalog
     from newsletter.config import load_config
     from newsletter.render.newsletters.issue import issues_for
+
     config = load_config(None, {"base_url": "https://news.example.org/"})
     builder = Builder(config)
     entries, _, _ = builder.read(["bulletins"])
     catalog = build_catalog(entries, authority=config.authority)
     rendered = builder.context.issue_renderer.render(issues_for(catalog.groups["pe"], "pe", "weekly")[0])
-    ids = {builder.context.issue_renderer.message(rendered, "", e, secret=b"k").message_id for e in ("a@x.org", "b@x.org")}
+    ids = {
+        builder.context.issue_renderer.message(rendered, "", e, secret=b"k").message_id for e in ("a@x.org", "b@x.org")
+    }
     assert len(ids) == 2
     again = builder.context.issue_renderer.message(rendered, "", "a@x.org", secret=b"k").message_id
     assert again in ids
@@ -115,14 +120,20 @@ def test_second_send_sends_nothing(project, capsys, backend):
 def test_subscribers_get_only_their_countries(project):
     with SMTPServer() as server:
         project.configure(server.port)
-        project.subscribers(["pe@example.org,pe,", "mx@example.org,Mexico,", "both@example.org,pe mx,", "all@example.org,all,"])
+        project.subscribers(
+            ["pe@example.org,pe,", "mx@example.org,Mexico,", "both@example.org,pe mx,", "all@example.org,all,"]
+        )
         for country in ("pe", "mx", "all", "cl"):
             assert project.send("--country", country) == 0
         got = {}
         for r in server.handler.received:
             got.setdefault(r.rcpt[0], []).append(r.message["List-Id"].split("<")[1].split(".")[0])
-    assert got == {"pe@example.org": ["pe"], "mx@example.org": ["mx"], "both@example.org": ["pe", "mx"],
-                   "all@example.org": ["all"]}
+    assert got == {
+        "pe@example.org": ["pe"],
+        "mx@example.org": ["mx"],
+        "both@example.org": ["pe", "mx"],
+        "all@example.org": ["all"],
+    }
 
 
 def test_temporary_failures_are_retried_until_accepted(project):
@@ -188,11 +199,18 @@ def test_suppressed_addresses_get_nothing(project):
 def test_header_injection_fails_safely(project):
     with SMTPServer() as server:
         project.configure(server.port, extra="")
-        toml = (project.root / "newsletter.toml").read_text().replace(
-            'base_url =', 'title = "Café \\r\\nBcc: victim@example.com \u00e9t\u00e9 news with a very long title that needs folding across lines"\nbase_url =')
+        toml = (
+            (project.root / "newsletter.toml")
+            .read_text()
+            .replace(
+                "base_url =",
+                'title = "Café \\r\\nBcc: victim@example.com \u00e9t\u00e9 news with a very long title that needs folding across lines"\nbase_url =',
+            )
+        )
         (project.root / "newsletter.toml").write_text(toml)
         (project.root / "subscribers.csv").write_text(
-            'email,countries,name\neve@example.org,pe,"Eve\r\nBcc: victim@example.com"\n')
+            'email,countries,name\neve@example.org,pe,"Eve\r\nBcc: victim@example.com"\n'
+        )
         assert project.send("--country", "pe") == 0
         [received] = server.handler.received
     assert received.rcpt == ["eve@example.org"]
@@ -234,9 +252,14 @@ def test_bad_subscriber_lines_are_reported_with_their_line(project, capsys):
 
 
 def _spawn_send(root: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "newsletter", "send", "--country", "pe"], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "NEWSLETTER_SECRET": "k"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "send", "--country", "pe"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NEWSLETTER_SECRET": "k"},
+    )
 
 
 @pytest.mark.slow_on_postgresql("ctrl-c")
@@ -274,14 +297,34 @@ def test_interrupted_process_resumes_without_duplicates(project, sig, backend):
 def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     key, cert = folder / "key.pem", folder / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return key, cert
 
 
 def _server_context(certificate):
     import ssl
+
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(certificate[1]), str(certificate[0]))
     return context
@@ -289,6 +332,7 @@ def _server_context(certificate):
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
     from aiosmtpd.smtp import AuthResult
+
     ok = (auth_data.login, auth_data.password) == (b"news", b"s3cret")
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
@@ -297,16 +341,31 @@ class TLSServer(SMTPServer):
     def __init__(self, certificate, *, implicit: bool):
         super().__init__()
         from aiosmtpd.controller import Controller
+
         context = _server_context(certificate)
         options = dict(authenticator=_authenticator, auth_required=True, decode_data=False)
         if implicit:
             # aiosmtpd only counts STARTTLS as TLS for AUTH; on an implicit-TLS port the whole
             # session is encrypted, so its TLS requirement for AUTH is switched off.
-            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ssl_context=context,
-                                         server_hostname="127.0.0.1", auth_require_tls=False, **options)
+            self.controller = Controller(
+                self.handler,
+                hostname="127.0.0.1",
+                port=self.port,
+                ssl_context=context,
+                server_hostname="127.0.0.1",
+                auth_require_tls=False,
+                **options,
+            )
         else:
-            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, tls_context=context,
-                                         require_starttls=True, server_hostname="127.0.0.1", **options)
+            self.controller = Controller(
+                self.handler,
+                hostname="127.0.0.1",
+                port=self.port,
+                tls_context=context,
+                require_starttls=True,
+                server_hostname="127.0.0.1",
+                **options,
+            )
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS: see TLSServer
@@ -353,6 +412,7 @@ def test_password_must_come_from_the_environment(project, monkeypatch, capsys):
 
 def test_one_click_token_is_checked(project, capsys, monkeypatch):
     from newsletter.render.newsletters.issue import unsubscribe_token
+
     monkeypatch.setenv("NEWSLETTER_SECRET", "test-secret")
     project.configure(1)
     good = unsubscribe_token(b"test-secret", "ana@example.org", "pe")
@@ -360,6 +420,7 @@ def test_one_click_token_is_checked(project, capsys, monkeypatch):
     assert main(["unsubscribe", "ana@example.org", "--country", "mx", "--token", good]) == 1  # other list
     assert main(["unsubscribe", "ana@example.org", "--country", "pe", "--token", good]) == 0
     from newsletter.send.sendlog import SendLog
+
     with SendLog(project.root / ".newsletter") as log:
         assert log.suppressed() == {"ana@example.org": {"pe"}}
 

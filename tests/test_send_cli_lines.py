@@ -33,7 +33,7 @@ def test_a_damaged_page_is_one_line(site):
     log = site.dir / ".newsletter" / "sendlog.sqlite3"
     data = bytearray(log.read_bytes())
     assert len(data) >= 3 * 4096
-    data[2 * 4096:2 * 4096 + 64] = b"\xff" * 64  # page 3's header
+    data[2 * 4096 : 2 * 4096 + 64] = b"\xff" * 64  # page 3's header
     log.write_bytes(bytes(data))
     line = one_line(site.cli("status"))
     assert "damaged" in line and "restore it from a backup" in line and "***" not in line
@@ -59,9 +59,13 @@ def test_a_closed_stdout_ends_quietly(site, tmp_path):
     people = tmp_path / "people.csv"
     people.write_text("email,countries,name\n" + "".join(f"p{n:05d}@example.org,pe,Person {n}\n" for n in range(3000)))
     assert site.cli("subscribers", "import", str(people)).returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "subscribers", "export", "--config",
-                             str(site.dir / "newsletter.toml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=site.env, cwd=site.elsewhere)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "subscribers", "export", "--config", str(site.dir / "newsletter.toml")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=site.env,
+        cwd=site.elsewhere,
+    )
     assert proc.stdout is not None and proc.stdout.read(100)  # like `| head`: read a little, then close
     proc.stdout.close()
     err = proc.stderr.read().decode() if proc.stderr else ""

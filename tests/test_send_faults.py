@@ -31,6 +31,7 @@ def trials(count: int, quick: int) -> list:
     """Trial numbers; all but the first `quick` are marked slow (`make test-slow` runs them)."""
     return [pytest.param(n, marks=[pytest.mark.slow] if n >= quick else []) for n in range(count)]
 
+
 BULLETIN = """26 August 2021
 
 Peru Opens Two Border Shelters
@@ -57,8 +58,18 @@ class SpoolServer:
     def start(self) -> "SpoolServer":
         ready = self.spool.parent / f"ready-{self.port}"
         ready.unlink(missing_ok=True)
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(self.port), str(self.spool),
-                                      "--ready", str(ready), *self.flags], stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "helpers" / "spool_smtp.py"),
+                str(self.port),
+                str(self.spool),
+                "--ready",
+                str(ready),
+                *self.flags,
+            ],
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while not ready.exists():
             assert time.monotonic() < deadline, "the SMTP server did not start"
@@ -100,20 +111,41 @@ class Site:
             'base_url = "https://news.example.org/"\n'
             '[newsletter]\ndelivery = "lists"\nfrom_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/unsubscribe"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
-            + "".join(f"{k} = {v}\n" for k, v in options.items()))
+            + "".join(f"{k} = {v}\n" for k, v in options.items())
+        )
 
     def subscribers(self, emails: list[str], lists: str = "pe") -> None:
         (self.dir / "subscribers.csv").write_text("email,countries,name\n" + "".join(f"{e},{lists},\n" for e in emails))
 
     def cli(self, *args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "newsletter", *args, "--config", str(self.dir / "newsletter.toml")],
-                              cwd=cwd or self.elsewhere, capture_output=True, text=True, timeout=timeout, env=self.env)
+        return subprocess.run(
+            [sys.executable, "-m", "newsletter", *args, "--config", str(self.dir / "newsletter.toml")],
+            cwd=cwd or self.elsewhere,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+        )
 
     def spawn_send(self) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "newsletter", "send", "--country", "pe",
-                                 "--config", str(self.dir / "newsletter.toml")], cwd=self.elsewhere,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "newsletter",
+                "send",
+                "--country",
+                "pe",
+                "--config",
+                str(self.dir / "newsletter.toml"),
+            ],
+            cwd=self.elsewhere,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            start_new_session=True,
+        )
 
     def status(self) -> dict[str, str]:
         """email → status, from `newsletter status` (what the operator is told)."""
@@ -139,7 +171,9 @@ def site(tmp_path):
     return s
 
 
-def _assert_exactly_once(site: Site, server: SpoolServer, emails: list[str], *, pending_ok: bool = False) -> dict[str, str]:
+def _assert_exactly_once(
+    site: Site, server: SpoolServer, emails: list[str], *, pending_ok: bool = False
+) -> dict[str, str]:
     """Nobody stored twice; everyone stored or reported uncertain (or, after a stop, still
     pending and stored nowhere); whoever is recorded as sent was stored."""
     counts = server.counts()
@@ -300,8 +334,13 @@ def test_build_send_unsubscribe_from_another_directory_share_one_state(site, tmp
         assert site.cli("send", "--country", "pe").returncode == 0
         assert server.counts() == {"stay@example.org": 1}
         # From the site's own folder (and with a relative --config) it is the same state.
-        again = subprocess.run([sys.executable, "-m", "newsletter", "send", "--country", "pe"], cwd=site.dir,
-                               capture_output=True, text=True, env=site.env)
+        again = subprocess.run(
+            [sys.executable, "-m", "newsletter", "send", "--country", "pe"],
+            cwd=site.dir,
+            capture_output=True,
+            text=True,
+            env=site.env,
+        )
         assert again.returncode == 0 and "0 sent, 1 already sent, 1 unsubscribed" in again.stderr
     assert not any(site.elsewhere.iterdir()), "a run from another directory left files there"
     assert (site.dir / ".newsletter" / "sendlog.sqlite3").exists()

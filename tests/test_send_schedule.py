@@ -61,7 +61,8 @@ def project(tmp_path, monkeypatch, capsys):
                 f'base_url = "https://news.example.org/"\ntimezone = "{timezone}"\n'
                 '[newsletter]\ndelivery = "lists"\n'  # these tests are of one message per list (digests: test_digest_send.py)
                 'from_address = "news@example.org"\nunsubscribe_url = "https://news.example.org/u"\n'
-                f'{newsletter}[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\nretry_delay = 0.01\n{smtp}')
+                f'{newsletter}[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\nretry_delay = 0.01\n{smtp}'
+            )
 
         def subscribers(self, rows: list[str]) -> None:
             (tmp_path / "subscribers.csv").write_text("email,countries,name\n" + "\n".join(rows) + "\n")
@@ -92,9 +93,11 @@ def test_first_due_run_sends_only_the_latest_finished_issue_then_nothing_twice(p
         project.build()
         code, err = project.due("2021-09-09T12:00")  # week 36 is under way; week 35 has ended
         assert code == 0, err
-        assert sorted(received(server)) == [("all@example.org", "News \u2014 30 August – 5 September 2021"),
-                                            ("pe@example.org", "Peru \u2014 30 August – 5 September 2021"),
-                                            ("reg@example.org", "Regional news \u2014 30 August – 5 September 2021")]
+        assert sorted(received(server)) == [
+            ("all@example.org", "News \u2014 30 August – 5 September 2021"),
+            ("pe@example.org", "Peru \u2014 30 August – 5 September 2021"),
+            ("reg@example.org", "Regional news \u2014 30 August – 5 September 2021"),
+        ]
         assert "pe/2021-W35: 1 sent" in err and "regional/2021-W35: 1 sent" in err
         assert err.strip().splitlines()[-1].startswith("newsletter: --due: 3 issues: 3 sent")
         code, err = project.due("2021-09-10T12:00")
@@ -104,18 +107,22 @@ def test_first_due_run_sends_only_the_latest_finished_issue_then_nothing_twice(p
 
 def test_an_issue_is_due_only_after_its_period_and_the_delay(project):
     with SMTPServer() as server:
-        project.configure(server.port, newsletter='send_delay = 6\n')
+        project.configure(server.port, newsletter="send_delay = 6\n")
         project.subscribers(["pe@example.org,pe,"])
         project.build()
         project.due("2021-09-09T12:00")
         assert project.due("2021-09-13T05:59")[0] == 0  # week 36 ended at midnight; 6 h have not passed
         assert [s for _, s in received(server)] == ["Peru \u2014 30 August – 5 September 2021"]
         assert project.due("2021-09-13T06:00")[0] == 0
-        assert [s for _, s in received(server)] == ["Peru \u2014 30 August – 5 September 2021", "Peru \u2014 6–12 September 2021"]
+        assert [s for _, s in received(server)] == [
+            "Peru \u2014 30 August – 5 September 2021",
+            "Peru \u2014 6–12 September 2021",
+        ]
 
 
-@pytest.mark.parametrize("timezone, week", [("Asia/Tokyo", "30 August – 5 September 2021"),
-                                            ("America/Mexico_City", "23–29 August 2021")])
+@pytest.mark.parametrize(
+    "timezone, week", [("Asia/Tokyo", "30 August – 5 September 2021"), ("America/Mexico_City", "23–29 August 2021")]
+)
 def test_periods_end_in_the_configured_time_zone(project, timezone, week):
     # 2021-09-06 03:00 UTC is Monday noon in Tokyo (week 35 over, 6 h delay passed) but still
     # Sunday evening in Mexico City (week 35 not over; the latest finished week is 34).
@@ -136,9 +143,11 @@ def test_a_new_subscriber_gets_issues_from_when_they_joined(project):
         project.subscribers(["early@example.org,pe,", "late@example.org,pe,"])
         project.due("2021-09-08T12:00")  # late@ is first seen during week 36
         project.due("2021-09-13T12:00")
-        assert received(server) == [("early@example.org", "Peru \u2014 30 August – 5 September 2021"),
-                                    ("early@example.org", "Peru \u2014 6–12 September 2021"),
-                                    ("late@example.org", "Peru \u2014 6–12 September 2021")]
+        assert received(server) == [
+            ("early@example.org", "Peru \u2014 30 August – 5 September 2021"),
+            ("early@example.org", "Peru \u2014 6–12 September 2021"),
+            ("late@example.org", "Peru \u2014 6–12 September 2021"),
+        ]
 
 
 def test_send_since_starts_the_schedule_earlier_oldest_issue_first(project):
@@ -147,11 +156,15 @@ def test_send_since_starts_the_schedule_earlier_oldest_issue_first(project):
         project.subscribers(["pe@example.org,pe,"])
         project.build()
         assert project.due("2021-09-09T12:00")[0] == 0
-        assert [s for _, s in received(server)] == ["Peru \u2014 23–29 August 2021", "Peru \u2014 30 August – 5 September 2021"]
+        assert [s for _, s in received(server)] == [
+            "Peru \u2014 23–29 August 2021",
+            "Peru \u2014 30 August – 5 September 2021",
+        ]
 
 
 def test_due_against_an_unreachable_server_exits_1_with_one_line(project):
     from helpers.smtp_server import free_port
+
     project.configure(free_port())
     project.subscribers(["pe@example.org,pe,"])
     project.build()
@@ -173,10 +186,13 @@ def test_latest_issue_of_an_unfinished_period_needs_force(project):
 
 
 # -- lists by name -------------------------------------------------------------------------------
-@pytest.mark.parametrize("given, recorded", [("Portugal", "pt"), ("PE", "pe"), ("Perú", "pe"), ("all", "all"),
-                                             ("regional", "regional"), ("*", "*")])
+@pytest.mark.parametrize(
+    "given, recorded",
+    [("Portugal", "pt"), ("PE", "pe"), ("Perú", "pe"), ("all", "all"), ("regional", "regional"), ("*", "*")],
+)
 def test_unsubscribe_takes_codes_names_and_list_words(project, given, recorded):
     from newsletter.send.sendlog import SendLog
+
     project.configure(1)
     code, err = project.run("unsubscribe", "a@example.org", "--country", given)
     assert code == 0, err
@@ -317,12 +333,14 @@ def test_due_can_be_limited_to_some_lists(project):
 
 def test_with_a_bounce_address_each_message_has_its_own_envelope_sender(project):
     from newsletter.subscribers.tokens import bounce_token
+
     with SMTPServer() as server:
         project.configure(server.port, newsletter='bounce_address = "bounces@news.example.org"\n')
         project.subscribers(["a@example.org,pe,", "b@example.org,pe,"])
         project.build()
         assert project.run("send", "--country", "pe", "--issue", "2021-W35")[0] == 0
         senders = {m.rcpt[0]: m.mail_from for m in server.handler.received}
-    assert senders == {e: f"bounces+{bounce_token(b'test-secret', e)}@news.example.org"
-                       for e in ("a@example.org", "b@example.org")}
+    assert senders == {
+        e: f"bounces+{bounce_token(b'test-secret', e)}@news.example.org" for e in ("a@example.org", "b@example.org")
+    }
     assert all(str(m.message["From"]) == "News <news@example.org>" for m in server.handler.received)

@@ -89,16 +89,28 @@ def test_the_home_page_has_the_site_title_as_heading_the_latest_news_first_and_a
     headings = ["".join(h.itertext()) for h in main.iter("h2")]
     assert headings[0] == "Latest news" and "Countries" in headings
     titles = ["".join(h.itertext()).strip() for h in main.iter("h3")]
-    assert titles == ["Chile and Argentina Reopen a Mountain Pass", "Ecuador Trains Rural Teachers",
-                      "Peru Counts Its Glaciers Again", "Regional Ministers Meet on Storm Warnings"]
+    assert titles == [
+        "Chile and Argentina Reopen a Mountain Pass",
+        "Ecuador Trains Rural Teachers",
+        "Peru Counts Its Glaciers Again",
+        "Regional Ministers Meet on Storm Warnings",
+    ]
     text = built.read("index.html")
     assert text.count("Chile and Argentina Reopen a Mountain Pass") == 1  # once, though it names two countries
     index = [a.get("href") for a in main.iter("a") if a.get("href", "").endswith("/index.html")]
     for code in ("ar", "cl", "ec", "pe", "regional"):
-        assert index.count(f"{code}/index.html") == 1 + sum(1 for t in titles if code in ("ar", "cl") and "Chile" in t
-                                                            or code == "ec" and "Ecuador" in t
-                                                            or code == "pe" and "Peru" in t
-                                                            or code == "regional" and "Regional" in t), code
+        assert index.count(f"{code}/index.html") == 1 + sum(
+            1
+            for t in titles
+            if code in ("ar", "cl")
+            and "Chile" in t
+            or code == "ec"
+            and "Ecuador" in t
+            or code == "pe"
+            and "Peru" in t
+            or code == "regional"
+            and "Regional" in t
+        ), code
 
 
 def test_country_pages_list_summaries_that_link_to_the_entries(built):
@@ -118,7 +130,9 @@ def test_robots_txt_and_a_sitemap_index_whose_every_url_is_a_page(built):
     assert parts == [f"{BASE_URL}sitemaps/lists.xml", f"{BASE_URL}sitemaps/2025.xml", f"{BASE_URL}sitemaps/2024.xml"]
     urls = []
     for part in parts:
-        urls += [loc.text for loc in ET.fromstring((built.out / part.removeprefix(BASE_URL)).read_bytes()).iter(f"{SM}loc")]
+        urls += [
+            loc.text for loc in ET.fromstring((built.out / part.removeprefix(BASE_URL)).read_bytes()).iter(f"{SM}loc")
+        ]
     assert len(urls) == len(set(urls))
     for url in urls:
         rel = url.removeprefix(BASE_URL)
@@ -138,7 +152,9 @@ def test_an_edit_rewrites_only_its_years_sitemap(built):
     after = {p.name: p.stat().st_mtime_ns for p in (built.out / "sitemaps").iterdir()}
     assert after["2025.xml"] == before["2025.xml"] and after["lists.xml"] == before["lists.xml"]
     assert after["2024.xml"] != before["2024.xml"] and (built.out / "sitemap.xml").stat().st_mtime_ns == index
-    [lastmod] = [u.split("<lastmod>")[1][:10] for u in built.read("sitemaps/2024.xml").split("<url>") if "glaciers" in u]
+    [lastmod] = [
+        u.split("<lastmod>")[1][:10] for u in built.read("sitemaps/2024.xml").split("<url>") if "glaciers" in u
+    ]
     assert lastmod != "2024-06-05"  # the edited entry's update time (its Atom <updated>)
 
 
@@ -149,7 +165,8 @@ def test_brand_settings_logo_favicon_accent_and_footer(site):
     (site.root / "brand" / "tab.ico").write_bytes(b"\x00\x00\x01\x00" + b"1" * 40)
     (site.root / "newsletter.toml").write_text(
         'title = "Field Notes"\n[brand]\nlogo = "brand/mark.png"\nfavicon = "brand/tab.ico"\naccent = "#8a1c3b"\n'
-        'accent_dark = "#ffb3c6"\nfooter_text = "A project of the Harbour Trust"\nfooter_link = "https://example.org/trust"\n')
+        'accent_dark = "#ffb3c6"\nfooter_text = "A project of the Harbour Trust"\nfooter_link = "https://example.org/trust"\n'
+    )
     assert site.build().code == 0
     assert (site.out / "logo.png").read_bytes() == (site.root / "brand" / "mark.png").read_bytes()
     assert (site.out / "favicon.ico").read_bytes() == (site.root / "brand" / "tab.ico").read_bytes()

@@ -19,8 +19,15 @@ from helpers.smtp_server import free_port
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM = os.environ.get("NEWSLETTER_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 BULLETIN = """4 March 2025
 
 Chile and Argentina Reopen a Mountain Pass for Trucks
@@ -76,10 +83,12 @@ def served(tmp_path_factory):
         f'title = "Field Notes"\ndescription = "Short news from the Andes and the Amazon."\n'
         f'base_url = "http://127.0.0.1:{port}/"\n'
         f'[newsletter]\npublic_url = "http://127.0.0.1:{free_port()}/newsletter/"\n'
-        f'[brand]\nfooter_text = "Field Notes is written by a small team."\nfooter_link = "https://example.org/about"\n')
+        f'[brand]\nfooter_text = "Field Notes is written by a small team."\nfooter_link = "https://example.org/about"\n'
+    )
     assert main(["build", "-q", "--config", str(root / "newsletter.toml")]) == 0
-    static = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                             functools.partial(QuietHandler, directory=str(root / "feeds")))
+    static = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(QuietHandler, directory=str(root / "feeds"))
+    )
     threading.Thread(target=static.serve_forever, daemon=True).start()
     try:
         yield root, f"http://127.0.0.1:{port}/"
@@ -90,8 +99,12 @@ def served(tmp_path_factory):
 def pages(root: Path) -> dict[str, str]:
     [entry] = [p.name for p in (root / "feeds" / "entries").glob("*price-survey*")]
     issue = sorted(p.name for p in (root / "feeds" / "newsletters" / "pe").glob("*.html") if p.name != "index.html")[-1]
-    return {"home": "index.html", "country": "pe/index.html", "entry": f"entries/{entry}",
-            "webcopy": f"newsletters/pe/{issue}"}
+    return {
+        "home": "index.html",
+        "country": "pe/index.html",
+        "entry": f"entries/{entry}",
+        "webcopy": f"newsletters/pe/{issue}",
+    }
 
 
 AXE = Path(__import__("axe_playwright_python").__file__).parent / "axe.min.js"
@@ -117,8 +130,9 @@ def test_no_axe_violations_best_practices_included_and_screenshots(served):
                         page.add_script_tag(path=str(AXE))
                         result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
                             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
-                        found[(name, width, scheme)] = [(v["id"], [n["target"] for n in v["nodes"]][:3])
-                                                        for v in result["violations"]]
+                        found[(name, width, scheme)] = [
+                            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+                        ]
                         page.close()
                 context.close()
         finally:

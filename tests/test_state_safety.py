@@ -44,8 +44,14 @@ def _trials(count: int, quick: int) -> list:
 def test_two_processes_creating_one_send_log_at_once_leave_it_usable(tmp_path, trial):
     rng = random.Random(SEED * 31 + trial)
     state, go = tmp_path / "state", tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(state), str(go), f"{rng.random() * 0.003:.4f}"],
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_ONCE, str(state), str(go), f"{rng.random() * 0.003:.4f}"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     time.sleep(0.6)  # both are spinning on the go file by now
     go.write_text("go")
     errors = [p.communicate(timeout=60)[1] for p in procs]
@@ -118,16 +124,25 @@ def test_restore_refuses_while_a_send_runs_and_replaces_the_files_itself(site, t
 def test_restore_refuses_while_watch_or_serve_runs(site, tmp_path):
     site.configure(1)
     path = site.dir / "newsletter.toml"
-    path.write_text(path.read_text().replace(
-        "[newsletter]\n", '[newsletter]\npublic_url = "https://news.example.org/newsletter/"\n', 1))
+    path.write_text(
+        path.read_text().replace(
+            "[newsletter]\n", '[newsletter]\npublic_url = "https://news.example.org/newsletter/"\n', 1
+        )
+    )
     site.subscribers(["a@example.org"])
     assert site.cli("subscribers", "import", str(site.dir / "subscribers.csv")).returncode == 0
     site.cli("build")
     site.cli("send", "--country", "pe")  # nothing reachable: a send log all the same
     backup = tmp_path / "backup"
     assert site.cli("backup", str(backup)).returncode == 0
-    watch = subprocess.Popen([sys.executable, "-m", "newsletter", "watch", "--config", str(path)], cwd=site.elsewhere,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=site.env)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "watch", "--config", str(path)],
+        cwd=site.elsewhere,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=site.env,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -194,10 +209,17 @@ def test_rows_that_do_not_decode_are_one_line_naming_the_database(site, tmp_path
         assert site.cli("send", "--country", "pe").returncode == 0
     state = site.dir / ".newsletter"
     for name, statement, commands in (
-            ("sendlog.sqlite3", "UPDATE deliveries SET email = CAST(X'fffe41' AS TEXT) WHERE email = 'a@example.org'",
-             [["send", "--country", "pe"], ["status"], ["status", "--country", "pe", "--issue", "2021-W34"]]),
-            ("subscribers.sqlite3", "UPDATE subscribers SET name = CAST(X'c328' AS TEXT)",
-             [["subscribers", "list"], ["send", "--country", "pe"]])):
+        (
+            "sendlog.sqlite3",
+            "UPDATE deliveries SET email = CAST(X'fffe41' AS TEXT) WHERE email = 'a@example.org'",
+            [["send", "--country", "pe"], ["status"], ["status", "--country", "pe", "--issue", "2021-W34"]],
+        ),
+        (
+            "subscribers.sqlite3",
+            "UPDATE subscribers SET name = CAST(X'c328' AS TEXT)",
+            [["subscribers", "list"], ["send", "--country", "pe"]],
+        ),
+    ):
         db = sqlite3.connect(state / name)
         db.execute(statement)
         db.commit()
@@ -238,8 +260,13 @@ def test_a_fifo_and_a_link_loop_among_the_bulletins_are_one_line_each_and_the_re
     assert "Peru Opens Two Border Shelters" in (tmp_path / "feeds" / "pe" / "atom.xml").read_text()
     again = _build(tmp_path, timeout=60)  # the lock was let go
     assert again.returncode == 1 and "Traceback" not in again.stderr
-    watch = subprocess.run([sys.executable, "-m", "newsletter", "watch", "bulletins", "--once", "--base-url",
-                            "https://news.example.org/"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    watch = subprocess.run(
+        [sys.executable, "-m", "newsletter", "watch", "bulletins", "--once", "--base-url", "https://news.example.org/"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in watch.stderr and "pipe.txt" in watch.stderr, watch.stderr
 
 
@@ -258,8 +285,10 @@ def test_an_unreadable_sub_folder_is_said_not_silently_skipped(tmp_path):
         os.chmod(shared / "bulletins" / "locked", 0o700)  # root's: the build runs as nobody
         run = _build(shared, user=True)
         assert "Traceback" not in run.stderr, run.stderr
-        assert "bulletins/locked: cannot read this folder (Permission denied); the bulletins in it are not " \
-               "published" in run.stderr
+        assert (
+            "bulletins/locked: cannot read this folder (Permission denied); the bulletins in it are not "
+            "published" in run.stderr
+        )
         assert run.returncode == 1
         assert "Peru Opens Two Border Shelters" in (shared / "feeds" / "pe" / "atom.xml").read_text()
     finally:
@@ -270,10 +299,15 @@ def test_a_fifo_dropped_into_a_watched_folder_never_stops_the_daemon(tmp_path):
     folder = tmp_path / "bulletins"
     folder.mkdir()
     (folder / "peru.txt").write_text(BULLETIN)
-    daemon = subprocess.Popen([sys.executable, "-m", "newsletter", "watch", "bulletins", "--base-url",
-                               "https://news.example.org/"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "watch", "bulletins", "--base-url", "https://news.example.org/"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def published(path: Path, text: str, timeout: float = 30) -> bool:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:

@@ -30,15 +30,21 @@ def site(tmp_path):
 
 def _with_public_url(site: Site) -> None:
     path = site.dir / "newsletter.toml"
-    path.write_text(path.read_text().replace(
-        "[newsletter]\n", '[newsletter]\npublic_url = "https://news.example.org/newsletter/"\n', 1))
+    path.write_text(
+        path.read_text().replace(
+            "[newsletter]\n", '[newsletter]\npublic_url = "https://news.example.org/newsletter/"\n', 1
+        )
+    )
 
 
 def _one_click(port: int, email: str, group: str) -> int:
     token = tokens.unsubscribe_token(b"k", email, group)
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/unsubscribe?list={group}&email={email}&token={token}",
-                                     data=b"List-Unsubscribe=One-Click", method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/unsubscribe?list={group}&email={email}&token={token}",
+        data=b"List-Unsubscribe=One-Click",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
 
@@ -69,8 +75,12 @@ def test_commands_that_only_read_or_suppress_never_create_the_store(site, tmp_pa
     with SpoolServer(tmp_path / "spool") as server:
         site.configure(server.port)
         assert site.cli("build").returncode == 0
-        for command in (["subscribers", "list"], ["bounces", str(tmp_path / "Maildir")],
-                        ["unsubscribe", PEOPLE[0]], ["subscribers", "history", PEOPLE[1]]):
+        for command in (
+            ["subscribers", "list"],
+            ["bounces", str(tmp_path / "Maildir")],
+            ["unsubscribe", PEOPLE[0]],
+            ["subscribers", "history", PEOPLE[1]],
+        ):
             run = site.cli(*command)
             assert "Traceback" not in run.stderr, run.stderr
             assert not (state / "subscribers.sqlite3").exists() and not (state / "subscribers.id").exists(), command
@@ -175,8 +185,10 @@ def test_bounces_on_a_site_without_a_store_are_kept_in_the_send_log_and_honoured
         assert site.cli("send", "--country", "pe", "--issue", "2021-W34").returncode == 0
         token = bounce_token(b"k", PEOPLE[7])
         box = mailbox.Maildir(tmp_path / "Maildir", create=True)
-        box.add(f"To: b+{token}@example.org\nFrom: MAILER-DAEMON@mx.example.net\nSubject: failure\n"
-                f"Message-ID: <b1@mx>\n\n550 5.1.1 <{PEOPLE[7]}>: no such user\n".encode())
+        box.add(
+            f"To: b+{token}@example.org\nFrom: MAILER-DAEMON@mx.example.net\nSubject: failure\n"
+            f"Message-ID: <b1@mx>\n\n550 5.1.1 <{PEOPLE[7]}>: no such user\n".encode()
+        )
         box.close()
         run = site.cli("bounces", str(tmp_path / "Maildir"))
         assert run.returncode == 0 and "1 hard bounce" in run.stderr, run.stderr
@@ -185,7 +197,8 @@ def test_bounces_on_a_site_without_a_store_are_kept_in_the_send_log_and_honoured
         assert db.execute("SELECT email, list FROM suppressions").fetchall() == [(PEOPLE[7], "*")]
         db.close()
         (site.dir / "bulletins" / "more.txt").write_text(
-            "1 September 2021\n\nPeru Opens a Third Shelter\n\nIt has 90 beds.\n")
+            "1 September 2021\n\nPeru Opens a Third Shelter\n\nIt has 90 beds.\n"
+        )
         assert site.cli("build").returncode == 0
         assert site.cli("send", "--country", "pe", "--issue", "2021-W35", "--force").returncode == 0
         assert server.counts() == {p: (1 if p == PEOPLE[7] else 2) for p in PEOPLE}  # W34 to all, W35 not to her

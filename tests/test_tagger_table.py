@@ -18,9 +18,23 @@ TAGGER = Tagger(load_gazetteer())
 
 def test_the_table_is_large_and_covers_every_class():
     assert len(CASES) >= 450
-    assert {case[2] for case in CASES} == {"plain", "demonym", "elision", "titlecase", "inverted", "place", "town",
-                                           "trap", "language", "speech", "person", "state", "compound",
-                                           "abbreviation", "city"}
+    assert {case[2] for case in CASES} == {
+        "plain",
+        "demonym",
+        "elision",
+        "titlecase",
+        "inverted",
+        "place",
+        "town",
+        "trap",
+        "language",
+        "speech",
+        "person",
+        "state",
+        "compound",
+        "abbreviation",
+        "city",
+    }
     dated = [case for case in CASES if len(case) == 4]
     assert {entry(case)[2] for case in dated} == {"en", "es", "fr", "pt"}  # ISO (the site's: en) and four languages
     languages = {text_language(fold(case[1])) for case in CASES}
@@ -55,6 +69,7 @@ def test_every_country_has_its_names_in_four_languages_and_an_english_demonym():
 def test_the_reference_examples_of_the_issue_classes():
     def tags(text: str) -> list[str]:
         return sorted(TAGGER.countries_in(text))
+
     assert tags("Les ministres de l'Algérie et de l'Équateur") == ["dz", "ec"]
     assert tags("Les Allemands visitent l\u2019Algérie") == ["de", "dz"]
     assert tags("Congo, the Democratic Republic of the") == ["cd"]
@@ -72,6 +87,7 @@ def test_the_reference_examples_of_the_issue_classes():
 
 def test_newsletter_tag_shows_what_matched_and_near_misses(capsys):
     from newsletter.cli import main
+
     assert main(["tag", "Chadian staff and turkey farmers met in l'Algérie"]) == 0
     out = capsys.readouterr().out
     assert "td  'Chadian'" in out and "dz  'Algerie'" in out
@@ -81,6 +97,7 @@ def test_newsletter_tag_shows_what_matched_and_near_misses(capsys):
 
 def test_newsletter_tag_says_why_a_place_wins(capsys):
     from newsletter.cli import main
+
     assert main(["tag", "Mexico, Missouri hosts a fair; talks in Port of Spain; a feria in Granada"]) == 0
     out = capsys.readouterr().out
     assert "us  'Mexico': a town: followed by a state or province of another country" in out
@@ -117,27 +134,73 @@ def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_
 
     root = Path(__file__).resolve().parent.parent
     corpus = tmp_path / "corpus"
-    subprocess.run([sys.executable, str(root / "benchmarks" / "corpus.py"), "--entries", "5000", "--files", "10",
-                    "--out", str(corpus)], check=True, capture_output=True)
-    for kinds, changes in ((None, "es -> tt  'Port of Spain Hosts"), ("city", "- -> ke  'Nairobi"),
-                           ("abbreviation", "- -> us  'Llegan a EE.UU"), ("language", "nl -> -  'Dutch-speaking"),
-                           ("first-name", "jo -> -  'Jordan Alvarez")):
-        out = subprocess.run([sys.executable, str(root / "tools" / "places_effect.py"), str(corpus),
-                              str(root / "examples" / "bulletins"), "--show", "1000"] + (["--kinds", kinds] if kinds else []),
-                             check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "benchmarks" / "corpus.py"),
+            "--entries",
+            "5000",
+            "--files",
+            "10",
+            "--out",
+            str(corpus),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    for kinds, changes in (
+        (None, "es -> tt  'Port of Spain Hosts"),
+        ("city", "- -> ke  'Nairobi"),
+        ("abbreviation", "- -> us  'Llegan a EE.UU"),
+        ("language", "nl -> -  'Dutch-speaking"),
+        ("first-name", "jo -> -  'Jordan Alvarez"),
+    ):
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(root / "tools" / "places_effect.py"),
+                str(corpus),
+                str(root / "examples" / "bulletins"),
+                "--show",
+                "1000",
+            ]
+            + (["--kinds", kinds] if kinds else []),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         changed = [line for line in out.splitlines() if not line.startswith("tests/helpers/tagger_cases.py #")]
         assert len(changed) == 1 and " texts change their countries with the rows of kind " in changed[0], changed
         assert changes in out, (kinds, out)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Port of Spain", "tt"), ("Benin City", "ng"), ("British Columbia", "ca"), ("New South Wales", "au"),
-    ("Jersey City", "us"), ("West Jordan", "us"), ("Niger State", "ng"), ("Somali Regional State", "et"),
-    ("Panama City", "pa"), ("San Salvador", "sv"), ("Granada", ""), ("Salvador", ""), ("Franca", ""),
-    ("Guadalupe", ""), ("Retour au Salvador", "sv"), ("Estudantes na França", "fr"),
-    ("Mexico, Missouri", "us"), ("Jordan Valley, Utah", "us"), ("Armenia, Quindío", "co"),
-    ("Líbano (Tolima)", "co"), ("Mexico, Chiapas", "mx"), ("Panama City, Florida", ""),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Port of Spain", "tt"),
+        ("Benin City", "ng"),
+        ("British Columbia", "ca"),
+        ("New South Wales", "au"),
+        ("Jersey City", "us"),
+        ("West Jordan", "us"),
+        ("Niger State", "ng"),
+        ("Somali Regional State", "et"),
+        ("Panama City", "pa"),
+        ("San Salvador", "sv"),
+        ("Granada", ""),
+        ("Salvador", ""),
+        ("Franca", ""),
+        ("Guadalupe", ""),
+        ("Retour au Salvador", "sv"),
+        ("Estudantes na França", "fr"),
+        ("Mexico, Missouri", "us"),
+        ("Jordan Valley, Utah", "us"),
+        ("Armenia, Quindío", "co"),
+        ("Líbano (Tolima)", "co"),
+        ("Mexico, Chiapas", "mx"),
+        ("Panama City, Florida", ""),
+    ],
+)
 def test_the_readme_place_examples(text, expected):
     assert " ".join(TAGGER.tag(text, "", "es")) == expected
 
@@ -154,7 +217,8 @@ def test_the_json_table_is_the_tsv_table_as_read():
 
     data = Path(__file__).resolve().parent.parent / "newsletter" / "data"
     assert (data / "gazetteer.json").read_text(encoding="utf-8") == table_json(
-        read_table((data / "countries.tsv").read_text(encoding="utf-8")))
+        read_table((data / "countries.tsv").read_text(encoding="utf-8"))
+    )
 
 
 BULLETIN = """2025-03-04
@@ -197,8 +261,22 @@ def test_newsletter_tag_file_says_what_the_build_publishes(tmp_path, capsys):
     assert results == ["af", "ml", "ht", "ke"]
     assert "near miss" not in out and "'afganos': a name in Spanish, French or Portuguese" in out
     assert "'Kenya Barris': a person" in out and "'Russian': a language here" in out
-    assert main(["build", str(bulletin), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"),
-                 "--base-url", "https://news.example.org/", "-q"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                str(bulletin),
+                "--out",
+                str(tmp_path / "out"),
+                "--state",
+                str(tmp_path / "state"),
+                "--base-url",
+                "https://news.example.org/",
+                "-q",
+            ]
+        )
+        == 0
+    )
     feeds = {p.name for p in (tmp_path / "out").iterdir() if (p / "rss.xml").exists()}
     assert feeds == {"all", "af", "ml", "ht", "ke"}
 
@@ -216,22 +294,50 @@ def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
     assert capsys.readouterr().out.strip().endswith("→ ve")  # no English word: counts in any entry
 
 
-@pytest.mark.parametrize("text, language, expected", [
-    ("Llegan refugiados afganos", "en", "af"), ("Familles syriennes", "en", "sy"),
-    ("travailleuses philippines", "en", ""), ("travailleuses philippines", "fr", "ph"),
-    ("les travailleuses philippines", "en", "ph"), ("travailleuses philippines à Lomé", "en", "ph tg"),
-    ("Nairobi, Quito, Dhaka and Tegucigalpa", "en", "bd ec hn ke"), ("San José", "es", ""),
-    ("San Jose", "en", ""), ("Kingston", "en", "jm"), ("Athens", "en", "gr"), ("Athens, Georgia", "en", "us"),
-    ("Male workers", "en", ""), ("Praia", "pt", ""), ("Natal", "pt", ""),
-    ("Sydney", "en", ""), ("Victoria", "en", ""), ("Londres, Bruselas, Le Caire, Varsovia", "es", "be eg gb pl"),
-    ("EE.UU., EE. UU., EUA, É.-U.", "es", "us"), ("R.U.", "es", "gb"), ("RDC, RD Congo", "fr", "cd"),
-    ("English classes", "en", ""), ("Dutch-speaking volunteers", "en", ""), ("Italian-language hotline", "en", ""),
-    ("Russian interpreters", "en", ""), ("she speaks German", "en", ""), ("into Arabic and Spanish", "en", ""),
-    ("the German government", "en", "de"), ("Jordan Alvarez", "en", ""), ("Kenya Barris", "en", ""),
-    ("Kenya Airways", "en", "ke"), ("India Gate", "en", "in"), ("Savannah, Georgia", "en", "us"),
-    ("Georgia's governor", "en", "us"), ("Georgia lawmakers", "en", "us"), ("Georgia's parliament", "en", "ge"),
-    ("Turkish delight", "en", ""), ("Guinea fowls", "en", ""), ("Brussels sprouts", "en", "be"),
-])
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("Llegan refugiados afganos", "en", "af"),
+        ("Familles syriennes", "en", "sy"),
+        ("travailleuses philippines", "en", ""),
+        ("travailleuses philippines", "fr", "ph"),
+        ("les travailleuses philippines", "en", "ph"),
+        ("travailleuses philippines à Lomé", "en", "ph tg"),
+        ("Nairobi, Quito, Dhaka and Tegucigalpa", "en", "bd ec hn ke"),
+        ("San José", "es", ""),
+        ("San Jose", "en", ""),
+        ("Kingston", "en", "jm"),
+        ("Athens", "en", "gr"),
+        ("Athens, Georgia", "en", "us"),
+        ("Male workers", "en", ""),
+        ("Praia", "pt", ""),
+        ("Natal", "pt", ""),
+        ("Sydney", "en", ""),
+        ("Victoria", "en", ""),
+        ("Londres, Bruselas, Le Caire, Varsovia", "es", "be eg gb pl"),
+        ("EE.UU., EE. UU., EUA, É.-U.", "es", "us"),
+        ("R.U.", "es", "gb"),
+        ("RDC, RD Congo", "fr", "cd"),
+        ("English classes", "en", ""),
+        ("Dutch-speaking volunteers", "en", ""),
+        ("Italian-language hotline", "en", ""),
+        ("Russian interpreters", "en", ""),
+        ("she speaks German", "en", ""),
+        ("into Arabic and Spanish", "en", ""),
+        ("the German government", "en", "de"),
+        ("Jordan Alvarez", "en", ""),
+        ("Kenya Barris", "en", ""),
+        ("Kenya Airways", "en", "ke"),
+        ("India Gate", "en", "in"),
+        ("Savannah, Georgia", "en", "us"),
+        ("Georgia's governor", "en", "us"),
+        ("Georgia lawmakers", "en", "us"),
+        ("Georgia's parliament", "en", "ge"),
+        ("Turkish delight", "en", ""),
+        ("Guinea fowls", "en", ""),
+        ("Brussels sprouts", "en", "be"),
+    ],
+)
 def test_the_readme_round_three_examples(text, language, expected):
     assert " ".join(TAGGER.tag(text, "", language)) == expected
 
@@ -260,10 +366,27 @@ def test_the_language_of_an_entry_s_words_tags_it_but_does_not_change_its_output
     from newsletter.cli import main
 
     bulletin = tmp_path / "b.txt"
-    bulletin.write_text("2025-03-04\n\nLlegan refugiados afganos a la frontera\n\nLas familias recibirán ayuda.\n\n"
-                        "5 de marzo de 2025\n\nOtra llegada a Chile\n\nLas familias.\n", encoding="utf-8")
-    assert main(["build", str(bulletin), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"),
-                 "--base-url", "https://news.example.org/", "-q"]) == 0
+    bulletin.write_text(
+        "2025-03-04\n\nLlegan refugiados afganos a la frontera\n\nLas familias recibirán ayuda.\n\n"
+        "5 de marzo de 2025\n\nOtra llegada a Chile\n\nLas familias.\n",
+        encoding="utf-8",
+    )
+    assert (
+        main(
+            [
+                "build",
+                str(bulletin),
+                "--out",
+                str(tmp_path / "out"),
+                "--state",
+                str(tmp_path / "state"),
+                "--base-url",
+                "https://news.example.org/",
+                "-q",
+            ]
+        )
+        == 0
+    )
     atom = (tmp_path / "out" / "all" / "atom.xml").read_text(encoding="utf-8")
     assert (tmp_path / "out" / "af" / "rss.xml").exists()
     assert atom.count('<entry xml:lang="es"') == 1  # the entry under the Spanish date line only

@@ -50,9 +50,16 @@ class Running:
         self.out = tmp_path / "out"
         self.config_path = tmp_path / "newsletter.toml"
         self.config_path.write_text(f'base_url = "{BASE_URL}"\n' + config_text)
-        options = WatchOptions(inputs=[str(self.bulletins)], out_dir=self.out, state_dir=tmp_path / "state",
-                               templates_dir=str(templates) if templates else None, config_path=str(self.config_path),
-                               polling=polling, debounce=0.05, rescan=0)
+        options = WatchOptions(
+            inputs=[str(self.bulletins)],
+            out_dir=self.out,
+            state_dir=tmp_path / "state",
+            templates_dir=str(templates) if templates else None,
+            config_path=str(self.config_path),
+            polling=polling,
+            debounce=0.05,
+            rescan=0,
+        )
         self.daemon = WatchDaemon(options, lambda: load_config(str(self.config_path)))
         self.thread = threading.Thread(target=self.daemon.run, daemon=True)
 
@@ -200,7 +207,9 @@ def test_an_unknown_country_keeps_the_last_good_entry_published(running):
 def test_typo_fix_keeps_the_id_and_moves_updated(running):
     first = feedparser.parse((running.out / "pe/atom.xml").read_bytes()).entries[0]
     time.sleep(1.1)  # `updated` has one-second resolution
-    (running.bulletins / "a.txt").write_text(PERU.replace("Shelter", "Shelterr").replace("Peru Opens a Shelterr", "Peru Opens a Sheltre"))
+    (running.bulletins / "a.txt").write_text(
+        PERU.replace("Shelter", "Shelterr").replace("Peru Opens a Shelterr", "Peru Opens a Sheltre")
+    )
     assert wait_until(lambda: running.feed("pe") == ["Peru Opens a Sheltre"])
     (running.bulletins / "a.txt").write_text(PERU.replace("Peru Opens a Shelter", "Peru Opens a Shelter Today"))
     assert wait_until(lambda: running.feed("pe") == ["Peru Opens a Shelter Today"])
@@ -219,8 +228,19 @@ def test_same_state_gives_the_same_output_after_edits(tmp_path):
         (r.bulletins / "a.txt").write_text(PERU.replace("Peru Opens a Shelter", "Peru Opens Its Shelter"))
         r.settle(n)
     from newsletter.cli import main
-    main(["build", str(tmp_path / "bulletins"), "--out", str(tmp_path / "again"), "--state", str(tmp_path / "state"),
-          "--config", str(tmp_path / "newsletter.toml")])
+
+    main(
+        [
+            "build",
+            str(tmp_path / "bulletins"),
+            "--out",
+            str(tmp_path / "again"),
+            "--state",
+            str(tmp_path / "state"),
+            "--config",
+            str(tmp_path / "newsletter.toml"),
+        ]
+    )
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert (tmp_path / "again" / path.relative_to(tmp_path / "out")).read_bytes() == path.read_bytes(), path
@@ -247,7 +267,9 @@ def test_watched_folder_removed_and_recreated(running):
 
 def test_config_change_rebuilds(running):
     running.config_path.write_text(f'base_url = "{BASE_URL}"\ntitle = "Renamed Site"\n')
-    assert wait_until(lambda: feedparser.parse((running.out / "pe/atom.xml").read_bytes()).feed.title == "Renamed Site \u2014 Peru")
+    assert wait_until(
+        lambda: feedparser.parse((running.out / "pe/atom.xml").read_bytes()).feed.title == "Renamed Site \u2014 Peru"
+    )
     n = running.daemon.rebuilds
     running.config_path.write_text('feed_limit = "lots"\n')  # invalid: reported, old config kept
     running.settle(n)
@@ -278,6 +300,7 @@ def test_a_failing_rebuild_does_not_stop_the_watcher(running, monkeypatch):
     # A fault we cannot cause for real (a bug in a renderer) is simulated: the first
     # rebuild after the edit raises; the daemon logs it and the next change works.
     import newsletter.watch.daemon as daemon_module
+
     real = daemon_module.build_site
     calls = {"n": 0}
 
@@ -302,8 +325,11 @@ def test_unchanged_outputs_keep_their_mtime(running):
     (running.bulletins / "b.txt").write_text(CHILE)
     running.settle(n)
     for path, mtime in mtimes.items():
-        if not path.parts[-2] in ("all", "cl", "sitemaps") and "newsletters" not in path.parts \
-                and path.name not in ("index.html", "feeds.opml"):  # a sitemap lists the new entry and list
+        if (
+            not path.parts[-2] in ("all", "cl", "sitemaps")
+            and "newsletters" not in path.parts
+            and path.name not in ("index.html", "feeds.opml")
+        ):  # a sitemap lists the new entry and list
             assert path.stat().st_mtime_ns == mtime, path
     assert (running.out / "pe/atom.xml").stat().st_mtime_ns == mtimes[running.out / "pe/atom.xml"]
 
@@ -314,6 +340,7 @@ class Hub(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers["Content-Length"])
         from urllib.parse import parse_qs
+
         Hub.received.append(parse_qs(self.rfile.read(length).decode()))
         self.send_response(204)
         self.end_headers()
@@ -345,6 +372,7 @@ def test_websub_hub_is_pinged_for_changed_feeds(tmp_path):
 
 def test_unreachable_hub_never_blocks_a_rebuild(tmp_path):
     from helpers.smtp_server import free_port
+
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
     with Running(tmp_path, config_text=f'[watch]\nwebsub_hub = "http://127.0.0.1:{free_port()}/hub"\n') as r:
@@ -356,8 +384,12 @@ def test_unreachable_hub_never_blocks_a_rebuild(tmp_path):
 def test_sigterm_stops_the_daemon_cleanly(tmp_path):
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
-    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out",
-                             "--base-url", BASE_URL], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--base-url", BASE_URL],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert wait_until(lambda: (tmp_path / "out/all/atom.xml").exists(), timeout=20)
         time.sleep(0.5)
@@ -377,13 +409,23 @@ def test_once_builds_and_exits(tmp_path):
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
     os.utime(tmp_path / "bulletins" / "a.txt", ns=(10**18, 10**18))  # not within a clock tick of the build
-    proc = subprocess.run([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--once",
-                           "--base-url", BASE_URL], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--once", "--base-url", BASE_URL],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert titles(tmp_path / "out/pe/atom.xml") == ["Peru Opens a Shelter"]
     # --once builds as `build` does: a second run finds nothing changed
-    again = subprocess.run([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--once",
-                            "--base-url", BASE_URL], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--once", "--base-url", BASE_URL],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.returncode == 0 and "(unchanged)" in again.stderr, again.stderr
 
 
@@ -391,11 +433,19 @@ def test_sigterm_during_a_long_build_stops_within_two_seconds(tmp_path):
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
     for f in range(60):
-        (bulletins / f"b{f:02d}.txt").write_text("".join(
-            f"{1 + n % 28} {('May', 'June', 'July')[n % 3]} 20{10 + f % 12}\n\nPeru and Chile item {f}-{n}\n\n"
-            f"Body of item {n} in file {f}.\n\n" for n in range(500)))
-    proc = subprocess.Popen([sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out",
-                             "--base-url", BASE_URL], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+        (bulletins / f"b{f:02d}.txt").write_text(
+            "".join(
+                f"{1 + n % 28} {('May', 'June', 'July')[n % 3]} 20{10 + f % 12}\n\nPeru and Chile item {f}-{n}\n\n"
+                f"Body of item {n} in file {f}.\n\n"
+                for n in range(500)
+            )
+        )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "watch", "bulletins", "--out", "out", "--base-url", BASE_URL],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert wait_until(lambda: len(list((tmp_path / "out" / "entries").iterdir())) > 200, timeout=60)
         started = time.monotonic()
@@ -405,8 +455,11 @@ def test_sigterm_during_a_long_build_stops_within_two_seconds(tmp_path):
         err = proc.stderr.read()
         assert "Traceback" not in err
         assert "stopped in the middle of a rebuild" in err
-        leftovers = [p for p in (tmp_path / "out").rglob("*")
-                     if p.is_file() and (p.stat().st_size == 0 or p.name.endswith(".tmp"))]
+        leftovers = [
+            p
+            for p in (tmp_path / "out").rglob("*")
+            if p.is_file() and (p.stat().st_size == 0 or p.name.endswith(".tmp"))
+        ]
         assert leftovers == []  # no half-written output, no temporary file
     finally:
         if proc.poll() is None:
@@ -422,15 +475,27 @@ def test_one_shot_runs_announce_changed_feeds(tmp_path, command):
         (tmp_path / "bulletins").mkdir()
         (tmp_path / "bulletins" / "a.txt").write_text(PERU)
         (tmp_path / "newsletter.toml").write_text(
-            f'base_url = "{BASE_URL}"\n[watch]\nwebsub_hub = "http://127.0.0.1:{server.server_port}/hub"\n')
-        run = subprocess.run([sys.executable, "-m", "newsletter", *command, "bulletins", "--out", "out"],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+            f'base_url = "{BASE_URL}"\n[watch]\nwebsub_hub = "http://127.0.0.1:{server.server_port}/hub"\n'
+        )
+        run = subprocess.run(
+            [sys.executable, "-m", "newsletter", *command, "bulletins", "--out", "out"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 0, run.stderr
         urls = {u for q in Hub.received for u in q["hub.url"]}
         assert BASE_URL + "pe/atom.xml" in urls and BASE_URL + "all/rss.xml" in urls
         Hub.received.clear()
-        subprocess.run([sys.executable, "-m", "newsletter", *command, "bulletins", "--out", "out"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "newsletter", *command, "bulletins", "--out", "out"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         assert Hub.received == []  # nothing changed, nothing announced
     finally:
         server.shutdown()

@@ -26,8 +26,9 @@ def copies(site):
     site.write("a.txt", BULLETIN)
     (site.root / "newsletter.toml").write_text(f'[newsletter]\npublic_url = "{PUBLIC}"\n')
     assert site.build().code == 0
-    message = email.message_from_bytes((site.out / "newsletters/pe/2021-W34.eml").read_bytes(),
-                                       policy=email.policy.default)
+    message = email.message_from_bytes(
+        (site.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default
+    )
     return site, site.read("newsletters/pe/2021-W34.html"), message
 
 
@@ -83,7 +84,8 @@ def test_the_web_copy_has_one_main_landmark_and_the_email_css_keeps_outlook_and_
 def test_the_static_sign_up_form_asks_how_often_when_the_site_offers_a_choice(site):
     site.write("a.txt", BULLETIN)
     (site.root / "newsletter.toml").write_text(
-        f'[newsletter]\npublic_url = "{PUBLIC}"\nfrequencies = ["weekly", "monthly"]\n')
+        f'[newsletter]\npublic_url = "{PUBLIC}"\nfrequencies = ["weekly", "monthly"]\n'
+    )
     assert site.build().code == 0
     doc = html5lib.parse(site.read("pe/index.html"), namespaceHTMLElements=False)
     [form] = [f for f in doc.iter("form") if f.get("action") == f"{PUBLIC}subscribe"]

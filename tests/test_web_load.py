@@ -21,8 +21,10 @@ def test_200_concurrent_sign_ups_confirmations_and_unsubscribes(tmp_path):
         (tmp_path / "newsletter.toml").write_text(
             f'base_url = "https://news.example.org/"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
             f'[smtp]\nhost = "127.0.0.1"\nport = {mail.port}\ntls = "none"\n'
-            '[serve]\nclient_rate = 10000\n')
+            "[serve]\nclient_rate = 10000\n"
+        )
         with running_serve(tmp_path, port, env={"NEWSLETTER_SECRET": "load-secret", "PATH": "/usr/bin:/bin"}):
+
             def confirm_link(email: str) -> str:
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
@@ -33,12 +35,20 @@ def test_200_concurrent_sign_ups_confirmations_and_unsubscribes(tmp_path):
                     time.sleep(0.02)
                 raise AssertionError(f"no confirmation mail for {email}")
 
-            latencies, errors = journeys(f"http://127.0.0.1:{port}/", b"load-secret", PEOPLE, concurrency=PEOPLE,
-                                         origin="https://news.example.org", confirm_link=confirm_link)
+            latencies, errors = journeys(
+                f"http://127.0.0.1:{port}/",
+                b"load-secret",
+                PEOPLE,
+                concurrency=PEOPLE,
+                origin="https://news.example.org",
+                confirm_link=confirm_link,
+            )
         assert errors == []
         assert len(latencies) == PEOPLE * 2 + PEOPLE // 2
         mail.wait_for(PEOPLE)
-        assert sorted(r for m in mail.handler.received for r in m.rcpt) == sorted(f"load{n}@example.org" for n in range(PEOPLE))
+        assert sorted(r for m in mail.handler.received for r in m.rcpt) == sorted(
+            f"load{n}@example.org" for n in range(PEOPLE)
+        )
     with SubscriberStore(tmp_path / ".newsletter") as store:
         rows = store.rows()
         assert len(rows) == PEOPLE

@@ -66,10 +66,15 @@ def test_back_off_stops_when_the_link_would_expire_and_failures_do_not_count(tmp
         expires = now + dt.timedelta(hours=1)
         outbox.queue("signup", "b@example.org", {}, expires=expires, now=now)
         row = outbox.claim("me", lease=60, now=now)
-        assert outbox.failed(row.id, "me", "refused", retry_at=now + dt.timedelta(minutes=30), expires=expires) == "queued"
+        assert (
+            outbox.failed(row.id, "me", "refused", retry_at=now + dt.timedelta(minutes=30), expires=expires) == "queued"
+        )
         assert outbox.claim("me", lease=60, now=now + dt.timedelta(minutes=29)) is None  # not due yet
         row = outbox.claim("me", lease=60, now=now + dt.timedelta(minutes=31))
         assert outbox.sent_since("b@example.org", now - dt.timedelta(hours=1)) == 0  # a failure is not a message
-        assert outbox.failed(row.id, "me", "refused", retry_at=now + dt.timedelta(minutes=70), expires=expires) == "expired"
+        assert (
+            outbox.failed(row.id, "me", "refused", retry_at=now + dt.timedelta(minutes=70), expires=expires)
+            == "expired"
+        )
         assert outbox.rows() == [("signup", "b@example.org", "expired", 2, "refused")]
         assert outbox.next_due() is None

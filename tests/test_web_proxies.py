@@ -20,8 +20,12 @@ RATE = 2
 def _post(port: int, path: str, email: str, *, source: str = "127.0.0.1", headers: dict | None = None) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     try:
-        conn.request("POST", path, body=urllib.parse.urlencode({"email": email, "country": "mx"}),
-                     headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": ORIGIN, **(headers or {})})
+        conn.request(
+            "POST",
+            path,
+            body=urllib.parse.urlencode({"email": email, "country": "mx"}),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": ORIGIN, **(headers or {})},
+        )
         answer = conn.getresponse()
         answer.read()
         return answer.status
@@ -34,6 +38,7 @@ def test_behind_one_proxy_each_client_has_its_own_budget_and_cannot_spoof_anothe
     configure(tmp_path, port, free_port(), client_rate=RATE, proxies=1)
     (tmp_path / "site").mkdir()
     with running_serve(tmp_path, port, env=ENV), PrefixProxy(tmp_path / "site", port) as proxy:
+
         def via(email: str, **kw) -> int:
             return _post(proxy.port, "/newsletter/subscribe", email, **kw)
 
@@ -53,6 +58,8 @@ def test_without_proxies_a_client_cannot_escape_its_limit_with_x_forwarded_for(t
     port = free_port()
     configure(tmp_path, port, free_port(), client_rate=RATE)
     with running_serve(tmp_path, port, env=ENV):
-        answers = [_post(port, "/subscribe", f"c{n}@example.org", headers={"X-Forwarded-For": f"198.51.100.{n}"})
-                   for n in range(RATE + 2)]
+        answers = [
+            _post(port, "/subscribe", f"c{n}@example.org", headers={"X-Forwarded-For": f"198.51.100.{n}"})
+            for n in range(RATE + 2)
+        ]
     assert answers == [200] * RATE + [429, 429]

@@ -37,7 +37,8 @@ def configure(root: Path, port: int, smtp_port: int, **serve) -> None:
         f'base_url = "{ORIGIN}/"\n[newsletter]\npublic_url = "http://127.0.0.1:{port}/"\n'
         f'from_address = "news@example.org"\n'
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\ntls = "none"\ntimeout = 30\n'
-        "[serve]\n" + "".join(f"{k} = {v}\n" for k, v in options.items()))
+        "[serve]\n" + "".join(f"{k} = {v}\n" for k, v in options.items())
+    )
 
 
 @contextmanager
@@ -45,8 +46,9 @@ def spool_server(port: int, spool: Path, *flags: str):
     """tests/helpers/spool_smtp.py in its own process on `port`: every message stored before the reply."""
     ready = spool.parent / f"ready-{port}"
     ready.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(port), str(spool), "--ready", str(ready),
-                             *flags])
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(port), str(spool), "--ready", str(ready), *flags]
+    )
     try:
         deadline = time.monotonic() + 15
         while not ready.exists():
@@ -72,8 +74,9 @@ def silent_server():
 
 def post(url: str, fields: dict, headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes, float]:
     began = time.perf_counter()
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields, doseq=True).encode(),
-                                     headers={"Origin": ORIGIN, **(headers or {})})
+    request = urllib.request.Request(
+        url, data=urllib.parse.urlencode(fields, doseq=True).encode(), headers={"Origin": ORIGIN, **(headers or {})}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as answer:
         return answer.status, answer.read(), time.perf_counter() - began
 
@@ -138,16 +141,26 @@ def test_a_mail_server_that_never_answers_holds_up_no_request(tmp_path):
         with running_serve(tmp_path, port, env=ENV) as serve:
             times = []
             for n in range(5):
-                status, _, took = post(f"http://127.0.0.1:{port}/subscribe", {"email": f"s{n}@example.org", "country": "mx"})
+                status, _, took = post(
+                    f"http://127.0.0.1:{port}/subscribe", {"email": f"s{n}@example.org", "country": "mx"}
+                )
                 assert status == 200
                 times.append(took)
                 status, _, took = post(f"http://127.0.0.1:{port}/manage", {"email": "bob@example.org"})
                 assert status == 200
                 times.append(took)
-            query = urllib.parse.urlencode({"list": "mx", "email": "bob@example.org",
-                                            "token": tokens.unsubscribe_token(SECRET.encode(), "bob@example.org", "mx")})
-            status, body, took = post(f"http://127.0.0.1:{port}/unsubscribe?{query}", {"List-Unsubscribe": "One-Click"},
-                                      headers={"Origin": "null"})
+            query = urllib.parse.urlencode(
+                {
+                    "list": "mx",
+                    "email": "bob@example.org",
+                    "token": tokens.unsubscribe_token(SECRET.encode(), "bob@example.org", "mx"),
+                }
+            )
+            status, body, took = post(
+                f"http://127.0.0.1:{port}/unsubscribe?{query}",
+                {"List-Unsubscribe": "One-Click"},
+                headers={"Origin": "null"},
+            )
             assert status == 200 and b"You are unsubscribed" in body
             times.append(took)
             times.append(get(f"http://127.0.0.1:{port}/health")[1])
@@ -204,8 +217,12 @@ def test_sigterm_in_the_middle_of_a_load_stops_serve_within_2_seconds(tmp_path):
     configure(tmp_path, port, smtp_port)
     with spool_server(smtp_port, tmp_path / "spool"):
         with running_serve(tmp_path, port, env=ENV) as serve:
-            load = threading.Thread(target=journeys, args=(f"http://127.0.0.1:{port}/", SECRET.encode(), 300),
-                                    kwargs={"concurrency": 60, "origin": ORIGIN}, daemon=True)
+            load = threading.Thread(
+                target=journeys,
+                args=(f"http://127.0.0.1:{port}/", SECRET.encode(), 300),
+                kwargs={"concurrency": 60, "origin": ORIGIN},
+                daemon=True,
+            )
             load.start()
             assert wait_until(lambda: sum(" /confirm " in line for line in serve.lines) >= 10)
             stopped = serve.stop()
@@ -228,12 +245,15 @@ def test_one_access_log_line_per_request_without_addresses_or_tokens(tmp_path):
     lines = [line.removeprefix("newsletter: ") for line in serve.lines]
     lines = [line for line in lines if re.fullmatch(r"(GET|POST) \S+ \d{3} \d+\.\d ms", line)]
     # the start-up check's /health, then ours
-    assert [line.rsplit(" ", 2)[0] for line in lines[-4:]] == ["GET /health 200", "POST /subscribe 200",
-                                                               "GET /preferences 200", "GET /nothing-here 404"]
+    assert [line.rsplit(" ", 2)[0] for line in lines[-4:]] == [
+        "GET /health 200",
+        "POST /subscribe 200",
+        "GET /preferences 200",
+        "GET /nothing-here 404",
+    ]
     log = serve.stderr()
     assert "private" not in log and token not in log and "token" not in log
     assert "Logging error" not in log and "Traceback" not in log
-
 
 
 def test_the_nginx_snippet_sends_hsts_and_proxies_serve_as_the_tests_proxy_does():
@@ -250,11 +270,23 @@ def test_the_nginx_snippet_sends_hsts_and_proxies_serve_as_the_tests_proxy_does(
 def test_a_server_that_stores_the_mail_but_never_replies_gets_it_once(tmp_path):
     port, smtp_port = free_port(), free_port()
     configure(tmp_path, port, smtp_port)
-    (tmp_path / "newsletter.toml").write_text((tmp_path / "newsletter.toml").read_text().replace("timeout = 30", "timeout = 1"))
+    (tmp_path / "newsletter.toml").write_text(
+        (tmp_path / "newsletter.toml").read_text().replace("timeout = 30", "timeout = 1")
+    )
     spool = tmp_path / "spool"
     ready = tmp_path / "ready"
-    smtp = subprocess.Popen([sys.executable, str(HERE / "helpers" / "spool_smtp.py"), str(smtp_port), str(spool), "--reply-delay",
-                             "30", "--ready", str(ready)])
+    smtp = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "helpers" / "spool_smtp.py"),
+            str(smtp_port),
+            str(spool),
+            "--reply-delay",
+            "30",
+            "--ready",
+            str(ready),
+        ]
+    )
     try:
         assert wait_until(ready.exists, 15)
         with running_serve(tmp_path, port, env=ENV):
@@ -273,10 +305,15 @@ def test_two_serve_processes_share_one_outbox_and_send_each_message_once(tmp_pat
     ports, smtp_port = (free_port(), free_port()), free_port()
     configure(tmp_path, ports[0], smtp_port)
     spool = tmp_path / "spool"
-    with spool_server(smtp_port, spool), running_serve(tmp_path, ports[0], env=ENV), \
-            running_serve(tmp_path, ports[1], env=ENV):
+    with (
+        spool_server(smtp_port, spool),
+        running_serve(tmp_path, ports[0], env=ENV),
+        running_serve(tmp_path, ports[1], env=ENV),
+    ):
         for n in range(40):
-            status, _, _ = post(f"http://127.0.0.1:{ports[n % 2]}/subscribe", {"email": f"p{n}@example.org", "country": "mx"})
+            status, _, _ = post(
+                f"http://127.0.0.1:{ports[n % 2]}/subscribe", {"email": f"p{n}@example.org", "country": "mx"}
+            )
             assert status == 200
         assert wait_until(lambda: len(stored(spool)) == 40)
         time.sleep(1)
@@ -351,11 +388,18 @@ def test_the_confirmation_says_how_long_the_link_works_in_words_of_the_language(
     text = _text_of(path).decode()
     assert "abra este enlace en un plazo de 1 hora:" in text and "1 horas" not in text
     # not confirmed yet: `subscribers list` says pending, not subscribed
-    listed = subprocess.run([sys.executable, "-m", "newsletter", "subscribers", "list"], cwd=tmp_path, env=ENV,
-                            capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [sys.executable, "-m", "newsletter", "subscribers", "list"],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.stdout.split() == ["una@example.org", "pending", "weekly", "mx:pending"], listed
     import email
     import email.policy
+
     html = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
     assert "El botón funciona durante 1 hora." in html
 
@@ -364,7 +408,12 @@ def test_durations_are_plural_aware_in_all_four_languages():
     from newsletter.web.sender import duration
 
     assert [duration(s, "en") for s in (3.6, 3600, 172800, 129600, 60)] == [
-        "3 seconds", "1 hour", "2 days", "36 hours", "1 minute"]  # confirm_hours = 0.001 once said "0 hours"
+        "3 seconds",
+        "1 hour",
+        "2 days",
+        "36 hours",
+        "1 minute",
+    ]  # confirm_hours = 0.001 once said "0 hours"
     assert [duration(s, "es") for s in (3600, 7200, 86400)] == ["1 hora", "2 horas", "1 día"]
     assert [duration(s, "fr") for s in (3600, 7200)] == ["1\u00a0heure", "2\u00a0heures"]
     assert [duration(s, "pt") for s in (3600, 172800)] == ["1 hora", "2 dias"]

@@ -34,8 +34,11 @@ def test_every_language_has_every_phrase_with_the_same_blanks():
 
 
 def all_text(site) -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in site.out.rglob("*")
-                     if p.is_file() and p.suffix in (".html", ".txt", ".xml", ".json", ".eml", ".opml"))
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in site.out.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".txt", ".xml", ".json", ".eml", ".opml")
+    )
 
 
 @pytest.mark.parametrize("title", ["News", "All News", "Regional News Service"])
@@ -44,18 +47,34 @@ def test_no_generated_sentence_stutters_whatever_the_title(site, title):
     (site.root / "newsletter.toml").write_text(f'title = "{title}"\n')
     assert site.build().code == 0
     text = all_text(site)
-    for bad in ("news news", "News news", "All All", "Latest All news", "All News news", "Regional news news",
-                "about Regional news", "about All news", f"about {title}"):
+    for bad in (
+        "news news",
+        "News news",
+        "All All",
+        "Latest All news",
+        "All News news",
+        "Regional news news",
+        "about Regional news",
+        "about All news",
+        f"about {title}",
+    ):
         assert bad not in text.replace(title, "TITLE") or bad in title, bad
+
     def words(rel: str) -> str:  # the message a subscriber gets (the .txt beside it is the web copy's)
         import email
         import email.policy
-        message = email.message_from_bytes((site.out / rel.replace(".txt", ".eml")).read_bytes(), policy=email.policy.default)
+
+        message = email.message_from_bytes(
+            (site.out / rel.replace(".txt", ".eml")).read_bytes(), policy=email.policy.default
+        )
         return " ".join(message.get_body(("plain",)).get_content().split())
+
     assert f"You receive this because you subscribed to the newsletter about Peru from {title}." in words(
-        "newsletters/pe/2021-W34.txt")
+        "newsletters/pe/2021-W34.txt"
+    )
     assert f"You receive this because you subscribed to the newsletter from {title}." in words(
-        "newsletters/all/2021-W34.txt")
+        "newsletters/all/2021-W34.txt"
+    )
     assert f"the regional newsletter from {title}." in words("newsletters/regional/2021-W34.txt")
     eml = site.read("newsletters/all/2021-W34.eml")
     list_id = re.search(r"^List-Id: (.*)$", eml, re.M).group(1)
@@ -64,12 +83,15 @@ def test_no_generated_sentence_stutters_whatever_the_title(site, title):
     assert feedparser.parse(site.read("pe/atom.xml")).feed.subtitle == "News about Peru"  # the title names the site
 
 
-@pytest.mark.parametrize("lang, date, week, country, all_news", [
-    ("es", "26 de agosto de 2021", "23–29 de agosto de 2021", "Perú", "Todas las noticias"),
-    ("fr", "26 août 2021", "23–29 août 2021", "Pérou", "Toutes les actualités"),
-    ("pt", "26 de agosto de 2021", "23–29 de agosto de 2021", "Peru", "Todas as notícias"),
-    ("en", "26 August 2021", "23–29 August 2021", "Peru", "All news"),
-])
+@pytest.mark.parametrize(
+    "lang, date, week, country, all_news",
+    [
+        ("es", "26 de agosto de 2021", "23–29 de agosto de 2021", "Perú", "Todas las noticias"),
+        ("fr", "26 août 2021", "23–29 août 2021", "Pérou", "Toutes les actualités"),
+        ("pt", "26 de agosto de 2021", "23–29 de agosto de 2021", "Peru", "Todas as notícias"),
+        ("en", "26 August 2021", "23–29 August 2021", "Peru", "All news"),
+    ],
+)
 def test_the_site_feeds_and_newsletters_speak_the_configured_language(site, lang, date, week, country, all_news):
     site.write("a.txt", BULLETIN)
     (site.root / "newsletter.toml").write_text(f'language = "{lang}"\n')
@@ -86,7 +108,9 @@ def test_the_site_feeds_and_newsletters_speak_the_configured_language(site, lang
 
 
 def test_an_entry_carries_its_own_language_from_its_date_line_or_a_language_line(site):
-    site.write("a.txt", """
+    site.write(
+        "a.txt",
+        """
         26 de agosto del 2021
 
         Perú abre un albergue
@@ -111,7 +135,8 @@ def test_an_entry_carries_its_own_language_from_its_date_line_or_a_language_line
         Peru Plants Mangroves
 
         In English, like the site.
-    """)
+    """,
+    )
     assert site.build().code == 0
     atom = feedparser.parse(site.read("pe/atom.xml"))
     assert atom.feed.language == "en"
@@ -123,7 +148,10 @@ def test_an_entry_carries_its_own_language_from_its_date_line_or_a_language_line
 
 def test_an_entry_in_another_language_is_marked_on_its_page_its_list_items_its_newsletter_block_and_web_copy(site):
     import html5lib
-    site.write("a.txt", """
+
+    site.write(
+        "a.txt",
+        """
         26 de agosto del 2021
 
         Perú abre un albergue
@@ -135,7 +163,8 @@ def test_an_entry_in_another_language_is_marked_on_its_page_its_list_items_its_n
         Peru Plants Mangroves
 
         In English, like the site.
-    """)
+    """,
+    )
     assert site.build().code == 0
 
     def langs(rel: str, tag: str) -> list[str | None]:
@@ -154,6 +183,7 @@ def test_an_entry_in_another_language_is_marked_on_its_page_its_list_items_its_n
         if rel.endswith(".eml"):
             import email
             import email.policy
+
             text = email.message_from_string(text, policy=email.policy.default).get_body(("html",)).get_content()
         doc = html5lib.parse(text, namespaceHTMLElements=False)
         blocks = [(td.get("lang"), "".join(td.itertext())) for td in doc.iter("td") if td.get("class") == "entry"]
@@ -165,14 +195,18 @@ def test_an_entry_in_another_language_is_marked_on_its_page_its_list_items_its_n
 @pytest.mark.parametrize("lang, title", [("en", "News"), ("es", "Noticias"), ("fr", "Actualités"), ("pt", "Notícias")])
 def test_no_sentence_names_the_site_twice_in_any_language(site, lang, title):
     import html as htmlmod
+
     site.write("a.txt", BULLETIN)
     (site.root / "newsletter.toml").write_text(f'title = "{title}"\nlanguage = "{lang}"\n')
     assert site.build().code == 0
     for feed in site.out.glob("*/atom.xml"):
         parsed = feedparser.parse(feed.read_bytes()).feed
         assert parsed.subtitle.count(title) <= 1 and not parsed.subtitle.endswith(title), parsed.subtitle
-    texts = [htmlmod.unescape(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8")))
-             for p in site.out.rglob("*") if p.suffix in (".html", ".txt", ".xml", ".json")]
+    texts = [
+        htmlmod.unescape(re.sub(r"<[^>]+>", " ", p.read_text(encoding="utf-8")))
+        for p in site.out.rglob("*")
+        if p.suffix in (".html", ".txt", ".xml", ".json")
+    ]
     for text in texts:
         for sentence in re.split(r"(?<=[.!?:])\s|\n", text):
             if " \u2014 " in sentence:

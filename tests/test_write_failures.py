@@ -56,13 +56,18 @@ def test_a_full_disk_is_cannot_write_disk_full_never_damaged(site, mounts):
     assert site.cli("unsubscribe", "gone@example.org").returncode == 0  # the send log exists
     assert site.cli("subscribers", "add", "b@example.org", "--country", "pe").returncode == 0  # and the store
     fill(state)
-    for command in (("subscribers", "add", "c@example.org", "--country", "pe"),
-                    ("unsubscribe", "b@example.org"), ("subscribers", "remove", "a@example.org")):
+    for command in (
+        ("subscribers", "add", "c@example.org", "--country", "pe"),
+        ("unsubscribe", "b@example.org"),
+        ("subscribers", "remove", "a@example.org"),
+    ):
         line = one_line(site.cli(*command))
         assert "cannot write" in line and "disk full" in line, (command, line)
     (state / "filler").unlink()
     listed = site.cli("subscribers", "list")
-    assert "b@example.org" in listed.stdout and "c@example.org" not in listed.stdout  # nothing lost, nothing half-written
+    assert (
+        "b@example.org" in listed.stdout and "c@example.org" not in listed.stdout
+    )  # nothing lost, nothing half-written
 
 
 def test_a_read_only_state_folder_is_one_line_saying_so(site, mounts):

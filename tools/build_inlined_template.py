@@ -5,6 +5,7 @@ its CSS inlined by premailer, so that builds with the bundled templates skip pre
 Run it after changing templates/newsletter.html.j2 or templates/newsletter.css
 (tests/test_newsletters.py fails until you do).  usage: python tools/build_inlined_template.py
 """
+
 from __future__ import annotations
 
 import json

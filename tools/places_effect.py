@@ -7,6 +7,7 @@ each change can be read and judged before the data is trusted.
 
 usage: python tools/places_effect.py [BULLETIN_OR_FOLDER …] [--show N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,11 @@ def without_places(text: str, kinds: tuple[str, ...] = PLACE_KINDS) -> str:
     keep = []
     for line in text.splitlines():
         parts = line.split("\t")
-        if len(parts) == 3 and (parts[1] in kinds or (parts[1].endswith("-form") and "form" in kinds)
-                                or (parts[0] == "-" and parts[1] == "subdivision" and "subdivision" in kinds)):
+        if len(parts) == 3 and (
+            parts[1] in kinds
+            or (parts[1].endswith("-form") and "form" in kinds)
+            or (parts[0] == "-" and parts[1] == "subdivision" and "subdivision" in kinds)
+        ):
             continue
         keep.append(line)
     return "\n".join(keep) + "\n"
@@ -43,9 +47,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("inputs", nargs="*", help="bulletin files or folders")
     ap.add_argument("--show", type=int, default=20, help="how many changed entries to print (default 20)")
-    ap.add_argument("--kinds", default=",".join(PLACE_KINDS),
-                    help="the kinds of row to leave out (default: the place data, " + ",".join(PLACE_KINDS)
-                    + "; e.g. city, abbreviation, language, first-name)")
+    ap.add_argument(
+        "--kinds",
+        default=",".join(PLACE_KINDS),
+        help="the kinds of row to leave out (default: the place data, "
+        + ",".join(PLACE_KINDS)
+        + "; e.g. city, abbreviation, language, first-name)",
+    )
     args = ap.parse_args()
     table = resources.files("newsletter").joinpath("data/countries.tsv").read_text(encoding="utf-8")
     kinds = tuple(args.kinds.split(","))

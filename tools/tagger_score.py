@@ -48,6 +48,7 @@ def coco():
             if isinstance(code, str) and len(code) == 2:
                 found.add(code.lower())
         return found
+
     return tag
 
 
@@ -64,8 +65,10 @@ def score(tag) -> dict[str, tuple[float, float, float]]:
             c[2] += len(want)
             c[3] += want == got
             c[4] += 1
-    return {k: (tp / found if found else 1.0, tp / exp if exp else 1.0, exact / n)
-            for k, (tp, found, exp, exact, n) in counts.items()}
+    return {
+        k: (tp / found if found else 1.0, tp / exp if exp else 1.0, exact / n)
+        for k, (tp, found, exp, exact, n) in counts.items()
+    }
 
 
 def languages() -> int:
@@ -80,12 +83,17 @@ def languages() -> int:
 
     began = time.perf_counter()
     import py3langid
-    identifier = py3langid.langid.LanguageIdentifier.from_modelpath(py3langid.langid.MODEL_DIR / py3langid.langid.MODEL_FILE)
+
+    identifier = py3langid.langid.LanguageIdentifier.from_modelpath(
+        py3langid.langid.MODEL_DIR / py3langid.langid.MODEL_FILE
+    )
     identifier.set_languages(["en", "es", "fr", "pt"])
     load = time.perf_counter() - began
     texts = list(LANGUAGE_OF.items())
-    for name, guess, setup in (("stopword scores", lambda t: text_language(fold(t)) or "?", 0.0),
-                               ("py3langid", lambda t: identifier.classify(t)[0], load)):
+    for name, guess, setup in (
+        ("stopword scores", lambda t: text_language(fold(t)) or "?", 0.0),
+        ("py3langid", lambda t: identifier.classify(t)[0], load),
+    ):
         right = sum(guess(text) == lang for text, lang in texts)
         rounds = []
         for _ in range(5):  # the fastest of five rounds: a shared machine slows some
@@ -94,8 +102,10 @@ def languages() -> int:
                 guess(text)
             rounds.append((time.perf_counter() - began) / len(texts) * 1e6)
         us = min(rounds)
-        print(f"{name}: {right} of {len(texts)} right ({right / len(texts):.2f}), {us:.1f} µs per text, "
-              f"{setup * 1000:.0f} ms to load")
+        print(
+            f"{name}: {right} of {len(texts)} right ({right / len(texts):.2f}), {us:.1f} µs per text, "
+            f"{setup * 1000:.0f} ms to load"
+        )
     return 0
 
 

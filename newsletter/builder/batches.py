@@ -102,11 +102,16 @@ def _info(builder, source) -> FileInfo:
     for e in result.entries:
         years[e.date.year] = years.get(e.date.year, 0) + 1
         groups.update(groups_of(e.countries))
-    return FileInfo(source.display, memo[0] if memo else None,
-                    problems_of(result), years,
-                    [(e.date.toordinal(), e.title_key) for e in result.entries], groups,  # row keys
-                    max((e.date.toordinal() for e in result.entries), default=0),
-                    gives_ids(result.entries))
+    return FileInfo(
+        source.display,
+        memo[0] if memo else None,
+        problems_of(result),
+        years,
+        [(e.date.toordinal(), e.title_key) for e in result.entries],
+        groups,  # row keys
+        max((e.date.toordinal() for e in result.entries), default=0),
+        gives_ids(result.entries),
+    )
 
 
 def scan(builder, sources) -> list[FileInfo]:
@@ -116,6 +121,7 @@ def scan(builder, sources) -> list[FileInfo]:
     todo, workers = builder.parsing_plan(sources)
     done: dict = {}
     if workers > 1:
+
         def share(items):
             return [_info(builder, s) for s in items]
 
@@ -158,8 +164,10 @@ def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[
 
 def _previous(shards: dict, years) -> tuple[dict, dict]:
     """The (units, files) of the manifest years `years` among `shards`, merged."""
-    return ({k: v for y in years if y in shards for k, v in shards[y]["units"].items()},
-            {k: v for y in years if y in shards for k, v in shards[y]["files"].items()})
+    return (
+        {k: v for y in years if y in shards for k, v in shards[y]["units"].items()},
+        {k: v for y in years if y in shards for k, v in shards[y]["files"].items()},
+    )
 
 
 def _straddles(pid: str, period: str) -> bool:
@@ -208,8 +216,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
         if cached is not None:
             entries.extend(e for e in with_last_good(source.display, cached).entries if e.date.year in wanted)
     identity = IdentityStore(b.identity_folder, years=wanted)
-    catalog = build_catalog(entries, authority=b.config.authority,
-                            identity=identity.assign(entries, b.config.authority))
+    catalog = build_catalog(
+        entries, authority=b.config.authority, identity=identity.assign(entries, b.config.authority)
+    )
     del entries
     summary = BatchSummary(years, problems=[(d.path, d.line, d.severity, d.message) for d in catalog.diagnostics])
     n = top_size(b.config)
@@ -240,14 +249,30 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     for e in catalog.entries:
         rows[e.date.year].append(to_row(e))
     # Issues of weeks that straddle two years are the parent's (see `finish_build`).
-    scope = Scope(job.out_dir, job.manifest, previous=_previous(shards, wanted), partial=True,
-                  wanted=lambda key: unit_year(key) in wanted,
-                  retire=lambda produced, carried: [k for k in carried if k not in produced
-                                                    and not _parents(k, job.since, period)],
-                  save=lambda state, _, __: save_years(job.manifest, wanted, split(state), rows),
-                  fresh=job.fresh, track_changes=job.track_changes)
-    done = execute(scope, b.units(catalog, groups=set(catalog.groups), entries=list(catalog.entries),
-                                  years=wanted, periods=periods, stats=job.stats()))
+    scope = Scope(
+        job.out_dir,
+        job.manifest,
+        previous=_previous(shards, wanted),
+        partial=True,
+        wanted=lambda key: unit_year(key) in wanted,
+        retire=lambda produced, carried: [
+            k for k in carried if k not in produced and not _parents(k, job.since, period)
+        ],
+        save=lambda state, _, __: save_years(job.manifest, wanted, split(state), rows),
+        fresh=job.fresh,
+        track_changes=job.track_changes,
+    )
+    done = execute(
+        scope,
+        b.units(
+            catalog,
+            groups=set(catalog.groups),
+            entries=list(catalog.entries),
+            years=wanted,
+            periods=periods,
+            stats=job.stats(),
+        ),
+    )
     identity.save()
     summary.files, summary.folders, summary.stats = done.saved, done.folders(), done.stats  # type: ignore[assignment]
     return summary
@@ -279,20 +304,28 @@ def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) 
     newest = dt.date.fromordinal(newest_ord) if newest_ord else None
     groups = set().union(*(i.groups for i in infos)) if infos else set()
     nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
-    since = archive_start(newest, builder.config.newsletter_period,
-                          builder.config.newsletter_archive_periods) if newest else ""
+    since = (
+        archive_start(newest, builder.config.newsletter_period, builder.config.newsletter_archive_periods)
+        if newest
+        else ""
+    )
     job = _Job(builder, manifest, request.out_dir, newest, nl_groups, since, request.track_changes)
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
     batches = split_years(infos, sources, workers)
-    plan.settle(f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
-              f"{workers} process{'es' if workers != 1 else ''}")
-    plan.units = ("every unit, batch by batch: " + "; ".join(
-        f"{years[-1]}–{years[0]}" if len(years) > 1 else str(years[0]) for years, _ in batches if years)
-        + "; then what spans years (the home page, each list's feeds and pages, archives)")
-    log.debug("%d entries in %d batches of years, %d process%s", entries, len(batches), workers,
-              "" if workers == 1 else "es")
+    plan.settle(
+        f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
+        f"{workers} process{'es' if workers != 1 else ''}"
+    )
+    plan.units = (
+        "every unit, batch by batch: "
+        + "; ".join(f"{years[-1]}–{years[0]}" if len(years) > 1 else str(years[0]) for years, _ in batches if years)
+        + "; then what spans years (the home page, each list's feeds and pages, archives)"
+    )
+    log.debug(
+        "%d entries in %d batches of years, %d process%s", entries, len(batches), workers, "" if workers == 1 else "es"
+    )
     summaries = _run(job, batches, workers)
     return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
@@ -339,19 +372,33 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
     straddling = _straddling_issues(job, done_years, listings, period)
 
-    catalog_stats = CatalogStats(total, job.newest, counts,
-                                 {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
-                                 {g: sorted(items, reverse=True) for g, items in listings.items()}, job.nl_groups)
+    catalog_stats = CatalogStats(
+        total,
+        job.newest,
+        counts,
+        {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
+        {g: sorted(items, reverse=True) for g, items in listings.items()},
+        job.nl_groups,
+    )
     if straddling is not None:
         periods, rows, shards, candidates = straddling
-        _add_writes(stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, catalog_stats))
+        _add_writes(
+            stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, catalog_stats)
+        )
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
     if gone:
-        scope = Scope(job.out_dir, job.manifest, previous=_previous(load_years(job.manifest, gone) or {}, gone),
-                      partial=True, verify=False, retire=lambda _, carried: carried,
-                      save=lambda *_: remove_years(job.manifest, gone), track_changes=job.track_changes)
+        scope = Scope(
+            job.out_dir,
+            job.manifest,
+            previous=_previous(load_years(job.manifest, gone) or {}, gone),
+            partial=True,
+            verify=False,
+            retire=lambda _, carried: carried,
+            save=lambda *_: remove_years(job.manifest, gone),
+            track_changes=job.track_changes,
+        )
         stats.add(execute(scope, []).stats)
     for year in IdentityStore(b.identity_folder, years=set()).years_on_disk() - done_years:
         identity = IdentityStore(b.identity_folder, years={year})
@@ -368,13 +415,20 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
         info = head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns)
         info.dirs = sorted(folders)
-    scope = Scope(job.out_dir, job.manifest, previous=(dict(head["units"]), dict(head["files"])),
-                  wanted=lambda key: unit_year(key) is None, head=lambda: info,
-                  save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
-                  fresh=job.fresh, track_changes=job.track_changes)
+    scope = Scope(
+        job.out_dir,
+        job.manifest,
+        previous=(dict(head["units"]), dict(head["files"])),
+        wanted=lambda key: unit_year(key) is None,
+        head=lambda: info,
+        save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
+        fresh=job.fresh,
+        track_changes=job.track_changes,
+    )
     units = b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(), stats=catalog_stats)
-    stats.add(execute(scope, units, Run(workers=None, weight=SITE_WIDE_WEIGHT,
-                                        before_fork=lambda _: b.context.pages)).stats)
+    stats.add(
+        execute(scope, units, Run(workers=None, weight=SITE_WIDE_WEIGHT, before_fork=lambda _: b.context.pages)).stats
+    )
 
     diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]
     countries = sum(1 for g, c in counts.items() if g not in (ALL, REGIONAL) and c)
@@ -397,7 +451,14 @@ def _straddling_issues(job: _Job, done_years, listings, period):
         return None
     candidates = set()
     for year in done_years:
-        for pid in (f"{year}-W01", f"{year}-W52", f"{year}-W53", f"{year + 1}-W01", f"{year - 1}-W52", f"{year - 1}-W53"):
+        for pid in (
+            f"{year}-W01",
+            f"{year}-W52",
+            f"{year}-W53",
+            f"{year + 1}-W01",
+            f"{year - 1}-W52",
+            f"{year - 1}-W53",
+        ):
             try:
                 if _straddles(pid, period) and pid >= job.since:
                     candidates.add(pid)
@@ -427,18 +488,31 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
 
     b = job.builder
     period = b.config.newsletter_period
-    chosen = [r for y in sorted(rows, reverse=True) for r in rows[y]
-              if period_id(dt.date.fromordinal(r.date), period) in periods]
+    chosen = [
+        r
+        for y in sorted(rows, reverse=True)
+        for r in rows[y]
+        if period_id(dt.date.fromordinal(r.date), period) in periods
+    ]
     catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r.source for r in chosen}))
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}
     own_rows = {y: shards[y]["rows"] for y in owners if y in shards}
-    scope = Scope(job.out_dir, job.manifest, previous=_previous(shards, owners), partial=True, wanted=is_issue,
-                  retire=lambda produced, carried: [k for k in carried if is_issue(k) and k not in produced
-                                                    and k.rpartition("/")[2] in candidates],
-                  save=lambda state, _, __: save_years(job.manifest, owners, split(state), own_rows),
-                  fresh=job.fresh, track_changes=job.track_changes)
-    done = execute(scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=periods,
-                                  stats=stats))
+    scope = Scope(
+        job.out_dir,
+        job.manifest,
+        previous=_previous(shards, owners),
+        partial=True,
+        wanted=is_issue,
+        retire=lambda produced, carried: [
+            k for k in carried if is_issue(k) and k not in produced and k.rpartition("/")[2] in candidates
+        ],
+        save=lambda state, _, __: save_years(job.manifest, owners, split(state), own_rows),
+        fresh=job.fresh,
+        track_changes=job.track_changes,
+    )
+    done = execute(
+        scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=periods, stats=stats)
+    )
     return BatchSummary([], stats=done.stats, files=done.saved, folders=done.folders())  # type: ignore[arg-type]

@@ -31,7 +31,9 @@ class ArchiveWindow(NamedTuple):
         if not config.newsletter_enabled:
             return cls("", "")
         keep, period = config.newsletter_archive_periods, config.newsletter_period
-        return cls(archive_start(before, period, keep) if before else "", archive_start(after, period, keep) if after else "")
+        return cls(
+            archive_start(before, period, keep) if before else "", archive_start(after, period, keep) if after else ""
+        )
 
     @property
     def moved(self) -> bool:
@@ -85,5 +87,14 @@ def render_affected(builder, catalog: Catalog, change: Change, scope: Scope) -> 
     """Render the units `change` touches over the last build's (`scope.previous`), retire
     those it no longer produces, and finish as `scope` says."""
     scope.partial, scope.retire = True, change.retired
-    return execute(scope, builder.units(catalog, groups=change.affected, entries=change.entries, years=change.years,
-                                        periods=change.periods, stats=change.stats))
+    return execute(
+        scope,
+        builder.units(
+            catalog,
+            groups=change.affected,
+            entries=change.entries,
+            years=change.years,
+            periods=change.periods,
+            stats=change.stats,
+        ),
+    )

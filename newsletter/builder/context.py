@@ -30,9 +30,26 @@ from newsletter.render.templating import Templates
 from newsletter.render.units import OutputUnits
 from newsletter.render.words import Words, group_title
 
-SITE_KEYS = ("title", "description", "base_url", "language", "timezone", "feed_limit", "authority", "author",
-             "watch_websub_hub", "newsletter_public_url", "newsletter_delivery", "newsletter_frequencies",
-             "brand_logo", "brand_favicon", "brand_accent", "brand_accent_dark", "brand_footer_text", "brand_footer_link")
+SITE_KEYS = (
+    "title",
+    "description",
+    "base_url",
+    "language",
+    "timezone",
+    "feed_limit",
+    "authority",
+    "author",
+    "watch_websub_hub",
+    "newsletter_public_url",
+    "newsletter_delivery",
+    "newsletter_frequencies",
+    "brand_logo",
+    "brand_favicon",
+    "brand_accent",
+    "brand_accent_dark",
+    "brand_footer_text",
+    "brand_footer_link",
+)
 """The options every page depends on (the newsletter's own options add to them)."""
 
 
@@ -52,14 +69,24 @@ class BuildContext(OutputUnits):
     @classmethod
     def create(cls, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None) -> BuildContext:
         templates = Templates(templates_dir)
-        site = hashlib.blake2b(repr((__version__, templates.fingerprint(), [getattr(config, k) for k in SITE_KEYS]))
-                               .encode(), digest_size=8).hexdigest()
+        site = hashlib.blake2b(
+            repr((__version__, templates.fingerprint(), [getattr(config, k) for k in SITE_KEYS])).encode(),
+            digest_size=8,
+        ).hexdigest()
         newsletter_keys = [o.attr for o in OPTIONS if o.key.startswith("newsletter.")]
-        newsletter = hashlib.blake2b(repr((site, [getattr(config, k) for k in newsletter_keys])).encode(),
-                                     digest_size=8).hexdigest()
-        return cls(config=config, templates=templates, links=Links(config.base_url), words=Words(config.language),
-                   tz=ZoneInfo(config.timezone), state_dir=state_dir, site_fingerprint=site,
-                   newsletter_fingerprint=newsletter)
+        newsletter = hashlib.blake2b(
+            repr((site, [getattr(config, k) for k in newsletter_keys])).encode(), digest_size=8
+        ).hexdigest()
+        return cls(
+            config=config,
+            templates=templates,
+            links=Links(config.base_url),
+            words=Words(config.language),
+            tz=ZoneInfo(config.timezone),
+            state_dir=state_dir,
+            site_fingerprint=site,
+            newsletter_fingerprint=newsletter,
+        )
 
     @cached_property
     def gazetteer(self) -> Gazetteer:

@@ -88,9 +88,16 @@ def execute(scope: Scope, units: Iterable[Unit], run: Run | None = None) -> Outc
     """Render what `scope` wants of `units` over the last build's outputs and finish (see the
     module docstring). `BuildInterrupted` (from `run.stop_requested`) leaves every file
     written complete (writes are atomic) and the manifest as it was."""
-    writer = SiteWriter(scope.out_dir, ManifestFolder(scope.manifest), track_changes=scope.track_changes,
-                        previous=scope.previous, verify=scope.verify, carry_over=scope.partial,
-                        changed=scope.changed, fresh=scope.fresh)
+    writer = SiteWriter(
+        scope.out_dir,
+        ManifestFolder(scope.manifest),
+        track_changes=scope.track_changes,
+        previous=scope.previous,
+        verify=scope.verify,
+        carry_over=scope.partial,
+        changed=scope.changed,
+        fresh=scope.fresh,
+    )
     produced = _render(writer, units, scope.wanted, run or Run())
     if scope.retire is not None:
         writer.retire(scope.retire(produced, writer.carried_keys()))

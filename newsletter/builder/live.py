@@ -26,6 +26,7 @@ from newsletter.render.newsletters.periods import period_id
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Snapshot:
     """The inputs and outcome of the last build in this process."""
@@ -47,8 +48,11 @@ class Snapshot:
         for entry in catalog.entries:
             finals.setdefault(entry.source, []).append(entry)
         return cls(
-            results=dict(builder.results), finals=finals, catalog=catalog,
-            fingerprints=(builder.context.site_fingerprint, builder.context.newsletter_fingerprint), out_dir=out_dir,
+            results=dict(builder.results),
+            finals=finals,
+            catalog=catalog,
+            fingerprints=(builder.context.site_fingerprint, builder.context.newsletter_fingerprint),
+            out_dir=out_dir,
             keys={item_key(e): e.source for e in catalog.entries},
             slugs={e.slug: e.source for e in catalog.entries},
             ids={e.id: e.source for e in catalog.entries},
@@ -59,8 +63,9 @@ def _groups_of(entry: Entry) -> tuple[str, ...]:
     return groups_of(entry.countries)
 
 
-def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
-                      changes: tuple[list[str], list[str]], *, track_changes: bool):
+def incremental_write(
+    builder, out_dir: Path, state_dir: Path, plan: Plan, changes: tuple[list[str], list[str]], *, track_changes: bool
+):
     """(catalog, stats) after patching the last build with the `changes` (changed, removed
     files) the plan found; `FallBack` when a rule only the patch can check is broken."""
     snap: Snapshot = builder.snapshot
@@ -123,8 +128,9 @@ def incremental_write(builder, out_dir: Path, state_dir: Path, plan: Plan,
     periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
     since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
     plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
-    result = _write(builder, catalog, Change(affected, new_finals, gone, years, periods, since), out_dir, state_dir,
-                    track_changes)
+    result = _write(
+        builder, catalog, Change(affected, new_finals, gone, years, periods, since), out_dir, state_dir, track_changes
+    )
     snap.catalog = catalog
     return result
 
@@ -135,8 +141,9 @@ def _archive_moves(config, before: Catalog, after: Catalog, affected: set[str], 
     and the start of the window is returned (issues before it are retired); else ""."""
     from newsletter.render.newsletters.issue import newsletter_groups
 
-    window = ArchiveWindow.of(config, before.entries[0].date if before.entries else None,
-                              after.entries[0].date if after.entries else None)
+    window = ArchiveWindow.of(
+        config, before.entries[0].date if before.entries else None, after.entries[0].date if after.entries else None
+    )
     if not window.moved:
         return ""
     affected.update(newsletter_groups(before), newsletter_groups(after))
@@ -164,6 +171,12 @@ def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: 
     from newsletter.state.manifest import manifest_path
 
     manifest = manifest_path(state_dir, out_dir)
-    scope = Scope(out_dir, manifest, previous=builder.written_before(out_dir), verify=False,
-                  save=builder.manifest_saver(manifest), track_changes=track_changes)
+    scope = Scope(
+        out_dir,
+        manifest,
+        previous=builder.written_before(out_dir),
+        verify=False,
+        save=builder.manifest_saver(manifest),
+        track_changes=track_changes,
+    )
     return catalog, builder.keep(manifest, out_dir, render_affected(builder, catalog, change, scope))

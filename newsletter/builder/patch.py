@@ -53,10 +53,10 @@ from newsletter.state.manifest import file_count, load_years, save_manifest
 log = logging.getLogger(__name__)
 
 
-
 # -- what a full build keeps --------------------------------------------------------------------
-def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], problems: dict[str, list],
-             written_ns: int):
+def describe(
+    builder, catalog: Catalog, sources: dict[str, tuple[int, int]], problems: dict[str, list], written_ns: int
+):
     """(head catalog, rows by year) for the manifest of a full build, given each bulletin's
     (mtime, size) when it was read, its problems and when the build began; (None, None) when
     the catalog cannot be patched later (duplicates or clashing ids were resolved in order)."""
@@ -70,8 +70,13 @@ def describe(builder, catalog: Catalog, sources: dict[str, tuple[int, int]], pro
         years_of.setdefault(e.source, set()).add(e.date.year)
     n = top_size(builder.config)
     files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
-    info = head_catalog(builder.fingerprints, stats, {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()}, files,
-                        written_ns)
+    info = head_catalog(
+        builder.fingerprints,
+        stats,
+        {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()},
+        files,
+        written_ns,
+    )
     return info, rows
 
 
@@ -151,10 +156,15 @@ class _Patch:
         plan.renders(groups=affected, years=years, periods=periods, entries=len(finals), retired=len(gone))
         head = self.next_head(stats, tops, source_stats, results, removed)
         loaded = set(self.shards)
-        scope = Scope(self.out_dir, self.manifest, previous=self.loaded_manifest(), verify=True, head=lambda: head,
-                      save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows,
-                                                                 years=loaded),
-                      track_changes=track_changes)
+        scope = Scope(
+            self.out_dir,
+            self.manifest,
+            previous=self.loaded_manifest(),
+            verify=True,
+            head=lambda: head,
+            save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows, years=loaded),
+            track_changes=track_changes,
+        )
         done = render_affected(b, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
         done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
@@ -164,8 +174,14 @@ class _Patch:
         for display in sorted(head.sources):
             diagnostics.extend(Diagnostic(*d) for d in head.sources[display][3])
         countries = sum(1 for g, n in stats.counts.items() if g not in (ALL, REGIONAL) and n)
-        return WarmResult(catalog, done.stats, diagnostics, (stats.total, countries, stats.counts.get(REGIONAL, 0)),
-                          sorted(touched), len(sources))
+        return WarmResult(
+            catalog,
+            done.stats,
+            diagnostics,
+            (stats.total, countries, stats.counts.get(REGIONAL, 0)),
+            sorted(touched),
+            len(sources),
+        )
 
     def redo_years(self, years, touched, old_rows, new_entries, identity):
         """The catalog of `years` with the changed files' entries: rows by year, and the final
@@ -174,10 +190,14 @@ class _Patch:
         assigned = identity.assign_subset(new_entries, [from_row(r) for r in old_rows], self.config.authority)
         for r in kept:
             assigned[(dt.date.fromordinal(r.date), r.key)] = (
-                r.id, r.slug, dt.datetime.fromisoformat(r.updated) if r.updated else None)
+                r.id,
+                r.slug,
+                dt.datetime.fromisoformat(r.updated) if r.updated else None,
+            )
         stubs = {row_key(r): r for r in kept}
-        redone = build_catalog([from_row(r) for r in kept] + new_entries, authority=self.config.authority,
-                               identity=assigned)
+        redone = build_catalog(
+            [from_row(r) for r in kept] + new_entries, authority=self.config.authority, identity=assigned
+        )
         if redone.diagnostics:
             raise _unsupported("duplicates")
         new_rows: dict[int, list] = {y: [] for y in years}
@@ -227,8 +247,14 @@ class _Patch:
             by_year[g] = sorted(per_year.items(), reverse=True)
         newest = tops[ALL][0].date if tops.get(ALL) else None
         nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
-        stats = CatalogStats(info.total - len(old_rows) + len(finals), dt.date.fromordinal(newest) if newest else None,
-                             counts, by_year, {}, nl_groups)
+        stats = CatalogStats(
+            info.total - len(old_rows) + len(finals),
+            dt.date.fromordinal(newest) if newest else None,
+            counts,
+            by_year,
+            {},
+            nl_groups,
+        )
         since = ""
         if self.config.newsletter_enabled:
             stats.listings, since = self.update_listings(rows, stats, affected, periods)
@@ -240,8 +266,7 @@ class _Patch:
         from newsletter.render.newsletters.periods import period_id, period_label
 
         info = self.info
-        window = ArchiveWindow.of(self.config, dt.date.fromordinal(info.newest) if info.newest else None,
-                                  stats.newest)
+        window = ArchiveWindow.of(self.config, dt.date.fromordinal(info.newest) if info.newest else None, stats.newest)
         old_since, since = window
         if not since and old_since:
             raise _unsupported("last entry")
@@ -249,8 +274,12 @@ class _Patch:
             back = set(range(min(period_years(since, self.period)), max(period_years(old_since, self.period)) + 1))
             self.load(back)
             rows.update({y: self.shards[y]["rows"] for y in back if y not in rows})
-            returning = {pid for y in back for r in rows[y]
-                         if window.returning(pid := period_id(dt.date.fromordinal(r.date), self.period))}
+            returning = {
+                pid
+                for y in back
+                for r in rows[y]
+                if window.returning(pid := period_id(dt.date.fromordinal(r.date), self.period))
+            }
             periods.update(returning)
         else:
             returning = set()
@@ -267,8 +296,11 @@ class _Patch:
             redo = periods if g in affected else returning
             if redo:
                 listing = [item for item in listing if item[0] not in redo]
-                listing += [(p, period_label(p, self.period, self.config.language), counts[(g, p)])
-                            for p in redo if (g, p) in counts]
+                listing += [
+                    (p, period_label(p, self.period, self.config.language), counts[(g, p)])
+                    for p in redo
+                    if (g, p) in counts
+                ]
             listings[g] = sorted((item for item in listing if item[0] >= since), reverse=True)
         return listings, (since if since != old_since else "")
 
@@ -280,8 +312,12 @@ class _Patch:
 
         limit = self.config.feed_limit
         needed = {row_key(r): r.source for g in affected for r in tops.get(g, ())[:limit]}
-        needed.update((row_key(r), r.source) for y in rows for r in rows[y]
-                      if period_id(dt.date.fromordinal(r.date), self.period) in periods)
+        needed.update(
+            (row_key(r), r.source)
+            for y in rows
+            for r in rows[y]
+            if period_id(dt.date.fromordinal(r.date), self.period) in periods
+        )
         texts = self.bodies(needed, results)
         everything = [r for y in sorted(rows, reverse=True) for r in rows[y]]
         groups: dict[str, list] = {g: [] for g in tops}

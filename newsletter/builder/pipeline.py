@@ -75,11 +75,16 @@ class BuildResult:
 
     def summary(self) -> str:
         entries, countries, regional = self.counts or (
-            len(self.catalog.entries), len(self.catalog.countries()), len(self.catalog.groups.get(REGIONAL, ())))
+            len(self.catalog.entries),
+            len(self.catalog.countries()),
+            len(self.catalog.groups.get(REGIONAL, ())),
+        )
         s = self.stats
-        text = (f"{entries} entries ({countries} countries, {regional} regional) from {self.sources} "
-                f"file{'s' if self.sources != 1 else ''}; {s.written} files written, "
-                f"{s.unchanged} unchanged, {s.removed} removed in {self.seconds:.2f} s")
+        text = (
+            f"{entries} entries ({countries} countries, {regional} regional) from {self.sources} "
+            f"file{'s' if self.sources != 1 else ''}; {s.written} files written, "
+            f"{s.unchanged} unchanged, {s.removed} removed in {self.seconds:.2f} s"
+        )
         if self.errors or self.warnings:
             text += f"; {self.errors} error{'s' if self.errors != 1 else ''}, {self.warnings} warning{'s' if self.warnings != 1 else ''}"
         return text
@@ -102,12 +107,16 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
     for given in inputs:
         root = Path(given)
         if root.is_dir() and inside(out_dir, root):
-            raise UsageError(f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it")
+            raise UsageError(
+                f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it"
+            )
         if inside(root, out_dir):
             raise UsageError(f"the bulletin folder {given} is inside the output folder {out_dir}; keep them apart")
     if inside(state_dir, out_dir):
-        raise UsageError(f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
-                         "and must never be published (use --state DIR elsewhere)")
+        raise UsageError(
+            f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
+            "and must never be published (use --state DIR elsewhere)"
+        )
 
 
 class Builder:
@@ -115,8 +124,14 @@ class Builder:
     build to the next — parse results, identity records, the output manifests of this
     process, the daemon's snapshot."""
 
-    def __init__(self, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None,
-                 context: BuildContext | None = None) -> None:
+    def __init__(
+        self,
+        config,
+        *,
+        templates_dir: str | Path | None = None,
+        state_dir: Path | None = None,
+        context: BuildContext | None = None,
+    ) -> None:
         self.context = context or BuildContext.create(config, templates_dir=templates_dir, state_dir=state_dir)
         self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
@@ -126,8 +141,15 @@ class Builder:
         """The daemon sets this: state files are written by `flush()`, not after every build."""
         self.stop_requested: Callable[[], bool] = lambda: False
         """Checked between units; the daemon points it at its SIGTERM flag."""
-        salt = repr((__version__, CACHE_FORMAT, parsing_fingerprint(), sorted(config.aliases.items()),
-                     sorted(config.exclusions)))
+        salt = repr(
+            (
+                __version__,
+                CACHE_FORMAT,
+                parsing_fingerprint(),
+                sorted(config.aliases.items()),
+                sorted(config.exclusions),
+            )
+        )
         self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
         self.state_dir = state_dir
         self.identity_folder = state_dir / "identity" if state_dir is not None else None
@@ -146,7 +168,11 @@ class Builder:
     def fingerprints(self) -> list[str]:
         """Of the site, its newsletters and the parser: a stamp or a patchable catalog made
         with others is not this build's."""
-        return [self.context.site_fingerprint, self.context.newsletter_fingerprint, self.cache.salt if self.cache else ""]
+        return [
+            self.context.site_fingerprint,
+            self.context.newsletter_fingerprint,
+            self.cache.salt if self.cache else "",
+        ]
 
     @property
     def identity(self) -> IdentityStore:
@@ -174,8 +200,14 @@ class Builder:
         return build_catalog(entries, authority=self.config.authority, identity=identity)
 
     # -- reading -----------------------------------------------------------------------
-    def read(self, inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = (), strict: bool = False,
-             force: set[str] | frozenset[str] = frozenset()) -> tuple[list[Entry], list[Diagnostic], int]:
+    def read(
+        self,
+        inputs: list[str],
+        *,
+        skip: list[Path] | tuple[Path, ...] = (),
+        strict: bool = False,
+        force: set[str] | frozenset[str] = frozenset(),
+    ) -> tuple[list[Entry], list[Diagnostic], int]:
         """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache.
 
         Files whose resolved path is in `force` are read and hashed again even if their size
@@ -275,8 +307,12 @@ class Builder:
             tagger = self.context.tagger
             result = parse_bulletin(display, data, tagger.resolve)
             tag = tagger.tag
-            result.entries = [e if e.countries is not None else e._replace(countries=tag(e.title, e.body, e.language or self.config.language))
-                              for e in result.entries]
+            result.entries = [
+                e
+                if e.countries is not None
+                else e._replace(countries=tag(e.title, e.body, e.language or self.config.language))
+                for e in result.entries
+            ]
             last_good = result if not result.has_errors else (cached.last_good if cached else None)
             cached = CachedParse(digest, result, last_good)
             if self.cache is not None:
@@ -287,8 +323,14 @@ class Builder:
         return result
 
     # -- writing -----------------------------------------------------------------------
-    def write(self, catalog: Catalog, request: BuildRequest, *, check: OutputCheck | None = None,
-              describe: Callable[[], tuple[CatalogHead | None, dict | None]] | None = None) -> WriteStats:
+    def write(
+        self,
+        catalog: Catalog,
+        request: BuildRequest,
+        *,
+        check: OutputCheck | None = None,
+        describe: Callable[[], tuple[CatalogHead | None, dict | None]] | None = None,
+    ) -> WriteStats:
         """Render every unit of `catalog` whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
@@ -312,12 +354,27 @@ class Builder:
             if any(is_issue(key) for key, _, _ in todo):
                 self.context.issue_renderer  # noqa: B018 - inline the template once, before forking
 
-        scope = Scope(out_dir, request.manifest, previous=self._written.get(out_dir), verify=request.verify,
-                      changed=check.result() if check is not None else None, track_changes=request.track_changes,
-                      head=lambda: head_and_rows()[0], save=self.manifest_saver(request.manifest, lambda: head_and_rows()[1]))
-        outcome = execute(scope, self.units(catalog), Run(workers=None, progress=request.progress,
-                                                          stop_requested=self.stop_requested, before_fork=before_fork,
-                                                          meanwhile=meanwhile))
+        scope = Scope(
+            out_dir,
+            request.manifest,
+            previous=self._written.get(out_dir),
+            verify=request.verify,
+            changed=check.result() if check is not None else None,
+            track_changes=request.track_changes,
+            head=lambda: head_and_rows()[0],
+            save=self.manifest_saver(request.manifest, lambda: head_and_rows()[1]),
+        )
+        outcome = execute(
+            scope,
+            self.units(catalog),
+            Run(
+                workers=None,
+                progress=request.progress,
+                stop_requested=self.stop_requested,
+                before_fork=before_fork,
+                meanwhile=meanwhile,
+            ),
+        )
         self.save_identity()
         return self.keep(request.manifest, out_dir, outcome)
 
@@ -330,6 +387,7 @@ class Builder:
         def save(state, head: CatalogHead | None, dirty: bool) -> None:
             if dirty or head is not None:
                 save_manifest(manifest, state, catalog=head, rows=rows())
+
         return save
 
     def keep(self, manifest: Path, out_dir: Path, outcome: Outcome) -> WriteStats:
@@ -386,8 +444,9 @@ class Builder:
             del self._unsaved[out_dir]
 
 
-def build_site(config, inputs: list[str], out_dir: Path, state_dir: Path, *, builder: Builder | None = None,
-               **options: Any) -> BuildResult:
+def build_site(
+    config, inputs: list[str], out_dir: Path, state_dir: Path, *, builder: Builder | None = None, **options: Any
+) -> BuildResult:
     """Build (or bring up to date) the whole output folder from the bulletins in `inputs`;
     `options` are those of `BuildRequest` (`strict`, `full`, `verify`, `force`, …).
 
@@ -448,8 +507,13 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     check = OutputCheck.start(request.manifest, out_dir) if one_shot else None
     try:
         entries, diagnostics, nsources = state.read()
-        log.debug("read %d entries from %d files (%d parsed) in %.2f s", len(entries), nsources,
-                  len(builder.reparsed), time.perf_counter() - started)
+        log.debug(
+            "read %d entries from %d files (%d parsed) in %.2f s",
+            len(entries),
+            nsources,
+            len(builder.reparsed),
+            time.perf_counter() - started,
+        )
         mark = time.perf_counter()
         plan.units = "every unit (those whose fingerprint and files are as recorded are reused)"
         catalog = builder.catalog(entries, save=False)
@@ -483,8 +547,15 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
         from newsletter.builder.live import Snapshot
 
         builder.snapshot = Snapshot.take(builder, catalog, out_dir)
-    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - started,
-                       changed_sources=list(builder.reparsed), plan=plan)
+    return BuildResult(
+        catalog,
+        diagnostics,
+        stats,
+        nsources,
+        time.perf_counter() - started,
+        changed_sources=list(builder.reparsed),
+        plan=plan,
+    )
 
 
 def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
@@ -492,11 +563,19 @@ def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
 
     _, diagnostics, nsources = state.read()
     mark = time.perf_counter()
-    catalog, stats = incremental_write(state.builder, request.out_dir, request.state_dir, plan, state.live_changes,
-                                       track_changes=request.track_changes)
+    catalog, stats = incremental_write(
+        state.builder, request.out_dir, request.state_dir, plan, state.live_changes, track_changes=request.track_changes
+    )
     log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
-    return BuildResult(catalog, diagnostics, stats, nsources, time.perf_counter() - state.started,
-                       changed_sources=list(state.builder.reparsed), plan=plan)
+    return BuildResult(
+        catalog,
+        diagnostics,
+        stats,
+        nsources,
+        time.perf_counter() - state.started,
+        changed_sources=list(state.builder.reparsed),
+        plan=plan,
+    )
 
 
 def _patch(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
@@ -522,8 +601,16 @@ def _batches(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResul
 def _recorded(request: BuildRequest, state: BuildState, done, changed, plan: Plan) -> BuildResult:
     """The result of a way that does not hold the whole catalog, its record saved."""
     _save_record(request, state, done.counts, done.diagnostics)
-    return BuildResult(done.catalog, done.diagnostics, done.stats, done.sources, time.perf_counter() - state.started,
-                       changed_sources=changed, counts=done.counts, plan=plan)
+    return BuildResult(
+        done.catalog,
+        done.diagnostics,
+        done.stats,
+        done.sources,
+        time.perf_counter() - state.started,
+        changed_sources=changed,
+        counts=done.counts,
+        plan=plan,
+    )
 
 
 def _unchanged(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
@@ -533,9 +620,15 @@ def _unchanged(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     recorded = state.record[0]
     assert recorded is not None and state.intact is not None
     diagnostics = state.found[1] + [Diagnostic(*d) for d in recorded["diagnostics"]]
-    return BuildResult(Catalog((), {}), diagnostics, WriteStats(unchanged=state.intact), len(state.found[0]),
-                       time.perf_counter() - state.started,
-                       counts=(recorded["entries"], recorded["countries"], recorded["regional"]), plan=plan)
+    return BuildResult(
+        Catalog((), {}),
+        diagnostics,
+        WriteStats(unchanged=state.intact),
+        len(state.found[0]),
+        time.perf_counter() - state.started,
+        counts=(recorded["entries"], recorded["countries"], recorded["regional"]),
+        plan=plan,
+    )
 
 
 def _counts(catalog: Catalog) -> tuple[int, int, int]:
@@ -549,8 +642,14 @@ def _save_record(request: BuildRequest, state: BuildState, counts: tuple[int, in
     assert state.stamp is not None
     notes = state.found[1]
     entries, countries, regional = counts
-    stamps.save(stamps.stamp_path(request.manifest), state.stamp, entries=entries, countries=countries,
-                regional=regional, diagnostics=[d for d in diagnostics if d not in notes])
+    stamps.save(
+        stamps.stamp_path(request.manifest),
+        state.stamp,
+        entries=entries,
+        countries=countries,
+        regional=regional,
+        diagnostics=[d for d in diagnostics if d not in notes],
+    )
 
 
 _RUN = {"unchanged": _unchanged, "patch": _patch, "batches": _batches, "live": _live, "in memory": _in_memory}

@@ -147,8 +147,12 @@ class BuildState:
                 return Changes(sources, [], [], {}, f"{source.display}: {exc}")
             seen[source.display] = (st.st_mtime_ns, st.st_size)
             rec = recorded.get(source.display)
-            if rec is None or rec[0] != st.st_size or rec[1] != st.st_mtime_ns \
-                    or stamps.racily_clean(st.st_mtime_ns, written_ns):
+            if (
+                rec is None
+                or rec[0] != st.st_size
+                or rec[1] != st.st_mtime_ns
+                or stamps.racily_clean(st.st_mtime_ns, written_ns)
+            ):
                 changed.append(source)
         return Changes(sources, changed, sorted(set(recorded) - set(seen)), seen, "")
 
@@ -233,32 +237,77 @@ RULES: list[Rule] = [
     Rule(ONE_SHOT, "unreadable bulletin", "a bulletin could not be looked at", lambda r, s: s.stamp is None),
     Rule(("unchanged", "patch"), "full", "--full", lambda r, s: r.full),
     # unchanged (`state/stamp.py`)
-    Rule(("unchanged",), "no record", "no earlier one-shot build of this output folder",
-         lambda r, s: s.record[1] == "missing"),
-    Rule(("unchanged",), "record unreadable", "the record of the last build is unreadable",
-         lambda r, s: s.record[1] == "unreadable"),
-    Rule(("unchanged",), "inputs changed", "a bulletin, the configuration, the templates or newsletter itself changed",
-         lambda r, s: s.record[1] == "changed"),
-    Rule(("unchanged",), "racy", "a bulletin changed within a clock tick of the last build",
-         lambda r, s: s.record[1] == "racy"),
-    Rule(("unchanged",), "outputs touched", "an output is missing or is not as the last build wrote it",
-         lambda r, s: s.intact is None),
+    Rule(
+        ("unchanged",),
+        "no record",
+        "no earlier one-shot build of this output folder",
+        lambda r, s: s.record[1] == "missing",
+    ),
+    Rule(
+        ("unchanged",),
+        "record unreadable",
+        "the record of the last build is unreadable",
+        lambda r, s: s.record[1] == "unreadable",
+    ),
+    Rule(
+        ("unchanged",),
+        "inputs changed",
+        "a bulletin, the configuration, the templates or newsletter itself changed",
+        lambda r, s: s.record[1] == "changed",
+    ),
+    Rule(
+        ("unchanged",),
+        "racy",
+        "a bulletin changed within a clock tick of the last build",
+        lambda r, s: s.record[1] == "racy",
+    ),
+    Rule(
+        ("unchanged",),
+        "outputs touched",
+        "an output is missing or is not as the last build wrote it",
+        lambda r, s: s.intact is None,
+    ),
     # patch (`builder/patch.py`)
     Rule(("patch",), "no head", "no earlier build of this output folder", lambda r, s: s.head is None),
-    Rule(("patch",), "no catalog", "the last build (the daemon's, or one with duplicates) left no catalog to patch",
-         lambda r, s: s.catalog is None),
-    Rule(("patch",), "fingerprints", "the configuration, the templates or newsletter itself changed",
-         lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.builder.fingerprints),
-    Rule(("patch",), "identity not by year", "the identity records must be read in full (or migrated) first",
-         lambda r, s: s.builder.identity_folder is None or not s.builder.identity_folder.is_dir()),
-    Rule(("patch",), "outputs moved", "outputs were added, removed or replaced since the last build",
-         lambda r, s: s.outputs_moved()),
-    Rule(("patch",), "unstatable bulletin", "a bulletin cannot be stat'ed (the plan names it)",
-         lambda r, s: s.changes.error or None),
-    Rule(("patch",), "nothing changed", "nothing changed",
-         lambda r, s: not s.changes.changed and not s.changes.removed),
-    Rule(("patch",), "many files", f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
-         _patch_many),
+    Rule(
+        ("patch",),
+        "no catalog",
+        "the last build (the daemon's, or one with duplicates) left no catalog to patch",
+        lambda r, s: s.catalog is None,
+    ),
+    Rule(
+        ("patch",),
+        "fingerprints",
+        "the configuration, the templates or newsletter itself changed",
+        lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.builder.fingerprints,
+    ),
+    Rule(
+        ("patch",),
+        "identity not by year",
+        "the identity records must be read in full (or migrated) first",
+        lambda r, s: s.builder.identity_folder is None or not s.builder.identity_folder.is_dir(),
+    ),
+    Rule(
+        ("patch",),
+        "outputs moved",
+        "outputs were added, removed or replaced since the last build",
+        lambda r, s: s.outputs_moved(),
+    ),
+    Rule(
+        ("patch",),
+        "unstatable bulletin",
+        "a bulletin cannot be stat'ed (the plan names it)",
+        lambda r, s: s.changes.error or None,
+    ),
+    Rule(
+        ("patch",), "nothing changed", "nothing changed", lambda r, s: not s.changes.changed and not s.changes.removed
+    ),
+    Rule(
+        ("patch",),
+        "many files",
+        f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
+        _patch_many,
+    ),
     Rule(("patch",), "year unreadable", "a year of the manifest is unreadable"),
     Rule(("patch",), "Id: lines", "Id: lines"),
     Rule(("patch",), "duplicates", "duplicates or clashing ids"),
@@ -267,19 +316,30 @@ RULES: list[Rule] = [
     Rule(("patch",), "last entry", "the last entry went"),
     Rule(("patch",), "bodies", "the parse cache does not hold every entry"),
     # batches (`builder/batches.py`)
-    Rule(("batches",), "identity not by year", "identity records of an earlier version are read and migrated in "
-         "memory first", lambda r, s: not s.builder.identity_folder.is_dir()
-         and s.builder.identity_folder.with_suffix(".json").exists()),
+    Rule(
+        ("batches",),
+        "identity not by year",
+        "identity records of an earlier version are read and migrated in memory first",
+        lambda r, s: not s.builder.identity_folder.is_dir() and s.builder.identity_folder.with_suffix(".json").exists(),
+    ),
     Rule(("batches",), "Id: lines", "Id: lines (their ids are given in file order over the whole site)"),
     Rule(("batches",), "duplicates", _TWICE),
     # live (`builder/live.py`)
     Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.builder.defer_saves),
     Rule(("live",), "verify", "a full check of every output was asked for", lambda r, s: r.verify),
-    Rule(("live",), "no snapshot", "no earlier build of this output folder in this process (or one with duplicates)",
-         _snapshot_missing),
+    Rule(
+        ("live",),
+        "no snapshot",
+        "no earlier build of this output folder in this process (or one with duplicates)",
+        _snapshot_missing,
+    ),
     Rule(("live",), "fingerprints", "the configuration or the templates changed", _live_fingerprints),
-    Rule(("live",), "many files", f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
-         _live_many),
+    Rule(
+        ("live",),
+        "many files",
+        f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
+        _live_many,
+    ),
     Rule(("live",), "duplicates", _TWICE),
     Rule(("live",), "slug taken", "a slug or id is taken elsewhere (the full build numbers them in order)"),
 ]
@@ -338,8 +398,10 @@ class Plan:
     def renders(self, *, groups, years, periods, entries: int, retired: int = 0) -> None:
         """Record the units a patch renders: entry pages, and the lists `groups`' feeds and
         pages, their year pages of `years` and their newsletter issues of `periods`."""
-        parts = [f"{entries} entry page{'s' if entries != 1 else ''}",
-                 f"feeds and pages of {', '.join(sorted(groups)) or 'no list'}"]
+        parts = [
+            f"{entries} entry page{'s' if entries != 1 else ''}",
+            f"feeds and pages of {', '.join(sorted(groups)) or 'no list'}",
+        ]
         if years:
             parts.append("year pages of " + ", ".join(map(str, sorted(years))))
         if periods:
@@ -355,8 +417,11 @@ class Plan:
 
 
 def _files(names: list[str]) -> str:
-    return (f"{len(names)} file{'s' if len(names) != 1 else ''} changed: " + ", ".join(names[:5])
-            + (" …" if len(names) > 5 else ""))
+    return (
+        f"{len(names)} file{'s' if len(names) != 1 else ''} changed: "
+        + ", ".join(names[:5])
+        + (" …" if len(names) > 5 else "")
+    )
 
 
 def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
@@ -366,15 +431,17 @@ def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
     if way == "patch":
         said = _files(state.changes.names())
         if request.explain:
-            said += ("; it falls back to a full build if the files show one of the patch rules broken (Id: lines, "
-                     "duplicates, clashing ids)")
+            said += (
+                "; it falls back to a full build if the files show one of the patch rules broken (Id: lines, "
+                "duplicates, clashing ids)"
+            )
         return said
     if way == "live":
         changed, removed = state.live_changes
         touched = sorted(set(changed) | set(removed))
         return _files(touched) if touched else "no bulletin changed"
     if way == "batches":
-        return ("unless the files hold Id: lines or the same item twice (found while parsing them): then in memory")
+        return "unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"
     return "the whole catalog at once"
 
 

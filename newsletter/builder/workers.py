@@ -75,8 +75,9 @@ def _call(index: int):
     return function(items[index::workers])
 
 
-def map_in_processes(function: Callable[[list], object], items: list, workers: int,
-                     meanwhile: Callable[[], None] | None = None) -> list:
+def map_in_processes(
+    function: Callable[[list], object], items: list, workers: int, meanwhile: Callable[[], None] | None = None
+) -> list:
     """`function` applied to `workers` interleaved shares of `items`: the first share in this
     process (after running `meanwhile`), the others in forked processes. The parent's share
     costs nothing to send back, and one process fewer is forked."""
@@ -112,10 +113,14 @@ def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
         _JOB = None
 
 
-def render_in_processes(writer: SiteWriter, units: list, workers: int,
-                        progress: Callable[[str, int, int], None] | None = None,
-                        stop_requested: Callable[[], bool] = lambda: False,
-                        meanwhile: Callable[[], None] | None = None) -> None:
+def render_in_processes(
+    writer: SiteWriter,
+    units: list,
+    workers: int,
+    progress: Callable[[str, int, int], None] | None = None,
+    stop_requested: Callable[[], bool] = lambda: False,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
     """Render `units` in `workers` forked processes and record the results in `writer`;
     the parent runs `meanwhile` while they work.
 

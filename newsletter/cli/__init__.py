@@ -49,21 +49,42 @@ def _common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     """--config, --state, -q, -v: on the main parser (`newsletter -q build`) and on every
     subcommand (`newsletter build -q`); a subcommand's own default never hides the main one's."""
     default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
-    p.add_argument("--config", metavar="FILE", default=default(None),
-                   help=f"configuration file (default: ./{DEFAULT_CONFIG} if present)")
-    p.add_argument("--state", metavar="DIR", default=default(None),
-                   help=f"state folder (default: {_default('state', '.newsletter')})")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default(None),
+        help=f"configuration file (default: ./{DEFAULT_CONFIG} if present)",
+    )
+    p.add_argument(
+        "--state",
+        metavar="DIR",
+        default=default(None),
+        help=f"state folder (default: {_default('state', '.newsletter')})",
+    )
     p.add_argument("-q", "--quiet", action="store_true", default=default(False), help="only print errors")
-    p.add_argument("-v", "--verbose", action="store_true", default=default(False),
-                   help="print the build's plan, the time of each phase and debugging detail")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
+        help="print the build's plan, the time of each phase and debugging detail",
+    )
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("bulletins", nargs="*", metavar="BULLETINS",
-                   help=f"bulletin folders or files (default: {_default('bulletins', 'bulletins')})")
+    p.add_argument(
+        "bulletins",
+        nargs="*",
+        metavar="BULLETINS",
+        help=f"bulletin folders or files (default: {_default('bulletins', 'bulletins')})",
+    )
     p.add_argument("--out", metavar="DIR", help=f"output folder (default: {_default('out', 'feeds')})")
-    p.add_argument("--base-url", metavar="URL", help="absolute URL where the output folder is published"
-                   + (f" (default: {_IN_EFFECT['base_url']})" if _IN_EFFECT.get("base_url") else ""))
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="absolute URL where the output folder is published"
+        + (f" (default: {_IN_EFFECT['base_url']})" if _IN_EFFECT.get("base_url") else ""),
+    )
     p.add_argument("--templates", metavar="DIR", help="folder of templates that override the bundled ones")
     _common(p)
 
@@ -75,50 +96,93 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     init = sub.add_parser("init", help="start a site: a configuration, a bulletin folder and a sample bulletin")
-    init.add_argument("dir", nargs="?", default=".", metavar="DIR", help="the site's folder (default: here; created if needed)")
-    init.add_argument("--base-url", metavar="URL", help="where the site will be published (default: http://127.0.0.1:8000/)")
+    init.add_argument(
+        "dir", nargs="?", default=".", metavar="DIR", help="the site's folder (default: here; created if needed)"
+    )
+    init.add_argument(
+        "--base-url", metavar="URL", help="where the site will be published (default: http://127.0.0.1:8000/)"
+    )
 
     build = sub.add_parser("build", help="build feeds, pages and newsletters once")
     _site_options(build)
     build.add_argument("--strict", action="store_true", help="stop at the first bulletin error and write nothing")
-    build.add_argument("--full", action="store_true",
-                       help="rebuild the catalog and check every output on disk, even after a small change")
-    build.add_argument("--explain", action="store_true",
-                       help="print which way the build would go and why, and write nothing")
+    build.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild the catalog and check every output on disk, even after a small change",
+    )
+    build.add_argument(
+        "--explain", action="store_true", help="print which way the build would go and why, and write nothing"
+    )
 
     watch = sub.add_parser("watch", help="build, then keep the output current as bulletins change")
     _site_options(watch)
     watch.add_argument("--polling", action="store_true", help="poll for changes (network file systems give no events)")
-    watch.add_argument("--once", action="store_true", help="one incremental build from the saved state, then exit (for cron)")
-    watch.add_argument("--debounce", type=int, metavar="MS",
-                       help=f"quiet time before a rebuild (default: watch.debounce_ms, {_default('watch.debounce_ms', '250')})")
-    watch.add_argument("--send-due", action="store_true",
-                       help="after each rebuild, send the issues that have fallen due (as `send --due`)")
+    watch.add_argument(
+        "--once", action="store_true", help="one incremental build from the saved state, then exit (for cron)"
+    )
+    watch.add_argument(
+        "--debounce",
+        type=int,
+        metavar="MS",
+        help=f"quiet time before a rebuild (default: watch.debounce_ms, {_default('watch.debounce_ms', '250')})",
+    )
+    watch.add_argument(
+        "--send-due",
+        action="store_true",
+        help="after each rebuild, send the issues that have fallen due (as `send --due`)",
+    )
 
     send = sub.add_parser("send", help="send newsletter issues to their subscribers over SMTP")
     _site_options(send)
-    send.add_argument("--country", action="append", metavar="CC",
-                      help="the list: a country code or name, 'all' or 'regional' (with --due: repeat to limit the run)")
-    send.add_argument("--issue", default="latest", metavar="ID", help="period id such as 2021-W34, or 'latest' (default)")
-    send.add_argument("--due", action="store_true",
-                      help="send every finished issue each list still owes (for a timer or cron job)")
+    send.add_argument(
+        "--country",
+        action="append",
+        metavar="CC",
+        help="the list: a country code or name, 'all' or 'regional' (with --due: repeat to limit the run)",
+    )
+    send.add_argument(
+        "--issue", default="latest", metavar="ID", help="period id such as 2021-W34, or 'latest' (default)"
+    )
+    send.add_argument(
+        "--due", action="store_true", help="send every finished issue each list still owes (for a timer or cron job)"
+    )
     send.add_argument("--force", action="store_true", help="send an issue whose period has not ended yet")
-    send.add_argument("--correction", action="store_true",
-                      help="send a changed issue again, marked as a correction, to those who got the earlier version")
+    send.add_argument(
+        "--correction",
+        action="store_true",
+        help="send a changed issue again, marked as a correction, to those who got the earlier version",
+    )
     send.add_argument("--now", metavar="TIME", help=argparse.SUPPRESS)  # tests: the clock the schedule reads
-    send.add_argument("--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers, "
-                      f"{_default('newsletter.subscribers', 'subscribers.csv')})")
-    send.add_argument("--dry-run", action="store_true", help="write each message to the outbox folder instead of sending")
+    send.add_argument(
+        "--subscribers",
+        metavar="FILE",
+        help="subscriber CSV (default: newsletter.subscribers, "
+        f"{_default('newsletter.subscribers', 'subscribers.csv')})",
+    )
+    send.add_argument(
+        "--dry-run", action="store_true", help="write each message to the outbox folder instead of sending"
+    )
     send.add_argument("--outbox", metavar="DIR", help="outbox folder for --dry-run (default: STATE/outbox)")
-    send.add_argument("--rate", type=float, metavar="N",
-                      help=f"at most N messages per second (default: smtp.rate, {_default('smtp.rate', '0.0')}: no limit)")
-    send.add_argument("--test", metavar="ADDRESS", help="mail one issue (--country CC) or digest (of the --country "
-                      "lists, default every list) to ADDRESS only, without recording it as a delivery")
+    send.add_argument(
+        "--rate",
+        type=float,
+        metavar="N",
+        help=f"at most N messages per second (default: smtp.rate, {_default('smtp.rate', '0.0')}: no limit)",
+    )
+    send.add_argument(
+        "--test",
+        metavar="ADDRESS",
+        help="mail one issue (--country CC) or digest (of the --country "
+        "lists, default every list) to ADDRESS only, without recording it as a delivery",
+    )
 
     status = sub.add_parser("status", help="what was sent: per issue, or per recipient of one issue")
     status.add_argument("--country", metavar="CC", help="only this list ('digest': the digests)")
     status.add_argument("--issue", metavar="ID", help="one issue (period id): every recipient and what became of it")
-    status.add_argument("--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers from config)")
+    status.add_argument(
+        "--subscribers", metavar="FILE", help="subscriber CSV (default: newsletter.subscribers from config)"
+    )
     _common(status)
 
     resolve = sub.add_parser("resolve", help="settle uncertain (or failed) deliveries of one issue")
@@ -126,27 +190,41 @@ def make_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--country", required=True, metavar="CC", help="the list ('digest': a digest)")
     resolve.add_argument("--issue", required=True, metavar="ID", help="the issue (period id)")
     resolve.add_argument("--all-uncertain", action="store_true", help="every uncertain recipient of the issue")
-    resolve.add_argument("--all-failed", action="store_true", help="every failed recipient of the issue (e.g. with "
-                                                                   "--resend after fixing what refused them)")
+    resolve.add_argument(
+        "--all-failed",
+        action="store_true",
+        help="every failed recipient of the issue (e.g. with --resend after fixing what refused them)",
+    )
     verdict = resolve.add_mutually_exclusive_group(required=True)
-    verdict.add_argument("--sent", action="store_true", help="they got it (e.g. the server's log says so): never resend")
+    verdict.add_argument(
+        "--sent", action="store_true", help="they got it (e.g. the server's log says so): never resend"
+    )
     verdict.add_argument("--resend", action="store_true", help="they did not: the next run sends it to them")
     _common(resolve)
 
     unsub = sub.add_parser("unsubscribe", help="record that an address must never be sent newsletters again")
     unsub.add_argument("email", metavar="EMAIL", help="the address to unsubscribe")
-    unsub.add_argument("--country", metavar="CC", help="only this list: a country code or name, 'all', 'regional' "
-                                                       "(default: every list)")
-    unsub.add_argument("--token", help="the token of a one-click unsubscribe link; refused unless it matches "
-                                       "(for a web endpoint that hands requests to this command)")
+    unsub.add_argument(
+        "--country",
+        metavar="CC",
+        help="only this list: a country code or name, 'all', 'regional' (default: every list)",
+    )
+    unsub.add_argument(
+        "--token",
+        help="the token of a one-click unsubscribe link; refused unless it matches "
+        "(for a web endpoint that hands requests to this command)",
+    )
     _common(unsub)
 
     subs = sub.add_parser("subscribers", help="the subscriber store: import, export, list, add, remove, history")
     actions = subs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     imp = actions.add_parser("import", help="add or update subscribers from a CSV (email,countries,name); idempotent")
     imp.add_argument("file", metavar="FILE")
-    imp.add_argument("--resubscribe", action="store_true",
-                     help="also put back addresses that unsubscribed, bounced or complained (says how many)")
+    imp.add_argument(
+        "--resubscribe",
+        action="store_true",
+        help="also put back addresses that unsubscribed, bounced or complained (says how many)",
+    )
     _common(imp)
     exp = actions.add_parser("export", help="write everyone with an active list as CSV")
     exp.add_argument("file", nargs="?", metavar="FILE", help="default: standard output")
@@ -156,11 +234,19 @@ def make_parser() -> argparse.ArgumentParser:
     _common(lst)
     add = actions.add_parser("add", help="add an address, active at once (the operator vouches: no opt-in)")
     add.add_argument("email", metavar="EMAIL")
-    add.add_argument("--country", action="append", required=True, metavar="CC",
-                     help="a list: country code or name, 'all', 'regional', '*' (repeat, or 'mx pa')")
+    add.add_argument(
+        "--country",
+        action="append",
+        required=True,
+        metavar="CC",
+        help="a list: country code or name, 'all', 'regional', '*' (repeat, or 'mx pa')",
+    )
     add.add_argument("--name", help="the subscriber's name")
-    add.add_argument("--frequency", choices=["daily", "weekly", "monthly"],
-                     help="how often they get their digest (default: the site's newsletter.period)")
+    add.add_argument(
+        "--frequency",
+        choices=["daily", "weekly", "monthly"],
+        help="how often they get their digest (default: the site's newsletter.period)",
+    )
     add.add_argument("--resubscribe", action="store_true", help="even if the address left those lists")
     _common(add)
     rem = actions.add_parser("remove", help="forget an address entirely, with its history")
@@ -183,22 +269,36 @@ def make_parser() -> argparse.ArgumentParser:
 
     tag = sub.add_parser("tag", help="show which words of a text name which country, and why near misses do not")
     tag.add_argument("text", nargs="*", metavar="TEXT", help="the text (or --file)")
-    tag.add_argument("--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them")
-    tag.add_argument("--language", metavar="LANG", help="the language of a text whose own words do not say "
-                     "(default: as the build does, the entry's date line or Language: line, else the site's)")
+    tag.add_argument(
+        "--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them"
+    )
+    tag.add_argument(
+        "--language",
+        metavar="LANG",
+        help="the language of a text whose own words do not say "
+        "(default: as the build does, the entry's date line or Language: line, else the site's)",
+    )
     _common(tag)
 
-    backup = sub.add_parser("backup", help="copy the state folder's send log and subscriber store consistently, even "
-                                           "while a send runs; --restore DIR puts a copy back")
+    backup = sub.add_parser(
+        "backup",
+        help="copy the state folder's send log and subscriber store consistently, even "
+        "while a send runs; --restore DIR puts a copy back",
+    )
     backup.add_argument("dest", metavar="DIR", nargs="?", help="folder to write the copy into (created if needed)")
-    backup.add_argument("--restore", metavar="DIR", help="replace the state folder's databases with the copy in DIR "
-                                                         "(refused while a send, build, watch or serve runs)")
+    backup.add_argument(
+        "--restore",
+        metavar="DIR",
+        help="replace the state folder's databases with the copy in DIR "
+        "(refused while a send, build, watch or serve runs)",
+    )
     _common(backup)
 
     db = sub.add_parser("db", help="the store's and send log's database: migrate --to postgresql://… copies them there")
     db_actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
-    db_migrate = db_actions.add_parser("migrate", help="copy the SQLite store and send log into PostgreSQL, check "
-                                                       "the counts, then use it")
+    db_migrate = db_actions.add_parser(
+        "migrate", help="copy the SQLite store and send log into PostgreSQL, check the counts, then use it"
+    )
     db_migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST:PORT/DB (empty)")
     _common(db_migrate)
     _common(db)
@@ -238,8 +338,15 @@ def cmd_build(args) -> int:
     hub = config.watch_websub_hub
     check_layout(inputs, Path(config.out), Path(config.state))  # before the lock creates the state folder
     if args.explain:
-        plan = explain(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
-                       strict=args.strict, full=args.full)
+        plan = explain(
+            config,
+            inputs,
+            Path(config.out),
+            Path(config.state),
+            templates_dir=args.templates,
+            strict=args.strict,
+            full=args.full,
+        )
         print("\n".join(plan.lines()))
         return 0
     clock = PhaseClock() if args.verbose else None
@@ -248,8 +355,17 @@ def cmd_build(args) -> int:
     with StateLock(Path(config.state)):
         if clock is not None:
             clock.mark("waiting for the state lock")
-        result = build_site(config, inputs, Path(config.out), Path(config.state), templates_dir=args.templates,
-                            strict=args.strict, progress=terminal_progress(), track_changes=bool(hub), full=args.full)
+        result = build_site(
+            config,
+            inputs,
+            Path(config.out),
+            Path(config.state),
+            templates_dir=args.templates,
+            strict=args.strict,
+            progress=terminal_progress(),
+            track_changes=bool(hub),
+            full=args.full,
+        )
         if clock is not None:
             clock.mark(f"{clock.way or 'the build'} (reading, rendering, writing and saving the state)")
     report(result.diagnostics, limit=None if args.verbose else PER_FILE)
@@ -291,10 +407,17 @@ def cmd_watch(args) -> int:
     check_layout(inputs, Path(config.out), Path(config.state))
     config_path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
     debounce = (args.debounce if args.debounce is not None else config.watch_debounce_ms) / 1000.0
-    options = WatchOptions(inputs=inputs, out_dir=Path(config.out), state_dir=Path(config.state),
-                           templates_dir=args.templates, config_path=config_path, polling=args.polling,
-                           debounce=debounce, rescan=config.watch_rescan_seconds,
-                           after_build=send_due_after_build if args.send_due else None)
+    options = WatchOptions(
+        inputs=inputs,
+        out_dir=Path(config.out),
+        state_dir=Path(config.state),
+        templates_dir=args.templates,
+        config_path=config_path,
+        polling=args.polling,
+        debounce=debounce,
+        rescan=config.watch_rescan_seconds,
+        after_build=send_due_after_build if args.send_due else None,
+    )
     with StateLock(Path(config.state)):
         return WatchDaemon(options, lambda: site_config(args)).run(once=args.once)
 
@@ -341,9 +464,21 @@ def cmd_init(args) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "build": cmd_build, "watch": cmd_watch, "send": cmd_send, "status": cmd_status, "resolve": cmd_resolve,
-            "unsubscribe": cmd_unsubscribe, "backup": cmd_backup, "subscribers": cmd_subscribers,
-            "bounces": cmd_bounces, "serve": cmd_serve, "tag": cmd_tag, "db": cmd_db}
+COMMANDS = {
+    "init": cmd_init,
+    "build": cmd_build,
+    "watch": cmd_watch,
+    "send": cmd_send,
+    "status": cmd_status,
+    "resolve": cmd_resolve,
+    "unsubscribe": cmd_unsubscribe,
+    "backup": cmd_backup,
+    "subscribers": cmd_subscribers,
+    "bounces": cmd_bounces,
+    "serve": cmd_serve,
+    "tag": cmd_tag,
+    "db": cmd_db,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,8 +18,10 @@ def site_config(args):
     if path is None and Path(DEFAULT_CONFIG).is_file():
         path = DEFAULT_CONFIG
     overrides = {"base_url": getattr(args, "base_url", None), "out": getattr(args, "out", None), "state": args.state}
-    if args.command in ("unsubscribe", "status", "resolve", "backup", "subscribers", "bounces", "tag", "db") \
-            and not overrides["base_url"]:
+    if (
+        args.command in ("unsubscribe", "status", "resolve", "backup", "subscribers", "bounces", "tag", "db")
+        and not overrides["base_url"]
+    ):
         overrides["base_url"] = "http://localhost/"  # not used by this command
     # Paths in the config file are relative to its folder; paths given here, to the current one.
     config = load_config(path, overrides)
@@ -27,7 +29,6 @@ def site_config(args):
 
     configure(Path(config.state), config.database)  # the store and send log of this state folder
     return config
-
 
 
 def terminal_progress():
@@ -46,6 +47,7 @@ def terminal_progress():
             if done == total:
                 sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+
     return show
 
 
@@ -70,9 +72,16 @@ def help_defaults(argv: list[str]) -> dict[str, str]:
             shown = {}
     except (NewsletterError, OSError):
         return {}
-    shown.update({"state": config.state, "out": config.out, "bulletins": " ".join(config.bulletins),
-                  "watch.debounce_ms": str(config.watch_debounce_ms),
-                  "newsletter.subscribers": config.newsletter_subscribers, "smtp.rate": str(config.smtp_rate)})
+    shown.update(
+        {
+            "state": config.state,
+            "out": config.out,
+            "bulletins": " ".join(config.bulletins),
+            "watch.debounce_ms": str(config.watch_debounce_ms),
+            "newsletter.subscribers": config.newsletter_subscribers,
+            "smtp.rate": str(config.smtp_rate),
+        }
+    )
     return shown
 
 

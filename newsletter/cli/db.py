@@ -34,8 +34,10 @@ def _parts():
     from newsletter.send import sendlog
     from newsletter.subscribers import store
 
-    return [("send log", "sendlog", sendlog.LOG_NAME, sendlog.MARKER_NAME, sendlog.MIGRATIONS),
-            ("subscriber store", "subscribers", store.STORE_NAME, store.MARKER_NAME, store.MIGRATIONS)]
+    return [
+        ("send log", "sendlog", sendlog.LOG_NAME, sendlog.MARKER_NAME, sendlog.MIGRATIONS),
+        ("subscriber store", "subscribers", store.STORE_NAME, store.MARKER_NAME, store.MIGRATIONS),
+    ]
 
 
 def migrate(state_dir: Path, url: str) -> int:
@@ -44,7 +46,9 @@ def migrate(state_dir: Path, url: str) -> int:
     if not pgdb.is_url(url):
         raise UsageError(f"--to {url}: must be a postgresql:// URL")
     if statedb.state_url(state_dir):
-        raise UsageError(f"{state_dir}: its databases are in PostgreSQL already ({pgdb.shown(statedb.state_url(state_dir))})")
+        raise UsageError(
+            f"{state_dir}: its databases are in PostgreSQL already ({pgdb.shown(statedb.state_url(state_dir))})"
+        )
     parts = [p for p in _parts() if (state_dir / p[2]).exists()]
     if not parts:
         raise UsageError(f"{state_dir}: no {' or '.join(p[2] for p in _parts())} to copy")
@@ -52,8 +56,10 @@ def migrate(state_dir: Path, url: str) -> int:
         target = pgdb.PgConnection(url, schema, what=what)
         try:
             if target.exists() and _has_rows(target, schema):
-                raise UsageError(f"{pgdb.shown(url)} (schema {schema}): its {what} already has rows; "
-                                 "copy only into an empty database")
+                raise UsageError(
+                    f"{pgdb.shown(url)} (schema {schema}): its {what} already has rows; "
+                    "copy only into an empty database"
+                )
         finally:
             target.close()
     copied: list[str] = []
@@ -68,9 +74,11 @@ def migrate(state_dir: Path, url: str) -> int:
                 target.close()
         for what, schema, _name, marker, migrations in parts:  # the counts matched: the folder moves
             statedb.open_pg(url, state_dir / marker, migrations, what=what, schema=schema, migrated=True).close()
-    say(f"copied into {pgdb.shown(url)}: {', '.join(copied)} (every count checked); {state_dir} now uses it "
-        f"(set database = \"{pgdb.shown(url)}\" in the config for other state folders); the SQLite files stay "
-        "as they were, no longer written")
+    say(
+        f"copied into {pgdb.shown(url)}: {', '.join(copied)} (every count checked); {state_dir} now uses it "
+        f'(set database = "{pgdb.shown(url)}" in the config for other state folders); the SQLite files stay '
+        "as they were, no longer written"
+    )
     return 0
 
 
@@ -79,8 +87,12 @@ def _copy(source, target: pgdb.PgConnection, migrations, *, what: str, where: st
 
     try:
         target.migrate(migrations)
-        tables = [r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                               "AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+        tables = [
+            r[0]
+            for r in source.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            )
+        ]
         tables.sort(key=lambda t: (t not in FIRST,))
         for table in tables:
             if target.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
@@ -98,8 +110,10 @@ def _copy(source, target: pgdb.PgConnection, migrations, *, what: str, where: st
                     for row in rows:
                         copy.write_row(row)
                 if "id" in columns:  # identity columns go on after the highest id copied
-                    target.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                        f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+                    target.conn.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    )
             target.conn.execute("COMMIT")
         except BaseException:
             target.conn.execute("ROLLBACK")
@@ -110,19 +124,29 @@ def _copy(source, target: pgdb.PgConnection, migrations, *, what: str, where: st
                 want -= source.execute("SELECT COUNT(*) FROM meta WHERE key = 'db_id'").fetchone()[0]
             got = target.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             if want != got:
-                raise StateError(f"{where}: {table} has {got} rows after the copy, the SQLite file {want}; "
-                                 "the state folder still uses its SQLite files")
+                raise StateError(
+                    f"{where}: {table} has {got} rows after the copy, the SQLite file {want}; "
+                    "the state folder still uses its SQLite files"
+                )
             if table != "meta":
                 counts.append(f"{got} {table}")
         return counts
     except psycopg.Error as exc:
-        raise StateError(f"{where}: the copy of the {what} failed ({str(exc).strip().splitlines()[0]}); "
-                         "the state folder still uses its SQLite files") from None
+        raise StateError(
+            f"{where}: the copy of the {what} failed ({str(exc).strip().splitlines()[0]}); "
+            "the state folder still uses its SQLite files"
+        ) from None
 
 
 def _has_rows(target: pgdb.PgConnection, schema: str) -> bool:
-    tables = [r[0] for r in target.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-                                           "AND table_name <> 'schema_version'", (schema,))]
+    tables = [
+        r[0]
+        for r in target.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name <> 'schema_version'",
+            (schema,),
+        )
+    ]
     return any(target.execute(f'SELECT 1 FROM "{schema}"."{t}" LIMIT 1').fetchone() for t in tables)
 
 
@@ -140,10 +164,24 @@ def pg_tool(name: str) -> str:
 def backup(state_dir: Path, url: str, dest: Path) -> list[str]:
     """pg_dump of both schemas into DEST/database.dump, and the state folder's *.pg-id files."""
     dest.mkdir(parents=True, exist_ok=True)
-    run = subprocess.run([pg_tool("pg_dump"), "--format=custom", "--schema=sendlog", "--schema=subscribers",
-                          "--file", str(dest / DUMP_NAME), "--dbname", url], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            pg_tool("pg_dump"),
+            "--format=custom",
+            "--schema=sendlog",
+            "--schema=subscribers",
+            "--file",
+            str(dest / DUMP_NAME),
+            "--dbname",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if run.returncode:
-        raise StateError(f"{pgdb.shown(url)}: pg_dump failed ({run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode})")
+        raise StateError(
+            f"{pgdb.shown(url)}: pg_dump failed ({run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode})"
+        )
     copied = [DUMP_NAME]
     for marker in sorted(state_dir.glob("*.pg-id")):
         shutil.copy2(marker, dest / marker.name)
@@ -160,11 +198,23 @@ def restore(state_dir: Path, source: Path) -> int:
         raise UsageError(f"{source}: {DUMP_NAME} without the *.pg-id files beside it; nothing was restored")
     url = statedb.state_url(source)
     with Quiet(state_dir):
-        run = subprocess.run([pg_tool("pg_restore"), "--clean", "--if-exists", "--single-transaction",
-                              "--dbname", url, str(source / DUMP_NAME)], capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                pg_tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--single-transaction",
+                "--dbname",
+                url,
+                str(source / DUMP_NAME),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if run.returncode:
-            raise StateError(f"{pgdb.shown(url)}: pg_restore failed ({run.stderr.strip().splitlines()[-1]}); "
-                             "nothing was restored")
+            raise StateError(
+                f"{pgdb.shown(url)}: pg_restore failed ({run.stderr.strip().splitlines()[-1]}); nothing was restored"
+            )
         for marker in markers:
             shutil.copyfile(marker, state_dir / marker.name)
     say(f"restored {DUMP_NAME} from {source} into {pgdb.shown(url)}")

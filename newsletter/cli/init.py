@@ -67,5 +67,7 @@ def init_site(folder: Path, base_url: str) -> list[str]:
     config.write_text(CONFIG.format(base_url=base_url), encoding="utf-8")
     sample.write_text(SAMPLE, encoding="utf-8")
     where = "" if folder == Path(".") else f"cd {folder} && "
-    return [f"wrote {config}, {bulletins}/ and {sample}",
-            f"next: {where}newsletter build   (then open feeds/index.html)"]
+    return [
+        f"wrote {config}, {bulletins}/ and {sample}",
+        f"next: {where}newsletter build   (then open feeds/index.html)",
+    ]

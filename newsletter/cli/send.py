@@ -26,8 +26,10 @@ def list_arg(value: str, gazetteer, option: str = "--country") -> str:
 
     name = list_name(value, gazetteer)
     if name is None:
-        raise UsageError(f"{option} {value}: not a list; use a country code or name (mx, Mexico, México), "
-                         "'all', 'regional', or '*' for every country")
+        raise UsageError(
+            f"{option} {value}: not a list; use a country code or name (mx, Mexico, México), "
+            "'all', 'regional', or '*' for every country"
+        )
     return name
 
 
@@ -72,16 +74,20 @@ def cmd_send(args) -> int:
     if args.country and len(args.country) > 1 and not args.due and not test:
         raise UsageError("--country is given more than once; that needs --due")
     if config.newsletter_delivery == "digest" and not args.due and not test and not args.subscribers:
-        raise UsageError("newsletter.delivery is \"digest\": subscribers get every list they chose in one digest "
-                         "from `send --due`, so `send --country` would mail them the same stories again; use "
-                         "`send --due`, or for a one-off `--subscribers FILE` or `--test ADDRESS` "
-                         "(delivery = \"lists\" in [newsletter] sends one message per list)")
+        raise UsageError(
+            'newsletter.delivery is "digest": subscribers get every list they chose in one digest '
+            "from `send --due`, so `send --country` would mail them the same stories again; use "
+            "`send --due`, or for a one-off `--subscribers FILE` or `--test ADDRESS` "
+            '(delivery = "lists" in [newsletter] sends one message per list)'
+        )
     out_dir, state_dir = Path(config.out), Path(config.state)
     subscribers_path = _subscribers_path(args, config)
     outbox = Path(args.outbox) if args.outbox else state_dir / "outbox"
     for private, what in ((state_dir, "state folder"), (subscribers_path, "subscriber list"), (outbox, "outbox")):
         if inside(private, out_dir):
-            raise UsageError(f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published")
+            raise UsageError(
+                f"the {what} {private} is inside the output folder {out_dir}; it holds addresses and must never be published"
+            )
     builder = Builder(config, templates_dir=args.templates, state_dir=state_dir)
     groups = [list_arg(c, builder.context.gazetteer) for c in args.country or []]
     with StateLock(state_dir):  # reading assigns entry ids: the state a build would write
@@ -89,8 +95,9 @@ def cmd_send(args) -> int:
         catalog = builder.catalog(entries)
     if args.subscribers:
         _check_one_off(subscribers_path)
-    subscribers, sub_diags, store = recipients(state_dir, subscribers_path, builder.context.gazetteer,
-                                               one_off=bool(args.subscribers), quiet=args.quiet)
+    subscribers, sub_diags, store = recipients(
+        state_dir, subscribers_path, builder.context.gazetteer, one_off=bool(args.subscribers), quiet=args.quiet
+    )
     report(sub_diags)
     if any(d.severity == "error" and d.line == 0 for d in sub_diags):
         return 2
@@ -99,8 +106,18 @@ def cmd_send(args) -> int:
     if test:
         testlog = SendLog(state_dir)  # read only here (suppressions); no send lock: nothing is recorded
         try:
-            sender = Sender(config, builder, catalog, out_dir, testlog, subscribers, say, store=store,
-                            dry_run=args.dry_run, outbox=outbox)
+            sender = Sender(
+                config,
+                builder,
+                catalog,
+                out_dir,
+                testlog,
+                subscribers,
+                say,
+                store=store,
+                dry_run=args.dry_run,
+                outbox=outbox,
+            )
             try:
                 return 0 if _send_test(sender, test, groups, now, args, require_built) else 1
             finally:
@@ -110,13 +127,26 @@ def cmd_send(args) -> int:
     with state_errors(state_dir), SendLog(state_dir) as sendlog:
         if not args.quiet and not args.dry_run:
             say_once_without_public_url(config)
-        sender = Sender(config, builder, catalog, out_dir, sendlog, subscribers, say, dry_run=args.dry_run,
-                        outbox=outbox, rate=args.rate, progress=terminal_progress(), store=store)
+        sender = Sender(
+            config,
+            builder,
+            catalog,
+            out_dir,
+            sendlog,
+            subscribers,
+            say,
+            dry_run=args.dry_run,
+            outbox=outbox,
+            rate=args.rate,
+            progress=terminal_progress(),
+            store=store,
+        )
         with sender.control.installed():
             try:
                 if args.due:
-                    ok = send_due(sender, groups, now, dry_run=args.dry_run, quiet=args.quiet,
-                                  correction=args.correction)
+                    ok = send_due(
+                        sender, groups, now, dry_run=args.dry_run, quiet=args.quiet, correction=args.correction
+                    )
                 else:
                     ok = _send_one(sender, groups[0], now, args, check_finished, require_built)
             except StopRequested:  # between two issues, or before the first message
@@ -138,12 +168,15 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
     when = dt.datetime.now(dt.UTC).replace(microsecond=0)
     if sender.config.newsletter_delivery == "lists":
         if len(groups) != 1:
-            raise UsageError("--test with newsletter.delivery = \"lists\" mails one list's issue: give one --country")
+            raise UsageError('--test with newsletter.delivery = "lists" mails one list\'s issue: give one --country')
         issue = _pick_issue(sender, groups[0], args)
         require_built(sender, issue)
         renderer = sender.builder.context.issue_renderer
         rendered = renderer.render(issue)
-        subject, data = rendered.subject, renderer.message(rendered, "", address, secret=sender.secret, date=when).compose()
+        subject, data = (
+            rendered.subject,
+            renderer.message(rendered, "", address, secret=sender.secret, date=when).compose(),
+        )
     else:
         from newsletter.send.digest import test_digest
 
@@ -151,8 +184,10 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
     lists = groups or [EVERY_COUNTRY]
     assert sender.suppressions is not None
     if not any(sender.suppressions.may_mail(address, group) for group in lists):
-        raise UsageError(f"--test {address}: refused: it left {' '.join(lists)} (unsubscribed, bounced or "
-                         "complained), and every way of sending, --test too, asks the same suppression check")
+        raise UsageError(
+            f"--test {address}: refused: it left {' '.join(lists)} (unsubscribed, bounced or "
+            "complained), and every way of sending, --test too, asks the same suppression check"
+        )
     if sender.dry_run:
         from newsletter.output.writer import write_atomic
 
@@ -160,7 +195,7 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
         path = sender.outbox / "test" / f"{address.lower()}.eml"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)
-        say(f"--test --dry-run: \"{subject}\" for {address} written to {path} (nothing mailed or recorded)")
+        say(f'--test --dry-run: "{subject}" for {address} written to {path} (nothing mailed or recorded)')
         return True
     assert sender.mailer is not None
     try:
@@ -168,7 +203,7 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
     except (TemporaryFailure, PermanentFailure, UncertainDelivery) as exc:
         say(f"--test: {address}: {exc}")
         return False
-    say(f"--test: \"{subject}\" mailed to {address} (not recorded as a delivery)")
+    say(f'--test: "{subject}" mailed to {address} (not recorded as a delivery)')
     return True
 
 
@@ -177,8 +212,10 @@ def _pick_issue(sender, group, args):
 
     lists = sender.lists()
     if group == EVERY_COUNTRY:
-        raise UsageError("--country '*': every country's issue is its own; name one list (--country mx), or "
-                         "send what each list owes with --due")
+        raise UsageError(
+            "--country '*': every country's issue is its own; name one list (--country mx), or "
+            "send what each list owes with --due"
+        )
     if group not in lists:
         raise UsageError(f"--country {args.country[0]}: no newsletter for it (issues exist for: {' '.join(lists)})")
     issues = sender.issues(group)
@@ -186,8 +223,10 @@ def _pick_issue(sender, group, args):
         return issues[0]
     matching = [i for i in issues if i.period_id == args.issue]
     if not matching:
-        raise UsageError(f"--issue {args.issue}: no such issue for {group}; the latest are "
-                         + ", ".join(i.period_id for i in issues[:5]))
+        raise UsageError(
+            f"--issue {args.issue}: no such issue for {group}; the latest are "
+            + ", ".join(i.period_id for i in issues[:5])
+        )
     return matching[0]
 
 
@@ -217,9 +256,11 @@ def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False,
         from newsletter.send.digest import send_digests_due
 
         if groups:
-            raise UsageError("--country with --due limits the lists sent, but newsletter.delivery is \"digest\": "
-                             "every subscriber gets one digest of all their lists (set delivery = \"lists\" in "
-                             "[newsletter] for one message per list)")
+            raise UsageError(
+                '--country with --due limits the lists sent, but newsletter.delivery is "digest": '
+                'every subscriber gets one digest of all their lists (set delivery = "lists" in '
+                "[newsletter] for one message per list)"
+            )
         return send_digests_due(sender, now, correction=correction, quiet=quiet)
 
     lists = sender.lists()
@@ -254,8 +295,14 @@ def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False,
         if issues_sent:
             say(f"--due: {issues_sent} issue{'s' if issues_sent != 1 else ''}: {total.line(dry_run)}")
         else:
-            extra = (f"; left from earlier runs: {total.earlier_failed} failed, {total.earlier_uncertain} uncertain "
-                     "(see `newsletter status`)") if total.earlier_failed or total.earlier_uncertain else ""
+            extra = (
+                (
+                    f"; left from earlier runs: {total.earlier_failed} failed, {total.earlier_uncertain} uncertain "
+                    "(see `newsletter status`)"
+                )
+                if total.earlier_failed or total.earlier_uncertain
+                else ""
+            )
             say(f"--due: nothing due; {sender.next_due(now, lists)}{extra}")
     return total.ok and not missing
 
@@ -277,7 +324,9 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
         if catalog is None:
             entries, _, _ = builder.read(inputs, skip=[Path(config.out), Path(config.state)])
             catalog = builder.catalog(entries)
-        subscribers, diags, store = recipients(Path(config.state), Path(config.newsletter_subscribers), builder.context.gazetteer)
+        subscribers, diags, store = recipients(
+            Path(config.state), Path(config.newsletter_subscribers), builder.context.gazetteer
+        )
         report(diags)
         with SendLog(Path(config.state)) as sendlog:
             sender = Sender(config, builder, catalog, Path(config.out), sendlog, subscribers, say, store=store)
@@ -291,7 +340,7 @@ def send_due_after_build(config, builder, catalog, inputs) -> bool:
             return sender.control.requested
     except NewsletterError as exc:
         log.error("send --due: %s", exc)
-    except Exception:  # noqa: BLE001 - a bug must not stop the daemon
+    except Exception:  # a bug must not stop the daemon
         log.exception("send --due failed; it is tried again after the next rebuild")
     return False
 
@@ -305,14 +354,17 @@ def _check_one_off(path: Path) -> None:
     try:
         path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"--subscribers {path}: not a text file (not UTF-8 at byte {exc.start}); "
-                         "a CSV of email,countries,name is expected") from None
+        raise UsageError(
+            f"--subscribers {path}: not a text file (not UTF-8 at byte {exc.start}); "
+            "a CSV of email,countries,name is expected"
+        ) from None
     except OSError as exc:
         raise UsageError(f"--subscribers {path}: cannot read it ({exc.strerror or exc})") from None
 
 
-def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False, quiet: bool = False,
-               read_only: bool = False):
+def recipients(
+    state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = False, quiet: bool = False, read_only: bool = False
+):
     """(subscribers, diagnostics, store): from the subscriber store once it holds anyone, else
     (and always with `--subscribers FILE`, `one_off`) from the CSV file. The store is returned
     whenever the state folder has one: its suppressions apply to every way of sending.
@@ -326,8 +378,10 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
     if store is not None and not one_off:
         if store.holds_subscribers():
             if csv_path.exists() and not quiet:  # -q (cron): not every hour
-                say(f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
-                    f"(`newsletter subscribers import {csv_path}` adds its changes)")
+                say(
+                    f"{csv_path} is not read: the subscriber store in {state_dir} holds the subscribers "
+                    f"(`newsletter subscribers import {csv_path}` adds its changes)"
+                )
             return store.recipients(), [], store
         if csv_path.exists():
             listed, diags = load_subscribers(csv_path, gazetteer)
@@ -337,7 +391,8 @@ def recipients(state_dir: Path, csv_path: Path, gazetteer, *, one_off: bool = Fa
                     f"the subscriber store in {state_dir} holds nobody, but {csv_path} lists {len(listed)} "
                     f"{'person' if len(listed) == 1 else 'people'}: nothing was sent. Import them "
                     f"(`newsletter subscribers import {csv_path}`; who unsubscribed stays off), or send to the "
-                    f"file alone with --subscribers {csv_path}")
+                    f"file alone with --subscribers {csv_path}"
+                )
             return [], diags, store
         return [], [], store
     subscribers, diags = load_subscribers(csv_path, gazetteer)
@@ -358,12 +413,16 @@ def say_once_without_public_url(config) -> None:
         return
     public, one_click = config.newsletter_public_url, config.newsletter_unsubscribe_url
     if public and one_click and not one_click.startswith(public):
-        say(f"newsletter.unsubscribe_url ({one_click}) is not under newsletter.public_url ({public}): one-click "
-            f"unsubscribes go there, not to `newsletter serve`; remove unsubscribe_url to use {public}unsubscribe")
+        say(
+            f"newsletter.unsubscribe_url ({one_click}) is not under newsletter.public_url ({public}): one-click "
+            f"unsubscribes go there, not to `newsletter serve`; remove unsubscribe_url to use {public}unsubscribe"
+        )
     if one_click:
         return
-    say("newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), which "
-        "Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable")
+    say(
+        "newsletter.public_url is not set: messages have no one-click unsubscribe (List-Unsubscribe-Post), which "
+        "Gmail and Yahoo require of bulk senders; set it to where `newsletter serve` is reachable"
+    )
 
 
 @contextmanager
@@ -384,16 +443,22 @@ def state_errors(state_dir: Path) -> Iterator[None]:
         raise failure from None
     except sqlite3.OperationalError as exc:
         if "full" in str(exc) or "disk I/O" in str(exc):
-            raise StateError(f"{state_dir}: the disk is full ({exc}); the send stopped, and what was sent before "
-                             "is recorded: free some space and run it again (see `newsletter status`)") from None
-        raise StateError(f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
-                         "see `newsletter status`, then run it again") from None
+            raise StateError(
+                f"{state_dir}: the disk is full ({exc}); the send stopped, and what was sent before "
+                "is recorded: free some space and run it again (see `newsletter status`)"
+            ) from None
+        raise StateError(
+            f"{state_dir}: cannot write the send log or subscriber store ({exc}); the send stopped: "
+            "see `newsletter status`, then run it again"
+        ) from None
     except Exception as exc:
         psycopg = sys.modules.get("psycopg")  # loaded only for a database = "postgresql://…"
         if psycopg is None or not isinstance(exc, psycopg.OperationalError):
             raise
-        raise StateError(f"the send log's or subscriber store's database failed ({str(exc).strip().splitlines()[0]}); "
-                         "the send stopped: see `newsletter status`, then run it again") from None
+        raise StateError(
+            f"the send log's or subscriber store's database failed ({str(exc).strip().splitlines()[0]}); "
+            "the send stopped: see `newsletter status`, then run it again"
+        ) from None
 
 
 def open_store(state_dir: Path, *, read_only: bool = False):
@@ -430,8 +495,10 @@ def _reading(cls, path: Path):
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError:
         if wal.exists() and wal.stat().st_size:
-            raise StateError(f"cannot read {path} in a read-only folder: its write-ahead log has changes only a "
-                             "writer can apply; make the folder writable") from None
+            raise StateError(
+                f"cannot read {path} in a read-only folder: its write-ahead log has changes only a "
+                "writer can apply; make the folder writable"
+            ) from None
         db = sqlite3.connect(f"file:{path}?immutable=1", uri=True, check_same_thread=False)
     try:
         result = db.execute("PRAGMA quick_check").fetchone()
@@ -496,8 +563,14 @@ def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
     rows = {email: (status, detail) for _, email, status, detail, _, _ in sendlog.rows(key)}
     from newsletter.subscribers.suppressions import Suppressions
 
-    subscribers, _, store = recipients(Path(config.state), _subscribers_path(args, config), gazetteer,
-                                       one_off=bool(args.subscribers), quiet=True, read_only=True)
+    subscribers, _, store = recipients(
+        Path(config.state),
+        _subscribers_path(args, config),
+        gazetteer,
+        one_off=bool(args.subscribers),
+        quiet=True,
+        read_only=True,
+    )
     suppressions = Suppressions(Path(config.state), sendlog=sendlog, store=store)
     lines = []
     for email, (status, detail) in rows.items():
@@ -527,23 +600,29 @@ def cmd_resolve(args) -> int:
     try:
         if key not in sendlog.issue_keys():
             known = [k for k in sendlog.issue_keys() if k.startswith(f"{group}/")]
-            raise UsageError(f"{key}: nothing was ever sent of it; nothing changed"
-                             + (f" (sent of {group}: {', '.join(known[-5:])})" if known else ""))
+            raise UsageError(
+                f"{key}: nothing was ever sent of it; nothing changed"
+                + (f" (sent of {group}: {', '.join(known[-5:])})" if known else "")
+            )
         emails = list(args.emails)
         wanted = {"sending"} if args.all_uncertain else set()
         if all_failed:
             wanted.add("failed")
         emails += [email for _, email, status, *_ in sendlog.rows(key) if status in wanted and email not in emails]
         if not emails:
-            say(f"{key}: no {' or '.join('uncertain' if w == 'sending' else w for w in sorted(wanted))} deliveries; "
-                "nothing changed")
+            say(
+                f"{key}: no {' or '.join('uncertain' if w == 'sending' else w for w in sorted(wanted))} deliveries; "
+                "nothing changed"
+            )
             return 0
         done = 0
         for email in emails:
             if sendlog.resolve(key, email, sent=args.sent):
                 done += 1
-                say(f"{key}: {email} " + ("marked as sent; it is never sent again" if args.sent
-                                          else "released; the next run sends it"))
+                say(
+                    f"{key}: {email} "
+                    + ("marked as sent; it is never sent again" if args.sent else "released; the next run sends it")
+                )
             else:
                 say(f"{key}: {email} has no uncertain or failed delivery; nothing changed")
     finally:
@@ -694,7 +773,9 @@ def restore(state_dir: Path, source: Path) -> int:
                 (state_dir / (name + suffix)).unlink(missing_ok=True)
             os.replace(tmp, state_dir / name)
             shutil.copyfile(source / marker, state_dir / marker)
-    say(f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}; whatever happened after "
+    say(
+        f"restored {', '.join(n for n, _ in pairs)} from {source} into {state_dir}; whatever happened after "
         "that backup is forgotten: deliveries since may be sent again, and unsubscribes, bounces and complaints "
-        "since are lost (record them again with `newsletter unsubscribe` before the next send)")
+        "since are lost (record them again with `newsletter unsubscribe` before the next send)"
+    )
     return 0

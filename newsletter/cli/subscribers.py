@@ -45,8 +45,14 @@ def _lists(values: list[str], gazetteer) -> set[str]:
 
 def cmd_subscribers(args) -> int:
     config = site_config(args)
-    handler = {"import": _import, "export": _export, "list": _list, "add": _add, "remove": _remove,
-               "history": _history}[args.action]
+    handler = {
+        "import": _import,
+        "export": _export,
+        "list": _list,
+        "add": _add,
+        "remove": _remove,
+        "history": _history,
+    }[args.action]
     with _write_errors(Path(config.state)):
         store = _store(config, create=args.action in ("import", "add"))
         if store is None:
@@ -85,8 +91,10 @@ def _no_store(args, config) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    say(f"{config.state}: no subscriber store (`newsletter subscribers import FILE` creates one)"
-        + ("; 0 addresses" if args.action == "list" else ""))
+    say(
+        f"{config.state}: no subscriber store (`newsletter subscribers import FILE` creates one)"
+        + ("; 0 addresses" if args.action == "list" else "")
+    )
     return 0 if args.action == "list" else 1
 
 
@@ -99,9 +107,11 @@ def _import(args, config, store) -> int:
     if any(d.severity == "error" and d.line == 0 for d in diags):
         return 2
     result = store.import_subscribers(subscribers, via="csv", resubscribe=args.resubscribe)
-    say(f"{args.file}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    say(
+        f"{args.file}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
         + (f", {len(result.refused)} kept off lists they left (--resubscribe overrides)" if result.refused else "")
-        + (f", {result.overridden} put back on lists they had left (--resubscribe)" if result.overridden else ""))
+        + (f", {result.overridden} put back on lists they had left (--resubscribe)" if result.overridden else "")
+    )
     for email in result.refused[:20]:
         say(f"  {email}: unsubscribed, bounced or complained earlier; not re-subscribed")
     return 1 if any(d.severity == "error" for d in diags) else 0
@@ -143,12 +153,16 @@ def _add(args, config, store) -> int:
     if not valid_email(args.email):
         raise UsageError(f"{args.email!r} is not a valid email address")
     groups = _lists(args.country, _gazetteer(config))
-    outcome = store.add(Subscriber(args.email, args.name or "", frozenset(groups),
-                                   frequency=getattr(args, "frequency", None) or ""), via="cli",
-                        resubscribe=args.resubscribe)
+    outcome = store.add(
+        Subscriber(args.email, args.name or "", frozenset(groups), frequency=getattr(args, "frequency", None) or ""),
+        via="cli",
+        resubscribe=args.resubscribe,
+    )
     if outcome == "refused":
-        say(f"{args.email} left those lists (unsubscribed, bounced or complained); not added. "
-            "--resubscribe overrides, if they asked you to")
+        say(
+            f"{args.email} left those lists (unsubscribed, bounced or complained); not added. "
+            "--resubscribe overrides, if they asked you to"
+        )
         return 1
     say(f"{args.email}: {outcome} ({' '.join(sorted(groups))})")
     return 0
@@ -182,8 +196,9 @@ def cmd_bounces(args) -> int:
     config = site_config(args)
     secret = os.environ.get(config.newsletter_secret_env)
     if not secret:
-        raise UsageError(f"set {config.newsletter_secret_env}: bounce addresses and unsubscribe requests are "
-                         "signed with it")
+        raise UsageError(
+            f"set {config.newsletter_secret_env}: bounce addresses and unsubscribe requests are signed with it"
+        )
     store = _store(config, create=False)  # without one, suppressions go to the send log
     sendlog = SendLog(Path(config.state))
     try:

@@ -88,8 +88,14 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
         key = item_key(entry)
         first = seen.get(key)
         if first is not None:
-            diagnostics.append(Diagnostic(entry.source, entry.line, "warning",
-                f'"{entry.title}" ({entry.date.isoformat()}) is already in {first.source}:{first.line}; publishing it once'))
+            diagnostics.append(
+                Diagnostic(
+                    entry.source,
+                    entry.line,
+                    "warning",
+                    f'"{entry.title}" ({entry.date.isoformat()}) is already in {first.source}:{first.line}; publishing it once',
+                )
+            )
             continue
         seen[key] = entry
     unique = list(seen.values())
@@ -111,7 +117,11 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
             slug = f"{base}-{n}"
             n += 1
         if eid in ids:
-            diagnostics.append(Diagnostic(entry.source, entry.line, "warning", f"id {eid} is used by another entry; this one gets a new id"))
+            diagnostics.append(
+                Diagnostic(
+                    entry.source, entry.line, "warning", f"id {eid} is used by another entry; this one gets a new id"
+                )
+            )
             eid = entry_id(authority, entry.date, slug.split("-", 3)[-1])
         slugs.add(slug)
         ids.add(eid)

@@ -52,13 +52,13 @@ _DIGIT = re.compile(r"\d").search
 
 _LANGUAGES_OF_MONTH = {
     "en": "january february march april may june july august september october november december "
-          "jan feb mar apr jun jul aug sep sept oct nov dec",
+    "jan feb mar apr jun jul aug sep sept oct nov dec",
     "es": "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre "
-          "ene feb mar abr may jun jul ago sep sept oct nov dic",
+    "ene feb mar abr may jun jul ago sep sept oct nov dic",
     "fr": "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
-          "janv fevr fev avr juil sept oct nov dec",
+    "janv fevr fev avr juil sept oct nov dec",
     "pt": "janeiro fevereiro marco abril maio junho julho agosto setembro outubro novembro dezembro "
-          "jan fev mar abr mai jun jul ago set out nov dez",
+    "jan fev mar abr mai jun jul ago set out nov dez",
 }
 _LANGUAGES_OF_WEEKDAY = {
     "en": "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun",
@@ -180,12 +180,16 @@ def near_date_line(line: str) -> DateLine | None:
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
     if _NUMERIC.fullmatch(stripped):
-        return DateLine(None, stripped, None, f"{stripped!r} is not a date line newsletter reads; "
-                                              "write it as 2025-08-26 or 26 August 2025")
+        return DateLine(
+            None,
+            stripped,
+            None,
+            f"{stripped!r} is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025",
+        )
     folded = stripped.lower() if stripped.isascii() else _fold(stripped)
     first = _FIRST_WORD.fullmatch(folded)
     if first is not None and first.group("word") not in _WEEKDAYS and match_date_line(first.group("rest")):
-        typed = stripped[:first.end("word")] if len(stripped) == len(folded) else first.group("word")
+        typed = stripped[: first.end("word")] if len(stripped) == len(folded) else first.group("word")
         suggestion = _closest(first.group("word"), _WEEKDAY_SPELLINGS, typed)
         if suggestion is not None:  # "Mnday, 3 March 2025"
             return DateLine(None, stripped, None, f"{typed!r} is not a weekday (did you mean {suggestion!r}?)")
@@ -194,7 +198,7 @@ def near_date_line(line: str) -> DateLine | None:
         if m is None:
             continue
         word = m.group("word")
-        typed = stripped[m.start("word"):m.end("word")] if len(stripped) == len(folded) else word
+        typed = stripped[m.start("word") : m.end("word")] if len(stripped) == len(folded) else word
         if word in MONTHS:
             if m.group("year") is None:
                 return DateLine(None, stripped, None, f"date line {stripped!r} has no year")

@@ -49,12 +49,16 @@ def decode_bulletin(data: bytes) -> Decoded:
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            return Decoded(None, error=f"cannot decode UTF-16 text ({exc.reason})", error_line=_line_of(data, exc.start))
+            return Decoded(
+                None, error=f"cannot decode UTF-16 text ({exc.reason})", error_line=_line_of(data, exc.start)
+            )
     else:
         if data.startswith(codecs.BOM_UTF8):
             data = data[3:]
         controls = _BINARY_CONTROLS.search(data)
-        if controls is not None and (b"\x00" in data or len(_BINARY_CONTROLS.findall(data)) > max(4, len(data) * _MAX_STRAY_CONTROLS)):
+        if controls is not None and (
+            b"\x00" in data or len(_BINARY_CONTROLS.findall(data)) > max(4, len(data) * _MAX_STRAY_CONTROLS)
+        ):
             if b"\x00" in data:
                 controls = re.search(rb"\x00", data) or controls
             byte = controls.group()[0]
@@ -73,7 +77,9 @@ def decode_bulletin(data: bytes) -> Decoded:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
                 encoding = "Latin-1"
-            warning = f"not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); decoded as {encoding}, please save as UTF-8"
+            warning = (
+                f"not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); decoded as {encoding}, please save as UTF-8"
+            )
     return Decoded(clean_text(text).split("\n"), warning=warning)
 
 

@@ -91,11 +91,11 @@ def entry_id(authority: str, date: dt.date, slug: str, fixed: str | None = None)
 
 
 _ID_AT = Entry._fields.index("id")
-assert Entry._fields[_ID_AT:_ID_AT + 3] == ("id", "slug", "updated")
+assert Entry._fields[_ID_AT : _ID_AT + 3] == ("id", "slug", "updated")
 _new_entry = tuple.__new__
 
 
 def with_identity(entry: Entry, eid: str, slug: str, updated: dt.datetime | None) -> Entry:
     """`entry._replace(id=eid, slug=slug, updated=updated)`, five times quicker (the catalog
     does this for every entry of every build)."""
-    return _new_entry(Entry, entry[:_ID_AT] + (eid, slug, updated) + entry[_ID_AT + 3:])
+    return _new_entry(Entry, entry[:_ID_AT] + (eid, slug, updated) + entry[_ID_AT + 3 :])

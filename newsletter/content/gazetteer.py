@@ -13,8 +13,19 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-                         "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u00ad": None})
+_QUOTES = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2013": "-",
+        "\u00ad": None,
+    }
+)
 
 
 _REPLACE = tuple((chr(old), new or "") for old, new in _QUOTES.items())
@@ -86,8 +97,18 @@ class Gazetteer:
             names[fold(name)] = code.upper()
         for phrase in exclusions:
             names[fold(phrase)] = None
-        return Gazetteer(self.display, names, self.demonyms, self.places, self.foreign,
-                         self.place_words, self.ambiguous, self.languages, self.first_names, self.english_words)
+        return Gazetteer(
+            self.display,
+            names,
+            self.demonyms,
+            self.places,
+            self.foreign,
+            self.place_words,
+            self.ambiguous,
+            self.languages,
+            self.first_names,
+            self.english_words,
+        )
 
 
 _SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names", "english_words")
@@ -99,14 +120,19 @@ def load_gazetteer() -> Gazetteer:
     writes beside `data/countries.tsv` as `read_table` reads that table (loaded in a third of
     the time; a test checks the two agree)."""
     data = json.loads(resources.files("newsletter").joinpath("data/gazetteer.json").read_bytes())
-    return Gazetteer(data["display"], data["names"], places=data["places"],
-                     **{key: frozenset(data[key]) for key in _SETS})
+    return Gazetteer(
+        data["display"], data["names"], places=data["places"], **{key: frozenset(data[key]) for key in _SETS}
+    )
 
 
 def table_json(gazetteer: Gazetteer) -> str:
     """The JSON form of a gazetteer that `load_gazetteer` reads (sorted: the same table, the same bytes)."""
-    data = {"display": dict(gazetteer.display), "names": dict(gazetteer.names), "places": dict(gazetteer.places),
-            **{key: sorted(getattr(gazetteer, key)) for key in _SETS}}
+    data = {
+        "display": dict(gazetteer.display),
+        "names": dict(gazetteer.names),
+        "places": dict(gazetteer.places),
+        **{key: sorted(getattr(gazetteer, key)) for key in _SETS},
+    }
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
@@ -170,5 +196,15 @@ def read_table(text: str) -> Gazetteer:
             names.setdefault(key + "s", names[key])
             other.add(key + "s")
     foreign -= other  # a spelling that is also an English name or demonym stays in the main pattern
-    return Gazetteer(display, names, frozenset(demonyms), places, frozenset(foreign), frozenset(place_words),
-                     frozenset(ambiguous), frozenset(languages), frozenset(first_names), frozenset(english_words))
+    return Gazetteer(
+        display,
+        names,
+        frozenset(demonyms),
+        places,
+        frozenset(foreign),
+        frozenset(place_words),
+        frozenset(ambiguous),
+        frozenset(languages),
+        frozenset(first_names),
+        frozenset(english_words),
+    )

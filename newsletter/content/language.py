@@ -15,13 +15,13 @@ import re
 
 _WORDS = {
     "en": "the and of to in for with on is are was were from by at its their has have this that will new "
-          "after over into who which more than says said been be as an",
+    "after over into who which more than says said been be as an",
     "es": "el la los las del y en que por para con una un se al su sus es como mas entre tras sobre desde este "
-          "esta son han ha fue hasta ante durante muy",
+    "esta son han ha fue hasta ante durante muy",
     "fr": "le la les des du et en pour dans une un sur au aux est par avec qui ses leur leurs ont ce cette "
-          "sont selon apres entre vers lors plus",
+    "sont selon apres entre vers lors plus",
     "pt": "o os as do da dos das e em no na nos nas para com uma um ao aos pelo pela pelos pelas que se sua seu "
-          "suas seus sao foi tem entre apos sobre",
+    "suas seus sao foi tem entre apos sobre",
 }
 _LANGUAGES_OF: dict[str, frozenset[str]] = {}
 for _lang, _words in _WORDS.items():
@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"[a-z]+")
 
 
 def text_language(folded: str) -> str | None:
-    """"en", "es", "fr" or "pt" for an accent-folded text whose function words favour one
+    """ "en", "es", "fr" or "pt" for an accent-folded text whose function words favour one
     language strictly; None when they do not (a short title without any)."""
     scores = dict.fromkeys(_WORDS, 0)
     for word in _TOKEN.findall(folded.lower()):

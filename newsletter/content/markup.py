@@ -37,7 +37,7 @@ def _linkify(paragraph: str) -> str:
     out, pos = [], 0
     for m in _URL.finditer(paragraph):
         url, tail = _split_url(m.group())
-        out.append(html.escape(paragraph[pos:m.start()], quote=False))
+        out.append(html.escape(paragraph[pos : m.start()], quote=False))
         href = html.escape(url)
         out.append(f'<a href="{href}">{html.escape(url, quote=False)}</a>{html.escape(tail, quote=False)}')
         pos = m.end()
@@ -66,7 +66,9 @@ def body_text(body: str, body_format: str, *, urls: bool = False) -> str:
         return body
     rendered = _markdown().render(body)
     if urls:
-        rendered = _ANCHOR.sub(lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", rendered)
+        rendered = _ANCHOR.sub(
+            lambda m: m.group(2) if m.group(2) == m.group(1) else f"{m.group(2)} ({m.group(1)})", rendered
+        )
     rendered = re.sub(r"</(p|li|h\d|blockquote|pre)>", "\n\n", rendered)
     text = html.unescape(_TAG.sub("", rendered))
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]

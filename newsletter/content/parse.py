@@ -40,7 +40,7 @@ class ParseResult:
 
 
 def body_format_for(path: str) -> str | None:
-    """"text" or "markdown" for bulletin files, None for files that are not bulletins."""
+    """ "text" or "markdown" for bulletin files, None for files that are not bulletins."""
     dot = path.rfind(".")
     return BULLETIN_SUFFIXES.get(path[dot:].lower()) if dot >= 0 else None
 
@@ -63,8 +63,11 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     for number, line in enumerate(lines):
         if line.strip():
             date_line = match_date_line(line)
-            if date_line is None and (number == 0 or not lines[number - 1].strip()) and (
-                    number == last or not lines[number + 1].strip()):
+            if (
+                date_line is None
+                and (number == 0 or not lines[number - 1].strip())
+                and (number == last or not lines[number + 1].strip())
+            ):
                 # a line alone between blank lines shaped like a date ("2 Agust 2025"): it starts
                 # an entry that is skipped, rather than joining the entry before
                 date_line = near_date_line(line)
@@ -72,7 +75,14 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
                 starts.append((number, date_line))
     if not starts:
         if any(line.strip() for line in lines):
-            diags.append(Diagnostic(path, 1, "error", 'no date line found; an entry starts with a date alone on a line, such as "26 August 2021"'))
+            diags.append(
+                Diagnostic(
+                    path,
+                    1,
+                    "error",
+                    'no date line found; an entry starts with a date alone on a line, such as "26 August 2021"',
+                )
+            )
         return result
     for number in range(starts[0][0]):
         if lines[number].strip():
@@ -99,13 +109,19 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
     while i < end and not lines[i].strip():
         i += 1
     if i >= end:
-        diags.append(Diagnostic(path, lineno, "error", f'date line "{date_line.text}" has no title; add a title line after it'))
+        diags.append(
+            Diagnostic(path, lineno, "error", f'date line "{date_line.text}" has no title; add a title line after it')
+        )
         return None
     title = " ".join(lines[i].split())
     if fmt == "markdown":
         title = title.lstrip("#").strip() or title
     if len(title) > _LONG_TITLE:
-        diags.append(Diagnostic(path, i + 1, "warning", f"title is {len(title)} characters long; is the blank line after it missing?"))
+        diags.append(
+            Diagnostic(
+                path, i + 1, "warning", f"title is {len(title)} characters long; is the blank line after it missing?"
+            )
+        )
     i += 1
 
     link = fixed_id = None
@@ -127,23 +143,40 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
             else:
                 codes, unknown = resolve_countries(value)
                 for name in unknown:
-                    diags.append(Diagnostic(path, i + 1, "error", f'unknown country "{name}" in Countries: line; '
-                                            'use a country name or ISO code; this entry is skipped'))
+                    diags.append(
+                        Diagnostic(
+                            path,
+                            i + 1,
+                            "error",
+                            f'unknown country "{name}" in Countries: line; '
+                            "use a country name or ISO code; this entry is skipped",
+                        )
+                    )
                     broken = True
                 countries = tuple(sorted(set(codes) | set(countries or ())))
         elif key in ("language", "lang"):
             if _LANGUAGE_TAG.fullmatch(value):
                 language = value
             else:
-                diags.append(Diagnostic(path, i + 1, "warning", f'Language: "{value}" is not a language tag such as '
-                                        '"es" or "pt-BR"; the date line\'s language is used'))
+                diags.append(
+                    Diagnostic(
+                        path,
+                        i + 1,
+                        "warning",
+                        f'Language: "{value}" is not a language tag such as '
+                        '"es" or "pt-BR"; the date line\'s language is used',
+                    )
+                )
         elif key in ("link", "url"):
             parts = urlsplit(value)
             if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value):
                 link = value
             else:
-                diags.append(Diagnostic(path, i + 1, "error", f'Link: "{value}" is not an absolute http(s) URL; '
-                                        'this entry is skipped'))
+                diags.append(
+                    Diagnostic(
+                        path, i + 1, "error", f'Link: "{value}" is not an absolute http(s) URL; this entry is skipped'
+                    )
+                )
                 broken = True
         elif value:
             fixed_id = value
@@ -168,7 +201,16 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
             paragraphs.append(" ".join(current))
         body = "\n\n".join(paragraphs)
     return Entry(
-        date=date_line.date, title=title, body=body, body_format=fmt, source=path, line=lineno,
-        link=link, fixed_id=fixed_id, countries=countries,
-        title_key=title_key(title), digest=content_digest(title, body, fmt, link), language=language,
+        date=date_line.date,
+        title=title,
+        body=body,
+        body_format=fmt,
+        source=path,
+        line=lineno,
+        link=link,
+        fixed_id=fixed_id,
+        countries=countries,
+        title_key=title_key(title),
+        digest=content_digest(title, body, fmt, link),
+        language=language,
     )

@@ -40,9 +40,22 @@ class Row(NamedTuple):
 
 
 def to_row(e: Entry) -> Row:
-    return Row(e.date.toordinal(), e.title, e.body_format, e.source, e.line, e.link, e.fixed_id,
-               tuple(e.countries or ()), e.id, e.slug, e.updated.isoformat() if e.updated else None, e.title_key,
-               e.digest, e.language)
+    return Row(
+        e.date.toordinal(),
+        e.title,
+        e.body_format,
+        e.source,
+        e.line,
+        e.link,
+        e.fixed_id,
+        tuple(e.countries or ()),
+        e.id,
+        e.slug,
+        e.updated.isoformat() if e.updated else None,
+        e.title_key,
+        e.digest,
+        e.language,
+    )
 
 
 def stored(rows) -> list[tuple]:
@@ -57,9 +70,23 @@ def loaded(rows) -> list[Row]:
 
 def from_row(r: Row, body: str | None = None) -> Entry:
     """The entry of row `r`; without `body` it cannot be rendered in full."""
-    return Entry(dt.date.fromordinal(r.date), r.title, cast(str, body), r.format, r.source, r.line, r.link, r.fixed,
-                 tuple(r.countries), r.id, r.slug, dt.datetime.fromisoformat(r.updated) if r.updated else None,
-                 r.key, r.digest, r.language)
+    return Entry(
+        dt.date.fromordinal(r.date),
+        r.title,
+        cast(str, body),
+        r.format,
+        r.source,
+        r.line,
+        r.link,
+        r.fixed,
+        tuple(r.countries),
+        r.id,
+        r.slug,
+        dt.datetime.fromisoformat(r.updated) if r.updated else None,
+        r.key,
+        r.digest,
+        r.language,
+    )
 
 
 def row_key(r) -> tuple[int, str]:
@@ -151,17 +178,24 @@ class CatalogHead:
         return cls(**{**data, "top": {g: loaded(rows) for g, rows in data["top"].items()}})
 
 
-def head_catalog(fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list],
-                 written_ns: int) -> CatalogHead:
+def head_catalog(
+    fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list], written_ns: int
+) -> CatalogHead:
     """The head's catalog of a build with these fingerprints, `stats` (a `units.CatalogStats`),
     each group's newest rows and per bulletin file [size, mtime, years, problems] as of
     `written_ns`."""
     return CatalogHead(
-        fingerprints=list(fingerprints), written_ns=written_ns, sources=sources, total=stats.total,
-        newest=stats.newest.toordinal() if stats.newest else None, counts=dict(stats.counts),
+        fingerprints=list(fingerprints),
+        written_ns=written_ns,
+        sources=sources,
+        total=stats.total,
+        newest=stats.newest.toordinal() if stats.newest else None,
+        counts=dict(stats.counts),
         years={g: [list(item) for item in ys] for g, ys in stats.years.items()},
         listings={g: [list(item) for item in ls] for g, ls in stats.listings.items()},
-        nl_groups=list(stats.nl_groups), top={g: list(rows) for g, rows in tops.items()})
+        nl_groups=list(stats.nl_groups),
+        top={g: list(rows) for g, rows in tops.items()},
+    )
 
 
 def problems_of(result) -> list[tuple]:

@@ -19,8 +19,24 @@ from newsletter.content.parse import body_format_for
 from newsletter.diagnostics import Diagnostic
 
 # Editor and system temp files: never bulletins, never worth a note.
-IGNORED_PATTERNS = (".*", "*~", "*.swp", "*.swx", "*.swo", "#*#", "4913", "*___jb_tmp___", "*___jb_old___",
-                    "*.tmp", "*.bak", "*.orig", "*.part", "*.crdownload", "Thumbs.db", "desktop.ini")
+IGNORED_PATTERNS = (
+    ".*",
+    "*~",
+    "*.swp",
+    "*.swx",
+    "*.swo",
+    "#*#",
+    "4913",
+    "*___jb_tmp___",
+    "*___jb_old___",
+    "*.tmp",
+    "*.bak",
+    "*.orig",
+    "*.part",
+    "*.crdownload",
+    "Thumbs.db",
+    "desktop.ini",
+)
 
 
 def is_ignored(name: str) -> bool:
@@ -48,8 +64,15 @@ def _not_a_file(path: Path) -> str | None:
         return f"cannot read: {exc.strerror or exc}; skipped"
     if stat.S_ISREG(mode):
         return None
-    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" if (
-        stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "not a regular file"
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode))
+        else "not a regular file"
+    )
     return f"{kind}, not a bulletin file; skipped (never opened)"
 
 
@@ -60,7 +83,9 @@ def _key(path: Path) -> Path:
         return path.absolute()
 
 
-def find_sources(inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = ()) -> tuple[list[Source], list[Diagnostic]]:
+def find_sources(
+    inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = ()
+) -> tuple[list[Source], list[Diagnostic]]:
     """Bulletin files under `inputs`, sorted, and notes about files that were not read."""
     sources: dict[Path, Source] = {}
     diags: list[Diagnostic] = []
@@ -87,13 +112,18 @@ def find_sources(inputs: list[str], *, skip: list[Path] | tuple[Path, ...] = ())
 def _walk(root: Path, skip_resolved: list[Path], sources: dict[Path, Source], diags: list[Diagnostic]) -> None:
     def unreadable(exc: OSError) -> None:
         where = exc.filename or str(root)
-        diags.append(Diagnostic(str(where), 0, "error", f"cannot read this folder ({exc.strerror or exc}); the "
-                                                        "bulletins in it are not published"))
+        diags.append(
+            Diagnostic(
+                str(where),
+                0,
+                "error",
+                f"cannot read this folder ({exc.strerror or exc}); the bulletins in it are not published",
+            )
+        )
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and _key(here / d) not in skip_resolved)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and _key(here / d) not in skip_resolved)
         for name in sorted(filenames):
             path = here / name
             if is_ignored(name):

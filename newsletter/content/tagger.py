@@ -30,17 +30,22 @@ _LOWER = 2  # starts in lower case
 # Words next to a language's name that say it is the language ("Russian interpreters", "she
 # speaks German", "Dutch-speaking volunteers", "classes in Arabic."): the names come from CLDR
 # (see `Gazetteer.languages`), these are the words of the grammar around them.
-_LANGUAGE_AFTER = frozenset("""class classes lesson lessons course courses teacher teachers teaching tuition tutor tutors
+_LANGUAGE_AFTER = frozenset(
+    """class classes lesson lessons course courses teacher teachers teaching tuition tutor tutors
     tutoring interpreter interpreters interpreting interpretation translator translators translation translations
     speaker speakers skills literacy proficiency instruction version versions subtitles dictionary grammar
-    exam exams test tests language""".split())
-_LANGUAGE_BEFORE = frozenset("""speak speaks spoke speaking spoken fluent learn learns learned learnt learning teach
+    exam exams test tests language""".split()
+)
+_LANGUAGE_BEFORE = frozenset(
+    """speak speaks spoke speaking spoken fluent learn learns learned learnt learning teach
     teaches taught teaching translate translates translated translating interpret interprets understand
-    understands write writes read reads""".split())
+    understands write writes read reads""".split()
+)
 _LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
 # "Georgia's governor": the state's offices after a name that is also a state of another country
-_STATE_OFFICES = frozenset("governor legislature lawmakers senate senator senators statehouse county counties "
-                           "attorney secretary".split())
+_STATE_OFFICES = frozenset(
+    "governor legislature lawmakers senate senator senators statehouse county counties attorney secretary".split()
+)
 _SURNAME = re.compile(r" ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 
 Why = list[tuple[str, "str | None", str]]
@@ -53,14 +58,16 @@ class Tagger:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         names = gazetteer.names
-        self._codes = {name: (code.lower() if code and name not in gazetteer.ambiguous else None)
-                       for name, code in names.items()}
+        self._codes = {
+            name: (code.lower() if code and name not in gazetteer.ambiguous else None) for name, code in names.items()
+        }
         # a demonym of another language counts in any text, unless it is also an English word
         # ("american"): then only in an entry whose words are not English
         foreign = {name for name in gazetteer.foreign if name.lower() in gazetteer.english_words}
         self._names = list(names)
-        self._flags = [(_FOREIGN if name in foreign else 0) | (_LOWER if name[:1].islower() else 0)
-                       for name in self._names]
+        self._flags = [
+            (_FOREIGN if name in foreign else 0) | (_LOWER if name[:1].islower() else 0) for name in self._names
+        ]
         # A contiguous NFA is built in 4 ms; a DFA scans twice as fast but takes 25 ms to build,
         # so a process builds one only once it has tagged _DFA_AFTER texts (a small build never does).
         self._automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._names])
@@ -89,16 +96,16 @@ class Tagger:
         return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
 
     def _office_of(self, text: str, end: int, name: str) -> str | None:
-        """"Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
+        """ "Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
         name, if one of a state's offices follows it."""
         owner = self._places.get(name)
         if owner is None or owner == "-":
             return None
-        if text[end:end + 3] == "'s ":
+        if text[end : end + 3] == "'s ":
             end += 2
-        elif text[end:end + 1] != " ":
+        elif text[end : end + 1] != " ":
             return None
-        word = (text[end + 1:end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
+        word = (text[end + 1 : end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
         return owner.lower() if word.lower() in _STATE_OFFICES else None
 
     def _upper(self) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[str]]:
@@ -120,17 +127,17 @@ class Tagger:
         if not self._places:
             return None
         town = False  # whether a word that ends town names came first ("Panama City, Florida")
-        after = text[end:end + 2]
+        after = text[end : end + 2]
         if after == ", ":
-            words = text[end + 2:end + 64].split("\n", 1)[0].split(" ")[:4]
+            words = text[end + 2 : end + 64].split("\n", 1)[0].split(" ")[:4]
         elif after == " (":
-            words = text[end + 2:end + 64].split(")", 1)[0].split("\n", 1)[0].split(" ")[:4]
+            words = text[end + 2 : end + 64].split(")", 1)[0].split("\n", 1)[0].split(" ")[:4]
         elif after[:1] == " ":
             # "Jordan Valley, Utah": one word that ends many town names, then a comma
             comma = text.find(", ", end + 1, end + 18)
-            if comma < 0 or text[end + 1:comma] not in self._place_words:
+            if comma < 0 or text[end + 1 : comma] not in self._place_words:
                 return None
-            words = text[comma + 2:comma + 64].split("\n", 1)[0].split(" ")[:4]
+            words = text[comma + 2 : comma + 64].split("\n", 1)[0].split(" ")[:4]
             town = True
         else:
             return None
@@ -156,8 +163,9 @@ class Tagger:
         else:
             self._scans += 1
             if self._scans == _DFA_AFTER:
-                self._automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._names],
-                                                                  implementation=ahocorasick_rs.Implementation.DFA)
+                self._automaton = ahocorasick_rs.BytesAhoCorasick(
+                    [name.encode() for name in self._names], implementation=ahocorasick_rs.Implementation.DFA
+                )
             automaton, names, codes, flags = self._automaton, self._names, self._codes, self._flags
         found: set[str | None] = set()
         candidates = []
@@ -171,8 +179,13 @@ class Tagger:
                 before = text[start - 1]
                 if (before.isalnum() or before in "_'.") and not _elided(text, start):
                     if why is not None and not (flags and flags[index] & _LOWER):
-                        why.append((names[index], None, "not taken: part of a longer word "
-                                                        f"({text[max(0, start - 8):end]!r})"))
+                        why.append(
+                            (
+                                names[index],
+                                None,
+                                f"not taken: part of a longer word ({text[max(0, start - 8) : end]!r})",
+                            )
+                        )
                     continue
             candidates.append((start, -end, index))
         if not candidates:
@@ -189,8 +202,14 @@ class Tagger:
                     foreign[0] = foreign[1]()
                 if not foreign[0]:
                     if why is not None:
-                        why.append((name, None, "not taken: a name in another language that is also an English "
-                                                "word, and the entry is in English"))
+                        why.append(
+                            (
+                                name,
+                                None,
+                                "not taken: a name in another language that is also an English "
+                                "word, and the entry is in English",
+                            )
+                        )
                     continue
             pos = end
             if not caps:
@@ -198,9 +217,15 @@ class Tagger:
                 if town is not None:
                     found.add(None if town == "-" else town)
                     if why is not None:
-                        why.append((name, None if town == "-" else town,
-                                    "a town: followed by a state or province of another country, which counts instead"
-                                    if town != "-" else "a town: followed by a state or province that two countries name"))
+                        why.append(
+                            (
+                                name,
+                                None if town == "-" else town,
+                                "a town: followed by a state or province of another country, which counts instead"
+                                if town != "-"
+                                else "a town: followed by a state or province that two countries name",
+                            )
+                        )
                     continue
             if name in self._first_names and (person := self._surname_after(text, end)):
                 pos = person  # "Jordan Alvarez": a person, and the surname is no place either
@@ -220,18 +245,39 @@ class Tagger:
             found.add(code)
             if why is not None:
                 if name in self.gazetteer.ambiguous:
-                    why.append((name, None, "names no country in running text: a bigger city elsewhere bears the name "
-                                            f"(a Countries: line still takes it for {self.gazetteer.names[name]})"))
+                    why.append(
+                        (
+                            name,
+                            None,
+                            "names no country in running text: a bigger city elsewhere bears the name "
+                            f"(a Countries: line still takes it for {self.gazetteer.names[name]})",
+                        )
+                    )
                 elif caps:
-                    why.append((name, code, "all-caps text" if code else "a phrase that names no country (an exclusion)"))
+                    why.append(
+                        (name, code, "all-caps text" if code else "a phrase that names no country (an exclusion)")
+                    )
                 elif flags is not None and flags[index] & _FOREIGN:
-                    why.append((name, code, "a name in Spanish, French or Portuguese that is also an English word "
-                                            "(the entry is not in English)"))
+                    why.append(
+                        (
+                            name,
+                            code,
+                            "a name in Spanish, French or Portuguese that is also an English word "
+                            "(the entry is not in English)",
+                        )
+                    )
                 elif name in self.gazetteer.foreign:
                     why.append((name, code, "a name in Spanish, French or Portuguese"))
                 else:
-                    why.append((name, code, "name, alias, demonym or place (the gazetteer's table)"
-                                if code else "a phrase that names no country (an exclusion)"))
+                    why.append(
+                        (
+                            name,
+                            code,
+                            "name, alias, demonym or place (the gazetteer's table)"
+                            if code
+                            else "a phrase that names no country (an exclusion)",
+                        )
+                    )
         return found
 
     def countries_in(self, text: str, *, lower_case: bool = True) -> set[str]:
@@ -261,8 +307,14 @@ class Tagger:
             for word in re.finditer(r"[A-Za-z][A-Za-z'-]+", folded):
                 exact = lower.get(word.group().casefold())
                 if exact is not None and exact != word.group() and word.group().casefold() not in taken:
-                    why.append((word.group(), None, f"near miss: {exact!r} counts only as written (case matters, "
-                                                    "so that ordinary words such as 'turkey' or 'chad' do not tag)"))
+                    why.append(
+                        (
+                            word.group(),
+                            None,
+                            f"near miss: {exact!r} counts only as written (case matters, "
+                            "so that ordinary words such as 'turkey' or 'chad' do not tag)",
+                        )
+                    )
         return codes, why
 
     def explain(self, text: str, language: str | None = None) -> Why:
@@ -277,6 +329,7 @@ class Tagger:
             if english is None and any(c.isalpha() and not c.isascii() for c in title + body):
                 english = False  # no function words, but accented letters ("Familles syriennes relogées")
             return not (language or "").lower().startswith("en") if english is None else not english
+
         foreign: list = [None, decide]
         if any(_is_all_caps(piece) for piece in folded.split("\n\n")):
             found: set[str | None] = set()
@@ -308,16 +361,23 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
     it at the end of a phrase ("classes in Arabic.")."""
     if text.startswith(_LANGUAGE_SUFFIX, end):
         return True
-    after = text[end + 1:end + 20].split(None, 1)[0].rstrip(".,;:!?)") if text[end:end + 1] == " " and text[end + 1:end + 2].strip() else ""
+    after = (
+        text[end + 1 : end + 20].split(None, 1)[0].rstrip(".,;:!?)")
+        if text[end : end + 1] == " " and text[end + 1 : end + 2].strip()
+        else ""
+    )
     if after.lower() in _LANGUAGE_AFTER:
         return True
-    before = text[max(0, start - 40):start].split(" ")[-4:-1] if text[start - 1:start] == " " else []
+    before = text[max(0, start - 40) : start].split(" ")[-4:-1] if text[start - 1 : start] == " " else []
     previous = before[-1].lower() if before else ""
     if previous in _LANGUAGE_BEFORE:
         return True
-    if previous in ("in", "into") and (end == len(text) or text[end] in ".,;:!?)\n"
-                                       or text.startswith((" and ", " or "), end)
-                                       or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)):
+    if previous in ("in", "into") and (
+        end == len(text)
+        or text[end] in ".,;:!?)\n"
+        or text.startswith((" and ", " or "), end)
+        or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)
+    ):
         return True  # "classes in Arabic.", "fluent in Turkish"
     if previous in ("and", "or") and len(before) >= 2 and before[-2] in languages:
         start = start - len(previous) - len(before[-2]) - 2  # "into Arabic and Spanish": as the first one

@@ -1,12 +1,12 @@
 """Unit keys: how a unit of output is named (`kind:group/part`), read in one place.
 
-    static, home               site-wide units
-    feeds:mx, page:mx          a group's feeds and page
-    archive:mx                 a group's newsletter archive page
-    year:mx/2021               a group's year page
-    issue:mx/2021-W34          one newsletter issue
-    entry:2021-08-26-slug      one entry page
-    sitemap:2021, sitemap:index, sitemap:lists   a year's sitemap; the index and the lists' sitemap
+static, home               site-wide units
+feeds:mx, page:mx          a group's feeds and page
+archive:mx                 a group's newsletter archive page
+year:mx/2021               a group's year page
+issue:mx/2021-W34          one newsletter issue
+entry:2021-08-26-slug      one entry page
+sitemap:2021, sitemap:index, sitemap:lists   a year's sitemap; the index and the lists' sitemap
 """
 
 from __future__ import annotations

@@ -33,8 +33,12 @@ def changed_feed_urls(changed_paths: list[str], links) -> list[str]:
 def ping(hub: str, urls: list[str], timeout: float = 10.0) -> None:
     """One publish request for `urls`; raises on any failure."""
     data = urllib.parse.urlencode([("hub.mode", "publish")] + [("hub.url", u) for u in urls]).encode()
-    request = urllib.request.Request(hub, data=data, method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded", "User-Agent": f"newsletter/{__version__}"})
+    request = urllib.request.Request(
+        hub,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": f"newsletter/{__version__}"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # the configured hub
         if not 200 <= response.status < 300:
             raise urllib.error.HTTPError(hub, response.status, response.reason, response.headers, None)
@@ -76,12 +80,14 @@ class Publisher:
             try:
                 ping(self.hub, urls)
             except Exception as exc:  # any failure is retried, never raised
-                delay = min(self.first_delay * 2 ** attempt, MAX_DELAY)
+                delay = min(self.first_delay * 2**attempt, MAX_DELAY)
                 log.warning("WebSub ping to %s failed (%s); retrying in %.0f s", self.hub, exc, delay)
                 with self._cond:
                     self._due.append((time.monotonic() + delay, attempt + 1, urls))
             else:
-                log.info("WebSub: announced %d changed feed%s to %s", len(urls), "s" if len(urls) != 1 else "", self.hub)
+                log.info(
+                    "WebSub: announced %d changed feed%s to %s", len(urls), "s" if len(urls) != 1 else "", self.hub
+                )
                 with self._cond:
                     self._pending.difference_update(urls)
 

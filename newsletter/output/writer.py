@@ -20,7 +20,6 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class WriteStats:
     written: int = 0
@@ -68,7 +67,7 @@ def write_atomic(path: Path | str, data: bytes) -> os.stat_result:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             st = os.fstat(fd)
         finally:
             os.close(fd)
@@ -122,7 +121,7 @@ def write_new(path: str, data: bytes) -> os.stat_result:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         return os.fstat(fd)
     except BaseException as exc:
         os.close(fd)
@@ -143,9 +142,18 @@ class SiteWriter:
     from. A unit whose fingerprint is unchanged and whose files are intact is not rendered.
     """
 
-    def __init__(self, out_dir: Path, manifest, *, track_changes: bool = False,
-                 previous: tuple[dict, dict] | None = None, verify: bool = True, carry_over: bool = False,
-                 changed: set[str] | None = None, fresh: bool | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        manifest,
+        *,
+        track_changes: bool = False,
+        previous: tuple[dict, dict] | None = None,
+        verify: bool = True,
+        carry_over: bool = False,
+        changed: set[str] | None = None,
+        fresh: bool | None = None,
+    ) -> None:
         """`manifest` is where the last build's record of units and files lives: anything with
         `load()` and `exists()` (the state folder's
         `ManifestFolder`; the writer itself knows nothing of the state folder).
@@ -318,8 +326,13 @@ class SiteWriter:
                 parent.rmdir()
                 parent = parent.parent
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.dirty = bool(stale or self.stats.written or self._units.keys() != self._old_units.keys()
-                          or self._files != self._old_files or not self.manifest.exists())
+        self.dirty = bool(
+            stale
+            or self.stats.written
+            or self._units.keys() != self._old_units.keys()
+            or self._files != self._old_files
+            or not self.manifest.exists()
+        )
         return self.stats
 
 

@@ -60,4 +60,3 @@ class Links:
 
     def group_url(self, group: str) -> str:
         return self.url(self.group_page_path(group))
-

@@ -44,8 +44,15 @@ def teaser(entry: Entry) -> str:
     return _teaser(entry.body, entry.body_format)
 
 
-FAVICON_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".gif": "image/gif",
-                 ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+FAVICON_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".gif": "image/gif",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
 
 
 def brand_files(config) -> dict[str, str]:
@@ -53,8 +60,12 @@ def brand_files(config) -> dict[str, str]:
     `image`: the logo again for link previews, which take no SVG), by the configured files' suffix."""
     logo = f"logo{Path(config.brand_logo).suffix.lower()}" if config.brand_logo else ""
     favicon = f"favicon{Path(config.brand_favicon).suffix.lower()}" if config.brand_favicon else "favicon.svg"
-    return {"logo": logo, "favicon": favicon, "favicon_type": FAVICON_TYPES.get(Path(favicon).suffix, ""),
-            "image": logo if logo and not logo.endswith(".svg") else ""}
+    return {
+        "logo": logo,
+        "favicon": favicon,
+        "favicon_type": FAVICON_TYPES.get(Path(favicon).suffix, ""),
+        "image": logo if logo and not logo.endswith(".svg") else "",
+    }
 
 
 def _attribute(text: str) -> str:
@@ -80,11 +91,16 @@ class Chrome:
         self._headers: dict[tuple[str, bool], Markup] = {}
         self._footers: dict[str, Markup] = {}
         c = config
-        image = f'<meta property="og:image" content="{escape(c.base_url + self.brand["image"])}">\n' \
-            if self.brand["image"] else ""
-        self._social = (f'<meta property="og:site_name" content="{escape(c.title)}">\n'
-                        f'<meta property="og:locale" content="{escape(c.language.replace("-", "_"))}">\n{image}'
-                        '<meta name="twitter:card" content="summary">\n')
+        image = (
+            f'<meta property="og:image" content="{escape(c.base_url + self.brand["image"])}">\n'
+            if self.brand["image"]
+            else ""
+        )
+        self._social = (
+            f'<meta property="og:site_name" content="{escape(c.title)}">\n'
+            f'<meta property="og:locale" content="{escape(c.language.replace("-", "_"))}">\n{image}'
+            '<meta name="twitter:card" content="summary">\n'
+        )
 
     def head(self, root: str, title: str, description: str, canonical: str, og_type: str) -> Markup:
         """The `<head>` tags after `<title>`: description, canonical URL, Open Graph and Twitter
@@ -95,34 +111,44 @@ class Chrome:
             kind = self.brand["favicon_type"]
             fixed = self._heads[root] = (
                 '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'self\'; '
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'self'; "
                 f"img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action {form}\">\n"
                 f'<link rel="icon" href="{escape(root + self.brand["favicon"])}"'
-                + (f' type="{kind}"' if kind else "") + ">\n"
-                f'<link rel="stylesheet" href="{escape(root)}site.css">')
+                + (f' type="{kind}"' if kind else "")
+                + ">\n"
+                f'<link rel="stylesheet" href="{escape(root)}site.css">'
+            )
         d = _attribute(description)
         if not canonical:
             return Markup(f'<meta name="description" content="{d}">\n{fixed}' if description else fixed)
         t, u = _attribute(title), _attribute(canonical)
         if description:
-            return Markup(f'<meta name="description" content="{d}">\n<link rel="canonical" href="{u}">\n'
-                          f'<meta property="og:type" content="{_attribute(og_type)}">\n<meta property="og:title" content="{t}">\n'
-                          f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
-                          f'{self._social}<meta name="twitter:title" content="{t}">\n'
-                          f'<meta name="twitter:description" content="{d}">\n{fixed}')
-        return Markup(f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{_attribute(og_type)}">\n'
-                      f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
-                      f'{self._social}<meta name="twitter:title" content="{t}">\n{fixed}')
+            return Markup(
+                f'<meta name="description" content="{d}">\n<link rel="canonical" href="{u}">\n'
+                f'<meta property="og:type" content="{_attribute(og_type)}">\n<meta property="og:title" content="{t}">\n'
+                f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
+                f'{self._social}<meta name="twitter:title" content="{t}">\n'
+                f'<meta name="twitter:description" content="{d}">\n{fixed}'
+            )
+        return Markup(
+            f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{_attribute(og_type)}">\n'
+            f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
+            f'{self._social}<meta name="twitter:title" content="{t}">\n{fixed}'
+        )
 
     def header(self, root: str, is_home: bool) -> Markup:
         made = self._headers.get((root, is_home))
         if made is None:
             c, logo = self.config, self.brand["logo"]
             size = 40 if is_home else 32
-            img = (f'<img class="logo" src="{escape(root + logo)}" alt="" width="{size}" height="{size}"> '
-                   if logo else "")
-            title = f'<h1 class="home">{img}{escape(c.title)}</h1>' if is_home else \
-                f'<a class="home" href="{escape(root)}index.html">{img}{escape(c.title)}</a>'
+            img = (
+                f'<img class="logo" src="{escape(root + logo)}" alt="" width="{size}" height="{size}"> ' if logo else ""
+            )
+            title = (
+                f'<h1 class="home">{img}{escape(c.title)}</h1>'
+                if is_home
+                else f'<a class="home" href="{escape(root)}index.html">{img}{escape(c.title)}</a>'
+            )
             tagline = f'\n  <p class="tagline">{escape(c.description)}</p>' if c.description else ""
             made = self._headers[(root, is_home)] = Markup(f'<header class="site">\n  {title}{tagline}\n</header>')
         return made
@@ -139,7 +165,8 @@ class Chrome:
                 brand = f'  <p class="brand">{text}</p>\n'
             made = self._footers[root] = Markup(
                 f'<footer class="site">\n{brand}  <a href="{escape(root)}feeds.opml">{escape(w.t("all_feeds"))}</a> ·\n'
-                f'  <a href="{escape(root)}all/index.html">{escape(w.t("all"))}</a>\n</footer>')
+                f'  <a href="{escape(root)}all/index.html">{escape(w.t("all"))}</a>\n</footer>'
+            )
         return made
 
 
@@ -197,39 +224,57 @@ class SiteRenderer:
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
         countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article")  # a call here, not in Jinja
-        return self._entry.render(entry=entry, countries=countries, canonical=canonical, root="../",
-                                  head_tags=head).encode()
+        return self._entry.render(
+            entry=entry, countries=countries, canonical=canonical, root="../", head_tags=head
+        ).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
         """A group's page: its newest entries in full and its archive by year."""
         total = sum(count for _, count in years)
-        return self._group.render(group=group, name=name, total=total, latest=latest, years=years, root="../",
-                                  canonical=self.links.group_url(group)).encode()
+        return self._group.render(
+            group=group,
+            name=name,
+            total=total,
+            latest=latest,
+            years=years,
+            root="../",
+            canonical=self.links.group_url(group),
+        ).encode()
 
     def subscribe_page(self, group: str, name: str, feeds: dict[str, str]) -> bytes:
         """A page for people that shows a group's feed addresses: what browsers without XSLT
         still show readably (the feeds themselves stay XML, for feed readers)."""
-        return self._subscribe.render(group=group, name=name, feeds=feeds, root="../",
-                                      canonical=self.links.url(f"{group}/subscribe.html")).encode()
+        return self._subscribe.render(
+            group=group, name=name, feeds=feeds, root="../", canonical=self.links.url(f"{group}/subscribe.html")
+        ).encode()
 
     def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
         """Every entry of one group in one year, by month."""
         canonical = self.links.url(self.links.year_page_path(group, year))
-        head = self.chrome.head("../../", f"{name}, {year}", f"{name}, {year}: {self.words.count('items', len(entries))}.",
-                                canonical, "website")
-        return self._year.render(group=group, name=name, year=year, entries=entries, root="../../",
-                                 canonical=canonical, head_tags=head).encode()
+        head = self.chrome.head(
+            "../../",
+            f"{name}, {year}",
+            f"{name}, {year}: {self.words.count('items', len(entries))}.",
+            canonical,
+            "website",
+        )
+        return self._year.render(
+            group=group, name=name, year=year, entries=entries, root="../../", canonical=canonical, head_tags=head
+        ).encode()
 
     def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
         """The newsletter archive of one group: every issue, newest first."""
         rows = [{"period_id": pid, "label": label, "count": count} for pid, label, count in issues]
-        return self._archive.render(group=group, name=name, issues=rows, root="../../",
-                                    canonical=self.links.url(self.links.archive_path(group))).encode()
+        return self._archive.render(
+            group=group, name=name, issues=rows, root="../../", canonical=self.links.url(self.links.archive_path(group))
+        ).encode()
 
-    def home_page(self, total: int, groups: list[GroupSummary], regional: GroupSummary,
-                  latest: tuple[Entry, ...] = ()) -> bytes:
+    def home_page(
+        self, total: int, groups: list[GroupSummary], regional: GroupSummary, latest: tuple[Entry, ...] = ()
+    ) -> bytes:
         """The front page: the latest news first, then a compact index of the countries (each
         with its count), the sign-up form and the feeds."""
         names = {g.code: g.name for g in groups}
-        return self._home.render(total=total, groups=groups, regional=regional, latest=latest, country_names=names,
-                                 root="").encode()
+        return self._home.render(
+            total=total, groups=groups, regional=regional, latest=latest, country_names=names, root=""
+        ).encode()

@@ -34,8 +34,10 @@ class Unit(NamedTuple):
 
 def entry_digest(entry: Entry) -> str:
     """Everything an entry's outputs depend on, as a short string (no hashing: it is cheap)."""
-    return (f"{entry.digest}{entry.date.toordinal()}{entry.id}/{entry.slug}/{','.join(entry.countries or ())}/"
-            f"{entry.updated.isoformat() if entry.updated else ''}/{entry.language or ''}")
+    return (
+        f"{entry.digest}{entry.date.toordinal()}{entry.id}/{entry.slug}/{','.join(entry.countries or ())}/"
+        f"{entry.updated.isoformat() if entry.updated else ''}/{entry.language or ''}"
+    )
 
 
 class _Digests:
@@ -75,7 +77,9 @@ def _entry_page(renderer, links, entry: Entry) -> list[tuple[str, bytes]]:
     return [(links.entry_page_path(entry.slug), renderer.entry_page(entry, links.entry_page_url(entry)))]
 
 
-def _year_page(renderer, links, group: str, title: str, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, bytes]]:
+def _year_page(
+    renderer, links, group: str, title: str, year: int, entries: tuple[Entry, ...]
+) -> list[tuple[str, bytes]]:
     return [(links.year_page_path(group, year), renderer.year_page(group, title, year, entries))]
 
 
@@ -117,12 +121,21 @@ class OutputUnits:
 
         nl = newsletter_groups(catalog) if self.config.newsletter_enabled else []
         newest_entry = catalog.entries[0].date if catalog.entries else None
-        return CatalogStats(len(catalog.entries), newest_entry, {g: len(es) for g, es in catalog.groups.items()},
-                            nl_groups=nl)
+        return CatalogStats(
+            len(catalog.entries), newest_entry, {g: len(es) for g, es in catalog.groups.items()}, nl_groups=nl
+        )
 
-    def units(self, catalog: Catalog, *, groups: set[str] | None = None, entries: list[Entry] | None = None,
-              years: set[int] | None = None, periods: set[str] | None = None, stats: CatalogStats | None = None,
-              record: CatalogStats | None = None) -> Iterator[Unit]:
+    def units(
+        self,
+        catalog: Catalog,
+        *,
+        groups: set[str] | None = None,
+        entries: list[Entry] | None = None,
+        years: set[int] | None = None,
+        periods: set[str] | None = None,
+        stats: CatalogStats | None = None,
+        record: CatalogStats | None = None,
+    ) -> Iterator[Unit]:
         """(key, fingerprint, render) for every unit of output.
 
         `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
@@ -157,24 +170,47 @@ class OutputUnits:
                     stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
                 count = stats.counts[group] if group in stats.counts else len(group_entries)  # a batch: its years
                 if count or group == ALL:  # no empty feed, no page of nothing
-                    yield from self._group_units(group, title, group_entries, stats.years.get(group, []), renderer,
-                                                 digest, fallback_updated, years, feeds=bool(count))
+                    yield from self._group_units(
+                        group,
+                        title,
+                        group_entries,
+                        stats.years.get(group, []),
+                        renderer,
+                        digest,
+                        fallback_updated,
+                        years,
+                        feeds=bool(count),
+                    )
         summaries.sort(key=lambda s: s.name)
         regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), ())
         latest = catalog.groups.get(ALL, ())[: min(HOME_LATEST, self.config.feed_limit)]
-        home_fp = site_fp + ":" + hashlib.blake2b(repr([(s.code, s.count) for s in summaries + [regional_summary]]).encode()
-                                                  + digest.joined(latest).encode() + str(stats.total).encode(),
-                                                  digest_size=8).hexdigest()
-        yield Unit("home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest, latest))
+        home_fp = (
+            site_fp
+            + ":"
+            + hashlib.blake2b(
+                repr([(s.code, s.count) for s in summaries + [regional_summary]]).encode()
+                + digest.joined(latest).encode()
+                + str(stats.total).encode(),
+                digest_size=8,
+            ).hexdigest()
+        )
+        yield Unit(
+            "home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest, latest)
+        )
         yield from self._sitemap_units(catalog, stats, digest, years)
         for entry in catalog.entries if entries is None else entries:
-            yield Unit(f"entry:{entry.slug}", site_fp + ":" + digest(entry), functools.partial(_entry_page, renderer, links, entry))
+            yield Unit(
+                f"entry:{entry.slug}",
+                site_fp + ":" + digest(entry),
+                functools.partial(_entry_page, renderer, links, entry),
+            )
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
             yield from self._newsletter_units(catalog, wanted, renderer, digest, periods, stats, recording)
 
-    def _group_units(self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None,
-                     feeds=True):
+    def _group_units(
+        self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None, feeds=True
+    ):
         """A group's feeds (unless it has no entries), its page and its year pages (`counts`:
         its (year, entries), newest first)."""
         site_fp, links = self.site_fingerprint, self.links
@@ -183,16 +219,25 @@ class OutputUnits:
         if feeds:
             yield Unit(f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
             urls = {fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")}
-            yield Unit(f"subscribe:{group}", site_fp + ":" + title,
-                   lambda: [(f"{group}/subscribe.html", renderer.subscribe_page(group, title, urls))])
-        yield Unit(f"page:{group}", feed_fp + ":" + repr(counts),
-               lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))])
+            yield Unit(
+                f"subscribe:{group}",
+                site_fp + ":" + title,
+                lambda: [(f"{group}/subscribe.html", renderer.subscribe_page(group, title, urls))],
+            )
+        yield Unit(
+            f"page:{group}",
+            feed_fp + ":" + repr(counts),
+            lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))],
+        )
         for year, items in entries_by_year(entries):
             if only_years is not None and year not in only_years:
                 continue
             year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
-            yield Unit(f"year:{group}/{year}", year_fp,
-                   functools.partial(_year_page, renderer, links, group, title, year, items))
+            yield Unit(
+                f"year:{group}/{year}",
+                year_fp,
+                functools.partial(_year_page, renderer, links, group, title, year, items),
+            )
 
     def _newsletter_units(self, catalog, nl_groups, renderer, digest, only_periods, stats, recording):
         """Archive pages, then issues period by period (newest first) across groups, so that an
@@ -208,15 +253,21 @@ class OutputUnits:
             if recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             listing = stats.listings[group]
-            yield Unit(f"archive:{group}", nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
-                   functools.partial(self._archive_page, renderer, group, listing))
+            yield Unit(
+                f"archive:{group}",
+                nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
+                functools.partial(self._archive_page, renderer, group, listing),
+            )
             all_issues.extend(issues)
         all_issues.sort(key=lambda i: i.period_id, reverse=True)
         for issue in all_issues:
             if only_periods is not None and issue.period_id not in only_periods:
                 continue
-            yield Unit(f"issue:{issue.key}", nl_fp + ":" + digest.joined(issue.entries),
-                   functools.partial(self._issue_outputs, issue))
+            yield Unit(
+                f"issue:{issue.key}",
+                nl_fp + ":" + digest.joined(issue.entries),
+                functools.partial(self._issue_outputs, issue),
+            )
 
     def _archive_page(self, renderer, group: str, listing: list[tuple[str, str, int]]) -> list[tuple[str, bytes]]:
         return [(self.links.archive_path(group), renderer.archive_page(group, self.group_title(group), listing))]
@@ -225,9 +276,11 @@ class OutputUnits:
         r = self.issue_renderer
         rendered = r.render(issue)
         path = self.links.issue_path
-        return [(path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
-                (path(issue.group, issue.period_id, "txt"), r.archive_text(rendered).encode()),
-                (path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered))]
+        return [
+            (path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
+            (path(issue.group, issue.period_id, "txt"), r.archive_text(rendered).encode()),
+            (path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered)),
+        ]
 
     def _feeds(self, group, title, entries, fallback_updated):
         from newsletter.render.feeds.atom import render_atom
@@ -236,13 +289,23 @@ class OutputUnits:
         from newsletter.render.feeds.rss import render_rss
         from newsletter.render.feeds.xmlfeed import feed_generator
 
-        data = feed_data(group, title, entries, config=self.config, links=self.links, tz=self.tz,
-                         names=self.names, fallback_updated=fallback_updated)
+        data = feed_data(
+            group,
+            title,
+            entries,
+            config=self.config,
+            links=self.links,
+            tz=self.tz,
+            names=self.names,
+            fallback_updated=fallback_updated,
+        )
         fg = feed_generator(data, "atom")  # filled once, serialised as Atom, then as RSS
         atom = render_atom(data, fg)
-        return [(self.links.feed_path(group, "atom"), atom),
-                (self.links.feed_path(group, "rss"), render_rss(data, fg)),
-                (self.links.feed_path(group, "json"), render_json_feed(data))]
+        return [
+            (self.links.feed_path(group, "atom"), atom),
+            (self.links.feed_path(group, "rss"), render_rss(data, fg)),
+            (self.links.feed_path(group, "json"), render_json_feed(data)),
+        ]
 
     def _brand_fingerprint(self) -> str:
         """The brand's files, by content (the options are in the site fingerprint)."""
@@ -261,8 +324,10 @@ class OutputUnits:
         css = self.templates.read("site.css")
         c = self.config
         if (c.brand_accent, c.brand_accent_dark) != ("#0b5cad", "#7db7ff"):  # the colours site.css has
-            css += (f"\n/* brand.accent, brand.accent_dark */\n:root {{ --accent: {c.brand_accent}; }}\n"
-                    f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {c.brand_accent_dark}; }} }}\n").encode()
+            css += (
+                f"\n/* brand.accent, brand.accent_dark */\n:root {{ --accent: {c.brand_accent}; }}\n"
+                f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {c.brand_accent_dark}; }} }}\n"
+            ).encode()
         files = brand_files(c)
         out = [("site.css", css), ("feed.xsl", self._feed_stylesheet()), ("robots.txt", robots_txt(c.base_url))]
         with open(c.brand_favicon, "rb") if c.brand_favicon else open(self.templates.path("favicon.svg"), "rb") as fh:
@@ -288,7 +353,9 @@ class OutputUnits:
 
         base, links, site_fp = self.config.base_url, self.links, self.site_fingerprint
         all_years = [year for year, _ in stats.years.get(ALL, [])]
-        yield Unit("sitemap:index", site_fp + ":" + repr(all_years), lambda: [("sitemap.xml", sitemap_index(base, all_years))])
+        yield Unit(
+            "sitemap:index", site_fp + ":" + repr(all_years), lambda: [("sitemap.xml", sitemap_index(base, all_years))]
+        )
         listed = sorted(g for g, n in stats.counts.items() if n)
         nl = sorted(stats.nl_groups) if self.config.newsletter_enabled else []
 
@@ -298,6 +365,7 @@ class OutputUnits:
                 urls += [(links.group_url(g), ""), (links.url(f"{g}/subscribe.html"), "")]
             urls += [(links.url(links.archive_path(g)), "") for g in nl]
             return [(LISTS_SITEMAP, urlset(urls))]
+
         yield Unit("sitemap:lists", site_fp + ":" + repr((listed, nl)), lists)
         for year, items in entries_by_year(catalog.groups.get(ALL, ())):
             if only_years is not None and year not in only_years:
@@ -323,8 +391,16 @@ class OutputUnits:
     def _home(self, renderer, total, summaries, regional, newest, latest=()):
         from newsletter.render.feeds.opml import render_opml
 
-        feeds = [(f"{self.config.title} \u2014 {self.group_title(g)}", self.links.feed_url(g, "atom"), self.links.group_url(g))
-                 for g in [ALL, REGIONAL] + [s.code for s in summaries]
-                 if (total if g == ALL else regional.count if g == REGIONAL else 1)]  # the feeds that exist
-        return [("index.html", renderer.home_page(total, summaries, regional, latest)),
-                ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat()))]
+        feeds = [
+            (
+                f"{self.config.title} \u2014 {self.group_title(g)}",
+                self.links.feed_url(g, "atom"),
+                self.links.group_url(g),
+            )
+            for g in [ALL, REGIONAL] + [s.code for s in summaries]
+            if (total if g == ALL else regional.count if g == REGIONAL else 1)
+        ]  # the feeds that exist
+        return [
+            ("index.html", renderer.home_page(total, summaries, regional, latest)),
+            ("feeds.opml", render_opml(self.config.title, feeds, newest.isoformat())),
+        ]

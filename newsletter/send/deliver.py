@@ -155,16 +155,27 @@ class SendSummary:
     @property
     def ok(self) -> bool:
         """Everything this run tried was delivered (old failures alone do not count)."""
-        return not (self.failed or self.deferred or self.uncertain or self.interrupted or self.unreachable
-                    or self.gave_up)
+        return not (
+            self.failed or self.deferred or self.uncertain or self.interrupted or self.unreachable or self.gave_up
+        )
 
     @property
     def attempted(self) -> int:
         return self.sent + self.failed + self.deferred + self.uncertain
 
     def add(self, other: SendSummary) -> None:
-        for name in ("sent", "already", "suppressed", "failed", "deferred", "uncertain", "earlier_failed",
-                     "earlier_uncertain", "bounced", "elsewhere"):
+        for name in (
+            "sent",
+            "already",
+            "suppressed",
+            "failed",
+            "deferred",
+            "uncertain",
+            "earlier_failed",
+            "earlier_uncertain",
+            "bounced",
+            "elsewhere",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.interrupted = self.interrupted or other.interrupted
         self.unreachable = self.unreachable or other.unreachable
@@ -172,8 +183,12 @@ class SendSummary:
 
     def line(self, dry_run: bool = False) -> str:
         verb = "written to the outbox" if dry_run else "sent"
-        parts = [f"{self.sent} {verb}", f"{self.already} already sent", f"{self.suppressed} unsubscribed",
-                 f"{self.failed} failed"]
+        parts = [
+            f"{self.sent} {verb}",
+            f"{self.already} already sent",
+            f"{self.suppressed} unsubscribed",
+            f"{self.failed} failed",
+        ]
         if self.elsewhere:
             parts.append(f"{self.elsewhere} being sent by another sender")
         if self.deferred:
@@ -181,10 +196,14 @@ class SendSummary:
         if self.uncertain:
             parts.append(f"{self.uncertain} uncertain (the server may have taken them; not resent)")
         if self.earlier_failed or self.earlier_uncertain:
-            parts.append(f"left from earlier runs: {self.earlier_failed} failed, {self.earlier_uncertain} uncertain "
-                         "(see `newsletter status`)")
+            parts.append(
+                f"left from earlier runs: {self.earlier_failed} failed, {self.earlier_uncertain} uncertain "
+                "(see `newsletter status`)"
+            )
         if self.bounced:
-            parts.append(f"{self.bounced} address{'es' if self.bounced != 1 else ''} suppressed for every list (hard bounce)")
+            parts.append(
+                f"{self.bounced} address{'es' if self.bounced != 1 else ''} suppressed for every list (hard bounce)"
+            )
         if self.interrupted:
             parts.append("stopped early; run again to send the rest")
         return ", ".join(parts)
@@ -266,8 +285,15 @@ class Delivery:
                 if status == "sending":
                     summary.earlier_uncertain += 1
                     continue
-                message = self.renderer.message(self.rendered, sub.name, sub.email, secret=self.secret, date=now,
-                                                version=self.content, key=self.sendlog.message_key())
+                message = self.renderer.message(
+                    self.rendered,
+                    sub.name,
+                    sub.email,
+                    secret=self.secret,
+                    date=now,
+                    version=self.content,
+                    key=self.sendlog.message_key(),
+                )
                 data = message.compose()
                 if self.outbox is not None:
                     folder = self.outbox / issue.group / issue.period_id
@@ -304,8 +330,9 @@ class Delivery:
             control.phase = "idle"
         return summary
 
-    def send_one(self, key: str, sub: Subscriber, message_id: str, data: bytes, content: str,
-                 summary: SendSummary) -> None:
+    def send_one(
+        self, key: str, sub: Subscriber, message_id: str, data: bytes, content: str, summary: SendSummary
+    ) -> None:
         """Deliver one message composed elsewhere (a digest) under `key`, claimed with `content`
         just before its final "." exactly as `run` does for each recipient."""
         self.content = content
@@ -321,9 +348,11 @@ class Delivery:
         _, _, _, exc = self._held[0]
         settings = self.mailer.settings if self.mailer is not None else None
         where = f"the SMTP server {settings.host}:{settings.port}" if settings else "the SMTP server"
-        raise SetupFailure(f"{where} refused to relay for every recipient tried ({len(self._held)}: {exc}); nothing "
-                           "was sent and nobody is marked failed: check smtp.username (it may need a login), "
-                           "newsletter.from_address and the server's relay rules, then run again")
+        raise SetupFailure(
+            f"{where} refused to relay for every recipient tried ({len(self._held)}: {exc}); nothing "
+            "was sent and nobody is marked failed: check smtp.username (it may need a login), "
+            "newsletter.from_address and the server's relay rules, then run again"
+        )
 
     def _fail(self, key: str, sub: Subscriber, message_id: str, exc: PermanentFailure, summary: SendSummary) -> None:
         self.sendlog.mark(key, sub.email, "failed", message_id, self.content, str(exc))
@@ -378,14 +407,17 @@ class Delivery:
                 if isinstance(exc, ConnectFailure):
                     self._connect_failures += 1
                     if self._connect_failures >= self.max_connect_failures:
-                        raise Unreachable(f"{exc} ({self._connect_failures} tries in a row); nothing more is sent "
-                                          f"in this run: run it again when the server is back") from None
+                        raise Unreachable(
+                            f"{exc} ({self._connect_failures} tries in a row); nothing more is sent "
+                            f"in this run: run it again when the server is back"
+                        ) from None
                 else:
                     self._connect_failures = 0
                     self.sendlog.release(key, sub.email, str(exc))  # the server did not take it
                 if attempt == self.max_attempts:
-                    self.sendlog.mark(key, sub.email, "deferred", message_id, self.content,
-                                      f"{exc} (after {attempt} attempts)")
+                    self.sendlog.mark(
+                        key, sub.email, "deferred", message_id, self.content, f"{exc} (after {attempt} attempts)"
+                    )
                     summary.deferred += 1
                     self.say(f"{key}: {sub.email}: {exc}; deferred to the next run after {attempt} attempts")
                     return
@@ -406,13 +438,17 @@ class Delivery:
                 control.settle()
                 summary.uncertain += 1
                 self.sendlog.note(key, sub.email, str(exc))
-                self.say(f"{key}: {sub.email}: uncertain: {exc}; not resent automatically "
-                         f"(see `newsletter status` and `newsletter resolve`)")
+                self.say(
+                    f"{key}: {sub.email}: uncertain: {exc}; not resent automatically "
+                    f"(see `newsletter status` and `newsletter resolve`)"
+                )
                 in_a_row = self.uncertain_in_a_row.bump()
                 if in_a_row >= self.max_uncertain:
-                    raise NoReplies(f"{in_a_row} messages in a row went out but no reply came; "
-                                      "nothing more is sent in this run (the server may be taking messages without "
-                                      "answering): see `newsletter status`, then `newsletter resolve`") from None
+                    raise NoReplies(
+                        f"{in_a_row} messages in a row went out but no reply came; "
+                        "nothing more is sent in this run (the server may be taking messages without "
+                        "answering): see `newsletter status`, then `newsletter resolve`"
+                    ) from None
                 return
             else:
                 control.settle()

@@ -80,6 +80,7 @@ class Locked:
         def call(*args, **kwargs):
             with lock:
                 return value(*args, **kwargs)
+
         return call
 
 
@@ -115,8 +116,13 @@ class DigestSender:
         frequencies = list(self.config.newsletter_frequencies) or [self.config.newsletter_period]
         default = self.config.newsletter_period if self.config.newsletter_period in frequencies else frequencies[0]
         context = sender.builder.context
-        self.composer = DigestComposer(sender.catalog, context.names, default_frequency=default,
-                                       frequencies=frequencies, language=self.config.language)
+        self.composer = DigestComposer(
+            sender.catalog,
+            context.names,
+            default_frequency=default,
+            frequencies=frequencies,
+            language=self.config.language,
+        )
         self.renderer = DigestRenderer(context.issue_renderer, context.templates)
         self.frequencies = frequencies
 
@@ -172,8 +178,9 @@ class DigestSender:
         got: set[str] = set()
         for key in self.sendlog.issue_keys():
             if key.endswith(f"/{pid}") and not key.startswith(f"{DIGEST_KEY}/"):
-                got.update(email for email, (status, _) in self.sendlog.statuses(key).items()
-                           if status in ("sent", "sending"))
+                got.update(
+                    email for email, (status, _) in self.sendlog.statuses(key).items() if status in ("sent", "sending")
+                )
         return got
 
     def coverage(self) -> dict[str, list[tuple[dt.date, dt.date, str]]]:
@@ -195,8 +202,9 @@ class DigestSender:
         return covered
 
     @staticmethod
-    def covered_until(periods: list[tuple[dt.date, dt.date, str]], key: str, start: dt.date,
-                      after: dt.date) -> dt.date | None:
+    def covered_until(
+        periods: list[tuple[dt.date, dt.date, str]], key: str, start: dt.date, after: dt.date
+    ) -> dt.date | None:
         """The day after the last period sent to them that is not this one and does not lie wholly
         after it (so that a correction of an older period still sees that period's entries)."""
         ends = [a for s, a, k in periods if k != key and s < after]
@@ -249,21 +257,34 @@ class DigestSender:
                     # Who got an earlier version of *this* choice's digest: a digest's hash is per
                     # choice, so one sent for other lists (a `--subscribers FILE` that differs, a
                     # change of lists since) is not a change of the digest.
-                    earlier = [s for s in subs if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
-                               and statuses[s.email.lower()][1] not in ("", rendered.content)
-                               and same(statuses[s.email.lower()][1])]
+                    earlier = [
+                        s
+                        for s in subs
+                        if statuses.get(s.email.lower(), ("", ""))[0] == "sent"
+                        and statuses[s.email.lower()][1] not in ("", rendered.content)
+                        and same(statuses[s.email.lower()][1])
+                    ]
                     if correction:
                         if earlier:
-                            plan.jobs.append(DigestJob(correction_key(key, rendered.content), pid, rendered, earlier,
-                                                       f"Correction: {rendered.subject}"))
+                            plan.jobs.append(
+                                DigestJob(
+                                    correction_key(key, rendered.content),
+                                    pid,
+                                    rendered,
+                                    earlier,
+                                    f"Correction: {rendered.subject}",
+                                )
+                            )
                         continue
                     changed += len(earlier)
                     plan.jobs.append(DigestJob(key, pid, rendered, subs))
                 if changed and not self.sender.dry_run and self.sendlog.get_meta(f"{key}.changed") != str(changed):
                     self.sendlog.set_meta(f"{key}.changed", str(changed))
-                    self.sender.say(f"{key} changed after it was first sent: {changed} recipient"
-                                    f"{'s' if changed != 1 else ''} got the earlier version and are not sent it "
-                                    "again; to send them this one as a correction: newsletter send --due --correction")
+                    self.sender.say(
+                        f"{key} changed after it was first sent: {changed} recipient"
+                        f"{'s' if changed != 1 else ''} got the earlier version and are not sent it "
+                        "again; to send them this one as a correction: newsletter send --due --correction"
+                    )
                 if plan.jobs:
                     plans.append(plan)
         plans.sort(key=lambda p: (p.end, p.period))
@@ -283,6 +304,7 @@ class DigestSender:
             if earlier not in known:
                 known[earlier] = self.sendlog.get_meta(f"{key}.choice.{earlier}") == signature
             return known[earlier]
+
         return same
 
     # -- delivery ----------------------------------------------------------------------------
@@ -303,11 +325,22 @@ class DigestSender:
         suppressions = self.sender.suppressions
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for plan, job, sub in work:
-            one = _settled(statuses.setdefault(job.key, self.sendlog.statuses(job.key)), sub,
-                           job.rendered.digest.choice.lists, suppressions.may_mail)
+            one = _settled(
+                statuses.setdefault(job.key, self.sendlog.statuses(job.key)),
+                sub,
+                job.rendered.digest.choice.lists,
+                suppressions.may_mail,
+            )
             if one is None:
-                message = self.renderer.message(job.rendered, sub.name, sub.email, secret=self.sender.secret,
-                                                date=now, subject=job.subject or None, key=self.sendlog.message_key())
+                message = self.renderer.message(
+                    job.rendered,
+                    sub.name,
+                    sub.email,
+                    secret=self.sender.secret,
+                    date=now,
+                    subject=job.subject or None,
+                    key=self.sendlog.message_key(),
+                )
                 folder = outbox_folder(outbox, job.key)
                 folder.mkdir(parents=True, exist_ok=True)
                 write_atomic(folder / f"{sub.email.lower()}.eml", message.compose())
@@ -317,8 +350,9 @@ class DigestSender:
         return total
 
 
-def _settled(statuses: dict[str, tuple[str, str]], sub: Subscriber, lists: tuple[str, ...],
-             may_mail: Callable[[str, str], bool]) -> SendSummary | None:
+def _settled(
+    statuses: dict[str, tuple[str, str]], sub: Subscriber, lists: tuple[str, ...], may_mail: Callable[[str, str], bool]
+) -> SendSummary | None:
     """The outcome for a subscriber nothing is to be sent to (already had it, failed or
     uncertain earlier, may be mailed none of the digest's lists — asked right before the
     message, so that leaving during a run is honoured), else None."""
@@ -371,12 +405,22 @@ class _Pool:
         first = self.sender.mailer
         assert first is not None  # not a dry run
         mailer = first if not self.deliveries else Mailer(first.settings)
-        delivery = Delivery(renderer=self.sender.builder.context.issue_renderer, rendered=None,  # type: ignore[arg-type]
-                            sendlog=sendlog, secret=self.sender.secret, control=StopControl(), mailer=mailer,  # type: ignore[arg-type]
-                            max_attempts=config.smtp_max_attempts, retry_delay=config.smtp_retry_delay,
-                            max_connect_failures=config.smtp_max_connect_failures,
-                            max_uncertain=config.smtp_max_uncertain, say=self.sender.say, store=store,
-                            suppressions=self.suppressions, uncertain_in_a_row=self.in_a_row)  # type: ignore[arg-type]
+        delivery = Delivery(
+            renderer=self.sender.builder.context.issue_renderer,
+            rendered=None,  # type: ignore[arg-type]
+            sendlog=sendlog,
+            secret=self.sender.secret,
+            control=StopControl(),
+            mailer=mailer,  # type: ignore[arg-type]
+            max_attempts=config.smtp_max_attempts,
+            retry_delay=config.smtp_retry_delay,
+            max_connect_failures=config.smtp_max_connect_failures,
+            max_uncertain=config.smtp_max_uncertain,
+            say=self.sender.say,
+            store=store,
+            suppressions=self.suppressions,
+            uncertain_in_a_row=self.in_a_row,
+        )  # type: ignore[arg-type]
         self.deliveries.append(delivery)
         return delivery
 
@@ -455,9 +499,15 @@ class _Pool:
                 if one is not None:
                     self._add(plan, one)
                     continue
-                message = owner.renderer.message(job.rendered, sub.name, sub.email, secret=self.sender.secret,
-                                                 date=self.now, subject=job.subject or None,
-                                                 key=self.message_key)
+                message = owner.renderer.message(
+                    job.rendered,
+                    sub.name,
+                    sub.email,
+                    secret=self.sender.secret,
+                    date=self.now,
+                    subject=job.subject or None,
+                    key=self.message_key,
+                )
                 data = message.compose()
                 self._pace()
                 one = SendSummary()
@@ -486,8 +536,10 @@ def digest_line(plan: PeriodPlan, dry_run: bool) -> str:
     """`digest/2025-W11 (10–16 March 2025, weekly): 3 sent, …` for `send --due`."""
     label = plan.jobs[0].rendered.digest.label if plan.jobs else plan.period
     choices = len(plan.jobs)
-    return (f"{DIGEST_KEY}/{plan.period} ({label}, {plan.frequency}, {choices} distinct choice"
-            f"{'s' if choices != 1 else ''}): {plan.summary.line(dry_run)}")
+    return (
+        f"{DIGEST_KEY}/{plan.period} ({label}, {plan.frequency}, {choices} distinct choice"
+        f"{'s' if choices != 1 else ''}): {plan.summary.line(dry_run)}"
+    )
 
 
 def outbox_folder(outbox: Path, key: str) -> Path:
@@ -495,8 +547,14 @@ def outbox_folder(outbox: Path, key: str) -> Path:
     return outbox / key.replace("/", "-", 1)
 
 
-def send_digests_due(sender: Any, now: dt.datetime, *, correction: bool = False, quiet: bool = False,
-                     say: Callable[[str], None] | None = None) -> bool:
+def send_digests_due(
+    sender: Any,
+    now: dt.datetime,
+    *,
+    correction: bool = False,
+    quiet: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> bool:
     """`send --due` with `newsletter.delivery = "digest"`: plan, send, say one line per period
     and one for the run; True when everything tried went out."""
     say = say or sender.say
@@ -515,8 +573,14 @@ def send_digests_due(sender: Any, now: dt.datetime, *, correction: bool = False,
             periods = sum(1 for p in plans if p.summary.attempted)
             say(f"--due: digests of {periods} period{'s' if periods != 1 else ''}: {total.line(sender.dry_run)}")
         else:
-            extra = (f"; left from earlier runs: {total.earlier_failed} failed, {total.earlier_uncertain} uncertain "
-                     "(see `newsletter status`)") if total.earlier_failed or total.earlier_uncertain else ""
+            extra = (
+                (
+                    f"; left from earlier runs: {total.earlier_failed} failed, {total.earlier_uncertain} uncertain "
+                    "(see `newsletter status`)"
+                )
+                if total.earlier_failed or total.earlier_uncertain
+                else ""
+            )
             say(f"--due: no digest due; {digests.next_due(now)}{extra}")
     return total.ok
 

@@ -64,16 +64,27 @@ class Sender:
         if config.newsletter_unsubscribe_url and not secret_text:
             if not self.dry_run:
                 public = config.newsletter_public_url
-                source = ("newsletter.public_url is set" if public and config.newsletter_unsubscribe_url == public + "unsubscribe"
-                          else "newsletter.unsubscribe_url is set")
-                raise ConfigError([f"{source}, so one-click unsubscribe links need a key: set the "
-                                   f"environment variable {config.newsletter_secret_env}"])
-            self.say(f"warning: {config.newsletter_secret_env} is not set: the outbox messages carry placeholder "
-                     "unsubscribe links (token=preview), not the ones subscribers would get")
+                source = (
+                    "newsletter.public_url is set"
+                    if public and config.newsletter_unsubscribe_url == public + "unsubscribe"
+                    else "newsletter.unsubscribe_url is set"
+                )
+                raise ConfigError(
+                    [
+                        f"{source}, so one-click unsubscribe links need a key: set the "
+                        f"environment variable {config.newsletter_secret_env}"
+                    ]
+                )
+            self.say(
+                f"warning: {config.newsletter_secret_env} is not set: the outbox messages carry placeholder "
+                "unsubscribe links (token=preview), not the ones subscribers would get"
+            )
         self.secret = secret_text.encode() if secret_text else None
         password = os.environ.get(config.smtp_password_env)
         if config.smtp_username and password is None and not self.dry_run:
-            raise ConfigError([f"smtp.username is set: put the password in the environment variable {config.smtp_password_env}"])
+            raise ConfigError(
+                [f"smtp.username is set: put the password in the environment variable {config.smtp_password_env}"]
+            )
         if not self.dry_run:
             self.mailer = Mailer(SMTPSettings.from_config(config, password))
         self.tz = ZoneInfo(config.timezone)
@@ -88,10 +99,10 @@ class Sender:
         """The group's issues that builds publish (the newest `archive_periods`), newest first."""
         if not self.catalog.entries:
             return []
-        since = archive_start(self.catalog.entries[0].date, self.config.newsletter_period,
-                              self.config.newsletter_archive_periods)
-        return issues_for(self.catalog.groups[group], group, self.config.newsletter_period, since,
-                          self.config.language)
+        since = archive_start(
+            self.catalog.entries[0].date, self.config.newsletter_period, self.config.newsletter_archive_periods
+        )
+        return issues_for(self.catalog.groups[group], group, self.config.newsletter_period, since, self.config.language)
 
     def period_end(self, pid: str, period: str = "") -> dt.datetime:
         """When a period (of `period`, default the site's) ends, in the configured zone."""
@@ -113,20 +124,35 @@ class Sender:
         content = content_hash(rendered)
         log_key = issue.key
         if correction:
-            earlier = {email for _, email, status, _, _, old in self.sendlog.rows(issue.key)
-                       if status == "sent" and old != content}
+            earlier = {
+                email
+                for _, email, status, _, _, old in self.sendlog.rows(issue.key)
+                if status == "sent" and old != content
+            }
             recipients = [s for s in recipients if s.email.lower() in earlier]
             log_key = f"{issue.key}+correction-{content[:8]}"
             rendered = dataclasses.replace(rendered, subject=f"Correction: {rendered.subject}")
         elif not self.dry_run:
             self._check_unchanged(issue, content)
         delivery = Delivery(
-            renderer=renderer, rendered=rendered, sendlog=self.sendlog, secret=self.secret, control=self.control,
-            mailer=self.mailer, outbox=self.outbox if self.dry_run else None,
+            renderer=renderer,
+            rendered=rendered,
+            sendlog=self.sendlog,
+            secret=self.secret,
+            control=self.control,
+            mailer=self.mailer,
+            outbox=self.outbox if self.dry_run else None,
             rate=self.config.smtp_rate if self.rate is None else self.rate,
-            max_attempts=self.config.smtp_max_attempts, retry_delay=self.config.smtp_retry_delay,
-            max_connect_failures=self.config.smtp_max_connect_failures, max_uncertain=self.config.smtp_max_uncertain,
-            log_key=log_key, say=self.say, progress=self.progress, store=self.store, suppressions=self.suppressions)
+            max_attempts=self.config.smtp_max_attempts,
+            retry_delay=self.config.smtp_retry_delay,
+            max_connect_failures=self.config.smtp_max_connect_failures,
+            max_uncertain=self.config.smtp_max_uncertain,
+            log_key=log_key,
+            say=self.say,
+            progress=self.progress,
+            store=self.store,
+            suppressions=self.suppressions,
+        )
         summary = delivery.run(recipients)
         if summary.sent and not self.dry_run:
             self.sendlog.record_issue(log_key, content)
@@ -160,9 +186,11 @@ class Sender:
         if recorded is None or content in recorded:
             return
         got = sum(1 for row in self.sendlog.rows(issue.key) if row[2] == "sent" and row[5] != content)
-        self.say(f"{issue.key} changed after it was first sent: {got} recipient{'s' if got != 1 else ''} got the "
-                 f"earlier version and are not sent it again; anyone still due gets this one. To send them the "
-                 f"new version as a correction: newsletter send --country {issue.group} --issue {issue.period_id} --correction")
+        self.say(
+            f"{issue.key} changed after it was first sent: {got} recipient{'s' if got != 1 else ''} got the "
+            f"earlier version and are not sent it again; anyone still due gets this one. To send them the "
+            f"new version as a correction: newsletter send --country {issue.group} --issue {issue.period_id} --correction"
+        )
         self.sendlog.report_change(issue.key, content)
 
     def close(self) -> None:
@@ -211,8 +239,11 @@ class Sender:
                     break  # newest first: every older one is before the schedule too
                 if end + delay > now:
                     continue
-                recipients = [s for s in audience if not joined[s.email.lower()]
-                              or end > dt.datetime.fromisoformat(joined[s.email.lower()])]
+                recipients = [
+                    s
+                    for s in audience
+                    if not joined[s.email.lower()] or end > dt.datetime.fromisoformat(joined[s.email.lower()])
+                ]
                 if recipients:
                     owed.append((end, group, issue, recipients))
         if not self.dry_run:
@@ -231,12 +262,16 @@ def require_built(sender: Sender, issue: Issue) -> None:
     """A message's "view in a browser" link must work: its web copy must have been built."""
     path = sender.web_copy(issue)
     if not path.is_file():
-        raise UsageError(f"{issue.key}: its web copy {path} has not been built, so the message's \"view in a "
-                         f"browser\" link would be broken; run `newsletter build` first")
+        raise UsageError(
+            f"{issue.key}: its web copy {path} has not been built, so the message's \"view in a "
+            f'browser" link would be broken; run `newsletter build` first'
+        )
 
 
 def check_finished(sender: Sender, issue: Issue, now: dt.datetime, force: bool) -> None:
     end = sender.period_end(issue.period_id)
     if end > now and not force:
-        raise UsageError(f"{issue.key}: the period has not ended yet (it ends {end.strftime('%Y-%m-%d %H:%M %Z')}); "
-                         "entries may still be added. Pass --force to send it now")
+        raise UsageError(
+            f"{issue.key}: the period has not ended yet (it ends {end.strftime('%Y-%m-%d %H:%M %Z')}); "
+            "entries may still be added. Pass --force to send it now"
+        )

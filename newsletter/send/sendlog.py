@@ -124,8 +124,9 @@ class SendLog:
         os.chmod(state_dir, 0o700)
         self.path = state_dir / LOG_NAME
         self.marker = state_dir / MARKER_NAME
-        self.db = statedb.open_state_db(self.path, self.marker, MIGRATIONS, what="send log", schema="sendlog",
-                                        database=database)
+        self.db = statedb.open_state_db(
+            self.path, self.marker, MIGRATIONS, what="send log", schema="sendlog", database=database
+        )
         self._lock = send_lock(state_dir)
         self._message_key: bytes | None = None
 
@@ -152,14 +153,21 @@ class SendLog:
     # -- deliveries --------------------------------------------------------------------
     def statuses(self, issue: str) -> dict[str, tuple[str, str]]:
         """email (lower case) → (status, content hash), for one issue."""
-        return {email: (status, content) for email, status, content in
-                self.db.execute("SELECT email, status, content FROM deliveries WHERE issue = ?", (issue,))}
+        return {
+            email: (status, content)
+            for email, status, content in self.db.execute(
+                "SELECT email, status, content FROM deliveries WHERE issue = ?", (issue,)
+            )
+        }
 
     def claim(self, issue: str, email: str, message_id: str, content: str) -> None:
-        self.db.execute("INSERT INTO deliveries (issue, email, status, message_id, content, updated) "
-                        "VALUES (?, ?, 'sending', ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
-                        "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
-                        "detail = '', updated = excluded.updated", (issue, email.lower(), message_id, content, _now()))
+        self.db.execute(
+            "INSERT INTO deliveries (issue, email, status, message_id, content, updated) "
+            "VALUES (?, ?, 'sending', ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
+            "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
+            "detail = '', updated = excluded.updated",
+            (issue, email.lower(), message_id, content, _now()),
+        )
 
     # -- several senders on one database (PostgreSQL) -----------------------------------------
     @property
@@ -180,8 +188,9 @@ class SendLog:
         row = self.db.execute("SELECT pg_try_advisory_lock(?)", (_lock_key(issue, email),)).fetchone()
         if not row[0]:
             return "elsewhere"
-        found = self.db.execute("SELECT status FROM deliveries WHERE issue = ? AND email = ?",
-                                (issue, email.lower())).fetchone()
+        found = self.db.execute(
+            "SELECT status FROM deliveries WHERE issue = ? AND email = ?", (issue, email.lower())
+        ).fetchone()
         if found is not None and found[0] != "deferred":
             self.let_go(issue, email)
             return str(found[0])
@@ -192,34 +201,47 @@ class SendLog:
             self.db.execute("SELECT pg_advisory_unlock(?)", (_lock_key(issue, email),))
 
     def mark_sent(self, issue: str, email: str, detail: str = "") -> None:
-        self.db.execute("UPDATE deliveries SET status = 'sent', detail = ?, updated = ? WHERE issue = ? AND email = ?",
-                        (detail, _now(), issue, email.lower()))
+        self.db.execute(
+            "UPDATE deliveries SET status = 'sent', detail = ?, updated = ? WHERE issue = ? AND email = ?",
+            (detail, _now(), issue, email.lower()),
+        )
 
     def mark(self, issue: str, email: str, status: str, message_id: str, content: str, detail: str) -> None:
         """Record a final outcome without a claim: `failed` or `deferred`."""
-        self.db.execute("INSERT INTO deliveries (issue, email, status, message_id, content, detail, updated) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
-                        "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
-                        "detail = excluded.detail, updated = excluded.updated",
-                        (issue, email.lower(), status, message_id, content, detail, _now()))
+        self.db.execute(
+            "INSERT INTO deliveries (issue, email, status, message_id, content, detail, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue, email) DO UPDATE SET "
+            "status = excluded.status, message_id = excluded.message_id, content = excluded.content, "
+            "detail = excluded.detail, updated = excluded.updated",
+            (issue, email.lower(), status, message_id, content, detail, _now()),
+        )
 
     def release(self, issue: str, email: str, detail: str = "") -> None:
         """The server did not take the message: it is deferred to the next run."""
-        self.db.execute("UPDATE deliveries SET status = 'deferred', detail = ?, updated = ? "
-                        "WHERE issue = ? AND email = ? AND status = 'sending'", (detail, _now(), issue, email.lower()))
+        self.db.execute(
+            "UPDATE deliveries SET status = 'deferred', detail = ?, updated = ? "
+            "WHERE issue = ? AND email = ? AND status = 'sending'",
+            (detail, _now(), issue, email.lower()),
+        )
 
     def note(self, issue: str, email: str, detail: str) -> None:
-        self.db.execute("UPDATE deliveries SET detail = ? WHERE issue = ? AND email = ?", (detail, issue, email.lower()))
+        self.db.execute(
+            "UPDATE deliveries SET detail = ? WHERE issue = ? AND email = ?", (detail, issue, email.lower())
+        )
 
     def resolve(self, issue: str, email: str, sent: bool) -> bool:
         """An operator's verdict on an uncertain (or failed) delivery: sent, or free to send again."""
         if sent:
-            cur = self.db.execute("UPDATE deliveries SET status = 'sent', detail = 'marked sent by the operator', "
-                                  "updated = ? WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
-                                  (_now(), issue, email.lower()))
+            cur = self.db.execute(
+                "UPDATE deliveries SET status = 'sent', detail = 'marked sent by the operator', "
+                "updated = ? WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
+                (_now(), issue, email.lower()),
+            )
         else:
-            cur = self.db.execute("DELETE FROM deliveries WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
-                                  (issue, email.lower()))
+            cur = self.db.execute(
+                "DELETE FROM deliveries WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
+                (issue, email.lower()),
+            )
         return cur.rowcount == 1
 
     def sent_to(self, message_id: str) -> str | None:
@@ -227,8 +249,9 @@ class SendLog:
         bare = message_id.strip().strip("<>")
         if not bare:
             return None
-        row = self.db.execute("SELECT email FROM deliveries WHERE message_id IN (?, ?) LIMIT 1",
-                              (f"<{bare}>", bare)).fetchone()
+        row = self.db.execute(
+            "SELECT email FROM deliveries WHERE message_id IN (?, ?) LIMIT 1", (f"<{bare}>", bare)
+        ).fetchone()
         return row[0] if row else None
 
     def rows(self, issue: str | None = None) -> list[tuple[str, str, str, str, str, str]]:
@@ -248,8 +271,10 @@ class SendLog:
         return (row[0], row[1]) if row else None
 
     def record_issue(self, issue: str, content: str) -> None:
-        self.db.execute("INSERT INTO issues (issue, content, first_sent) VALUES (?, ?, ?) "
-                        "ON CONFLICT (issue) DO NOTHING", (issue, content, _now()))
+        self.db.execute(
+            "INSERT INTO issues (issue, content, first_sent) VALUES (?, ?, ?) ON CONFLICT (issue) DO NOTHING",
+            (issue, content, _now()),
+        )
 
     def report_change(self, issue: str, content: str) -> None:
         self.db.execute("UPDATE issues SET reported = ? WHERE issue = ?", (content, issue))
@@ -269,8 +294,10 @@ class SendLog:
             return self._message_key
         value = self.get_meta(MESSAGE_KEY)
         if value is None:
-            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                            (MESSAGE_KEY, secrets.token_hex(32)))
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                (MESSAGE_KEY, secrets.token_hex(32)),
+            )
             value = self.get_meta(MESSAGE_KEY)
         assert value is not None
         self._message_key = bytes.fromhex(value)
@@ -281,21 +308,26 @@ class SendLog:
         return dict(self.db.execute("SELECT email, first_seen FROM members WHERE list = ?", (group,)))
 
     def add_members(self, group: str, emails: list[str], first_seen: str) -> None:
-        self.db.executemany("INSERT INTO members (email, list, first_seen) VALUES (?, ?, ?) ON CONFLICT (email, list) DO NOTHING",
-                            [(e.lower(), group, first_seen) for e in emails])
+        self.db.executemany(
+            "INSERT INTO members (email, list, first_seen) VALUES (?, ?, ?) ON CONFLICT (email, list) DO NOTHING",
+            [(e.lower(), group, first_seen) for e in emails],
+        )
 
     # -- suppressions --------------------------------------------------------------------
     def suppress(self, email: str, group: str = "*", reason: str = "") -> bool:
         """Record an unsubscribe; returns False if it was already recorded."""
-        cur = self.db.execute("INSERT INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?) "
-                              "ON CONFLICT (email, list) DO NOTHING",
-                              (email.lower(), group, _now(), reason))
+        cur = self.db.execute(
+            "INSERT INTO suppressions (email, list, created, reason) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (email, list) DO NOTHING",
+            (email.lower(), group, _now(), reason),
+        )
         return cur.rowcount == 1
 
     def is_suppressed(self, email: str, group: str) -> bool:
         """Checked right before each message, so an unsubscribe during a send is honoured."""
-        row = self.db.execute("SELECT 1 FROM suppressions WHERE email = ? AND list IN ('*', ?) LIMIT 1",
-                              (email.lower(), group)).fetchone()
+        row = self.db.execute(
+            "SELECT 1 FROM suppressions WHERE email = ? AND list IN ('*', ?) LIMIT 1", (email.lower(), group)
+        ).fetchone()
         return row is not None
 
     def suppressed(self) -> dict[str, set[str]]:

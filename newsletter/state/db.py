@@ -24,9 +24,11 @@ from newsletter.state import pg as pgdb
 
 def restore_hint(path: Path, marker: Path) -> str:
     remove = marker if marker.exists() else path
-    return (f"restore it from a backup (see 'Backing up the state folder' in docs/sending.md); only to start "
-            f"an empty one on purpose (every issue may then be sent again, and unsubscribes are "
-            f"forgotten) delete {remove}")
+    return (
+        f"restore it from a backup (see 'Backing up the state folder' in docs/sending.md); only to start "
+        f"an empty one on purpose (every issue may then be sent again, and unsubscribes are "
+        f"forgotten) delete {remove}"
+    )
 
 
 def pg_marker(marker: Path) -> Path:
@@ -41,8 +43,9 @@ def recorded_database(marker: Path) -> tuple[str, str] | None:
     except FileNotFoundError:
         return None
     if len(lines) < 2 or not lines[0] or not pgdb.is_url(lines[1]):
-        raise StateError(f"{pg_marker(marker)}: damaged (a db_id line, then the database's URL); "
-                         "restore it from a backup")
+        raise StateError(
+            f"{pg_marker(marker)}: damaged (a db_id line, then the database's URL); restore it from a backup"
+        )
     return lines[0], lines[1]
 
 
@@ -64,8 +67,10 @@ def state_url(state_dir: Path) -> str:
         if found:
             urls.add(found[1])
     if len(urls) > 1:
-        raise StateError(f"{state_dir}: its *.pg-id files name different databases ({', '.join(map(pgdb.shown, sorted(urls)))}); "
-                         "keep the right one")
+        raise StateError(
+            f"{state_dir}: its *.pg-id files name different databases ({', '.join(map(pgdb.shown, sorted(urls)))}); "
+            "keep the right one"
+        )
     return urls.pop() if urls else ""
 
 
@@ -89,8 +94,16 @@ def pg_exists(url: str, schema: str, marker: Path, *, what: str) -> bool:
         db.close()
 
 
-def open_state_db(path: Path, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str,
-                  database: str | None = None, check: bool = True):
+def open_state_db(
+    path: Path,
+    marker: Path,
+    migrations: Mapping[int, str],
+    *,
+    what: str,
+    schema: str,
+    database: str | None = None,
+    check: bool = True,
+):
     """The database of the store or the send log: SQLite at `path`, or the `schema` of the
     PostgreSQL database `database` (None: the one the state folder records)."""
     url = database_url(marker, database)
@@ -99,34 +112,45 @@ def open_state_db(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
     return open_pg(url, marker, migrations, what=what, schema=schema)
 
 
-def open_pg(url: str, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str,
-            migrated: bool = False) -> pgdb.PgConnection:
+def open_pg(
+    url: str, marker: Path, migrations: Mapping[int, str], *, what: str, schema: str, migrated: bool = False
+) -> pgdb.PgConnection:
     """Open (or create) one schema of a PostgreSQL database; refuse one that this state folder
     knew by another db_id, or that is gone or emptied (the state folder's `.pg-id` says it had one)."""
     import psycopg
 
     recorded = recorded_database(marker)
-    if recorded is None and marker.exists() and not migrated:  # its rows are in the SQLite file: a new database would forget them
-        raise StateError(f"{marker.parent}: this state folder's {what} is in SQLite ({marker.parent / (marker.stem + '.sqlite3')}), "
-                         f"not yet in {pgdb.shown(url)}; copy it there first: newsletter db migrate --to {pgdb.shown(url)}")
+    if (
+        recorded is None and marker.exists() and not migrated
+    ):  # its rows are in the SQLite file: a new database would forget them
+        raise StateError(
+            f"{marker.parent}: this state folder's {what} is in SQLite ({marker.parent / (marker.stem + '.sqlite3')}), "
+            f"not yet in {pgdb.shown(url)}; copy it there first: newsletter db migrate --to {pgdb.shown(url)}"
+        )
     db = pgdb.PgConnection(url, schema, what=what)
     where = f"{pgdb.shown(url)} (schema {schema})"
-    hint = (f"restore it from a backup (pg_restore; see 'Backing up the state folder' in docs/sending.md); only to "
-            f"start an empty one on purpose delete {pg_marker(marker)}")
+    hint = (
+        f"restore it from a backup (pg_restore; see 'Backing up the state folder' in docs/sending.md); only to "
+        f"start an empty one on purpose delete {pg_marker(marker)}"
+    )
     try:
         if recorded and not db.exists():
-            raise StateError(f"{where}: the {what} is missing or empty, but this state folder had one "
-                             f"(db_id {recorded[0]}); {hint}")
+            raise StateError(
+                f"{where}: the {what} is missing or empty, but this state folder had one (db_id {recorded[0]}); {hint}"
+            )
         db.migrate(migrations)
         if recorded is None:
-            db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
-                       (secrets.token_hex(8),))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
+                (secrets.token_hex(8),),
+            )
         db_id = meta(db, "db_id")
         if db_id is None:
             raise StateError(f"{where}: the {what} is damaged (no db_id in its meta table); {hint}")
         if recorded and recorded[0] != db_id:
-            raise StateError(f"{where}: another {what} than this state folder had (db_id {db_id}, "
-                             f"not {recorded[0]}); {hint}")
+            raise StateError(
+                f"{where}: another {what} than this state folder had (db_id {db_id}, not {recorded[0]}); {hint}"
+            )
     except psycopg.Error as exc:
         db.close()
         raise StateError(f"{where}: cannot open the {what} ({str(exc).strip().splitlines()[0]})") from None
@@ -136,8 +160,10 @@ def open_pg(url: str, marker: Path, migrations: Mapping[int, str], *, what: str,
     if recorded != (db_id, url):
         marker.parent.mkdir(parents=True, exist_ok=True)
         tmp = marker.with_name(f"{marker.name}.{os.getpid()}.pgtmp")
-        tmp.write_text(f"{db_id}\n{url}\nThis state folder's {what} is in this PostgreSQL database; "
-                       f"do not delete this file.\n", encoding="utf-8")
+        tmp.write_text(
+            f"{db_id}\n{url}\nThis state folder's {what} is in this PostgreSQL database; do not delete this file.\n",
+            encoding="utf-8",
+        )
         os.replace(tmp, pg_marker(marker))
     return db
 
@@ -165,7 +191,9 @@ def write_failure(path: Path, exc: BaseException) -> StateError | None:
     if "unable to open" in text and not os.access(path if path.is_dir() else path.parent, os.W_OK):
         text = f"{text}: the folder is read-only"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
-        return StateError(f"cannot write {path}: disk full or failing ({exc.strerror}); free some space and run it again")
+        return StateError(
+            f"cannot write {path}: disk full or failing ({exc.strerror}); free some space and run it again"
+        )
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return StateError(f"cannot write {path}: read-only ({exc.strerror}); make the folder writable")
     if not isinstance(exc, sqlite3.OperationalError):
@@ -177,8 +205,9 @@ def write_failure(path: Path, exc: BaseException) -> StateError | None:
     return None
 
 
-def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, what: str,
-                  check: bool = True) -> sqlite3.Connection:
+def open_database(
+    path: Path, marker: Path, migrations: Mapping[int, str], *, what: str, check: bool = True
+) -> sqlite3.Connection:
     """Open (or create, in a new state folder) one database; refuse a lost or damaged one.
 
     `migrations` maps each schema version to the script that brings the previous version to
@@ -221,8 +250,10 @@ def open_database(path: Path, marker: Path, migrations: Mapping[int, str], *, wh
     if not had:
         tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")  # two processes creating it at once
         try:
-            db.execute("INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
-                       (secrets.token_hex(8),))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('db_id', ?) ON CONFLICT (key) DO NOTHING",
+                (secrets.token_hex(8),),
+            )
             db_id = meta(db, "db_id")  # another process creating it at once may have written its own first
             tmp.write_text(f"{db_id}\nThis state folder has a {what} ({path.name}); do not delete this file.\n")
             os.replace(tmp, marker)
@@ -265,8 +296,10 @@ def _strict_text(path: Path, marker: Path, what: str):
             return data.decode("utf-8")
         except UnicodeDecodeError:
             shown = data[:40].decode("utf-8", "replace")
-            raise StateError(f"{path}: the {what} has a damaged row (text that is not UTF-8: {shown!r}); "
-                             f"{restore_hint(path, marker)}") from None
+            raise StateError(
+                f"{path}: the {what} has a damaged row (text that is not UTF-8: {shown!r}); "
+                f"{restore_hint(path, marker)}"
+            ) from None
 
     return decode
 
@@ -281,8 +314,10 @@ def meta(db, key: str) -> str | None:
 
 
 def set_meta(db, key: str, value: str) -> None:
-    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-               (key, value))
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
 
 
 def migrate(db: sqlite3.Connection, migrations: Mapping[int, str]) -> None:

@@ -68,13 +68,17 @@ class IdentityStore:
             except FileNotFoundError:
                 continue
             except Exception as exc:  # any damage: refused below
-                raise StateError(f"{path}: the entry identities of {year} are damaged ({type(exc).__name__}: {exc}); "
-                                 f"a build would give that year's entries new ids and feed readers would show them "
-                                 f"as new. Restore the file from a backup, or delete it to accept new ids") from None
+                raise StateError(
+                    f"{path}: the entry identities of {year} are damaged ({type(exc).__name__}: {exc}); "
+                    f"a build would give that year's entries new ids and feed readers would show them "
+                    f"as new. Restore the file from a backup, or delete it to accept new ids"
+                ) from None
             else:
                 if version != 1 or not isinstance(records, dict):
-                    raise StateError(f"{path}: not an identity file this version of newsletter reads "
-                                     f"(format {version!r}); restore it from a backup, or delete it to accept new ids")
+                    raise StateError(
+                        f"{path}: not an identity file this version of newsletter reads "
+                        f"(format {version!r}); restore it from a backup, or delete it to accept new ids"
+                    )
 
     def _years(self) -> list[str]:
         try:
@@ -140,8 +144,13 @@ class IdentityStore:
             old_key = matches.get(n)
             if old_key is None:
                 short = shorten(entry.key[1])
-                records[entry_key] = [entry_id(authority, entry.date, short, entry.fixed_id),
-                                      f"{entry.date.isoformat()}-{short}", entry.digest, None, None]
+                records[entry_key] = [
+                    entry_id(authority, entry.date, short, entry.fixed_id),
+                    f"{entry.date.isoformat()}-{short}",
+                    entry.digest,
+                    None,
+                    None,
+                ]
             else:
                 now = now or self.clock()
                 old = records.pop(old_key)
@@ -163,8 +172,9 @@ class IdentityStore:
                 self._touch(key)
         return result
 
-    def assign_subset(self, entries: list[Entry], vanished: list[Entry],
-                      authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
+    def assign_subset(
+        self, entries: list[Entry], vanished: list[Entry], authority: str
+    ) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
         """`assign` for the entries of the files that changed, given the entries those files held
         before (`vanished`); records of every other file are left as they are."""
         records = self.records

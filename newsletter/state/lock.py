@@ -71,16 +71,22 @@ class StateLock(FileLock):
     """One build (or `watch`) per state folder at a time (see the module docstring)."""
 
     def __init__(self, state_dir: Path, *, wait: float = 60.0) -> None:
-        super().__init__(state_dir / "build.lock", wait=wait,
-                         busy=f"another newsletter build or watch is using the state folder {state_dir}; "
-                              f"try again when it is done (waited {wait:.0f} s)",
-                         waiting=f"waiting for another newsletter build or watch using {state_dir}")
+        super().__init__(
+            state_dir / "build.lock",
+            wait=wait,
+            busy=f"another newsletter build or watch is using the state folder {state_dir}; "
+            f"try again when it is done (waited {wait:.0f} s)",
+            waiting=f"waiting for another newsletter build or watch using {state_dir}",
+        )
 
 
 def send_lock(state_dir: Path, *, wait: float = 0) -> FileLock:
     """One `newsletter send` per state folder (held by `SendLog` as a context manager)."""
-    return FileLock(state_dir / "sendlog.lock", wait=wait,
-                    busy=f"another `newsletter send` is running with the state folder {state_dir}")
+    return FileLock(
+        state_dir / "sendlog.lock",
+        wait=wait,
+        busy=f"another `newsletter send` is running with the state folder {state_dir}",
+    )
 
 
 class ServeLock(FileLock):
@@ -89,8 +95,11 @@ class ServeLock(FileLock):
     shared = True
 
     def __init__(self, state_dir: Path) -> None:
-        super().__init__(state_dir / "serve.lock", wait=0,
-                         busy=f"{state_dir} is being restored; start `newsletter serve` when that is done")
+        super().__init__(
+            state_dir / "serve.lock",
+            wait=0,
+            busy=f"{state_dir} is being restored; start `newsletter serve` when that is done",
+        )
 
 
 class Quiet:
@@ -100,10 +109,14 @@ class Quiet:
     def __init__(self, state_dir: Path) -> None:
         self.locks = [
             send_lock(state_dir),
-            FileLock(state_dir / "build.lock", wait=0,
-                     busy=f"a newsletter build or watch is using {state_dir}; stop it first"),
-            FileLock(state_dir / "serve.lock", wait=0,
-                     busy=f"`newsletter serve` is running with {state_dir}; stop it first"),
+            FileLock(
+                state_dir / "build.lock",
+                wait=0,
+                busy=f"a newsletter build or watch is using {state_dir}; stop it first",
+            ),
+            FileLock(
+                state_dir / "serve.lock", wait=0, busy=f"`newsletter serve` is running with {state_dir}; stop it first"
+            ),
         ]
         self.locks[0].busy = f"a `newsletter send` is running with {state_dir}; stop it first"
         self._held: list[FileLock] = []

@@ -91,8 +91,14 @@ def split(state: tuple[dict, dict]) -> dict[int | None, tuple[dict, dict]]:
     return parts
 
 
-def save_manifest(folder: Path, state: tuple[dict, dict], *, catalog: CatalogHead | None = None,
-                  rows: dict[int, list] | None = None, years: set[int] | None = None) -> None:
+def save_manifest(
+    folder: Path,
+    state: tuple[dict, dict],
+    *,
+    catalog: CatalogHead | None = None,
+    rows: dict[int, list] | None = None,
+    years: set[int] | None = None,
+) -> None:
     """Write the manifest `state` = (units, files) of an output folder.
 
     `catalog` and `rows` (by year) are the patchable catalog (see the module docstring).
@@ -141,8 +147,10 @@ def save_head(folder: Path, part: tuple[dict, dict], catalog: CatalogHead | None
     folder.mkdir(parents=True, exist_ok=True)
     counts = {year: n for year, n in counts.items() if n}
     counts[-1] = len(part[1])
-    _write(folder / HEAD, {"units": part[0], "files": part[1], "catalog": catalog.stored() if catalog else None,
-                           "file_counts": counts})
+    _write(
+        folder / HEAD,
+        {"units": part[0], "files": part[1], "catalog": catalog.stored() if catalog else None, "file_counts": counts},
+    )
 
 
 def remove_years(folder: Path, years) -> None:

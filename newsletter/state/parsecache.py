@@ -109,7 +109,17 @@ def with_last_good(display: str, cached: CachedParse) -> ParseResult:
         keys = {e.key for e in result.entries}
         kept = [e for e in cached.last_good.entries if e.key not in keys]
         if kept:
-            result = ParseResult(result.entries + kept, result.diagnostics + [Diagnostic(
-                display, 0, "note", f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
-                "good version until the errors are fixed")])
+            result = ParseResult(
+                result.entries + kept,
+                result.diagnostics
+                + [
+                    Diagnostic(
+                        display,
+                        0,
+                        "note",
+                        f"keeping {len(kept)} entr{'y' if len(kept) == 1 else 'ies'} from its last "
+                        "good version until the errors are fixed",
+                    )
+                ],
+            )
     return result

@@ -82,8 +82,10 @@ class PgConnection:
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StateError(f"{shown(url)}: cannot connect to the {what} "
-                             f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})") from None
+            raise StateError(
+                f"{shown(url)}: cannot connect to the {what} "
+                f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+            ) from None
         self.lock_key = f"newsletter.{schema}"
 
     # -- the sqlite3.Connection subset -------------------------------------------------------
@@ -112,8 +114,13 @@ class PgConnection:
         # A scan of pg_tables (this statement's snapshot), not to_regclass: the catalog cache is
         # not refreshed by taking an advisory lock, so right after another process created the
         # schema it may still say "no such table".
-        return self.conn.execute("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s "
-                                 "AND tablename = 'schema_version'", (self.schema,)).fetchone() is not None
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = 'schema_version'",
+                (self.schema,),
+            ).fetchone()
+            is not None
+        )
 
     def migrate(self, migrations: Mapping[int, str]) -> bool:
         """Create the schema if new, bring it to the newest version (one transaction per

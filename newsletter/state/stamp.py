@@ -79,10 +79,17 @@ def load(path: Path, stamp: Stamp) -> tuple[dict | None, str]:
     return data, ""
 
 
-def save(path: Path, stamp: Stamp, *, entries: int, countries: int, regional: int,
-         diagnostics: list[Diagnostic]) -> None:
-    data = {"stamp": stamp.digest, "written_ns": time.time_ns(), "entries": entries, "countries": countries, "regional": regional,
-            "diagnostics": [[d.path, d.line, d.severity, d.message] for d in diagnostics]}
+def save(
+    path: Path, stamp: Stamp, *, entries: int, countries: int, regional: int, diagnostics: list[Diagnostic]
+) -> None:
+    data = {
+        "stamp": stamp.digest,
+        "written_ns": time.time_ns(),
+        "entries": entries,
+        "countries": countries,
+        "regional": regional,
+        "diagnostics": [[d.path, d.line, d.severity, d.message] for d in diagnostics],
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 

@@ -64,10 +64,12 @@ class Report:
             self.lines.append(line)
 
     def summary(self) -> str:
-        order = ("hard bounce", "soft bounce", "complaint", "unsubscribe", "not ours", "already processed",
-                 "skipped")
-        parts = [f"{self.counts[k]} {k}{'s' if self.counts[k] != 1 and not k.startswith(('not', 'already', 'skipped')) else ''}"
-                 for k in order if self.counts.get(k)]
+        order = ("hard bounce", "soft bounce", "complaint", "unsubscribe", "not ours", "already processed", "skipped")
+        parts = [
+            f"{self.counts[k]} {k}{'s' if self.counts[k] != 1 and not k.startswith(('not', 'already', 'skipped')) else ''}"
+            for k in order
+            if self.counts.get(k)
+        ]
         return "mailbox: " + (", ".join(parts) if parts else "no messages")
 
 
@@ -181,8 +183,9 @@ def _sent_to(msg: EmailMessage, sendlog) -> str | None:
     return None
 
 
-def _act(msg: EmailMessage, store, sendlog, where: Suppressions, secret: bytes, config, by_token,
-         report: Report) -> str:
+def _act(
+    msg: EmailMessage, store, sendlog, where: Suppressions, secret: bytes, config, by_token, report: Report
+) -> str:
     ctype = msg.get_content_type()
     report_type = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
     verp = _verp_recipient(msg, by_token)
@@ -197,8 +200,16 @@ def _act(msg: EmailMessage, store, sendlog, where: Suppressions, secret: bytes, 
         text = _text_of(msg)
         hard = _SMTP_5XX.search(text) is not None
         status = _STATUS.search(text)
-        return _bounce(verp, status.group(0) if status else ("5.0.0" if hard else "4.0.0"),
-                       hard, "not a delivery status notification", store, where, config, report)
+        return _bounce(
+            verp,
+            status.group(0) if status else ("5.0.0" if hard else "4.0.0"),
+            hard,
+            "not a delivery status notification",
+            store,
+            where,
+            config,
+            report,
+        )
     request = _unsubscribe_request(msg, secret, config)
     if request is not None:
         address, group = request
@@ -230,16 +241,20 @@ def _dsn(blocks, verp: str | None, sent_to: str | None, store, where: Suppressio
     outcomes = []
     for address, (hard, status, diagnostic) in by_address.items():
         if address != verp and address != sent_to:
-            report.add("not ours", f"{address}: a bounce that is not tied to a message we sent to this address "
-                                   "(no VERP token of ours, no Message-ID the send log has for it); ignored")
+            report.add(
+                "not ours",
+                f"{address}: a bounce that is not tied to a message we sent to this address "
+                "(no VERP token of ours, no Message-ID the send log has for it); ignored",
+            )
             outcomes.append(f"untied {address}")
             continue
         outcomes.append(_bounce(address, status, hard, diagnostic, store, where, config, report))
     return ", ".join(outcomes)
 
 
-def _bounce(address: str, status: str, hard: bool, diagnostic: str, store, where: Suppressions, config,
-            report: Report) -> str:
+def _bounce(
+    address: str, status: str, hard: bool, diagnostic: str, store, where: Suppressions, config, report: Report
+) -> str:
     address = normalise_email(address)
     detail = f"{status} {diagnostic}".strip()
     kind = "hard bounce" if hard else "soft bounce"
@@ -248,8 +263,11 @@ def _bounce(address: str, status: str, hard: bool, diagnostic: str, store, where
         report.add(kind, f"{address}: {kind} ({detail}); suppressed for every list")
         return f"{kind} {address}"
     if store is None:
-        report.add(kind, f"{address}: {kind} ({detail}); not counted (soft bounces are counted in the subscriber "
-                         "store, which this state folder does not have)")
+        report.add(
+            kind,
+            f"{address}: {kind} ({detail}); not counted (soft bounces are counted in the subscriber "
+            "store, which this state folder does not have)",
+        )
         return f"{kind} {address}"
     state = store.bounce(address, hard=False, soft_limit=config.newsletter_soft_bounce_limit, via="mail", detail=detail)
     if state == "soft 0":
@@ -267,8 +285,12 @@ def _complaint(msg: EmailMessage, address: str | None, where: Suppressions, repo
     fields = _report_fields(msg, "message/feedback-report")
     if not address:
         named = fields.get("original-rcpt-to", "")
-        report.add("not ours", "a complaint that is not tied to a message we sent"
-                   + (f" (it names {parseaddr(named)[1]})" if named else "") + "; nothing changed")
+        report.add(
+            "not ours",
+            "a complaint that is not tied to a message we sent"
+            + (f" (it names {parseaddr(named)[1]})" if named else "")
+            + "; nothing changed",
+        )
         return "complaint not tied to a message of ours"
     where.suppress(address, "*", status="complained", via="mail", detail=fields.get("feedback-type", "abuse"))
     report.add("complaint", f"{address}: complained; unsubscribed from every list")
@@ -300,8 +322,14 @@ def _recipient_blocks(msg: EmailMessage) -> list[tuple[str, str, str, str]]:
                 continue
             address = normalise_email(str(recipient).split(";", 1)[-1].strip().strip("<>"))
             status = _STATUS.search(str(block.get("Status", "")))
-            found.append((address, str(block.get("Action", "failed")).strip(),
-                          status.group(0) if status else "5.0.0", " ".join(str(block.get("Diagnostic-Code", "")).split())))
+            found.append(
+                (
+                    address,
+                    str(block.get("Action", "failed")).strip(),
+                    status.group(0) if status else "5.0.0",
+                    " ".join(str(block.get("Diagnostic-Code", "")).split()),
+                )
+            )
     return found
 
 
@@ -355,8 +383,10 @@ def _text_of(msg: EmailMessage) -> str:
 def _unsubscribe_request(msg: EmailMessage, secret: bytes, config) -> tuple[str, str] | None:
     """(address, list) of a valid `unsubscribe LIST ADDRESS [TOKEN]` request to our mailto."""
     ours = normalise_email(config.newsletter_unsubscribe_mailto)
-    recipients = {normalise_email(a) for _, a in getaddresses([str(v) for h in ("To", "Delivered-To", "X-Original-To")
-                                                                for v in msg.get_all(h, [])])}
+    recipients = {
+        normalise_email(a)
+        for _, a in getaddresses([str(v) for h in ("To", "Delivered-To", "X-Original-To") for v in msg.get_all(h, [])])
+    }
     if ours not in recipients:
         return None
     words = str(msg.get("Subject", "")).split()

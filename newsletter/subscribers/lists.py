@@ -17,7 +17,9 @@ from newsletter.diagnostics import Diagnostic
 EVERY_COUNTRY = "*"
 FREQUENCIES = ("daily", "weekly", "monthly")
 """What a subscriber may choose for digests (the site offers some: `newsletter.frequencies`)."""
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +78,14 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        return [], [Diagnostic(display, 0, "error", "no such subscriber list; pass --subscribers FILE "
-                                                    "or set newsletter.subscribers in newsletter.toml")]
+        return [], [
+            Diagnostic(
+                display,
+                0,
+                "error",
+                "no such subscriber list; pass --subscribers FILE or set newsletter.subscribers in newsletter.toml",
+            )
+        ]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Diagnostic(display, 0, "error", f"cannot read subscriber list: {exc}")]
     by_email: dict[str, Subscriber] = {}
@@ -105,22 +113,42 @@ def load_subscribers(path: str | Path, gazetteer: Gazetteer) -> tuple[list[Subsc
             else:
                 groups.add(listed)
         if unknown:
-            diags.append(Diagnostic(display, line, "error", f"unknown countr{'y' if len(unknown) == 1 else 'ies'} "
-                                    + ", ".join(f'"{u}"' for u in unknown) + f" for {email}; skipped"))
+            diags.append(
+                Diagnostic(
+                    display,
+                    line,
+                    "error",
+                    f"unknown countr{'y' if len(unknown) == 1 else 'ies'} "
+                    + ", ".join(f'"{u}"' for u in unknown)
+                    + f" for {email}; skipped",
+                )
+            )
             continue
         if not groups:
-            diags.append(Diagnostic(display, line, "error", f"no countries for {email}; use codes such as \"mx pa\" or * for all; skipped"))
+            diags.append(
+                Diagnostic(
+                    display, line, "error", f'no countries for {email}; use codes such as "mx pa" or * for all; skipped'
+                )
+            )
             continue
         if frequency and frequency not in FREQUENCIES:
-            diags.append(Diagnostic(display, line, "error", f'frequency "{row[3].strip()}" for {email}: use daily, '
-                                    "weekly or monthly (or leave it empty for the site's); skipped"))
+            diags.append(
+                Diagnostic(
+                    display,
+                    line,
+                    "error",
+                    f'frequency "{row[3].strip()}" for {email}: use daily, '
+                    "weekly or monthly (or leave it empty for the site's); skipped",
+                )
+            )
             continue
         key = email.lower()
         if key in by_email:
             diags.append(Diagnostic(display, line, "warning", f"{email} is listed again; countries merged"))
             old = by_email[key]
-            by_email[key] = Subscriber(old.email, old.name or name, old.groups | groups,
-                                       frequency=old.frequency or frequency)
+            by_email[key] = Subscriber(
+                old.email, old.name or name, old.groups | groups, frequency=old.frequency or frequency
+            )
         else:
             by_email[key] = Subscriber(email, name, frozenset(groups), frequency=frequency)
     if not by_email and not any(d.severity == "error" for d in diags):

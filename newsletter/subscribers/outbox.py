@@ -65,9 +65,11 @@ class Outbox:
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}")
         when = stamp(now or utcnow())
-        return statedb.insert(self.db, "INSERT INTO outbox (kind, email, data, created, expires, next_try) "
-                              "VALUES (?, ?, ?, ?, ?, ?)",
-                              (kind, email, json.dumps(data, sort_keys=True), when, stamp(expires), when))
+        return statedb.insert(
+            self.db,
+            "INSERT INTO outbox (kind, email, data, created, expires, next_try) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, email, json.dumps(data, sort_keys=True), when, stamp(expires), when),
+        )
 
     def claim(self, owner: str, *, lease: float, now: dt.datetime | None = None) -> Queued | None:
         """Take the oldest due row for `lease` seconds, or None when nothing is due."""
@@ -75,23 +77,36 @@ class Outbox:
         current = stamp(now)
         candidates = self.db.execute(
             "SELECT id FROM outbox WHERE status = 'queued' AND next_try <= ? AND (claimed IS NULL OR claimed_until < ?) "
-            "ORDER BY next_try, id LIMIT 8", (current, current)).fetchall()
+            "ORDER BY next_try, id LIMIT 8",
+            (current, current),
+        ).fetchall()
         for (row_id,) in candidates:
             cur = self.db.execute(
                 "UPDATE outbox SET claimed = ?, claimed_until = ? WHERE id = ? AND status = 'queued' "
                 "AND (claimed IS NULL OR claimed_until < ?)",
-                (owner, stamp(now + dt.timedelta(seconds=lease)), row_id, current))
+                (owner, stamp(now + dt.timedelta(seconds=lease)), row_id, current),
+            )
             if cur.rowcount == 1:
-                row = self.db.execute("SELECT id, kind, email, data, attempts, created, expires FROM outbox WHERE id = ?",
-                                      (row_id,)).fetchone()
-                return Queued(row[0], row[1], row[2], json.loads(row[3]), row[4], dt.datetime.fromisoformat(row[5]),
-                              dt.datetime.fromisoformat(row[6]))
+                row = self.db.execute(
+                    "SELECT id, kind, email, data, attempts, created, expires FROM outbox WHERE id = ?", (row_id,)
+                ).fetchone()
+                return Queued(
+                    row[0],
+                    row[1],
+                    row[2],
+                    json.loads(row[3]),
+                    row[4],
+                    dt.datetime.fromisoformat(row[5]),
+                    dt.datetime.fromisoformat(row[6]),
+                )
         return None
 
     def _finish(self, row_id: int, owner: str, status: str, outcome: str, now: dt.datetime | None) -> bool:
-        cur = self.db.execute("UPDATE outbox SET status = ?, outcome = ?, done = ?, attempts = attempts + ?, claimed = NULL, "
-                              "claimed_until = NULL WHERE id = ? AND claimed = ?",
-                              (status, outcome, stamp(now or utcnow()), 1 if status != "dropped" else 0, row_id, owner))
+        cur = self.db.execute(
+            "UPDATE outbox SET status = ?, outcome = ?, done = ?, attempts = attempts + ?, claimed = NULL, "
+            "claimed_until = NULL WHERE id = ? AND claimed = ?",
+            (status, outcome, stamp(now or utcnow()), 1 if status != "dropped" else 0, row_id, owner),
+        )
         return cur.rowcount == 1
 
     def sent(self, row_id: int, owner: str, *, outcome: str = "", now: dt.datetime | None = None) -> bool:
@@ -107,32 +122,44 @@ class Outbox:
         if retry_at >= expires:
             self._finish(row_id, owner, "expired", error, None)
             return "expired"
-        self.db.execute("UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_try = ?, outcome = ?, "
-                        "done = NULL, claimed = NULL, "
-                        "claimed_until = NULL WHERE id = ? AND claimed = ?", (stamp(retry_at), error, row_id, owner))
+        self.db.execute(
+            "UPDATE outbox SET status = 'queued', attempts = attempts + 1, next_try = ?, outcome = ?, "
+            "done = NULL, claimed = NULL, "
+            "claimed_until = NULL WHERE id = ? AND claimed = ?",
+            (stamp(retry_at), error, row_id, owner),
+        )
         return "queued"
 
     def attempting(self, row_id: int, owner: str, *, now: dt.datetime | None = None) -> None:
         """Right before the final ".": from here on the server may have the message."""
-        self.db.execute("UPDATE outbox SET status = 'sent', outcome = ?, done = ? WHERE id = ? AND claimed = ?",
-                        ("uncertain: the sender stopped before the server replied", stamp(now or utcnow()), row_id, owner))
+        self.db.execute(
+            "UPDATE outbox SET status = 'sent', outcome = ?, done = ? WHERE id = ? AND claimed = ?",
+            ("uncertain: the sender stopped before the server replied", stamp(now or utcnow()), row_id, owner),
+        )
 
     def release_dead(self, host: str, alive) -> int:
         """Let go the claims of senders on `host` (owner `host:pid:…`) for which `alive(owner)` is
         False; their rows were never handed to a server (see the module's docstring)."""
         released = 0
-        owners = [o for (o,) in self.db.execute("SELECT DISTINCT claimed FROM outbox WHERE status = 'queued' "
-                                                  "AND claimed IS NOT NULL").fetchall()]
+        owners = [
+            o
+            for (o,) in self.db.execute(
+                "SELECT DISTINCT claimed FROM outbox WHERE status = 'queued' AND claimed IS NOT NULL"
+            ).fetchall()
+        ]
         for owner in owners:
             if owner.split(":", 1)[0] == host and not alive(owner):
-                released += self.db.execute("UPDATE outbox SET claimed = NULL, claimed_until = NULL "
-                                            "WHERE claimed = ? AND status = 'queued'", (owner,)).rowcount
+                released += self.db.execute(
+                    "UPDATE outbox SET claimed = NULL, claimed_until = NULL WHERE claimed = ? AND status = 'queued'",
+                    (owner,),
+                ).rowcount
         return released
 
     def sent_since(self, email: str, since: dt.datetime) -> int:
         """Messages sent to `email` since `since` (what serve.address_rate counts: failures do not)."""
-        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE email = ? AND status = 'sent' AND done >= ?",
-                               (email, stamp(since))).fetchone()[0]
+        return self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE email = ? AND status = 'sent' AND done >= ?", (email, stamp(since))
+        ).fetchone()[0]
 
     def next_due(self) -> dt.datetime | None:
         row = self.db.execute("SELECT MIN(next_try) FROM outbox WHERE status = 'queued'").fetchone()

@@ -64,8 +64,9 @@ class SharedWindow:
             db.execute("BEGIN")
             try:
                 db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"newsletter.rate.{hashed}",))
-                count = db.execute("SELECT COUNT(*) FROM rate_events WHERE key = ? AND at > ?",
-                                   (hashed, now - self.window)).fetchone()[0]
+                count = db.execute(
+                    "SELECT COUNT(*) FROM rate_events WHERE key = ? AND at > ?", (hashed, now - self.window)
+                ).fetchone()[0]
                 allowed = count < self.limit
                 if allowed:
                     db.execute("INSERT INTO rate_events (key, at) VALUES (?, ?)", (hashed, now))

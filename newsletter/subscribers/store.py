@@ -36,7 +36,8 @@ STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 LEFT = ("unsubscribed", "bounced", "complained")
 VIA = ("csv", "web", "mail", "cli", "smtp")
 
-MIGRATIONS = {1: """
+MIGRATIONS = {
+    1: """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -135,8 +136,15 @@ class SubscriberStore:
         the state folder records (see `newsletter.state.db.open_state_db`)."""
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / STORE_NAME
-        self.db = statedb.open_state_db(self.path, state_dir / MARKER_NAME, MIGRATIONS, what="subscriber store",
-                                        schema="subscribers", database=database, check=check)
+        self.db = statedb.open_state_db(
+            self.path,
+            state_dir / MARKER_NAME,
+            MIGRATIONS,
+            what="subscriber store",
+            schema="subscribers",
+            database=database,
+            check=check,
+        )
         if check:
             self.take_over(state_dir)
 
@@ -177,20 +185,28 @@ class SubscriberStore:
         found = self._find(email)
         if found is not None:
             return found
-        return statedb.insert(self.db, "INSERT INTO subscribers (email, name, created) VALUES (?, ?, ?)",
-                              (email, name, _now()))
+        return statedb.insert(
+            self.db, "INSERT INTO subscribers (email, name, created) VALUES (?, ?, ?)", (email, name, _now())
+        )
 
     def _set(self, sid: int, group: str, status: str, via: str, detail: str = "") -> bool:
         """Set one list's status; records an event when it changes. True if it changed."""
-        row = self.db.execute("SELECT status FROM subscriptions WHERE subscriber = ? AND list = ?", (sid, group)).fetchone()
+        row = self.db.execute(
+            "SELECT status FROM subscriptions WHERE subscriber = ? AND list = ?", (sid, group)
+        ).fetchone()
         if row is not None and row[0] == status:
             return False
         now = _now()
-        self.db.execute("INSERT INTO subscriptions (subscriber, list, status, via, updated) VALUES (?, ?, ?, ?, ?) "
-                        "ON CONFLICT (subscriber, list) DO UPDATE SET status = excluded.status, via = excluded.via, "
-                        "updated = excluded.updated", (sid, group, status, via, now))
-        self.db.execute("INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                        (sid, group, status, via, now, detail))
+        self.db.execute(
+            "INSERT INTO subscriptions (subscriber, list, status, via, updated) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (subscriber, list) DO UPDATE SET status = excluded.status, via = excluded.via, "
+            "updated = excluded.updated",
+            (sid, group, status, via, now),
+        )
+        self.db.execute(
+            "INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (sid, group, status, via, now, detail),
+        )
         return True
 
     def _lists(self, sid: int) -> dict[str, str]:
@@ -204,20 +220,25 @@ class SubscriberStore:
         """Everyone with an active list, as `send` wants them (in the order they joined)."""
         by_id: dict[int, tuple[str, str, set[str], set[str], str]] = {}
         for sid, email, name, frequency, group, status in self.db.execute(
-                "SELECT s.id, s.email, s.name, s.frequency, l.list, l.status FROM subscribers s "
-                "JOIN subscriptions l ON l.subscriber = s.id WHERE s.left_as = '' ORDER BY s.id, l.list"):
+            "SELECT s.id, s.email, s.name, s.frequency, l.list, l.status FROM subscribers s "
+            "JOIN subscriptions l ON l.subscriber = s.id WHERE s.left_as = '' ORDER BY s.id, l.list"
+        ):
             entry = by_id.setdefault(sid, (email, name, set(), set(), frequency))
             if status == "active":
                 entry[2].add(group)
             elif status in LEFT:
                 entry[3].add(group)
-        return [Subscriber(email, name, frozenset(active), frozenset(left), frequency)
-                for email, name, active, left, frequency in by_id.values() if active]
+        return [
+            Subscriber(email, name, frozenset(active), frozenset(left), frequency)
+            for email, name, active, left, frequency in by_id.values()
+            if active
+        ]
 
     def subscriber(self, email: str) -> tuple[str, str, dict[str, str]] | None:
         """(name, left_as, list → status) of one address, or None."""
-        row = self.db.execute("SELECT id, name, left_as FROM subscribers WHERE email = ?",
-                              (normalise_email(email),)).fetchone()
+        row = self.db.execute(
+            "SELECT id, name, left_as FROM subscribers WHERE email = ?", (normalise_email(email),)
+        ).fetchone()
         if row is None:
             return None
         return row[1], row[2], self._lists(row[0])
@@ -225,7 +246,9 @@ class SubscriberStore:
     def rows(self, group: str | None = None) -> list[tuple[str, str, str, dict[str, str]]]:
         """(email, name, left_as, list → status) of everyone (on `group`, when given), by address."""
         result = []
-        for sid, email, name, left in self.db.execute("SELECT id, email, name, left_as FROM subscribers ORDER BY email"):
+        for sid, email, name, left in self.db.execute(
+            "SELECT id, email, name, left_as FROM subscribers ORDER BY email"
+        ):
             lists = self._lists(sid)
             if group is None or group in lists or (EVERY_COUNTRY in lists and group not in ("all", "regional")):
                 result.append((email, name, left, lists))
@@ -235,7 +258,9 @@ class SubscriberStore:
         """May `email` be sent `group` now? No once it left everything (unsubscribed, bounced,
         complained), left `group`, or left `*` without a subscription of its own to `group`.
         Every send asks this right before each message (through `subscribers.suppressions`)."""
-        row = self.db.execute("SELECT id, left_as FROM subscribers WHERE email = ?", (normalise_email(email),)).fetchone()
+        row = self.db.execute(
+            "SELECT id, left_as FROM subscribers WHERE email = ?", (normalise_email(email),)
+        ).fetchone()
         if row is None:
             return True
         if row[1]:
@@ -252,17 +277,23 @@ class SubscriberStore:
 
     def holds_subscribers(self) -> bool:
         """Whether anyone is (or asked to be) on a list: only suppressions does not count."""
-        return self.db.execute("SELECT 1 FROM subscriptions WHERE status IN ('active', 'pending') LIMIT 1"
-                               ).fetchone() is not None
+        return (
+            self.db.execute("SELECT 1 FROM subscriptions WHERE status IN ('active', 'pending') LIMIT 1").fetchone()
+            is not None
+        )
 
     def known(self, email: str) -> bool:
         return self._find(normalise_email(email)) is not None
 
     def history(self, email: str) -> list[tuple[str, str, str, str, str]]:
         """(at, list, status, via, detail) of every change, oldest first."""
-        return list(self.db.execute(
-            "SELECT e.at, e.list, e.status, e.via, e.detail FROM events e JOIN subscribers s ON s.id = e.subscriber "
-            "WHERE s.email = ? ORDER BY e.id", (normalise_email(email),)))
+        return list(
+            self.db.execute(
+                "SELECT e.at, e.list, e.status, e.via, e.detail FROM events e JOIN subscribers s ON s.id = e.subscriber "
+                "WHERE s.email = ? ORDER BY e.id",
+                (normalise_email(email),),
+            )
+        )
 
     # -- changing --------------------------------------------------------------------------
     def add(self, sub: Subscriber, *, via: str, resubscribe: bool = False) -> str:
@@ -294,8 +325,9 @@ class SubscriberStore:
                 return "refused"
             if resubscribe and left:
                 self.db.execute("UPDATE subscribers SET left_as = '', soft_bounces = 0 WHERE id = ?", (sid,))
-            changed = sum(self._set(sid, g, "active", via, "resubscribed" if lists.get(g) in LEFT else "")
-                          for g in wanted)
+            changed = sum(
+                self._set(sid, g, "active", via, "resubscribed" if lists.get(g) in LEFT else "") for g in wanted
+            )
             if sub.name and sub.name != name:
                 self.db.execute("UPDATE subscribers SET name = ? WHERE id = ?", (sub.name, sid))
                 changed += 1
@@ -307,8 +339,9 @@ class SubscriberStore:
             self._rollback()
             raise
 
-    def import_subscribers(self, subscribers: list[Subscriber], *, via: str = "csv", resubscribe: bool = False
-                           ) -> ImportResult:
+    def import_subscribers(
+        self, subscribers: list[Subscriber], *, via: str = "csv", resubscribe: bool = False
+    ) -> ImportResult:
         """Idempotent: importing the same list twice changes nothing the second time."""
         result = ImportResult()
         for sub in subscribers:
@@ -410,8 +443,10 @@ class SubscriberStore:
         if old == frequency:
             return False
         self.db.execute("UPDATE subscribers SET frequency = ? WHERE id = ?", (frequency, sid))
-        self.db.execute("INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, '', 'frequency', ?, ?, ?)",
-                        (sid, via, _now(), frequency or "the site's default"))
+        self.db.execute(
+            "INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, '', 'frequency', ?, ?, ?)",
+            (sid, via, _now(), frequency or "the site's default"),
+        )
         return True
 
     def unsubscribe(self, email: str, group: str | None, *, via: str, detail: str = "") -> bool:
@@ -449,8 +484,9 @@ class SubscriberStore:
 
     def delivered(self, email: str) -> None:
         """A message was accepted: soft bounces no longer count as 'in a row'."""
-        self.db.execute("UPDATE subscribers SET soft_bounces = 0 WHERE email = ? AND soft_bounces > 0",
-                        (normalise_email(email),))
+        self.db.execute(
+            "UPDATE subscribers SET soft_bounces = 0 WHERE email = ? AND soft_bounces > 0", (normalise_email(email),)
+        )
 
     def _leave(self, email: str, group: str | None, status: str, via: str, detail: str) -> bool:
         email = normalise_email(email)
@@ -460,15 +496,17 @@ class SubscriberStore:
             sid = self._id(email)
             lists = self._lists(sid)
             changed = False
-            for g in (sorted(lists) if everything or group is None else [group]):
+            for g in sorted(lists) if everything or group is None else [group]:
                 if lists.get(g) != status:
                     changed |= self._set(sid, g, status, via, detail)
             if everything:
                 left = self.db.execute("SELECT left_as FROM subscribers WHERE id = ?", (sid,)).fetchone()[0]
                 if left != status:
                     self.db.execute("UPDATE subscribers SET left_as = ? WHERE id = ?", (status, sid))
-                    self.db.execute("INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                                    (sid, EVERY_COUNTRY, status, via, _now(), detail))
+                    self.db.execute(
+                        "INSERT INTO events (subscriber, list, status, via, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                        (sid, EVERY_COUNTRY, status, via, _now(), detail),
+                    )
                     changed = True
             self._commit()
             return changed
@@ -500,8 +538,13 @@ class SubscriberStore:
             for email, group, reason in rows:
                 detail = f"carried over from the send log ({reason})" if reason else "carried over from the send log"
                 if reason.startswith(("hard bounce", "bounced")):
-                    self.bounce(email, hard=True, soft_limit=1, via="smtp" if reason.startswith("hard") else "mail",
-                                detail=detail)
+                    self.bounce(
+                        email,
+                        hard=True,
+                        soft_limit=1,
+                        via="smtp" if reason.startswith("hard") else "mail",
+                        detail=detail,
+                    )
                 elif reason.startswith("complaint"):
                     self.complain(email, via="mail", detail=detail)
                 else:
@@ -516,8 +559,10 @@ class SubscriberStore:
         return self.db.execute("SELECT 1 FROM processed WHERE key = ?", (key,)).fetchone() is not None
 
     def mark_processed(self, key: str, outcome: str) -> None:
-        self.db.execute("INSERT INTO processed (key, at, outcome) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                        (key, _now(), outcome))
+        self.db.execute(
+            "INSERT INTO processed (key, at, outcome) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, _now(), outcome),
+        )
 
     def backup(self, dest: Path) -> None:
         statedb.backup(self.db, dest)

@@ -49,7 +49,9 @@ class Suppressions:
             return bool(store.may_mail(email, group))
         return not self.sendlog.is_suppressed(email, group)
 
-    def suppress(self, email: str, group: str = "*", *, status: str = "unsubscribed", via: str, detail: str = "") -> bool:
+    def suppress(
+        self, email: str, group: str = "*", *, status: str = "unsubscribed", via: str, detail: str = ""
+    ) -> bool:
         """Record that `email` must not be sent `group` (`*`: anything); True if it is new."""
         store = self._store()
         if store is not None:

@@ -111,16 +111,24 @@ class WatchDaemon:
         previous = self._signals()
         self.rebuild(set(), verify=True)
         self.builder.flush()
-        log.info("watching %s for changes (%s); Ctrl-C to stop", ", ".join(self.options.inputs),
-                 "polling" if self.options.polling else "events")
+        log.info(
+            "watching %s for changes (%s); Ctrl-C to stop",
+            ", ".join(self.options.inputs),
+            "polling" if self.options.polling else "events",
+        )
         next_rescan = time.monotonic() + self.options.rescan if self.options.rescan else float("inf")
         next_root_check = 0.0
         flush_at = float("inf")
         try:
             while not self.stop.is_set():
                 longest = max(2.0, 4 * self.options.debounce)
-                batch = next_batch(self.changes, quiet=self.options.debounce, longest=longest,
-                                   wait=ROOT_CHECK_SECONDS, keep=self.relevant)
+                batch = next_batch(
+                    self.changes,
+                    quiet=self.options.debounce,
+                    longest=longest,
+                    wait=ROOT_CHECK_SECONDS,
+                    keep=self.relevant,
+                )
                 if time.monotonic() >= next_root_check:
                     batch |= self._check_roots(observer, roots)
                     next_root_check = time.monotonic() + ROOT_CHECK_SECONDS
@@ -147,8 +155,9 @@ class WatchDaemon:
         log.info("stopped")
         return 0
 
-    def rebuild(self, batch: set[Change], *, verify: bool = False, quiet_if_unchanged: bool = False,
-                one_shot: bool = False) -> bool:
+    def rebuild(
+        self, batch: set[Change], *, verify: bool = False, quiet_if_unchanged: bool = False, one_shot: bool = False
+    ) -> bool:
         """One incremental build for a batch of changes; never raises; False if it failed.
         `one_shot` (`--once`) builds as `newsletter build` does: nothing-changed shortcut,
         patch, year batches."""
@@ -165,14 +174,25 @@ class WatchDaemon:
                 return not one_shot
             o = self.options
             if one_shot:
-                result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, templates_dir=o.templates_dir,
-                                    track_changes=True)
+                result = build_site(
+                    self.config, o.inputs, o.out_dir, o.state_dir, templates_dir=o.templates_dir, track_changes=True
+                )
             else:
-                result = build_site(self.config, o.inputs, o.out_dir, o.state_dir, builder=self.builder,
-                                    force=frozenset(paths), verify=verify, track_changes=True)
+                result = build_site(
+                    self.config,
+                    o.inputs,
+                    o.out_dir,
+                    o.state_dir,
+                    builder=self.builder,
+                    force=frozenset(paths),
+                    verify=verify,
+                    track_changes=True,
+                )
         except BuildInterrupted:
-            log.info("stopped in the middle of a rebuild; every output written is complete, "
-                     "the next start brings the rest up to date")
+            log.info(
+                "stopped in the middle of a rebuild; every output written is complete, "
+                "the next start brings the rest up to date"
+            )
             return True
         except NewsletterError as exc:
             log.error("rebuild failed: %s", exc)
@@ -198,14 +218,22 @@ class WatchDaemon:
         else:
             changed = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
         entries = result.counts[0] if result.counts else len(result.catalog.entries)
-        log.info("rebuilt in %.3f s (%s): %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
-                 time.perf_counter() - started, result.plan.way, changed, stats.written, stats.removed,
-                 entries, result.errors)
+        log.info(
+            "rebuilt in %.3f s (%s): %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
+            time.perf_counter() - started,
+            result.plan.way,
+            changed,
+            stats.written,
+            stats.removed,
+            entries,
+            result.errors,
+        )
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.context.links))
         catalog = result.catalog if result.whole_catalog else None  # other ways hold only part of it
-        if self.options.after_build is not None and self.options.after_build(self.config, self.builder, catalog,
-                                                                         self.options.inputs):
+        if self.options.after_build is not None and self.options.after_build(
+            self.config, self.builder, catalog, self.options.inputs
+        ):
             self.stop.set()
         return True
 

@@ -14,9 +14,15 @@ from collections.abc import Callable
 from newsletter.watch.events import Change
 
 
-def next_batch(changes: queue.Queue, *, quiet: float, longest: float, wait: float,
-               keep: Callable[[Change], bool] = lambda c: True,
-               clock: Callable[[], float] = time.monotonic) -> set[Change]:
+def next_batch(
+    changes: queue.Queue,
+    *,
+    quiet: float,
+    longest: float,
+    wait: float,
+    keep: Callable[[Change], bool] = lambda c: True,
+    clock: Callable[[], float] = time.monotonic,
+) -> set[Change]:
     """Changes of the next burst (empty if nothing relevant arrived within `wait` seconds)."""
     batch: set[Change] = set()
     deadline = clock() + wait

@@ -31,8 +31,10 @@ from newsletter.web.mails import MailMaker
 from newsletter.web.sender import OutboxSender, smtp_mailer
 from newsletter.web.site import Site, close_store, site
 
-CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 # `same-origin`: the app's own pages send it their address and, with every POST, their real
 # `Origin` (with `no-referrer` a browser posts `Origin: null`); other sites get nothing, so a
 # token in a preferences link never leaves the app.
@@ -53,8 +55,11 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     app.teardown_appcontext(close_store)
     for blueprint in (signup.bp, manage.bp, oneclick.bp):
         app.register_blueprint(blueprint)
-    statics = {"site.css": ("site.css", "text/css"), "web.css": ("web/web.css", "text/css"),
-               "filter.js": ("web/filter.js", "text/javascript")}
+    statics = {
+        "site.css": ("site.css", "text/css"),
+        "web.css": ("web/web.css", "text/css"),
+        "filter.js": ("web/filter.js", "text/javascript"),
+    }
     files = {name: (templates.read(path), mimetype) for name, (path, mimetype) in statics.items()}
 
     @app.after_request

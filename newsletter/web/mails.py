@@ -41,11 +41,14 @@ class MailMaker:
         w, site = self.words, self.config.title
         subject = w.t(f"mail.{kind}.subject", site=site)
         flat = {k: (", ".join(v) if isinstance(v, list) else v) for k, v in values.items()}
-        slots = {"intro": w.t(f"mail.{kind}.intro", site=site, **flat),
-                 "link": values["confirm"] if kind == "confirm" else values["preferences"],
-                 "after": w.t(f"mail.{kind}.after", site=site, **flat)}
+        slots = {
+            "intro": w.t(f"mail.{kind}.intro", site=site, **flat),
+            "link": values["confirm"] if kind == "confirm" else values["preferences"],
+            "after": w.t(f"mail.{kind}.after", site=site, **flat),
+        }
         text = self.text_env.get_template("web/mail.txt.j2").render(
-            site=self.config, text=w.t(f"mail.{kind}.text", site=site, **flat), why=w.t("mail.why", site=site))
+            site=self.config, text=w.t(f"mail.{kind}.text", site=site, **flat), why=w.t("mail.why", site=site)
+        )
         html = self._inlined(kind, subject)
         for name, value in slots.items():
             html = html.replace(f"nlslot{name}x", str(escape(value)))
@@ -57,9 +60,16 @@ class MailMaker:
         if kind not in self._cache:
             w = self.words
             html = self.env.get_template("web/mail.html.j2").render(
-                site=self.config, words=w, subject=subject, css=self.css, button=w.t(f"mail.{kind}.button"),
-                why=w.t("mail.why", site=self.config.title), intro="nlslotintrox", link="nlslotlinkx",
-                after="nlslotafterx")
+                site=self.config,
+                words=w,
+                subject=subject,
+                css=self.css,
+                button=w.t(f"mail.{kind}.button"),
+                why=w.t("mail.why", site=self.config.title),
+                intro="nlslotintrox",
+                link="nlslotlinkx",
+                after="nlslotafterx",
+            )
             self._cache[kind] = _inline(html)
         return self._cache[kind]
 
@@ -67,16 +77,29 @@ class MailMaker:
         """The message; `ident` makes its Message-ID (the same for every try of one outbox row)."""
         subject, text, html = self._parts(kind, values)
         mid = ident or hashlib.blake2b(f"{kind}\n{email}\n{secrets.token_hex(8)}".encode(), digest_size=12).hexdigest()
-        message = Message(from_addr=address(self.config.newsletter_from_name, self.config.newsletter_from_address),
-                          to_addr=email, subject=subject, date=dt.datetime.now(dt.UTC),
-                          message_id=f"<{mid}.{kind}@{self.domain}>", text=text, html=html,
-                          headers=(("Auto-Submitted", "auto-generated"),))
+        message = Message(
+            from_addr=address(self.config.newsletter_from_name, self.config.newsletter_from_address),
+            to_addr=email,
+            subject=subject,
+            date=dt.datetime.now(dt.UTC),
+            message_id=f"<{mid}.{kind}@{self.domain}>",
+            text=text,
+            html=html,
+            headers=(("Auto-Submitted", "auto-generated"),),
+        )
         return Mail(kind, subject, message.compose())
 
 
 def _inline(html: str) -> str:
     from premailer import Premailer
 
-    return Premailer(html, allow_network=False, strip_important=False, keep_style_tags=True, disable_validation=True,
-                     cssutils_logging_level=logging.CRITICAL, remove_classes=False,
-                     disable_link_rewrites=True).transform()
+    return Premailer(
+        html,
+        allow_network=False,
+        strip_important=False,
+        keep_style_tags=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+        remove_classes=False,
+        disable_link_rewrites=True,
+    ).transform()

@@ -43,8 +43,14 @@ def preferences_page():
     known = store().subscriber(email)
     active = {g for g, status in (known[2] if known else {}).items() if status == "active"}
     current = store().frequency(email) or s.config.newsletter_period
-    return s.page("preferences", email=email, token=token, choices=s.choices(active, chosen_first=True),
-                  chosen=len(active), current_frequency=current)
+    return s.page(
+        "preferences",
+        email=email,
+        token=token,
+        choices=s.choices(active, chosen_first=True),
+        chosen=len(active),
+        current_frequency=current,
+    )
 
 
 @bp.post("/preferences")
@@ -65,5 +71,6 @@ def save():
         store().set_frequency(email, frequency)
     if not groups:
         return s.page("unsubscribed", email=email, group=None, preferences=s.preferences_link(email))
-    return s.page("saved", email=email, lists=[s.list_title(g) for g in sorted(groups)],
-                  preferences=s.preferences_link(email))
+    return s.page(
+        "saved", email=email, lists=[s.list_title(g) for g in sorted(groups)], preferences=s.preferences_link(email)
+    )

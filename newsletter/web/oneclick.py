@@ -43,5 +43,9 @@ def unsubscribe():
     email, group = args
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     store().unsubscribe(email, group, via="web", detail="one-click" if one_click else "")
-    return s.page("unsubscribed", email=email, group=None if group == EVERY_COUNTRY else group,
-                  preferences=s.preferences_link(email))
+    return s.page(
+        "unsubscribed",
+        email=email,
+        group=None if group == EVERY_COUNTRY else group,
+        preferences=s.preferences_link(email),
+    )

@@ -16,5 +16,9 @@ def proxy_options(proxies: int) -> dict:
         return {"clear_untrusted_proxy_headers": True}
     # "*": the proxy may be on another host; only the last `proxies` hops of each header are
     # taken, so what a client puts in front of them is ignored (what ProxyFix's x_for=N did)
-    return {"trusted_proxy": "*", "trusted_proxy_count": proxies, "clear_untrusted_proxy_headers": True,
-            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}}
+    return {
+        "trusted_proxy": "*",
+        "trusted_proxy_count": proxies,
+        "clear_untrusted_proxy_headers": True,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+    }

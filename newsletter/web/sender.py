@@ -60,7 +60,14 @@ def _alive(owner: str) -> bool:
 
 
 class OutboxSender:
-    def __init__(self, site: Site, mailer: Callable[[bytes, str, Callable[[], None]], None], makers: MailMaker, *, poll: float = 2.0) -> None:
+    def __init__(
+        self,
+        site: Site,
+        mailer: Callable[[bytes, str, Callable[[], None]], None],
+        makers: MailMaker,
+        *,
+        poll: float = 2.0,
+    ) -> None:
         self.site = site
         self.mailer = mailer
         self.makers = makers
@@ -138,7 +145,9 @@ class OutboxSender:
         site = self.site
         now = utcnow()
         if now >= row.expires:
-            outbox.failed(row.id, self.owner, "the link expired before it could be sent", retry_at=now, expires=row.expires)
+            outbox.failed(
+                row.id, self.owner, "the link expired before it could be sent", retry_at=now, expires=row.expires
+            )
             return
         if outbox.sent_since(row.email, now - dt.timedelta(hours=1)) >= site.config.serve_address_rate:
             outbox.drop(row.id, self.owner, "serve.address_rate")
@@ -160,11 +169,17 @@ class OutboxSender:
             log.warning("outbox: the %s message (#%d) may have been sent: %s", mail.kind, row.id, _reason(exc))
             return
         except Exception as exc:  # every other failure is retried; the person saw the same page
-            delay = min(MAX_BACKOFF, self.base_delay * 2 ** row.attempts)
-            outcome = outbox.failed(row.id, self.owner, _reason(exc), retry_at=utcnow() + dt.timedelta(seconds=delay),
-                                    expires=row.expires)
-            log.warning("outbox: the %s message (#%d) was not sent: %s; %s", mail.kind, row.id, _reason(exc),
-                        f"next try in {delay:.0f} s" if outcome == "queued" else "given up: its link would expire")
+            delay = min(MAX_BACKOFF, self.base_delay * 2**row.attempts)
+            outcome = outbox.failed(
+                row.id, self.owner, _reason(exc), retry_at=utcnow() + dt.timedelta(seconds=delay), expires=row.expires
+            )
+            log.warning(
+                "outbox: the %s message (#%d) was not sent: %s; %s",
+                mail.kind,
+                row.id,
+                _reason(exc),
+                f"next try in {delay:.0f} s" if outcome == "queued" else "given up: its link would expire",
+            )
             return
         outbox.sent(row.id, self.owner)
         log.info("outbox: sent the %s message #%d", mail.kind, row.id)
@@ -184,9 +199,16 @@ class OutboxSender:
                 return self.makers.make("already", email, {"preferences": site.preferences_link(email)}, ident=ident)
             store.request(email, groups)
             hours = duration((row.expires - row.created).total_seconds(), site.words.lang)
-            return self.makers.make("confirm", email, {"confirm": site.confirm_link(row.data["token"]),
-                                                       "lists": [site.list_title(g) for g in sorted(groups)],
-                                                       "hours": hours}, ident=ident)
+            return self.makers.make(
+                "confirm",
+                email,
+                {
+                    "confirm": site.confirm_link(row.data["token"]),
+                    "lists": [site.list_title(g) for g in sorted(groups)],
+                    "hours": hours,
+                },
+                ident=ident,
+            )
         if row.kind == "manage":
             if store.subscriber(email) is None:
                 return None

@@ -57,13 +57,20 @@ def make_app(config, templates_dir=None, send_mail=None):
     state_dir = Path(config.state)
     SubscriberStore(state_dir).close()  # refuses a damaged store now, not at the first request
     gazetteer = load_gazetteer().with_overrides(config.aliases, config.exclusions)
-    return create_app(config, state_dir=state_dir, secret=secret.encode(), templates=Templates(templates_dir),
-                      gazetteer=gazetteer, send_mail=send_mail)
+    return create_app(
+        config,
+        state_dir=state_dir,
+        secret=secret.encode(),
+        templates=Templates(templates_dir),
+        gazetteer=gazetteer,
+        send_mail=send_mail,
+    )
 
 
 def access_logged(app):
     """One line per request: method, path (never its query: tokens and addresses live there),
     status, milliseconds."""
+
     def logged(environ, start_response):
         began = time.perf_counter()
         status = ["-"]
@@ -75,9 +82,14 @@ def access_logged(app):
         try:
             return app(environ, start)
         finally:
-            access_log.info("%s %s %s %.1f ms", environ.get("REQUEST_METHOD", "-"),
-                            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), status[0],
-                            (time.perf_counter() - began) * 1000)
+            access_log.info(
+                "%s %s %s %.1f ms",
+                environ.get("REQUEST_METHOD", "-"),
+                environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+                status[0],
+                (time.perf_counter() - began) * 1000,
+            )
+
     return logged
 
 
@@ -117,10 +129,19 @@ def _serve(config, *, host: str, port: int, templates_dir=None) -> int:
     app = make_app(config, templates_dir)
     sender = app.extensions["newsletter.sender"]
     try:
-        server = create_server(access_logged(app), host=host, port=port, threads=THREADS, ident="newsletter",
-                               connection_limit=connection_limit(), channel_timeout=CHANNEL_TIMEOUT,
-                               cleanup_interval=5, asyncore_use_poll=True, backlog=2048,
-                               **proxy_options(config.serve_proxies))
+        server = create_server(
+            access_logged(app),
+            host=host,
+            port=port,
+            threads=THREADS,
+            ident="newsletter",
+            connection_limit=connection_limit(),
+            channel_timeout=CHANNEL_TIMEOUT,
+            cleanup_interval=5,
+            asyncore_use_poll=True,
+            backlog=2048,
+            **proxy_options(config.serve_proxies),
+        )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -131,8 +152,12 @@ def _serve(config, *, host: str, port: int, templates_dir=None) -> int:
     signal.signal(signal.SIGINT, stop)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N" at every burst
     sender.start()
-    log.warning("serving %s on http://%s:%s/ (SIGTERM or Ctrl-C to stop)", config.newsletter_public_url, host,
-                server.effective_port)
+    log.warning(
+        "serving %s on http://%s:%s/ (SIGTERM or Ctrl-C to stop)",
+        config.newsletter_public_url,
+        host,
+        server.effective_port,
+    )
     try:
         server.run()  # returns once Stop ended the loop
     finally:

@@ -32,8 +32,14 @@ def subscribe():
     groups = s.chosen_lists(request.form.getlist("country"))
     if not valid_email(email) or not groups:  # the form again, as the person filled it in
         sent = request.form.get("frequency")
-        return s.page("subscribe", 400, choices=s.choices(groups, chosen_first=True), email=email,
-                      error=s.words.t("web.subscribe.error"), chosen=sent if sent in s.frequencies else None)
+        return s.page(
+            "subscribe",
+            400,
+            choices=s.choices(groups, chosen_first=True),
+            email=email,
+            error=s.words.t("web.subscribe.error"),
+            chosen=sent if sent in s.frequencies else None,
+        )
     if not request.form.get(HONEYPOT):  # a bot is answered like everyone; nothing happens
         frequency = s.chosen_frequency(request.form.get("frequency"))
         signed = {"e": email, "l": sorted(groups), **({"f": frequency} if frequency is not None else {})}

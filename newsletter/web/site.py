@@ -58,8 +58,10 @@ class Site:
         self.confirm_seconds = int(config.serve_confirm_hours * 3600)
         # digest frequencies a person may choose (none to choose with one, or with list issues)
         self.frequencies = list(config.newsletter_frequencies) if config.newsletter_delivery == "digest" else []
-        self.client_limit = (shared_client_limit(config.serve_client_rate, 600.0, self.state_dir)  # on PostgreSQL
-                             or SlidingWindow(config.serve_client_rate, 600.0))
+        self.client_limit = (
+            shared_client_limit(config.serve_client_rate, 600.0, self.state_dir)  # on PostgreSQL
+            or SlidingWindow(config.serve_client_rate, 600.0)
+        )
         self.env = self.templates.env.overlay(autoescape=True)
         self.words = Words(config.language)
         display = {c.lower(): n for c, n in self.gazetteer.display.items()}
@@ -126,18 +128,28 @@ class Site:
 
     # -- answers ------------------------------------------------------------------------------
     def page(self, name: str, status: int = 200, **context) -> Response:
-        html = self.env.get_template(f"web/{name}.html.j2").render(site=self.config, url=self.url,
-                                                                   list_title=self.list_title, words=self.words,
-                                                                   frequencies=self.frequencies, **context)
+        html = self.env.get_template(f"web/{name}.html.j2").render(
+            site=self.config,
+            url=self.url,
+            list_title=self.list_title,
+            words=self.words,
+            frequencies=self.frequencies,
+            **context,
+        )
         return Response(html, status=status, mimetype="text/html")
 
     def bad_link(self, reason: str) -> Response:
-        return self.page("message", 400, title=self.words.t("web.bad.title"),
-                         text=self.words.t("web.bad.text", reason=self.words.t(reason)))
+        return self.page(
+            "message",
+            400,
+            title=self.words.t("web.bad.title"),
+            text=self.words.t("web.bad.text", reason=self.words.t(reason)),
+        )
 
     def refused(self, status: int) -> Response:
-        return self.page("message", status, title=self.words.t(f"web.{status}.title"),
-                         text=self.words.t(f"web.{status}.text"))
+        return self.page(
+            "message", status, title=self.words.t(f"web.{status}.title"), text=self.words.t(f"web.{status}.text")
+        )
 
     def cross_site(self) -> bool:
         """Whether a browser says this form was posted from another site. A browser sends

@@ -37,6 +37,7 @@ def screen_of_feed(feed: Path, home: Path, settle: float = 3.0) -> str:
                     out.extend(os.read(fd, 65536))
                 except OSError:
                     return
+
     try:
         pump(settle)
         os.write(fd, b"\r")  # open the feed: its item list

@@ -39,16 +39,31 @@ class Cluster:
             os.chmod(self.root, 0o755)
             shutil.chown(self.root, self.user)
         self._names = itertools.count(1)
-        self._run(BIN / "initdb", "-D", self.data, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
-                  "--no-sync", "--no-instructions")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run(
+            BIN / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         self._run(BIN / "pg_ctl", "-D", self.data, "-l", self.root / "log", "-o", options, "-w", "start")
         self._run_sql("CREATE DATABASE template_newsletter")
 
     def _run(self, *args: object) -> None:
-        proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, user=self.user,
-                              cwd=self.root, timeout=60)
+        proc = subprocess.run(
+            [str(a) for a in args], capture_output=True, text=True, user=self.user, cwd=self.root, timeout=60
+        )
         if proc.returncode:
             raise RuntimeError(f"{args[0]}: {proc.stderr or proc.stdout}")
 

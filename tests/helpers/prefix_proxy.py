@@ -12,8 +12,17 @@ from pathlib import Path
 
 from helpers.smtp_server import free_port
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-              "transfer-encoding", "upgrade", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+}
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -26,15 +35,18 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def _proxy(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in HOP_BY_HOP and not k.lower().startswith("x-forwarded-")}
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in HOP_BY_HOP and not k.lower().startswith("x-forwarded-")
+        }
         prior = self.headers.get("X-Forwarded-For")  # appended to, as nginx's $proxy_add_x_forwarded_for does
         headers["X-Forwarded-For"] = f"{prior}, {self.client_address[0]}" if prior else self.client_address[0]
         headers["X-Forwarded-Proto"] = "http"
         headers["X-Forwarded-Host"] = self.headers.get("Host", "")
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
-            upstream.request(self.command, "/" + self.path[len(self.prefix):], body=body, headers=headers)
+            upstream.request(self.command, "/" + self.path[len(self.prefix) :], body=body, headers=headers)
             answer = upstream.getresponse()
             data = answer.read()
             self.send_response(answer.status, answer.reason)
@@ -70,8 +82,9 @@ class PrefixProxy:
     def __init__(self, site: Path, upstream_port: int, port: int | None = None) -> None:
         self.port = port or free_port()
         handler = type("Handler", (_Handler,), {"upstream_port": upstream_port})
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port),
-                                                      functools.partial(handler, directory=str(site)))
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", self.port), functools.partial(handler, directory=str(site))
+        )
 
     def __enter__(self) -> "PrefixProxy":
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -57,8 +57,15 @@ class Serve:
 @contextmanager
 def running_serve(cwd: Path, port: int, env: dict | None = None):
     """Start `newsletter serve --port PORT` in `cwd`; yield a `Serve` once /health answers; stop it."""
-    app = Serve(subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", str(port)], cwd=cwd, env=env,
-                                 stderr=subprocess.PIPE, text=True))
+    app = Serve(
+        subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "serve", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

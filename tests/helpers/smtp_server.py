@@ -68,8 +68,11 @@ class ScriptedHandler:
         if self.delay:
             await asyncio.sleep(self.delay)
         with self.lock:
-            self.received.append(Received(list(envelope.rcpt_tos), envelope.original_content or envelope.content,
-                                          envelope.mail_from or ""))
+            self.received.append(
+                Received(
+                    list(envelope.rcpt_tos), envelope.original_content or envelope.content, envelope.mail_from or ""
+                )
+            )
         return "250 Message accepted for delivery"
 
     def counts(self) -> Counter:
@@ -80,8 +83,9 @@ class SMTPServer:
     def __init__(self, handler: ScriptedHandler | None = None) -> None:
         self.handler = handler or ScriptedHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, decode_data=False,
-                                     data_size_limit=10 * 1024 * 1024)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, decode_data=False, data_size_limit=10 * 1024 * 1024
+        )
 
     def __enter__(self) -> "SMTPServer":
         self.controller.start()

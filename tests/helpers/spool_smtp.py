@@ -28,8 +28,9 @@ from aiosmtpd.controller import Controller
 
 
 class SpoolHandler:
-    def __init__(self, spool: Path, drop_every: int, reply_delay: float, relay_denied: bool = False,
-                 refuse: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, spool: Path, drop_every: int, reply_delay: float, relay_denied: bool = False, refuse: tuple[str, ...] = ()
+    ) -> None:
         self.refuse = {a.lower() for a in refuse}
         self.spool = spool
         self.drop_every = drop_every
@@ -102,10 +103,15 @@ def main() -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.starttls_cert, args.starttls_key)
         options.update(tls_context=context, require_starttls=True)
-    delay = 10 ** 6 if args.never_reply else args.reply_delay
-    controller = Controller(SpoolHandler(args.spool, args.drop_after_store, delay, args.relay_denied, tuple(args.refuse)),
-                            hostname="127.0.0.1", port=args.port, decode_data=False, server_hostname="127.0.0.1",
-                            **options)
+    delay = 10**6 if args.never_reply else args.reply_delay
+    controller = Controller(
+        SpoolHandler(args.spool, args.drop_after_store, delay, args.relay_denied, tuple(args.refuse)),
+        hostname="127.0.0.1",
+        port=args.port,
+        decode_data=False,
+        server_hostname="127.0.0.1",
+        **options,
+    )
     controller.start()
     if args.ready:
         args.ready.write_text("ready")

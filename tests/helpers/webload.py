@@ -18,8 +18,9 @@ from itsdangerous import URLSafeTimedSerializer
 from newsletter.subscribers.tokens import unsubscribe_token
 
 
-def journeys(base: str, secret: bytes, people: int, *, concurrency: int, origin: str,
-             confirm_link=None) -> tuple[list[float], list[str]]:
+def journeys(
+    base: str, secret: bytes, people: int, *, concurrency: int, origin: str, confirm_link=None
+) -> tuple[list[float], list[str]]:
     """(latency of every request in seconds, errors). Everyone starts at the same moment.
     `confirm_link(email)` returns the link of the confirmation mail that address received (a
     person's way); without it the link is signed here (for a server whose mail goes nowhere)."""
@@ -57,9 +58,14 @@ def journeys(base: str, secret: bytes, people: int, *, concurrency: int, origin:
         else:
             request(base + "confirm?" + urllib.parse.urlencode({"token": signer.dumps({"e": email, "l": ["mx"]})}))
         if n % 2:
-            query = urllib.parse.urlencode({"list": "mx", "email": email, "token": unsubscribe_token(secret, email, "mx")})
-            request(base + "unsubscribe?" + query, b"List-Unsubscribe=One-Click",
-                    {"Content-Type": "application/x-www-form-urlencoded"})
+            query = urllib.parse.urlencode(
+                {"list": "mx", "email": email, "token": unsubscribe_token(secret, email, "mx")}
+            )
+            request(
+                base + "unsubscribe?" + query,
+                b"List-Unsubscribe=One-Click",
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(one, range(people)))

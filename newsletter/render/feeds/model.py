@@ -58,16 +58,25 @@ def feed_item(entry: Entry, links: Links, tz: ZoneInfo, names: dict[str, str]) -
     )
 
 
-def feed_data(group: str, group_title: str, entries: tuple[Entry, ...], *, config, links: Links,
-              tz: ZoneInfo, names: dict[str, str], fallback_updated: dt.datetime) -> FeedData:
+def feed_data(
+    group: str,
+    group_title: str,
+    entries: tuple[Entry, ...],
+    *,
+    config,
+    links: Links,
+    tz: ZoneInfo,
+    names: dict[str, str],
+    fallback_updated: dt.datetime,
+) -> FeedData:
     """The model of one group's feed: the newest `config.feed_limit` entries."""
     items = tuple(feed_item(e, links, tz, names) for e in entries[: config.feed_limit])
     updated = max((i.updated for i in items), default=fallback_updated)
     return FeedData(
         group=group,
         title=f"{config.title} \u2014 {group_title}",
-        subtitle=config.description or Words(config.language).of("feed.subtitle", group, name=group_title,
-                                                                  site=config.title),
+        subtitle=config.description
+        or Words(config.language).of("feed.subtitle", group, name=group_title, site=config.title),
         language=config.language,
         author=config.author or config.title,
         home_url=links.group_url(group),

@@ -18,7 +18,7 @@ def render_opml(title: str, feeds: list[tuple[str, str, str]], date_modified: st
     ]
     for text, xml_url, html_url in feeds:
         lines.append(
-            f"    <outline type=\"rss\" text={quoteattr(text)} title={quoteattr(text)} "
+            f'    <outline type="rss" text={quoteattr(text)} title={quoteattr(text)} '
             f"xmlUrl={quoteattr(xml_url)} htmlUrl={quoteattr(html_url)}/>"
         )
     lines += ["  </body>", "</opml>", ""]

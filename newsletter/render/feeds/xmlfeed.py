@@ -41,8 +41,12 @@ def feed_generator(data: FeedData, self_fmt: str):
 
 def set_channel_links(fg, data: FeedData, self_fmt: str) -> None:
     """(Re)set the feed-level links: self first, hub, then the HTML page last (RSS uses the last)."""
-    fg.link(href=data.self_urls[self_fmt], rel="self", replace=True,
-            type="application/atom+xml" if self_fmt == "atom" else "application/rss+xml")
+    fg.link(
+        href=data.self_urls[self_fmt],
+        rel="self",
+        replace=True,
+        type="application/atom+xml" if self_fmt == "atom" else "application/rss+xml",
+    )
     if data.hub_url:
         fg.link(href=data.hub_url, rel="hub")
     fg.link(href=data.home_url, rel="alternate", type="text/html")

@@ -109,8 +109,15 @@ def _inlined(templates: Templates) -> InlinedTemplate:
 class DigestComposer:
     """Choices and digests over one catalog; every result is cached for the run."""
 
-    def __init__(self, catalog: Catalog, names: Mapping[str, str], *, default_frequency: str,
-                 frequencies: Iterable[str], language: str) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        names: Mapping[str, str],
+        *,
+        default_frequency: str,
+        frequencies: Iterable[str],
+        language: str,
+    ) -> None:
         self.catalog = catalog
         self.names = names
         self.default_frequency = default_frequency
@@ -126,8 +133,9 @@ class DigestComposer:
         key = (subscriber.groups, subscriber.excluded)
         lists = self._lists.get(key)
         if lists is None:
-            lists = self._lists[key] = tuple(g for g in self.catalog.groups
-                                             if self.catalog.groups[g] and subscriber.wants(g))
+            lists = self._lists[key] = tuple(
+                g for g in self.catalog.groups if self.catalog.groups[g] and subscriber.wants(g)
+            )
         frequency = subscriber.frequency or self.default_frequency
         if frequency not in self.frequencies:
             frequency = self.default_frequency
@@ -222,7 +230,9 @@ class DigestRenderer:
             items = []
             for entry, also in section.entries:
                 item = dict(self._item(entry, words))
-                item["also"] = words.t("digest.also", names=", ".join(composer.title(g, words) for g in also)) if also else ""
+                item["also"] = (
+                    words.t("digest.also", names=", ".join(composer.title(g, words) for g in also)) if also else ""
+                )
                 items.append(item)
                 flat.append(item)
             sections.append((section.title, items))
@@ -230,16 +240,23 @@ class DigestRenderer:
         first = flat[0]["summary"] if flat else ""
         preheader = words.t("nl.preheader", items=words.count("items", len(flat)), first=first)[:150]
         lists = ", ".join(composer.title(g, words) for g in digest.choice.lists)
-        base = {"subject": subject, "preheader": preheader, "label": digest.label, "words": words,
-                "more_title": words.t(f"nl.more.{digest.choice.frequency}"),
-                "why": words.t("digest.why", site=self.config.title, lists=lists),
-                "site_url": self.links.url(""), "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "site": self.config,
-                "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else ""}
+        base = {
+            "subject": subject,
+            "preheader": preheader,
+            "label": digest.label,
+            "words": words,
+            "more_title": words.t(f"nl.more.{digest.choice.frequency}"),
+            "why": words.t("digest.why", site=self.config.title, lists=lists),
+            "site_url": self.links.url(""),
+            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+            "site": self.config,
+            "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
+        }
 
         def context(full: int) -> dict:
             shown, n = [], 0
             for title, items in sections:
-                shown.append({"title": title, "entries": items[:max(0, full - n)]})
+                shown.append({"title": title, "entries": items[: max(0, full - n)]})
                 n += len(items)
             return dict(base, sections=shown, overflow=flat[full:])
 
@@ -257,8 +274,9 @@ class DigestRenderer:
             full = low
             html = self._html.render(**context(full))
         text = self._text.render(**context(full))
-        rendered = RenderedDigest(digest, subject, preheader, html, text, full,
-                                  digest_content_hash(subject, html, text))
+        rendered = RenderedDigest(
+            digest, subject, preheader, html, text, full, digest_content_hash(subject, html, text)
+        )
         self._rendered[key] = rendered
         return rendered
 
@@ -269,13 +287,27 @@ class DigestRenderer:
         if item is None:
             text = body_text(entry.body, entry.body_format, urls=True)
             item = self._items[key] = {
-                "title": entry.title, "url": self.links.entry_url(entry), "date_text": words.date(entry.date),
-                "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100)}
+                "title": entry.title,
+                "url": self.links.entry_url(entry),
+                "date_text": words.date(entry.date),
+                "body_html": body_html(entry.body, entry.body_format),
+                "body_text": text,
+                "summary": summarize(text, 100),
+            }
         return item
 
-    def message(self, rendered: RenderedDigest, name: str, email: str, *, secret: bytes | None,
-                date: dt.datetime, subject: str | None = None, version: str = "",
-                key: bytes | None = None) -> Message:
+    def message(
+        self,
+        rendered: RenderedDigest,
+        name: str,
+        email: str,
+        *,
+        secret: bytes | None,
+        date: dt.datetime,
+        subject: str | None = None,
+        version: str = "",
+        key: bytes | None = None,
+    ) -> Message:
         """One subscriber's copy: their unsubscribe (from every list) and preferences links; the
         same Message-ID for the same period, address and content on every retry."""
         issues = self.issues
@@ -291,13 +323,22 @@ class DigestRenderer:
         digest = rendered.digest
         version = version or rendered.content
         mid = message_token(key, f"{digest.key}\n{email.lower()}\n{version}")
-        headers = [("List-Id", self._list_id),
-                   ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
-                   ("List-Archive", f"<{self.links.url('')}>")]
+        headers = [
+            ("List-Id", self._list_id),
+            ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
+            ("List-Archive", f"<{self.links.url('')}>"),
+        ]
         if https:
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
         if self.config.newsletter_reply_to:
             headers.append(("Reply-To", self.config.newsletter_reply_to))
-        return Message(from_addr=self._from, to_addr=address(name, email), subject=subject or rendered.subject,
-                       date=date, message_id=f"<{mid}.{DIGEST_KEY}@{self.list_domain}>", text=text, html=html,
-                       headers=tuple(headers))
+        return Message(
+            from_addr=self._from,
+            to_addr=address(name, email),
+            subject=subject or rendered.subject,
+            date=date,
+            message_id=f"<{mid}.{DIGEST_KEY}@{self.list_domain}>",
+            text=text,
+            html=html,
+            headers=tuple(headers),
+        )

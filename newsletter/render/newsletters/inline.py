@@ -20,11 +20,31 @@ from markupsafe import Markup
 
 log = logging.getLogger(__name__)
 
-BODY_TAGS = ("p", "a", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
-             "h1", "h2", "h3", "h4", "h5", "h6", "hr", "br")
-_SPECIMEN = ("<p>x<a href=\"#\">x</a><strong>x</strong><em>x</em><code>x</code><br></p><ul><li>x</li></ul>"
-             "<ol><li>x</li></ol><pre>x</pre><blockquote>x</blockquote><h1>x</h1><h2>x</h2><h3>x</h3>"
-             "<h4>x</h4><h5>x</h5><h6>x</h6><hr>")
+BODY_TAGS = (
+    "p",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "br",
+)
+_SPECIMEN = (
+    '<p>x<a href="#">x</a><strong>x</strong><em>x</em><code>x</code><br></p><ul><li>x</li></ul>'
+    "<ol><li>x</li></ol><pre>x</pre><blockquote>x</blockquote><h1>x</h1><h2>x</h2><h3>x</h3>"
+    "<h4>x</h4><h5>x</h5><h6>x</h6><hr>"
+)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _BODY_EXPR = re.compile(r"\{\{\s*(.+?)\s*\|\s*email_body\s*\}\}")
 _TAG_OPEN = re.compile(r"<(" + "|".join(BODY_TAGS) + r")(?=[\s>/])")
@@ -54,6 +74,7 @@ class InlinedTemplate:
                 return f'<{m.group(1)} style="{style}"' if style else m.group(0)
 
             return Markup(_TAG_OPEN.sub(add, str(fragment)))
+
         return email_body
 
 
@@ -79,9 +100,16 @@ def inline_template(source: str, css: str) -> InlinedTemplate:
         return f"<!--{token}-->" if statement and not inside_tag else token
 
     protected = _JINJA.sub(protect, source)
-    inlined = Premailer(protected, allow_network=False, strip_important=False, keep_style_tags=True,
-                        disable_validation=True, cssutils_logging_level=logging.CRITICAL,
-                        remove_classes=False, disable_link_rewrites=True).transform()
+    inlined = Premailer(
+        protected,
+        allow_network=False,
+        strip_important=False,
+        keep_style_tags=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+        remove_classes=False,
+        disable_link_rewrites=True,
+    ).transform()
 
     body_styles: list[dict[str, str]] = []
 

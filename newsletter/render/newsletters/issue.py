@@ -82,8 +82,10 @@ def issues_for(entries: tuple[Entry, ...], group: str, period: str, since: str =
         if pid < since:
             break  # entries are newest first
         by_period[pid].append(entry)
-    return [Issue(group, pid, period_label(pid, period, lang), tuple(items))
-            for pid, items in sorted(by_period.items(), reverse=True)]
+    return [
+        Issue(group, pid, period_label(pid, period, lang), tuple(items))
+        for pid, items in sorted(by_period.items(), reverse=True)
+    ]
 
 
 def archive_start(newest: dt.date, period: str, periods: int) -> str:
@@ -163,8 +165,9 @@ def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTempla
 class IssueRenderer:
     """Renders issues with the (inlined) newsletter templates; never touches the disk."""
 
-    def __init__(self, templates: Templates, config, links: Links, names: Mapping[str, str], tz,
-                 cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, templates: Templates, config, links: Links, names: Mapping[str, str], tz, cache_dir: Path | None = None
+    ) -> None:
         self.config = config
         self.links = links
         self.names = names
@@ -211,7 +214,10 @@ class IssueRenderer:
             low, high = 0, full  # the largest count of full entries that fits
             while low < high:
                 mid = (low + high + 1) // 2
-                if len(self._render_html(issue, subject, preheader, items, mid).encode()) <= self.config.newsletter_max_bytes:
+                if (
+                    len(self._render_html(issue, subject, preheader, items, mid).encode())
+                    <= self.config.newsletter_max_bytes
+                ):
                     low = mid
                 else:
                     high = mid - 1
@@ -233,23 +239,35 @@ class IssueRenderer:
     def _make_item(self, entry: Entry) -> dict:
         text = body_text(entry.body, entry.body_format, urls=True)
         lang = entry.language or self.config.language  # on its block: an attribute the inliner keeps
-        return {"title": entry.title, "url": self.links.entry_url(entry), "date_text": self.words.date(entry.date),
-                "body_html": body_html(entry.body, entry.body_format), "body_text": text, "summary": summarize(text, 100),
-                "lang": lang}
+        return {
+            "title": entry.title,
+            "url": self.links.entry_url(entry),
+            "date_text": self.words.date(entry.date),
+            "body_html": body_html(entry.body, entry.body_format),
+            "body_text": text,
+            "summary": summarize(text, 100),
+            "lang": lang,
+        }
 
     def _context(self, issue, subject, preheader, items, full) -> dict:
         group = issue.group
         return {
-            "subject": subject, "preheader": preheader, "label": issue.label,
-            "group_name": self.group_name(group), "entries": items[:full], "overflow": items[full:],
+            "subject": subject,
+            "preheader": preheader,
+            "label": issue.label,
+            "group_name": self.group_name(group),
+            "entries": items[:full],
+            "overflow": items[full:],
             "heading": self.heading(issue),
             "more_title": self.words.t(f"nl.more.{self.config.newsletter_period}"),
             "why": self.words.of("nl.why", group, name=self.group_name(group), site=self.config.title),
             "more_link": self.words.of("nl.more", group, name=self.group_name(group)),
             "words": self.words,
             "view_url": self.links.url(self.links.issue_path(group, issue.period_id, "html")),
-            "group_url": self.links.group_url(group), "feed_url": self.links.feed_url(group, "atom"),
-            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER, "site": self.config,
+            "group_url": self.links.group_url(group),
+            "feed_url": self.links.feed_url(group, "atom"),
+            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+            "site": self.config,
             "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
 
@@ -318,8 +336,10 @@ class IssueRenderer:
                 sentence, links = self.visitor_links(rendered.issue.group)
                 inner = self._visitor_footers[(rendered.issue.group, attrs)] = (
                     f"\n{escape(sentence)}<br>\n"
-                    + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links) + "\n")
-            html = html[:footer.start(2)] + inner + html[footer.end(2):]
+                    + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links)
+                    + "\n"
+                )
+            html = html[: footer.start(2)] + inner + html[footer.end(2) :]
         else:  # a template without the bundled footer: its links, without a personal token
             html = html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(self.generic_unsubscribe(rendered.issue.group))))
             html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
@@ -327,10 +347,19 @@ class IssueRenderer:
         end = html.rfind("</body>")
         if body is None or end < 0:
             return html
-        return f"{html[:body.end()]}\n<main>{html[body.end():end]}</main>\n{html[end:]}"
+        return f"{html[: body.end()]}\n<main>{html[body.end() : end]}</main>\n{html[end:]}"
 
-    def message(self, rendered: RenderedIssue, name: str, email: str, *, secret: bytes | None,
-                date: dt.datetime | None = None, version: str = "", key: bytes | None = None) -> Message:
+    def message(
+        self,
+        rendered: RenderedIssue,
+        name: str,
+        email: str,
+        *,
+        secret: bytes | None,
+        date: dt.datetime | None = None,
+        version: str = "",
+        key: bytes | None = None,
+    ) -> Message:
         """The message for one recipient; the same Message-ID every time for the same pair,
         `version` (the sender passes the content's hash: changed content, another Message-ID) and
         `key` (the send log's `message_key`: without it, e.g. a preview, anyone can compute it)."""
@@ -358,8 +387,14 @@ class IssueRenderer:
         when = date or published(issue.entries[0], self.tz)
         return Message(
             from_addr=self._from,
-            to_addr=address(name, email), subject=rendered.subject, date=when,
-            message_id=f"<{mid}.{issue.group}@{self.list_domain}>", text=text, html=html, headers=tuple(headers))
+            to_addr=address(name, email),
+            subject=rendered.subject,
+            date=when,
+            message_id=f"<{mid}.{issue.group}@{self.list_domain}>",
+            text=text,
+            html=html,
+            headers=tuple(headers),
+        )
 
     def _list_headers(self, group: str) -> tuple[str, str]:
         """List-Id and List-Archive values of one group's list."""

@@ -81,7 +81,7 @@ def _base64_body(text: str) -> bytes:
 
     Measured on our issues: three times faster than quoted-printable via binascii."""
     data = binascii.b2a_base64(text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8"), newline=False)
-    return b"".join([data[i:i + 76] + b"\r\n" for i in range(0, len(data), 76)])
+    return b"".join([data[i : i + 76] + b"\r\n" for i in range(0, len(data), 76)])
 
 
 @dataclass(frozen=True)
