@@ -70,3 +70,14 @@ def test_every_relative_path_in_a_config_file_is_relative_to_its_folder(tmp_path
     assert (config.newsletter_subscribers, config.smtp_ca_file) == ("site/people.csv", "site/ca.pem")
     given = load_config("site/newsletter.toml", {"out": "elsewhere", "state": "st"})
     assert (given.out, given.state) == ("elsewhere", "st")  # command line: relative to the current folder
+
+
+def test_the_system_packages_the_readme_names_are_the_ones_ci_installs():
+    import re
+
+    readme = README.read_text(encoding="utf-8")
+    line = next(line for line in readme.splitlines() if line.startswith("(`apt-get install -y "))
+    named = set(re.search(r"apt-get install -y ([a-z0-9 ]+)`", line).group(1).split())
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    installed = set(re.findall(r"missing\+=\(([a-z0-9-]+)\)", ci))
+    assert named == installed == {"chromium", "newsboat", "postgresql"}
