@@ -68,6 +68,22 @@ def translate_ddl(script: str) -> str:
     return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', script)
 
 
+class DatabaseUnavailable(StateError):
+    """The database server cannot be reached (down, restarting, or the connection broke)."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database server is down or the connection to it broke (not a
+    damaged database): serve answers 503 and tries again, the sender backs off."""
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
 class PgConnection:
     """One psycopg connection, in `schema`, spoken to like an `sqlite3.Connection`."""
 
@@ -82,7 +98,7 @@ class PgConnection:
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
-            raise StateError(
+            raise DatabaseUnavailable(
                 f"{shown(url)}: cannot connect to the {what} "
                 f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
             ) from None
