@@ -31,7 +31,6 @@ from werkzeug.exceptions import HTTPException
 from newsletter.state import db as statedb
 from newsletter.state import pg as pgdb
 from newsletter.subscribers.store import MARKER_NAME
-
 from newsletter.web import manage, oneclick, signup
 from newsletter.web.mails import MailMaker
 from newsletter.web.sender import OutboxSender, smtp_mailer
