@@ -389,7 +389,7 @@ class _Pool:
         self.deliveries: list[Delivery] = []
         self.errors: list[BaseException] = []
         self.statuses: dict[str, dict[str, tuple[str, str]]] = {}
-        self.suppressions = Locked(self.sender.suppressions, self.db_lock)
+        self.suppressions: Any = Locked(self.sender.suppressions, self.db_lock)
         rate = self.sender.config.smtp_rate if self.sender.rate is None else self.sender.rate
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.next_at = time.monotonic()
@@ -400,7 +400,7 @@ class _Pool:
 
     def _delivery(self) -> Delivery:
         config = self.sender.config
-        sendlog = Locked(self.sender.sendlog, self.db_lock)
+        sendlog: Any = Locked(self.sender.sendlog, self.db_lock)
         store = Locked(self.sender.store, self.db_lock) if self.sender.store is not None else None
         first = self.sender.mailer
         assert first is not None  # not a dry run
