@@ -134,3 +134,26 @@ def test_a_database_connection_lost_mid_send_is_one_line_and_nobody_gets_it_twic
         site.cli("send", "--country", "pe", "--state", state)
         counts = server.counts()
     assert counts == {e: 1 for e in emails}  # an uncertain one (reply taken, not recorded) was stored once
+
+
+@pytest.mark.parametrize(
+    "damage", ["TRUNCATE sendlog.deliveries", "DELETE FROM sendlog.deliveries WHERE email < 'm010'"]
+)
+def test_a_send_log_that_lost_rows_is_refused_not_sent_again(tmp_path, pg_url, damage):
+    import psycopg
+
+    emails = [f"m{n:03d}@example.org" for n in range(20)]
+    site = Site(tmp_path)
+    with SpoolServer(tmp_path / "spool") as server:
+        [state] = _hosts(site, pg_url, server.port, emails, hosts=1)
+        first = _spawn(site, state, "--country", "pe")
+        assert first.communicate(timeout=120) and first.returncode == 0
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(damage)  # the db_id in meta survives
+        again = _spawn(site, state, "--due", "--now", "2021-09-01T12:00")
+        _, err = again.communicate(timeout=120)
+        counts = server.counts()
+    assert counts == {e: 1 for e in emails}, err  # nobody mailed again
+    assert again.returncode == 2, err
+    [line] = err.strip().splitlines()
+    assert "send log" in line and "restore it from a backup" in line and "Traceback" not in line, line

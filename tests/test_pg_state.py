@@ -197,3 +197,21 @@ def test_a_store_opened_by_url_refuses_a_state_folder_that_recorded_another(pg_u
     SendLog(tmp_path / "b", database=other).close()
     with pytest.raises(StateError, match="another send log than this state folder had"):
         SendLog(tmp_path, database=other)
+
+
+def test_a_send_log_that_lost_rows_is_refused_but_its_own_resends_are_not(backend, tmp_path):
+    state = backend.seed(tmp_path / "state")
+    log = SendLog(state)
+    for n in range(3):
+        log.claim("2021-W34/pe", f"p{n}@example.org", f"<m{n}@x>", "c")
+    log.mark_sent("2021-W34/pe", "p0@example.org")
+    log.close()
+    log = SendLog(state)
+    assert log.resolve("2021-W34/pe", "p1@example.org", sent=False)  # `resolve --resend` deletes its row
+    log.close()
+    SendLog(state).close()  # not refused: the program's own deletion
+    log = SendLog(state)
+    log.db.execute("DELETE FROM deliveries WHERE email = 'p0@example.org'")  # rows lost behind its back
+    log.db.close()
+    with pytest.raises(StateError, match=r"lost deliveries \(it holds 1, it had 2\).*restore it from a backup"):
+        SendLog(state)
