@@ -326,7 +326,7 @@ class DigestSender:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for plan, job, sub in work:
             one = _settled(
-                statuses.setdefault(job.key, self.sendlog.statuses(job.key)),
+                statuses.setdefault(job.key, self.sendlog.live_statuses(job.key)),
                 sub,
                 job.rendered.digest.choice.lists,
                 suppressions.may_mail,
@@ -364,6 +364,8 @@ def _settled(
         return SendSummary(earlier_failed=1)
     if status == "sending":
         return SendSummary(earlier_uncertain=1)
+    if status == "elsewhere":  # in flight in another live sender
+        return SendSummary(elsewhere=1)
     if not any(may_mail(email, group) for group in lists):
         return SendSummary(suppressed=1)
     return None
@@ -494,7 +496,7 @@ class _Pool:
                 with self.db_lock:
                     statuses = self.statuses.get(job.key)
                     if statuses is None:
-                        statuses = self.statuses[job.key] = self.sender.sendlog.statuses(job.key)
+                        statuses = self.statuses[job.key] = self.sender.sendlog.live_statuses(job.key)
                 one = _settled(statuses, sub, job.rendered.digest.choice.lists, self.suppressions.may_mail)
                 if one is not None:
                     self._add(plan, one)

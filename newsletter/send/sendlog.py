@@ -201,6 +201,31 @@ class SendLog:
             )
         }
 
+    def live_statuses(self, issue: str) -> dict[str, tuple[str, str]]:
+        """`statuses`, with each `sending` row that another live sender holds right now (its
+        advisory lock is held: `take`) as `elsewhere` — in flight, not uncertain."""
+        found = self.statuses(issue)
+        if not self.shared or not any(status == "sending" for status, _ in found.values()):
+            return found
+        held = self.held_elsewhere()
+        return {
+            email: ("elsewhere", content)
+            if status == "sending" and _lock_key(issue, email) in held
+            else (status, content)
+            for email, (status, content) in found.items()
+        }
+
+    def held_elsewhere(self) -> set[int]:
+        """The delivery locks (`_lock_key`) other sessions on this database hold now (PostgreSQL)."""
+        if not self.shared:
+            return set()
+        rows = self.db.execute(
+            "SELECT classid::bigint, objid::bigint FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
+            "AND granted AND objsubid = 1 AND pid <> pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+        ).fetchall()
+        return {int.from_bytes(((hi << 32) | lo).to_bytes(8, "big"), "big", signed=True) for hi, lo in rows}
+
     def claim(self, issue: str, email: str, message_id: str, content: str) -> None:
         self.db.execute(
             "INSERT INTO deliveries (issue, email, status, message_id, content, updated) "
@@ -279,6 +304,8 @@ class SendLog:
                 (_now(), issue, email.lower()),
             )
         else:
+            if _lock_key(issue, email) in self.held_elsewhere():  # in flight in a live sender: not ours to resend
+                return False
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 cur = self.db.execute(
