@@ -96,7 +96,7 @@ def test_serve_recovers_after_a_postgresql_restart(tmp_path, pg_url, pg_cluster)
             )
             for n in range(3)
         ]
-        assert answers == [200] * 3
+        assert answers == [200] * 3, proc.stderr()
         assert _status(lambda: get(f"http://127.0.0.1:{port}/health")) == 200
         assert wait_until(lambda: len(stored(spool)) == 4, timeout=30)  # the sender thread lives on
         assert proc.poll() is None
