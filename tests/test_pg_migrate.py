@@ -88,8 +88,14 @@ def test_backup_and_restore_of_a_postgresql_site(tmp_path, pg_url):
             conn.execute("DROP SCHEMA sendlog CASCADE")
             conn.execute("DROP SCHEMA subscribers CASCADE")
         assert site.cli("send", "--country", "pe").returncode == 2  # an emptied database is refused
+        # another host's serve or sender on the database (the local lock cannot see it): refused
+        with psycopg.connect(pg_url, autocommit=True, application_name="newsletter otherhost:4242"):
+            run = site.cli("backup", "--restore", str(backup))
+        assert run.returncode == 2 and "otherhost" in run.stderr and "nothing was restored" in run.stderr, run.stderr
+        assert site.cli("send", "--country", "pe").returncode == 2  # still the emptied database
         run = site.cli("backup", "--restore", str(backup))
         assert run.returncode == 0, run.stderr
+        assert "deliveries since may be sent again" in run.stderr and "unsubscribes" in run.stderr, run.stderr
         run = site.cli("send", "--country", "pe")
         assert run.returncode == 0 and "0 sent, 1 already sent" in run.stderr, run.stderr
         assert server.counts() == {"a@example.org": 1}

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,64 @@ def test_a_database_connection_lost_mid_send_is_one_line_and_nobody_gets_it_twic
         site.cli("send", "--country", "pe", "--state", state)
         counts = server.counts()
     assert counts == {e: 1 for e in emails}  # an uncertain one (reply taken, not recorded) was stored once
+
+
+@pytest.mark.parametrize(
+    "damage", ["TRUNCATE sendlog.deliveries", "DELETE FROM sendlog.deliveries WHERE email < 'm010'"]
+)
+def test_a_send_log_that_lost_rows_is_refused_not_sent_again(tmp_path, pg_url, damage):
+    import psycopg
+
+    emails = [f"m{n:03d}@example.org" for n in range(20)]
+    site = Site(tmp_path)
+    with SpoolServer(tmp_path / "spool") as server:
+        [state] = _hosts(site, pg_url, server.port, emails, hosts=1)
+        first = _spawn(site, state, "--country", "pe")
+        assert first.communicate(timeout=120) and first.returncode == 0
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(damage)  # the db_id in meta survives
+        again = _spawn(site, state, "--due", "--now", "2021-09-01T12:00")
+        _, err = again.communicate(timeout=120)
+        counts = server.counts()
+    assert counts == {e: 1 for e in emails}, err  # nobody mailed again
+    assert again.returncode == 2, err
+    [line] = err.strip().splitlines()
+    assert "send log" in line and "restore it from a backup" in line and "Traceback" not in line, line
+
+
+def test_a_message_another_live_sender_holds_is_in_flight_not_uncertain_and_resolve_leaves_it(tmp_path, pg_url):
+    import psycopg
+
+    from newsletter.send.sendlog import SendLog, _lock_key
+
+    emails = [f"m{n:03d}@example.org" for n in range(5)]
+    site = Site(tmp_path)
+    key, held = "pe/2021-W34", "m002@example.org"
+    with SpoolServer(tmp_path / "spool") as server:
+        [state] = _hosts(site, pg_url, server.port, emails, hosts=1)
+        other = psycopg.connect(pg_url, autocommit=True)  # another sender, on another host, mid-message
+        try:
+            other.execute("SELECT pg_advisory_lock(%s)", (_lock_key(key, held),))
+            log = SendLog(Path(state), database=pg_url)
+            log.claim(key, held, "<x@example.org>", "c")
+            log.close()
+            run = _spawn(site, state, "--country", "pe")
+            _, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+            assert "1 being sent by another sender" in err and "uncertain" not in err, err
+            resolve = site.cli(
+                "resolve", "--country", "pe", "--issue", "2021-W34", "--all-uncertain", "--resend", "--state", state
+            )
+            assert "being sent by another sender" in resolve.stderr, resolve.stderr
+            with psycopg.connect(pg_url, autocommit=True) as conn:  # its row untouched
+                assert conn.execute("SELECT status FROM sendlog.deliveries WHERE email = %s", (held,)).fetchone() == (
+                    "sending",
+                )
+        finally:
+            other.close()  # that sender died: now it is uncertain, and resolve may release it
+        resolve = site.cli(
+            "resolve", "--country", "pe", "--issue", "2021-W34", "--all-uncertain", "--resend", "--state", state
+        )
+        assert resolve.returncode == 0 and "released" in resolve.stderr, resolve.stderr
+        counts = server.counts()
+    assert counts == {e: 1 for e in emails if e != held}

@@ -61,3 +61,49 @@ def test_the_client_rate_limit_is_one_count_for_every_instance(tmp_path, pg_url)
             except urllib.error.HTTPError as exc:
                 answers.append(exc.code)
     assert answers == [200] * 6 + [429] * 4  # in each process's memory it would have been 10 × 200
+
+
+def _status(call) -> int:
+    try:
+        return call()[0]
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_serve_recovers_after_a_postgresql_restart(tmp_path, pg_url, pg_cluster):
+    from test_web_serve import get
+
+    port, smtp_port = free_port(), free_port()
+    host = _host(tmp_path, "host", pg_url, port, smtp_port)
+    spool = tmp_path / "spool"
+    with spool_server(smtp_port, spool), running_serve(host, port, env=ENV) as proc:
+        assert post(f"http://127.0.0.1:{port}/subscribe", {"email": "before@example.org", "country": "mx"})[0] == 200
+        assert wait_until(lambda: len(stored(spool)) == 1)
+        pg_cluster.halt()
+        try:
+            down = _status(
+                lambda: post(f"http://127.0.0.1:{port}/subscribe", {"email": "x@example.org", "country": "mx"})
+            )
+            health = _status(lambda: get(f"http://127.0.0.1:{port}/health"))
+        finally:
+            pg_cluster.start()
+        assert (down, health) == (503, 503)  # said honestly, and nothing half-done
+        answers = [
+            _status(
+                lambda n=n: post(
+                    f"http://127.0.0.1:{port}/subscribe", {"email": f"after{n}@example.org", "country": "mx"}
+                )
+            )
+            for n in range(3)
+        ]
+        assert answers == [200] * 3, proc.stderr()
+        assert _status(lambda: get(f"http://127.0.0.1:{port}/health")) == 200
+        assert wait_until(lambda: len(stored(spool)) == 4, timeout=30)  # the sender thread lives on
+        assert proc.poll() is None
+        assert "Traceback" not in proc.stderr() and "Exception in thread" not in proc.stderr()
+    assert stored(spool) == {
+        "before@example.org": 1,
+        "after0@example.org": 1,
+        "after1@example.org": 1,
+        "after2@example.org": 1,
+    }

@@ -195,5 +195,36 @@ def test_a_store_opened_by_url_refuses_a_state_folder_that_recorded_another(pg_u
     SendLog(tmp_path, database=pg_url).close()
     other = pg_cluster.fresh()
     SendLog(tmp_path / "b", database=other).close()
-    with pytest.raises(StateError, match="another send log than this state folder had"):
+    with pytest.raises(StateError, match="another send log than this state folder had") as refused:
         SendLog(tmp_path, database=other)
+    assert f"recorded it in {pg_url}, `database` names {other}" in str(refused.value)
+
+
+def test_a_refusal_names_both_databases_and_never_a_password(pg_url, pg_cluster, tmp_path):
+    from newsletter.state.pg import shown
+
+    SendLog(tmp_path, database=pg_url).close()
+    other = pg_cluster.fresh().replace("postgres@", "postgres:s3cret@")  # trust auth: any password is taken
+    SendLog(tmp_path / "b", database=other).close()
+    with pytest.raises(StateError) as refused:
+        SendLog(tmp_path, database=other)
+    assert "s3cret" not in str(refused.value) and shown(other) in str(refused.value) and pg_url in str(refused.value)
+    assert shown(other).count("***") == 1
+
+
+def test_a_send_log_that_lost_rows_is_refused_but_its_own_resends_are_not(backend, tmp_path):
+    state = backend.seed(tmp_path / "state")
+    log = SendLog(state)
+    for n in range(3):
+        log.claim("2021-W34/pe", f"p{n}@example.org", f"<m{n}@x>", "c")
+    log.mark_sent("2021-W34/pe", "p0@example.org")
+    log.close()
+    log = SendLog(state)
+    assert log.resolve("2021-W34/pe", "p1@example.org", sent=False)  # `resolve --resend` deletes its row
+    log.close()
+    SendLog(state).close()  # not refused: the program's own deletion
+    log = SendLog(state)
+    log.db.execute("DELETE FROM deliveries WHERE email = 'p0@example.org'")  # rows lost behind its back
+    log.db.close()
+    with pytest.raises(StateError, match=r"lost deliveries \(it holds 1, it had 2\).*restore it from a backup"):
+        SendLog(state)

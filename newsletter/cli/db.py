@@ -198,6 +198,13 @@ def restore(state_dir: Path, source: Path) -> int:
         raise UsageError(f"{source}: {DUMP_NAME} without the *.pg-id files beside it; nothing was restored")
     url = statedb.state_url(source)
     with Quiet(state_dir):
+        busy = pgdb.others(url)  # the local lock sees this host only; the database sees every host
+        if busy:
+            raise StateError(
+                f"{pgdb.shown(url)}: in use by {len(busy)} other newsletter process(es) "
+                f"({', '.join(n.removeprefix(pgdb.APPLICATION + ' ') for n in busy[:5])}): stop every `send` and "
+                "`serve` on every host first; nothing was restored"
+            )
         run = subprocess.run(
             [
                 pg_tool("pg_restore"),
@@ -217,7 +224,11 @@ def restore(state_dir: Path, source: Path) -> int:
             )
         for marker in markers:
             shutil.copyfile(marker, state_dir / marker.name)
-    say(f"restored {DUMP_NAME} from {source} into {pgdb.shown(url)}")
+    say(
+        f"restored {DUMP_NAME} from {source} into {pgdb.shown(url)}; whatever happened after that backup is "
+        "forgotten: deliveries since may be sent again, and unsubscribes, bounces and complaints since are lost "
+        "(record them again with `newsletter unsubscribe` before the next send)"
+    )
     return 0
 
 

@@ -616,8 +616,11 @@ def cmd_resolve(args) -> int:
             )
             return 0
         done = 0
+        held = sendlog.live_statuses(key)
         for email in emails:
-            if sendlog.resolve(key, email, sent=args.sent):
+            if held.get(email.lower(), ("", ""))[0] == "elsewhere":
+                say(f"{key}: {email} is being sent by another sender right now; nothing changed")
+            elif sendlog.resolve(key, email, sent=args.sent):
                 done += 1
                 say(
                     f"{key}: {email} "

@@ -257,7 +257,7 @@ class Delivery:
         key = self.log_key or issue.key
         self.content = content_hash(self.rendered)
         summary = SendSummary()
-        statuses = self.sendlog.statuses(key)
+        statuses = self.sendlog.live_statuses(key)
         if self.suppressions is None:
             self.suppressions = Suppressions(self.sendlog.path.parent, sendlog=self.sendlog, store=self.store)
         may_mail = self.suppressions.may_mail
@@ -284,6 +284,9 @@ class Delivery:
                     continue
                 if status == "sending":
                     summary.earlier_uncertain += 1
+                    continue
+                if status == "elsewhere":
+                    summary.elsewhere += 1
                     continue
                 message = self.renderer.message(
                     self.rendered,

@@ -326,7 +326,7 @@ class DigestSender:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for plan, job, sub in work:
             one = _settled(
-                statuses.setdefault(job.key, self.sendlog.statuses(job.key)),
+                statuses.setdefault(job.key, self.sendlog.live_statuses(job.key)),
                 sub,
                 job.rendered.digest.choice.lists,
                 suppressions.may_mail,
@@ -364,6 +364,8 @@ def _settled(
         return SendSummary(earlier_failed=1)
     if status == "sending":
         return SendSummary(earlier_uncertain=1)
+    if status == "elsewhere":  # in flight in another live sender
+        return SendSummary(elsewhere=1)
     if not any(may_mail(email, group) for group in lists):
         return SendSummary(suppressed=1)
     return None
@@ -389,7 +391,7 @@ class _Pool:
         self.deliveries: list[Delivery] = []
         self.errors: list[BaseException] = []
         self.statuses: dict[str, dict[str, tuple[str, str]]] = {}
-        self.suppressions = Locked(self.sender.suppressions, self.db_lock)
+        self.suppressions: Any = Locked(self.sender.suppressions, self.db_lock)
         rate = self.sender.config.smtp_rate if self.sender.rate is None else self.sender.rate
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self.next_at = time.monotonic()
@@ -400,7 +402,7 @@ class _Pool:
 
     def _delivery(self) -> Delivery:
         config = self.sender.config
-        sendlog = Locked(self.sender.sendlog, self.db_lock)
+        sendlog: Any = Locked(self.sender.sendlog, self.db_lock)
         store = Locked(self.sender.store, self.db_lock) if self.sender.store is not None else None
         first = self.sender.mailer
         assert first is not None  # not a dry run
@@ -494,7 +496,7 @@ class _Pool:
                 with self.db_lock:
                     statuses = self.statuses.get(job.key)
                     if statuses is None:
-                        statuses = self.statuses[job.key] = self.sender.sendlog.statuses(job.key)
+                        statuses = self.statuses[job.key] = self.sender.sendlog.live_statuses(job.key)
                 one = _settled(statuses, sub, job.rendered.digest.choice.lists, self.suppressions.may_mail)
                 if one is not None:
                     self._add(plan, one)

@@ -160,7 +160,7 @@ class Sender:
 
     def _settled(self, key: str, group: str, recipients: list[Subscriber]) -> SendSummary | None:
         """The summary of an issue nobody is owed (without rendering it), else None."""
-        statuses = self.sendlog.statuses(key)
+        statuses = self.sendlog.live_statuses(key)
         assert self.suppressions is not None
         summary = SendSummary()
         for sub in recipients:
@@ -176,6 +176,8 @@ class Sender:
                 summary.earlier_failed += 1
             elif status == "sending":
                 summary.earlier_uncertain += 1
+            elif status == "elsewhere":
+                summary.elsewhere += 1
             else:
                 return None
         return summary

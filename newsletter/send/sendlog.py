@@ -30,7 +30,9 @@ import os
 import secrets
 from pathlib import Path
 
+from newsletter.errors import StateError
 from newsletter.state import db as statedb
+from newsletter.state import pg as pgdb
 from newsletter.state.lock import send_lock
 
 LOG_NAME = "sendlog.sqlite3"
@@ -100,6 +102,11 @@ MIGRATIONS = {1: _V1, 2: _V2, 3: _V3}
 
 STATUSES = ("sent", "sending", "failed", "deferred")
 
+ROWS_KEY = "deliveries_recorded"
+"""The meta row holding how many deliveries the log held when a run last closed it, less the ones
+the program itself deleted since (`resolve --resend`): a log holding fewer lost rows (a TRUNCATE,
+a DELETE, a restore of an older dump beside a newer meta) and is refused, never sent from again."""
+
 MESSAGE_KEY = "message_id_key"
 """The meta row holding the random key that Message-IDs are made with (see `message_key`)."""
 
@@ -129,6 +136,38 @@ class SendLog:
         )
         self._lock = send_lock(state_dir)
         self._message_key: bytes | None = None
+        self._check_rows()
+
+    def _where(self) -> str:
+        return f"{pgdb.shown(self.db.url)} (schema sendlog)" if statedb.is_pg(self.db) else str(self.path)
+
+    def _check_rows(self) -> None:
+        recorded = statedb.meta(self.db, ROWS_KEY)
+        if not recorded:
+            return
+        held = int(self.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
+        if held < int(recorded):
+            self.db.close()
+            raise StateError(
+                f"{self._where()}: the send log lost deliveries (it holds {held}, it had {recorded}): sending "
+                f"from it would mail people again; {statedb.restore_hint(self.path, self.marker)}"
+            )
+
+    def _record_rows(self) -> None:
+        """Raise the meta high-water mark to the rows held now (under the send log's write lock)."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                held = int(self.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
+                recorded = int(statedb.meta(self.db, ROWS_KEY) or 0)
+                if held > recorded:
+                    statedb.set_meta(self.db, ROWS_KEY, str(held))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except Exception:  # best effort (a read-only folder, a broken connection): the next run records it
+            pass
 
     @staticmethod
     def exists(state_dir: Path, database: str | None = None) -> bool:
@@ -144,10 +183,12 @@ class SendLog:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._record_rows()
         self._lock.__exit__(*exc)
         self.db.close()
 
     def close(self) -> None:
+        self._record_rows()
         self.db.close()
 
     # -- deliveries --------------------------------------------------------------------
@@ -159,6 +200,31 @@ class SendLog:
                 "SELECT email, status, content FROM deliveries WHERE issue = ?", (issue,)
             )
         }
+
+    def live_statuses(self, issue: str) -> dict[str, tuple[str, str]]:
+        """`statuses`, with each `sending` row that another live sender holds right now (its
+        advisory lock is held: `take`) as `elsewhere` — in flight, not uncertain."""
+        found = self.statuses(issue)
+        if not self.shared or not any(status == "sending" for status, _ in found.values()):
+            return found
+        held = self.held_elsewhere()
+        return {
+            email: ("elsewhere", content)
+            if status == "sending" and _lock_key(issue, email) in held
+            else (status, content)
+            for email, (status, content) in found.items()
+        }
+
+    def held_elsewhere(self) -> set[int]:
+        """The delivery locks (`_lock_key`) other sessions on this database hold now (PostgreSQL)."""
+        if not self.shared:
+            return set()
+        rows = self.db.execute(
+            "SELECT classid::bigint, objid::bigint FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
+            "AND granted AND objsubid = 1 AND pid <> pg_backend_pid() "
+            "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())"
+        ).fetchall()
+        return {int.from_bytes(((hi << 32) | lo).to_bytes(8, "big"), "big", signed=True) for hi, lo in rows}
 
     def claim(self, issue: str, email: str, message_id: str, content: str) -> None:
         self.db.execute(
@@ -238,10 +304,21 @@ class SendLog:
                 (_now(), issue, email.lower()),
             )
         else:
-            cur = self.db.execute(
-                "DELETE FROM deliveries WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
-                (issue, email.lower()),
-            )
+            if _lock_key(issue, email) in self.held_elsewhere():  # in flight in a live sender: not ours to resend
+                return False
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self.db.execute(
+                    "DELETE FROM deliveries WHERE issue = ? AND email = ? AND status IN ('sending', 'failed')",
+                    (issue, email.lower()),
+                )
+                recorded = statedb.meta(self.db, ROWS_KEY)
+                if cur.rowcount and recorded:  # the program's own deletion never trips `_check_rows`
+                    statedb.set_meta(self.db, ROWS_KEY, str(max(0, int(recorded) - cur.rowcount)))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
         return cur.rowcount == 1
 
     def sent_to(self, message_id: str) -> str | None:

@@ -133,10 +133,16 @@ def open_pg(
         f"restore it from a backup (pg_restore; see 'Backing up the state folder' in docs/sending.md); only to "
         f"start an empty one on purpose delete {pg_marker(marker)}"
     )
+    elsewhere = (
+        f"; this state folder recorded it in {pgdb.shown(recorded[1])}, `database` names {pgdb.shown(url)}"
+        if recorded and pgdb.shown(recorded[1]) != pgdb.shown(url)
+        else ""
+    )
     try:
         if recorded and not db.exists():
             raise StateError(
-                f"{where}: the {what} is missing or empty, but this state folder had one (db_id {recorded[0]}); {hint}"
+                f"{where}: the {what} is missing or empty, but this state folder had one "
+                f"(db_id {recorded[0]}{elsewhere}); {hint}"
             )
         db.migrate(migrations)
         if recorded is None:
@@ -149,7 +155,7 @@ def open_pg(
             raise StateError(f"{where}: the {what} is damaged (no db_id in its meta table); {hint}")
         if recorded and recorded[0] != db_id:
             raise StateError(
-                f"{where}: another {what} than this state folder had (db_id {db_id}, not {recorded[0]}); {hint}"
+                f"{where}: another {what} than this state folder had (db_id {db_id}, not {recorded[0]}{elsewhere}); {hint}"
             )
     except psycopg.Error as exc:
         db.close()

@@ -68,6 +68,52 @@ def translate_ddl(script: str) -> str:
     return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', script)
 
 
+APPLICATION = "newsletter"
+
+
+def application_name() -> str:
+    """What our connections call themselves in `pg_stat_activity`: "newsletter HOST:PID", so that
+    `backup --restore` sees senders and serve instances on other hosts (see `others`)."""
+    import os
+    import socket
+
+    return f"{APPLICATION} {socket.gethostname()}:{os.getpid()}"[:63]
+
+
+def others(url: str) -> list[str]:
+    """The application names of other processes' newsletter connections to this database."""
+    import os
+
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT application_name FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE %s",
+                (f"{APPLICATION} %",),
+            ).fetchall()
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(f"{shown(url)}: cannot connect ({str(exc).strip().splitlines()[0]})") from None
+    return sorted(r[0] for r in rows if not r[0].endswith(f":{os.getpid()}"))
+
+
+class DatabaseUnavailable(StateError):
+    """The database server cannot be reached (down, restarting, or the connection broke)."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database server is down or the connection to it broke (not a
+    damaged database): serve answers 503 and tries again, the sender backs off."""
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
 class PgConnection:
     """One psycopg connection, in `schema`, spoken to like an `sqlite3.Connection`."""
 
@@ -80,9 +126,9 @@ class PgConnection:
         self.schema = schema
         self.what = what
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name=application_name())
         except psycopg.Error as exc:
-            raise StateError(
+            raise DatabaseUnavailable(
                 f"{shown(url)}: cannot connect to the {what} "
                 f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
             ) from None

@@ -57,27 +57,45 @@ class SharedWindow:
 
     def allow(self, key: str) -> bool:
         """Count one event for `key`; False (and nothing counted) when over the limit."""
-        hashed = _hashed(key)
         with self._lock:
-            db = self._db()
-            now = self.clock()
-            db.execute("BEGIN")
             try:
-                db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"newsletter.rate.{hashed}",))
-                count = db.execute(
-                    "SELECT COUNT(*) FROM rate_events WHERE key = ? AND at > ?", (hashed, now - self.window)
-                ).fetchone()[0]
-                allowed = count < self.limit
-                if allowed:
-                    db.execute("INSERT INTO rate_events (key, at) VALUES (?, ?)", (hashed, now))
-                db.execute("COMMIT")
-            except BaseException:
+                return self._allow(key)
+            except Exception as exc:
+                if not statedb.pgdb.unavailable(exc):
+                    raise
+                self._drop()  # a connection the server closed (it restarted): once more on a new one
+            return self._allow(key)
+
+    def _drop(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception:  # closing a broken connection
+                pass
+
+    def _allow(self, key: str) -> bool:
+        hashed = _hashed(key)
+        db = self._db()
+        now = self.clock()
+        db.execute("BEGIN")
+        try:
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (f"newsletter.rate.{hashed}",))
+            count = db.execute(
+                "SELECT COUNT(*) FROM rate_events WHERE key = ? AND at > ?", (hashed, now - self.window)
+            ).fetchone()[0]
+            allowed = count < self.limit
+            if allowed:
+                db.execute("INSERT INTO rate_events (key, at) VALUES (?, ?)", (hashed, now))
+            db.execute("COMMIT")
+        except BaseException:
+            if not db.conn.closed:
                 db.execute("ROLLBACK")
-                raise
-            if now - self._purged > PURGE_EVERY:
-                db.execute("DELETE FROM rate_events WHERE at <= ?", (now - self.window,))
-                self._purged = now
-            return allowed
+            raise
+        if now - self._purged > PURGE_EVERY:
+            db.execute("DELETE FROM rate_events WHERE at <= ?", (now - self.window,))
+            self._purged = now
+        return allowed
 
     def close(self) -> None:
         with self._lock:

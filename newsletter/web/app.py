@@ -22,10 +22,15 @@ Promises, each tested:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
 
+from newsletter.state import db as statedb
+from newsletter.state import pg as pgdb
+from newsletter.subscribers.store import MARKER_NAME
 from newsletter.web import manage, oneclick, signup
 from newsletter.web.mails import MailMaker
 from newsletter.web.sender import OutboxSender, smtp_mailer
@@ -39,6 +44,12 @@ CSP = (
 # `Origin` (with `no-referrer` a browser posts `Origin: null`); other sites get nothing, so a
 # token in a preferences link never leaves the app.
 REFERRER_POLICY = "same-origin"
+log = logging.getLogger("newsletter.web")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, send_mail=None) -> Flask:
@@ -74,6 +85,20 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
     for status in (404, 405, 413):
         app.register_error_handler(status, lambda _exc, status=status: site().refused(status))
 
+    @app.errorhandler(Exception)
+    def database_down(exc: Exception):
+        """The database server down or restarting: a short 503 page (nothing was recorded: each
+        request's writes are one transaction), one log line, no traceback; the next request
+        opens a new connection."""
+        if isinstance(exc, HTTPException):
+            return exc
+        if not pgdb.unavailable(exc):
+            raise exc
+        log.error("the database is unavailable: %s", _first_line(exc))
+        response = site().refused(503)
+        response.headers["Retry-After"] = "30"
+        return response
+
     def static_file(name: str) -> Response:
         data, mimetype = files[name]
         return Response(data, mimetype=mimetype)
@@ -83,6 +108,19 @@ def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, 
 
     @app.get("/health")
     def health():
+        """ "ok" when the store answers (with PostgreSQL: a new connection runs a query), else 503."""
+        url = statedb.database_url(state_dir / MARKER_NAME, None)
+        if pgdb.is_url(url):
+            try:
+                probe = pgdb.PgConnection(url, "subscribers", what="subscriber store")
+                try:
+                    probe.execute("SELECT 1").fetchone()
+                finally:
+                    probe.close()
+            except Exception as exc:
+                if not pgdb.unavailable(exc):
+                    raise
+                return Response(f"database unavailable: {_first_line(exc)}\n", status=503, mimetype="text/plain")
         return Response("ok\n", mimetype="text/plain")
 
     return app

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from newsletter.state import pg as pgdb
 from newsletter.subscribers.outbox import Outbox, Queued, utcnow
 from newsletter.web.mails import MailMaker
 from newsletter.web.site import Site
@@ -39,6 +40,7 @@ from newsletter.web.site import Site
 log = logging.getLogger("newsletter.web.sender")
 
 MAX_BACKOFF = 1800.0
+MAX_OUTAGE_WAIT = 30.0  # seconds between tries to reach a database that is down
 _LIVE: set[str] = set()  # the owners of this process's running senders
 
 
@@ -94,27 +96,51 @@ class OutboxSender:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        store = self.site.open_store()
+        """The thread: never dies. A database that went away (a PostgreSQL restart closes every
+        connection) is logged in one line; the thread backs off (`poll`, doubled up to
+        `MAX_OUTAGE_WAIT`) and opens a new connection."""
+        store = None
+        outage = 0.0
+        released_once = False
         try:
-            try:
-                released = Outbox(store.db).release_dead(self.host, _alive)
-                if released:
-                    log.warning("outbox: %d message(s) held by a stopped serve are sent now", released)
-            except Exception as exc:  # a locked store: their claims run out as before
-                log.error("outbox: %s", exc)
             while not self._stop.is_set():
                 try:
-                    self.drain(store)
-                except Exception as exc:  # a locked or busy store: try again at the next poll
-                    log.error("outbox: %s", exc)
-                wait = self.poll
-                due = Outbox(store.db).next_due()
-                if due is not None:
-                    wait = max(0.05, min(wait, (due - utcnow()).total_seconds()))
+                    if store is None:
+                        store = self.site.open_store()
+                        if outage:
+                            log.warning("outbox: the database answers again")
+                            outage = 0.0
+                    if not released_once:
+                        released_once = True
+                        try:
+                            released = Outbox(store.db).release_dead(self.host, _alive)
+                            if released:
+                                log.warning("outbox: %d message(s) held by a stopped serve are sent now", released)
+                        except Exception as exc:  # a locked store: their claims run out as before
+                            if pgdb.unavailable(exc):
+                                raise
+                            log.error("outbox: %s", exc)
+                    try:
+                        self.drain(store)
+                    except Exception as exc:  # a locked or busy store: try again at the next poll
+                        if pgdb.unavailable(exc):
+                            raise
+                        log.error("outbox: %s", exc)
+                    wait = self.poll
+                    due = Outbox(store.db).next_due()
+                    if due is not None:
+                        wait = max(0.05, min(wait, (due - utcnow()).total_seconds()))
+                except Exception as exc:  # the database is down or the connection broke: never die
+                    outage = min(MAX_OUTAGE_WAIT, outage * 2 if outage else self.poll)
+                    log.error("outbox: %s; trying again in %.0f s", _reason(exc), outage)
+                    _close_quietly(store)
+                    store = None
+                    self._stop.wait(outage)
+                    continue
                 self.site.wake.wait(wait)
                 self.site.wake.clear()
         finally:
-            store.close()
+            _close_quietly(store)
 
     def drain(self, store=None) -> int:
         """Send every row that is due now; returns how many rows were handled."""
@@ -214,6 +240,14 @@ class OutboxSender:
                 return None
             return self.makers.make("manage", email, {"preferences": site.preferences_link(email)}, ident=ident)
         return None
+
+
+def _close_quietly(store) -> None:
+    if store is not None:
+        try:
+            store.close()
+        except Exception:  # closing a broken connection
+            pass
 
 
 def duration(seconds: float, lang: str) -> str:

@@ -53,12 +53,28 @@ class Cluster:
             "--no-sync",
             "--no-instructions",
         )
-        options = (
+        self.options = options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run(BIN / "pg_ctl", "-D", self.data, "-l", self.root / "log", "-o", options, "-w", "start")
+        self.start()
         self._run_sql("CREATE DATABASE template_newsletter")
+
+    def halt(self) -> None:
+        """Stop the server as a crash would (`pg_ctl stop -m immediate`): its clients' connections break.
+        This cluster runs with `synchronous_commit=off` (fast tests), so a crash would lose the
+        last moments' commits, which a production server (`synchronous_commit=on`) never loses:
+        they are written out first (CHECKPOINT)."""
+        self._run_sql("CHECKPOINT")
+        self._run(BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+
+    def start(self) -> None:
+        self._run(BIN / "pg_ctl", "-D", self.data, "-l", self.root / "log", "-o", self.options, "-w", "start")
+
+    def restart(self) -> None:
+        """A crash and a restart: every open connection is closed, the data stays."""
+        self.halt()
+        self.start()
 
     def _run(self, *args: object) -> None:
         proc = subprocess.run(
