@@ -165,10 +165,10 @@ class OutputUnits:
             title = self.group_title(group)
             if group not in (ALL, REGIONAL):
                 summaries.append(GroupSummary(group, title, stats.counts.get(group, 0), ()))
-            wanted = groups is None or group in groups
-            if recording and (wanted or group == ALL):  # the sitemap index names every year of `all`
+            in_scope = groups is None or group in groups
+            if recording and (in_scope or group == ALL):  # the sitemap index names every year of `all`
                 stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
-            if wanted:
+            if in_scope:
                 count = stats.counts[group] if group in stats.counts else len(group_entries)  # a batch: its years
                 if count or group == ALL:  # no empty feed, no page of nothing
                     yield from self._group_units(
