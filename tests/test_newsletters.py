@@ -170,6 +170,27 @@ def test_email_html_essentials(issues):
     assert "<img" not in html  # nothing depends on images
 
 
+def test_shipped_style_block_is_valid_css_without_comments(issues):
+    """Every declaration sits in a rule (cssutils reports none outside), and the developers'
+    notes in newsletter.css stay out of every issue's <style>."""
+    import re
+
+    import cssutils
+
+    html = issues.read("newsletters/pe/2021-W34.html")
+    [style] = re.findall(r"<style[^>]*>(.*?)</style>", html, re.S)
+    assert "/*" not in style and "premailer" not in style
+    errors: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: errors.append(record.getMessage())  # type: ignore[method-assign]
+    log = logging.getLogger("cssutils-check")
+    log.addHandler(handler)
+    cssutils.log.setLog(log)
+    cssutils.log.setLevel(logging.WARNING)
+    cssutils.parseString(style, validate=False)
+    assert errors == []
+
+
 def test_text_part_is_wrapped_with_urls_written_out(issues):
     text = issues.read("newsletters/pe/2021-W34.txt")
     assert "Peru \u2014 23–29 August 2021" in text

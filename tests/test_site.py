@@ -3,6 +3,9 @@ search and link-preview tags, favicon, robots.txt and sitemaps (incremental)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+
 import os
 import xml.etree.ElementTree as ET
 
@@ -181,3 +184,18 @@ def test_brand_settings_logo_favicon_accent_and_footer(site):
     assert "".join(footer.itertext()) == "A project of the Harbour Trust"
     css = site.read("site.css")
     assert "--accent: #8a1c3b;" in css and "--accent: #ffb3c6;" in css
+    # the newsletters (web copy, mail, text part) and the feed stylesheet carry the brand too
+    message = email.message_from_bytes(
+        (site.out / "newsletters/cl/2025-W10.eml").read_bytes(), policy=email.policy.default
+    )
+    mail = message.get_body(("html",)).get_content()
+    for page in (site.read("newsletters/cl/2025-W10.html"), mail):
+        assert "#0b5cad" not in page and "#7db7ff" not in page
+        assert "#8a1c3b" in page and "#ffb3c6" in page
+        assert f'src="{BASE_URL}logo.png"' in page
+        assert '<a href="https://example.org/trust"' in page and "A project of the Harbour Trust</a>" in page
+    assert "A project of the Harbour Trust: https://example.org/trust" in site.read("newsletters/cl/2025-W10.txt")
+    assert "A project of the Harbour Trust: https://example.org/trust" in message.get_body(("plain",)).get_content()
+    xsl = site.read("feed.xsl")
+    assert "#0b5cad" not in xsl and "#8a1c3b" in xsl and "#ffb3c6" in xsl
+    assert "A project of the Harbour Trust" in xsl

@@ -124,7 +124,8 @@ a test checks it is current): with the bundled templates, no build imports or ru
 
 
 def inline_key(source: str, css: str) -> str:
-    return hashlib.blake2b((source + "\0" + css).encode(), digest_size=10).hexdigest()
+    # "2": the inliner strips CSS comments since; copies kept in a state folder before are stale
+    return hashlib.blake2b(("2\0" + source + "\0" + css).encode(), digest_size=10).hexdigest()
 
 
 def _load_inlined(path: Path, key: str | None = None) -> InlinedTemplate | None:
@@ -173,12 +174,16 @@ class IssueRenderer:
         self.names = names
         self.words = Words(config.language)
         self.tz = tz
-        inlined = cached_inline(templates, cache_dir)
+        inlined = cached_inline(templates, cache_dir).with_accent(config.brand_accent, config.brand_accent_dark)
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
         env.filters["wrap"] = wrap_text
         self._html = env.from_string(inlined.source)
         self._text = env.get_template("newsletter.txt.j2")
+        from newsletter.render.site import brand_files
+
+        logo = brand_files(config)["logo"]
+        self._logo_url = config.base_url + logo if logo else ""  # absolute: a mail has no base
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
@@ -268,6 +273,7 @@ class IssueRenderer:
             "feed_url": self.links.feed_url(group, "atom"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "site": self.config,
+            "logo_url": self._logo_url,
             "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
 
@@ -412,6 +418,11 @@ class IssueRenderer:
         if cut >= 0:
             sentence, links = self.visitor_links(rendered.issue.group)
             text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}: {u}\n" for t, u in links)
+            c = self.config
+            if c.brand_footer_text:  # the brand's line, as the template writes it
+                text += (
+                    wrap_text(c.brand_footer_text) + (f": {c.brand_footer_link}" if c.brand_footer_link else "") + "\n"
+                )
         else:  # a template without the bundled footer: its links, without a personal token
             text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
             text = text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
