@@ -408,7 +408,7 @@ class _Pool:
         delivery = Delivery(
             renderer=self.sender.builder.context.issue_renderer,
             rendered=None,  # type: ignore[arg-type]
-            sendlog=sendlog,
+            sendlog=sendlog,  # type: ignore[arg-type]
             secret=self.sender.secret,
             control=StopControl(),
             mailer=mailer,  # type: ignore[arg-type]
@@ -418,9 +418,9 @@ class _Pool:
             max_uncertain=config.smtp_max_uncertain,
             say=self.sender.say,
             store=store,
-            suppressions=self.suppressions,
+            suppressions=self.suppressions,  # type: ignore[arg-type]
             uncertain_in_a_row=self.in_a_row,
-        )  # type: ignore[arg-type]
+        )
         self.deliveries.append(delivery)
         return delivery
 
