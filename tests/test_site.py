@@ -199,3 +199,32 @@ def test_brand_settings_logo_favicon_accent_and_footer(site):
     xsl = site.read("feed.xsl")
     assert "#0b5cad" not in xsl and "#8a1c3b" in xsl and "#ffb3c6" in xsl
     assert "A project of the Harbour Trust" in xsl
+
+
+def test_newsletter_pages_have_the_head_tags_of_every_page(site):
+    """The README: every page has a description, a canonical URL, Open Graph and Twitter card
+    tags and a favicon; the newsletters' web copies and archive pages too."""
+    site.write("a.txt", BULLETIN)
+    assert site.build().code == 0
+    for rel, url in (
+        ("newsletters/cl/2025-W10.html", f"{BASE_URL}newsletters/cl/2025-W10.html"),
+        ("newsletters/cl/index.html", f"{BASE_URL}newsletters/cl/"),
+    ):
+        tree = doc(site, rel)
+        assert meta(tree, "name", "description"), rel
+        assert [link.get("href") for link in tree.iter("link") if link.get("rel") == "canonical"] == [url]
+        assert meta(tree, "property", "og:url") == url and meta(tree, "property", "og:title")
+        assert meta(tree, "property", "og:locale") == "en_US"
+        assert meta(tree, "name", "twitter:card") == "summary" and meta(tree, "name", "twitter:title")
+        [icon] = [link for link in tree.iter("link") if link.get("rel") == "icon"]
+        assert icon.get("href") == "../../favicon.svg" and (site.out / "favicon.svg").exists()
+    assert "Customs officers" in meta(doc(site, "newsletters/cl/2025-W10.html"), "name", "description")
+
+
+@pytest.mark.parametrize(
+    "language,locale", [("en", "en_US"), ("pt-BR", "pt_BR"), ("es", "es_ES"), ("zh-Hant-TW", "zh_TW"), ("qu", "")]
+)
+def test_og_locale_is_language_and_territory(language, locale):
+    from newsletter.render.site import og_locale
+
+    assert og_locale(language) == locale

@@ -332,6 +332,10 @@ class IssueRenderer:
         """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
         footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
         html = _TOPBAR.sub("", rendered.html, count=1)
+        title_end = html.find("</title>")
+        if title_end >= 0:  # the tags every page of the site has: description, canonical, sharing, icon
+            at = title_end + len("</title>")
+            html = html[:at] + self._web_head(rendered) + html[at:]
         start = html.rfind('<td class="footer"')  # near the end: found from there, not by a regex over it all
         footer = _FOOTER.match(html, start) if start >= 0 else None
         if footer is not None:
@@ -410,6 +414,31 @@ class IssueRenderer:
             list_id = phrase_and_id(name, f"{group}.{self.list_domain}")
             headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
         return headers
+
+    def _web_head(self, rendered: RenderedIssue) -> str:
+        from newsletter.render.site import brand_files, og_locale
+
+        c, issue = self.config, rendered.issue
+        url = escape(self.links.url(self.links.issue_path(issue.group, issue.period_id, "html")))
+        title, description = escape(rendered.subject), escape(rendered.preheader)
+        brand = brand_files(c)
+        locale = og_locale(c.language)
+        icon_type = f' type="{brand["favicon_type"]}"' if brand["favicon_type"] else ""
+        return (
+            f'\n<meta name="description" content="{description}">\n<link rel="canonical" href="{url}">\n'
+            f'<meta property="og:type" content="article">\n<meta property="og:title" content="{title}">\n'
+            f'<meta property="og:url" content="{url}">\n<meta property="og:description" content="{description}">\n'
+            f'<meta property="og:site_name" content="{escape(c.title)}">\n'
+            + (f'<meta property="og:locale" content="{locale}">\n' if locale else "")
+            + (
+                f'<meta property="og:image" content="{escape(c.base_url + brand["image"])}">\n'
+                if brand["image"]
+                else ""
+            )
+            + f'<meta name="twitter:card" content="summary">\n<meta name="twitter:title" content="{title}">\n'
+            f'<meta name="twitter:description" content="{description}">\n'
+            f'<link rel="icon" href="../../{escape(brand["favicon"])}"{icon_type}>'
+        )
 
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: a visitor's footer."""
