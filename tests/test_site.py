@@ -7,6 +7,7 @@ import email
 import email.policy
 
 import os
+from pathlib import Path
 import xml.etree.ElementTree as ET
 
 import html5lib
@@ -228,3 +229,40 @@ def test_og_locale_is_language_and_territory(language, locale):
     from newsletter.render.site import og_locale
 
     assert og_locale(language) == locale
+
+
+SPANISH = """
+    1 de marzo de 2025
+
+    Bolivia inaugura una biblioteca móvil
+
+    Un autobús con dos mil libros recorrerá los pueblos del altiplano.
+"""
+
+
+def nearest_lang(parents: dict, element) -> str | None:
+    while element is not None:
+        if element.get("lang"):
+            return element.get("lang")
+        element = parents.get(element)
+    return None
+
+
+def test_interface_text_inside_an_entry_in_another_language_is_marked_with_the_sites(site):
+    """An entry in Spanish on an English site: its title carries lang="es", the dates, country
+    names and links around it (the site's words) lang="en" again."""
+    site.write("a.txt", SPANISH)
+    assert site.build().code == 0
+    [issue] = [p for p in (site.out / "newsletters/bo").glob("*.html") if p.name != "index.html"]
+    for rel in ("index.html", "bo/index.html", "bo/2025/index.html", entry_page(site, "biblioteca"), issue):
+        tree = doc(site, str(rel.relative_to(site.out)) if isinstance(rel, Path) else rel)
+        parents = {child: parent for parent in tree.iter() for child in parent}
+        titles = [a for a in tree.iter("a") if "".join(a.itertext()).strip() == "Bolivia inaugura una biblioteca móvil"]
+        titles += [
+            h for h in tree.iter("h1") if "".join(h.itertext()).strip() == "Bolivia inaugura una biblioteca móvil"
+        ]
+        assert titles and all(nearest_lang(parents, t) == "es" for t in titles), rel
+        interface = [t for t in tree.iter("time")]
+        interface += [a for a in tree.iter("a") if a.get("class") == "country"]
+        interface += [p for p in tree.iter("p") if p.get("class") == "entry-date"]
+        assert interface and all(nearest_lang(parents, e) == "en" for e in interface), rel
