@@ -196,7 +196,12 @@ def test_brand_settings_logo_favicon_accent_and_footer(site):
         assert f'src="{BASE_URL}logo.png"' in page
         assert '<a href="https://example.org/trust"' in page and "A project of the Harbour Trust</a>" in page
     assert "A project of the Harbour Trust: https://example.org/trust" in site.read("newsletters/cl/2025-W10.txt")
-    assert "A project of the Harbour Trust: https://example.org/trust" in message.get_body(("plain",)).get_content()
+    assert (
+        message.get_body(("plain",))
+        .get_content()
+        .rstrip("\r\n")
+        .endswith("A project of the Harbour Trust: https://example.org/trust")
+    )
     xsl = site.read("feed.xsl")
     assert "#0b5cad" not in xsl and "#8a1c3b" in xsl and "#ffb3c6" in xsl
     assert "A project of the Harbour Trust" in xsl

@@ -183,7 +183,7 @@ class IssueRenderer:
         from newsletter.render.site import brand_files
 
         logo = brand_files(config)["logo"]
-        self._logo_url = config.base_url + logo if logo else ""  # absolute: a mail has no base
+        self.logo_url = config.base_url + logo if logo else ""  # absolute: a mail has no base
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
@@ -273,7 +273,7 @@ class IssueRenderer:
             "feed_url": self.links.feed_url(group, "atom"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "site": self.config,
-            "logo_url": self._logo_url,
+            "logo_url": self.logo_url,
             "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
 
