@@ -11,11 +11,19 @@
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title><xsl:value-of select="atom:feed/atom:title|rss/channel/title"/> (feed)</title>
+        <meta name="color-scheme" content="light dark"/>
         <style>
-          body { margin: 0 auto; max-width: 46rem; padding: 1rem 1.25rem; font: 17px/1.55 system-ui, sans-serif; color: #1d2430; }
+          body { margin: 0 auto; max-width: 46rem; padding: 1rem 1.25rem; font: 17px/1.55 system-ui, sans-serif; color: #1d2430; background: #ffffff; }
           .note { background: #eef4fb; border-radius: .5rem; padding: .75rem 1rem; }
           .date { color: #5b6575; font-size: .9rem; }
-          a { color: #0b5cad; }
+          a { color: {{ site.brand_accent }}; }
+          footer { margin-top: 2rem; color: #5b6575; font-size: .9rem; }
+          @media (prefers-color-scheme: dark) {
+            body { color: #e6e9ef; background: #14171c; }
+            .note { background: #1f2630; }
+            .date, footer { color: #a3acba; }
+            a { color: {{ site.brand_accent_dark }}; }
+          }
         </style>
       </head>
       <body>
@@ -34,8 +42,11 @@
           <h2><a><xsl:attribute name="href"><xsl:value-of select="link"/></xsl:attribute>
             <xsl:value-of select="title"/></a></h2>
           <p class="date"><xsl:call-template name="long-date"><xsl:with-param name="iso"><xsl:call-template name="iso-date"><xsl:with-param name="rfc822" select="pubDate"/></xsl:call-template></xsl:with-param></xsl:call-template></p>
-          <p><xsl:value-of select="description"/></p>
+          <div class="description"><xsl:value-of select="description" disable-output-escaping="yes"/></div>
         </xsl:for-each>
+{% if site.brand_footer_text %}
+        <footer><p>{% if site.brand_footer_link %}<a href="{{ site.brand_footer_link | e }}">{{ site.brand_footer_text | e }}</a>{% else %}{{ site.brand_footer_text | e }}{% endif %}</p></footer>
+{% endif %}
       </body>
     </html>
   </xsl:template>

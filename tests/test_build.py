@@ -70,6 +70,21 @@ def test_markdown_cannot_inject_script(site):
     assert "<script>" not in html and 'href="javascript:' not in html and ' onclick="' not in html
 
 
+def test_bare_urls_in_markdown_bodies_become_links_as_in_text_bodies(site):
+    site.write(
+        "news.md",
+        "26 August 2021\n\n# Peru Publishes a Report\n\nRead it at https://example.org/report_2021, "
+        "or [the summary](https://example.org/summary); `https://example.org/code` stays code.\n",
+    )
+    assert site.build().code == 0
+    [entry] = list((site.out / "entries").iterdir())
+    page = entry.read_text()
+    assert '<a href="https://example.org/report_2021">https://example.org/report_2021</a>, or' in page
+    assert '<a href="https://example.org/summary">the summary</a>' in page
+    assert "<code>https://example.org/code</code>" in page
+    assert 'href="https://example.org/code"' not in page
+
+
 def test_pages_have_a_content_security_policy(site):
     site.write("a.txt", GOOD)
     site.build()

@@ -30,6 +30,9 @@ def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path):
     assert done.returncode == 0, done.stderr
     site = tmp_path / "site"
     assert (site / "newsletter.toml").is_file() and (site / "bulletins").is_dir()
+    toml = (site / "newsletter.toml").read_text()
+    assert 'base_url = "http://127.0.0.1:8000/"' in toml  # without --base-url, as the README says
+    assert '# logo = "logo.png"' in toml
     sample = (site / "bulletins" / "sample.txt").read_text()
     built = run(site, "build")
     assert built.returncode == 0, built.stderr
@@ -96,3 +99,15 @@ def test_the_usage_block_names_every_command_with_options_each_really_takes():
         takes = {opt for parser in parsers for action in parser._actions for opt in action.option_strings}
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line):
             assert option in takes, (command, option)
+
+
+def test_usage_errors_prefix_every_line_and_show_the_commands_own_usage(tmp_path):
+    unknown = run(tmp_path, "frobnicate")
+    assert unknown.returncode == 2 and "invalid choice: 'frobnicate'" in unknown.stderr
+    bogus = run(tmp_path, "build", "--bogus")
+    assert bogus.returncode == 2 and "unrecognized arguments: --bogus" in bogus.stderr
+    assert bogus.stderr.startswith("newsletter: usage: newsletter build ")  # build's usage, not the main one
+    nested = run(tmp_path, "subscribers", "add", "--bogus")
+    assert nested.returncode == 2 and nested.stderr.startswith("newsletter: usage: newsletter subscribers add ")
+    for done in (unknown, bogus, nested):
+        assert all(line.startswith("newsletter:") for line in done.stderr.splitlines()), done.stderr

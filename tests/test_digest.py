@@ -143,6 +143,19 @@ def test_a_digest_speaks_the_site_language(site):
     assert "You receive" not in rendered.text and "Recibe este mensaje" in rendered.text
 
 
+def test_a_digest_carries_the_brand(site):
+    brand = {"brand.accent": "#8a1c3b", "brand.accent_dark": "#ffb3c6", "brand.logo": "mark.png"}
+    (site.root / "mark.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 40)
+    brand |= {"brand.footer_text": "A project of the Harbour Trust", "brand.footer_link": "https://example.org/trust"}
+    composer, renderer = composer_for(site, **brand)
+    rendered = renderer.render(composer.digest(composer.choice(sub("a@example.org", "pe", "co")), "2025-W11"), composer)
+    assert "#0b5cad" not in rendered.html and "#7db7ff" not in rendered.html
+    assert "#8a1c3b" in rendered.html and "#ffb3c6" in rendered.html
+    assert 'src="https://news.example.org/logo.png"' in rendered.html
+    assert "A project of the Harbour Trust</a>" in rendered.html
+    assert rendered.text.endswith("A project of the Harbour Trust: https://example.org/trust\n")
+
+
 def test_a_digest_larger_than_max_bytes_lists_the_rest_as_links(site):
     whole, whole_renderer = composer_for(site)
     everyone = sub("a@example.org", "all")

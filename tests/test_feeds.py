@@ -70,7 +70,7 @@ def test_feed_updated_is_the_newest_entry_not_the_build_time(built, fmt):
 
 def test_feeds_carry_a_stylesheet_for_browsers(built):
     for fmt in ("atom.xml", "rss.xml"):
-        assert f'<?xml-stylesheet type="text/xsl" href="{BASE_URL}feed.xsl"?>' in built.read(f"all/{fmt}")
+        assert '<?xml-stylesheet type="text/xsl" href="../feed.xsl"?>' in built.read(f"all/{fmt}")
     ET.fromstring((built.out / "feed.xsl").read_bytes())  # the stylesheet itself is well-formed XML
 
 
@@ -296,3 +296,33 @@ def test_the_feed_stylesheet_speaks_the_sites_language_and_writes_its_dates(site
         assert re.findall(r'<p class="date">([^<]*)</p>', page) == ["26 de agosto de 2021"], fmt
         assert "Esta es una fuente web" in page and 'lang="es"' in page
     assert ">26 de agosto de 2021</time>" in site.read("pe/index.html")
+
+
+def test_an_edited_entrys_update_time_is_when_the_edit_was_first_seen_kept_in_the_state(site):
+    """docs/building.md: feed dates come from the entries, except an edited entry's update
+    time, which is when the change was first seen: recorded in the state, so a rebuild with
+    the same input and state gives the same bytes."""
+    import datetime as dt
+    import email.utils
+    import os
+
+    text = "26 August 2021\n\nPeru Opens a Shelter\n\nIt has 80 beds.\n"
+    path = site.write("a.txt", text)
+    assert site.build().code == 0
+    assert "<updated>2021-08-26T00:00:00+00:00</updated>" in site.read("pe/atom.xml")
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    path.write_text(path.read_text().replace("80 beds", "90 beds"))
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    assert site.build().code == 0
+    after = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)
+    atom = ET.fromstring(site.read("pe/atom.xml"))
+    ns = "{http://www.w3.org/2005/Atom}"
+    updated = dt.datetime.fromisoformat(atom.find(f"{ns}entry/{ns}updated").text.replace("Z", "+00:00"))
+    assert before <= updated <= after  # when the edit was first seen, not the entry's date
+    modified = json.loads(site.read("pe/feed.json"))["items"][0]["date_modified"]
+    assert dt.datetime.fromisoformat(modified.replace("Z", "+00:00")) == updated
+    rss = ET.fromstring(site.read("pe/rss.xml"))
+    assert email.utils.parsedate_to_datetime(rss.find("channel/lastBuildDate").text) == updated
+    feeds = {f: site.read(f"pe/{f}") for f in ("atom.xml", "rss.xml", "feed.json")}
+    assert site.build("--full", out=site.root / "again").code == 0  # later, from the same input and state
+    assert {f: (site.root / "again" / "pe" / f).read_text() for f in feeds} == feeds

@@ -537,3 +537,20 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path):
     assert ("batches", False, says) in result.plan.steps
     assert result.way == "in memory" and result.plan.steps[-1][1]
     assert (out / "index.html").is_file()
+
+
+def test_a_brand_change_reaches_every_output_of_a_rebuild(tmp_path):
+    """The brand's options are in the fingerprints of the newsletters and of feed.xsl: a rebuild
+    after changing them gives what a full build with them gives."""
+    bulletins = two_years(tmp_path)
+    base = {"base_url": "https://news.example.org/"}
+    state, out = tmp_path / "state", tmp_path / "out"
+    build_site(load_config(None, base), [str(bulletins)], out, state)
+    brand = {**base, "brand.accent": "#8a1c3b", "brand.accent_dark": "#ffb3c6", "brand.footer_text": "Harbour Trust"}
+    changed = load_config(None, brand)
+    build_site(changed, [str(bulletins)], out, state)
+    fresh_state = tmp_path / "state-copy"
+    shutil.copytree(state / "identity", fresh_state / "identity")
+    build_site(changed, [str(bulletins)], tmp_path / "fresh", fresh_state)
+    assert tree(out) == tree(tmp_path / "fresh")
+    assert b"#8a1c3b" in tree(out)["newsletters/cl/2021-W09.html"] and b"Harbour Trust" in tree(out)["feed.xsl"]

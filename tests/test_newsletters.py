@@ -155,7 +155,10 @@ def test_email_html_essentials(issues):
     html = issues.read("newsletters/pe/2021-W34.html")
     assert 'class="preheader"' in html and "2 news items" in html
     assert 'width="600"' in html and "<table" in html
-    assert "2021-W34.html" not in html  # the web copy has no "view in browser" link to itself
+    assert (
+        '<a href="https://news.example.org/newsletters/pe/2021-W34.html"' not in html
+    )  # no "view in browser" link to itself
+    assert 'class="topbar"' not in html
     import email
     import email.policy
 
@@ -168,6 +171,27 @@ def test_email_html_essentials(issues):
     assert "token=" not in html  # the archive copy has no personal token
     assert 'href="https://example.org/water-agreement-2021"' in html
     assert "<img" not in html  # nothing depends on images
+
+
+def test_shipped_style_block_is_valid_css_without_comments(issues):
+    """Every declaration sits in a rule (cssutils reports none outside), and the developers'
+    notes in newsletter.css stay out of every issue's <style>."""
+    import re
+
+    import cssutils
+
+    html = issues.read("newsletters/pe/2021-W34.html")
+    [style] = re.findall(r"<style[^>]*>(.*?)</style>", html, re.S)
+    assert "/*" not in style and "premailer" not in style
+    errors: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: errors.append(record.getMessage())  # type: ignore[method-assign]
+    log = logging.getLogger("cssutils-check")
+    log.addHandler(handler)
+    cssutils.log.setLog(log)
+    cssutils.log.setLevel(logging.WARNING)
+    cssutils.parseString(style, validate=False)
+    assert errors == []
 
 
 def test_text_part_is_wrapped_with_urls_written_out(issues):

@@ -299,3 +299,33 @@ def test_no_line_of_the_benchmark_corpus_is_taken_for_a_mistyped_date(tmp_path):
         assert result.diagnostics == [], result.diagnostics[:3]
         entries += len(result.entries)
     assert entries == 5000
+
+
+@pytest.mark.parametrize(
+    "date,title,body,language",
+    [
+        (
+            "15 de abril de 2025",
+            "Bolivia abre una escuela de música",
+            "La escuela tiene veinte aulas y una sala para los conciertos del sábado.",
+            "es",
+        ),
+        (
+            "15 de abril de 2025",
+            "Angola abre uma escola de música",
+            "A escola tem vinte salas e uma sala para os concertos do sábado.",
+            "pt",
+        ),
+        ("15 de abril de 2025", "Bolivia 2025", "", None),  # no words to tell: the site's language
+        ("26 de agosto del 2021", "Angola abre uma escola", "A escola tem vinte salas.", "es"),  # "del" says es
+    ],
+)
+def test_a_date_line_shared_by_spanish_and_portuguese_takes_the_texts_language(date, title, body, language):
+    result = parse(f"{date}\n\n{title}\n\n{body}\n")
+    [entry] = result.entries
+    assert entry.language == language
+
+
+def test_a_language_line_still_wins_over_the_texts_words():
+    result = parse("15 de abril de 2025\n\nAngola abre uma escola\n\nLanguage: es\n\nA escola tem vinte salas.\n")
+    assert [e.language for e in result.entries] == ["es"]

@@ -3,7 +3,11 @@ search and link-preview tags, favicon, robots.txt and sitemaps (incremental)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+
 import os
+from pathlib import Path
 import xml.etree.ElementTree as ET
 
 import html5lib
@@ -181,3 +185,89 @@ def test_brand_settings_logo_favicon_accent_and_footer(site):
     assert "".join(footer.itertext()) == "A project of the Harbour Trust"
     css = site.read("site.css")
     assert "--accent: #8a1c3b;" in css and "--accent: #ffb3c6;" in css
+    # the newsletters (web copy, mail, text part) and the feed stylesheet carry the brand too
+    message = email.message_from_bytes(
+        (site.out / "newsletters/cl/2025-W10.eml").read_bytes(), policy=email.policy.default
+    )
+    mail = message.get_body(("html",)).get_content()
+    for page in (site.read("newsletters/cl/2025-W10.html"), mail):
+        assert "#0b5cad" not in page and "#7db7ff" not in page
+        assert "#8a1c3b" in page and "#ffb3c6" in page
+        assert f'src="{BASE_URL}logo.png"' in page
+        assert '<a href="https://example.org/trust"' in page and "A project of the Harbour Trust</a>" in page
+    assert "A project of the Harbour Trust: https://example.org/trust" in site.read("newsletters/cl/2025-W10.txt")
+    assert (
+        message.get_body(("plain",))
+        .get_content()
+        .rstrip("\r\n")
+        .endswith("A project of the Harbour Trust: https://example.org/trust")
+    )
+    xsl = site.read("feed.xsl")
+    assert "#0b5cad" not in xsl and "#8a1c3b" in xsl and "#ffb3c6" in xsl
+    assert "A project of the Harbour Trust" in xsl
+
+
+def test_newsletter_pages_have_the_head_tags_of_every_page(site):
+    """The README: every page has a description, a canonical URL, Open Graph and Twitter card
+    tags and a favicon; the newsletters' web copies and archive pages too."""
+    site.write("a.txt", BULLETIN)
+    assert site.build().code == 0
+    for rel, url in (
+        ("newsletters/cl/2025-W10.html", f"{BASE_URL}newsletters/cl/2025-W10.html"),
+        ("newsletters/cl/index.html", f"{BASE_URL}newsletters/cl/"),
+    ):
+        tree = doc(site, rel)
+        assert meta(tree, "name", "description"), rel
+        assert [link.get("href") for link in tree.iter("link") if link.get("rel") == "canonical"] == [url]
+        assert meta(tree, "property", "og:url") == url and meta(tree, "property", "og:title")
+        assert meta(tree, "property", "og:locale") == "en_US"
+        assert meta(tree, "name", "twitter:card") == "summary" and meta(tree, "name", "twitter:title")
+        [icon] = [link for link in tree.iter("link") if link.get("rel") == "icon"]
+        assert icon.get("href") == "../../favicon.svg" and (site.out / "favicon.svg").exists()
+    assert "Customs officers" in meta(doc(site, "newsletters/cl/2025-W10.html"), "name", "description")
+
+
+@pytest.mark.parametrize(
+    "language,locale", [("en", "en_US"), ("pt-BR", "pt_BR"), ("es", "es_ES"), ("zh-Hant-TW", "zh_TW"), ("qu", "")]
+)
+def test_og_locale_is_language_and_territory(language, locale):
+    from newsletter.render.site import og_locale
+
+    assert og_locale(language) == locale
+
+
+SPANISH = """
+    1 de marzo de 2025
+
+    Bolivia inaugura una biblioteca móvil
+
+    Un autobús con dos mil libros recorrerá los pueblos del altiplano.
+"""
+
+
+def nearest_lang(parents: dict, element) -> str | None:
+    while element is not None:
+        if element.get("lang"):
+            return element.get("lang")
+        element = parents.get(element)
+    return None
+
+
+def test_interface_text_inside_an_entry_in_another_language_is_marked_with_the_sites(site):
+    """An entry in Spanish on an English site: its title carries lang="es", the dates, country
+    names and links around it (the site's words) lang="en" again."""
+    site.write("a.txt", SPANISH)
+    assert site.build().code == 0
+    [issue] = [p for p in (site.out / "newsletters/bo").glob("*.html") if p.name != "index.html"]
+    for rel in ("index.html", "bo/index.html", "bo/2025/index.html", entry_page(site, "biblioteca"), issue):
+        tree = doc(site, str(rel.relative_to(site.out)) if isinstance(rel, Path) else rel)
+        parents = {child: parent for parent in tree.iter() for child in parent}
+        titles = [a for a in tree.iter("a") if "".join(a.itertext()).strip() == "Bolivia inaugura una biblioteca móvil"]
+        titles += [
+            h for h in tree.iter("h1") if "".join(h.itertext()).strip() == "Bolivia inaugura una biblioteca móvil"
+        ]
+        assert titles and all(nearest_lang(parents, t) == "es" for t in titles), rel
+        interface = [t for t in tree.iter("time")]
+        interface += [a for a in tree.iter("a") if a.get("class") == "country"]
+        interface += [p for p in tree.iter("p") if p.get("class") == "entry-date"]
+        assert interface and all(nearest_lang(parents, e) == "en" for e in interface), rel

@@ -160,3 +160,41 @@ def test_a_feed_opened_in_chromium_reads_as_the_subscribe_page_says_with_the_sit
                 assert "<feed" not in shown and "<rss" not in shown
         finally:
             browser.close()
+
+
+def test_a_feed_previewed_at_another_address_shows_its_text_as_the_site_does_light_and_dark(tmp_path):
+    """feed.xsl is found relative to the feed (a copy served at another address than base_url
+    is no blank page); an RSS description shows as the site shows it ("Tools & gloves", not
+    "Tools &amp;amp; gloves"); the page follows the reader's dark mode."""
+    from playwright.sync_api import sync_playwright
+
+    (tmp_path / "bulletins").mkdir()
+    (tmp_path / "bulletins" / "a.txt").write_text(
+        "4 March 2025\n\nPeru Opens a Depot\n\nTools & gloves for the harbour crews, and <5% waste.\n"
+    )
+    (tmp_path / "newsletter.toml").write_text('title = "Field Notes"\nbase_url = "https://news.example.org/"\n')
+    assert main(["build", "-q", "--config", str(tmp_path / "newsletter.toml")]) == 0
+    port = free_port()
+    static = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", port), functools.partial(QuietHandler, directory=str(tmp_path / "feeds"))
+    )
+    threading.Thread(target=static.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                for scheme, background in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(20, 23, 28)")):
+                    page = browser.new_page(color_scheme=scheme)
+                    for fmt in ("rss.xml", "atom.xml"):
+                        page.goto(f"http://127.0.0.1:{port}/pe/{fmt}")
+                        shown = page.inner_text("body")
+                        assert "This is a web feed" in shown and "Peru Opens a Depot" in shown, fmt
+                        assert "Tools & gloves for the harbour crews, and <5% waste." in shown, (fmt, shown)
+                        assert "&amp;" not in shown and "<p>" not in shown
+                        colour = page.evaluate("getComputedStyle(document.body).backgroundColor")
+                        assert colour == background, (scheme, fmt)
+                    page.close()
+            finally:
+                browser.close()
+    finally:
+        static.shutdown()

@@ -31,9 +31,21 @@ log = logging.getLogger("newsletter")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 on usage errors; keep that, with our prefix
-        self.print_usage(sys.stderr)
+    def error(self, message: str):  # argparse exits 2 on usage errors; keep that, with our prefix on every line
+        for line in self.format_usage().splitlines():
+            print(f"newsletter: {line}" if line.strip() else "newsletter:", file=sys.stderr)
         self.exit(2, f"newsletter: error: {message}\n")
+
+
+class _CommandParser(_Parser):
+    """A subcommand's parser: an argument it does not know is its error, shown with its usage
+    (argparse hands unknown arguments back to the main parser, which shows its own)."""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error("unrecognized arguments: " + " ".join(extras))
+        return namespace, extras
 
 
 _IN_EFFECT: dict[str, str] = {}
@@ -93,7 +105,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="newsletter", description="News bulletins in; per-country feeds, pages and newsletters out.")
     parser.add_argument("--version", action="version", version=f"newsletter {__version__}")
     _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
 
     init = sub.add_parser("init", help="start a site: a configuration, a bulletin folder and a sample bulletin")
     init.add_argument(
@@ -217,7 +229,7 @@ def make_parser() -> argparse.ArgumentParser:
     _common(unsub)
 
     subs = sub.add_parser("subscribers", help="the subscriber store: import, export, list, add, remove, history")
-    actions = subs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    actions = subs.add_subparsers(dest="action", required=True, parser_class=_CommandParser)
     imp = actions.add_parser("import", help="add or update subscribers from a CSV (email,countries,name); idempotent")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument(

@@ -23,6 +23,7 @@ from_address = "newsletter@example.org"
 # public_url = "https://news.example.org/newsletter/"   # where `newsletter serve` runs
 
 [brand]
+# logo = "logo.png"            # an image beside the title on every page and newsletter
 accent = "#0b5cad"             # links and buttons
 footer_text = ""               # e.g. your organisation's name
 footer_link = ""               # and where it lives

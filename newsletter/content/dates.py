@@ -81,11 +81,11 @@ _WEEKDAY_LANGUAGES = _by_word(_LANGUAGES_OF_WEEKDAY)
 
 
 @functools.lru_cache(maxsize=4096)  # a bulletin repeats its date lines: each is read once
-def date_language(folded: str, month: str | None) -> str | None:
-    """The language a date line is written in, when its words say so unambiguously
-    (`26 August 2021` en, `mardi 26 août 2021` fr, `26 de agosto del 2021` es); else None."""
+def date_languages(folded: str, month: str | None) -> frozenset[str]:
+    """The languages a date line's words can be in (`15 de abril de 2025`: es and pt; `26 de
+    agosto del 2021`: es); empty without a month name."""
     if month is None:
-        return None
+        return frozenset()
     langs = set(_MONTH_LANGUAGES.get(month, ()))
     for word in re.findall(r"[a-z-]+", folded):
         if word in _WEEKDAY_LANGUAGES:
@@ -94,7 +94,7 @@ def date_language(folded: str, month: str | None) -> str | None:
             langs &= {"es"}
         elif word == "de":
             langs &= {"es", "pt"}
-    return next(iter(langs)) if len(langs) == 1 else None
+    return frozenset(langs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +104,15 @@ class DateLine:
     date: dt.date | None
     text: str
     language: str | None = None
-    """The language its words are in, when they say (see `date_language`)."""
+    """The language its words are in, when they say (see `date_languages`)."""
     problem: str | None = None
     """Why a line shaped like a date is not one ("'Agust' is not a month…"); `date` is None."""
+    languages: frozenset[str] = frozenset()
+    """The languages its words can be in, when they do not say which (`15 de abril`: es, pt)."""
 
 
-def _fold(line: str) -> str:
+def fold(line: str) -> str:
+    """Lower case without accents (`Perú` → `peru`)."""
     decomposed = unicodedata.normalize("NFKD", line.strip().lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -119,18 +122,21 @@ def match_date_line(line: str) -> DateLine | None:
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
-    folded = stripped.lower() if stripped.isascii() else _fold(stripped)
+    folded = stripped.lower() if stripped.isascii() else fold(stripped)
     for pattern in _PATTERNS:
         m = pattern.fullmatch(folded)
         if m is None:
             continue
         groups = m.groupdict()
         month = int(groups["mnum"]) if groups.get("mnum") else MONTHS[groups["month"]]
-        language = date_language(folded, groups.get("month"))
+        langs = date_languages(folded, groups.get("month"))
+        language = next(iter(langs)) if len(langs) == 1 else None
+        open_langs = langs if len(langs) > 1 else frozenset()
         try:
-            return DateLine(dt.date(int(groups["year"]), month, int(groups["day"])), stripped, language)
+            day = dt.date(int(groups["year"]), month, int(groups["day"]))
+            return DateLine(day, stripped, language, languages=open_langs)
         except ValueError:
-            return DateLine(None, stripped, language)
+            return DateLine(None, stripped, language, languages=open_langs)
     return None
 
 
@@ -140,7 +146,7 @@ _FULL_MONTHS = {
     "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
     "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
 }
-_SPELLINGS = {_fold(name): name for names in _FULL_MONTHS.values() for name in names.split()}
+_SPELLINGS = {fold(name): name for names in _FULL_MONTHS.values() for name in names.split()}
 _WORD = r"(?P<word>[^\W\d_]{3,12})\.?"
 _LOOSE = [  # the shapes of `_PATTERNS` with any word for the month and the year optional
     re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+)?{_WORD},?\s*(?:(?:de\s+|del\s+)?{_YEAR})?\.?"),
@@ -154,7 +160,7 @@ _FULL_WEEKDAYS = {
     "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
     "pt": "segunda-feira terça-feira quarta-feira quinta-feira sexta-feira sábado domingo",
 }
-_WEEKDAY_SPELLINGS = {_fold(name): name for names in _FULL_WEEKDAYS.values() for name in names.split()}
+_WEEKDAY_SPELLINGS = {fold(name): name for names in _FULL_WEEKDAYS.values() for name in names.split()}
 
 
 def _closest(word: str, spellings: dict[str, str], typed: str) -> str | None:
@@ -186,7 +192,7 @@ def near_date_line(line: str) -> DateLine | None:
             None,
             f"{stripped!r} is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025",
         )
-    folded = stripped.lower() if stripped.isascii() else _fold(stripped)
+    folded = stripped.lower() if stripped.isascii() else fold(stripped)
     first = _FIRST_WORD.fullmatch(folded)
     if first is not None and first.group("word") not in _WEEKDAYS and match_date_line(first.group("rest")):
         typed = stripped[: first.end("word")] if len(stripped) == len(folded) else first.group("word")

@@ -1,8 +1,9 @@
 """Entry bodies as HTML, plain text and summaries.
 
 Plain-text bodies: each paragraph becomes a `<p>`, bare http(s) URLs become links, and
-everything else is escaped. Markdown bodies go through markdown-it with raw HTML disabled,
-so no bulletin can put markup (let alone script) into a page or a feed.
+everything else is escaped. Markdown bodies go through markdown-it with raw HTML disabled
+(bare URLs become links there too), so no bulletin can put markup (let alone script) into a
+page or a feed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,41 @@ _TAG = re.compile(r"<[^>]+>")
 def _markdown():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False, "typographer": False}).disable("image")
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).disable("image")
+    md.core.ruler.push("bare_urls", _link_bare_urls)  # last: after text_join has merged the text
+    return md
+
+
+def _link_bare_urls(state) -> None:
+    """Bare http(s) URLs in Markdown text become links, as in plain-text bodies (markdown-it's
+    own `linkify` needs the linkify-it-py package for what `_URL` does here); not inside a
+    link or code."""
+    from markdown_it.token import Token
+
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children, depth = [], 0
+        for token in block.children:
+            if token.type == "link_open":
+                depth += 1
+            elif token.type == "link_close":
+                depth -= 1
+            if token.type != "text" or depth > 0 or "://" not in token.content:
+                children.append(token)
+                continue
+            text, pos = token.content, 0
+            for m in _URL.finditer(text):
+                url, _tail = _split_url(m.group())
+                if m.start() > pos:
+                    children.append(Token("text", "", 0, content=text[pos : m.start()]))
+                children.append(Token("link_open", "a", 1, attrs={"href": url}, markup="linkify", info="auto"))
+                children.append(Token("text", "", 0, content=url))
+                children.append(Token("link_close", "a", -1, markup="linkify", info="auto"))
+                pos = m.start() + len(url)
+            if pos < len(text):
+                children.append(Token("text", "", 0, content=text[pos:]))
+        block.children = children
 
 
 def _split_url(url: str) -> tuple[str, str]:

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from newsletter.content.dates import match_date_line, near_date_line
+from newsletter.content.dates import fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
+from newsletter.content.language import text_language
 from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
@@ -185,6 +186,10 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
     if broken:
         return None
     body_lines = lines[i:end]
+    if language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
+        guess = text_language(fold(title + " " + " ".join(body_lines)))
+        if guess in date_line.languages:  # the text's own words decide
+            language = guess
     while body_lines and not body_lines[-1].strip():
         body_lines.pop()
     if fmt == "markdown":

@@ -55,6 +55,35 @@ FAVICON_TYPES = {
 }
 
 
+_TERRITORIES = {
+    "ar": "EG",
+    "de": "DE",
+    "en": "US",
+    "es": "ES",
+    "fr": "FR",
+    "it": "IT",
+    "ja": "JP",
+    "ko": "KR",
+    "nl": "NL",
+    "pt": "BR",
+    "ru": "RU",
+    "zh": "CN",
+}
+"""Open Graph's locales are language_TERRITORY (its default is en_US): the territory a bare
+language is taken to mean."""
+
+
+def og_locale(language: str) -> str:
+    """`pt-BR` → `pt_BR`; a bare `en` → `en_US`; "" for a bare language with no usual territory
+    (og:locale is then left out: Open Graph takes no bare language)."""
+    parts = language.replace("_", "-").split("-")
+    lang = parts[0].lower()
+    region = next((p.upper() for p in reversed(parts[1:]) if len(p) == 2 and p.isalpha()), "")
+    if not region:
+        region = _TERRITORIES.get(lang, "")
+    return f"{lang}_{region}" if lang and region else ""
+
+
 def brand_files(config) -> dict[str, str]:
     """Where the brand's files go in the output folder (`logo`, `favicon`: file names there;
     `image`: the logo again for link previews, which take no SVG), by the configured files' suffix."""
@@ -98,7 +127,8 @@ class Chrome:
         )
         self._social = (
             f'<meta property="og:site_name" content="{escape(c.title)}">\n'
-            f'<meta property="og:locale" content="{escape(c.language.replace("-", "_"))}">\n{image}'
+            + (f'<meta property="og:locale" content="{og_locale(c.language)}">\n' if og_locale(c.language) else "")
+            + f"{image}"
             '<meta name="twitter:card" content="summary">\n'
         )
 

@@ -81,7 +81,9 @@ def feed_data(
         author=config.author or config.title,
         home_url=links.group_url(group),
         self_urls={fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")},
-        stylesheet_url=links.url("feed.xsl"),
+        # relative to the feed's own address (every feed is one folder deep), so that a copy
+        # previewed at another address still finds it
+        stylesheet_url="../" * links.feed_path(group, "atom").count("/") + "feed.xsl",
         hub_url=config.watch_websub_hub,
         updated=updated,
         items=items,

@@ -202,7 +202,7 @@ class DigestRenderer:
         self.issues = issues
         self.config = issues.config
         self.links = issues.links
-        inlined = _inlined(templates)
+        inlined = _inlined(templates).with_accent(self.config.brand_accent, self.config.brand_accent_dark)
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
         env.filters["wrap"] = wrap_text
@@ -250,6 +250,7 @@ class DigestRenderer:
             "site_url": self.links.url(""),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "site": self.config,
+            "logo_url": self.issues.logo_url,
             "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
 

@@ -49,6 +49,9 @@ _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _BODY_EXPR = re.compile(r"\{\{\s*(.+?)\s*\|\s*email_body\s*\}\}")
 _TAG_OPEN = re.compile(r"<(" + "|".join(BODY_TAGS) + r")(?=[\s>/])")
 _CSSUTILS_SILENCED = False
+_CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.DOTALL)
+ACCENT, ACCENT_DARK = "#0b5cad", "#7db7ff"
+"""The accent colours newsletter.css is written with (`brand.accent`, `brand.accent_dark` replace them)."""
 
 
 def _silence_cssutils() -> None:
@@ -77,12 +80,25 @@ class InlinedTemplate:
 
         return email_body
 
+    def with_accent(self, accent: str, accent_dark: str) -> InlinedTemplate:
+        """The template with the brand's colours for the default ones (`ACCENT`, `ACCENT_DARK`):
+        inlined once with the defaults, coloured per site without running premailer again."""
+        if (accent, accent_dark) == (ACCENT, ACCENT_DARK):
+            return self
+
+        def colour(text: str) -> str:
+            return text.replace(ACCENT, accent).replace(ACCENT_DARK, accent_dark)
+
+        styles = tuple({tag: colour(style) for tag, style in s.items()} for s in self.body_styles)
+        return InlinedTemplate(colour(self.source), styles)
+
 
 def inline_template(source: str, css: str) -> InlinedTemplate:
     """Inline `css` into the HTML template `source` (Jinja syntax is preserved)."""
     from premailer import Premailer
 
     _silence_cssutils()
+    css = _CSS_COMMENT.sub("", css)  # notes for developers, not for every reader's mail
     source = source.replace("{{ css }}", css)
     saved: list[str] = []
     specimens: list[str] = []

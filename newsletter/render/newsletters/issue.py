@@ -124,7 +124,8 @@ a test checks it is current): with the bundled templates, no build imports or ru
 
 
 def inline_key(source: str, css: str) -> str:
-    return hashlib.blake2b((source + "\0" + css).encode(), digest_size=10).hexdigest()
+    # "2": the inliner strips CSS comments since; copies kept in a state folder before are stale
+    return hashlib.blake2b(("2\0" + source + "\0" + css).encode(), digest_size=10).hexdigest()
 
 
 def _load_inlined(path: Path, key: str | None = None) -> InlinedTemplate | None:
@@ -173,12 +174,16 @@ class IssueRenderer:
         self.names = names
         self.words = Words(config.language)
         self.tz = tz
-        inlined = cached_inline(templates, cache_dir)
+        inlined = cached_inline(templates, cache_dir).with_accent(config.brand_accent, config.brand_accent_dark)
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
         env.filters["wrap"] = wrap_text
         self._html = env.from_string(inlined.source)
         self._text = env.get_template("newsletter.txt.j2")
+        from newsletter.render.site import brand_files
+
+        logo = brand_files(config)["logo"]
+        self.logo_url = config.base_url + logo if logo else ""  # absolute: a mail has no base
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
@@ -268,6 +273,7 @@ class IssueRenderer:
             "feed_url": self.links.feed_url(group, "atom"),
             "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
             "site": self.config,
+            "logo_url": self.logo_url,
             "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
 
@@ -326,6 +332,10 @@ class IssueRenderer:
         """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
         footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
         html = _TOPBAR.sub("", rendered.html, count=1)
+        title_end = html.find("</title>")
+        if title_end >= 0:  # the tags every page of the site has: description, canonical, sharing, icon
+            at = title_end + len("</title>")
+            html = html[:at] + self._web_head(rendered) + html[at:]
         start = html.rfind('<td class="footer"')  # near the end: found from there, not by a regex over it all
         footer = _FOOTER.match(html, start) if start >= 0 else None
         if footer is not None:
@@ -405,6 +415,31 @@ class IssueRenderer:
             headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
         return headers
 
+    def _web_head(self, rendered: RenderedIssue) -> str:
+        from newsletter.render.site import brand_files, og_locale
+
+        c, issue = self.config, rendered.issue
+        url = escape(self.links.url(self.links.issue_path(issue.group, issue.period_id, "html")))
+        title, description = escape(rendered.subject), escape(rendered.preheader)
+        brand = brand_files(c)
+        locale = og_locale(c.language)
+        icon_type = f' type="{brand["favicon_type"]}"' if brand["favicon_type"] else ""
+        return (
+            f'\n<meta name="description" content="{description}">\n<link rel="canonical" href="{url}">\n'
+            f'<meta property="og:type" content="article">\n<meta property="og:title" content="{title}">\n'
+            f'<meta property="og:url" content="{url}">\n<meta property="og:description" content="{description}">\n'
+            f'<meta property="og:site_name" content="{escape(c.title)}">\n'
+            + (f'<meta property="og:locale" content="{locale}">\n' if locale else "")
+            + (
+                f'<meta property="og:image" content="{escape(c.base_url + brand["image"])}">\n'
+                if brand["image"]
+                else ""
+            )
+            + f'<meta name="twitter:card" content="summary">\n<meta name="twitter:title" content="{title}">\n'
+            f'<meta name="twitter:description" content="{description}">\n'
+            f'<link rel="icon" href="../../{escape(brand["favicon"])}"{icon_type}>'
+        )
+
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: a visitor's footer."""
         text = rendered.text
@@ -412,6 +447,11 @@ class IssueRenderer:
         if cut >= 0:
             sentence, links = self.visitor_links(rendered.issue.group)
             text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}: {u}\n" for t, u in links)
+            c = self.config
+            if c.brand_footer_text:  # the brand's line, as the template writes it
+                text += (
+                    wrap_text(c.brand_footer_text) + (f": {c.brand_footer_link}" if c.brand_footer_link else "") + "\n"
+                )
         else:  # a template without the bundled footer: its links, without a personal token
             text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
             text = text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
