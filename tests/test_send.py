@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.smtp_server import ScriptedHandler, SMTPServer
+from helpers.tls import self_signed
 
 from newsletter.cli import main
-from helpers.smtp_server import ScriptedHandler, SMTPServer
 
 BULLETIN = """26 August 2021
 
@@ -88,8 +89,8 @@ def test_messages_arrive_with_headers_and_both_parts(project, capsys):
 
 def test_message_ids_are_per_issue_and_recipient_and_stable(project):
     from newsletter.builder.pipeline import Builder
-    from newsletter.content.catalog import build_catalog
     from newsletter.config import load_config
+    from newsletter.content.catalog import build_catalog
     from newsletter.render.newsletters.issue import issues_for
 
     config = load_config(None, {"base_url": "https://news.example.org/"})
@@ -295,30 +296,7 @@ def test_interrupted_process_resumes_without_duplicates(project, sig, backend):
 # -- TLS and authentication, with a certificate made for the test ------------------------------
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    key, cert = folder / "key.pem", folder / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    key, cert = self_signed(tmp_path_factory.mktemp("tls"))
     return key, cert
 
 

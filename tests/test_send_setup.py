@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
+from helpers.tls import self_signed
 from test_send_faults import Site, SpoolServer
 
 PEOPLE = [f"p{n}@example.org" for n in range(5)]
@@ -56,29 +56,7 @@ def test_a_wrong_password_stops_once_and_the_rerun_after_the_fix_sends_to_everyo
 
 
 def test_a_tls_failure_stops_once_and_marks_nobody(site, tmp_path):
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"  # self-signed: the client does not trust it
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    key, cert = self_signed(tmp_path)  # self-signed: the client does not trust it
     with SpoolServer(tmp_path / "spool", "--starttls-cert", str(cert), "--starttls-key", str(key)) as server:
         site.configure(server.port)
         (site.dir / "newsletter.toml").write_text(
