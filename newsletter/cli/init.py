@@ -19,6 +19,7 @@ out = "feeds"                  # the output folder
 
 [newsletter]
 period = "weekly"
+# send_since = "2025-01-01"     # `send --due` sends the periods ending after this date
 from_address = "newsletter@example.org"
 # public_url = "https://news.example.org/newsletter/"   # where `newsletter serve` runs
 
