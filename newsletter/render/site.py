@@ -236,13 +236,22 @@ class SiteRenderer:
         env.globals["chrome_header"] = {root: chrome.header(root, False) for root in roots}
         env.globals["chrome_home"] = chrome.header("", True)
         env.globals["chrome_footer"] = {root: chrome.footer(root) for root in roots}
-        self._entry = _private(templates.get("entry.html.j2"))
-        self._group = _private(templates.get("group.html.j2"))
-        self._home = _private(templates.get("index.html.j2"))
-        self._year = _private(templates.get("year.html.j2"))
-        self._archive = _private(templates.get("archive.html.j2"))
-        self._subscribe = _private(templates.get("subscribe.html.j2"))
         self.config = config
+
+    # The page templates, each compiled on first use: a rebuild whose pages are all current (a
+    # touched bulletin, an edit seen by one list's feed only) renders none, and compiling the six
+    # costs ~80 ms, a third of a one-file rebuild at 10,000 entries.
+    _entry = functools.cached_property(lambda self: _private(self.templates.get("entry.html.j2")))
+    _group = functools.cached_property(lambda self: _private(self.templates.get("group.html.j2")))
+    _home = functools.cached_property(lambda self: _private(self.templates.get("index.html.j2")))
+    _year = functools.cached_property(lambda self: _private(self.templates.get("year.html.j2")))
+    _archive = functools.cached_property(lambda self: _private(self.templates.get("archive.html.j2")))
+    _subscribe = functools.cached_property(lambda self: _private(self.templates.get("subscribe.html.j2")))
+
+    def compile_templates(self) -> SiteRenderer:
+        """Compile every page template now (before forking: the workers then share them)."""
+        self._entry, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
+        return self
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
         """The groups whose pages link to a newsletter archive (the same set, updated in place:
