@@ -227,11 +227,45 @@ def test_newsletter_pages_have_the_head_tags_of_every_page(site):
     assert "Customs officers" in meta(doc(site, "newsletters/cl/2025-W10.html"), "name", "description")
 
 
+def head_tags(tree):
+    """The description, canonical, Open Graph, Twitter and icon tags of a page, in order."""
+    tags = []
+    for el in tree.find(".//head"):
+        key = el.get("name") or el.get("property") or (el.get("rel") if el.tag == "link" else None)
+        if key and key.split(":")[0] in ("description", "canonical", "og", "twitter", "icon"):
+            tags.append(key)
+    return tags
+
+
+def test_newsletter_web_copies_and_site_pages_share_their_head_tags(site):
+    """One place (newsletter/render/head.py) makes the link-preview tags of the site's pages
+    and of the newsletters' web copies: the same tags in the same order, and a title with
+    quotes or an ampersand escaped alike."""
+    site.write("a.txt", BULLETIN.replace("Reopen a Mountain Pass", 'Reopen the "Paso" & Its Road'))
+    (site.root / "brand").mkdir()
+    (site.root / "brand" / "mark.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 40)
+    (site.root / "newsletter.toml").write_text('title = "Field & Notes"\n[brand]\nlogo = "brand/mark.png"\n')
+    assert site.build().code == 0
+    page, copy = doc(site, entry_page(site, "paso")), doc(site, "newsletters/cl/2025-W10.html")
+    assert head_tags(page) == head_tags(copy)
+    assert "og:image" in head_tags(copy) and "description" in head_tags(copy)
+    for key in ("og:site_name", "og:locale", "og:image", "twitter:card"):
+        assert meta(page, "property" if key.startswith("og:") else "name", key) == meta(
+            copy, "property" if key.startswith("og:") else "name", key
+        ), key
+    assert meta(copy, "property", "og:site_name") == "Field & Notes"
+    assert 'content="Field &amp; Notes"' in site.read("newsletters/cl/2025-W10.html")
+    assert meta(page, "property", "og:title") == 'Chile and Argentina Reopen the "Paso" & Its Road'
+    assert 'content="Chile and Argentina Reopen the &#34;Paso&#34; &amp; Its Road"' in site.read(
+        entry_page(site, "paso")
+    )
+
+
 @pytest.mark.parametrize(
     "language,locale", [("en", "en_US"), ("pt-BR", "pt_BR"), ("es", "es_ES"), ("zh-Hant-TW", "zh_TW"), ("qu", "")]
 )
 def test_og_locale_is_language_and_territory(language, locale):
-    from newsletter.render.site import og_locale
+    from newsletter.render.head import og_locale
 
     assert og_locale(language) == locale
 

@@ -335,7 +335,7 @@ def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
-    job.builder.context.pages  # noqa: B018 - compile the templates once, before forking
+    job.builder.context.pages.compile_templates()  # once, before forking
     if job.builder.config.newsletter_enabled:
         job.builder.context.issue_renderer  # noqa: B018 - inline the template once, before forking
     return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
@@ -427,7 +427,11 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     )
     units = b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(), stats=catalog_stats)
     stats.add(
-        execute(scope, units, Run(workers=None, weight=SITE_WIDE_WEIGHT, before_fork=lambda _: b.context.pages)).stats
+        execute(
+            scope,
+            units,
+            Run(workers=None, weight=SITE_WIDE_WEIGHT, before_fork=lambda _: b.context.pages.compile_templates()),
+        ).stats
     )
 
     diagnostics = list(notes) + [Diagnostic(*d) for i in infos for d in i.problems] + [Diagnostic(*d) for d in problems]

@@ -351,6 +351,7 @@ class Builder:
             head_and_rows()
 
         def before_fork(todo):
+            self.context.pages.compile_templates()  # once, before forking
             if any(is_issue(key) for key, _, _ in todo):
                 self.context.issue_renderer  # noqa: B018 - inline the template once, before forking
 

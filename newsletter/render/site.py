@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
+from newsletter.render.head import ShareTags, icon_link
 from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.words import Words, month_year
@@ -55,35 +56,6 @@ FAVICON_TYPES = {
 }
 
 
-_TERRITORIES = {
-    "ar": "EG",
-    "de": "DE",
-    "en": "US",
-    "es": "ES",
-    "fr": "FR",
-    "it": "IT",
-    "ja": "JP",
-    "ko": "KR",
-    "nl": "NL",
-    "pt": "BR",
-    "ru": "RU",
-    "zh": "CN",
-}
-"""Open Graph's locales are language_TERRITORY (its default is en_US): the territory a bare
-language is taken to mean."""
-
-
-def og_locale(language: str) -> str:
-    """`pt-BR` → `pt_BR`; a bare `en` → `en_US`; "" for a bare language with no usual territory
-    (og:locale is then left out: Open Graph takes no bare language)."""
-    parts = language.replace("_", "-").split("-")
-    lang = parts[0].lower()
-    region = next((p.upper() for p in reversed(parts[1:]) if len(p) == 2 and p.isalpha()), "")
-    if not region:
-        region = _TERRITORIES.get(lang, "")
-    return f"{lang}_{region}" if lang and region else ""
-
-
 def brand_files(config) -> dict[str, str]:
     """Where the brand's files go in the output folder (`logo`, `favicon`: file names there;
     `image`: the logo again for link previews, which take no SVG), by the configured files' suffix."""
@@ -95,14 +67,6 @@ def brand_files(config) -> dict[str, str]:
         "favicon_type": FAVICON_TYPES.get(Path(favicon).suffix, ""),
         "image": logo if logo and not logo.endswith(".svg") else "",
     }
-
-
-def _attribute(text: str) -> str:
-    """`text` escaped for an attribute value; most need nothing, and testing is cheaper than
-    escaping (a page's head has half a dozen values)."""
-    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
-        return str(escape(text))
-    return text
 
 
 class Chrome:
@@ -119,18 +83,8 @@ class Chrome:
         self._heads: dict[str, str] = {}
         self._headers: dict[tuple[str, bool], Markup] = {}
         self._footers: dict[str, Markup] = {}
-        c = config
-        image = (
-            f'<meta property="og:image" content="{escape(c.base_url + self.brand["image"])}">\n'
-            if self.brand["image"]
-            else ""
-        )
-        self._social = (
-            f'<meta property="og:site_name" content="{escape(c.title)}">\n'
-            + (f'<meta property="og:locale" content="{og_locale(c.language)}">\n' if og_locale(c.language) else "")
-            + f"{image}"
-            '<meta name="twitter:card" content="summary">\n'
-        )
+        image = config.base_url + self.brand["image"] if self.brand["image"] else ""
+        self._share = ShareTags(config.title, config.language, image)
 
     def head(self, root: str, title: str, description: str, canonical: str, og_type: str) -> Markup:
         """The `<head>` tags after `<title>`: description, canonical URL, Open Graph and Twitter
@@ -138,33 +92,14 @@ class Chrome:
         fixed = self._heads.get(root)
         if fixed is None:
             form = self.signup_origin.replace('"', "%22") or "'none'"  # scheme://host of a checked URL
-            kind = self.brand["favicon_type"]
             fixed = self._heads[root] = (
                 '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'self'; "
                 f"img-src 'self' https: data:; connect-src 'self'; base-uri 'none'; form-action {form}\">\n"
-                f'<link rel="icon" href="{escape(root + self.brand["favicon"])}"'
-                + (f' type="{kind}"' if kind else "")
-                + ">\n"
-                f'<link rel="stylesheet" href="{escape(root)}site.css">'
+                + icon_link(root + self.brand["favicon"], self.brand["favicon_type"])
+                + f'\n<link rel="stylesheet" href="{escape(root)}site.css">'
             )
-        d = _attribute(description)
-        if not canonical:
-            return Markup(f'<meta name="description" content="{d}">\n{fixed}' if description else fixed)
-        t, u = _attribute(title), _attribute(canonical)
-        if description:
-            return Markup(
-                f'<meta name="description" content="{d}">\n<link rel="canonical" href="{u}">\n'
-                f'<meta property="og:type" content="{_attribute(og_type)}">\n<meta property="og:title" content="{t}">\n'
-                f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
-                f'{self._social}<meta name="twitter:title" content="{t}">\n'
-                f'<meta name="twitter:description" content="{d}">\n{fixed}'
-            )
-        return Markup(
-            f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{_attribute(og_type)}">\n'
-            f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
-            f'{self._social}<meta name="twitter:title" content="{t}">\n{fixed}'
-        )
+        return Markup(self._share.page(title, description, canonical, og_type) + fixed)
 
     def header(self, root: str, is_home: bool) -> Markup:
         made = self._headers.get((root, is_home))
@@ -236,13 +171,22 @@ class SiteRenderer:
         env.globals["chrome_header"] = {root: chrome.header(root, False) for root in roots}
         env.globals["chrome_home"] = chrome.header("", True)
         env.globals["chrome_footer"] = {root: chrome.footer(root) for root in roots}
-        self._entry = _private(templates.get("entry.html.j2"))
-        self._group = _private(templates.get("group.html.j2"))
-        self._home = _private(templates.get("index.html.j2"))
-        self._year = _private(templates.get("year.html.j2"))
-        self._archive = _private(templates.get("archive.html.j2"))
-        self._subscribe = _private(templates.get("subscribe.html.j2"))
         self.config = config
+
+    # The page templates, each compiled on first use: a rebuild whose pages are all current (a
+    # touched bulletin, an edit seen by one list's feed only) renders none, and compiling the six
+    # costs ~80 ms, a third of a one-file rebuild at 10,000 entries.
+    _entry = functools.cached_property(lambda self: _private(self.templates.get("entry.html.j2")))
+    _group = functools.cached_property(lambda self: _private(self.templates.get("group.html.j2")))
+    _home = functools.cached_property(lambda self: _private(self.templates.get("index.html.j2")))
+    _year = functools.cached_property(lambda self: _private(self.templates.get("year.html.j2")))
+    _archive = functools.cached_property(lambda self: _private(self.templates.get("archive.html.j2")))
+    _subscribe = functools.cached_property(lambda self: _private(self.templates.get("subscribe.html.j2")))
+
+    def compile_templates(self) -> SiteRenderer:
+        """Compile every page template now (before forking: the workers then share them)."""
+        self._entry, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
+        return self
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
         """The groups whose pages link to a newsletter archive (the same set, updated in place:

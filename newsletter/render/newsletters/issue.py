@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -415,30 +415,22 @@ class IssueRenderer:
             headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
         return headers
 
-    def _web_head(self, rendered: RenderedIssue) -> str:
-        from newsletter.render.site import brand_files, og_locale
+    @cached_property
+    def _share(self):
+        from newsletter.render.head import ShareTags
+        from newsletter.render.site import brand_files
 
-        c, issue = self.config, rendered.issue
-        url = escape(self.links.url(self.links.issue_path(issue.group, issue.period_id, "html")))
-        title, description = escape(rendered.subject), escape(rendered.preheader)
-        brand = brand_files(c)
-        locale = og_locale(c.language)
-        icon_type = f' type="{brand["favicon_type"]}"' if brand["favicon_type"] else ""
-        return (
-            f'\n<meta name="description" content="{description}">\n<link rel="canonical" href="{url}">\n'
-            f'<meta property="og:type" content="article">\n<meta property="og:title" content="{title}">\n'
-            f'<meta property="og:url" content="{url}">\n<meta property="og:description" content="{description}">\n'
-            f'<meta property="og:site_name" content="{escape(c.title)}">\n'
-            + (f'<meta property="og:locale" content="{locale}">\n' if locale else "")
-            + (
-                f'<meta property="og:image" content="{escape(c.base_url + brand["image"])}">\n'
-                if brand["image"]
-                else ""
-            )
-            + f'<meta name="twitter:card" content="summary">\n<meta name="twitter:title" content="{title}">\n'
-            f'<meta name="twitter:description" content="{description}">\n'
-            f'<link rel="icon" href="../../{escape(brand["favicon"])}"{icon_type}>'
-        )
+        c, brand = self.config, brand_files(self.config)
+        return ShareTags(c.title, c.language, c.base_url + brand["image"] if brand["image"] else ""), brand
+
+    def _web_head(self, rendered: RenderedIssue) -> str:
+        """The web copy's tags after its title: those of the site's pages (`render.head`)."""
+        from newsletter.render.head import icon_link
+
+        (share, brand), issue = self._share, rendered.issue
+        url = self.links.url(self.links.issue_path(issue.group, issue.period_id, "html"))
+        tags = share.page(rendered.subject, rendered.preheader, url, "article")
+        return "\n" + tags + icon_link("../../" + brand["favicon"], brand["favicon_type"])
 
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: a visitor's footer."""
