@@ -7,7 +7,7 @@ index changes only when a year comes or goes. No `lastmod` in the index: its byt
 from __future__ import annotations
 
 from collections.abc import Iterable
-from xml.sax.saxutils import escape
+from html import escape  # not xml.sax.saxutils: it imports urllib.request (20 ms of a build's start)
 
 HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -27,7 +27,7 @@ LISTS_SITEMAP = "sitemaps/lists.xml"
 def sitemap_index(base_url: str, years: Iterable[int]) -> bytes:
     """The index: the lists' sitemap, then each year's, newest first."""
     paths = [LISTS_SITEMAP] + [year_sitemap_path(y) for y in sorted(set(years), reverse=True)]
-    body = "".join(f"  <sitemap><loc>{escape(base_url + p)}</loc></sitemap>\n" for p in paths)
+    body = "".join(f"  <sitemap><loc>{escape(base_url + p, quote=False)}</loc></sitemap>\n" for p in paths)
     return f"{HEAD}<sitemapindex {NS}>\n{body}</sitemapindex>\n".encode()
 
 
@@ -36,5 +36,5 @@ def urlset(urls: Iterable[tuple[str, str]]) -> bytes:
     rows = []
     for loc, lastmod in urls:
         mod = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
-        rows.append(f"  <url><loc>{escape(loc)}</loc>{mod}</url>\n")
+        rows.append(f"  <url><loc>{escape(loc, quote=False)}</loc>{mod}</url>\n")
     return f"{HEAD}<urlset {NS}>\n{''.join(rows)}</urlset>\n".encode()
