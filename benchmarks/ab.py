@@ -73,7 +73,7 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "newsletter")], check=True)
     for tree in (old, ROOT):  # the bundled templates, as `make` compiles them (a no-op before they could be)
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        subprocess.run([sys.executable, "-m", "newsletter.render.templating"], cwd=tree, env=env, check=False)
+        subprocess.run([sys.executable, "-m", "newsletter.render.precompile"], cwd=tree, env=env, check=False)
     try:
         print(
             f"| scenario | {args.rev} | now | now / {args.rev} | CPU: {args.rev} | now | now / {args.rev} |\n"

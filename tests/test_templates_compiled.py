@@ -1,4 +1,4 @@
-"""The bundled templates compiled at install time (`python -m newsletter.render.templating`):
+"""The bundled templates compiled at install time (`python -m newsletter.render.precompile`):
 read by builds, never written by them, never used for a template whose source differs, and
 the same outputs as compiling at every start."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from newsletter.render import templating
-from newsletter.render.templating import Compiled, Templates, compile_bundled, from_source
+from newsletter.render.precompile import compile_bundled
+from newsletter.render.templating import Compiled, Templates, from_source
 
 from conftest import REPO
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sys
 from pathlib import Path
 
 import jinja2
 
 COMPILED = Path(__file__).resolve().parent / "__pycache__" / "templates"
 """The bundled templates compiled ahead of time, as `compileall` compiles the package's
-modules: written once at install time (`python -m newsletter.render.templating`, which
+modules: written once at install time (`python -m newsletter.render.precompile`, which
 `make` runs), only ever read by a build."""
 
 
@@ -117,27 +116,3 @@ class Templates:
                     seen.add(rel)
                     h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
         return h.hexdigest()
-
-
-def compile_bundled(folder: Path = COMPILED) -> int:
-    """Compile every bundled template into `folder`, with the filters and globals a build
-    sets up (the default configuration's); how many templates."""
-    import zoneinfo
-
-    from newsletter.config import load_config
-    from newsletter.render.links import Links
-    from newsletter.render.newsletters.issue import IssueRenderer
-    from newsletter.render.site import SiteRenderer
-
-    templates = Templates(compiled=Compiled(folder, write=True))
-    config = load_config(None, {"base_url": "https://example.org/"})
-    SiteRenderer(templates, config, {}, newsletters=set())
-    IssueRenderer(templates, config, Links(config.base_url), {}, zoneinfo.ZoneInfo("UTC"))
-    names = [n for n in templates.env.list_templates() if n.endswith((".j2", ".xsl"))]
-    for name in names:
-        templates.get(name)
-    return len(names)
-
-
-if __name__ == "__main__":  # python -m newsletter.render.templating [FOLDER]
-    compile_bundled(Path(sys.argv[1]) if len(sys.argv) > 1 else COMPILED)
