@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m compileall -q newsletter  # as installing the wheel would: no compiling at every start
+	$(BIN)/python -m newsletter.render.precompile  # the bundled templates likewise (read-only for builds)
 	touch $(STAMP)
 
 DEMO_OUT ?= feeds

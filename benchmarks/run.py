@@ -793,7 +793,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(HERE / "results.md"))
     ap.add_argument(
         "--only",
-        choices=["digests", "serve-silent", "pg-senders"],
+        choices=["cold", "digests", "serve-silent", "pg-senders"],
         help="run only these rows (printed, results.md untouched)",
     )
     ap.add_argument("--pg-recipients", type=int, default=100_000, help="recipients of the PostgreSQL senders row")
@@ -843,6 +843,8 @@ def main() -> int:
                 f"{seconds:.2f} s, {mb:.0f} MB",
                 f"Hugo/newsletter time {hs / seconds:.2f}x",
             )
+    if args.only == "cold":  # the cold-build rows alone, beside Hugo and the write floor
+        return 0
     largest = max(sizes)
     warm = warm_builds(folders[largest])
     for label, what in (

@@ -18,7 +18,7 @@ from pathlib import Path
 from newsletter.builder.workers import parallel_workers, render_in_processes
 from newsletter.content.rows import CatalogHead
 from newsletter.errors import BuildInterrupted
-from newsletter.output.writer import SiteWriter, WriteStats
+from newsletter.output.writer import SiteWriter, WriteOptions, WriteStats
 from newsletter.render.units import Unit
 from newsletter.state.manifest import ManifestFolder
 
@@ -88,16 +88,8 @@ def execute(scope: Scope, units: Iterable[Unit], run: Run | None = None) -> Outc
     """Render what `scope` wants of `units` over the last build's outputs and finish (see the
     module docstring). `BuildInterrupted` (from `run.stop_requested`) leaves every file
     written complete (writes are atomic) and the manifest as it was."""
-    writer = SiteWriter(
-        scope.out_dir,
-        ManifestFolder(scope.manifest),
-        track_changes=scope.track_changes,
-        previous=scope.previous,
-        verify=scope.verify,
-        carry_over=scope.partial,
-        changed=scope.changed,
-        fresh=scope.fresh,
-    )
+    options = WriteOptions(scope.track_changes, scope.verify, scope.partial, scope.changed, scope.fresh)
+    writer = SiteWriter(scope.out_dir, ManifestFolder(scope.manifest), previous=scope.previous, options=options)
     produced = _render(writer, units, scope.wanted, run or Run())
     if scope.retire is not None:
         writer.retire(scope.retire(produced, writer.carried_keys()))

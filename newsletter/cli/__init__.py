@@ -14,7 +14,6 @@ from pathlib import Path
 
 from newsletter import __version__
 from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
-from newsletter.cli.db import cmd_db
 from newsletter.cli.send import (
     cmd_backup,
     cmd_resolve,
@@ -466,6 +465,12 @@ def cmd_serve(args) -> int:
     from newsletter.web.server import serve
 
     return serve(site_config(args), host=args.host, port=args.port, templates_dir=args.templates)
+
+
+def cmd_db(args) -> int:
+    from newsletter.cli.db import cmd_db as db  # sqlite3, PostgreSQL: not for every command's start
+
+    return db(args)
 
 
 def cmd_init(args) -> int:

@@ -135,6 +135,24 @@ def write_new(path: str, data: bytes) -> os.stat_result:
             os.close(fd)
 
 
+@dataclass(frozen=True)
+class WriteOptions:
+    """How a `SiteWriter` treats what the last build left."""
+
+    track_changes: bool = False
+    """Keep the paths written and removed (`WriteStats.changed_paths`: for WebSub pings)."""
+    verify: bool = True
+    """False: trust `previous` without a stat per file (the daemon)."""
+    carry_over: bool = False
+    """Units that are not written or reused stay as they were, unless they are `retire`d (the
+    daemon's incremental path renders only what a change touched)."""
+    changed: set[str] | None = None
+    """What `changed_outputs` found for this manifest (checked by another process while this
+    one was busy); files are then not stat'ed again here."""
+    fresh: bool | None = None
+    """The output folder was empty when the build began (None: look now)."""
+
+
 class SiteWriter:
     """Writes outputs unit by unit; call `finish()` to remove stale files and save the manifest.
 
@@ -147,38 +165,31 @@ class SiteWriter:
         out_dir: Path,
         manifest,
         *,
-        track_changes: bool = False,
         previous: tuple[dict, dict] | None = None,
-        verify: bool = True,
-        carry_over: bool = False,
-        changed: set[str] | None = None,
-        fresh: bool | None = None,
+        options: WriteOptions | None = None,
     ) -> None:
         """`manifest` is where the last build's record of units and files lives: anything with
         `load()` and `exists()` (the state folder's
         `ManifestFolder`; the writer itself knows nothing of the state folder).
         `previous` is the (units, files) state that the last `finish()` left in this process;
-        with it the manifest is not read again. `verify=False` trusts it without a stat per file.
-        With `carry_over`, units that are not written or reused stay as they were, unless they
-        are `retire`d (the daemon's incremental path renders only what a change touched).
-        `changed`, when given, is what `changed_outputs` found for this manifest (checked by
-        another process while this one was busy); files are then not stat'ed again here."""
-        self._changed = changed
+        with it the manifest is not read again. `options` say how to treat it (`WriteOptions`)."""
+        options = options or WriteOptions()
+        self._changed = options.changed
         self.out_dir = out_dir
         self._root = os.path.join(str(out_dir), "")
         self.manifest = manifest
-        self.verify = verify
-        self.stats = WriteStats(changed_paths=[] if track_changes else None)
+        self.verify = options.verify
+        self.stats = WriteStats(changed_paths=[] if options.track_changes else None)
         self._old_units: dict[str, list] = {}
         self._old_files: dict[str, list] = {}
         self._units: dict[str, list] = {}
         self._files: dict[str, list] = {}
         self._dirs: set[str] = set()
         self._created: set[str] = set()
-        self._fresh = empty_folder(out_dir) if fresh is None else fresh
+        self._fresh = empty_folder(out_dir) if options.fresh is None else options.fresh
         """The output folder was empty (when this writer, or the build it is part of, began):
         every file is new (no check for old bytes, no rename)."""
-        self.carry_over = carry_over and previous is not None
+        self.carry_over = options.carry_over and previous is not None
         if previous is not None:
             self._old_units, self._old_files = previous
             if self.carry_over:

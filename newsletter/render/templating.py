@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import jinja2
+
+COMPILED = Path(__file__).resolve().parent / "__pycache__" / "templates"
+"""The bundled templates compiled ahead of time, as `compileall` compiles the package's
+modules: written once at install time (`python -m newsletter.render.precompile`, which
+`make` runs), only ever read by a build."""
 
 
 def bundled_templates() -> Path:
@@ -17,10 +23,49 @@ def bundled_templates() -> Path:
     return package.parent / "templates"
 
 
+class Compiled(jinja2.BytecodeCache):
+    """Jinja's bytecode cache over `COMPILED`, read-only unless `write`: a template whose source
+    is not the one compiled there (each file records its source's checksum, and the Python and
+    Jinja versions it was compiled for) is compiled again in memory, as without the folder."""
+
+    def __init__(self, folder: Path | None = None, *, write: bool = False) -> None:
+        self.folder = folder or COMPILED
+        self.write = write
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with open(self.folder / f"{bucket.key}.cache", "rb") as fh:
+                bucket.load_bytecode(fh)
+        except OSError:
+            pass
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if self.write:
+            from newsletter.output.writer import write_atomic
+
+            buffer = io.BytesIO()
+            bucket.write_bytecode(buffer)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.folder / f"{bucket.key}.cache", buffer.getvalue())
+
+
+def from_source(env: jinja2.Environment, source: str, name: str) -> jinja2.Template:
+    """`env.from_string(source)`, through `env`'s bytecode cache under `name` (a template made
+    at run time, such as the inlined newsletter)."""
+    cache = env.bytecode_cache
+    if cache is None:
+        return env.from_string(source)
+    bucket = cache.get_bucket(env, name, None, source)
+    if bucket.code is None:
+        bucket.code = env.compile(source)
+        cache.set_bucket(bucket)
+    return env.template_class.from_code(env, bucket.code, env.make_globals(None), None)
+
+
 class Templates:
     """Looks up templates in `user_dir` first, then in the bundled folder."""
 
-    def __init__(self, user_dir: str | Path | None = None) -> None:
+    def __init__(self, user_dir: str | Path | None = None, *, compiled: Compiled | None = None) -> None:
         self.dirs = [Path(user_dir)] if user_dir else []
         self.dirs.append(bundled_templates())
         self.env = jinja2.Environment(
@@ -31,6 +76,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # a template change makes a new Builder (and Templates) anyway
+            bytecode_cache=compiled or Compiled(),
         )
         self._fingerprint: str | None = None
 

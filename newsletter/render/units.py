@@ -286,19 +286,12 @@ class OutputUnits:
     def _feeds(self, group, title, entries, fallback_updated):
         from newsletter.render.feeds.atom import render_atom
         from newsletter.render.feeds.jsonfeed import render_json_feed
-        from newsletter.render.feeds.model import feed_data
+        from newsletter.render.feeds.model import FeedSite, feed_data
         from newsletter.render.feeds.rss import render_rss
         from newsletter.render.feeds.xmlfeed import feed_generator
 
         data = feed_data(
-            group,
-            title,
-            entries,
-            config=self.config,
-            links=self.links,
-            tz=self.tz,
-            names=self.names,
-            fallback_updated=fallback_updated,
+            group, title, entries, FeedSite(self.config, self.links, self.tz, self.names), fallback_updated
         )
         fg = feed_generator(data, "atom")  # filled once, serialised as Atom, then as RSS
         atom = render_atom(data, fg)

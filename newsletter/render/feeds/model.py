@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import published
@@ -43,34 +44,38 @@ class FeedData:
     items: tuple[FeedItem, ...]
 
 
-def feed_item(entry: Entry, links: Links, tz: ZoneInfo, names: dict[str, str]) -> FeedItem:
-    pub = published(entry, tz)
+@dataclass(frozen=True, slots=True)
+class FeedSite:
+    """What every group's feed of one site shares: the configuration (title, language, author,
+    `feed_limit`, the WebSub hub), its links, its time zone and the country names."""
+
+    config: Any
+    links: Links
+    tz: ZoneInfo
+    names: dict[str, str]
+
+
+def feed_item(entry: Entry, site: FeedSite) -> FeedItem:
+    pub = published(entry, site.tz)
     return FeedItem(
         id=entry.id,
         title=entry.title,
-        url=links.entry_url(entry),
+        url=site.links.entry_url(entry),
         published=pub,
         updated=entry.updated or pub,
         content_html=body_html(entry.body, entry.body_format),
         summary=summarize(body_text(entry.body, entry.body_format)),
-        categories=tuple((c, names.get(c, c.upper())) for c in entry.countries or ()),
+        categories=tuple((c, site.names.get(c, c.upper())) for c in entry.countries or ()),
         language=entry.language,
     )
 
 
 def feed_data(
-    group: str,
-    group_title: str,
-    entries: tuple[Entry, ...],
-    *,
-    config,
-    links: Links,
-    tz: ZoneInfo,
-    names: dict[str, str],
-    fallback_updated: dt.datetime,
+    group: str, group_title: str, entries: tuple[Entry, ...], site: FeedSite, fallback_updated: dt.datetime
 ) -> FeedData:
     """The model of one group's feed: the newest `config.feed_limit` entries."""
-    items = tuple(feed_item(e, links, tz, names) for e in entries[: config.feed_limit])
+    config, links = site.config, site.links
+    items = tuple(feed_item(e, site) for e in entries[: config.feed_limit])
     updated = max((i.updated for i in items), default=fallback_updated)
     return FeedData(
         group=group,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
-
 
 def render_opml(title: str, feeds: list[tuple[str, str, str]], date_modified: str) -> bytes:
     """`feeds` are (text, xml_url, html_url) triples, in display order."""
@@ -27,3 +25,14 @@ def render_opml(title: str, feeds: list[tuple[str, str, str]], date_modified: st
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoteattr(text: str) -> str:
+    """`xml.sax.saxutils.quoteattr`, whose module imports `urllib.request` (and with it
+    `http.client`, `ssl` and `email`): 20 ms of every build's start for three replacements."""
+    text = _esc(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace('"', "&quot;") + '"'

@@ -28,7 +28,7 @@ from newsletter.render.links import Links
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_id, period_label
-from newsletter.render.templating import Templates
+from newsletter.render.templating import Templates, from_source
 from newsletter.render.words import Words, group_title
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
@@ -178,7 +178,7 @@ class IssueRenderer:
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
         env.filters["wrap"] = wrap_text
-        self._html = env.from_string(inlined.source)
+        self._html = from_source(env, inlined.source, "newsletter.html.j2 (inlined)")
         self._text = env.get_template("newsletter.txt.j2")
         from newsletter.render.site import brand_files
 
