@@ -179,4 +179,4 @@ def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: 
         save=builder.manifest_saver(manifest),
         track_changes=track_changes,
     )
-    return catalog, builder.keep(manifest, out_dir, render_affected(builder, catalog, change, scope))
+    return catalog, builder.keep(manifest, out_dir, render_affected(builder.context, catalog, change, scope))

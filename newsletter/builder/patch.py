@@ -46,7 +46,7 @@ from newsletter.content.rows import (
     top_size,
 )
 from newsletter.diagnostics import Diagnostic
-from newsletter.render.units import CatalogStats
+from newsletter.render.units import CatalogSummary
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import file_count, load_years, save_manifest
 
@@ -55,24 +55,28 @@ log = logging.getLogger(__name__)
 
 # -- what a full build keeps --------------------------------------------------------------------
 def describe(
-    builder, catalog: Catalog, sources: dict[str, tuple[int, int]], problems: dict[str, list], written_ns: int
-):
-    """(head catalog, rows by year) for the manifest of a full build, given each bulletin's
-    (mtime, size) when it was read, its problems and when the build began; (None, None) when
+    catalog: Catalog,
+    summary: CatalogSummary,
+    fingerprints: list[str],
+    n: int,
+    sources: dict[str, tuple[int, int, list]],
+    written_ns: int,
+) -> tuple[CatalogHead | None, dict[int, list] | None]:
+    """(head catalog, rows by year) for the manifest of a full build of `catalog`, given its
+    summary, the build's fingerprints, how many newest rows a group keeps, each bulletin's
+    (mtime, size, problems) when it was read and when the build began; (None, None) when
     the catalog cannot be patched later (duplicates or clashing ids were resolved in order)."""
-    stats = builder.last_stats
-    if stats is None or catalog.diagnostics:
+    if catalog.diagnostics:
         return None, None
     rows: dict[int, list] = {}
     years_of: dict[str, set[int]] = {}
     for e in catalog.entries:
         rows.setdefault(e.date.year, []).append(to_row(e))
         years_of.setdefault(e.source, set()).add(e.date.year)
-    n = top_size(builder.config)
-    files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
+    files = {d: [size, mtime, sorted(years_of.get(d, ())), problems] for d, (mtime, size, problems) in sources.items()}
     info = head_catalog(
-        builder.fingerprints,
-        stats,
+        fingerprints,
+        summary,
         {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()},
         files,
         written_ns,
@@ -165,7 +169,7 @@ class _Patch:
             save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows, years=loaded),
             track_changes=track_changes,
         )
-        done = render_affected(b, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
+        done = render_affected(b.context, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
         done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
         if b.cache is not None:
@@ -247,7 +251,7 @@ class _Patch:
             by_year[g] = sorted(per_year.items(), reverse=True)
         newest = tops[ALL][0].date if tops.get(ALL) else None
         nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
-        stats = CatalogStats(
+        stats = CatalogSummary(
             info.total - len(old_rows) + len(finals),
             dt.date.fromordinal(newest) if newest else None,
             counts,
