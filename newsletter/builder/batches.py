@@ -355,18 +355,16 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     for g in (ALL, REGIONAL):
         tops.setdefault(g, [])
     done_years = {y for s in summaries for y in s.years}
-    catalog_stats = CatalogSummary.merge([s.summary for s in summaries], job.newest, job.nl_groups)
-    counts, total = catalog_stats.counts, catalog_stats.total
+    summary = CatalogSummary.merge([s.summary for s in summaries], job.newest, job.nl_groups)
+    counts, total = summary.counts, summary.total
 
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
-    straddling = _straddling_issues(job, done_years, catalog_stats.listings, period)
+    straddling = _straddling_issues(job, done_years, summary.listings, period)
     if straddling is not None:
-        for items in catalog_stats.listings.values():
+        for items in summary.listings.values():
             items.sort(reverse=True)
         periods, rows, shards, candidates = straddling
-        _add_writes(
-            stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, catalog_stats)
-        )
+        _add_writes(stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary))
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -395,7 +393,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
-        info = head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns)
+        info = head_catalog(b.fingerprints, summary, tops, files, started_ns)
         info.dirs = sorted(folders)
     scope = Scope(
         job.out_dir,
@@ -407,7 +405,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
         fresh=job.fresh,
         track_changes=job.track_changes,
     )
-    units = b.context.units(catalog, Selection(set(catalog.groups), [], set(), set()), stats=catalog_stats)
+    units = b.context.units(catalog, Selection(set(catalog.groups), [], set(), set()), stats=summary)
     stats.add(
         execute(scope, units, Run(workers=None, weight=SITE_WIDE_WEIGHT, before_fork=lambda _: b.context.pages)).stats
     )

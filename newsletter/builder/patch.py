@@ -5,7 +5,7 @@ start with the date, identity matching looks at the same date. So a change to a 
 bulletin files can be applied year by year. A full build keeps, by year, every entry's
 metadata (no bodies), that year's units in the manifest and that year's identity records
 (see `manifest`, `identity`); in the manifest's head it keeps, per group, the counts by
-year, the newest entries and the newsletter listing (`units.CatalogStats`), and per
+year, the newest entries and the newsletter listing (`units.CatalogSummary`), and per
 bulletin file its size, mtime, years and problems.
 
 `warm_build` reads the head, finds the files whose size or mtime changed, parses them,
@@ -141,7 +141,7 @@ class _Patch:
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
         old_rows = [r for y in years for r in self.shards[y]["rows"] if r.source in touched]
-        if any(r.fixed for r in old_rows):
+        if gives_ids(old_rows):
             raise _unsupported("Id: lines")
         periods = {period_id(dt.date.fromordinal(r.date), self.period) for r in old_rows}
         periods |= {period_id(e.date, self.period) for e in new_entries}

@@ -542,7 +542,9 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     if builder.defer_saves:
         from newsletter.builder.live import Snapshot
 
-        builder.snapshot = Snapshot.take(builder, catalog, out_dir)
+        context = builder.context
+        fingerprints = (context.site_fingerprint, context.newsletter_fingerprint)
+        builder.snapshot = Snapshot.take(builder.results, catalog, fingerprints, out_dir)
     return BuildResult(
         catalog,
         diagnostics,
