@@ -35,18 +35,16 @@ from newsletter.content.rows import (
     bodies,
     from_row,
     head_catalog,
-    members,
     period_years,
     problems_of,
     row_groups,
     row_key,
-    row_order,
     rows_catalog,
     to_row,
     top_size,
 )
 from newsletter.diagnostics import Diagnostic
-from newsletter.render.units import CatalogSummary
+from newsletter.render.units import CatalogSummary, Unrefillable
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import file_count, load_years, save_manifest
 
@@ -217,48 +215,17 @@ class _Patch:
 
     def update_stats(self, rows, years, periods, old_rows, finals):
         """(stats, newest rows per group, affected groups, archive start if it moved)."""
-        info, n = self.info, top_size(self.config)
-        old_members = members(old_rows)
-        new_members = members(to_row(e) for e in finals)
-        affected = set(old_members) | set(new_members) | {ALL}
-        counts = dict(info.counts)
-        for g in affected:
-            counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
-            if not counts[g] and g not in (ALL, REGIONAL):
-                del counts[g]  # a country whose last entry went: no longer a group (as in `build_catalog`)
-        gone = {row_key(r) for r in old_rows}
-        tops = {}
-        for g in sorted(counts):  # a country that appears has all its entries in the changed files
-            top = info.top.get(g, [])
-            if g not in affected:
-                tops[g] = top
-                continue
-            merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
-            # Entries older than the last of `top` are unknown here: the list must not need them.
-            if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
-                raise _unsupported("refill", f"the newest entries of {g} cannot be refilled")
-            tops[g] = merged
-        by_year = {}
-        for g in tops:
-            per_year = dict(map(tuple, info.years.get(g, [])))
-            if g in affected:
-                for y in years:
-                    count = sum(1 for r in rows[y] if g in row_groups(r))
-                    if count:
-                        per_year[y] = count
-                    else:
-                        per_year.pop(y, None)
-            by_year[g] = sorted(per_year.items(), reverse=True)
-        newest = tops[ALL][0].date if tops.get(ALL) else None
-        nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
-        stats = CatalogSummary(
-            info.total - len(old_rows) + len(finals),
-            dt.date.fromordinal(newest) if newest else None,
-            counts,
-            by_year,
-            {},
-            nl_groups,
-        )
+        try:
+            stats, tops, affected = CatalogSummary.patched(
+                self.info,
+                old_rows,
+                [to_row(e) for e in finals],
+                {y: rows[y] for y in years},
+                top_size(self.config),
+                self.config.newsletter_enabled,
+            )
+        except Unrefillable as exc:
+            raise _unsupported("refill", str(exc)) from None
         since = ""
         if self.config.newsletter_enabled:
             stats.listings, since = self.update_listings(rows, stats, affected, periods)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog
 from newsletter.content.entry import Entry
+from newsletter.content.rows import CatalogHead, Row, members, row_groups, row_key, row_order
 
 HOME_LATEST = 10
 """How many of the newest entries the home page shows."""
@@ -143,6 +144,72 @@ class CatalogSummary:
             {g: sorted(items, reverse=True) for g, items in listings.items()},
             list(nl_groups),
         )
+
+    @classmethod
+    def patched(
+        cls,
+        head: CatalogHead,
+        old_rows: list[Row],
+        new_rows: list[Row],
+        year_rows: dict[int, list[Row]],
+        n: int,
+        newsletters: bool,
+    ) -> tuple[CatalogSummary, dict[str, list[Row]], set[str]]:
+        """(summary, each group's `n` newest rows, the groups whose units change) of the
+        catalog `head` records once the rows `old_rows` went and `new_rows` came; `year_rows`
+        holds every row, as it is now, of the years they are in. Listings are left empty (the
+        caller recounts the periods concerned). `Unrefillable` when a group's newest rows
+        cannot be told from these."""
+        old_members, new_members = members(old_rows), members(new_rows)
+        affected = set(old_members) | set(new_members) | {ALL}
+        counts = dict(head.counts)
+        for g in affected:
+            counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
+            if not counts[g] and g not in (ALL, REGIONAL):
+                del counts[g]  # a country whose last entry went: no longer a group (as in `build_catalog`)
+        gone = {row_key(r) for r in old_rows}
+        tops: dict[str, list[Row]] = {}
+        for g in sorted(counts):  # a country that appears has all its entries in the changed files
+            top = head.top.get(g, [])
+            if g not in affected:
+                tops[g] = top
+                continue
+            merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
+            # Entries older than the last of `top` are unknown here: the list must not need them.
+            if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
+                raise Unrefillable(g)
+            tops[g] = merged
+        by_year = {}
+        for g in tops:
+            per_year = dict(map(tuple, head.years.get(g, [])))
+            if g in affected:
+                for y, rows in year_rows.items():
+                    count = sum(1 for r in rows if g in row_groups(r))
+                    if count:
+                        per_year[y] = count
+                    else:
+                        per_year.pop(y, None)
+            by_year[g] = sorted(per_year.items(), reverse=True)
+        newest = tops[ALL][0].date if tops.get(ALL) else None
+        nl_groups = [g for g in tops if counts[g]] if newsletters else []  # `newsletter_groups`
+        summary = cls(
+            head.total - len(old_rows) + len(new_rows),
+            dt.date.fromordinal(newest) if newest else None,
+            counts,
+            by_year,
+            {},
+            nl_groups,
+        )
+        return summary, tops, affected
+
+
+class Unrefillable(Exception):
+    """A group's newest rows cannot be refilled by a patch (entries older than those the head
+    keeps would be needed): a full build must do it."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(f"the newest entries of {group} cannot be refilled")
+        self.group = group
 
 
 class Selection(NamedTuple):
