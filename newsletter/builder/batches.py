@@ -389,7 +389,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     limit = b.config.feed_limit
     needed = {row_key(r): r.source for g in tops for r in tops[g][:limit]}
     catalog = rows_catalog(tops, bodies(b.cache, needed))
-    head = load_head(job.manifest) or {"units": {}, "files": {}}
+    head = load_head(job.manifest)
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
@@ -398,7 +398,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     scope = Scope(
         job.out_dir,
         job.manifest,
-        previous=(dict(head["units"]), dict(head["files"])),
+        previous=(dict(head.units), dict(head.files)) if head is not None else ({}, {}),
         wanted=lambda key: unit_year(key) is None,
         head=lambda: info,
         save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),

@@ -46,7 +46,7 @@ from newsletter.content.rows import (
 from newsletter.diagnostics import Diagnostic
 from newsletter.render.units import CatalogSummary, Unrefillable
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import file_count, load_years, save_manifest
+from newsletter.state.manifest import ManifestHead, file_count, load_years, save_manifest
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,9 @@ def _unsupported(name: str, says: str | None = None) -> FallBack:
 
 
 class _Patch:
-    def __init__(self, builder, manifest: Path, head: dict, info: CatalogHead, out_dir: Path, state_dir: Path) -> None:
+    def __init__(
+        self, builder, manifest: Path, head: ManifestHead, info: CatalogHead, out_dir: Path, state_dir: Path
+    ) -> None:
         self.b = builder
         self.config = builder.config
         self.manifest = manifest
@@ -311,7 +313,7 @@ class _Patch:
         return found
 
     def loaded_manifest(self) -> tuple[dict, dict]:
-        units, files = dict(self.head["units"]), dict(self.head["files"])
+        units, files = dict(self.head.units), dict(self.head.files)
         for part in self.shards.values():
             units.update(part["units"])
             files.update(part["files"])
