@@ -215,10 +215,11 @@ def test_every_fallback_is_a_rule_of_the_plan():
 
 
 def test_no_function_of_the_build_takes_more_than_six_parameters():
-    """Functions of `newsletter/builder/` take values or a request object (`BuildRequest`,
-    `Scope`, `Change`), not long lists of parameters (self and **options not counted)."""
+    """Functions of `newsletter/builder/` and of the unit generator (`render/units.py`) take
+    values or a request object (`BuildRequest`, `Scope`, `Change`, `Selection`), not long
+    lists of parameters (self and **options not counted)."""
     long = []
-    for path in sorted((PACKAGE / "builder").glob("*.py")):
+    for path in sorted((PACKAGE / "builder").glob("*.py")) + [PACKAGE / "render" / "units.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 a = node.args
@@ -230,10 +231,11 @@ def test_no_function_of_the_build_takes_more_than_six_parameters():
 
 def test_lower_layers_are_handed_values_not_the_builder():
     """`content/`, `state/`, `output/` and `render/` never read the Builder (nor its context)
-    by duck typing: no parameter of theirs is called `builder`."""
+    by duck typing: no parameter of theirs is called `builder`; nor do the executor and what a
+    patch changes (`builder/execute.py`, `builder/change.py`: they take the context and values)."""
     found = []
-    for layer in ("content", "state", "output", "render"):
-        for path in sorted((PACKAGE / layer).rglob("*.py")):
+    for layer in ("content", "state", "output", "render", "builder/execute.py", "builder/change.py"):
+        for path in sorted((PACKAGE / layer).rglob("*.py")) if "." not in layer else [PACKAGE / layer]:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.FunctionDef) and any(p.arg == "builder" for p in node.args.args):
                     found.append(f"{layer}/{path.name}:{node.lineno} {node.name}")

@@ -119,8 +119,8 @@ def test_a_digest_is_rendered_once_per_choice_and_only_links_differ_per_message(
     first, second = sub("a@example.org", "co", "ve"), sub("z@example.org", "ve", "co")
     one = renderer.render(composer.digest(composer.choice(first), "2025-W11"), composer)
     assert renderer.render(composer.digest(composer.choice(second), "2025-W11"), composer) is one
-    a = parse(renderer.message(one, "", first.email, secret=b"k", date=WHEN).compose())
-    z = parse(renderer.message(one, "", second.email, secret=b"k", date=WHEN).compose())
+    a = parse(renderer.message(one, ("", first.email), secret=b"k", date=WHEN).compose())
+    z = parse(renderer.message(one, ("", second.email), secret=b"k", date=WHEN).compose())
     html_a, html_z = a.get_body(("html",)).get_content(), z.get_body(("html",)).get_content()
     assert "a%40example.org" in html_a and "z%40example.org" not in html_a
     scrub = re.compile(r'href="https://news\.example\.org/nl/[^"]*"')
@@ -131,7 +131,7 @@ def test_a_digest_is_rendered_once_per_choice_and_only_links_differ_per_message(
     assert 'href="https://news.example.org/entries/2025-03-13-colombia-plants-trees.html"' in html_a
     assert "https://news.example.org/nl/preferences?email=a%40example.org&amp;token=" in html_a
     assert 'style="' in html_a and "<style>" in html_a  # inlined, with the @media rules kept
-    again = renderer.message(one, "", first.email, secret=b"k", date=WHEN).compose()
+    again = renderer.message(one, ("", first.email), secret=b"k", date=WHEN).compose()
     assert parse(again)["Message-ID"] == a["Message-ID"]  # the same on every retry
 
 

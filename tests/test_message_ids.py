@@ -108,7 +108,7 @@ def test_message_ids_are_keyed_by_the_state_and_stable_in_it(sent):
     rendered = renderer.render(
         issues_for(build_catalog(entries, authority=config.authority).groups["pe"], "pe", "weekly")[0]
     )
-    one = renderer.message(rendered, "", VICTIM, secret=b"k", version="c", key=key).message_id
-    assert renderer.message(rendered, "", VICTIM, secret=b"k", version="c", key=key).message_id == one
-    assert renderer.message(rendered, "", VICTIM, secret=b"k", version="c", key=b"another state").message_id != one
-    assert renderer.message(rendered, "", VICTIM, secret=b"k", version="c").message_id != one
+    one = renderer.message(rendered, ("", VICTIM), secret=b"k", version="c", key=key).message_id
+    assert renderer.message(rendered, ("", VICTIM), secret=b"k", version="c", key=key).message_id == one
+    assert renderer.message(rendered, ("", VICTIM), secret=b"k", version="c", key=b"another state").message_id != one
+    assert renderer.message(rendered, ("", VICTIM), secret=b"k", version="c").message_id != one

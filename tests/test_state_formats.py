@@ -83,7 +83,7 @@ def test_the_manifest_gives_back_what_was_saved(tmp_path):
     save_manifest(folder, (units, files), catalog=catalog, rows=rows)
     assert load_manifest(folder) == (units, files)
     head = load_head(folder)
-    assert head["catalog"] == catalog and head["units"] == {"home": units["home"]}
+    assert head is not None and head.catalog == catalog and head.units == {"home": units["home"]}
     years = load_years(folder, {2021, 1999})
     assert {y: [tuple(r) for r in years[y]["rows"]] for y in years} == rows
     assert years[2021]["units"] == {k: units[k] for k in ("entry:2021-08-26-peru", "issue:pe/2021-W34")}

@@ -45,7 +45,7 @@ from newsletter.content.rows import (
 from newsletter.diagnostics import Diagnostic
 from newsletter.output.keys import is_issue, unit_year
 from newsletter.output.writer import WriteStats, empty_folder
-from newsletter.render.units import CatalogStats
+from newsletter.render.units import CatalogSummary, Selection, archive_since
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import (
     invalidate,
@@ -84,10 +84,12 @@ class FileInfo:
 
 @dataclass
 class BatchSummary:
+    """What one batch (or pass) leaves for the parent: its catalog's summary (counts, years and
+    listings, merged by `CatalogSummary.merge`), each group's newest rows and what it wrote."""
+
     years: list[int]
-    counts: dict[str, dict[int, int]] = field(default_factory=dict)
+    summary: CatalogSummary = field(default_factory=lambda: CatalogSummary(0, None, {}))
     tops: dict[str, list] = field(default_factory=dict)
-    listings: dict[str, list] = field(default_factory=dict)
     stats: WriteStats = field(default_factory=WriteStats)
     files: dict[int, int] = field(default_factory=dict)
     folders: set = field(default_factory=set)
@@ -200,8 +202,9 @@ class _Job:
     def __post_init__(self) -> None:
         self.fresh = empty_folder(self.out_dir)
 
-    def stats(self) -> CatalogStats:
-        return CatalogStats(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
+    def summary(self) -> CatalogSummary:
+        """What a batch's units know of the whole catalog: its newest date and newsletter lists."""
+        return CatalogSummary(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
 
 
 def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
@@ -230,7 +233,8 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
         for e in es:
             per_year[e.date.year] = per_year.get(e.date.year, 0) + 1
         if es or g in (ALL, REGIONAL):
-            summary.counts[g] = per_year
+            summary.summary.counts[g] = len(es)
+            summary.summary.years[g] = sorted(per_year.items(), reverse=True)
             summary.tops[g] = [to_row(e) for e in es[:n]]
         if b.config.newsletter_enabled and g in job.nl_groups:
             for e in es:
@@ -242,7 +246,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
     for (g, pid), count in issues.items():
         if pid in periods:
-            summary.listings.setdefault(g, []).append((pid, period_label(pid, period, b.config.language), count))
+            summary.summary.listings.setdefault(g, []).append(
+                (pid, period_label(pid, period, b.config.language), count)
+            )
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     rows: dict[int, list] = {y: [] for y in wanted}
@@ -264,13 +270,8 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     )
     done = execute(
         scope,
-        b.units(
-            catalog,
-            groups=set(catalog.groups),
-            entries=list(catalog.entries),
-            years=wanted,
-            periods=periods,
-            stats=job.stats(),
+        b.context.units(
+            catalog, Selection(set(catalog.groups), list(catalog.entries), wanted, periods), stats=job.summary()
         ),
     )
     identity.save()
@@ -290,7 +291,6 @@ class StreamResult:
 def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> StreamResult:
     """A full build, batch by batch; `FallBack` when it must be done in memory after all."""
     from newsletter.builder.workers import parallel_workers
-    from newsletter.render.newsletters.issue import archive_start
 
     (sources, notes), manifest = state.found, request.manifest
     infos = scan(builder, sources)
@@ -304,11 +304,7 @@ def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) 
     newest = dt.date.fromordinal(newest_ord) if newest_ord else None
     groups = set().union(*(i.groups for i in infos)) if infos else set()
     nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
-    since = (
-        archive_start(newest, builder.config.newsletter_period, builder.config.newsletter_archive_periods)
-        if newest
-        else ""
-    )
+    since = archive_since(builder.config, newest)
     job = _Job(builder, manifest, request.out_dir, newest, nl_groups, since, request.track_changes)
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
@@ -345,46 +341,30 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     """Merge the batches' summaries; render what spans years; write the head."""
     b = job.builder
     n = top_size(b.config)
-    counts: dict[str, int] = {}
-    years: dict[str, dict[int, int]] = {}
     tops: dict[str, list] = {}
-    listings: dict[str, list] = {g: [] for g in job.nl_groups}
     stats = WriteStats(changed_paths=[] if job.track_changes else None)
     period = b.config.newsletter_period
     file_counts: dict[int, int] = {}
     folders: set[str] = set()
     problems = []
     for s in summaries:
-        for g, per_year in s.counts.items():
-            counts[g] = counts.get(g, 0) + sum(per_year.values())
-            years.setdefault(g, {}).update(per_year)
-            tops[g] = sorted(tops.get(g, []) + s.tops[g], key=row_order)[:n]
-        for g, items in s.listings.items():
-            listings[g].extend(items)
+        for g, top in s.tops.items():
+            tops[g] = sorted(tops.get(g, []) + top, key=row_order)[:n]
         _add_writes(stats, file_counts, folders, s)
         problems.extend(s.problems)
     for g in (ALL, REGIONAL):
-        counts.setdefault(g, 0)
         tops.setdefault(g, [])
     done_years = {y for s in summaries for y in s.years}
-    total = counts[ALL]
+    summary = CatalogSummary.merge([s.summary for s in summaries], job.newest, job.nl_groups)
+    counts, total = summary.counts, summary.total
 
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
-    straddling = _straddling_issues(job, done_years, listings, period)
-
-    catalog_stats = CatalogStats(
-        total,
-        job.newest,
-        counts,
-        {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
-        {g: sorted(items, reverse=True) for g, items in listings.items()},
-        job.nl_groups,
-    )
+    straddling = _straddling_issues(job, done_years, summary.listings, period)
     if straddling is not None:
+        for items in summary.listings.values():
+            items.sort(reverse=True)
         periods, rows, shards, candidates = straddling
-        _add_writes(
-            stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, catalog_stats)
-        )
+        _add_writes(stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary))
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -409,23 +389,23 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     limit = b.config.feed_limit
     needed = {row_key(r): r.source for g in tops for r in tops[g][:limit]}
     catalog = rows_catalog(tops, bodies(b.cache, needed))
-    head = load_head(job.manifest) or {"units": {}, "files": {}}
+    head = load_head(job.manifest)
     info = None
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
-        info = head_catalog(b.fingerprints, catalog_stats, tops, files, started_ns)
+        info = head_catalog(b.fingerprints, summary, tops, files, started_ns)
         info.dirs = sorted(folders)
     scope = Scope(
         job.out_dir,
         job.manifest,
-        previous=(dict(head["units"]), dict(head["files"])),
+        previous=(dict(head.units), dict(head.files)) if head is not None else ({}, {}),
         wanted=lambda key: unit_year(key) is None,
         head=lambda: info,
         save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
         fresh=job.fresh,
         track_changes=job.track_changes,
     )
-    units = b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=set(), stats=catalog_stats)
+    units = b.context.units(catalog, Selection(set(catalog.groups), [], set(), set()), stats=summary)
     stats.add(
         execute(
             scope,
@@ -487,7 +467,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
     return periods, rows, shards, candidates
 
 
-def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogStats) -> BatchSummary:
+def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogSummary) -> BatchSummary:
     from newsletter.render.newsletters.periods import period_id
 
     b = job.builder
@@ -516,7 +496,5 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
         fresh=job.fresh,
         track_changes=job.track_changes,
     )
-    done = execute(
-        scope, b.units(catalog, groups=set(catalog.groups), entries=[], years=set(), periods=periods, stats=stats)
-    )
+    done = execute(scope, b.context.units(catalog, Selection(set(catalog.groups), [], set(), periods), stats=stats))
     return BatchSummary([], stats=done.stats, files=done.saved, folders=done.folders())  # type: ignore[arg-type]

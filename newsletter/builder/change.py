@@ -13,7 +13,7 @@ from newsletter.builder.execute import Outcome, Scope, execute
 from newsletter.content.catalog import Catalog
 from newsletter.content.entry import Entry
 from newsletter.output.keys import parse_key
-from newsletter.render.units import CatalogStats
+from newsletter.render.units import CatalogSummary, OutputUnits, Selection, archive_since
 
 
 class ArchiveWindow(NamedTuple):
@@ -26,14 +26,7 @@ class ArchiveWindow(NamedTuple):
     @classmethod
     def of(cls, config: Any, before: dt.date | None, after: dt.date | None) -> ArchiveWindow:
         """The window for the newest dates `before` and `after` the change."""
-        from newsletter.render.newsletters.issue import archive_start
-
-        if not config.newsletter_enabled:
-            return cls("", "")
-        keep, period = config.newsletter_archive_periods, config.newsletter_period
-        return cls(
-            archive_start(before, period, keep) if before else "", archive_start(after, period, keep) if after else ""
-        )
+        return cls(archive_since(config, before), archive_since(config, after))
 
     @property
     def moved(self) -> bool:
@@ -57,7 +50,7 @@ class Change:
     years: set[int]
     periods: set[str]
     since: str = ""
-    stats: CatalogStats | None = None
+    stats: CatalogSummary | None = None
     """The whole catalog's summary, when `catalog` holds only part of it (the one-shot patch)."""
 
     def retired(self, produced: set[str], carried: list[str]) -> list[str]:
@@ -82,19 +75,14 @@ class Change:
                     retire.append(key)
         return retire
 
+    @property
+    def selection(self) -> Selection:
+        """The units this change renders."""
+        return Selection(self.affected, self.entries, self.years, self.periods)
 
-def render_affected(builder, catalog: Catalog, change: Change, scope: Scope) -> Outcome:
-    """Render the units `change` touches over the last build's (`scope.previous`), retire
-    those it no longer produces, and finish as `scope` says."""
+
+def render_affected(units: OutputUnits, catalog: Catalog, change: Change, scope: Scope) -> Outcome:
+    """Render the units (of the build context `units`) that `change` touches over the last
+    build's (`scope.previous`), retire those it no longer produces, and finish as `scope` says."""
     scope.partial, scope.retire = True, change.retired
-    return execute(
-        scope,
-        builder.units(
-            catalog,
-            groups=change.affected,
-            entries=change.entries,
-            years=change.years,
-            periods=change.periods,
-            stats=change.stats,
-        ),
-    )
+    return execute(scope, units.units(catalog, change.selection, stats=change.stats))

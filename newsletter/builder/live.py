@@ -41,17 +41,21 @@ class Snapshot:
     ids: dict[str, str]
 
     @classmethod
-    def take(cls, builder, catalog: Catalog, out_dir: Path) -> Snapshot | None:
+    def take(
+        cls, results: dict[str, object], catalog: Catalog, fingerprints: tuple[str, str], out_dir: Path
+    ) -> Snapshot | None:
+        """The snapshot of a build of `catalog` into `out_dir` from the parse `results`, with
+        the context's (site, newsletter) fingerprints; None when it cannot be patched."""
         if catalog.diagnostics:  # duplicates were resolved by order: keep to full builds
             return None
         finals: dict[str, list[Entry]] = {}
         for entry in catalog.entries:
             finals.setdefault(entry.source, []).append(entry)
         return cls(
-            results=dict(builder.results),
+            results=dict(results),
             finals=finals,
             catalog=catalog,
-            fingerprints=(builder.context.site_fingerprint, builder.context.newsletter_fingerprint),
+            fingerprints=fingerprints,
             out_dir=out_dir,
             keys={item_key(e): e.source for e in catalog.entries},
             slugs={e.slug: e.source for e in catalog.entries},
@@ -179,4 +183,4 @@ def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: 
         save=builder.manifest_saver(manifest),
         track_changes=track_changes,
     )
-    return catalog, builder.keep(manifest, out_dir, render_affected(builder, catalog, change, scope))
+    return catalog, builder.keep(manifest, out_dir, render_affected(builder.context, catalog, change, scope))

@@ -5,7 +5,7 @@ start with the date, identity matching looks at the same date. So a change to a 
 bulletin files can be applied year by year. A full build keeps, by year, every entry's
 metadata (no bodies), that year's units in the manifest and that year's identity records
 (see `manifest`, `identity`); in the manifest's head it keeps, per group, the counts by
-year, the newest entries and the newsletter listing (`units.CatalogStats`), and per
+year, the newest entries and the newsletter listing (`units.CatalogSummary`), and per
 bulletin file its size, mtime, years and problems.
 
 `warm_build` reads the head, finds the files whose size or mtime changed, parses them,
@@ -35,44 +35,46 @@ from newsletter.content.rows import (
     bodies,
     from_row,
     head_catalog,
-    members,
     period_years,
     problems_of,
     row_groups,
     row_key,
-    row_order,
     rows_catalog,
     to_row,
     top_size,
 )
 from newsletter.diagnostics import Diagnostic
-from newsletter.render.units import CatalogStats
+from newsletter.render.units import CatalogSummary, Unrefillable
 from newsletter.state.identity import IdentityStore
-from newsletter.state.manifest import file_count, load_years, save_manifest
+from newsletter.state.manifest import ManifestHead, file_count, load_years, save_manifest
 
 log = logging.getLogger(__name__)
 
 
 # -- what a full build keeps --------------------------------------------------------------------
 def describe(
-    builder, catalog: Catalog, sources: dict[str, tuple[int, int]], problems: dict[str, list], written_ns: int
-):
-    """(head catalog, rows by year) for the manifest of a full build, given each bulletin's
-    (mtime, size) when it was read, its problems and when the build began; (None, None) when
+    catalog: Catalog,
+    summary: CatalogSummary,
+    fingerprints: list[str],
+    n: int,
+    sources: dict[str, tuple[int, int, list]],
+    written_ns: int,
+) -> tuple[CatalogHead | None, dict[int, list] | None]:
+    """(head catalog, rows by year) for the manifest of a full build of `catalog`, given its
+    summary, the build's fingerprints, how many newest rows a group keeps, each bulletin's
+    (mtime, size, problems) when it was read and when the build began; (None, None) when
     the catalog cannot be patched later (duplicates or clashing ids were resolved in order)."""
-    stats = builder.last_stats
-    if stats is None or catalog.diagnostics:
+    if catalog.diagnostics:
         return None, None
     rows: dict[int, list] = {}
     years_of: dict[str, set[int]] = {}
     for e in catalog.entries:
         rows.setdefault(e.date.year, []).append(to_row(e))
         years_of.setdefault(e.source, set()).add(e.date.year)
-    n = top_size(builder.config)
-    files = {d: [size, mtime, sorted(years_of.get(d, ())), problems.get(d, [])] for d, (mtime, size) in sources.items()}
+    files = {d: [size, mtime, sorted(years_of.get(d, ())), problems] for d, (mtime, size, problems) in sources.items()}
     info = head_catalog(
-        builder.fingerprints,
-        stats,
+        fingerprints,
+        summary,
         {g: [to_row(e) for e in es[:n]] for g, es in catalog.groups.items()},
         files,
         written_ns,
@@ -102,7 +104,9 @@ def _unsupported(name: str, says: str | None = None) -> FallBack:
 
 
 class _Patch:
-    def __init__(self, builder, manifest: Path, head: dict, info: CatalogHead, out_dir: Path, state_dir: Path) -> None:
+    def __init__(
+        self, builder, manifest: Path, head: ManifestHead, info: CatalogHead, out_dir: Path, state_dir: Path
+    ) -> None:
         self.b = builder
         self.config = builder.config
         self.manifest = manifest
@@ -137,7 +141,7 @@ class _Patch:
         years = {y for d in touched if d in recorded for y in recorded[d][2]} | {e.date.year for e in new_entries}
         self.load(years)
         old_rows = [r for y in years for r in self.shards[y]["rows"] if r.source in touched]
-        if any(r.fixed for r in old_rows):
+        if gives_ids(old_rows):
             raise _unsupported("Id: lines")
         periods = {period_id(dt.date.fromordinal(r.date), self.period) for r in old_rows}
         periods |= {period_id(e.date, self.period) for e in new_entries}
@@ -165,7 +169,7 @@ class _Patch:
             save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows, years=loaded),
             track_changes=track_changes,
         )
-        done = render_affected(b, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
+        done = render_affected(b.context, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
         done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
         if b.cache is not None:
@@ -213,48 +217,17 @@ class _Patch:
 
     def update_stats(self, rows, years, periods, old_rows, finals):
         """(stats, newest rows per group, affected groups, archive start if it moved)."""
-        info, n = self.info, top_size(self.config)
-        old_members = members(old_rows)
-        new_members = members(to_row(e) for e in finals)
-        affected = set(old_members) | set(new_members) | {ALL}
-        counts = dict(info.counts)
-        for g in affected:
-            counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
-            if not counts[g] and g not in (ALL, REGIONAL):
-                del counts[g]  # a country whose last entry went: no longer a group (as in `build_catalog`)
-        gone = {row_key(r) for r in old_rows}
-        tops = {}
-        for g in sorted(counts):  # a country that appears has all its entries in the changed files
-            top = info.top.get(g, [])
-            if g not in affected:
-                tops[g] = top
-                continue
-            merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
-            # Entries older than the last of `top` are unknown here: the list must not need them.
-            if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
-                raise _unsupported("refill", f"the newest entries of {g} cannot be refilled")
-            tops[g] = merged
-        by_year = {}
-        for g in tops:
-            per_year = dict(map(tuple, info.years.get(g, [])))
-            if g in affected:
-                for y in years:
-                    count = sum(1 for r in rows[y] if g in row_groups(r))
-                    if count:
-                        per_year[y] = count
-                    else:
-                        per_year.pop(y, None)
-            by_year[g] = sorted(per_year.items(), reverse=True)
-        newest = tops[ALL][0].date if tops.get(ALL) else None
-        nl_groups = [g for g in tops if counts[g]] if self.config.newsletter_enabled else []  # `newsletter_groups`
-        stats = CatalogStats(
-            info.total - len(old_rows) + len(finals),
-            dt.date.fromordinal(newest) if newest else None,
-            counts,
-            by_year,
-            {},
-            nl_groups,
-        )
+        try:
+            stats, tops, affected = CatalogSummary.patched(
+                self.info,
+                old_rows,
+                [to_row(e) for e in finals],
+                {y: rows[y] for y in years},
+                top_size(self.config),
+                self.config.newsletter_enabled,
+            )
+        except Unrefillable as exc:
+            raise _unsupported("refill", str(exc)) from None
         since = ""
         if self.config.newsletter_enabled:
             stats.listings, since = self.update_listings(rows, stats, affected, periods)
@@ -340,7 +313,7 @@ class _Patch:
         return found
 
     def loaded_manifest(self) -> tuple[dict, dict]:
-        units, files = dict(self.head["units"]), dict(self.head["files"])
+        units, files = dict(self.head.units), dict(self.head.files)
         for part in self.shards.values():
             units.update(part["units"])
             files.update(part["files"])

@@ -9,7 +9,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError, UsageError
 from newsletter.output.keys import is_issue
 from newsletter.output.writer import WriteStats, remove_leftovers
-from newsletter.render.units import CatalogStats
+from newsletter.render.units import CatalogSummary, Unit
 from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import migrate as migrate_manifest
 from newsletter.state.manifest import save_manifest
@@ -155,8 +155,6 @@ class Builder:
         self.identity_folder = state_dir / "identity" if state_dir is not None else None
         self._identity: IdentityStore | None = None
         self.results: dict[str, ParseResult] = {}
-        self.last_stats: CatalogStats | None = None
-        """What the last whole-catalog `units` recorded (counts, years, listings)."""
         self.snapshot = None
         """What the last build looked like, for the daemon's live path (see `live`)."""
 
@@ -182,14 +180,9 @@ class Builder:
             self._identity = IdentityStore(self.identity_folder)
         return self._identity
 
-    def units(self, catalog: Catalog, **narrow):
-        """`context.units`; over a whole catalog, what it records is kept in `last_stats`."""
-        if not narrow:
-            self.last_stats = self.context.catalog_stats(catalog)
-            return self.context.units(catalog, record=self.last_stats)
-        if narrow.get("stats") is None:
-            self.last_stats = None
-        return self.context.units(catalog, **narrow)
+    def units(self, catalog: Catalog) -> Iterator[Unit]:
+        """Every unit of output of a whole catalog (`context.units`)."""
+        return self.context.units(catalog)
 
     def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
         """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
@@ -329,21 +322,22 @@ class Builder:
         request: BuildRequest,
         *,
         check: OutputCheck | None = None,
-        describe: Callable[[], tuple[CatalogHead | None, dict | None]] | None = None,
+        describe: Callable[[CatalogSummary], tuple[CatalogHead | None, dict | None]] | None = None,
     ) -> WriteStats:
         """Render every unit of `catalog` whose inputs changed and write its outputs; reuse the rest.
 
         Within one process (the watch daemon) the output manifest stays in memory; with
         `request.verify` false the files of unchanged units are not even stat'ed. `check` is
-        an `OutputCheck` of the manifest started earlier; `describe()` gives what the manifest
+        an `OutputCheck` of the manifest started earlier; `describe(summary)` gives what the manifest
         keeps for patching the catalog (see `patch.describe`), made while workers render.
         """
         out_dir = request.out_dir
         described: list[tuple[CatalogHead | None, dict | None]] = []
+        summary = CatalogSummary.of(catalog, self.config.newsletter_enabled)  # filled in as the units are made
 
         def head_and_rows() -> tuple[CatalogHead | None, dict | None]:
             if not described:
-                described.append(describe() if describe is not None and not self.defer_saves else (None, None))
+                described.append(describe(summary) if describe is not None and not self.defer_saves else (None, None))
             return described[0]
 
         def meanwhile():  # the parent is idle while the workers render
@@ -367,7 +361,7 @@ class Builder:
         )
         outcome = execute(
             scope,
-            self.units(catalog),
+            self.context.units(catalog, record=summary),
             Run(
                 workers=None,
                 progress=request.progress,
@@ -524,11 +518,13 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
         stamp = state.stamp if one_shot else None
         if stamp is not None:  # keep what a later one-shot build needs to patch this catalog
             from newsletter.builder.patch import describe as describe_catalog
-            from newsletter.content.rows import problems_of
+            from newsletter.content.rows import problems_of, top_size
 
             seen = builder.read_stats()
             problems = {display: problems_of(result) for display, result in builder.results.items()}
-            describe = lambda: describe_catalog(builder, catalog, seen, problems, state.started_ns)
+            fingerprints, n = builder.fingerprints, top_size(builder.config)
+            files = {d: (mtime, size, problems.get(d, [])) for d, (mtime, size) in seen.items()}
+            describe = lambda summary: describe_catalog(catalog, summary, fingerprints, n, files, state.started_ns)
         if not builder.defer_saves:
             builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
         log.debug("catalog in %.2f s", time.perf_counter() - mark)
@@ -547,7 +543,9 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     if builder.defer_saves:
         from newsletter.builder.live import Snapshot
 
-        builder.snapshot = Snapshot.take(builder, catalog, out_dir)
+        context = builder.context
+        fingerprints = (context.site_fingerprint, context.newsletter_fingerprint)
+        builder.snapshot = Snapshot.take(builder.results, catalog, fingerprints, out_dir)
     return BuildResult(
         catalog,
         diagnostics,

@@ -28,7 +28,7 @@ from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.state import stamp as stamps
-from newsletter.state.manifest import load_head, manifest_path
+from newsletter.state.manifest import ManifestHead, load_head, manifest_path
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +125,13 @@ class BuildState:
         return stamps.outputs_intact(self.request.manifest, self.request.out_dir)
 
     @cached_property
-    def head(self) -> dict | None:
+    def head(self) -> ManifestHead | None:
         return load_head(self.request.manifest)
 
     @property
     def catalog(self) -> CatalogHead | None:
         """The patchable catalog the last one-shot build left in the head, if any."""
-        return (self.head or {}).get("catalog")
+        return self.head.catalog if self.head is not None else None
 
     @cached_property
     def changes(self) -> Changes:

@@ -175,7 +175,7 @@ def _send_test(sender, address: str, groups: list[str], now, args, require_built
         rendered = renderer.render(issue)
         subject, data = (
             rendered.subject,
-            renderer.message(rendered, "", address, secret=sender.secret, date=when).compose(),
+            renderer.message(rendered, ("", address), secret=sender.secret, date=when).compose(),
         )
     else:
         from newsletter.send.digest import test_digest

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter.content.entry import Entry, entry_id, shorten, with_identity
@@ -46,9 +47,10 @@ def repeats(keys: Iterable) -> bool:
     return len(set(keys)) != len(keys)
 
 
-def gives_ids(entries: Iterable[Entry]) -> bool:
-    """Whether any entry has an `Id:` line: such ids are checked for clashes in file order
-    over the whole site, so only a full build in memory may give them out."""
+def gives_ids(entries: Iterable[Entry] | Iterable[Any]) -> bool:
+    """Whether any entry (or stored row, `content.rows.Row`) has an `Id:` line: such ids are
+    checked for clashes in file order over the whole site, so only a full build in memory
+    may give them out. The one place this rule is written."""
     return any(e.fixed_id for e in entries)
 
 

@@ -26,8 +26,8 @@ class Row(NamedTuple):
     source: str
     line: int
     link: str | None
-    fixed: str | None
-    """The entry's `Id:` line."""
+    fixed_id: str | None
+    """The entry's `Id:` line (as `Entry.fixed_id`: `catalog.gives_ids` reads both)."""
     countries: tuple[str, ...]
     id: str
     slug: str
@@ -78,7 +78,7 @@ def from_row(r: Row, body: str | None = None) -> Entry:
         r.source,
         r.line,
         r.link,
-        r.fixed,
+        r.fixed_id,
         tuple(r.countries),
         r.id,
         r.slug,
@@ -148,7 +148,7 @@ def period_years(pid: str, period: str) -> set[int]:
 class CatalogHead:
     """What the manifest's head keeps for patching the catalog later (see `builder.patch`): the
     fingerprints it was made with (`Builder.fingerprints`), the whole catalog's summary (a
-    `units.CatalogStats`, flattened), each group's newest rows, per bulletin file what it
+    `units.CatalogSummary`, flattened), each group's newest rows, per bulletin file what it
     was when read, and the output folders' mtimes."""
 
     fingerprints: list[str]
@@ -181,7 +181,7 @@ class CatalogHead:
 def head_catalog(
     fingerprints: list[str], stats, tops: dict[str, list], sources: dict[str, list], written_ns: int
 ) -> CatalogHead:
-    """The head's catalog of a build with these fingerprints, `stats` (a `units.CatalogStats`),
+    """The head's catalog of a build with these fingerprints, `stats` (a `units.CatalogSummary`),
     each group's newest rows and per bulletin file [size, mtime, years, problems] as of
     `written_ns`."""
     return CatalogHead(

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog
 from newsletter.content.entry import Entry
+from newsletter.content.rows import CatalogHead, Row, members, row_groups, row_key, row_order
 
 HOME_LATEST = 10
 """How many of the newest entries the home page shows."""
@@ -83,11 +84,25 @@ def _year_page(
     return [(links.year_page_path(group, year), renderer.year_page(group, title, year, entries))]
 
 
+def archive_since(config: Any, newest: dt.date | None) -> str:
+    """The first period the newsletter archive keeps when the newest entry is of `newest`
+    ("" when newsletters are off or there is no entry). The one place this is decided: the
+    units, the year batches and both patches (`builder.change.ArchiveWindow`) ask here."""
+    from newsletter.render.newsletters.issue import archive_start
+
+    if not config.newsletter_enabled or newest is None:
+        return ""
+    return archive_start(newest, config.newsletter_period, config.newsletter_archive_periods)
+
+
 @dataclass
-class CatalogStats:
-    """What the site-wide units need to know about the whole catalog, beyond its newest
-    entries: a full build records it (`OutputUnits.last_stats`); `newsletter.builder.patch` keeps it up
-    to date and renders from a catalog that holds only the entries a change touches."""
+class CatalogSummary:
+    """What the site-wide units need to know about the whole catalog beyond its newest
+    entries — counts, years and newsletter listings per group. Made three ways, all here:
+    `of` a whole catalog (its years and listings are filled in by `OutputUnits.units` as it
+    makes the units, `record`), `merge` of the year batches' summaries (`builder.batches`),
+    and `patched` by a change of rows (`builder.patch`); the manifest's head keeps it
+    (`content.rows.CatalogHead`)."""
 
     total: int
     newest: dt.date | None
@@ -98,6 +113,128 @@ class CatalogStats:
     listings: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     """Per newsletter group: (period id, label, entries) of every issue in the archive."""
     nl_groups: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, catalog: Catalog, newsletters: bool) -> CatalogSummary:
+        """The summary of a whole catalog, years and listings to be filled in by `units`."""
+        nl = [g for g in catalog.groups if catalog.groups[g]] if newsletters else []  # `issue.newsletter_groups`
+        newest = catalog.entries[0].date if catalog.entries else None
+        return cls(len(catalog.entries), newest, {g: len(es) for g, es in catalog.groups.items()}, nl_groups=nl)
+
+    @classmethod
+    def merge(cls, parts: list[CatalogSummary], newest: dt.date | None, nl_groups: list[str]) -> CatalogSummary:
+        """The summary of a catalog made of `parts` (catalogs of disjoint years), whose
+        newest date and newsletter groups are known; listings of each group newest first."""
+        counts: dict[str, int] = {}
+        years: dict[str, dict[int, int]] = {}
+        listings: dict[str, list[tuple[str, str, int]]] = {g: [] for g in nl_groups}
+        for part in parts:
+            for g, n in part.counts.items():
+                counts[g] = counts.get(g, 0) + n
+                years.setdefault(g, {}).update(part.years.get(g, ()))
+            for g, items in part.listings.items():
+                listings[g].extend(items)
+        for g in (ALL, REGIONAL):
+            counts.setdefault(g, 0)
+        return cls(
+            counts[ALL],
+            newest,
+            counts,
+            {g: sorted(per_year.items(), reverse=True) for g, per_year in years.items()},
+            {g: sorted(items, reverse=True) for g, items in listings.items()},
+            list(nl_groups),
+        )
+
+    @classmethod
+    def patched(
+        cls,
+        head: CatalogHead,
+        old_rows: list[Row],
+        new_rows: list[Row],
+        year_rows: dict[int, list[Row]],
+        n: int,
+        newsletters: bool,
+    ) -> tuple[CatalogSummary, dict[str, list[Row]], set[str]]:
+        """(summary, each group's `n` newest rows, the groups whose units change) of the
+        catalog `head` records once the rows `old_rows` went and `new_rows` came; `year_rows`
+        holds every row, as it is now, of the years they are in. Listings are left empty (the
+        caller recounts the periods concerned). `Unrefillable` when a group's newest rows
+        cannot be told from these."""
+        old_members, new_members = members(old_rows), members(new_rows)
+        affected = set(old_members) | set(new_members) | {ALL}
+        counts = dict(head.counts)
+        for g in affected:
+            counts[g] = counts.get(g, 0) - len(old_members.get(g, ())) + len(new_members.get(g, ()))
+            if not counts[g] and g not in (ALL, REGIONAL):
+                del counts[g]  # a country whose last entry went: no longer a group (as in `build_catalog`)
+        gone = {row_key(r) for r in old_rows}
+        tops: dict[str, list[Row]] = {}
+        for g in sorted(counts):  # a country that appears has all its entries in the changed files
+            top = head.top.get(g, [])
+            if g not in affected:
+                tops[g] = top
+                continue
+            merged = sorted([r for r in top if row_key(r) not in gone] + new_members.get(g, []), key=row_order)[:n]
+            # Entries older than the last of `top` are unknown here: the list must not need them.
+            if len(top) == n and (len(merged) < n or row_order(merged[-1]) > row_order(top[-1])):
+                raise Unrefillable(g)
+            tops[g] = merged
+        by_year = {}
+        for g in tops:
+            per_year = dict(map(tuple, head.years.get(g, [])))
+            if g in affected:
+                for y, rows in year_rows.items():
+                    count = sum(1 for r in rows if g in row_groups(r))
+                    if count:
+                        per_year[y] = count
+                    else:
+                        per_year.pop(y, None)
+            by_year[g] = sorted(per_year.items(), reverse=True)
+        newest = tops[ALL][0].date if tops.get(ALL) else None
+        nl_groups = [g for g in tops if counts[g]] if newsletters else []  # `newsletter_groups`
+        summary = cls(
+            head.total - len(old_rows) + len(new_rows),
+            dt.date.fromordinal(newest) if newest else None,
+            counts,
+            by_year,
+            {},
+            nl_groups,
+        )
+        return summary, tops, affected
+
+
+class Unrefillable(Exception):
+    """A group's newest rows cannot be refilled by a patch (entries older than those the head
+    keeps would be needed): a full build must do it."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(f"the newest entries of {group} cannot be refilled")
+        self.group = group
+
+
+class Selection(NamedTuple):
+    """Which units `OutputUnits.units` makes (None: every one of that kind): the units of
+    `groups` (feeds, pages, years, newsletter issues), the pages of `entries`, the year
+    pages of `years` and the issues of `periods`; the site-wide units always come."""
+
+    groups: set[str] | None = None
+    entries: list[Entry] | None = None
+    years: set[int] | None = None
+    periods: set[str] | None = None
+
+
+EVERY_UNIT = Selection()
+
+
+class _Pass(NamedTuple):
+    """What every unit of one `units` call shares."""
+
+    summary: CatalogSummary
+    only: Selection
+    recording: bool
+    renderer: Any
+    digest: _Digests
+    fallback_updated: dt.datetime
 
 
 class OutputUnits:
@@ -115,49 +252,35 @@ class OutputUnits:
     group_title: Callable[[str], str]
     site_renderer: Callable[[set[str]], Any]
 
-    def catalog_stats(self, catalog: Catalog) -> CatalogStats:
-        """The stats of a whole catalog, to be filled in (years, listings) by `units`."""
-        from newsletter.render.newsletters.issue import newsletter_groups
-
-        nl = newsletter_groups(catalog) if self.config.newsletter_enabled else []
-        newest_entry = catalog.entries[0].date if catalog.entries else None
-        return CatalogStats(
-            len(catalog.entries), newest_entry, {g: len(es) for g, es in catalog.groups.items()}, nl_groups=nl
-        )
-
     def units(
         self,
         catalog: Catalog,
+        only: Selection = EVERY_UNIT,
         *,
-        groups: set[str] | None = None,
-        entries: list[Entry] | None = None,
-        years: set[int] | None = None,
-        periods: set[str] | None = None,
-        stats: CatalogStats | None = None,
-        record: CatalogStats | None = None,
+        stats: CatalogSummary | None = None,
+        record: CatalogSummary | None = None,
     ) -> Iterator[Unit]:
-        """(key, fingerprint, render) for every unit of output.
+        """(key, fingerprint, render) for every unit of output `only` selects.
 
-        `groups` and `entries` narrow this down to the units of those groups (feeds, pages,
-        years, newsletter issues) and those entries' pages, `years` and `periods` to those
-        year pages and issues; the site-wide units (home page, OPML, static files) always come.
         With `stats`, counts, year lists and newsletter listings come from there rather than
         from `catalog`, which then needs to hold only each group's newest entries and every
-        entry of `years` and `periods`; without, they are recorded as the units are made — in
-        `record` (from `catalog_stats`), when given, for the caller to keep.
+        entry of `only.years` and `only.periods`; without, they are recorded as the units are
+        made — in `record` (`CatalogSummary.of` the catalog), when given, for the caller to keep.
         """
         from newsletter.render.site import GroupSummary
 
         site_fp = self.site_fingerprint
         recording = stats is None
         if stats is None:  # years and listings are filled in as units are made
-            stats = record if record is not None else self.catalog_stats(catalog)
+            stats = record if record is not None else CatalogSummary.of(catalog, self.config.newsletter_enabled)
         nl_groups = stats.nl_groups
         renderer = self.site_renderer(set(nl_groups))
         links = self.links
+        groups, entries, years = only.groups, only.entries, only.years
         digest = _Digests(catalog.entries if groups is None and entries is None else ())
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
+        made = _Pass(stats, only, recording, renderer, digest, fallback_updated)
 
         yield Unit("static", site_fp + ":" + self._brand_fingerprint(), self._static_files)
         summaries = []
@@ -169,19 +292,7 @@ class OutputUnits:
             if recording and (in_scope or group == ALL):  # the sitemap index names every year of `all`
                 stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
             if in_scope:
-                count = stats.counts[group] if group in stats.counts else len(group_entries)  # a batch: its years
-                if count or group == ALL:  # no empty feed, no page of nothing
-                    yield from self._group_units(
-                        group,
-                        title,
-                        group_entries,
-                        stats.years.get(group, []),
-                        renderer,
-                        digest,
-                        fallback_updated,
-                        years,
-                        feeds=bool(count),
-                    )
+                yield from self._group_units(made, group, title, group_entries)
         summaries.sort(key=lambda s: s.name)
         regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), ())
         latest = catalog.groups.get(ALL, ())[: min(HOME_LATEST, self.config.feed_limit)]
@@ -207,18 +318,20 @@ class OutputUnits:
             )
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
-            yield from self._newsletter_units(catalog, wanted, renderer, digest, periods, stats, recording)
+            yield from self._newsletter_units(made, catalog, wanted)
 
-    def _group_units(
-        self, group, title, entries, counts, renderer, digest, fallback_updated, only_years=None, feeds=True
-    ):
-        """A group's feeds (unless it has no entries), its page and its year pages (`counts`:
-        its (year, entries), newest first)."""
+    def _group_units(self, made: _Pass, group: str, title: str, entries: tuple[Entry, ...]) -> Iterator[Unit]:
+        """A group's feeds (unless it has no entries), its page and its year pages."""
+        stats, renderer, digest = made.summary, made.renderer, made.digest
+        count = stats.counts[group] if group in stats.counts else len(entries)  # a batch: its years
+        if not count and group != ALL:  # no empty feed, no page of nothing
+            return
+        feeds, counts, only_years = bool(count), stats.years.get(group, []), made.only.years
         site_fp, links = self.site_fingerprint, self.links
         top = entries[: self.config.feed_limit]
         feed_fp = site_fp + ":" + digest.joined(top)
         if feeds:
-            yield Unit(f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, fallback_updated))
+            yield Unit(f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, made.fallback_updated))
             urls = {fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")}
             yield Unit(
                 f"subscribe:{group}",
@@ -240,18 +353,19 @@ class OutputUnits:
                 functools.partial(_year_page, renderer, links, group, title, year, items),
             )
 
-    def _newsletter_units(self, catalog, nl_groups, renderer, digest, only_periods, stats, recording):
+    def _newsletter_units(self, made: _Pass, catalog: Catalog, nl_groups: list[str]) -> Iterator[Unit]:
         """Archive pages, then issues period by period (newest first) across groups, so that an
         entry's issues for its countries and for `all` are rendered close together."""
-        from newsletter.render.newsletters.issue import archive_start, issues_for
+        from newsletter.render.newsletters.issue import issues_for
 
-        nl_fp = self.newsletter_fingerprint
+        stats, renderer, digest, only_periods = made.summary, made.renderer, made.digest, made.only.periods
         period = self.config.newsletter_period
-        since = archive_start(stats.newest, period, self.config.newsletter_archive_periods) if stats.newest else ""
+        nl_fp = self.newsletter_fingerprint
+        since = archive_since(self.config, stats.newest)
         all_issues = []
         for group in nl_groups:
             issues = issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
-            if recording:
+            if made.recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             listing = stats.listings[group]
             yield Unit(

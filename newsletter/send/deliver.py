@@ -290,8 +290,7 @@ class Delivery:
                     continue
                 message = self.renderer.message(
                     self.rendered,
-                    sub.name,
-                    sub.email,
+                    (sub.name, sub.email),
                     secret=self.secret,
                     date=now,
                     version=self.content,

@@ -334,8 +334,7 @@ class DigestSender:
             if one is None:
                 message = self.renderer.message(
                     job.rendered,
-                    sub.name,
-                    sub.email,
+                    (sub.name, sub.email),
                     secret=self.sender.secret,
                     date=now,
                     subject=job.subject or None,
@@ -503,8 +502,7 @@ class _Pool:
                     continue
                 message = owner.renderer.message(
                     job.rendered,
-                    sub.name,
-                    sub.email,
+                    (sub.name, sub.email),
                     secret=self.sender.secret,
                     date=self.now,
                     subject=job.subject or None,
@@ -606,5 +604,5 @@ def test_digest(sender: Any, address: str, groups: list[str], issue: str, when: 
     if digest is None:
         raise UsageError(f"--test: no news for those lists in {issue}")
     rendered = digests.renderer.render(digest, digests.composer)
-    message = digests.renderer.message(rendered, "", address, secret=sender.secret, date=when)
+    message = digests.renderer.message(rendered, ("", address), secret=sender.secret, date=when)
     return rendered.subject, message.compose()

@@ -29,6 +29,7 @@ import logging
 import marshal
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from newsletter.content.rows import CatalogHead, loaded, stored
 from newsletter.output.keys import unit_year
@@ -200,12 +201,24 @@ def load_manifest(folder: Path) -> tuple[dict, dict] | None:
     return units, files
 
 
-def load_head(folder: Path) -> dict | None:
-    """The head alone: site-wide units and files, and the patchable catalog (a `CatalogHead`) if any."""
+class ManifestHead(NamedTuple):
+    """The manifest's head as `load_head` reads it."""
+
+    units: dict
+    """The site-wide units (key → [fingerprint, files])."""
+    files: dict
+    """Their files (path → [size, mtime])."""
+    catalog: CatalogHead | None
+    """What a later one-shot build needs to patch the catalog, if the build that wrote it kept it."""
+
+
+def load_head(folder: Path) -> ManifestHead | None:
+    """The head alone: site-wide units and files, and the patchable catalog if any."""
     head = _read(folder / HEAD)
-    if head is not None and head.get("catalog"):
-        head["catalog"] = CatalogHead.loaded(head["catalog"])
-    return head
+    if head is None:
+        return None
+    catalog = CatalogHead.loaded(head["catalog"]) if head.get("catalog") else None
+    return ManifestHead(head["units"], head["files"], catalog)
 
 
 def load_years(folder: Path, years: set[int]) -> dict[int, dict] | None:

@@ -300,17 +300,17 @@ class DigestRenderer:
     def message(
         self,
         rendered: RenderedDigest,
-        name: str,
-        email: str,
+        recipient: tuple[str, str],
         *,
         secret: bytes | None,
         date: dt.datetime,
         subject: str | None = None,
-        version: str = "",
         key: bytes | None = None,
     ) -> Message:
-        """One subscriber's copy: their unsubscribe (from every list) and preferences links; the
-        same Message-ID for the same period, address and content on every retry."""
+        """One subscriber's copy (`recipient`: name, address): their unsubscribe (from every
+        list) and preferences links; the same Message-ID for the same period, address and
+        content on every retry."""
+        name, email = recipient
         issues = self.issues
         https = issues.personal_unsubscribe(EVERY_LIST, email, secret)
         mailto = issues.mailto_unsubscribe(EVERY_LIST, email, secret)
@@ -322,8 +322,7 @@ class DigestRenderer:
             html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(prefs)))
             text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
         digest = rendered.digest
-        version = version or rendered.content
-        mid = message_token(key, f"{digest.key}\n{email.lower()}\n{version}")
+        mid = message_token(key, f"{digest.key}\n{email.lower()}\n{rendered.content}")
         headers = [
             ("List-Id", self._list_id),
             ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),

@@ -362,18 +362,18 @@ class IssueRenderer:
     def message(
         self,
         rendered: RenderedIssue,
-        name: str,
-        email: str,
+        recipient: tuple[str, str],
         *,
         secret: bytes | None,
         date: dt.datetime | None = None,
         version: str = "",
         key: bytes | None = None,
     ) -> Message:
-        """The message for one recipient; the same Message-ID every time for the same pair,
+        """The message for one `recipient` (name, address); the same Message-ID every time for the same pair,
         `version` (the sender passes the content's hash: changed content, another Message-ID) and
         `key` (the send log's `message_key`: without it, e.g. a preview, anyone can compute it)."""
         issue = rendered.issue
+        name, email = recipient
         https = self.personal_unsubscribe(issue.group, email, secret)
         mailto = self.mailto_unsubscribe(issue.group, email, secret)
         link = https or mailto
@@ -451,7 +451,7 @@ class IssueRenderer:
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""
-        return self.message(rendered, *PREVIEW_RECIPIENT, secret=None).compose()
+        return self.message(rendered, PREVIEW_RECIPIENT, secret=None).compose()
 
 
 def message_token(key: bytes | None, what: str) -> str:
