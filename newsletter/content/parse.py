@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from newsletter.content.dates import fold, match_date_line, near_date_line
+from newsletter.content.dates import DateLine, fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
 from newsletter.content.language import text_language
@@ -64,14 +64,11 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     for number, line in enumerate(lines):
         if line.strip():
             date_line = match_date_line(line)
-            if (
-                date_line is None
-                and (number == 0 or not lines[number - 1].strip())
-                and (number == last or not lines[number + 1].strip())
-            ):
-                # a line alone between blank lines shaped like a date ("2 Agust 2025"): it starts
-                # an entry that is skipped, rather than joining the entry before
-                date_line = near_date_line(line)
+            if date_line is None and (number == 0 or not lines[number - 1].strip()):
+                # a line that starts a paragraph shaped like a date ("2 Agust 2025", "8 June 2O26"),
+                # alone or right above its title: it starts an entry that is skipped, rather than
+                # joining the entry before (a day and month without a year only when alone)
+                date_line = near_date_line(line, alone=number == last or not lines[number + 1].strip())
             if date_line is not None:
                 starts.append((number, date_line))
     if not starts:
@@ -91,14 +88,34 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
             break
 
     bounds = [s[0] for s in starts[1:]] + [len(lines)]
+    source = _Source(path, fmt, lines, diags, resolve_countries)
     for (start, date_line), end in zip(starts, bounds, strict=True):
-        entry = _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries)
+        entry = _parse_entry(source, start, end, date_line)
         if entry is not None:
             result.entries.append(entry)
     return result
 
 
-def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries) -> Entry | None:
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What every entry of one file is parsed against: its name, format, lines, the list its
+    problems go to, and how its `Countries:` lines are read."""
+
+    path: str
+    fmt: str
+    lines: list[str]
+    diags: list[Diagnostic]
+    resolve_countries: CountryResolver | None
+
+
+def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> Entry | None:
+    path, fmt, lines, diags, resolve_countries = (
+        source.path,
+        source.fmt,
+        source.lines,
+        source.diags,
+        source.resolve_countries,
+    )
     lineno = start + 1
     if date_line.problem is not None:
         diags.append(Diagnostic(path, lineno, "error", date_line.problem))
