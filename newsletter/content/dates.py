@@ -233,16 +233,16 @@ def _shape_problem(stripped: str, folded: str) -> str | None:
     """What is wrong with a line shaped like a date whose digits or year are mistyped: a letter
     for a digit ("8 June, 2O26"), a year of other than four digits ("10 June 226", "3 June '26"),
     "3rd of June 2026"; None for any other line."""
-    fixed = _MIXED.sub(lambda m: m.group().translate(_LOOKALIKES), stripped)
-    if fixed != stripped and match_date_line(fixed) is not None:
-        return f"{stripped!r} has a letter for a digit (did you mean {fixed!r}?)"
+    digits = _MIXED.sub(lambda m: m.group().translate(_LOOKALIKES), stripped)
+    if digits != stripped and match_date_line(digits) is not None:
+        return f"{stripped!r} has a letter for a digit (did you mean {digits!r}?)"
     for pattern in _BAD_YEAR:
         m = pattern.fullmatch(folded)
         if m is None:
             continue
         year = m.group("year")
         guess = _year_guess(year)
-        fixed = stripped[: m.start("year")] + guess + stripped[m.end("year") :] if guess else None
+        fixed: str | None = stripped[: m.start("year")] + guess + stripped[m.end("year") :] if guess else None
         if " of " in folded and (fixed or len(year) == 4):
             fixed = re.sub(r"\s+of\s+", " ", fixed or stripped, count=1, flags=re.IGNORECASE)
         if fixed is not None and match_date_line(fixed) is None:
