@@ -236,6 +236,8 @@ def _shape_problem(stripped: str, folded: str) -> str | None:
     digits = _MIXED.sub(lambda m: m.group().translate(_LOOKALIKES), stripped)
     if digits != stripped and match_date_line(digits) is not None:
         return f"{stripped!r} has a letter for a digit (did you mean {digits!r}?)"
+    if digits != stripped and (both := near_date_line(digits)) is not None and both.problem:
+        return f"{stripped!r} has a letter for a digit, and {both.problem}"  # "8 Mya, 2O27"
     for pattern in _BAD_YEAR:
         m = pattern.fullmatch(folded)
         if m is None:
