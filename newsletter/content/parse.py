@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from newsletter.content.dates import DateLine, fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
-from newsletter.content.language import text_language
+from newsletter.content.language import _LANGUAGES_OF, text_language
 from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
@@ -96,6 +96,23 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     return result
 
 
+def clear_language(folded: str) -> str | None:
+    """The language an entry's accent-folded text is clearly in: at least two of its function
+    words (`content/language.py`'s, those of fewer than all four languages) are of one
+    language and fewer than half as many of any other; None for a short or mixed text, whose date
+    line's language then stands."""
+    scores = dict.fromkeys(("en", "es", "fr", "pt"), 0)
+    for word in re.findall(r"[a-z]+", folded.lower()):
+        langs = _LANGUAGES_OF.get(word)
+        if langs is not None and len(langs) < 4:
+            for lang in langs:
+                scores[lang] += 1
+    best, second = sorted(scores.values(), reverse=True)[:2]
+    if best < 2 or best <= 2 * second:
+        return None
+    return max(scores, key=scores.__getitem__)
+
+
 @dataclass(frozen=True, slots=True)
 class _Source:
     """What every entry of one file is parsed against: its name, format, lines, the list its
@@ -144,6 +161,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
 
     link = fixed_id = None
     language = date_line.language
+    language_line = False
     countries: tuple[str, ...] | None = None
     broken = False  # an unusable metadata line: the entry is skipped (its last good version stays)
     while i < end:
@@ -174,7 +192,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
                 countries = tuple(sorted(set(codes) | set(countries or ())))
         elif key in ("language", "lang"):
             if _LANGUAGE_TAG.fullmatch(value):
-                language = value
+                language, language_line = value, True
             else:
                 diags.append(
                     Diagnostic(
@@ -203,10 +221,15 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     if broken:
         return None
     body_lines = lines[i:end]
-    if language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
-        guess = text_language(fold(title + " " + " ".join(body_lines)))
-        if guess in date_line.languages:  # the text's own words decide
-            language = guess
+    if not language_line:
+        folded = fold(title + " " + " ".join(body_lines))
+        clear = clear_language(folded)
+        if clear is not None:  # the entry's own words, when they say it clearly
+            language = clear
+        elif language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
+            guess = text_language(folded)
+            if guess in date_line.languages:  # the text's own words decide
+                language = guess
     while body_lines and not body_lines[-1].strip():
         body_lines.pop()
     if fmt == "markdown":
