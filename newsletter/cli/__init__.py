@@ -288,7 +288,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--language",
         metavar="LANG",
         help="the language of a text whose own words do not say "
-        "(default: as the build does, the entry's date line or Language: line, else the site's)",
+        "(default: as the build does, the entry's Language: line, its clear words or its date line, else the site's)",
     )
     _common(tag)
 

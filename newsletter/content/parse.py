@@ -200,7 +200,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
                         i + 1,
                         "warning",
                         f'Language: "{value}" is not a language tag such as '
-                        '"es" or "pt-BR"; the date line\'s language is used',
+                        '"es" or "pt-BR"; the entry\'s words or date line decide',
                     )
                 )
         elif key in ("link", "url"):
