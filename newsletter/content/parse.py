@@ -8,7 +8,9 @@ Markdown. Pure: reads nothing but the bytes it is given.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit
 from newsletter.content.dates import DateLine, fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
-from newsletter.content.language import _LANGUAGES_OF, text_language
+from newsletter.content.language import text_language
 from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
@@ -97,20 +99,25 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
 
 
 def clear_language(folded: str) -> str | None:
-    """The language an entry's accent-folded text is clearly in: at least two of its function
-    words (`content/language.py`'s, those of fewer than all four languages) are of one
-    language and fewer than half as many of any other; None for a short or mixed text, whose date
-    line's language then stands."""
+    """The language an entry's accent-folded text is clearly in: at least two of its words are
+    function words of that language alone (`content/language.py`'s `text_language` of the word)
+    and fewer than half as many of any other; None for a short or mixed text, whose date line's
+    language then stands."""
+    if text_language(folded) is None:  # one pass; most texts stop here or below
+        return None
     scores = dict.fromkeys(("en", "es", "fr", "pt"), 0)
-    for word in re.findall(r"[a-z]+", folded.lower()):
-        langs = _LANGUAGES_OF.get(word)
-        if langs is not None and len(langs) < 4:
-            for lang in langs:
-                scores[lang] += 1
+    for word, count in Counter(_WORD.findall(folded.lower())).items():
+        lang = _word_language(word)
+        if lang is not None:
+            scores[lang] += count
     best, second = sorted(scores.values(), reverse=True)[:2]
     if best < 2 or best <= 2 * second:
         return None
     return max(scores, key=scores.__getitem__)
+
+
+_WORD = re.compile(r"[a-z]+")
+_word_language = functools.lru_cache(maxsize=8192)(text_language)
 
 
 @dataclass(frozen=True, slots=True)
