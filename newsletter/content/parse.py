@@ -103,8 +103,6 @@ def clear_language(folded: str) -> str | None:
     function words of that language alone (`content/language.py`'s `text_language` of the word)
     and fewer than half as many of any other; None for a short or mixed text, whose date line's
     language then stands."""
-    if text_language(folded) is None:  # one pass; most texts stop here or below
-        return None
     scores = dict.fromkeys(("en", "es", "fr", "pt"), 0)
     for word, count in Counter(_WORD.findall(folded.lower())).items():
         lang = _word_language(word)
@@ -229,12 +227,13 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
         return None
     body_lines = lines[i:end]
     if not language_line:
-        folded = fold(title + " " + " ".join(body_lines))
-        clear = clear_language(folded)
+        text = title + " " + " ".join(body_lines)
+        folded = text.lower() if text.isascii() else fold(text)
+        guess = text_language(folded)  # one pass; the counting below only when it differs
+        clear = clear_language(folded) if guess is not None and guess != language else None
         if clear is not None:  # the entry's own words, when they say it clearly
             language = clear
         elif language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
-            guess = text_language(folded)
             if guess in date_line.languages:  # the text's own words decide
                 language = guess
     while body_lines and not body_lines[-1].strip():
