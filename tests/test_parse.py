@@ -317,7 +317,8 @@ def test_no_line_of_the_benchmark_corpus_is_taken_for_a_mistyped_date(tmp_path):
             "pt",
         ),
         ("15 de abril de 2025", "Bolivia 2025", "", None),  # no words to tell: the site's language
-        ("26 de agosto del 2021", "Angola abre uma escola", "A escola tem vinte salas.", "es"),  # "del" says es
+        ("26 de agosto del 2021", "Angola abre uma escola", "A escola tem vinte salas.", "pt"),  # its words win
+        ("26 de agosto del 2021", "Angola 2021", "", "es"),  # no words to tell: "del" says es
     ],
 )
 def test_a_date_line_shared_by_spanish_and_portuguese_takes_the_texts_language(date, title, body, language):

@@ -360,14 +360,14 @@ def test_the_readme_score_table_is_what_the_score_script_says():
         assert f"| {kind} | {n} | {p:.2f} / {r:.2f} / {e:.2f} |" in readme, kind
 
 
-def test_the_language_of_an_entry_s_words_tags_it_but_does_not_change_its_output_language(tmp_path):
-    """A Spanish entry under an ISO date line gets its Spanish demonym, and is still published in
-    the site's language (its `xml:lang` is that of its date line or `Language:` line only)."""
+def test_the_language_of_an_entry_s_words_tags_it_and_is_its_output_language(tmp_path):
+    """A Spanish entry under an ISO date line gets its Spanish demonym, and is published as
+    Spanish: its words say so clearly (content/parse.py `clear_language`)."""
     from newsletter.cli import main
 
     bulletin = tmp_path / "b.txt"
     bulletin.write_text(
-        "2025-03-04\n\nLlegan refugiados afganos a la frontera\n\nLas familias recibirán ayuda.\n\n"
+        "2025-03-04\n\nLlegan refugiados afganos a la frontera\n\nLas familias recibirán ayuda del gobierno.\n\n"
         "5 de marzo de 2025\n\nOtra llegada a Chile\n\nLas familias.\n",
         encoding="utf-8",
     )
@@ -389,5 +389,5 @@ def test_the_language_of_an_entry_s_words_tags_it_but_does_not_change_its_output
     )
     atom = (tmp_path / "out" / "all" / "atom.xml").read_text(encoding="utf-8")
     assert (tmp_path / "out" / "af" / "rss.xml").exists()
-    assert atom.count('<entry xml:lang="es"') == 1  # the entry under the Spanish date line only
+    assert atom.count('<entry xml:lang="es"') == 2  # the ISO date line's entry too: its words are Spanish
     assert 'xml:lang="en"' in atom

@@ -287,7 +287,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--language",
         metavar="LANG",
         help="the language of a text whose own words do not say "
-        "(default: as the build does, the entry's date line or Language: line, else the site's)",
+        "(default: as the build does, the entry's Language: line, its clear words or its date line, else the site's)",
     )
     _common(tag)
 
@@ -438,11 +438,20 @@ def cmd_tag(args) -> int:
     from newsletter.content.tagger import Tagger
 
     config = site_config(args)
+    if args.language and args.language.split("-")[0].lower() not in TAG_LANGUAGES:
+        raise UsageError(f"--language {args.language!r} is not one of {', '.join(TAG_LANGUAGES)}")
     tagger = Tagger(load_gazetteer().with_overrides(config.aliases, config.exclusions))
+    failed = False
     if args.file:
         from newsletter.content.parse import parse_bulletin
 
-        result = parse_bulletin(args.file, Path(args.file).read_bytes(), tagger.resolve)
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+        result = parse_bulletin(args.file, data, tagger.resolve)
+        report(result.diagnostics, limit=None)  # the build's lines: its entries with errors are not shown
+        failed = result.has_errors
         texts = [(f"{args.file}:{e.line}: {e.title}", e.title, e.body, e.language, e.countries) for e in result.entries]
     elif args.text:
         texts = [("", " ".join(args.text), "", None, None)]
@@ -458,7 +467,11 @@ def cmd_tag(args) -> int:
         for words, code, reason in why:
             print(f"  {code or '-':>3}  {words!r}: {reason}")
         print(f"  → {' '.join(codes) or 'regional (no country named)'}")
-    return 0
+    return 1 if failed else 0
+
+
+TAG_LANGUAGES = ("en", "es", "fr", "pt")
+"""The languages the tagger reads (a tag such as `pt-BR` counts as its first part)."""
 
 
 def cmd_serve(args) -> int:

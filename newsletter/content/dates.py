@@ -37,7 +37,7 @@ _WEEKDAYS = (
 ).split()
 
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_WEEKDAY = r"(?:(?:" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\.?,?\s+)?"
+_WEEKDAY = r"(?:(?P<weekday>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\.?,?\s+)?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|o|º|ª)?"
 _YEAR = r"(?P<year>\d{4})"
 _PATTERNS = [
@@ -134,10 +134,43 @@ def match_date_line(line: str) -> DateLine | None:
         open_langs = langs if len(langs) > 1 else frozenset()
         try:
             day = dt.date(int(groups["year"]), month, int(groups["day"]))
-            return DateLine(day, stripped, language, languages=open_langs)
         except ValueError:
             return DateLine(None, stripped, language, languages=open_langs)
+        weekday = groups.get("weekday")
+        if weekday is not None and _WEEKDAY_NUMBERS[weekday] != day.weekday():
+            return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
+        return DateLine(day, stripped, language, languages=open_langs)
     return None
+
+
+_WEEKDAY_NUMBERS = {
+    name: number % 7
+    for names in (
+        "monday tuesday wednesday thursday friday saturday sunday",
+        "mon tue wed thu fri sat sun",
+        "lunes martes miercoles jueves viernes sabado domingo",
+        "lundi mardi mercredi jeudi vendredi samedi dimanche",
+        "segunda-feira terca-feira quarta-feira quinta-feira sexta-feira sabado domingo",
+        "segunda terca quarta quinta sexta sabado domingo",
+    )
+    for number, name in enumerate(names.split())
+}
+_WEEKDAY_NUMBERS.update(tues=1, thur=3, thurs=3)
+
+
+def _wrong_weekday(stripped: str, m: re.Match[str], day: dt.date) -> str:
+    """`'Thursday' is not the weekday of 3 June 2026 (did you mean 'Wednesday'?)`: like a
+    mistyped weekday, an error, since either the weekday or the day is wrong."""
+    same = len(stripped) == len(m.string)
+    typed = stripped[m.start("weekday") : m.end("weekday")] if same else m.group("weekday")
+    rest = (stripped[m.end("weekday") :] if same else m.string[m.end("weekday") :]).lstrip(". ,")
+    lang = min(_WEEKDAY_LANGUAGES.get(m.group("weekday"), frozenset({"en"})))
+    right = _FULL_WEEKDAYS[lang].split()[day.weekday()]
+    if typed[:1].isupper():
+        right = right[0].upper() + right[1:]
+    elif typed[:1].islower():
+        right = right.lower()
+    return f"{typed!r} is not the weekday of {rest} (did you mean {right!r}?)"
 
 
 _FULL_MONTHS = {
@@ -153,7 +186,14 @@ _LOOSE = [  # the shapes of `_PATTERNS` with any word for the month and the year
     re.compile(rf"{_WEEKDAY}{_WORD}\s+{_DAY}(?:,?\s+{_YEAR})?\.?"),
 ]
 _FIRST_WORD = re.compile(r"(?P<word>[^\W\d_]{3,14})\.?,?\s+(?P<rest>.*\d.*)")
-_NUMERIC = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}")
+_NUMERIC = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
+_LOOKALIKES = str.maketrans("OoIl", "0011")  # letters typed for digits: "2O26", "2026-06-1O"
+_MIXED = re.compile(r"\b(?=[0-9OoIl]*\d)(?=[0-9OoIl]*[OoIl])[0-9OoIl]{2,}\b")
+_BAD_YEAR = [  # the shapes of `_PATTERNS` with a year of other than four digits, or "of"
+    re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+|of\s+)?{_MONTH},?\s*(?:de\s+|del\s+)?(?P<year>'?\d{{1,6}})\.?"),
+    re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+(?P<year>'?\d{{1,6}})\.?"),
+    re.compile(r"(?P<year>\d{2,3}|\d{5,6})-(?P<mnum>0?[1-9]|1[0-2])-(?P<day>\d{1,2})"),
+]
 _FULL_WEEKDAYS = {
     "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
     "es": "lunes martes miércoles jueves viernes sábado domingo",
@@ -177,7 +217,48 @@ def _closest(word: str, spellings: dict[str, str], typed: str) -> str | None:
     return suggestion.lower() if typed[:1].islower() else suggestion
 
 
-def near_date_line(line: str) -> DateLine | None:
+def _year_guess(year: str) -> str | None:
+    """The one year from 1900 to 2099 that a digit more or less makes of `year` ("226", "20266":
+    2026), or None."""
+    digits = year.lstrip("'")
+    if len(digits) == 2:
+        return "20" + digits
+    guesses = {digits[:i] + digits[i + 1 :] for i in range(len(digits))}
+    guesses |= {digits[:i] + d + digits[i:] for i in range(len(digits) + 1) for d in "0123456789"}
+    years = sorted(g for g in guesses if len(g) == 4 and 1900 <= int(g) <= 2099)
+    return years[0] if len(years) == 1 else None
+
+
+def _shape_problem(stripped: str, folded: str) -> str | None:
+    """What is wrong with a line shaped like a date whose digits or year are mistyped: a letter
+    for a digit ("8 June, 2O26"), a year of other than four digits ("10 June 226", "3 June '26"),
+    "3rd of June 2026"; None for any other line."""
+    digits = _MIXED.sub(lambda m: m.group().translate(_LOOKALIKES), stripped)
+    if digits != stripped and match_date_line(digits) is not None:
+        return f"{stripped!r} has a letter for a digit (did you mean {digits!r}?)"
+    if digits != stripped and (both := near_date_line(digits)) is not None and both.problem:
+        return f"{stripped!r} has a letter for a digit, and {both.problem}"  # "8 Mya, 2O27"
+    for pattern in _BAD_YEAR:
+        m = pattern.fullmatch(folded)
+        if m is None:
+            continue
+        year = m.group("year")
+        guess = _year_guess(year)
+        fixed: str | None = stripped[: m.start("year")] + guess + stripped[m.end("year") :] if guess else None
+        if " of " in folded and (fixed or len(year) == 4):
+            fixed = re.sub(r"\s+of\s+", " ", fixed or stripped, count=1, flags=re.IGNORECASE)
+        if fixed is not None and match_date_line(fixed) is None:
+            fixed = None
+        if len(year) == 4 and fixed is None:
+            return None
+        hint = f" (did you mean {fixed!r}?)" if fixed else ""
+        if len(year) == 4:
+            return f"{stripped!r} is not a date line newsletter reads{hint}"
+        return f"{year!r} in date line {stripped!r} is not a four-digit year{hint}"
+    return None
+
+
+def near_date_line(line: str, alone: bool = True) -> DateLine | None:
     """A line that has the shape of a date line but is not one: a day, a word and a year where
     the word is a misspelt month ("2 Agust 2025", "14 Mrach 2025", "28 Febuary, 2025"), or a
     day and a month without a year ("14 March"). The DateLine's `problem` says what is wrong;
@@ -193,6 +274,9 @@ def near_date_line(line: str) -> DateLine | None:
             f"{stripped!r} is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025",
         )
     folded = stripped.lower() if stripped.isascii() else fold(stripped)
+    problem = _shape_problem(stripped, folded)
+    if problem is not None:
+        return DateLine(None, stripped, None, problem)
     first = _FIRST_WORD.fullmatch(folded)
     if first is not None and first.group("word") not in _WEEKDAYS and match_date_line(first.group("rest")):
         typed = stripped[: first.end("word")] if len(stripped) == len(folded) else first.group("word")
@@ -206,7 +290,7 @@ def near_date_line(line: str) -> DateLine | None:
         word = m.group("word")
         typed = stripped[m.start("word") : m.end("word")] if len(stripped) == len(folded) else word
         if word in MONTHS:
-            if m.group("year") is None:
+            if m.group("year") is None and alone:
                 return DateLine(None, stripped, None, f"date line {stripped!r} has no year")
             return None
         if word in _WEEKDAYS:

@@ -8,12 +8,14 @@ Markdown. Pure: reads nothing but the bytes it is given.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from newsletter.content.dates import fold, match_date_line, near_date_line
+from newsletter.content.dates import DateLine, fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
 from newsletter.content.language import text_language
@@ -64,14 +66,11 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     for number, line in enumerate(lines):
         if line.strip():
             date_line = match_date_line(line)
-            if (
-                date_line is None
-                and (number == 0 or not lines[number - 1].strip())
-                and (number == last or not lines[number + 1].strip())
-            ):
-                # a line alone between blank lines shaped like a date ("2 Agust 2025"): it starts
-                # an entry that is skipped, rather than joining the entry before
-                date_line = near_date_line(line)
+            if date_line is None and (number == 0 or not lines[number - 1].strip()):
+                # a line that starts a paragraph shaped like a date ("2 Agust 2025", "8 June 2O26"),
+                # alone or right above its title: it starts an entry that is skipped, rather than
+                # joining the entry before (a day and month without a year only when alone)
+                date_line = near_date_line(line, alone=number == last or not lines[number + 1].strip())
             if date_line is not None:
                 starts.append((number, date_line))
     if not starts:
@@ -91,14 +90,54 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
             break
 
     bounds = [s[0] for s in starts[1:]] + [len(lines)]
+    source = _Source(path, fmt, lines, diags, resolve_countries)
     for (start, date_line), end in zip(starts, bounds, strict=True):
-        entry = _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries)
+        entry = _parse_entry(source, start, end, date_line)
         if entry is not None:
             result.entries.append(entry)
     return result
 
 
-def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countries) -> Entry | None:
+def clear_language(folded: str) -> str | None:
+    """The language an entry's accent-folded text is clearly in: at least two of its words are
+    function words of that language alone (`content/language.py`'s `text_language` of the word)
+    and fewer than half as many of any other; None for a short or mixed text, whose date line's
+    language then stands."""
+    scores = dict.fromkeys(("en", "es", "fr", "pt"), 0)
+    for word, count in Counter(_WORD.findall(folded.lower())).items():
+        lang = _word_language(word)
+        if lang is not None:
+            scores[lang] += count
+    best, second = sorted(scores.values(), reverse=True)[:2]
+    if best < 2 or best <= 2 * second:
+        return None
+    return max(scores, key=scores.__getitem__)
+
+
+_WORD = re.compile(r"[a-z]+")
+_word_language = functools.lru_cache(maxsize=8192)(text_language)
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What every entry of one file is parsed against: its name, format, lines, the list its
+    problems go to, and how its `Countries:` lines are read."""
+
+    path: str
+    fmt: str
+    lines: list[str]
+    diags: list[Diagnostic]
+    resolve_countries: CountryResolver | None
+
+
+def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> Entry | None:
+    path, fmt, lines, diags, resolve_countries = (
+        source.path,
+        source.fmt,
+        source.lines,
+        source.diags,
+        source.resolve_countries,
+    )
     lineno = start + 1
     if date_line.problem is not None:
         diags.append(Diagnostic(path, lineno, "error", date_line.problem))
@@ -127,6 +166,7 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
 
     link = fixed_id = None
     language = date_line.language
+    language_line = False
     countries: tuple[str, ...] | None = None
     broken = False  # an unusable metadata line: the entry is skipped (its last good version stays)
     while i < end:
@@ -157,7 +197,7 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
                 countries = tuple(sorted(set(codes) | set(countries or ())))
         elif key in ("language", "lang"):
             if _LANGUAGE_TAG.fullmatch(value):
-                language = value
+                language, language_line = value, True
             else:
                 diags.append(
                     Diagnostic(
@@ -165,7 +205,7 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
                         i + 1,
                         "warning",
                         f'Language: "{value}" is not a language tag such as '
-                        '"es" or "pt-BR"; the date line\'s language is used',
+                        '"es" or "pt-BR"; the entry\'s words or date line decide',
                     )
                 )
         elif key in ("link", "url"):
@@ -186,10 +226,16 @@ def _parse_entry(path, fmt, lines, start, end, date_line, diags, resolve_countri
     if broken:
         return None
     body_lines = lines[i:end]
-    if language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
-        guess = text_language(fold(title + " " + " ".join(body_lines)))
-        if guess in date_line.languages:  # the text's own words decide
-            language = guess
+    if not language_line:
+        text = title + " " + " ".join(body_lines)
+        folded = text.lower() if text.isascii() else fold(text)
+        guess = text_language(folded)  # one pass; the counting below only when it differs
+        clear = clear_language(folded) if guess is not None and guess != language else None
+        if clear is not None:  # the entry's own words, when they say it clearly
+            language = clear
+        elif language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
+            if guess in date_line.languages:  # the text's own words decide
+                language = guess
     while body_lines and not body_lines[-1].strip():
         body_lines.pop()
     if fmt == "markdown":
