@@ -449,7 +449,7 @@ def test_known_unknown_and_left_addresses_get_the_same_answer_in_the_same_time(t
         # after the other; with the same work, each is the faster of a pair about half the time
         # (a real difference of a millisecond makes it nearly always the same one)
         for a, b in (("known", "unknown"), ("known", "left"), ("unknown", "left")):
-            faster = sum(x < y for x, y in zip(times[a][5:], times[b][5:]))
+            faster = sum(x < y for x, y in zip(times[a][5:], times[b][5:], strict=True))
             assert 0.2 < faster / len(times[a][5:]) < 0.8, (path, a, b, faster)
     keeper.close()
 
