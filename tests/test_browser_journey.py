@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from newsletter.cli import main
-from newsletter.subscribers.store import SubscriberStore
 from helpers.prefix_proxy import PrefixProxy
 from helpers.serve_process import running_serve
 from helpers.smtp_server import SMTPServer, free_port
+
+from newsletter.cli import main
+from newsletter.subscribers.store import SubscriberStore
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))

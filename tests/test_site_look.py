@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.smtp_server import free_port
 
 from newsletter.cli import main
-from helpers.smtp_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))

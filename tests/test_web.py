@@ -6,12 +6,12 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers.smtp_server import SMTPServer
 
 from newsletter.config import load_config
 from newsletter.subscribers import tokens
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.server import make_app
-from helpers.smtp_server import SMTPServer
 
 PUBLIC = "https://news.example.org/newsletter/"
 SITE_ORIGIN = "https://news.example.org"

@@ -15,15 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
+from helpers.spool_smtp import stored
+from helpers.webload import journeys
 
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.outbox import Outbox
 from newsletter.subscribers.store import SubscriberStore
-from helpers.serve_process import running_serve
-from helpers.smtp_server import free_port
-from helpers.spool_smtp import stored
-from helpers.webload import journeys
 
 HERE = Path(__file__).resolve().parent
 SECRET = "serve-secret"
