@@ -26,7 +26,7 @@ test: lint
 	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)  # worksteal: an idle worker takes tests queued for the busy one (long tail)
 
 lint: $(STAMP)
-	$(BIN)/ruff check newsletter
+	$(BIN)/ruff check newsletter tests
 	$(BIN)/ruff format --check newsletter tests tools benchmarks
 	$(BIN)/mypy newsletter
 
