@@ -24,10 +24,10 @@ demo: $(STAMP)
 	@echo "  $(BIN)/python -m http.server --directory $(DEMO_OUT) 8000   # then http://127.0.0.1:8000/"
 
 test: lint
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)  # worksteal: an idle worker takes tests queued for the busy one (long tail)
 
 lint: $(STAMP)
-	$(BIN)/ruff check newsletter
+	$(BIN)/ruff check newsletter tests
 	$(BIN)/ruff format --check newsletter tests tools benchmarks
 	$(BIN)/mypy newsletter
 
@@ -35,7 +35,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format newsletter tests tools benchmarks
 
 test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~1 minute more
-	$(BIN)/python -m pytest -n 2 -m slow $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

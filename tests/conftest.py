@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -140,3 +141,39 @@ def pytest_collection_modifyitems(config, items):
             marker and (not marker.args or any(a in item.callspec.id for a in marker.args))
         ):
             item.add_marker(pytest.mark.slow)
+
+
+CHROMIUM = os.environ.get("NEWSLETTER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One system Chromium per test session (per xdist worker), driven by Playwright; each test
+    opens pages in contexts of its own (`browser` below), so no cookie or cache crosses tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The session's Chromium for one test. `browser.new_page()` and `new_context()` open a
+    context of their own (own cookies, cache and storage), so nothing crosses from test to test;
+    whatever context the test left open is closed after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()

@@ -18,16 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
-
-from newsletter.cli import main
-from newsletter.subscribers.store import SubscriberStore
 from helpers.prefix_proxy import PrefixProxy
 from helpers.serve_process import running_serve
 from helpers.smtp_server import SMTPServer, free_port
 
+from newsletter.cli import main
+from newsletter.subscribers.store import SubscriberStore
+
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))
-CHROMIUM = os.environ.get("NEWSLETTER_CHROMIUM", "/usr/bin/chromium")
 MANY = (
     "Argentina, Bolivia, Brazil, Chile, Colombia, Costa Rica, Ecuador, El Salvador, Guatemala, Honduras, "
     "Nicaragua, Paraguay, Uruguay and Venezuela"
@@ -56,15 +55,6 @@ Peru Extends Temporary Permits
 
 The permits now last two years.
 """
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -95,17 +85,9 @@ def write_site(
         assert main(["build", "-q"]) == 0
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
+@pytest.fixture(autouse=True)
+def artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def lists(root: Path, email: str):

@@ -7,10 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import feedparser
-
+import pytest
 from conftest import BASE_URL, REPO, run_cli
 
 GOOD = """
@@ -405,7 +403,7 @@ def test_entry_with_identity_equals_replace():
         title_key="t",
         digest="d",
     )
-    updated = dt.datetime(2021, 9, 1, tzinfo=dt.timezone.utc)
+    updated = dt.datetime(2021, 9, 1, tzinfo=dt.UTC)
     made = with_identity(entry, "tag:x,2021-08-26:t", "2021-08-26-t", updated)
     assert made == entry._replace(id="tag:x,2021-08-26:t", slug="2021-08-26-t", updated=updated)
     assert type(made) is Entry and made.digest == "d" and made.slug == "2021-08-26-t"
@@ -480,8 +478,7 @@ def test_manifest_of_version_0_1_is_taken_over(site):
     build no longer makes are removed, as if the upgrade had not happened."""
     import json
 
-    from newsletter.state.manifest import manifest_path
-    from newsletter.state.manifest import load_manifest
+    from newsletter.state.manifest import load_manifest, manifest_path
 
     site.write("a.txt", GOOD)
     site.build()

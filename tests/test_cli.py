@@ -48,7 +48,7 @@ def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path):
 def test_verbose_says_each_plan_line_once_and_times_each_phase_and_every_line_is_prefixed(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "a.txt").write_text(BULLETIN)
-    for attempt in range(2):  # a full build, then one that finds nothing changed or patches
+    for _attempt in range(2):  # a full build, then one that finds nothing changed or patches
         done = run(tmp_path, "-v", "build", "b", "--out", "out", "--base-url", "https://news.example.org/")
         assert done.returncode == 0, done.stderr
         lines = done.stderr.splitlines()

@@ -4,7 +4,6 @@ in its own process stored (tests/helpers/spool_smtp.py), never what `send` said.
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 import os
@@ -15,8 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-from helpers.spool_smtp import stored
 from test_digest import WEEK
 from test_send_faults import SpoolServer
 

@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 import pytest
-
 from test_feeds import THREE
 
 ATOM = "{http://www.w3.org/2005/Atom}"

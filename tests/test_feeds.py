@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 
 import feedparser
 import pytest
-
 from conftest import BASE_URL
 
 THREE = """
@@ -310,11 +309,11 @@ def test_an_edited_entrys_update_time_is_when_the_edit_was_first_seen_kept_in_th
     path = site.write("a.txt", text)
     assert site.build().code == 0
     assert "<updated>2021-08-26T00:00:00+00:00</updated>" in site.read("pe/atom.xml")
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     path.write_text(path.read_text().replace("80 beds", "90 beds"))
     os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
     assert site.build().code == 0
-    after = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     atom = ET.fromstring(site.read("pe/atom.xml"))
     ns = "{http://www.w3.org/2005/Atom}"
     updated = dt.datetime.fromisoformat(atom.find(f"{ns}entry/{ns}updated").text.replace("Z", "+00:00"))

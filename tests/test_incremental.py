@@ -199,9 +199,9 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
 def test_a_patched_rebuild_reports_like_a_full_one(tmp_path):
     """The summary line of a rebuild that patched the last build counts every file, and the
     nothing-changed shortcut after it finds every output intact."""
-    from conftest import run_cli
-
     import os
+
+    from conftest import run_cli
 
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
@@ -227,9 +227,9 @@ def test_a_patched_rebuild_reports_like_a_full_one(tmp_path):
 def test_full_flag_checks_every_output(tmp_path):
     """A patched rebuild checks the outputs it renders or reuses; `build --full` checks all of
     them (an output edited by hand elsewhere is repaired there)."""
-    from conftest import run_cli
-
     import os
+
+    from conftest import run_cli
 
     bulletins = two_years(tmp_path)
     args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
@@ -249,9 +249,9 @@ def test_full_flag_checks_every_output(tmp_path):
 def test_outputs_removed_by_hand_stop_the_patch_path(tmp_path):
     """A file deleted from the output folder changes its folder's mtime: the next build,
     though only a bulletin changed, is a full one and puts the file back."""
-    from conftest import run_cli
-
     import os
+
+    from conftest import run_cli
 
     bulletins = two_years(tmp_path)
     args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/", "-v"]

@@ -14,12 +14,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from test_bounces import _arf, _dsn
+from test_send_faults import BULLETIN, SpoolServer
 
 from newsletter.cli import main
 from newsletter.send.sendlog import SendLog
 from newsletter.subscribers.store import SubscriberStore
-from test_bounces import _arf, _dsn
-from test_send_faults import BULLETIN, SpoolServer
 
 ATTACKER, VICTIM, OTHER = "mallory@example.com", "victim@example.com", "carol@example.com"
 

@@ -105,8 +105,9 @@ def elements(html: str) -> list[tuple[str, dict]]:
 
 def test_html_is_inlined_like_premailer_would(issues):
     """Every element carries the style premailer gives it when run on the whole issue."""
-    from newsletter.render.templating import Templates
     import email
+
+    from newsletter.render.templating import Templates
 
     eml = email.message_from_bytes(
         (issues.out / "newsletters/pe/2021-W34.eml").read_bytes(), policy=email.policy.default
@@ -118,6 +119,7 @@ def test_html_is_inlined_like_premailer_would(issues):
     css = templates.read("newsletter.css").decode()
     plain = source.replace("{{ css }}", css).replace("| email_body", "| safe")
     import jinja2
+
     from newsletter.builder.pipeline import Builder
     from newsletter.config import load_config
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlite3
 
 import psycopg
+from test_send_faults import Site, SpoolServer
 
 from newsletter.subscribers.store import SubscriberStore
-from test_send_faults import Site, SpoolServer
 
 
 def _sqlite_counts(state) -> dict[str, int]:

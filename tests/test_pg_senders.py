@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_send_faults import SEED, Site, SpoolServer, trials
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from helpers.smtp_server import free_port
 
 from newsletter.errors import StateError
 from newsletter.send.sendlog import SCHEMA_VERSION, SendLog
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.store import MIGRATIONS, SubscriberStore
-from helpers.smtp_server import free_port
 
 
 def test_store_and_send_log_keep_the_same_promises_on_both_backends(backend, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-
 from helpers.newsboat import screen_of_feed
 
 TITLE = "Costs < 5% & rising in Peru"

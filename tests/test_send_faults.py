@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from helpers.spool_smtp import stored
 from helpers.smtp_server import free_port
+from helpers.spool_smtp import stored
 
 HERE = Path(__file__).resolve().parent
 TRIALS = int(os.environ.get("NEWSLETTER_KILL_TRIALS", "12"))
@@ -55,7 +54,7 @@ class SpoolServer:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "SpoolServer":
+    def start(self) -> SpoolServer:
         ready = self.spool.parent / f"ready-{self.port}"
         ready.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
@@ -82,7 +81,7 @@ class SpoolServer:
             self.proc.wait()
             self.proc = None
 
-    def __enter__(self) -> "SpoolServer":
+    def __enter__(self) -> SpoolServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -4,9 +4,9 @@ lists by name, unfinished periods, sends before a build, changed issues, bounces
 from __future__ import annotations
 
 import pytest
+from helpers.smtp_server import ScriptedHandler, SMTPServer
 
 from newsletter.cli import main
-from helpers.smtp_server import ScriptedHandler, SMTPServer
 
 WEEKS = """16 August 2021
 

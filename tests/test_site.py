@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-
 import os
-from pathlib import Path
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import html5lib
 import pytest
-
 from conftest import BASE_URL
 
 BULLETIN = """

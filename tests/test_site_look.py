@@ -12,22 +12,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.smtp_server import free_port
 
 from newsletter.cli import main
-from helpers.smtp_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("NEWSLETTER_ARTIFACTS", REPO / "test-artifacts"))
-CHROMIUM = os.environ.get("NEWSLETTER_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 BULLETIN = """4 March 2025
 
 Chile and Argentina Reopen a Mountain Pass for Trucks
@@ -110,64 +100,54 @@ def pages(root: Path) -> dict[str, str]:
 AXE = Path(__import__("axe_playwright_python").__file__).parent / "axe.min.js"
 
 
-def test_no_axe_violations_best_practices_included_and_screenshots(served):
-    from playwright.sync_api import sync_playwright
-
+def test_no_axe_violations_best_practices_included_and_screenshots(served, browser):
+    """Each page is loaded once and seen in every combination: light and dark (the media
+    emulated), 1200 and 390 px (the viewport resized): axe runs and a screenshot is taken in each."""
     root, base = served
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     found = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for scheme in ("light", "dark"):
-                context = browser.new_context(bypass_csp=True, color_scheme=scheme)  # axe is injected
-                for name, rel in pages(root).items():
-                    for width in (1200, 390):
-                        page = context.new_page()
-                        page.set_viewport_size({"width": width, "height": 900})
-                        page.goto(base + rel)
-                        page.screenshot(path=str(ARTIFACTS / f"site-{name}-{width}-{scheme}.png"), full_page=True)
-                        page.add_script_tag(path=str(AXE))
-                        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
-                            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
-                        found[(name, width, scheme)] = [
-                            (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-                        ]
-                        page.close()
-                context.close()
-        finally:
-            browser.close()
+    context = browser.new_context(bypass_csp=True)  # axe is injected
+    for name, rel in pages(root).items():
+        page = context.new_page()
+        page.goto(base + rel)
+        page.add_script_tag(path=str(AXE))
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+            for width in (1200, 390):
+                page.set_viewport_size({"width": width, "height": 900})
+                assert page.evaluate("innerWidth") == width
+                page.screenshot(path=str(ARTIFACTS / f"site-{name}-{width}-{scheme}.png"), full_page=True)
+                result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+                    values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
+                found[(name, width, scheme)] = [
+                    (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+                ]
+        page.close()
+    context.close()
+    assert len(found) == 16
     assert all(not v for v in found.values()), json.dumps({str(k): v for k, v in found.items() if v}, indent=1)
 
 
-def test_a_feed_opened_in_chromium_reads_as_the_subscribe_page_says_with_the_sites_dates(served):
-    from playwright.sync_api import sync_playwright
-
+def test_a_feed_opened_in_chromium_reads_as_the_subscribe_page_says_with_the_sites_dates(served, browser):
     root, base = served
     said = (root / "feeds" / "pe" / "subscribe.html").read_text()
     assert "shows as a plain page, or as code where the browser no longer styles feeds" in said
     entry = (root / "feeds" / "entries").glob("*price-survey*").__next__().read_text()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page()
-            for fmt in ("atom.xml", "rss.xml"):
-                page.goto(base + "pe/" + fmt)
-                shown = page.inner_text("body")
-                # this Chromium still styles feeds: a plain page, its dates as the site writes them
-                assert "This is a web feed" in shown and "Field Notes \u2014 Peru" in shown, fmt
-                assert "3 March 2025" in shown and ">3 March 2025</time>" in entry, fmt
-                assert "<feed" not in shown and "<rss" not in shown
-        finally:
-            browser.close()
+    page = browser.new_page()
+    for fmt in ("atom.xml", "rss.xml"):
+        page.goto(base + "pe/" + fmt)
+        shown = page.inner_text("body")
+        # this Chromium still styles feeds: a plain page, its dates as the site writes them
+        assert "This is a web feed" in shown and "Field Notes \u2014 Peru" in shown, fmt
+        assert "3 March 2025" in shown and ">3 March 2025</time>" in entry, fmt
+        assert "<feed" not in shown and "<rss" not in shown
 
 
-def test_a_feed_previewed_at_another_address_shows_its_text_as_the_site_does_light_and_dark(tmp_path):
+def test_a_feed_previewed_at_another_address_shows_its_text_as_the_site_does_light_and_dark(tmp_path, browser):
     """feed.xsl is found relative to the feed (a copy served at another address than base_url
     is no blank page); an RSS description shows as the site shows it ("Tools & gloves", not
     "Tools &amp;amp; gloves"); the page follows the reader's dark mode."""
-    from playwright.sync_api import sync_playwright
-
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(
         "4 March 2025\n\nPeru Opens a Depot\n\nTools & gloves for the harbour crews, and <5% waste.\n"
@@ -180,21 +160,16 @@ def test_a_feed_previewed_at_another_address_shows_its_text_as_the_site_does_lig
     )
     threading.Thread(target=static.serve_forever, daemon=True).start()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            try:
-                for scheme, background in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(20, 23, 28)")):
-                    page = browser.new_page(color_scheme=scheme)
-                    for fmt in ("rss.xml", "atom.xml"):
-                        page.goto(f"http://127.0.0.1:{port}/pe/{fmt}")
-                        shown = page.inner_text("body")
-                        assert "This is a web feed" in shown and "Peru Opens a Depot" in shown, fmt
-                        assert "Tools & gloves for the harbour crews, and <5% waste." in shown, (fmt, shown)
-                        assert "&amp;" not in shown and "<p>" not in shown
-                        colour = page.evaluate("getComputedStyle(document.body).backgroundColor")
-                        assert colour == background, (scheme, fmt)
-                    page.close()
-            finally:
-                browser.close()
+        for scheme, background in (("light", "rgb(255, 255, 255)"), ("dark", "rgb(20, 23, 28)")):
+            page = browser.new_page(color_scheme=scheme)
+            for fmt in ("rss.xml", "atom.xml"):
+                page.goto(f"http://127.0.0.1:{port}/pe/{fmt}")
+                shown = page.inner_text("body")
+                assert "This is a web feed" in shown and "Peru Opens a Depot" in shown, fmt
+                assert "Tools & gloves for the harbour crews, and <5% waste." in shown, (fmt, shown)
+                assert "&amp;" not in shown and "<p>" not in shown
+                colour = page.evaluate("getComputedStyle(document.body).backgroundColor")
+                assert colour == background, (scheme, fmt)
+            page.close()
     finally:
         static.shutdown()

@@ -22,7 +22,7 @@ ENTRIES = [
         countries=("pe",),
         id="tag:news.example.org,2021-08-26:peru",
         slug="2021-08-26-peru-opens-a-shelter",
-        updated=dt.datetime(2021, 9, 1, 8, 30, tzinfo=dt.timezone.utc),
+        updated=dt.datetime(2021, 9, 1, 8, 30, tzinfo=dt.UTC),
         title_key="peru opens a shelter",
         digest="d1",
     ),

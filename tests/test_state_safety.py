@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers.serve_process import running_serve
 from helpers.smtp_server import free_port
 from test_send_faults import SEED, Site, SpoolServer

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers.smtp_server import SMTPServer
 
 from newsletter.cli import main
-from helpers.smtp_server import SMTPServer
 
 
 @pytest.fixture

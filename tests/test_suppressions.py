@@ -12,11 +12,11 @@ import sqlite3
 import urllib.request
 
 import pytest
-
-from newsletter.subscribers import tokens
 from helpers.serve_process import running_serve
 from helpers.smtp_server import free_port
 from test_send_faults import Site, SpoolServer
+
+from newsletter.subscribers import tokens
 
 PEOPLE = [f"p{n:02}@example.org" for n in range(20)]
 

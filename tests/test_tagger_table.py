@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.tagger_cases import CASES, entry
 
 from newsletter.content.gazetteer import fold, load_gazetteer
 from newsletter.content.language import text_language
 from newsletter.content.tagger import Tagger
-from helpers.tagger_cases import CASES, entry
 
 TAGGER = Tagger(load_gazetteer())
 

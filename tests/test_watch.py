@@ -15,8 +15,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
-
 from conftest import BASE_URL
+
 from newsletter.config import load_config
 from newsletter.watch.daemon import WatchDaemon, WatchOptions
 
@@ -63,7 +63,7 @@ class Running:
         self.daemon = WatchDaemon(options, lambda: load_config(str(self.config_path)))
         self.thread = threading.Thread(target=self.daemon.run, daemon=True)
 
-    def __enter__(self) -> "Running":
+    def __enter__(self) -> Running:
         self.thread.start()
         assert wait_until(lambda: self.daemon.rebuilds >= 1 and (self.out / "all/atom.xml").exists())
         time.sleep(0.2)  # let the observer settle
@@ -326,7 +326,7 @@ def test_unchanged_outputs_keep_their_mtime(running):
     running.settle(n)
     for path, mtime in mtimes.items():
         if (
-            not path.parts[-2] in ("all", "cl", "sitemaps")
+            path.parts[-2] not in ("all", "cl", "sitemaps")
             and "newsletters" not in path.parts
             and path.name not in ("index.html", "feeds.opml")
         ):  # a sitemap lists the new entry and list

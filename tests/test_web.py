@@ -6,12 +6,12 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers.smtp_server import SMTPServer
 
 from newsletter.config import load_config
 from newsletter.subscribers import tokens
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.server import make_app
-from helpers.smtp_server import SMTPServer
 
 PUBLIC = "https://news.example.org/newsletter/"
 SITE_ORIGIN = "https://news.example.org"
@@ -449,7 +449,7 @@ def test_known_unknown_and_left_addresses_get_the_same_answer_in_the_same_time(t
         # after the other; with the same work, each is the faster of a pair about half the time
         # (a real difference of a millisecond makes it nearly always the same one)
         for a, b in (("known", "unknown"), ("known", "left"), ("unknown", "left")):
-            faster = sum(x < y for x, y in zip(times[a][5:], times[b][5:]))
+            faster = sum(x < y for x, y in zip(times[a][5:], times[b][5:], strict=True))
             assert 0.2 < faster / len(times[a][5:]) < 0.8, (path, a, b, faster)
     keeper.close()
 

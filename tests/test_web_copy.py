@@ -8,7 +8,6 @@ import re
 
 import html5lib
 import pytest
-
 from conftest import BASE_URL
 
 BULLETIN = """

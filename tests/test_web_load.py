@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import time
 
-from newsletter.subscribers.store import SubscriberStore
 from helpers.serve_process import running_serve
 from helpers.smtp_server import SMTPServer, free_port
 from helpers.webload import journeys
+
+from newsletter.subscribers.store import SubscriberStore
 
 PEOPLE = 200
 

@@ -15,15 +15,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers.serve_process import running_serve
+from helpers.smtp_server import free_port
+from helpers.spool_smtp import stored
+from helpers.webload import journeys
 
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.outbox import Outbox
 from newsletter.subscribers.store import SubscriberStore
-from helpers.serve_process import running_serve
-from helpers.smtp_server import free_port
-from helpers.spool_smtp import stored
-from helpers.webload import journeys
 
 HERE = Path(__file__).resolve().parent
 SECRET = "serve-secret"
@@ -178,7 +178,7 @@ def test_200_idle_sockets_do_not_starve_serve_and_sigterm_still_stops_it(tmp_pat
         with running_serve(tmp_path, port, env=ENV) as serve:
             idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(200)]
             slow = []
-            for n in range(20):  # and some that send half a request, then nothing
+            for _ in range(20):  # and some that send half a request, then nothing
                 s = socket.create_connection(("127.0.0.1", port))
                 s.sendall(b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nemail=")
                 slow.append(s)

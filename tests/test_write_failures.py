@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from test_send_faults import Site
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: mount a tmpfs (CI is root)")

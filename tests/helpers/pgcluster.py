@@ -53,7 +53,7 @@ class Cluster:
             "--no-sync",
             "--no-instructions",
         )
-        self.options = options = (
+        self.options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )

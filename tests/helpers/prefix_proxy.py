@@ -86,7 +86,7 @@ class PrefixProxy:
             ("127.0.0.1", self.port), functools.partial(handler, directory=str(site))
         )
 
-    def __enter__(self) -> "PrefixProxy":
+    def __enter__(self) -> PrefixProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -75,7 +75,7 @@ def running_serve(cwd: Path, port: int, env: dict | None = None):
             except OSError:
                 if app.poll() is not None:
                     time.sleep(0.2)
-                    raise AssertionError(app.stderr() or "newsletter serve exited")
+                    raise AssertionError(app.stderr() or "newsletter serve exited") from None
                 assert time.monotonic() < deadline, "newsletter serve did not start"
                 time.sleep(0.05)
         yield app

@@ -87,7 +87,7 @@ class SMTPServer:
             self.handler, hostname="127.0.0.1", port=self.port, decode_data=False, data_size_limit=10 * 1024 * 1024
         )
 
-    def __enter__(self) -> "SMTPServer":
+    def __enter__(self) -> SMTPServer:
         self.controller.start()
         return self
 
