@@ -5,12 +5,11 @@ the same outputs as compiling at every start."""
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 
 from newsletter.render import templating
 from newsletter.render.precompile import compile_bundled
 from newsletter.render.templating import Compiled, Templates, from_source
-
-from conftest import REPO
 
 
 def _no_compiling(monkeypatch, templates: Templates) -> None:
