@@ -335,7 +335,9 @@ def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
         ("Georgia's parliament", "en", "ge"),
         ("Turkish delight", "en", ""),
         ("Guinea fowls", "en", ""),
-        ("Brussels sprouts", "en", "be"),
+        ("Brussels sprouts", "en", ""),
+        ("Brussels Sprouts and Lima Beans", "en", ""),
+        ("Brussels sprouts farmers in Belgium", "en", "be"),
     ],
 )
 def test_the_readme_round_three_examples(text, language, expected):

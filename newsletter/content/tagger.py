@@ -47,6 +47,8 @@ _STATE_OFFICES = frozenset(
     "governor legislature lawmakers senate senator senators statehouse county counties attorney secretary".split()
 )
 _SURNAME = re.compile(r" ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+_NEXT_WORD = re.compile(r" ([A-Za-z][A-Za-z'-]*)")
+_COMPOUND_WORDS = 4  # the most words after the name in a compound noun (tools/build_gazetteer.py COMPOUND_WORDS)
 
 Why = list[tuple[str, "str | None", str]]
 """(words, code or None, why): what `explain` says of each name it found or passed over."""
@@ -83,6 +85,10 @@ class Tagger:
         self._languages = gazetteer.languages
         self._first_names = gazetteer.first_names
         self._surnames: frozenset[str] | None = None
+        # "French fries", "Brussels sprouts": looked up in the words after a name, not put in the
+        # automaton (a thousand WordNet compounds would double the time it takes to build)
+        self._compounds = gazetteer.compounds
+        self._upper_compounds: dict[str, frozenset[str]] = {}
 
     def _surname_after(self, text: str, end: int) -> int:
         """The end of the surname that follows a first name ending at `end` ("Kenya Barris"), or 0:
@@ -94,6 +100,21 @@ class Tagger:
             data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
             self._surnames = frozenset(line for line in data.splitlines() if line and not line.startswith("#"))
         return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
+
+    def _compound_after(self, text: str, end: int, rests: frozenset[str]) -> int:
+        """The end of the compound common noun that a name ending at `end` starts ("French
+        fries", "Guinea Fowl", "Brussels sprouts": `rests` are the words that follow the name in
+        them, case-folded), the longest one; or 0."""
+        found, words, pos = 0, "", end
+        for _ in range(_COMPOUND_WORDS):
+            m = _NEXT_WORD.match(text, pos)
+            if m is None:
+                break
+            words = f"{words} {m.group(1).casefold()}" if words else m.group(1).casefold()
+            pos = m.end()
+            if words in rests:
+                found = pos
+        return found
 
     def _office_of(self, text: str, end: int, name: str) -> str | None:
         """ "Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
@@ -116,6 +137,7 @@ class Tagger:
                 if len(name) > 3 or code is None:
                     self._upper_codes.setdefault(name.upper(), code)
             self._upper_names = list(self._upper_codes)
+            self._upper_compounds = {name.upper(): rests for name, rests in self._compounds.items()}
             self._upper_automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._upper_names])
         return self._upper_automaton, self._upper_names
 
@@ -212,6 +234,12 @@ class Tagger:
                         )
                     continue
             pos = end
+            rests = (self._upper_compounds if caps else self._compounds).get(name)
+            if rests is not None and (compound := self._compound_after(text, end, rests)):
+                pos = compound  # "Brussels sprouts": a vegetable, and no word of it names a country
+                if why is not None:
+                    why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
+                continue
             if not caps:
                 town = self._town_of(text, end, name)
                 if town is not None:
