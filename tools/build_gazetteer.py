@@ -159,6 +159,19 @@ def subdivision_rows() -> list[tuple[str, str, str]]:
     return rows
 
 
+def us_state_abbreviation_rows() -> list[tuple[str, str, str]]:
+    """The AP style and postal abbreviations of the US states (the `us` package, from the
+    Sunlight Foundation): "Athens, Ga.", "Lebanon, Tenn.", "Mexico, MO" are towns in the United
+    States. Written without the final point, as the tagger reads the word after the comma."""
+    import us
+
+    rows = []
+    for state in us.states.STATES:
+        for abbr in {state.ap_abbr, state.abbr} - {None, state.name}:
+            rows.append(("US", "subdivision", abbr.rstrip(".")))
+    return sorted(rows)
+
+
 TOWN_POPULATION = 15_000
 """Populated places smaller than this are left out (GeoNames' cities15000 list)."""
 CITY_POPULATION = 200_000
@@ -272,10 +285,15 @@ COMMON_WORD_RANK = {
 English most, for headlines in title case; a capital is more often meant than another city."""
 FIRST_NAME_SHARE = 0.005
 """Per cent of the US census's people bearing it: a first name that common ("Chad", "Jordan")."""
+PERSON_SHARE = 0.004
+"""…and a country's or city's name this common is a first name before a surname ("Paris Jackson")."""
 SURNAME_RANK = 40_000
 SURNAME_NOT_WORD = 20_000
 """…unless they are among this many most frequent English words ("Discuss", "Power", "Chancellor")…"""
 SURNAME_ALWAYS = 2_000
+SURNAME_NEVER_WORD = 1_000
+"""…except those among the 1,000 most frequent English words ("Long", "Young", "Good", "White":
+"Kenya Long Rains Fail" is Kenya's news; "Brown", "Walker" still name a person)."""
 """…but the census's most common surnames count all the same ("Smith", "Walker")."""
 ENGLISH_WORD = 20_000
 """A Spanish, French or Portuguese demonym among this many most frequent English words
@@ -460,7 +478,7 @@ def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tu
     return [
         ("-", "first-name", name)
         for name, share in sorted(first.items())
-        if share >= FIRST_NAME_SHARE and names.get(name) and name not in demonyms
+        if share >= PERSON_SHARE and names.get(name) and name not in demonyms
     ]
 
 
@@ -843,9 +861,9 @@ def main() -> int:
         "compound": 19,
     }
     places: dict[str, set[str]] = defaultdict(set)
-    for code, _kind, name in subdivision_rows():
+    for code, _kind, name in subdivision_rows() + us_state_abbreviation_rows():
         places[fold(name)].add(code)
-    for code, kind, name in subdivision_rows():
+    for code, kind, name in subdivision_rows() + us_state_abbreviation_rows():
         # a name two countries use ("Florida": United States, Uruguay) is a place of neither ("-")
         where = code if len(places[fold(name)]) == 1 else "-"
         out.setdefault((f"subdivision:{fold(name)}", where), (where, kind, name))
@@ -860,11 +878,13 @@ def main() -> int:
             names[fold(name)] = None
     for code, kind, name in place_rows(names, kinds) + place_word_rows() + state_town_rows(names):
         out[(f"place:{name}", code)] = (code, kind, name)
+    city = city_rows(names)
+    named = names | {name: code for code, _kind, name in city}  # "Paris Jackson", "Milan Kundera"
     for code, kind, name in (
         abbreviation_rows(names)
-        + city_rows(names)
+        + city
         + language_rows(names, demonyms)
-        + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})
+        + first_name_rows(named, {fold(n) for _c, k, n in out.values() if k == "demonym"})
     ):
         if kind in ("language", "first-name") or fold(name) not in names:
             out[(f"{kind}:{name}", code)] = (code, kind, name)
@@ -876,6 +896,7 @@ def main() -> int:
         if fold(n) not in names
         and n not in place_words
         and (rank < SURNAME_ALWAYS or english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD)
+        and english.get(n.lower(), 10**9) >= SURNAME_NEVER_WORD
     ]
     foreign = {fold(name) for code, kind, name in out.values() if kind.endswith(("-demonym", "-form"))}
     for word in sorted({name.lower() for name in foreign if english.get(name.lower(), 10**9) < ENGLISH_WORD}):

@@ -70,6 +70,9 @@ class Gazetteer:
     compounds: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Compound common nouns built on a name (WordNet's "French fries", "Brussels sprouts"): the
     name → the words that follow it in them, case-folded ("fries", "sprout", "sprouts")."""
+    cities: frozenset[str] = frozenset()
+    """Folded names of cities ("Tripoli", "Nairobi"): followed by ", " and another country's name
+    ("Tripoli, Lebanon"), a town of that name there."""
 
     @cached_property
     def _by_casefold(self) -> dict[str, str]:
@@ -112,10 +115,11 @@ class Gazetteer:
             self.first_names,
             self.english_words,
             self.compounds,
+            self.cities,
         )
 
 
-_SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names", "english_words")
+_SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names", "english_words", "cities")
 
 
 @lru_cache(maxsize=1)
@@ -159,6 +163,7 @@ def read_table(text: str) -> Gazetteer:
     english_words: set[str] = set()
     other: set[str] = set()
     cities: list[tuple[str, str]] = []
+    city_names: set[str] = set()
     phrases: list[str] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
@@ -184,6 +189,8 @@ def read_table(text: str) -> Gazetteer:
             english_words.add(name)
         elif kind in ("city", "abbreviation"):  # "Nairobi", "EE.UU.": after every name of the table
             cities.append((fold(name), code))
+            if kind == "city":
+                city_names.add(fold(name))
         elif kind == "place" and code == "-":  # "Granada" in running text is the city in Spain
             if fold(name) in names:
                 ambiguous.add(fold(name))
@@ -226,4 +233,5 @@ def read_table(text: str) -> Gazetteer:
         frozenset(first_names),
         frozenset(english_words),
         {head: frozenset(rests) for head, rests in compounds.items()},
+        frozenset(city_names),
     )

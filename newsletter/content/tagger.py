@@ -56,6 +56,12 @@ _LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
 _STATE_OFFICES = frozenset(
     "governor legislature lawmakers senate senator senators statehouse county counties attorney secretary".split()
 )
+_UNIVERSITY = (" State University", " Tech ", " Tech.", " Tech,")
+# ", in northern Lebanon": the country a town of the city's name lies in (one to three words of it)
+_COUNTRY_AFTER = re.compile(
+    r",(?: in)?(?: (?:[Nn]orth|[Ss]outh|[Ee]ast|[Ww]est|[Cc]entral)(?:ern)?(?:-?(?:east|west)(?:ern)?)?)?"
+    r" ([A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})(?=[ .,;:!?)\n]|$)"
+)
 _SURNAME = re.compile(r" ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
 _NEXT_WORD = re.compile(r" ([A-Za-z][A-Za-z'-]*)")
 _COMPOUND_WORDS = 4  # the most words after the name in a compound noun (tools/build_gazetteer.py COMPOUND_WORDS)
@@ -94,17 +100,20 @@ class Tagger:
         self._upper_names: list[str] = []
         self._languages = gazetteer.languages
         self._first_names = gazetteer.first_names
+        self._cities = gazetteer.cities
         self._surnames: frozenset[str] | None = None
         # "French fries", "Brussels sprouts": looked up in the words after a name, not put in the
         # automaton (a thousand WordNet compounds would double the time it takes to build)
         self._compounds = gazetteer.compounds
         self._upper_compounds: dict[str, frozenset[str]] = {}
 
-    def _surname_after(self, text: str, end: int) -> int:
+    def _surname_after(self, text: str, end: int, patronymic: bool = False) -> int:
         """The end of the surname that follows a first name ending at `end` ("Kenya Barris"), or 0:
-        a surname of the US census (newsletter/data/surnames.txt, read the first time it is asked)."""
+        a surname of the US census (newsletter/data/surnames.txt, read the first time it is asked);
+        with `patronymic`, only a Spanish one in -ez ("Francia Márquez", "Argentina Rodríguez":
+        Spanish first names the US census lacks)."""
         m = _SURNAME.match(text, end)
-        if m is None:
+        if m is None or (patronymic and not m.group(1).endswith("ez")):
             return 0
         if self._surnames is None:
             data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
@@ -125,6 +134,32 @@ class Tagger:
             if words in rests:
                 found = pos
         return found
+
+    def _institution_of(self, text: str, start: int, end: int, name: str) -> str | None:
+        """ "University of Georgia", "Georgia State University", "Georgia Tech": the code of the
+        country whose state bears the name."""
+        owner = self._places.get(name)
+        if owner is None or owner == "-" or owner.lower() == self._codes.get(name):
+            return None
+        if text.endswith("University of ", 0, start) or text.startswith(_UNIVERSITY, end):
+            return owner.lower()
+        return None
+
+    def _country_after(self, text: str, end: int, name: str) -> str:
+        """ "Tripoli, Lebanon", "Tripoli, in northern Lebanon": the other country named right
+        after a city's name, of which it is a town; or ""."""
+        m = _COUNTRY_AFTER.match(text, end)
+        if m is None:
+            return ""
+        words = m.group(1).split(" ")
+        for n in range(len(words), 0, -1):
+            other = " ".join(words[:n])
+            country = self._codes.get(other)
+            if country:
+                if other in self._cities or country == self._codes.get(name):
+                    return ""  # "Nairobi, Quito and Dhaka": a list of cities
+                return other
+        return ""
 
     def _office_of(self, text: str, end: int, name: str) -> str | None:
         """ "Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
@@ -265,7 +300,9 @@ class Tagger:
                             )
                         )
                     continue
-            if name in self._first_names and (person := self._surname_after(text, end)):
+            if (name in self._first_names or (name[:1].isupper() and " " not in name)) and (
+                person := self._surname_after(text, end, name not in self._first_names)
+            ):
                 pos = person  # "Jordan Alvarez": a person, and the surname is no place either
                 if why is not None:
                     why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
@@ -273,6 +310,15 @@ class Tagger:
             if name in self._languages and _language_use(text, start, end, self._languages):
                 if why is not None:
                     why.append((name, None, "a language here, not a country (the words around it say so)"))
+                continue
+            if (state := self._institution_of(text, start, end, name)) is not None:
+                found.add(state)
+                if why is not None:
+                    why.append((name, state, "a state of another country: one of its universities"))
+                continue
+            if name in self._cities and (country := self._country_after(text, end, name)):
+                if why is not None:
+                    why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
                 continue
             if (state := self._office_of(text, end, name)) is not None:
                 found.add(state)

@@ -405,6 +405,14 @@ CASES += [
     ("td", "Chad Receives Refugees From the East. Camps are at capacity.", "person"),
     ("", "Maurice Dupont Leads the Reception Team. He has ten years of experience.", "person"),
     ("", "Trinidad Lopez Receives an Award for Volunteering. She helped 300 families.", "person"),
+    # (T19 trial, reworded) Spanish first names in -ez surnames, cities as first names, common-word surnames
+    ("", "Francia Gómez abre un comedor popular. El comedor sirve 200 platos.", "person"),
+    ("", "Argentina Fernández recibe un premio de poesía. El jurado la eligió por unanimidad.", "person"),
+    ("", "Italia Sánchez coordina a los voluntarios. Son cuarenta.", "person"),
+    ("", "Paris Hilton Visits a Children's Shelter. She brought toys.", "person"),
+    ("ke", "Kenya Long Dry Season Ends. The rains arrived in the north.", "person"),
+    ("in", "India Young Workers Seek Jobs Abroad. A survey counted their plans.", "person"),
+    ("td", "Chad Good Rains Lift Sorghum Yields. Farmers expect a better year.", "person"),
     # `state`: US states and towns named like countries
     ("us", "Savannah, Georgia Opens a Resource Centre for Refugees. It offers legal help.", "state"),
     ("us", "Georgia's Governor Signs a Law on Driver's Licences. The law takes effect in July.", "state"),
@@ -421,6 +429,13 @@ CASES += [
     ("us", "Augusta, Georgia Shelter Adds 50 Beds. The beds open in winter.", "state"),
     ("ge", "Tbilisi, Georgia Hosts a Regional Migration Forum. Twelve countries attended.", "state"),
     ("us", "Canton, Georgia Library Offers Free Legal Clinics. Lawyers volunteer monthly.", "state"),
+    # (T19 trial, reworded) AP and postal state abbreviations, a state's university
+    ("us", "Storm Floods Streets in Athens, Ga. Residents moved to a school gym.", "state"),
+    ("us", "Job Fair in Lebanon, Tenn. Draws 400 People. Employers hired on the spot.", "state"),
+    ("us", "Mexico, MO Plant Adds Jobs. The plant makes fire bricks.", "state"),
+    ("us", "Paris, Tenn. Shelter Expands. It now has 60 beds.", "state"),
+    ("us", "University of Georgia Opens a Refugee Law Clinic. Students give free advice.", "state"),
+    ("us", "Georgia State University Hosts a Job Fair. Refugees met employers.", "state"),
     # `compound`: common nouns built on a country, a demonym or a city
     ("", "Volunteers Serve French Fries at a Winter Shelter. The meal fed 200 people.", "compound"),
     ("", "A Bakery Sells Turkish Delight to Fund Language Classes. Sales doubled.", "compound"),
@@ -522,6 +537,11 @@ CASES += [
     ("", "Georgetown Students Collect Books for Refugees. They collected 2,000 books.", "city"),
     ("tr", "Istanbul Hosts a Conference on Integration. Mayors from ten cities came.", "city"),
     ("lb", "Beirut Clinics Treat Refugees for Free. Demand rose this year.", "city"),
+    # (T19 trial, reworded) a city's name followed by another country: a town of that name there
+    ("lb", "Protests in Tripoli, in Northern Lebanon, Turn Violent. Shops stayed closed.", "city"),
+    ("lb", "Tripoli, Lebanon Port Reopens. Ships docked on Monday.", "city"),
+    ("ly", "Tripoli Port Reopens After Clashes. Ships docked on Monday.", "city"),
+    ("ke ec bd", "Nairobi, Quito and Dhaka Sign a Pledge. Mayors met online.", "city"),
 ]
 
 
