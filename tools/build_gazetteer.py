@@ -389,7 +389,8 @@ def city_name_rows(
     first, _surnames = census()
     code_of = {name: code for code, _kind, name in rows}
     english = Locale.parse("en").time_zones
-    local = {lang: Locale.parse(lang).time_zones for lang in LANGUAGES}
+    # pt_PT: European Portuguese has names of its own ("Nova Iorque"; Brazil's "Nova York")
+    local = {lang: Locale.parse(lang).time_zones for lang in (*LANGUAGES, "pt_PT")}
     found: dict[str, set[str]] = defaultdict(set)
     for zone in sorted(set().union(*local.values())):
         city = fold((english.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " "))

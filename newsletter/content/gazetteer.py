@@ -94,7 +94,8 @@ class Gazetteer:
         if len(stripped) == 2 and stripped.upper() in self.display:
             return stripped.upper()
         folded = fold(stripped).casefold()
-        return self._by_casefold.get(folded)
+        # "EE.UU.", "É.-U.": the table writes initials without the last point, as text reads them
+        return self._by_casefold.get(folded) or self._by_casefold.get(folded.rstrip("."))
 
     def with_overrides(self, aliases: Mapping[str, str], exclusions: list[str]) -> Gazetteer:
         """A copy with configured aliases (name → code) and excluded phrases added."""

@@ -491,6 +491,8 @@ CASES += [
     ("", "Padaria doa pão francês ao abrigo. São 300 pães por dia.", "compound"),
     ("de", "German Shepherd Puppies Bred in Germany Go to Police Units. Ten were trained.", "compound"),
     # `abbreviation`: initials in Spanish, French and Portuguese
+    ("cf", "La RCA rouvre ses écoles du nord. Les élèves reprennent lundi.", "abbreviation"),
+    ("ru", "Chegam a Moscovo os primeiros voos. As ligações tinham parado.", "city"),
     ("us", "Llegan a EE.UU. más solicitantes de asilo. Las cifras subieron en marzo.", "abbreviation"),
     ("mx us", "México y EE.UU. acuerdan nuevas rutas. El acuerdo entra en vigor en junio.", "abbreviation"),
     ("us", "Os EUA ampliam o programa de reassentamento. A meta é de 100.000 pessoas.", "abbreviation"),
