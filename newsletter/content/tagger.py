@@ -300,8 +300,10 @@ class Tagger:
                             )
                         )
                     continue
-            if (name in self._first_names or (name[:1].isupper() and " " not in name)) and (
-                person := self._surname_after(text, end, name not in self._first_names)
+            if (
+                text[end + 1 : end + 2].isupper()  # (cheap tests first: this runs for every name)
+                and (name in self._first_names or (name[:1].isupper() and " " not in name))
+                and (person := self._surname_after(text, end, name not in self._first_names))
             ):
                 pos = person  # "Jordan Alvarez": a person, and the surname is no place either
                 if why is not None:
@@ -311,12 +313,16 @@ class Tagger:
                 if why is not None:
                     why.append((name, None, "a language here, not a country (the words around it say so)"))
                 continue
-            if (state := self._institution_of(text, start, end, name)) is not None:
+            if name in self._places and (state := self._institution_of(text, start, end, name)) is not None:
                 found.add(state)
                 if why is not None:
                     why.append((name, state, "a state of another country: one of its universities"))
                 continue
-            if name in self._cities and (country := self._country_after(text, end, name)):
+            if (
+                text[end : end + 1] == ","
+                and name in self._cities
+                and (country := self._country_after(text, end, name))
+            ):
                 if why is not None:
                     why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
                 continue
