@@ -154,6 +154,9 @@ def test_reference_bulletin_mapping(tagger, title, body, expected):
         ("cote d'ivoire", ("ci",), []),
         ("Belizean", ("bz",), []),
         ("Narnia, Peru", ("pe",), ["Narnia"]),
+        ("EE.UU., Francia", ("us", "fr"), []),  # initials as running text takes them, final point and all
+        ("EE. UU.; R.U.", ("us", "gb"), []),
+        ("RCA", ("cf",), []),
         ("none", (), []),
     ],
 )

