@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
+from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, RebuildClock, help_defaults, site_config, terminal_progress
 from newsletter.cli.send import (
     cmd_backup,
     cmd_resolve,
@@ -329,9 +329,10 @@ def _setup_logging(args) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Prefixed(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
     logging.basicConfig(level=level, handlers=[handler])
-    if args.command == "build":  # `-v` prints the plan once, at the end (its lines are logged as it is made)
+    if args.command in ("build", "watch"):  # `-v` prints each build's plan once, at its end (not as it is made)
         logging.getLogger("newsletter.builder.plan").propagate = False
         logging.getLogger("newsletter.builder.batches").setLevel(max(level, logging.INFO))
+    logging.getLogger("watchdog").setLevel(logging.WARNING)  # its debug output is every raw inotify event
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
     logging.getLogger("markdown_it").setLevel(logging.WARNING)  # its debug output traces the parser
 
@@ -429,6 +430,10 @@ def cmd_watch(args) -> int:
         rescan=config.watch_rescan_seconds,
         after_build=send_due_after_build if args.send_due else None,
     )
+    clock = RebuildClock() if args.verbose else None
+    if clock is not None:
+        logging.getLogger("newsletter.builder.plan").addHandler(clock)
+        options.on_result = clock.said
     with StateLock(Path(config.state)):
         return WatchDaemon(options, lambda: site_config(args)).run(once=args.once)
 
