@@ -279,7 +279,12 @@ def make_parser() -> argparse.ArgumentParser:
     _common(serve)
 
     tag = sub.add_parser("tag", help="show which words of a text name which country, and why near misses do not")
-    tag.add_argument("text", nargs="*", metavar="TEXT", help="the text (or --file)")
+    tag.add_argument(
+        "text",
+        nargs="*",
+        metavar="TEXT",
+        help="a text (or --file); several quoted TEXTs get a verdict each, words without quotes are one text",
+    )
     tag.add_argument(
         "--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them"
     )
@@ -458,8 +463,13 @@ def cmd_tag(args) -> int:
         report(result.diagnostics, limit=None)  # the build's lines: its entries with errors are not shown
         failed = result.has_errors
         texts = [(f"{args.file}:{e.line}: {e.title}", e.title, e.body, e.language, e.countries) for e in result.entries]
-    elif args.text:
-        texts = [("", " ".join(args.text), "", None, None)]
+    elif args.text:  # each quoted TEXT its own verdict; words typed without quotes are one text
+        several = len(args.text) > 1 and any(len(text.split()) > 1 for text in args.text)
+        texts = (
+            [(text, text, "", None, None) for text in args.text]
+            if several
+            else [("", " ".join(args.text), "", None, None)]
+        )
     else:
         raise UsageError("give a text, or --file BULLETIN")
     for heading, title, body, language, fixed in texts:
