@@ -42,7 +42,7 @@ def around(line: str, gap: str = "\n\n") -> str:
 @pytest.mark.parametrize("gap", ["\n\n", "\n"], ids=["alone", "title-below"])
 def test_a_mistyped_date_line_is_one_error_and_does_not_join_the_entry_before(line, message, gap):
     result = parse(around(line, gap))
-    assert [str(d) for d in result.diagnostics] == [f"w.txt:7: {message}"]
+    assert [str(d) for d in result.diagnostics] == [f"w.txt:7: {message}; this entry is skipped"]
     assert [e.title for e in result.entries] == ["Bakers in Malawi Share Ovens", "School Gardens in Laos"]
     before = result.entries[0]
     assert before.body == "The bakers of the market agreed on a rota."
@@ -53,7 +53,9 @@ def test_a_misspelt_month_right_above_its_title_is_caught_as_a_valid_date_there_
     good = parse(around("6 June 2027", "\n"))
     assert good.diagnostics == [] and len(good.entries) == 3
     bad = parse(around("6 Jnue 2027", "\n"))
-    assert [str(d) for d in bad.diagnostics] == ["w.txt:7: 'Jnue' is not a month (did you mean 'June'?)"]
+    assert [str(d) for d in bad.diagnostics] == [
+        "w.txt:7: 'Jnue' is not a month (did you mean 'June'?); this entry is skipped"
+    ]
     assert bad.entries[0].body == "The bakers of the market agreed on a rota."
 
 
@@ -96,6 +98,6 @@ def test_lines_that_start_with_a_number_or_a_month_are_not_date_typos(line, gap)
 
 def test_a_day_and_month_without_a_year_is_an_error_only_alone():
     alone = parse(around("6 May"))
-    assert [str(d) for d in alone.diagnostics] == ["w.txt:7: date line '6 May' has no year"]
+    assert [str(d) for d in alone.diagnostics] == ["w.txt:7: date line '6 May' has no year; this entry is skipped"]
     above = parse(around("6 May", "\n"))  # "6 May\nwas a wet day" can be the start of a paragraph
     assert above.diagnostics == []

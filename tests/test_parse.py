@@ -180,6 +180,39 @@ def test_bad_entries_are_reported_and_others_kept(text, line, words):
     assert len(errors) == 1
     assert errors[0].line == line and words in errors[0].message
     assert all(e.title != "" for e in result.entries)
+    if words != "no date line":  # every error about an entry's date line says what becomes of the entry
+        assert errors[0].message.endswith("; this entry is skipped")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Language: es",
+        "lang: pt-BR",
+        "Countries: Peru, Chile",
+        "Country: none",
+        "Link: https://example.org/a",
+        "Id: x-1",
+    ],
+)
+def test_a_metadata_line_where_the_title_belongs_is_an_error_and_skips_the_entry(line):
+    text = (
+        f"26 August 2021\n{line}\nLlamas in Peru\n\nBody about Peru.\n\n25 August 2021\nOther Item in Chile\n\nBody.\n"
+    )
+    result = parse(text)
+    assert [str(d) for d in result.diagnostics] == [
+        f"b.txt:2: {line!r} is a metadata line where the title belongs; put the title right after the date "
+        "line and metadata after the title; this entry is skipped"
+    ]
+    assert [e.title for e in result.entries] == ["Other Item in Chile"]  # never titled "Language: es"
+
+
+@pytest.mark.parametrize(
+    "title", ["Link: the new rail line to Lima", "Country: Peru's harvest rises", "Id: a digital card for all"]
+)
+def test_a_title_that_starts_like_a_metadata_key_is_still_a_title(title):
+    [entry] = parse(f"26 August 2021\n{title}\n\nBody.\n").entries
+    assert entry.title == title
 
 
 def test_impossible_date_keeps_following_entries():
@@ -242,7 +275,7 @@ def test_a_mistyped_date_line_is_an_error_and_its_entry_is_skipped(line, message
         "Haitian text.\n\n1 September 2025\n\nThird Item in Peru\n\nPeru's text.\n"
     )
     result = parse(text)
-    assert [str(d) for d in result.diagnostics] == [f"b.txt:7: {message}"]
+    assert [str(d) for d in result.diagnostics] == [f"b.txt:7: {message}; this entry is skipped"]
     assert [e.title for e in result.entries] == ["First Item in Panama", "Third Item in Peru"]
     assert result.entries[0].body == "Panama's text."  # the skipped entry's text does not join the one before
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from newsletter import __version__
-from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, help_defaults, site_config, terminal_progress
+from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, RebuildClock, help_defaults, site_config, terminal_progress
 from newsletter.cli.send import (
     cmd_backup,
     cmd_resolve,
@@ -279,7 +279,12 @@ def make_parser() -> argparse.ArgumentParser:
     _common(serve)
 
     tag = sub.add_parser("tag", help="show which words of a text name which country, and why near misses do not")
-    tag.add_argument("text", nargs="*", metavar="TEXT", help="the text (or --file)")
+    tag.add_argument(
+        "text",
+        nargs="*",
+        metavar="TEXT",
+        help="a text (or --file); several quoted TEXTs get a verdict each, words without quotes are one text",
+    )
     tag.add_argument(
         "--file", metavar="FILE", help="a bulletin: every entry's countries, with the words that named them"
     )
@@ -329,9 +334,10 @@ def _setup_logging(args) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Prefixed(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
     logging.basicConfig(level=level, handlers=[handler])
-    if args.command == "build":  # `-v` prints the plan once, at the end (its lines are logged as it is made)
+    if args.command in ("build", "watch"):  # `-v` prints each build's plan once, at its end (not as it is made)
         logging.getLogger("newsletter.builder.plan").propagate = False
         logging.getLogger("newsletter.builder.batches").setLevel(max(level, logging.INFO))
+    logging.getLogger("watchdog").setLevel(logging.WARNING)  # its debug output is every raw inotify event
     logging.getLogger("CSSUTILS").setLevel(logging.CRITICAL)
     logging.getLogger("markdown_it").setLevel(logging.WARNING)  # its debug output traces the parser
 
@@ -429,6 +435,10 @@ def cmd_watch(args) -> int:
         rescan=config.watch_rescan_seconds,
         after_build=send_due_after_build if args.send_due else None,
     )
+    clock = RebuildClock() if args.verbose else None
+    if clock is not None:
+        logging.getLogger("newsletter.builder.plan").addHandler(clock)
+        options.on_result = clock.said
     with StateLock(Path(config.state)):
         return WatchDaemon(options, lambda: site_config(args)).run(once=args.once)
 
@@ -453,8 +463,13 @@ def cmd_tag(args) -> int:
         report(result.diagnostics, limit=None)  # the build's lines: its entries with errors are not shown
         failed = result.has_errors
         texts = [(f"{args.file}:{e.line}: {e.title}", e.title, e.body, e.language, e.countries) for e in result.entries]
-    elif args.text:
-        texts = [("", " ".join(args.text), "", None, None)]
+    elif args.text:  # each quoted TEXT its own verdict; words typed without quotes are one text
+        several = len(args.text) > 1 and any(len(text.split()) > 1 for text in args.text)
+        texts = (
+            [(text, text, "", None, None) for text in args.text]
+            if several
+            else [("", " ".join(args.text), "", None, None)]
+        )
     else:
         raise UsageError("give a text, or --file BULLETIN")
     for heading, title, body, language, fixed in texts:

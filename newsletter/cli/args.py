@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CONFIG = "newsletter.toml"
 
@@ -112,3 +113,25 @@ class PhaseClock(logging.Handler):
             last = at
         out.append(f"total: {last - self.started:.3f} s")
         return out
+
+
+class RebuildClock(PhaseClock):
+    """`watch -v`: after each of the daemon's builds, its plan and the time of its phases, each
+    line once, as `build -v` says them (the state lock is held for the whole daemon, so its
+    phases are choosing the way and the way itself)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.funcName == "take":  # Plan.take: a way taken (again, if the one before fell back)
+            self.marks.append(("reading the state and choosing the way", time.perf_counter()))
+
+    def said(self, result: Any, started: float) -> None:
+        """Print the plan and phase times of the build `result` (a `BuildResult`) just made, which
+        started at `started` (`time.perf_counter()`)."""
+        self.started = started
+        self.marks = [m for m in self.marks if m[1] >= started][:1]  # not those of a build that failed
+        self.mark(f"{result.plan.way or 'the build'} (reading, rendering, writing and saving the state)")
+        for line in result.plan.lines():
+            print(f"newsletter: plan: {line}", file=sys.stderr)
+        for line in self.lines():
+            print(f"newsletter: time: {line}", file=sys.stderr)
+        self.marks = []

@@ -1,7 +1,7 @@
 """Parse one bulletin file into entries and diagnostics.
 
 The format (see docs/bulletins.md): an entry is a date line alone on its line, then a title (the next
-non-blank line), then optional metadata lines (`Countries:`, `Link:`, `Id:`), then body
+non-blank line), then optional metadata lines (`Countries:`, `Link:`, `Id:`, `Language:`), then body
 paragraphs up to the next date line. `.txt` bodies are plain paragraphs, `.md` bodies are
 Markdown. Pure: reads nothing but the bytes it is given.
 """
@@ -25,6 +25,7 @@ BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
 _META = re.compile(r"^(countries|country|link|url|id|language|lang)\s*:\s*(.*)$", re.IGNORECASE)
 _LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*")
 _LONG_TITLE = 250
+_SKIPPED = "; this entry is skipped"  # every error about an entry's date line or title ends so
 
 CountryResolver = Callable[[str], "tuple[tuple[str, ...], list[str]]"]
 """Turns the value of a `Countries:` line into codes and a list of names it did not know."""
@@ -130,6 +131,18 @@ class _Source:
     resolve_countries: CountryResolver | None
 
 
+def _is_metadata(meta: re.Match[str], resolve_countries: CountryResolver | None) -> bool:
+    """Whether a line `_META` matched where a title belongs is a metadata line (`Language: es`,
+    `Countries: Peru, Chile`) rather than a title that starts with such a word (`Link: the new
+    rail line to Lima`): its value has the shape that key takes."""
+    key, value = meta.group(1).lower(), meta.group(2).strip()
+    if key in ("language", "lang"):
+        return _LANGUAGE_TAG.fullmatch(value) is not None
+    if key in ("countries", "country"):
+        return resolve_countries is None or not resolve_countries(value)[1]
+    return bool(value) and not any(c.isspace() for c in value)  # Link:, Id:
+
+
 def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> Entry | None:
     path, fmt, lines, diags, resolve_countries = (
         source.path,
@@ -140,17 +153,31 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     )
     lineno = start + 1
     if date_line.problem is not None:
-        diags.append(Diagnostic(path, lineno, "error", date_line.problem))
+        diags.append(Diagnostic(path, lineno, "error", f"{date_line.problem}{_SKIPPED}"))
         return None
     if date_line.date is None:
-        diags.append(Diagnostic(path, lineno, "error", f'impossible date "{date_line.text}"; this entry is skipped'))
+        diags.append(Diagnostic(path, lineno, "error", f'impossible date "{date_line.text}"{_SKIPPED}'))
         return None
     i = start + 1
     while i < end and not lines[i].strip():
         i += 1
     if i >= end:
         diags.append(
-            Diagnostic(path, lineno, "error", f'date line "{date_line.text}" has no title; add a title line after it')
+            Diagnostic(
+                path, lineno, "error", f'date line "{date_line.text}" has no title; add a title line after it{_SKIPPED}'
+            )
+        )
+        return None
+    misplaced = _META.match(lines[i].strip())
+    if misplaced is not None and _is_metadata(misplaced, resolve_countries):
+        diags.append(
+            Diagnostic(
+                path,
+                i + 1,
+                "error",
+                f"{lines[i].strip()!r} is a metadata line where the title belongs; "
+                f"put the title right after the date line and metadata after the title{_SKIPPED}",
+            )
         )
         return None
     title = " ".join(lines[i].split())

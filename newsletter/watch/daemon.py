@@ -48,6 +48,7 @@ class WatchOptions:
     after_build: Callable[[object, Builder, object, list[str]], bool] | None = None
     """Called with (config, builder, catalog or None, inputs) after each successful rebuild
     (`--send-due`); returns True when a stop was asked for meanwhile."""
+    on_result: Callable[[Any, float], None] | None = None  # `-v`: each BuildResult, its perf_counter start
 
 
 @dataclass
@@ -207,6 +208,8 @@ class WatchDaemon:
         # After the first build, only problems in files that just changed are worth repeating.
         changed_paths = None if self.rebuilds == 1 else {p.removesuffix(" (removed)") for p in result.changed_sources}
         report(result.diagnostics, paths=changed_paths)
+        if self.options.on_result is not None:
+            self.options.on_result(result, started)
         stats = result.stats
         if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
             return True
