@@ -133,9 +133,7 @@ MEASURE = """() => [...document.querySelectorAll('td.entry')].map(e => {
 def test_entries_do_not_overlap_on_a_phone_in_a_web_copy_and_a_digest(site):
     from playwright.sync_api import sync_playwright
 
-    (site.root / "newsletter.toml").write_text(
-        '[brand]\nfooter_text = "Written by a small team."\n', encoding="utf-8"
-    )
+    (site.root / "newsletter.toml").write_text('[brand]\nfooter_text = "Written by a small team."\n', encoding="utf-8")
     pages = web_copy_and_digest(site)
     seen = {}
     with sync_playwright() as pw:

@@ -30,7 +30,8 @@ def test_every_language_has_every_phrase_with_the_same_blanks():
     for lang, table in PHRASES.items():
         assert table.keys() == english.keys(), lang
         for key, text in table.items():
-            blanks = {b.removeprefix("the_") for b in re.findall(r"{(\w+)}", text)}  # {the_name}: the name with its article
+            # {the_name}: the name with its article
+            blanks = {b.removeprefix("the_") for b in re.findall(r"{(\w+)}", text)}
             assert blanks == set(re.findall(r"{(\w+)}", english[key])), (lang, key)
 
 
