@@ -307,3 +307,18 @@ def test_a_site_titled_like_one_of_its_pages_does_not_stutter(site, title):
     else:
         assert "<title>All news</title>" in site.read("all/index.html")
         assert feedparser.parse(site.read("all/atom.xml")).feed.title == "All news"
+
+
+@pytest.mark.parametrize("lang, said", [("fr", "(flux)"), ("es", "(fuente web)"), ("en", "(feed)")])
+def test_a_feed_opened_in_a_browser_has_its_tab_title_in_the_sites_language(site, lang, said):
+    from lxml import etree
+
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text(f'title = "Nouvelles"\nlanguage = "{lang}"\n')
+    assert site.build().code == 0
+    transform = etree.XSLT(etree.parse(str(site.out / "feed.xsl")))
+    for fmt in ("atom.xml", "rss.xml"):
+        page = str(transform(etree.parse(str(site.out / "pe" / fmt))))
+        [title] = re.findall(r"<title>([^<]*)</title>", page)
+        assert title.endswith(f" {said}"), (fmt, title)
+        assert lang == "en" or "(feed)" not in page

@@ -86,6 +86,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Opened in a browser, a feed shows as a plain page, or as code where the browser no longer styles feeds: this page is for people.",
         "xsl.note": "This is a web feed. Copy its address into your feed reader to follow this news.",
         "xsl.visit": "Visit the web page",
+        "xsl.kind": "feed",
         "subscribe.latest": "The newest items",
         # newsletter serve: its pages and its own messages
         "web.change": "Change your subscription",
@@ -213,6 +214,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Abierta en un navegador, una fuente se ve como una página sencilla, o como código donde el navegador ya no le da estilo: esta página es para las personas.",
         "xsl.note": "Esta es una fuente web. Copie su dirección en su lector de noticias para seguir estas noticias.",
         "xsl.visit": "Visitar la página web",
+        "xsl.kind": "fuente web",
         "subscribe.latest": "Las noticias más recientes",
         # newsletter serve: its pages and its own messages
         "web.change": "Cambiar su suscripción",
@@ -340,6 +342,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Ouvert dans un navigateur, un flux s’affiche comme une page simple, ou comme du code là où le navigateur ne le met plus en forme : cette page est faite pour les personnes.",
         "xsl.note": "Ceci est un flux web. Copiez son adresse dans votre lecteur de flux pour suivre ces actualités.",
         "xsl.visit": "Voir la page web",
+        "xsl.kind": "flux",
         "subscribe.latest": "Les actualités les plus récentes",
         # newsletter serve: its pages and its own messages
         "web.change": "Modifier votre abonnement",
@@ -467,6 +470,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Aberto num navegador, um feed aparece como uma página simples, ou como código onde o navegador já não lhe dá estilo: esta página é para as pessoas.",
         "xsl.note": "Este é um feed web. Copie o seu endereço para o seu leitor de feeds para acompanhar estas notícias.",
         "xsl.visit": "Visitar a página web",
+        "xsl.kind": "feed",
         "subscribe.latest": "As notícias mais recentes",
         # newsletter serve: its pages and its own messages
         "web.change": "Alterar a sua assinatura",
