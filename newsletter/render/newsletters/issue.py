@@ -429,7 +429,10 @@ class IssueRenderer:
 
         (share, brand), issue = self._share, rendered.issue
         url = self.links.url(self.links.issue_path(issue.group, issue.period_id, "html"))
-        tags = share.page(rendered.subject, rendered.preheader, url, "article")
+        languages = {e.language or self.config.language for e in issue.entries}  # all in one other: its locale
+        tags = share.page(
+            rendered.subject, rendered.preheader, url, "article", min(languages) if len(languages) == 1 else ""
+        )
         return "\n" + tags + icon_link("../../" + brand["favicon"], brand["favicon_type"])
 
     def archive_text(self, rendered: RenderedIssue) -> str:
