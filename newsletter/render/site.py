@@ -197,7 +197,8 @@ class SiteRenderer:
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
         countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
-        head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", entry.language)  # not in Jinja
+        language = entry.language or ""
+        head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
         return self._entry.render(
             entry=entry, countries=countries, canonical=canonical, root="../", head_tags=head
         ).encode()
