@@ -10,7 +10,7 @@
       <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title><xsl:value-of select="atom:feed/atom:title|rss/channel/title"/> (feed)</title>
+        <title><xsl:value-of select="atom:feed/atom:title|rss/channel/title"/> ({{ words.t("xsl.kind") }})</title>
         <meta name="color-scheme" content="light dark"/>
         <style>
           body { margin: 0 auto; max-width: 46rem; padding: 1rem 1.25rem; font: 17px/1.55 system-ui, sans-serif; color: #1d2430; background: #ffffff; }

@@ -248,3 +248,28 @@ def test_the_store_keeps_the_frequency_through_import_and_export_and_records_cha
             store.set_frequency("a@example.org", "hourly")
     finally:
         store.close()
+
+
+SPANISH = """
+    10 de marzo de 2025
+
+    Perú abre un refugio en Arequipa
+
+    El refugio de Arequipa acoge a doscientas personas desde el martes, dice la alcaldía.
+"""
+
+
+def test_an_entry_in_another_language_carries_lang_on_its_block_and_its_overflow_item(site):
+    """As in list issues: the Spanish entry's block and its `li` among the links say lang="es";
+    the date and the "also about" line around it (the site's words) say lang="en" again."""
+    site.write("b.txt", SPANISH)
+    whole, whole_renderer = composer_for(site)
+    reader = sub("a@example.org", "pe", "co")
+    html = whole_renderer.render(whole.digest(whole.choice(reader), "2025-W11"), whole).html
+    [block] = re.findall(r'<td class="entry" lang="es"[^>]*>(.*?)</td>', html, re.S)
+    assert "Perú abre un refugio" in block and re.search(r'<p class="entry-date"\s+lang="en"[^>]*>10 March 2025', block)
+    assert len(re.findall(r'<td class="entry" lang="en"', html)) == 3
+    composer, renderer = composer_for(site, **{"newsletter.max_bytes": len(html.encode()) - 400})
+    rendered = renderer.render(composer.digest(composer.choice(reader), "2025-W11"), composer)
+    [item] = re.findall(r'<li lang="es"[^>]*>(.*?)</li>', rendered.html, re.S)
+    assert "Perú abre un refugio" in item and re.search(r'lang="en"[^>]*>\(10 March 2025\)', item)

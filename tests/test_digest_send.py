@@ -646,3 +646,27 @@ def test_a_subscribers_file_with_other_lists_is_not_called_a_change_of_the_diges
         assert server.counts() == {"x@example.org": 1}  # and never twice
         assert "changed after" not in site.due(W11_DONE, "--correction").stderr
         assert server.counts() == {"x@example.org": 1}
+
+
+def test_send_test_needs_no_subscriber_list_and_a_missing_list_is_a_newsletter_line(site, tmp_path):
+    """`send --test ADDRESS` on a site with no subscribers.csv yet mails the digest (and, with
+    delivery = "lists", the issue) to ADDRESS; a real send without the list says so in one
+    `newsletter:` line (T21 finding 8)."""
+    with SpoolServer(tmp_path / "spool") as server:
+        site.configure(server.port)
+        assert not (site.dir / "subscribers.csv").exists()
+        site.cli("build")
+        digest = site.cli("send", "--test", "me@example.org")
+        assert digest.returncode == 0, digest.stderr
+        assert "mailed to me@example.org (not recorded as a delivery)" in digest.stderr
+        (site.dir / "newsletter.toml").write_text(
+            (site.dir / "newsletter.toml").read_text().replace("[newsletter]\n", '[newsletter]\ndelivery = "lists"\n')
+        )
+        issue = site.cli("send", "--test", "me@example.org", "--country", "pe", "--issue", "2025-W11")
+        assert issue.returncode == 0 and "Peru \u2014 10\u201316 March 2025" in issue.stderr, issue.stderr
+        assert server.counts() == {"me@example.org": 2}
+        real = site.cli("send", "--country", "pe")
+    assert real.returncode == 2
+    lines = [x for x in real.stderr.splitlines() if x.strip()]
+    assert lines and all(x.startswith("newsletter: ") for x in lines), real.stderr
+    assert "no such subscriber list" in real.stderr and not (site.dir / "subscribers.csv").exists()

@@ -303,3 +303,23 @@ def test_interface_text_inside_an_entry_in_another_language_is_marked_with_the_s
         interface += [a for a in tree.iter("a") if a.get("class") == "country"]
         interface += [p for p in tree.iter("p") if p.get("class") == "entry-date"]
         assert interface and all(nearest_lang(parents, e) == "en" for e in interface), rel
+
+
+def test_og_locale_follows_the_entrys_language_on_its_page_and_on_a_web_copy_of_only_that_language(site):
+    """An entry in Spanish on an English site: og:locale es_ES on its page (like its lang) and on
+    the web copy whose entries are all Spanish; English pages and mixed copies keep en_US."""
+    site.write("a.txt", SPANISH)
+    site.write("b.txt", "2 March 2025\n\nPeru Shares a Lake Survey\n\nBoth navies counted the fish.\n")
+    assert site.build().code == 0
+    assert meta(doc(site, entry_page(site, "biblioteca")), "property", "og:locale") == "es_ES"
+    assert meta(doc(site, entry_page(site, "lake-survey")), "property", "og:locale") == "en_US"
+    assert meta(doc(site, "index.html"), "property", "og:locale") == "en_US"
+    copies = {
+        p.relative_to(site.out).as_posix(): meta(doc(site, p.relative_to(site.out).as_posix()), "property", "og:locale")
+        for p in (site.out / "newsletters").glob("*/*.html")
+        if p.name != "index.html"
+    }
+    spanish_only = [rel for rel in copies if "biblioteca" in site.read(rel) and "Lake Survey" not in site.read(rel)]
+    mixed = [rel for rel in copies if "biblioteca" in site.read(rel) and "Lake Survey" in site.read(rel)]
+    assert spanish_only and mixed, copies
+    assert all(copies[rel] == "es_ES" for rel in spanish_only) and all(copies[rel] == "en_US" for rel in mixed)

@@ -30,7 +30,9 @@ def test_every_language_has_every_phrase_with_the_same_blanks():
     for lang, table in PHRASES.items():
         assert table.keys() == english.keys(), lang
         for key, text in table.items():
-            assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english[key])), (lang, key)
+            # {the_name}: the name with its article
+            blanks = {b.removeprefix("the_") for b in re.findall(r"{(\w+)}", text)}
+            assert blanks == set(re.findall(r"{(\w+)}", english[key])), (lang, key)
 
 
 def all_text(site) -> str:
@@ -215,3 +217,108 @@ def test_no_sentence_names_the_site_twice_in_any_language(site, lang, title):
     issue = site.read("newsletters/all/2021-W34.html")
     [heading] = re.findall(r'<h1 class="issue-title"[^>]*>([^<]*)</h1>', issue)
     assert title not in heading and "2021" in heading  # under the site's title: the period only
+
+
+@pytest.mark.parametrize(
+    "lang, said",
+    [
+        ("es", "solo las últimas 104 semanas."),
+        ("pt", "apenas as últimas 104 semanas."),
+        ("fr", "les 104 semaines les plus récentes seulement."),
+        ("en", "the newest 104 weeks only."),
+    ],
+)
+def test_the_archive_page_agrees_with_the_period_noun(site, lang, said):
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text(f'language = "{lang}"\n')
+    assert site.build().code == 0
+    assert said in site.read("newsletters/pe/index.html")
+
+
+@pytest.mark.parametrize(
+    "period, lang, said",
+    [
+        ("daily", "es", "los últimos {n} días"),
+        ("monthly", "es", "los últimos {n} meses"),
+        ("daily", "pt", "os últimos {n} dias"),
+        ("monthly", "pt", "os últimos {n} meses"),
+        ("daily", "fr", "les {n} jours les plus récents"),
+        ("monthly", "fr", "les {n} mois les plus récents"),
+    ],
+)
+def test_every_period_noun_has_its_agreement(period, lang, said):
+    assert PHRASES[lang][f"periods.{period}"] == said
+
+
+@pytest.mark.parametrize(
+    "name, said",
+    [
+        ("Pérou", "le Pérou"),
+        ("France", "la France"),
+        ("Argentine", "l\u2019Argentine"),
+        ("Équateur", "l\u2019Équateur"),
+        ("Philippines", "les Philippines"),
+        ("États-Unis", "les États-Unis"),
+        ("Îles Marshall", "les Îles Marshall"),
+        ("Cuba", "Cuba"),
+        ("Israël", "Israël"),
+        ("Madagascar", "Madagascar"),
+        ("Mexique", "le Mexique"),
+        ("Royaume-Uni", "le Royaume-Uni"),
+        ("Guinée-Bissau", "la Guinée-Bissau"),
+        ("Côte d\u2019Ivoire", "la Côte d\u2019Ivoire"),
+        ("Honduras", "le Honduras"),
+        ("La Réunion", "La Réunion"),
+        ("Toutes les actualités", "Toutes les actualités"),  # a list's title, not a country's name
+    ],
+)
+def test_french_country_names_take_their_article(name, said):
+    from newsletter.render.words import french_with_article
+
+    assert french_with_article(name) == said
+
+
+def test_a_french_site_names_countries_with_their_article_and_a_space_before_colons(site):
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text('language = "fr"\n')
+    assert site.build().code == 0
+    assert feedparser.parse(site.read("pe/atom.xml")).feed.subtitle == "Actualités sur le Pérou"
+    page = site.read("pe/index.html")
+    assert 'content="Actualités sur le Pérou : 1 actualité."' in page
+    subscribe = site.read("pe/subscribe.html")
+    assert "<h1>Suivre le Pérou dans un lecteur de flux</h1>" in subscribe
+    assert 'content="Lettre d\u2019information : Pérou : 1 numéro."' in site.read("newsletters/pe/index.html")
+    text = site.read("newsletters/pe/2021-W34.txt")
+    assert "La suivre dans un lecteur de flux : " in text and "Plus sur le Pérou : " in text
+    assert "Ceci est la version web de la lettre sur le Pérou." in site.read("newsletters/pe/2021-W34.html")
+    assert not re.search(r"\w: ", re.sub(r"https?:|<[^>]+>", "", page + subscribe + text))
+
+
+@pytest.mark.parametrize("title", ["Newsletter", "All news"])
+def test_a_site_titled_like_one_of_its_pages_does_not_stutter(site, title):
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text(f'title = "{title}"\n')
+    assert site.build().code == 0
+    doubled = f"{title} \u2014 {title}"
+    for rel in ("newsletters/all/index.html", "all/index.html", "all/atom.xml", "all/rss.xml", "index.html"):
+        assert doubled not in site.read(rel), rel
+    if title == "Newsletter":
+        assert "<title>Newsletter</title>" in site.read("newsletters/all/index.html")
+    else:
+        assert "<title>All news</title>" in site.read("all/index.html")
+        assert feedparser.parse(site.read("all/atom.xml")).feed.title == "All news"
+
+
+@pytest.mark.parametrize("lang, said", [("fr", "(flux)"), ("es", "(fuente web)"), ("en", "(feed)")])
+def test_a_feed_opened_in_a_browser_has_its_tab_title_in_the_sites_language(site, lang, said):
+    from lxml import etree
+
+    site.write("a.txt", BULLETIN)
+    (site.root / "newsletter.toml").write_text(f'title = "Nouvelles"\nlanguage = "{lang}"\n')
+    assert site.build().code == 0
+    transform = etree.XSLT(etree.parse(str(site.out / "feed.xsl")))
+    for fmt in ("atom.xml", "rss.xml"):
+        page = str(transform(etree.parse(str(site.out / "pe" / fmt))))
+        [title] = re.findall(r"<title>([^<]*)</title>", page)
+        assert title.endswith(f" {said}"), (fmt, title)
+        assert lang == "en" or "(feed)" not in page

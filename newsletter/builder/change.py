@@ -63,6 +63,9 @@ class Change:
                 kind, group, part = parse_key(key)
                 if kind == "issue" and part < self.since:
                     retire.append(key)
+                elif kind == "sitemap":  # a year's sitemap goes with the year's last entry
+                    if group.isdigit() and int(group) in self.years:
+                        retire.append(key)
                 elif kind == "entry" or group not in self.affected:
                     continue  # entry pages go by `gone`; other groups' units stay
                 elif kind == "year":

@@ -98,8 +98,13 @@ def cmd_send(args) -> int:
     subscribers, sub_diags, store = recipients(
         state_dir, subscribers_path, builder.context.gazetteer, one_off=bool(args.subscribers), quiet=args.quiet
     )
-    report(sub_diags)
-    if any(d.severity == "error" and d.line == 0 for d in sub_diags):
+    if test and not args.subscribers and not subscribers_path.exists():
+        sub_diags = []  # a test to yourself: no subscriber list is needed
+    whole_file = [d for d in sub_diags if d.line == 0]
+    report([d for d in sub_diags if d not in whole_file])
+    for d in whole_file:  # not a line of the list but the whole list: `newsletter: path: …`
+        say(str(d))
+    if any(d.severity == "error" for d in whole_file):
         return 2
     bad_lines = any(d.severity == "error" for d in sub_diags)
     now = _now(args, ZoneInfo(config.timezone))

@@ -55,17 +55,28 @@ class ShareTags:
     Open Graph type."""
 
     def __init__(self, site_title: str, language: str, image_url: str = "") -> None:
+        self._parts = (attribute(site_title), attribute(image_url))
+        self.language = language
+        self._site = self._shared(language)
+        self._by_language = {language: self._site}
+
+    def _shared(self, language: str) -> str:
+        name, image = self._parts
         locale = og_locale(language)
-        self._site = (
-            f'<meta property="og:site_name" content="{attribute(site_title)}">\n'
+        return (
+            f'<meta property="og:site_name" content="{name}">\n'
             + (f'<meta property="og:locale" content="{locale}">\n' if locale else "")
-            + (f'<meta property="og:image" content="{attribute(image_url)}">\n' if image_url else "")
+            + (f'<meta property="og:image" content="{image}">\n' if image else "")
             + '<meta name="twitter:card" content="summary">\n'
         )
 
-    def page(self, title: str, description: str, canonical: str, og_type: str) -> str:
+    def page(self, title: str, description: str, canonical: str, og_type: str, language: str = "") -> str:
         """The tags of one page, each ending with a newline. Without a canonical URL (a page
-        not on the site) only the description; without a description, no description tags."""
+        not on the site) only the description; without a description, no description tags.
+        `language`: the page's content's, when not the site's (og:locale follows it)."""
+        site = self._site
+        if language and language != self.language:
+            site = self._by_language.get(language) or self._by_language.setdefault(language, self._shared(language))
         d = attribute(description)
         if not canonical:
             return f'<meta name="description" content="{d}">\n' if description else ""
@@ -75,11 +86,11 @@ class ShareTags:
                 f'<meta name="description" content="{d}">\n<link rel="canonical" href="{u}">\n'
                 f'<meta property="og:type" content="{kind}">\n<meta property="og:title" content="{t}">\n'
                 f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
-                f'{self._site}<meta name="twitter:title" content="{t}">\n'
+                f'{site}<meta name="twitter:title" content="{t}">\n'
                 f'<meta name="twitter:description" content="{d}">\n'
             )
         return (
             f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{kind}">\n'
             f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
-            f'{self._site}<meta name="twitter:title" content="{t}">\n'
+            f'{site}<meta name="twitter:title" content="{t}">\n'
         )

@@ -86,7 +86,7 @@ class Chrome:
         image = config.base_url + self.brand["image"] if self.brand["image"] else ""
         self._share = ShareTags(config.title, config.language, image)
 
-    def head(self, root: str, title: str, description: str, canonical: str, og_type: str) -> Markup:
+    def head(self, root: str, title: str, description: str, canonical: str, og_type: str, language: str = "") -> Markup:
         """The `<head>` tags after `<title>`: description, canonical URL, Open Graph and Twitter
         card tags, then what every page at this depth has (viewport, CSP, icon, stylesheet)."""
         fixed = self._heads.get(root)
@@ -99,7 +99,7 @@ class Chrome:
                 + icon_link(root + self.brand["favicon"], self.brand["favicon_type"])
                 + f'\n<link rel="stylesheet" href="{escape(root)}site.css">'
             )
-        return Markup(self._share.page(title, description, canonical, og_type) + fixed)
+        return Markup(self._share.page(title, description, canonical, og_type, language) + fixed)
 
     def header(self, root: str, is_home: bool) -> Markup:
         made = self._headers.get((root, is_home))
@@ -197,7 +197,8 @@ class SiteRenderer:
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
         countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
-        head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article")  # a call here, not in Jinja
+        language = entry.language or ""
+        head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
         return self._entry.render(
             entry=entry, countries=countries, canonical=canonical, root="../", head_tags=head
         ).encode()

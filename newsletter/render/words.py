@@ -41,13 +41,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "archive.title.country": "Newsletter about {name}",
         "archive.title.all": "Newsletter",
         "archive.title.regional": "Regional newsletter",
-        "archive.summary": "{issues}, newest first: the newest {periods} only.",
+        "archive.summary": "{issues}, newest first: {periods} only.",
         "archive.summary.every": "{issues}, newest first.",
         "issues.one": "{n} issue",
         "issues.many": "{n} issues",
-        "periods.daily": "{n} days",
-        "periods.weekly": "{n} weeks",
-        "periods.monthly": "{n} months",
+        "periods.daily": "the newest {n} days",
+        "periods.weekly": "the newest {n} weeks",
+        "periods.monthly": "the newest {n} months",
+        "colon": ": ",
         "signup.heading": "Newsletters by email",
         "signup.heading.country": "Get news about {name} by email",
         "signup.email": "Your email address",
@@ -85,6 +86,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Opened in a browser, a feed shows as a plain page, or as code where the browser no longer styles feeds: this page is for people.",
         "xsl.note": "This is a web feed. Copy its address into your feed reader to follow this news.",
         "xsl.visit": "Visit the web page",
+        "xsl.kind": "feed",
         "subscribe.latest": "The newest items",
         # newsletter serve: its pages and its own messages
         "web.change": "Change your subscription",
@@ -167,13 +169,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "archive.title.country": "Boletín sobre {name}",
         "archive.title.all": "Boletín",
         "archive.title.regional": "Boletín regional",
-        "archive.summary": "{issues}, del más reciente al más antiguo: solo los últimos {periods}.",
+        "archive.summary": "{issues}, del más reciente al más antiguo: solo {periods}.",
         "archive.summary.every": "{issues}, del más reciente al más antiguo.",
         "issues.one": "{n} número",
         "issues.many": "{n} números",
-        "periods.daily": "{n} días",
-        "periods.weekly": "{n} semanas",
-        "periods.monthly": "{n} meses",
+        "periods.daily": "los últimos {n} días",
+        "periods.weekly": "las últimas {n} semanas",
+        "periods.monthly": "los últimos {n} meses",
+        "colon": ": ",
         "signup.heading": "Boletines por correo",
         "signup.heading.country": "Reciba las noticias sobre {name} por correo",
         "signup.email": "Su dirección de correo",
@@ -211,6 +214,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Abierta en un navegador, una fuente se ve como una página sencilla, o como código donde el navegador ya no le da estilo: esta página es para las personas.",
         "xsl.note": "Esta es una fuente web. Copie su dirección en su lector de noticias para seguir estas noticias.",
         "xsl.visit": "Visitar la página web",
+        "xsl.kind": "fuente web",
         "subscribe.latest": "Las noticias más recientes",
         # newsletter serve: its pages and its own messages
         "web.change": "Cambiar su suscripción",
@@ -293,13 +297,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "archive.title.country": "Lettre d’information : {name}",
         "archive.title.all": "Lettre d’information",
         "archive.title.regional": "Lettre d’information régionale",
-        "archive.summary": "{issues}, du plus récent au plus ancien : les {periods} les plus récents seulement.",
+        "archive.summary": "{issues}, du plus récent au plus ancien : {periods} seulement.",
         "archive.summary.every": "{issues}, du plus récent au plus ancien.",
         "issues.one": "{n} numéro",
         "issues.many": "{n} numéros",
-        "periods.daily": "{n} jours",
-        "periods.weekly": "{n} semaines",
-        "periods.monthly": "{n} mois",
+        "periods.daily": "les {n} jours les plus récents",
+        "periods.weekly": "les {n} semaines les plus récentes",
+        "periods.monthly": "les {n} mois les plus récents",
+        "colon": " : ",
         "signup.heading": "Lettres d’information par courriel",
         "signup.heading.country": "Recevez l’actualité : {name}",
         "signup.email": "Votre adresse électronique",
@@ -317,26 +322,27 @@ PHRASES: dict[str, dict[str, str]] = {
         "nl.why.regional": "Vous recevez ce message car vous êtes abonné à la lettre régionale de {site}.",
         "nl.unsubscribe": "Se désabonner",
         "nl.preferences": "Changer vos pays",
-        "nl.more.country": "Plus sur {name}",
+        "nl.more.country": "Plus sur {the_name}",
         "nl.more.all": "Toutes les actualités",
         "nl.more.regional": "Autres actualités régionales",
         "nl.feed": "Flux",
         "nl.preheader": "{items} : {first}",
-        "feed.subtitle.country": "Actualités sur {name}",
+        "feed.subtitle.country": "Actualités sur {the_name}",
         "feed.subtitle.all": "Toutes les actualités, des plus récentes aux plus anciennes",
         "feed.subtitle.regional": "Actualités qui ne nomment aucun pays en particulier",
-        "nl.visitor.country": "Ceci est la version web de la lettre sur {name}.",
+        "nl.visitor.country": "Ceci est la version web de la lettre sur {the_name}.",
         "nl.visitor.all": "Ceci est la version web de la lettre.",
         "nl.visitor.regional": "Ceci est la version web de la lettre régionale.",
         "nl.signup": "La recevoir par courriel",
         "nl.manage": "Déjà abonné ? Modifiez votre abonnement",
         "nl.follow": "La suivre dans un lecteur de flux",
         "week": "semaine {week}, {year}",
-        "subscribe.title": "Suivre {name} dans un lecteur de flux",
+        "subscribe.title": "Suivre {the_name} dans un lecteur de flux",
         "subscribe.intro": "Copiez l’adresse d’un flux dans votre lecteur, ou ouvrez l’un des liens ci-dessous.",
         "subscribe.browser": "Ouvert dans un navigateur, un flux s’affiche comme une page simple, ou comme du code là où le navigateur ne le met plus en forme : cette page est faite pour les personnes.",
         "xsl.note": "Ceci est un flux web. Copiez son adresse dans votre lecteur de flux pour suivre ces actualités.",
         "xsl.visit": "Voir la page web",
+        "xsl.kind": "flux",
         "subscribe.latest": "Les actualités les plus récentes",
         # newsletter serve: its pages and its own messages
         "web.change": "Modifier votre abonnement",
@@ -419,13 +425,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "archive.title.country": "Boletim sobre {name}",
         "archive.title.all": "Boletim",
         "archive.title.regional": "Boletim regional",
-        "archive.summary": "{issues}, do mais recente ao mais antigo: apenas os últimos {periods}.",
+        "archive.summary": "{issues}, do mais recente ao mais antigo: apenas {periods}.",
         "archive.summary.every": "{issues}, do mais recente ao mais antigo.",
         "issues.one": "{n} edição",
         "issues.many": "{n} edições",
-        "periods.daily": "{n} dias",
-        "periods.weekly": "{n} semanas",
-        "periods.monthly": "{n} meses",
+        "periods.daily": "os últimos {n} dias",
+        "periods.weekly": "as últimas {n} semanas",
+        "periods.monthly": "os últimos {n} meses",
+        "colon": ": ",
         "signup.heading": "Boletins por e-mail",
         "signup.heading.country": "Receba as notícias sobre {name} por e-mail",
         "signup.email": "O seu endereço de e-mail",
@@ -463,6 +470,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "subscribe.browser": "Aberto num navegador, um feed aparece como uma página simples, ou como código onde o navegador já não lhe dá estilo: esta página é para as pessoas.",
         "xsl.note": "Este é um feed web. Copie o seu endereço para o seu leitor de feeds para acompanhar estas notícias.",
         "xsl.visit": "Visitar a página web",
+        "xsl.kind": "feed",
         "subscribe.latest": "As notícias mais recentes",
         # newsletter serve: its pages and its own messages
         "web.change": "Alterar a sua assinatura",
@@ -538,7 +546,14 @@ class Words:
             self.date = english_date  # type: ignore[method-assign]
 
     def t(self, key: str, **values) -> str:
-        return self.table[key].format(**values)
+        phrase = self.table[key]
+        if "{the_name}" in phrase:  # French phrases only: "sur le Pérou", "Suivre la France"
+            values["the_name"] = french_with_article(values["name"])
+        return phrase.format(**values)
+
+    @staticmethod
+    def title(first: str, second: str) -> str:
+        return joined_title(first, second)
 
     @staticmethod
     def kind(group: str) -> str:
@@ -612,6 +627,60 @@ def country_name(code: str, lang: str, english: str) -> str:
     from babel import Locale
 
     return Locale.parse(lang).territories.get(code.upper(), english)
+
+
+# French puts an article before most country names ("Actualités sur le Pérou"), and its form is
+# not in CLDR: Babel knows the names, not their gender.  The rules French grammars give (names
+# ending in -e are feminine, the others masculine, l’ before a vowel) and the names they list as
+# exceptions: masculine names in -e, feminine names that do not end in -e, plural names, and the
+# islands and city states that take no article.
+FRENCH_MASCULINE_E = frozenset(
+    {"Belize", "Cambodge", "Mexique", "Mozambique", "Royaume-Uni", "Suriname", "Territoire britannique de l’océan Indien", "Zimbabwe"}
+)  # fmt: skip
+FRENCH_FEMININE = frozenset({"Sierra Leone"})
+FRENCH_PLURAL = frozenset(
+    {"Bahamas", "Bermudes", "Comores", "Émirats arabes unis", "États-Unis", "Fidji", "Maldives", "Palaos",
+     "Pays-Bas", "Pays-Bas caribéens", "Philippines", "Samoa américaines", "Seychelles",
+     "Terres australes françaises", "Territoires palestiniens", "Tokelau"}
+)  # fmt: skip
+FRENCH_NO_ARTICLE = frozenset(
+    {"Anguilla", "Antigua-et-Barbuda", "Aruba", "Bahreïn", "Chypre", "Cuba", "Curaçao", "Djibouti", "Gibraltar",
+     "Guam", "Guernesey", "Haïti", "Israël", "Jersey", "Kiribati", "Madagascar", "Malte", "Maurice", "Mayotte", "Monaco",
+     "Montserrat", "Nauru", "Niue", "Oman", "Porto Rico", "Saint-Barthélemy", "Saint-Kitts-et-Nevis",
+     "Saint-Marin", "Saint-Martin", "Saint-Pierre-et-Miquelon", "Saint-Vincent-et-les Grenadines", "Sainte-Hélène",
+     "Sainte-Lucie", "Samoa", "Sao Tomé-et-Principe", "Singapour", "Taïwan", "Tonga", "Trinité-et-Tobago",
+     "Tuvalu", "Wallis-et-Futuna"}
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=512)
+def french_territories() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(Locale.parse("fr").territories.values())
+
+
+@functools.lru_cache(maxsize=512)
+def french_with_article(name: str) -> str:
+    """`le Pérou`, `la France`, `l’Argentine`, `les Philippines`, `Cuba`; a name that is no
+    country's French name (a list's title) as it is."""
+    if name not in french_territories() or name in FRENCH_NO_ARTICLE:
+        return name
+    if name.startswith(("R.A.S. ", "La ", "Saint-", "Sainte-")):  # Hong Kong, La Réunion, Saint-Martin
+        return name
+    if name in FRENCH_PLURAL or name.startswith("Îles "):
+        return f"les {name}"
+    if name[0] in "AEIOUÂÉÈÊÎÔ":
+        return f"l\u2019{name}"
+    head = name.replace("-", " ").split(" ")[0]
+    feminine = name in FRENCH_FEMININE or (head.endswith("e") and name not in FRENCH_MASCULINE_E)
+    return f"la {name}" if feminine else f"le {name}"
+
+
+def joined_title(first: str, second: str) -> str:
+    """`first — second` for a page's, a feed's or a list's title; one of them alone when both
+    say the same (a site titled "Newsletter" or "All news" does not stutter)."""
+    return first if first.casefold() == second.casefold() else f"{first} \u2014 {second}"
 
 
 def group_title(group: str, words: Words, names) -> str:

@@ -11,7 +11,7 @@ from newsletter.content.catalog import published
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.render.links import Links
-from newsletter.render.words import Words
+from newsletter.render.words import Words, joined_title
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,7 @@ def feed_data(
     updated = max((i.updated for i in items), default=fallback_updated)
     return FeedData(
         group=group,
-        title=f"{config.title} \u2014 {group_title}",
+        title=joined_title(config.title, group_title),
         subtitle=config.description
         or Words(config.language).of("feed.subtitle", group, name=group_title, site=config.title),
         language=config.language,

@@ -294,6 +294,7 @@ class DigestRenderer:
                 "body_html": body_html(entry.body, entry.body_format),
                 "body_text": text,
                 "summary": summarize(text, 100),
+                "lang": entry.language or self.config.language,
             }
         return item
 

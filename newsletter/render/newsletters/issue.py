@@ -29,7 +29,7 @@ from newsletter.render.newsletters.inline import InlinedTemplate, inline_templat
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_id, period_label
 from newsletter.render.templating import Templates, from_source
-from newsletter.render.words import Words, group_title
+from newsletter.render.words import Words, group_title, joined_title
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
@@ -410,7 +410,7 @@ class IssueRenderer:
         """List-Id and List-Archive values of one group's list."""
         headers = self._lists.get(group)
         if headers is None:
-            name = self.config.title if group == ALL else f"{self.config.title} \u2014 {self.group_name(group)}"
+            name = self.config.title if group == ALL else joined_title(self.config.title, self.group_name(group))
             list_id = phrase_and_id(name, f"{group}.{self.list_domain}")
             headers = self._lists[group] = (list_id, f"<{self.links.url(self.links.archive_path(group))}>")
         return headers
@@ -429,7 +429,10 @@ class IssueRenderer:
 
         (share, brand), issue = self._share, rendered.issue
         url = self.links.url(self.links.issue_path(issue.group, issue.period_id, "html"))
-        tags = share.page(rendered.subject, rendered.preheader, url, "article")
+        languages = {e.language or self.config.language for e in issue.entries}  # all in one other: its locale
+        tags = share.page(
+            rendered.subject, rendered.preheader, url, "article", min(languages) if len(languages) == 1 else ""
+        )
         return "\n" + tags + icon_link("../../" + brand["favicon"], brand["favicon_type"])
 
     def archive_text(self, rendered: RenderedIssue) -> str:
@@ -438,11 +441,14 @@ class IssueRenderer:
         cut = text.rfind("\n--\n")
         if cut >= 0:
             sentence, links = self.visitor_links(rendered.issue.group)
-            text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}: {u}\n" for t, u in links)
+            colon = self.words.t("colon")
+            text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}{colon}{u}\n" for t, u in links)
             c = self.config
             if c.brand_footer_text:  # the brand's line, as the template writes it
                 text += (
-                    wrap_text(c.brand_footer_text) + (f": {c.brand_footer_link}" if c.brand_footer_link else "") + "\n"
+                    wrap_text(c.brand_footer_text)
+                    + (f"{colon}{c.brand_footer_link}" if c.brand_footer_link else "")
+                    + "\n"
                 )
         else:  # a template without the bundled footer: its links, without a personal token
             text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
