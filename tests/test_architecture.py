@@ -139,8 +139,6 @@ PRIVATE_BUT_PUBLIC = {
     "e._replace",  # NamedTuple's public API has leading underscores
     "fe._FeedEntry__rss_description",
     "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
-    "old._memory",
-    "old._written",  # Builder.carry_memory_from: another Builder, the same class
 }
 
 

@@ -98,7 +98,7 @@ class BatchSummary:
 
 def _info(builder, source) -> FileInfo:
     result = builder.parse_source(source)
-    memo = builder.forget_parse(source.display)
+    memo = builder.caches.forget_parse(source.display)
     years: dict[int, int] = {}
     groups: set[str] = set()
     for e in result.entries:
@@ -215,7 +215,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     wanted = set(years)
     entries: list[Entry] = []
     for source in files:  # as the scan parsed them (the file may have changed since: the next build sees it)
-        cached = b.cache.load(source.display)
+        cached = b.caches.parse_cache.load(source.display)
         if cached is not None:
             entries.extend(e for e in with_last_good(source.display, cached).entries if e.date.year in wanted)
     identity = IdentityStore(b.identity_folder, years=wanted)
@@ -388,7 +388,7 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
     needed = {row_key(r): r.source for g in tops for r in tops[g][:limit]}
-    catalog = rows_catalog(tops, bodies(b.cache, needed))
+    catalog = rows_catalog(tops, bodies(b.caches.parse_cache, needed))
     head = load_head(job.manifest)
     info = None
     if not problems:
@@ -478,7 +478,7 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
         for r in rows[y]
         if period_id(dt.date.fromordinal(r.date), period) in periods
     ]
-    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r.source for r in chosen}))
+    catalog = rows_catalog(members(chosen), bodies(b.caches.parse_cache, {row_key(r): r.source for r in chosen}))
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}

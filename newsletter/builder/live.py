@@ -14,53 +14,17 @@ from __future__ import annotations
 
 import bisect
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.builder.change import ArchiveWindow, Change, render_affected
 from newsletter.builder.execute import Scope
 from newsletter.builder.plan import FallBack, Plan
+from newsletter.builder.session import Snapshot
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
 from newsletter.render.newsletters.periods import period_id
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Snapshot:
-    """The inputs and outcome of the last build in this process."""
-
-    results: dict[str, object]
-    finals: dict[str, list[Entry]]
-    catalog: Catalog
-    fingerprints: tuple[str, str]
-    out_dir: Path
-    keys: dict[tuple, str]
-    slugs: dict[str, str]
-    ids: dict[str, str]
-
-    @classmethod
-    def take(
-        cls, results: dict[str, object], catalog: Catalog, fingerprints: tuple[str, str], out_dir: Path
-    ) -> Snapshot | None:
-        """The snapshot of a build of `catalog` into `out_dir` from the parse `results`, with
-        the context's (site, newsletter) fingerprints; None when it cannot be patched."""
-        if catalog.diagnostics:  # duplicates were resolved by order: keep to full builds
-            return None
-        finals: dict[str, list[Entry]] = {}
-        for entry in catalog.entries:
-            finals.setdefault(entry.source, []).append(entry)
-        return cls(
-            results=dict(results),
-            finals=finals,
-            catalog=catalog,
-            fingerprints=fingerprints,
-            out_dir=out_dir,
-            keys={item_key(e): e.source for e in catalog.entries},
-            slugs={e.slug: e.source for e in catalog.entries},
-            ids={e.id: e.source for e in catalog.entries},
-        )
 
 
 def _groups_of(entry: Entry) -> tuple[str, ...]:
@@ -72,8 +36,8 @@ def incremental_write(
 ):
     """(catalog, stats) after patching the last build with the `changes` (changed, removed
     files) the plan found; `FallBack` when a rule only the patch can check is broken."""
-    snap: Snapshot = builder.snapshot
-    current = builder.results
+    snap: Snapshot = builder.session.snapshot
+    current = builder.caches.results
     changed, removed = changes
     touched = set(changed) | set(removed)
     if not touched:
@@ -178,7 +142,7 @@ def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: 
     scope = Scope(
         out_dir,
         manifest,
-        previous=builder.written_before(out_dir),
+        previous=builder.caches.written_before(out_dir),
         verify=False,
         save=builder.manifest_saver(manifest),
         track_changes=track_changes,

@@ -172,8 +172,8 @@ class _Patch:
         done = render_affected(b.context, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
         done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
-        if b.cache is not None:
-            b.cache.prune(set(source_stats))
+        if b.caches.parse_cache is not None:
+            b.caches.parse_cache.prune(set(source_stats))
         diagnostics = list(notes)
         for display in sorted(head.sources):
             diagnostics.extend(Diagnostic(*d) for d in head.sources[display][3])
@@ -307,7 +307,7 @@ class _Patch:
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
         """Bodies of the entries `needed` (natural key: file), all of them or `FallBack`."""
-        found = bodies(self.b.cache, needed, results)
+        found = bodies(self.b.caches.parse_cache, needed, results)
         if len(found) < len(needed):
             raise _unsupported("bodies")
         return found

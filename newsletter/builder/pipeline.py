@@ -18,6 +18,7 @@ from newsletter import __version__
 from newsletter.builder.context import BuildContext
 from newsletter.builder.execute import Outcome, Run, Scope, execute
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan
+from newsletter.builder.session import BuildCaches, DaemonSession, Snapshot
 from newsletter.builder.workers import OutputCheck
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
@@ -131,16 +132,11 @@ class Builder:
         templates_dir: str | Path | None = None,
         state_dir: Path | None = None,
         context: BuildContext | None = None,
+        session: DaemonSession | None = None,
     ) -> None:
         self.context = context or BuildContext.create(config, templates_dir=templates_dir, state_dir=state_dir)
-        self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
         self.reparsed: list[str] = []
-        self._written: dict[Path, tuple[dict, dict]] = {}
-        self._unsaved: dict[Path, Path] = {}  # output folder -> its manifest, when saves are deferred
-        self.defer_saves = False
-        """The daemon sets this: state files are written by `flush()`, not after every build."""
-        self.stop_requested: Callable[[], bool] = lambda: False
-        """Checked between units; the daemon points it at its SIGTERM flag."""
+        self.session = session or DaemonSession()
         salt = repr(
             (
                 __version__,
@@ -150,13 +146,10 @@ class Builder:
                 sorted(config.exclusions),
             )
         )
-        self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
+        self.caches = BuildCaches(ParseCache(state_dir, salt) if state_dir is not None else None)
         self.state_dir = state_dir
         self.identity_folder = state_dir / "identity" if state_dir is not None else None
         self._identity: IdentityStore | None = None
-        self.results: dict[str, ParseResult] = {}
-        self.snapshot = None
-        """What the last build looked like, for the daemon's live path (see `live`)."""
 
     @property
     def config(self):
@@ -169,7 +162,7 @@ class Builder:
         return [
             self.context.site_fingerprint,
             self.context.newsletter_fingerprint,
-            self.cache.salt if self.cache else "",
+            self.caches.parse_cache.salt if self.caches.parse_cache else "",
         ]
 
     @property
@@ -214,8 +207,8 @@ class Builder:
         entries: list[Entry] = []
         seen: set[str] = set()
         self.reparsed = []
-        self.results = {}
-        if not self._memory and not strict:
+        self.caches.results = {}
+        if not self.caches.memory and not strict:
             self._read_in_processes(sources)
         for source in sources:
             seen.add(source.display)
@@ -226,12 +219,13 @@ class Builder:
                         raise InputError(d.message, path=d.path, line=d.line)
             diagnostics.extend(result.diagnostics)
             entries.extend(result.entries)
-            self.results[source.display] = result
-        for gone in sorted(set(self._memory) - seen):
-            del self._memory[gone]
+            self.caches.results[source.display] = result
+        memory, cache = self.caches.memory, self.caches.parse_cache
+        for gone in sorted(set(memory) - seen):
+            del memory[gone]
             self.reparsed.append(f"{gone} (removed)")
-        if self.cache is not None and not strict:
-            self.cache.prune(seen)
+        if cache is not None and not strict:
+            cache.prune(seen)
         return entries, diagnostics, len(sources)
 
     def _read_in_processes(self, sources: list[Source]) -> None:
@@ -244,13 +238,14 @@ class Builder:
             return
 
         in_parent = os.getpid()
-        ship = self.cache is None  # with a cache, this process reads the results back from it
+        memory = self.caches.memory
+        ship = self.caches.parse_cache is None  # with a cache, this process reads the results back from it
 
         def parse_share(share: list[Source]):
             done = []
             for source in share:
                 result = self.parse_source(source)
-                memo = self._memory.get(source.display) if ship or os.getpid() == in_parent else None
+                memo = memory.get(source.display) if ship or os.getpid() == in_parent else None
                 done.append((source.display, memo, source.display in self.reparsed))
                 del result
             return done
@@ -260,7 +255,7 @@ class Builder:
         for results in shares:
             for display, memo, reparsed in results:
                 if memo is not None:
-                    self._memory[display] = memo
+                    memory[display] = memo
                 if reparsed and display not in already:
                     self.reparsed.append(display)
 
@@ -269,7 +264,8 @@ class Builder:
         parse them with: one, unless they are many and large."""
         from newsletter.builder.workers import parallel_workers
 
-        todo = self.cache.likely_stale(sources) if self.cache is not None else list(sources)
+        cache = self.caches.parse_cache
+        todo = cache.likely_stale(sources) if cache is not None else list(sources)
         size = 0
         for source in todo:
             try:
@@ -286,16 +282,17 @@ class Builder:
     def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
         """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
         display = source.display
+        memory, cache = self.caches.memory, self.caches.parse_cache
         try:
             st = os.stat(source.path)
-            remembered = self._memory.get(display)
+            remembered = memory.get(display)
             if not force and remembered is not None and remembered[0] == (st.st_mtime_ns, st.st_size):
                 return remembered[1]
             data = source.path.read_bytes()
         except OSError as exc:
             return ParseResult([], [Diagnostic(display, 0, "error", f"cannot read: {exc.strerror or exc}")])
         digest = content_hash(data)
-        cached = self.cache.load(display) if self.cache is not None else None
+        cached = cache.load(display) if cache is not None else None
         if cached is None or cached.content_hash != digest:
             tagger = self.context.tagger
             result = parse_bulletin(display, data, tagger.resolve)
@@ -308,11 +305,11 @@ class Builder:
             ]
             last_good = result if not result.has_errors else (cached.last_good if cached else None)
             cached = CachedParse(digest, result, last_good)
-            if self.cache is not None:
-                self.cache.store(display, cached)
+            if cache is not None:
+                cache.store(display, cached)
             self.reparsed.append(display)
         result = with_last_good(display, cached)
-        self._memory[display] = ((st.st_mtime_ns, st.st_size), result)
+        memory[display] = ((st.st_mtime_ns, st.st_size), result)
         return result
 
     # -- writing -----------------------------------------------------------------------
@@ -337,7 +334,7 @@ class Builder:
 
         def head_and_rows() -> tuple[CatalogHead | None, dict | None]:
             if not described:
-                described.append(describe(summary) if describe is not None and not self.defer_saves else (None, None))
+                described.append(describe(summary) if describe is not None and not self.session.defer_saves else (None, None))
             return described[0]
 
         def meanwhile():  # the parent is idle while the workers render
@@ -352,7 +349,7 @@ class Builder:
         scope = Scope(
             out_dir,
             request.manifest,
-            previous=self._written.get(out_dir),
+            previous=self.caches.written_before(out_dir),
             verify=request.verify,
             changed=check.result() if check is not None else None,
             track_changes=request.track_changes,
@@ -365,7 +362,7 @@ class Builder:
             Run(
                 workers=None,
                 progress=request.progress,
-                stop_requested=self.stop_requested,
+                stop_requested=self.session.stop_requested,
                 before_fork=before_fork,
                 meanwhile=meanwhile,
             ),
@@ -376,7 +373,7 @@ class Builder:
     def manifest_saver(self, manifest: Path, rows: Callable[[], dict | None] = lambda: None):
         """How a write saves the manifest: now (when anything changed, or to keep a catalog),
         or — in the daemon — not at all: `flush()` does (a `Scope.save`)."""
-        if self.defer_saves:
+        if self.session.defer_saves:
             return None
 
         def save(state, head: CatalogHead | None, dirty: bool) -> None:
@@ -387,46 +384,27 @@ class Builder:
 
     def keep(self, manifest: Path, out_dir: Path, outcome: Outcome) -> WriteStats:
         """Remember what a write left, for the next build in this process (and `flush()`)."""
-        self._written[out_dir] = outcome.state
-        if outcome.dirty:
-            self._unsaved[out_dir] = manifest
+        self.caches.keep(manifest, out_dir, outcome.state, outcome.dirty)
         return outcome.stats
 
     # -- what this process remembers between builds ---------------------------------------
-    def written_before(self, out_dir: Path) -> tuple[dict, dict] | None:
-        """The (units, files) the last build of `out_dir` in this process left, if any."""
-        return self._written.get(out_dir)
-
-    def remember_written(self, out_dir: Path, state: tuple[dict, dict] | None) -> None:
-        if state is None:
-            self._written.pop(out_dir, None)
-        else:
-            self._written[out_dir] = state
-
-    def read_stats(self) -> dict[str, tuple[int, int]]:
-        """(mtime in ns, size) of every file as it was when its parse result was taken."""
-        return {display: memo[0] for display, memo in self._memory.items()}
-
-    def forget_parse(self, display: str):
-        """Drop the in-memory parse result of one file (a batch build keeps only the cache's)."""
-        return self._memory.pop(display, None)
-
     def carry_memory_from(self, old: Builder) -> None:
         """A new Builder for the same site (templates changed): keep what `old` parsed and wrote."""
-        if self.cache is not None and old.cache is not None and self.cache.salt == old.cache.salt:
-            self._memory = old._memory
-        self._written = old._written
+        mine, theirs = self.caches.parse_cache, old.caches.parse_cache
+        if mine is not None and theirs is not None and mine.salt == theirs.salt:
+            self.caches.memory = old.caches.memory
+        self.caches.written = old.caches.written
 
     def save_identity(self) -> None:
         """Save the identity records now, unless the daemon saves them in `flush()`."""
-        if not self.defer_saves and self._identity is not None:
+        if not self.session.defer_saves and self._identity is not None:
             self._identity.save()
 
     def release_memory(self) -> None:
         """Drop the parse results and identity records kept for later builds in this process
         (a one-shot build has written them to the state folder already)."""
-        self._memory.clear()
-        self.results = {}
+        self.caches.memory.clear()
+        self.caches.results = {}
         if self._identity is not None and not self._identity.changed:
             self._identity.records = {}
 
@@ -434,9 +412,10 @@ class Builder:
         """Write deferred state (identity records, output manifests) to the state folder."""
         if self._identity is not None:
             self._identity.save()
-        for out_dir, manifest in list(self._unsaved.items()):
-            save_manifest(manifest, self._written[out_dir])
-            del self._unsaved[out_dir]
+        unsaved = self.caches.unsaved
+        for out_dir, manifest in list(unsaved.items()):
+            save_manifest(manifest, self.caches.written[out_dir])
+            del unsaved[out_dir]
 
 
 def build_site(
@@ -490,7 +469,7 @@ def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, **options
 
 def _remove_leftovers(request: BuildRequest, state: BuildState) -> None:
     """What a killed build left: the build after one is always a full one."""
-    if not state.leftovers_removed and (state.one_shot or state.builder.written_before(request.out_dir) is None):
+    if not state.leftovers_removed and (state.one_shot or state.builder.caches.written_before(request.out_dir) is None):
         remove_leftovers(request.out_dir)
     state.leftovers_removed = True
 
@@ -520,12 +499,12 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
             from newsletter.builder.patch import describe as describe_catalog
             from newsletter.content.rows import problems_of, top_size
 
-            seen = builder.read_stats()
-            problems = {display: problems_of(result) for display, result in builder.results.items()}
+            seen = builder.caches.read_stats()
+            problems = {display: problems_of(result) for display, result in builder.caches.results.items()}
             fingerprints, n = builder.fingerprints, top_size(builder.config)
             files = {d: (mtime, size, problems.get(d, [])) for d, (mtime, size) in seen.items()}
             describe = lambda summary: describe_catalog(catalog, summary, fingerprints, n, files, state.started_ns)
-        if not builder.defer_saves:
+        if not builder.session.defer_saves:
             builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
         log.debug("catalog in %.2f s", time.perf_counter() - mark)
         diagnostics = diagnostics + list(catalog.diagnostics)
@@ -540,12 +519,11 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     counts = _counts(catalog)
     if stamp is not None:
         _save_record(request, state, counts, diagnostics)
-    if builder.defer_saves:
-        from newsletter.builder.live import Snapshot
+    if builder.session.defer_saves:
 
         context = builder.context
         fingerprints = (context.site_fingerprint, context.newsletter_fingerprint)
-        builder.snapshot = Snapshot.take(builder.results, catalog, fingerprints, out_dir)
+        builder.session.snapshot = Snapshot.take(builder.caches.results, catalog, fingerprints, out_dir)
     return BuildResult(
         catalog,
         diagnostics,
@@ -592,8 +570,8 @@ def _batches(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResul
     _remove_leftovers(request, state)
     sources, _ = state.found
     done = stream_build(state.builder, request, state, plan)
-    if state.builder.cache is not None:
-        state.builder.cache.prune({s.display for s in sources})
+    if state.builder.caches.parse_cache is not None:
+        state.builder.caches.parse_cache.prune({s.display for s in sources})
     return _recorded(request, state, done, list(state.builder.reparsed), plan)
 
 

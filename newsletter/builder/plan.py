@@ -172,7 +172,7 @@ class BuildState:
     def live_changes(self) -> tuple[list[str], list[str]]:
         """(changed, removed) files since the daemon's last build (its snapshot)."""
         self.read()
-        snap, current = self.builder.snapshot, self.builder.results
+        snap, current = self.builder.session.snapshot, self.builder.caches.results
         changed = [d for d, r in current.items() if snap.results.get(d) is not r]
         return changed, [d for d in snap.results if d not in current]
 
@@ -205,19 +205,19 @@ class Rule:
 
 
 def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool:
-    snap = s.builder.snapshot
-    return snap is None or snap.out_dir != r.out_dir or not s.builder.written_before(r.out_dir)
+    snap = s.builder.session.snapshot
+    return snap is None or snap.out_dir != r.out_dir or not s.builder.caches.written_before(r.out_dir)
 
 
 def _live_fingerprints(r: BuildRequest, s: BuildState) -> bool:
     c = s.builder.context
-    return s.builder.snapshot.fingerprints != (c.site_fingerprint, c.newsletter_fingerprint)
+    return s.builder.session.snapshot.fingerprints != (c.site_fingerprint, c.newsletter_fingerprint)
 
 
 def _live_many(r: BuildRequest, s: BuildState) -> str | None:
     changed, removed = s.live_changes
     n = len(set(changed) | set(removed))
-    return None if few_changed(n, len(s.builder.results)) else f"{n} files changed"
+    return None if few_changed(n, len(s.builder.caches.results)) else f"{n} files changed"
 
 
 def _patch_many(r: BuildRequest, s: BuildState) -> str | None:
@@ -231,8 +231,8 @@ _TWICE = "the same item is in two files (which copy wins depends on the whole or
 RULES: list[Rule] = [
     # the one-shot ways (`BuildState.one_shot` is the first four)
     Rule(ONE_SHOT, "strict", "--strict reads everything before it writes anything", lambda r, s: r.strict),
-    Rule(ONE_SHOT, "daemon", "the watch daemon keeps its catalog in memory", lambda r, s: s.builder.defer_saves),
-    Rule(ONE_SHOT, "no state folder", "no state folder", lambda r, s: s.builder.cache is None),
+    Rule(ONE_SHOT, "daemon", "the watch daemon keeps its catalog in memory", lambda r, s: s.builder.session.defer_saves),
+    Rule(ONE_SHOT, "no state folder", "no state folder", lambda r, s: s.builder.caches.parse_cache is None),
     Rule(ONE_SHOT, "trusted", "outputs are trusted without checks", lambda r, s: not r.verify),
     Rule(ONE_SHOT, "unreadable bulletin", "a bulletin could not be looked at", lambda r, s: s.stamp is None),
     Rule(("unchanged", "patch"), "full", "--full", lambda r, s: r.full),
@@ -325,7 +325,7 @@ RULES: list[Rule] = [
     Rule(("batches",), "Id: lines", "Id: lines (their ids are given in file order over the whole site)"),
     Rule(("batches",), "duplicates", _TWICE),
     # live (`builder/live.py`)
-    Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.builder.defer_saves),
+    Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.builder.session.defer_saves),
     Rule(("live",), "verify", "a full check of every output was asked for", lambda r, s: r.verify),
     Rule(
         ("live",),
