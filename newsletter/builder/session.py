@@ -14,6 +14,9 @@ from pathlib import Path
 from newsletter.content.catalog import Catalog, item_key
 from newsletter.content.entry import Entry
 from newsletter.content.parse import ParseResult
+from newsletter.content.rows import CatalogHead
+from newsletter.state.identity import IdentityStore
+from newsletter.state.manifest import save_manifest
 from newsletter.state.parsecache import ParseCache
 
 
@@ -21,7 +24,7 @@ from newsletter.state.parsecache import ParseCache
 class Snapshot:
     """The inputs and outcome of the last build in this process."""
 
-    results: dict[str, object]
+    results: dict[str, ParseResult]
     finals: dict[str, list[Entry]]
     catalog: Catalog
     fingerprints: tuple[str, str]
@@ -32,7 +35,7 @@ class Snapshot:
 
     @classmethod
     def take(
-        cls, results: dict[str, object], catalog: Catalog, fingerprints: tuple[str, str], out_dir: Path
+        cls, results: dict[str, ParseResult], catalog: Catalog, fingerprints: tuple[str, str], out_dir: Path
     ) -> Snapshot | None:
         """The snapshot of a build of `catalog` into `out_dir` from the parse `results`, with
         the context's (site, newsletter) fingerprints; None when it cannot be patched."""
@@ -64,6 +67,18 @@ class DaemonSession:
     snapshot: Snapshot | None = None
     """What the last build looked like, for the daemon's live way (see `live`)."""
 
+    def saver(self, manifest: Path, rows: Callable[[], dict | None] = lambda: None):
+        """How a write saves the manifest: now (when anything changed, or to keep a catalog),
+        or — in the daemon — not at all: `Builder.flush()` does (a `Scope.save`)."""
+        if self.defer_saves:
+            return None
+
+        def save(state, head: CatalogHead | None, dirty: bool) -> None:
+            if dirty or head is not None:
+                save_manifest(manifest, state, catalog=head, rows=rows())
+
+        return save
+
 
 @dataclass
 class BuildCaches:
@@ -71,24 +86,32 @@ class BuildCaches:
 
     parse_cache: ParseCache | None
     """The state folder's parse cache (None without a state folder)."""
+    identity_folder: Path | None = None
+    """Where the identity records are kept (None without a state folder)."""
+    identity_store: IdentityStore | None = None
+    """The identity records, once read (see `identity`)."""
     memory: dict[str, tuple[tuple[int, int], ParseResult]] = field(default_factory=dict)
     """display path -> ((mtime in ns, size), its parse result)."""
     results: dict[str, ParseResult] = field(default_factory=dict)
     """The parse result of every file the last read found."""
+    reparsed: list[str] = field(default_factory=list)
+    """The files the last read parsed again (or found removed)."""
     written: dict[Path, tuple[dict, dict]] = field(default_factory=dict)
     """output folder -> the (units, files) the last build of it in this process left."""
     unsaved: dict[Path, Path] = field(default_factory=dict)
     """output folder -> its manifest, when saves are deferred and it changed."""
 
+    @property
+    def identity(self) -> IdentityStore:
+        """Every identity record (read on first use: a rebuild that patches the last catalog
+        reads only the years it touches)."""
+        if self.identity_store is None:
+            self.identity_store = IdentityStore(self.identity_folder)
+        return self.identity_store
+
     def written_before(self, out_dir: Path) -> tuple[dict, dict] | None:
         """The (units, files) the last build of `out_dir` in this process left, if any."""
         return self.written.get(out_dir)
-
-    def remember_written(self, out_dir: Path, state: tuple[dict, dict] | None) -> None:
-        if state is None:
-            self.written.pop(out_dir, None)
-        else:
-            self.written[out_dir] = state
 
     def keep(self, manifest: Path, out_dir: Path, state: tuple[dict, dict], dirty: bool) -> None:
         """Remember what a write left, for the next build in this process (and `flush()`)."""
