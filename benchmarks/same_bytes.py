@@ -36,7 +36,10 @@ from newsletter.config import load_config
 config = load_config(None, {"base_url": sys.argv[1]})
 out, state, bulletins = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 builder = Builder(config, state_dir=state)
-builder.defer_saves = True
+if hasattr(builder, "session"):  # a Builder with a DaemonSession
+    builder.session.defer_saves = True
+else:
+    builder.defer_saves = True
 build_site(config, [bulletins], out, state, builder=builder)
 edited = Path(bulletins) / sys.argv[5]
 edited.write_text(edited.read_text().replace(" the ", " a ", 3))

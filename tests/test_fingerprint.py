@@ -35,6 +35,6 @@ def test_the_build_keys_its_parse_cache_by_the_fingerprint(tmp_path, monkeypatch
     from newsletter.config import load_config
 
     config = load_config(None, {"base_url": "https://news.example.org/"})
-    salt = Builder(config, state_dir=tmp_path / "a").cache.salt
+    salt = Builder(config, state_dir=tmp_path / "a").caches.parse_cache.salt
     monkeypatch.setattr("newsletter.builder.pipeline.parsing_fingerprint", lambda: "another tagger")
-    assert Builder(config, state_dir=tmp_path / "b").cache.salt != salt
+    assert Builder(config, state_dir=tmp_path / "b").caches.parse_cache.salt != salt

@@ -67,7 +67,7 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
     )
     out, state = tmp_path / "out", tmp_path / "state"
     builder = Builder(config, state_dir=state)
-    builder.defer_saves = True
+    builder.session.defer_saves = True
     build_site(config, [str(bulletins)], out, state, builder=builder)
     incremental = 0
     for step in range(steps):
@@ -88,11 +88,11 @@ def test_incremental_rebuilds_match_full_builds(tmp_path, steps, fast):
         else:  # a file whose errors keep its last good entries
             if path.exists():
                 path.write_text("31 February 2021\n\nBroken\n\nBody.\n\n" + path.read_text())
-        before = builder.snapshot
+        before = builder.session.snapshot
         result = build_site(
             config, [str(bulletins)], out, state, builder=builder, force=frozenset({str(path.resolve())}), verify=False
         )
-        incremental += builder.snapshot is before and before is not None
+        incremental += builder.session.snapshot is before and before is not None
         builder.flush()
         # A fresh process with the same state must produce the same bytes.
         full_state = tmp_path / f"state-{step}"
@@ -284,7 +284,7 @@ def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(
     config = load_config(None, {"base_url": "https://news.example.org/"})
     state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
     daemon = Builder(config, state_dir=state)
-    daemon.defer_saves = True
+    daemon.session.defer_saves = True
     build_site(config, [str(bulletins)], out1, state, builder=daemon, verify=False)
     daemon.flush()
     _edit_and_stamp(bulletins / "new.txt", "3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n", 1)
@@ -336,7 +336,7 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
         streamed = build_site(config, [str(bulletins)], tmp_path / "out", tmp_path / "state")
         assert streamed.way == "batches"
         builder = Builder(config, state_dir=tmp_path / f"mem-state-{step}")
-        builder.defer_saves = True
+        builder.session.defer_saves = True
         shutil.copytree(tmp_path / "state" / "identity", tmp_path / f"mem-state-{step}" / "identity")
         in_memory = build_site(
             config, [str(bulletins)], tmp_path / f"mem-{step}", tmp_path / f"mem-state-{step}", builder=builder
@@ -471,7 +471,7 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
     builder = None
     if daemon:
         builder = Builder(config, state_dir=state)
-        builder.defer_saves = True
+        builder.session.defer_saves = True
     build_site(config, [str(bulletins)], out, state, builder=builder)
     steps = [
         ("a country appears", "rare.txt", lambda: save("rare.txt", "9 March 2021\n\nEcuador opens a port\n\nBody.\n")),

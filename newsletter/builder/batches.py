@@ -23,10 +23,10 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from newsletter.builder.execute import Run, Scope, execute
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
+from newsletter.builder.reader import Reader
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids, groups_of, repeats
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
@@ -42,6 +42,7 @@ from newsletter.content.rows import (
     to_row,
     top_size,
 )
+from newsletter.content.sources import Source
 from newsletter.diagnostics import Diagnostic
 from newsletter.output.keys import is_issue, unit_year
 from newsletter.output.writer import WriteStats, empty_folder
@@ -96,9 +97,9 @@ class BatchSummary:
     problems: list = field(default_factory=list)
 
 
-def _info(builder, source) -> FileInfo:
-    result = builder.parse_source(source)
-    memo = builder.forget_parse(source.display)
+def _info(reader: Reader, source: Source) -> FileInfo:
+    result = reader.parse_source(source)
+    memo = reader.caches.forget_parse(source.display)
     years: dict[int, int] = {}
     groups: set[str] = set()
     for e in result.entries:
@@ -116,20 +117,20 @@ def _info(builder, source) -> FileInfo:
     )
 
 
-def scan(builder, sources) -> list[FileInfo]:
+def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
     """Parse every source into the parse cache (on every core when it is worth it)."""
     from newsletter.builder.workers import map_in_processes
 
-    todo, workers = builder.parsing_plan(sources)
+    todo, workers = reader.parsing_plan(sources)
     done: dict = {}
     if workers > 1:
 
         def share(items):
-            return [_info(builder, s) for s in items]
+            return [_info(reader, s) for s in items]
 
-        for part in map_in_processes(share, todo, workers, meanwhile=builder.prepare_newsletters):
+        for part in map_in_processes(share, todo, workers, meanwhile=reader.prepare_newsletters):
             done.update((i.display, i) for i in part)
-    return [done.get(s.display) or _info(builder, s) for s in sources]
+    return [done.get(s.display) or _info(reader, s) for s in sources]
 
 
 def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
@@ -189,7 +190,7 @@ def _parents(key: str, since: str, period: str) -> bool:
 class _Job:
     """What every batch shares (handed to forked workers)."""
 
-    builder: Any
+    reader: Reader
     manifest: Path
     out_dir: Path
     newest: dt.date | None
@@ -211,14 +212,16 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     """Catalog and render one batch of years (see the module docstring)."""
     from newsletter.render.newsletters.periods import period_id, period_label
 
-    b = job.builder
+    b = job.reader
+    cache = b.caches.parse_cache
+    assert cache is not None  # the rule "no state folder" is checked first
     wanted = set(years)
     entries: list[Entry] = []
     for source in files:  # as the scan parsed them (the file may have changed since: the next build sees it)
-        cached = b.cache.load(source.display)
+        cached = cache.load(source.display)
         if cached is not None:
             entries.extend(e for e in with_last_good(source.display, cached).entries if e.date.year in wanted)
-    identity = IdentityStore(b.identity_folder, years=wanted)
+    identity = IdentityStore(b.caches.identity_folder, years=wanted)
     catalog = build_catalog(
         entries, authority=b.config.authority, identity=identity.assign(entries, b.config.authority)
     )
@@ -288,12 +291,12 @@ class StreamResult:
     sources: int
 
 
-def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> StreamResult:
+def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> StreamResult:
     """A full build, batch by batch; `FallBack` when it must be done in memory after all."""
     from newsletter.builder.workers import parallel_workers
 
     (sources, notes), manifest = state.found, request.manifest
-    infos = scan(builder, sources)
+    infos = scan(state.reader, sources)
     keys = [k for i in infos for k in i.keys]
     if any(i.fixed for i in infos):
         raise FallBack("batches", "Id: lines")
@@ -303,9 +306,9 @@ def stream_build(builder, request: BuildRequest, state: BuildState, plan: Plan) 
     newest_ord = max((i.newest for i in infos), default=0)
     newest = dt.date.fromordinal(newest_ord) if newest_ord else None
     groups = set().union(*(i.groups for i in infos)) if infos else set()
-    nl_groups = sorted({ALL} | groups) if builder.config.newsletter_enabled and newest else []
-    since = archive_since(builder.config, newest)
-    job = _Job(builder, manifest, request.out_dir, newest, nl_groups, since, request.track_changes)
+    nl_groups = sorted({ALL} | groups) if state.reader.config.newsletter_enabled and newest else []
+    since = archive_since(state.reader.config, newest)
+    job = _Job(state.reader, manifest, request.out_dir, newest, nl_groups, since, request.track_changes)
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
@@ -331,15 +334,15 @@ def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
-    job.builder.context.pages.compile_templates()  # once, before forking
-    if job.builder.config.newsletter_enabled:
-        job.builder.context.issue_renderer  # noqa: B018 - inline the template once, before forking
+    job.reader.context.pages.compile_templates()  # once, before forking
+    if job.reader.config.newsletter_enabled:
+        job.reader.context.issue_renderer  # noqa: B018 - inline the template once, before forking
     return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
 
 
 def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsources: int, started_ns: int):
     """Merge the batches' summaries; render what spans years; write the head."""
-    b = job.builder
+    b = job.reader
     n = top_size(b.config)
     tops: dict[str, list] = {}
     stats = WriteStats(changed_paths=[] if job.track_changes else None)
@@ -380,15 +383,15 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
             track_changes=job.track_changes,
         )
         stats.add(execute(scope, []).stats)
-    for year in IdentityStore(b.identity_folder, years=set()).years_on_disk() - done_years:
-        identity = IdentityStore(b.identity_folder, years={year})
+    for year in IdentityStore(b.caches.identity_folder, years=set()).years_on_disk() - done_years:
+        identity = IdentityStore(b.caches.identity_folder, years={year})
         identity.assign([], b.config.authority)
         identity.save()
 
     # Site-wide units from the merged summaries.
     limit = b.config.feed_limit
     needed = {row_key(r): r.source for g in tops for r in tops[g][:limit]}
-    catalog = rows_catalog(tops, bodies(b.cache, needed))
+    catalog = rows_catalog(tops, bodies(b.caches.parse_cache, needed))
     head = load_head(job.manifest)
     info = None
     if not problems:
@@ -462,7 +465,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
                     if g in job.nl_groups:
                         counts[(g, pid)] = counts.get((g, pid), 0) + 1
     for (g, pid), count in counts.items():
-        listings[g].append((pid, period_label(pid, period, job.builder.config.language), count))
+        listings[g].append((pid, period_label(pid, period, job.reader.config.language), count))
     periods = {pid for (_, pid) in counts}
     return periods, rows, shards, candidates
 
@@ -470,7 +473,7 @@ def _straddling_issues(job: _Job, done_years, listings, period):
 def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogSummary) -> BatchSummary:
     from newsletter.render.newsletters.periods import period_id
 
-    b = job.builder
+    b = job.reader
     period = b.config.newsletter_period
     chosen = [
         r
@@ -478,7 +481,7 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
         for r in rows[y]
         if period_id(dt.date.fromordinal(r.date), period) in periods
     ]
-    catalog = rows_catalog(members(chosen), bodies(b.cache, {row_key(r): r.source for r in chosen}))
+    catalog = rows_catalog(members(chosen), bodies(b.caches.parse_cache, {row_key(r): r.source for r in chosen}))
     owners = {int(pid[:4]) for pid in candidates}
     extra = load_years(job.manifest, owners - set(shards)) or {}
     shards = {**shards, **extra}

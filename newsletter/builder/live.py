@@ -14,77 +14,41 @@ from __future__ import annotations
 
 import bisect
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
 from newsletter.builder.change import ArchiveWindow, Change, render_affected
 from newsletter.builder.execute import Scope
-from newsletter.builder.plan import FallBack, Plan
+from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
+from newsletter.output.writer import WriteStats
 from newsletter.render.newsletters.periods import period_id
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Snapshot:
-    """The inputs and outcome of the last build in this process."""
-
-    results: dict[str, object]
-    finals: dict[str, list[Entry]]
-    catalog: Catalog
-    fingerprints: tuple[str, str]
-    out_dir: Path
-    keys: dict[tuple, str]
-    slugs: dict[str, str]
-    ids: dict[str, str]
-
-    @classmethod
-    def take(
-        cls, results: dict[str, object], catalog: Catalog, fingerprints: tuple[str, str], out_dir: Path
-    ) -> Snapshot | None:
-        """The snapshot of a build of `catalog` into `out_dir` from the parse `results`, with
-        the context's (site, newsletter) fingerprints; None when it cannot be patched."""
-        if catalog.diagnostics:  # duplicates were resolved by order: keep to full builds
-            return None
-        finals: dict[str, list[Entry]] = {}
-        for entry in catalog.entries:
-            finals.setdefault(entry.source, []).append(entry)
-        return cls(
-            results=dict(results),
-            finals=finals,
-            catalog=catalog,
-            fingerprints=fingerprints,
-            out_dir=out_dir,
-            keys={item_key(e): e.source for e in catalog.entries},
-            slugs={e.slug: e.source for e in catalog.entries},
-            ids={e.id: e.source for e in catalog.entries},
-        )
 
 
 def _groups_of(entry: Entry) -> tuple[str, ...]:
     return groups_of(entry.countries)
 
 
-def incremental_write(
-    builder, out_dir: Path, state_dir: Path, plan: Plan, changes: tuple[list[str], list[str]], *, track_changes: bool
-):
-    """(catalog, stats) after patching the last build with the `changes` (changed, removed
-    files) the plan found; `FallBack` when a rule only the patch can check is broken."""
-    snap: Snapshot = builder.snapshot
-    current = builder.results
-    changed, removed = changes
+def incremental_write(request: BuildRequest, state: BuildState, plan: Plan) -> tuple[Catalog, WriteStats]:
+    """(catalog, stats) after patching the last build (`state.session.snapshot`) with the
+    (changed, removed) files the plan found (`state.live_changes`); `FallBack` when a rule only
+    the patch can check is broken."""
+    snap = state.session.snapshot
+    assert snap is not None
+    config = state.context.config
+    current = state.caches.results
+    changed, removed = state.live_changes
     touched = set(changed) | set(removed)
     if not touched:
-        return _write(builder, snap.catalog, Change(set(), [], [], set(), set()), out_dir, state_dir, track_changes)
+        return _write(request, state, snap.catalog, Change(set(), [], [], set(), set()))
 
     old_finals = [e for d in touched for e in snap.finals.get(d, ())]
     new_entries = [e for d in changed for e in current[d].entries]
     keys = [item_key(e) for e in new_entries]
     if repeats(keys) or _clash(snap.keys, keys, touched):
         raise FallBack("live", "duplicates")
-    identity = builder.identity.assign_subset(new_entries, old_finals, builder.config.authority)
+    identity = state.caches.identity.assign_subset(new_entries, old_finals, config.authority)
     new_finals = []
     slugs, ids = set(), set()
     for entry in new_entries:
@@ -129,12 +93,10 @@ def incremental_write(
     gone = [e.slug for e in old_finals if e.slug not in slugs]
     changed_entries = old_finals + new_finals
     years = {e.date.year for e in changed_entries}
-    periods = {period_id(e.date, builder.config.newsletter_period) for e in changed_entries}
-    since = _archive_moves(builder.config, snap.catalog, catalog, affected, periods)
+    periods = {period_id(e.date, config.newsletter_period) for e in changed_entries}
+    since = _archive_moves(config, snap.catalog, catalog, affected, periods)
     plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
-    result = _write(
-        builder, catalog, Change(affected, new_finals, gone, years, periods, since), out_dir, state_dir, track_changes
-    )
+    result = _write(request, state, catalog, Change(affected, new_finals, gone, years, periods, since))
     snap.catalog = catalog
     return result
 
@@ -171,16 +133,16 @@ def _patched(entries: tuple[Entry, ...], drop: set[int], add: list[Entry]) -> tu
     return tuple(kept)
 
 
-def _write(builder, catalog: Catalog, change: Change, out_dir: Path, state_dir: Path, track_changes: bool):
-    from newsletter.state.manifest import manifest_path
-
-    manifest = manifest_path(state_dir, out_dir)
+def _write(request: BuildRequest, state: BuildState, catalog: Catalog, change: Change) -> tuple[Catalog, WriteStats]:
+    out_dir, manifest = request.out_dir, request.manifest
     scope = Scope(
         out_dir,
         manifest,
-        previous=builder.written_before(out_dir),
+        previous=state.caches.written_before(out_dir),
         verify=False,
-        save=builder.manifest_saver(manifest),
-        track_changes=track_changes,
+        save=state.session.saver(manifest),
+        track_changes=request.track_changes,
     )
-    return catalog, builder.keep(manifest, out_dir, render_affected(builder.context, catalog, change, scope))
+    outcome = render_affected(state.context, catalog, change, scope)
+    state.caches.keep(manifest, out_dir, outcome.state, outcome.dirty)
+    return catalog, outcome.stats

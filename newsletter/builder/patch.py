@@ -29,6 +29,7 @@ from pathlib import Path
 from newsletter.builder.change import ArchiveWindow, Change, render_affected
 from newsletter.builder.execute import Scope
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
+from newsletter.builder.reader import Reader
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids
 from newsletter.content.rows import (
     CatalogHead,
@@ -89,12 +90,12 @@ class WarmResult:
         self.counts, self.touched, self.sources = counts, touched, sources
 
 
-def warm_build(builder, request: BuildRequest, state: BuildState, plan: Plan) -> WarmResult:
+def warm_build(request: BuildRequest, state: BuildState, plan: Plan) -> WarmResult:
     """Apply the bulletin files changed since the last build to its outputs (the plan's
     rules checked before are known to hold); `FallBack` when one it checks itself is broken
     (see the module docstring)."""
     assert state.head is not None and state.catalog is not None
-    patch = _Patch(builder, request.manifest, state.head, state.catalog, request.out_dir, request.state_dir)
+    patch = _Patch(state.reader, request.manifest, state.head, state.catalog, request.out_dir, request.state_dir)
     return patch.run(state, request.track_changes, plan)
 
 
@@ -105,10 +106,11 @@ def _unsupported(name: str, says: str | None = None) -> FallBack:
 
 class _Patch:
     def __init__(
-        self, builder, manifest: Path, head: ManifestHead, info: CatalogHead, out_dir: Path, state_dir: Path
+        self, reader: Reader, manifest: Path, head: ManifestHead, info: CatalogHead, out_dir: Path, state_dir: Path
     ) -> None:
-        self.b = builder
-        self.config = builder.config
+        """`reader` parses the changed files through the caches (and knows the build context)."""
+        self.reader = reader
+        self.config = reader.config
         self.manifest = manifest
         self.head = head
         self.info = info
@@ -127,12 +129,12 @@ class _Patch:
     def run(self, state: BuildState, track_changes: bool, plan: Plan) -> WarmResult:
         from newsletter.render.newsletters.periods import period_id
 
-        b, info = self.b, self.info
+        reader, info = self.reader, self.info
         sources, changed, removed, source_stats, _ = state.changes
         notes = state.found[1]
         results = {}
         for source in changed:
-            results[source.display] = b.parse_source(source)  # with errors: its last good entries too
+            results[source.display] = reader.parse_source(source)  # with errors: its last good entries too
         new_entries = [e for r in results.values() for e in r.entries]
         if gives_ids(new_entries):
             raise _unsupported("Id: lines")
@@ -147,7 +149,7 @@ class _Patch:
         periods |= {period_id(e.date, self.period) for e in new_entries}
         self.load({y for p in periods for y in period_years(p, self.period)})
 
-        identity = IdentityStore(b.identity_folder, years=years)
+        identity = IdentityStore(reader.caches.identity_folder, years=years)
         new_rows, finals = self.redo_years(years, touched, old_rows, new_entries, identity)
         rows = {y: new_rows.get(y, self.shards[y]["rows"]) for y in self.shards}
         stats, tops, affected, since = self.update_stats(rows, years, periods, old_rows, finals)
@@ -169,11 +171,13 @@ class _Patch:
             save=lambda state, head, _: save_manifest(self.manifest, state, catalog=head, rows=rows, years=loaded),
             track_changes=track_changes,
         )
-        done = render_affected(b.context, catalog, Change(affected, finals, gone, years, periods, since, stats), scope)
+        done = render_affected(
+            reader.context, catalog, Change(affected, finals, gone, years, periods, since, stats), scope
+        )
         done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
-        if b.cache is not None:
-            b.cache.prune(set(source_stats))
+        if reader.caches.parse_cache is not None:
+            reader.caches.parse_cache.prune(set(source_stats))
         diagnostics = list(notes)
         for display in sorted(head.sources):
             diagnostics.extend(Diagnostic(*d) for d in head.sources[display][3])
@@ -307,7 +311,7 @@ class _Patch:
 
     def bodies(self, needed: dict[tuple[int, str], str], results) -> dict[tuple[int, str], str]:
         """Bodies of the entries `needed` (natural key: file), all of them or `FallBack`."""
-        found = bodies(self.b.cache, needed, results)
+        found = bodies(self.reader.caches.parse_cache, needed, results)
         if len(found) < len(needed):
             raise _unsupported("bodies")
         return found
@@ -328,6 +332,6 @@ class _Patch:
             else:
                 rec = self.info.sources[display]
                 sources[display] = [size, mtime, rec[2], rec[3]]
-        head = head_catalog(self.b.fingerprints, stats, tops, sources, self.started_ns)
+        head = head_catalog(self.reader.fingerprints, stats, tops, sources, self.started_ns)
         head.dirs = self.info.dirs
         return head

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,22 +17,21 @@ from newsletter import __version__
 from newsletter.builder.context import BuildContext
 from newsletter.builder.execute import Outcome, Run, Scope, execute
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan
+from newsletter.builder.reader import Reader
+from newsletter.builder.session import BuildCaches, DaemonSession, Snapshot
 from newsletter.builder.workers import OutputCheck
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
 from newsletter.content.entry import Entry
 from newsletter.content.fingerprint import parsing_fingerprint
-from newsletter.content.parse import ParseResult, parse_bulletin
 from newsletter.content.rows import CatalogHead
-from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError, UsageError
 from newsletter.output.keys import is_issue
 from newsletter.output.writer import WriteStats, remove_leftovers
 from newsletter.render.units import CatalogSummary, Unit
-from newsletter.state.identity import IdentityStore
 from newsletter.state.manifest import migrate as migrate_manifest
 from newsletter.state.manifest import save_manifest
-from newsletter.state.parsecache import CachedParse, ParseCache, content_hash, with_last_good
+from newsletter.state.parsecache import ParseCache
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +129,10 @@ class Builder:
         templates_dir: str | Path | None = None,
         state_dir: Path | None = None,
         context: BuildContext | None = None,
+        session: DaemonSession | None = None,
     ) -> None:
         self.context = context or BuildContext.create(config, templates_dir=templates_dir, state_dir=state_dir)
-        self._memory: dict[str, tuple[tuple[int, int], ParseResult]] = {}
-        self.reparsed: list[str] = []
-        self._written: dict[Path, tuple[dict, dict]] = {}
-        self._unsaved: dict[Path, Path] = {}  # output folder -> its manifest, when saves are deferred
-        self.defer_saves = False
-        """The daemon sets this: state files are written by `flush()`, not after every build."""
-        self.stop_requested: Callable[[], bool] = lambda: False
-        """Checked between units; the daemon points it at its SIGTERM flag."""
+        self.session = session or DaemonSession()
         salt = repr(
             (
                 __version__,
@@ -150,35 +142,16 @@ class Builder:
                 sorted(config.exclusions),
             )
         )
-        self.cache = ParseCache(state_dir, salt) if state_dir is not None else None
+        self.caches = BuildCaches(
+            ParseCache(state_dir, salt) if state_dir is not None else None,
+            identity_folder=state_dir / "identity" if state_dir is not None else None,
+        )
+        self.reader = Reader(self.context, self.caches)
         self.state_dir = state_dir
-        self.identity_folder = state_dir / "identity" if state_dir is not None else None
-        self._identity: IdentityStore | None = None
-        self.results: dict[str, ParseResult] = {}
-        self.snapshot = None
-        """What the last build looked like, for the daemon's live path (see `live`)."""
 
     @property
     def config(self):
         return self.context.config
-
-    @property
-    def fingerprints(self) -> list[str]:
-        """Of the site, its newsletters and the parser: a stamp or a patchable catalog made
-        with others is not this build's."""
-        return [
-            self.context.site_fingerprint,
-            self.context.newsletter_fingerprint,
-            self.cache.salt if self.cache else "",
-        ]
-
-    @property
-    def identity(self) -> IdentityStore:
-        """Every identity record (read on first use: a rebuild that patches the last catalog
-        reads only the years it touches)."""
-        if self._identity is None:
-            self._identity = IdentityStore(self.identity_folder)
-        return self._identity
 
     def units(self, catalog: Catalog) -> Iterator[Unit]:
         """Every unit of output of a whole catalog (`context.units`)."""
@@ -187,12 +160,11 @@ class Builder:
     def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
         """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
         with `save=False` by `write`, which does it while the render workers run)."""
-        identity = self.identity.assign(entries, self.config.authority)
+        identity = self.caches.identity.assign(entries, self.config.authority)
         if save:
             self.save_identity()
         return build_catalog(entries, authority=self.config.authority, identity=identity)
 
-    # -- reading -----------------------------------------------------------------------
     def read(
         self,
         inputs: list[str],
@@ -201,119 +173,8 @@ class Builder:
         strict: bool = False,
         force: set[str] | frozenset[str] = frozenset(),
     ) -> tuple[list[Entry], list[Diagnostic], int]:
-        """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache.
-
-        Files whose resolved path is in `force` are read and hashed again even if their size
-        and mtime look unchanged (the watcher passes the paths it saw events for).
-        """
-        sources, diagnostics = find_sources(inputs, skip=skip)
-        if strict:
-            for d in diagnostics:
-                if d.severity == "error":
-                    raise InputError(d.message, path=d.path, line=d.line)
-        entries: list[Entry] = []
-        seen: set[str] = set()
-        self.reparsed = []
-        self.results = {}
-        if not self._memory and not strict:
-            self._read_in_processes(sources)
-        for source in sources:
-            seen.add(source.display)
-            result = self.parse_source(source, force=bool(force) and str(source.path.resolve()) in force)
-            if strict:
-                for d in result.diagnostics:
-                    if d.severity == "error":
-                        raise InputError(d.message, path=d.path, line=d.line)
-            diagnostics.extend(result.diagnostics)
-            entries.extend(result.entries)
-            self.results[source.display] = result
-        for gone in sorted(set(self._memory) - seen):
-            del self._memory[gone]
-            self.reparsed.append(f"{gone} (removed)")
-        if self.cache is not None and not strict:
-            self.cache.prune(seen)
-        return entries, diagnostics, len(sources)
-
-    def _read_in_processes(self, sources: list[Source]) -> None:
-        """Parse many files on every core (a cold start); results land in the in-memory memo."""
-        from newsletter.builder.workers import map_in_processes
-
-        # Loading cached results is quicker here than shipping them back from other processes.
-        sources, workers = self.parsing_plan(sources)
-        if workers <= 1:
-            return
-
-        in_parent = os.getpid()
-        ship = self.cache is None  # with a cache, this process reads the results back from it
-
-        def parse_share(share: list[Source]):
-            done = []
-            for source in share:
-                result = self.parse_source(source)
-                memo = self._memory.get(source.display) if ship or os.getpid() == in_parent else None
-                done.append((source.display, memo, source.display in self.reparsed))
-                del result
-            return done
-
-        shares = map_in_processes(parse_share, sources, workers, meanwhile=self.prepare_newsletters)
-        already = set(self.reparsed)  # the share parsed in this process is recorded already
-        for results in shares:
-            for display, memo, reparsed in results:
-                if memo is not None:
-                    self._memory[display] = memo
-                if reparsed and display not in already:
-                    self.reparsed.append(display)
-
-    def parsing_plan(self, sources: list[Source]) -> tuple[list[Source], int]:
-        """The sources the parse cache probably cannot answer for, and how many processes to
-        parse them with: one, unless they are many and large."""
-        from newsletter.builder.workers import parallel_workers
-
-        todo = self.cache.likely_stale(sources) if self.cache is not None else list(sources)
-        size = 0
-        for source in todo:
-            try:
-                size += os.stat(source.path).st_size
-            except OSError:
-                pass
-        return todo, parallel_workers(len(todo) * 100) if size >= 2_000_000 and len(todo) >= 4 else 1
-
-    def prepare_newsletters(self) -> None:
-        """Make the newsletter renderer now (while other processes parse), if newsletters are on."""
-        if self.config.newsletter_enabled:
-            self.context.issue_renderer  # noqa: B018
-
-    def parse_source(self, source: Source, *, force: bool = False) -> ParseResult:
-        """Parse one file (or reuse the result for the same bytes), keeping its last good entries."""
-        display = source.display
-        try:
-            st = os.stat(source.path)
-            remembered = self._memory.get(display)
-            if not force and remembered is not None and remembered[0] == (st.st_mtime_ns, st.st_size):
-                return remembered[1]
-            data = source.path.read_bytes()
-        except OSError as exc:
-            return ParseResult([], [Diagnostic(display, 0, "error", f"cannot read: {exc.strerror or exc}")])
-        digest = content_hash(data)
-        cached = self.cache.load(display) if self.cache is not None else None
-        if cached is None or cached.content_hash != digest:
-            tagger = self.context.tagger
-            result = parse_bulletin(display, data, tagger.resolve)
-            tag = tagger.tag
-            result.entries = [
-                e
-                if e.countries is not None
-                else e._replace(countries=tag(e.title, e.body, e.language or self.config.language))
-                for e in result.entries
-            ]
-            last_good = result if not result.has_errors else (cached.last_good if cached else None)
-            cached = CachedParse(digest, result, last_good)
-            if self.cache is not None:
-                self.cache.store(display, cached)
-            self.reparsed.append(display)
-        result = with_last_good(display, cached)
-        self._memory[display] = ((st.st_mtime_ns, st.st_size), result)
-        return result
+        """Entries of every bulletin under `inputs` (`Reader.read`)."""
+        return self.reader.read(inputs, skip=skip, strict=strict, force=force)
 
     # -- writing -----------------------------------------------------------------------
     def write(
@@ -337,7 +198,9 @@ class Builder:
 
         def head_and_rows() -> tuple[CatalogHead | None, dict | None]:
             if not described:
-                described.append(describe(summary) if describe is not None and not self.defer_saves else (None, None))
+                described.append(
+                    describe(summary) if describe is not None and not self.session.defer_saves else (None, None)
+                )
             return described[0]
 
         def meanwhile():  # the parent is idle while the workers render
@@ -352,12 +215,12 @@ class Builder:
         scope = Scope(
             out_dir,
             request.manifest,
-            previous=self._written.get(out_dir),
+            previous=self.caches.written_before(out_dir),
             verify=request.verify,
             changed=check.result() if check is not None else None,
             track_changes=request.track_changes,
             head=lambda: head_and_rows()[0],
-            save=self.manifest_saver(request.manifest, lambda: head_and_rows()[1]),
+            save=self.session.saver(request.manifest, lambda: head_and_rows()[1]),
         )
         outcome = execute(
             scope,
@@ -365,7 +228,7 @@ class Builder:
             Run(
                 workers=None,
                 progress=request.progress,
-                stop_requested=self.stop_requested,
+                stop_requested=self.session.stop_requested,
                 before_fork=before_fork,
                 meanwhile=meanwhile,
             ),
@@ -373,70 +236,42 @@ class Builder:
         self.save_identity()
         return self.keep(request.manifest, out_dir, outcome)
 
-    def manifest_saver(self, manifest: Path, rows: Callable[[], dict | None] = lambda: None):
-        """How a write saves the manifest: now (when anything changed, or to keep a catalog),
-        or — in the daemon — not at all: `flush()` does (a `Scope.save`)."""
-        if self.defer_saves:
-            return None
-
-        def save(state, head: CatalogHead | None, dirty: bool) -> None:
-            if dirty or head is not None:
-                save_manifest(manifest, state, catalog=head, rows=rows())
-
-        return save
-
     def keep(self, manifest: Path, out_dir: Path, outcome: Outcome) -> WriteStats:
         """Remember what a write left, for the next build in this process (and `flush()`)."""
-        self._written[out_dir] = outcome.state
-        if outcome.dirty:
-            self._unsaved[out_dir] = manifest
+        self.caches.keep(manifest, out_dir, outcome.state, outcome.dirty)
         return outcome.stats
 
     # -- what this process remembers between builds ---------------------------------------
-    def written_before(self, out_dir: Path) -> tuple[dict, dict] | None:
-        """The (units, files) the last build of `out_dir` in this process left, if any."""
-        return self._written.get(out_dir)
-
-    def remember_written(self, out_dir: Path, state: tuple[dict, dict] | None) -> None:
-        if state is None:
-            self._written.pop(out_dir, None)
-        else:
-            self._written[out_dir] = state
-
-    def read_stats(self) -> dict[str, tuple[int, int]]:
-        """(mtime in ns, size) of every file as it was when its parse result was taken."""
-        return {display: memo[0] for display, memo in self._memory.items()}
-
-    def forget_parse(self, display: str):
-        """Drop the in-memory parse result of one file (a batch build keeps only the cache's)."""
-        return self._memory.pop(display, None)
-
     def carry_memory_from(self, old: Builder) -> None:
         """A new Builder for the same site (templates changed): keep what `old` parsed and wrote."""
-        if self.cache is not None and old.cache is not None and self.cache.salt == old.cache.salt:
-            self._memory = old._memory
-        self._written = old._written
+        mine, theirs = self.caches.parse_cache, old.caches.parse_cache
+        if mine is not None and theirs is not None and mine.salt == theirs.salt:
+            self.caches.memory = old.caches.memory
+        self.caches.written = old.caches.written
 
     def save_identity(self) -> None:
         """Save the identity records now, unless the daemon saves them in `flush()`."""
-        if not self.defer_saves and self._identity is not None:
-            self._identity.save()
+        identity = self.caches.identity_store
+        if not self.session.defer_saves and identity is not None:
+            identity.save()
 
     def release_memory(self) -> None:
         """Drop the parse results and identity records kept for later builds in this process
         (a one-shot build has written them to the state folder already)."""
-        self._memory.clear()
-        self.results = {}
-        if self._identity is not None and not self._identity.changed:
-            self._identity.records = {}
+        self.caches.memory.clear()
+        self.caches.results = {}
+        identity = self.caches.identity_store
+        if identity is not None and not identity.changed:
+            identity.records = {}
 
     def flush(self) -> None:
         """Write deferred state (identity records, output manifests) to the state folder."""
-        if self._identity is not None:
-            self._identity.save()
-        for out_dir, manifest in list(self._unsaved.items()):
-            save_manifest(manifest, self._written[out_dir])
-            del self._unsaved[out_dir]
+        if self.caches.identity_store is not None:
+            self.caches.identity_store.save()
+        unsaved = self.caches.unsaved
+        for out_dir, manifest in list(unsaved.items()):
+            save_manifest(manifest, self.caches.written[out_dir])
+            del unsaved[out_dir]
 
 
 def build_site(
@@ -466,11 +301,11 @@ def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
         check_layout(request.inputs, request.out_dir, request.state_dir)
         migrate_manifest(request.manifest)
         builder = builder or Builder(request.config, templates_dir=request.templates_dir, state_dir=request.state_dir)
-        state = BuildState(request, builder, started)
+        state = BuildState(request, builder.reader, builder.session, started)
         while True:
             chosen = plan(request, state)
             try:
-                return _RUN[chosen.way](request, state, chosen)
+                return _RUN[chosen.way](builder, request, state, chosen)
             except FallBack as fell:
                 assert fell.way == chosen.way, (fell.way, chosen.way)
                 state.broken[chosen.way] = str(fell)
@@ -485,18 +320,18 @@ def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, **options
     check_layout(inputs, out_dir, state_dir)
     request = BuildRequest(config, list(inputs), out_dir, state_dir, explain=True, **options)
     builder = Builder(config, templates_dir=request.templates_dir, state_dir=state_dir)
-    return plan(request, BuildState(request, builder))
+    return plan(request, BuildState(request, builder.reader, builder.session))
 
 
 def _remove_leftovers(request: BuildRequest, state: BuildState) -> None:
     """What a killed build left: the build after one is always a full one."""
-    if not state.leftovers_removed and (state.one_shot or state.builder.written_before(request.out_dir) is None):
+    if not state.leftovers_removed and (state.one_shot or state.caches.written_before(request.out_dir) is None):
         remove_leftovers(request.out_dir)
     state.leftovers_removed = True
 
 
-def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
-    builder, out_dir, started = state.builder, request.out_dir, state.started
+def _in_memory(builder: Builder, request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+    out_dir, started = request.out_dir, state.started
     one_shot = state.one_shot
     _remove_leftovers(request, state)
     check = OutputCheck.start(request.manifest, out_dir) if one_shot else None
@@ -506,7 +341,7 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
             "read %d entries from %d files (%d parsed) in %.2f s",
             len(entries),
             nsources,
-            len(builder.reparsed),
+            len(builder.caches.reparsed),
             time.perf_counter() - started,
         )
         mark = time.perf_counter()
@@ -520,12 +355,12 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
             from newsletter.builder.patch import describe as describe_catalog
             from newsletter.content.rows import problems_of, top_size
 
-            seen = builder.read_stats()
-            problems = {display: problems_of(result) for display, result in builder.results.items()}
-            fingerprints, n = builder.fingerprints, top_size(builder.config)
+            seen = builder.caches.read_stats()
+            problems = {display: problems_of(result) for display, result in builder.caches.results.items()}
+            fingerprints, n = builder.reader.fingerprints, top_size(builder.config)
             files = {d: (mtime, size, problems.get(d, [])) for d, (mtime, size) in seen.items()}
             describe = lambda summary: describe_catalog(catalog, summary, fingerprints, n, files, state.started_ns)
-        if not builder.defer_saves:
+        if not builder.session.defer_saves:
             builder.release_memory()  # one-shot: the catalog now holds all that rendering needs
         log.debug("catalog in %.2f s", time.perf_counter() - mark)
         diagnostics = diagnostics + list(catalog.diagnostics)
@@ -540,31 +375,27 @@ def _in_memory(request: BuildRequest, state: BuildState, plan: Plan) -> BuildRes
     counts = _counts(catalog)
     if stamp is not None:
         _save_record(request, state, counts, diagnostics)
-    if builder.defer_saves:
-        from newsletter.builder.live import Snapshot
-
+    if builder.session.defer_saves:
         context = builder.context
-        fingerprints = (context.site_fingerprint, context.newsletter_fingerprint)
-        builder.snapshot = Snapshot.take(builder.results, catalog, fingerprints, out_dir)
+        made_with = (context.site_fingerprint, context.newsletter_fingerprint)
+        builder.session.snapshot = Snapshot.take(builder.caches.results, catalog, made_with, out_dir)
     return BuildResult(
         catalog,
         diagnostics,
         stats,
         nsources,
         time.perf_counter() - started,
-        changed_sources=list(builder.reparsed),
+        changed_sources=list(builder.caches.reparsed),
         plan=plan,
     )
 
 
-def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+def _live(builder: Builder, request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
     from newsletter.builder.live import incremental_write
 
     _, diagnostics, nsources = state.read()
     mark = time.perf_counter()
-    catalog, stats = incremental_write(
-        state.builder, request.out_dir, request.state_dir, plan, state.live_changes, track_changes=request.track_changes
-    )
+    catalog, stats = incremental_write(request, state, plan)
     log.debug("incremental rebuild in %.3f s", time.perf_counter() - mark)
     return BuildResult(
         catalog,
@@ -572,29 +403,29 @@ def _live(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
         stats,
         nsources,
         time.perf_counter() - state.started,
-        changed_sources=list(state.builder.reparsed),
+        changed_sources=list(state.caches.reparsed),
         plan=plan,
     )
 
 
-def _patch(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+def _patch(builder: Builder, request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
     """A small change applied to the last build's outputs (see `newsletter.builder.patch`)."""
     from newsletter.builder.patch import warm_build
 
-    done = warm_build(state.builder, request, state, plan)
+    done = warm_build(request, state, plan)
     return _recorded(request, state, done, done.touched, plan)
 
 
-def _batches(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+def _batches(builder: Builder, request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
     """A full build done year by year (see `newsletter.builder.batches`)."""
     from newsletter.builder.batches import stream_build
 
     _remove_leftovers(request, state)
     sources, _ = state.found
-    done = stream_build(state.builder, request, state, plan)
-    if state.builder.cache is not None:
-        state.builder.cache.prune({s.display for s in sources})
-    return _recorded(request, state, done, list(state.builder.reparsed), plan)
+    done = stream_build(request, state, plan)
+    if state.caches.parse_cache is not None:
+        state.caches.parse_cache.prune({s.display for s in sources})
+    return _recorded(request, state, done, list(state.caches.reparsed), plan)
 
 
 def _recorded(request: BuildRequest, state: BuildState, done, changed, plan: Plan) -> BuildResult:
@@ -612,7 +443,7 @@ def _recorded(request: BuildRequest, state: BuildState, done, changed, plan: Pla
     )
 
 
-def _unchanged(request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
+def _unchanged(builder: Builder, request: BuildRequest, state: BuildState, plan: Plan) -> BuildResult:
     """The result of the last build: nothing it was made from changed and its outputs are intact."""
     from newsletter.content.catalog import Catalog
 

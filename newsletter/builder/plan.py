@@ -24,6 +24,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from newsletter.builder.reader import Reader
+from newsletter.builder.session import DaemonSession
 from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
@@ -93,9 +95,13 @@ class BuildState:
     """What the planner looks at: the inputs and what the last build left. Each fact is read
     on first use, once; the ways read the same facts from here (no second look)."""
 
-    def __init__(self, request: BuildRequest, builder: Any, started: float | None = None) -> None:
-        """`builder`: the `pipeline.Builder` (what this process keeps between builds)."""
-        self.request, self.builder = request, builder
+    def __init__(
+        self, request: BuildRequest, reader: Reader, session: DaemonSession, started: float | None = None
+    ) -> None:
+        """`reader` parses through the caches this process keeps between builds (`reader.caches`);
+        `session`: the watch daemon's (a one-shot build's is the default one)."""
+        self.request, self.reader, self.session = request, reader, session
+        self.context, self.caches = reader.context, reader.caches
         self.started = time.perf_counter() if started is None else started
         self.started_ns = time.time_ns() - int((time.perf_counter() - self.started) * 1e9)
         self.broken: dict[str, str] = {}
@@ -111,7 +117,7 @@ class BuildState:
     @cached_property
     def stamp(self) -> stamps.Stamp | None:
         """The inputs' stamp, taken before anything is read: a file saved during the build makes the next differ."""
-        return stamps.stamp_of(self.builder.fingerprints, self.found[0])
+        return stamps.stamp_of(self.reader.fingerprints, self.found[0])
 
     @cached_property
     def record(self) -> tuple[dict | None, str]:
@@ -157,10 +163,10 @@ class BuildState:
         return Changes(sources, changed, sorted(set(recorded) - set(seen)), seen, "")
 
     def read(self):
-        """(entries, diagnostics, files) of every bulletin, read once (`Builder.read`)."""
+        """(entries, diagnostics, files) of every bulletin, read once (`Reader.read`)."""
         if "_read" not in self.__dict__:
             r = self.request
-            self._read = self.builder.read(r.inputs, skip=[r.out_dir, r.state_dir], strict=r.strict, force=r.force)
+            self._read = self.reader.read(r.inputs, skip=[r.out_dir, r.state_dir], strict=r.strict, force=r.force)
         return self._read
 
     def drop_entries(self) -> None:
@@ -172,7 +178,8 @@ class BuildState:
     def live_changes(self) -> tuple[list[str], list[str]]:
         """(changed, removed) files since the daemon's last build (its snapshot)."""
         self.read()
-        snap, current = self.builder.snapshot, self.builder.results
+        snap, current = self.session.snapshot, self.caches.results
+        assert snap is not None  # the rule "no snapshot" is checked first
         changed = [d for d, r in current.items() if snap.results.get(d) is not r]
         return changed, [d for d in snap.results if d not in current]
 
@@ -205,19 +212,20 @@ class Rule:
 
 
 def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool:
-    snap = s.builder.snapshot
-    return snap is None or snap.out_dir != r.out_dir or not s.builder.written_before(r.out_dir)
+    snap = s.session.snapshot
+    return snap is None or snap.out_dir != r.out_dir or not s.caches.written_before(r.out_dir)
 
 
 def _live_fingerprints(r: BuildRequest, s: BuildState) -> bool:
-    c = s.builder.context
-    return s.builder.snapshot.fingerprints != (c.site_fingerprint, c.newsletter_fingerprint)
+    c, snap = s.context, s.session.snapshot
+    assert snap is not None  # the rule "no snapshot" is checked first
+    return snap.fingerprints != (c.site_fingerprint, c.newsletter_fingerprint)
 
 
 def _live_many(r: BuildRequest, s: BuildState) -> str | None:
     changed, removed = s.live_changes
     n = len(set(changed) | set(removed))
-    return None if few_changed(n, len(s.builder.results)) else f"{n} files changed"
+    return None if few_changed(n, len(s.caches.results)) else f"{n} files changed"
 
 
 def _patch_many(r: BuildRequest, s: BuildState) -> str | None:
@@ -231,8 +239,8 @@ _TWICE = "the same item is in two files (which copy wins depends on the whole or
 RULES: list[Rule] = [
     # the one-shot ways (`BuildState.one_shot` is the first four)
     Rule(ONE_SHOT, "strict", "--strict reads everything before it writes anything", lambda r, s: r.strict),
-    Rule(ONE_SHOT, "daemon", "the watch daemon keeps its catalog in memory", lambda r, s: s.builder.defer_saves),
-    Rule(ONE_SHOT, "no state folder", "no state folder", lambda r, s: s.builder.cache is None),
+    Rule(ONE_SHOT, "daemon", "the watch daemon keeps its catalog in memory", lambda r, s: s.session.defer_saves),
+    Rule(ONE_SHOT, "no state folder", "no state folder", lambda r, s: s.caches.parse_cache is None),
     Rule(ONE_SHOT, "trusted", "outputs are trusted without checks", lambda r, s: not r.verify),
     Rule(ONE_SHOT, "unreadable bulletin", "a bulletin could not be looked at", lambda r, s: s.stamp is None),
     Rule(("unchanged", "patch"), "full", "--full", lambda r, s: r.full),
@@ -279,13 +287,13 @@ RULES: list[Rule] = [
         ("patch",),
         "fingerprints",
         "the configuration, the templates or newsletter itself changed",
-        lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.builder.fingerprints,
+        lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.reader.fingerprints,
     ),
     Rule(
         ("patch",),
         "identity not by year",
         "the identity records must be read in full (or migrated) first",
-        lambda r, s: s.builder.identity_folder is None or not s.builder.identity_folder.is_dir(),
+        lambda r, s: s.caches.identity_folder is None or not s.caches.identity_folder.is_dir(),
     ),
     Rule(
         ("patch",),
@@ -320,12 +328,12 @@ RULES: list[Rule] = [
         ("batches",),
         "identity not by year",
         "identity records of an earlier version are read and migrated in memory first",
-        lambda r, s: not s.builder.identity_folder.is_dir() and s.builder.identity_folder.with_suffix(".json").exists(),
+        lambda r, s: (f := s.caches.identity_folder) is not None and not f.is_dir() and f.with_suffix(".json").exists(),
     ),
     Rule(("batches",), "Id: lines", "Id: lines (their ids are given in file order over the whole site)"),
     Rule(("batches",), "duplicates", _TWICE),
     # live (`builder/live.py`)
-    Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.builder.defer_saves),
+    Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.session.defer_saves),
     Rule(("live",), "verify", "a full check of every output was asked for", lambda r, s: r.verify),
     Rule(
         ("live",),

@@ -87,7 +87,8 @@ def _year_page(
 def archive_since(config: Any, newest: dt.date | None) -> str:
     """The first period the newsletter archive keeps when the newest entry is of `newest`
     ("" when newsletters are off or there is no entry). The one place this is decided: the
-    units, the year batches and both patches (`builder.change.ArchiveWindow`) ask here."""
+    units, the year batches, both patches (`builder.change.ArchiveWindow`) and the send runner
+    ask here."""
     from newsletter.render.newsletters.issue import archive_start
 
     if not config.newsletter_enabled or newest is None:

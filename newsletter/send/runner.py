@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import Catalog
 from newsletter.errors import ConfigError, UsageError
-from newsletter.render.newsletters.issue import Issue, archive_start, issues_for, newsletter_groups
+from newsletter.render.newsletters.issue import Issue, issues_for, newsletter_groups
 from newsletter.render.newsletters.periods import period_bounds, period_id
+from newsletter.render.units import archive_since
 from newsletter.send.deliver import Delivery, SendSummary, StopControl, content_hash
 from newsletter.send.sendlog import SendLog
 from newsletter.smtp import Mailer, SMTPSettings
@@ -99,9 +100,7 @@ class Sender:
         """The group's issues that builds publish (the newest `archive_periods`), newest first."""
         if not self.catalog.entries:
             return []
-        since = archive_start(
-            self.catalog.entries[0].date, self.config.newsletter_period, self.config.newsletter_archive_periods
-        )
+        since = archive_since(self.config, self.catalog.entries[0].date)
         return issues_for(self.catalog.groups[group], group, self.config.newsletter_period, since, self.config.language)
 
     def period_end(self, pid: str, period: str = "") -> dt.datetime:

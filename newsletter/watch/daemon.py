@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.builder.pipeline import Builder, build_site
+from newsletter.builder.session import DaemonSession
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
 from newsletter.diagnostics import report
@@ -252,10 +253,10 @@ class WatchDaemon:
         self._new_builder()
 
     def _make_builder(self) -> Builder:
-        builder = Builder(self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir)
-        builder.defer_saves = True
-        builder.stop_requested = self.stop.is_set
-        return builder
+        session = DaemonSession(defer_saves=True, stop_requested=self.stop.is_set)
+        return Builder(
+            self.config, templates_dir=self.options.templates_dir, state_dir=self.options.state_dir, session=session
+        )
 
     def _new_builder(self) -> None:
         old = self.builder
