@@ -148,7 +148,7 @@ def test_entries_do_not_overlap_on_a_phone_in_a_web_copy_and_a_digest(site):
                     assert box["scroll"] <= box["client"] + 1, (name, box)  # its text is not cut
                     assert box["contentBottom"] <= box["bottom"] + 1, (name, box)  # nor drawn below it
                     assert box["bottom"] - box["top"] > 100, (name, box)
-                for upper, lower in zip(boxes, boxes[1:]):
+                for upper, lower in zip(boxes, boxes[1:], strict=False):
                     assert upper["bottom"] <= lower["top"] + 1, (name, upper, lower)
         finally:
             browser.close()
