@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,6 @@ from newsletter.render.newsletters.digest import DigestComposer, DigestRenderer
 from newsletter.subscribers.lists import Subscriber
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("NEWSLETTER_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 BODY = (
     "The harbour office in Callao counted more ships this month than in any month since records began, "
     "and the port authority says the new cranes halved the time a ship waits at anchor. "
@@ -130,26 +127,19 @@ MEASURE = """() => [...document.querySelectorAll('td.entry')].map(e => {
 })"""
 
 
-def test_entries_do_not_overlap_on_a_phone_in_a_web_copy_and_a_digest(site):
-    from playwright.sync_api import sync_playwright
-
+def test_entries_do_not_overlap_on_a_phone_in_a_web_copy_and_a_digest(site, browser):
     (site.root / "newsletter.toml").write_text('[brand]\nfooter_text = "Written by a small team."\n', encoding="utf-8")
     pages = web_copy_and_digest(site)
     seen = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 800})
-            for name, html in pages.items():
-                page.set_content(html)
-                seen[name] = boxes = page.evaluate(MEASURE)
-                assert len(boxes) == 4, (name, boxes)
-                for box in boxes:
-                    assert box["scroll"] <= box["client"] + 1, (name, box)  # its text is not cut
-                    assert box["contentBottom"] <= box["bottom"] + 1, (name, box)  # nor drawn below it
-                    assert box["bottom"] - box["top"] > 100, (name, box)
-                for upper, lower in zip(boxes, boxes[1:], strict=False):
-                    assert upper["bottom"] <= lower["top"] + 1, (name, upper, lower)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    for name, html in pages.items():
+        page.set_content(html)
+        seen[name] = boxes = page.evaluate(MEASURE)
+        assert len(boxes) == 4, (name, boxes)
+        for box in boxes:
+            assert box["scroll"] <= box["client"] + 1, (name, box)  # its text is not cut
+            assert box["contentBottom"] <= box["bottom"] + 1, (name, box)  # nor drawn below it
+            assert box["bottom"] - box["top"] > 100, (name, box)
+        for upper, lower in zip(boxes, boxes[1:], strict=False):
+            assert upper["bottom"] <= lower["top"] + 1, (name, upper, lower)
     assert set(seen) == {"web copy", "digest"}
