@@ -24,6 +24,14 @@ def around(line: str, gap: str = "\n\n") -> str:
     )
 
 
+def assert_one_error_and_the_entry_before_intact(result, message: str) -> None:
+    assert [str(d) for d in result.diagnostics] == [f"w.txt:7: {message}; this entry is skipped"]
+    assert [e.title for e in result.entries] == ["Bakers in Malawi Share Ovens", "School Gardens in Laos"]
+    before = result.entries[0]
+    assert before.body == "The bakers of the market agreed on a rota."
+    assert TAGGER.tag(before.title, before.body, before.language) == ("mw",)  # not Tanzania's
+
+
 @pytest.mark.parametrize(
     "line, message",
     [
@@ -41,12 +49,7 @@ def around(line: str, gap: str = "\n\n") -> str:
 )
 @pytest.mark.parametrize("gap", ["\n\n", "\n"], ids=["alone", "title-below"])
 def test_a_mistyped_date_line_is_one_error_and_does_not_join_the_entry_before(line, message, gap):
-    result = parse(around(line, gap))
-    assert [str(d) for d in result.diagnostics] == [f"w.txt:7: {message}; this entry is skipped"]
-    assert [e.title for e in result.entries] == ["Bakers in Malawi Share Ovens", "School Gardens in Laos"]
-    before = result.entries[0]
-    assert before.body == "The bakers of the market agreed on a rota."
-    assert TAGGER.tag(before.title, before.body, before.language) == ("mw",)  # not Tanzania's
+    assert_one_error_and_the_entry_before_intact(parse(around(line, gap)), message)
 
 
 def test_a_misspelt_month_right_above_its_title_is_caught_as_a_valid_date_there_is_accepted():
@@ -101,3 +104,58 @@ def test_a_day_and_month_without_a_year_is_an_error_only_alone():
     assert [str(d) for d in alone.diagnostics] == ["w.txt:7: date line '6 May' has no year; this entry is skipped"]
     above = parse(around("6 May", "\n"))  # "6 May\nwas a wet day" can be the start of a paragraph
     assert above.diagnostics == []
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("6 May 2027x", "'x' after the date is not part of a date line"),
+        ("2027-05-06x", "'x' after the date is not part of a date line"),
+        ("6 de mayo de 2027x", "'x' after the date is not part of a date line"),
+        ("6 mai 2027x", "'x' after the date is not part of a date line"),
+        ("May 6, 2027b", "'b' after the date is not part of a date line"),
+        ("6 May 2027 2027", "'2027' after the date is not part of a date line"),
+        ("6 May 2027 (revised)", "'(revised)' after the date is not part of a date line"),
+        ("6 May 2027 - revised", "'- revised' after the date is not part of a date line"),
+        ("6 May 2027;", "';' after the date is not part of a date line"),
+        ("06-May-2027", "'06-May-2027' is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025"),
+    ],
+)
+@pytest.mark.parametrize("gap", ["\n\n", "\n"], ids=["alone", "title-below"])
+def test_a_date_with_more_after_it_is_one_error_and_does_not_join_the_entry_before(line, message, gap):
+    assert_one_error_and_the_entry_before_intact(parse(around(line, gap)), message)
+
+
+@pytest.mark.parametrize("line", ["6 May 2027,", "6 May 2027.", "2027-05-06.", "2027-5-6", "mai 6, 2027"])
+@pytest.mark.parametrize("gap", ["\n\n", "\n"], ids=["alone", "title-below"])
+def test_a_trailing_full_stop_or_comma_and_unpadded_or_month_first_forms_are_date_lines(line, gap):
+    result = parse(around(line, gap))
+    assert result.diagnostics == []
+    assert [(e.date.isoformat(), e.title) for e in result.entries][1] == (
+        "2027-05-06",
+        "Ferry Service to Zanzibar Resumes",
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "6 May 2027 was the day the ferry ran aground.",
+        "2027-05-06 brought the first rain in weeks.",
+        "6 May 2027: a date the islanders remember",
+        "6 May 2027, a Thursday, the ferry ran again.",
+        "6 May 2027's storm closed the harbour.",
+    ],
+)
+@pytest.mark.parametrize("gap", ["\n\n", "\n"], ids=["alone", "above-a-line"])
+def test_a_sentence_that_starts_with_a_date_stays_text(line, gap):
+    result = parse(around(line, gap))
+    assert result.diagnostics == []
+    assert [e.title for e in result.entries] == ["Bakers in Malawi Share Ovens", "School Gardens in Laos"]
+    assert line in result.entries[0].body
+
+
+def test_a_title_that_starts_with_a_date_stays_a_title_after_its_date_line():
+    result = parse("6 May 2027\n\n6 May 2027 - Ferry Timetable\n\nThe boats sail again on Mondays.\n")
+    assert result.diagnostics == []
+    assert [e.title for e in result.entries] == ["6 May 2027 - Ferry Timetable"]

@@ -1,6 +1,6 @@
 """Recognise date lines in English, Spanish, French and Portuguese.
 
-A date line is a whole line that is a date and nothing else: `26 August, 2021`,
+A date line is a whole line that is a date and nothing else (one full stop or comma may follow): `26 August, 2021`,
 `August 26, 2021`, `26 Aug 2021`, `2021-08-26`, `26 de agosto de 2021`, `26 août 2021`,
 optionally preceded by a weekday. A month or year inside running text never matches.
 """
@@ -41,9 +41,9 @@ _WEEKDAY = r"(?:(?P<weekday>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|o|º|ª)?"
 _YEAR = r"(?P<year>\d{4})"
 _PATTERNS = [
-    re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+)?{_MONTH},?\s*(?:de\s+|del\s+)?{_YEAR}\.?"),
-    re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}\.?"),
-    re.compile(r"(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})"),
+    re.compile(rf"{_WEEKDAY}{_DAY}\.?\s*(?:de\s+)?{_MONTH},?\s*(?:de\s+|del\s+)?{_YEAR}[.,]?"),
+    re.compile(rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+{_YEAR}[.,]?"),
+    re.compile(r"(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})[.,]?"),
 ]
 
 
@@ -187,6 +187,9 @@ _LOOSE = [  # the shapes of `_PATTERNS` with any word for the month and the year
 ]
 _FIRST_WORD = re.compile(r"(?P<word>[^\W\d_]{3,14})\.?,?\s+(?P<rest>.*\d.*)")
 _NUMERIC = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}")
+_DASHED = re.compile(rf"\d{{1,2}}[/-]{_MONTH}[/-]\d{{4}}")  # "20-June-2026", "20/jun/2026"
+_TAIL_WORDS = re.compile(r"\s*[-\u2013\u2014|]\s+(?:[^\W\d_]+\s*){1,3}")  # "2026 - updated"
+_TAIL_BRACKETS = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")  # "2026 (updated)"
 _LOOKALIKES = str.maketrans("OoIl", "0011")  # letters typed for digits: "2O26", "2026-06-1O"
 _MIXED = re.compile(r"\b(?=[0-9OoIl]*\d)(?=[0-9OoIl]*[OoIl])[0-9OoIl]{2,}\b")
 _BAD_YEAR = [  # the shapes of `_PATTERNS` with a year of other than four digits, or "of"
@@ -258,23 +261,53 @@ def _shape_problem(stripped: str, folded: str) -> str | None:
     return None
 
 
-def near_date_line(line: str, alone: bool = True) -> DateLine | None:
+def _tail_problem(stripped: str, folded: str) -> str | None:
+    """`'x' after the date is not part of a date line` for a line that starts with a whole date
+    and goes on with what no date line has: characters run on to it ("2026-06-05x"),
+    punctuation ("8 June 2026;"), a number ("11 June 2026 2026"), a bracket ("(updated)") or a
+    dash and at most three words ("- updated"); None for any other line, such as a sentence
+    ("8 June 2026 was the day the river rose.")."""
+    for pattern in _PATTERNS:
+        m = pattern.match(folded)
+        if m is None or match_date_line(m.group()) is None:
+            continue
+        tail = folded[m.end() :]
+        rest = tail.strip()
+        if not rest:
+            continue
+        glued = tail[:1].isalnum()
+        if not (
+            glued
+            or not any(c.isalnum() for c in rest)
+            or rest.isdigit()
+            or _TAIL_BRACKETS.fullmatch(tail)
+            or _TAIL_WORDS.fullmatch(tail)
+        ):
+            return None
+        typed = stripped[len(stripped) - len(tail) :].strip() if len(stripped) == len(folded) else rest
+        return f"{typed!r} after the date is not part of a date line"
+    return None
+
+
+def near_date_line(line: str, alone: bool = True, title: bool = False) -> DateLine | None:
     """A line that has the shape of a date line but is not one: a day, a word and a year where
     the word is a misspelt month ("2 Agust 2025", "14 Mrach 2025", "28 Febuary, 2025"), or a
-    day and a month without a year ("14 March"). The DateLine's `problem` says what is wrong;
-    None for anything else (call it only for lines that `match_date_line` did not take)."""
+    day and a month without a year ("14 March"), or a whole date with more after it ("8 June
+    2026x", "12 June 2026 (updated)") unless the line stands where a title does (`title`). The
+    DateLine's `problem` says what is wrong; None for anything else (call it only for lines that
+    `match_date_line` did not take)."""
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
-    if _NUMERIC.fullmatch(stripped):
+    folded = stripped.lower() if stripped.isascii() else fold(stripped)
+    if _NUMERIC.fullmatch(stripped) or _DASHED.fullmatch(folded):
         return DateLine(
             None,
             stripped,
             None,
             f"{stripped!r} is not a date line newsletter reads; write it as 2025-08-26 or 26 August 2025",
         )
-    folded = stripped.lower() if stripped.isascii() else fold(stripped)
-    problem = _shape_problem(stripped, folded)
+    problem = _shape_problem(stripped, folded) or (None if title else _tail_problem(stripped, folded))
     if problem is not None:
         return DateLine(None, stripped, None, problem)
     first = _FIRST_WORD.fullmatch(folded)

@@ -62,18 +62,25 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     lines = decoded.lines
     fmt = body_format_for(path) or "text"
 
-    starts = []
+    starts: list[tuple[int, DateLine]] = []
     last = len(lines) - 1
+    previous = -1  # the last non-blank line so far
     for number, line in enumerate(lines):
         if line.strip():
             date_line = match_date_line(line)
             if date_line is None and (number == 0 or not lines[number - 1].strip()):
                 # a line that starts a paragraph shaped like a date ("2 Agust 2025", "8 June 2O26"),
                 # alone or right above its title: it starts an entry that is skipped, rather than
-                # joining the entry before (a day and month without a year only when alone)
-                date_line = near_date_line(line, alone=number == last or not lines[number + 1].strip())
+                # joining the entry before (a day and month without a year only when alone; a
+                # date with more after it, "8 June 2026x", only where no title stands)
+                date_line = near_date_line(
+                    line,
+                    alone=number == last or not lines[number + 1].strip(),
+                    title=bool(starts) and starts[-1][0] == previous,
+                )
             if date_line is not None:
                 starts.append((number, date_line))
+            previous = number
     if not starts:
         if any(line.strip() for line in lines):
             diags.append(
