@@ -411,7 +411,8 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
     assert first.out.splitlines() == [
         "✗ unchanged: no earlier one-shot build of this output folder",
         "✗ patch: no earlier build of this output folder",
-        "→ batches: unless the files hold Id: lines or the same item twice (found while parsing them): then in memory",
+        "→ batches: 4 of 4 files not in the parse cache: if they hold Id: lines or the same item twice (found while "
+        "parsing them), the build is done in memory",
     ]
     built = run_cli(*args, "-v", cwd=tmp_path)
     assert "newsletter: plan: → batches: " in built.err
@@ -537,6 +538,18 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path):
     assert ("batches", False, says) in result.plan.steps
     assert result.way == "in memory" and result.plan.steps[-1][1]
     assert (out / "index.html").is_file()
+    # the files parsed, `--explain` no longer guesses: the parse cache shows the Id: line
+    assert [line.split(":")[0] for line in planned.lines()][-1] == "→ batches"
+    assert "2 of 2 files not in the parse cache" in planned.lines()[-1]
+    again = explain(config, [str(bulletins)], out, state, full=True)
+    assert ("batches", False, says) in again.steps and again.way == "in memory"
+    (bulletins / "b.txt").write_text(text)  # the Id: line gone: batches, and nothing left to guess
+    clean = explain(config, [str(bulletins)], out, state, full=True)
+    assert clean.way == "batches"
+    assert clean.lines()[-1].startswith("→ batches: 1 of 2 files not in the parse cache: if they hold Id: lines")
+    build_site(config, [str(bulletins)], out, state)
+    parsed = explain(config, [str(bulletins)], out, state, full=True)
+    assert parsed.lines()[-1] == "→ batches: the parse cache answers for all 2 files: no Id: lines, no item twice"
 
 
 def test_a_brand_change_reaches_every_output_of_a_rebuild(tmp_path):

@@ -15,7 +15,7 @@ from typing import Any
 
 from newsletter import __version__
 from newsletter.builder.context import BuildContext
-from newsletter.builder.execute import Outcome, Run, Scope, execute
+from newsletter.builder.execute import Run, Scope, execute
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import BuildCaches, DaemonSession, Snapshot
@@ -119,8 +119,9 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
 
 class Builder:
     """One site's builds in one process: the build context (fixed) and what is kept from one
-    build to the next — parse results, identity records, the output manifests of this
-    process, the daemon's snapshot."""
+    build to the next — `caches` (parse results, identity records, the output manifests of
+    this process) and `session` (the daemon's deferred saves, stop flag and snapshot); the
+    `reader` parses through the caches. The ways are handed these, never the Builder."""
 
     def __init__(
         self,
@@ -234,11 +235,7 @@ class Builder:
             ),
         )
         self.save_identity()
-        return self.keep(request.manifest, out_dir, outcome)
-
-    def keep(self, manifest: Path, out_dir: Path, outcome: Outcome) -> WriteStats:
-        """Remember what a write left, for the next build in this process (and `flush()`)."""
-        self.caches.keep(manifest, out_dir, outcome.state, outcome.dirty)
+        self.caches.keep(request.manifest, out_dir, outcome.state, outcome.dirty)
         return outcome.stats
 
     # -- what this process remembers between builds ---------------------------------------

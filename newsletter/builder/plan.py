@@ -188,6 +188,27 @@ class BuildState:
         """Whether the one-shot rules common to `unchanged`, `patch` and `batches` hold."""
         return not any(_broken(rule, self.request, self) for rule in RULES[:4])
 
+    @cached_property
+    def cached_parses(self) -> tuple[int, bool, bool]:
+        """For `--explain`: (files the parse cache cannot answer for, whether those it answers
+        for hold Id: lines, whether they hold the same item twice). The batches way finds these
+        while it parses; explain reads the cache (and hashes each file) instead of guessing."""
+        from newsletter.content.catalog import gives_ids, repeats
+        from newsletter.state.parsecache import content_hash, with_last_good
+
+        cache, missing, entries = self.caches.parse_cache, 0, []
+        for source in self.found[0]:
+            cached = cache.load(source.display) if cache is not None else None
+            try:
+                fresh = cached is not None and cached.content_hash == content_hash(source.path.read_bytes())
+            except OSError:
+                fresh = False
+            if cached is None or not fresh:
+                missing += 1
+                continue
+            entries.extend(with_last_good(source.display, cached).entries)
+        return missing, gives_ids(entries), repeats((e.date.toordinal(), e.title_key) for e in entries)
+
     def outputs_moved(self) -> bool:
         from newsletter.output.writer import folder_mtimes_of
 
@@ -449,8 +470,26 @@ def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
         touched = sorted(set(changed) | set(removed))
         return _files(touched) if touched else "no bulletin changed"
     if way == "batches":
-        return "unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"
+        if not request.explain:
+            return "unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"
+        missing, n = state.cached_parses[0], len(state.found[0])
+        if not missing:
+            return f"the parse cache answers for all {n} file{'s' if n != 1 else ''}: no Id: lines, no item twice"
+        return (
+            f"{missing} of {n} file{'s' if n != 1 else ''} not in the parse cache: if they hold Id: lines or the "
+            "same item twice (found while parsing them), the build is done in memory"
+        )
     return "the whole catalog at once"
+
+
+def _known_to_explain(way: str, request: BuildRequest, state: BuildState) -> str | None:
+    """`--explain` only: the batches way's own rules (checked while it runs), answered from
+    the parse cache for the files it holds."""
+    if way != "batches" or not request.explain:
+        return None
+    _, ids, twice = state.cached_parses
+    found = {"Id: lines": ids, "duplicates": twice}
+    return next((r.says for r in RULES if way in r.ways and r.check is None and found.get(r.name)), None)
 
 
 def plan(request: BuildRequest, state: BuildState) -> Plan:
@@ -463,6 +502,8 @@ def plan(request: BuildRequest, state: BuildState) -> Plan:
             for rule in RULES:
                 if way in rule.ways and (reason := _broken(rule, request, state)):
                     break
+            else:
+                reason = _known_to_explain(way, request, state)
         if reason:
             p.skip(way, reason)
             continue
