@@ -463,6 +463,18 @@ def language_rows(names: dict[str, str | None], demonyms: dict[str, str]) -> lis
         for name in sorted(set(Locale.parse("en").languages.values()))
         if " " not in name and "(" not in name and name[:1].isupper()
     ]
+    # "Haitian Creole", "Nigerian Pidgin": a language named after a country, of words that name no
+    # other language, is a language of its own (but "Swiss German", "Mexican Spanish", "Jamaican
+    # Creole English" are a language as spoken in the country: they keep it)
+    one_word = {name for name in Locale.parse("en").languages.values() if " " not in name}
+    rows += [
+        ("-", "compound", name)
+        for name in sorted(set(Locale.parse("en").languages.values()))
+        if " " in name
+        and names.get(fold(name.split(" ")[0]))
+        and not one_word & set(name.split(" ")[1:])
+        and "(" not in name
+    ]
     # "francés", "turc", "dinamarquês": the masculine singular demonym is the language too (and
     # capitalised at the start of a sentence): "clases de francés", "un cours en turc"
     for lang in language_demonyms(demonyms):
@@ -680,10 +692,22 @@ def wordnet_compounds(folder: Path, names: dict[str, str | None], ambiguous: fro
                 head = " ".join(w if w[:1].isupper() else w[:1].upper() + w[1:] for w in words[:n])
                 code = names.get(fold(head))
                 if code and fold(head) not in ambiguous and head[:1].isupper():
+                    key = (fold(head), " ".join(words[n:]))
                     break
             else:
+                # the name at the end ("Great_Dane", "crepe_de_Chine"), as WordNet capitalises it:
+                # the whole phrase is the row (rest ""); a gloss that names the country keeps it
+                # ("cedar_of_Lebanon", "Tour_de_France")
+                tail = next((n for n in range(1, len(words)) if words[n][:1].isupper()), 0)
+                code = names.get(fold(" ".join(words[tail:]))) if tail else None
+                phrase = " ".join(words)
+                if not code or fold(" ".join(words[tail:])) in ambiguous or names.get(fold(phrase)) is not None:
+                    continue
+                key = (phrase, "")
+                codes[key] = code
+                verdict = "place" if "@i" in pointers or code.lower() in tagger.countries_in(gloss) else "thing"
+                senses[key].append((lexfile, verdict if lexfile in THING_FILES else "place"))
                 continue
-            key = (fold(head), " ".join(words[n:]))
             codes[key] = code
             names_it = code.lower() in tagger.countries_in(gloss)
             if "@i" in pointers or lexfile in PLACE_FILES:
@@ -701,6 +725,9 @@ def wordnet_compounds(folder: Path, names: dict[str, str | None], ambiguous: fro
             last = rest.split(" ")[-1]
             many = plural(last, irregular)
             many_rest = rest[: len(rest) - len(last)] + many if many else ""
+            if not rest:  # the name at the end: a breed's plural ("Great Danes"), not a genus's
+                breed = {f for f, _v in found} == {"noun.animal"} and not head.startswith("genus ")
+                many_rest = f"{head}s" if breed else ""
             rows.append((head, rest, many_rest, codes[(head, rest)], ",".join(sorted({f for f, _v in found}))))
     return rows
 
@@ -743,6 +770,10 @@ def compound_rows(compounds: list[tuple[str, ...]], names: dict[str, str | None]
     more than COMPOUND_WORDS words after the name."""
     rows = set()
     for head, rest, many, _code, _files in compounds:
+        if not rest:  # the name at the end ("chicken Kiev", "Chicken Kiev"): the phrase names no country
+            rows |= {("-", "exclude", p[:1].upper() + p[1:]) for p in (head, many) if p}
+            rows |= {("-", "exclude", phrase) for phrase in (head, many) if phrase}
+            continue
         for words in (rest, many):
             if words and len(words.split(" ")) <= COMPOUND_WORDS and names.get(fold(f"{head} {words}")) is None:
                 rows.add(("-", "compound", f"{head} {words}"))

@@ -30,8 +30,10 @@ _LOWER = 2  # starts in lower case
 # Words next to a language's name that say it is the language ("Russian interpreters", "she
 # speaks German", "Dutch-speaking volunteers", "classes in Arabic."): the names come from CLDR
 # (see `Gazetteer.languages`), these are the words of the grammar around them.
+# "Teachers" and "tutors" are left out: "Swedish teachers strike" are teachers from Sweden (a
+# language's teachers are "teachers of Swedish", "Swedish-language teachers"); "a Spanish teacher" is one.
 _LANGUAGE_AFTER = frozenset(
-    """class classes lesson lessons course courses teacher teachers teaching tuition tutor tutors
+    """class classes lesson lessons course courses teacher teaching tuition tutor
     tutoring interpreter interpreters interpreting interpretation translator translators translation translations
     speaker speakers skills literacy proficiency instruction version versions subtitles dictionary grammar
     exam exams test tests language""".split()
@@ -51,12 +53,30 @@ _FOREIGN_LANGUAGE_BEFORE = frozenset(
     aprender apprendre enseñar enseigner ensinar traducir traduire traduzir
     traducido traducida traduit traduite traduzido traduzida""".split()
 )
+# A word of level or register between the verb and the language ("teaches basic Greek", "speaks
+# fluent Dari", "learn conversational French"): the verb still governs the language.
+_LANGUAGE_LEVEL = frozenset(
+    """basic elementary beginner beginners intermediate advanced conversational everyday business
+    spoken written fluent simple plain good better some more""".split()
+)
+# "Teach" also takes the people taught ("teach Ukrainian children to read": children from Ukraine):
+# after it the language's name ends its phrase or is followed by one of these ("teaches Greek to
+# staff", "teach Arabic online"); before any other word it is that noun's adjective.
+_TEACH = frozenset("teach teaches taught teaching".split())
+_LANGUAGE_PHRASE_END = frozenset(
+    """the and of to in for with on at from by as or but so while when where who which that than
+    after before during since until if is are was were be been has have had will would can
+    well fluently online too again now today daily together at abroad here there""".split()
+)
 _LANGUAGE_SUFFIX = ("-speak", "-language", "-lang", "-medium")
 # "Georgia's governor": the state's offices after a name that is also a state of another country
 _STATE_OFFICES = frozenset(
     "governor legislature lawmakers senate senator senators statehouse county counties attorney secretary".split()
 )
+_LIST_NEXT = re.compile(r"(?:,| and| or|, and|, or) ([A-Z][a-z]+)\b")
 _UNIVERSITY = (" State University", " Tech ", " Tech.", " Tech,")
+# "Georgia Southern University", "Georgia Gwinnett College": one word between the state and its school
+_UNIVERSITY_AFTER = re.compile(r" [A-Z][a-z]+ (?:University|College)\b")
 # ", in northern Lebanon": the country a town of the city's name lies in (one to three words of it)
 _COUNTRY_AFTER = re.compile(
     r",(?: in)?(?: (?:[Nn]orth|[Ss]outh|[Ee]ast|[Ww]est|[Cc]entral)(?:ern)?(?:-?(?:east|west)(?:ern)?)?)?"
@@ -136,12 +156,17 @@ class Tagger:
         return found
 
     def _institution_of(self, text: str, start: int, end: int, name: str) -> str | None:
-        """ "University of Georgia", "Georgia State University", "Georgia Tech": the code of the
+        """ "University of Georgia", "Georgia State University", "Georgia Southern University",
+        "Georgia Tech": the code of the
         country whose state bears the name."""
         owner = self._places.get(name)
         if owner is None or owner == "-" or owner.lower() == self._codes.get(name):
             return None
-        if text.endswith("University of ", 0, start) or text.startswith(_UNIVERSITY, end):
+        if (
+            text.endswith(("University of ", "College of "), 0, start)
+            or text.startswith(_UNIVERSITY, end)
+            or _UNIVERSITY_AFTER.match(text, end)
+        ):
             return owner.lower()
         return None
 
@@ -445,10 +470,12 @@ class Tagger:
         return tuple(codes), unknown
 
 
-def _language_use(text: str, start: int, end: int, languages: frozenset[str]) -> bool:
+def _language_use(text: str, start: int, end: int, languages: frozenset[str], way: int = 0) -> bool:
     """Whether the language's name at text[start:end] names the language: "-speaking" or a
     word of teaching or translating after it, a verb of speaking before it, or "in"/"into" before
-    it at the end of a phrase ("classes in Arabic.")."""
+    it at the end of a phrase ("classes in Arabic.") or after a word of teaching ("classes in
+    Portuguese for adults"); in a list ("Polish and Romanian interpreters", "into Thai, Burmese
+    and Lao") as the other languages of the list (`way`: -1 looks only back, 1 only forward)."""
     if text.startswith(_LANGUAGE_SUFFIX, end):
         return True
     after = (
@@ -458,11 +485,21 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
     )
     if after.lower() in _LANGUAGE_AFTER:
         return True
+    if way >= 0 and (listed := _next_in_list(text, end, languages)) is not None:
+        if _language_use(text, listed[0], listed[1], languages, 1):
+            return True  # "Polish and Romanian interpreters": as the last one
+    if way > 0:
+        return False
     if text[start - 2 : start] in ("d'", "l'") and text[start].islower():
         return True  # "cours d'allemand", "l'espagnol"
     words = text[max(0, start - 60) : start].split(" ") if text[start - 1 : start] == " " else []
     before = words[-4:-1]
     previous = before[-1].lower() if before else ""
+    if previous in _LANGUAGE_LEVEL and len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE:
+        before, previous = before[:-1], before[-2].lower()  # "teaches basic Greek"
+    if previous in _TEACH:
+        # "teach Ukrainian children to read": the children's adjective, not the verb's object
+        return not after or after.lower() in _LANGUAGE_PHRASE_END or after.lower().endswith("ly")
     if previous in _LANGUAGE_BEFORE:
         return True
     if text[start].islower() and previous in _FOREIGN_LANGUAGE_BEFORE:
@@ -471,20 +508,29 @@ def _language_use(text: str, start: int, end: int, languages: frozenset[str]) ->
     if previous.endswith(",") and previous[:-1] in {w.lower() for w in languages}:
         # "into Thai, Burmese and Khmer": as the one before it
         start = start - len(previous) - 1
-        return _language_use(text, start, start + len(previous) - 1, languages)
+        return _language_use(text, start, start + len(previous) - 1, languages, -1)
     if previous == "from" and any(w.lower() in _LANGUAGE_BEFORE for w in words[-7:-2]):
         return True  # "translates court papers from Ukrainian"
     if previous in ("in", "into") and (
         end == len(text)
         or text[end] in ".,;:!?)\n"
         or text.startswith((" and ", " or "), end)
-        or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE)
+        or (len(before) >= 2 and before[-2].lower() in _LANGUAGE_BEFORE | _LANGUAGE_AFTER)
     ):
-        return True  # "classes in Arabic.", "fluent in Turkish"
+        return True  # "classes in Arabic.", "fluent in Turkish", "lessons in Portuguese for adults"
     if previous in ("and", "or", "y", "et", "e", "ou") and len(before) >= 2 and before[-2] in languages:
         start = start - len(previous) - len(before[-2]) - 2  # "into Arabic and Spanish": as the first one
-        return _language_use(text, start, start + len(before[-2]), languages)
+        return _language_use(text, start, start + len(before[-2]), languages, -1)
     return False
+
+
+def _next_in_list(text: str, end: int, languages: frozenset[str]) -> tuple[int, int] | None:
+    """The span of the language's name that follows text[:end] in a list (", Romanian", " and
+    Romanian", " or Romanian"), or None."""
+    m = _LIST_NEXT.match(text, end)
+    if m is None or m.group(1) not in languages:
+        return None
+    return m.start(1), m.end(1)
 
 
 def _word(ch: str) -> bool:

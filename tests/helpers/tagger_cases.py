@@ -373,6 +373,15 @@ CASES += [
     # (T19 trial, reworded) lists of languages, and es/fr/pt demonyms that are also a language's name
     ("", "Guide for Tenants Printed in Thai, Burmese and Lao. Copies are free at the desk.", "speech"),
     ("", "Benefit Forms Come in Spanish, Somali and Dari. Staff can help fill them in.", "speech"),
+    # (T19b re-trial, own wording) a lesson noun before "in", a list before a language noun, a
+    # level word after the verb; "teach" with the people taught; teachers from a country
+    ("", "Weekend Lessons in Italian for Parents Start Soon. Forty adults signed up.", "speech"),
+    ("", "Clinic Hires Czech and Slovak Translators. They start next month.", "speech"),
+    ("", "The Hospital Seeks Hungarian, Czech or Slovak Interpreters. The posts are part-time.", "speech"),
+    ("", "Volunteer Teaches Simple Turkish to Shop Workers. The lessons are free.", "speech"),
+    ("", "A Retired Nurse Speaks Fluent Dutch at the Desk. She helps new arrivals.", "speech"),
+    ("fi", "Tutors Teach Finnish Pupils to Swim in English. The pool opened in June.", "speech"),
+    ("dk", "Danish Teachers Walk Out Over Class Sizes. Schools closed for a day.", "speech"),
     ("", "A Volunteer Translates Letters From Ukrainian. She works two evenings a week.", "speech"),
     ("fr", "Le gouvernement français prolonge l'hébergement d'urgence. La mesure dure six mois.", "speech"),
     ("fr", "Les Français élisent leurs conseillers municipaux. Le vote a lieu dimanche.", "speech"),
@@ -436,6 +445,9 @@ CASES += [
     ("us", "Paris, Tenn. Shelter Expands. It now has 60 beds.", "state"),
     ("us", "University of Georgia Opens a Refugee Law Clinic. Students give free advice.", "state"),
     ("us", "Georgia State University Hosts a Job Fair. Refugees met employers.", "state"),
+    # (T19b re-trial, own wording) one word between the state and its school
+    ("us", "Georgia Northern College Trains Court Volunteers. Twenty students signed up.", "state"),
+    ("us", "A Georgia Coastal University Study Counts Farm Workers. The survey took a year.", "state"),
     # `compound`: common nouns built on a country, a demonym or a city
     ("", "Volunteers Serve French Fries at a Winter Shelter. The meal fed 200 people.", "compound"),
     ("", "A Bakery Sells Turkish Delight to Fund Language Classes. Sales doubled.", "compound"),
@@ -458,6 +470,16 @@ CASES += [
     ("", "A German Shepherd Helps Rescuers Find Survivors. The dog searched the rubble for hours.", "compound"),
     ("", "Volunteers Hand Out Irish Stew at the Night Shelter. The stew fed 120 people.", "compound"),
     ("", "Camp Pupils Learn the French Horn. Twelve children enrolled in the music class.", "compound"),
+    # (T19b re-trial, own wording) the name at the end of WordNet's lemma, compounds WordNet lacks,
+    # a language CLDR names after a country
+    ("", "A Great Dane Guards the Night Shelter Gate. The dog sleeps by the door.", "compound"),
+    ("", "Knitters Give Afghan Blankets to a Care Home. Each took a month to make.", "compound"),
+    ("", "Each Volunteer Gets a Swiss Army Knife and a Torch. The kits cost little.", "compound"),
+    ("", "Staff Share Chinese Takeout After the Late Shift. The office paid for it.", "compound"),
+    ("", "La cocina sirve ensaladilla rusa y pan. Comieron 90 personas.", "compound"),
+    ("", "Chicken Kiev on the Canteen Menu This Week. Volunteers cook on Fridays.", "compound"),
+    ("", "A Radio Show in Haitian Creole Starts Tonight. It airs on Mondays.", "compound"),
+    ("ht", "Haitian Cooks Open a Kitchen in Miami. They serve 200 meals a day.", "compound"),
     ("", "German Measles Vaccination Reaches Camp Children. Nurses gave 900 doses.", "compound"),
     ("", "Lima Beans and Chili Powder Fill the Food Parcels. Each parcel feeds a family.", "compound"),
     ("", "Guinea Worm Cases Fall to a Record Low. Health workers reported 14 cases.", "compound"),
