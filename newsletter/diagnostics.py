@@ -48,3 +48,15 @@ def report(
     for path, n in sorted(shown.items()):
         if limit is not None and n > limit:
             print(f"{path}: {n - limit} more problems not shown (run with -v to see them all)", file=out)
+
+
+def report_list(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Print a subscriber list's problems: a line's as `path:line: …` (for editors to jump to), a
+    problem of the whole file as `newsletter: path: …` like every other line newsletter writes.
+    Returns the whole-file ones (an error among them means the list cannot be used)."""
+    diagnostics = list(diagnostics)
+    whole_file = [d for d in diagnostics if d.line == 0]
+    report([d for d in diagnostics if d.line != 0])
+    for d in whole_file:
+        print(f"newsletter: {d}", file=sys.stderr)
+    return whole_file

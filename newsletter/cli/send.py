@@ -57,7 +57,7 @@ def cmd_send(args) -> int:
     from zoneinfo import ZoneInfo
 
     from newsletter.builder.pipeline import Builder, inside
-    from newsletter.diagnostics import report
+    from newsletter.diagnostics import report_list
     from newsletter.send.deliver import StopRequested
     from newsletter.send.runner import Sender, check_finished, require_built
     from newsletter.send.sendlog import SendLog
@@ -100,10 +100,7 @@ def cmd_send(args) -> int:
     )
     if test and not args.subscribers and not subscribers_path.exists():
         sub_diags = []  # a test to yourself: no subscriber list is needed
-    whole_file = [d for d in sub_diags if d.line == 0]
-    report([d for d in sub_diags if d not in whole_file])
-    for d in whole_file:  # not a line of the list but the whole list: `newsletter: path: …`
-        say(str(d))
+    whole_file = report_list(sub_diags)
     if any(d.severity == "error" for d in whole_file):
         return 2
     bad_lines = any(d.severity == "error" for d in sub_diags)

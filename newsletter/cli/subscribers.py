@@ -99,12 +99,11 @@ def _no_store(args, config) -> int:
 
 
 def _import(args, config, store) -> int:
-    from newsletter.diagnostics import report
+    from newsletter.diagnostics import report_list
     from newsletter.subscribers.lists import load_subscribers
 
     subscribers, diags = load_subscribers(Path(args.file), _gazetteer(config))
-    report(diags)
-    if any(d.severity == "error" and d.line == 0 for d in diags):
+    if any(d.severity == "error" for d in report_list(diags)):
         return 2
     result = store.import_subscribers(subscribers, via="csv", resubscribe=args.resubscribe)
     say(
