@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 
 from markupsafe import escape
 
+from newsletter.render.newsletters.inline import inline_css
 from newsletter.render.newsletters.mime import Message, address
 
 
@@ -70,7 +70,7 @@ class MailMaker:
                 link="nlslotlinkx",
                 after="nlslotafterx",
             )
-            self._cache[kind] = _inline(html)
+            self._cache[kind] = inline_css(html)
         return self._cache[kind]
 
     def make(self, kind: str, email: str, values: dict, *, ident: str | None = None) -> Mail:
@@ -88,18 +88,3 @@ class MailMaker:
             headers=(("Auto-Submitted", "auto-generated"),),
         )
         return Mail(kind, subject, message.compose())
-
-
-def _inline(html: str) -> str:
-    from premailer import Premailer
-
-    return Premailer(
-        html,
-        allow_network=False,
-        strip_important=False,
-        keep_style_tags=True,
-        disable_validation=True,
-        cssutils_logging_level=logging.CRITICAL,
-        remove_classes=False,
-        disable_link_rewrites=True,
-    ).transform()

@@ -93,10 +93,25 @@ class InlinedTemplate:
         return InlinedTemplate(colour(self.source), styles)
 
 
-def inline_template(source: str, css: str) -> InlinedTemplate:
-    """Inline `css` into the HTML template `source` (Jinja syntax is preserved)."""
+def inline_css(html: str) -> str:
+    """`html` with its <style> rules copied onto the elements (premailer, offline; the style tags
+    are kept for the media queries, classes and links left alone)."""
     from premailer import Premailer
 
+    return Premailer(
+        html,
+        allow_network=False,
+        strip_important=False,
+        keep_style_tags=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+        remove_classes=False,
+        disable_link_rewrites=True,
+    ).transform()
+
+
+def inline_template(source: str, css: str) -> InlinedTemplate:
+    """Inline `css` into the HTML template `source` (Jinja syntax is preserved)."""
     _silence_cssutils()
     css = _CSS_COMMENT.sub("", css)  # notes for developers, not for every reader's mail
     source = source.replace("{{ css }}", css)
@@ -116,16 +131,7 @@ def inline_template(source: str, css: str) -> InlinedTemplate:
         return f"<!--{token}-->" if statement and not inside_tag else token
 
     protected = _JINJA.sub(protect, source)
-    inlined = Premailer(
-        protected,
-        allow_network=False,
-        strip_important=False,
-        keep_style_tags=True,
-        disable_validation=True,
-        cssutils_logging_level=logging.CRITICAL,
-        remove_classes=False,
-        disable_link_rewrites=True,
-    ).transform()
+    inlined = inline_css(protected)
 
     body_styles: list[dict[str, str]] = []
 
