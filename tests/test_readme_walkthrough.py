@@ -44,6 +44,7 @@ def test_the_walkthrough_runs_as_written_and_sends_each_digest_once(tmp_path):
     env.pop("NEWSLETTER_SECRET", None)
     first = subprocess.run(["bash", "-c", script(before)], env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
+    assert " from 2 files;" in first.stderr, "init's sample.txt is published beside your own bulletin"
     site = tmp_path / "mysite"
     assert (site / "feeds" / "cl" / "atom.xml").is_file(), "step 4's cl/atom.xml"
 
