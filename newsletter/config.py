@@ -1,6 +1,7 @@
 """Typed, validated configuration (`newsletter.toml` plus command-line overrides).
 
-Every option is declared once in `OPTIONS` with its type, default and a one-line doc.
+Every option is declared once, as a field of `Config` with its type, default and a one-line doc;
+`OPTIONS` is read from those fields.
 All problems are collected and reported by option name, then one `ConfigError` is raised.
 """
 
@@ -15,11 +16,13 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.errors import ConfigError
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -124,279 +127,213 @@ def _authority(value: str) -> str | None:
     )
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("title", str, "News", "Site title, shown on pages and as the feeds' title prefix."),
-    Option("description", str, "", "One sentence about the site, used in feeds and pages."),
-    Option(
-        "base_url",
-        str,
-        "",
-        "Absolute URL where the output folder is published; every link is made from it.",
-        _optional_url,
-    ),
-    Option("language", str, "en", "Language tag of the feeds and pages.", _language),
-    Option("timezone", str, "UTC", "IANA time zone; entries are published at midnight of their date here.", _timezone),
-    Option("feed_limit", int, 50, "How many of the newest entries each feed carries.", _positive),
-    Option("authority", str, "", "Tag-URI authority for entry ids (default: the base URL's host).", _authority),
-    Option("author", str, "", "Author name given in the feeds."),
-    Option(
-        "bulletins",
-        list,
-        ["bulletins"],
-        "Folders or files read when no BULLETINS are given on the command line.",
-        is_path=True,
-    ),
-    Option("out", str, "feeds", "Output folder.", is_path=True),
-    Option(
-        "state",
-        str,
-        ".newsletter",
-        "State folder (parse cache, entry identity, send log); never inside the output folder.",
-        is_path=True,
-    ),
-    Option(
-        "database",
-        str,
-        "",
-        "Where the subscriber store and send log live: empty for SQLite files in the state folder, or postgresql://USER@HOST:PORT/DB (several senders and serve instances on one database).",
-        _database,
-    ),
-    Option("aliases", dict, {}, "Extra names for countries: name = ISO code."),
-    Option("exclusions", list, [], "Phrases that must never tag a country."),
-    Option("newsletter.enabled", bool, True, "Build newsletter issues at all (false: feeds and pages only)."),
-    Option(
-        "newsletter.period",
-        str,
-        "weekly",
-        "One newsletter issue per daily, weekly (ISO week) or monthly period.",
-        _one_of("daily", "weekly", "monthly"),
-    ),
-    Option(
-        "newsletter.archive_periods",
-        int,
-        104,
-        "How many of the newest periods get an issue per country (0: every period since the first entry).",
-        _non_negative,
-    ),
-    Option("newsletter.from_address", str, "newsletter@example.org", "From address of newsletters.", _email),
-    Option("newsletter.from_name", str, "", "Display name in the From header (default: the site title)."),
-    Option("newsletter.reply_to", str, "", "Reply-To address, if any.", _email),
-    Option(
-        "newsletter.unsubscribe_mailto",
-        str,
-        "",
-        "Address for mailto: unsubscribe requests (default: the From address).",
-        _email,
-    ),
-    Option(
-        "newsletter.unsubscribe_url",
-        str,
-        "",
-        "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended (default with public_url: its /unsubscribe).",
-        _optional_url,
-    ),
-    Option(
-        "newsletter.public_url",
-        str,
-        "",
-        "Where `newsletter serve` is reachable (e.g. https://news.example.org/newsletter/): sign-up forms on the pages, one-click unsubscribe and preferences links in every message.",
-        _optional_url,
-    ),
-    Option(
-        "newsletter.bounce_address",
-        str,
-        "",
-        "Envelope sender for bounces, sent as VERP (bounces+TOKEN@domain) so each bounce maps to its subscriber (default: the From address, no VERP).",
-        _email,
-    ),
-    Option(
-        "newsletter.soft_bounce_limit",
-        int,
-        3,
-        "Soft bounces in a row after which an address counts as bounced.",
-        _positive,
-    ),
-    Option(
-        "newsletter.secret_env",
-        str,
-        "NEWSLETTER_SECRET",
-        "Environment variable holding the key that signs unsubscribe tokens.",
-    ),
-    Option(
-        "newsletter.max_bytes",
-        int,
-        100_000,
-        "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).",
-        _positive,
-    ),
-    Option(
-        "newsletter.send_delay",
-        float,
-        6.0,
-        "Hours after a period ends before `send --due` sends its issue, so that late bulletins still make it.",
-        _non_negative,
-    ),
-    Option(
-        "newsletter.send_since",
-        str,
-        "",
-        "Date (YYYY-MM-DD): `send --due` sends issues of periods ending after it (default: from the period before the first `--due` run).",
-        _date,
-    ),
-    Option(
-        "newsletter.delivery",
-        str,
-        "digest",
-        "`digest`: one message per subscriber per period, each entry of their lists once; `lists`: one message per list and issue, with its List-Id.",
-        _one_of("digest", "lists"),
-    ),
-    Option(
-        "newsletter.frequencies",
-        list,
-        [],
-        "Frequencies subscribers may choose for digests, of daily, weekly, monthly (default: the `period` only).",
-        _frequencies,
-    ),
-    Option(
-        "newsletter.subscribers",
-        str,
-        "subscribers.csv",
-        "CSV of subscribers (email,countries,name); never inside the output folder.",
-        is_path=True,
-    ),
-    Option("smtp.host", str, "localhost", "SMTP server host."),
-    Option("smtp.port", int, 587, "SMTP server port.", _positive),
-    Option("smtp.tls", str, "starttls", "starttls, ssl or none.", _one_of("starttls", "ssl", "none")),
-    Option(
-        "smtp.ca_file",
-        str,
-        "",
-        "CA certificates (PEM) to trust for the SMTP server, e.g. a private relay's (default: the system's).",
-        is_path=True,
-    ),
-    Option("smtp.username", str, "", "SMTP user name, if the server needs one."),
-    Option(
-        "smtp.password_env",
-        str,
-        "NEWSLETTER_SMTP_PASSWORD",
-        "Environment variable holding the SMTP password (never put it in the file).",
-    ),
-    Option("smtp.timeout", float, 30.0, "Seconds to wait for the SMTP server.", _positive),
-    Option(
-        "smtp.max_attempts",
-        int,
-        5,
-        "Tries per message for temporary failures (4xx, lost connection) before leaving it for the next run.",
-        _positive,
-    ),
-    Option(
-        "smtp.retry_delay",
-        float,
-        1.0,
-        "Seconds before the first retry; doubles on each retry, at most 60.",
-        _non_negative,
-    ),
-    Option(
-        "smtp.max_connect_failures",
-        int,
-        3,
-        "Failed connections in a row after which a run stops (the server is down).",
-        _positive,
-    ),
-    Option(
-        "smtp.max_uncertain",
-        int,
-        3,
-        "Lost replies in a row (the message went out, no answer came) after which a run stops: a server that takes messages but never answers is not tried for every recipient.",
-        _positive,
-    ),
-    Option(
-        "smtp.connections",
-        int,
-        4,
-        "SMTP connections used at once by `send --due` for digests; each message is still sent once.",
-        _positive,
-    ),
-    Option("smtp.rate", float, 0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative),
-    Option("serve.confirm_hours", float, 48.0, "How long a sign-up's confirmation link stays valid.", _positive),
-    Option(
-        "serve.client_rate",
-        int,
-        20,
-        "Sign-ups (and other form posts) one client address may make per 10 minutes.",
-        _positive,
-    ),
-    Option(
-        "serve.address_rate",
-        int,
-        3,
-        "Messages (confirmations, preferences links) serve may send one email address per hour; failed tries do not count.",
-        _positive,
-    ),
-    Option(
-        "serve.mail_retry",
-        float,
-        10.0,
-        "Seconds before serve tries again to send a confirmation or preferences-link message; doubled each time up to 30 minutes, until its link would expire.",
-        _positive,
-    ),
-    Option(
-        "serve.proxies",
-        int,
-        0,
-        "Reverse proxies in front of `serve` whose X-Forwarded-For is trusted for client addresses (1 behind nginx).",
-        _non_negative,
-    ),
-    Option(
-        "brand.logo",
-        str,
-        "",
-        "Image file (SVG, PNG…) shown beside the site title on every page; copied into the output folder.",
-        is_path=True,
-    ),
-    Option(
-        "brand.favicon",
-        str,
-        "",
-        "Icon file for browser tabs (default: a bundled one); copied into the output folder.",
-        is_path=True,
-    ),
-    Option("brand.accent", str, "#0b5cad", "Colour of links and buttons on the site (#rrggbb).", _colour),
-    Option(
-        "brand.accent_dark",
-        str,
-        "#7db7ff",
-        "The same colour in dark mode (it must read on a dark background).",
-        _colour,
-    ),
-    Option("brand.footer_text", str, "", "A line in every page's footer, e.g. the organisation's name."),
-    Option("brand.footer_link", str, "", "Where the footer line links to.", _optional_url),
-    Option("watch.debounce_ms", int, 250, "Quiet time after the last file event before a rebuild.", _non_negative),
-    Option(
-        "watch.rescan_seconds",
-        float,
-        60.0,
-        "Full rescan interval that catches missed events (0 turns it off).",
-        _non_negative,
-    ),
-    Option(
-        "watch.websub_hub", str, "", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url
-    ),
-)
-_BY_KEY = {o.key: o for o in OPTIONS}
-
-
-def _make_config_class() -> type:
-    fields = [(o.attr, Any, field(default_factory=functools.partial(_copy, o.default))) for o in OPTIONS]
-    return dataclasses.make_dataclass("Config", fields, frozen=True, namespace={"__doc__": __doc__})
+def option(default: _T, doc: str, check: Callable[[Any], str | None] | None = None, *, path: bool = False) -> _T:
+    """A `Config` field: its default, its one-line doc, the check of its value (a message or
+    None) and whether it is a path (relative ones in a file are relative to the file's folder)."""
+    metadata = {"doc": doc, "check": check, "is_path": path}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=functools.partial(_copy, default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def _copy(value: Any) -> Any:
     return type(value)(value) if isinstance(value, (list, dict)) else value
 
 
-Config: Any = _make_config_class()
-"""Frozen configuration; attributes are the option keys with `.` replaced by `_`."""
+@dataclass(frozen=True)
+class Config:
+    """The site's configuration, frozen. Each field is one option: its TOML key is the field's
+    name with the first `_` after a section name (`newsletter`, `smtp`, `serve`, `brand`,
+    `watch`) read as `.`; its type, default, doc and check are declared here and nowhere else
+    (`OPTIONS` and docs/configuration.md are made from these fields). An empty string means
+    "not set" (TOML has no null); `load_config` fills the documented defaults.
+    """
+
+    title: str = option("News", "Site title, shown on pages and as the feeds' title prefix.")
+    description: str = option("", "One sentence about the site, used in feeds and pages.")
+    base_url: str = option(
+        "", "Absolute URL where the output folder is published; every link is made from it.", _optional_url
+    )
+    language: str = option("en", "Language tag of the feeds and pages.", _language)
+    timezone: str = option("UTC", "IANA time zone; entries are published at midnight of their date here.", _timezone)
+    feed_limit: int = option(50, "How many of the newest entries each feed carries.", _positive)
+    authority: str = option("", "Tag-URI authority for entry ids (default: the base URL's host).", _authority)
+    author: str = option("", "Author name given in the feeds.")
+    bulletins: list[str] = option(
+        ["bulletins"], "Folders or files read when no BULLETINS are given on the command line.", path=True
+    )
+    out: str = option("feeds", "Output folder.", path=True)
+    state: str = option(
+        ".newsletter",
+        "State folder (parse cache, entry identity, send log); never inside the output folder.",
+        path=True,
+    )
+    database: str = option(
+        "",
+        "Where the subscriber store and send log live: empty for SQLite files in the state folder, or postgresql://USER@HOST:PORT/DB (several senders and serve instances on one database).",
+        _database,
+    )
+    aliases: dict[str, str] = option({}, "Extra names for countries: name = ISO code.")
+    exclusions: list[str] = option([], "Phrases that must never tag a country.")
+    newsletter_enabled: bool = option(True, "Build newsletter issues at all (false: feeds and pages only).")
+    newsletter_period: str = option(
+        "weekly",
+        "One newsletter issue per daily, weekly (ISO week) or monthly period.",
+        _one_of("daily", "weekly", "monthly"),
+    )
+    newsletter_archive_periods: int = option(
+        104,
+        "How many of the newest periods get an issue per country (0: every period since the first entry).",
+        _non_negative,
+    )
+    newsletter_from_address: str = option("newsletter@example.org", "From address of newsletters.", _email)
+    newsletter_from_name: str = option("", "Display name in the From header (default: the site title).")
+    newsletter_reply_to: str = option("", "Reply-To address, if any.", _email)
+    newsletter_unsubscribe_mailto: str = option(
+        "", "Address for mailto: unsubscribe requests (default: the From address).", _email
+    )
+    newsletter_unsubscribe_url: str = option(
+        "",
+        "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended (default with public_url: its /unsubscribe).",
+        _optional_url,
+    )
+    newsletter_public_url: str = option(
+        "",
+        "Where `newsletter serve` is reachable (e.g. https://news.example.org/newsletter/): sign-up forms on the pages, one-click unsubscribe and preferences links in every message.",
+        _optional_url,
+    )
+    newsletter_bounce_address: str = option(
+        "",
+        "Envelope sender for bounces, sent as VERP (bounces+TOKEN@domain) so each bounce maps to its subscriber (default: the From address, no VERP).",
+        _email,
+    )
+    newsletter_soft_bounce_limit: int = option(
+        3, "Soft bounces in a row after which an address counts as bounced.", _positive
+    )
+    newsletter_secret_env: str = option(
+        "NEWSLETTER_SECRET", "Environment variable holding the key that signs unsubscribe tokens."
+    )
+    newsletter_max_bytes: int = option(
+        100_000, "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).", _positive
+    )
+    newsletter_send_delay: float = option(
+        6.0,
+        "Hours after a period ends before `send --due` sends its issue, so that late bulletins still make it.",
+        _non_negative,
+    )
+    newsletter_send_since: str = option(
+        "",
+        "Date (YYYY-MM-DD): `send --due` sends issues of periods ending after it (default: from the period before the first `--due` run).",
+        _date,
+    )
+    newsletter_delivery: str = option(
+        "digest",
+        "`digest`: one message per subscriber per period, each entry of their lists once; `lists`: one message per list and issue, with its List-Id.",
+        _one_of("digest", "lists"),
+    )
+    newsletter_frequencies: list[str] = option(
+        [],
+        "Frequencies subscribers may choose for digests, of daily, weekly, monthly (default: the `period` only).",
+        _frequencies,
+    )
+    newsletter_subscribers: str = option(
+        "subscribers.csv", "CSV of subscribers (email,countries,name); never inside the output folder.", path=True
+    )
+    smtp_host: str = option("localhost", "SMTP server host.")
+    smtp_port: int = option(587, "SMTP server port.", _positive)
+    smtp_tls: str = option("starttls", "starttls, ssl or none.", _one_of("starttls", "ssl", "none"))
+    smtp_ca_file: str = option(
+        "",
+        "CA certificates (PEM) to trust for the SMTP server, e.g. a private relay's (default: the system's).",
+        path=True,
+    )
+    smtp_username: str = option("", "SMTP user name, if the server needs one.")
+    smtp_password_env: str = option(
+        "NEWSLETTER_SMTP_PASSWORD", "Environment variable holding the SMTP password (never put it in the file)."
+    )
+    smtp_timeout: float = option(30.0, "Seconds to wait for the SMTP server.", _positive)
+    smtp_max_attempts: int = option(
+        5,
+        "Tries per message for temporary failures (4xx, lost connection) before leaving it for the next run.",
+        _positive,
+    )
+    smtp_retry_delay: float = option(
+        1.0, "Seconds before the first retry; doubles on each retry, at most 60.", _non_negative
+    )
+    smtp_max_connect_failures: int = option(
+        3, "Failed connections in a row after which a run stops (the server is down).", _positive
+    )
+    smtp_max_uncertain: int = option(
+        3,
+        "Lost replies in a row (the message went out, no answer came) after which a run stops: a server that takes messages but never answers is not tried for every recipient.",
+        _positive,
+    )
+    smtp_connections: int = option(
+        4, "SMTP connections used at once by `send --due` for digests; each message is still sent once.", _positive
+    )
+    smtp_rate: float = option(0.0, "Most messages per second (0: as fast as the server takes them).", _non_negative)
+    serve_confirm_hours: float = option(48.0, "How long a sign-up's confirmation link stays valid.", _positive)
+    serve_client_rate: int = option(
+        20, "Sign-ups (and other form posts) one client address may make per 10 minutes.", _positive
+    )
+    serve_address_rate: int = option(
+        3,
+        "Messages (confirmations, preferences links) serve may send one email address per hour; failed tries do not count.",
+        _positive,
+    )
+    serve_mail_retry: float = option(
+        10.0,
+        "Seconds before serve tries again to send a confirmation or preferences-link message; doubled each time up to 30 minutes, until its link would expire.",
+        _positive,
+    )
+    serve_proxies: int = option(
+        0,
+        "Reverse proxies in front of `serve` whose X-Forwarded-For is trusted for client addresses (1 behind nginx).",
+        _non_negative,
+    )
+    brand_logo: str = option(
+        "",
+        "Image file (SVG, PNG…) shown beside the site title on every page; copied into the output folder.",
+        path=True,
+    )
+    brand_favicon: str = option(
+        "", "Icon file for browser tabs (default: a bundled one); copied into the output folder.", path=True
+    )
+    brand_accent: str = option("#0b5cad", "Colour of links and buttons on the site (#rrggbb).", _colour)
+    brand_accent_dark: str = option(
+        "#7db7ff", "The same colour in dark mode (it must read on a dark background).", _colour
+    )
+    brand_footer_text: str = option("", "A line in every page's footer, e.g. the organisation's name.")
+    brand_footer_link: str = option("", "Where the footer line links to.", _optional_url)
+    watch_debounce_ms: int = option(250, "Quiet time after the last file event before a rebuild.", _non_negative)
+    watch_rescan_seconds: float = option(
+        60.0, "Full rescan interval that catches missed events (0 turns it off).", _non_negative
+    )
+    watch_websub_hub: str = option("", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url)
+
+
+_SECTIONS = ("newsletter", "smtp", "serve", "brand", "watch")
+_CLASSES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+"""The class a value read from TOML must be, by the annotation's outer name (`list[str]` → list);
+read from the annotation's text rather than `typing.get_type_hints`, which costs a millisecond at
+every start (tests/test_config_typed.py checks that both agree)."""
+
+
+def _options() -> tuple[Option, ...]:
+    options = []
+    for f in dataclasses.fields(Config):
+        section, _, rest = f.name.partition("_")
+        key = f"{section}.{rest}" if section in _SECTIONS else f.name
+        default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+        meta = f.metadata
+        kind = _CLASSES[str(f.type).partition("[")[0]]
+        options.append(Option(key, kind, default, meta["doc"], meta["check"], meta["is_path"]))
+    return tuple(options)
+
+
+OPTIONS: tuple[Option, ...] = _options()
+"""Every option, in the order of `Config`'s fields (the order of docs/configuration.md)."""
+_BY_KEY = {o.key: o for o in OPTIONS}
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
@@ -422,7 +359,7 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Any:
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Read `path` (if given), apply non-None `overrides` (option key → value), validate.
 
     Relative paths from the file (and the defaults of path options, when there is a file)

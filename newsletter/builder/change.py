@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.builder.execute import Outcome, Scope, execute
 from newsletter.content.catalog import Catalog
 from newsletter.content.entry import Entry
 from newsletter.output.keys import parse_key
 from newsletter.render.units import CatalogSummary, OutputUnits, Selection, archive_since
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 class ArchiveWindow(NamedTuple):
@@ -24,7 +27,7 @@ class ArchiveWindow(NamedTuple):
     after: str
 
     @classmethod
-    def of(cls, config: Any, before: dt.date | None, after: dt.date | None) -> ArchiveWindow:
+    def of(cls, config: Config, before: dt.date | None, after: dt.date | None) -> ArchiveWindow:
         """The window for the newest dates `before` and `after` the change."""
         return cls(archive_since(config, before), archive_since(config, after))
 

@@ -18,11 +18,10 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from newsletter import __version__
-from newsletter.config import OPTIONS
+from newsletter.config import OPTIONS, Config
 from newsletter.content.gazetteer import Gazetteer, load_gazetteer
 from newsletter.content.tagger import Tagger
 from newsletter.render.links import Links
@@ -55,7 +54,7 @@ SITE_KEYS = (
 
 @dataclass(frozen=True, eq=False)
 class BuildContext(OutputUnits):
-    config: Any
+    config: Config
     templates: Templates
     links: Links
     words: Words
@@ -67,7 +66,9 @@ class BuildContext(OutputUnits):
     """`site_fingerprint` and the newsletter options."""
 
     @classmethod
-    def create(cls, config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None) -> BuildContext:
+    def create(
+        cls, config: Config, *, templates_dir: str | Path | None = None, state_dir: Path | None = None
+    ) -> BuildContext:
         templates = Templates(templates_dir)
         site = hashlib.blake2b(
             repr((__version__, templates.fingerprint(), [getattr(config, k) for k in SITE_KEYS])).encode(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+from typing import TYPE_CHECKING
 
 from newsletter.builder.change import ArchiveWindow, Change, render_affected
 from newsletter.builder.execute import Scope
@@ -22,6 +23,9 @@ from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_k
 from newsletter.content.entry import Entry, with_identity
 from newsletter.output.writer import WriteStats
 from newsletter.render.newsletters.periods import period_id
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,7 @@ def incremental_write(request: BuildRequest, state: BuildState, plan: Plan) -> t
     return result
 
 
-def _archive_moves(config, before: Catalog, after: Catalog, affected: set[str], periods: set[str]) -> str:
+def _archive_moves(config: Config, before: Catalog, after: Catalog, affected: set[str], periods: set[str]) -> str:
     """When the newest date moves the newsletter archive's window, every archive page changes:
     their groups join `affected`, the issues of periods that enter the window join `periods`,
     and the start of the window is returned (issues before it are retired); else ""."""

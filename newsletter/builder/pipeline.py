@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter import __version__
 from newsletter.builder.context import BuildContext
@@ -32,6 +32,9 @@ from newsletter.render.units import CatalogSummary, Unit
 from newsletter.state.manifest import migrate as migrate_manifest
 from newsletter.state.manifest import save_manifest
 from newsletter.state.parsecache import ParseCache
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +128,7 @@ class Builder:
 
     def __init__(
         self,
-        config,
+        config: Config,
         *,
         templates_dir: str | Path | None = None,
         state_dir: Path | None = None,
@@ -151,7 +154,7 @@ class Builder:
         self.state_dir = state_dir
 
     @property
-    def config(self):
+    def config(self) -> Config:
         return self.context.config
 
     def units(self, catalog: Catalog) -> Iterator[Unit]:
@@ -272,7 +275,7 @@ class Builder:
 
 
 def build_site(
-    config, inputs: list[str], out_dir: Path, state_dir: Path, *, builder: Builder | None = None, **options: Any
+    config: Config, inputs: list[str], out_dir: Path, state_dir: Path, *, builder: Builder | None = None, **options: Any
 ) -> BuildResult:
     """Build (or bring up to date) the whole output folder from the bulletins in `inputs`;
     `options` are those of `BuildRequest` (`strict`, `full`, `verify`, `force`, …).
@@ -311,7 +314,7 @@ def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
             gc.enable()
 
 
-def explain(config, inputs: list[str], out_dir: Path, state_dir: Path, **options: Any) -> Plan:
+def explain(config: Config, inputs: list[str], out_dir: Path, state_dir: Path, **options: Any) -> Plan:
     """The plan `build` would follow, found without writing anything (`build --explain`);
     `options` as for `build_site`."""
     check_layout(inputs, out_dir, state_dir)

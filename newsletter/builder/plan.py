@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import DaemonSession
@@ -31,6 +31,9 @@ from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.state import stamp as stamps
 from newsletter.state.manifest import ManifestHead, load_head, manifest_path
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ def few_changed(changed: int, total: int) -> bool:
 class BuildRequest:
     """What a build was asked to do (the command line, or the daemon)."""
 
-    config: Any
+    config: Config
     inputs: list[str]
     out_dir: Path
     state_dir: Path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsletter.builder.context import BuildContext
 from newsletter.builder.session import BuildCaches
@@ -15,6 +16,9 @@ from newsletter.diagnostics import Diagnostic
 from newsletter.errors import InputError
 from newsletter.state.parsecache import CachedParse, content_hash, with_last_good
 
+if TYPE_CHECKING:
+    from newsletter.config import Config
+
 
 class Reader:
     """Parses the bulletins of one site (its `context`) through `caches`."""
@@ -23,7 +27,7 @@ class Reader:
         self.context, self.caches = context, caches
 
     @property
-    def config(self):
+    def config(self) -> Config:
         return self.context.config
 
     @property

@@ -6,12 +6,15 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 DEFAULT_CONFIG = "newsletter.toml"
 
 
-def site_config(args):
+def site_config(args) -> Config:
     """The configuration: --config FILE (or ./newsletter.toml), with command-line overrides."""
     from newsletter.config import load_config
 

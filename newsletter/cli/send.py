@@ -12,9 +12,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsletter.cli.args import site_config, terminal_progress
 from newsletter.errors import ConfigError, StateError, UsageError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 def say(line: str) -> None:
@@ -33,7 +37,7 @@ def list_arg(value: str, gazetteer, option: str = "--country") -> str:
     return name
 
 
-def _gazetteer(config):
+def _gazetteer(config: Config):
     from newsletter.content.gazetteer import load_gazetteer
 
     return load_gazetteer().with_overrides(config.aliases, config.exclusions)
@@ -49,7 +53,7 @@ def _now(args, tz) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
-def _subscribers_path(args, config) -> Path:
+def _subscribers_path(args, config: Config) -> Path:
     return Path(getattr(args, "subscribers", None) or config.newsletter_subscribers)
 
 
@@ -309,7 +313,7 @@ def send_due(sender, groups, now, *, dry_run: bool = False, quiet: bool = False,
     return total.ok and not missing
 
 
-def send_due_after_build(config, builder, catalog, inputs) -> bool:
+def send_due_after_build(config: Config, builder, catalog, inputs) -> bool:
     """`watch --send-due`: after a rebuild, send what is due from the daemon's own catalog
     (read now, when the build did not hold all of it: `catalog` None). Never raises (the
     daemon goes on); True when a stop signal arrived during the send."""
@@ -401,7 +405,7 @@ def recipients(
     return subscribers, diags, store
 
 
-def say_once_without_public_url(config) -> None:
+def say_once_without_public_url(config: Config) -> None:
     """Without `newsletter.public_url` (or `unsubscribe_url`) messages have no one-click unsubscribe
     (RFC 8058), which Gmail and Yahoo require of bulk senders: said once by `build` and `send` of
     a site that has subscribers (a subscriber list or store), not by one that only publishes.
@@ -474,7 +478,7 @@ def open_store(state_dir: Path, *, read_only: bool = False):
     return SubscriberStore(state_dir)
 
 
-def _open_log(config, *, read_only: bool = False):
+def _open_log(config: Config, *, read_only: bool = False):
     """The send log; with `read_only` (status, backup), a state folder that cannot be written
     (a read-only mount) is read without writing anything, rather than refused."""
     from newsletter.send.sendlog import LOG_NAME, SendLog
@@ -560,7 +564,7 @@ def _status_of_issues(sendlog, group) -> None:
         print(f"{key:<32} " + " ".join(f"{row[s]:>9}" for s in STATUSES))
 
 
-def _status_of_issue(sendlog, config, gazetteer, group, args) -> None:
+def _status_of_issue(sendlog, config: Config, gazetteer, group, args) -> None:
     key = f"{group}/{args.issue}"
     rows = {email: (status, detail) for _, email, status, detail, _, _ in sendlog.rows(key)}
     from newsletter.subscribers.suppressions import Suppressions

@@ -6,16 +6,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsletter.cli.args import site_config
 from newsletter.errors import UsageError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 def say(line: str) -> None:
     print(f"newsletter: {line}", file=sys.stderr)
 
 
-def _store(config, *, create: bool):
+def _store(config: Config, *, create: bool):
     """The subscriber store; None when the state folder has none and `create` is False
     (only `import` and `add`, and `serve`, create it: see `newsletter.subscribers.suppressions`).
     A new store takes over the send log's suppressions as it opens, so no import can undo them."""
@@ -27,7 +31,7 @@ def _store(config, *, create: bool):
     return SubscriberStore(state_dir)
 
 
-def _gazetteer(config):
+def _gazetteer(config: Config):
     from newsletter.content.gazetteer import load_gazetteer
 
     return load_gazetteer().with_overrides(config.aliases, config.exclusions)
@@ -79,7 +83,7 @@ def _write_errors(state_dir: Path) -> Iterator[None]:
         raise failure from None
 
 
-def _no_store(args, config) -> int:
+def _no_store(args, config: Config) -> int:
     """`list`, `export`, `remove`, `history` in a state folder without a store: nothing to show,
     and nothing created (a store that holds nobody would stop the next `send` from the CSV)."""
     if args.action == "export":
@@ -98,7 +102,7 @@ def _no_store(args, config) -> int:
     return 0 if args.action == "list" else 1
 
 
-def _import(args, config, store) -> int:
+def _import(args, config: Config, store) -> int:
     from newsletter.diagnostics import report_list
     from newsletter.subscribers.lists import load_subscribers
 
@@ -116,7 +120,7 @@ def _import(args, config, store) -> int:
     return 1 if any(d.severity == "error" for d in diags) else 0
 
 
-def _export(args, config, store) -> int:
+def _export(args, config: Config, store) -> int:
     from newsletter.subscribers.lists import export_csv
 
     text = export_csv(store.recipients())
@@ -127,7 +131,7 @@ def _export(args, config, store) -> int:
     return 0
 
 
-def _list(args, config, store) -> int:
+def _list(args, config: Config, store) -> int:
     group = _lists([args.country], _gazetteer(config)).pop() if args.country else None
     rows = store.rows(group)
     default = config.newsletter_period
@@ -146,7 +150,7 @@ def _standing(lists: dict[str, str]) -> str:
     return "subscribed" if "active" in states else "pending" if "pending" in states else "unsubscribed"
 
 
-def _add(args, config, store) -> int:
+def _add(args, config: Config, store) -> int:
     from newsletter.subscribers.lists import Subscriber, valid_email
 
     if not valid_email(args.email):
@@ -167,7 +171,7 @@ def _add(args, config, store) -> int:
     return 0
 
 
-def _remove(args, config, store) -> int:
+def _remove(args, config: Config, store) -> int:
     if store.remove(args.email):
         say(f"{args.email}: removed, with its history")
         return 0
@@ -175,7 +179,7 @@ def _remove(args, config, store) -> int:
     return 1
 
 
-def _history(args, config, store) -> int:
+def _history(args, config: Config, store) -> int:
     events = store.history(args.email)
     for at, group, status, via, detail in events:
         print(f"{at}  {group:<9} {status:<13} {via:<5} {detail}".rstrip())

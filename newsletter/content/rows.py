@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from newsletter.content.catalog import ALL, Catalog, groups_of
 from newsletter.content.entry import Entry
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 class Row(NamedTuple):
@@ -130,7 +133,7 @@ def rows_catalog(groups: dict[str, list], texts: dict[tuple[int, str], str]) -> 
     return Catalog(ordered.get(ALL, ()), ordered, ())
 
 
-def top_size(config) -> int:
+def top_size(config: Config) -> int:
     """How many newest entries per group are kept: enough for feeds, group pages and the home page."""
     return max(config.feed_limit, 3)
 

@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import jinja2
@@ -18,6 +19,9 @@ from newsletter.render.head import ShareTags, icon_link
 from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.words import Words, month_year
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 def _groupby_month(entries: Iterable[Entry], lang: str = "en"):
@@ -56,7 +60,7 @@ FAVICON_TYPES = {
 }
 
 
-def brand_files(config) -> dict[str, str]:
+def brand_files(config: Config) -> dict[str, str]:
     """Where the brand's files go in the output folder (`logo`, `favicon`: file names there;
     `image`: the logo again for link previews, which take no SVG), by the configured files' suffix."""
     logo = f"logo{Path(config.brand_logo).suffix.lower()}" if config.brand_logo else ""
@@ -75,7 +79,7 @@ class Chrome:
     every page: they are the same on 100,000 entry pages but for the title, description and
     URL, and Jinja's output of some forty small pieces cost more than the page's own content."""
 
-    def __init__(self, config, words: Words, signup_origin: str) -> None:
+    def __init__(self, config: Config, words: Words, signup_origin: str) -> None:
         self.config = config
         self.words = words
         self.brand = brand_files(config)
@@ -146,7 +150,9 @@ class GroupSummary:
 class SiteRenderer:
     """Renders the site's HTML pages from templates; never touches the disk."""
 
-    def __init__(self, templates: Templates, config, names: Mapping[str, str], *, newsletters: set[str]) -> None:
+    def __init__(
+        self, templates: Templates, config: Config, names: Mapping[str, str], *, newsletters: set[str]
+    ) -> None:
         self.templates = templates
         self.names = names
         env = templates.env

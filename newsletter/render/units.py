@@ -14,11 +14,14 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsletter.content.catalog import ALL, REGIONAL, Catalog
 from newsletter.content.entry import Entry
 from newsletter.content.rows import CatalogHead, Row, members, row_groups, row_key, row_order
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 HOME_LATEST = 10
 """How many of the newest entries the home page shows."""
@@ -84,7 +87,7 @@ def _year_page(
     return [(links.year_page_path(group, year), renderer.year_page(group, title, year, entries))]
 
 
-def archive_since(config: Any, newest: dt.date | None) -> str:
+def archive_since(config: Config, newest: dt.date | None) -> str:
     """The first period the newsletter archive keeps when the newest entry is of `newest`
     ("" when newsletters are off or there is no entry). The one place this is decided: the
     units, the year batches, both patches (`builder.change.ArchiveWindow`) and the send runner
@@ -242,7 +245,7 @@ class OutputUnits:
     """Unit generation for the build context (see the module docstring)."""
 
     # provided by the build context (`newsletter.builder.context.BuildContext`)
-    config: Any
+    config: Config
     links: Any
     tz: Any
     templates: Any

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import Catalog
@@ -33,6 +33,9 @@ from newsletter.smtp import Mailer, SMTPSettings
 from newsletter.subscribers.lists import Subscriber
 from newsletter.subscribers.suppressions import Suppressions
 
+if TYPE_CHECKING:
+    from newsletter.config import Config
+
 SINCE_KEY = "due_since"
 
 
@@ -40,7 +43,7 @@ SINCE_KEY = "due_since"
 class Sender:
     """One send run: a catalog, its builder (templates, links, renderer) and where to send."""
 
-    config: Any
+    config: Config
     builder: Any
     catalog: Catalog
     out_dir: Path

@@ -42,11 +42,15 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsletter.errors import UsageError
 from newsletter.subscribers import tokens
 from newsletter.subscribers.lists import normalise_email
 from newsletter.subscribers.suppressions import Suppressions
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SMTP_5XX = re.compile(r"\b5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b|\b55[0-4] ")
@@ -136,7 +140,7 @@ def message_key(raw: bytes, msg: EmailMessage) -> str:
     return f"mid:{mid}" if mid else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def process_mailbox(path: Path, store, sendlog, secret: bytes, config) -> Report:
+def process_mailbox(path: Path, store, sendlog, secret: bytes, config: Config) -> Report:
     """Act on every message of the mailbox not processed before (see the module docstring).
     `store` may be None (no subscriber store: nothing is created)."""
     box = open_mailbox(path)
@@ -184,7 +188,7 @@ def _sent_to(msg: EmailMessage, sendlog) -> str | None:
 
 
 def _act(
-    msg: EmailMessage, store, sendlog, where: Suppressions, secret: bytes, config, by_token, report: Report
+    msg: EmailMessage, store, sendlog, where: Suppressions, secret: bytes, config: Config, by_token, report: Report
 ) -> str:
     ctype = msg.get_content_type()
     report_type = str(msg.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
@@ -223,7 +227,9 @@ def _act(
     return "not ours"
 
 
-def _dsn(blocks, verp: str | None, sent_to: str | None, store, where: Suppressions, config, report: Report) -> str:
+def _dsn(
+    blocks, verp: str | None, sent_to: str | None, store, where: Suppressions, config: Config, report: Report
+) -> str:
     """One bounce per address of a DSN, for the address it is tied to (else reported, ignored)."""
     by_address: dict[str, tuple[bool, str, str]] = {}
     for address, action, status, diagnostic in blocks:
@@ -253,7 +259,7 @@ def _dsn(blocks, verp: str | None, sent_to: str | None, store, where: Suppressio
 
 
 def _bounce(
-    address: str, status: str, hard: bool, diagnostic: str, store, where: Suppressions, config, report: Report
+    address: str, status: str, hard: bool, diagnostic: str, store, where: Suppressions, config: Config, report: Report
 ) -> str:
     address = normalise_email(address)
     detail = f"{status} {diagnostic}".strip()
@@ -380,7 +386,7 @@ def _text_of(msg: EmailMessage) -> str:
     return "\n".join(chunks)
 
 
-def _unsubscribe_request(msg: EmailMessage, secret: bytes, config) -> tuple[str, str] | None:
+def _unsubscribe_request(msg: EmailMessage, secret: bytes, config: Config) -> tuple[str, str] | None:
     """(address, list) of a valid `unsubscribe LIST ADDRESS [TOKEN]` request to our mailto."""
     ours = normalise_email(config.newsletter_unsubscribe_mailto)
     recipients = {

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter.builder.pipeline import Builder, build_site
 from newsletter.builder.session import DaemonSession
@@ -28,6 +28,9 @@ from newsletter.errors import BuildInterrupted, NewsletterError, environment_err
 from newsletter.output.websub import Publisher, changed_feed_urls
 from newsletter.watch.debounce import next_batch
 from newsletter.watch.events import Change, QueueingHandler
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 log = logging.getLogger("newsletter.watch")
 
@@ -46,7 +49,7 @@ class WatchOptions:
     polling: bool = False
     debounce: float = 0.25
     rescan: float = 60.0
-    after_build: Callable[[object, Builder, object, list[str]], bool] | None = None
+    after_build: Callable[[Config, Builder, object, list[str]], bool] | None = None
     """Called with (config, builder, catalog or None, inputs) after each successful rebuild
     (`--send-due`); returns True when a stop was asked for meanwhile."""
     on_result: Callable[[Any, float], None] | None = None  # `-v`: each BuildResult, its perf_counter start
@@ -66,7 +69,7 @@ class WatchDaemon:
     """Keeps `options.out_dir` current. `load_config` re-reads the configuration file."""
 
     options: WatchOptions
-    load_config: Callable[[], Any]
+    load_config: Callable[[], Config]
     stop: threading.Event = field(default_factory=threading.Event)
     rebuilds: int = 0
 

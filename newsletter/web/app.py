@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
@@ -35,6 +36,9 @@ from newsletter.web import manage, oneclick, signup
 from newsletter.web.mails import MailMaker
 from newsletter.web.sender import OutboxSender, smtp_mailer
 from newsletter.web.site import Site, close_store, site
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -52,7 +56,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def create_app(config, *, state_dir: Path, secret: bytes, templates, gazetteer, send_mail=None) -> Flask:
+def create_app(config: Config, *, state_dir: Path, secret: bytes, templates, gazetteer, send_mail=None) -> Flask:
     """The app for one site. `send_mail(message_bytes, recipient, before_final_dot)` delivers the app's own
     messages (confirmations, preference links); by default over SMTP as `smtp.*` says. The
     sender is `app.extensions["newsletter.sender"]`: `newsletter serve` starts its thread;

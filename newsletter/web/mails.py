@@ -13,11 +13,15 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from markupsafe import escape
 
 from newsletter.render.newsletters.inline import inline_css
 from newsletter.render.newsletters.mime import Message, address
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Mail:
 
 
 class MailMaker:
-    def __init__(self, config, env, words, css: str) -> None:
+    def __init__(self, config: Config, env, words, css: str) -> None:
         self.config = config
         self.env = env
         self.text_env = env.overlay(autoescape=False)  # the text part is not HTML

@@ -30,12 +30,15 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsletter.state import pg as pgdb
 from newsletter.subscribers.outbox import Outbox, Queued, utcnow
 from newsletter.web.mails import MailMaker
 from newsletter.web.site import Site
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 log = logging.getLogger("newsletter.web.sender")
 
@@ -272,7 +275,7 @@ class SMTPOutlet:
     """Delivers serve's messages over SMTP as `smtp.*` says: one connection kept while the
     outbox has rows, closed when it is empty (`idle`) or after a failure."""
 
-    def __init__(self, config) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
         self.password = os.environ.get(config.smtp_password_env)
         self._mailer: Any = None  # a newsletter.smtp.Mailer while connected
@@ -297,5 +300,5 @@ class SMTPOutlet:
                 pass
 
 
-def smtp_mailer(config) -> SMTPOutlet:
+def smtp_mailer(config: Config) -> SMTPOutlet:
     return SMTPOutlet(config)

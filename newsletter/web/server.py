@@ -24,8 +24,12 @@ import resource
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsletter.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 log = logging.getLogger("newsletter.web")
 access_log = logging.getLogger("newsletter.web.access")
@@ -39,7 +43,7 @@ writes are a transaction, so one cut short changes nothing. It was 1 s, which wi
 exit on a loaded machine once made SIGTERM take 2.17 s against the 2 s promised."""
 
 
-def make_app(config, templates_dir=None, send_mail=None):
+def make_app(config: Config, templates_dir=None, send_mail=None):
     """The configured app, or a `ConfigError` saying what is missing."""
     from newsletter.content.gazetteer import load_gazetteer
     from newsletter.render.templating import Templates
@@ -114,14 +118,14 @@ class Stop(SystemExit):
     handlers let SystemExit through; `run` then stops its threads)."""
 
 
-def serve(config, *, host: str, port: int, templates_dir=None) -> int:
+def serve(config: Config, *, host: str, port: int, templates_dir=None) -> int:
     from newsletter.state.lock import ServeLock
 
     with ServeLock(Path(config.state)):  # shared with other serve processes; `backup --restore` waits for none
         return _serve(config, host=host, port=port, templates_dir=templates_dir)
 
 
-def _serve(config, *, host: str, port: int, templates_dir=None) -> int:
+def _serve(config: Config, *, host: str, port: int, templates_dir=None) -> int:
     from waitress.server import create_server
 
     from newsletter.web.proxy import proxy_options

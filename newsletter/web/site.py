@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, current_app, g, request
@@ -29,6 +29,9 @@ from newsletter.subscribers.ratelimits import shared_client_limit
 from newsletter.subscribers.store import SubscriberStore
 from newsletter.web.limits import SlidingWindow
 
+if TYPE_CHECKING:
+    from newsletter.config import Config
+
 HONEYPOT = "website"
 SPECIAL = ("all", "regional")
 
@@ -40,7 +43,7 @@ def _origin(url: str) -> str:
 
 @dataclass
 class Site:
-    config: Any  # newsletter.config.Config (made at run time, so typed Any)
+    config: Config
     state_dir: Path
     secret: bytes
     templates: Templates

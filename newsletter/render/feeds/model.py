@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import published
@@ -12,6 +12,9 @@ from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.render.links import Links
 from newsletter.render.words import Words, joined_title
+
+if TYPE_CHECKING:
+    from newsletter.config import Config
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,7 @@ class FeedSite:
     """What every group's feed of one site shares: the configuration (title, language, author,
     `feed_limit`, the WebSub hub), its links, its time zone and the country names."""
 
-    config: Any
+    config: Config
     links: Links
     tz: ZoneInfo
     names: dict[str, str]
