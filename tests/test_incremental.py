@@ -173,7 +173,7 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
         else:  # a new file in the middle of the range
             save(bulletins / f"c{step:02d}.txt", bulletin(rng, 3, f"c{step}"))
         result = build_site(config, [str(bulletins)], out, state)
-        patched += result.way == "patch"
+        patched += result.plan.way == "patch"
         full_state = tmp_path / f"state-{step}"
         shutil.copytree(state, full_state)
         for manifest in full_state.glob("outputs-*"):
@@ -190,7 +190,7 @@ def test_one_shot_rebuilds_that_patch_the_last_build_match_full_builds(tmp_path,
                     want.get(bad[0], b"").decode().splitlines(True), got.get(bad[0], b"").decode().splitlines(True), n=1
                 )
             )
-            raise AssertionError(f"step {step} ({result.way}): {bad[:5]}\n{detail[:3000]}")
+            raise AssertionError(f"step {step} ({result.plan.way}): {bad[:5]}\n{detail[:3000]}")
         shutil.rmtree(fresh)
         shutil.rmtree(full_state)
     assert patched >= steps // 3  # the patch path was really taken
@@ -288,16 +288,16 @@ def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(
     build_site(config, [str(bulletins)], out1, state, builder=daemon, verify=False)
     daemon.flush()
     _edit_and_stamp(bulletins / "new.txt", "3 March 2021\n\nChile Opens a Port\n\nBody, longer.\n", 1)
-    assert build_site(config, [str(bulletins)], out1, state).way == "batches"  # no catalog kept by the daemon
+    assert build_site(config, [str(bulletins)], out1, state).plan.way == "batches"  # no catalog kept by the daemon
     build_site(config, [str(bulletins)], out2, state)
     _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody.\n", 2)
-    assert build_site(config, [str(bulletins)], out1, state).way == "patch"
-    assert build_site(config, [str(bulletins)], out2, state).way == "patch"
+    assert build_site(config, [str(bulletins)], out1, state).plan.way == "patch"
+    assert build_site(config, [str(bulletins)], out2, state).plan.way == "patch"
     assert tree(out1) == tree(out2)
     changed = load_config(None, {"base_url": "https://news.example.org/", "feed_limit": 1})
     _edit_and_stamp(bulletins / "old.txt", "3 March 2019\n\nPeru Opens a New Port\n\nBody again.\n", 3)
     result = build_site(changed, [str(bulletins)], out1, state)
-    assert result.way == "batches"  # not patched
+    assert result.plan.way == "batches"  # not patched
     fresh_state = tmp_path / "state-copy"
     shutil.copytree(state / "identity", fresh_state / "identity")
     build_site(changed, [str(bulletins)], tmp_path / "fresh", fresh_state)
@@ -334,14 +334,14 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
     )
     for step in range(3):
         streamed = build_site(config, [str(bulletins)], tmp_path / "out", tmp_path / "state")
-        assert streamed.way == "batches"
+        assert streamed.plan.way == "batches"
         builder = Builder(config, state_dir=tmp_path / f"mem-state-{step}")
         builder.session.defer_saves = True
         shutil.copytree(tmp_path / "state" / "identity", tmp_path / f"mem-state-{step}" / "identity")
         in_memory = build_site(
             config, [str(bulletins)], tmp_path / f"mem-{step}", tmp_path / f"mem-state-{step}", builder=builder
         )
-        assert in_memory.way == "in memory"
+        assert in_memory.plan.way == "in memory"
         assert tree(tmp_path / "out") == tree(tmp_path / f"mem-{step}"), f"step {step}"
         assert streamed.summary().split(" from ")[0] == in_memory.summary().split(" from ")[0]
         # next: a year disappears, a file breaks (its last good entries stay), new winter news
@@ -387,7 +387,7 @@ def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch)
     (bulletins / "b0.txt").write_text((bulletins / "b0.txt").read_text() + "\n")  # a small change
     os.utime(bulletins / "b0.txt", ns=(10**18 + 2 * 10**9,) * 2)
     again = build_site(config, [str(bulletins)], out, state)
-    assert again.way != "patch"
+    assert again.plan.way != "patch"
     shutil.copytree(state / "identity", tmp_path / "fresh-state" / "identity")
     build_site(config, [str(bulletins)], tmp_path / "fresh", tmp_path / "fresh-state")
     assert tree(out) == tree(tmp_path / "fresh")
@@ -505,7 +505,7 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
             assert result.plan.way == "live", (what, result.plan.lines())
         else:
             result = build_site(config, [str(bulletins)], out, state)
-            assert result.way == "patch", (what, result.plan.lines())
+            assert result.plan.way == "patch", (what, result.plan.lines())
         fresh, fresh_state = tmp_path / f"full-{n}", tmp_path / f"state-{n}"
         build_site(config, [str(bulletins)], fresh, fresh_state)
         assert tree(out) == tree(fresh), what
@@ -536,7 +536,7 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path):
     says = next(r.says for r in RULES if "batches" in r.ways and r.name == "Id: lines")
     assert result.plan.steps[: len(planned.steps) - 1] == planned.steps[:-1]  # the same rules, in the same order
     assert ("batches", False, says) in result.plan.steps
-    assert result.way == "in memory" and result.plan.steps[-1][1]
+    assert result.plan.way == "in memory" and result.plan.steps[-1][1]
     assert (out / "index.html").is_file()
     # the files parsed, `--explain` no longer guesses: the parse cache shows the Id: line
     assert [line.split(":")[0] for line in planned.lines()][-1] == "→ batches"

@@ -57,11 +57,6 @@ class BuildResult:
     """The ways considered and why each was or was not taken (`newsletter.builder.plan`)."""
 
     @property
-    def way(self) -> str:
-        """The way the build went (`plan.WAYS`)."""
-        return self.plan.way
-
-    @property
     def whole_catalog(self) -> bool:
         """Whether `catalog` holds every entry (the in-memory and live ways), not a part of it."""
         return self.counts is None
