@@ -137,6 +137,7 @@ PRIVATE_BUT_PUBLIC = {
     "os._exit",  # the standard library's name for it
     "Entry._fields",
     "e._replace",  # NamedTuple's public API has leading underscores
+    "r._replace",
     "fe._FeedEntry__rss_description",
     "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
 }

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from newsletter.builder.execute import Outcome, Scope, execute
 from newsletter.content.catalog import Catalog
 from newsletter.content.entry import Entry
+from newsletter.content.rows import Row, row_key
 from newsletter.output.keys import parse_key
 from newsletter.render.units import CatalogSummary, OutputUnits, Selection, archive_since
 
@@ -39,6 +40,32 @@ class ArchiveWindow(NamedTuple):
     def returning(self, pid: str) -> bool:
         """Whether period `pid` comes back into the archive (the window grew backwards)."""
         return self.after <= pid < self.before
+
+
+def changed_rows(old: list[Row], new: list[Row]) -> tuple[list[Row], list[Row]]:
+    """Of the rows of the changed files before (`old`) and after (`new`) the change, (those
+    that went or changed, those that came or changed). An entry whose row is the same but for
+    its line (an entry above it grew or shrank) renders the same bytes — unless its place
+    among its file's entries of its date moved, which the catalog orders by line."""
+    before, after = {row_key(r): r for r in old}, {row_key(r): r for r in new}
+    same = {k for k in before.keys() & after.keys() if _but_line(before[k]) == _but_line(after[k])}
+    was, now = _places(before, same), _places(after, same)
+    for place, keys in was.items():
+        if now[place] != keys:
+            same.difference_update(keys)
+    return [r for r in old if row_key(r) not in same], [r for r in new if row_key(r) not in same]
+
+
+def _but_line(r: Row) -> Row:
+    return r._replace(line=0)
+
+
+def _places(rows: dict[tuple[int, str], Row], keys: set[tuple[int, str]]) -> dict[tuple[str, int], list]:
+    """The `keys` by (file, date), each list in line order."""
+    places: dict[tuple[str, int], list] = {}
+    for key in sorted(keys, key=lambda k: rows[k].line):
+        places.setdefault((rows[key].source, rows[key].date), []).append(key)
+    return places
 
 
 @dataclass

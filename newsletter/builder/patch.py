@@ -11,8 +11,9 @@ bulletin file its size, mtime, years and problems.
 `warm_build` reads the head, finds the files whose size or mtime changed, parses them,
 loads the years their entries were and are in (and those the newsletter periods concerned
 span), redoes the catalog of those years, updates counts, newest entries and listings, and
-renders the units the change touches with the same code as a full build — so with the same
-bytes (tests compare the two). A file with errors brings its last good entries; a country
+renders the units of the entries that went, came or changed (their rows compared with those
+kept: not every entry of a changed file) with the same code as a full build — so with the
+same bytes (tests compare the two). A file with errors brings its last good entries; a country
 that appears or loses its last entry, and a newest date that moves the newsletter archive
 either way, are patched in. Whatever it does not handle — many changed files, `Id:` lines,
 duplicates, newest entries it cannot refill — makes it return None: then the caller builds
@@ -26,7 +27,7 @@ import logging
 import time
 from pathlib import Path
 
-from newsletter.builder.change import ArchiveWindow, Change, render_affected
+from newsletter.builder.change import ArchiveWindow, Change, changed_rows, render_affected
 from newsletter.builder.execute import Scope
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.builder.reader import Reader
@@ -145,21 +146,25 @@ class _Patch:
         old_rows = [r for y in years for r in self.shards[y]["rows"] if r.source in touched]
         if gives_ids(old_rows):
             raise _unsupported("Id: lines")
-        periods = {period_id(dt.date.fromordinal(r.date), self.period) for r in old_rows}
-        periods |= {period_id(e.date, self.period) for e in new_entries}
-        self.load({y for p in periods for y in period_years(p, self.period)})
 
         identity = IdentityStore(reader.caches.identity_folder, years=years)
         new_rows, finals = self.redo_years(years, touched, old_rows, new_entries, identity)
+        # Only the entries that went, came or changed are rendered again, not every entry of the files.
+        went, came = changed_rows(old_rows, [to_row(e) for e in finals])
+        periods = {period_id(dt.date.fromordinal(r.date), self.period) for r in went + came}
+        self.load({y for p in periods for y in period_years(p, self.period)})
         rows = {y: new_rows.get(y, self.shards[y]["rows"]) for y in self.shards}
-        stats, tops, affected, since = self.update_stats(rows, years, periods, old_rows, finals)
+        stats, tops, affected, since = self.update_stats(rows, years, periods, old_rows, finals, went + came)
         if since:  # issues that fell out of the archive are retired: load their years' units
             self.load({int(item[0][:4]) for g in info.listings for item in info.listings[g] if item[0] < since})
             rows.update({y: self.shards[y]["rows"] for y in self.shards if y not in rows})
         catalog = self.partial_catalog(rows, tops, results, affected, periods)
 
         gone = sorted({r.slug for r in old_rows} - {e.slug for e in finals})
-        plan.renders(groups=affected, years=years, periods=periods, entries=len(finals), retired=len(gone))
+        redone = {row_key(r) for r in came}
+        entries = [e for e in finals if (e.date.toordinal(), e.title_key) in redone]
+        changed_years = {dt.date.fromordinal(r.date).year for r in went + came}
+        plan.renders(groups=affected, years=changed_years, periods=periods, entries=len(entries), retired=len(gone))
         head = self.next_head(stats, tops, source_stats, results, removed)
         loaded = set(self.shards)
         scope = Scope(
@@ -172,7 +177,7 @@ class _Patch:
             track_changes=track_changes,
         )
         done = render_affected(
-            reader.context, catalog, Change(affected, finals, gone, years, periods, since, stats), scope
+            reader.context, catalog, Change(affected, entries, gone, changed_years, periods, since, stats), scope
         )
         done.stats.unchanged = file_count(self.manifest) - done.stats.written  # every file, not just those read
         identity.save()
@@ -219,10 +224,11 @@ class _Patch:
                 raise _unsupported("slug moved")
         return new_rows, finals
 
-    def update_stats(self, rows, years, periods, old_rows, finals):
-        """(stats, newest rows per group, affected groups, archive start if it moved)."""
+    def update_stats(self, rows, years, periods, old_rows, finals, changed):
+        """(stats, newest rows per group, the groups whose units change — those of the `changed`
+        rows —, archive start if it moved)."""
         try:
-            stats, tops, affected = CatalogSummary.patched(
+            stats, tops, touched_groups = CatalogSummary.patched(
                 self.info,
                 old_rows,
                 [to_row(e) for e in finals],
@@ -232,6 +238,7 @@ class _Patch:
             )
         except Unrefillable as exc:
             raise _unsupported("refill", str(exc)) from None
+        affected = touched_groups & {g for r in changed for g in row_groups(r)} | {ALL}
         since = ""
         if self.config.newsletter_enabled:
             stats.listings, since = self.update_listings(rows, stats, affected, periods)
