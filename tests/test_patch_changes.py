@@ -1,5 +1,6 @@
-"""A one-shot patch renders the units of the entries that went, came or changed — not those of
-every entry of a changed file — and still gives the bytes of a full build."""
+"""A patch (the one-shot `build` after a small change, and the watch daemon's live path)
+renders the units of the entries that went, came or changed — not those of every entry of a
+changed file — and still gives the bytes of a full build."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.builder.pipeline import build_site
+from newsletter.builder.pipeline import Builder, build_site
 from newsletter.config import load_config
 from newsletter.output.keys import parse_key
 from newsletter.output.writer import SiteWriter
@@ -37,9 +38,10 @@ def tree(path: Path) -> dict[str, bytes]:
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
-def _patched(tmp_path: Path, items, units: dict[str, list[str]]) -> tuple:
+def _patched(tmp_path: Path, items, units: dict[str, list[str]], way: str = "patch") -> tuple:
     """(the patch's result, the patched output folder, a full build's output folder) after the
-    file of `ITEMS` became `items`; `units` holds the keys of the units the patch made."""
+    file of `ITEMS` became `items`, patched the `way` given (the one-shot patch, or the watch
+    daemon's live path); `units` holds the keys of the units the patch made."""
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
     (bulletins / "many.txt").write_text(_text(ITEMS))
@@ -48,14 +50,20 @@ def _patched(tmp_path: Path, items, units: dict[str, list[str]]) -> tuple:
         _stamp(path, 0)
     config = load_config(None, {"base_url": "https://news.example.org/"})
     out, state = tmp_path / "out", tmp_path / "state"
-    build_site(config, [str(bulletins)], out, state)
+    daemon = Builder(config, state_dir=state) if way == "live" else None
+    if daemon is not None:
+        daemon.session.defer_saves = True
+    daemon_options = {"builder": daemon, "verify": False} if daemon is not None else {}  # as `watch` builds
+    build_site(config, [str(bulletins)], out, state, **daemon_options)
     for keys in units.values():
         keys.clear()
     (bulletins / "many.txt").write_text(_text(items))
     _stamp(bulletins / "many.txt", 1)
-    result = build_site(config, [str(bulletins)], out, state)
-    assert result.plan.way == "patch", result.plan.lines()
+    result = build_site(config, [str(bulletins)], out, state, **daemon_options)
+    assert result.plan.way == way, result.plan.lines()
     counted = {name: len(keys) for name, keys in units.items()}
+    if daemon is not None:
+        daemon.flush()
     shutil.copytree(state, tmp_path / "full-state")  # the same identity records (edit times)
     for manifest in (tmp_path / "full-state").glob("outputs-*"):
         shutil.rmtree(manifest)
@@ -167,10 +175,11 @@ def units(monkeypatch) -> dict[str, list[str]]:
     return keys
 
 
+@pytest.mark.parametrize("way", ["patch", "live"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_patch_renders_only_the_units_of_the_entries_that_changed(tmp_path, units, case):
+def test_a_patch_renders_only_the_units_of_the_entries_that_changed(tmp_path, units, case, way):
     items, renders, rendered = CASES[case]
-    result, out, full = _patched(tmp_path, items, units)
+    result, out, full = _patched(tmp_path, items, units, way)
     assert result.plan.units == renders + "; the home page and the OPML"
     assert tree(out) == tree(full)
     assert sorted(units["rendered"]) == rendered
@@ -182,8 +191,9 @@ def test_a_patch_renders_only_the_units_of_the_entries_that_changed(tmp_path, un
     assert len([kind for kind, _, _ in made if kind == "entry"]) == int(renders.split()[0])
 
 
-def test_a_file_touched_without_a_change_renders_nothing(tmp_path, units):
-    result, out, full = _patched(tmp_path, ITEMS, units)
+@pytest.mark.parametrize("way", ["patch", "live"])
+def test_a_file_touched_without_a_change_renders_nothing(tmp_path, units, way):
+    result, out, full = _patched(tmp_path, ITEMS, units, way)
     assert units["rendered"] == []
     assert result.plan.units == "0 entry pages; feeds and pages of all; the home page and the OPML"
     assert result.stats.units_rendered == 0 and result.stats.written == 0

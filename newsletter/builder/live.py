@@ -2,7 +2,8 @@
 
 When a few bulletin files changed and nothing else did (configuration, templates), the
 entries of those files are swapped into the previous catalog, identities are assigned for
-them alone, and only the units they touch are rendered: their entry pages, the feeds,
+them alone, and only the units of the entries that went, came or changed are rendered
+(`change.changed_rows`; not every entry of a changed file): their entry pages, the feeds,
 pages, years and newsletter issues of every group they belong to (before or after the
 change), and the home page; when the newest date moves the newsletter archive's window,
 every archive page too. Anything unusual — duplicates across files, clashing slugs, many
@@ -13,14 +14,16 @@ exactly that).
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from newsletter.builder.change import ArchiveWindow, Change, render_affected
+from newsletter.builder.change import ArchiveWindow, Change, changed_rows, render_affected
 from newsletter.builder.execute import Scope
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
+from newsletter.content.rows import row_groups, row_key, to_row
 from newsletter.output.writer import WriteStats
 from newsletter.render.newsletters.periods import period_id
 
@@ -95,12 +98,17 @@ def incremental_write(request: BuildRequest, state: BuildState, plan: Plan) -> t
     for d in changed:
         snap.results[d] = current[d]
     gone = [e.slug for e in old_finals if e.slug not in slugs]
-    changed_entries = old_finals + new_finals
-    years = {e.date.year for e in changed_entries}
-    periods = {period_id(e.date, config.newsletter_period) for e in changed_entries}
-    since = _archive_moves(config, snap.catalog, catalog, affected, periods)
-    plan.renders(groups=affected, years=years, periods=periods, entries=len(new_finals), retired=len(gone))
-    result = _write(request, state, catalog, Change(affected, new_finals, gone, years, periods, since))
+    # Only the entries that went, came or changed are rendered again, not every entry of the files.
+    went, came = changed_rows([to_row(e) for e in old_finals], [to_row(e) for e in new_finals])
+    redone = {row_key(r) for r in came}
+    entries = [e for e in new_finals if (e.date.toordinal(), e.title_key) in redone]
+    dates = [dt.date.fromordinal(r.date) for r in went + came]
+    render = {g for r in went + came for g in row_groups(r)} | {ALL}
+    years = {d.year for d in dates}
+    periods = {period_id(d, config.newsletter_period) for d in dates}
+    since = _archive_moves(config, snap.catalog, catalog, render, periods)
+    plan.renders(groups=render, years=years, periods=periods, entries=len(entries), retired=len(gone))
+    result = _write(request, state, catalog, Change(render, entries, gone, years, periods, since))
     snap.catalog = catalog
     return result
 
