@@ -145,8 +145,9 @@ class Config:
     """The site's configuration, frozen. Each field is one option: its TOML key is the field's
     name with the first `_` after a section name (`newsletter`, `smtp`, `serve`, `brand`,
     `watch`) read as `.`; its type, default, doc and check are declared here and nowhere else
-    (`OPTIONS` and docs/configuration.md are made from these fields). An empty string means
-    "not set" (TOML has no null); `load_config` fills the documented defaults.
+    (`OPTIONS` is read from these fields; `describe_options` makes docs/configuration.md's
+    table from it, which tests/test_readme.py keeps equal). An empty string means "not set"
+    (TOML has no null, so no field is Optional); `load_config` fills the documented defaults.
     """
 
     title: str = option("News", "Site title, shown on pages and as the feeds' title prefix.")
