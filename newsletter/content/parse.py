@@ -8,9 +8,7 @@ Markdown. Pure: reads nothing but the bytes it is given.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -18,7 +16,8 @@ from urllib.parse import urlsplit
 from newsletter.content.dates import DateLine, fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
-from newsletter.content.language import text_language
+from newsletter.content.language import clear_language as clear_language  # tests and tools ask it here
+from newsletter.content.language import guess_language
 from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
@@ -104,26 +103,6 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
         if entry is not None:
             result.entries.append(entry)
     return result
-
-
-def clear_language(folded: str) -> str | None:
-    """The language an entry's accent-folded text is clearly in: at least two of its words are
-    function words of that language alone (`content/language.py`'s `text_language` of the word)
-    and fewer than half as many of any other; None for a short or mixed text, whose date line's
-    language then stands."""
-    scores = dict.fromkeys(("en", "es", "fr", "pt"), 0)
-    for word, count in Counter(_WORD.findall(folded.lower())).items():
-        lang = _word_language(word)
-        if lang is not None:
-            scores[lang] += count
-    best, second = sorted(scores.values(), reverse=True)[:2]
-    if best < 2 or best <= 2 * second:
-        return None
-    return max(scores, key=scores.__getitem__)
-
-
-_WORD = re.compile(r"[a-z]+")
-_word_language = functools.lru_cache(maxsize=8192)(text_language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +242,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     if not language_line:
         text = title + " " + " ".join(body_lines)
         folded = text.lower() if text.isascii() else fold(text)
-        guess = text_language(folded)  # one pass; the counting below only when it differs
-        clear = clear_language(folded) if guess is not None and guess != language else None
+        guess, clear = guess_language(folded, language)  # one look at the words for both
         if clear is not None:  # the entry's own words, when they say it clearly
             language = clear
         elif language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
