@@ -55,6 +55,13 @@ def child(spec: Path, out: Path) -> None:
     from newsletter.content.parse import clear_language, parse_bulletin
     from newsletter.content.tagger import Tagger
 
+    try:  # as builder/reader.py does
+        from newsletter.content.entry import with_countries
+    except ImportError:  # before it had it
+
+        def with_countries(e, codes):
+            return e._replace(countries=codes)
+
     files = _inputs(spec)
     language = load_config(None, {"base_url": "https://news.example.org/"}).language
     tagger = Tagger(load_gazetteer())
@@ -65,7 +72,7 @@ def child(spec: Path, out: Path) -> None:
         result = parse_bulletin(display, data, tagger.resolve)
         parsed = time.process_time()
         entries = [
-            e if e.countries is not None else e._replace(countries=tagger.tag(e.title, e.body, e.language or language))
+            e if e.countries is not None else with_countries(e, tagger.tag(e.title, e.body, e.language or language))
             for e in result.entries
         ]
         tag_cpu += time.process_time() - parsed
