@@ -28,6 +28,8 @@ for _lang, _words in _WORDS.items():
     for _word in _words.split():
         _LANGUAGES_OF[_word.encode()] = _LANGUAGES_OF.get(_word.encode(), frozenset()) | {_lang}
 _LETTERS = bytes(c if ord("a") <= c <= ord("z") else ord(" ") for c in range(256))
+_LOWER_LETTERS = bytes(c | 0x20 if ord("a") <= c | 0x20 <= ord("z") and c < 0x80 else ord(" ") for c in range(256))
+"""`_LETTERS` of the lower case, for ASCII (whose only letters to lower are A-Z)."""
 _TELLING = [word for word, langs in _LANGUAGES_OF.items() if len(langs) < 4]
 """The function words that count (a word of all four languages tells none of them apart)."""
 _TELLS = [tuple(lang for lang in _WORDS if lang in _LANGUAGES_OF[word]) for word in _TELLING]
@@ -43,7 +45,10 @@ def _function_words(folded: str) -> list[tuple[str, ...]]:
     just as the character does), and one automaton finds each function word standing between
     two spaces: a text's other words never become objects (splitting a text into words took
     twice the time of the rest of the guess)."""
-    padded = b" " + folded.lower().encode("utf-8", "surrogatepass").translate(_LETTERS) + b" "
+    if folded.isascii():
+        padded = b" " + folded.encode("ascii").translate(_LOWER_LETTERS) + b" "
+    else:
+        padded = b" " + folded.lower().encode("utf-8", "surrogatepass").translate(_LETTERS) + b" "
     tells = _TELLS
     return [tells[index] for index, _start, _end in _FINDER.find_matches_as_indexes(padded, overlapping=True)]
 
@@ -89,6 +94,8 @@ def guess_language(folded: str, language: str | None) -> tuple[str | None, str |
     """(`text_language(folded)`, `clear_language(folded)` if that guess is a language other
     than `language`, else None), from one look at the text's words."""
     words = _function_words(folded)
+    if len(words) <= 1:  # (most titles and short texts): one word is too few to be clear
+        return (words[0][0] if words and len(words[0]) == 1 else None), None
     guess = _winner(_scores(words))
     return guess, (_clear(words) if guess is not None and guess != language else None)
 

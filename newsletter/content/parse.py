@@ -71,7 +71,7 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     for number, text in enumerate(stripped):
         if not text:
             continue
-        if could_be_date_line(text):  # what match_date_line and near_date_line ask first
+        if len(text) <= 40 and could_be_date_line(text):  # what match_date_line and near_date_line ask first
             date_line = match_date_line(text)
             if date_line is None and (number == 0 or not stripped[number - 1]):
                 # a line that starts a paragraph shaped like a date ("2 Agust 2025", "8 June 2O26"),
