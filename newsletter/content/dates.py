@@ -12,7 +12,7 @@ import difflib
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _MONTH_NAMES = {
     1: "january jan enero ene janvier janv janeiro",
@@ -97,9 +97,19 @@ def date_languages(folded: str, month: str | None) -> frozenset[str]:
     return frozenset(langs)
 
 
-@dataclass(frozen=True, slots=True)
-class DateLine:
-    """A line that has the shape of a date; `date` is None when the date is impossible."""
+def _date_languages(folded: str, m: re.Match[str], month: str | None) -> frozenset[str]:
+    """`date_languages(folded, month)` of a line that `m`, a match of one of `_PATTERNS`, matched
+    whole: asked with its day and year (its only digits) written 0, which changes none of its
+    words, so that every date of a month in one form shares one entry of the cache."""
+    if month is None:
+        return frozenset()
+    (day, day_end), (year, year_end) = m.span("day"), m.span("year")  # the day comes first
+    return date_languages(folded[:day] + "0" + folded[day_end:year] + "0" + folded[year_end:], month)
+
+
+class DateLine(NamedTuple):
+    """A line that has the shape of a date; `date` is None when the date is impossible.
+    Immutable (a NamedTuple: made three times as fast as a frozen dataclass, once a date line)."""
 
     date: dt.date | None
     text: str
@@ -129,11 +139,22 @@ def fold(line: str) -> str:
     return decomposed
 
 
+def could_be_date_line(stripped: str) -> bool:
+    """Whether a stripped line passes the first test of `match_date_line` and `near_date_line`
+    (both return None for any other): at most 40 characters, a digit among them."""
+    return 0 < len(stripped) <= 40 and _DIGIT(stripped) is not None
+
+
 def match_date_line(line: str) -> DateLine | None:
     """Return a DateLine if the whole line is a date (possibly impossible), else None."""
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
+    return _date_line(stripped)
+
+
+@functools.lru_cache(maxsize=8192)  # a bulletin repeats its date lines (DateLine is immutable)
+def _date_line(stripped: str) -> DateLine | None:
     folded = stripped.lower() if stripped.isascii() else fold(stripped)
     for pattern in _PATTERNS:
         m = pattern.fullmatch(folded)
@@ -141,7 +162,7 @@ def match_date_line(line: str) -> DateLine | None:
             continue
         groups = m.groupdict()
         month = int(groups["mnum"]) if groups.get("mnum") else MONTHS[groups["month"]]
-        langs = date_languages(folded, groups.get("month"))
+        langs = _date_languages(folded, m, groups.get("month"))
         language = next(iter(langs)) if len(langs) == 1 else None
         open_langs = langs if len(langs) > 1 else frozenset()
         try:

@@ -66,7 +66,10 @@ def title_key(title: str) -> str:
 def slugify(text: str, *, limit: int = 80) -> str:
     """ASCII slug: lowercase words joined by hyphens, cut at a word boundary."""
     text = text.replace("\u2019", "").replace("'", "")
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    # (an ASCII text is its own NFKD form)
+    ascii_text = (
+        text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    )
     return shorten(_NON_WORD.sub("-", ascii_text.lower()).strip("-"), limit) or "entry"
 
 
@@ -99,3 +102,12 @@ def with_identity(entry: Entry, eid: str, slug: str, updated: dt.datetime | None
     """`entry._replace(id=eid, slug=slug, updated=updated)`, five times quicker (the catalog
     does this for every entry of every build)."""
     return _new_entry(Entry, entry[:_ID_AT] + (eid, slug, updated) + entry[_ID_AT + 3 :])
+
+
+_COUNTRIES_AT = Entry._fields.index("countries")
+
+
+def with_countries(entry: Entry, countries: tuple[str, ...]) -> Entry:
+    """`entry._replace(countries=countries)`, several times quicker (the tagger's codes for
+    every entry without a `Countries:` line)."""
+    return _new_entry(Entry, entry[:_COUNTRIES_AT] + (countries,) + entry[_COUNTRIES_AT + 1 :])

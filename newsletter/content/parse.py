@@ -8,17 +8,16 @@ Markdown. Pure: reads nothing but the bytes it is given.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from newsletter.content.dates import DateLine, fold, match_date_line, near_date_line
+from newsletter.content.dates import DateLine, could_be_date_line, fold, match_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
-from newsletter.content.language import text_language
+from newsletter.content.language import clear_language as clear_language  # tests and tools ask it here
+from newsletter.content.language import guess_language
 from newsletter.diagnostics import Diagnostic
 
 BULLETIN_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
@@ -62,27 +61,33 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     lines = decoded.lines
     fmt = body_format_for(path) or "text"
 
+    # One pass over the lines, each stripped once (the entries read these too). Decoded lines
+    # hold no whitespace but " " (decoding.py turns every other space into one), so that a
+    # stripped line without a double space is already `" ".join(line.split())`.
+    stripped = [line.strip() for line in lines]
     starts: list[tuple[int, DateLine]] = []
     last = len(lines) - 1
     previous = -1  # the last non-blank line so far
-    for number, line in enumerate(lines):
-        if line.strip():
-            date_line = match_date_line(line)
-            if date_line is None and (number == 0 or not lines[number - 1].strip()):
+    for number, text in enumerate(stripped):
+        if not text:
+            continue
+        if len(text) <= 40 and could_be_date_line(text):  # what match_date_line and near_date_line ask first
+            date_line = match_date_line(text)
+            if date_line is None and (number == 0 or not stripped[number - 1]):
                 # a line that starts a paragraph shaped like a date ("2 Agust 2025", "8 June 2O26"),
                 # alone or right above its title: it starts an entry that is skipped, rather than
                 # joining the entry before (a day and month without a year only when alone; a
                 # date with more after it, "8 June 2026x", only where no title stands)
                 date_line = near_date_line(
-                    line,
-                    alone=number == last or not lines[number + 1].strip(),
+                    text,
+                    alone=number == last or not stripped[number + 1],
                     title=bool(starts) and starts[-1][0] == previous,
                 )
             if date_line is not None:
                 starts.append((number, date_line))
-            previous = number
+        previous = number
     if not starts:
-        if any(line.strip() for line in lines):
+        if any(stripped):
             diags.append(
                 Diagnostic(
                     path,
@@ -93,12 +98,12 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
             )
         return result
     for number in range(starts[0][0]):
-        if lines[number].strip():
+        if stripped[number]:
             diags.append(Diagnostic(path, number + 1, "warning", "text before the first date line is ignored"))
             break
 
     bounds = [s[0] for s in starts[1:]] + [len(lines)]
-    source = _Source(path, fmt, lines, diags, resolve_countries)
+    source = _Source(path, fmt, lines, stripped, diags, resolve_countries)
     for (start, date_line), end in zip(starts, bounds, strict=True):
         entry = _parse_entry(source, start, end, date_line)
         if entry is not None:
@@ -106,34 +111,15 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
     return result
 
 
-def clear_language(folded: str) -> str | None:
-    """The language an entry's accent-folded text is clearly in: at least two of its words are
-    function words of that language alone (`content/language.py`'s `text_language` of the word)
-    and fewer than half as many of any other; None for a short or mixed text, whose date line's
-    language then stands."""
-    scores = dict.fromkeys(("en", "es", "fr", "pt"), 0)
-    for word, count in Counter(_WORD.findall(folded.lower())).items():
-        lang = _word_language(word)
-        if lang is not None:
-            scores[lang] += count
-    best, second = sorted(scores.values(), reverse=True)[:2]
-    if best < 2 or best <= 2 * second:
-        return None
-    return max(scores, key=scores.__getitem__)
-
-
-_WORD = re.compile(r"[a-z]+")
-_word_language = functools.lru_cache(maxsize=8192)(text_language)
-
-
 @dataclass(frozen=True, slots=True)
 class _Source:
-    """What every entry of one file is parsed against: its name, format, lines, the list its
-    problems go to, and how its `Countries:` lines are read."""
+    """What every entry of one file is parsed against: its name, format, lines (and each of them
+    stripped), the list its problems go to, and how its `Countries:` lines are read."""
 
     path: str
     fmt: str
     lines: list[str]
+    stripped: list[str]
     diags: list[Diagnostic]
     resolve_countries: CountryResolver | None
 
@@ -150,11 +136,17 @@ def _is_metadata(meta: re.Match[str], resolve_countries: CountryResolver | None)
     return bool(value) and not any(c.isspace() for c in value)  # Link:, Id:
 
 
+def _words(stripped: str) -> str:
+    """`" ".join(line.split())` of a decoded line, given stripped."""
+    return stripped if "  " not in stripped else " ".join(stripped.split())
+
+
 def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> Entry | None:
-    path, fmt, lines, diags, resolve_countries = (
+    path, fmt, lines, stripped, diags, resolve_countries = (
         source.path,
         source.fmt,
         source.lines,
+        source.stripped,
         source.diags,
         source.resolve_countries,
     )
@@ -166,7 +158,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
         diags.append(Diagnostic(path, lineno, "error", f'impossible date "{date_line.text}"{_SKIPPED}'))
         return None
     i = start + 1
-    while i < end and not lines[i].strip():
+    while i < end and not stripped[i]:
         i += 1
     if i >= end:
         diags.append(
@@ -175,19 +167,20 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
             )
         )
         return None
-    misplaced = _META.match(lines[i].strip())
+    head = stripped[i]
+    misplaced = _META.match(head) if ":" in head else None
     if misplaced is not None and _is_metadata(misplaced, resolve_countries):
         diags.append(
             Diagnostic(
                 path,
                 i + 1,
                 "error",
-                f"{lines[i].strip()!r} is a metadata line where the title belongs; "
+                f"{head!r} is a metadata line where the title belongs; "
                 f"put the title right after the date line and metadata after the title{_SKIPPED}",
             )
         )
         return None
-    title = " ".join(lines[i].split())
+    title = _words(head)
     if fmt == "markdown":
         title = title.lstrip("#").strip() or title
     if len(title) > _LONG_TITLE:
@@ -204,11 +197,11 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     countries: tuple[str, ...] | None = None
     broken = False  # an unusable metadata line: the entry is skipped (its last good version stays)
     while i < end:
-        stripped = lines[i].strip()
-        if not stripped:
+        line = stripped[i]
+        if not line:
             i += 1
             continue
-        meta = _META.match(stripped)
+        meta = _META.match(line) if ":" in line else None
         if meta is None:
             break
         key, value = meta.group(1).lower(), meta.group(2).strip()
@@ -263,39 +256,65 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     if not language_line:
         text = title + " " + " ".join(body_lines)
         folded = text.lower() if text.isascii() else fold(text)
-        guess = text_language(folded)  # one pass; the counting below only when it differs
-        clear = clear_language(folded) if guess is not None and guess != language else None
+        guess, clear = guess_language(folded, language)  # one look at the words for both
         if clear is not None:  # the entry's own words, when they say it clearly
             language = clear
         elif language is None and date_line.languages:  # `15 de abril de 2025`: Spanish or Portuguese
             if guess in date_line.languages:  # the text's own words decide
                 language = guess
-    while body_lines and not body_lines[-1].strip():
-        body_lines.pop()
+    until = end
+    while until > i and not stripped[until - 1]:
+        until -= 1
     if fmt == "markdown":
-        body = "\n".join(line.rstrip() for line in body_lines)
+        body = "\n".join(line.rstrip() for line in lines[i:until])
     else:
         paragraphs, current = [], []
-        for line in body_lines:
-            if line.strip():
-                current.append(" ".join(line.split()))
+        for line in stripped[i:until]:
+            if line:
+                current.append(_words(line))
             elif current:
                 paragraphs.append(" ".join(current))
                 current = []
         if current:
             paragraphs.append(" ".join(current))
         body = "\n\n".join(paragraphs)
-    return Entry(
-        date=date_line.date,
-        title=title,
-        body=body,
-        body_format=fmt,
-        source=path,
-        line=lineno,
-        link=link,
-        fixed_id=fixed_id,
-        countries=countries,
-        title_key=title_key(title),
-        digest=content_digest(title, body, fmt, link),
-        language=language,
+    return _new_entry(
+        Entry,
+        (
+            date_line.date,
+            title,
+            body,
+            fmt,
+            path,
+            lineno,
+            link,
+            fixed_id,
+            countries,
+            "",  # id, slug and updated: the catalog's
+            "",
+            None,
+            title_key(title),
+            content_digest(title, body, fmt, link),
+            language,
+        ),
     )
+
+
+_new_entry = tuple.__new__  # Entry(...) by keyword binds 15 arguments in Python: twice the time
+assert Entry._fields == (
+    "date",
+    "title",
+    "body",
+    "body_format",
+    "source",
+    "line",
+    "link",
+    "fixed_id",
+    "countries",
+    "id",
+    "slug",
+    "updated",
+    "title_key",
+    "digest",
+    "language",
+)

@@ -15,6 +15,7 @@ decides only when its words do not.
 
 from __future__ import annotations
 
+import functools
 import re
 from importlib import resources
 
@@ -144,8 +145,12 @@ class Tagger:
         """The end of the compound common noun that a name ending at `end` starts ("French
         fries", "Guinea Fowl", "Brussels sprouts": `rests` are the words that follow the name in
         them, case-folded), the longest one; or 0."""
+        heads, most = _compound_shape(rests)
+        m = _NEXT_WORD.match(text, end)
+        if m is None or m.group(1).casefold() not in heads:
+            return 0  # no compound starts with the next word (most names, most of the time)
         found, words, pos = 0, "", end
-        for _ in range(_COMPOUND_WORDS):
+        for _ in range(min(_COMPOUND_WORDS, most)):
             m = _NEXT_WORD.match(text, pos)
             if m is None:
                 break
@@ -247,10 +252,10 @@ class Tagger:
         """Codes of the names in one folded text. `foreign` is a one-item list: whether names of
         other languages count (True, False, or None: not known yet, decided by
         `foreign[0] = ...` through `_decide` the first time such a name is found)."""
-        caps = _is_all_caps(text)
+        caps = text.isupper() and _is_all_caps(text)  # (the first test alone: most texts fail it)
         if caps:
             automaton, names = self._upper()
-            codes = self._upper_codes
+            codes, compounds = self._upper_codes, self._upper_compounds
             flags = None
         else:
             self._scans += 1
@@ -259,10 +264,14 @@ class Tagger:
                     [name.encode() for name in self._names], implementation=ahocorasick_rs.Implementation.DFA
                 )
             automaton, names, codes, flags = self._automaton, self._names, self._codes, self._flags
+            compounds = self._compounds
         found: set[str | None] = set()
+        matches = automaton.find_matches_as_indexes(text.encode(), overlapping=True)
+        if not matches:
+            return found
         candidates = []
         length = len(text)
-        for index, start, end in automaton.find_matches_as_indexes(text.encode(), overlapping=True):
+        for index, start, end in matches:
             if end < length:
                 after = text[end]
                 if after.isalnum() or after == "_" or (after == "." and end + 1 < length and _word(text[end + 1])):
@@ -284,6 +293,7 @@ class Tagger:
             return found
         candidates.sort()
         pos = 0
+        places, cities, languages, first_names = self._places, self._cities, self._languages, self._first_names
         for start, end, index in candidates:
             if start < pos:
                 continue
@@ -304,13 +314,13 @@ class Tagger:
                         )
                     continue
             pos = end
-            rests = (self._upper_compounds if caps else self._compounds).get(name)
+            rests = compounds.get(name)
             if rests is not None and (compound := self._compound_after(text, end, rests)):
                 pos = compound  # "Brussels sprouts": a vegetable, and no word of it names a country
                 if why is not None:
                     why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
                 continue
-            if not caps:
+            if not caps and text[end : end + 1] in (",", " "):  # (what `_town_of` looks at first)
                 town = self._town_of(text, end, name)
                 if town is not None:
                     found.add(None if town == "-" else town)
@@ -327,31 +337,27 @@ class Tagger:
                     continue
             if (
                 text[end + 1 : end + 2].isupper()  # (cheap tests first: this runs for every name)
-                and (name in self._first_names or (name[:1].isupper() and " " not in name))
-                and (person := self._surname_after(text, end, name not in self._first_names))
+                and (name in first_names or (name[:1].isupper() and " " not in name))
+                and (person := self._surname_after(text, end, name not in first_names))
             ):
                 pos = person  # "Jordan Alvarez": a person, and the surname is no place either
                 if why is not None:
                     why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
                 continue
-            if name in self._languages and _language_use(text, start, end, self._languages):
+            if name in languages and _language_use(text, start, end, languages):
                 if why is not None:
                     why.append((name, None, "a language here, not a country (the words around it say so)"))
                 continue
-            if name in self._places and (state := self._institution_of(text, start, end, name)) is not None:
+            if name in places and (state := self._institution_of(text, start, end, name)) is not None:
                 found.add(state)
                 if why is not None:
                     why.append((name, state, "a state of another country: one of its universities"))
                 continue
-            if (
-                text[end : end + 1] == ","
-                and name in self._cities
-                and (country := self._country_after(text, end, name))
-            ):
+            if text[end : end + 1] == "," and name in cities and (country := self._country_after(text, end, name)):
                 if why is not None:
                     why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
                 continue
-            if (state := self._office_of(text, end, name)) is not None:
+            if name in places and (state := self._office_of(text, end, name)) is not None:
                 found.add(state)
                 if why is not None:
                     why.append((name, state, "a state of another country: its office follows"))
@@ -446,9 +452,10 @@ class Tagger:
             return not (language or "").lower().startswith("en") if english is None else not english
 
         foreign: list = [None, decide]
-        if any(_is_all_caps(piece) for piece in folded.split("\n\n")):
+        pieces = folded.split("\n\n")
+        if any(map(str.isupper, pieces)) and any(_is_all_caps(piece) for piece in pieces):
             found: set[str | None] = set()
-            for piece in folded.split("\n\n"):  # an all-caps headline is matched on its own
+            for piece in pieces:  # an all-caps headline is matched on its own
                 found |= self._scan(piece, foreign, why)
         else:
             found = self._scan(folded, foreign, why)
@@ -468,6 +475,13 @@ class Tagger:
             else:
                 codes.append(code.lower())
         return tuple(codes), unknown
+
+
+@functools.lru_cache(maxsize=256)
+def _compound_shape(rests: frozenset[str]) -> tuple[frozenset[str], int]:
+    """The first words of `rests` (the words after a name in its compounds) and the most words
+    one of them has: `Tagger._compound_after` reads no further."""
+    return frozenset(rest.split(" ")[0] for rest in rests), max((rest.count(" ") + 1 for rest in rests), default=0)
 
 
 def _language_use(text: str, start: int, end: int, languages: frozenset[str], way: int = 0) -> bool:
