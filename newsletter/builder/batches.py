@@ -118,7 +118,8 @@ def _info(reader: Reader, source: Source) -> FileInfo:
 
 
 def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
-    """Parse every source into the parse cache (on every core when it is worth it)."""
+    """Parse every source into the parse cache (on every core when it is worth it; this process
+    makes the renderers meanwhile: the render workers forked later inherit them)."""
     from newsletter.builder.workers import map_in_processes
 
     todo, workers = reader.parsing_plan(sources)
@@ -128,9 +129,16 @@ def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
         def share(items):
             return [_info(reader, s) for s in items]
 
-        for part in map_in_processes(share, todo, workers, meanwhile=reader.prepare_newsletters):
+        for part in map_in_processes(share, todo, workers, meanwhile=lambda: prepare(reader)):
             done.update((i.display, i) for i in part)
     return [done.get(s.display) or _info(reader, s) for s in sources]
+
+
+def prepare(reader: Reader) -> None:
+    """Make what every batch renders with (compile the page templates, inline the newsletter's),
+    once, before forking: the workers share it."""
+    reader.context.pages.compile_templates()
+    reader.prepare_newsletters()
 
 
 def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
@@ -325,19 +333,24 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     log.debug(
         "%d entries in %d batches of years, %d process%s", entries, len(batches), workers, "" if workers == 1 else "es"
     )
-    summaries = _run(job, batches, workers)
+    per_year: dict[int, int] = {}
+    for info in infos:
+        for year, count in info.years.items():
+            per_year[year] = per_year.get(year, 0) + count
+    summaries = _run(job, batches, workers, per_year)
     return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
 
-def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
+def _run(job: _Job, batches, workers: int, per_year: dict[int, int]) -> list[BatchSummary]:
     from newsletter.builder.workers import map_jobs
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
-    job.reader.context.pages.compile_templates()  # once, before forking
-    if job.reader.config.newsletter_enabled:
-        job.reader.context.issue_renderer  # noqa: B018 - inline the template once, before forking
-    return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
+    prepare(job.reader)  # done already if the scan ran in several processes
+    # Largest first, so that the last one claimed is small and no process waits long for another.
+    order = sorted(range(len(batches)), key=lambda n: -sum(per_year[y] for y in batches[n][0]))
+    done = map_jobs(lambda n: run_batch(job, *batches[n]), order, workers)
+    return [done[order.index(n)] for n in range(len(batches))]
 
 
 def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsources: int, started_ns: int):
@@ -366,8 +379,13 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     if straddling is not None:
         for items in summary.listings.values():
             items.sort(reverse=True)
-        periods, rows, shards, candidates = straddling
-        _add_writes(stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary))
+
+    def render_straddling() -> None:  # while other processes render the site-wide units
+        if straddling is not None:
+            periods, rows, shards, candidates = straddling
+            _add_writes(
+                stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary)
+            )
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -397,13 +415,18 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
         info = head_catalog(b.fingerprints, summary, tops, files, started_ns)
-        info.dirs = sorted(folders)
+
+    def with_dirs():
+        if info is not None:
+            info.dirs = sorted(folders)  # the straddling issues' folders are known by now
+        return info
+
     scope = Scope(
         job.out_dir,
         job.manifest,
         previous=(dict(head.units), dict(head.files)) if head is not None else ({}, {}),
         wanted=lambda key: unit_year(key) is None,
-        head=lambda: info,
+        head=with_dirs,
         save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
         fresh=job.fresh,
         track_changes=job.track_changes,
@@ -413,7 +436,12 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
         execute(
             scope,
             units,
-            Run(workers=None, weight=SITE_WIDE_WEIGHT, before_fork=lambda _: b.context.pages.compile_templates()),
+            Run(
+                workers=None,
+                weight=SITE_WIDE_WEIGHT,
+                before_fork=lambda _: b.context.pages.compile_templates(),
+                meanwhile=render_straddling,
+            ),
         ).stats
     )
 

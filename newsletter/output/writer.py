@@ -280,6 +280,15 @@ class SiteWriter:
         if self.stats.changed_paths is not None:
             self.stats.changed_paths.extend(changed)
 
+    def order(self, keys: list[str]) -> None:
+        """Put units `keys` (and their files) last, in this order (after several processes
+        rendered them: the manifest's order then does not depend on which was quicker)."""
+        units, files = self._units, self._files
+        for key in keys:
+            record = units[key] = units.pop(key)
+            for rel in record[1]:
+                files[rel] = files.pop(rel)
+
     def write_file(self, rel: str, data: bytes) -> bool:
         """Write one output; returns True if the file on disk changed."""
         path = self._root + rel
