@@ -41,11 +41,12 @@ import importlib, os, sys, time
 T0 = float(sys.argv[1]); LOG = sys.argv[2]; WRAPPED = eval(sys.argv[3]); sys.argv = ['newsletter', *sys.argv[4:]]
 began = time.perf_counter()
 fd = os.open(LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-def note(name, start, end, cpu=0.0):
-    os.write(fd, f"{os.getpid()}\t{name}\t{start - T0:.4f}\t{end - T0:.4f}\t{cpu:.4f}\n".encode())
+def note(name, start, end, cpu=0.0, cpu0=0.0):
+    os.write(fd, f"{os.getpid()}\t{name}\t{start - T0:.4f}\t{end - T0:.4f}\t{cpu:.4f}\t{cpu0:.4f}\n".encode())
 note('interpreter start', T0, began, time.process_time())
+cpu = time.process_time()
 from newsletter.cli import main
-note('import newsletter.cli', began, time.perf_counter(), time.process_time())
+note('import newsletter.cli', began, time.perf_counter(), time.process_time() - cpu)
 def wrap(module, qual, name):
     owner = importlib.import_module(module)
     *path, attr = qual.split('.')
@@ -57,13 +58,15 @@ def wrap(module, qual, name):
         try:
             return inner(*a, **k)
         finally:
-            note(name, start, time.perf_counter(), time.process_time() - cpu)
+            note(name, start, time.perf_counter(), time.process_time() - cpu, cpu)
     timed.__module__, timed.__qualname__ = inner.__module__, inner.__qualname__  # pickled by name
     setattr(owner, attr, timed)
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
+import multiprocessing.pool
+WRAPPED.append(('multiprocessing.pool', 'Pool.__init__', 'fork'))
 for w in WRAPPED:
     wrap(*w)
-note('import pipeline', t, time.perf_counter())
+note('import pipeline', t, time.perf_counter(), time.process_time() - cpu)
 start, cpu = time.perf_counter(), time.process_time()
 code = main()
 note('main', start, time.perf_counter(), time.process_time() - cpu)
@@ -76,30 +79,13 @@ def main() -> int:
     ap.add_argument("bulletins")
     ap.add_argument("--workers", help="NEWSLETTER_WORKERS for the build")
     ap.add_argument("--keep", action="store_true", help="print the raw records too")
+    ap.add_argument("--code", default=str(ROOT), help="the source tree to run (default: this one)")
+    ap.add_argument("--rounds", type=int, default=1, help="show the run with the shortest critical path of these")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
-    log = work / "phases.tsv"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if args.workers:
-        env["NEWSLETTER_WORKERS"] = args.workers
-    try:
-        build = ["build", "-q", args.bulletins, "--base-url", "https://example.org/"]
-        build += ["--out", str(work / "out"), "--state", str(work / "state")]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", CHILD, repr(t0), str(log), repr(WRAPPED), *build], env=env, check=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        rows = [line.split("\t") for line in log.read_text().splitlines()]
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    runs = [_timeline(args) for _ in range(args.rounds)]
+    wall, cpu, rows, phases, critical = min(runs, key=lambda run: run[-1])
     pids = list(dict.fromkeys(r[0] for r in rows))
-    parent = rows[0][0]
-    label = {p: "parent" if p == parent else f"worker {i}" for i, p in enumerate(pids)}
-    phases: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
-    for pid, name, start, end, used in rows:
-        phases.setdefault(name, {}).setdefault(pid, []).append((float(start), float(end), float(used)))
+    label = {p: "parent" if p == rows[0][0] else f"worker {i}" for i, p in enumerate(pids)}
     cores = os.cpu_count() or 1
     print(
         f"wall {wall:.3f} s, CPU {cpu:.3f} s (every process), idle {cores * wall - cpu:.3f} core-seconds "
@@ -109,15 +95,71 @@ def main() -> int:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, by_pid in sorted(phases.items(), key=lambda kv: min(s[0] for v in kv[1].values() for s in v)):
         for pid, spans in by_pid.items():
-            inside = _union([(s, e) for s, e, _ in spans])
+            inside = _union([(s, e) for s, e, _, _ in spans])
             print(
-                f"| {name} | {label[pid]} | {min(s for s, _, _ in spans):.3f} | {max(e for _, e, _ in spans):.3f} "
-                f"| {inside:.3f} | {sum(c for _, _, c in spans):.3f} | {len(spans)} |"
+                f"| {name} | {label[pid]} | {min(s for s, _, _, _ in spans):.3f} | {max(e for _, e, _, _ in spans):.3f} "
+                f"| {inside:.3f} | {sum(c for _, _, c, _ in spans):.3f} | {len(spans)} |"
             )
+    print(f"critical path (CPU seconds: start-up, the parent's own, each stage's busiest process): {critical:.3f} s")
+    print(f"critical paths of the {args.rounds} runs: " + ", ".join(f"{run[-1]:.3f}" for run in runs))
     if args.keep:
         for r in rows:
             print(*r, sep="\t")
     return 0
+
+
+def _timeline(args):
+    """One cold build: (wall, CPU of every process, records, {phase: {pid: spans}}, critical path)."""
+    work = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    log = work / "phases.tsv"
+    env = {**os.environ, "PYTHONPATH": args.code}
+    if args.workers:
+        env["NEWSLETTER_WORKERS"] = args.workers
+    try:
+        build = ["build", "-q", args.bulletins, "--base-url", "https://example.org/"]
+        build += ["--out", str(work / "out"), "--state", str(work / "state")]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", CHILD, repr(t0), str(log), repr(WRAPPED), *build], env=env, cwd=work, check=True
+        )
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        rows = [line.split("\t") for line in log.read_text().splitlines()]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    phases: dict[str, dict[str, list[tuple[float, float, float, float]]]] = {}
+    for pid, name, start, end, used, at in rows:
+        phases.setdefault(name, {}).setdefault(pid, []).append((float(start), float(end), float(used), float(at)))
+    return wall, cpu, rows, phases, _critical(phases)
+
+
+STAGES = {"scan": ("scan", "parse"), "batches": ("batch", "batch"), "finish": ("finish", "render share")}
+"""stage → (the parent's phase, the forked processes' phase)."""
+
+
+def _critical(phases: dict) -> float:
+    """CPU seconds on the longest chain: start-up, what the parent does outside the stages,
+    and for each stage what the parent does before it forks plus the busiest process after."""
+    parent = next(iter(phases["main"]))
+    forks = [at for _, _, _, at in phases.get("fork", {}).get(parent, [])]
+
+    def cpu(name: str, pid: str) -> float:
+        return sum(c for _, _, c, _ in phases.get(name, {}).get(pid, []))
+
+    total = sum(cpu(n, parent) for n in ("interpreter start", "import newsletter.cli", "import pipeline", "main"))
+    for mine, theirs in STAGES.values():
+        own = cpu(mine, parent)
+        others = [cpu(theirs, pid) for pid in phases.get(theirs, {}) if pid != parent]
+        if not others:
+            continue
+        serial = 0.0
+        for _, _, used, at in phases.get(mine, {}).get(parent, []):
+            inside = [f for f in forks if at <= f <= at + used]
+            serial += (min(inside) - at) if inside else 0.0  # else forked before it began
+        total += serial + max([own - serial, *others]) - own
+    return total
 
 
 def _union(spans: list[tuple[float, float]]) -> float:

@@ -135,16 +135,27 @@ def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
 
 
 def prepare(reader: Reader) -> None:
-    """Make what every batch renders with (compile the page templates, inline the newsletter's),
-    once, before forking: the workers share it."""
+    """Make what every batch renders with (compile the page templates, inline the newsletter's,
+    load the feed writer), once, before forking: the workers share it."""
     reader.context.pages.compile_templates()
     reader.prepare_newsletters()
+    import feedgen.feed  # noqa: F401 - with dateutil and lxml ~35 ms, for the site-wide units (made after forking)
+
+    import newsletter.render.feeds.atom
+    import newsletter.render.feeds.jsonfeed
+    import newsletter.render.feeds.rss  # noqa: F401
 
 
-def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
+ISSUE_WEIGHT = 6
+"""An entry of a year in the newsletter archive costs about this many times an entry of an
+older year (its issues: html, text and the .eml for each list it is in): batches of those
+years are smaller, so that the processes finish together."""
+
+
+def split_years(infos: list[FileInfo], sources, workers: int = 1, since: str = "") -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
-    site, so that every worker gets a few), with their files."""
-    size = min(BATCH, max(200, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
+    site, so that every worker gets a few; fewer still in the years of the newsletter archive,
+    which begins with period `since`), with their files."""
     per_year: dict[int, int] = {}
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
@@ -152,10 +163,12 @@ def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[
         for year, n in info.years.items():
             per_year[year] = per_year.get(year, 0) + n
             files_of.setdefault(year, []).append(by_name[info.display])
+    weight = year_weights(per_year, since)
+    size = min(BATCH, max(200, sum(weight.values()) // (4 * workers)))
     batches, years, count = [], [], 0
     for year in sorted(per_year, reverse=True):
         years.append(year)
-        count += per_year[year]
+        count += weight[year]
         if count >= size:
             batches.append(years)
             years, count = [], 0
@@ -171,6 +184,12 @@ def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[
                     files.append(s)
         out.append((years, files))
     return out
+
+
+def year_weights(per_year: dict[int, int], since: str) -> dict[int, int]:
+    """How much work each year's entries are, about (see `ISSUE_WEIGHT`)."""
+    first = int(since[:4]) if since else None
+    return {y: n * (ISSUE_WEIGHT if first is not None and y >= first else 1) for y, n in per_year.items()}
 
 
 def _previous(shards: dict, years) -> tuple[dict, dict]:
@@ -320,7 +339,7 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
-    batches = split_years(infos, sources, workers)
+    batches = split_years(infos, sources, workers, since)
     plan.settle(
         f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
         f"{workers} process{'es' if workers != 1 else ''}"
@@ -337,18 +356,18 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     for info in infos:
         for year, count in info.years.items():
             per_year[year] = per_year.get(year, 0) + count
-    summaries = _run(job, batches, workers, per_year)
+    summaries = _run(job, batches, workers, year_weights(per_year, since))
     return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
 
-def _run(job: _Job, batches, workers: int, per_year: dict[int, int]) -> list[BatchSummary]:
+def _run(job: _Job, batches, workers: int, weight: dict[int, int]) -> list[BatchSummary]:
     from newsletter.builder.workers import map_jobs
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
     prepare(job.reader)  # done already if the scan ran in several processes
     # Largest first, so that the last one claimed is small and no process waits long for another.
-    order = sorted(range(len(batches)), key=lambda n: -sum(per_year[y] for y in batches[n][0]))
+    order = sorted(range(len(batches)), key=lambda n: -sum(weight[y] for y in batches[n][0]))
     done = map_jobs(lambda n: run_batch(job, *batches[n]), order, workers)
     return [done[order.index(n)] for n in range(len(batches))]
 

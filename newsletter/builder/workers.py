@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import marshal
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from newsletter.output.writer import SiteWriter
+
+# multiprocessing is imported where a process is forked: a build that forks none never loads it.
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,21 @@ PARALLEL_MIN_UNITS = 2000
 
 def parallel_workers(units: int) -> int:
     """How many processes to render `units` with: 1 unless the build is large and fork exists."""
-    if units < PARALLEL_MIN_UNITS or "fork" not in multiprocessing.get_all_start_methods():
+    if units < PARALLEL_MIN_UNITS or not hasattr(os, "fork"):
         return 1
     if os.environ.get("NEWSLETTER_WORKERS"):
         return max(1, int(os.environ["NEWSLETTER_WORKERS"]))
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+PARALLEL_MIN_BYTES = 256_000
+"""Below this many bytes of bulletins to parse (about 400 entries), one process parses them:
+a fork costs less than parsing them, and meanwhile the parent makes the renderers."""
+
+
+def parsing_workers(files: int, size: int) -> int:
+    """How many processes to parse `files` bulletins of `size` bytes in all with."""
+    return parallel_workers(PARALLEL_MIN_UNITS) if size >= PARALLEL_MIN_BYTES and files >= 2 else 1
 
 
 BLOCK = 64
@@ -66,7 +77,7 @@ class _Counter:
 
 
 def _block(count: int, workers: int) -> int:
-    return min(BLOCK, max(1, count // (8 * workers)))  # a few hundred heavy units still go round evenly
+    return min(BLOCK, max(1, count // (32 * workers)))  # a few hundred heavy units still go round evenly
 
 
 def _work(_: int) -> bytes:
@@ -105,6 +116,8 @@ def map_in_processes(
     over the `items` each claims one at a time; the results, this process's first. This
     process runs `meanwhile` before it starts claiming: its part costs nothing to send back,
     and one process fewer is forked."""
+    import multiprocessing
+
     global _JOB  # handed to forked children, cleared right after
     ctx = multiprocessing.get_context("fork")
     counter = _Counter(ctx)
@@ -129,6 +142,8 @@ def _jobs(_: int) -> list:
 def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
     """`[function(job) for job in jobs]`, the jobs claimed one at a time by this process and
     `workers - 1` forked ones (longest first is the caller's business); results in `jobs` order."""
+    import multiprocessing
+
     global _JOB  # handed to forked children, cleared right after
     ctx = multiprocessing.get_context("fork")
     counter = _Counter(ctx)
@@ -159,6 +174,8 @@ def render_in_processes(
 
     If `stop_requested()` turns true, the workers are ended and `BuildInterrupted` is raised:
     every output already written is complete (writes are atomic)."""
+    import multiprocessing
+
     from newsletter.errors import BuildInterrupted
 
     global _JOB  # handed to forked children, cleared right after
@@ -211,6 +228,8 @@ class OutputCheck:
     MIN_MANIFEST_BYTES = 1_000_000
 
     def __init__(self, manifest, out_dir) -> None:
+        import multiprocessing
+
         from newsletter.state.manifest import check_manifest
 
         self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_signals)
@@ -221,7 +240,7 @@ class OutputCheck:
         """A check of `manifest`, if it is large enough to be worth a process."""
         from newsletter.state.manifest import manifest_bytes
 
-        if manifest_bytes(manifest) < cls.MIN_MANIFEST_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+        if manifest_bytes(manifest) < cls.MIN_MANIFEST_BYTES or not hasattr(os, "fork"):
             return None
         return cls(manifest, out_dir)
 
