@@ -125,6 +125,7 @@ def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
     todo, workers = reader.parsing_plan(sources)
     done: dict = {}
     if workers > 1:
+        reader.context.tagger  # noqa: B018 - compiled once, before forking (else each process does)
 
         def share(items):
             return [_info(reader, s) for s in items]
