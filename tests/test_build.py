@@ -310,7 +310,7 @@ def test_parallel_build_writes_the_same_tree(site, monkeypatch, tmp_path, way):
     monkeypatch.setenv("NEWSLETTER_WORKERS", "2")
     assert site.build(*way, out=site.root / "parallel").code == 0
     forked = {int(p.name) for p in pids.iterdir()} - {os.getpid()}
-    assert len(forked) >= 2, "no worker process rendered anything"
+    assert forked, "no worker process rendered anything"  # the parent renders too: n - 1 are forked
     assert tree(site.out) == tree(site.root / "parallel")
     run = site.build(*way, out=site.root / "parallel")
     assert "0 files written" in run.err  # the workers' manifest records were kept

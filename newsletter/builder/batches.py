@@ -118,25 +118,45 @@ def _info(reader: Reader, source: Source) -> FileInfo:
 
 
 def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
-    """Parse every source into the parse cache (on every core when it is worth it)."""
+    """Parse every source into the parse cache (on every core when it is worth it; this process
+    makes the renderers meanwhile: the render workers forked later inherit them)."""
     from newsletter.builder.workers import map_in_processes
 
     todo, workers = reader.parsing_plan(sources)
     done: dict = {}
     if workers > 1:
+        reader.context.tagger  # noqa: B018 - compiled once, before forking (else each process does)
 
         def share(items):
             return [_info(reader, s) for s in items]
 
-        for part in map_in_processes(share, todo, workers, meanwhile=reader.prepare_newsletters):
+        for part in map_in_processes(share, todo, workers, meanwhile=lambda: prepare(reader)):
             done.update((i.display, i) for i in part)
     return [done.get(s.display) or _info(reader, s) for s in sources]
 
 
-def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[list[int], list]]:
+def prepare(reader: Reader) -> None:
+    """Make what every batch renders with (compile the page templates, inline the newsletter's,
+    load the feed writer), once, before forking: the workers share it."""
+    reader.context.pages.compile_templates()
+    reader.prepare_newsletters()
+    import feedgen.feed  # noqa: F401 - with dateutil and lxml ~35 ms, for the site-wide units (made after forking)
+
+    import newsletter.render.feeds.atom
+    import newsletter.render.feeds.jsonfeed
+    import newsletter.render.feeds.rss  # noqa: F401
+
+
+ISSUE_WEIGHT = 6
+"""An entry of a year in the newsletter archive costs about this many times an entry of an
+older year (its issues: html, text and the .eml for each list it is in): batches of those
+years are smaller, so that the processes finish together."""
+
+
+def split_years(infos: list[FileInfo], sources, workers: int = 1, since: str = "") -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
-    site, so that every worker gets a few), with their files."""
-    size = min(BATCH, max(200, sum(sum(i.years.values()) for i in infos) // (3 * workers)))
+    site, so that every worker gets a few; fewer still in the years of the newsletter archive,
+    which begins with period `since`), with their files."""
     per_year: dict[int, int] = {}
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
@@ -144,10 +164,12 @@ def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[
         for year, n in info.years.items():
             per_year[year] = per_year.get(year, 0) + n
             files_of.setdefault(year, []).append(by_name[info.display])
+    weight = year_weights(per_year, since)
+    size = min(BATCH, max(200, sum(weight.values()) // (4 * workers)))
     batches, years, count = [], [], 0
     for year in sorted(per_year, reverse=True):
         years.append(year)
-        count += per_year[year]
+        count += weight[year]
         if count >= size:
             batches.append(years)
             years, count = [], 0
@@ -163,6 +185,12 @@ def split_years(infos: list[FileInfo], sources, workers: int = 1) -> list[tuple[
                     files.append(s)
         out.append((years, files))
     return out
+
+
+def year_weights(per_year: dict[int, int], since: str) -> dict[int, int]:
+    """How much work each year's entries are, about (see `ISSUE_WEIGHT`)."""
+    first = int(since[:4]) if since else None
+    return {y: n * (ISSUE_WEIGHT if first is not None and y >= first else 1) for y, n in per_year.items()}
 
 
 def _previous(shards: dict, years) -> tuple[dict, dict]:
@@ -312,7 +340,7 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
-    batches = split_years(infos, sources, workers)
+    batches = split_years(infos, sources, workers, since)
     plan.settle(
         f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
         f"{workers} process{'es' if workers != 1 else ''}"
@@ -325,19 +353,24 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     log.debug(
         "%d entries in %d batches of years, %d process%s", entries, len(batches), workers, "" if workers == 1 else "es"
     )
-    summaries = _run(job, batches, workers)
+    per_year: dict[int, int] = {}
+    for info in infos:
+        for year, count in info.years.items():
+            per_year[year] = per_year.get(year, 0) + count
+    summaries = _run(job, batches, workers, year_weights(per_year, since))
     return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
 
-def _run(job: _Job, batches, workers: int) -> list[BatchSummary]:
+def _run(job: _Job, batches, workers: int, weight: dict[int, int]) -> list[BatchSummary]:
     from newsletter.builder.workers import map_jobs
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
-    job.reader.context.pages.compile_templates()  # once, before forking
-    if job.reader.config.newsletter_enabled:
-        job.reader.context.issue_renderer  # noqa: B018 - inline the template once, before forking
-    return map_jobs(lambda batch: run_batch(job, batch[0], batch[1]), batches, workers)
+    prepare(job.reader)  # done already if the scan ran in several processes
+    # Largest first, so that the last one claimed is small and no process waits long for another.
+    order = sorted(range(len(batches)), key=lambda n: -sum(weight[y] for y in batches[n][0]))
+    done = map_jobs(lambda n: run_batch(job, *batches[n]), order, workers)
+    return [done[order.index(n)] for n in range(len(batches))]
 
 
 def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsources: int, started_ns: int):
@@ -366,8 +399,13 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     if straddling is not None:
         for items in summary.listings.values():
             items.sort(reverse=True)
-        periods, rows, shards, candidates = straddling
-        _add_writes(stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary))
+
+    def render_straddling() -> None:  # while other processes render the site-wide units
+        if straddling is not None:
+            periods, rows, shards, candidates = straddling
+            _add_writes(
+                stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary)
+            )
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -397,13 +435,18 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     if not problems:
         files = {i.display: [i.stat[1], i.stat[0], sorted(i.years), i.problems] for i in infos if i.stat}
         info = head_catalog(b.fingerprints, summary, tops, files, started_ns)
-        info.dirs = sorted(folders)
+
+    def with_dirs():
+        if info is not None:
+            info.dirs = sorted(folders)  # the straddling issues' folders are known by now
+        return info
+
     scope = Scope(
         job.out_dir,
         job.manifest,
         previous=(dict(head.units), dict(head.files)) if head is not None else ({}, {}),
         wanted=lambda key: unit_year(key) is None,
-        head=lambda: info,
+        head=with_dirs,
         save=lambda state, catalog, _: save_head(job.manifest, state, catalog, file_counts),
         fresh=job.fresh,
         track_changes=job.track_changes,
@@ -413,7 +456,12 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
         execute(
             scope,
             units,
-            Run(workers=None, weight=SITE_WIDE_WEIGHT, before_fork=lambda _: b.context.pages.compile_templates()),
+            Run(
+                workers=None,
+                weight=SITE_WIDE_WEIGHT,
+                before_fork=lambda _: b.context.pages.compile_templates(),
+                meanwhile=render_straddling,
+            ),
         ).stats
     )
 

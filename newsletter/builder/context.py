@@ -18,16 +18,19 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from newsletter import __version__
 from newsletter.config import OPTIONS, Config
-from newsletter.content.gazetteer import Gazetteer, load_gazetteer
-from newsletter.content.tagger import Tagger
 from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.units import OutputUnits
 from newsletter.render.words import Words, group_title
+
+if TYPE_CHECKING:  # imported on first use: a build that parses nothing needs neither
+    from newsletter.content.gazetteer import Gazetteer
+    from newsletter.content.tagger import Tagger
 
 SITE_KEYS = (
     "title",
@@ -93,6 +96,8 @@ class BuildContext(OutputUnits):
     def gazetteer(self) -> Gazetteer:
         """The country table with the configured aliases and exclusions (read on first use: a
         build that finds nothing changed never needs it)."""
+        from newsletter.content.gazetteer import load_gazetteer
+
         return load_gazetteer().with_overrides(self.config.aliases, self.config.exclusions)
 
     @cached_property
@@ -103,6 +108,8 @@ class BuildContext(OutputUnits):
     @cached_property
     def tagger(self) -> Tagger:
         """The country tagger; compiled on first use, i.e. only if a file is parsed."""
+        from newsletter.content.tagger import Tagger
+
         return Tagger(self.gazetteer)
 
     @cached_property

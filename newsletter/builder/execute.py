@@ -65,6 +65,8 @@ class Run:
     stop_requested: Callable[[], bool] = lambda: False
     before_fork: Callable[[list[Unit]], None] | None = None
     meanwhile: Callable[[], None] | None = None
+    """Run by this process while others render (before its own share of units), or after
+    rendering when there are no others."""
     weight: int = 1
     """How many entry pages' work a unit is, about (the site-wide units — a list's feeds — are
     heavy: a few hundred of them are worth two processes)."""
@@ -122,6 +124,8 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
 
     if run.workers == 1:  # render each unit as soon as it is made: the first outputs land sooner
         _serially(writer, outdated(), None, run)
+        if run.meanwhile is not None:
+            run.meanwhile()
         return produced
     todo = list(outdated())
     count = parallel_workers(len(todo) * run.weight) if run.workers is None else run.workers
@@ -133,6 +137,8 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
             run.progress("writing", len(todo), len(todo))
     else:
         _serially(writer, todo, len(todo), run)
+        if run.meanwhile is not None:
+            run.meanwhile()
     return produced
 
 

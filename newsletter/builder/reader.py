@@ -116,7 +116,7 @@ class Reader:
     def parsing_plan(self, sources: list[Source]) -> tuple[list[Source], int]:
         """The sources the parse cache probably cannot answer for, and how many processes to
         parse them with: one, unless they are many and large."""
-        from newsletter.builder.workers import parallel_workers
+        from newsletter.builder.workers import parsing_workers
 
         cache = self.caches.parse_cache
         todo = cache.likely_stale(sources) if cache is not None else list(sources)
@@ -126,7 +126,7 @@ class Reader:
                 size += os.stat(source.path).st_size
             except OSError:
                 pass
-        return todo, parallel_workers(len(todo) * 100) if size >= 2_000_000 and len(todo) >= 4 else 1
+        return todo, parsing_workers(len(todo), size)
 
     def prepare_newsletters(self) -> None:
         """Make the newsletter renderer now (while other processes parse), if newsletters are on."""

@@ -1,61 +1,95 @@
 """Render and write many units of output on every core (large cold builds).
 
-Work is split after the catalog is built, by forking: the worker processes inherit the
-catalog, the compiled templates and the writer's manifest without copying or pickling
-them, render their share of units, write the files themselves (atomically, like the
-parent would) and send back only what the manifest needs to record.
+Work is split by forking: the worker processes inherit the catalog, the compiled templates
+and the writer's manifest without copying or pickling them, render the units they claim,
+write the files themselves (atomically, like the parent would) and send back only what the
+manifest needs to record. The parent works too: on `n` cores, `n - 1` processes are forked,
+and every process claims the next piece of work when it is done with the last (`_Counter`).
 """
 
 from __future__ import annotations
 
 import logging
 import marshal
-import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from newsletter.output.writer import SiteWriter
+
+# multiprocessing is imported where a process is forked: a build that forks none never loads it.
 
 log = logging.getLogger(__name__)
 
 PARALLEL_MIN_UNITS = 2000
 """Below this many units to render, forking costs more than it saves."""
 
-_JOB: tuple | None = None  # set in the parent just before forking; read by the children
-
 
 def parallel_workers(units: int) -> int:
     """How many processes to render `units` with: 1 unless the build is large and fork exists."""
-    if units < PARALLEL_MIN_UNITS or "fork" not in multiprocessing.get_all_start_methods():
+    if units < PARALLEL_MIN_UNITS or not hasattr(os, "fork"):
         return 1
     if os.environ.get("NEWSLETTER_WORKERS"):
         return max(1, int(os.environ["NEWSLETTER_WORKERS"]))
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+PARALLEL_MIN_BYTES = 256_000
+"""Below this many bytes of bulletins to parse (about 400 entries), one process parses them:
+a fork costs less than parsing them, and meanwhile the parent makes the renderers."""
+
+
+def parsing_workers(files: int, size: int) -> int:
+    """How many processes to parse `files` bulletins of `size` bytes in all with."""
+    return parallel_workers(PARALLEL_MIN_UNITS) if size >= PARALLEL_MIN_BYTES and files >= 2 else 1
+
+
 BLOCK = 64
-"""Units go to workers in blocks, so that neighbours (an entry's issues for each of its
-groups, one period's issues) are rendered by the same process and share its caches."""
+"""Units are claimed in blocks, so that neighbours (an entry's issues for each of its groups,
+one period's issues) are rendered by the same process and share its caches."""
+
+_JOB: tuple | None = None  # set in the parent just before forking; read by the children
 
 
-def _share(count: int, index: int, workers: int):
-    block = min(BLOCK, max(1, count // (4 * workers)))  # a few hundred heavy units still go round evenly
-    for start in range(index * block, count, workers * block):
-        yield from range(start, min(start + block, count))
+class _Counter:
+    """The next index of a list of work, shared by the parent and the processes it forks: each
+    process claims the next block when it is done with the last, so that none waits while
+    another still has a long queue (the parent, which has other things to do first, and a
+    process slowed by a busy machine simply claim fewer)."""
+
+    def __init__(self, ctx) -> None:
+        self._next = ctx.Value("q", 0)  # shared memory, with its own lock
+
+    def claimed(self, count: int, block: int = 1) -> Iterator[int]:
+        """Indices below `count`, a block at a time, until none is left."""
+        while True:
+            with self._next.get_lock():
+                start = self._next.value
+                self._next.value = start + block
+            if start >= count:
+                return
+            yield from range(start, min(start + block, count))
+
+    @property
+    def handed_out(self) -> int:
+        return self._next.value
 
 
-def _work(index: int) -> bytes:
-    writer, units, workers, stop = _JOB  # type: ignore[misc]
+def _block(count: int, workers: int) -> int:
+    return min(BLOCK, max(1, count // (32 * workers)))  # a few hundred heavy units still go round evenly
+
+
+def _work(_: int) -> bytes:
+    writer, units, block, counter, stop = _JOB  # type: ignore[misc]
     writer.stats.written = writer.stats.unchanged = 0
     records = []
-    for n in _share(len(units), index, workers):
+    for n in counter.claimed(len(units), block):
         if stop.is_set():
             break
         key, fingerprint, render = units[n]
         writer.write_unit(key, fingerprint, render())
-        records.append((key, writer.unit_record(key)))
+        records.append((n, key, writer.unit_record(key)))
     stats = {"written": writer.stats.written, "unchanged": writer.stats.unchanged}
     # marshal, not the pool's pickle: 110,000 unit records load three times as fast.
     return marshal.dumps((records, stats, writer.stats.changed_paths or []))
@@ -70,45 +104,58 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _call(index: int):
-    function, items, workers = _JOB  # type: ignore[misc]
-    return function(items[index::workers])
+def _call(_: int):
+    function, items, counter = _JOB  # type: ignore[misc]
+    return function(items[n] for n in counter.claimed(len(items)))
 
 
 def map_in_processes(
-    function: Callable[[list], object], items: list, workers: int, meanwhile: Callable[[], None] | None = None
+    function: Callable[[Any], object], items: list, workers: int, meanwhile: Callable[[], None] | None = None
 ) -> list:
-    """`function` applied to `workers` interleaved shares of `items`: the first share in this
-    process (after running `meanwhile`), the others in forked processes. The parent's share
-    costs nothing to send back, and one process fewer is forked."""
+    """`function` applied, in this process and in `workers - 1` forked ones, to an iterator
+    over the `items` each claims one at a time; the results, this process's first. This
+    process runs `meanwhile` before it starts claiming: its part costs nothing to send back,
+    and one process fewer is forked."""
+    import multiprocessing
+
     global _JOB  # handed to forked children, cleared right after
-    _JOB = (function, items, workers)
+    ctx = multiprocessing.get_context("fork")
+    counter = _Counter(ctx)
+    _JOB = (function, items, counter)
     try:
-        with multiprocessing.get_context("fork").Pool(workers - 1, initializer=_worker_signals) as pool:
+        with ctx.Pool(workers - 1, initializer=_worker_signals) as pool:
             pending = pool.map_async(_call, range(1, workers))
             _JOB = None
             if meanwhile is not None:
                 meanwhile()
-            mine = function(items[0::workers])
+            mine = function(items[n] for n in counter.claimed(len(items)))
             return [mine, *pending.get()]
     finally:
         _JOB = None
 
 
-def _job(index: int):
-    function, jobs = _JOB  # type: ignore[misc]
-    return function(jobs[index])
+def _jobs(_: int) -> list:
+    function, jobs, counter = _JOB  # type: ignore[misc]
+    return [(n, function(jobs[n])) for n in counter.claimed(len(jobs))]
 
 
 def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
-    """`[function(job) for job in jobs]`, the jobs handed out one at a time to `workers`
-    forked processes (longest first is the caller's business); results in `jobs` order."""
+    """`[function(job) for job in jobs]`, the jobs claimed one at a time by this process and
+    `workers - 1` forked ones (longest first is the caller's business); results in `jobs` order."""
+    import multiprocessing
+
     global _JOB  # handed to forked children, cleared right after
-    _JOB = (function, jobs)
+    ctx = multiprocessing.get_context("fork")
+    counter = _Counter(ctx)
+    _JOB = (function, jobs, counter)
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+        with ctx.Pool(workers - 1, initializer=_worker_signals) as pool:
+            pending = pool.map_async(_jobs, range(1, workers))
             _JOB = None
-            return pool.map(_job, range(len(jobs)), chunksize=1)
+            done = {n: function(jobs[n]) for n in counter.claimed(len(jobs))}
+            for part in pending.get():
+                done.update(part)
+            return [done[n] for n in range(len(jobs))]
     finally:
         _JOB = None
 
@@ -121,43 +168,56 @@ def render_in_processes(
     stop_requested: Callable[[], bool] = lambda: False,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Render `units` in `workers` forked processes and record the results in `writer`;
-    the parent runs `meanwhile` while they work.
+    """Render `units` in this process and `workers - 1` forked ones, and record the results in
+    `writer` (in `units` order, whoever rendered them); this process runs `meanwhile` first,
+    then claims blocks of units like the others.
 
     If `stop_requested()` turns true, the workers are ended and `BuildInterrupted` is raised:
     every output already written is complete (writes are atomic)."""
+    import multiprocessing
+
     from newsletter.errors import BuildInterrupted
 
     global _JOB  # handed to forked children, cleared right after
     ctx = multiprocessing.get_context("fork")
     stop = ctx.Event()
-    _JOB = (writer, units, workers, stop)
+    counter, block = _Counter(ctx), _block(len(units), workers)
+    _JOB = (writer, units, block, counter, stop)
     interrupted = False
     try:
-        with ctx.Pool(workers, initializer=_worker_signals) as pool:
-            pending = pool.map_async(_work, range(workers))
+        with ctx.Pool(workers - 1, initializer=_worker_signals) as pool:
+            pending = pool.map_async(_work, range(1, workers))
+            _JOB = None
             if meanwhile is not None:
                 meanwhile()
-            while not pending.ready():
-                pending.wait(0.1)
-                if stop_requested() and not interrupted:
+            mine = []
+            for n in counter.claimed(len(units), block):
+                if stop_requested():
                     interrupted = True
-                    stop.set()  # workers finish the unit in hand and return what they wrote
-                    pending.wait(1.5)
-                    if not pending.ready():
-                        break  # leaving the `with` block kills them
-            if pending.ready():
-                done = 0
-                for blob in pending.get():
-                    records, stats, changed = marshal.loads(blob)
-                    writer.adopt(records, stats, changed)
-                    done += len(records)
-                    if progress is not None:
-                        progress("writing", done, len(units))
+                    break
+                key, fingerprint, render = units[n]
+                writer.write_unit(key, fingerprint, render())
+                mine.append(n)
+                if progress is not None and len(mine) % 200 == 0:
+                    progress("writing", min(counter.handed_out, len(units)), len(units))
+            while not interrupted and not pending.ready():
+                pending.wait(0.1)
+                interrupted = stop_requested()
+            if interrupted:
+                stop.set()  # workers finish the unit in hand
+                pending.wait(1.5)  # then leaving the `with` block kills them
+                raise BuildInterrupted("stopped while writing outputs")
+            order = [(n, units[n][0]) for n in mine]
+            for blob in pending.get():
+                records, stats, changed = marshal.loads(blob)
+                writer.adopt([(key, record) for _, key, record in records], stats, changed)
+                order.extend((n, key) for n, key, _ in records)
+            order.sort()
+            writer.order([key for _, key in order])  # the manifest's order does not depend on who was quicker
+            if progress is not None:
+                progress("writing", len(units), len(units))
     finally:
         _JOB = None
-    if interrupted:
-        raise BuildInterrupted("stopped while writing outputs")
 
 
 class OutputCheck:
@@ -168,6 +228,8 @@ class OutputCheck:
     MIN_MANIFEST_BYTES = 1_000_000
 
     def __init__(self, manifest, out_dir) -> None:
+        import multiprocessing
+
         from newsletter.state.manifest import check_manifest
 
         self._pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_signals)
@@ -178,7 +240,7 @@ class OutputCheck:
         """A check of `manifest`, if it is large enough to be worth a process."""
         from newsletter.state.manifest import manifest_bytes
 
-        if manifest_bytes(manifest) < cls.MIN_MANIFEST_BYTES or "fork" not in multiprocessing.get_all_start_methods():
+        if manifest_bytes(manifest) < cls.MIN_MANIFEST_BYTES or not hasattr(os, "fork"):
             return None
         return cls(manifest, out_dir)
 

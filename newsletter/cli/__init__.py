@@ -14,15 +14,6 @@ from pathlib import Path
 
 from newsletter import __version__
 from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, RebuildClock, help_defaults, site_config, terminal_progress
-from newsletter.cli.send import (
-    cmd_backup,
-    cmd_resolve,
-    cmd_send,
-    cmd_status,
-    cmd_unsubscribe,
-    send_due_after_build,
-)
-from newsletter.cli.subscribers import cmd_bounces, cmd_subscribers
 from newsletter.diagnostics import PER_FILE, report
 from newsletter.errors import NewsletterError, UsageError, environment_error
 
@@ -433,7 +424,7 @@ def cmd_watch(args) -> int:
         polling=args.polling,
         debounce=debounce,
         rescan=config.watch_rescan_seconds,
-        after_build=send_due_after_build if args.send_due else None,
+        after_build=_send_due_after_build() if args.send_due else None,
     )
     clock = RebuildClock() if args.verbose else None
     if clock is not None:
@@ -509,17 +500,34 @@ def cmd_init(args) -> int:
     return 0
 
 
+def _send_due_after_build():
+    from newsletter.cli.send import send_due_after_build
+
+    return send_due_after_build
+
+
+def _imported(module: str, name: str):
+    """Command `name` of `module`, imported when it runs (a build never loads the send commands)."""
+
+    def command(args) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    return command
+
+
 COMMANDS = {
     "init": cmd_init,
     "build": cmd_build,
     "watch": cmd_watch,
-    "send": cmd_send,
-    "status": cmd_status,
-    "resolve": cmd_resolve,
-    "unsubscribe": cmd_unsubscribe,
-    "backup": cmd_backup,
-    "subscribers": cmd_subscribers,
-    "bounces": cmd_bounces,
+    "send": _imported("newsletter.cli.send", "cmd_send"),
+    "status": _imported("newsletter.cli.send", "cmd_status"),
+    "resolve": _imported("newsletter.cli.send", "cmd_resolve"),
+    "unsubscribe": _imported("newsletter.cli.send", "cmd_unsubscribe"),
+    "backup": _imported("newsletter.cli.send", "cmd_backup"),
+    "subscribers": _imported("newsletter.cli.subscribers", "cmd_subscribers"),
+    "bounces": _imported("newsletter.cli.subscribers", "cmd_bounces"),
     "serve": cmd_serve,
     "tag": cmd_tag,
     "db": cmd_db,

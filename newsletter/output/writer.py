@@ -280,31 +280,50 @@ class SiteWriter:
         if self.stats.changed_paths is not None:
             self.stats.changed_paths.extend(changed)
 
+    def order(self, keys: list[str]) -> None:
+        """Put units `keys` (and their files) last, in this order (after several processes
+        rendered them: the manifest's order then does not depend on which was quicker)."""
+        units, files = self._units, self._files
+        for key in keys:
+            record = units[key] = units.pop(key)
+            for rel in record[1]:
+                files[rel] = files.pop(rel)
+
     def write_file(self, rel: str, data: bytes) -> bool:
         """Write one output; returns True if the file on disk changed."""
         path = self._root + rel
-        parent = os.path.dirname(path)
-        st = None
-        if not self._fresh and parent not in self._created:  # a folder this build created holds no old files
+        parent = path.rpartition("/")[0]
+        new = self._fresh or parent in self._created  # a folder this build created holds no old files
+        if not new:
             try:
                 st = os.stat(path)
             except FileNotFoundError:
                 pass
-        if st is not None and st.st_size == len(data):
-            if _read(path) == data:  # same size: compare the bytes (cheaper than hashing every output)
-                self._files[rel] = [st.st_size, st.st_mtime_ns]
-                self.stats.unchanged += 1
-                return False
+            else:
+                if st.st_size == len(data) and _read(path) == data:  # same size: compare the bytes
+                    self._files[rel] = [st.st_size, st.st_mtime_ns]
+                    self.stats.unchanged += 1
+                    return False
         if parent not in self._dirs:
-            if not os.path.isdir(parent):
-                os.makedirs(parent, exist_ok=True)
-                self._created.add(parent)
+            if self._make_folder(parent):
+                new = True
             self._dirs.add(parent)
-        st = write_new(path, data) if self._fresh or parent in self._created else write_atomic(path, data)
+        st = write_new(path, data) if new else write_atomic(path, data)
         self._files[rel] = [st.st_size, st.st_mtime_ns]
         self.stats.written += 1
         if self.stats.changed_paths is not None:
             self.stats.changed_paths.append(rel)
+        return True
+
+    def _make_folder(self, folder: str) -> bool:
+        """Make `folder` unless it exists (one `mkdir`, not a stat first); True if this made it."""
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            return False
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        self._created.add(folder)
         return True
 
     def folder_mtimes(self, known=()) -> dict[str, int]:

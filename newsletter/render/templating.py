@@ -1,12 +1,18 @@
-"""Jinja2 environment over the user's templates (if any) and the bundled ones."""
+"""Jinja2 environment over the user's templates (if any) and the bundled ones.
+
+jinja2 is imported when the first template is needed, not with this module: a build that
+finds nothing changed never loads it, and a cold one loads it while other processes parse."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 COMPILED = Path(__file__).resolve().parent / "__pycache__" / "templates"
 """The bundled templates compiled ahead of time, as `compileall` compiles the package's
@@ -23,30 +29,40 @@ def bundled_templates() -> Path:
     return package.parent / "templates"
 
 
-class Compiled(jinja2.BytecodeCache):
-    """Jinja's bytecode cache over `COMPILED`, read-only unless `write`: a template whose source
-    is not the one compiled there (each file records its source's checksum, and the Python and
-    Jinja versions it was compiled for) is compiled again in memory, as without the folder."""
+class Compiled:
+    """Where to find the bundled templates compiled ahead of time (`COMPILED`), read-only
+    unless `write`; `cache()` is Jinja's bytecode cache over that folder: a template whose
+    source is not the one compiled there (each file records its source's checksum, and the
+    Python and Jinja versions it was compiled for) is compiled again in memory, as without
+    the folder."""
 
     def __init__(self, folder: Path | None = None, *, write: bool = False) -> None:
         self.folder = folder or COMPILED
         self.write = write
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            with open(self.folder / f"{bucket.key}.cache", "rb") as fh:
-                bucket.load_bytecode(fh)
-        except OSError:
-            pass
+    def cache(self) -> jinja2.BytecodeCache:
+        import jinja2
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if self.write:
-            from newsletter.output.writer import write_atomic
+        folder, write = self.folder, self.write
 
-            buffer = io.BytesIO()
-            bucket.write_bytecode(buffer)
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.folder / f"{bucket.key}.cache", buffer.getvalue())
+        class FolderCache(jinja2.BytecodeCache):
+            def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+                try:
+                    with open(folder / f"{bucket.key}.cache", "rb") as fh:
+                        bucket.load_bytecode(fh)
+                except OSError:
+                    pass
+
+            def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+                if write:
+                    from newsletter.output.writer import write_atomic
+
+                    buffer = io.BytesIO()
+                    bucket.write_bytecode(buffer)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    write_atomic(folder / f"{bucket.key}.cache", buffer.getvalue())
+
+        return FolderCache()
 
 
 def from_source(env: jinja2.Environment, source: str, name: str) -> jinja2.Template:
@@ -68,7 +84,15 @@ class Templates:
     def __init__(self, user_dir: str | Path | None = None, *, compiled: Compiled | None = None) -> None:
         self.dirs = [Path(user_dir)] if user_dir else []
         self.dirs.append(bundled_templates())
-        self.env = jinja2.Environment(
+        self._compiled = compiled or Compiled()
+        self._fingerprint: str | None = None
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        """The Jinja environment (made, and jinja2 imported, on first use)."""
+        import jinja2
+
+        return jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             autoescape=jinja2.select_autoescape(["html", "xml", "html.j2", "xml.j2"], default_for_string=True),
             undefined=jinja2.StrictUndefined,
@@ -76,9 +100,8 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # a template change makes a new Builder (and Templates) anyway
-            bytecode_cache=compiled or Compiled(),
+            bytecode_cache=self._compiled.cache(),
         )
-        self._fingerprint: str | None = None
 
     def get(self, name: str) -> jinja2.Template:
         return self.env.get_template(name)
