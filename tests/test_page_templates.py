@@ -95,3 +95,40 @@ def test_a_year_template_that_lists_the_entries_itself_still_renders(site):
     page = site.read("all/2025/index.html")
     assert "<h2>March 2025</h2><p>3 March 2025: Chile and Argentina Reopen a Mountain Pass</p>" in page
     assert "<h2>February 2025</h2><p>9 February 2025: Regional Ministers Meet on Storm Warnings</p>" in page
+
+
+def _entry(site, word: str) -> str:
+    [path] = [p for p in (site.out / "entries").iterdir() if word in p.name]
+    return path.read_text(encoding="utf-8")
+
+
+def test_an_entry_page_links_its_countries_through_the_country_links_macro(site):
+    site.write("a.txt", BULLETIN)
+    assert site.build().code == 0
+    page = _entry(site, "mountain-pass")
+    assert (
+        '<time datetime="2025-03-03">3 March 2025</time>\n· <a class="country" href="../ar/index.html">Argentina</a> '
+        '· <a class="country" href="../cl/index.html">Chile</a>   </p>'
+    ) in page
+    assert "</time>\n  </p>" in _entry(site, "storm-warnings")  # no country: no link
+    custom = site.root / "mytemplates"
+    custom.mkdir()
+    macro = (REPO / "templates" / "_countries.html.j2").read_text()
+    (custom / "_countries.html.j2").write_text(macro.replace('class="country"', 'class="place"'))
+    assert site.build("--templates", str(custom)).code == 0
+    for word in ("mountain-pass", "rural-teachers", "glaciers"):
+        page = _entry(site, word)
+        assert 'class="place"' in page and 'class="country"' not in page, word
+
+
+def test_an_entry_template_that_lists_the_countries_itself_still_renders(site):
+    site.write("a.txt", BULLETIN)
+    custom = site.root / "mytemplates"
+    custom.mkdir()
+    (custom / "entry.html.j2").write_text(
+        '{% extends "base.html.j2" %}\n{% block main %}'
+        "{% for code, name in countries %}[{{ code }}:{{ name }}]{% endfor %}{% endblock %}\n"
+    )
+    assert site.build("--templates", str(custom)).code == 0
+    assert "[ar:Argentina][cl:Chile]" in _entry(site, "mountain-pass")
+    assert "[pe:Peru]" in _entry(site, "glaciers")

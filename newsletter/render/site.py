@@ -177,6 +177,8 @@ class SiteRenderer:
         env.globals["chrome_home"] = chrome.header("", True)
         env.globals["chrome_footer"] = {root: chrome.footer(root) for root in roots}
         self.config = config
+        self._countries: dict[tuple[str, ...] | None, tuple[tuple[tuple[str, str], ...], str]] = {}
+        """Per set of countries: (code, name) pairs and their links on an entry page."""
 
     # The page templates, each compiled on first use: a rebuild whose pages are all current (a
     # touched bulletin, an edit seen by one list's feed only) renders none, and compiling the six
@@ -194,10 +196,16 @@ class SiteRenderer:
         macros: Any = _private(self.templates.get("_macros.html.j2")).make_module()
         return macros.entry_line
 
+    @functools.cached_property
+    def _country_links(self) -> Callable[[tuple[tuple[str, str], ...], str], str]:
+        """The `country_links(countries, root)` macro of _countries.html.j2."""
+        macros: Any = _private(self.templates.get("_countries.html.j2")).make_module()
+        return macros.country_links
+
     def compile_templates(self) -> SiteRenderer:
         """Compile every page template now (before forking: the workers then share them)."""
         self._entry, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
-        self._entry_line  # noqa: B018
+        self._entry_line, self._country_links  # noqa: B018
         return self
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
@@ -208,11 +216,14 @@ class SiteRenderer:
             self._newsletters.update(groups)
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
-        countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
+        made = self._countries.get(entry.countries)
+        if made is None:
+            countries = tuple((c, self.names.get(c, c.upper())) for c in entry.countries or ())
+            made = self._countries[entry.countries] = (countries, self._country_links(countries, "../"))
         language = entry.language or ""
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
         return self._entry.render(
-            entry=entry, countries=countries, canonical=canonical, root="../", head_tags=head
+            entry=entry, countries=made[0], country_links=made[1], canonical=canonical, root="../", head_tags=head
         ).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
