@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -45,8 +45,12 @@ def _teaser(body: str, body_format: str) -> str:
 
 
 def teaser(entry: Entry) -> str:
-    """An entry's first sentences as plain text: for summaries and `<meta name="description">`."""
-    return _teaser(entry.body, entry.body_format)
+    """An entry's first sentences as plain text: for summaries and `<meta name="description">`.
+    A plain-text body is its own text: cutting it is cheaper than the cache's look-up (which
+    saves rendering a Markdown body again)."""
+    if entry.body_format == "markdown":
+        return _teaser(entry.body, entry.body_format)
+    return summarize(entry.body, 200)
 
 
 FAVICON_TYPES = {
@@ -139,6 +143,10 @@ class Chrome:
         return made
 
 
+EntryLines = dict[int, tuple[Entry, str]]
+"""Lines of entries made in one build: id(entry) → (entry, its line)."""
+
+
 @dataclass(frozen=True)
 class GroupSummary:
     code: str
@@ -178,6 +186,8 @@ class SiteRenderer:
         env.globals["chrome_home"] = chrome.header("", True)
         env.globals["chrome_footer"] = {root: chrome.footer(root) for root in roots}
         self.config = config
+        self._countries: dict[tuple[str, ...] | None, tuple[tuple[tuple[str, str], ...], str]] = {}
+        """Per set of countries: (code, name) pairs and their links on an entry page."""
 
     # The page templates, each compiled on first use: a rebuild whose pages are all current (a
     # touched bulletin, an edit seen by one list's feed only) renders none, and compiling the six
@@ -189,9 +199,22 @@ class SiteRenderer:
     _archive = functools.cached_property(lambda self: _private(self.templates.get("archive.html.j2")))
     _subscribe = functools.cached_property(lambda self: _private(self.templates.get("subscribe.html.j2")))
 
+    @functools.cached_property
+    def _entry_line(self) -> Callable[[Entry, str], str]:
+        """The `entry_line(entry, root)` macro of _macros.html.j2: an entry's line in a list."""
+        macros: Any = _private(self.templates.get("_macros.html.j2")).make_module()
+        return macros.entry_line
+
+    @functools.cached_property
+    def _country_links(self) -> Callable[[tuple[tuple[str, str], ...], str], str]:
+        """The `country_links(countries, root)` macro of _countries.html.j2."""
+        macros: Any = _private(self.templates.get("_countries.html.j2")).make_module()
+        return macros.country_links
+
     def compile_templates(self) -> SiteRenderer:
         """Compile every page template now (before forking: the workers then share them)."""
         self._entry, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
+        self._entry_line, self._country_links  # noqa: B018
         return self
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
@@ -202,11 +225,14 @@ class SiteRenderer:
             self._newsletters.update(groups)
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
-        countries = [(c, self.names.get(c, c.upper())) for c in entry.countries or ()]
+        made = self._countries.get(entry.countries)
+        if made is None:
+            countries = tuple((c, self.names.get(c, c.upper())) for c in entry.countries or ())
+            made = self._countries[entry.countries] = (countries, self._country_links(countries, "../"))
         language = entry.language or ""
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
         return self._entry.render(
-            entry=entry, countries=countries, canonical=canonical, root="../", head_tags=head
+            entry=entry, countries=made[0], country_links=made[1], canonical=canonical, root="../", head_tags=head
         ).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
@@ -229,8 +255,11 @@ class SiteRenderer:
             group=group, name=name, feeds=feeds, root="../", canonical=self.links.url(f"{group}/subscribe.html")
         ).encode()
 
-    def year_page(self, group: str, name: str, year: int, entries: tuple[Entry, ...]) -> bytes:
-        """Every entry of one group in one year, by month."""
+    def year_page(
+        self, group: str, name: str, year: int, entries: tuple[Entry, ...], lines: EntryLines | None = None
+    ) -> bytes:
+        """Every entry of one group in one year, by month. `lines`: the entries' lines made so
+        far in this build (an entry is on the year pages of two or three lists)."""
         canonical = self.links.url(self.links.year_page_path(group, year))
         head = self.chrome.head(
             "../../",
@@ -239,9 +268,38 @@ class SiteRenderer:
             canonical,
             "website",
         )
+        months = self._months(entries, {} if lines is None else lines)
         return self._year.render(
-            group=group, name=name, year=year, entries=entries, root="../../", canonical=canonical, head_tags=head
+            group=group,
+            name=name,
+            year=year,
+            entries=entries,
+            months=months,
+            root="../../",
+            canonical=canonical,
+            head_tags=head,
         ).encode()
+
+    def _months(self, entries: tuple[Entry, ...], made: EntryLines) -> Iterator[tuple[str, Markup]]:
+        """(month, its entries' lines) of one year's entries, newest first: each entry's line
+        made by the `entry_line` macro of _macros.html.j2 once (`made` keeps it) for every
+        list it is on. A generator: a user's year.html.j2 that lists `entries` itself costs
+        nothing here."""
+        line, lang, get = self._entry_line, self.words.lang, made.get
+        year = month = 0
+        lines: list[str] = []
+        for entry in entries:
+            made_line = get(id(entry))  # `made` holds the entry: its id is not reused meanwhile
+            if made_line is None:
+                made_line = made[id(entry)] = (entry, line(entry, "../../"))
+            day = entry.date
+            if day.month != month or day.year != year:
+                if lines:
+                    yield month_year(year, month, lang), Markup("\n".join(lines))
+                year, month, lines = day.year, day.month, []
+            lines.append(made_line[1])
+        if lines:
+            yield month_year(year, month, lang), Markup("\n".join(lines))
 
     def archive_page(self, group: str, name: str, issues: list[tuple[str, str, int]]) -> bytes:
         """The newsletter archive of one group: every issue, newest first."""

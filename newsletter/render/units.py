@@ -82,9 +82,9 @@ def _entry_page(renderer, links, entry: Entry) -> list[tuple[str, bytes]]:
 
 
 def _year_page(
-    renderer, links, group: str, title: str, year: int, entries: tuple[Entry, ...]
+    renderer, lines: dict, group: str, title: str, year: int, entries: tuple[Entry, ...]
 ) -> list[tuple[str, bytes]]:
-    return [(links.year_page_path(group, year), renderer.year_page(group, title, year, entries))]
+    return [(renderer.links.year_page_path(group, year), renderer.year_page(group, title, year, entries, lines))]
 
 
 def archive_since(config: Config, newest: dt.date | None) -> str:
@@ -239,6 +239,8 @@ class _Pass(NamedTuple):
     renderer: Any
     digest: _Digests
     fallback_updated: dt.datetime
+    lines: dict
+    """The entries' lines in the year pages, made once per entry (`SiteRenderer.year_page`)."""
 
 
 class OutputUnits:
@@ -284,7 +286,7 @@ class OutputUnits:
         digest = _Digests(catalog.entries if groups is None and entries is None else ())
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
-        made = _Pass(stats, only, recording, renderer, digest, fallback_updated)
+        made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {})
 
         yield Unit("static", site_fp + ":" + self._brand_fingerprint(), self._static_files)
         summaries = []
@@ -354,7 +356,7 @@ class OutputUnits:
             yield Unit(
                 f"year:{group}/{year}",
                 year_fp,
-                functools.partial(_year_page, renderer, links, group, title, year, items),
+                functools.partial(_year_page, renderer, made.lines, group, title, year, items),
             )
 
     def _newsletter_units(self, made: _Pass, catalog: Catalog, nl_groups: list[str]) -> Iterator[Unit]:
