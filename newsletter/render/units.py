@@ -406,20 +406,26 @@ class OutputUnits:
     def _feeds(self, group, title, entries, fallback_updated):
         from newsletter.render.feeds.atom import render_atom
         from newsletter.render.feeds.jsonfeed import render_json_feed
-        from newsletter.render.feeds.model import FeedSite, feed_data
+        from newsletter.render.feeds.model import feed_data
         from newsletter.render.feeds.rss import render_rss
         from newsletter.render.feeds.xmlfeed import feed_generator
 
-        data = feed_data(
-            group, title, entries, FeedSite(self.config, self.links, self.tz, self.names), fallback_updated
-        )
-        fg = feed_generator(data, "atom")  # filled once, serialised as Atom, then as RSS
+        site = self._feed_site
+        data = feed_data(group, title, entries, site, fallback_updated)
+        fg = feed_generator(data, "atom", site.kept)  # filled once, serialised as Atom, then as RSS
         atom = render_atom(data, fg)
         return [
             (self.links.feed_path(group, "atom"), atom),
             (self.links.feed_path(group, "rss"), render_rss(data, fg)),
-            (self.links.feed_path(group, "json"), render_json_feed(data)),
+            (self.links.feed_path(group, "json"), render_json_feed(data, site.kept)),
         ]
+
+    @functools.cached_property
+    def _feed_site(self):
+        """What every group's feeds share, and what an entry's feeds share (`FeedSite.kept`)."""
+        from newsletter.render.feeds.model import FeedSite
+
+        return FeedSite(self.config, self.links, self.tz, self.names)
 
     def _brand_fingerprint(self) -> str:
         """The brand's files, by content (the options are in the site fingerprint)."""

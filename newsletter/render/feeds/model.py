@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from newsletter.content.catalog import published
@@ -56,6 +56,20 @@ class FeedSite:
     links: Links
     tz: ZoneInfo
     names: dict[str, str]
+    kept: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What one entry's feeds share, made once for the feeds of all its lists: its `FeedItem`
+    (`item`), its feedgen entry (`xmlfeed.feed_generator`), its JSON Feed item
+    (`jsonfeed.render_json_feed`); by the entry or item object, which is kept with it."""
+
+    def item(self, entry: Entry) -> FeedItem:
+        """`feed_item(entry, self)`, made once per entry object."""
+        key = ("item", id(entry))
+        kept = self.kept.get(key)
+        if kept is None or kept[0] is not entry:
+            if len(self.kept) > 60_000:  # a long-lived daemon: entries come and go
+                self.kept.clear()
+            kept = self.kept[key] = (entry, feed_item(entry, self))
+        return kept[1]
 
 
 def feed_item(entry: Entry, site: FeedSite) -> FeedItem:
@@ -78,7 +92,7 @@ def feed_data(
 ) -> FeedData:
     """The model of one group's feed: the newest `config.feed_limit` entries."""
     config, links = site.config, site.links
-    items = tuple(feed_item(e, site) for e in entries[: config.feed_limit])
+    items = tuple(site.item(e) for e in entries[: config.feed_limit])
     updated = max((i.updated for i in items), default=fallback_updated)
     return FeedData(
         group=group,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import Any
 
 from newsletter import __version__
 from newsletter.render.feeds.model import FeedData
@@ -10,8 +12,10 @@ from newsletter.render.feeds.model import FeedData
 logging.getLogger("feedgen").setLevel(logging.WARNING)
 
 
-def feed_generator(data: FeedData, self_fmt: str):
-    """A FeedGenerator filled from `data`, entries already in order (newest first)."""
+def feed_generator(data: FeedData, self_fmt: str, kept: dict[Any, Any] | None = None):
+    """A FeedGenerator filled from `data`, entries already in order (newest first); with
+    `kept` (`FeedSite.kept`), an item's feedgen entry is filled once for every feed it is in
+    (what feedgen writes of an entry depends on the entry alone)."""
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
@@ -24,7 +28,16 @@ def feed_generator(data: FeedData, self_fmt: str):
     fg.updated(data.updated)  # never "now": the newest entry's time
     set_channel_links(fg, data, self_fmt)
     for item in data.items:
-        fe = fg.add_entry(order="append")
+        if kept is not None:
+            shared = kept.get(("feedgen", id(item)))
+            if shared is not None and shared[0] is item:
+                fg.add_entry(shared[1], order="append")
+                continue
+        if kept is not None:
+            fe = fg.add_entry(_kept_entry_class()(), order="append")
+            kept[("feedgen", id(item))] = (item, fe)
+        else:
+            fe = fg.add_entry(order="append")
         fe.id(item.id)
         fe.guid(item.id, permalink=False)
         fe.title(item.title)
@@ -37,6 +50,29 @@ def feed_generator(data: FeedData, self_fmt: str):
         for code, name in item.categories:
             fe.category(term=code, label=name)
     return fg
+
+
+@functools.cache
+def _kept_entry_class():
+    """A feedgen entry whose Atom and RSS elements are built once: what feedgen builds of an
+    entry depends on the entry alone, and a feed's tree is written out before the next one
+    takes the element in (lxml moves an element appended elsewhere)."""
+    from feedgen.entry import FeedEntry
+
+    class KeptEntry(FeedEntry):
+        _atom = _rss = None
+
+        def atom_entry(self, extensions=True):
+            if self._atom is None:
+                self._atom = super().atom_entry(extensions)
+            return self._atom
+
+        def rss_entry(self, extensions=True):
+            if self._rss is None:
+                self._rss = super().rss_entry(extensions)
+            return self._rss
+
+    return KeptEntry
 
 
 def set_channel_links(fg, data: FeedData, self_fmt: str) -> None:

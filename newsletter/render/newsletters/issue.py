@@ -28,18 +28,21 @@ from newsletter.render.links import Links
 from newsletter.render.newsletters.inline import InlinedTemplate, inline_template
 from newsletter.render.newsletters.mime import Message, address, phrase_and_id
 from newsletter.render.newsletters.periods import period_id, period_label
-from newsletter.render.templating import Templates, from_source
+from newsletter.render.newsletters.pieces import Pieces
+from newsletter.render.templating import Templates
 from newsletter.render.words import Words, group_title, joined_title
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
-_TOPBAR = re.compile(r'<tr><td class="topbar".*?</tr>\n?', re.S)
+_TOPBAR = '<tr><td class="topbar"'
 PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
 _FOOTER = re.compile(r'(<td class="footer"[^>]*>)(.*?)(?=</td>)', re.S)
 _LINK_STYLE = re.compile(r'<a [^>]*?style="([^"]*)"')
 _BODY_OPEN = re.compile(r"<body[^>]*>")
 PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
 WRAP = 78
+LIST_VARIABLES = ("group_name", "why", "more_link", "group_url", "feed_url")
+"""The templates' variables that are the same for every issue of a list (`pieces.Pieces`)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,12 @@ def cached_inline(templates: Templates, cache_dir: Path | None) -> InlinedTempla
     return inlined
 
 
+def _source(env, name: str) -> str:
+    loader = env.loader
+    assert loader is not None
+    return loader.get_source(env, name)[0]
+
+
 class IssueRenderer:
     """Renders issues with the (inlined) newsletter templates; never touches the disk."""
 
@@ -178,16 +187,28 @@ class IssueRenderer:
         env = templates.env.overlay()
         env.filters["email_body"] = inlined.body_filter()
         env.filters["wrap"] = wrap_text
-        self._html = from_source(env, inlined.source, "newsletter.html.j2 (inlined)")
-        self._text = env.get_template("newsletter.txt.j2")
         from newsletter.render.site import brand_files
 
         logo = brand_files(config)["logo"]
         self.logo_url = config.base_url + logo if logo else ""  # absolute: a mail has no base
+        self._site_vars = {
+            "more_title": self.words.t(f"nl.more.{config.newsletter_period}"),
+            "words": self.words,
+            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+            "site": config,
+            "logo_url": self.logo_url,
+            "preferences_url": PREFERENCES_PLACEHOLDER if config.newsletter_public_url else "",
+        }
+        self._list_vars: dict[str, dict] = {}
+        levels = dict.fromkeys(self._site_vars, 0) | dict.fromkeys(LIST_VARIABLES, 1)
+        self._html = Pieces(env, inlined.source, None, levels)  # the same bytecode cache as from_source's
+        self._text = Pieces(env, _source(env, "newsletter.txt.j2"), "newsletter.txt.j2", levels)
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
-        self._visitor_footers: dict[tuple[str, str], str] = {}
+        self._preview_links: dict[str, tuple[str | None, str, str]] = {}
+        self._tails: dict[tuple[str, str], str | None] = {}
+        self._text_footers: dict[str, str] = {}
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
@@ -213,22 +234,22 @@ class IssueRenderer:
         first = items[0]["summary"] if items else ""
         preheader = self.words.t("nl.preheader", items=self.words.count("items", len(items)), first=first)[:150]
         full = len(items)
-        html = self._render_html(issue, subject, preheader, items, full)
+        context = self._context(issue, subject, preheader, items, full)
+        html = self._html.render(context, issue.group)
         limit = self.config.newsletter_max_bytes
         if len(html) * 4 > limit and len(html.encode()) > limit:  # UTF-8 is at most 4 bytes a character
             low, high = 0, full  # the largest count of full entries that fits
             while low < high:
                 mid = (low + high + 1) // 2
-                if (
-                    len(self._render_html(issue, subject, preheader, items, mid).encode())
-                    <= self.config.newsletter_max_bytes
-                ):
+                context.update(entries=items[:mid], overflow=items[mid:])
+                if len(self._html.render(context, issue.group).encode()) <= self.config.newsletter_max_bytes:
                     low = mid
                 else:
                     high = mid - 1
             full = low
-            html = self._render_html(issue, subject, preheader, items, full)
-        text = self._text.render(**self._context(issue, subject, preheader, items, full))
+            context.update(entries=items[:full], overflow=items[full:])
+            html = self._html.render(context, issue.group)
+        text = self._text.render(context, issue.group)
         return RenderedIssue(issue, subject, preheader, html, text, full)
 
     def _item(self, entry: Entry) -> dict:
@@ -255,30 +276,30 @@ class IssueRenderer:
         }
 
     def _context(self, issue, subject, preheader, items, full) -> dict:
+        """The templates' variables: the site's, the list's (`LIST_VARIABLES`), the issue's."""
         group = issue.group
+        list_vars = self._list_vars.get(group)
+        if list_vars is None:
+            name = self.group_name(group)
+            list_vars = self._list_vars[group] = {
+                "group_name": name,
+                "why": self.words.of("nl.why", group, name=name, site=self.config.title),
+                "more_link": self.words.of("nl.more", group, name=name),
+                "group_url": self.links.group_url(group),
+                "feed_url": self.links.feed_url(group, "atom"),
+            }
+            assert list_vars.keys() == set(LIST_VARIABLES)
         return {
+            **self._site_vars,
+            **list_vars,
             "subject": subject,
             "preheader": preheader,
             "label": issue.label,
-            "group_name": self.group_name(group),
             "entries": items[:full],
             "overflow": items[full:],
             "heading": self.heading(issue),
-            "more_title": self.words.t(f"nl.more.{self.config.newsletter_period}"),
-            "why": self.words.of("nl.why", group, name=self.group_name(group), site=self.config.title),
-            "more_link": self.words.of("nl.more", group, name=self.group_name(group)),
-            "words": self.words,
             "view_url": self.links.url(self.links.issue_path(group, issue.period_id, "html")),
-            "group_url": self.links.group_url(group),
-            "feed_url": self.links.feed_url(group, "atom"),
-            "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
-            "site": self.config,
-            "logo_url": self.logo_url,
-            "preferences_url": PREFERENCES_PLACEHOLDER if self.config.newsletter_public_url else "",
         }
-
-    def _render_html(self, issue, subject, preheader, items, full) -> str:
-        return self._html.render(**self._context(issue, subject, preheader, items, full))
 
     # -- links and messages ----------------------------------------------------------------
     def generic_unsubscribe(self, group: str) -> str:
@@ -331,25 +352,21 @@ class IssueRenderer:
     def archive_html(self, rendered: RenderedIssue) -> str:
         """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
         footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
-        html = _TOPBAR.sub("", rendered.html, count=1)
+        html = rendered.html
+        top = html.find(_TOPBAR)  # the first `<tr><td class="topbar"` … `</tr>` and its line end
+        if top >= 0:
+            close = html.find("</tr>", top + len(_TOPBAR))
+            if close >= 0:
+                end = close + len("</tr>")
+                html = html[:top] + html[end + 1 if html.startswith("\n", end) else end :]
         title_end = html.find("</title>")
         if title_end >= 0:  # the tags every page of the site has: description, canonical, sharing, icon
             at = title_end + len("</title>")
             html = html[:at] + self._web_head(rendered) + html[at:]
         start = html.rfind('<td class="footer"')  # near the end: found from there, not by a regex over it all
-        footer = _FOOTER.match(html, start) if start >= 0 else None
-        if footer is not None:
-            style = _LINK_STYLE.search(footer.group(2))
-            attrs = f' style="{style.group(1)}"' if style else ""
-            inner = self._visitor_footers.get((rendered.issue.group, attrs))
-            if inner is None:
-                sentence, links = self.visitor_links(rendered.issue.group)
-                inner = self._visitor_footers[(rendered.issue.group, attrs)] = (
-                    f"\n{escape(sentence)}<br>\n"
-                    + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links)
-                    + "\n"
-                )
-            html = html[: footer.start(2)] + inner + html[footer.end(2) :]
+        tail = self._visitor_tail(rendered.issue.group, html[start:]) if start >= 0 else None
+        if tail is not None:
+            html = html[:start] + tail
         else:  # a template without the bundled footer: its links, without a personal token
             html = html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(self.generic_unsubscribe(rendered.issue.group))))
             html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
@@ -358,6 +375,29 @@ class IssueRenderer:
         if body is None or end < 0:
             return html
         return f"{html[: body.end()]}\n<main>{html[body.end() : end]}</main>\n{html[end:]}"
+
+    def _visitor_tail(self, group: str, tail: str) -> str | None:
+        """`tail` (from the footer's cell on) with a visitor's footer in that cell, None when
+        it has no such cell; kept by list and tail, the same for every issue of a list."""
+        key = (group, tail)
+        if key in self._tails:
+            return self._tails[key]
+        if len(self._tails) > 1000:
+            self._tails.clear()
+        footer = _FOOTER.match(tail)
+        done = None
+        if footer is not None:
+            style = _LINK_STYLE.search(footer.group(2))
+            attrs = f' style="{style.group(1)}"' if style else ""
+            sentence, links = self.visitor_links(group)
+            inner = (
+                f"\n{escape(sentence)}<br>\n"
+                + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links)
+                + "\n"
+            )
+            done = tail[: footer.start(2)] + inner + tail[footer.end(2) :]
+        self._tails[key] = done
+        return done
 
     def message(
         self,
@@ -374,10 +414,8 @@ class IssueRenderer:
         `key` (the send log's `message_key`: without it, e.g. a preview, anyone can compute it)."""
         issue = rendered.issue
         name, email = recipient
-        https = self.personal_unsubscribe(issue.group, email, secret)
-        mailto = self.mailto_unsubscribe(issue.group, email, secret)
+        https, mailto, prefs = self._personal_links(issue.group, email, secret)
         link = https or mailto
-        prefs = self.preferences(email, secret)
         html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
         text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
         if prefs:
@@ -405,6 +443,21 @@ class IssueRenderer:
             html=html,
             headers=tuple(headers),
         )
+
+    def _personal_links(self, group: str, email: str, secret: bytes | None) -> tuple[str | None, str, str]:
+        """(one-click https unsubscribe or None, mailto unsubscribe, preferences) of `email`;
+        kept for the preview recipient (one per list: every preview of a build has them)."""
+        preview = secret is None and email == PREVIEW_RECIPIENT[1]
+        links = self._preview_links.get(group) if preview else None
+        if links is None:
+            links = (
+                self.personal_unsubscribe(group, email, secret),
+                self.mailto_unsubscribe(group, email, secret),
+                self.preferences(email, secret),
+            )
+            if preview:
+                self._preview_links[group] = links
+        return links
 
     def _list_headers(self, group: str) -> tuple[str, str]:
         """List-Id and List-Archive values of one group's list."""
@@ -440,20 +493,28 @@ class IssueRenderer:
         text = rendered.text
         cut = text.rfind("\n--\n")
         if cut >= 0:
-            sentence, links = self.visitor_links(rendered.issue.group)
-            colon = self.words.t("colon")
-            text = text[:cut] + "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}{colon}{u}\n" for t, u in links)
-            c = self.config
-            if c.brand_footer_text:  # the brand's line, as the template writes it
-                text += (
-                    wrap_text(c.brand_footer_text)
-                    + (f"{colon}{c.brand_footer_link}" if c.brand_footer_link else "")
-                    + "\n"
-                )
+            text = text[:cut] + self._text_footer(rendered.issue.group)
         else:  # a template without the bundled footer: its links, without a personal token
             text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
             text = text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
         return text
+
+    def _text_footer(self, group: str) -> str:
+        """The text copy's footer for a visitor, from its `--` line on (once per list)."""
+        footer = self._text_footers.get(group)
+        if footer is None:
+            sentence, links = self.visitor_links(group)
+            colon = self.words.t("colon")
+            footer = "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}{colon}{u}\n" for t, u in links)
+            c = self.config
+            if c.brand_footer_text:  # the brand's line, as the template writes it
+                footer += (
+                    wrap_text(c.brand_footer_text)
+                    + (f"{colon}{c.brand_footer_link}" if c.brand_footer_link else "")
+                    + "\n"
+                )
+            self._text_footers[group] = footer
+        return footer
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""

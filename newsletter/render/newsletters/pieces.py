@@ -1,0 +1,221 @@
+"""A template rendered piece by piece, each piece that reads only a list's or the site's values
+rendered once.
+
+A build renders a thousand issues or more, and one issue's HTML or text differs from another's
+of the same list in a few places only: the subject, the period, the entries. So the template
+(the user's, when they override it) is cut at its top level into pieces, and what each piece
+reads is looked up in its syntax tree: a piece that reads only values the caller declares fixed
+for the site (level 0) or for a list (level 1) is rendered once per site or list and kept; a
+`{% for x in xs %}` whose body reads only `x` and such values renders that body once per item
+(by identity: the caller's items must not change); every other piece is rendered each time,
+with one context as Jinja's own `render` makes it. The output is Jinja's, byte for byte (a test
+compares them on templates that use every construct below).
+
+Templates with constructs whose effect crosses pieces (`{% set %}`, macros, blocks, `extends`,
+`include`, `import`, `with`, `{% do %}`) or whose output is not a function of what they read
+(`random`, `lipsum`, `cycler`, `joiner`, `namespace`) are rendered whole, as before; so is any
+render that raises, so that errors read as Jinja's.
+
+The pieces are compiled once, as blocks of one template, through the environment's bytecode
+cache (`templating.from_source`): a build with the bundled templates neither parses nor
+compiles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.runtime import missing, new_context
+
+PER_RENDER = 2
+"""The level of a piece that reads anything not declared fixed."""
+
+_CROSSING = (
+    nodes.Extends,
+    nodes.Block,
+    nodes.Macro,
+    nodes.CallBlock,
+    nodes.Assign,
+    nodes.AssignBlock,
+    nodes.Include,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.ExprStmt,
+    nodes.Scope,
+    nodes.With,
+    nodes.OverlayScope,
+    nodes.EvalContextModifier,
+    nodes.ContextReference,
+    nodes.DerivedContextReference,
+    nodes.ExtensionAttribute,
+    nodes.ImportedName,
+)
+_UNSTABLE_FILTERS = {"random"}
+_PURE_GLOBALS = {"range", "dict"}
+VERSION = "1"
+"""Part of the compiled pieces' cache key: a change to how templates are cut must change it."""
+
+
+def _names(node: nodes.Node) -> set[str]:
+    """Every name `node` mentions (loaded, stored or a parameter: more than it reads, never less)."""
+    return {n.name for n in node.find_all(nodes.Name)}
+
+
+class Pieces:
+    """`template` (Jinja source) rendered piece by piece; see the module docstring.
+
+    `levels`: the context variables that are the same for every render of the site (0) or of
+    one list (1); `render(variables, list_key)` promises that renders with the same `list_key`
+    have the same values for the level-1 variables, and every render the same level-0 ones."""
+
+    def __init__(self, env: jinja2.Environment, source: str, name: str | None, levels: Mapping[str, int]) -> None:
+        self.env, self.source, self.name = env, source, name
+        self.levels = dict(levels)
+        self._whole: jinja2.Template | None = None
+        self._cache: dict[Hashable, Any] = {}
+        # (kind, level, block, iter name, target name): kind "fixed", "each" (a loop body) or "render"
+        self._plan: list[tuple[str, int, Any, str, str]] | None = None
+        tree_name = f"{name or '<string>'}#pieces{VERSION}-" + ",".join(
+            f"{k}={v}" for k, v in sorted(self.levels.items())
+        )
+        template = self._compile(tree_name)
+        if template is not None:
+            self._globals = dict(template.globals)
+            self._plan = self._read_plan(template)
+
+    # -- cutting ------------------------------------------------------------------------------
+    def _level(self, node: nodes.Node, bound: frozenset[str] = frozenset()) -> int:
+        if any(f.name in _UNSTABLE_FILTERS for f in node.find_all(nodes.Filter)):
+            return PER_RENDER
+        level = 0
+        for name in _names(node) - bound:
+            if name in self.levels:
+                level = max(level, self.levels[name])
+            elif name in _PURE_GLOBALS and name in self.env.globals:
+                continue
+            else:
+                return PER_RENDER
+        return level
+
+    def _cut(self, tree: nodes.Template) -> list[nodes.Block] | None:
+        """The blocks of the cut template, their names telling kind and level; None when it
+        cannot be cut."""
+        if any(True for _ in tree.find_all(_CROSSING)):
+            return None
+        parts: list[tuple[str, int, list[nodes.Node], str, str]] = []
+        for node in tree.body:
+            if isinstance(node, nodes.Output):
+                children: list[nodes.Node] = [nodes.Output([child]) for child in node.nodes]
+            elif isinstance(node, nodes.If | nodes.For):
+                children = [node]
+            else:
+                return None
+            for child in children:
+                level = self._level(child)
+                if (
+                    level == PER_RENDER
+                    and isinstance(child, nodes.For)
+                    and isinstance(child.target, nodes.Name)
+                    and isinstance(child.iter, nodes.Name)
+                    and not child.else_
+                    and child.test is None
+                    and not child.recursive
+                ):
+                    target = child.target.name
+                    body = nodes.Template(child.body)
+                    body_level = self._level(body, frozenset({target}))
+                    if body_level < PER_RENDER and child.iter.name.isidentifier() and target.isidentifier():
+                        parts.append(("each", body_level, child.body, child.iter.name, target))
+                        continue
+                kind = "render" if level == PER_RENDER else "fixed"
+                if parts and parts[-1][0] == kind == "fixed":  # one piece for a run of fixed ones
+                    _, before, body_nodes, _, _ = parts[-1]
+                    parts[-1] = ("fixed", max(before, level), body_nodes + [child], "", "")
+                elif parts and parts[-1][0] == kind == "render":
+                    parts[-1][2].append(child)
+                else:
+                    parts.append((kind, level, [child], "", ""))
+        return [
+            nodes.Block(f"nl{i}_{kind}_{level}_{len(over)}_{over}{target}", body, False, False)
+            for i, (kind, level, body, over, target) in enumerate(parts)
+        ]
+
+    def _compile(self, tree_name: str) -> jinja2.Template | None:
+        env = self.env
+        cache = env.bytecode_cache
+        bucket = cache.get_bucket(env, tree_name, None, self.source) if cache is not None else None
+        code = bucket.code if bucket is not None else None
+        if code is None:
+            blocks = self._cut(env.parse(self.source, self.name))
+            if blocks is None:
+                return None
+            tree = nodes.Template(blocks)
+            tree.set_environment(env)
+            tree.set_lineno(1)
+            code = env.compile(tree, self.name)
+            if bucket is not None and cache is not None:
+                bucket.code = code
+                cache.set_bucket(bucket)
+        template = env.template_class.from_code(env, code, env.make_globals(None), None)
+        return template if template.blocks else None  # no blocks: an empty template, rendered whole
+
+    @staticmethod
+    def _read_plan(template: jinja2.Template) -> list[tuple[str, int, Any, str, str]]:
+        plan = []
+        for block_name, block in template.blocks.items():
+            index, kind, level, length, names = block_name[2:].split("_", 4)
+            n = int(length)
+            plan.append((int(index), kind, int(level), block, names[:n], names[n:]))
+        plan.sort(key=lambda p: p[0])
+        return [p[1:] for p in plan]
+
+    # -- rendering ----------------------------------------------------------------------------
+    def whole(self) -> jinja2.Template:
+        """The template as Jinja renders it, uncut."""
+        if self._whole is None:
+            self._whole = self.env.from_string(self.source) if self.name is None else self.env.get_template(self.name)
+        return self._whole
+
+    def render(self, variables: dict[str, Any], list_key: Hashable = None) -> str:
+        if self._plan is None:
+            return self.whole().render(variables)
+        try:
+            return self._pieces(variables, list_key)
+        except Exception:
+            self._cache.clear()
+            return self.whole().render(variables)  # raises as Jinja does, or renders as it would
+
+    def _pieces(self, variables: dict[str, Any], list_key: Hashable) -> str:
+        assert self._plan is not None
+        cache, env, name = self._cache, self.env, self.name
+        if len(cache) > 50_000:
+            cache.clear()
+        # Jinja's `render` context (globals, then the variables), made without copying the
+        # globals' ChainMap key by key; no blocks: a cut template has none of its own
+        variables = {**self._globals, **variables}
+        context = new_context(env, name, {}, variables, shared=True)
+        out = []
+        for index, (kind, level, block, over, target) in enumerate(self._plan):
+            if kind == "render":
+                out.extend(block(context))
+                continue
+            key = (index, list_key if level else None)
+            if kind == "fixed":
+                text = cache.get(key)
+                if text is None:
+                    text = cache[key] = "".join(block(context))
+                out.append(text)
+                continue
+            items = context.resolve_or_missing(over)
+            if items is missing:
+                raise jinja2.UndefinedError(f"{over!r} is undefined")
+            for item in items:
+                kept = cache.get((key, id(item)))
+                if kept is None or kept[0] is not item:
+                    each = new_context(env, name, {}, {**variables, target: item}, shared=True)
+                    kept = cache[(key, id(item))] = (item, "".join(block(each)))
+                out.append(kept[1])
+        return "".join(out)

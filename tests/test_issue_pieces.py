@@ -1,0 +1,165 @@
+"""Issues rendered piece by piece (`render.newsletters.pieces`) give Jinja's output byte for byte,
+and a user's newsletter templates (`--templates`) still decide what issues say."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+
+from newsletter.render.newsletters.pieces import Pieces
+from newsletter.render.templating import Templates
+
+LEVELS = {"site": 0, "words": 0, "why": 1, "group_url": 1}
+
+TEMPLATES = [
+    # the shapes of the bundled templates: fixed text, per-issue values, a loop over entries
+    "<title>{{ subject }}</title>{{ site.title }}\n{% for e in entries %}<p>{{ e.title }} {{ site.lang }}</p>\n{% endfor %}"
+    "<footer>{{ why }} <a href='{{ group_url }}'>{{ words.more }}</a></footer>\n",
+    # whitespace control, trim_blocks/lstrip_blocks, for-else, a filtered loop, loop.index
+    "{%- for e in entries -%}\n  [{{ e.title }}]\n{%- endfor %}\n{% for e in entries %}{{ loop.index }}{% endfor %}"
+    "{% for e in entries if e.title %}{{ e.title }}{% else %}none{% endfor %}\n",
+    # a fixed-looking piece that reads a per-issue value; a loop body that reads one
+    "{% if why %}{{ why }} {{ subject }}{% endif %}{% for e in entries %}{{ e.title }}{{ subject }}{% endfor %}|{{ why }}",
+    # nested loops, filters, conditions on site values, escaping, a global
+    "{% for e in entries %}{% for w in e.title.split() %}<{{ w | upper }}>{% endfor %}{% endfor %}"
+    "{% if site.lang != 'en' %}{{ site.lang }}{% endif %}{{ '<&>' }}{{ range(3) | list }}{{ 'x' * subject | length }}",
+    # constructs that cross pieces: the template is rendered whole
+    "{% set n = entries | length %}{{ n }}{% for e in entries %}{{ e.title }}{% endfor %}{{ n }}",
+    "{% macro m(x) %}[{{ x }}]{% endmacro %}{% for e in entries %}{{ m(e.title) }}{% endfor %}{{ m(why) }}",
+    # a loop over a list-level value, and an empty loop
+    "{% for c in why %}{{ c }}{% endfor %}{% for e in entries %}{% endfor %}{{ subject }}",
+    "",
+    "only text\n",
+]
+
+
+class Site:
+    title = "A <site>"
+    lang = "en"
+
+
+def renders(n: int = 40):
+    """(variables, list key) of `n` renders over three lists, entries shared between them as
+    an issue renderer shares them (the same dict for the same entry)."""
+    entries = [{"title": f"Entry {i} & <b>{i % 3}</b>"} for i in range(12)]
+    entries.append({"title": ""})
+    words = {"more": "More »"}
+    for k in range(n):
+        group = ["pe", "cl", "all"][k % 3]
+        yield (
+            {
+                "site": Site,
+                "words": words,
+                "why": f"You follow {group}",
+                "group_url": f"https://example.org/{group}/",
+                "subject": f"Issue {k} <{group}>",
+                "entries": entries[k % 5 : k % 5 + k % 7],
+            },
+            group,
+        )
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("source", TEMPLATES)
+def test_pieces_render_what_jinja_renders(source, autoescape):
+    env = jinja2.Environment(
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    pieces = Pieces(env, source, None, LEVELS)
+    whole = env.from_string(source)
+    for variables, group in renders():
+        assert pieces.render(dict(variables), group) == whole.render(variables)
+
+
+def test_templates_that_cross_pieces_are_rendered_whole():
+    env = jinja2.Environment()
+    assert Pieces(env, "{% set x = 1 %}{{ x }}", None, LEVELS)._plan is None
+    assert Pieces(env, "{{ subject }}{% for e in entries %}{{ e }}{% endfor %}", None, LEVELS)._plan is not None
+
+
+def test_an_error_reads_as_jinja_s():
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    pieces = Pieces(env, "{{ site.title }}{{ nowhere }}", None, LEVELS)
+    with pytest.raises(jinja2.UndefinedError, match="nowhere"):
+        pieces.render({"site": Site}, "pe")
+
+
+def test_the_bundled_templates_are_cut():
+    """The bundled newsletter templates are rendered in pieces (else this is all for nothing)."""
+    from newsletter.render.newsletters.issue import IssueRenderer
+
+    renderer = IssueRenderer(Templates(), _config(), _links(), {}, _tz())
+    for pieces in (renderer._html, renderer._text):
+        kinds = [kind for kind, *_ in pieces._plan]
+        assert "each" in kinds and "fixed" in kinds
+
+
+def _config():
+    from newsletter.config import load_config
+
+    return load_config(None, {"base_url": "https://example.org/"})
+
+
+def _links():
+    from newsletter.render.links import Links
+
+    return Links("https://example.org/")
+
+
+def _tz():
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo("UTC")
+
+
+WEEK = """
+    26 August 2021
+
+    Peru and Chile Sign a Water Agreement
+
+    The agreement covers three rivers.
+
+    24 August 2021
+
+    Peru Opens a Shelter
+
+    The shelter hosts 200 people.
+"""
+
+
+def test_overridden_newsletter_templates_take_effect(site, tmp_path):
+    """A user's newsletter.html.j2 and newsletter.txt.j2 decide every issue's HTML, web copy,
+    text and preview message — also their fixed parts (kept per list) and entry blocks (kept
+    per entry across lists)."""
+    import email
+    import email.policy
+
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    (custom / "newsletter.html.j2").write_text(
+        "<!DOCTYPE html>\n<html><head><title>{{ subject }}</title></head>\n<body>\n<h1>OWN {{ heading }}</h1>\n"
+        "{% for entry in entries %}<div class='own-entry'>{{ entry.title }} ({{ site.title }})</div>\n{% endfor %}"
+        "<p class='own-footer'>{{ why }} / {{ group_name }}</p>\n</body>\n</html>\n"
+    )
+    (custom / "newsletter.txt.j2").write_text(
+        "OWN TEXT {{ heading }}\n{% for entry in entries %}* {{ entry.title }}\n{% endfor %}{{ more_link }}\n"
+    )
+    site.write("a.txt", WEEK)
+    assert site.build("--templates", str(custom)).code == 0
+    for group, titles in (("pe", 2), ("cl", 1)):
+        html = site.read(f"newsletters/{group}/2021-W34.html")
+        text = site.read(f"newsletters/{group}/2021-W34.txt")
+        assert "<h1>OWN " in html and html.count("own-entry") == titles
+        assert "Peru Opens a Shelter" in html if group == "pe" else "Peru Opens a Shelter" not in html
+        assert text.startswith("OWN TEXT ") and text.count("\n* ") == titles
+        eml = (site.out / f"newsletters/{group}/2021-W34.eml").read_bytes()
+        message = email.message_from_bytes(eml, policy=email.policy.default)
+        parts = {p.get_content_type(): p.get_content() for p in message.walk() if not p.is_multipart()}
+        assert parts["text/plain"].startswith("OWN TEXT ")
+        assert "own-footer" in parts["text/html"] and "<h1>OWN " in parts["text/html"]
+    pe, cl = site.read("newsletters/pe/2021-W34.html"), site.read("newsletters/cl/2021-W34.html")
+    assert pe.split("own-footer")[1] != cl.split("own-footer")[1]  # each list its own footer
