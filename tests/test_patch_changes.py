@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.builder.pipeline import Builder, build_site
+from newsletter.builder.plan import RULES
 from newsletter.config import load_config
 from newsletter.output.keys import parse_key
 from newsletter.output.writer import SiteWriter
@@ -198,3 +199,28 @@ def test_a_file_touched_without_a_change_renders_nothing(tmp_path, units, way):
     assert result.plan.units == "0 entry pages; feeds and pages of all; the home page and the OPML"
     assert result.stats.units_rendered == 0 and result.stats.written == 0
     assert tree(out) == tree(full)
+
+
+def test_a_file_saved_again_within_a_tick_unchanged_still_has_its_outputs_checked(tmp_path):
+    """A bulletin saved within a clock tick of the last build is read again; when none of its
+    entries changed, the patch renders nothing, so it checks the outputs as the `unchanged`
+    way would: one edited by hand sends the build the full way, which repairs it."""
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    (bulletins / "many.txt").write_text(_text(ITEMS))
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    out, state = tmp_path / "out", tmp_path / "state"
+    build_site(config, [str(bulletins)], out, state)  # many.txt is "racily clean" from now on
+    original = (out / "ch" / "atom.xml").read_bytes()
+    (out / "ch" / "atom.xml").write_text("edited by hand")
+    result = build_site(config, [str(bulletins)], out, state)
+    says = next(r.says for r in RULES if r.ways == ("patch",) and r.name == "outputs touched")
+    assert result.plan.steps[:2] == [
+        ("unchanged", False, "a bulletin changed within a clock tick of the last build"),
+        ("patch", False, says),
+    ]
+    assert result.plan.way == "batches"
+    assert (out / "ch" / "atom.xml").read_bytes() == original
+    # untouched outputs: the same file re-read renders nothing and checks nothing more
+    again = build_site(config, [str(bulletins)], out, state)
+    assert again.plan.way == "patch" and again.stats.units_rendered == 0, again.plan.lines()

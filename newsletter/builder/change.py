@@ -56,6 +56,12 @@ def changed_rows(old: list[Row], new: list[Row]) -> tuple[list[Row], list[Row]]:
     return [r for r in old if row_key(r) not in same], [r for r in new if row_key(r) not in same]
 
 
+def of_rows(entries: list[Entry], rows: list[Row]) -> list[Entry]:
+    """The `entries` whose natural key is that of one of `rows`."""
+    keys = {row_key(r) for r in rows}
+    return [e for e in entries if (e.date.toordinal(), e.title_key) in keys]
+
+
 def _but_line(r: Row) -> Row:
     return r._replace(line=0)
 

@@ -18,12 +18,12 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
-from newsletter.builder.change import ArchiveWindow, Change, changed_rows, render_affected
+from newsletter.builder.change import ArchiveWindow, Change, changed_rows, of_rows, render_affected
 from newsletter.builder.execute import Scope
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, groups_of, item_key, repeats, sort_key
 from newsletter.content.entry import Entry, with_identity
-from newsletter.content.rows import row_groups, row_key, to_row
+from newsletter.content.rows import row_groups, to_row
 from newsletter.output.writer import WriteStats
 from newsletter.render.newsletters.periods import period_id
 
@@ -100,8 +100,7 @@ def incremental_write(request: BuildRequest, state: BuildState, plan: Plan) -> t
     gone = [e.slug for e in old_finals if e.slug not in slugs]
     # Only the entries that went, came or changed are rendered again, not every entry of the files.
     went, came = changed_rows([to_row(e) for e in old_finals], [to_row(e) for e in new_finals])
-    redone = {row_key(r) for r in came}
-    entries = [e for e in new_finals if (e.date.toordinal(), e.title_key) in redone]
+    entries = of_rows(new_finals, came)
     dates = [dt.date.fromordinal(r.date) for r in went + came]
     render = {g for r in went + came for g in row_groups(r)} | {ALL}
     years = {d.year for d in dates}

@@ -347,6 +347,12 @@ RULES: list[Rule] = [
     Rule(("patch",), "refill", "the newest entries of a list cannot be refilled (the plan names it)"),
     Rule(("patch",), "last entry", "the last entry went"),
     Rule(("patch",), "bodies", "the parse cache does not hold every entry"),
+    Rule(
+        ("patch",),
+        "outputs touched",
+        "the bulletins re-read for being saved within a clock tick of the last build are unchanged, "
+        "and an output is not as that build wrote it",
+    ),
     # batches (`builder/batches.py`)
     Rule(
         ("batches",),
