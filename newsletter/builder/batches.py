@@ -153,21 +153,21 @@ older year (its issues: html, text and the .eml for each list it is in): batches
 years are smaller, so that the processes finish together."""
 
 
-def split_years(infos: list[FileInfo], sources, workers: int = 1, since: str = "") -> list[tuple[list[int], list]]:
+def split_years(
+    infos: list[FileInfo], sources, workers: int = 1, weight: dict[int, int] | None = None
+) -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
-    site, so that every worker gets a few; fewer still in the years of the newsletter archive,
-    which begins with period `since`), with their files."""
-    per_year: dict[int, int] = {}
+    site, so that every worker gets a few; fewer still in the heavier years: `weight`, see
+    `year_weights`), with their files."""
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
     for info in infos:
-        for year, n in info.years.items():
-            per_year[year] = per_year.get(year, 0) + n
+        for year in info.years:
             files_of.setdefault(year, []).append(by_name[info.display])
-    weight = year_weights(per_year, since)
+    weight = weight or year_weights(infos, "")
     size = min(BATCH, max(200, sum(weight.values()) // (4 * workers)))
     batches, years, count = [], [], 0
-    for year in sorted(per_year, reverse=True):
+    for year in sorted(weight, reverse=True):
         years.append(year)
         count += weight[year]
         if count >= size:
@@ -187,9 +187,14 @@ def split_years(infos: list[FileInfo], sources, workers: int = 1, since: str = "
     return out
 
 
-def year_weights(per_year: dict[int, int], since: str) -> dict[int, int]:
-    """How much work each year's entries are, about (see `ISSUE_WEIGHT`)."""
+def year_weights(infos: list[FileInfo], since: str) -> dict[int, int]:
+    """How much work each year's entries are, about: their number, times `ISSUE_WEIGHT` in the
+    years of the newsletter archive, which begins with period `since`."""
     first = int(since[:4]) if since else None
+    per_year: dict[int, int] = {}
+    for info in infos:
+        for year, n in info.years.items():
+            per_year[year] = per_year.get(year, 0) + n
     return {y: n * (ISSUE_WEIGHT if first is not None and y >= first else 1) for y, n in per_year.items()}
 
 
@@ -340,7 +345,8 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     invalidate(manifest)  # the batches rewrite year files: the old head must not be trusted after a crash
     entries = sum(sum(i.years.values()) for i in infos)
     workers = parallel_workers(5 * entries)  # about five files per entry (pages, issues)
-    batches = split_years(infos, sources, workers, since)
+    weight = year_weights(infos, since)
+    batches = split_years(infos, sources, workers, weight)
     plan.settle(
         f"{entries} entries in {len(batches)} batch{'es' if len(batches) != 1 else ''} of years, "
         f"{workers} process{'es' if workers != 1 else ''}"
@@ -353,11 +359,7 @@ def stream_build(request: BuildRequest, state: BuildState, plan: Plan) -> Stream
     log.debug(
         "%d entries in %d batches of years, %d process%s", entries, len(batches), workers, "" if workers == 1 else "es"
     )
-    per_year: dict[int, int] = {}
-    for info in infos:
-        for year, count in info.years.items():
-            per_year[year] = per_year.get(year, 0) + count
-    summaries = _run(job, batches, workers, year_weights(per_year, since))
+    summaries = _run(job, batches, workers, weight)
     return finish_build(job, infos, summaries, notes, len(sources), state.started_ns)
 
 
