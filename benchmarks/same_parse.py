@@ -157,8 +157,10 @@ def fuzz(files: list[tuple[str, bytes]], count: int, seed: int = 20) -> list[tup
             return line[: rng.randrange(len(line) + 1)]
         if roll < 0.45:
             return line + rng.choice(["", " ", "x", ".", ",", ";", " 2026", " - updated", " (updated)"])
-        if roll < 0.55:
+        if roll < 0.5:
             return rng.choice(words) + " " + line
+        if roll < 0.55:
+            return " ".join(rng.sample(words, rng.randrange(1, 4))) + rng.choice([" ", ", ", ". "]) + line
         if roll < 0.6:
             return "  " + line + "\t"
         if roll < 0.65:
