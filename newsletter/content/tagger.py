@@ -320,7 +320,7 @@ class Tagger:
                 if why is not None:
                     why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
                 continue
-            if not caps and text[end : end + 1] in (",", " "):  # (what `_town_of` looks at first)
+            if not caps and _may_name_a_town(text, end):
                 town = self._town_of(text, end, name)
                 if town is not None:
                     found.add(None if town == "-" else town)
@@ -545,6 +545,13 @@ def _next_in_list(text: str, end: int, languages: frozenset[str]) -> tuple[int, 
     if m is None or m.group(1) not in languages:
         return None
     return m.start(1), m.end(1)
+
+
+def _may_name_a_town(text: str, end: int) -> bool:
+    """What `Tagger._town_of` asks first of the text after a name ending at `end`: ", ", " (",
+    or a space and ", " within the next 17 characters; it names no town otherwise."""
+    after = text[end : end + 2]
+    return after == ", " or after == " (" or (after[:1] == " " and text.find(", ", end + 1, end + 18) >= 0)
 
 
 def _word(ch: str) -> bool:
