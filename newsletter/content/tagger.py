@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from importlib import resources
 
 import ahocorasick_rs
@@ -255,7 +256,8 @@ class Tagger:
         caps = text.isupper() and _is_all_caps(text)  # (the first test alone: most texts fail it)
         if caps:
             automaton, names = self._upper()
-            codes, compounds = self._upper_codes, self._upper_compounds
+            codes = self._upper_codes
+            compounds: Mapping[str, frozenset[str]] = self._upper_compounds
             flags = None
         else:
             self._scans += 1
