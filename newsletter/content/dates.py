@@ -322,6 +322,15 @@ def _tail_problem(stripped: str, folded: str) -> str | None:
     return None
 
 
+def _starts_with_digit(stripped: str) -> list[bool]:
+    """Whether each of the first four words of an ASCII line starts with a digit. Every shape
+    `near_date_line` reads has a word that does among them: a day or a year first, after a
+    weekday, after a month or another word ("2 Agust 2025", "Mnday, 3 March 2025"), or a word,
+    a weekday and a month before it ("Xday, Monday March 3, 2025"); or a letter typed for a
+    digit (`_MIXED`), which that test leaves to the shapes themselves."""
+    return [word[:1].isdigit() for word in stripped.split(None, 4)[:4]]
+
+
 def near_date_line(line: str, alone: bool = True, title: bool = False) -> DateLine | None:
     """A line that has the shape of a date line but is not one: a day, a word and a year where
     the word is a misspelt month ("2 Agust 2025", "14 Mrach 2025", "28 Febuary, 2025"), or a
@@ -332,6 +341,8 @@ def near_date_line(line: str, alone: bool = True, title: bool = False) -> DateLi
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
+    if stripped.isascii() and _MIXED.search(stripped) is None and not any(_starts_with_digit(stripped)):
+        return None  # a title such as "Floods Hit the Coast in 2026" (the shapes below, in short)
     folded = stripped.lower() if stripped.isascii() else fold(stripped)
     if _NUMERIC.fullmatch(stripped) or _DASHED.fullmatch(folded):
         return DateLine(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from importlib import resources
 
 import ahocorasick_rs
@@ -255,7 +256,8 @@ class Tagger:
         caps = text.isupper() and _is_all_caps(text)  # (the first test alone: most texts fail it)
         if caps:
             automaton, names = self._upper()
-            codes, compounds = self._upper_codes, self._upper_compounds
+            codes = self._upper_codes
+            compounds: Mapping[str, frozenset[str]] = self._upper_compounds
             flags = None
         else:
             self._scans += 1
@@ -320,7 +322,7 @@ class Tagger:
                 if why is not None:
                     why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
                 continue
-            if not caps and text[end : end + 1] in (",", " "):  # (what `_town_of` looks at first)
+            if not caps and _may_name_a_town(text, end):
                 town = self._town_of(text, end, name)
                 if town is not None:
                     found.add(None if town == "-" else town)
@@ -545,6 +547,13 @@ def _next_in_list(text: str, end: int, languages: frozenset[str]) -> tuple[int, 
     if m is None or m.group(1) not in languages:
         return None
     return m.start(1), m.end(1)
+
+
+def _may_name_a_town(text: str, end: int) -> bool:
+    """What `Tagger._town_of` asks first of the text after a name ending at `end`: ", ", " (",
+    or a space and ", " within the next 17 characters; it names no town otherwise."""
+    after = text[end : end + 2]
+    return after == ", " or after == " (" or (after[:1] == " " and text.find(", ", end + 1, end + 18) >= 0)
 
 
 def _word(ch: str) -> bool:
