@@ -163,3 +163,17 @@ def test_overridden_newsletter_templates_take_effect(site, tmp_path):
         assert "own-footer" in parts["text/html"] and "<h1>OWN " in parts["text/html"]
     pe, cl = site.read("newsletters/pe/2021-W34.html"), site.read("newsletters/cl/2021-W34.html")
     assert pe.split("own-footer")[1] != cl.split("own-footer")[1]  # each list its own footer
+
+
+def test_the_date_header_kept_between_messages_keeps_each_zone():
+    """Equal instants in two zones are equal datetimes: each keeps its own Date header."""
+    import datetime as dt
+    import zoneinfo
+    from email.utils import format_datetime
+
+    from newsletter.render.newsletters.mime import Message
+
+    lima = dt.datetime(2021, 8, 26, tzinfo=zoneinfo.ZoneInfo("America/Lima"))
+    for when in (lima, lima.astimezone(dt.UTC), lima, lima.replace(tzinfo=None)):
+        data = Message("a@example.org", "b@example.org", "S", when, "<m@example.org>", "t", "<p>h</p>").compose()
+        assert f"\r\nDate: {format_datetime(when)}\r\n".encode() in data
