@@ -163,3 +163,38 @@ def test_overridden_newsletter_templates_take_effect(site, tmp_path):
         assert "own-footer" in parts["text/html"] and "<h1>OWN " in parts["text/html"]
     pe, cl = site.read("newsletters/pe/2021-W34.html"), site.read("newsletters/cl/2021-W34.html")
     assert pe.split("own-footer")[1] != cl.split("own-footer")[1]  # each list its own footer
+
+
+def test_the_date_header_kept_between_messages_keeps_each_zone():
+    """Equal instants in two zones are equal datetimes: each keeps its own Date header."""
+    import datetime as dt
+    import zoneinfo
+    from email.utils import format_datetime
+
+    from newsletter.render.newsletters.mime import Message
+
+    lima = dt.datetime(2021, 8, 26, tzinfo=zoneinfo.ZoneInfo("America/Lima"))
+    for when in (lima, lima.astimezone(dt.UTC), lima, lima.replace(tzinfo=None)):
+        data = Message("a@example.org", "b@example.org", "S", when, "<m@example.org>", "t", "<p>h</p>").compose()
+        assert f"\r\nDate: {format_datetime(when)}\r\n".encode() in data
+
+
+def test_the_cut_templates_are_read_compiled(tmp_path, monkeypatch):
+    """With the bundled templates compiled at install time, an issue renderer neither parses
+    nor compiles its cut templates: a small site's build does not pay for cutting them."""
+    import jinja2
+
+    from newsletter.render.newsletters.issue import IssueRenderer
+    from newsletter.render.precompile import compile_bundled
+    from newsletter.render.templating import Compiled
+
+    compile_bundled(tmp_path / "compiled")
+    templates = Templates(compiled=Compiled(tmp_path / "compiled"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed or compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", refuse)
+    monkeypatch.setattr(jinja2.Environment, "parse", refuse)
+    renderer = IssueRenderer(templates, _config(), _links(), {}, _tz())
+    assert renderer._html._plan and renderer._text._plan

@@ -478,15 +478,20 @@ class IssueRenderer:
 
     def _web_head(self, rendered: RenderedIssue) -> str:
         """The web copy's tags after its title: those of the site's pages (`render.head`)."""
-        from newsletter.render.head import icon_link
-
-        (share, brand), issue = self._share, rendered.issue
+        share, issue = self._share[0], rendered.issue
         url = self.links.url(self.links.issue_path(issue.group, issue.period_id, "html"))
         languages = {e.language or self.config.language for e in issue.entries}  # all in one other: its locale
         tags = share.page(
             rendered.subject, rendered.preheader, url, "article", min(languages) if len(languages) == 1 else ""
         )
-        return "\n" + tags + icon_link("../../" + brand["favicon"], brand["favicon_type"])
+        return "\n" + tags + self._icon
+
+    @cached_property
+    def _icon(self) -> str:
+        from newsletter.render.head import icon_link
+
+        brand = self._share[1]
+        return icon_link("../../" + brand["favicon"], brand["favicon_type"])
 
     def archive_text(self, rendered: RenderedIssue) -> str:
         """The plain-text part as published next to the archive copy: a visitor's footer."""

@@ -63,6 +63,7 @@ def encode_header(name: str, value: str) -> bytes:
     return (_fold(name, value) + "\r\n").encode("ascii")
 
 
+@lru_cache(maxsize=1024)  # the sender, and the preview's recipient, on every message of a build
 def address(name: str, email: str) -> str:
     """`"Name" <email>` with the display name encoded when it is not ASCII."""
     return formataddr((clean_header(name), clean_header(email)), charset="utf-8")
@@ -97,6 +98,17 @@ def _base64_body(text: str) -> bytes:
     return b"\r\n".join(_LINE.findall(data)) + b"\r\n"  # the last line ends with CRLF too
 
 
+def _date(date: dt.datetime) -> str:
+    """`format_datetime`, kept: the issues of one period share their newest entry's time. Keyed
+    with the UTC offset too: equal aware datetimes (one instant) in two zones are written apart."""
+    return _formatted(date, date.utcoffset())
+
+
+@lru_cache(maxsize=1024)
+def _formatted(date: dt.datetime, offset: dt.timedelta | None) -> str:
+    return format_datetime(date)
+
+
 _MIME = b"MIME-Version: 1.0\r\n"
 _PART = "--{boundary}\r\nContent-Type: text/{subtype}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
 
@@ -120,7 +132,7 @@ class Message:
             encode_header("From", self.from_addr),
             encode_header("To", self.to_addr),
             encode_header("Subject", self.subject),
-            encode_header("Date", format_datetime(self.date)),
+            encode_header("Date", _date(self.date)),
             encode_header("Message-ID", self.message_id),
         ]
         out += [encode_header(k, v) for k, v in self.headers]
