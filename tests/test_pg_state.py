@@ -86,6 +86,7 @@ from pathlib import Path
 from newsletter.send.sendlog import SendLog
 from newsletter.subscribers.store import SubscriberStore
 go = Path(sys.argv[3])
+Path(sys.argv[4]).touch()  # imported: ready to go
 while not go.exists():
     pass
 SendLog(Path(sys.argv[1]), database=sys.argv[2]).close()
@@ -96,15 +97,19 @@ SubscriberStore(Path(sys.argv[1]), database=sys.argv[2]).close()
 @pytest.mark.parametrize("trial", [pytest.param(n, marks=[pytest.mark.slow] if n else []) for n in range(12)])
 def test_machines_creating_one_database_at_once_share_one_schema(pg_url, tmp_path, trial):
     go = tmp_path / "go"
+    ready = [tmp_path / f"ready{n}" for n in range(3)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path / f"host{n}"), pg_url, str(go)],
+            [sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path / f"host{n}"), pg_url, str(go), str(ready[n])],
             stderr=subprocess.PIPE,
             text=True,
         )
         for n in range(3)
     ]
-    time.sleep(0.6)
+    deadline = time.monotonic() + 30
+    while not all(path.exists() for path in ready):  # all three spinning on the go file
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), [p.poll() for p in procs]
+        time.sleep(0.01)
     go.write_text("go")
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors

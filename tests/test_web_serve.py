@@ -241,7 +241,7 @@ def test_one_access_log_line_per_request_without_addresses_or_tokens(tmp_path):
                 get(f"http://127.0.0.1:{port}/nothing-here")
             except urllib.error.HTTPError as exc:
                 assert exc.code == 404
-            time.sleep(0.3)
+            assert wait_until(lambda: any("GET /nothing-here 404" in line for line in serve.lines))  # logged
     lines = [line.removeprefix("newsletter: ") for line in serve.lines]
     lines = [line for line in lines if re.fullmatch(r"(GET|POST) \S+ \d{3} \d+\.\d ms", line)]
     # the start-up check's /health, then ours
@@ -360,9 +360,11 @@ def test_a_message_held_up_by_a_server_that_never_greets_goes_out_at_once_after_
         with running_serve(tmp_path, port, env=ENV) as serve:
             assert post(f"http://127.0.0.1:{port}/subscribe", {"email": "first@example.org", "country": "mx"})[0] == 200
             assert wait_until(lambda: outbox_rows(tmp_path) != [])
-            time.sleep(1)  # the sender holds the row, waiting for a greeting
+            mute.settimeout(15)
+            held, _ = mute.accept()  # the sender has claimed the row and connected: it waits for a greeting
             serve.proc.kill()
             serve.proc.wait()
+            held.close()
     finally:
         mute.close()
     with spool_server(smtp_port, spool), running_serve(tmp_path, port, env=ENV) as serve:
