@@ -198,3 +198,46 @@ def test_the_cut_templates_are_read_compiled(tmp_path, monkeypatch):
     monkeypatch.setattr(jinja2.Environment, "parse", refuse)
     renderer = IssueRenderer(templates, _config(), _links(), {}, _tz())
     assert renderer._html._plan and renderer._text._plan
+
+
+def _wrap_word_by_word(text: str, indent: str = "", width: int = 78) -> str:
+    """The greedy wrap as it was written first, a line grown word by word."""
+    out = []
+    for paragraph in text.split("\n\n"):
+        lines, line = [], ""
+        for word in paragraph.split():
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = indent + word
+            else:
+                line = f"{line} {word}" if line else word
+        if line:
+            lines.append(line)
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def test_wrap_text_wraps_as_word_by_word():
+    import random
+
+    from newsletter.render.newsletters.issue import wrap_text
+
+    rng = random.Random(7)
+    pieces = [
+        "a",
+        "bb",
+        "ccc",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        "x" * 90,
+        "ü",
+        "\u00a0",
+        "https://example.org/" + "p" * 70,
+    ]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60)))
+        for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1)):
+            assert wrap_text(text, indent, width) == _wrap_word_by_word(text, indent, width)

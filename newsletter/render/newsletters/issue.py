@@ -108,15 +108,19 @@ def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
     """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken."""
     out = []
     for paragraph in text.split("\n\n"):
-        lines, line = [], ""
-        for word in paragraph.split():
-            if line and len(line) + 1 + len(word) > width:
-                lines.append(line)
-                line = indent + word
-            else:
-                line = f"{line} {word}" if line else word
-        if line:
-            lines.append(line)
+        lines = []
+        words = paragraph.split()
+        if words:  # a line is words[start:i], `size` characters; joined once, not word by word
+            start, size = 0, len(words[0])
+            for i in range(1, len(words)):
+                n = len(words[i])
+                if size + 1 + n > width:
+                    lines.append(" ".join(words[start:i]))
+                    words[i] = indent + words[i]
+                    start, size = i, len(indent) + n
+                else:
+                    size += 1 + n
+            lines.append(" ".join(words[start:]))
         out.append("\n".join(lines))
     return "\n\n".join(out)
 
