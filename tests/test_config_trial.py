@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.cli import main
-from newsletter.config import load_config
+from newsletter.config import OPTIONS, load_config
 from newsletter.errors import ConfigError
 
 BASE = 'base_url = "http://127.0.0.1:8000/"\n'
@@ -162,3 +162,38 @@ def test_unsubscribe_url_must_be_https_except_on_this_machine(tmp_path):
     for url in ("http://127.0.0.1:8025/u", "http://localhost/u", "https://news.example.org/u?site=1"):
         path.write_text(BASE + f'[newsletter]\nunsubscribe_url = "{url}"\n')
         assert load_config(path).newsletter_unsubscribe_url == url
+
+
+MUST_NOT_BE_EMPTY = {
+    "title",
+    "out",
+    "state",
+    "bulletins",
+    "newsletter.subscribers",
+    "newsletter.secret_env",
+    "newsletter.from_address",
+    "smtp.host",
+    "smtp.password_env",
+}
+
+
+def test_the_options_that_must_not_be_empty_are_those_docs_configuration_md_names(tmp_path):
+    refusing = set()
+    for option in OPTIONS:
+        if option.type not in (str, list) or option.key == "base_url":  # base_url: "required"
+            continue
+        section, _, key = option.key.rpartition(".")
+        empty = '""' if option.type is str else "[]"
+        text = BASE + (f"[{section}]\n" if section else "") + f"{key} = {empty}\n"
+        (tmp_path / "newsletter.toml").write_text(text)
+        try:
+            load_config(tmp_path / "newsletter.toml")
+        except ConfigError as caught:
+            if f"{option.key}: must not be empty" in str(caught):
+                refusing.add(option.key)
+    assert refusing == MUST_NOT_BE_EMPTY
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    said = docs.split("must not be empty")[0].rpartition("Options that have no meaning when empty")[2]
+    for key in MUST_NOT_BE_EMPTY - {"newsletter.secret_env", "smtp.password_env"}:
+        assert f"`{key}`" in said, key
+    assert "the `*_env` names" in said and "while `newsletter.enabled`" in said
