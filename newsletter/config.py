@@ -233,7 +233,9 @@ class Config:
         "How many of the newest periods get an issue per country (0: every period since the first entry).",
         _non_negative,
     )
-    newsletter_from_address: str = option("newsletter@example.org", "From address of newsletters.", _email)
+    newsletter_from_address: str = option(
+        "newsletter@example.org", "From address of newsletters (and of serve's messages).", _not_empty(_email)
+    )
     newsletter_from_name: str = option("", "Display name in the From header (default: the site title).")
     newsletter_reply_to: str = option("", "Reply-To address, if any.", _email)
     newsletter_unsubscribe_mailto: str = option(
@@ -433,7 +435,7 @@ def _read_toml(path: str | Path) -> dict[str, Any]:
     except IsADirectoryError:
         raise ConfigError(["this is a folder, not a configuration file"], path=source) from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, as Notepad saves it
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problem = f"not valid TOML: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line})"
@@ -529,8 +531,6 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             problems.append("base_url: required; pass --base-url URL or set base_url in newsletter.toml")
         elif not final["base_url"].endswith("/"):
             final["base_url"] += "/"
-    if final.get("newsletter_enabled") and final.get("newsletter_from_address") == "":
-        problems.append("newsletter.from_address: must not be empty (or set newsletter.enabled = false)")
     for name, code in final.get("aliases", {}).items():
         from newsletter.content.gazetteer import load_gazetteer
 

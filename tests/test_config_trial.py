@@ -46,6 +46,8 @@ def refused(tmp_path: Path, text: str) -> str:
 def test_a_file_that_is_not_utf8_or_a_folder_is_one_line_exit_2(site, capsys):
     status, line = build(site, capsys, b'title = "ok"\n\xff\xfe bad\n')
     assert status == 2 and line == "newsletter: c.toml: not valid TOML: not UTF-8 text (byte 0xff at line 2)"
+    status, line = build(site, capsys, BASE.encode() + b'title = "caf\xe9"\n')  # saved as Latin-1
+    assert status == 2 and line == "newsletter: c.toml: not valid TOML: not UTF-8 text (byte 0xe9 at line 2)"
     (site / "conf").mkdir()
     status = main(["build", "--config", "conf"])
     line = capsys.readouterr().err.strip()
@@ -71,10 +73,10 @@ def test_an_option_that_must_not_be_empty_is_refused(site, capsys, text, key):
     assert not list(site.glob(".newsletter*")) and sorted(p.name for p in site.iterdir()) == ["bulletins", "c.toml"]
 
 
-def test_an_empty_from_address_is_fine_without_newsletters(tmp_path):
-    path = tmp_path / "newsletter.toml"
-    path.write_text(BASE + '[newsletter]\nenabled = false\nfrom_address = ""\n')
-    assert load_config(path).newsletter_from_address == ""
+def test_an_empty_from_address_is_refused_without_newsletters_too(tmp_path):
+    """serve's confirmation mails and `send --test` come from it too (T7 23: `From: Field Notes <>`)."""
+    message = refused(tmp_path, BASE + '[newsletter]\nenabled = false\nfrom_address = ""\n')
+    assert "newsletter.from_address: must not be empty" in message
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/?x=1", "http://127.0.0.1:8000/site#top", "https://a.org/?"])
@@ -196,4 +198,11 @@ def test_the_options_that_must_not_be_empty_are_those_docs_configuration_md_name
     said = docs.split("must not be empty")[0].rpartition("Options that have no meaning when empty")[2]
     for key in MUST_NOT_BE_EMPTY - {"newsletter.secret_env", "smtp.password_env"}:
         assert f"`{key}`" in said, key
-    assert "the `*_env` names" in said and "while `newsletter.enabled`" in said
+    assert "the `*_env` names" in said
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path):
+    """Notepad saves UTF-8 with one (T7 25); bulletins accept it too."""
+    path = tmp_path / "newsletter.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode() + b'title = "caf\xc3\xa9"\r\n')
+    assert load_config(path).title == "caf\u00e9"
