@@ -259,17 +259,13 @@ def _patch_many(r: BuildRequest, s: BuildState) -> str | None:
     return None if few_changed(n, len(c.sources)) else f"{n} files changed"
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.2f} MB"
-
-
 def _small_site(r: BuildRequest, s: BuildState) -> str | None:
     assert s.stamp is not None  # the rule "unreadable bulletin" is checked first
     limit = small_site_bytes()
     if s.stamp.size >= limit:
         return None
     return (
-        f"a small site ({_mb(s.stamp.size)} of bulletins, under {_mb(limit)}): "
+        f"a small site ({s.stamp.size:,} bytes of bulletins, under {limit:,}): "
         "the whole catalog at once is quicker than batches of years"
     )
 
@@ -379,7 +375,7 @@ RULES: list[Rule] = [
     Rule(
         ("batches",),
         "small site",
-        f"a small site (bulletins under NEWSLETTER_SMALL_SITE_BYTES, {_mb(SMALL_SITE_BYTES)} unless set; the plan "
+        f"a small site (bulletins under {SMALL_SITE_BYTES:,} bytes in all, or NEWSLETTER_SMALL_SITE_BYTES; the plan "
         "says how many): the whole catalog at once is quicker than batches of years",
         _small_site,
     ),
