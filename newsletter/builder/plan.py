@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import DaemonSession
+from newsletter.builder.workers import SMALL_SITE_BYTES, small_site_bytes
 from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
@@ -258,6 +259,17 @@ def _patch_many(r: BuildRequest, s: BuildState) -> str | None:
     return None if few_changed(n, len(c.sources)) else f"{n} files changed"
 
 
+def _small_site(r: BuildRequest, s: BuildState) -> str | None:
+    assert s.stamp is not None  # the rule "unreadable bulletin" is checked first
+    limit = small_site_bytes()
+    if s.stamp.size >= limit:
+        return None
+    return (
+        f"a small site ({s.stamp.size:,} bytes of bulletins, under {limit:,}): "
+        "the whole catalog at once is quicker than batches of years"
+    )
+
+
 _TWICE = "the same item is in two files (which copy wins depends on the whole order)"
 
 RULES: list[Rule] = [
@@ -359,6 +371,13 @@ RULES: list[Rule] = [
         "identity not by year",
         "identity records of an earlier version are read and migrated in memory first",
         lambda r, s: (f := s.caches.identity_folder) is not None and not f.is_dir() and f.with_suffix(".json").exists(),
+    ),
+    Rule(
+        ("batches",),
+        "small site",
+        f"a small site (bulletins under {SMALL_SITE_BYTES:,} bytes in all, or NEWSLETTER_SMALL_SITE_BYTES; the plan "
+        "says how many): the whole catalog at once is quicker than batches of years",
+        _small_site,
     ),
     Rule(("batches",), "Id: lines", "Id: lines (their ids are given in file order over the whole site)"),
     Rule(("batches",), "duplicates", _TWICE),
