@@ -40,12 +40,14 @@ def timed(code: Path, cwd: Path, *args: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def scenarios(code: Path, corpus: Path, work: Path) -> dict[str, tuple[float, float]]:
+def scenarios(code: Path, corpus: Path, work: Path, cold_only: bool = False) -> dict[str, tuple[float, float]]:
     build = ["build", "-q", str(corpus / "bulletins"), "--base-url", BASE_URL, "--out", "out", "--state", "state"]
     shutil.rmtree(work / "out", ignore_errors=True)
     shutil.rmtree(work / "state", ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     results = {"cold": timed(code, work, *build)}
+    if cold_only:
+        return results
     time.sleep(2.1)  # past the racily-clean window
     results["nothing changed"] = timed(code, work, *build)
     target = sorted((corpus / "bulletins").rglob("*.txt"))[0]
@@ -65,6 +67,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--workdir", default="/dev/shm/newsletter-bench")
+    ap.add_argument("--cold", action="store_true", help="time cold builds only")
+    ap.add_argument("--stat", choices=("median", "min"), default="median", help="of the rounds (default: median)")
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     old = base / "old"
@@ -84,11 +88,12 @@ def main() -> int:
             runs: dict[str, dict[str, list[tuple[float, float]]]] = {"old": {}, "new": {}}
             for _ in range(args.rounds):
                 for name, code in (("old", old), ("new", ROOT)):
-                    for scenario, seconds in scenarios(code, corpus, base / name).items():
+                    for scenario, seconds in scenarios(code, corpus, base / name, args.cold).items():
                         runs[name].setdefault(scenario, []).append(seconds)
+            stat = min if args.stat == "min" else statistics.median
             for scenario in runs["old"]:
-                a, b = (statistics.median(w for w, _ in runs[n][scenario]) for n in ("old", "new"))
-                ca, cb = (statistics.median(c for _, c in runs[n][scenario]) for n in ("old", "new"))
+                a, b = (stat(w for w, _ in runs[n][scenario]) for n in ("old", "new"))
+                ca, cb = (stat(c for _, c in runs[n][scenario]) for n in ("old", "new"))
                 print(
                     f"| {scenario}, {size:,} entries | {a:.2f} s | {b:.2f} s | {b / a:.2f} | {ca:.2f} s | {cb:.2f} s "
                     f"| {cb / ca:.2f} |",

@@ -32,7 +32,16 @@ WRAPPED = [
     ("newsletter.builder.workers", "_work", "render share"),
     ("newsletter.builder.reader", "Reader.prepare_newsletters", "prepare newsletters"),
     ("newsletter.builder.reader", "Reader.read", "read"),
+    ("newsletter.builder.reader", "Reader.parse_source", "parse a file"),
+    ("newsletter.builder.pipeline", "Builder.catalog", "catalog"),
+    ("newsletter.builder.workers", "render_in_processes", "render"),
     ("newsletter.builder.pipeline", "Builder.write", "write"),
+    ("newsletter.render.site", "SiteRenderer.compile_templates", "compile templates"),
+    ("newsletter.output.writer", "SiteWriter.finish", "finish writing"),
+    ("newsletter.output.writer", "SiteWriter.adopt", "adopt records"),
+    ("newsletter.builder.session", "save_manifest", "save manifest"),
+    ("newsletter.builder.pipeline", "_save_record", "save stamp"),
+    ("newsletter.builder.pipeline", "Builder.save_identity", "save identity"),
     ("newsletter.builder.pipeline", "run", "build"),
 ]
 
