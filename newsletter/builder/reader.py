@@ -90,6 +90,7 @@ class Reader:
         sources, workers = self.parsing_plan(sources)
         if workers <= 1:
             return
+        self.context.tagger  # noqa: B018 - compiled once, before forking (else each process compiles it, ~25 ms)
 
         in_parent = os.getpid()
         memory = self.caches.memory
