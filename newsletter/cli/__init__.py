@@ -336,10 +336,11 @@ def _setup_logging(args) -> None:
 def cmd_build(args) -> int:
     import gc
 
+    # A one-shot process: a collection over every entry at the end would only cost time, and
+    # during the imports below (some ten thousand new objects, no garbage) it costs ~8 ms.
+    gc.disable()
     from newsletter.builder.pipeline import build_site, check_layout, explain
     from newsletter.state.lock import StateLock
-
-    gc.disable()  # a one-shot process: a collection over every entry at the end would only cost time
 
     config = site_config(args)
     inputs = args.bulletins or config.bulletins
