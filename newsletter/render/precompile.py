@@ -21,7 +21,7 @@ def compile_bundled(folder: Path = COMPILED) -> int:
 
     templates = Templates(compiled=Compiled(folder, write=True))
     config = load_config(None, {"base_url": "https://example.org/"})
-    SiteRenderer(templates, config, {}, newsletters=set())
+    SiteRenderer(templates, config, {}, newsletters=set()).compile_templates()  # with the entry page's pieces
     IssueRenderer(templates, config, Links(config.base_url), {}, zoneinfo.ZoneInfo("UTC"))
     names = [n for n in templates.env.list_templates() if n.endswith((".j2", ".xsl"))]
     for name in names:

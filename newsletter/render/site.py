@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from newsletter.content.entry import Entry
 from newsletter.content.markup import body_html, body_text, summarize
 from newsletter.render.head import ShareTags, icon_link
+from newsletter.render.inherit import PagePieces
 from newsletter.render.links import Links
 from newsletter.render.templating import Templates
 from newsletter.render.words import Words, month_year
@@ -143,6 +144,25 @@ class Chrome:
         return made
 
 
+SITE_LEVEL = (
+    "site",
+    "words",
+    "phrase",
+    "brand",
+    "signup_origin",
+    "chrome",
+    "chrome_header",
+    "chrome_home",
+    "chrome_footer",
+)
+"""The globals a page template reads that are the same on every page of a build (`newsletters`
+is not: it is updated in place between the daemon's builds)."""
+
+ENTRY_FIXED = ("root", "is_home", "share_title", "description", "og_type")
+"""What every entry page has the same of: its depth, and base.html.j2's variables that other
+pages set and an entry page does not."""
+
+
 EntryLines = dict[int, tuple[Entry, str]]
 """Lines of entries made in one build: id(entry) → (entry, its line)."""
 
@@ -192,12 +212,18 @@ class SiteRenderer:
     # The page templates, each compiled on first use: a rebuild whose pages are all current (a
     # touched bulletin, an edit seen by one list's feed only) renders none, and compiling the six
     # costs ~80 ms, a third of a one-file rebuild at 10,000 entries.
-    _entry = functools.cached_property(lambda self: _private(self.templates.get("entry.html.j2")))
     _group = functools.cached_property(lambda self: _private(self.templates.get("group.html.j2")))
     _home = functools.cached_property(lambda self: _private(self.templates.get("index.html.j2")))
     _year = functools.cached_property(lambda self: _private(self.templates.get("year.html.j2")))
     _archive = functools.cached_property(lambda self: _private(self.templates.get("archive.html.j2")))
     _subscribe = functools.cached_property(lambda self: _private(self.templates.get("subscribe.html.j2")))
+
+    @functools.cached_property
+    def _entry_pieces(self) -> PagePieces:
+        """entry.html.j2 (and what it extends), its parts that are the same on every entry page
+        rendered once (`render.inherit`)."""
+        levels = dict.fromkeys(SITE_LEVEL + ENTRY_FIXED, 0)
+        return PagePieces(self.templates.env, "entry.html.j2", levels, self.templates.fingerprint())
 
     @functools.cached_property
     def _entry_line(self) -> Callable[[Entry, str], str]:
@@ -213,7 +239,7 @@ class SiteRenderer:
 
     def compile_templates(self) -> SiteRenderer:
         """Compile every page template now (before forking: the workers then share them)."""
-        self._entry, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
+        self._entry_pieces, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
         self._entry_line, self._country_links  # noqa: B018
         return self
 
@@ -231,8 +257,15 @@ class SiteRenderer:
             made = self._countries[entry.countries] = (countries, self._country_links(countries, "../"))
         language = entry.language or ""
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
-        return self._entry.render(
-            entry=entry, countries=made[0], country_links=made[1], canonical=canonical, root="../", head_tags=head
+        return self._entry_pieces.render(
+            {
+                "entry": entry,
+                "countries": made[0],
+                "country_links": made[1],
+                "canonical": canonical,
+                "root": "../",
+                "head_tags": head,
+            }
         ).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:

@@ -65,6 +65,48 @@ class Compiled:
         return FolderCache()
 
 
+def _fast_escape():
+    """markupsafe's `escape`, the same values without its two Python-level calls per string
+    (`escape`, then `Markup.__new__`): a page's template escapes twenty or so values, and
+    those calls were an eighth of a 10,000-entry build's CPU. A plain string is escaped by
+    markupsafe's own C function and wrapped as `Markup` directly; `Markup` passes as it is
+    (markupsafe makes an equal copy); anything else goes to markupsafe."""
+    import markupsafe
+    from markupsafe import Markup
+
+    slow = markupsafe.escape
+    inner = getattr(markupsafe, "_escape_inner", None)
+    if inner is None:  # another markupsafe: its own
+        return slow
+    new = str.__new__
+
+    def escape(s: object, /) -> Markup:
+        kind = type(s)
+        if kind is str:
+            return new(Markup, inner(s))
+        if kind is Markup:
+            return s  # type: ignore[return-value]
+        return slow(s)
+
+    return escape
+
+
+def template_class() -> type[jinja2.Template]:
+    """Jinja's `Template`, whose compiled code escapes with `_fast_escape()` (the same bytes)."""
+    import jinja2
+
+    escape = _fast_escape()
+
+    class Template(jinja2.Template):
+        @classmethod
+        def from_code(cls, environment, code, globals, uptodate=None):  # type: ignore[no-untyped-def]
+            template = super().from_code(environment, code, globals, uptodate)
+            template.root_render_func.__globals__["escape"] = escape  # the module of its functions
+            return template
+
+    return Template
+
+
 def from_source(env: jinja2.Environment, source: str, name: str) -> jinja2.Template:
     """`env.from_string(source)`, through `env`'s bytecode cache under `name` (a template made
     at run time, such as the inlined newsletter)."""
@@ -92,7 +134,7 @@ class Templates:
         """The Jinja environment (made, and jinja2 imported, on first use)."""
         import jinja2
 
-        return jinja2.Environment(
+        env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             autoescape=jinja2.select_autoescape(["html", "xml", "html.j2", "xml.j2"], default_for_string=True),
             undefined=jinja2.StrictUndefined,
@@ -102,6 +144,8 @@ class Templates:
             auto_reload=False,  # a template change makes a new Builder (and Templates) anyway
             bytecode_cache=self._compiled.cache(),
         )
+        env.template_class = template_class()
+        return env
 
     def get(self, name: str) -> jinja2.Template:
         return self.env.get_template(name)

@@ -71,6 +71,9 @@ class Pieces:
     one list (1); `render(variables, list_key)` promises that renders with the same `list_key`
     have the same values for the level-1 variables, and every render the same level-0 ones."""
 
+    crossing: tuple[type[nodes.Node], ...] = _CROSSING
+    """Nodes that keep a template whole (a subclass that makes its own tree may allow some)."""
+
     def __init__(self, env: jinja2.Environment, source: str, name: str | None, levels: Mapping[str, int]) -> None:
         self.env, self.source, self.name = env, source, name
         self.levels = dict(levels)
@@ -103,7 +106,7 @@ class Pieces:
     def _cut(self, tree: nodes.Template) -> list[nodes.Block] | None:
         """The blocks of the cut template, their names telling kind and level; None when it
         cannot be cut."""
-        if any(True for _ in tree.find_all(_CROSSING)):
+        if any(True for _ in tree.find_all(self.crossing)):
             return None
         parts: list[tuple[str, int, list[nodes.Node], str, str]] = []
         for node in tree.body:
@@ -149,7 +152,8 @@ class Pieces:
         bucket = cache.get_bucket(env, tree_name, None, self.source) if cache is not None else None
         code = bucket.code if bucket is not None else None
         if code is None:
-            blocks = self._cut(env.parse(self.source, self.name))
+            tree = self._tree()
+            blocks = self._cut(tree) if tree is not None else None
             if blocks is None:
                 return None
             tree = nodes.Template(blocks)
@@ -161,6 +165,10 @@ class Pieces:
                 cache.set_bucket(bucket)
         template = env.template_class.from_code(env, code, env.make_globals(None), None)
         return template if template.blocks else None  # no blocks: an empty template, rendered whole
+
+    def _tree(self) -> nodes.Template | None:
+        """The syntax tree to cut (None: render whole); read only when the cut is not cached."""
+        return self.env.parse(self.source, self.name)
 
     @staticmethod
     def _read_plan(template: jinja2.Template) -> list[tuple[str, int, Any, str, str]]:

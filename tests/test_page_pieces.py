@@ -1,0 +1,167 @@
+"""Page templates that extend others, rendered piece by piece (`render.inherit`), give Jinja's
+output byte for byte; chains it cannot flatten are rendered whole; a user's base.html.j2 or
+entry.html.j2 (`--templates`) still decides what entry pages say."""
+
+from __future__ import annotations
+
+import jinja2
+import pytest
+from conftest import REPO
+
+from newsletter.render.inherit import PagePieces, flatten
+
+LEVELS = {"site": 0, "root": 0, "is_home": 0}
+
+BASE = (
+    '<html lang="{{ site.lang }}"><title>{% block title %}{{ site.title }}{% endblock %}</title>\n'
+    "{% if head is defined %}{{ head }}{% else %}<meta>{% endif %}\n"
+    "{% block head %}{% endblock %}\n"
+    "{{ 'home' if is_home is defined else root }}\n<main>{% block main %}default {{ site.title }}{% endblock %}</main>\n"
+    "{% for x in [1, 2] %}{{ x }}{{ root }}{% endfor %}</html>\n"
+)
+
+CHAINS = [
+    # the bundled shape: blocks over a base, a block that assigns, text between blocks
+    {
+        "base.html": BASE,
+        "page.html": "{% extends 'base.html' %}\n{# a comment #}\n{% block title %}{{ entry.title }} — {{ site.title }}"
+        "{% endblock %}\n{% block main %}{% set foreign = entry.lang != site.lang %}"
+        "<article{% if foreign %} lang='{{ entry.lang }}'{% endif %}>{{ entry.title }}</article>\n"
+        "{% for w in entry.title.split() %}[{{ w }}]{% endfor %}{% endblock %}\n",
+    },
+    # a block left to the base, an assignment that must not leak into the next block
+    {
+        "base.html": BASE,
+        "page.html": "{% extends 'base.html' %}{% block head %}{% set site = entry %}{{ site.title }}{% endblock %}"
+        "{% block main %}{{ site.title }}{% endblock %}",
+    },
+    # three levels; the middle one overrides what the top one does not
+    {
+        "base.html": BASE,
+        "middle.html": "{% extends 'base.html' %}{% block main %}middle {{ entry.title }}{% endblock %}"
+        "{% block title %}M{% endblock %}",
+        "page.html": "{% extends 'middle.html' %}{% block title %}{{ entry.title | upper }}{% endblock %}",
+    },
+    # no extends at all
+    {"page.html": "<p>{{ site.title }}</p>{% for x in entry.title %}{{ x }}{% endfor %}{{ head | default('-') }}"},
+    # constructs that keep a chain whole: super(), self, scoped and nested blocks, a set outside blocks
+    {"base.html": BASE, "page.html": "{% extends 'base.html' %}{% block title %}{{ super() }}!{% endblock %}"},
+    {"base.html": BASE, "page.html": "{% extends 'base.html' %}{% block main %}{{ self.title() }}{% endblock %}"},
+    {
+        "base.html": BASE.replace("{% block head %}", "{% block head scoped %}"),
+        "page.html": "{% extends 'base.html' %}",
+    },
+    {
+        "base.html": BASE.replace(
+            "{% block head %}{% endblock %}", "{% block head %}<{% block inner %}i{% endblock %}>{% endblock %}"
+        ),
+        "page.html": "{% extends 'base.html' %}{% block inner %}{{ entry.title }}{% endblock %}",
+    },
+    {"base.html": "{% set x = 1 %}" + BASE, "page.html": "{% extends 'base.html' %}"},
+    {"base.html": BASE, "page.html": "{% set t = 'x' %}{% extends 'base.html' %}{% block main %}{{ t }}{% endblock %}"},
+    {"base.html": BASE, "page.html": "{% extends site.base %}"},
+    # two blocks that assign, next to each other: neither sees the other's assignments
+    {
+        "base.html": "<{% block a %}{% endblock %}{% block b %}{% endblock %}>",
+        "page.html": "{% extends 'base.html' %}{% block a %}{% set site = entry %}{{ site.title }}{% endblock %}"
+        "{% block b %}{% set x = 1 %}{{ site.title }}{{ x }}{% endblock %}",
+    },
+]
+WHOLE = {4, 5, 6, 7, 8, 9, 10}
+"""The chains above that are rendered whole."""
+
+
+class Site:
+    title = "A <site> & co"
+    lang = "en"
+    base = "base.html"
+
+
+def renders():
+    for i in range(12):
+        entry = {"title": f"Entry {i} <b>&</b> {'x' * (i % 3)}", "lang": "en" if i % 4 else "fr"}
+        variables = {"site": Site, "root": "../", "entry": entry}
+        if i % 2:
+            variables["head"] = f"<head {i}>"
+        yield variables
+
+
+def _env(templates: dict[str, str]) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.DictLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@pytest.mark.parametrize("n", range(len(CHAINS)))
+def test_page_pieces_render_what_jinja_renders(n):
+    env = _env(CHAINS[n])
+    pieces = PagePieces(env, "page.html", LEVELS, "fingerprint")
+    assert (pieces._plan is None) == (n in WHOLE), "cut" if n in WHOLE else "whole"
+    whole = env.get_template("page.html")
+    for variables in renders():
+        assert pieces.render(dict(variables)) == whole.render(variables)
+
+
+def test_a_chain_that_escapes_differently_is_rendered_whole():
+    env = _env({"base.txt": "{% block x %}{% endblock %}<", "page.html": "{% extends 'base.txt' %}"})
+    env.autoescape = jinja2.select_autoescape(["html"])
+    assert flatten(env, "page.html") is None
+
+
+def test_an_error_reads_as_jinja_s():
+    env = _env(CHAINS[0])
+    pieces = PagePieces(env, "page.html", LEVELS, "fingerprint")
+    with pytest.raises(jinja2.UndefinedError, match="'entry' is undefined"):
+        pieces.render({"site": Site, "root": ""})
+
+
+def test_the_bundled_entry_template_is_cut():
+    from newsletter.builder.context import BuildContext
+    from newsletter.config import load_config
+
+    context = BuildContext.create(load_config(None, {"base_url": "https://example.org/"}))
+    plan = context.pages.compile_templates()._entry_pieces._plan
+    assert plan is not None
+    assert [kind for kind, *_ in plan].count("fixed") >= 3
+
+
+def test_the_cut_entry_template_is_read_compiled(tmp_path, monkeypatch):
+    """With the bundled templates compiled at install time, the page renderer neither parses
+    nor compiles the entry page's pieces."""
+    from newsletter.config import load_config
+    from newsletter.render.precompile import compile_bundled
+    from newsletter.render.site import SiteRenderer
+    from newsletter.render.templating import Compiled, Templates
+
+    compile_bundled(tmp_path / "compiled")
+    templates = Templates(compiled=Compiled(tmp_path / "compiled"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed or compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", refuse)
+    monkeypatch.setattr(jinja2.Environment, "parse", refuse)
+    renderer = SiteRenderer(templates, load_config(None, {"base_url": "https://example.org/"}), {}, newsletters=set())
+    assert renderer.compile_templates()._entry_pieces._plan
+
+
+def test_overridden_base_and_entry_templates_take_effect(site, tmp_path):
+    site.write("a.txt", "26 August 2021\n\nPeru and Chile Sign a Water Agreement\n\nThe agreement covers rivers.\n")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    base = (REPO / "templates" / "base.html.j2").read_text()
+    (mine / "base.html.j2").write_text(base.replace("<main>", '<main class="mine">'))
+    assert site.build("--templates", str(mine)).code == 0
+    page = next((site.out / "entries").glob("*.html")).read_text()
+    assert '<main class="mine">' in page and "Peru and Chile Sign a Water Agreement" in page
+    (mine / "entry.html.j2").write_text(
+        "{% extends 'base.html.j2' %}{% block main %}<p>mine: {{ entry.title | upper }}</p>{% endblock %}"
+    )
+    assert site.build("--templates", str(mine)).code == 0
+    page = next((site.out / "entries").glob("*.html")).read_text()
+    assert '<main class="mine">\n<p>mine: PERU AND CHILE SIGN A WATER AGREEMENT</p></main>' in page
