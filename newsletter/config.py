@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -53,6 +54,43 @@ def _optional_url(value: str) -> str | None:
     return _url(value) if value else None
 
 
+def _base_url(value: str) -> str | None:
+    """A URL that others are appended to (`base_url`, `public_url`): a query or fragment would
+    end up in the middle of every link made from it."""
+    if not value:
+        return None
+    if "?" in value or "#" in value:
+        return "must not have a query or fragment (every link is made by appending to it)"
+    return _url(value)
+
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _one_click_url(value: str) -> str | None:
+    """`unsubscribe_url`: https (RFC 8058 one-click), http only on this machine (tests, a trial run)."""
+    if not value:
+        return None
+    if "#" in value:
+        return "must not have a fragment (the per-recipient token is appended to it)"
+    problem = _url(value)
+    if problem is None and urlsplit(value).scheme != "https" and urlsplit(value).hostname not in _LOCAL_HOSTS:
+        return "must be an https:// URL (mail programs send one-click unsubscribes only there)"
+    return problem
+
+
+def _not_empty(check: Callable[[str], str | None] | None = None) -> Callable[[str], str | None]:
+    """An option whose empty value would be taken as something else (an empty title on every
+    page, "." for a folder): refused, then `check`ed."""
+
+    def not_empty(value: str) -> str | None:
+        if not value.strip():
+            return "must not be empty"
+        return check(value) if check else None
+
+    return not_empty
+
+
 def _timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
@@ -61,8 +99,14 @@ def _timezone(value: str) -> str | None:
     return None
 
 
-def _positive(value: int) -> str | None:
-    return None if value > 0 else "must be a positive whole number"
+def _positive(value: int | float) -> str | None:
+    if value > 0:
+        return None
+    return "must be a positive whole number" if isinstance(value, int) else "must be a positive number"
+
+
+def _port(value: int) -> str | None:
+    return None if 0 < value < 65536 else "must be a TCP port, 1 to 65535"
 
 
 def _non_negative(value: int | float) -> str | None:
@@ -146,14 +190,15 @@ class Config:
     name with the first `_` after a section name (`newsletter`, `smtp`, `serve`, `brand`,
     `watch`) read as `.`; its type, default, doc and check are declared here and nowhere else
     (`OPTIONS` is read from these fields; `describe_options` makes docs/configuration.md's
-    table from it, which tests/test_readme.py keeps equal). An empty string means "not set"
+    table from it, which tests/test_readme.py keeps equal); `set_in`, the one field that is not
+    an option, says which were set in a file. An empty string means "not set"
     (TOML has no null, so no field is Optional); `load_config` fills the documented defaults.
     """
 
-    title: str = option("News", "Site title, shown on pages and as the feeds' title prefix.")
+    title: str = option("News", "Site title, shown on pages and as the feeds' title prefix.", _not_empty())
     description: str = option("", "One sentence about the site, used in feeds and pages.")
     base_url: str = option(
-        "", "Absolute URL where the output folder is published; every link is made from it.", _optional_url
+        "", "Absolute URL where the output folder is published; every link is made from it.", _base_url
     )
     language: str = option("en", "Language tag of the feeds and pages.", _language)
     timezone: str = option("UTC", "IANA time zone; entries are published at midnight of their date here.", _timezone)
@@ -163,10 +208,11 @@ class Config:
     bulletins: list[str] = option(
         ["bulletins"], "Folders or files read when no BULLETINS are given on the command line.", path=True
     )
-    out: str = option("feeds", "Output folder.", path=True)
+    out: str = option("feeds", "Output folder.", _not_empty(), path=True)
     state: str = option(
         ".newsletter",
         "State folder (parse cache, entry identity, send log); never inside the output folder.",
+        _not_empty(),
         path=True,
     )
     database: str = option(
@@ -187,7 +233,9 @@ class Config:
         "How many of the newest periods get an issue per country (0: every period since the first entry).",
         _non_negative,
     )
-    newsletter_from_address: str = option("newsletter@example.org", "From address of newsletters.", _email)
+    newsletter_from_address: str = option(
+        "newsletter@example.org", "From address of newsletters (and of serve's messages).", _not_empty(_email)
+    )
     newsletter_from_name: str = option("", "Display name in the From header (default: the site title).")
     newsletter_reply_to: str = option("", "Reply-To address, if any.", _email)
     newsletter_unsubscribe_mailto: str = option(
@@ -196,12 +244,12 @@ class Config:
     newsletter_unsubscribe_url: str = option(
         "",
         "HTTPS endpoint for one-click unsubscribe; a per-recipient token is appended (default with public_url: its /unsubscribe).",
-        _optional_url,
+        _one_click_url,
     )
     newsletter_public_url: str = option(
         "",
         "Where `newsletter serve` is reachable (e.g. https://news.example.org/newsletter/): sign-up forms on the pages, one-click unsubscribe and preferences links in every message.",
-        _optional_url,
+        _base_url,
     )
     newsletter_bounce_address: str = option(
         "",
@@ -212,7 +260,7 @@ class Config:
         3, "Soft bounces in a row after which an address counts as bounced.", _positive
     )
     newsletter_secret_env: str = option(
-        "NEWSLETTER_SECRET", "Environment variable holding the key that signs unsubscribe tokens."
+        "NEWSLETTER_SECRET", "Environment variable holding the key that signs unsubscribe tokens.", _not_empty()
     )
     newsletter_max_bytes: int = option(
         100_000, "Largest HTML part; more entries than fit become a list of links (Gmail clips at ~102 KB).", _positive
@@ -238,10 +286,13 @@ class Config:
         _frequencies,
     )
     newsletter_subscribers: str = option(
-        "subscribers.csv", "CSV of subscribers (email,countries,name); never inside the output folder.", path=True
+        "subscribers.csv",
+        "CSV of subscribers (email,countries,name); never inside the output folder.",
+        _not_empty(),
+        path=True,
     )
-    smtp_host: str = option("localhost", "SMTP server host.")
-    smtp_port: int = option(587, "SMTP server port.", _positive)
+    smtp_host: str = option("localhost", "SMTP server host.", _not_empty())
+    smtp_port: int = option(587, "SMTP server port.", _port)
     smtp_tls: str = option("starttls", "starttls, ssl or none.", _one_of("starttls", "ssl", "none"))
     smtp_ca_file: str = option(
         "",
@@ -250,7 +301,9 @@ class Config:
     )
     smtp_username: str = option("", "SMTP user name, if the server needs one.")
     smtp_password_env: str = option(
-        "NEWSLETTER_SMTP_PASSWORD", "Environment variable holding the SMTP password (never put it in the file)."
+        "NEWSLETTER_SMTP_PASSWORD",
+        "Environment variable holding the SMTP password (never put it in the file).",
+        _not_empty(),
     )
     smtp_timeout: float = option(30.0, "Seconds to wait for the SMTP server.", _positive)
     smtp_max_attempts: int = option(
@@ -312,6 +365,16 @@ class Config:
     )
     watch_websub_hub: str = option("", "WebSub hub URL announced in feeds and pinged when they change.", _optional_url)
 
+    set_in: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Not an option: the configuration file each option read from one was set in (key → path),
+    so that a message about a value names where to change it (`named`)."""
+
+    def named(self, key: str) -> str:
+        """How a message names option `key` before its value: `FILE: key:` when the value was
+        set in a configuration file, else `--key` (the command line, or the default)."""
+        where = self.set_in.get(key)
+        return f"{where}: {key}:" if where else "--" + key.replace("_", "-").replace(".", "-")
+
 
 _SECTIONS = ("newsletter", "smtp", "serve", "brand", "watch")
 _CLASSES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
@@ -323,6 +386,8 @@ every start (tests/test_config_typed.py checks that both agree)."""
 def _options() -> tuple[Option, ...]:
     options = []
     for f in dataclasses.fields(Config):
+        if "doc" not in f.metadata:  # set_in
+            continue
         section, _, rest = f.name.partition("_")
         key = f"{section}.{rest}" if section in _SECTIONS else f.name
         default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
@@ -360,6 +425,61 @@ def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML document at `path`; every way it cannot be read is one `ConfigError` line."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise ConfigError(["no such configuration file"], path=source) from None
+    except IsADirectoryError:
+        raise ConfigError(["this is a folder, not a configuration file"], path=source) from None
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, as Notepad saves it
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problem = f"not valid TOML: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line})"
+        raise ConfigError([problem], path=source) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"not valid TOML: {_toml_problem(str(exc), text)}"], path=source) from None
+
+
+def _toml_problem(message: str, text: str) -> str:
+    """tomllib's message, naming the key or table it only gives the place of (one set twice)."""
+    at = re.search(r"\(at line (\d+), column \d+\)$", message)
+    if at is None:
+        return message
+    twice = re.match(r"Cannot declare \((.*)\) twice", message)
+    if twice:
+        table = ".".join(re.findall(r"'([^']*)'", twice.group(1)))
+        return f"[{table}] is declared twice {at.group(0)}"
+    lines = text.splitlines()
+    number = int(at.group(1))
+    if message.startswith("Cannot overwrite a value") and 0 < number <= len(lines):
+        written = lines[number - 1].partition("=")[0].split(".")
+        key = ".".join(part.strip().strip("\"'") for part in written)
+        headers = [re.match(r"\s*\[([^\[\]]+)\]", line) for line in lines[: number - 1]]
+        tables = [h.group(1).strip() for h in headers if h]
+        return f"{tables[-1] + '.' if tables else ''}{key} is set twice {at.group(0)}"
+    return message
+
+
+def _unknown(key: str, values: dict[str, Any]) -> str:
+    """The message for a key that is no option: a section given a value, or a likely meant key."""
+    if key in _SECTIONS:
+        return f"{key}: must be a table ([{key}]), got {values[key]!r}"
+    near = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.75)
+    if not near:  # a key of a section given outside it (`period` for `newsletter.period`)
+        near = [k for k in _BY_KEY if k.rpartition(".")[2] == key.rpartition(".")[2] and k != key][:1]
+    return f"{key}: unknown option" + (f"; did you mean {near[0]}?" if near else "")
+
+
+_LARGEST_INT = 2**63 - 1
+"""TOML integers are 64-bit: "If an integer cannot be represented losslessly, an error must be thrown"."""
+
+
 def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Config:
     """Read `path` (if given), apply non-None `overrides` (option key → value), validate.
 
@@ -372,24 +492,18 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     values: dict[str, Any] = {}
     source = str(path) if path else None
     if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                raw = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(["no such configuration file"], path=source) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([f"not valid TOML: {exc}"], path=source) from exc
-        values.update(_flatten(raw))
+        values.update(_flatten(_read_toml(path)))
+    from_file = set(values)
     overridden = set()
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
             overridden.add(key)
+    from_file -= overridden
 
     for key in sorted(values):
         if key not in _BY_KEY:
-            near = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.75)
-            problems.append(f"{key}: unknown option" + (f"; did you mean {near[0]}?" if near else ""))
+            problems.append(_unknown(key, values))
     final: dict[str, Any] = {}
     for option in OPTIONS:
         value = values.get(option.key, _copy(option.default))
@@ -398,6 +512,12 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             value = float(value)
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             problems.append(f"{option.key}: must be {_type_name(expected)}, got {value!r}")
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{option.key}: must be a finite number, got {value!r}")
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _LARGEST_INT:
+            problems.append(f"{option.key}: must be at most {_LARGEST_INT} (TOML integers are 64-bit), got {value}")
             continue
         if option.check is not None:
             message = option.check(value)
@@ -419,9 +539,24 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
     for item in final.get("exclusions", []):
         if not isinstance(item, str):
             problems.append(f"exclusions: {item!r} is not a string")
+    if final.get("bulletins") == []:  # a build of nothing would unpublish the whole site
+        problems.append("bulletins: must not be empty (name the folders or files to read)")
     for item in final.get("bulletins", []):
-        if not isinstance(item, str):
+        if not isinstance(item, str) or not item.strip():
             problems.append(f"bulletins: {item!r} is not a path")
+    if path is not None:
+        base_dir = Path(path).parent
+        for option in OPTIONS:
+            if option.is_path and option.key not in overridden and option.attr in final:
+                value = final[option.attr]
+                if isinstance(value, list):
+                    final[option.attr] = [str(base_dir / p) if isinstance(p, str) else p for p in value]
+                elif value:
+                    final[option.attr] = str(base_dir / value)
+        for key in ("brand.logo", "brand.favicon"):  # copied by every build: a missing one fails it
+            given = final.get(key.replace(".", "_"))
+            if key in from_file and given and not Path(given).is_file():
+                problems.append(f"{key}: no such file: {given}")
     if problems:
         raise ConfigError(problems, path=source)
     if not final["authority"]:
@@ -436,16 +571,8 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         final["newsletter_unsubscribe_url"] = final["newsletter_public_url"] + "unsubscribe"
     if not final["newsletter_frequencies"]:
         final["newsletter_frequencies"] = [final["newsletter_period"]]
-    if path is not None:
-        base_dir = Path(path).parent
-        for option in OPTIONS:
-            if option.is_path and option.key not in overridden:
-                value = final[option.attr]
-                if isinstance(value, list):
-                    final[option.attr] = [str(base_dir / p) for p in value]
-                elif value:
-                    final[option.attr] = str(base_dir / value)
-    return Config(**final)
+    set_in = {key: str(path) for key in sorted(from_file) if key in _BY_KEY}
+    return Config(**final, set_in=set_in)
 
 
 def describe_options() -> str:

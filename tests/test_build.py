@@ -294,6 +294,7 @@ def test_parallel_build_writes_the_same_tree(site, monkeypatch, tmp_path, way):
     )
     site.write("a.txt", text)
     site.write("b.txt", GOOD)
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", "0")  # "batches": by batches, small as the site is
     monkeypatch.setenv("NEWSLETTER_WORKERS", "1")
     assert site.build(*way).code == 0
     pids = tmp_path / "pids"

@@ -276,10 +276,11 @@ def _edit_and_stamp(path: Path, text: str, n: int) -> None:
     os.utime(path, ns=(10**18 + n * 10**9,) * 2)
 
 
-def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(tmp_path):
+def test_patch_path_after_the_daemon_with_two_outputs_and_after_a_config_change(tmp_path, monkeypatch):
     """State written by the daemon (no catalog metadata) leads to one full build, then to
     patches again; two output folders sharing one state folder stay identical; a change of
     configuration is never patched."""
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", "0")  # the full builds go by batches, small as the site is
     bulletins = two_years(tmp_path)
     config = load_config(None, {"base_url": "https://news.example.org/"})
     state, out1, out2 = tmp_path / "state", tmp_path / "out1", tmp_path / "out2"
@@ -323,6 +324,7 @@ def test_builds_year_by_year_match_builds_in_memory(tmp_path, monkeypatch, perio
     from newsletter.builder import batches as stream
 
     monkeypatch.setattr(stream, "BATCH", 7)
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", "0")  # by batches, small as the site is
     rng = random.Random(int(os.environ.get("STREAM_SEED", "5")))
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
@@ -360,6 +362,7 @@ def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch)
     from newsletter.builder import batches as stream
 
     monkeypatch.setattr(stream, "BATCH", 5)
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", "0")  # by batches, small as the site is
     rng = random.Random(9)
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
@@ -393,13 +396,16 @@ def test_a_build_that_stops_half_way_is_not_patched_later(tmp_path, monkeypatch)
     assert tree(out) == tree(tmp_path / "fresh")
 
 
-def test_explain_prints_the_plan_and_writes_nothing(tmp_path):
-    from conftest import run_cli
-
+def test_explain_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
     """`build --explain` gives the way a build would go and why the cheaper ones are ruled out;
     it writes nothing. `-v` prints the plan a build ran, in the same words."""
     import os
 
+    from conftest import run_cli
+
+    monkeypatch.setenv(
+        "NEWSLETTER_SMALL_SITE_BYTES", "0"
+    )  # the commands' full builds go by batches, small as the site is
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()
     for n in range(4):
@@ -514,13 +520,66 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
         )
 
 
-def test_a_way_that_falls_back_is_planned_again(tmp_path):
+QUICKER = "the whole catalog at once is quicker than batches of years"
+
+
+def test_a_small_site_is_built_in_memory_and_the_plan_says_why(tmp_path, monkeypatch):
+    """A full one-shot build of a small site (its bulletins under `workers.SMALL_SITE_BYTES` in
+    all) goes in memory, the whole catalog at once: fixed costs dominate it, and batches of
+    years would only add a scan and forks. `--explain` and `-v` say why batches was not taken;
+    the next builds still find nothing changed or patch. At or above the threshold (the
+    constant, or NEWSLETTER_SMALL_SITE_BYTES) the build goes by batches."""
+    from conftest import run_cli
+
+    from newsletter.builder import workers
+    from newsletter.builder.pipeline import explain
+
+    monkeypatch.delenv("NEWSLETTER_SMALL_SITE_BYTES", raising=False)
+    bulletins = tmp_path / "bulletins"
+    bulletins.mkdir()
+    for n in range(3):
+        (bulletins / f"b{n}.txt").write_text(bulletin(random.Random(n), 5, f"s{n}"))
+        os.utime(bulletins / f"b{n}.txt", ns=(10**18, 10**18))
+    size = sum(p.stat().st_size for p in bulletins.iterdir())
+    assert size < workers.SMALL_SITE_BYTES == workers.small_site_bytes()
+    args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
+    why = f"✗ batches: a small site ({size:,} bytes of bulletins, under {workers.SMALL_SITE_BYTES:,}): " + QUICKER
+    lines = run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()
+    assert why in lines and lines[-1] == "→ in memory: the whole catalog at once"
+    built = run_cli(*args, "-v", cwd=tmp_path)
+    assert built.code == 0 and f"newsletter: plan: {why}\n" in built.err
+    assert "newsletter: plan: → in memory: the whole catalog at once\n" in built.err
+    assert run_cli(*args, "--explain", cwd=tmp_path).out.startswith("→ unchanged: nothing changed")
+    config = load_config(None, {"base_url": "https://news.example.org/"})
+    monkeypatch.chdir(tmp_path)  # the files named as the command named them
+    out, state, inputs = Path("out"), Path("state"), ["bulletins"]
+    (bulletins / "b1.txt").write_text(edited(random.Random(9), bulletins / "b1.txt"))
+    os.utime(bulletins / "b1.txt", ns=(10**18 + 10**9,) * 2)
+    patched = build_site(config, inputs, out, state)
+    assert patched.plan.way == "patch", patched.plan.lines()  # the in-memory build left its catalog
+    in_memory = build_site(config, inputs, out, state, full=True)
+    size = sum(p.stat().st_size for p in bulletins.iterdir())  # edited
+    said = f"a small site ({size:,} bytes of bulletins, under {workers.SMALL_SITE_BYTES:,}): " + QUICKER
+    assert in_memory.plan.way == "in memory" and ("batches", False, said) in in_memory.plan.steps
+    # at the threshold, by batches (the constant, then the environment variable), with the same bytes
+    monkeypatch.setattr(workers, "SMALL_SITE_BYTES", size)
+    assert explain(config, inputs, out, state, full=True).way == "batches"
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", str(size + 1))
+    assert explain(config, inputs, out, state, full=True).way == "in memory"
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", str(size))
+    assert build_site(config, inputs, Path("out2"), state).plan.way == "batches"
+    assert tree(out) == tree(Path("out2"))
+
+
+def test_a_way_that_falls_back_is_planned_again(tmp_path, monkeypatch):
     """`plan` decides every build: the rules it can check beforehand rule ways out; a rule
     only the running way can see broken (an `Id:` line met while parsing) makes the way raise
     `FallBack`, and `plan` is asked again, which now rules that way out with that rule's words
     and takes the next. `--explain` and the build agree up to that point."""
     from newsletter.builder.pipeline import explain
     from newsletter.builder.plan import RULES
+
+    monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", "0")  # batches, small as the site is
 
     bulletins = tmp_path / "bulletins"
     bulletins.mkdir()

@@ -499,3 +499,21 @@ def test_one_shot_runs_announce_changed_feeds(tmp_path, command):
         assert Hub.received == []  # nothing changed, nothing announced
     finally:
         server.shutdown()
+
+
+def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_path):
+    """As `newsletter build` does: a hand-edited page and a deleted feed are written again by
+    the daemon's next rescan, without a bulletin changing (T7 #19)."""
+    (tmp_path / "bulletins").mkdir()
+    (tmp_path / "bulletins" / "a.txt").write_text(PERU)
+    (tmp_path / "bulletins" / "b.txt").write_text(CHILE)
+    r = Running(tmp_path)
+    r.daemon.options.rescan = 0.5
+    with r:
+        page, feed = r.out / "pe" / "index.html", r.out / "cl" / "feed.json"
+        assert wait_until(lambda: page.exists() and feed.exists())
+        good = page.read_bytes()
+        time.sleep(1.5)  # the first build's saves are done (FLUSH_SECONDS)
+        page.write_bytes(good + b"<!-- edited by hand -->\n")
+        feed.unlink()
+        assert wait_until(lambda: page.read_bytes() == good and feed.exists(), timeout=15)

@@ -42,9 +42,11 @@ SITE_KEYS = (
     "authority",
     "author",
     "watch_websub_hub",
+    "newsletter_enabled",  # a list's page links to its newsletter archive only when there is one
     "newsletter_public_url",
     "newsletter_delivery",
     "newsletter_frequencies",
+    "newsletter_period",  # the sign-up form checks the default frequency
     "brand_logo",
     "brand_favicon",
     "brand_accent",

@@ -91,10 +91,12 @@ def inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
-def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
+def check_layout(inputs: list[str], out_dir: Path, state_dir: Path, config: Config) -> None:
     """Refuse layouts that would feed outputs back in or publish private state, and inputs
-    that do not exist (a mistyped folder must not unpublish the whole site)."""
-    for folder, option in ((out_dir, "--out"), (state_dir, "--state")):
+    that do not exist (a mistyped folder must not unpublish the whole site). A message names
+    `out`/`state` as `config` says they were set (`FILE: out:` or `--out`)."""
+    out, state = config.named("out"), config.named("state")
+    for folder, option in ((out_dir, out), (state_dir, state)):
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"{option} {folder} is a file, not a folder; name a folder (it is created if needed)")
     missing = [given for given in inputs if not Path(given).exists()]
@@ -104,14 +106,15 @@ def check_layout(inputs: list[str], out_dir: Path, state_dir: Path) -> None:
         root = Path(given)
         if root.is_dir() and inside(out_dir, root):
             raise UsageError(
-                f"--out {out_dir} is inside the bulletin folder {given}; choose an output folder outside it"
+                f"{out} {out_dir} is inside the bulletin folder {given}; choose an output folder outside it"
             )
         if inside(root, out_dir):
             raise UsageError(f"the bulletin folder {given} is inside the output folder {out_dir}; keep them apart")
     if inside(state_dir, out_dir):
         raise UsageError(
-            f"the state folder {state_dir} is inside the output folder {out_dir}; it holds private data "
-            "and must never be published (use --state DIR elsewhere)"
+            f"{'the state folder' if state == '--state' else state} {state_dir} is inside the output folder "
+            f"{out_dir}; it holds private data and must never be published "
+            f"({'use --state DIR elsewhere' if state == '--state' else 'choose a folder elsewhere'})"
         )
 
 
@@ -293,7 +296,7 @@ def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
     gc.disable()
     try:
         started = time.perf_counter()
-        check_layout(request.inputs, request.out_dir, request.state_dir)
+        check_layout(request.inputs, request.out_dir, request.state_dir, request.config)
         migrate_manifest(request.manifest)
         builder = builder or Builder(request.config, templates_dir=request.templates_dir, state_dir=request.state_dir)
         state = BuildState(request, builder.reader, builder.session, started)
@@ -312,7 +315,7 @@ def run(request: BuildRequest, builder: Builder | None = None) -> BuildResult:
 def explain(config: Config, inputs: list[str], out_dir: Path, state_dir: Path, **options: Any) -> Plan:
     """The plan `build` would follow, found without writing anything (`build --explain`);
     `options` as for `build_site`."""
-    check_layout(inputs, out_dir, state_dir)
+    check_layout(inputs, out_dir, state_dir, config)
     request = BuildRequest(config, list(inputs), out_dir, state_dir, explain=True, **options)
     builder = Builder(config, templates_dir=request.templates_dir, state_dir=state_dir)
     return plan(request, BuildState(request, builder.reader, builder.session))

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import DaemonSession
+from newsletter.builder.workers import SMALL_SITE_BYTES, small_site_bytes
 from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
@@ -335,6 +336,17 @@ def _many(n: int) -> str:
     return f"{n} files changed (at most {MAX_FILES}, or {MAX_SHARE:.0%} of them, are patched in)"
 
 
+def _small_site(r: BuildRequest, s: BuildState) -> str | None:
+    assert s.stamp is not None  # the rule "unreadable bulletin" is checked first
+    limit = small_site_bytes()
+    if s.stamp.size >= limit:
+        return None
+    return (
+        f"a small site ({s.stamp.size:,} bytes of bulletins, under {limit:,}): "
+        "the whole catalog at once is quicker than batches of years"
+    )
+
+
 _TWICE = "the same item is in two files (which copy wins depends on the whole order)"
 
 RULES: list[Rule] = [
@@ -444,6 +456,13 @@ RULES: list[Rule] = [
         "identity not by year",
         "the entry ids an earlier version kept are read and moved to the by-year layout in memory first",
         lambda r, s: (f := s.caches.identity_folder) is not None and not f.is_dir() and f.with_suffix(".json").exists(),
+    ),
+    Rule(
+        ("batches",),
+        "small site",
+        f"a small site (bulletins under {SMALL_SITE_BYTES:,} bytes in all, or NEWSLETTER_SMALL_SITE_BYTES; the plan "
+        "says how many): the whole catalog at once is quicker than batches of years",
+        _small_site,
     ),
     Rule(("batches",), "Id: lines", "an entry has an Id: line (such ids are given in file order over the whole site)"),
     Rule(("batches",), "duplicates", _TWICE),

@@ -5,6 +5,9 @@ and the writer's manifest without copying or pickling them, render the units the
 write the files themselves (atomically, like the parent would) and send back only what the
 manifest needs to record. The parent works too: on `n` cores, `n - 1` processes are forked,
 and every process claims the next piece of work when it is done with the last (`_Counter`).
+
+Two environment variables tune this: NEWSLETTER_WORKERS (how many processes, `parallel_workers`)
+and NEWSLETTER_SMALL_SITE_BYTES (below which size a full build goes in memory, `small_site_bytes`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,22 @@ def parallel_workers(units: int) -> int:
     if os.environ.get("NEWSLETTER_WORKERS"):
         return max(1, int(os.environ["NEWSLETTER_WORKERS"]))
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+SMALL_SITE_BYTES = 5_000_000
+"""Below this many bytes of bulletins in all (about 7,500 entries), a full one-shot build
+goes in memory, the whole catalog at once, rather than by batches of years (`builder.batches`:
+a scan, then batches and a finish, each with its forks): fixed costs dominate a small site,
+and its catalog is small. The environment variable NEWSLETTER_SMALL_SITE_BYTES, beside
+NEWSLETTER_WORKERS, overrides it (0: every full one-shot build goes by batches, as the tests of
+that way on small sites ask)."""
+
+
+def small_site_bytes() -> int:
+    """The size under which a full one-shot build goes in memory (`SMALL_SITE_BYTES`)."""
+    if os.environ.get("NEWSLETTER_SMALL_SITE_BYTES"):
+        return max(0, int(os.environ["NEWSLETTER_SMALL_SITE_BYTES"]))
+    return SMALL_SITE_BYTES
 
 
 PARALLEL_MIN_BYTES = 256_000

@@ -344,7 +344,7 @@ def cmd_build(args) -> int:
     config = site_config(args)
     inputs = args.bulletins or config.bulletins
     hub = config.watch_websub_hub
-    check_layout(inputs, Path(config.out), Path(config.state))  # before the lock creates the state folder
+    check_layout(inputs, Path(config.out), Path(config.state), config)  # before the lock creates the state folder
     if args.explain:
         plan = explain(
             config,
@@ -412,7 +412,7 @@ def cmd_watch(args) -> int:
 
     config = site_config(args)
     inputs = args.bulletins or config.bulletins
-    check_layout(inputs, Path(config.out), Path(config.state))
+    check_layout(inputs, Path(config.out), Path(config.state), config)
     config_path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
     debounce = (args.debounce if args.debounce is not None else config.watch_debounce_ms) / 1000.0
     options = WatchOptions(

@@ -109,6 +109,8 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
         kept = identity.get(item_key(entry)) if identity else None
         if kept is not None:
             eid, slug, updated = kept
+            if entry.fixed_id:  # an `Id:` line wins over the id kept for the entry (added or changed later)
+                eid = entry_id(authority, entry.date, shorten(entry.key[1]), entry.fixed_id)
         else:
             short = shorten(entry.key[1])
             slug = f"{entry.date.isoformat()}-{short}"

@@ -148,7 +148,12 @@ class WatchDaemon:
                     flush_at = float("inf")
                 elif time.monotonic() >= next_rescan:
                     log.debug("periodic rescan")
-                    self.rebuild(set(), quiet_if_unchanged=True)
+                    damaged = flush_at == float("inf") and not self._outputs_intact()
+                    if damaged:
+                        log.info("an output is missing or is not as this daemon wrote it: checking every output")
+                    self.rebuild(set(), quiet_if_unchanged=not damaged, verify=damaged)
+                    if damaged:  # its repairs are saved as a change's are
+                        flush_at = min(flush_at, time.monotonic() + FLUSH_SECONDS)
                     next_rescan = time.monotonic() + self.options.rescan
         finally:
             for sig, handler in previous.items():
@@ -337,6 +342,19 @@ class WatchDaemon:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, handler)
         return previous
+
+    def _outputs_intact(self) -> bool:
+        """Every output the saved manifest lists is on disk as written (a hand-edited or
+        deleted output is repaired by the next rescan, as `newsletter build` repairs it).
+        Asked only when every save is done: the manifest on disk is then the daemon's."""
+        from newsletter.state.manifest import manifest_path
+        from newsletter.state.stamp import outputs_intact
+
+        o = self.options
+        try:
+            return outputs_intact(manifest_path(o.state_dir, o.out_dir), o.out_dir) is not None
+        except OSError:
+            return False
 
     def _flush(self) -> None:
         try:
