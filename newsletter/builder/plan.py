@@ -310,7 +310,7 @@ def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool | str:
     if snap is not None and snap.out_dir != r.out_dir:
         return "the daemon's last build was of another output folder"
     if snap is None and before:
-        return "the daemon's last build found the same item twice, which only a full build handles"
+        return "the daemon's last build found two entries with the same date and title (or id), which only a full build handles"
     return snap is None or not before
 
 
@@ -347,7 +347,7 @@ def _small_site(r: BuildRequest, s: BuildState) -> str | None:
     )
 
 
-_TWICE = "the same item is in two files (which copy wins depends on the whole order)"
+_TWICE = "two entries have the same date and title, but for case or punctuation (the whole site's order decides between them)"
 
 RULES: list[Rule] = [
     # the one-shot ways (`BuildState.one_shot` is the first four)
@@ -393,8 +393,8 @@ RULES: list[Rule] = [
     Rule(
         ("patch",),
         "no catalog",
-        "the last build left nothing to patch (the watch daemon's builds and builds that found the same item "
-        "twice do not)",
+        "the last build left nothing to patch (the watch daemon's builds and builds that found two entries with the same "
+        "date and title or id do not)",
         lambda r, s: s.catalog is None,
     ),
     Rule(
@@ -435,7 +435,11 @@ RULES: list[Rule] = [
     ),
     Rule(("patch",), "year unreadable", "the state folder's record of one year's outputs is unreadable"),
     Rule(("patch",), "Id: lines", "an entry of a changed file has (or had) an Id: line"),
-    Rule(("patch",), "duplicates", "the same item is in two files, or two entries would get the same id"),
+    Rule(
+        ("patch",),
+        "duplicates",
+        "two entries have the same date and title, but for case or punctuation, or would get the same id",
+    ),
     Rule(("patch",), "slug moved", "an entry the change did not touch would get another address or id"),
     Rule(
         ("patch",),
@@ -472,8 +476,8 @@ RULES: list[Rule] = [
     Rule(
         ("live",),
         "no snapshot",
-        "this daemon has not built this output folder yet, or its last build found the same item twice "
-        "(the plan says which)",
+        "this daemon has not built this output folder yet, or its last build found two entries with the same "
+        "date and title or id (the plan says which)",
         _snapshot_missing,
     ),
     Rule(("live",), "fingerprints", "the configuration or the templates changed", _live_fingerprints),
@@ -603,10 +607,14 @@ def _patched_in(state: BuildState) -> str:
     return said
 
 
-def _unchecked(way: str) -> list[str]:
-    """What the rules `way` checks only while it runs say (`--explain` lists them), without
-    the table's "(the plan names it)"."""
-    return [re.sub(r" \(the plan [^)]*\)$", "", rule.says) for rule in RULES if way in rule.ways and rule.check is None]
+def _unchecked(way: str, but: tuple[str, ...] = ()) -> list[str]:
+    """What the rules `way` checks only while it runs say (`--explain` lists them), but for
+    the rules named in `but`, without the table's "(the plan names it)"."""
+    return [
+        re.sub(r" \(the plan [^)]*\)$", "", rule.says)
+        for rule in RULES
+        if way in rule.ways and rule.check is None and rule.name not in but
+    ]
 
 
 def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
@@ -625,7 +633,9 @@ def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
         missing, n = state.cached_parses[0], len(state.found[0])
         files = f"{n} file{'s' if n != 1 else ''}"
         if not missing:
-            return f"all {files} are as the last build read them: none has an Id: line, no item is in two files"
+            return (
+                f"all {files} are as the last build read them: no Id: line, no two entries with the same date and title"
+            )
         return f"{missing} of {files} {'is' if missing == 1 else 'are'} new or changed since the last build read them"
     return "the whole catalog at once"
 
@@ -634,8 +644,10 @@ def _unless(way: str, request: BuildRequest, state: BuildState) -> tuple[str, li
     """`--explain`: what would make the way taken fall back, found only while it runs."""
     if not request.explain:
         return "", []
-    if way == "patch":
-        return "a full build is done instead if reading the changed files shows that", _unchecked(way)
+    if way == "patch":  # "outputs touched" is a patch of files read again only to be sure
+        changed = set(state.changes.names()) - set(state.rechecked)
+        rules = _unchecked(way, ("outputs touched",) if changed else ())
+        return "a full build is done instead if reading the changed files shows that", rules
     if way == "batches" and state.cached_parses[0]:
         return "the build is done in memory instead if reading them shows that", _unchecked(way)
     return "", []
@@ -655,9 +667,8 @@ def _fell_back(way: str, reason: str, state: BuildState) -> str:
     """What a way that fell back while running says: its rule's words, with the outputs named
     when it found one not as the last build wrote it."""
     if way == "patch" and reason == _rule(way, "outputs touched").says:
-        return (
-            "no bulletin changed (those saved just before the last build were read again to be sure), and "
-            + (state.damaged or _TOUCHED)
+        return "no bulletin changed (those saved just before the last build were read again to be sure), and " + (
+            state.damaged or _TOUCHED
         )
     return reason
 
