@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
+import json
 import math
 import re
 import tomllib
@@ -144,7 +145,27 @@ def _one_of(*choices: str) -> Callable[[str], str | None]:
 
 def _frequencies(value: list) -> str | None:
     wrong = [v for v in value if v not in ("daily", "weekly", "monthly")]
-    return f"must be some of daily, weekly, monthly, not {', '.join(map(repr, wrong))}" if wrong else None
+    return f"must be some of daily, weekly, monthly, not {', '.join(map(toml_value, wrong))}" if wrong else None
+
+
+def toml_value(value: Any) -> str:
+    """`value` as TOML spells it (`true`, `["a", "b"]`, `"x"`), for messages about a value read
+    from a TOML file (Python's repr would say `True`, `['a', 'b']`, `'x'`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(toml_value, value)) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{toml_value(k)} = {toml_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+        )
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
 
 
 def _email(value: str) -> str | None:
@@ -469,7 +490,7 @@ def _toml_problem(message: str, text: str) -> str:
 def _unknown(key: str, values: dict[str, Any]) -> str:
     """The message for a key that is no option: a section given a value, or a likely meant key."""
     if key in _SECTIONS:
-        return f"{key}: must be a table ([{key}]), got {values[key]!r}"
+        return f"{key}: must be a table ([{key}]), got {toml_value(values[key])}"
     near = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.75)
     if not near:  # a key of a section given outside it (`period` for `newsletter.period`)
         near = [k for k in _BY_KEY if k.rpartition(".")[2] == key.rpartition(".")[2] and k != key][:1]
@@ -501,6 +522,16 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             overridden.add(key)
     from_file -= overridden
 
+    given: list[str] = []
+    """Problems with values given on the command line (`overrides`): named as its options, not
+    as the file's keys (the file may not set them at all)."""
+
+    def bad(key: str, message: str) -> None:
+        if key in overridden:
+            given.append(f"--{key.replace('_', '-').replace('.', '-')}: {message}")
+        else:
+            problems.append(f"{key}: {message}")
+
     for key in sorted(values):
         if key not in _BY_KEY:
             problems.append(_unknown(key, values))
@@ -510,40 +541,49 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
         expected = option.type
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if option.check is _date and isinstance(value, (dt.date, dt.time)):  # send_since = 2025-03-01
+            if type(value) is not dt.date:
+                bad(option.key, "must be a date such as 2021-08-23, without a time")
+                continue
+            value = value.isoformat()
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            problems.append(f"{option.key}: must be {_type_name(expected)}, got {value!r}")
+            bad(option.key, f"must be {_type_name(expected)}, got {toml_value(value)}")
             continue
         if isinstance(value, float) and not math.isfinite(value):
-            problems.append(f"{option.key}: must be a finite number, got {value!r}")
+            bad(option.key, f"must be a finite number, got {toml_value(value)}")
             continue
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _LARGEST_INT:
-            problems.append(f"{option.key}: must be at most {_LARGEST_INT} (TOML integers are 64-bit), got {value}")
+            bad(option.key, f"must be at most {_LARGEST_INT} (TOML integers are 64-bit), got {value}")
             continue
         if option.check is not None:
             message = option.check(value)
             if message:
-                problems.append(f"{option.key}: {message}")
+                bad(option.key, message)
                 continue
         final[option.attr] = value
 
     if "base_url" in final:
         if not final["base_url"]:
-            problems.append("base_url: required; pass --base-url URL or set base_url in newsletter.toml")
+            bad("base_url", "required; pass --base-url URL or set base_url in newsletter.toml")
         elif not final["base_url"].endswith("/"):
             final["base_url"] += "/"
     for name, code in final.get("aliases", {}).items():
         from newsletter.content.gazetteer import load_gazetteer
 
-        if not isinstance(code, str) or not load_gazetteer().is_code(code):
-            problems.append(f"aliases.{name}: {code!r} is not an ISO 3166-1 alpha-2 country code")
+        if not name.strip():  # the tagger cannot look for an empty name
+            problems.append(f"aliases: a name must not be empty (the one for {toml_value(code)})")
+        elif not isinstance(code, str) or not load_gazetteer().is_code(code):
+            problems.append(f"aliases.{name}: {toml_value(code)} is not an ISO 3166-1 alpha-2 country code")
     for item in final.get("exclusions", []):
         if not isinstance(item, str):
-            problems.append(f"exclusions: {item!r} is not a string")
+            problems.append(f"exclusions: {toml_value(item)} is not a string")
+        elif not item.strip():  # the tagger cannot look for an empty phrase
+            problems.append(f"exclusions: {toml_value(item)} is empty; remove it from the list")
     if final.get("bulletins") == []:  # a build of nothing would unpublish the whole site
         problems.append("bulletins: must not be empty (name the folders or files to read)")
     for item in final.get("bulletins", []):
         if not isinstance(item, str) or not item.strip():
-            problems.append(f"bulletins: {item!r} is not a path")
+            problems.append(f"bulletins: {toml_value(item)} is not a path")
     if path is not None:
         base_dir = Path(path).parent
         for option in OPTIONS:
@@ -554,11 +594,11 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
                 elif value:
                     final[option.attr] = str(base_dir / value)
         for key in ("brand.logo", "brand.favicon"):  # copied by every build: a missing one fails it
-            given = final.get(key.replace(".", "_"))
-            if key in from_file and given and not Path(given).is_file():
-                problems.append(f"{key}: no such file: {given}")
-    if problems:
-        raise ConfigError(problems, path=source)
+            named = final.get(key.replace(".", "_"))
+            if key in from_file and named and not Path(named).is_file():
+                problems.append(f"{key}: no such file: {named}")
+    if problems or given:
+        raise ConfigError(problems, path=source, given=given)
     if not final["authority"]:
         final["authority"] = urlsplit(final["base_url"]).hostname or "localhost"
     if not final["newsletter_from_name"]:

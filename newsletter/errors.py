@@ -27,11 +27,14 @@ class ConfigError(NewsletterError):
 
     exit_code = 2
 
-    def __init__(self, problems: list[str], *, path: str | None = None) -> None:
+    def __init__(self, problems: list[str], *, path: str | None = None, given: list[str] | None = None) -> None:
+        """`problems` of the file at `path` (each line names it), then `given`: problems of
+        values given on the command line (named as its options, without the file)."""
         self.problems = list(problems)
+        self.given = list(given or ())
         self.path = path
         where = f"{path}: " if path else ""
-        super().__init__("\n".join(f"{where}{p}" for p in self.problems))
+        super().__init__("\n".join([f"{where}{p}" for p in self.problems] + self.given))
 
 
 class UsageError(NewsletterError):

@@ -100,7 +100,7 @@ def test_a_missing_brand_file_is_refused_at_load_relative_to_the_file(site, caps
 
 
 def test_a_section_given_as_a_value_must_be_a_table(tmp_path):
-    assert "newsletter.toml: newsletter: must be a table ([newsletter]), got 'x'" in refused(
+    assert 'newsletter.toml: newsletter: must be a table ([newsletter]), got "x"' in refused(
         tmp_path, BASE + 'newsletter = "x"\n'
     )
 

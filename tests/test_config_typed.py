@@ -47,7 +47,7 @@ def test_a_value_of_the_wrong_type_is_reported_by_its_key(tmp_path):
     path.write_text('base_url = "https://news.example.org/"\nfeed_limit = "ten"\n[smtp]\ntimeout = 5\n')
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert "feed_limit: must be a whole number, got 'ten'" in str(caught.value)
+    assert 'feed_limit: must be a whole number, got "ten"' in str(caught.value)
     path.write_text('base_url = "https://news.example.org/"\n[smtp]\ntimeout = 5\n')
     assert load_config(path).smtp_timeout == 5.0 and isinstance(load_config(path).smtp_timeout, float)
 

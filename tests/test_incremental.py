@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from newsletter.builder.pipeline import Builder, build_site
+from newsletter.builder.plan import RULES
 from newsletter.config import load_config
 
 COUNTRIES = ["Peru", "Chile", "Mexico", "Honduras", "Belize", "Panama"]
@@ -417,8 +419,12 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
     assert first.out.splitlines() == [
         "✗ unchanged: no earlier one-shot build of this output folder",
         "✗ patch: no earlier build of this output folder",
-        "→ batches: 4 of 4 files not in the parse cache: if they hold Id: lines or the same item twice (found while "
-        "parsing them), the build is done in memory",
+        "→ batches: 4 of 4 files are new or changed since the last build read them",
+        "  (batches: a full build, year by year, reusing the outputs that are unchanged)",
+        "  the build is done in memory instead if reading them shows that:",
+        "  - an entry has an Id: line (such ids are given in file order over the whole site)",
+        "  - two entries have the same date and title, but for case or punctuation (the whole site's order decides "
+        "between them)",
     ]
     built = run_cli(*args, "-v", cwd=tmp_path)
     assert "newsletter: plan: → batches: " in built.err
@@ -432,14 +438,20 @@ def test_explain_prints_the_plan_and_writes_nothing(tmp_path, monkeypatch):
     os.utime(bulletins / "b1.txt", ns=(10**18 + 10**9,) * 2)
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")}
     lines = run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()
-    assert lines[0] == "✗ unchanged: a bulletin, the configuration, the templates or newsletter itself changed"
-    assert lines[1].startswith("→ patch: 1 file changed: bulletins/b1.txt")
+    assert lines[0] == "✗ unchanged: a bulletin changed: bulletins/b1.txt"  # which one, not the rule's list
+    assert lines[1] == "→ patch: 1 file changed: bulletins/b1.txt"
+    # what a patch is, and what would make it fall back (the rules it checks while running, from RULES)
+    assert lines[2] == "  (patch: only what the changed files touch is rendered again)"
+    assert lines[3] == "  a full build is done instead if reading the changed files shows that:"
+    unchecked = [r.says for r in RULES if r.ways == ("patch",) and r.check is None and r.name != "outputs touched"]
+    assert [line.removeprefix("  - ") for line in lines[4:]] == [re.sub(r" \(the plan .*\)$", "", s) for s in unchecked]
+    assert "  - an entry left a list's feed, which must be refilled from older entries" in lines
     assert run_cli(*args, "--explain", "--full", cwd=tmp_path).out.splitlines()[:2] == [
-        "✗ unchanged: --full",
-        "✗ patch: --full",
+        "✗ unchanged, patch: --full",  # ways ruled out for the same reason: one line
+        "→ batches: 1 of 4 files is new or changed since the last build read them",
     ]
     assert (
-        run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines()[-1]
+        taken(run_cli(*args, "--explain", "--strict", cwd=tmp_path).out.splitlines())
         == "→ in memory: the whole catalog at once"
     )
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*")} == before
@@ -523,6 +535,11 @@ def test_both_fast_paths_take_a_country_appearing_or_emptying_and_the_newest_dat
 QUICKER = "the whole catalog at once is quicker than batches of years"
 
 
+def taken(lines: list[str]) -> str:
+    """The line of the way taken (under it, what that way is and what would make it fall back)."""
+    return next(line for line in lines if line.startswith("→"))
+
+
 def test_a_small_site_is_built_in_memory_and_the_plan_says_why(tmp_path, monkeypatch):
     """A full one-shot build of a small site (its bulletins under `workers.SMALL_SITE_BYTES` in
     all) goes in memory, the whole catalog at once: fixed costs dominate it, and batches of
@@ -545,7 +562,7 @@ def test_a_small_site_is_built_in_memory_and_the_plan_says_why(tmp_path, monkeyp
     args = ["build", "bulletins", "--out", "out", "--state", "state", "--base-url", "https://news.example.org/"]
     why = f"✗ batches: a small site ({size:,} bytes of bulletins, under {workers.SMALL_SITE_BYTES:,}): " + QUICKER
     lines = run_cli(*args, "--explain", cwd=tmp_path).out.splitlines()
-    assert why in lines and lines[-1] == "→ in memory: the whole catalog at once"
+    assert why in lines and taken(lines) == "→ in memory: the whole catalog at once"
     built = run_cli(*args, "-v", cwd=tmp_path)
     assert built.code == 0 and f"newsletter: plan: {why}\n" in built.err
     assert "newsletter: plan: → in memory: the whole catalog at once\n" in built.err
@@ -577,7 +594,6 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path, monkeypatch):
     `FallBack`, and `plan` is asked again, which now rules that way out with that rule's words
     and takes the next. `--explain` and the build agree up to that point."""
     from newsletter.builder.pipeline import explain
-    from newsletter.builder.plan import RULES
 
     monkeypatch.setenv("NEWSLETTER_SMALL_SITE_BYTES", "0")  # batches, small as the site is
 
@@ -598,17 +614,21 @@ def test_a_way_that_falls_back_is_planned_again(tmp_path, monkeypatch):
     assert result.plan.way == "in memory" and result.plan.steps[-1][1]
     assert (out / "index.html").is_file()
     # the files parsed, `--explain` no longer guesses: the parse cache shows the Id: line
-    assert [line.split(":")[0] for line in planned.lines()][-1] == "→ batches"
-    assert "2 of 2 files not in the parse cache" in planned.lines()[-1]
+    assert taken(planned.lines()) == "→ batches: 2 of 2 files are new or changed since the last build read them"
     again = explain(config, [str(bulletins)], out, state, full=True)
     assert ("batches", False, says) in again.steps and again.way == "in memory"
     (bulletins / "b.txt").write_text(text)  # the Id: line gone: batches, and nothing left to guess
     clean = explain(config, [str(bulletins)], out, state, full=True)
     assert clean.way == "batches"
-    assert clean.lines()[-1].startswith("→ batches: 1 of 2 files not in the parse cache: if they hold Id: lines")
+    assert taken(clean.lines()) == "→ batches: 1 of 2 files is new or changed since the last build read them"
+    assert "  - an entry has an Id: line (such ids are given in file order over the whole site)" in clean.lines()
     build_site(config, [str(bulletins)], out, state)
     parsed = explain(config, [str(bulletins)], out, state, full=True)
-    assert parsed.lines()[-1] == "→ batches: the parse cache answers for all 2 files: no Id: lines, no item twice"
+    assert parsed.lines()[-2:] == [
+        "→ batches: all 2 files are as the last build read them: no Id: line, no two entries with the same date and "
+        "title",
+        "  (batches: a full build, year by year, reusing the outputs that are unchanged)",
+    ]  # nothing left that would make it fall back
 
 
 def test_a_brand_change_reaches_every_output_of_a_rebuild(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from newsletter.content.rows import CatalogHead
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
 from newsletter.state import stamp as stamps
-from newsletter.state.manifest import ManifestHead, load_head, manifest_path
+from newsletter.state.manifest import ManifestHead, load_head, load_manifest, manifest_path
 
 if TYPE_CHECKING:
     from newsletter.config import Config
@@ -219,6 +220,52 @@ class BuildState:
         dirs = self.catalog.dirs if self.catalog is not None else {}
         return not dirs or folder_mtimes_of(self.request.out_dir, dirs) != dirs
 
+    @cached_property
+    def rechecked(self) -> list[str]:
+        """The files of `changes.changed` whose size and mtime are those recorded: read again
+        only because they were saved just before the last build (`stamp.racily_clean`)."""
+        recorded, stats = self.catalog.sources if self.catalog is not None else {}, self.changes.stats
+        return sorted(
+            s.display
+            for s in self.changes.changed
+            if (rec := recorded.get(s.display)) is not None and (rec[1], rec[0]) == stats.get(s.display)
+        )
+
+    def what_changed(self) -> str | None:
+        """Which of the bulletins, the configuration or templates changed since the last
+        one-shot build, if the catalog it left tells; else None."""
+        if self.catalog is None:
+            return None
+        settings = _settings_changed(list(self.catalog.fingerprints), self.reader.fingerprints)
+        if settings or self.changes.error:
+            return settings
+        names = [n for n in self.changes.names() if n not in self.rechecked]
+        if not names:
+            return None
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        return f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {shown}"
+
+    @cached_property
+    def damaged(self) -> str | None:
+        """Which outputs are missing or not as the last build wrote them (the first two, and
+        how many), in words; None when the manifest cannot tell."""
+        from newsletter.output.writer import changed_outputs
+
+        state = load_manifest(self.request.manifest)
+        if state is None:
+            return None
+        out = self.request.out_dir
+        found = sorted(changed_outputs(state[1], out))
+        if not found:
+            return None
+        shown = [f"{rel} ({'edited' if (out / rel).exists() else 'missing'})" for rel in found[:2]]
+        more = f" and {len(found) - 2} more" if len(found) > 2 else ""
+        n = len(found)
+        return (
+            f"{n} output{'s' if n != 1 else ''} {'is' if n == 1 else 'are'} missing or not as the last build "
+            f"wrote {'it' if n == 1 else 'them'}: {', '.join(shown)}{more}"
+        )
+
 
 Check = Callable[[BuildRequest, BuildState], "bool | str | None"]
 
@@ -236,9 +283,35 @@ class Rule:
     while it runs, and raises `FallBack(name)`."""
 
 
-def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool:
-    snap = s.session.snapshot
-    return snap is None or snap.out_dir != r.out_dir or not s.caches.written_before(r.out_dir)
+_SETTINGS = "the configuration, the templates or newsletter itself changed"
+
+
+def _settings_changed(old: list[str], new: list[str]) -> str | None:
+    """Which settings differ between two `Reader.fingerprints` (site, newsletters, parser), in words."""
+    if old[:1] != new[:1]:
+        return _SETTINGS
+    if old[1:2] != new[1:2]:
+        return "the [newsletter] options changed"
+    if old[2:] != new[2:]:
+        return "the configuration's aliases or exclusions changed (or newsletter's parser)"
+    return None
+
+
+_INPUTS = "a bulletin, the configuration, the templates or newsletter itself changed"
+_TOUCHED = "an output is missing or is not as the last build wrote it"
+
+
+def _inputs_changed(r: BuildRequest, s: BuildState) -> bool | str:
+    return s.record[1] == "changed" and (s.what_changed() or _INPUTS)
+
+
+def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool | str:
+    snap, before = s.session.snapshot, s.caches.written_before(r.out_dir)
+    if snap is not None and snap.out_dir != r.out_dir:
+        return "the daemon's last build was of another output folder"
+    if snap is None and before:
+        return "the daemon's last build found two entries with the same date and title (or id), which only a full build handles"
+    return snap is None or not before
 
 
 def _live_fingerprints(r: BuildRequest, s: BuildState) -> bool:
@@ -250,13 +323,17 @@ def _live_fingerprints(r: BuildRequest, s: BuildState) -> bool:
 def _live_many(r: BuildRequest, s: BuildState) -> str | None:
     changed, removed = s.live_changes
     n = len(set(changed) | set(removed))
-    return None if few_changed(n, len(s.caches.results)) else f"{n} files changed"
+    return None if few_changed(n, len(s.caches.results)) else _many(n)
 
 
 def _patch_many(r: BuildRequest, s: BuildState) -> str | None:
     c = s.changes
     n = len(c.changed) + len(c.removed)
-    return None if few_changed(n, len(c.sources)) else f"{n} files changed"
+    return None if few_changed(n, len(c.sources)) else _many(n)
+
+
+def _many(n: int) -> str:
+    return f"{n} files changed (at most {MAX_FILES}, or {MAX_SHARE:.0%} of them, are patched in)"
 
 
 def _small_site(r: BuildRequest, s: BuildState) -> str | None:
@@ -270,7 +347,7 @@ def _small_site(r: BuildRequest, s: BuildState) -> str | None:
     )
 
 
-_TWICE = "the same item is in two files (which copy wins depends on the whole order)"
+_TWICE = "two entries have the same date and title, but for case or punctuation (the whole site's order decides between them)"
 
 RULES: list[Rule] = [
     # the one-shot ways (`BuildState.one_shot` is the first four)
@@ -296,39 +373,40 @@ RULES: list[Rule] = [
     Rule(
         ("unchanged",),
         "inputs changed",
-        "a bulletin, the configuration, the templates or newsletter itself changed",
-        lambda r, s: s.record[1] == "changed",
+        _INPUTS + " (the plan says which, if the last build's record tells)",
+        _inputs_changed,
     ),
     Rule(
         ("unchanged",),
         "racy",
-        "a bulletin changed within a clock tick of the last build",
+        "a bulletin saved just before the last build must be read again to be sure",
         lambda r, s: s.record[1] == "racy",
     ),
     Rule(
         ("unchanged",),
         "outputs touched",
-        "an output is missing or is not as the last build wrote it",
-        lambda r, s: s.intact is None,
+        _TOUCHED + " (the plan names it)",
+        lambda r, s: s.intact is None and (s.damaged or _TOUCHED),
     ),
     # patch (`builder/patch.py`)
     Rule(("patch",), "no head", "no earlier build of this output folder", lambda r, s: s.head is None),
     Rule(
         ("patch",),
         "no catalog",
-        "the last build (the daemon's, or one with duplicates) left no catalog to patch",
+        "the last build left nothing to patch (the watch daemon's builds and builds that found two entries with the same "
+        "date and title or id do not)",
         lambda r, s: s.catalog is None,
     ),
     Rule(
         ("patch",),
         "fingerprints",
-        "the configuration, the templates or newsletter itself changed",
-        lambda r, s: s.catalog is not None and s.catalog.fingerprints != s.reader.fingerprints,
+        _SETTINGS + " (the plan says which, if it can tell)",
+        lambda r, s: s.catalog is not None and _settings_changed(list(s.catalog.fingerprints), s.reader.fingerprints),
     ),
     Rule(
         ("patch",),
         "identity not by year",
-        "the identity records must be read in full (or migrated) first",
+        "the entry ids kept in the state folder must first be read in full (or moved to the by-year layout)",
         lambda r, s: s.caches.identity_folder is None or not s.caches.identity_folder.is_dir(),
     ),
     Rule(
@@ -340,36 +418,47 @@ RULES: list[Rule] = [
     Rule(
         ("patch",),
         "unstatable bulletin",
-        "a bulletin cannot be stat'ed (the plan names it)",
+        "a bulletin cannot be looked at (the plan names it)",
         lambda r, s: s.changes.error or None,
     ),
     Rule(
-        ("patch",), "nothing changed", "nothing changed", lambda r, s: not s.changes.changed and not s.changes.removed
+        ("patch",),
+        "nothing changed",
+        "no bulletin changed",
+        lambda r, s: not s.changes.changed and not s.changes.removed,
     ),
     Rule(
         ("patch",),
         "many files",
-        f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
+        f"more than {MAX_FILES} files (or {MAX_SHARE:.0%} of them) changed (the plan says how many)",
         _patch_many,
     ),
-    Rule(("patch",), "year unreadable", "a year of the manifest is unreadable"),
-    Rule(("patch",), "Id: lines", "Id: lines"),
-    Rule(("patch",), "duplicates", "duplicates or clashing ids"),
-    Rule(("patch",), "slug moved", "an unchanged entry's slug or id moved"),
-    Rule(("patch",), "refill", "the newest entries of a list cannot be refilled (the plan names it)"),
-    Rule(("patch",), "last entry", "the last entry went"),
-    Rule(("patch",), "bodies", "the parse cache does not hold every entry"),
+    Rule(("patch",), "year unreadable", "the state folder's record of one year's outputs is unreadable"),
+    Rule(("patch",), "Id: lines", "an entry of a changed file has (or had) an Id: line"),
+    Rule(
+        ("patch",),
+        "duplicates",
+        "two entries have the same date and title, but for case or punctuation, or would get the same id",
+    ),
+    Rule(("patch",), "slug moved", "an entry the change did not touch would get another address or id"),
+    Rule(
+        ("patch",),
+        "refill",
+        "an entry left a list's feed, which must be refilled from older entries (the plan names the list)",
+    ),
+    Rule(("patch",), "last entry", "the site's last entry went"),
+    Rule(("patch",), "bodies", "the state folder no longer holds the text of an entry to render again"),
     Rule(
         ("patch",),
         "outputs touched",
-        "the bulletins re-read for being saved within a clock tick of the last build are unchanged, "
-        "and an output is not as that build wrote it",
+        "no bulletin changed (those saved just before the last build were read again to be sure), "
+        "and an output is not as the last build wrote it (the plan names it)",
     ),
     # batches (`builder/batches.py`)
     Rule(
         ("batches",),
         "identity not by year",
-        "identity records of an earlier version are read and migrated in memory first",
+        "the entry ids an earlier version kept are read and moved to the by-year layout in memory first",
         lambda r, s: (f := s.caches.identity_folder) is not None and not f.is_dir() and f.with_suffix(".json").exists(),
     ),
     Rule(
@@ -379,22 +468,23 @@ RULES: list[Rule] = [
         "says how many): the whole catalog at once is quicker than batches of years",
         _small_site,
     ),
-    Rule(("batches",), "Id: lines", "Id: lines (their ids are given in file order over the whole site)"),
+    Rule(("batches",), "Id: lines", "an entry has an Id: line (such ids are given in file order over the whole site)"),
     Rule(("batches",), "duplicates", _TWICE),
     # live (`builder/live.py`)
     Rule(("live",), "not the daemon", "not the watch daemon", lambda r, s: not s.session.defer_saves),
-    Rule(("live",), "verify", "a full check of every output was asked for", lambda r, s: r.verify),
+    Rule(("live",), "verify", "the first build of this daemon checks every output", lambda r, s: r.verify),
     Rule(
         ("live",),
         "no snapshot",
-        "no earlier build of this output folder in this process (or one with duplicates)",
+        "this daemon has not built this output folder yet, or its last build found two entries with the same "
+        "date and title or id (the plan says which)",
         _snapshot_missing,
     ),
     Rule(("live",), "fingerprints", "the configuration or the templates changed", _live_fingerprints),
     Rule(
         ("live",),
         "many files",
-        f"more than {MAX_FILES} files (or {MAX_SHARE:.0%}) changed (the plan says how many)",
+        f"more than {MAX_FILES} files (or {MAX_SHARE:.0%} of them) changed (the plan says how many)",
         _live_many,
     ),
     Rule(("live",), "duplicates", _TWICE),
@@ -425,6 +515,15 @@ def _broken(rule: Rule, request: BuildRequest, state: BuildState) -> str | None:
     return None if not said else said if isinstance(said, str) else rule.says
 
 
+GLOSS = {
+    "patch": "only what the changed files touch is rendered again",
+    "batches": "a full build, year by year, reusing the outputs that are unchanged",
+    "live": "the watch daemon renders again only what the changed files touch",
+    "in memory": "a full build of the whole catalog at once, reusing the outputs that are unchanged",
+}
+"""What each way is, said under the way taken."""
+
+
 @dataclass
 class Plan:
     """What one build did or would do, step by step."""
@@ -434,6 +533,8 @@ class Plan:
     way: str = ""
     units: str = ""
     """Which units the way taken renders (every unit, or those a change touches)."""
+    unless: tuple[str, list[str]] = ("", [])
+    """`--explain`: (what happens then, the rules the way taken checks only while it runs)."""
 
     def skip(self, way: str, reason: str) -> None:
         """`way` is ruled out, because of `reason` (said as a person would read it)."""
@@ -469,16 +570,51 @@ class Plan:
         self.units = "; ".join(parts) + "; the home page and the OPML"
 
     def lines(self) -> list[str]:
-        said = [f"{'→' if taken else '✗'} {way}: {reason}" for way, taken, reason in self.steps]
+        """The plan as printed: ways ruled out one after another for the same reason on one
+        line; under the way taken, what it is, what would make it fall back and what it renders."""
+        said: list[str] = []
+        merged: list[tuple[list[str], bool, str]] = []
+        for way, taken, reason in self.steps:
+            if merged and not taken and not merged[-1][1] and merged[-1][2] == reason:
+                merged[-1][0].append(way)
+            else:
+                merged.append(([way], taken, reason))
+        for ways, taken, reason in merged:
+            said.append(f"{'→' if taken else '✗'} {', '.join(ways)}: {reason}")
+            if taken and ways[0] in GLOSS:
+                said.append(f"  ({ways[0]}: {GLOSS[ways[0]]})")
+        then, rules = self.unless
+        if rules:
+            said += [f"  {then}:"] + [f"  - {says}" for says in rules]
         return said + ([f"  renders: {self.units}"] if self.units else [])
 
 
-def _files(names: list[str]) -> str:
+def _files(names: list[str], verb: str = "changed") -> str:
     return (
-        f"{len(names)} file{'s' if len(names) != 1 else ''} changed: "
+        f"{len(names)} file{'s' if len(names) != 1 else ''} {verb}: "
         + ", ".join(names[:5])
         + (" …" if len(names) > 5 else "")
     )
+
+
+def _patched_in(state: BuildState) -> str:
+    """The files a patch reads: those changed, and those read again to be sure."""
+    rechecked = state.rechecked
+    changed = [n for n in state.changes.names() if n not in rechecked]
+    said = _files(changed) if changed else "no file changed"
+    if rechecked:
+        said += "; " + _files(rechecked, "read again to be sure (saved just before the last build)")
+    return said
+
+
+def _unchecked(way: str, but: tuple[str, ...] = ()) -> list[str]:
+    """What the rules `way` checks only while it runs say (`--explain` lists them), but for
+    the rules named in `but`, without the table's "(the plan names it)"."""
+    return [
+        re.sub(r" \(the plan [^)]*\)$", "", rule.says)
+        for rule in RULES
+        if way in rule.ways and rule.check is None and rule.name not in but
+    ]
 
 
 def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
@@ -486,28 +622,35 @@ def _taken(way: str, request: BuildRequest, state: BuildState) -> str:
     if way == "unchanged":
         return f"nothing changed since the last build; its {state.intact} outputs are as written"
     if way == "patch":
-        said = _files(state.changes.names())
-        if request.explain:
-            said += (
-                "; it falls back to a full build if the files show one of the patch rules broken (Id: lines, "
-                "duplicates, clashing ids)"
-            )
-        return said
+        return _patched_in(state)
     if way == "live":
         changed, removed = state.live_changes
         touched = sorted(set(changed) | set(removed))
         return _files(touched) if touched else "no bulletin changed"
     if way == "batches":
         if not request.explain:
-            return "unless the files hold Id: lines or the same item twice (found while parsing them): then in memory"
+            return "unless reading the files shows: " + "; ".join(_unchecked(way)) + " (then in memory)"
         missing, n = state.cached_parses[0], len(state.found[0])
+        files = f"{n} file{'s' if n != 1 else ''}"
         if not missing:
-            return f"the parse cache answers for all {n} file{'s' if n != 1 else ''}: no Id: lines, no item twice"
-        return (
-            f"{missing} of {n} file{'s' if n != 1 else ''} not in the parse cache: if they hold Id: lines or the "
-            "same item twice (found while parsing them), the build is done in memory"
-        )
+            return (
+                f"all {files} are as the last build read them: no Id: line, no two entries with the same date and title"
+            )
+        return f"{missing} of {files} {'is' if missing == 1 else 'are'} new or changed since the last build read them"
     return "the whole catalog at once"
+
+
+def _unless(way: str, request: BuildRequest, state: BuildState) -> tuple[str, list[str]]:
+    """`--explain`: what would make the way taken fall back, found only while it runs."""
+    if not request.explain:
+        return "", []
+    if way == "patch":  # "outputs touched" is a patch of files read again only to be sure
+        changed = set(state.changes.names()) - set(state.rechecked)
+        rules = _unchecked(way, ("outputs touched",) if changed else ())
+        return "a full build is done instead if reading the changed files shows that", rules
+    if way == "batches" and state.cached_parses[0]:
+        return "the build is done in memory instead if reading them shows that", _unchecked(way)
+    return "", []
 
 
 def _known_to_explain(way: str, request: BuildRequest, state: BuildState) -> str | None:
@@ -518,6 +661,16 @@ def _known_to_explain(way: str, request: BuildRequest, state: BuildState) -> str
     _, ids, twice = state.cached_parses
     found = {"Id: lines": ids, "duplicates": twice}
     return next((r.says for r in RULES if way in r.ways and r.check is None and found.get(r.name)), None)
+
+
+def _fell_back(way: str, reason: str, state: BuildState) -> str:
+    """What a way that fell back while running says: its rule's words, with the outputs named
+    when it found one not as the last build wrote it."""
+    if way == "patch" and reason == _rule(way, "outputs touched").says:
+        return "no bulletin changed (those saved just before the last build were read again to be sure), and " + (
+            state.damaged or _TOUCHED
+        )
+    return reason
 
 
 def plan(request: BuildRequest, state: BuildState) -> Plan:
@@ -532,10 +685,13 @@ def plan(request: BuildRequest, state: BuildState) -> Plan:
                     break
             else:
                 reason = _known_to_explain(way, request, state)
+        else:
+            reason = _fell_back(way, reason, state)
         if reason:
             p.skip(way, reason)
             continue
         p.take(way, _taken(way, request, state))
+        p.unless = _unless(way, request, state)
         return p
     raise AssertionError("the in-memory way has no rule that can break it")
 

@@ -212,7 +212,7 @@ class Unrefillable(Exception):
     keeps would be needed): a full build must do it."""
 
     def __init__(self, group: str) -> None:
-        super().__init__(f"the newest entries of {group} cannot be refilled")
+        super().__init__(f"an entry left the {group}/ feed, which must be refilled from older entries")
         self.group = group
 
 
