@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from newsletter.builder.pipeline import BuildResult, build_site, counted
+from newsletter.builder.pipeline import BuildResult, counted
 from newsletter.builder.plan import RULES, Plan
 from newsletter.config import load_config
 from newsletter.content.catalog import Catalog
