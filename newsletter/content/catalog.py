@@ -81,9 +81,9 @@ def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
                             f'"{was.title}" in {was.source}:{was.line}; both are published, as two entries',
                         )
                     )
-            new = titles[entry.title][0]
-            if new != entry.title_key:
-                renamed[id(entry)] = entry._replace(title_key=new)
+            new, e = titles[entry.title][0], entry
+            if new != e.title_key:
+                renamed[id(e)] = e._replace(title_key=new)
     return [renamed.get(id(e), e) for e in entries], diagnostics
 
 
