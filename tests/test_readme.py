@@ -81,3 +81,24 @@ def test_the_system_packages_the_readme_names_are_the_ones_ci_installs():
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
     installed = set(re.findall(r"missing\+=\(([a-z0-9-]+)\)", ci))
     assert named == installed == {"chromium", "newsboat", "postgresql"}
+
+
+def test_the_project_layout_names_every_module_of_the_package():
+    """README's project layout row for `newsletter/` names each module of each of its packages
+    (a sub-package, such as `render/feeds/`, is named as a folder) (T7 #27)."""
+    package = Path(__file__).parent.parent / "newsletter"
+    readme = (package.parent / "README.md").read_text(encoding="utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| `newsletter/` |")]
+    missing = []
+    for folder in sorted(p for p in package.iterdir() if (p / "__init__.py").is_file()):
+        if f"`{folder.name}/`" not in row:
+            missing.append(f"{folder.name}/")
+        for module in sorted(folder.glob("*.py")):
+            if module.name != "__init__.py" and f"`{module.name}`" not in row:
+                missing.append(f"{folder.name}/{module.name}")
+        missing += [
+            f"{folder.name}/{sub.name}/"
+            for sub in folder.iterdir()
+            if (sub / "__init__.py").is_file() and f"`{sub.name}/`" not in row
+        ]
+    assert missing == [], missing

@@ -426,7 +426,9 @@ def test_once_builds_and_exits(tmp_path):
         text=True,
         timeout=60,
     )
-    assert again.returncode == 0 and "(unchanged)" in again.stderr, again.stderr
+    assert again.returncode == 0 and " nothing rebuilt: nothing changed since the last build" in again.stderr
+    assert "(checked in " in again.stderr and "; 1 entry, 0 errors)" in again.stderr, again.stderr
+    assert "rebuilt in" not in again.stderr, again.stderr  # nothing was
 
 
 def test_sigterm_during_a_long_build_stops_within_two_seconds(tmp_path):

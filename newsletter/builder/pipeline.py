@@ -5,6 +5,7 @@ The watch daemon calls the same `build_site`; there is no second code path.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import time
@@ -20,7 +21,7 @@ from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, pl
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import BuildCaches, DaemonSession, Snapshot
 from newsletter.builder.workers import OutputCheck
-from newsletter.content.catalog import REGIONAL, Catalog, build_catalog
+from newsletter.content.catalog import REGIONAL, Catalog, build_catalog, told_apart
 from newsletter.content.entry import Entry
 from newsletter.content.fingerprint import parsing_fingerprint
 from newsletter.content.rows import CatalogHead
@@ -77,13 +78,18 @@ class BuildResult:
         )
         s = self.stats
         text = (
-            f"{entries} entries ({countries} countries, {regional} regional) from {self.sources} "
-            f"file{'s' if self.sources != 1 else ''}; {s.written} files written, "
+            f"{counted(entries, 'entry', 'entries')} ({counted(countries, 'country', 'countries')}, {regional} "
+            f"regional) from {counted(self.sources, 'file')}; {counted(s.written, 'file')} written, "
             f"{s.unchanged} unchanged, {s.removed} removed in {self.seconds:.2f} s"
         )
         if self.errors or self.warnings:
-            text += f"; {self.errors} error{'s' if self.errors != 1 else ''}, {self.warnings} warning{'s' if self.warnings != 1 else ''}"
+            text += f"; {counted(self.errors, 'error')}, {counted(self.warnings, 'warning')}"
         return text
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """`n` and the word for so many: "1 file", "2 files", "1 entry", "0 entries"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 def inside(child: Path, parent: Path) -> bool:
@@ -162,10 +168,12 @@ class Builder:
     def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
         """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
         with `save=False` by `write`, which does it while the render workers run)."""
+        entries, apart = told_apart(entries)  # titles differing only in punctuation: two items
         identity = self.caches.identity.assign(entries, self.config.authority)
         if save:
             self.save_identity()
-        return build_catalog(entries, authority=self.config.authority, identity=identity)
+        catalog = build_catalog(entries, authority=self.config.authority, identity=identity)
+        return dataclasses.replace(catalog, diagnostics=tuple(apart) + catalog.diagnostics) if apart else catalog
 
     def read(
         self,
@@ -374,8 +382,7 @@ def _in_memory(builder: Builder, request: BuildRequest, state: BuildState, plan:
     if stamp is not None:
         _save_record(request, state, counts, diagnostics)
     if builder.session.defer_saves:
-        context = builder.context
-        made_with = (context.site_fingerprint, context.newsletter_fingerprint)
+        made_with = tuple(builder.reader.fingerprints)
         builder.session.snapshot = Snapshot.take(builder.caches.results, catalog, made_with, out_dir)
     return BuildResult(
         catalog,
@@ -477,6 +484,7 @@ def _save_record(request: BuildRequest, state: BuildState, counts: tuple[int, in
         countries=countries,
         regional=regional,
         diagnostics=[d for d in diagnostics if d not in notes],
+        files=[s.display for s in state.found[0]],
     )
 
 

@@ -93,7 +93,8 @@ class Changes(NamedTuple):
     """Why a file could not be stat'ed ("" when all could)."""
 
     def names(self) -> list[str]:
-        return sorted([s.display for s in self.changed] + [f"{r} (removed)" for r in self.removed])
+        gone = [f"{r} ({'not among the inputs' if os.path.isfile(r) else 'removed'})" for r in self.removed]
+        return sorted([s.display for s in self.changed] + gone)
 
 
 class BuildState:
@@ -246,6 +247,26 @@ class BuildState:
         return f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {shown}"
 
     @cached_property
+    def left_out(self) -> tuple[list[str], int, int | None]:
+        """The last one-shot build's bulletin files that are still there but not among this
+        build's inputs (`newsletter build FILE`: their entries go), how many files that build
+        read, and how many entries those held (None when the parse cache cannot tell)."""
+        last = stamps.last_files(stamps.stamp_path(self.request.manifest))
+        now = {os.path.abspath(s.display) for s in self.found[0]}
+        gone = [(name, where) for name, where in last if where not in now and os.path.isfile(where)]
+        if not gone:
+            return [], len(last), 0
+        from newsletter.state.parsecache import with_last_good
+
+        cache, entries = self.caches.parse_cache, 0
+        for name, _ in gone:
+            cached = cache.load(name) if cache is not None else None
+            if cached is None:
+                return [name for name, _ in gone], len(last), None
+            entries += len(with_last_good(name, cached).entries)
+        return [name for name, _ in gone], len(last), entries
+
+    @cached_property
     def damaged(self) -> str | None:
         """Which outputs are missing or not as the last build wrote them (the first two, and
         how many), in words; None when the manifest cannot tell."""
@@ -314,10 +335,10 @@ def _snapshot_missing(r: BuildRequest, s: BuildState) -> bool | str:
     return snap is None or not before
 
 
-def _live_fingerprints(r: BuildRequest, s: BuildState) -> bool:
-    c, snap = s.context, s.session.snapshot
+def _live_fingerprints(r: BuildRequest, s: BuildState) -> str | None:
+    snap = s.session.snapshot
     assert snap is not None  # the rule "no snapshot" is checked first
-    return snap.fingerprints != (c.site_fingerprint, c.newsletter_fingerprint)
+    return _settings_changed(list(snap.fingerprints), s.reader.fingerprints)
 
 
 def _live_many(r: BuildRequest, s: BuildState) -> str | None:
@@ -480,7 +501,12 @@ RULES: list[Rule] = [
         "date and title or id (the plan says which)",
         _snapshot_missing,
     ),
-    Rule(("live",), "fingerprints", "the configuration or the templates changed", _live_fingerprints),
+    Rule(
+        ("live",),
+        "fingerprints",
+        "the configuration or the templates changed since the daemon's last build (the plan says which)",
+        _live_fingerprints,
+    ),
     Rule(
         ("live",),
         "many files",
@@ -515,6 +541,25 @@ def _broken(rule: Rule, request: BuildRequest, state: BuildState) -> str | None:
     return None if not said else said if isinstance(said, str) else rule.says
 
 
+def left_out_words(left_out: tuple[list[str], int, int | None], removed: int | None = None) -> str | None:
+    """`BuildState.left_out` in words: what `--explain` and `-v` say, and (with the outputs it
+    `removed`) the warning a build prints; None when no file was left out."""
+    gone, last, entries = left_out
+    if not gone:
+        return None
+    shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+    held = "their entries" if entries is None else f"their {entries} entr{'y' if entries == 1 else 'ies'}"
+    said = (
+        f"{len(gone)} of the last build's {last} bulletin files {'is' if len(gone) == 1 else 'are'} not among "
+        f"the inputs ({shown}): {held} "
+    )
+    if removed is None:
+        said += "and the outputs only they make will be removed"
+    else:
+        said += f"are no longer published ({removed} output{'s' if removed != 1 else ''} removed)"
+    return said + "; name them too, or build with no files to build the whole site"
+
+
 GLOSS = {
     "patch": "only what the changed files touch is rendered again",
     "batches": "a full build, year by year, reusing the outputs that are unchanged",
@@ -535,6 +580,8 @@ class Plan:
     """Which units the way taken renders (every unit, or those a change touches)."""
     unless: tuple[str, list[str]] = ("", [])
     """`--explain`: (what happens then, the rules the way taken checks only while it runs)."""
+    left_out: tuple[list[str], int, int | None] = ([], 0, 0)
+    """The last build's bulletin files not among the inputs (`BuildState.left_out`)."""
 
     def skip(self, way: str, reason: str) -> None:
         """`way` is ruled out, because of `reason` (said as a person would read it)."""
@@ -586,6 +633,8 @@ class Plan:
         then, rules = self.unless
         if rules:
             said += [f"  {then}:"] + [f"  - {says}" for says in rules]
+        if left_out := left_out_words(self.left_out):
+            said.append(f"  warning: {left_out}")
         return said + ([f"  renders: {self.units}"] if self.units else [])
 
 
@@ -692,6 +741,8 @@ def plan(request: BuildRequest, state: BuildState) -> Plan:
             continue
         p.take(way, _taken(way, request, state))
         p.unless = _unless(way, request, state)
+        if way in ONE_SHOT or way == "in memory" and not state.session.defer_saves:
+            p.left_out = state.left_out
         return p
     raise AssertionError("the in-memory way has no rule that can break it")
 

@@ -27,7 +27,8 @@ class Snapshot:
     results: dict[str, ParseResult]
     finals: dict[str, list[Entry]]
     catalog: Catalog
-    fingerprints: tuple[str, str]
+    fingerprints: tuple[str, ...]
+    """`Reader.fingerprints` of the build (site, newsletters, parser)."""
     out_dir: Path
     keys: dict[tuple, str]
     slugs: dict[str, str]
@@ -35,10 +36,10 @@ class Snapshot:
 
     @classmethod
     def take(
-        cls, results: dict[str, ParseResult], catalog: Catalog, fingerprints: tuple[str, str], out_dir: Path
+        cls, results: dict[str, ParseResult], catalog: Catalog, fingerprints: tuple[str, ...], out_dir: Path
     ) -> Snapshot | None:
         """The snapshot of a build of `catalog` into `out_dir` from the parse `results`, with
-        the context's (site, newsletter) fingerprints; None when it cannot be patched."""
+        the reader's fingerprints; None when it cannot be patched."""
         if catalog.diagnostics:  # duplicates were resolved by order: keep to full builds
             return None
         finals: dict[str, list[Entry]] = {}

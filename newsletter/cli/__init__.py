@@ -313,9 +313,13 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 class _Prefixed(logging.Formatter):
-    """Every line of every message starts with `newsletter:` (a message may have several)."""
+    """Every line of every message starts with `newsletter:` (a message may have several), but
+    for a note about a bulletin's line (logged with `extra=AT_LINE`): `path:line: …`, as
+    bulletin problems are printed, for editors to jump to."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "at_line", False):
+            return record.getMessage()
         return "\n".join(f"newsletter: {line}" for line in super().format(record).splitlines())
 
 
@@ -377,7 +381,8 @@ def cmd_build(args) -> int:
         )
         if clock is not None:
             clock.mark(f"{clock.way or 'the build'} (reading, rendering, writing and saving the state)")
-    report(result.diagnostics, limit=None if args.verbose else PER_FILE)
+    shown = [d for d in result.diagnostics if d.severity == "error"] if args.quiet else result.diagnostics
+    report(shown, limit=None if args.verbose else PER_FILE)  # -q leaves only errors
     if clock is not None:
         logging.getLogger("newsletter.builder.plan").removeHandler(clock)
         for line in result.plan.lines():
@@ -388,6 +393,10 @@ def cmd_build(args) -> int:
         announce(hub, Path(config.state), result.stats.changed_paths or [], config.base_url)
     if not args.quiet:
         print(f"newsletter: {result.summary()}", file=sys.stderr)
+        from newsletter.builder.plan import left_out_words
+
+        if left_out := left_out_words(result.plan.left_out, result.stats.removed):  # `build FILE`
+            print(f"newsletter: warning: {left_out}", file=sys.stderr)
         from newsletter.cli.send import say_once_without_public_url
 
         say_once_without_public_url(config)

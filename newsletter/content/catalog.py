@@ -40,6 +40,53 @@ def item_key(entry: Entry) -> tuple[dt.date, str]:
     return (entry.date, entry.title_key)
 
 
+def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
+    """Entries whose titles differ only in case or punctuation ("Peru: Rain Returns!", "Peru
+    Rain Returns") on the same date share a title key, but are two items: each title after the
+    first (in catalog order) gets its own key (and so its own slug and id), the key with `-2`,
+    `-3`… — with a warning quoting both titles. The same title twice is still one item
+    (`build_catalog`)."""
+    first: dict[tuple, Entry] = {}
+    clashing: set[tuple] = set()
+    for entry in entries:
+        key = item_key(entry)
+        if (seen := first.setdefault(key, entry)) is not entry and seen.title != entry.title:
+            clashing.add(key)
+    if not clashing:
+        return entries, []
+    taken = set(first)
+    diagnostics: list[Diagnostic] = []
+    renamed: dict[int, Entry] = {}
+    groups: dict[tuple, list[Entry]] = {key: [] for key in clashing}
+    for entry in entries:
+        if (group := groups.get(item_key(entry))) is not None:
+            group.append(entry)
+    for key in sorted(clashing):
+        titles: dict[str, tuple[str, Entry]] = {}  # title → (its key, its first entry)
+        for entry in sorted(groups[key], key=sort_key):
+            if entry.title not in titles:
+                new, n = entry.title_key, 2
+                while titles and (entry.date, new) in taken:
+                    new, n = f"{entry.title_key}-{n}", n + 1
+                taken.add((entry.date, new))
+                titles[entry.title] = (new, entry)
+                if titles and new != entry.title_key:
+                    was = next(iter(titles.values()))[1]
+                    diagnostics.append(
+                        Diagnostic(
+                            entry.source,
+                            entry.line,
+                            "warning",
+                            f'"{entry.title}" ({entry.date.isoformat()}) differs only in case or punctuation from '
+                            f'"{was.title}" in {was.source}:{was.line}; both are published, as two entries',
+                        )
+                    )
+            new, e = titles[entry.title][0], entry
+            if new != e.title_key:
+                renamed[id(e)] = e._replace(title_key=new)
+    return [renamed.get(id(e), e) for e in entries], diagnostics
+
+
 def repeats(keys: Iterable) -> bool:
     """Whether an item appears twice among `keys` (`item_key`s, or `row_key`s): which copy
     wins then depends on the whole site's order, so only a full build may decide."""
@@ -95,7 +142,8 @@ def build_catalog(entries: Iterable[Entry], *, authority: str, identity: Mapping
                     entry.source,
                     entry.line,
                     "warning",
-                    f'"{entry.title}" ({entry.date.isoformat()}) is already in {first.source}:{first.line}; publishing it once',
+                    f'"{entry.title}" ({entry.date.isoformat()}) is already in {first.source}:{first.line}, with the '
+                    "same title; publishing it once",
                 )
             )
             continue

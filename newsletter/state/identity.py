@@ -26,6 +26,9 @@ from newsletter.output.writer import write_atomic
 
 log = logging.getLogger(__name__)
 
+AT_LINE = {"at_line": True}
+"""`extra` of a log line about a bulletin's line: printed `path:line: …`, without `newsletter:`."""
+
 FORGET_AFTER = dt.timedelta(days=30)
 """How long the record of a removed entry is kept, should it come back edited."""
 SIMILAR_TITLE = 0.6
@@ -156,7 +159,7 @@ class IdentityStore:
                 old = records.pop(old_key)
                 unclaimed.pop(old_key)
                 records[entry_key] = [old[0], old[1], entry.digest, now.isoformat(), None]
-                log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0])
+                log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0], extra=AT_LINE)
                 self._touch(old_key)
             self._touch(entry_key)
             record = records[entry_key]

@@ -61,6 +61,16 @@ def stamp_of(fingerprints: list[str], sources) -> Stamp | None:
     return Stamp(h.hexdigest(), newest, size)
 
 
+def last_files(path: Path) -> list[tuple[str, str]]:
+    """The bulletin files the last one-shot build read, whatever changed since: (as it named
+    them, absolute path); none when its record is missing, unreadable or older than this."""
+    try:
+        files = json.loads(path.read_text(encoding="utf-8")).get("files", [])
+        return [(str(name), str(where)) for name, where in files]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
 def stamp_path(manifest: Path) -> Path:
     return manifest.with_name(manifest.stem.replace("outputs-", "stamp-") + ".json")
 
@@ -83,8 +93,16 @@ def load(path: Path, stamp: Stamp) -> tuple[dict | None, str]:
 
 
 def save(
-    path: Path, stamp: Stamp, *, entries: int, countries: int, regional: int, diagnostics: list[Diagnostic]
+    path: Path,
+    stamp: Stamp,
+    *,
+    entries: int,
+    countries: int,
+    regional: int,
+    diagnostics: list[Diagnostic],
+    files: list[str] | None = None,
 ) -> None:
+    """`files`: the bulletin files the build read, as it named them (`last_files`)."""
     data = {
         "stamp": stamp.digest,
         "written_ns": time.time_ns(),
@@ -92,6 +110,7 @@ def save(
         "countries": countries,
         "regional": regional,
         "diagnostics": [[d.path, d.line, d.severity, d.message] for d in diagnostics],
+        "files": [[name, os.path.abspath(name)] for name in files or ()],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsletter.builder.pipeline import Builder, build_site
+from newsletter.builder.pipeline import Builder, build_site, counted
 from newsletter.builder.session import DaemonSession
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
@@ -216,7 +216,8 @@ class WatchDaemon:
         self.rebuilds += 1
         # After the first build, only problems in files that just changed are worth repeating.
         changed_paths = None if self.rebuilds == 1 else {p.removesuffix(" (removed)") for p in result.changed_sources}
-        report(result.diagnostics, paths=changed_paths)
+        quiet = not log.isEnabledFor(logging.INFO)  # `watch -q` leaves only errors
+        report([d for d in result.diagnostics if d.severity == "error" or not quiet], paths=changed_paths)
         if self.options.on_result is not None:
             self.options.on_result(result, started)
         stats = result.stats
@@ -230,16 +231,24 @@ class WatchDaemon:
         else:
             changed = ", ".join(sources[:5]) + (f" and {len(sources) - 5} more" if len(sources) > 5 else "")
         entries = result.counts[0] if result.counts else len(result.catalog.entries)
-        log.info(
-            "rebuilt in %.3f s (%s): %s; %d outputs rewritten, %d removed (%d entries, %d errors)",
-            time.perf_counter() - started,
-            result.plan.way,
-            changed,
-            stats.written,
-            stats.removed,
-            entries,
-            result.errors,
-        )
+        counts = f"{counted(entries, 'entry', 'entries')}, {counted(result.errors, 'error')}"
+        if result.plan.way == "unchanged":  # `--once`: nothing changed since the last build
+            log.info(
+                "nothing rebuilt: nothing changed since the last build, its outputs are as written "
+                "(checked in %.3f s; %s)",
+                time.perf_counter() - started,
+                counts,
+            )
+        else:
+            log.info(
+                "rebuilt in %.3f s (%s): %s; %s rewritten, %d removed (%s)",
+                time.perf_counter() - started,
+                result.plan.way,
+                changed,
+                counted(stats.written, "output"),
+                stats.removed,
+                counts,
+            )
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.context.links))
         catalog = result.catalog if result.whole_catalog else None  # other ways hold only part of it
@@ -253,8 +262,9 @@ class WatchDaemon:
     def _reload_config(self) -> None:
         try:
             config = self.load_config()
-        except NewsletterError as exc:
-            log.error("configuration not reloaded:\n%s", exc)
+        except NewsletterError as exc:  # one line per problem, each saying what it did
+            for line in str(exc).splitlines():
+                log.error("configuration not reloaded: %s", line.removeprefix("newsletter: "))
             return
         log.info("configuration changed; rebuilding what it affects")
         self.config = config
@@ -271,6 +281,9 @@ class WatchDaemon:
         old.flush()
         self.builder = self._make_builder()
         self.builder.carry_memory_from(old)
+        # the last build's snapshot, so that the plan says what changed (its `live | fingerprints`
+        # rule), not that this daemon never built: the new fingerprints rule the live way out
+        self.builder.session.snapshot = old.session.snapshot
 
     def _observer(self):
         if self.options.polling:
