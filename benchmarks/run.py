@@ -802,6 +802,9 @@ def main() -> int:
     default_work = Path("/dev/shm/newsletter-bench") if Path("/dev/shm").is_dir() else HERE / "work"
     workdir = Path(args.workdir) if args.workdir else default_work
     workdir.mkdir(parents=True, exist_ok=True)
+    # Bytecode for every module, as installing the wheel makes it: with PYTHONDONTWRITEBYTECODE
+    # set (as here) a module edited since `make` would be compiled again at every start.
+    subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "newsletter")], check=True)
     hugo = shutil.which("hugo") and not args.no_hugo
     env_line = (
         f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, "
