@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import forkserver
 from newsletter.cli import main
+
+forkserver.install()  # `python -m newsletter …` subprocesses fork from a warm process: tests/helpers/forkserver.py
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "https://news.example.org/"
