@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from helpers import forkserver
+
 from newsletter.cli import main
 
 forkserver.install()  # `python -m newsletter …` subprocesses fork from a warm process: tests/helpers/forkserver.py
+
+
+def pytest_unconfigure(config):
+    forkserver.stop()  # waited for here (not at exit, which an xdist worker may skip): its CPU is counted
+
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "https://news.example.org/"

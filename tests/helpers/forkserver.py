@@ -17,7 +17,8 @@ Not routed (they start by exec as before): other programs, `python -c`, `python 
 interpreter flags, `preexec_fn`, `user`/`group`, `umask`, `pass_fds`, `close_fds=False`, a
 missing `cwd`, and an environment whose start-up settings (PYTHON*, LANG, LC_*, TZ, TMPDIR…)
 differ from the worker's (they decide what an interpreter does at start-up: encodings, UTF-8
-mode, hash seed). `NEWSLETTER_TEST_FORKSERVER=0 make test` starts every command by exec.
+mode, hash seed). `NEWSLETTER_TEST_EXEC=1` in a command's environment starts it by exec;
+`NEWSLETTER_TEST_FORKSERVER=0 make test` starts every command by exec.
 What a forked child shares with its siblings: the zygote's hash seed (str hashes, so set
 order) and its already-imported modules (imported, never used: the zygote runs no command).
 """
@@ -116,7 +117,7 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def _child(request: dict, fds: list[int], encodings: dict, close: list) -> None:
+def _child(request: dict, fds: list[int], encodings: dict, close: list, started: int) -> None:
     """In the forked child: become the requested command, run it, exit as python would."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -128,11 +129,12 @@ def _child(request: dict, fds: list[int], encodings: dict, close: list) -> None:
         os.setpgid(0, request["process_group"])
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     os.umask(request["umask"])
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    os.write(started, b"k")  # set up (as `subprocess` returns once the child's exec succeeded)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     _stdio(encodings)
     import atexit as _atexit
     import runpy
@@ -181,7 +183,9 @@ def serve(path: str) -> None:
     _preload()
     import gc
 
-    encodings = {name: (getattr(sys, name).encoding, getattr(sys, name).errors) for name in ("stdin", "stdout", "stderr")}
+    encodings = {
+        name: (getattr(sys, name).encoding, getattr(sys, name).errors) for name in ("stdin", "stdout", "stderr")
+    }
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(128)
@@ -220,7 +224,9 @@ def serve(path: str) -> None:
             if conn is not None:
                 waiting.pop(conn, None)
                 try:
-                    conn.sendall(json.dumps({"status": status, "cpu": usage.ru_utime + usage.ru_stime}).encode() + b"\n")
+                    conn.sendall(
+                        json.dumps({"status": status, "cpu": usage.ru_utime + usage.ru_stime}).encode() + b"\n"
+                    )
                 except OSError:
                     pass
                 conn.close()
@@ -241,12 +247,16 @@ def serve(path: str) -> None:
                 continue
             sys.stdout.flush()
             sys.stderr.flush()
+            started_r, started_w = os.pipe()
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(request, fds, encodings, [listener, conn, *waiting])
+                    _child(request, fds, encodings, [listener, conn, *waiting], started_w)
                 finally:
                     os._exit(255)
+            os.close(started_w)
+            os.read(started_r, 1)  # its session, fds, cwd and environment are set (or it died trying)
+            os.close(started_r)
             for fd in fds:
                 os.close(fd)
             children[pid] = conn
@@ -355,6 +365,15 @@ def zygote() -> _Zygote:
         return _ZYGOTE
 
 
+def stop() -> None:
+    """End the zygote (if one started) and wait for it."""
+    global _ZYGOTE
+    with _ZYGOTE_LOCK:
+        if _ZYGOTE is not None:
+            _ZYGOTE.stop()
+            _ZYGOTE = None
+
+
 def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, gid, gids, uid, umask) -> bool:
     """Whether this command goes to the zygote (see the module's docstring)."""
     if shell or preexec_fn is not None or not close_fds or pass_fds or gid is not None or gids is not None:
@@ -372,8 +391,10 @@ def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, g
         return False
     if cwd is not None and not os.path.isdir(cwd):
         return False
-    z = zygote()
-    return _startup_env(os.environ if env is None else env) == z.startup
+    env = os.environ if env is None else env
+    if env.get("NEWSLETTER_TEST_EXEC"):  # this command by exec, whatever it is
+        return False
+    return _startup_env(env) == zygote().startup
 
 
 # --------------------------------------------------------------------------------------------
