@@ -27,7 +27,10 @@ demo: $(STAMP)
 # room: on a disk mounted with `discard` each unlink costs ~2 ms, and pytest deletes an old run's
 # folders at the end of every run (a minute of unlinks, measured). Without one: the usual TMPDIR.
 TEST_TMPDIR ?= $(shell d=/dev/shm/newsletter-tests; [ "$$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $$4}')" -gt 2000000 ] 2>/dev/null && mkdir -p -m 1777 $$d && echo $$d)
-PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest
+# PYTHONDONTWRITEBYTECODE (set in some environments) would make every worker compile the tests
+# and rewrite their asserts anew: ~1.7 s of CPU per worker per run; pytest caches both otherwise
+# (tests/__pycache__, git-ignored).
+PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 # Four workers on two cores: much of the suite's time is spent waiting (on SMTP timeouts,
 # servers starting, Chromium, subprocesses), not computing — more so since the CLI subprocesses
 # fork from a warm process (tests/helpers/forkserver.py): ~145-165 s of CPU in ~90 s (-n 4) vs
