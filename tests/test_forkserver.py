@@ -26,28 +26,31 @@ def tree(path: Path) -> dict[str, bytes]:
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
-def run(cwd: Path, *args: str, exec_: bool, **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, **({"NEWSLETTER_TEST_EXEC": "1"} if exec_ else {})}
-    before = forkserver.zygote().started
+def run(cwd: Path, *args: str, exec_: bool, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    env = {**(os.environ if env is None else env), **({"NEWSLETTER_TEST_EXEC": "1"} if exec_ else {})}
+    before = forkserver.zygote(env).started
     done = subprocess.run(
         [sys.executable, "-m", "newsletter", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, **kw
     )
-    assert forkserver.zygote().started == before + (0 if exec_ else 1)  # really forked, or really not
+    assert forkserver.zygote(env).started == before + (0 if exec_ else 1)  # really forked, or really not
     return done
 
 
-def test_a_forked_command_prints_exits_and_writes_as_one_started_by_exec(tmp_path):
+@pytest.mark.parametrize("env", [None, {"PATH": "/usr/bin:/bin"}], ids=["environment", "bare"])
+def test_a_forked_command_prints_exits_and_writes_as_one_started_by_exec(tmp_path, env):
+    """Also in a bare environment (no locale, no PYTHON* settings): another zygote, started so."""
     for way in ("exec", "fork"):
         (tmp_path / way / "bulletins").mkdir(parents=True)
         (tmp_path / way / "bulletins" / "news.txt").write_text(BULLETIN + "\n5 March 2021\n\nNo date here\n")
     results = {}
     for way in ("exec", "fork"):
         site = tmp_path / way
+        exec_ = way == "exec"
         build = run(
-            site, "build", "bulletins", "--out", "out", "--base-url", "https://news.example.org/", exec_=way == "exec"
+            site, "build", "bulletins", "--out", "out", "--base-url", "https://x.example/", exec_=exec_, env=env
         )
-        usage = run(site, "build", "--no-such-option", exec_=way == "exec")
-        status = run(site, "status", exec_=way == "exec", input="")
+        usage = run(site, "build", "--no-such-option", exec_=exec_, env=env)
+        status = run(site, "status", exec_=exec_, input="", env=env)
         results[way] = [
             (r.returncode, r.stdout, re.sub(r" in [0-9.]+ s", "", r.stderr)) for r in (build, usage, status)
         ]

@@ -13,11 +13,14 @@ cwd, environment, stdin/stdout/stderr (the very pipes or files `subprocess` made
 start-up and the imports, which tests/test_forkserver.py checks against a real `python -m
 newsletter` (same exit status, output and files).
 
+The settings an interpreter reads at start-up (PYTHON*, LANG, LC_*, TZ, TMPDIR…: encodings,
+UTF-8 mode, buffering, hash seed) are the zygote's own: a command whose environment has other
+ones goes to a zygote started with those (a few per test process; what start-up adds, such as
+PEP 538's LC_CTYPE, is added to the child's environment as python would).
+
 Not routed (they start by exec as before): other programs, `python -c`, `python -P`, other
 interpreter flags, `preexec_fn`, `user`/`group`, `umask`, `pass_fds`, `close_fds=False`, a
-missing `cwd`, and an environment whose start-up settings (PYTHON*, LANG, LC_*, TZ, TMPDIR…)
-differ from the worker's (they decide what an interpreter does at start-up: encodings, UTF-8
-mode, hash seed). `NEWSLETTER_TEST_EXEC=1` in a command's environment starts it by exec;
+missing `cwd`, a fifth start-up environment. `NEWSLETTER_TEST_EXEC=1` in a command's environment starts it by exec;
 `NEWSLETTER_TEST_FORKSERVER=0 make test` starts every command by exec.
 What a forked child shares with its siblings: the zygote's hash seed (str hashes, so set
 order) and its already-imported modules (imported, never used: the zygote runs no command).
@@ -85,9 +88,10 @@ def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
 
 
 def _stdio(encodings: dict) -> None:
-    """Standard streams as Python's start-up makes them (buffered; stdout line-buffered on a
-    terminal, stderr always; the zygote's encodings and error handlers, which the same start-up
-    settings gave it)."""
+    """Standard streams as Python's start-up makes them (buffered, or not with PYTHONUNBUFFERED;
+    stdout line-buffered on a terminal, stderr always; the zygote's encodings and error
+    handlers, which the same start-up settings gave it)."""
+    unbuffered = encodings["unbuffered"]
 
     def stream(fd: int, name: str):
         encoding, errors = encodings[name]
@@ -97,7 +101,11 @@ def _stdio(encodings: dict) -> None:
             text.mode = "r"  # type: ignore[misc]
         else:
             text = io.TextIOWrapper(
-                io.BufferedWriter(raw), encoding=encoding, errors=errors, line_buffering=fd == 2 or raw.isatty()
+                raw if unbuffered else io.BufferedWriter(raw),  # type: ignore[arg-type]
+                encoding=encoding,
+                errors=errors,
+                line_buffering=not unbuffered and (fd == 2 or raw.isatty()),
+                write_through=unbuffered,
             )
             text.mode = "w"  # type: ignore[misc]
         return text
@@ -133,6 +141,8 @@ def _child(request: dict, fds: list[int], encodings: dict, close: list, started:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    for key, value in encodings["added"].items():  # what python's start-up adds (LC_CTYPE, PEP 538)
+        os.environ.setdefault(key, value)
     os.write(started, b"k")  # set up (as `subprocess` returns once the child's exec succeeded)
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     _stdio(encodings)
@@ -179,13 +189,17 @@ def _child(request: dict, fds: list[int], encodings: dict, close: list, started:
         os._exit(code)
 
 
-def serve(path: str) -> None:
+def serve(path: str, given: list[str]) -> None:
+    """`given`: the start-up settings this zygote was started with (any other it has, start-up added)."""
+    added = {k: v for k, v in _startup_env(os.environ).items() if k not in given}
     _preload()
     import gc
 
-    encodings = {
+    encodings: dict = {
         name: (getattr(sys, name).encoding, getattr(sys, name).errors) for name in ("stdin", "stdout", "stderr")
     }
+    encodings["unbuffered"] = bool(getattr(sys.stdout, "write_through", False))
+    encodings["added"] = added
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(128)
@@ -269,17 +283,17 @@ def serve(path: str) -> None:
 
 
 class _Zygote:
-    def __init__(self) -> None:
+    def __init__(self, startup: dict[str, str]) -> None:
         self.dir = tempfile.mkdtemp(prefix="newsletter-zygote-")
         self.path = os.path.join(self.dir, "sock")
-        self.env = dict(os.environ)
-        self.startup = _startup_env(self.env)
-        self.umask = None
+        self.startup = startup
+        env = {k: v for k, v in os.environ.items() if k not in _startup_env(os.environ)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-P", __file__, self.path],
+            [sys.executable, "-P", __file__, self.path, json.dumps(sorted(startup))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=self.dir,
+            env={**env, **startup},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -352,26 +366,31 @@ class _Child:
         return reply["status"]
 
 
-_ZYGOTE: _Zygote | None = None
+_ZYGOTES: dict[tuple, _Zygote] = {}
 _ZYGOTE_LOCK = threading.Lock()
+MAX_ZYGOTES = 4  # start-up environments per test process; a command in yet another one starts by exec
 
 
-def zygote() -> _Zygote:
-    global _ZYGOTE
+def zygote(env=None) -> _Zygote | None:
+    """The zygote for commands started with `env` (default: this process's environment)."""
+    startup = _startup_env(os.environ if env is None else env)
+    key = tuple(sorted(startup.items()))
     with _ZYGOTE_LOCK:
-        if _ZYGOTE is None or _ZYGOTE.proc.poll() is not None:
-            _ZYGOTE = _Zygote()
-            atexit.register(_ZYGOTE.stop)
-        return _ZYGOTE
+        found = _ZYGOTES.get(key)
+        if found is None or found.proc.poll() is not None:
+            if found is None and len(_ZYGOTES) >= MAX_ZYGOTES:
+                return None
+            found = _ZYGOTES[key] = _Zygote(startup)
+            atexit.register(found.stop)
+        return found
 
 
 def stop() -> None:
     """End the zygote (if one started) and wait for it."""
-    global _ZYGOTE
     with _ZYGOTE_LOCK:
-        if _ZYGOTE is not None:
-            _ZYGOTE.stop()
-            _ZYGOTE = None
+        for found in _ZYGOTES.values():
+            found.stop()
+        _ZYGOTES.clear()
 
 
 def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, gid, gids, uid, umask) -> bool:
@@ -394,7 +413,7 @@ def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, g
     env = os.environ if env is None else env
     if env.get("NEWSLETTER_TEST_EXEC"):  # this command by exec, whatever it is
         return False
-    return _startup_env(env) == zygote().startup
+    return zygote(env) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,7 +486,9 @@ def _execute_child(
         "umask": current,
     }
     fds = [p2cread if p2cread != -1 else 0, c2pwrite if c2pwrite != -1 else 1, errwrite if errwrite != -1 else 2]
-    child = zygote().spawn(request, fds)
+    found = zygote(env)
+    assert found is not None
+    child = found.spawn(request, fds)
     self.pid = child.pid
     self._forkserver = child
     self._child_created = True
@@ -532,4 +553,4 @@ def uninstall() -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(sys.argv[1], json.loads(sys.argv[2]))
