@@ -275,7 +275,11 @@ def serve(path: str, given: list[str]) -> None:
                 os.close(fd)
             children[pid] = conn
             waiting[conn] = pid
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            try:
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            except OSError:  # the caller is gone already: the child runs on, unreported
+                children[waiting.pop(conn)] = None
+                conn.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,6 +381,9 @@ def zygote(env=None) -> _Zygote | None:
     key = tuple(sorted(startup.items()))
     with _ZYGOTE_LOCK:
         found = _ZYGOTES.get(key)
+        if found is not None and found.proc.poll() is not None and os.environ.get("NEWSLETTER_TEST_ZYGOTE_LOG"):
+            with open(os.environ["NEWSLETTER_TEST_ZYGOTE_LOG"], "a") as log:  # a diagnosis: it never should
+                log.write(f"{os.getpid()}: zygote {found.proc.pid} ended ({found.proc.returncode})\n")
         if found is None or found.proc.poll() is not None:
             if found is None and len(_ZYGOTES) >= MAX_ZYGOTES:
                 return None
