@@ -33,8 +33,8 @@ TEST_TMPDIR ?= $(shell d=/dev/shm/newsletter-tests; [ "$$(df -Pk /dev/shm 2>/dev
 PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 # Four workers on two cores: much of the suite's time is spent waiting (on SMTP timeouts,
 # servers starting, Chromium, subprocesses), not computing — more so since the CLI subprocesses
-# fork from a warm process (tests/helpers/forkserver.py): ~145-165 s of CPU in ~90 s (-n 4) vs
-# ~107-111 s (-n 3), measured in turns on a shared machine. `make test TEST_WORKERS=3` for the old way.
+# fork from a warm process (tests/helpers/forkserver.py): ~110-145 s of CPU in ~90 s with -n 4,
+# ~107 s with -n 3 (measured in turns on a shared machine). `make test TEST_WORKERS=3` for the old way.
 TEST_WORKERS ?= 4
 
 test: lint
@@ -48,7 +48,7 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format newsletter tests tools benchmarks
 
-test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~1 minute more
+test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~45 s more
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
