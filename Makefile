@@ -27,11 +27,15 @@ demo: $(STAMP)
 # room: on a disk mounted with `discard` each unlink costs ~2 ms, and pytest deletes an old run's
 # folders at the end of every run (a minute of unlinks, measured). Without one: the usual TMPDIR.
 TEST_TMPDIR ?= $(shell d=/dev/shm/newsletter-tests; [ "$$(df -Pk /dev/shm 2>/dev/null | awk 'NR==2 {print $$4}')" -gt 2000000 ] 2>/dev/null && mkdir -p -m 1777 $$d && echo $$d)
-PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest
-# Three workers on two cores: a third of the suite's time is spent waiting (on SMTP timeouts,
-# servers starting, subprocesses), not computing (196 s of CPU in 150 s on 2 cores with -n 2);
-# a third worker computes meanwhile. `make test TEST_WORKERS=2` for the old way.
-TEST_WORKERS ?= 3
+# PYTHONDONTWRITEBYTECODE (set in some environments) would make every worker compile the tests
+# and rewrite their asserts anew: ~1.7 s of CPU per worker per run; pytest caches both otherwise
+# (tests/__pycache__, git-ignored).
+PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+# Four workers on two cores: much of the suite's time is spent waiting (on SMTP timeouts,
+# servers starting, Chromium, subprocesses), not computing — more so since the CLI subprocesses
+# fork from a warm process (tests/helpers/forkserver.py): ~110-145 s of CPU in ~90 s with -n 4,
+# ~107 s with -n 3 (measured in turns on a shared machine). `make test TEST_WORKERS=3` for the old way.
+TEST_WORKERS ?= 4
 
 test: lint
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)  # worksteal: an idle worker takes tests queued for the busy one (long tail)
@@ -44,7 +48,7 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff format newsletter tests tools benchmarks
 
-test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~1 minute more
+test-slow: $(STAMP)  # the many-trial fault tests (kill -9 at random moments), ~45 s more
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)

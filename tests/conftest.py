@@ -10,8 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import forkserver
 
 from newsletter.cli import main
+
+forkserver.install()  # `python -m newsletter …` subprocesses fork from a warm process: tests/helpers/forkserver.py
+
+
+def pytest_unconfigure(config):
+    forkserver.stop()  # waited for here (not at exit, which an xdist worker may skip): its CPU is counted
+
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "https://news.example.org/"
@@ -81,14 +89,37 @@ def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 60)
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+def _run_folder(config) -> Path:
+    """A folder of this run that all its xdist workers share (pytest's base temporary folder)."""
+    base = config._tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
 @pytest.fixture(scope="session")
-def pg_cluster():
-    """One throwaway PostgreSQL 15 cluster per test session (see tests/helpers/pgcluster.py)."""
+def pg_cluster(request):
+    """The run's throwaway PostgreSQL 15 cluster, one for all xdist workers (tests/helpers/pgcluster.py);
+    never stopped or restarted by a test (those use `own_pg_cluster`)."""
+    from helpers.pgcluster import shared
+
+    with shared(_run_folder(request.config)) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def own_pg_cluster():
+    """A PostgreSQL cluster of this test's own, for a test that stops or restarts the server."""
     from helpers.pgcluster import Cluster
 
     cluster = Cluster()
     yield cluster
     cluster.stop()
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput") and hasattr(session.config, "_tmp_path_factory"):
+        from helpers.pgcluster import stop_shared
+
+        stop_shared(_run_folder(session.config))  # one a worker that died left running
 
 
 @pytest.fixture

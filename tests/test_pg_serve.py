@@ -70,8 +70,11 @@ def _status(call) -> int:
         return exc.code
 
 
-def test_serve_recovers_after_a_postgresql_restart(tmp_path, pg_url, pg_cluster):
+def test_serve_recovers_after_a_postgresql_restart(tmp_path, own_pg_cluster):
     from test_web_serve import get
+
+    pg_cluster = own_pg_cluster  # stopped and started again: not the cluster the other tests share
+    pg_url = pg_cluster.fresh()
 
     port, smtp_port = free_port(), free_port()
     host = _host(tmp_path, "host", pg_url, port, smtp_port)

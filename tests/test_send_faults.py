@@ -291,6 +291,10 @@ def test_a_stop_signal_ends_a_run_in_back_off_within_two_seconds(site):
     proc = site.spawn_send()
     while "retrying in" not in proc.stderr.readline():  # refused once: now waiting 30 s before the next try
         assert proc.poll() is None
+    # the line is out, but the write may not have returned yet: a stop then lands in the logging
+    # call, not in the back-off (send's signal handler logs: "reentrant call inside
+    # BufferedWriter", reported). The back-off is 30 s: 0.2 s later it is surely waiting.
+    time.sleep(0.2)
     asked = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=10)

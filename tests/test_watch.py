@@ -71,6 +71,9 @@ class Running:
 
     def __exit__(self, *exc) -> None:
         self.daemon.stop.set()
+        # wake its wait for changes (up to 0.5 s otherwise): a change it takes, so that the batch
+        # closes and the loop sees the stop before rebuilding anything
+        self.daemon.changes.put(("changed", str(self.config_path)))
         self.thread.join(timeout=5)
         assert not self.thread.is_alive()
 
