@@ -451,3 +451,27 @@ def test_two_sends_on_one_state_folder_never_overlap(site, tmp_path):
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=10)
         assert server.counts() == {"a@example.org": 1}
+
+
+def test_the_stop_line_is_written_safely_from_the_signal_handler(capfd, monkeypatch):
+    """A stop signal can land while stderr's buffer is being written; the handler's line must
+    not go through that buffer (a reentrant write was "--- Logging error ---" and a traceback)."""
+    from newsletter.send.deliver import StopControl
+
+    class Busy:  # stands for sys.stderr in the middle of a write
+        def write(self, text):
+            raise RuntimeError("reentrant call inside <_io.BufferedWriter name='<stderr>'>")
+
+        def flush(self):
+            raise RuntimeError("reentrant call")
+
+    control = StopControl()
+    control.phase = "recording"  # the outcome is being written: the stop is only noted
+    monkeypatch.setattr(sys, "stderr", Busy())
+    control._on_signal(signal.SIGTERM, None)
+    control._on_signal(signal.SIGTERM, None)
+    monkeypatch.undo()
+    err = capfd.readouterr().err
+    assert control.requested
+    assert err.count("newsletter: stopping (the message in progress is finished or left untouched)") == 1
+    assert "Logging error" not in err and "Traceback" not in err

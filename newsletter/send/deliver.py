@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -106,7 +107,11 @@ class StopControl:
             return
         if not self.requested:
             self.requested = True
-            log.warning("newsletter: stopping (the message in progress is finished or left untouched)")
+            # Not through logging: a signal that lands while stderr's buffer is being written
+            # would make that a reentrant write ("Logging error … reentrant call"); one
+            # os.write of the whole line is safe in a handler.
+            if log.isEnabledFor(logging.WARNING):
+                os.write(2, b"newsletter: stopping (the message in progress is finished or left untouched)\n")
         if self.phase == "idle":
             raise StopRequested
         if self.phase == "committed":
