@@ -275,6 +275,7 @@ def send_messages(folder: Path, count: int) -> tuple[float, int]:
         )
         (site / "newsletter.toml").write_text(
             f'base_url = "{BASE_URL}"\nbulletins = ["../bulletins"]\nout = "../send-out"\n'
+            '[newsletter]\ndelivery = "lists"\n'  # one list's issue, as `send --country` sends it
             f'[smtp]\nhost = "127.0.0.1"\nport = {port}\ntls = "none"\n'
         )
         shutil.rmtree(site / ".newsletter", ignore_errors=True)
