@@ -629,7 +629,7 @@ with SendLog(Path(config.state)) as log:
     for plan in plans:
         for job in plan.jobs:
             for sub in job.recipients:
-                size += len(digests.renderer.message(job.rendered, sub.name, sub.email, secret=b"k", date=when).compose())
+                size += len(digests.renderer.message(job.rendered, (sub.name, sub.email), secret=b"k", date=when).compose())
                 count += 1
     done = time.perf_counter()
 print(json.dumps({"subscribers": len(subscribers), "choices": sum(len(p.jobs) for p in plans), "messages": count,
