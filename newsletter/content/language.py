@@ -39,8 +39,8 @@ _FINDER = ahocorasick_rs.BytesAhoCorasick(
 
 
 def _function_words(folded: str) -> list[tuple[str, ...]]:
-    """The languages of each function word of `folded` (lower-cased), in turn: its runs of a–z
-    (what `re.findall("[a-z]+")` finds) that are one of `_TELLING`. Every other byte of its
+    """The languages of each function word of `folded` (lower-cased, or ASCII in any case), in
+    turn: its runs of a–z (what `re.findall("[a-z]+")` finds) that are one of `_TELLING`. Every other byte of its
     UTF-8 becomes a space (a multi-byte character has no byte below 0x80, so it splits words
     just as the character does), and one automaton finds each function word standing between
     two spaces: a text's other words never become objects (splitting a text into words took

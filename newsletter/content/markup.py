@@ -86,6 +86,8 @@ def body_html(body: str, body_format: str) -> str:
         return _markdown().render(body).strip()
     if not body:
         return ""
+    if "http" not in body:  # (most bodies): no URL, so one escape; it leaves the newlines be
+        return "<p>" + html.escape(body, quote=False).replace("\n\n", "</p>\n<p>") + "</p>"
     return "\n".join(f"<p>{_linkify(p)}</p>" for p in body.split("\n\n"))
 
 

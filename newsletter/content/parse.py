@@ -255,7 +255,8 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     body_lines = lines[i:end]
     if not language_line:
         text = title + " " + " ".join(body_lines)
-        folded = text.lower() if text.isascii() else fold(text)
+        # (an ASCII text needs no folding, nor lower-casing: the guess reads A-Z as a-z)
+        folded = text if text.isascii() else fold(text)
         guess, clear = guess_language(folded, language)  # one look at the words for both
         if clear is not None:  # the entry's own words, when they say it clearly
             language = clear
