@@ -556,7 +556,7 @@ def left_out_words(left_out: tuple[list[str], int, int | None], removed: int | N
     if removed is None:
         said += "and the outputs only they make will be removed"
     else:
-        said += f"are no longer published ({removed} output{'s' if removed != 1 else ''} removed)"
+        said += f"{'is' if entries == 1 else 'are'} no longer published ({removed} output{'s' if removed != 1 else ''} removed)"
     return said + "; name them too, or build with no files to build the whole site"
 
 
@@ -741,7 +741,8 @@ def plan(request: BuildRequest, state: BuildState) -> Plan:
             continue
         p.take(way, _taken(way, request, state))
         p.unless = _unless(way, request, state)
-        if way in ONE_SHOT or way == "in memory" and not state.session.defer_saves:
+        # the daemon: its first build only (it says once per start what `watch FILE` leaves out)
+        if way in ONE_SHOT or way == "in memory" and (not state.session.defer_saves or state.session.snapshot is None):
             p.left_out = state.left_out
         return p
     raise AssertionError("the in-memory way has no rule that can break it")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsletter.builder.pipeline import Builder, build_site, counted
+from newsletter.builder.plan import left_out_words
 from newsletter.builder.session import DaemonSession
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
@@ -72,6 +73,8 @@ class WatchDaemon:
     load_config: Callable[[], Config]
     stop: threading.Event = field(default_factory=threading.Event)
     rebuilds: int = 0
+    errors: int = 0
+    """Errors in the bulletins of the last build that finished (`--once` exits 1 on any, as `build`)."""
 
     def __post_init__(self) -> None:
         self.config = self.load_config()
@@ -107,7 +110,7 @@ class WatchDaemon:
             if self.publisher is not None and not self.publisher.wait_idle(10.0):
                 log.warning("WebSub hub did not answer; the pings will be sent again by the next run")
             self._close()
-            return 0 if ok else 1
+            return 0 if ok and not self.errors else 1  # as `newsletter build`: 1 on a bulletin's error too
         observer = self._observer()
         roots = self._roots()
         for root in roots:
@@ -214,6 +217,7 @@ class WatchDaemon:
             log.exception("rebuild failed; will try again on the next change")
             return False
         self.rebuilds += 1
+        self.errors = result.errors
         # After the first build, only problems in files that just changed are worth repeating.
         changed_paths = None if self.rebuilds == 1 else {p.removesuffix(" (removed)") for p in result.changed_sources}
         quiet = not log.isEnabledFor(logging.INFO)  # `watch -q` leaves only errors
@@ -249,6 +253,8 @@ class WatchDaemon:
                 stats.removed,
                 counts,
             )
+        if left_out := left_out_words(result.plan.left_out, stats.removed):  # `watch FILE`, as `build FILE`
+            log.warning("%s", left_out)
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.context.links))
         catalog = result.catalog if result.whole_catalog else None  # other ways hold only part of it
