@@ -87,20 +87,20 @@ def test_explain_says_a_file_saved_just_before_the_build_is_read_again_not_chang
 
 def test_titles_that_differ_only_in_punctuation_are_two_entries(tmp_path):
     """docs/bulletins.md: the same date and the same title is one entry; titles that differ only
-    in case or punctuation are two, the later with `-2` in its slug and id, and a warning that
-    quotes both titles."""
+    in case or punctuation are two, the one whose exact title sorts later with `-2` in its slug
+    and id (whatever their order in the file), and a warning that quotes both titles."""
     first = "7 February 2026\n\nPeru: Rain Returns!\n\nRain returned to the valleys of Peru.\n\n"
     second = "7 February 2026\n\nPeru Rain Returns\n\nFarmers in Peru said it came just in time.\n\n"
     site(tmp_path, new=first + second)
     run = run_cli(*ARGS, "bulletins", cwd=tmp_path)
     assert run.code == 0
     assert (
-        'bulletins/new.txt:7: warning: "Peru Rain Returns" (2026-02-07) differs only in case or punctuation from '
-        '"Peru: Rain Returns!" in bulletins/new.txt:1; both are published, as two entries'
+        'bulletins/new.txt:1: warning: "Peru: Rain Returns!" (2026-02-07) differs only in case or punctuation from '
+        '"Peru Rain Returns" in bulletins/new.txt:7; both are published, as two entries'
     ) in run.err
     out = tmp_path / "out"
     assert (out / "entries" / "2026-02-07-peru-rain-returns.html").is_file()
-    assert b"Farmers in Peru" in (out / "entries" / "2026-02-07-peru-rain-returns-2.html").read_bytes()
+    assert b"Rain returned" in (out / "entries" / "2026-02-07-peru-rain-returns-2.html").read_bytes()
     atom = (out / "pe" / "atom.xml").read_text()
     assert "tag:news.example.org,2026-02-07:peru-rain-returns</id>" in atom
     assert "tag:news.example.org,2026-02-07:peru-rain-returns-2</id>" in atom
@@ -185,3 +185,35 @@ def test_a_configuration_error_while_watching_is_one_line_per_problem(daemon, ca
         d.rebuild({("file", str(config))})
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(lines) == 2 and all(line.startswith(f"configuration not reloaded: {config}: ") for line in lines)
+
+
+def test_swapping_two_titles_that_differ_only_in_punctuation_changes_nothing(tmp_path):
+    """Which of two such entries gets `-2` does not depend on their order in the file: swapped,
+    each keeps its id, address and page, byte for byte (T8 #3). (Lists of one day follow the
+    files' order: those are the only bytes that change.)"""
+    import feedparser
+
+    first = "7 February 2026\n\nPeru: Rain Returns!\n\nRain returned to the valleys of Peru.\n\n"
+    second = "7 February 2026\n\nPeru Rain Returns\n\nFarmers in Peru said it came just in time.\n\n"
+
+    def pages(root: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted((root / "out" / "entries").iterdir())}
+
+    def items(root: Path) -> dict[str, tuple[str, str]]:
+        feed = feedparser.parse((root / "out" / "pe" / "atom.xml").read_bytes())
+        return {e.id: (e.link, e.title) for e in feed.entries}
+
+    for where in ("one", "two"):
+        (tmp_path / where).mkdir()
+    site(tmp_path / "one", new=first + second)
+    site(tmp_path / "two", new=second + first)
+    for where in ("one", "two"):
+        assert run_cli(*ARGS, "bulletins", cwd=tmp_path / where).code == 0
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert len(pages(one)) == 2 and pages(one) == pages(two)
+    assert len(items(one)) == 2 and items(one) == items(two)
+    # and on the same site: swapping them in place keeps each entry's id and address
+    before = items(one)
+    site(one, new=second + first)
+    assert run_cli(*ARGS, "bulletins", cwd=one).code == 0
+    assert items(one) == before and pages(one) == pages(two)
