@@ -217,3 +217,16 @@ def test_swapping_two_titles_that_differ_only_in_punctuation_changes_nothing(tmp
     site(one, new=second + first)
     assert run_cli(*ARGS, "bulletins", cwd=one).code == 0
     assert items(one) == before and pages(one) == pages(two)
+
+
+def test_editing_the_title_is_named_in_the_plan(tmp_path):
+    """After an edit of `title` alone, `--explain` says the configuration changed and which key,
+    not "the configuration, the templates or newsletter itself changed" (T8 #4)."""
+    site(tmp_path, a=PERU)
+    config = tmp_path / "newsletter.toml"
+    config.write_text(f'base_url = "{BASE_URL}"\ntitle = "Field Notes"\n')
+    assert run_cli(*ARGS, "bulletins", cwd=tmp_path).code == 0
+    config.write_text(f'base_url = "{BASE_URL}"\ntitle = "Field Notes, Weekly"\n')
+    explained = run_cli(*ARGS, "bulletins", "--explain", cwd=tmp_path).out
+    assert "the configuration changed (title)" in explained, explained
+    assert "the templates or newsletter itself" not in explained, explained

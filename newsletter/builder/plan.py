@@ -35,6 +35,7 @@ from newsletter.state import stamp as stamps
 from newsletter.state.manifest import ManifestHead, load_head, load_manifest, manifest_path
 
 if TYPE_CHECKING:
+    from newsletter.builder.context import BuildContext
     from newsletter.config import Config
 
 log = logging.getLogger(__name__)
@@ -232,12 +233,28 @@ class BuildState:
             if (rec := recorded.get(s.display)) is not None and (rec[1], rec[0]) == stats.get(s.display)
         )
 
+    def settings_changed(self) -> str | None:
+        """`_settings_changed` since the catalog the last build left, naming the configuration's
+        changed keys, the templates or newsletter itself when the last build's record tells."""
+        assert self.catalog is not None
+        said = _settings_changed(list(self.catalog.fingerprints), self.reader.fingerprints)
+        if said != _SETTINGS:
+            return said
+        last = stamps.last_settings(stamps.stamp_path(self.request.manifest))
+        now = site_settings(self.reader.context)
+        if not last or set(last) != set(now):
+            return said
+        keys = [k.removeprefix("config:") for k in now if k.startswith("config:") and last[k] != now[k]]
+        parts = [f"the configuration changed ({', '.join(keys)})"] if keys else []
+        parts += [f"{what} changed" for what in ("the templates", "newsletter itself") if last[what] != now[what]]
+        return "; ".join(parts) or said
+
     def what_changed(self) -> str | None:
         """Which of the bulletins, the configuration or templates changed since the last
         one-shot build, if the catalog it left tells; else None."""
         if self.catalog is None:
             return None
-        settings = _settings_changed(list(self.catalog.fingerprints), self.reader.fingerprints)
+        settings = self.settings_changed()
         if settings or self.changes.error:
             return settings
         names = [n for n in self.changes.names() if n not in self.rechecked]
@@ -305,6 +322,17 @@ class Rule:
 
 
 _SETTINGS = "the configuration, the templates or newsletter itself changed"
+
+
+def site_settings(context: BuildContext) -> dict[str, str]:
+    """What `BuildContext.site_fingerprint` is made of, each part by name, for the record of a
+    one-shot build (`state.stamp`): the next plan says which changed."""
+    from newsletter import __version__
+    from newsletter.builder.context import SITE_KEYS
+
+    config = context.config
+    said = {f"config:{k}": repr(getattr(config, k)) for k in SITE_KEYS}
+    return said | {"the templates": context.templates.fingerprint(), "newsletter itself": __version__}
 
 
 def _settings_changed(old: list[str], new: list[str]) -> str | None:
@@ -422,7 +450,7 @@ RULES: list[Rule] = [
         ("patch",),
         "fingerprints",
         _SETTINGS + " (the plan says which, if it can tell)",
-        lambda r, s: s.catalog is not None and _settings_changed(list(s.catalog.fingerprints), s.reader.fingerprints),
+        lambda r, s: s.catalog is not None and s.settings_changed(),
     ),
     Rule(
         ("patch",),
