@@ -230,3 +230,24 @@ def test_editing_the_title_is_named_in_the_plan(tmp_path):
     explained = run_cli(*ARGS, "bulletins", "--explain", cwd=tmp_path).out
     assert "the configuration changed (title)" in explained, explained
     assert "the templates or newsletter itself" not in explained, explained
+
+
+def test_one_file_left_out_is_said_so_in_the_singular(tmp_path):
+    """`build a.txt` after a build of a.txt and b.txt: the plan says b.txt is not among the
+    inputs (not that "a bulletin changed"), the warning says "its 1 entry is", `-v`'s debug line
+    counts in the singular, and `init` over two files says they "already exist" (T8)."""
+    site(tmp_path, a=PERU, b=CHILE)
+    assert run_cli(*ARGS, "bulletins", cwd=tmp_path).code == 0
+    explained = run_cli(*ARGS, "bulletins/a.txt", "--explain", cwd=tmp_path).out
+    assert "a bulletin is not among the inputs: bulletins/b.txt" in explained, explained
+    assert "changed: bulletins/b.txt" not in explained, explained
+    assert "→ patch: no file changed; 1 file is not among the inputs (their entries go): bulletins/b.txt" in explained
+    assert "(bulletins/b.txt): its 1 entry and the outputs" in explained, explained
+    built = run_cli("-v", *ARGS, "bulletins/a.txt", cwd=tmp_path)
+    assert "(bulletins/b.txt): its 1 entry is no longer published (" in built.err, built.err
+    full = run_cli("-v", *ARGS, "bulletins/a.txt", "--full", cwd=tmp_path)
+    assert "read 1 entry from 1 file (" in full.err, full.err
+    (tmp_path / "newsletter.toml").write_text("")
+    (tmp_path / "bulletins" / "sample.txt").write_text(PERU)
+    again = run_cli("init", ".", cwd=tmp_path)
+    assert "newsletter.toml and bulletins/sample.txt already exist; nothing was written" in again.err, again.err

@@ -589,7 +589,7 @@ def test_watching_some_files_warns_of_what_the_others_lose(tmp_path, once):
         check=True,
     )
     said = (
-        "1 of the last build's 2 bulletin files is not among the inputs (bulletins/b.txt): their 1 entry is no "
+        "1 of the last build's 2 bulletin files is not among the inputs (bulletins/b.txt): its 1 entry is no "
         "longer published ("
     )
     if once:

@@ -344,9 +344,9 @@ def _in_memory(builder: Builder, request: BuildRequest, state: BuildState, plan:
     try:
         entries, diagnostics, nsources = state.read()
         log.debug(
-            "read %d entries from %d files (%d parsed) in %.2f s",
-            len(entries),
-            nsources,
+            "read %s from %s (%d parsed) in %.2f s",
+            counted(len(entries), "entry", "entries"),
+            counted(nsources, "file"),
             len(builder.caches.reparsed),
             time.perf_counter() - started,
         )

@@ -98,6 +98,11 @@ class Changes(NamedTuple):
         return sorted([s.display for s in self.changed] + gone)
 
 
+def _shown(names: list[str]) -> str:
+    """The first three of `names`, and how many more."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
 class BuildState:
     """What the planner looks at: the inputs and what the last build left. Each fact is read
     on first use, once; the ways read the same facts from here (no second look)."""
@@ -260,8 +265,14 @@ class BuildState:
         names = [n for n in self.changes.names() if n not in self.rechecked]
         if not names:
             return None
-        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        return f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {shown}"
+        out = " (not among the inputs)"
+        left = [n.removesuffix(out) for n in names if n.endswith(out)]  # `build FILE`: not a change of theirs
+        names = [n for n in names if not n.endswith(out)]
+        said = [f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {_shown(names)}"]
+        if left:
+            n = len(left)
+            said.append(f"{'a bulletin is' if n == 1 else f'{n} bulletins are'} not among the inputs: {_shown(left)}")
+        return "; ".join(said[not names :])
 
     @cached_property
     def left_out(self) -> tuple[list[str], int, int | None]:
@@ -575,8 +586,8 @@ def left_out_words(left_out: tuple[list[str], int, int | None], removed: int | N
     gone, last, entries = left_out
     if not gone:
         return None
-    shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
-    held = "their entries" if entries is None else f"their {entries} entr{'y' if entries == 1 else 'ies'}"
+    shown, its = _shown(gone), "its" if len(gone) == 1 else "their"
+    held = f"{its} entries" if entries is None else f"{its} {entries} entr{'y' if entries == 1 else 'ies'}"
     said = (
         f"{len(gone)} of the last build's {last} bulletin files {'is' if len(gone) == 1 else 'are'} not among "
         f"the inputs ({shown}): {held} "
@@ -677,8 +688,12 @@ def _files(names: list[str], verb: str = "changed") -> str:
 def _patched_in(state: BuildState) -> str:
     """The files a patch reads: those changed, and those read again to be sure."""
     rechecked = state.rechecked
-    changed = [n for n in state.changes.names() if n not in rechecked]
+    out = " (not among the inputs)"
+    names = [n for n in state.changes.names() if n not in rechecked]
+    changed = [n for n in names if not n.endswith(out)]
     said = _files(changed) if changed else "no file changed"
+    if left := [n.removesuffix(out) for n in names if n.endswith(out)]:  # `build FILE`
+        said += "; " + _files(left, "not among the inputs (their entries go)").replace(" file not", " file is not", 1)
     if rechecked:
         said += "; " + _files(rechecked, "read again to be sure (saved just before the last build)")
     return said
