@@ -148,7 +148,7 @@ def daemon(tmp_path):
         tmp_path / "out",
         tmp_path / "state",
         config_path=str(config),
-        on_result=lambda result, started: results.append(result),
+        on_result=lambda result, started, done: results.append(result),
     )
     d = WatchDaemon(options, lambda: load_config(str(config)))
     yield d, config, results
@@ -251,3 +251,15 @@ def test_one_file_left_out_is_said_so_in_the_singular(tmp_path):
     (tmp_path / "bulletins" / "sample.txt").write_text(PERU)
     again = run_cli("init", ".", cwd=tmp_path)
     assert "newsletter.toml and bulletins/sample.txt already exist; nothing was written" in again.err, again.err
+
+
+def test_strict_says_a_bulletin_error_as_a_build_does(tmp_path):
+    """`--strict` prints the bulletin's error as `path:line: …`, as a normal build does, not
+    prefixed with `newsletter:` (T8)."""
+    site(tmp_path, a=PERU + "31 February 2021\n\nA Broken Date\n\nBody.\n")
+    normal = run_cli(*ARGS, "bulletins", cwd=tmp_path)
+    strict = run_cli(*ARGS, "bulletins", "--strict", "--out", "strict-out", cwd=tmp_path)
+    assert normal.code == strict.code == 1
+    said = [line for line in strict.err.splitlines() if "--strict stops" in line]
+    assert said and said[0].startswith('bulletins/a.txt:7: impossible date "31 February 2021"'), strict.err
+    assert any(line.startswith("bulletins/a.txt:7: ") for line in normal.err.splitlines()), normal.err

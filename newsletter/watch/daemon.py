@@ -53,7 +53,8 @@ class WatchOptions:
     after_build: Callable[[Config, Builder, object, list[str]], bool] | None = None
     """Called with (config, builder, catalog or None, inputs) after each successful rebuild
     (`--send-due`); returns True when a stop was asked for meanwhile."""
-    on_result: Callable[[Any, float], None] | None = None  # `-v`: each BuildResult, its perf_counter start
+    on_result: Callable[[Any, float, float], None] | None = None
+    """`-v`: each BuildResult, with its perf_counter start and end (the log line's time too)."""
 
 
 @dataclass
@@ -216,6 +217,7 @@ class WatchDaemon:
         except Exception:  # a bug must not stop the daemon
             log.exception("rebuild failed; will try again on the next change")
             return False
+        done = time.perf_counter()  # one time for the log line and `-v`'s total
         self.rebuilds += 1
         self.errors = result.errors
         # After the first build, only problems in files that just changed are worth repeating.
@@ -223,7 +225,7 @@ class WatchDaemon:
         quiet = not log.isEnabledFor(logging.INFO)  # `watch -q` leaves only errors
         report([d for d in result.diagnostics if d.severity == "error" or not quiet], paths=changed_paths)
         if self.options.on_result is not None:
-            self.options.on_result(result, started)
+            self.options.on_result(result, started, done)
         stats = result.stats
         if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
             return True
@@ -240,13 +242,13 @@ class WatchDaemon:
             log.info(
                 "nothing rebuilt: nothing changed since the last build, its outputs are as written "
                 "(checked in %.3f s; %s)",
-                time.perf_counter() - started,
+                done - started,
                 counts,
             )
         else:
             log.info(
                 "rebuilt in %.3f s (%s): %s; %s rewritten, %d removed (%s)",
-                time.perf_counter() - started,
+                done - started,
                 result.plan.way,
                 changed,
                 counted(stats.written, "output"),
