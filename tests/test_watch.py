@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import logging
 import os
 import shutil
 import signal
@@ -506,12 +507,13 @@ def test_one_shot_runs_announce_changed_feeds(tmp_path, command):
         server.shutdown()
 
 
-def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_path):
+def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_path, caplog):
     """As `newsletter build` does: a hand-edited page and a deleted feed are written again by
     the daemon's next rescan, without a bulletin changing (T7 #19)."""
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
     (tmp_path / "bulletins" / "b.txt").write_text(CHILE)
+    caplog.set_level(logging.INFO, logger="newsletter.watch")
     r = Running(tmp_path)
     r.daemon.options.rescan = 0.5
     with r:
@@ -522,6 +524,8 @@ def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_pat
         page.write_bytes(good + b"<!-- edited by hand -->\n")
         feed.unlink()
         assert wait_until(lambda: page.read_bytes() == good and feed.exists(), timeout=15)
+    said = [r.getMessage() for r in caplog.records if "checking every output" in r.getMessage()]
+    assert said and "not as written: " in said[0] and "pe/index.html (edited)" in said[0], said  # names it (T8)
 
 
 def test_once_exits_as_build_does_on_a_bulletin_error(tmp_path):

@@ -154,7 +154,10 @@ class WatchDaemon:
                     log.debug("periodic rescan")
                     damaged = flush_at == float("inf") and not self._outputs_intact()
                     if damaged:
-                        log.info("an output is missing or is not as this daemon wrote it: checking every output")
+                        log.info(
+                            "%s: checking every output, writing again what is not as this daemon wrote it",
+                            self._damaged_words(),
+                        )
                     self.rebuild(set(), quiet_if_unchanged=not damaged, verify=damaged)
                     if damaged:  # its repairs are saved as a change's are
                         flush_at = min(flush_at, time.monotonic() + FLUSH_SECONDS)
@@ -376,6 +379,24 @@ class WatchDaemon:
             return outputs_intact(manifest_path(o.state_dir, o.out_dir), o.out_dir) is not None
         except OSError:
             return False
+
+    def _damaged_words(self) -> str:
+        """Which outputs are missing or not as the saved manifest says (the first three, and
+        how many more), for the rescan's log line."""
+        from newsletter.output.writer import changed_outputs
+        from newsletter.state.manifest import load_manifest, manifest_path
+
+        o = self.options
+        try:
+            state = load_manifest(manifest_path(o.state_dir, o.out_dir))
+            changed = sorted(changed_outputs(state[1], o.out_dir)) if state is not None else []
+        except OSError:
+            changed = []
+        if not changed:
+            return "an output is missing or is not as this daemon wrote it"
+        named = [f"{rel} ({'edited' if (o.out_dir / rel).exists() else 'missing'})" for rel in changed[:3]]
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        return f"{'an output is' if len(changed) == 1 else f'{len(changed)} outputs are'} not as written: {', '.join(named)}{more}"
 
     def _flush(self) -> None:
         try:
