@@ -262,3 +262,39 @@ def test_no_module_of_the_build_but_the_pipeline_is_handed_the_builder():
             elif isinstance(node, ast.Attribute) and node.attr == "builder" and isinstance(node.value, ast.Name):
                 found.append(f"builder/{path.name}:{node.lineno} {ast.unparse(node)}")
     assert found == []
+
+
+def test_the_worked_example_names_what_exists():
+    """docs/architecture.md's worked example (adding `<cc>/latest.txt`) cites functions and
+    files a newcomer must find: each exists where the doc says (T8 #13)."""
+    import inspect
+
+    from newsletter.builder.change import Change
+    from newsletter.builder.execute import execute
+    from newsletter.builder.pipeline import Builder
+    from newsletter.output.keys import unit_year
+    from newsletter.render.site import SiteRenderer
+    from newsletter.render.units import OutputUnits
+
+    docs = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    example = docs[docs.index("## A worked example") :]
+    for cited in (
+        "SiteRenderer.compile_templates()",
+        "_group_units(made, group, title, entries)",
+        "Builder.units",
+        "OutputUnits.units",
+        "Change.retired",
+        "execute()",
+        "unit_year",
+        "python -m newsletter.render.precompile",
+        "make fmt",
+    ):
+        assert cited in example, cited
+    assert callable(SiteRenderer.compile_templates) and callable(Builder.units) and callable(OutputUnits.units)
+    assert callable(Change.retired) and callable(execute)
+    assert list(inspect.signature(OutputUnits._group_units).parameters) == ["self", "made", "group", "title", "entries"]
+    assert unit_year("sitemap:2021") == 2021  # "… and sitemaps, which it files by year"
+    assert (PACKAGE / "render" / "precompile.py").is_file() and (
+        PACKAGE.parent / "tests" / "test_incremental.py"
+    ).is_file()
+    assert "fmt:" in (PACKAGE.parent / "Makefile").read_text(encoding="utf-8")

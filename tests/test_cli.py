@@ -39,7 +39,7 @@ def test_init_makes_a_site_that_builds_and_never_overwrites(tmp_path):
     assert "3 entries" in built.stderr and (site / "feeds" / "index.html").is_file()
     assert (site / "feeds" / "ec" / "atom.xml").is_file()  # the sample names countries
     again = run(tmp_path, "init", "site")
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 2 and "already exist; nothing was written" in again.stderr
     assert (site / "bulletins" / "sample.txt").read_text() == sample
     reference = (REPO / "examples").rglob("*.txt")
     assert all(sample.splitlines()[2] not in p.read_text(errors="replace") for p in reference)  # our own words

@@ -87,20 +87,20 @@ def test_explain_says_a_file_saved_just_before_the_build_is_read_again_not_chang
 
 def test_titles_that_differ_only_in_punctuation_are_two_entries(tmp_path):
     """docs/bulletins.md: the same date and the same title is one entry; titles that differ only
-    in case or punctuation are two, the later with `-2` in its slug and id, and a warning that
-    quotes both titles."""
+    in case or punctuation are two, the one whose exact title sorts later with `-2` in its slug
+    and id (whatever their order in the file), and a warning that quotes both titles."""
     first = "7 February 2026\n\nPeru: Rain Returns!\n\nRain returned to the valleys of Peru.\n\n"
     second = "7 February 2026\n\nPeru Rain Returns\n\nFarmers in Peru said it came just in time.\n\n"
     site(tmp_path, new=first + second)
     run = run_cli(*ARGS, "bulletins", cwd=tmp_path)
     assert run.code == 0
     assert (
-        'bulletins/new.txt:7: warning: "Peru Rain Returns" (2026-02-07) differs only in case or punctuation from '
-        '"Peru: Rain Returns!" in bulletins/new.txt:1; both are published, as two entries'
+        'bulletins/new.txt:1: warning: "Peru: Rain Returns!" (2026-02-07) differs only in case or punctuation from '
+        '"Peru Rain Returns" in bulletins/new.txt:7; both are published, as two entries'
     ) in run.err
     out = tmp_path / "out"
     assert (out / "entries" / "2026-02-07-peru-rain-returns.html").is_file()
-    assert b"Farmers in Peru" in (out / "entries" / "2026-02-07-peru-rain-returns-2.html").read_bytes()
+    assert b"Rain returned" in (out / "entries" / "2026-02-07-peru-rain-returns-2.html").read_bytes()
     atom = (out / "pe" / "atom.xml").read_text()
     assert "tag:news.example.org,2026-02-07:peru-rain-returns</id>" in atom
     assert "tag:news.example.org,2026-02-07:peru-rain-returns-2</id>" in atom
@@ -148,7 +148,7 @@ def daemon(tmp_path):
         tmp_path / "out",
         tmp_path / "state",
         config_path=str(config),
-        on_result=lambda result, started: results.append(result),
+        on_result=lambda result, started, done: results.append(result),
     )
     d = WatchDaemon(options, lambda: load_config(str(config)))
     yield d, config, results
@@ -185,3 +185,81 @@ def test_a_configuration_error_while_watching_is_one_line_per_problem(daemon, ca
         d.rebuild({("file", str(config))})
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(lines) == 2 and all(line.startswith(f"configuration not reloaded: {config}: ") for line in lines)
+
+
+def test_swapping_two_titles_that_differ_only_in_punctuation_changes_nothing(tmp_path):
+    """Which of two such entries gets `-2` does not depend on their order in the file: swapped,
+    each keeps its id, address and page, byte for byte (T8 #3). (Lists of one day follow the
+    files' order: those are the only bytes that change.)"""
+    import feedparser
+
+    first = "7 February 2026\n\nPeru: Rain Returns!\n\nRain returned to the valleys of Peru.\n\n"
+    second = "7 February 2026\n\nPeru Rain Returns\n\nFarmers in Peru said it came just in time.\n\n"
+
+    def pages(root: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted((root / "out" / "entries").iterdir())}
+
+    def items(root: Path) -> dict[str, tuple[str, str]]:
+        feed = feedparser.parse((root / "out" / "pe" / "atom.xml").read_bytes())
+        return {e.id: (e.link, e.title) for e in feed.entries}
+
+    for where in ("one", "two"):
+        (tmp_path / where).mkdir()
+    site(tmp_path / "one", new=first + second)
+    site(tmp_path / "two", new=second + first)
+    for where in ("one", "two"):
+        assert run_cli(*ARGS, "bulletins", cwd=tmp_path / where).code == 0
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert len(pages(one)) == 2 and pages(one) == pages(two)
+    assert len(items(one)) == 2 and items(one) == items(two)
+    # and on the same site: swapping them in place keeps each entry's id and address
+    before = items(one)
+    site(one, new=second + first)
+    assert run_cli(*ARGS, "bulletins", cwd=one).code == 0
+    assert items(one) == before and pages(one) == pages(two)
+
+
+def test_editing_the_title_is_named_in_the_plan(tmp_path):
+    """After an edit of `title` alone, `--explain` says the configuration changed and which key,
+    not "the configuration, the templates or newsletter itself changed" (T8 #4)."""
+    site(tmp_path, a=PERU)
+    config = tmp_path / "newsletter.toml"
+    config.write_text(f'base_url = "{BASE_URL}"\ntitle = "Field Notes"\n')
+    assert run_cli(*ARGS, "bulletins", cwd=tmp_path).code == 0
+    config.write_text(f'base_url = "{BASE_URL}"\ntitle = "Field Notes, Weekly"\n')
+    explained = run_cli(*ARGS, "bulletins", "--explain", cwd=tmp_path).out
+    assert "the configuration changed (title)" in explained, explained
+    assert "the templates or newsletter itself" not in explained, explained
+
+
+def test_one_file_left_out_is_said_so_in_the_singular(tmp_path):
+    """`build a.txt` after a build of a.txt and b.txt: the plan says b.txt is not among the
+    inputs (not that "a bulletin changed"), the warning says "its 1 entry is", `-v`'s debug line
+    counts in the singular, and `init` over two files says they "already exist" (T8)."""
+    site(tmp_path, a=PERU, b=CHILE)
+    assert run_cli(*ARGS, "bulletins", cwd=tmp_path).code == 0
+    explained = run_cli(*ARGS, "bulletins/a.txt", "--explain", cwd=tmp_path).out
+    assert "a bulletin is not among the inputs: bulletins/b.txt" in explained, explained
+    assert "changed: bulletins/b.txt" not in explained, explained
+    assert "→ patch: no file changed; 1 file is not among the inputs (their entries go): bulletins/b.txt" in explained
+    assert "(bulletins/b.txt): its 1 entry and the outputs" in explained, explained
+    built = run_cli("-v", *ARGS, "bulletins/a.txt", cwd=tmp_path)
+    assert "(bulletins/b.txt): its 1 entry is no longer published (" in built.err, built.err
+    full = run_cli("-v", *ARGS, "bulletins/a.txt", "--full", cwd=tmp_path)
+    assert "read 1 entry from 1 file (" in full.err, full.err
+    (tmp_path / "newsletter.toml").write_text("")
+    (tmp_path / "bulletins" / "sample.txt").write_text(PERU)
+    again = run_cli("init", ".", cwd=tmp_path)
+    assert "newsletter.toml and bulletins/sample.txt already exist; nothing was written" in again.err, again.err
+
+
+def test_strict_says_a_bulletin_error_as_a_build_does(tmp_path):
+    """`--strict` prints the bulletin's error as `path:line: …`, as a normal build does, not
+    prefixed with `newsletter:` (T8)."""
+    site(tmp_path, a=PERU + "31 February 2021\n\nA Broken Date\n\nBody.\n")
+    normal = run_cli(*ARGS, "bulletins", cwd=tmp_path)
+    strict = run_cli(*ARGS, "bulletins", "--strict", "--out", "strict-out", cwd=tmp_path)
+    assert normal.code == strict.code == 1
+    said = [line for line in strict.err.splitlines() if "--strict stops" in line]
+    assert said and said[0].startswith('bulletins/a.txt:7: impossible date "31 February 2021"'), strict.err
+    assert any(line.startswith("bulletins/a.txt:7: ") for line in normal.err.splitlines()), normal.err

@@ -77,3 +77,14 @@ def test_the_walkthrough_runs_as_written_and_sends_each_digest_once(tmp_path):
     subjects = [line for line in second.stdout.splitlines() if line.startswith("Field Notes — ")]
     assert len(subjects) == len(messages), "the README's reader printed every message"
     assert subjects.count("Field Notes — 10–16 March 2025") == 2, "the --test digest and the due one"
+    reader = next(b for b in blocks if "message_from_bytes" in b)  # its bytes: text=True would hide a CR
+    printed = subprocess.run(["bash", "-c", reader], cwd=site, env=env, capture_output=True, timeout=60, check=True)
+    assert b"http://127.0.0.1" in printed.stdout and b"\r" not in printed.stdout, "its links, printed without a CR"
+
+
+def test_the_walkthrough_serves_the_site_on_this_machine_only():
+    """The static server of the README's first lines and of step 4 binds 127.0.0.1, not every
+    interface (`python -m http.server`'s default is 0.0.0.0)."""
+    text = README.read_text(encoding="utf-8")
+    commands = re.findall(r"python3? -m http\.server[^`\n]*", text)
+    assert len(commands) >= 2 and all("--bind 127.0.0.1" in c for c in commands), commands

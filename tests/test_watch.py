@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import logging
 import os
 import shutil
 import signal
@@ -506,12 +507,13 @@ def test_one_shot_runs_announce_changed_feeds(tmp_path, command):
         server.shutdown()
 
 
-def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_path):
+def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_path, caplog):
     """As `newsletter build` does: a hand-edited page and a deleted feed are written again by
     the daemon's next rescan, without a bulletin changing (T7 #19)."""
     (tmp_path / "bulletins").mkdir()
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
     (tmp_path / "bulletins" / "b.txt").write_text(CHILE)
+    caplog.set_level(logging.INFO, logger="newsletter.watch")
     r = Running(tmp_path)
     r.daemon.options.rescan = 0.5
     with r:
@@ -522,3 +524,115 @@ def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_pat
         page.write_bytes(good + b"<!-- edited by hand -->\n")
         feed.unlink()
         assert wait_until(lambda: page.read_bytes() == good and feed.exists(), timeout=15)
+    said = [r.getMessage() for r in caplog.records if "checking every output" in r.getMessage()]
+    assert said and "not as written: " in said[0] and "pe/index.html (edited)" in said[0], said  # names it (T8)
+
+
+def test_once_exits_as_build_does_on_a_bulletin_error(tmp_path):
+    """`watch --once` builds as `newsletter build` does, exit code included: 1 when a bulletin
+    has an error (its other entries are still published), 0 once it is fixed (T8)."""
+    (tmp_path / "bulletins").mkdir()
+    (tmp_path / "bulletins" / "a.txt").write_text(PERU + "\n31 Febtember 2021\n\nA Broken Date\n\nBody.\n")
+    codes = {}
+    for command in (["build"], ["watch", "--once"]):
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "newsletter",
+                *command,
+                "bulletins",
+                "--out",
+                f"out-{command[0]}",
+                "--base-url",
+                BASE_URL,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        codes[command[0]] = run.returncode
+        assert "a.txt:" in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert codes == {"build": 1, "watch": 1}
+    assert titles(tmp_path / "out-watch/pe/atom.xml") == ["Peru Opens a Shelter"]
+    (tmp_path / "bulletins" / "a.txt").write_text(PERU)
+    fixed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "watch",
+            "--once",
+            "bulletins",
+            "--out",
+            "out-watch",
+            "--base-url",
+            BASE_URL,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert fixed.returncode == 0, fixed.stderr
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_watching_some_files_warns_of_what_the_others_lose(tmp_path, once):
+    """`watch FILE` after a build of the whole folder warns, as `build FILE` does, that the
+    other files' entries are no longer published (T8): `--once`, and the daemon at its start."""
+    (tmp_path / "bulletins").mkdir()
+    (tmp_path / "bulletins" / "a.txt").write_text(PERU)
+    (tmp_path / "bulletins" / "b.txt").write_text(CHILE)
+    subprocess.run(
+        [sys.executable, "-m", "newsletter", "build", "bulletins", "--out", "out", "--base-url", BASE_URL],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    said = (
+        "1 of the last build's 2 bulletin files is not among the inputs (bulletins/b.txt): its 1 entry is no "
+        "longer published ("
+    )
+    if once:
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "newsletter",
+                "watch",
+                "--once",
+                "bulletins/a.txt",
+                "--out",
+                "out",
+                "--base-url",
+                BASE_URL,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        err = run.stderr
+    else:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "watch", "bulletins/a.txt", "--out", "out", "--base-url", BASE_URL],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert wait_until(lambda: not (tmp_path / "out" / "cl").exists(), timeout=30)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+            err = proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert said in err, err
+    assert err.count("not among the inputs") == 1, err
+    assert not (tmp_path / "out" / "cl").exists()

@@ -38,6 +38,10 @@ def assert_plan_once_and_timed(lines: list[str]) -> None:
     assert any("choosing the way: " in t for t in times), lines
     assert any(re.fullmatch(r"newsletter: time: [\w ]+ \(reading, rendering.*\): \d+\.\d{3} s", t) for t in times)
     assert re.fullmatch(r"newsletter: time: total: \d+\.\d{3} s", times[-1]), lines
+    rebuilt = [line for line in lines if " rebuilt in " in line]
+    if rebuilt:  # one rebuild, one time: the log line says `-v`'s total (T8)
+        total = times[-1].removeprefix("newsletter: time: total: ").removesuffix(" s")
+        assert f" rebuilt in {total} s " in rebuilt[-1], lines
 
 
 def test_watch_once_verbose_says_the_plan_once_and_times_each_phase(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from newsletter import __version__
 from newsletter.builder.context import BuildContext
 from newsletter.builder.execute import Run, Scope, execute
-from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan
+from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan, site_settings
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import BuildCaches, DaemonSession, Snapshot
 from newsletter.builder.workers import OutputCheck
@@ -344,9 +344,9 @@ def _in_memory(builder: Builder, request: BuildRequest, state: BuildState, plan:
     try:
         entries, diagnostics, nsources = state.read()
         log.debug(
-            "read %d entries from %d files (%d parsed) in %.2f s",
-            len(entries),
-            nsources,
+            "read %s from %s (%d parsed) in %.2f s",
+            counted(len(entries), "entry", "entries"),
+            counted(nsources, "file"),
             len(builder.caches.reparsed),
             time.perf_counter() - started,
         )
@@ -485,6 +485,7 @@ def _save_record(request: BuildRequest, state: BuildState, counts: tuple[int, in
         regional=regional,
         diagnostics=[d for d in diagnostics if d not in notes],
         files=[s.display for s in state.found[0]],
+        settings=site_settings(state.reader.context),
     )
 
 

@@ -35,6 +35,7 @@ from newsletter.state import stamp as stamps
 from newsletter.state.manifest import ManifestHead, load_head, load_manifest, manifest_path
 
 if TYPE_CHECKING:
+    from newsletter.builder.context import BuildContext
     from newsletter.config import Config
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,11 @@ class Changes(NamedTuple):
     def names(self) -> list[str]:
         gone = [f"{r} ({'not among the inputs' if os.path.isfile(r) else 'removed'})" for r in self.removed]
         return sorted([s.display for s in self.changed] + gone)
+
+
+def _shown(names: list[str]) -> str:
+    """The first three of `names`, and how many more."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 class BuildState:
@@ -232,19 +238,41 @@ class BuildState:
             if (rec := recorded.get(s.display)) is not None and (rec[1], rec[0]) == stats.get(s.display)
         )
 
+    def settings_changed(self) -> str | None:
+        """`_settings_changed` since the catalog the last build left, naming the configuration's
+        changed keys, the templates or newsletter itself when the last build's record tells."""
+        assert self.catalog is not None
+        said = _settings_changed(list(self.catalog.fingerprints), self.reader.fingerprints)
+        if said != _SETTINGS:
+            return said
+        last = stamps.last_settings(stamps.stamp_path(self.request.manifest))
+        now = site_settings(self.reader.context)
+        if not last or set(last) != set(now):
+            return said
+        keys = [k.removeprefix("config:") for k in now if k.startswith("config:") and last[k] != now[k]]
+        parts = [f"the configuration changed ({', '.join(keys)})"] if keys else []
+        parts += [f"{what} changed" for what in ("the templates", "newsletter itself") if last[what] != now[what]]
+        return "; ".join(parts) or said
+
     def what_changed(self) -> str | None:
         """Which of the bulletins, the configuration or templates changed since the last
         one-shot build, if the catalog it left tells; else None."""
         if self.catalog is None:
             return None
-        settings = _settings_changed(list(self.catalog.fingerprints), self.reader.fingerprints)
+        settings = self.settings_changed()
         if settings or self.changes.error:
             return settings
         names = [n for n in self.changes.names() if n not in self.rechecked]
         if not names:
             return None
-        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        return f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {shown}"
+        out = " (not among the inputs)"
+        left = [n.removesuffix(out) for n in names if n.endswith(out)]  # `build FILE`: not a change of theirs
+        names = [n for n in names if not n.endswith(out)]
+        said = [f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {_shown(names)}"]
+        if left:
+            n = len(left)
+            said.append(f"{'a bulletin is' if n == 1 else f'{n} bulletins are'} not among the inputs: {_shown(left)}")
+        return "; ".join(said[not names :])
 
     @cached_property
     def left_out(self) -> tuple[list[str], int, int | None]:
@@ -305,6 +333,17 @@ class Rule:
 
 
 _SETTINGS = "the configuration, the templates or newsletter itself changed"
+
+
+def site_settings(context: BuildContext) -> dict[str, str]:
+    """What `BuildContext.site_fingerprint` is made of, each part by name, for the record of a
+    one-shot build (`state.stamp`): the next plan says which changed."""
+    from newsletter import __version__
+    from newsletter.builder.context import SITE_KEYS
+
+    config = context.config
+    said = {f"config:{k}": repr(getattr(config, k)) for k in SITE_KEYS}
+    return said | {"the templates": context.templates.fingerprint(), "newsletter itself": __version__}
 
 
 def _settings_changed(old: list[str], new: list[str]) -> str | None:
@@ -422,7 +461,7 @@ RULES: list[Rule] = [
         ("patch",),
         "fingerprints",
         _SETTINGS + " (the plan says which, if it can tell)",
-        lambda r, s: s.catalog is not None and _settings_changed(list(s.catalog.fingerprints), s.reader.fingerprints),
+        lambda r, s: s.catalog is not None and s.settings_changed(),
     ),
     Rule(
         ("patch",),
@@ -547,8 +586,8 @@ def left_out_words(left_out: tuple[list[str], int, int | None], removed: int | N
     gone, last, entries = left_out
     if not gone:
         return None
-    shown = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
-    held = "their entries" if entries is None else f"their {entries} entr{'y' if entries == 1 else 'ies'}"
+    shown, its = _shown(gone), "its" if len(gone) == 1 else "their"
+    held = f"{its} entries" if entries is None else f"{its} {entries} entr{'y' if entries == 1 else 'ies'}"
     said = (
         f"{len(gone)} of the last build's {last} bulletin files {'is' if len(gone) == 1 else 'are'} not among "
         f"the inputs ({shown}): {held} "
@@ -556,7 +595,7 @@ def left_out_words(left_out: tuple[list[str], int, int | None], removed: int | N
     if removed is None:
         said += "and the outputs only they make will be removed"
     else:
-        said += f"are no longer published ({removed} output{'s' if removed != 1 else ''} removed)"
+        said += f"{'is' if entries == 1 else 'are'} no longer published ({removed} output{'s' if removed != 1 else ''} removed)"
     return said + "; name them too, or build with no files to build the whole site"
 
 
@@ -649,8 +688,12 @@ def _files(names: list[str], verb: str = "changed") -> str:
 def _patched_in(state: BuildState) -> str:
     """The files a patch reads: those changed, and those read again to be sure."""
     rechecked = state.rechecked
-    changed = [n for n in state.changes.names() if n not in rechecked]
+    out = " (not among the inputs)"
+    names = [n for n in state.changes.names() if n not in rechecked]
+    changed = [n for n in names if not n.endswith(out)]
     said = _files(changed) if changed else "no file changed"
+    if left := [n.removesuffix(out) for n in names if n.endswith(out)]:  # `build FILE`
+        said += "; " + _files(left, "not among the inputs (their entries go)").replace(" file not", " file is not", 1)
     if rechecked:
         said += "; " + _files(rechecked, "read again to be sure (saved just before the last build)")
     return said
@@ -741,7 +784,8 @@ def plan(request: BuildRequest, state: BuildState) -> Plan:
             continue
         p.take(way, _taken(way, request, state))
         p.unless = _unless(way, request, state)
-        if way in ONE_SHOT or way == "in memory" and not state.session.defer_saves:
+        # the daemon: its first build only (it says once per start what `watch FILE` leaves out)
+        if way in ONE_SHOT or way == "in memory" and (not state.session.defer_saves or state.session.snapshot is None):
             p.left_out = state.left_out
         return p
     raise AssertionError("the in-memory way has no rule that can break it")

@@ -15,7 +15,7 @@ from pathlib import Path
 from newsletter import __version__
 from newsletter.cli.args import DEFAULT_CONFIG, PhaseClock, RebuildClock, help_defaults, site_config, terminal_progress
 from newsletter.diagnostics import PER_FILE, report
-from newsletter.errors import NewsletterError, UsageError, environment_error
+from newsletter.errors import InputError, NewsletterError, UsageError, environment_error
 
 log = logging.getLogger("newsletter")
 
@@ -558,8 +558,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except NewsletterError as exc:
+        said = "" if isinstance(exc, InputError) else "newsletter: "  # a bulletin's `path:line: …`, as a build says it
         for line in str(exc).splitlines():
-            print(f"newsletter: {line}", file=sys.stderr)
+            print(f"{said}{line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("newsletter: interrupted", file=sys.stderr)

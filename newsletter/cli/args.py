@@ -127,12 +127,14 @@ class RebuildClock(PhaseClock):
         if record.funcName == "take":  # Plan.take: a way taken (again, if the one before fell back)
             self.marks.append(("reading the state and choosing the way", time.perf_counter()))
 
-    def said(self, result: Any, started: float) -> None:
+    def said(self, result: Any, started: float, done: float) -> None:
         """Print the plan and phase times of the build `result` (a `BuildResult`) just made, which
-        started at `started` (`time.perf_counter()`)."""
+        ran from `started` to `done` (`time.perf_counter()`: the daemon's log line says the same)."""
         self.started = started
         self.marks = [m for m in self.marks if m[1] >= started][:1]  # not those of a build that failed
-        self.mark(f"{result.plan.way or 'the build'} (reading, rendering, writing and saving the state)")
+        self.marks.append(
+            (f"{result.plan.way or 'the build'} (reading, rendering, writing and saving the state)", done)
+        )
         for line in result.plan.lines():
             print(f"newsletter: plan: {line}", file=sys.stderr)
         for line in self.lines():

@@ -62,7 +62,9 @@ def init_site(folder: Path, base_url: str) -> list[str]:
     sample = bulletins / "sample.txt"
     existing = [str(p) for p in (config, sample) if p.exists()]
     if existing:
-        raise UsageError(f"{', '.join(existing)} already exists; nothing was written")
+        raise UsageError(
+            f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; nothing was written"
+        )
     if not base_url.endswith("/"):
         base_url += "/"
     bulletins.mkdir(parents=True, exist_ok=True)

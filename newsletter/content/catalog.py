@@ -43,7 +43,7 @@ def item_key(entry: Entry) -> tuple[dt.date, str]:
 def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
     """Entries whose titles differ only in case or punctuation ("Peru: Rain Returns!", "Peru
     Rain Returns") on the same date share a title key, but are two items: each title after the
-    first (in catalog order) gets its own key (and so its own slug and id), the key with `-2`,
+    first (in code-point order of the exact titles, whatever the files' order) gets its own key (and so its own slug and id), the key with `-2`,
     `-3`… — with a warning quoting both titles. The same title twice is still one item
     (`build_catalog`)."""
     first: dict[tuple, Entry] = {}
@@ -63,7 +63,9 @@ def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
             group.append(entry)
     for key in sorted(clashing):
         titles: dict[str, tuple[str, Entry]] = {}  # title → (its key, its first entry)
-        for entry in sorted(groups[key], key=sort_key):
+        # by the exact title first: which one keeps the plain key does not depend on the
+        # entries' order in the files (swapping two must not swap their ids and addresses)
+        for entry in sorted(groups[key], key=lambda e: (e.title, sort_key(e))):
             if entry.title not in titles:
                 new, n = entry.title_key, 2
                 while titles and (entry.date, new) in taken:

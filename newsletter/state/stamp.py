@@ -71,6 +71,16 @@ def last_files(path: Path) -> list[tuple[str, str]]:
         return []
 
 
+def last_settings(path: Path) -> dict[str, str]:
+    """What the last one-shot build's site fingerprint was made of (`builder.plan.site_settings`);
+    empty when its record is missing, unreadable or older than this."""
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8")).get("settings", {})
+        return {str(k): str(v) for k, v in settings.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
 def stamp_path(manifest: Path) -> Path:
     return manifest.with_name(manifest.stem.replace("outputs-", "stamp-") + ".json")
 
@@ -101,8 +111,10 @@ def save(
     regional: int,
     diagnostics: list[Diagnostic],
     files: list[str] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> None:
-    """`files`: the bulletin files the build read, as it named them (`last_files`)."""
+    """`files`: the bulletin files the build read, as it named them (`last_files`); `settings`:
+    what its site fingerprint was made of (`last_settings`)."""
     data = {
         "stamp": stamp.digest,
         "written_ns": time.time_ns(),
@@ -111,6 +123,7 @@ def save(
         "regional": regional,
         "diagnostics": [[d.path, d.line, d.severity, d.message] for d in diagnostics],
         "files": [[name, os.path.abspath(name)] for name in files or ()],
+        "settings": settings or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsletter.builder.pipeline import Builder, build_site, counted
+from newsletter.builder.plan import left_out_words
 from newsletter.builder.session import DaemonSession
 from newsletter.content.parse import body_format_for
 from newsletter.content.sources import is_ignored
@@ -52,7 +53,8 @@ class WatchOptions:
     after_build: Callable[[Config, Builder, object, list[str]], bool] | None = None
     """Called with (config, builder, catalog or None, inputs) after each successful rebuild
     (`--send-due`); returns True when a stop was asked for meanwhile."""
-    on_result: Callable[[Any, float], None] | None = None  # `-v`: each BuildResult, its perf_counter start
+    on_result: Callable[[Any, float, float], None] | None = None
+    """`-v`: each BuildResult, with its perf_counter start and end (the log line's time too)."""
 
 
 @dataclass
@@ -72,6 +74,8 @@ class WatchDaemon:
     load_config: Callable[[], Config]
     stop: threading.Event = field(default_factory=threading.Event)
     rebuilds: int = 0
+    errors: int = 0
+    """Errors in the bulletins of the last build that finished (`--once` exits 1 on any, as `build`)."""
 
     def __post_init__(self) -> None:
         self.config = self.load_config()
@@ -107,7 +111,7 @@ class WatchDaemon:
             if self.publisher is not None and not self.publisher.wait_idle(10.0):
                 log.warning("WebSub hub did not answer; the pings will be sent again by the next run")
             self._close()
-            return 0 if ok else 1
+            return 0 if ok and not self.errors else 1  # as `newsletter build`: 1 on a bulletin's error too
         observer = self._observer()
         roots = self._roots()
         for root in roots:
@@ -150,7 +154,10 @@ class WatchDaemon:
                     log.debug("periodic rescan")
                     damaged = flush_at == float("inf") and not self._outputs_intact()
                     if damaged:
-                        log.info("an output is missing or is not as this daemon wrote it: checking every output")
+                        log.info(
+                            "%s: checking every output, writing again what is not as this daemon wrote it",
+                            self._damaged_words(),
+                        )
                     self.rebuild(set(), quiet_if_unchanged=not damaged, verify=damaged)
                     if damaged:  # its repairs are saved as a change's are
                         flush_at = min(flush_at, time.monotonic() + FLUSH_SECONDS)
@@ -213,13 +220,15 @@ class WatchDaemon:
         except Exception:  # a bug must not stop the daemon
             log.exception("rebuild failed; will try again on the next change")
             return False
+        done = time.perf_counter()  # one time for the log line and `-v`'s total
         self.rebuilds += 1
+        self.errors = result.errors
         # After the first build, only problems in files that just changed are worth repeating.
         changed_paths = None if self.rebuilds == 1 else {p.removesuffix(" (removed)") for p in result.changed_sources}
         quiet = not log.isEnabledFor(logging.INFO)  # `watch -q` leaves only errors
         report([d for d in result.diagnostics if d.severity == "error" or not quiet], paths=changed_paths)
         if self.options.on_result is not None:
-            self.options.on_result(result, started)
+            self.options.on_result(result, started, done)
         stats = result.stats
         if quiet_if_unchanged and not (stats.written or stats.removed or result.changed_sources):
             return True
@@ -236,19 +245,21 @@ class WatchDaemon:
             log.info(
                 "nothing rebuilt: nothing changed since the last build, its outputs are as written "
                 "(checked in %.3f s; %s)",
-                time.perf_counter() - started,
+                done - started,
                 counts,
             )
         else:
             log.info(
                 "rebuilt in %.3f s (%s): %s; %s rewritten, %d removed (%s)",
-                time.perf_counter() - started,
+                done - started,
                 result.plan.way,
                 changed,
                 counted(stats.written, "output"),
                 stats.removed,
                 counts,
             )
+        if left_out := left_out_words(result.plan.left_out, stats.removed):  # `watch FILE`, as `build FILE`
+            log.warning("%s", left_out)
         if self.publisher is not None and stats.changed_paths:
             self.publisher.publish(changed_feed_urls(stats.changed_paths, self.builder.context.links))
         catalog = result.catalog if result.whole_catalog else None  # other ways hold only part of it
@@ -368,6 +379,24 @@ class WatchDaemon:
             return outputs_intact(manifest_path(o.state_dir, o.out_dir), o.out_dir) is not None
         except OSError:
             return False
+
+    def _damaged_words(self) -> str:
+        """Which outputs are missing or not as the saved manifest says (the first three, and
+        how many more), for the rescan's log line."""
+        from newsletter.output.writer import changed_outputs
+        from newsletter.state.manifest import load_manifest, manifest_path
+
+        o = self.options
+        try:
+            state = load_manifest(manifest_path(o.state_dir, o.out_dir))
+            changed = sorted(changed_outputs(state[1], o.out_dir)) if state is not None else []
+        except OSError:
+            changed = []
+        if not changed:
+            return "an output is missing or is not as this daemon wrote it"
+        named = [f"{rel} ({'edited' if (o.out_dir / rel).exists() else 'missing'})" for rel in changed[:3]]
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        return f"{'an output is' if len(changed) == 1 else f'{len(changed)} outputs are'} not as written: {', '.join(named)}{more}"
 
     def _flush(self) -> None:
         try:
