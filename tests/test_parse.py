@@ -363,3 +363,13 @@ def test_a_date_line_shared_by_spanish_and_portuguese_takes_the_texts_language(d
 def test_a_language_line_still_wins_over_the_texts_words():
     result = parse("15 de abril de 2025\n\nAngola abre uma escola\n\nLanguage: es\n\nA escola tem vinte salas.\n")
     assert [e.language for e in result.entries] == ["es"]
+
+
+def test_a_bulletin_that_is_not_utf8_is_warned_of_at_its_line():
+    """`path:line:` as every bulletin problem, so that an editor can jump to the byte."""
+    data = "1 March 2026\n\nA title\n\nCaf\u00e9 owners in Quito met.\n".encode("cp1252")
+    result = parse_bulletin("bulletins/old.txt", data)
+    assert [str(d) for d in result.diagnostics] == [
+        "bulletins/old.txt:5: warning: not UTF-8 (byte 0xe9); decoded as Windows-1252, please save as UTF-8"
+    ]
+    assert "Café" in result.entries[0].body

@@ -39,6 +39,7 @@ class Decoded:
     warning: str | None = None
     error: str | None = None
     error_line: int = 1
+    warning_line: int = 0
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -47,7 +48,7 @@ def _line_of(data: bytes, offset: int) -> int:
 
 def decode_bulletin(data: bytes) -> Decoded:
     """Decode and normalise one bulletin file's bytes."""
-    warning = None
+    warning, warning_line = None, 0
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")
@@ -80,13 +81,12 @@ def decode_bulletin(data: bytes) -> Decoded:
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
                 encoding = "Latin-1"
-            warning = (
-                f"not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); decoded as {encoding}, please save as UTF-8"
-            )
+            warning = f"not UTF-8 (byte 0x{data[exc.start]:02x}); decoded as {encoding}, please save as UTF-8"
+            warning_line = line
     lines = text.split("\n")
     if not all(map(str.isprintable, lines)):  # what clean_text changes is never printable
         lines = clean_text(text).split("\n")
-    return Decoded(lines, warning=warning)
+    return Decoded(lines, warning=warning, warning_line=warning_line)
 
 
 def clean_text(text: str) -> str:

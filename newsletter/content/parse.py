@@ -57,7 +57,7 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
         diags.append(Diagnostic(path, decoded.error_line, "error", decoded.error or "cannot read file"))
         return result
     if decoded.warning:
-        diags.append(Diagnostic(path, 0, "warning", decoded.warning))
+        diags.append(Diagnostic(path, decoded.warning_line, "warning", decoded.warning))  # path:line: …
     lines = decoded.lines
     fmt = body_format_for(path) or "text"
 
