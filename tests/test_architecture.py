@@ -138,6 +138,7 @@ PRIVATE_BUT_PUBLIC = {
     "Entry._fields",
     "e._replace",  # NamedTuple's public API has leading underscores
     "r._replace",
+    "entry._replace",
     "fe._FeedEntry__rss_description",
     "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
 }

@@ -130,21 +130,9 @@ def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
         def share(items):
             return [_info(reader, s) for s in items]
 
-        for part in map_in_processes(share, todo, workers, meanwhile=lambda: prepare(reader)):
+        for part in map_in_processes(share, todo, workers, meanwhile=reader.prepare_rendering):
             done.update((i.display, i) for i in part)
     return [done.get(s.display) or _info(reader, s) for s in sources]
-
-
-def prepare(reader: Reader) -> None:
-    """Make what every batch renders with (compile the page templates, inline the newsletter's,
-    load the feed writer), once, before forking: the workers share it."""
-    reader.context.pages.compile_templates()
-    reader.prepare_newsletters()
-    import feedgen.feed  # noqa: F401 - with dateutil and lxml ~35 ms, for the site-wide units (made after forking)
-
-    import newsletter.render.feeds.atom
-    import newsletter.render.feeds.jsonfeed
-    import newsletter.render.feeds.rss  # noqa: F401
 
 
 ISSUE_WEIGHT = 6
@@ -368,7 +356,7 @@ def _run(job: _Job, batches, workers: int, weight: dict[int, int]) -> list[Batch
 
     if workers <= 1 or len(batches) <= 1:
         return [run_batch(job, years, files) for years, files in batches]
-    prepare(job.reader)  # done already if the scan ran in several processes
+    job.reader.prepare_rendering()  # done already if the scan ran in several processes
     # Largest first, so that the last one claimed is small and no process waits long for another.
     order = sorted(range(len(batches)), key=lambda n: -sum(weight[y] for y in batches[n][0]))
     done = map_jobs(lambda n: run_batch(job, *batches[n]), order, workers)

@@ -93,10 +93,6 @@ class Changes(NamedTuple):
     error: str
     """Why a file could not be stat'ed ("" when all could)."""
 
-    def names(self) -> list[str]:
-        gone = [f"{r} ({'not among the inputs' if os.path.isfile(r) else 'removed'})" for r in self.removed]
-        return sorted([s.display for s in self.changed] + gone)
-
 
 def _shown(names: list[str]) -> str:
     """The first three of `names`, and how many more."""
@@ -262,17 +258,24 @@ class BuildState:
         settings = self.settings_changed()
         if settings or self.changes.error:
             return settings
-        names = [n for n in self.changes.names() if n not in self.rechecked]
-        if not names:
+        names, left = self.named_changes  # left: `build FILE`, not a change of theirs
+        if not names and not left:
             return None
-        out = " (not among the inputs)"
-        left = [n.removesuffix(out) for n in names if n.endswith(out)]  # `build FILE`: not a change of theirs
-        names = [n for n in names if not n.endswith(out)]
         said = [f"{'a bulletin' if len(names) == 1 else f'{len(names)} bulletins'} changed: {_shown(names)}"]
         if left:
             n = len(left)
             said.append(f"{'a bulletin is' if n == 1 else f'{n} bulletins are'} not among the inputs: {_shown(left)}")
         return "; ".join(said[not names :])
+
+    @cached_property
+    def named_changes(self) -> tuple[list[str], list[str]]:
+        """(the bulletin files changed since the last one-shot build but for those only read
+        again to be sure, and those removed, marked "(removed)"; the last build's files that
+        are still there but not among the inputs), each sorted."""
+        rechecked, still_there = set(self.rechecked), [(r, os.path.isfile(r)) for r in self.changes.removed]
+        changed = [s.display for s in self.changes.changed if s.display not in rechecked]
+        changed += [f"{r} (removed)" for r, there in still_there if not there]
+        return sorted(changed), sorted(r for r, there in still_there if there)
 
     @cached_property
     def left_out(self) -> tuple[list[str], int, int | None]:
@@ -688,11 +691,9 @@ def _files(names: list[str], verb: str = "changed") -> str:
 def _patched_in(state: BuildState) -> str:
     """The files a patch reads: those changed, and those read again to be sure."""
     rechecked = state.rechecked
-    out = " (not among the inputs)"
-    names = [n for n in state.changes.names() if n not in rechecked]
-    changed = [n for n in names if not n.endswith(out)]
+    changed, left = state.named_changes
     said = _files(changed) if changed else "no file changed"
-    if left := [n.removesuffix(out) for n in names if n.endswith(out)]:  # `build FILE`
+    if left:  # `build FILE`
         said += "; " + _files(left, "not among the inputs (their entries go)").replace(" file not", " file is not", 1)
     if rechecked:
         said += "; " + _files(rechecked, "read again to be sure (saved just before the last build)")
@@ -737,7 +738,7 @@ def _unless(way: str, request: BuildRequest, state: BuildState) -> tuple[str, li
     if not request.explain:
         return "", []
     if way == "patch":  # "outputs touched" is a patch of files read again only to be sure
-        changed = set(state.changes.names()) - set(state.rechecked)
+        changed = any(state.named_changes)
         rules = _unchecked(way, ("outputs touched",) if changed else ())
         return "a full build is done instead if reading the changed files shows that", rules
     if way == "batches" and state.cached_parses[0]:

@@ -43,9 +43,9 @@ def item_key(entry: Entry) -> tuple[dt.date, str]:
 def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
     """Entries whose titles differ only in case or punctuation ("Peru: Rain Returns!", "Peru
     Rain Returns") on the same date share a title key, but are two items: each title after the
-    first (in code-point order of the exact titles, whatever the files' order) gets its own key (and so its own slug and id), the key with `-2`,
-    `-3`… — with a warning quoting both titles. The same title twice is still one item
-    (`build_catalog`)."""
+    first (in code-point order of the exact titles, whatever the files' order) gets its own key
+    (and so its own slug and id), the key with `-2`, `-3`… — with a warning quoting both
+    titles. The same title twice is still one item (`build_catalog`)."""
     first: dict[tuple, Entry] = {}
     clashing: set[tuple] = set()
     for entry in entries:
@@ -71,8 +71,7 @@ def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
                 while titles and (entry.date, new) in taken:
                     new, n = f"{entry.title_key}-{n}", n + 1
                 taken.add((entry.date, new))
-                titles[entry.title] = (new, entry)
-                if titles and new != entry.title_key:
+                if titles:  # not the first title: it was given a key of its own
                     was = next(iter(titles.values()))[1]
                     diagnostics.append(
                         Diagnostic(
@@ -83,9 +82,10 @@ def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
                             f'"{was.title}" in {was.source}:{was.line}; both are published, as two entries',
                         )
                     )
-            new, e = titles[entry.title][0], entry
-            if new != e.title_key:
-                renamed[id(e)] = e._replace(title_key=new)
+                titles[entry.title] = (new, entry)
+            new = titles[entry.title][0]
+            if new != entry.title_key:
+                renamed[id(entry)] = entry._replace(title_key=new)
     return [renamed.get(id(e), e) for e in entries], diagnostics
 
 
