@@ -168,8 +168,9 @@ class Builder:
     def catalog(self, entries: list[Entry], *, save: bool = True) -> Catalog:
         """The catalog of `entries`, with ids kept stable by the identity state (saved now, or
         with `save=False` by `write`, which does it while the render workers run)."""
-        entries, apart = told_apart(entries)  # titles differing only in punctuation: two items
-        identity = self.caches.identity.assign(entries, self.config.authority)
+        store = self.caches.identity
+        entries, apart = told_apart(entries, store.digest_of)  # titles differing only in punctuation: two items
+        identity = store.assign(entries, self.config.authority)
         if save:
             self.save_identity()
         catalog = build_catalog(entries, authority=self.config.authority, identity=identity)

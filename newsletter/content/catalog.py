@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -40,12 +40,20 @@ def item_key(entry: Entry) -> tuple[dt.date, str]:
     return (entry.date, entry.title_key)
 
 
-def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
+def told_apart(
+    entries: list[Entry], recorded: Callable[[dt.date, str], str | None] | None = None
+) -> tuple[list[Entry], list[Diagnostic]]:
     """Entries whose titles differ only in case or punctuation ("Peru: Rain Returns!", "Peru
-    Rain Returns") on the same date share a title key, but are two items: each title after the
-    first (in code-point order of the exact titles, whatever the files' order) gets its own key
-    (and so its own slug and id), the key with `-2`, `-3`… — with a warning quoting both
-    titles. The same title twice is still one item (`build_catalog`)."""
+    Rain Returns") on the same date share a title key, but are two items: each gets a key of
+    its own (and so its own slug and id), the key with `-2`, `-3`… — with a warning quoting
+    both titles. The same title twice is still one item (`build_catalog`).
+
+    Which title keeps which key: first the one the state recorded — `recorded(date, key)` is
+    the content digest (`Entry.digest`) of the entry that held that key in the last build, or
+    None —, so that an entry already published keeps its id and address when a variant is
+    added, whatever the titles; then the others in code-point order of the exact titles
+    (whatever the files' order), the first free key each: on a site without state, the title
+    that sorts first keeps the plain key."""
     first: dict[tuple, Entry] = {}
     clashing: set[tuple] = set()
     for entry in entries:
@@ -62,31 +70,66 @@ def told_apart(entries: list[Entry]) -> tuple[list[Entry], list[Diagnostic]]:
         if (group := groups.get(item_key(entry))) is not None:
             group.append(entry)
     for key in sorted(clashing):
-        titles: dict[str, tuple[str, Entry]] = {}  # title → (its key, its first entry)
+        date, plain = key
         # by the exact title first: which one keeps the plain key does not depend on the
         # entries' order in the files (swapping two must not swap their ids and addresses)
-        for entry in sorted(groups[key], key=lambda e: (e.title, sort_key(e))):
-            if entry.title not in titles:
-                new, n = entry.title_key, 2
-                while titles and (entry.date, new) in taken:
-                    new, n = f"{entry.title_key}-{n}", n + 1
-                taken.add((entry.date, new))
-                if titles:  # not the first title: it was given a key of its own
-                    was = next(iter(titles.values()))[1]
-                    diagnostics.append(
-                        Diagnostic(
-                            entry.source,
-                            entry.line,
-                            "warning",
-                            f'"{entry.title}" ({entry.date.isoformat()}) differs only in case or punctuation from '
-                            f'"{was.title}" in {was.source}:{was.line}; both are published, as two entries',
-                        )
+        ordered = sorted(groups[key], key=lambda e: (e.title, sort_key(e)))
+        titles: dict[str, Entry] = {}  # title → its first entry, in code-point order
+        for entry in ordered:
+            titles.setdefault(entry.title, entry)
+        keys = _recorded_keys(date, plain, ordered, len(titles), taken, recorded) if recorded else {}
+        used = set(keys.values())
+        for title in titles:
+            if title not in keys:
+                new, n = plain, 2
+                while new in used or (new != plain and (date, new) in taken):
+                    new, n = f"{plain}-{n}", n + 1
+                keys[title] = new
+                used.add(new)
+        taken.update((date, k) for k in used)
+        holder = next((t for t in titles if keys[t] == plain), None)
+        for title, entry in titles.items():
+            if keys[title] != plain:  # given a key of its own: warned of, quoting the plain key's title
+                was = titles[holder if holder is not None else next(t for t in titles if t != title)]
+                diagnostics.append(
+                    Diagnostic(
+                        entry.source,
+                        entry.line,
+                        "warning",
+                        f'"{entry.title}" ({entry.date.isoformat()}) differs only in case or punctuation from '
+                        f'"{was.title}" in {was.source}:{was.line}; both are published, as two entries',
                     )
-                titles[entry.title] = (new, entry)
-            new = titles[entry.title][0]
-            if new != entry.title_key:
+                )
+        for entry in ordered:
+            if (new := keys[entry.title]) != entry.title_key:
                 renamed[id(entry)] = entry._replace(title_key=new)
     return [renamed.get(id(e), e) for e in entries], diagnostics
+
+
+def _recorded_keys(
+    date: dt.date,
+    plain: str,
+    entries: list[Entry],
+    count: int,
+    taken: set[tuple],
+    recorded: Callable[[dt.date, str], str | None],
+) -> dict[str, str]:
+    """{title: the key `recorded` says its entry held} for the `entries` of one title key
+    (`count` titles): the plain key, then `-2`, `-3`… while records are found (gaps of a
+    removed variant included, up to `count`). A key that is now another entry's own title key
+    is not kept."""
+    by_digest = {e.digest: e.title for e in entries if e.digest}
+    keys: dict[str, str] = {}
+    n = 1
+    while True:
+        key = plain if n == 1 else f"{plain}-{n}"
+        digest = recorded(date, key)
+        if digest is None and n > count:
+            return keys
+        title = by_digest.get(digest) if digest else None
+        if title is not None and title not in keys and (n == 1 or (date, key) not in taken):
+            keys[title] = key
+        n += 1
 
 
 def repeats(keys: Iterable) -> bool:

@@ -113,6 +113,12 @@ class IdentityStore:
     def _touch(self, key: str) -> None:
         self._dirty.add(key[:4])
 
+    def digest_of(self, date: dt.date, title_key: str) -> str | None:
+        """The content digest recorded for the natural key (`date`, `title_key`): which entry
+        held it last (`catalog.told_apart` keeps a key with its entry); None if none did."""
+        record = self.records.get(f"{date.isoformat()}|{title_key}")
+        return record[2] if record is not None else None
+
     def assign(self, entries: list[Entry], authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
         """Identity `(id, slug, updated)` for each entry's natural key; records what changed.
 
