@@ -398,7 +398,7 @@ def city_name_rows(
         code = code_of.get(city)
         if code is None:
             continue
-        for lang, zones in local.items():
+        for zones in local.values():
             name = fold((zones.get(zone) or {}).get("city") or "")
             if (
                 len(name) >= 4
@@ -846,7 +846,7 @@ def main() -> int:
     owners: dict[str, set[str]] = defaultdict(set)
     for code, _kind, name in generated:
         owners[fold(name)].add(code)
-    for key, codes in owners.items():
+    for codes in owners.values():
         if len(codes - empty) == 1:
             codes -= empty
     out: dict[tuple[str, str], tuple[str, str, str]] = {}

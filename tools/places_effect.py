@@ -25,7 +25,6 @@ from newsletter.content.parse import parse_bulletin  # noqa: E402
 from newsletter.content.sources import find_sources  # noqa: E402
 from newsletter.content.tagger import Tagger  # noqa: E402
 
-
 PLACE_KINDS = ("place", "place-word", "form", "subdivision")
 
 

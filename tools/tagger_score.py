@@ -18,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from helpers.tagger_cases import CASES, entry  # noqa: E402
+
 from newsletter.content.gazetteer import load_gazetteer  # noqa: E402
 from newsletter.content.tagger import Tagger  # noqa: E402
-from helpers.tagger_cases import CASES, entry  # noqa: E402
 
 
 def ours():
@@ -77,9 +78,10 @@ def languages() -> int:
     time each takes per text and to load."""
     import time
 
+    from helpers.tagger_cases import LANGUAGE_OF
+
     from newsletter.content.gazetteer import fold
     from newsletter.content.language import text_language
-    from helpers.tagger_cases import LANGUAGE_OF
 
     began = time.perf_counter()
     import py3langid
@@ -122,7 +124,7 @@ def main() -> int:
     results = {name: score(make()) for name, make in taggers.items()}
     kinds = ["all"] + sorted({case[2] for case in CASES})
     print(f"{len(CASES)} cases (tests/helpers/tagger_cases.py); precision / recall / exact set\n")
-    print(f"| class | cases | " + " | ".join(results) + " |")
+    print("| class | cases | " + " | ".join(results) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in results) + " |")
     for kind in kinds:
         n = sum(1 for case in CASES if case[2] == kind) if kind != "all" else len(CASES)
