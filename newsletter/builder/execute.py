@@ -110,15 +110,22 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
     """Reuse every current unit of `units` (only those `wanted`), render the others and
     record them in `writer`; the keys of the units kept."""
     produced: set[str] = set()
+    add, is_current, reuse = produced.add, writer.is_current, writer.reuse
 
     def outdated():
+        if not writer.has_units():  # nothing to reuse (a cold build): no lookup per unit
+            for unit in units:
+                if wanted is None or wanted(unit[0]):
+                    add(unit[0])
+                    yield unit
+            return
         for unit in units:
             key, fingerprint, _ = unit
             if wanted is not None and not wanted(key):
                 continue
-            produced.add(key)
-            if writer.is_current(key, fingerprint):
-                writer.reuse(key)
+            add(key)
+            if is_current(key, fingerprint):
+                reuse(key)
             else:
                 yield unit
 
@@ -145,11 +152,12 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
 def _serially(writer: SiteWriter, todo: Iterable[Unit], total: int | None, run: Run) -> None:
     """Render and write `todo` in this process (`total`: how many, when known in advance)."""
     n = 0
+    write, stop_requested, progress = writer.write_unit, run.stop_requested, run.progress
     for n, (key, fingerprint, render) in enumerate(todo, 1):
-        if run.stop_requested():
+        if stop_requested():
             raise BuildInterrupted("stopped while writing outputs")
-        writer.write_unit(key, fingerprint, render())
-        if run.progress is not None and n % 200 == 0:
-            run.progress("writing", n, total or n)
-    if run.progress is not None:
-        run.progress("writing", n, total if total is not None else n)
+        write(key, fingerprint, render())
+        if progress is not None and n % 200 == 0:
+            progress("writing", n, total or n)
+    if progress is not None:
+        progress("writing", n, total if total is not None else n)

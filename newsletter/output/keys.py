@@ -22,13 +22,13 @@ def parse_key(key: str) -> tuple[str, str, str]:
 
 def unit_year(key: str) -> int | None:
     """The year a unit is filed under, or None for the site-wide and per-group units."""
-    kind, group, part = parse_key(key)
-    if kind == "entry":
-        part = group[:4]
-    elif kind in ("year", "issue"):
-        part = part[:4]
-    elif kind == "sitemap":
-        part = group
+    # as `parse_key` reads keys, without making its tuple: this is asked of every unit
+    if key.startswith("entry:"):
+        part = key[6:10]  # a "/" among them fails isdigit, as a shorter group would fail len
+    elif key.startswith(("year:", "issue:")):
+        part = key.partition("/")[2][:4]
+    elif key.startswith("sitemap:"):
+        part = key[8:].partition("/")[0]
     else:
         return None
     return int(part) if len(part) == 4 and part.isdigit() else None

@@ -119,20 +119,20 @@ def write_new(path: str, data: bytes) -> os.stat_result:
     except FileExistsError:
         return write_atomic(path, data)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        return os.fstat(fd)
+        written = os.write(fd, data)  # all of it, but for a full disk or a signal
+        if written < len(data):
+            view = memoryview(data)[written:]
+            while view:
+                view = view[os.write(fd, view) :]
+        st = os.fstat(fd)
     except BaseException as exc:
         os.close(fd)
-        fd = -1
         os.unlink(path)
         if isinstance(exc, OSError) and exc.filename is None:
             raise OSError(exc.errno, exc.strerror, path) from exc
         raise
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    os.close(fd)
+    return st
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,10 @@ class SiteWriter:
             self._old_units, self._old_files = state
 
     # -- units -------------------------------------------------------------------------
+    def has_units(self) -> bool:
+        """Whether the last build left any unit to reuse (no: every unit is rendered)."""
+        return bool(self._old_units)
+
     def is_current(self, key: str, fingerprint: str) -> bool:
         """True when unit `key` was built from the same inputs and its files are intact."""
         old = self._old_units.get(key)
@@ -253,9 +257,10 @@ class SiteWriter:
 
     def write_unit(self, key: str, fingerprint: str, outputs: Iterable[tuple[str, bytes]]) -> None:
         """Write the outputs of unit `key`, each only if its bytes changed."""
+        write = self.write_file
         paths = []
         for rel, data in outputs:
-            self.write_file(rel, data)
+            write(rel, data)
             paths.append(rel)
         if self.carry_over and key in self._units:
             for rel in set(self._units[key][1]) - set(paths):
@@ -293,6 +298,7 @@ class SiteWriter:
         """Write one output; returns True if the file on disk changed."""
         path = self._root + rel
         parent = path.rpartition("/")[0]
+        stats = self.stats
         new = self._fresh or parent in self._created  # a folder this build created holds no old files
         if not new:
             try:
@@ -302,7 +308,7 @@ class SiteWriter:
             else:
                 if st.st_size == len(data) and _read(path) == data:  # same size: compare the bytes
                     self._files[rel] = [st.st_size, st.st_mtime_ns]
-                    self.stats.unchanged += 1
+                    stats.unchanged += 1
                     return False
         if parent not in self._dirs:
             if self._make_folder(parent):
@@ -310,9 +316,9 @@ class SiteWriter:
             self._dirs.add(parent)
         st = write_new(path, data) if new else write_atomic(path, data)
         self._files[rel] = [st.st_size, st.st_mtime_ns]
-        self.stats.written += 1
-        if self.stats.changed_paths is not None:
-            self.stats.changed_paths.append(rel)
+        stats.written += 1
+        if stats.changed_paths is not None:
+            stats.changed_paths.append(rel)
         return True
 
     def _make_folder(self, folder: str) -> bool:

@@ -125,8 +125,8 @@ class IdentityStore:
         The records held are taken as all there are: a store read for some `years` assigns
         the entries of exactly those years."""
         records = self.records
-        current = {natural_key(e): e for e in entries}
-        unclaimed = {k: r for k, r in records.items() if k not in current}
+        current = {f"{e.date.isoformat()}|{e.title_key}": e for e in entries}  # `natural_key`, inline
+        unclaimed = {k: r for k, r in records.items() if k not in current} if records else {}
         return self._assign(current, unclaimed, authority, prune=True)
 
     def _assign(self, current: dict[str, Entry], unclaimed: dict[str, list], authority: str, *, prune: bool):
@@ -153,20 +153,22 @@ class IdentityStore:
             old_key = matches.get(n)
             if old_key is None:
                 short = shorten(entry.key[1])
-                records[entry_key] = [
+                record = records[entry_key] = [
                     entry_id(authority, entry.date, short, entry.fixed_id),
-                    f"{entry.date.isoformat()}-{short}",
+                    f"{entry_key[:10]}-{short}",  # the key begins with the date
                     entry.digest,
                     None,
                     None,
                 ]
-            else:
-                now = now or self.clock()
-                old = records.pop(old_key)
-                unclaimed.pop(old_key)
-                records[entry_key] = [old[0], old[1], entry.digest, now.isoformat(), None]
-                log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0], extra=AT_LINE)
-                self._touch(old_key)
+                self._dirty.add(entry_key[:4])  # `_touch`
+                result[entry.key] = (record[0], record[1], None)
+                continue
+            now = now or self.clock()
+            old = records.pop(old_key)
+            unclaimed.pop(old_key)
+            records[entry_key] = [old[0], old[1], entry.digest, now.isoformat(), None]
+            log.info("%s:%d: edited entry keeps its id (%s)", entry.source, entry.line, old[0], extra=AT_LINE)
+            self._touch(old_key)
             self._touch(entry_key)
             record = records[entry_key]
             result[entry.key] = (record[0], record[1], _parse(record[3]))

@@ -86,9 +86,11 @@ def split(state: tuple[dict, dict]) -> dict[int | None, tuple[dict, dict]]:
         if part is None:
             part = parts[year] = ({}, {})
         part[0][key] = record
+        part_files = part[1]
         for rel in record[1]:
-            if rel in files:
-                part[1][rel] = files[rel]
+            found = files.get(rel)
+            if found is not None:
+                part_files[rel] = found
     return parts
 
 
