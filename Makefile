@@ -41,7 +41,7 @@ test: lint
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)  # worksteal: an idle worker takes tests queued for the busy one (long tail)
 
 lint: $(STAMP)
-	$(BIN)/ruff check newsletter tests tools
+	$(BIN)/ruff check newsletter tests tools benchmarks
 	$(BIN)/ruff format --check newsletter tests tools benchmarks
 	$(BIN)/mypy newsletter
 

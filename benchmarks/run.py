@@ -400,7 +400,7 @@ def serve_load(workdir: Path, people: int = 400, concurrency: int = 50) -> tuple
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise RuntimeError("newsletter serve did not start")
+                        raise RuntimeError("newsletter serve did not start") from None
                     time.sleep(0.05)
             started = time.perf_counter()
             latencies, errors = journeys(

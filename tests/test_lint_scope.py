@@ -1,4 +1,4 @@
-"""`make lint` (run first by `make test`) checks the helper scripts of tools/ as it checks the
+"""`make lint` (run first by `make test`) checks the helper scripts of tools/ and benchmarks/ as it checks the
 package and the tests: ruff's rules and ruff's format."""
 
 from __future__ import annotations
@@ -16,5 +16,6 @@ def test_make_lint_runs_ruff_and_ruff_format_over_tools():
     lines = recipe.group(1).splitlines()
     check = next(line.split() for line in lines if "ruff check" in line)
     fmt = next(line.split() for line in lines if "ruff format --check" in line)
-    assert {"newsletter", "tests", "tools"} <= set(check) and {"newsletter", "tests", "tools"} <= set(fmt)
+    assert {"newsletter", "tests", "tools", "benchmarks"} <= set(check)
+    assert {"newsletter", "tests", "tools", "benchmarks"} <= set(fmt)
     assert any(REPO.glob("tools/*.py"))
