@@ -528,6 +528,13 @@ def test_the_periodic_rescan_repairs_an_output_edited_or_deleted_by_hand(tmp_pat
     assert said and "not as written: " in said[0] and "pe/index.html (edited)" in said[0], said  # names it (T8)
 
 
+def run_newsletter(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m newsletter ARGS` run to its end in `cwd`, its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_once_exits_as_build_does_on_a_bulletin_error(tmp_path):
     """`watch --once` builds as `newsletter build` does, exit code included: 1 when a bulletin
     has an error (its other entries are still published), 0 once it is fixed (T8)."""
@@ -535,46 +542,13 @@ def test_once_exits_as_build_does_on_a_bulletin_error(tmp_path):
     (tmp_path / "bulletins" / "a.txt").write_text(PERU + "\n31 Febtember 2021\n\nA Broken Date\n\nBody.\n")
     codes = {}
     for command in (["build"], ["watch", "--once"]):
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "newsletter",
-                *command,
-                "bulletins",
-                "--out",
-                f"out-{command[0]}",
-                "--base-url",
-                BASE_URL,
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = run_newsletter(tmp_path, *command, "bulletins", "--out", f"out-{command[0]}", "--base-url", BASE_URL)
         codes[command[0]] = run.returncode
         assert "a.txt:" in run.stderr and "Traceback" not in run.stderr, run.stderr
     assert codes == {"build": 1, "watch": 1}
     assert titles(tmp_path / "out-watch/pe/atom.xml") == ["Peru Opens a Shelter"]
     (tmp_path / "bulletins" / "a.txt").write_text(PERU)
-    fixed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "newsletter",
-            "watch",
-            "--once",
-            "bulletins",
-            "--out",
-            "out-watch",
-            "--base-url",
-            BASE_URL,
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    fixed = run_newsletter(tmp_path, "watch", "--once", "bulletins", "--out", "out-watch", "--base-url", BASE_URL)
     assert fixed.returncode == 0, fixed.stderr
 
 
@@ -597,24 +571,7 @@ def test_watching_some_files_warns_of_what_the_others_lose(tmp_path, once):
         "longer published ("
     )
     if once:
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "newsletter",
-                "watch",
-                "--once",
-                "bulletins/a.txt",
-                "--out",
-                "out",
-                "--base-url",
-                BASE_URL,
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = run_newsletter(tmp_path, "watch", "--once", "bulletins/a.txt", "--out", "out", "--base-url", BASE_URL)
         assert run.returncode == 0, run.stderr
         err = run.stderr
     else:

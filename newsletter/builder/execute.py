@@ -113,12 +113,6 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
     add, is_current, reuse = produced.add, writer.is_current, writer.reuse
 
     def outdated():
-        if not writer.has_units():  # nothing to reuse (a cold build): no lookup per unit
-            for unit in units:
-                if wanted is None or wanted(unit[0]):
-                    add(unit[0])
-                    yield unit
-            return
         for unit in units:
             key, fingerprint, _ = unit
             if wanted is not None and not wanted(key):

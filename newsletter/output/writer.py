@@ -209,10 +209,6 @@ class SiteWriter:
             self._old_units, self._old_files = state
 
     # -- units -------------------------------------------------------------------------
-    def has_units(self) -> bool:
-        """Whether the last build left any unit to reuse (no: every unit is rendered)."""
-        return bool(self._old_units)
-
     def is_current(self, key: str, fingerprint: str) -> bool:
         """True when unit `key` was built from the same inputs and its files are intact."""
         old = self._old_units.get(key)

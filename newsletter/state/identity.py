@@ -41,7 +41,12 @@ def _utcnow() -> dt.datetime:
 
 
 def natural_key(entry: Entry) -> str:
-    return f"{entry.date.isoformat()}|{entry.title_key}"
+    return record_key(entry.date, entry.title_key)
+
+
+def record_key(date: dt.date, title_key: str) -> str:
+    """The key of an entry's record: its date and title key."""
+    return f"{date.isoformat()}|{title_key}"
 
 
 class IdentityStore:
@@ -116,7 +121,7 @@ class IdentityStore:
     def digest_of(self, date: dt.date, title_key: str) -> str | None:
         """The content digest recorded for the natural key (`date`, `title_key`): which entry
         held it last (`catalog.told_apart` keeps a key with its entry); None if none did."""
-        record = self.records.get(f"{date.isoformat()}|{title_key}")
+        record = self.records.get(record_key(date, title_key))
         return record[2] if record is not None else None
 
     def assign(self, entries: list[Entry], authority: str) -> dict[tuple, tuple[str, str, dt.datetime | None]]:
@@ -125,7 +130,7 @@ class IdentityStore:
         The records held are taken as all there are: a store read for some `years` assigns
         the entries of exactly those years."""
         records = self.records
-        current = {f"{e.date.isoformat()}|{e.title_key}": e for e in entries}  # `natural_key`, inline
+        current = {natural_key(e): e for e in entries}
         unclaimed = {k: r for k, r in records.items() if k not in current} if records else {}
         return self._assign(current, unclaimed, authority, prune=True)
 
@@ -155,12 +160,12 @@ class IdentityStore:
                 short = shorten(entry.key[1])
                 record = records[entry_key] = [
                     entry_id(authority, entry.date, short, entry.fixed_id),
-                    f"{entry_key[:10]}-{short}",  # the key begins with the date
+                    f"{entry.date.isoformat()}-{short}",
                     entry.digest,
                     None,
                     None,
                 ]
-                self._dirty.add(entry_key[:4])  # `_touch`
+                self._touch(entry_key)
                 result[entry.key] = (record[0], record[1], None)
                 continue
             now = now or self.clock()

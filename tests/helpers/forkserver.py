@@ -29,6 +29,7 @@ order) and its already-imported modules (imported, never used: the zygote runs n
 from __future__ import annotations
 
 import atexit
+import inspect
 import io
 import json
 import os
@@ -42,6 +43,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parent.parent.parent
 ROUTED_MODULES = ("newsletter",)
@@ -400,15 +402,17 @@ def stop() -> None:
         _ZYGOTES.clear()
 
 
-def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, gid, gids, uid, umask) -> bool:
-    """Whether this command goes to the zygote (see the module's docstring)."""
-    if shell or preexec_fn is not None or not close_fds or pass_fds or gid is not None or gids is not None:
+def routed(c: SimpleNamespace) -> bool:
+    """Whether this command (`c`: Popen._execute_child's arguments by name) goes to the zygote
+    (see the module's docstring)."""
+    args, cwd = c.args, c.cwd
+    if c.shell or c.preexec_fn is not None or not c.close_fds or c.pass_fds or c.gid is not None or c.gids is not None:
         return False
-    if uid is not None or umask >= 0 or not isinstance(args, (list, tuple)) or len(args) < 2:
+    if c.uid is not None or c.umask >= 0 or not isinstance(args, (list, tuple)) or len(args) < 2:
         return False
     if not all(isinstance(a, str) for a in args) or args[0] != sys.executable:
         return False
-    if executable is not None and os.fsdecode(executable) != sys.executable:
+    if c.executable is not None and os.fsdecode(c.executable) != sys.executable:
         return False
     if args[1] == "-m":
         if len(args) < 3 or args[2].split(".")[0] not in ROUTED_MODULES:
@@ -417,7 +421,7 @@ def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, g
         return False
     if cwd is not None and not os.path.isdir(cwd):
         return False
-    env = os.environ if env is None else env
+    env = os.environ if c.env is None else c.env
     if env.get("NEWSLETTER_TEST_EXEC"):  # this command by exec, whatever it is
         return False
     return zygote(env) is not None
@@ -429,77 +433,36 @@ def routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, g
 _original = {}
 
 
-def _execute_child(
-    self,
-    args,
-    executable,
-    preexec_fn,
-    close_fds,
-    pass_fds,
-    cwd,
-    env,
-    startupinfo,
-    creationflags,
-    shell,
-    p2cread,
-    p2cwrite,
-    c2pread,
-    c2pwrite,
-    errread,
-    errwrite,
-    restore_signals,
-    gid,
-    gids,
-    uid,
-    umask,
-    start_new_session,
-    process_group,
-):
-    if not routed(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, shell, gid, gids, uid, umask):
-        return _original["_execute_child"](
-            self,
-            args,
-            executable,
-            preexec_fn,
-            close_fds,
-            pass_fds,
-            cwd,
-            env,
-            startupinfo,
-            creationflags,
-            shell,
-            p2cread,
-            p2cwrite,
-            c2pread,
-            c2pwrite,
-            errread,
-            errwrite,
-            restore_signals,
-            gid,
-            gids,
-            uid,
-            umask,
-            start_new_session,
-            process_group,
-        )
+# Popen's `_execute_child` takes its arguments by position: their names, from its signature
+_EXECUTE_CHILD_PARAMETERS = tuple(inspect.signature(subprocess.Popen._execute_child).parameters)[1:]
+
+
+def _execute_child(self, *args):
+    c = SimpleNamespace(**dict(zip(_EXECUTE_CHILD_PARAMETERS, args, strict=True)))
+    if not routed(c):
+        return _original["_execute_child"](self, *args)
     current = os.umask(0)
     os.umask(current)
     request = {
-        "argv": list(args),
-        "cwd": os.path.abspath(os.fsdecode(cwd)) if cwd is not None else os.getcwd(),
-        "env": {os.fsdecode(k): os.fsdecode(v) for k, v in (os.environ if env is None else env).items()},
-        "new_session": bool(start_new_session),
-        "process_group": process_group,
+        "argv": list(c.args),
+        "cwd": os.path.abspath(os.fsdecode(c.cwd)) if c.cwd is not None else os.getcwd(),
+        "env": {os.fsdecode(k): os.fsdecode(v) for k, v in (os.environ if c.env is None else c.env).items()},
+        "new_session": bool(c.start_new_session),
+        "process_group": c.process_group,
         "umask": current,
     }
-    fds = [p2cread if p2cread != -1 else 0, c2pwrite if c2pwrite != -1 else 1, errwrite if errwrite != -1 else 2]
-    found = zygote(env)
+    fds = [
+        c.p2cread if c.p2cread != -1 else 0,
+        c.c2pwrite if c.c2pwrite != -1 else 1,
+        c.errwrite if c.errwrite != -1 else 2,
+    ]
+    found = zygote(c.env)
     assert found is not None
     child = found.spawn(request, fds)
     self.pid = child.pid
     self._forkserver = child
     self._child_created = True
-    self._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
+    self._close_pipe_fds(c.p2cread, c.p2cwrite, c.c2pread, c.c2pwrite, c.errread, c.errwrite)
 
 
 def _internal_poll(self, _deadstate=None, **kwargs):
