@@ -81,6 +81,24 @@ def test_a_users_entry_line_macro_makes_the_lines_of_every_year_page(site):
     assert not any('class="mine"' in site.read(page) for page in YEAR_LISTS)
 
 
+def test_a_users_entry_line_macro_with_other_parameters_is_called_as_jinja_calls_it(site):
+    # the bundled macro's (entry, root) is called as its compiled function; any other shape
+    # (here a third parameter with a default, and `varargs`) goes through Jinja's call
+    site.write("a.txt", BULLETIN)
+    custom = site.root / "mytemplates"
+    custom.mkdir()
+    macros = (REPO / "templates" / "_macros.html.j2").read_text()
+    assert macros.count("{% macro entry_line(entry, root) -%}") == 1
+    macros = macros.replace("{% macro entry_line(entry, root) -%}", '{% macro entry_line(entry, root, mark="*") -%}')
+    (custom / "_macros.html.j2").write_text(
+        macros.replace("<li{% if lang %}", '<li class="{{ varargs | length }}{{ mark }}"{% if lang %}')
+    )
+    assert site.build("--templates", str(custom)).code == 0
+    for page in YEAR_LISTS:
+        lines = _lines(site.read(page))
+        assert lines and all(x.startswith('<li class="0*">') for x in lines), page
+
+
 def test_a_year_template_that_lists_the_entries_itself_still_renders(site):
     site.write("a.txt", BULLETIN)
     custom = site.root / "mytemplates"
