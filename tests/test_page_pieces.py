@@ -165,3 +165,40 @@ def test_overridden_base_and_entry_templates_take_effect(site, tmp_path):
     assert site.build("--templates", str(mine)).code == 0
     page = next((site.out / "entries").glob("*.html")).read_text()
     assert '<main class="mine">\n<p>mine: PERU AND CHILE SIGN A WATER AGREEMENT</p></main>' in page
+
+
+@pytest.mark.parametrize("n", range(len(CHAINS)))
+def test_page_pieces_bytes_are_jinja_s_text_encoded(n):
+    # pieces encoded one by one (fixed ones once): the UTF-8 of Jinja's text, ASCII or not
+    env = _env(CHAINS[n])
+    pieces = PagePieces(env, "page.html", LEVELS, "fingerprint")
+    whole = env.get_template("page.html")
+    for i, variables in enumerate(renders()):
+        if i % 3 == 0:
+            variables["entry"]["title"] += " — Ñandú ✓"
+        assert pieces.render_bytes(dict(variables)) == whole.render(variables).encode()
+        assert pieces.render(dict(variables)) == whole.render(variables)  # str and bytes cached apart
+
+
+def test_the_bundled_year_template_is_cut_and_a_users_base_still_shapes_year_pages(site, tmp_path):
+    from newsletter.builder.context import BuildContext
+    from newsletter.config import load_config
+
+    context = BuildContext.create(load_config(None, {"base_url": "https://example.org/"}))
+    assert context.pages.compile_templates()._year._plan is not None
+    site.write("a.txt", "26 August 2021\n\nPeru and Chile Sign a Water Agreement\n\nThe agreement covers rivers.\n")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    base = (REPO / "templates" / "base.html.j2").read_text()
+    (mine / "base.html.j2").write_text(base.replace("<main>", '<main class="mine">'))
+    assert site.build("--templates", str(mine)).code == 0
+    page = (site.out / "pe" / "2021" / "index.html").read_text()
+    assert '<main class="mine">' in page and "Peru and Chile Sign a Water Agreement" in page
+    year = (REPO / "templates" / "year.html.j2").read_text()
+    (mine / "year.html.j2").write_text(year.replace('<section class="archive">', '<section class="archive mine">'))
+    assert site.build("--templates", str(mine)).code == 0
+    page = (site.out / "pe" / "2021" / "index.html").read_text()
+    assert '<main class="mine">' in page and '<section class="archive mine">' in page
+    assert site.build().code == 0  # back to the bundled templates: the pieces follow
+    page = (site.out / "pe" / "2021" / "index.html").read_text()
+    assert "mine" not in page and "Peru and Chile Sign a Water Agreement" in page

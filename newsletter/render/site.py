@@ -165,6 +165,9 @@ ENTRY_FIXED = ("root", "is_home", "share_title", "description", "og_type")
 pages set and an entry page does not."""
 
 
+YEAR_FIXED = ("root", "is_home", "share_title", "description", "og_type")
+"""What every year page has the same of, as `ENTRY_FIXED`."""
+
 EntryLines = dict[int, tuple[Entry, str, tuple[int, int]]]
 """Lines of entries made in one build: id(entry) → (entry, its line, its (year, month))."""
 _LINE, _MONTH = operator.itemgetter(1), operator.itemgetter(2)
@@ -217,7 +220,6 @@ class SiteRenderer:
     # costs ~80 ms, a third of a one-file rebuild at 10,000 entries.
     _group = functools.cached_property(lambda self: _private(self.templates.get("group.html.j2")))
     _home = functools.cached_property(lambda self: _private(self.templates.get("index.html.j2")))
-    _year = functools.cached_property(lambda self: _private(self.templates.get("year.html.j2")))
     _archive = functools.cached_property(lambda self: _private(self.templates.get("archive.html.j2")))
     _subscribe = functools.cached_property(lambda self: _private(self.templates.get("subscribe.html.j2")))
 
@@ -227,6 +229,12 @@ class SiteRenderer:
         rendered once (`render.inherit`)."""
         levels = dict.fromkeys(SITE_LEVEL + ENTRY_FIXED, 0)
         return PagePieces(self.templates.env, "entry.html.j2", levels, self.templates.fingerprint())
+
+    @functools.cached_property
+    def _year(self) -> PagePieces:
+        """year.html.j2 (and what it extends) by pieces, as `_entry_pieces`."""
+        levels = dict.fromkeys(SITE_LEVEL + YEAR_FIXED, 0)
+        return PagePieces(self.templates.env, "year.html.j2", levels, self.templates.fingerprint())
 
     @functools.cached_property
     def _entry_line(self) -> Callable[[Entry, str], str]:
@@ -272,7 +280,7 @@ class SiteRenderer:
             made = self._countries[entry.countries] = (countries, self._country_links(countries, "../"))
         language = entry.language or ""
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
-        return self._entry_pieces.render(
+        return self._entry_pieces.render_bytes(
             {
                 "entry": entry,
                 "countries": made[0],
@@ -281,7 +289,7 @@ class SiteRenderer:
                 "root": "../",
                 "head_tags": head,
             }
-        ).encode()
+        )
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
         """A group's page: its newest entries in full and its archive by year."""
@@ -317,16 +325,18 @@ class SiteRenderer:
             "website",
         )
         months = self._months(entries, {} if lines is None else lines)
-        return self._year.render(
-            group=group,
-            name=name,
-            year=year,
-            entries=entries,
-            months=months,
-            root="../../",
-            canonical=canonical,
-            head_tags=head,
-        ).encode()
+        return self._year.render_bytes(
+            {
+                "group": group,
+                "name": name,
+                "year": year,
+                "entries": entries,
+                "months": months,
+                "root": "../../",
+                "canonical": canonical,
+                "head_tags": head,
+            }
+        )
 
     def _months(self, entries: tuple[Entry, ...], made: EntryLines) -> Iterator[tuple[str, Markup]]:
         """(month, its entries' lines) of one year's entries, newest first: each entry's line
