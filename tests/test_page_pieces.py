@@ -202,3 +202,24 @@ def test_the_bundled_year_template_is_cut_and_a_users_base_still_shapes_year_pag
     assert site.build().code == 0  # back to the bundled templates: the pieces follow
     page = (site.out / "pe" / "2021" / "index.html").read_text()
     assert "mine" not in page and "Peru and Chile Sign a Water Agreement" in page
+
+
+def test_the_bundled_pages_render_by_their_pieces_not_by_the_fallback(site, monkeypatch):
+    # `render` falls back to Jinja's whole template on any error, which would hide a broken cut
+    from newsletter.builder.context import BuildContext
+    from newsletter.config import load_config
+
+    context = BuildContext.create(load_config(None, {"base_url": "https://example.org/"}))
+    pages = context.pages.compile_templates()
+    for pieces in (pages._entry_pieces, pages._year):
+        assert [kind for kind, *_ in pieces._plan][-1] == "joined"  # one piece rendered each time
+
+    def refuse(self):
+        raise AssertionError(f"{self.name} rendered whole")
+
+    monkeypatch.setattr(PagePieces, "whole", refuse)
+    monkeypatch.setenv("NEWSLETTER_WORKERS", "1")
+    site.write("a.txt", "26 August 2021\n\nPeru and Chile Sign a Water Agreement\n\nThe agreement covers rivers.\n")
+    assert site.build().code == 0
+    assert "The agreement covers rivers." in next((site.out / "entries").glob("*.html")).read_text()
+    assert "Peru and Chile Sign a Water Agreement" in site.read("pe/2021/index.html")

@@ -8,7 +8,9 @@ reads is looked up in its syntax tree: a piece that reads only values the caller
 for the site (level 0) or for a list (level 1) is rendered once per site or list and kept; a
 `{% for x in xs %}` whose body reads only `x` and such values renders that body once per item
 (by identity: the caller's items must not change); every other piece is rendered each time,
-with one context as Jinja's own `render` makes it. The output is Jinja's, byte for byte (a test
+with one context as Jinja's own `render` makes it. A template cut into site-wide pieces and
+pieces rendered each time only (a page's) renders the latter as one piece, reading the
+former's texts as variables: one block call a render, not one a piece. The output is Jinja's, byte for byte (a test
 compares them on templates that use every construct below).
 
 Templates with constructs whose effect crosses pieces (`{% set %}`, macros, blocks, `extends`,
@@ -29,6 +31,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.runtime import missing, new_context
+from markupsafe import Markup
 
 PER_RENDER = 2
 """The level of a piece that reads anything not declared fixed."""
@@ -54,8 +57,10 @@ _CROSSING = (
     nodes.ImportedName,
 )
 _UNSTABLE_FILTERS = {"random"}
+_FIXED = "nl_piece_"
+"""The variables a joined piece reads the site-wide pieces' texts from (`Pieces._cut`)."""
 _PURE_GLOBALS = {"range", "dict"}
-VERSION = "1"
+VERSION = "2"
 """Part of the compiled pieces' cache key: a change to how templates are cut must change it."""
 
 
@@ -141,6 +146,20 @@ class Pieces:
                     parts[-1][2].append(child)
                 else:
                     parts.append((kind, level, [child], "", ""))
+        if sum(kind == "render" for kind, *_ in parts) > 1 and all(
+            kind == "render" or (kind == "fixed" and level == 0) for kind, level, *_ in parts
+        ):
+            # pieces rendered each time between site-wide ones: one piece, each site-wide one in
+            # it a variable (`_FIXED`) made once, so that a render is one block call, not one a piece
+            blocks: list[nodes.Block] = []
+            joined: list[nodes.Node] = []
+            for i, (kind, _, piece, _, _) in enumerate(parts):
+                if kind == "fixed":  # named by its place in the plan (`_pieces`)
+                    joined.append(nodes.Output([nodes.Name(f"{_FIXED}{len(blocks)}", "load")]))
+                    blocks.append(nodes.Block(f"nl{i}_fixed_0_0_", piece, False, False))
+                else:
+                    joined.extend(piece)
+            return [*blocks, nodes.Block(f"nl{len(parts)}_joined_2_0_", joined, False, False)]
         return [
             nodes.Block(f"nl{i}_{kind}_{level}_{len(over)}_{over}{target}", body, False, False)
             for i, (kind, level, body, over, target) in enumerate(parts)
@@ -216,6 +235,18 @@ class Pieces:
         cache, env, name = self._cache, self.env, self.name
         if len(cache) > 50_000:
             cache.clear()
+        if self._plan[-1][0] == "joined":  # the site-wide pieces' texts, then the one piece
+            fixed = cache.get("joined")
+            if fixed is None:
+                context = new_context(env, name, {}, {**self._globals, **variables}, shared=True)
+                fixed = cache["joined"] = {
+                    f"{_FIXED}{i}": Markup("".join(block(context)))
+                    for i, (kind, _, block, _, _) in enumerate(self._plan)
+                    if kind == "fixed"
+                }
+            context = new_context(env, name, {}, {**self._globals, **variables, **fixed}, shared=True)
+            page = "".join(self._plan[-1][2](context))
+            return [page.encode() if encoded else page]
         # Jinja's `render` context (globals, then the variables), made without copying the
         # globals' ChainMap key by key; no blocks: a cut template has none of its own
         variables = {**self._globals, **variables}
@@ -230,7 +261,7 @@ class Pieces:
                 continue
             key = (index, list_key if level else None, encoded)
             if kind == "fixed":
-                text = cache.get(key)
+                text: Any = cache.get(key)
                 if text is None:
                     text = "".join(block(context))
                     text = cache[key] = text.encode() if encoded else text
