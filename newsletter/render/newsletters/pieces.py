@@ -10,8 +10,8 @@ for the site (level 0) or for a list (level 1) is rendered once per site or list
 (by identity: the caller's items must not change); every other piece is rendered each time,
 with one context as Jinja's own `render` makes it. A template cut into site-wide pieces and
 pieces rendered each time only (a page's) renders the latter as one piece, reading the
-former's texts as variables: one block call a render, not one a piece. The output is Jinja's, byte for byte (a test
-compares them on templates that use every construct below).
+former's texts as variables: one block call a render, not one a piece. The output is Jinja's,
+byte for byte (a test compares them on templates that use every construct below).
 
 Templates with constructs whose effect crosses pieces (`{% set %}`, macros, blocks, `extends`,
 `include`, `import`, `with`, `{% do %}`) or whose output is not a function of what they read
