@@ -167,19 +167,6 @@ def test_overridden_base_and_entry_templates_take_effect(site, tmp_path):
     assert '<main class="mine">\n<p>mine: PERU AND CHILE SIGN A WATER AGREEMENT</p></main>' in page
 
 
-@pytest.mark.parametrize("n", range(len(CHAINS)))
-def test_page_pieces_bytes_are_jinja_s_text_encoded(n):
-    # pieces encoded one by one (fixed ones once): the UTF-8 of Jinja's text, ASCII or not
-    env = _env(CHAINS[n])
-    pieces = PagePieces(env, "page.html", LEVELS, "fingerprint")
-    whole = env.get_template("page.html")
-    for i, variables in enumerate(renders()):
-        if i % 3 == 0:
-            variables["entry"]["title"] += " — Ñandú ✓"
-        assert pieces.render_bytes(dict(variables)) == whole.render(variables).encode()
-        assert pieces.render(dict(variables)) == whole.render(variables)  # str and bytes cached apart
-
-
 def test_the_bundled_year_template_is_cut_and_a_users_base_still_shapes_year_pages(site, tmp_path):
     from newsletter.builder.context import BuildContext
     from newsletter.config import load_config

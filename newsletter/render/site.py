@@ -162,11 +162,8 @@ is not: it is updated in place between the daemon's builds)."""
 
 ENTRY_FIXED = ("root", "is_home", "share_title", "description", "og_type")
 """What every entry page has the same of: its depth, and base.html.j2's variables that other
-pages set and an entry page does not."""
+pages set and an entry page does not (likewise every year page)."""
 
-
-YEAR_FIXED = ("root", "is_home", "share_title", "description", "og_type")
-"""What every year page has the same of, as `ENTRY_FIXED`."""
 
 EntryLines = dict[int, tuple[Entry, str, tuple[int, int]]]
 """Lines of entries made in one build: id(entry) → (entry, its line, its (year, month))."""
@@ -233,7 +230,7 @@ class SiteRenderer:
     @functools.cached_property
     def _year(self) -> PagePieces:
         """year.html.j2 (and what it extends) by pieces, as `_entry_pieces`."""
-        levels = dict.fromkeys(SITE_LEVEL + YEAR_FIXED, 0)
+        levels = dict.fromkeys(SITE_LEVEL + ENTRY_FIXED, 0)
         return PagePieces(self.templates.env, "year.html.j2", levels, self.templates.fingerprint())
 
     @functools.cached_property
@@ -280,7 +277,7 @@ class SiteRenderer:
             made = self._countries[entry.countries] = (countries, self._country_links(countries, "../"))
         language = entry.language or ""
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
-        return self._entry_pieces.render_bytes(
+        return self._entry_pieces.render(
             {
                 "entry": entry,
                 "countries": made[0],
@@ -289,7 +286,7 @@ class SiteRenderer:
                 "root": "../",
                 "head_tags": head,
             }
-        )
+        ).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
         """A group's page: its newest entries in full and its archive by year."""
@@ -325,7 +322,7 @@ class SiteRenderer:
             "website",
         )
         months = self._months(entries, {} if lines is None else lines)
-        return self._year.render_bytes(
+        return self._year.render(
             {
                 "group": group,
                 "name": name,
@@ -336,7 +333,7 @@ class SiteRenderer:
                 "canonical": canonical,
                 "head_tags": head,
             }
-        )
+        ).encode()
 
     def _months(self, entries: tuple[Entry, ...], made: EntryLines) -> Iterator[tuple[str, Markup]]:
         """(month, its entries' lines) of one year's entries, newest first: each entry's line

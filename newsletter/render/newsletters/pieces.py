@@ -210,27 +210,12 @@ class Pieces:
         if self._plan is None:
             return self.whole().render(variables)
         try:
-            return "".join(self._pieces(variables, list_key, False))
+            return self._pieces(variables, list_key)
         except Exception:
             self._cache.clear()
             return self.whole().render(variables)  # raises as Jinja does, or renders as it would
 
-    def render_bytes(self, variables: dict[str, Any], list_key: Hashable = None) -> bytes:
-        """`render(…)` encoded as UTF-8, each piece by itself (a fixed one once). A page is
-        mostly ASCII, which encodes as a plain copy; but its whole text is stored two bytes a
-        character as soon as one piece is not ASCII (the em dash of a page's `<title>`), and
-        is then widened when joined and encoded character by character: 7 µs of a year page."""
-        if self._plan is None:
-            return self.whole().render(variables).encode()
-        try:
-            return b"".join(self._pieces(variables, list_key, True))
-        except Exception:
-            self._cache.clear()
-            return self.whole().render(variables).encode()
-
-    def _pieces(self, variables: dict[str, Any], list_key: Hashable, encoded: bool) -> list[Any]:
-        """The pieces' texts in order (`encoded`: each as UTF-8 bytes; otherwise the strings a
-        piece rendered each time yields, to be joined)."""
+    def _pieces(self, variables: dict[str, Any], list_key: Hashable) -> str:
         assert self._plan is not None
         cache, env, name = self._cache, self.env, self.name
         if len(cache) > 50_000:
@@ -245,26 +230,21 @@ class Pieces:
                     if kind == "fixed"
                 }
             context = new_context(env, name, {}, {**self._globals, **variables, **fixed}, shared=True)
-            page = "".join(self._plan[-1][2](context))
-            return [page.encode() if encoded else page]
+            return "".join(self._plan[-1][2](context))
         # Jinja's `render` context (globals, then the variables), made without copying the
         # globals' ChainMap key by key; no blocks: a cut template has none of its own
         variables = {**self._globals, **variables}
         context = new_context(env, name, {}, variables, shared=True)
-        out: list[Any] = []
+        out = []
         for index, (kind, level, block, over, target) in enumerate(self._plan):
             if kind == "render":
-                if encoded:
-                    out.append("".join(block(context)).encode())
-                else:
-                    out.extend(block(context))
+                out.extend(block(context))
                 continue
-            key = (index, list_key if level else None, encoded)
+            key = (index, list_key if level else None)
             if kind == "fixed":
-                text: Any = cache.get(key)
+                text = cache.get(key)
                 if text is None:
-                    text = "".join(block(context))
-                    text = cache[key] = text.encode() if encoded else text
+                    text = cache[key] = "".join(block(context))
                 out.append(text)
                 continue
             items = context.resolve_or_missing(over)
@@ -274,7 +254,6 @@ class Pieces:
                 kept = cache.get((key, id(item)))
                 if kept is None or kept[0] is not item:
                     each = new_context(env, name, {}, {**variables, target: item}, shared=True)
-                    text = "".join(block(each))
-                    kept = cache[(key, id(item))] = (item, text.encode() if encoded else text)
+                    kept = cache[(key, id(item))] = (item, "".join(block(each)))
                 out.append(kept[1])
-        return out
+        return "".join(out)
