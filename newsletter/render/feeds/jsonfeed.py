@@ -41,25 +41,27 @@ def _item(item: FeedItem, language: str) -> str:
     `json_item`, formatted here directly (a test compares the two)."""
     e = encode_basestring
     tags = [name for _, name in item.categories]
-    return (
-        '{\n      "id": '
-        + e(item.id)
-        + ',\n      "url": '
-        + e(item.url)
-        + ',\n      "title": '
-        + e(item.title)
-        + ',\n      "content_html": '
-        + e(item.content_html or f"<p>{_escape(item.title)}</p>")
-        + ',\n      "summary": '
-        + e(item.summary)
-        + ',\n      "date_published": '
-        + e(item.published.isoformat())
-        + ',\n      "date_modified": '
-        + e(item.updated.isoformat())
-        + ',\n      "tags": '
-        + ("[\n        " + ",\n        ".join(map(e, tags)) + "\n      ]" if tags else "[]")
-        + (f',\n      "language": {e(item.language)}' if item.language and item.language != language else "")
-        + "\n    }"
+    return "".join(  # one copy of the whole; `a + b + ...` copies what it has so far at each `+`
+        (
+            '{\n      "id": ',
+            e(item.id),
+            ',\n      "url": ',
+            e(item.url),
+            ',\n      "title": ',
+            e(item.title),
+            ',\n      "content_html": ',
+            e(item.content_html or f"<p>{_escape(item.title)}</p>"),
+            ',\n      "summary": ',
+            e(item.summary),
+            ',\n      "date_published": ',
+            e(item.published.isoformat()),
+            ',\n      "date_modified": ',
+            e(item.updated.isoformat()),
+            ',\n      "tags": ',
+            "[\n        " + ",\n        ".join(map(e, tags)) + "\n      ]" if tags else "[]",
+            f',\n      "language": {e(item.language)}' if item.language and item.language != language else "",
+            "\n    }",
+        )
     )
 
 
