@@ -26,6 +26,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -726,9 +728,11 @@ def pg_senders(
     (site / "in.csv").write_text(
         "email,countries,name\n" + "".join(f"r{n}@example.org,mx,\n" for n in range(recipients))
     )
-    cluster = Cluster()
     results = []
+    cluster = None
     try:
+        with _signals_deferred():  # a started server is stopped below, whenever the signal comes
+            cluster = Cluster()
         template = cluster.fresh()
 
         def configure(url: str, port: int) -> None:
@@ -770,7 +774,9 @@ def pg_senders(
             missing = recipients - len(taken)
             results.append((count, recipients / seconds, duplicates, missing))
     finally:
-        cluster.stop()
+        if cluster is not None:
+            with _signals_deferred():
+                cluster.stop()
     return results
 
 
@@ -785,7 +791,32 @@ def pg_senders_rows(workdir: Path, row, recipients: int) -> None:
     )
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stopped(signum: int, frame) -> None:
+    """SIGTERM ends the run as SIGINT does, by an exception: the `finally` blocks stop the
+    servers it started (the PostgreSQL cluster, SMTP sinks, `serve`)."""
+    raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held until the block is done (then raised): a server being started
+    or stopped is not left half-way, its clean-up not cut short."""
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum)) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if arrived:
+        _stopped(arrived[0], None)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stopped)
     ap = argparse.ArgumentParser(description="Benchmarks for newsletter (see the module docstring).")
     ap.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes for cold builds")
     ap.add_argument("--quick", action="store_true", help="sizes 1000 and 10000 only; 5 watch saves")

@@ -14,14 +14,21 @@ from __future__ import annotations
 
 import logging
 import marshal
+import mmap
 import os
+import pickle
+import select
 import signal
+import struct
+import sys
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
+from newsletter.errors import NewsletterError
 from newsletter.output.writer import SiteWriter
 
-# multiprocessing is imported where a process is forked: a build that forks none never loads it.
+# multiprocessing is imported by OutputCheck alone: the render and parse workers are forked here.
 
 log = logging.getLogger(__name__)
 
@@ -75,24 +82,183 @@ class _Counter:
     """The next index of a list of work, shared by the parent and the processes it forks: each
     process claims the next block when it is done with the last, so that none waits while
     another still has a long queue (the parent, which has other things to do first, and a
-    process slowed by a busy machine simply claim fewer)."""
+    process slowed by a busy machine simply claim fewer).
 
-    def __init__(self, ctx) -> None:
-        self._next = ctx.Value("q", 0)  # shared memory, with its own lock
+    The count lives in shared memory (an anonymous mapping, which forked processes share),
+    guarded by a pipe holding one byte: a process takes the lock by reading the byte and gives
+    it back by writing it. The same memory holds the stop flag (`stop`, `stopped`). No
+    multiprocessing: its import, its semaphores and a pool's threads cost a small build ~25 ms."""
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, 16)  # the next index, then the stop flag
+        self._take, self._give = os.pipe()
+        os.write(self._give, b"x")
 
     def claimed(self, count: int, block: int = 1) -> Iterator[int]:
         """Indices below `count`, a block at a time, until none is left."""
+        memory = self._memory
         while True:
-            with self._next.get_lock():
-                start = self._next.value
-                self._next.value = start + block
+            os.read(self._take, 1)
+            try:
+                (start,) = struct.unpack_from("q", memory, 0)
+                struct.pack_into("q", memory, 0, start + block)
+            finally:
+                os.write(self._give, b"x")
             if start >= count:
                 return
             yield from range(start, min(start + block, count))
 
     @property
     def handed_out(self) -> int:
-        return self._next.value
+        return struct.unpack_from("q", self._memory, 0)[0]
+
+    def stop(self) -> None:
+        self._memory[8] = 1
+
+    def stopped(self) -> bool:
+        return self._memory[8] == 1
+
+    def close(self) -> None:
+        os.close(self._take)
+        os.close(self._give)
+        self._memory.close()
+
+
+class WorkerDied(NewsletterError):
+    """A forked process ended without sending back its share (killed, out of memory)."""
+
+
+class _Forked:
+    """`workers - 1` processes forked now, the n-th (from 1) running `job(n)` and sending its
+    result back pickled through a pipe of its own; an exception raised there is raised here."""
+
+    def __init__(self, job: Callable[[int], Any], workers: int) -> None:
+        self.children: dict[int, int] = {}  # read end of its pipe -> pid
+        sys.stdout.flush()  # not written twice by the children
+        sys.stderr.flush()
+        try:
+            for n in range(1, workers):
+                take, give = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    for fd in self.children:
+                        os.close(fd)
+                    os.close(take)
+                    _child(job, n, give)
+                os.close(give)
+                self.children[take] = pid
+        except BaseException:
+            self.end()
+            raise
+
+    def results(self, stop_requested: Callable[[], bool] | None = None) -> list:
+        """Every child's result, in the order they were forked; None if `stop_requested()` turned
+        true first (looked at every 0.1 s)."""
+        received: dict[int, list[bytes]] = {fd: [] for fd in self.children}
+        open_fds = list(self.children)
+        while open_fds:
+            ready, _, _ = select.select(open_fds, [], [], 0.1 if stop_requested is not None else None)
+            for fd in ready:
+                chunk = os.read(fd, 1 << 20)
+                if chunk:
+                    received[fd].append(chunk)
+                else:
+                    open_fds.remove(fd)
+            if not ready and stop_requested is not None and stop_requested():
+                return None  # type: ignore[return-value]
+        results = []
+        for fd, pid in list(self.children.items()):
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+            del self.children[fd]
+            data = b"".join(received[fd])
+            if not data:
+                raise WorkerDied(f"a worker process ended without its results ({_status(status)})")
+            ok, value = pickle.loads(data)
+            if not ok:
+                raise value
+            results.append(value)
+        return results
+
+    def wait(self, seconds: float) -> None:
+        """Give the children `seconds` to finish, reading (and dropping) what they send."""
+        deadline = time.monotonic() + seconds
+        open_fds = list(self.children)
+        while open_fds and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select(open_fds, [], [], left)
+            for fd in ready:
+                if not os.read(fd, 1 << 20):
+                    open_fds.remove(fd)
+
+    def end(self) -> None:
+        """Stop the children still running (SIGTERM, as `Pool.terminate`) and reap them."""
+        for fd, pid in self.children.items():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            os.close(fd)
+        self.children.clear()
+
+
+def _status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+def _child(job: Callable[[int], Any], n: int, fd: int) -> NoReturn:
+    """A forked process's whole life: `job(n)`, its result (or exception) written to `fd`, exit."""
+    code = 0
+    try:
+        _worker_signals()
+        try:
+            data = pickle.dumps((True, job(n)), pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:
+            data = pickle.dumps((False, _portable(exc)), pickle.HIGHEST_PROTOCOL)
+        with open(fd, "wb") as out:
+            out.write(data)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc`, or an exception of the same class, arguments and attributes, that pickle can
+    carry to the parent (an exception whose `__init__` takes keyword-only arguments, such as
+    `InputError`, cannot be unpickled as it is)."""
+    try:
+        pickle.loads(pickle.dumps(exc, pickle.HIGHEST_PROTOCOL))
+        return exc
+    except Exception:
+        pass
+    try:
+        copy = _Rebuilt(type(exc), exc.args, dict(vars(exc)))
+        pickle.loads(pickle.dumps(copy, pickle.HIGHEST_PROTOCOL))
+        return copy  # type: ignore[return-value]
+    except Exception:
+        return WorkerDied(f"a worker process failed: {exc!r}")
+
+
+class _Rebuilt:
+    """An exception rebuilt without calling its `__init__` when unpickled."""
+
+    def __init__(self, cls: type[BaseException], args: tuple, state: dict) -> None:
+        self.cls, self.args, self.state = cls, args, state
+
+    def __reduce__(self):
+        return _rebuild, (self.cls, self.args, self.state)
+
+
+def _rebuild(cls: type[BaseException], args: tuple, state: dict) -> BaseException:
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 def _block(count: int, workers: int) -> int:
@@ -100,25 +266,24 @@ def _block(count: int, workers: int) -> int:
 
 
 def _work(_: int) -> bytes:
-    writer, units, block, counter, stop = _JOB  # type: ignore[misc]
+    writer, units, block, counter = _JOB  # type: ignore[misc]
     writer.stats.written = writer.stats.unchanged = 0
     records = []
     for n in counter.claimed(len(units), block):
-        if stop.is_set():
+        if counter.stopped():
             break
         key, fingerprint, render = units[n]
         writer.write_unit(key, fingerprint, render())
         records.append((n, key, writer.unit_record(key)))
     stats = {"written": writer.stats.written, "unchanged": writer.stats.unchanged}
-    # marshal, not the pool's pickle: 110,000 unit records load three times as fast.
+    # marshal, not pickle: 110,000 unit records load three times as fast.
     return marshal.dumps((records, stats, writer.stats.changed_paths or []))
 
 
 def _worker_signals() -> None:
-    """Workers leave SIGINT to the parent and die at once on SIGTERM, as `Pool.terminate`
-    expects (a Python-level handler inherited from the daemon could not run while a worker
-    waits inside the pool's locks, and `terminate` would wait for ever). To stop them
-    cleanly the parent sets the stop event instead; they finish the unit in hand."""
+    """Workers leave SIGINT to the parent and die at once on SIGTERM, as `_Forked.end`
+    expects (a Python-level handler inherited from the daemon would keep them running).
+    To stop them cleanly the parent sets the stop flag instead; they finish the unit in hand."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -135,22 +300,22 @@ def map_in_processes(
     over the `items` each claims one at a time; the results, this process's first. This
     process runs `meanwhile` before it starts claiming: its part costs nothing to send back,
     and one process fewer is forked."""
-    import multiprocessing
-
     global _JOB  # handed to forked children, cleared right after
-    ctx = multiprocessing.get_context("fork")
-    counter = _Counter(ctx)
+    counter = _Counter()
     _JOB = (function, items, counter)
+    forked = None
     try:
-        with ctx.Pool(workers - 1, initializer=_worker_signals) as pool:
-            pending = pool.map_async(_call, range(1, workers))
-            _JOB = None
-            if meanwhile is not None:
-                meanwhile()
-            mine = function(items[n] for n in counter.claimed(len(items)))
-            return [mine, *pending.get()]
+        forked = _Forked(_call, workers)
+        _JOB = None
+        if meanwhile is not None:
+            meanwhile()
+        mine = function(items[n] for n in counter.claimed(len(items)))
+        return [mine, *forked.results()]
     finally:
         _JOB = None
+        if forked is not None:
+            forked.end()
+        counter.close()
 
 
 def _jobs(_: int) -> list:
@@ -161,22 +326,22 @@ def _jobs(_: int) -> list:
 def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
     """`[function(job) for job in jobs]`, the jobs claimed one at a time by this process and
     `workers - 1` forked ones (longest first is the caller's business); results in `jobs` order."""
-    import multiprocessing
-
     global _JOB  # handed to forked children, cleared right after
-    ctx = multiprocessing.get_context("fork")
-    counter = _Counter(ctx)
+    counter = _Counter()
     _JOB = (function, jobs, counter)
+    forked = None
     try:
-        with ctx.Pool(workers - 1, initializer=_worker_signals) as pool:
-            pending = pool.map_async(_jobs, range(1, workers))
-            _JOB = None
-            done = {n: function(jobs[n]) for n in counter.claimed(len(jobs))}
-            for part in pending.get():
-                done.update(part)
-            return [done[n] for n in range(len(jobs))]
+        forked = _Forked(_jobs, workers)
+        _JOB = None
+        done = {n: function(jobs[n]) for n in counter.claimed(len(jobs))}
+        for part in forked.results():
+            done.update(part)
+        return [done[n] for n in range(len(jobs))]
     finally:
         _JOB = None
+        if forked is not None:
+            forked.end()
+        counter.close()
 
 
 def render_in_processes(
@@ -193,50 +358,47 @@ def render_in_processes(
 
     If `stop_requested()` turns true, the workers are ended and `BuildInterrupted` is raised:
     every output already written is complete (writes are atomic)."""
-    import multiprocessing
-
     from newsletter.errors import BuildInterrupted
 
     global _JOB  # handed to forked children, cleared right after
-    ctx = multiprocessing.get_context("fork")
-    stop = ctx.Event()
-    counter, block = _Counter(ctx), _block(len(units), workers)
-    _JOB = (writer, units, block, counter, stop)
+    counter, block = _Counter(), _block(len(units), workers)
+    _JOB = (writer, units, block, counter)
     interrupted = False
+    forked = None
     try:
-        with ctx.Pool(workers - 1, initializer=_worker_signals) as pool:
-            pending = pool.map_async(_work, range(1, workers))
-            _JOB = None
-            if meanwhile is not None:
-                meanwhile()
-            mine = []
-            for n in counter.claimed(len(units), block):
-                if stop_requested():
-                    interrupted = True
-                    break
-                key, fingerprint, render = units[n]
-                writer.write_unit(key, fingerprint, render())
-                mine.append(n)
-                if progress is not None and len(mine) % 200 == 0:
-                    progress("writing", min(counter.handed_out, len(units)), len(units))
-            while not interrupted and not pending.ready():
-                pending.wait(0.1)
-                interrupted = stop_requested()
-            if interrupted:
-                stop.set()  # workers finish the unit in hand
-                pending.wait(1.5)  # then leaving the `with` block kills them
-                raise BuildInterrupted("stopped while writing outputs")
-            order = [(n, units[n][0]) for n in mine]
-            for blob in pending.get():
-                records, stats, changed = marshal.loads(blob)
-                writer.adopt([(key, record) for _, key, record in records], stats, changed)
-                order.extend((n, key) for n, key, _ in records)
-            order.sort()
-            writer.order([key for _, key in order])  # the manifest's order does not depend on who was quicker
-            if progress is not None:
-                progress("writing", len(units), len(units))
+        forked = _Forked(_work, workers)
+        _JOB = None
+        if meanwhile is not None:
+            meanwhile()
+        mine = []
+        for n in counter.claimed(len(units), block):
+            if stop_requested():
+                interrupted = True
+                break
+            key, fingerprint, render = units[n]
+            writer.write_unit(key, fingerprint, render())
+            mine.append(n)
+            if progress is not None and len(mine) % 200 == 0:
+                progress("writing", min(counter.handed_out, len(units)), len(units))
+        blobs = None if interrupted else forked.results(stop_requested)
+        if blobs is None:
+            counter.stop()  # workers finish the unit in hand
+            forked.wait(1.5)  # then `end` kills them
+            raise BuildInterrupted("stopped while writing outputs")
+        order = [(n, units[n][0]) for n in mine]
+        for blob in blobs:
+            records, stats, changed = marshal.loads(blob)
+            writer.adopt([(key, record) for _, key, record in records], stats, changed)
+            order.extend((n, key) for n, key, _ in records)
+        order.sort()
+        writer.order([key for _, key in order])  # the manifest's order does not depend on who was quicker
+        if progress is not None:
+            progress("writing", len(units), len(units))
     finally:
         _JOB = None
+        if forked is not None:
+            forked.end()
+        counter.close()
 
 
 class OutputCheck:

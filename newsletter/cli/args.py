@@ -29,9 +29,10 @@ def site_config(args) -> Config:
         overrides["base_url"] = "http://localhost/"  # not used by this command
     # Paths in the config file are relative to its folder; paths given here, to the current one.
     config = load_config(path, overrides)
-    from newsletter.state.db import configure
+    if config.database:  # (configure does nothing without one: a build never loads sqlite3)
+        from newsletter.state.db import configure
 
-    configure(Path(config.state), config.database)  # the store and send log of this state folder
+        configure(Path(config.state), config.database)  # the store and send log of this state folder
     return config
 
 

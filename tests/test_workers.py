@@ -1,0 +1,101 @@
+"""The forked workers of `newsletter.builder.workers` (os.fork and pipes, no multiprocessing):
+every item handled once, a worker's exception raised in the parent, a killed worker reported
+instead of waited for, a stop leaving no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from newsletter.builder import workers
+from newsletter.errors import BuildInterrupted, InputError
+from newsletter.output.writer import SiteWriter
+
+
+def _children() -> set[int]:
+    """The pids of this process's live (not yet reaped) children."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                found.add(int(entry))
+    return found
+
+
+def test_every_item_is_handled_once_by_some_process():
+    before = _children()
+    shares = workers.map_in_processes(lambda items: [(x, os.getpid()) for x in items], list(range(200)), 3)
+    done = [x for share in shares for x, _ in share]
+    assert sorted(done) == list(range(200))
+    assert len({pid for share in shares for _, pid in share}) >= 1
+    assert shares[0] == [] or shares[0][0][1] == os.getpid()  # this process's share comes first
+    assert _children() == before  # every worker reaped
+
+
+def test_jobs_come_back_in_order():
+    assert workers.map_jobs(lambda n: n * n, list(range(50)), 3) == [n * n for n in range(50)]
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_parent():
+    parent = os.getpid()
+
+    def share(items):
+        items = list(items)
+        if os.getpid() != parent and items:
+            raise InputError("broken", path="a.txt", line=3)
+        return items
+
+    with pytest.raises(InputError) as caught:
+        # the parent takes nothing (meanwhile waits until the workers have claimed all)
+        workers.map_in_processes(share, list(range(4)), 2, meanwhile=lambda: _sleep(0.3))
+    assert str(caught.value).startswith("a.txt:3: broken;") and caught.value.line == 3
+
+
+def test_a_killed_worker_is_reported_not_waited_for():
+    parent = os.getpid()
+
+    def share(items):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return list(items)
+
+    with pytest.raises(workers.WorkerDied, match="killed by SIGKILL"):
+        workers.map_in_processes(share, [1], 2, meanwhile=lambda: _sleep(0.3))
+
+
+def test_a_stop_ends_the_workers(tmp_path):
+    from newsletter.state.manifest import ManifestFolder
+
+    before = _children()
+    writer = SiteWriter(tmp_path / "out", ManifestFolder(tmp_path / "state"))
+    units = [(f"page/{n}", "f", _rendered_slowly(f"p{n}.txt")) for n in range(400)]
+    asked = []
+
+    def stop_requested():
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(BuildInterrupted):
+        workers.render_in_processes(writer, units, 2, stop_requested=stop_requested)
+    assert _children() == before
+
+
+def _rendered_slowly(rel: str):
+    def render():
+        _sleep(0.01)
+        return [(rel, b"x")]
+
+    return render
+
+
+def _sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
