@@ -69,11 +69,14 @@ class _Digests:
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
     """Entries (newest first) split by year, newest year first."""
     years: list[tuple[int, tuple[Entry, ...]]] = []
-    start = 0
-    for n in range(1, len(entries) + 1):
-        if n == len(entries) or entries[n].date.year != entries[start].date.year:
-            years.append((entries[start].date.year, entries[start:n]))
-            start = n
+    start, year = 0, None
+    for n, entry in enumerate(entries):  # one year read per entry (this runs for every group of every batch)
+        if entry.date.year != year:
+            if year is not None:
+                years.append((year, entries[start:n]))
+            start, year = n, entry.date.year
+    if year is not None:
+        years.append((year, entries[start:]))
     return years
 
 
