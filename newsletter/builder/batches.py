@@ -295,7 +295,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     done = execute(
         scope,
         b.context.units(
-            catalog, Selection(set(catalog.groups), list(catalog.entries), wanted, periods), stats=job.summary()
+            catalog,
+            Selection(set(catalog.groups), list(catalog.entries), wanted, periods, site_wide=False),
+            stats=job.summary(),
         ),
     )
     identity.save()
@@ -537,5 +539,7 @@ def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: Cata
         fresh=job.fresh,
         track_changes=job.track_changes,
     )
-    done = execute(scope, b.context.units(catalog, Selection(set(catalog.groups), [], set(), periods), stats=stats))
+    done = execute(
+        scope, b.context.units(catalog, Selection(set(catalog.groups), [], set(), periods, False), stats=stats)
+    )
     return BatchSummary([], stats=done.stats, files=done.saved, folders=done.folders())  # type: ignore[arg-type]

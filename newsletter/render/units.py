@@ -69,11 +69,14 @@ class _Digests:
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
     """Entries (newest first) split by year, newest year first."""
     years: list[tuple[int, tuple[Entry, ...]]] = []
-    start = 0
-    for n in range(1, len(entries) + 1):
-        if n == len(entries) or entries[n].date.year != entries[start].date.year:
-            years.append((entries[start].date.year, entries[start:n]))
-            start = n
+    start, year = 0, None
+    for n, entry in enumerate(entries):  # one year read per entry (this runs for every group of every batch)
+        if entry.date.year != year:
+            if year is not None:
+                years.append((year, entries[start:n]))
+            start, year = n, entry.date.year
+    if year is not None:
+        years.append((year, entries[start:]))
     return years
 
 
@@ -219,12 +222,15 @@ class Unrefillable(Exception):
 class Selection(NamedTuple):
     """Which units `OutputUnits.units` makes (None: every one of that kind): the units of
     `groups` (feeds, pages, years, newsletter issues), the pages of `entries`, the year
-    pages of `years` and the issues of `periods`; the site-wide units always come."""
+    pages of `years` and the issues of `periods`; the site-wide units (static files, home
+    page, each list's feeds, pages and archive, the sitemap index and lists) unless `site_wide`
+    is False (a batch of years: their fingerprints are not computed for nothing)."""
 
     groups: set[str] | None = None
     entries: list[Entry] | None = None
     years: set[int] | None = None
     periods: set[str] | None = None
+    site_wide: bool = True
 
 
 EVERY_UNIT = Selection()
@@ -288,17 +294,37 @@ class OutputUnits:
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
         made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {})
 
-        yield Unit("static", site_fp + ":" + self._brand_fingerprint(), self._static_files)
+        site_wide = only.site_wide
+        if site_wide:
+            yield Unit("static", site_fp + ":" + self._brand_fingerprint(), self._static_files)
         summaries = []
         for group, group_entries in catalog.groups.items():
             title = self.group_title(group)
-            if group not in (ALL, REGIONAL):
+            if site_wide and group not in (ALL, REGIONAL):
                 summaries.append(GroupSummary(group, title, stats.counts.get(group, 0), ()))
             in_scope = groups is None or group in groups
             if recording and (in_scope or group == ALL):  # the sitemap index names every year of `all`
                 stats.years[group] = [(year, len(items)) for year, items in entries_by_year(group_entries)]
             if in_scope:
                 yield from self._group_units(made, group, title, group_entries)
+        if site_wide:
+            yield from self._home_unit(renderer, catalog, stats, digest, summaries, newest)
+        yield from self._sitemap_units(catalog, stats, digest, years, site_wide)
+        for entry in catalog.entries if entries is None else entries:
+            yield Unit(
+                f"entry:{entry.slug}",
+                site_fp + ":" + digest(entry),
+                functools.partial(_entry_page, renderer, links, entry),
+            )
+        if self.config.newsletter_enabled:
+            wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
+            yield from self._newsletter_units(made, catalog, wanted)
+
+    def _home_unit(self, renderer, catalog, stats, digest, summaries, newest) -> Iterator[Unit]:
+        """The home page (its fingerprint: every list's count, the newest entries and the total)."""
+        from newsletter.render.site import GroupSummary
+
+        site_fp = self.site_fingerprint
         summaries.sort(key=lambda s: s.name)
         regional_summary = GroupSummary(REGIONAL, self.group_title(REGIONAL), stats.counts.get(REGIONAL, 0), ())
         latest = catalog.groups.get(ALL, ())[: min(HOME_LATEST, self.config.feed_limit)]
@@ -315,16 +341,6 @@ class OutputUnits:
         yield Unit(
             "home", home_fp, lambda: self._home(renderer, stats.total, summaries, regional_summary, newest, latest)
         )
-        yield from self._sitemap_units(catalog, stats, digest, years)
-        for entry in catalog.entries if entries is None else entries:
-            yield Unit(
-                f"entry:{entry.slug}",
-                site_fp + ":" + digest(entry),
-                functools.partial(_entry_page, renderer, links, entry),
-            )
-        if self.config.newsletter_enabled:
-            wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
-            yield from self._newsletter_units(made, catalog, wanted)
 
     def _group_units(self, made: _Pass, group: str, title: str, entries: tuple[Entry, ...]) -> Iterator[Unit]:
         """A group's feeds (unless it has no entries), its page and its year pages."""
@@ -333,9 +349,24 @@ class OutputUnits:
         if not count and group != ALL:  # no empty feed, no page of nothing
             return
         feeds, counts, only_years = bool(count), stats.years.get(group, []), made.only.years
-        site_fp, links = self.site_fingerprint, self.links
+        site_fp = self.site_fingerprint
+        if made.only.site_wide:
+            yield from self._list_units(made, group, title, entries, feeds, counts)
+        for year, items in entries_by_year(entries):
+            if only_years is not None and year not in only_years:
+                continue
+            year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            yield Unit(
+                f"year:{group}/{year}",
+                year_fp,
+                functools.partial(_year_page, renderer, made.lines, group, title, year, items),
+            )
+
+    def _list_units(self, made: _Pass, group: str, title: str, entries, feeds: bool, counts) -> Iterator[Unit]:
+        """A group's feeds (if `feeds`), subscribe page and page: site-wide units."""
+        renderer, site_fp, links = made.renderer, self.site_fingerprint, self.links
         top = entries[: self.config.feed_limit]
-        feed_fp = site_fp + ":" + digest.joined(top)
+        feed_fp = site_fp + ":" + made.digest.joined(top)
         if feeds:
             yield Unit(f"feeds:{group}", feed_fp, lambda: self._feeds(group, title, entries, made.fallback_updated))
             urls = {fmt: links.feed_url(group, fmt) for fmt in ("atom", "rss", "json")}
@@ -349,15 +380,6 @@ class OutputUnits:
             feed_fp + ":" + repr(counts),
             lambda: [(links.group_page_path(group), renderer.group_page(group, title, top, counts))],
         )
-        for year, items in entries_by_year(entries):
-            if only_years is not None and year not in only_years:
-                continue
-            year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
-            yield Unit(
-                f"year:{group}/{year}",
-                year_fp,
-                functools.partial(_year_page, renderer, made.lines, group, title, year, items),
-            )
 
     def _newsletter_units(self, made: _Pass, catalog: Catalog, nl_groups: list[str]) -> Iterator[Unit]:
         """Archive pages, then issues period by period (newest first) across groups, so that an
@@ -373,12 +395,13 @@ class OutputUnits:
             issues = issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
             if made.recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
-            listing = stats.listings[group]
-            yield Unit(
-                f"archive:{group}",
-                nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
-                functools.partial(self._archive_page, renderer, group, listing),
-            )
+            if made.only.site_wide:
+                listing = stats.listings[group]
+                yield Unit(
+                    f"archive:{group}",
+                    nl_fp + ":" + hashlib.blake2b(repr(listing).encode(), digest_size=8).hexdigest(),
+                    functools.partial(self._archive_page, renderer, group, listing),
+                )
             all_issues.extend(issues)
         all_issues.sort(key=lambda i: i.period_id, reverse=True)
         for issue in all_issues:
@@ -466,9 +489,21 @@ class OutputUnits:
         template = self.templates.env.get_template("feed.xsl")
         return template.render(site=self.config, words=words, date_parts=parts, month_names=months).encode()
 
-    def _sitemap_units(self, catalog, stats, digest, only_years):
-        """The sitemap index, the lists' sitemap and one per year (`newsletter.output.sitemap`);
-        a year's comes with that year's other units (`only_years`, like the year pages)."""
+    def _sitemap_units(self, catalog, stats, digest, only_years, site_wide=True):
+        """The sitemap index, the lists' sitemap (unless not `site_wide`) and one per year
+        (`newsletter.output.sitemap`); a year's comes with that year's other units
+        (`only_years`, like the year pages)."""
+        site_fp = self.site_fingerprint
+        if site_wide:
+            yield from self._site_sitemaps(stats)
+        for year, items in entries_by_year(catalog.groups.get(ALL, ())):
+            if only_years is not None and year not in only_years:
+                continue
+            fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            yield Unit(f"sitemap:{year}", fp, functools.partial(self._year_sitemap, year, items))
+
+    def _site_sitemaps(self, stats) -> Iterator[Unit]:
+        """The sitemap index and the lists' sitemap."""
         from newsletter.output.sitemap import LISTS_SITEMAP, sitemap_index, urlset
 
         base, links, site_fp = self.config.base_url, self.links, self.site_fingerprint
@@ -487,11 +522,6 @@ class OutputUnits:
             return [(LISTS_SITEMAP, urlset(urls))]
 
         yield Unit("sitemap:lists", site_fp + ":" + repr((listed, nl)), lists)
-        for year, items in entries_by_year(catalog.groups.get(ALL, ())):
-            if only_years is not None and year not in only_years:
-                continue
-            fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
-            yield Unit(f"sitemap:{year}", fp, functools.partial(self._year_sitemap, year, items))
 
     def _year_sitemap(self, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, bytes]]:
         from newsletter.output.sitemap import urlset, year_sitemap_path
