@@ -150,6 +150,14 @@ def match_date_line(line: str) -> DateLine | None:
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
+    # Every one of `_PATTERNS` ends with a digit, or a digit and "." or ",": a line that ends
+    # otherwise in ASCII (which folding keeps last) is none, as a title with a number is not
+    # ("Floods Hit 3 Towns (2)"), known without folding it or trying each pattern.
+    last = stripped[-1]
+    if last in ".," and len(stripped) > 1:
+        last = stripped[-2]
+    if last < "\x80" and not "0" <= last <= "9":
+        return None
     return _date_line(stripped)
 
 
