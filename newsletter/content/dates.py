@@ -180,8 +180,12 @@ def _date_line(stripped: str) -> DateLine | None:
         weekday = groups.get("weekday")
         if weekday is not None and _WEEKDAY_NUMBERS[weekday] != day.weekday():
             return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
-        return DateLine(day, stripped, language, languages=open_langs)
+        return _new_date_line(DateLine, (day, stripped, language, None, open_langs))  # (the common case)
     return None
+
+
+_new_date_line = tuple.__new__  # DateLine(...) binds its five arguments in Python: twice the time
+assert DateLine._fields == ("date", "text", "language", "problem", "languages")
 
 
 _WEEKDAY_NUMBERS = {

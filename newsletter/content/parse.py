@@ -285,7 +285,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
         paragraphs, current = [], []
         for line in stripped[i:until]:
             if line:
-                current.append(_words(line))
+                current.append(line if "  " not in line else " ".join(line.split()))  # _words(line)
             elif current:
                 paragraphs.append(" ".join(current))
                 current = []
