@@ -134,9 +134,15 @@ def fold(line: str) -> str:
     # Each distinct combining mark (an accent once decomposed: a handful in a text) removed at
     # once, rather than a generator asking `unicodedata` about every character: three times as
     # fast on an accented paragraph; the same string.
-    for mark in {c for c in set(decomposed) if not c.isascii() and _is_mark(c)}:
+    # Its non-ASCII characters are those of its UTF-8 without the ASCII bytes (no byte of a
+    # multi-byte character is one): a set of a few characters rather than of every one.
+    others = decomposed.encode("utf-8", "surrogatepass").translate(None, _ASCII).decode("utf-8", "surrogatepass")
+    for mark in {c for c in set(others) if _is_mark(c)}:
         decomposed = decomposed.replace(mark, "")
     return decomposed
+
+
+_ASCII = bytes(range(0x80))
 
 
 def could_be_date_line(stripped: str) -> bool:
