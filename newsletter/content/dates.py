@@ -250,7 +250,7 @@ def _date_line(stripped: str) -> DateLine | None:
 
 
 _new_date_line = tuple.__new__  # DateLine(...) binds its five arguments in Python: twice the time
-assert DateLine._fields == ("date", "text", "language", "problem", "languages")
+assert tuple(DateLine.__annotations__) == ("date", "text", "language", "problem", "languages")
 
 
 _WEEKDAY_NUMBERS = {
