@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from newsletter.builder.context import BuildContext
 from newsletter.builder.session import BuildCaches
-from newsletter.content.entry import Entry, with_countries
+from newsletter.content.entry import Entry
 from newsletter.content.parse import ParseResult, parse_bulletin
 from newsletter.content.sources import Source, find_sources
 from newsletter.diagnostics import Diagnostic
@@ -164,12 +164,7 @@ class Reader:
         cached = cache.load(display) if cache is not None else None
         if cached is None or cached.content_hash != digest:
             tagger = self.context.tagger
-            result = parse_bulletin(display, data, tagger.resolve)
-            tag, site_language = tagger.tag, self.config.language
-            result.entries = [
-                e if e.countries is not None else with_countries(e, tag(e.title, e.body, e.language or site_language))
-                for e in result.entries
-            ]
+            result = parse_bulletin(display, data, tagger.resolve, tag=tagger.tag, site_language=self.config.language)
             last_good = result if not result.has_errors else (cached.last_good if cached else None)
             cached = CachedParse(digest, result, last_good)
             if cache is not None:

@@ -134,9 +134,15 @@ def fold(line: str) -> str:
     # Each distinct combining mark (an accent once decomposed: a handful in a text) removed at
     # once, rather than a generator asking `unicodedata` about every character: three times as
     # fast on an accented paragraph; the same string.
-    for mark in {c for c in set(decomposed) if not c.isascii() and _is_mark(c)}:
+    # Its non-ASCII characters are those of its UTF-8 without the ASCII bytes (no byte of a
+    # multi-byte character is one): a set of a few characters rather than of every one.
+    others = decomposed.encode("utf-8", "surrogatepass").translate(None, _ASCII).decode("utf-8", "surrogatepass")
+    for mark in {c for c in set(others) if _is_mark(c)}:
         decomposed = decomposed.replace(mark, "")
     return decomposed
+
+
+_ASCII = bytes(range(0x80))
 
 
 def could_be_date_line(stripped: str) -> bool:
@@ -150,12 +156,79 @@ def match_date_line(line: str) -> DateLine | None:
     stripped = line.strip()
     if not stripped or len(stripped) > 40 or _DIGIT(stripped) is None:
         return None
+    # Every one of `_PATTERNS` ends with a digit, or a digit and "." or ",": a line that ends
+    # otherwise in ASCII (which folding keeps last) is none, as a title with a number is not
+    # ("Floods Hit 3 Towns (2)"), known without folding it or trying each pattern.
+    last = stripped[-1]
+    if last in ".," and len(stripped) > 1:
+        last = stripped[-2]
+    if last < "\x80" and not "0" <= last <= "9":
+        return None
     return _date_line(stripped)
+
+
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
+class _Shape(NamedTuple):
+    """What `_date_line` learns of an ASCII line from its shape (its digits written 0): which
+    of `_PATTERNS` matches it, where its numbers stand, and its words' month and languages."""
+
+    pattern: int
+    day: tuple[int, int]
+    year: tuple[int, int]
+    mnum: tuple[int, int] | None
+    month: int
+    language: str | None
+    languages: frozenset[str]
+    weekday: int | None
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(zeroed: str) -> _Shape | None:
+    """The `_Shape` of every ASCII folded line that is `zeroed` with its digits written 0 (no
+    part of `_PATTERNS` but `\\d` reads a digit, so that all of them match it alike), or None."""
+    for index, pattern in enumerate(_PATTERNS):
+        m = pattern.fullmatch(zeroed)
+        if m is None:
+            continue
+        name, mnum, weekday = m.groupdict().get("month"), None, m.groupdict().get("weekday")
+        if name is None:
+            mnum = m.span("mnum")
+        langs = _date_languages(zeroed, m, name)
+        return _Shape(
+            index,
+            m.span("day"),
+            m.span("year"),
+            mnum,
+            MONTHS[name] if name is not None else 0,
+            next(iter(langs)) if len(langs) == 1 else None,
+            langs if len(langs) > 1 else frozenset(),
+            _WEEKDAY_NUMBERS[weekday] if weekday is not None else None,
+        )
+    return None
 
 
 @functools.lru_cache(maxsize=8192)  # a bulletin repeats its date lines (DateLine is immutable)
 def _date_line(stripped: str) -> DateLine | None:
-    folded = stripped.lower() if stripped.isascii() else fold(stripped)
+    if stripped.isascii():
+        # (a date line seen the first time: the patterns were tried on another of its shape)
+        folded = stripped.lower()
+        shape = _shape(folded.translate(_ZEROS))
+        if shape is None:
+            return None
+        language, open_langs = shape.language, shape.languages
+        month = int(folded[shape.mnum[0] : shape.mnum[1]]) if shape.mnum is not None else shape.month
+        try:
+            day = dt.date(int(folded[shape.year[0] : shape.year[1]]), month, int(folded[shape.day[0] : shape.day[1]]))
+        except ValueError:
+            return DateLine(None, stripped, language, languages=open_langs)
+        if shape.weekday is None or shape.weekday == day.weekday():
+            return _new_date_line(DateLine, (day, stripped, language, None, open_langs))
+        m = _PATTERNS[shape.pattern].fullmatch(folded)
+        assert m is not None
+        return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
+    folded = fold(stripped)
     for pattern in _PATTERNS:
         m = pattern.fullmatch(folded)
         if m is None:
@@ -172,8 +245,12 @@ def _date_line(stripped: str) -> DateLine | None:
         weekday = groups.get("weekday")
         if weekday is not None and _WEEKDAY_NUMBERS[weekday] != day.weekday():
             return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
-        return DateLine(day, stripped, language, languages=open_langs)
+        return _new_date_line(DateLine, (day, stripped, language, None, open_langs))  # (the common case)
     return None
+
+
+_new_date_line = tuple.__new__  # DateLine(...) binds its five arguments in Python: twice the time
+assert tuple(DateLine.__annotations__) == ("date", "text", "language", "problem", "languages")
 
 
 _WEEKDAY_NUMBERS = {

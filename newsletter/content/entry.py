@@ -50,9 +50,6 @@ class Entry(NamedTuple):
         return (self.date, self.title_key or title_key(self.title))
 
 
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
 def content_digest(title: str, body: str, body_format: str, link: str | None) -> str:
     """What counts as a change to an entry's text."""
     return hashlib.blake2b("\x1f".join((title, body, body_format, link or "")).encode(), digest_size=8).hexdigest()
@@ -63,14 +60,22 @@ def title_key(title: str) -> str:
     return slugify(title, limit=1000)
 
 
+_WORD_BYTES = bytes(
+    c | 0x20 if 0x41 <= c <= 0x5A else c if 0x61 <= c <= 0x7A or 0x30 <= c <= 0x39 else 0x20 for c in range(256)
+)
+"""Lower-cases A-Z, keeps a-z and 0-9 and makes every other byte a space, the gaps `bytes.split`
+splits at."""
+
+
 def slugify(text: str, *, limit: int = 80) -> str:
     """ASCII slug: lowercase words joined by hyphens, cut at a word boundary."""
     text = text.replace("\u2019", "").replace("'", "")
     # (an ASCII text is its own NFKD form)
     ascii_text = (
-        text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        text.encode("ascii") if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
     )
-    return shorten(_NON_WORD.sub("-", ascii_text.lower()).strip("-"), limit) or "entry"
+    # `re.sub("[^a-z0-9]+", "-", ascii_text.lower()).strip("-")` in half the time (every title's key)
+    return shorten(b"-".join(ascii_text.translate(_WORD_BYTES).split()).decode("ascii"), limit) or "entry"
 
 
 def shorten(slug: str, limit: int = 80) -> str:

@@ -28,6 +28,8 @@ _SKIPPED = "; this entry is skipped"  # every error about an entry's date line o
 
 CountryResolver = Callable[[str], "tuple[tuple[str, ...], list[str]]"]
 """Turns the value of a `Countries:` line into codes and a list of names it did not know."""
+CountryTagger = Callable[[str, str, "str | None"], "tuple[str, ...]"]
+"""The codes of an entry's title, body and language (`Tagger.tag`), for entries without `Countries:`."""
 
 
 @dataclass(slots=True)
@@ -48,8 +50,17 @@ def body_format_for(path: str) -> str | None:
     return BULLETIN_SUFFIXES.get(path[dot:].lower()) if dot >= 0 else None
 
 
-def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | None = None) -> ParseResult:
-    """Parse the bytes of bulletin `path` (used in messages and to pick .txt/.md)."""
+def parse_bulletin(
+    path: str,
+    data: bytes,
+    resolve_countries: CountryResolver | None = None,
+    *,
+    tag: CountryTagger | None = None,
+    site_language: str | None = None,
+) -> ParseResult:
+    """Parse the bytes of bulletin `path` (used in messages and to pick .txt/.md). With `tag`,
+    an entry without a `Countries:` line gets `tag(title, body, its language or site_language)`
+    (made with them: no second Entry per entry); else its countries are None."""
     result = ParseResult()
     diags = result.diagnostics
     decoded = decode_bulletin(data)
@@ -103,7 +114,7 @@ def parse_bulletin(path: str, data: bytes, resolve_countries: CountryResolver | 
             break
 
     bounds = [s[0] for s in starts[1:]] + [len(lines)]
-    source = _Source(path, fmt, lines, stripped, diags, resolve_countries)
+    source = _Source(path, fmt, lines, stripped, diags, resolve_countries, tag, site_language)
     for (start, date_line), end in zip(starts, bounds, strict=True):
         entry = _parse_entry(source, start, end, date_line)
         if entry is not None:
@@ -122,6 +133,8 @@ class _Source:
     stripped: list[str]
     diags: list[Diagnostic]
     resolve_countries: CountryResolver | None
+    tag: CountryTagger | None
+    site_language: str | None
 
 
 def _is_metadata(meta: re.Match[str], resolve_countries: CountryResolver | None) -> bool:
@@ -272,13 +285,15 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
         paragraphs, current = [], []
         for line in stripped[i:until]:
             if line:
-                current.append(_words(line))
+                current.append(line if "  " not in line else " ".join(line.split()))  # _words(line)
             elif current:
                 paragraphs.append(" ".join(current))
                 current = []
         if current:
             paragraphs.append(" ".join(current))
         body = "\n\n".join(paragraphs)
+    if countries is None and source.tag is not None:
+        countries = source.tag(title, body, language or source.site_language)
     return _new_entry(
         Entry,
         (
