@@ -99,3 +99,38 @@ def _sleep(seconds: float) -> None:
     import time
 
     time.sleep(seconds)
+
+
+def test_a_worker_killed_while_it_holds_the_counter_does_not_stop_the_others():
+    """kill -9 can land while a process holds the counter's lock (between taking the next
+    index and handing the lock back): the kernel releases a dead process's lock, so the
+    others go on claiming; with a lock the dead process would have had to give back, every
+    other process would wait for ever."""
+    import fcntl
+
+    counter = workers._Counter()
+    try:
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # takes the lock as `claimed` does, says so, and is killed holding it
+            fcntl.lockf(counter._lock, fcntl.LOCK_EX)
+            os.write(ready_w, b"x")
+            os.kill(os.getpid(), signal.SIGKILL)
+        os.close(ready_w)
+        assert os.read(ready_r, 1) == b"x"
+        os.close(ready_r)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+        def held(*_):
+            raise TimeoutError("the dead process's lock was never released")
+
+        before = signal.signal(signal.SIGALRM, held)
+        signal.alarm(10)  # a lock left held would block here: the alarm fails the test instead
+        try:
+            assert list(counter.claimed(5, 2)) == [0, 1, 2, 3, 4]
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, before)
+    finally:
+        counter.close()
