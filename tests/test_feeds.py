@@ -325,24 +325,3 @@ def test_an_edited_entrys_update_time_is_when_the_edit_was_first_seen_kept_in_th
     feeds = {f: site.read(f"pe/{f}") for f in ("atom.xml", "rss.xml", "feed.json")}
     assert site.build("--full", out=site.root / "again").code == 0  # later, from the same input and state
     assert {f: (site.root / "again" / "pe" / f).read_text() for f in feeds} == feeds
-
-
-@pytest.mark.parametrize(
-    "xml",
-    [
-        b"<rss><title>A &amp; B &lt; C</title><item><title>plain</title></item></rss>",
-        b"<title>x &amp; <b>y</b></title><title>&lt;</title>",  # markup inside: not a title of text
-        b"<title><title>&amp;</title>&amp;</title>",
-        b"<title>&amp;</title><description>&amp; <title>&lt;</description>",
-        b"<title>&amp;",  # never closed
-        b"&amp; no titles",
-    ],
-)
-def test_rss_titles_get_hex_references_as_the_regex_writes_them(xml):
-    """`hex_references` finds titles by `find`; it writes what the regex substitution writes."""
-    from newsletter.render.feeds.rss import hex_references
-
-    def by_regex(m: re.Match) -> bytes:
-        return b"<title>" + m.group(1).replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;") + b"</title>"
-
-    assert hex_references(xml) == re.sub(rb"<title>([^<]*)</title>", by_regex, xml)

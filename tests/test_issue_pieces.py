@@ -241,36 +241,3 @@ def test_wrap_text_wraps_as_word_by_word():
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60)))
         for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1)):
             assert wrap_text(text, indent, width) == _wrap_word_by_word(text, indent, width)
-
-
-def test_the_web_copy_cut_at_once_is_the_one_edited_step_by_step():
-    """`archive_html` joins its edits once when the HTML has the bundled template's order;
-    that string is the one its edit-by-edit way makes, and other orders take that way."""
-    import dataclasses
-    import datetime as dt
-
-    from newsletter.content.entry import Entry
-    from newsletter.render.newsletters.issue import Issue, IssueRenderer
-
-    renderer = IssueRenderer(Templates(), _config(), _links(), {}, _tz())
-    entry = Entry(
-        dt.date(2021, 8, 26),
-        "Water <b>deal</b>",
-        "Three rivers.",
-        "text",
-        "a.txt",
-        1,
-        countries=("pe",),
-        id="e1",
-        slug="e1",
-    )
-    rendered = renderer.render(Issue("pe", "2021-W34", "week 34", (entry,)))
-    assert renderer._archive_html_at_once(rendered) is not None
-    assert renderer.archive_html(rendered) == renderer._archive_html_in_steps(rendered)
-    html = rendered.html
-    moved = html.replace("<body>", "").replace("<head>", "<head><body>", 1)  # <body> before </title>
-    no_close = html.replace("</body>", "")
-    for odd in (moved, no_close, html.replace('<tr><td class="topbar"', "<tr><td>")):
-        other = dataclasses.replace(rendered, html=odd)
-        assert renderer._archive_html_at_once(other) is None
-        assert renderer.archive_html(other) == renderer._archive_html_in_steps(other)

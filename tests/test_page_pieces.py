@@ -150,12 +150,18 @@ def test_the_cut_entry_template_is_read_compiled(tmp_path, monkeypatch):
     assert renderer.compile_templates()._entry_pieces._plan
 
 
-def test_overridden_base_and_entry_templates_take_effect(site, tmp_path):
+def _my_base(site, tmp_path):
+    """A bulletin, and a templates folder whose base.html.j2 marks `<main>` (class "mine")."""
     site.write("a.txt", "26 August 2021\n\nPeru and Chile Sign a Water Agreement\n\nThe agreement covers rivers.\n")
     mine = tmp_path / "mine"
     mine.mkdir()
     base = (REPO / "templates" / "base.html.j2").read_text()
     (mine / "base.html.j2").write_text(base.replace("<main>", '<main class="mine">'))
+    return mine
+
+
+def test_overridden_base_and_entry_templates_take_effect(site, tmp_path):
+    mine = _my_base(site, tmp_path)
     assert site.build("--templates", str(mine)).code == 0
     page = next((site.out / "entries").glob("*.html")).read_text()
     assert '<main class="mine">' in page and "Peru and Chile Sign a Water Agreement" in page
@@ -173,11 +179,7 @@ def test_the_bundled_year_template_is_cut_and_a_users_base_still_shapes_year_pag
 
     context = BuildContext.create(load_config(None, {"base_url": "https://example.org/"}))
     assert context.pages.compile_templates()._year._plan is not None
-    site.write("a.txt", "26 August 2021\n\nPeru and Chile Sign a Water Agreement\n\nThe agreement covers rivers.\n")
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    base = (REPO / "templates" / "base.html.j2").read_text()
-    (mine / "base.html.j2").write_text(base.replace("<main>", '<main class="mine">'))
+    mine = _my_base(site, tmp_path)
     assert site.build("--templates", str(mine)).code == 0
     page = (site.out / "pe" / "2021" / "index.html").read_text()
     assert '<main class="mine">' in page and "Peru and Chile Sign a Water Agreement" in page

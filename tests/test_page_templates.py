@@ -65,11 +65,16 @@ def test_an_entry_has_the_same_line_on_the_year_page_of_every_list_it_is_on(site
     assert [(m, len(_lines(body))) for m, body in months] == [("March 2025", 2), ("February 2025", 1)]
 
 
-def test_a_users_entry_line_macro_makes_the_lines_of_every_year_page(site):
+def _my_macros(site):
+    """A bulletin, and a templates folder of the site's own with the bundled macros' text."""
     site.write("a.txt", BULLETIN)
     custom = site.root / "mytemplates"
     custom.mkdir()
-    macros = (REPO / "templates" / "_macros.html.j2").read_text()
+    return custom, (REPO / "templates" / "_macros.html.j2").read_text()
+
+
+def test_a_users_entry_line_macro_makes_the_lines_of_every_year_page(site):
+    custom, macros = _my_macros(site)
     assert macros.count("<li{% if lang %}") == 1
     (custom / "_macros.html.j2").write_text(macros.replace("<li{% if lang %}", '<li class="mine"{% if lang %}'))
     assert site.build("--templates", str(custom)).code == 0
@@ -84,10 +89,7 @@ def test_a_users_entry_line_macro_makes_the_lines_of_every_year_page(site):
 def test_a_users_entry_line_macro_with_other_parameters_is_called_as_jinja_calls_it(site):
     # the bundled macro's (entry, root) is called as its compiled function; any other shape
     # (here a third parameter with a default, and `varargs`) goes through Jinja's call
-    site.write("a.txt", BULLETIN)
-    custom = site.root / "mytemplates"
-    custom.mkdir()
-    macros = (REPO / "templates" / "_macros.html.j2").read_text()
+    custom, macros = _my_macros(site)
     assert macros.count("{% macro entry_line(entry, root) -%}") == 1
     macros = macros.replace("{% macro entry_line(entry, root) -%}", '{% macro entry_line(entry, root, mark="*") -%}')
     (custom / "_macros.html.j2").write_text(

@@ -171,7 +171,7 @@ _ZEROS = str.maketrans("123456789", "000000000")
 
 
 class _Shape(NamedTuple):
-    """What `_date_line` learns of an ASCII line from its shape (its digits written 0): which
+    """What `_date_line` learns of a folded line from its shape (its digits written 0): which
     of `_PATTERNS` matches it, where its numbers stand, and its words' month and languages."""
 
     pattern: int
@@ -186,7 +186,7 @@ class _Shape(NamedTuple):
 
 @functools.lru_cache(maxsize=4096)
 def _shape(zeroed: str) -> _Shape | None:
-    """The `_Shape` of every ASCII folded line that is `zeroed` with its digits written 0 (no
+    """The `_Shape` of every folded line that is `zeroed` with its ASCII digits written 0 (no
     part of `_PATTERNS` but `\\d` reads a digit, so that all of them match it alike), or None."""
     for index, pattern in enumerate(_PATTERNS):
         m = pattern.fullmatch(zeroed)
@@ -211,42 +211,21 @@ def _shape(zeroed: str) -> _Shape | None:
 
 @functools.lru_cache(maxsize=8192)  # a bulletin repeats its date lines (DateLine is immutable)
 def _date_line(stripped: str) -> DateLine | None:
-    if stripped.isascii():
-        # (a date line seen the first time: the patterns were tried on another of its shape)
-        folded = stripped.lower()
-        shape = _shape(folded.translate(_ZEROS))
-        if shape is None:
-            return None
-        language, open_langs = shape.language, shape.languages
-        month = int(folded[shape.mnum[0] : shape.mnum[1]]) if shape.mnum is not None else shape.month
-        try:
-            day = dt.date(int(folded[shape.year[0] : shape.year[1]]), month, int(folded[shape.day[0] : shape.day[1]]))
-        except ValueError:
-            return DateLine(None, stripped, language, languages=open_langs)
-        if shape.weekday is None or shape.weekday == day.weekday():
-            return _new_date_line(DateLine, (day, stripped, language, None, open_langs))
-        m = _PATTERNS[shape.pattern].fullmatch(folded)
-        assert m is not None
-        return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
-    folded = fold(stripped)
-    for pattern in _PATTERNS:
-        m = pattern.fullmatch(folded)
-        if m is None:
-            continue
-        groups = m.groupdict()
-        month = int(groups["mnum"]) if groups.get("mnum") else MONTHS[groups["month"]]
-        langs = _date_languages(folded, m, groups.get("month"))
-        language = next(iter(langs)) if len(langs) == 1 else None
-        open_langs = langs if len(langs) > 1 else frozenset()
-        try:
-            day = dt.date(int(groups["year"]), month, int(groups["day"]))
-        except ValueError:
-            return DateLine(None, stripped, language, languages=open_langs)
-        weekday = groups.get("weekday")
-        if weekday is not None and _WEEKDAY_NUMBERS[weekday] != day.weekday():
-            return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
+    folded = stripped.lower() if stripped.isascii() else fold(stripped)
+    shape = _shape(folded.translate(_ZEROS))  # (the patterns were tried on another line of its shape)
+    if shape is None:
+        return None
+    language, open_langs = shape.language, shape.languages
+    month = int(folded[shape.mnum[0] : shape.mnum[1]]) if shape.mnum is not None else shape.month
+    try:
+        day = dt.date(int(folded[shape.year[0] : shape.year[1]]), month, int(folded[shape.day[0] : shape.day[1]]))
+    except ValueError:
+        return DateLine(None, stripped, language, languages=open_langs)
+    if shape.weekday is None or shape.weekday == day.weekday():
         return _new_date_line(DateLine, (day, stripped, language, None, open_langs))  # (the common case)
-    return None
+    m = _PATTERNS[shape.pattern].fullmatch(folded)
+    assert m is not None
+    return DateLine(None, stripped, language, _wrong_weekday(stripped, m, day), open_langs)
 
 
 _new_date_line = tuple.__new__  # DateLine(...) binds its five arguments in Python: twice the time

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from newsletter.render.feeds.model import FeedData
 from newsletter.render.feeds.xmlfeed import feed_generator, set_channel_links, with_stylesheet
@@ -27,31 +28,18 @@ def render_rss(data: FeedData, fg=None) -> bytes:
     return with_stylesheet(hex_references(xml), data.stylesheet_url)
 
 
+_TITLE = re.compile(rb"<title>([^<]*)</title>")
+
+
+def _hex(m: re.Match) -> bytes:
+    return b"<title>" + m.group(1).replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;") + b"</title>"
+
+
 def hex_references(xml: bytes) -> bytes:
     """Every `<title>` with `<` and `&` as the hexadecimal references the RSS Board's profile
     asks for (`&#x3C;`, `&#x26;`): readers that take a title as text and those that take it as
     HTML (feedparser, newsboat) then both show "Costs < 5% & rising" as written. lxml writes
-    `&lt;` and `&amp;`, which some readers show as such; feedgen has no say in it.
-
-    What `re.sub(rb"<title>([^<]*)</title>", ...)` would do, by `find`: a regex walks the
-    whole feed (its bodies too) position by position, eight times slower on our feeds."""
+    `&lt;` and `&amp;`, which some readers show as such; feedgen has no say in it."""
     if b"&" not in xml:
         return xml
-    out: list[bytes] = []
-    last, at = 0, xml.find(b"<title>")
-    while at >= 0:
-        start = at + len(b"<title>")
-        end = xml.find(b"<", start)
-        if end < 0:
-            break
-        if not xml.startswith(b"</title>", end):
-            at = xml.find(b"<title>", at + 1)
-            continue
-        if b"&" in xml[start:end]:
-            out += (xml[last:start], xml[start:end].replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;"))
-            last = end
-        at = xml.find(b"<title>", end + len(b"</title>"))
-    if not out:
-        return xml
-    out.append(xml[last:])
-    return b"".join(out)
+    return _TITLE.sub(_hex, xml)

@@ -356,11 +356,6 @@ class IssueRenderer:
     def archive_html(self, rendered: RenderedIssue) -> str:
         """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
         footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
-        done = self._archive_html_at_once(rendered)
-        return done if done is not None else self._archive_html_in_steps(rendered)
-
-    def _archive_html_in_steps(self, rendered: RenderedIssue) -> str:
-        """`archive_html` edit by edit, for any template."""
         html = rendered.html
         top = html.find(_TOPBAR)  # the first `<tr><td class="topbar"` … `</tr>` and its line end
         if top >= 0:
@@ -384,48 +379,6 @@ class IssueRenderer:
         if body is None or end < 0:
             return html
         return f"{html[: body.end()]}\n<main>{html[body.end() : end]}</main>\n{html[end:]}"
-
-    def _archive_html_at_once(self, rendered: RenderedIssue) -> str | None:
-        """`archive_html`'s edits cut from the rendered HTML and joined once, when they come in
-        the bundled template's order (title, body, top bar, footer, `</body>` in the footer's
-        tail): the same string, without copying the whole page at each edit. None otherwise."""
-        html = rendered.html
-        title_end = html.find("</title>")
-        top = html.find(_TOPBAR)
-        if title_end < 0 or top < 0:
-            return None
-        close = html.find("</tr>", top + len(_TOPBAR))
-        start = html.rfind('<td class="footer"')
-        if close < 0 or start < 0:
-            return None
-        end = close + len("</tr>")
-        if html.startswith("\n", end):
-            end += 1
-        at = title_end + len("</title>")
-        body_at = html.find("<body", at)
-        body = _BODY_OPEN.search(html, body_at) if body_at >= 0 else None
-        if body is None or not at <= body.start() or body.end() > top or end > start:
-            return None
-        tail = self._visitor_tail(rendered.issue.group, html[start:])
-        close_body = tail.rfind("</body>") if tail is not None else -1
-        if tail is None or close_body < 0:
-            return None
-        head = self._web_head(rendered)
-        if "<body" in head or "<body" in html[:at]:
-            return None  # the edits below would find another `<body`
-        return "".join(
-            (
-                html[:at],
-                head,
-                html[at : body.end()],
-                "\n<main>",
-                html[body.end() : top],
-                html[end:start],
-                tail[:close_body],
-                "</main>\n",
-                tail[close_body:],
-            )
-        )
 
     def _visitor_tail(self, group: str, tail: str) -> str | None:
         """`tail` (from the footer's cell on) with a visitor's footer in that cell, None when
