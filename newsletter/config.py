@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import functools
 import json
 import math
@@ -492,6 +491,8 @@ def _unknown(key: str, values: dict[str, Any]) -> str:
     """The message for a key that is no option: a section given a value, or a likely meant key."""
     if key in _SECTIONS:
         return f"{key}: must be a table ([{key}]), got {toml_value(values[key])}"
+    import difflib  # here: only a mistyped key needs it
+
     near = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.75)
     if not near:  # a key of a section given outside it (`period` for `newsletter.period`)
         near = [k for k in _BY_KEY if k.rpartition(".")[2] == key.rpartition(".")[2] and k != key][:1]

@@ -174,7 +174,9 @@ class BuildState:
         """(entries, diagnostics, files) of every bulletin, read once (`Reader.read`)."""
         if "_read" not in self.__dict__:
             r = self.request
-            self._read = self.reader.read(r.inputs, skip=[r.out_dir, r.state_dir], strict=r.strict, force=r.force)
+            self._read = self.reader.read(
+                r.inputs, skip=[r.out_dir, r.state_dir], strict=r.strict, force=r.force, found=self.found
+            )
         return self._read
 
     def drop_entries(self) -> None:

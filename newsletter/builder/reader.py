@@ -47,13 +47,16 @@ class Reader:
         skip: list[Path] | tuple[Path, ...] = (),
         strict: bool = False,
         force: set[str] | frozenset[str] = frozenset(),
+        found: tuple[list[Source], list[Diagnostic]] | None = None,
     ) -> tuple[list[Entry], list[Diagnostic], int]:
         """Entries of every bulletin under `inputs`; unchanged files come from memory or the cache.
 
         Files whose resolved path is in `force` are read and hashed again even if their size
-        and mtime look unchanged (the watcher passes the paths it saw events for).
+        and mtime look unchanged (the watcher passes the paths it saw events for). `found`:
+        what `find_sources` found under `inputs` already, for this build (the planner's look).
         """
-        sources, diagnostics = find_sources(inputs, skip=skip)
+        sources, notes = found if found is not None else find_sources(inputs, skip=skip)
+        diagnostics = list(notes)
         if strict:
             for d in diagnostics:
                 if d.severity == "error":

@@ -8,7 +8,6 @@ optionally preceded by a weekday. A month or year inside running text never matc
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import re
 import unicodedata
@@ -298,6 +297,8 @@ _WEEKDAY_SPELLINGS = {fold(name): name for names in _FULL_WEEKDAYS.values() for 
 def _closest(word: str, spellings: dict[str, str], typed: str) -> str | None:
     """The spelling in `spellings` one or two letters away from `word` (none of another length),
     in the case `typed` is written in."""
+    import difflib  # here: only a misspelt month or weekday needs it (~1 ms of every start)
+
     close = [c for c in difflib.get_close_matches(word, spellings, n=3, cutoff=0.75) if abs(len(c) - len(word)) <= 1]
     if not close:
         return None

@@ -12,7 +12,6 @@ state always give the same ids and dates.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import logging
 import os
@@ -212,6 +211,8 @@ class IdentityStore:
     def _match(fresh: list[Entry], unclaimed: dict[str, list]) -> dict[int, str]:
         """Pair new entries with vanished records of the same date, best title match first:
         {index in `fresh`: natural key of the record it takes over}."""
+        import difflib  # here: a build with no vanished records (every cold one) never needs it
+
         by_date: dict[str, list[str]] = {}
         for key in unclaimed:
             by_date.setdefault(key.split("|", 1)[0], []).append(key)
