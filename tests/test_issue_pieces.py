@@ -235,9 +235,11 @@ def test_wrap_text_wraps_as_word_by_word():
         "x" * 90,
         "ü",
         "\u00a0",
+        "\u2003",
+        "\x1c",
         "https://example.org/" + "p" * 70,
     ]
     for _ in range(20000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60)))
-        for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1)):
+        for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1), ("   ", 2), ("", 0)):
             assert wrap_text(text, indent, width) == _wrap_word_by_word(text, indent, width)

@@ -118,23 +118,29 @@ def archive_start(newest: dt.date, period: str, periods: int) -> str:
 
 @lru_cache(maxsize=8192)  # an entry appears in the issues of each of its countries and of `all`
 def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
-    """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken."""
+    """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken.
+
+    A paragraph's words joined by one space, then cut line by line at the last space that
+    fits (one `rfind` a line, not a test a word)."""
     out = []
+    rest_width = max(width - len(indent), 0)  # the lines after the first start with `indent`
     for paragraph in text.split("\n\n"):
-        lines = []
-        words = paragraph.split()
-        if words:  # a line is words[start:i], `size` characters; joined once, not word by word
-            start, size = 0, len(words[0])
-            for i in range(1, len(words)):
-                n = len(words[i])
-                if size + 1 + n > width:
-                    lines.append(" ".join(words[start:i]))
-                    words[i] = indent + words[i]
-                    start, size = i, len(indent) + n
-                else:
-                    size += 1 + n
-            lines.append(" ".join(words[start:]))
-        out.append("\n".join(lines))
+        flat = " ".join(paragraph.split())
+        lines, pos, size, line_width = [], 0, len(flat), max(width, 0)
+        while pos < size:  # `pos`: where a line starts, at a word
+            end = pos + line_width
+            if end >= size:
+                lines.append(flat[pos:])
+                break
+            cut = end if flat[end] == " " else flat.rfind(" ", pos, end)
+            if cut <= pos:  # a word longer than the line: on a line of its own
+                cut = flat.find(" ", end)
+                if cut < 0:
+                    lines.append(flat[pos:])
+                    break
+            lines.append(flat[pos:cut])
+            pos, line_width = cut + 1, rest_width
+        out.append(("\n" + indent).join(lines))
     return "\n\n".join(out)
 
 
