@@ -26,6 +26,8 @@ TEMPLATES = [
     # constructs that cross pieces: the template is rendered whole
     "{% set n = entries | length %}{{ n }}{% for e in entries %}{{ e.title }}{% endfor %}{{ n }}",
     "{% macro m(x) %}[{{ x }}]{% endmacro %}{% for e in entries %}{{ m(e.title) }}{% endfor %}{{ m(why) }}",
+    # text between pieces rendered each time (one piece with them), before a kept one, a loop of text
+    "{{ subject }} - {{ subject | upper }}\n{{ why }}{{ subject }}<hr>{% for e in entries %}-{% endfor %}{{ subject }}",
     # a loop over a list-level value, and an empty loop
     "{% for c in why %}{{ c }}{% endfor %}{% for e in entries %}{% endfor %}{{ subject }}",
     "",

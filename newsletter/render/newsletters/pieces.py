@@ -60,8 +60,13 @@ _UNSTABLE_FILTERS = {"random"}
 _FIXED = "nl_piece_"
 """The variables a joined piece reads the site-wide pieces' texts from (`Pieces._cut`)."""
 _PURE_GLOBALS = {"range", "dict"}
-VERSION = "2"
+VERSION = "3"
 """Part of the compiled pieces' cache key: a change to how templates are cut must change it."""
+
+
+def _constant(body: list[nodes.Node]) -> bool:
+    """Whether `body` is only template text."""
+    return all(isinstance(n, nodes.Output) and all(isinstance(c, nodes.TemplateData) for c in n.nodes) for n in body)
 
 
 def _names(node: nodes.Node) -> set[str]:
@@ -139,6 +144,15 @@ class Pieces:
                         parts.append(("each", body_level, child.body, child.iter.name, target))
                         continue
                 kind = "render" if level == PER_RENDER else "fixed"
+                if (
+                    kind == "render"
+                    and len(parts) > 1
+                    and parts[-2][0] == "render"
+                    and parts[-1][0] == "fixed"
+                    and _constant(parts[-1][2])
+                ):  # text between two pieces rendered each time: one piece with them (yielding a
+                    # constant costs less than a piece of its own)
+                    parts[-2][2].extend(parts.pop()[2])
                 if parts and parts[-1][0] == kind == "fixed":  # one piece for a run of fixed ones
                     _, before, body_nodes, _, _ = parts[-1]
                     parts[-1] = ("fixed", max(before, level), body_nodes + [child], "", "")
