@@ -75,6 +75,7 @@ def test_pieces_render_what_jinja_renders(source, autoescape):
     whole = env.from_string(source)
     for variables, group in renders():
         assert pieces.render(dict(variables), group) == whole.render(variables)
+        assert pieces.render_utf8(dict(variables), group) == whole.render(variables).encode()
 
 
 def test_templates_that_cross_pieces_are_rendered_whole():

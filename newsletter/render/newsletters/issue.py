@@ -66,22 +66,22 @@ class RenderedIssue:
     issue: Issue
     subject: str
     preheader: str
-    html: str
-    """HTML with CSS inlined and `UNSUBSCRIBE_PLACEHOLDER` where the personal link goes."""
-    text: str
+    html_bytes: bytes
+    """HTML (UTF-8) with CSS inlined and `UNSUBSCRIBE_PLACEHOLDER` where the personal link goes."""
+    text_bytes: bytes
     full_entries: int
     """How many entries are shown in full; the rest are title links (size limit)."""
 
-    # The web copy, the preview and every recipient's message are made from the UTF-8 bytes:
-    # encoded once, and edited where they differ (their marks are ASCII, so a search in the
-    # bytes finds what a search in the text would, at the same places).
+    # The web copy, the preview and every recipient's message are made from the UTF-8 bytes
+    # (rendered so: `Pieces.render_utf8`), edited where they differ (their marks are ASCII, so
+    # a search in the bytes finds what a search in the text would, at the same places).
     @cached_property
-    def html_bytes(self) -> bytes:
-        return self.html.encode()
+    def html(self) -> str:
+        return self.html_bytes.decode()
 
     @cached_property
-    def text_bytes(self) -> bytes:
-        return self.text.encode()
+    def text(self) -> str:
+        return self.text_bytes.decode()
 
 
 def newsletter_groups(catalog: Catalog) -> list[str]:
@@ -258,21 +258,21 @@ class IssueRenderer:
         preheader = self.words.t("nl.preheader", items=self.words.count("items", len(items)), first=first)[:150]
         full = len(items)
         context = self._context(issue, subject, preheader, items, full)
-        html = self._html.render(context, issue.group)
+        html = self._html.render_utf8(context, issue.group)
         limit = self.config.newsletter_max_bytes
-        if len(html) * 4 > limit and len(html.encode()) > limit:  # UTF-8 is at most 4 bytes a character
+        if len(html) > limit:
             low, high = 0, full  # the largest count of full entries that fits
             while low < high:
                 mid = (low + high + 1) // 2
                 context.update(entries=items[:mid], overflow=items[mid:])
-                if len(self._html.render(context, issue.group).encode()) <= self.config.newsletter_max_bytes:
+                if len(self._html.render_utf8(context, issue.group)) <= limit:
                     low = mid
                 else:
                     high = mid - 1
             full = low
             context.update(entries=items[:full], overflow=items[full:])
-            html = self._html.render(context, issue.group)
-        text = self._text.render(context, issue.group)
+            html = self._html.render_utf8(context, issue.group)
+        text = self._text.render_utf8(context, issue.group)
         return RenderedIssue(issue, subject, preheader, html, text, full)
 
     def _item(self, entry: Entry) -> dict:

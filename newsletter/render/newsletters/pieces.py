@@ -224,12 +224,24 @@ class Pieces:
         if self._plan is None:
             return self.whole().render(variables)
         try:
-            return self._pieces(variables, list_key)
+            return self._pieces(variables, list_key, False)
         except Exception:
             self._cache.clear()
             return self.whole().render(variables)  # raises as Jinja does, or renders as it would
 
-    def _pieces(self, variables: dict[str, Any], list_key: Hashable) -> str:
+    def render_utf8(self, variables: dict[str, Any], list_key: Hashable = None) -> bytes:
+        """`render(…).encode()`, each kept piece encoded once: what is written or sent is the
+        bytes, and most of a page is kept pieces."""
+        if self._plan is None or self._plan[-1][0] == "joined":
+            return self.render(variables, list_key).encode()
+        try:
+            return self._pieces(variables, list_key, True)
+        except Exception:
+            self._cache.clear()
+            return self.whole().render(variables).encode()
+
+    def _pieces(self, variables: dict[str, Any], list_key: Hashable, utf8: bool) -> Any:
+        """The text (`utf8`: its UTF-8 bytes) of a render; the kept pieces' kept as they are joined."""
         assert self._plan is not None
         cache, env, name = self._cache, self.env, self.name
         if len(cache) > 50_000:
@@ -249,16 +261,20 @@ class Pieces:
         # globals' ChainMap key by key; no blocks: a cut template has none of its own
         variables = {**self._globals, **variables}
         context = new_context(env, name, {}, variables, shared=True)
-        out = []
+        out: list[Any] = []
         for index, (kind, level, block, over, target) in enumerate(self._plan):
             if kind == "render":
-                out.extend(block(context))
+                if utf8:
+                    out.append("".join(block(context)).encode())
+                else:
+                    out.extend(block(context))
                 continue
-            key = (index, list_key if level else None)
+            key = (index, list_key if level else None, utf8)
             if kind == "fixed":
                 text = cache.get(key)
                 if text is None:
-                    text = cache[key] = "".join(block(context))
+                    text = "".join(block(context))
+                    text = cache[key] = text.encode() if utf8 else text
                 out.append(text)
                 continue
             items = context.resolve_or_missing(over)
@@ -268,6 +284,7 @@ class Pieces:
                 kept = cache.get((key, id(item)))
                 if kept is None or kept[0] is not item:
                     each = new_context(env, name, {}, {**variables, target: item}, shared=True)
-                    kept = cache[(key, id(item))] = (item, "".join(block(each)))
+                    text = "".join(block(each))
+                    kept = cache[(key, id(item))] = (item, text.encode() if utf8 else text)
                 out.append(kept[1])
-        return "".join(out)
+        return b"".join(out) if utf8 else "".join(out)
