@@ -246,3 +246,43 @@ def test_wrap_text_wraps_as_word_by_word():
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60)))
         for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1), ("   ", 2), ("", 0)):
             assert wrap_text(text, indent, width) == _wrap_word_by_word(text, indent, width)
+
+
+LONG_WEEK = "".join(
+    f"""
+    {day} August 2021
+
+    Peru Report Number {day} — Año de Señales
+
+    {"Lima’s councils met again about water, roads and schools — niños y niñas. " * 6}
+"""
+    for day in (23, 24, 25, 26)
+)
+
+
+def test_an_issue_larger_than_max_bytes_shows_the_entries_that_fit_and_lists_the_rest(site):
+    """The most entries in full whose HTML, as UTF-8 bytes, fits `newsletter.max_bytes`; the
+    others become title links, in the HTML and in the text."""
+    from newsletter.builder.pipeline import Builder
+    from newsletter.config import load_config
+    from newsletter.render.newsletters.issue import issues_for
+
+    site.write("a.txt", LONG_WEEK)
+
+    def rendered(**options):
+        config = load_config(None, {"base_url": "https://news.example.org/", **options})
+        builder = Builder(config, state_dir=site.state)
+        entries, _, _ = builder.read([str(site.bulletins)])
+        [issue] = issues_for(builder.catalog(entries, save=False).groups["pe"], "pe", "weekly")
+        return builder.context.issue_renderer.render(issue)
+
+    whole = rendered()
+    assert whole.full_entries == len(whole.issue.entries) == 4
+    assert len(whole.html.encode()) == len(whole.html_bytes) > len(whole.html)  # not ASCII
+    cut = rendered(**{"newsletter.max_bytes": len(whole.html_bytes) - 1})
+    assert cut.full_entries == 3 and len(cut.html_bytes) < len(whole.html_bytes)
+    oldest = whole.issue.entries[-1].title
+    assert cut.html.count(oldest) == whole.html.count(oldest) == 1  # a link instead of the entry
+    assert cut.text.count("Lima’s") == 3 * 6 and whole.text.count("Lima’s") == 4 * 6
+    none = rendered(**{"newsletter.max_bytes": 1000})
+    assert none.full_entries == 0 and "Lima’s" not in none.text
