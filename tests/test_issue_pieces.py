@@ -286,3 +286,17 @@ def test_an_issue_larger_than_max_bytes_shows_the_entries_that_fit_and_lists_the
     assert cut.text.count("Lima’s") == 3 * 6 and whole.text.count("Lima’s") == 4 * 6
     none = rendered(**{"newsletter.max_bytes": 1000})
     assert none.full_entries == 0 and "Lima’s" not in none.text
+
+
+def test_a_header_value_is_cleaned_as_the_control_characters_rule_says():
+    """`clean_header` returns a value it has nothing to replace in as it is, and every other
+    value with its control characters, line breaks and runs of whitespace as single spaces."""
+    import random
+
+    from newsletter.render.newsletters.mime import _CONTROLS, clean_header
+
+    rng = random.Random(11)
+    pieces = ["a", "Ñ", "—", "😀", " ", "  ", "\r\n", "\n", "\t", "\x00", "\x7f", "\x85", "\u2028", "\xa0", "\u200b"]
+    for _ in range(20000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 10)))
+        assert clean_header(value) == " ".join(_CONTROLS.sub(" ", value).split())

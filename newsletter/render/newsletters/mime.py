@@ -23,6 +23,8 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 def clean_header(value: str) -> str:
     """A header value on one line: line breaks and control characters become spaces."""
+    if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+        return value  # (most values) nothing to replace: every space a single one between words
     return " ".join(_CONTROLS.sub(" ", value).split())
 
 
