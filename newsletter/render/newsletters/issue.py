@@ -394,7 +394,7 @@ class IssueRenderer:
             unsubscribe = str(escape(self.generic_unsubscribe(rendered.issue.group)))
             html = html.replace(_UNSUBSCRIBE, unsubscribe.encode())
             html = html.replace(_PREFERENCES, str(escape(self.preferences(None, None))).encode())
-        body = _BODY_OPEN.search(html, html.find(b"<body"))
+        body = _BODY_OPEN.search(html)  # its literal start found by the regex engine: faster than a find first
         end = html.rfind(b"</body>")
         if body is None or end < 0:
             return html
