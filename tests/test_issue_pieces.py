@@ -28,6 +28,12 @@ TEMPLATES = [
     "{% macro m(x) %}[{{ x }}]{% endmacro %}{% for e in entries %}{{ m(e.title) }}{% endfor %}{{ m(why) }}",
     # text between pieces rendered each time (one piece with them), before a kept one, a loop of text
     "{{ subject }} - {{ subject | upper }}\n{{ why }}{{ subject }}<hr>{% for e in entries %}-{% endfor %}{{ subject }}",
+    # calls on kept values in conditions on per-issue ones (rendered once); in a loop whose
+    # variable hides a kept one (not); an untaken branch that cannot be rendered
+    "{% if subject %}<a>{{ words.more | upper }}</a>{{ site.title | lower }}{{ why | upper }}{% endif %}"
+    "{% if not entries %}{{ why | lower }}{% elif subject %}{{ words.more | length }}{% else %}x{% endif %}"
+    "{% if subject %}{% for site in entries %}{{ site.title | upper }}{% endfor %}{% endif %}{{ subject }}",
+    "{% if not subject %}{{ site.nothing | upper }}{% endif %}{{ subject }}{% if entries %}{{ why | title }}{% endif %}",
     # a loop over a list-level value, and an empty loop
     "{% for c in why %}{{ c }}{% endfor %}{% for e in entries %}{% endfor %}{{ subject }}",
     "",
@@ -98,7 +104,7 @@ def test_the_bundled_templates_are_cut():
     renderer = IssueRenderer(Templates(), _config(), _links(), {}, _tz())
     for pieces in (renderer._html, renderer._text):
         kinds = [kind for kind, *_ in pieces._plan]
-        assert "each" in kinds and "fixed" in kinds
+        assert "each" in kinds and "fixed" in kinds and "value" in kinds  # words.t("nl.view") and such
 
 
 def _config():
