@@ -332,8 +332,12 @@ class Pieces:
             for item in items:
                 kept = cache.get((key, id(item)))
                 if kept is None or kept[0] is not item:
-                    each = new_context(env, name, {}, {**variables, target: item}, shared=True)
-                    text = "".join(block(each))
+                    # the body in the render's context with `target` its one local, as in the loop
+                    context.vars[target] = item
+                    try:
+                        text = "".join(block(context))
+                    finally:
+                        del context.vars[target]
                     kept = cache[(key, id(item))] = (item, text.encode() if utf8 else text)
                 out.append(kept[1])
         return b"".join(out) if utf8 else "".join(out)
