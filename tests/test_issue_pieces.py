@@ -26,6 +26,14 @@ TEMPLATES = [
     # constructs that cross pieces: the template is rendered whole
     "{% set n = entries | length %}{{ n }}{% for e in entries %}{{ e.title }}{% endfor %}{{ n }}",
     "{% macro m(x) %}[{{ x }}]{% endmacro %}{% for e in entries %}{{ m(e.title) }}{% endfor %}{{ m(why) }}",
+    # text between pieces rendered each time (one piece with them), before a kept one, a loop of text
+    "{{ subject }} - {{ subject | upper }}\n{{ why }}{{ subject }}<hr>{% for e in entries %}-{% endfor %}{{ subject }}",
+    # calls on kept values in conditions on per-issue ones (rendered once); in a loop whose
+    # variable hides a kept one (not); an untaken branch that cannot be rendered
+    "{% if subject %}<a>{{ words.more | upper }}</a>{{ site.title | lower }}{{ why | upper }}{% endif %}"
+    "{% if not entries %}{{ why | lower }}{% elif subject %}{{ words.more | length }}{% else %}x{% endif %}"
+    "{% if subject %}{% for site in entries %}{{ site.title | upper }}{% endfor %}{% endif %}{{ subject }}",
+    "{% if not subject %}{{ site.nothing | upper }}{% endif %}{{ subject }}{% if entries %}{{ why | title }}{% endif %}",
     # a loop over a list-level value, and an empty loop
     "{% for c in why %}{{ c }}{% endfor %}{% for e in entries %}{% endfor %}{{ subject }}",
     "",
@@ -73,6 +81,7 @@ def test_pieces_render_what_jinja_renders(source, autoescape):
     whole = env.from_string(source)
     for variables, group in renders():
         assert pieces.render(dict(variables), group) == whole.render(variables)
+        assert pieces.render_utf8(dict(variables), group) == whole.render(variables).encode()
 
 
 def test_templates_that_cross_pieces_are_rendered_whole():
@@ -95,7 +104,7 @@ def test_the_bundled_templates_are_cut():
     renderer = IssueRenderer(Templates(), _config(), _links(), {}, _tz())
     for pieces in (renderer._html, renderer._text):
         kinds = [kind for kind, *_ in pieces._plan]
-        assert "each" in kinds and "fixed" in kinds
+        assert "each" in kinds and "fixed" in kinds and "value" in kinds  # words.t("nl.view") and such
 
 
 def _config():
@@ -235,9 +244,65 @@ def test_wrap_text_wraps_as_word_by_word():
         "x" * 90,
         "ü",
         "\u00a0",
+        "\u2003",
+        "\x1c",
         "https://example.org/" + "p" * 70,
     ]
     for _ in range(20000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 60)))
-        for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1)):
+        for indent, width in (("", 78), ("  ", 78), ("   ", 10), ("", 1), ("   ", 2), ("", 0)):
             assert wrap_text(text, indent, width) == _wrap_word_by_word(text, indent, width)
+
+
+LONG_WEEK = "".join(
+    f"""
+    {day} August 2021
+
+    Peru Report Number {day} — Año de Señales
+
+    {"Lima’s councils met again about water, roads and schools — niños y niñas. " * 6}
+"""
+    for day in (23, 24, 25, 26)
+)
+
+
+def test_an_issue_larger_than_max_bytes_shows_the_entries_that_fit_and_lists_the_rest(site):
+    """The most entries in full whose HTML, as UTF-8 bytes, fits `newsletter.max_bytes`; the
+    others become title links, in the HTML and in the text."""
+    from newsletter.builder.pipeline import Builder
+    from newsletter.config import load_config
+    from newsletter.render.newsletters.issue import issues_for
+
+    site.write("a.txt", LONG_WEEK)
+
+    def rendered(**options):
+        config = load_config(None, {"base_url": "https://news.example.org/", **options})
+        builder = Builder(config, state_dir=site.state)
+        entries, _, _ = builder.read([str(site.bulletins)])
+        [issue] = issues_for(builder.catalog(entries, save=False).groups["pe"], "pe", "weekly")
+        return builder.context.issue_renderer.render(issue)
+
+    whole = rendered()
+    assert whole.full_entries == len(whole.issue.entries) == 4
+    assert len(whole.html.encode()) == len(whole.html_bytes) > len(whole.html)  # not ASCII
+    cut = rendered(**{"newsletter.max_bytes": len(whole.html_bytes) - 1})
+    assert cut.full_entries == 3 and len(cut.html_bytes) < len(whole.html_bytes)
+    oldest = whole.issue.entries[-1].title
+    assert cut.html.count(oldest) == whole.html.count(oldest) == 1  # a link instead of the entry
+    assert cut.text.count("Lima’s") == 3 * 6 and whole.text.count("Lima’s") == 4 * 6
+    none = rendered(**{"newsletter.max_bytes": 1000})
+    assert none.full_entries == 0 and "Lima’s" not in none.text
+
+
+def test_a_header_value_is_cleaned_as_the_control_characters_rule_says():
+    """`clean_header` returns a value it has nothing to replace in as it is, and every other
+    value with its control characters, line breaks and runs of whitespace as single spaces."""
+    import random
+
+    from newsletter.render.newsletters.mime import _CONTROLS, clean_header
+
+    rng = random.Random(11)
+    pieces = ["a", "Ñ", "—", "😀", " ", "  ", "\r\n", "\n", "\t", "\x00", "\x7f", "\x85", "\u2028", "\xa0", "\u200b"]
+    for _ in range(20000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 10)))
+        assert clean_header(value) == " ".join(_CONTROLS.sub(" ", value).split())

@@ -421,8 +421,8 @@ class OutputUnits:
         rendered = r.render(issue)
         path = self.links.issue_path
         return [
-            (path(issue.group, issue.period_id, "html"), r.archive_html(rendered).encode()),
-            (path(issue.group, issue.period_id, "txt"), r.archive_text(rendered).encode()),
+            (path(issue.group, issue.period_id, "html"), r.archive_html(rendered)),
+            (path(issue.group, issue.period_id, "txt"), r.archive_text(rendered)),
             (path(issue.group, issue.period_id, "eml"), r.preview_eml(rendered)),
         ]
 

@@ -34,11 +34,13 @@ from newsletter.render.words import Words, group_title, joined_title
 from newsletter.subscribers.tokens import mailto_token, preferences_token, unsubscribe_token
 
 UNSUBSCRIBE_PLACEHOLDER = "nl-unsubscribe-link-9f3c1e"
-_TOPBAR = '<tr><td class="topbar"'
+_TOPBAR = b'<tr><td class="topbar"'
 PREFERENCES_PLACEHOLDER = "nl-preferences-link-4b7d20"
+_UNSUBSCRIBE = UNSUBSCRIBE_PLACEHOLDER.encode()
+_PREFERENCES = PREFERENCES_PLACEHOLDER.encode()
 _FOOTER = re.compile(r'(<td class="footer"[^>]*>)(.*?)(?=</td>)', re.S)
 _LINK_STYLE = re.compile(r'<a [^>]*?style="([^"]*)"')
-_BODY_OPEN = re.compile(r"<body[^>]*>")
+_BODY_OPEN = re.compile(rb"<body[^>]*>")
 PREVIEW_RECIPIENT = ("Subscriber", "subscriber@example.invalid")
 WRAP = 78
 LIST_VARIABLES = ("group_name", "why", "more_link", "group_url", "feed_url")
@@ -64,11 +66,22 @@ class RenderedIssue:
     issue: Issue
     subject: str
     preheader: str
-    html: str
-    """HTML with CSS inlined and `UNSUBSCRIBE_PLACEHOLDER` where the personal link goes."""
-    text: str
+    html_bytes: bytes
+    """HTML (UTF-8) with CSS inlined and `UNSUBSCRIBE_PLACEHOLDER` where the personal link goes."""
+    text_bytes: bytes
     full_entries: int
     """How many entries are shown in full; the rest are title links (size limit)."""
+
+    # The web copy, the preview and every recipient's message are made from the UTF-8 bytes
+    # (rendered so: `Pieces.render_utf8`), edited where they differ (their marks are ASCII, so
+    # a search in the bytes finds what a search in the text would, at the same places).
+    @cached_property
+    def html(self) -> str:
+        return self.html_bytes.decode()
+
+    @cached_property
+    def text(self) -> str:
+        return self.text_bytes.decode()
 
 
 def newsletter_groups(catalog: Catalog) -> list[str]:
@@ -105,23 +118,29 @@ def archive_start(newest: dt.date, period: str, periods: int) -> str:
 
 @lru_cache(maxsize=8192)  # an entry appears in the issues of each of its countries and of `all`
 def wrap_text(text: str, indent: str = "", width: int = WRAP) -> str:
-    """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken."""
+    """Greedy word wrap at `width` columns; words longer than a line (URLs) are never broken.
+
+    A paragraph's words joined by one space, then cut line by line at the last space that
+    fits (one `rfind` a line, not a test a word)."""
     out = []
+    rest_width = max(width - len(indent), 0)  # the lines after the first start with `indent`
     for paragraph in text.split("\n\n"):
-        lines = []
-        words = paragraph.split()
-        if words:  # a line is words[start:i], `size` characters; joined once, not word by word
-            start, size = 0, len(words[0])
-            for i in range(1, len(words)):
-                n = len(words[i])
-                if size + 1 + n > width:
-                    lines.append(" ".join(words[start:i]))
-                    words[i] = indent + words[i]
-                    start, size = i, len(indent) + n
-                else:
-                    size += 1 + n
-            lines.append(" ".join(words[start:]))
-        out.append("\n".join(lines))
+        flat = " ".join(paragraph.split())
+        lines, pos, size, line_width = [], 0, len(flat), max(width, 0)
+        while pos < size:  # `pos`: where a line starts, at a word
+            end = pos + line_width
+            if end >= size:
+                lines.append(flat[pos:])
+                break
+            cut = end if flat[end] == " " else flat.rfind(" ", pos, end)
+            if cut <= pos:  # a word longer than the line: on a line of its own
+                cut = flat.find(" ", end)
+                if cut < 0:
+                    lines.append(flat[pos:])
+                    break
+            lines.append(flat[pos:cut])
+            pos, line_width = cut + 1, rest_width
+        out.append(("\n" + indent).join(lines))
     return "\n\n".join(out)
 
 
@@ -211,8 +230,8 @@ class IssueRenderer:
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
         self._preview_links: dict[str, tuple[str | None, str, str]] = {}
-        self._tails: dict[tuple[str, str], str | None] = {}
-        self._text_footers: dict[str, str] = {}
+        self._tails: dict[tuple[str, bytes], bytes | None] = {}
+        self._text_footers: dict[str, bytes] = {}
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
 
     def group_name(self, group: str) -> str:
@@ -239,21 +258,21 @@ class IssueRenderer:
         preheader = self.words.t("nl.preheader", items=self.words.count("items", len(items)), first=first)[:150]
         full = len(items)
         context = self._context(issue, subject, preheader, items, full)
-        html = self._html.render(context, issue.group)
+        html = self._html.render_utf8(context, issue.group)
         limit = self.config.newsletter_max_bytes
-        if len(html) * 4 > limit and len(html.encode()) > limit:  # UTF-8 is at most 4 bytes a character
+        if len(html) > limit:
             low, high = 0, full  # the largest count of full entries that fits
             while low < high:
                 mid = (low + high + 1) // 2
                 context.update(entries=items[:mid], overflow=items[mid:])
-                if len(self._html.render(context, issue.group).encode()) <= self.config.newsletter_max_bytes:
+                if len(self._html.render_utf8(context, issue.group)) <= limit:
                     low = mid
                 else:
                     high = mid - 1
             full = low
             context.update(entries=items[:full], overflow=items[full:])
-            html = self._html.render(context, issue.group)
-        text = self._text.render(context, issue.group)
+            html = self._html.render_utf8(context, issue.group)
+        text = self._text.render_utf8(context, issue.group)
         return RenderedIssue(issue, subject, preheader, html, text, full)
 
     def _item(self, entry: Entry) -> dict:
@@ -353,34 +372,35 @@ class IssueRenderer:
         links.append((w.of("nl.more", group, name=self.group_name(group)), self.links.group_url(group)))
         return sentence, links
 
-    def archive_html(self, rendered: RenderedIssue) -> str:
-        """The public web copy: no "view in browser" link to itself, a `<main>` landmark, and a
-        footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
-        html = rendered.html
+    def archive_html(self, rendered: RenderedIssue) -> bytes:
+        """The public web copy (UTF-8): no "view in browser" link to itself, a `<main>` landmark,
+        and a footer for a visitor (sign up, manage) instead of the subscriber's personal links."""
+        html = rendered.html_bytes
         top = html.find(_TOPBAR)  # the first `<tr><td class="topbar"` … `</tr>` and its line end
         if top >= 0:
-            close = html.find("</tr>", top + len(_TOPBAR))
+            close = html.find(b"</tr>", top + len(_TOPBAR))
             if close >= 0:
-                end = close + len("</tr>")
-                html = html[:top] + html[end + 1 if html.startswith("\n", end) else end :]
-        title_end = html.find("</title>")
+                end = close + len(b"</tr>")
+                html = html[:top] + html[end + 1 if html.startswith(b"\n", end) else end :]
+        title_end = html.find(b"</title>")
         if title_end >= 0:  # the tags every page of the site has: description, canonical, sharing, icon
-            at = title_end + len("</title>")
-            html = html[:at] + self._web_head(rendered) + html[at:]
-        start = html.rfind('<td class="footer"')  # near the end: found from there, not by a regex over it all
+            at = title_end + len(b"</title>")
+            html = html[:at] + self._web_head(rendered).encode() + html[at:]
+        start = html.rfind(b'<td class="footer"')  # near the end: found from there, not by a regex over it all
         tail = self._visitor_tail(rendered.issue.group, html[start:]) if start >= 0 else None
         if tail is not None:
             html = html[:start] + tail
         else:  # a template without the bundled footer: its links, without a personal token
-            html = html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(self.generic_unsubscribe(rendered.issue.group))))
-            html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(self.preferences(None, None))))
-        body = _BODY_OPEN.search(html, html.find("<body"))
-        end = html.rfind("</body>")
+            unsubscribe = str(escape(self.generic_unsubscribe(rendered.issue.group)))
+            html = html.replace(_UNSUBSCRIBE, unsubscribe.encode())
+            html = html.replace(_PREFERENCES, str(escape(self.preferences(None, None))).encode())
+        body = _BODY_OPEN.search(html)  # its literal start found by the regex engine: faster than a find first
+        end = html.rfind(b"</body>")
         if body is None or end < 0:
             return html
-        return f"{html[: body.end()]}\n<main>{html[body.end() : end]}</main>\n{html[end:]}"
+        return b"".join((html[: body.end()], b"\n<main>", html[body.end() : end], b"</main>\n", html[end:]))
 
-    def _visitor_tail(self, group: str, tail: str) -> str | None:
+    def _visitor_tail(self, group: str, tail: bytes) -> bytes | None:
         """`tail` (from the footer's cell on) with a visitor's footer in that cell, None when
         it has no such cell; kept by list and tail, the same for every issue of a list."""
         key = (group, tail)
@@ -388,7 +408,7 @@ class IssueRenderer:
             return self._tails[key]
         if len(self._tails) > 1000:
             self._tails.clear()
-        footer = _FOOTER.match(tail)
+        footer = _FOOTER.match(tail.decode())
         done = None
         if footer is not None:
             style = _LINK_STYLE.search(footer.group(2))
@@ -399,7 +419,8 @@ class IssueRenderer:
                 + " \u00b7 ".join(f'<a href="{escape(url)}"{attrs}>{escape(text)}</a>' for text, url in links)
                 + "\n"
             )
-            done = tail[: footer.start(2)] + inner + tail[footer.end(2) :]
+            text = footer.string
+            done = (text[: footer.start(2)] + inner + text[footer.end(2) :]).encode()
         self._tails[key] = done
         return done
 
@@ -420,11 +441,11 @@ class IssueRenderer:
         name, email = recipient
         https, mailto, prefs = self._personal_links(issue.group, email, secret)
         link = https or mailto
-        html = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, str(escape(link)))
-        text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+        html = rendered.html_bytes.replace(_UNSUBSCRIBE, str(escape(link)).encode())
+        text = rendered.text_bytes.replace(_UNSUBSCRIBE, link.encode())
         if prefs:
-            html = html.replace(PREFERENCES_PLACEHOLDER, str(escape(prefs)))
-            text = text.replace(PREFERENCES_PLACEHOLDER, prefs)
+            html = html.replace(_PREFERENCES, str(escape(prefs)).encode())
+            text = text.replace(_PREFERENCES, prefs.encode())
         mid = message_token(key, f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}")
         list_id, list_archive = self._list_headers(issue.group)
         headers = [
@@ -497,21 +518,21 @@ class IssueRenderer:
         brand = self._share[1]
         return icon_link("../../" + brand["favicon"], brand["favicon_type"])
 
-    def archive_text(self, rendered: RenderedIssue) -> str:
-        """The plain-text part as published next to the archive copy: a visitor's footer."""
-        text = rendered.text
-        cut = text.rfind("\n--\n")
+    def archive_text(self, rendered: RenderedIssue) -> bytes:
+        """The plain-text part (UTF-8) as published next to the archive copy: a visitor's footer."""
+        text = rendered.text_bytes
+        cut = text.rfind(b"\n--\n")
         if cut >= 0:
             text = text[:cut] + self._text_footer(rendered.issue.group)
         else:  # a template without the bundled footer: its links, without a personal token
-            text = text.replace(UNSUBSCRIBE_PLACEHOLDER, self.generic_unsubscribe(rendered.issue.group))
-            text = text.replace(PREFERENCES_PLACEHOLDER, self.preferences(None, None))
+            text = text.replace(_UNSUBSCRIBE, self.generic_unsubscribe(rendered.issue.group).encode())
+            text = text.replace(_PREFERENCES, self.preferences(None, None).encode())
         return text
 
-    def _text_footer(self, group: str) -> str:
+    def _text_footer(self, group: str) -> bytes:
         """The text copy's footer for a visitor, from its `--` line on (once per list)."""
-        footer = self._text_footers.get(group)
-        if footer is None:
+        kept = self._text_footers.get(group)
+        if kept is None:
             sentence, links = self.visitor_links(group)
             colon = self.words.t("colon")
             footer = "\n--\n" + wrap_text(sentence) + "\n" + "".join(f"{t}{colon}{u}\n" for t, u in links)
@@ -522,8 +543,8 @@ class IssueRenderer:
                     + (f"{colon}{c.brand_footer_link}" if c.brand_footer_link else "")
                     + "\n"
                 )
-            self._text_footers[group] = footer
-        return footer
+            kept = self._text_footers[group] = footer.encode()
+        return kept
 
     def preview_eml(self, rendered: RenderedIssue) -> bytes:
         """A complete message to a placeholder recipient, for previewing in a mail client."""

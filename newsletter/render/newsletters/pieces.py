@@ -8,7 +8,9 @@ reads is looked up in its syntax tree: a piece that reads only values the caller
 for the site (level 0) or for a list (level 1) is rendered once per site or list and kept; a
 `{% for x in xs %}` whose body reads only `x` and such values renders that body once per item
 (by identity: the caller's items must not change); every other piece is rendered each time,
-with one context as Jinja's own `render` makes it. A template cut into site-wide pieces and
+with one context as Jinja's own `render` makes it; in such a piece, a `{{ … }}` in a condition's
+body that calls something with only fixed values (`words.t("nl.view")`) is rendered once too
+and read as a variable. A template cut into site-wide pieces and
 pieces rendered each time only (a page's) renders the latter as one piece, reading the
 former's texts as variables: one block call a render, not one a piece. The output is Jinja's,
 byte for byte (a test compares them on templates that use every construct below).
@@ -25,7 +27,7 @@ compiles them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -59,9 +61,17 @@ _CROSSING = (
 _UNSTABLE_FILTERS = {"random"}
 _FIXED = "nl_piece_"
 """The variables a joined piece reads the site-wide pieces' texts from (`Pieces._cut`)."""
+_VALUE = "nl_value_"
+"""The variables a piece rendered each time reads its kept values' texts from (`Pieces._hoist`)."""
 _PURE_GLOBALS = {"range", "dict"}
-VERSION = "2"
+_ASSIGNS = (nodes.Assign, nodes.AssignBlock)
+VERSION = "4"
 """Part of the compiled pieces' cache key: a change to how templates are cut must change it."""
+
+
+def _constant(body: list[nodes.Node]) -> bool:
+    """Whether `body` is only template text."""
+    return all(isinstance(n, nodes.Output) and all(isinstance(c, nodes.TemplateData) for c in n.nodes) for n in body)
 
 
 def _names(node: nodes.Node) -> set[str]:
@@ -86,6 +96,7 @@ class Pieces:
         self._cache: dict[Hashable, Any] = {}
         # (kind, level, block, iter name, target name): kind "fixed", "each" (a loop body) or "render"
         self._plan: list[tuple[str, int, Any, str, str]] | None = None
+        self._value_names: list[str] = []
         tree_name = f"{name or '<string>'}#pieces{VERSION}-" + ",".join(
             f"{k}={v}" for k, v in sorted(self.levels.items())
         )
@@ -93,6 +104,7 @@ class Pieces:
         if template is not None:
             self._globals = dict(template.globals)
             self._plan = self._read_plan(template)
+            self._value_names = [f"{_VALUE}{i}" for i, p in enumerate(self._plan) if p[0] == "value"]
 
     # -- cutting ------------------------------------------------------------------------------
     def _level(self, node: nodes.Node, bound: frozenset[str] = frozenset()) -> int:
@@ -139,6 +151,15 @@ class Pieces:
                         parts.append(("each", body_level, child.body, child.iter.name, target))
                         continue
                 kind = "render" if level == PER_RENDER else "fixed"
+                if (
+                    kind == "render"
+                    and len(parts) > 1
+                    and parts[-2][0] == "render"
+                    and parts[-1][0] == "fixed"
+                    and _constant(parts[-1][2])
+                ):  # text between two pieces rendered each time: one piece with them (yielding a
+                    # constant costs less than a piece of its own)
+                    parts[-2][2].extend(parts.pop()[2])
                 if parts and parts[-1][0] == kind == "fixed":  # one piece for a run of fixed ones
                     _, before, body_nodes, _, _ = parts[-1]
                     parts[-1] = ("fixed", max(before, level), body_nodes + [child], "", "")
@@ -146,24 +167,57 @@ class Pieces:
                     parts[-1][2].append(child)
                 else:
                     parts.append((kind, level, [child], "", ""))
+        values: list[tuple[int, nodes.Expr]] = []
+        if self.env.finalize is None:
+            for kind, _, piece, _, _ in parts:
+                if kind == "render" and not any(True for n in piece for _ in n.find_all(_ASSIGNS)):
+                    self._hoist(piece, values)
+        # the kept values first (`_pieces` puts them in the variables), named by their place
+        blocks = [
+            nodes.Block(f"nl{i}_value_{level}_0_", [nodes.Output([expr])], False, False)
+            for i, (level, expr) in enumerate(values)
+        ]
+        first = len(blocks)
         if sum(kind == "render" for kind, *_ in parts) > 1 and all(
             kind == "render" or (kind == "fixed" and level == 0) for kind, level, *_ in parts
         ):
             # pieces rendered each time between site-wide ones: one piece, each site-wide one in
             # it a variable (`_FIXED`) made once, so that a render is one block call, not one a piece
-            blocks: list[nodes.Block] = []
             joined: list[nodes.Node] = []
             for i, (kind, _, piece, _, _) in enumerate(parts):
                 if kind == "fixed":  # named by its place in the plan (`_pieces`)
                     joined.append(nodes.Output([nodes.Name(f"{_FIXED}{len(blocks)}", "load")]))
-                    blocks.append(nodes.Block(f"nl{i}_fixed_0_0_", piece, False, False))
+                    blocks.append(nodes.Block(f"nl{first + i}_fixed_0_0_", piece, False, False))
                 else:
                     joined.extend(piece)
-            return [*blocks, nodes.Block(f"nl{len(parts)}_joined_2_0_", joined, False, False)]
-        return [
-            nodes.Block(f"nl{i}_{kind}_{level}_{len(over)}_{over}{target}", body, False, False)
+            return [*blocks, nodes.Block(f"nl{first + len(parts)}_joined_2_0_", joined, False, False)]
+        return blocks + [
+            nodes.Block(f"nl{first + i}_{kind}_{level}_{len(over)}_{over}{target}", body, False, False)
             for i, (kind, level, body, over, target) in enumerate(parts)
         ]
+
+    def _hoist(self, body: Sequence[nodes.Node], values: list[tuple[int, nodes.Expr]]) -> None:
+        """In a piece rendered each time, each `{{ … }}` that calls something (a method, a
+        filter) with only the site's or a list's values becomes a variable (`_VALUE`) whose text
+        is rendered once, as a fixed piece is: `words.t("nl.view")` in an `{% if %}` on a
+        per-issue value, say. Looked for in the piece's conditions' bodies, not in loops (whose
+        variables could hide the context's)."""
+        for node in body:
+            if isinstance(node, nodes.Output):
+                for k, child in enumerate(node.nodes):
+                    if isinstance(child, nodes.TemplateData) or not (
+                        isinstance(child, nodes.Call | nodes.Filter)
+                        or any(True for _ in child.find_all((nodes.Call, nodes.Filter)))
+                    ):
+                        continue
+                    level = self._level(child)
+                    if level < PER_RENDER:
+                        node.nodes[k] = nodes.Name(f"{_VALUE}{len(values)}", "load")
+                        values.append((level, child))
+            elif isinstance(node, nodes.If):
+                self._hoist(node.body, values)
+                self._hoist(node.elif_, values)
+                self._hoist(node.else_, values)
 
     def _compile(self, tree_name: str) -> jinja2.Template | None:
         env = self.env
@@ -210,41 +264,66 @@ class Pieces:
         if self._plan is None:
             return self.whole().render(variables)
         try:
-            return self._pieces(variables, list_key)
+            return self._pieces(variables, list_key, False)
         except Exception:
             self._cache.clear()
             return self.whole().render(variables)  # raises as Jinja does, or renders as it would
 
-    def _pieces(self, variables: dict[str, Any], list_key: Hashable) -> str:
+    def render_utf8(self, variables: dict[str, Any], list_key: Hashable = None) -> bytes:
+        """`render(…).encode()`, each kept piece encoded once: what is written or sent is the
+        bytes, and most of a page is kept pieces."""
+        if self._plan is None or self._plan[-1][0] == "joined":
+            return self.render(variables, list_key).encode()
+        try:
+            return self._pieces(variables, list_key, True)
+        except Exception:
+            self._cache.clear()
+            return self.whole().render(variables).encode()
+
+    def _pieces(self, variables: dict[str, Any], list_key: Hashable, utf8: bool) -> Any:
+        """The text (`utf8`: its UTF-8 bytes) of a render; the kept pieces' kept as they are joined."""
         assert self._plan is not None
-        cache, env, name = self._cache, self.env, self.name
+        cache, env, name, plan = self._cache, self.env, self.name, self._plan
         if len(cache) > 50_000:
             cache.clear()
-        if self._plan[-1][0] == "joined":  # the site-wide pieces' texts, then the one piece
-            fixed = cache.get("joined")
-            if fixed is None:
-                context = new_context(env, name, {}, {**self._globals, **variables}, shared=True)
-                fixed = cache["joined"] = {
-                    f"{_FIXED}{i}": Markup("".join(block(context)))
-                    for i, (kind, _, block, _, _) in enumerate(self._plan)
-                    if kind == "fixed"
-                }
-            context = new_context(env, name, {}, {**self._globals, **variables, **fixed}, shared=True)
-            return "".join(self._plan[-1][2](context))
         # Jinja's `render` context (globals, then the variables), made without copying the
         # globals' ChainMap key by key; no blocks: a cut template has none of its own
         variables = {**self._globals, **variables}
+        for i, value in enumerate(self._value_names):  # the kept values (`_hoist`): plan[:n]
+            kept_key = (i, list_key if plan[i][1] else None)
+            kept = cache.get(kept_key)
+            if kept is None:
+                block = plan[i][2]
+                kept = cache[kept_key] = Markup("".join(block(new_context(env, name, {}, variables, shared=True))))
+            variables[value] = kept
+        if plan[-1][0] == "joined":  # the site-wide pieces' texts, then the one piece
+            fixed = cache.get("joined")
+            if fixed is None:
+                context = new_context(env, name, {}, variables, shared=True)
+                fixed = cache["joined"] = {
+                    f"{_FIXED}{i}": Markup("".join(block(context)))
+                    for i, (kind, _, block, _, _) in enumerate(plan)
+                    if kind == "fixed"
+                }
+            variables.update(fixed)
+            return "".join(plan[-1][2](new_context(env, name, {}, variables, shared=True)))
         context = new_context(env, name, {}, variables, shared=True)
-        out = []
-        for index, (kind, level, block, over, target) in enumerate(self._plan):
-            if kind == "render":
-                out.extend(block(context))
+        out: list[Any] = []
+        for index, (kind, level, block, over, target) in enumerate(plan):
+            if kind == "value":
                 continue
-            key = (index, list_key if level else None)
+            if kind == "render":
+                if utf8:
+                    out.append("".join(block(context)).encode())
+                else:
+                    out.extend(block(context))
+                continue
+            key = (index, list_key if level else None, utf8)
             if kind == "fixed":
                 text = cache.get(key)
                 if text is None:
-                    text = cache[key] = "".join(block(context))
+                    text = "".join(block(context))
+                    text = cache[key] = text.encode() if utf8 else text
                 out.append(text)
                 continue
             items = context.resolve_or_missing(over)
@@ -253,7 +332,12 @@ class Pieces:
             for item in items:
                 kept = cache.get((key, id(item)))
                 if kept is None or kept[0] is not item:
-                    each = new_context(env, name, {}, {**variables, target: item}, shared=True)
-                    kept = cache[(key, id(item))] = (item, "".join(block(each)))
+                    # the body in the render's context with `target` its one local, as in the loop
+                    context.vars[target] = item
+                    try:
+                        text = "".join(block(context))
+                    finally:
+                        del context.vars[target]
+                    kept = cache[(key, id(item))] = (item, text.encode() if utf8 else text)
                 out.append(kept[1])
-        return "".join(out)
+        return b"".join(out) if utf8 else "".join(out)
