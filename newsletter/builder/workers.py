@@ -96,19 +96,22 @@ class _Counter:
         self._memory = mmap.mmap(-1, 16)  # the next index, then the stop flag
         self._lock = os.memfd_create("newsletter-counter", os.MFD_CLOEXEC)
 
-    def claimed(self, count: int, block: int = 1) -> Iterator[int]:
-        """Indices below `count`, a block at a time, until none is left."""
+    def claimed(self, count: int, block: int = 1, spread: int = 0) -> Iterator[int]:
+        """Indices below `count`, a block at a time, until none is left. With `spread`, blocks
+        shrink towards the end (to a `spread`-th of what is left, down to one index), so that
+        the processes run out of work together rather than one finishing a whole block alone."""
         memory, lock = self._memory, self._lock
         while True:
             fcntl.lockf(lock, fcntl.LOCK_EX)
             try:
                 (start,) = struct.unpack_from("q", memory, 0)
-                struct.pack_into("q", memory, 0, start + block)
+                size = max(1, min(block, (count - start) // spread)) if spread else block
+                struct.pack_into("q", memory, 0, start + size)
             finally:
                 fcntl.lockf(lock, fcntl.LOCK_UN)
             if start >= count:
                 return
-            yield from range(start, min(start + block, count))
+            yield from range(start, min(start + size, count))
 
     @property
     def handed_out(self) -> int:
@@ -266,11 +269,16 @@ def _block(count: int, workers: int) -> int:
     return min(BLOCK, max(1, count // (32 * workers)))  # a few hundred heavy units still go round evenly
 
 
+def _spread(workers: int) -> int:
+    """Blocks shrink once fewer than `_spread * block` units are left (`_Counter.claimed`)."""
+    return 4 * workers
+
+
 def _work(_: int) -> bytes:
-    writer, units, block, counter = _JOB  # type: ignore[misc]
+    writer, units, block, spread, counter = _JOB  # type: ignore[misc]
     writer.stats.written = writer.stats.unchanged = 0
     records = []
-    for n in counter.claimed(len(units), block):
+    for n in counter.claimed(len(units), block, spread):
         if counter.stopped():
             break
         key, fingerprint, render = units[n]
@@ -362,8 +370,8 @@ def render_in_processes(
     from newsletter.errors import BuildInterrupted
 
     global _JOB  # handed to forked children, cleared right after
-    counter, block = _Counter(), _block(len(units), workers)
-    _JOB = (writer, units, block, counter)
+    counter, block, spread = _Counter(), _block(len(units), workers), _spread(workers)
+    _JOB = (writer, units, block, spread, counter)
     interrupted = False
     forked = None
     try:
@@ -372,7 +380,7 @@ def render_in_processes(
         if meanwhile is not None:
             meanwhile()
         mine = []
-        for n in counter.claimed(len(units), block):
+        for n in counter.claimed(len(units), block, spread):
             if stop_requested():
                 interrupted = True
                 break
