@@ -136,7 +136,6 @@ def test_a_worker_killed_while_it_holds_the_counter_does_not_stop_the_others():
         counter.close()
 
 
-
 def test_blocks_shrink_towards_the_end_so_that_processes_finish_together():
     """With `spread`, a claim takes a `spread`-th of what is left (at most a block, at least one
     index): the last claims are single units, not a block one process works through alone."""
