@@ -145,7 +145,8 @@ def split_years(
     infos: list[FileInfo], sources, workers: int = 1, weight: dict[int, int] | None = None
 ) -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
-    site, so that every worker gets a few; fewer still in the heavier years: `weight`, see
+    site, so that every worker gets eight or so: claimed largest first, the last ones are small
+    and the processes finish together; fewer still in the heavier years: `weight`, see
     `year_weights`), with their files."""
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
@@ -153,7 +154,7 @@ def split_years(
         for year in info.years:
             files_of.setdefault(year, []).append(by_name[info.display])
     weight = weight or year_weights(infos, "")
-    size = min(BATCH, max(200, sum(weight.values()) // (4 * workers)))
+    size = min(BATCH, max(200, sum(weight.values()) // (8 * workers)))
     batches, years, count = [], [], 0
     for year in sorted(weight, reverse=True):
         years.append(year)
@@ -261,6 +262,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     summary = BatchSummary(years, problems=[(d.path, d.line, d.severity, d.message) for d in catalog.diagnostics])
     n = top_size(b.config)
     period = b.config.newsletter_period
+    # One row per entry, shared by the groups' newest rows and the year files: pickled once
+    # (an entry is among the newest of `all` and of its countries) when a worker sends them back.
+    row_of = {id(e): to_row(e) for e in catalog.entries}
     issues: dict[tuple[str, str], int] = {}
     pids: dict[int, str] = {}  # by date: an entry is in several groups
     for g, es in catalog.groups.items():
@@ -270,7 +274,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
         if es or g in (ALL, REGIONAL):
             summary.summary.counts[g] = len(es)
             summary.summary.years[g] = sorted(per_year.items(), reverse=True)
-            summary.tops[g] = [to_row(e) for e in es[:n]]
+            summary.tops[g] = [row_of[id(e)] for e in es[:n]]
         if b.config.newsletter_enabled and g in job.nl_groups:
             for e in es:
                 pid = pids.get(e.date.toordinal())
@@ -288,7 +292,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     rows: dict[int, list] = {y: [] for y in wanted}
     for e in catalog.entries:
-        rows[e.date.year].append(to_row(e))
+        rows[e.date.year].append(row_of[id(e)])
     # Issues of weeks that straddle two years are the parent's (see `finish_build`).
     scope = Scope(
         job.out_dir,

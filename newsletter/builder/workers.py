@@ -329,7 +329,9 @@ def map_in_processes(
 
 def _jobs(_: int) -> list:
     function, jobs, counter = _JOB  # type: ignore[misc]
-    return [(n, function(jobs[n])) for n in counter.claimed(len(jobs))]
+    # Each result pickled as soon as it is made, while the parent is still busy, rather than
+    # all at the end while it waits (a year batch's summary is ~0.5 MB: ~4 ms).
+    return [(n, pickle.dumps(function(jobs[n]), pickle.HIGHEST_PROTOCOL)) for n in counter.claimed(len(jobs))]
 
 
 def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
@@ -344,7 +346,7 @@ def map_jobs(function: Callable[[Any], Any], jobs: list, workers: int) -> list:
         _JOB = None
         done = {n: function(jobs[n]) for n in counter.claimed(len(jobs))}
         for part in forked.results():
-            done.update(part)
+            done.update((n, pickle.loads(data)) for n, data in part)
         return [done[n] for n in range(len(jobs))]
     finally:
         _JOB = None
