@@ -35,7 +35,6 @@ from newsletter.content.rows import (
     members,
     period_years,
     problems_of,
-    row_groups,
     row_key,
     row_order,
     rows_catalog,
@@ -95,6 +94,9 @@ class BatchSummary:
     files: dict[int, int] = field(default_factory=dict)
     folders: set = field(default_factory=set)
     problems: list = field(default_factory=list)
+    straddling: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(group, period) → entries, for the archive's weekly issues whose week straddles two
+    years (the parent renders those: `finish_build`)."""
 
 
 def _info(reader: Reader, source: Source) -> FileInfo:
@@ -283,6 +285,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
                 if pid >= job.since:
                     issues[(g, pid)] = issues.get((g, pid), 0) + 1
     periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
+    summary.straddling = {(g, pid): count for (g, pid), count in issues.items() if pid not in periods}
     for (g, pid), count in issues.items():
         if pid in periods:
             summary.summary.listings.setdefault(g, []).append(
@@ -392,9 +395,12 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     problems = []
     for s in summaries:
         for g, top in s.tops.items():
-            tops[g] = sorted(tops.get(g, []) + top, key=row_order)[:n]
+            tops.setdefault(g, []).extend(top)
         _add_writes(stats, file_counts, folders, s)
         problems.extend(s.problems)
+    for rows in tops.values():  # one sort per group (stable: as sorting batch by batch did)
+        rows.sort(key=row_order)
+        del rows[n:]
     for g in (ALL, REGIONAL):
         tops.setdefault(g, [])
     done_years = {y for s in summaries for y in s.years}
@@ -402,17 +408,15 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     counts, total = summary.counts, summary.total
 
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
-    straddling = _straddling_issues(job, done_years, summary.listings, period)
+    straddling = _straddling_issues(job, done_years, summary.listings, period, summaries)
     if straddling is not None:
         for items in summary.listings.values():
             items.sort(reverse=True)
 
     def render_straddling() -> None:  # while other processes render the site-wide units
         if straddling is not None:
-            periods, rows, shards, candidates = straddling
-            _add_writes(
-                stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary)
-            )
+            periods, candidates = straddling
+            _add_writes(stats, file_counts, folders, _render_straddling(job, periods, candidates, done_years, summary))
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -484,10 +488,11 @@ def _add_writes(stats: WriteStats, file_counts: dict, folders: set, s: BatchSumm
     folders |= s.folders
 
 
-def _straddling_issues(job: _Job, done_years, listings, period):
-    """(periods, rows by year) of the weekly issues in the archive whose week straddles two
-    years; their listing entries are added to `listings`. None when there are none."""
-    from newsletter.render.newsletters.periods import period_id, period_label
+def _straddling_issues(job: _Job, done_years, listings, period, summaries: list[BatchSummary]):
+    """(periods, candidates) of the weekly issues in the archive whose week straddles two
+    years, counted by the batches; their listing entries are added to `listings`. None when
+    there are none."""
+    from newsletter.render.newsletters.periods import period_label
 
     if period != "weekly" or not job.nl_groups:
         return None
@@ -508,28 +513,26 @@ def _straddling_issues(job: _Job, done_years, listings, period):
                 pass
     if not candidates:
         return None
-    years = {y for pid in candidates for y in period_years(pid, period)} & done_years
-    shards = load_years(job.manifest, years) or {}
-    rows = {y: shards[y]["rows"] for y in shards}
     counts: dict[tuple[str, str], int] = {}
-    for y in rows:
-        for r in rows[y]:
-            pid = period_id(dt.date.fromordinal(r.date), period)
-            if pid in candidates:
-                for g in row_groups(r):
-                    if g in job.nl_groups:
-                        counts[(g, pid)] = counts.get((g, pid), 0) + 1
+    for s in summaries:  # a week's two years may be in two batches
+        for (g, pid), count in s.straddling.items():
+            if pid in candidates and g in job.nl_groups:
+                counts[(g, pid)] = counts.get((g, pid), 0) + count
     for (g, pid), count in counts.items():
         listings[g].append((pid, period_label(pid, period, job.reader.config.language), count))
     periods = {pid for (_, pid) in counts}
-    return periods, rows, shards, candidates
+    return periods, candidates
 
 
-def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogSummary) -> BatchSummary:
+def _render_straddling(job: _Job, periods, candidates, done_years, stats: CatalogSummary) -> BatchSummary:
+    """Render the straddling weeks' issues (`_straddling_issues`) from the rows the batches wrote."""
     from newsletter.render.newsletters.periods import period_id
 
     b = job.reader
     period = b.config.newsletter_period
+    years = {y for pid in candidates for y in period_years(pid, period)} & done_years
+    shards = load_years(job.manifest, years) or {}
+    rows = {y: shards[y]["rows"] for y in shards}
     chosen = [
         r
         for y in sorted(rows, reverse=True)

@@ -63,7 +63,10 @@ class _Digests:
         try:
             return ",".join([cache[id(e)] for e in entries])
         except KeyError:
-            return ",".join([self(e) for e in entries])
+            for e in entries:
+                if id(e) not in cache:
+                    cache[id(e)] = entry_digest(e)
+            return ",".join([cache[id(e)] for e in entries])
 
 
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
@@ -289,7 +292,8 @@ class OutputUnits:
         renderer = self.site_renderer(set(nl_groups))
         links = self.links
         groups, entries, years = only.groups, only.entries, only.years
-        digest = _Digests(catalog.entries if groups is None and entries is None else ())
+        # Up front: every entry's when every group is made, else those whose pages are (a batch of years: all of its entries).
+        digest = _Digests(catalog.entries if groups is None and entries is None else tuple(entries or ()))
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
         made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {})
@@ -391,8 +395,15 @@ class OutputUnits:
         nl_fp = self.newsletter_fingerprint
         since = archive_since(self.config, stats.newest)
         all_issues = []
+        # The issues themselves are needed for their units and to record listings: not by the
+        # head of a batch build (its listings come from the batches, its units are no issues).
+        wants_issues = made.recording or only_periods is None or bool(only_periods)
         for group in nl_groups:
-            issues = issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
+            issues = (
+                issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
+                if wants_issues
+                else []
+            )
             if made.recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             if made.only.site_wide:
