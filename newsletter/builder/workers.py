@@ -270,8 +270,9 @@ def _block(count: int, workers: int) -> int:
 
 
 def _spread(workers: int) -> int:
-    """Blocks shrink once fewer than `_spread * block` units are left (`_Counter.claimed`)."""
-    return 4 * workers
+    """Blocks shrink to a `_spread`-th of what is left (`_Counter.claimed`): one process's share,
+    so only the last few blocks shrink (neighbours stay together: `BLOCK`)."""
+    return workers
 
 
 def _work(_: int) -> bytes:
