@@ -19,6 +19,7 @@ files — return None: the caller builds in memory.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -234,6 +235,10 @@ class _Job:
     track_changes: bool
     fresh: bool = False
     """The output folder was empty when the build began (see `SiteWriter`)."""
+    best: dict[str, list] = field(default_factory=dict)
+    """Each group's newest rows among the batches this process ran so far (each process has its
+    own copy): a batch's rows that are older than all of them cannot be among the group's
+    newest, and are not sent back (`keep_newest`)."""
 
     def __post_init__(self) -> None:
         self.fresh = empty_folder(self.out_dir)
@@ -241,6 +246,21 @@ class _Job:
     def summary(self) -> CatalogSummary:
         """What a batch's units know of the whole catalog: its newest date and newsletter lists."""
         return CatalogSummary(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
+
+
+def keep_newest(best: dict[str, list], group: str, top: list, n: int) -> list:
+    """The rows of `top` (a batch's newest of `group`, newest first) that may be among the
+    group's `n` newest: not those older than `n` rows of `best[group]` (the group's newest in
+    the batches before); `best[group]` becomes the newest `n` of both."""
+    before = best.get(group)
+    if before is None:
+        best[group] = list(top)
+        return top
+    if len(before) >= n:  # older (strictly) than the n-th of those before: out
+        top = top[: bisect.bisect_right(top, row_order(before[n - 1]), key=row_order)]
+    if top:
+        best[group] = sorted(before + top, key=row_order)[:n]
+    return top
 
 
 def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
@@ -276,7 +296,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
         if es or g in (ALL, REGIONAL):
             summary.summary.counts[g] = len(es)
             summary.summary.years[g] = sorted(per_year.items(), reverse=True)
-            summary.tops[g] = [row_of[id(e)] for e in es[:n]]
+            summary.tops[g] = keep_newest(job.best, g, [row_of[id(e)] for e in es[:n]], n)
         if b.config.newsletter_enabled and g in job.nl_groups:
             for e in es:
                 pid = pids.get(e.date.toordinal())
