@@ -148,21 +148,23 @@ def split_years(
     infos: list[FileInfo], sources, workers: int = 1, weight: dict[int, int] | None = None
 ) -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
-    site, so that every worker gets eight or so: claimed largest first, the last ones are small
-    and the processes finish together; fewer still in the heavier years: `weight`, see
-    `year_weights`), with their files."""
+    site, so that every worker gets eight or so; fewer still in the heavier years: `weight`, see
+    `year_weights`; and in the oldest years, a fraction of what is left: batches are claimed
+    largest first, and the last ones, small, let the processes finish together), with their files."""
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
     for info in infos:
         for year in info.years:
             files_of.setdefault(year, []).append(by_name[info.display])
     weight = weight or year_weights(infos, "")
-    size = min(BATCH, max(200, sum(weight.values()) // (8 * workers)))
+    left = sum(weight.values())
+    size = min(BATCH, max(200, left // (8 * workers)))
     batches, years, count = [], [], 0
     for year in sorted(weight, reverse=True):
         years.append(year)
         count += weight[year]
-        if count >= size:
+        left -= weight[year]
+        if count >= min(size, max(200, (left + count) // (2 * workers))):  # the oldest: smaller and smaller
             batches.append(years)
             years, count = [], 0
     if years:
