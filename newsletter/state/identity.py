@@ -158,8 +158,8 @@ class IdentityStore:
         for n, (entry_key, entry) in enumerate(fresh):
             old_key = matches.get(n) if matches else None
             if old_key is None:
-                key = entry.key
-                short = shorten(key[1])
+                natural = entry.key
+                short = shorten(natural[1])
                 record = records[entry_key] = [
                     entry_id(authority, entry.date, short, entry.fixed_id),
                     f"{entry_key[:10]}-{short}",  # the record key begins with the ISO date
@@ -168,7 +168,7 @@ class IdentityStore:
                     None,
                 ]
                 dirty.add(entry_key[:4])
-                result[key] = (record[0], record[1], None)
+                result[natural] = (record[0], record[1], None)
                 continue
             now = now or self.clock()
             old = records.pop(old_key)
