@@ -105,17 +105,24 @@ def _info(reader: Reader, source: Source) -> FileInfo:
     memo = reader.caches.forget_parse(source.display)
     years: dict[int, int] = {}
     groups: set[str] = set()
-    for e in result.entries:
-        years[e.date.year] = years.get(e.date.year, 0) + 1
+    keys = []  # row keys
+    newest = 0
+    for e in result.entries:  # one pass: this runs for every entry of a scan
+        day = e.date
+        years[day.year] = years.get(day.year, 0) + 1
         groups.update(groups_of(e.countries))
+        ordinal = day.toordinal()
+        keys.append((ordinal, e.title_key))
+        if ordinal > newest:
+            newest = ordinal
     return FileInfo(
         source.display,
         memo[0] if memo else None,
         problems_of(result),
         years,
-        [(e.date.toordinal(), e.title_key) for e in result.entries],
-        groups,  # row keys
-        max((e.date.toordinal() for e in result.entries), default=0),
+        keys,
+        groups,
+        newest,
         gives_ids(result.entries),
     )
 
