@@ -134,3 +134,18 @@ def test_a_worker_killed_while_it_holds_the_counter_does_not_stop_the_others():
             signal.signal(signal.SIGALRM, before)
     finally:
         counter.close()
+
+
+def test_blocks_shrink_towards_the_end_so_that_processes_finish_together():
+    """With `spread`, a claim takes a `spread`-th of what is left (at most a block, at least one
+    index): the last claims are single units, not a block one process works through alone."""
+    counter = workers._Counter()
+    try:
+        claimed, ends = [], []
+        for n in counter.claimed(20, 8, 2):
+            claimed.append(n)
+            ends.append(counter.handed_out)  # where the block holding `n` ends
+        assert claimed == list(range(20))
+        assert sorted(set(ends)) == [8, 14, 17, 18, 19, 20]  # blocks of 8, 6, 3, 1, 1, 1
+    finally:
+        counter.close()

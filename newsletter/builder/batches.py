@@ -19,6 +19,7 @@ files — return None: the caller builds in memory.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -35,7 +36,6 @@ from newsletter.content.rows import (
     members,
     period_years,
     problems_of,
-    row_groups,
     row_key,
     row_order,
     rows_catalog,
@@ -95,6 +95,9 @@ class BatchSummary:
     files: dict[int, int] = field(default_factory=dict)
     folders: set = field(default_factory=set)
     problems: list = field(default_factory=list)
+    straddling: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(group, period) → entries, for the archive's weekly issues whose week straddles two
+    years (the parent renders those: `finish_build`)."""
 
 
 def _info(reader: Reader, source: Source) -> FileInfo:
@@ -102,17 +105,24 @@ def _info(reader: Reader, source: Source) -> FileInfo:
     memo = reader.caches.forget_parse(source.display)
     years: dict[int, int] = {}
     groups: set[str] = set()
-    for e in result.entries:
-        years[e.date.year] = years.get(e.date.year, 0) + 1
+    keys = []  # row keys
+    newest = 0
+    for e in result.entries:  # one pass: this runs for every entry of a scan
+        day = e.date
+        years[day.year] = years.get(day.year, 0) + 1
         groups.update(groups_of(e.countries))
+        ordinal = day.toordinal()
+        keys.append((ordinal, e.title_key))
+        if ordinal > newest:
+            newest = ordinal
     return FileInfo(
         source.display,
         memo[0] if memo else None,
         problems_of(result),
         years,
-        [(e.date.toordinal(), e.title_key) for e in result.entries],
-        groups,  # row keys
-        max((e.date.toordinal() for e in result.entries), default=0),
+        keys,
+        groups,
+        newest,
         gives_ids(result.entries),
     )
 
@@ -135,30 +145,33 @@ def scan(reader: Reader, sources: list[Source]) -> list[FileInfo]:
     return [done.get(s.display) or _info(reader, s) for s in sources]
 
 
-ISSUE_WEIGHT = 6
-"""An entry of a year in the newsletter archive costs about this many times an entry of an
-older year (its issues: html, text and the .eml for each list it is in): batches of those
-years are smaller, so that the processes finish together."""
+ISSUE_WEIGHT = 7
+"""An entry of the newsletter archive costs about this many times an older entry (its issues:
+html, text and the .eml for each list it is in; measured at 10k: ~700 against ~95 us): batches
+of those years are smaller, so that the processes finish together."""
 
 
 def split_years(
     infos: list[FileInfo], sources, workers: int = 1, weight: dict[int, int] | None = None
 ) -> list[tuple[list[int], list]]:
     """Batches of consecutive years (newest first) of about `BATCH` entries (fewer for a small
-    site, so that every worker gets a few; fewer still in the heavier years: `weight`, see
-    `year_weights`), with their files."""
+    site, so that every worker gets eight or so; fewer still in the heavier years: `weight`, see
+    `year_weights`; and in the oldest years, a fraction of what is left: batches are claimed
+    largest first, and the last ones, small, let the processes finish together), with their files."""
     files_of: dict[int, list] = {}
     by_name = {s.display: s for s in sources}
     for info in infos:
         for year in info.years:
             files_of.setdefault(year, []).append(by_name[info.display])
     weight = weight or year_weights(infos, "")
-    size = min(BATCH, max(200, sum(weight.values()) // (4 * workers)))
+    left = sum(weight.values())
+    size = min(BATCH, max(200, left // (8 * workers)))
     batches, years, count = [], [], 0
     for year in sorted(weight, reverse=True):
         years.append(year)
         count += weight[year]
-        if count >= size:
+        left -= weight[year]
+        if count >= min(size, max(200, (left + count) // (2 * workers))):  # the oldest: smaller and smaller
             batches.append(years)
             years, count = [], 0
     if years:
@@ -176,14 +189,25 @@ def split_years(
 
 
 def year_weights(infos: list[FileInfo], since: str) -> dict[int, int]:
-    """How much work each year's entries are, about: their number, times `ISSUE_WEIGHT` in the
-    years of the newsletter archive, which begins with period `since`."""
-    first = int(since[:4]) if since else None
+    """How much work each year's entries are, about: their number, the entries of the
+    newsletter archive (from period `since` on) counting `ISSUE_WEIGHT` times. The archive's
+    first year is mostly older entries (a year's last weeks only, say): its entries are
+    counted one by one."""
+    from newsletter.render.newsletters.periods import frequency_of, period_bounds
+
+    first = period_bounds(since, frequency_of(since))[0] if since else None
     per_year: dict[int, int] = {}
     for info in infos:
         for year, n in info.years.items():
             per_year[year] = per_year.get(year, 0) + n
-    return {y: n * (ISSUE_WEIGHT if first is not None and y >= first else 1) for y, n in per_year.items()}
+    if first is None:
+        return per_year
+    weights = {y: n * (ISSUE_WEIGHT if y > first.year else 1) for y, n in per_year.items()}
+    if first.year in weights:  # the year the archive begins in
+        start, end = first.toordinal(), dt.date(first.year + 1, 1, 1).toordinal()
+        extra = sum(1 for info in infos if first.year in info.years for day, _ in info.keys if start <= day < end)
+        weights[first.year] += extra * (ISSUE_WEIGHT - 1)
+    return weights
 
 
 def _previous(shards: dict, years) -> tuple[dict, dict]:
@@ -220,6 +244,10 @@ class _Job:
     track_changes: bool
     fresh: bool = False
     """The output folder was empty when the build began (see `SiteWriter`)."""
+    best: dict[str, list] = field(default_factory=dict)
+    """Each group's newest rows among the batches this process ran so far (each process has its
+    own copy): a batch's rows that are older than all of them cannot be among the group's
+    newest, and are not sent back (`keep_newest`)."""
 
     def __post_init__(self) -> None:
         self.fresh = empty_folder(self.out_dir)
@@ -227,6 +255,21 @@ class _Job:
     def summary(self) -> CatalogSummary:
         """What a batch's units know of the whole catalog: its newest date and newsletter lists."""
         return CatalogSummary(0, self.newest, {}, {}, {g: [] for g in self.nl_groups}, list(self.nl_groups))
+
+
+def keep_newest(best: dict[str, list], group: str, top: list, n: int) -> list:
+    """The rows of `top` (a batch's newest of `group`, newest first) that may be among the
+    group's `n` newest: not those older than `n` rows of `best[group]` (the group's newest in
+    the batches before); `best[group]` becomes the newest `n` of both."""
+    before = best.get(group)
+    if before is None:
+        best[group] = list(top)
+        return top
+    if len(before) >= n:  # older (strictly) than the n-th of those before: out
+        top = top[: bisect.bisect_right(top, row_order(before[n - 1]), key=row_order)]
+    if top:
+        best[group] = sorted(before + top, key=row_order)[:n]
+    return top
 
 
 def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
@@ -250,6 +293,9 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     summary = BatchSummary(years, problems=[(d.path, d.line, d.severity, d.message) for d in catalog.diagnostics])
     n = top_size(b.config)
     period = b.config.newsletter_period
+    # One row per entry, shared by the groups' newest rows and the year files: pickled once
+    # (an entry is among the newest of `all` and of its countries) when a worker sends them back.
+    row_of = {id(e): to_row(e) for e in catalog.entries}
     issues: dict[tuple[str, str], int] = {}
     pids: dict[int, str] = {}  # by date: an entry is in several groups
     for g, es in catalog.groups.items():
@@ -259,7 +305,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
         if es or g in (ALL, REGIONAL):
             summary.summary.counts[g] = len(es)
             summary.summary.years[g] = sorted(per_year.items(), reverse=True)
-            summary.tops[g] = [to_row(e) for e in es[:n]]
+            summary.tops[g] = keep_newest(job.best, g, [row_of[id(e)] for e in es[:n]], n)
         if b.config.newsletter_enabled and g in job.nl_groups:
             for e in es:
                 pid = pids.get(e.date.toordinal())
@@ -268,6 +314,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
                 if pid >= job.since:
                     issues[(g, pid)] = issues.get((g, pid), 0) + 1
     periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
+    summary.straddling = {(g, pid): count for (g, pid), count in issues.items() if pid not in periods}
     for (g, pid), count in issues.items():
         if pid in periods:
             summary.summary.listings.setdefault(g, []).append(
@@ -277,7 +324,7 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
     rows: dict[int, list] = {y: [] for y in wanted}
     for e in catalog.entries:
-        rows[e.date.year].append(to_row(e))
+        rows[e.date.year].append(row_of[id(e)])
     # Issues of weeks that straddle two years are the parent's (see `finish_build`).
     scope = Scope(
         job.out_dir,
@@ -377,9 +424,12 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     problems = []
     for s in summaries:
         for g, top in s.tops.items():
-            tops[g] = sorted(tops.get(g, []) + top, key=row_order)[:n]
+            tops.setdefault(g, []).extend(top)
         _add_writes(stats, file_counts, folders, s)
         problems.extend(s.problems)
+    for rows in tops.values():  # one sort per group (stable: as sorting batch by batch did)
+        rows.sort(key=row_order)
+        del rows[n:]
     for g in (ALL, REGIONAL):
         tops.setdefault(g, [])
     done_years = {y for s in summaries for y in s.years}
@@ -387,17 +437,15 @@ def finish_build(job: _Job, infos, summaries: list[BatchSummary], notes, nsource
     counts, total = summary.counts, summary.total
 
     # Weekly issues whose week straddles two years, from the rows the batches wrote.
-    straddling = _straddling_issues(job, done_years, summary.listings, period)
+    straddling = _straddling_issues(job, done_years, summary.listings, period, summaries)
     if straddling is not None:
         for items in summary.listings.values():
             items.sort(reverse=True)
 
     def render_straddling() -> None:  # while other processes render the site-wide units
         if straddling is not None:
-            periods, rows, shards, candidates = straddling
-            _add_writes(
-                stats, file_counts, folders, _render_straddling(job, periods, rows, shards, candidates, summary)
-            )
+            periods, candidates = straddling
+            _add_writes(stats, file_counts, folders, _render_straddling(job, periods, candidates, done_years, summary))
 
     # Years that no longer have entries: their outputs go, and so does their identity.
     gone = set(years_on_disk(job.manifest)) - done_years
@@ -469,10 +517,11 @@ def _add_writes(stats: WriteStats, file_counts: dict, folders: set, s: BatchSumm
     folders |= s.folders
 
 
-def _straddling_issues(job: _Job, done_years, listings, period):
-    """(periods, rows by year) of the weekly issues in the archive whose week straddles two
-    years; their listing entries are added to `listings`. None when there are none."""
-    from newsletter.render.newsletters.periods import period_id, period_label
+def _straddling_issues(job: _Job, done_years, listings, period, summaries: list[BatchSummary]):
+    """(periods, candidates) of the weekly issues in the archive whose week straddles two
+    years, counted by the batches; their listing entries are added to `listings`. None when
+    there are none."""
+    from newsletter.render.newsletters.periods import period_label
 
     if period != "weekly" or not job.nl_groups:
         return None
@@ -493,28 +542,26 @@ def _straddling_issues(job: _Job, done_years, listings, period):
                 pass
     if not candidates:
         return None
-    years = {y for pid in candidates for y in period_years(pid, period)} & done_years
-    shards = load_years(job.manifest, years) or {}
-    rows = {y: shards[y]["rows"] for y in shards}
     counts: dict[tuple[str, str], int] = {}
-    for y in rows:
-        for r in rows[y]:
-            pid = period_id(dt.date.fromordinal(r.date), period)
-            if pid in candidates:
-                for g in row_groups(r):
-                    if g in job.nl_groups:
-                        counts[(g, pid)] = counts.get((g, pid), 0) + 1
+    for s in summaries:  # a week's two years may be in two batches
+        for (g, pid), count in s.straddling.items():
+            if pid in candidates and g in job.nl_groups:
+                counts[(g, pid)] = counts.get((g, pid), 0) + count
     for (g, pid), count in counts.items():
         listings[g].append((pid, period_label(pid, period, job.reader.config.language), count))
     periods = {pid for (_, pid) in counts}
-    return periods, rows, shards, candidates
+    return periods, candidates
 
 
-def _render_straddling(job: _Job, periods, rows, shards, candidates, stats: CatalogSummary) -> BatchSummary:
+def _render_straddling(job: _Job, periods, candidates, done_years, stats: CatalogSummary) -> BatchSummary:
+    """Render the straddling weeks' issues (`_straddling_issues`) from the rows the batches wrote."""
     from newsletter.render.newsletters.periods import period_id
 
     b = job.reader
     period = b.config.newsletter_period
+    years = {y for pid in candidates for y in period_years(pid, period)} & done_years
+    shards = load_years(job.manifest, years) or {}
+    rows = {y: shards[y]["rows"] for y in shards}
     chosen = [
         r
         for y in sorted(rows, reverse=True)

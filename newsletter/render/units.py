@@ -63,7 +63,10 @@ class _Digests:
         try:
             return ",".join([cache[id(e)] for e in entries])
         except KeyError:
-            return ",".join([self(e) for e in entries])
+            for e in entries:
+                if id(e) not in cache:
+                    cache[id(e)] = entry_digest(e)
+            return ",".join([cache[id(e)] for e in entries])
 
 
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
@@ -247,6 +250,8 @@ class _Pass(NamedTuple):
     fallback_updated: dt.datetime
     lines: dict
     """The entries' lines in the year pages, made once per entry (`SiteRenderer.year_page`)."""
+    all_years: dict
+    """year → the hash of `all`'s entries that year: its year page's and the year sitemap's."""
 
 
 class OutputUnits:
@@ -289,10 +294,11 @@ class OutputUnits:
         renderer = self.site_renderer(set(nl_groups))
         links = self.links
         groups, entries, years = only.groups, only.entries, only.years
-        digest = _Digests(catalog.entries if groups is None and entries is None else ())
+        # Up front: every entry's when every group is made, else those whose pages are (a batch of years: all of its entries).
+        digest = _Digests(catalog.entries if groups is None and entries is None else tuple(entries or ()))
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
-        made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {})
+        made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {}, {})
 
         site_wide = only.site_wide
         if site_wide:
@@ -309,11 +315,12 @@ class OutputUnits:
                 yield from self._group_units(made, group, title, group_entries)
         if site_wide:
             yield from self._home_unit(renderer, catalog, stats, digest, summaries, newest)
-        yield from self._sitemap_units(catalog, stats, digest, years, site_wide)
+        yield from self._sitemap_units(catalog, stats, digest, years, site_wide, made.all_years)
+        known = digest.cache
         for entry in catalog.entries if entries is None else entries:
             yield Unit(
                 f"entry:{entry.slug}",
-                site_fp + ":" + digest(entry),
+                site_fp + ":" + (known.get(id(entry)) or digest(entry)),
                 functools.partial(_entry_page, renderer, links, entry),
             )
         if self.config.newsletter_enabled:
@@ -355,7 +362,10 @@ class OutputUnits:
         for year, items in entries_by_year(entries):
             if only_years is not None and year not in only_years:
                 continue
-            year_fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            year_hash = hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            if group == ALL:
+                made.all_years[year] = year_hash
+            year_fp = site_fp + ":" + year_hash
             yield Unit(
                 f"year:{group}/{year}",
                 year_fp,
@@ -391,8 +401,15 @@ class OutputUnits:
         nl_fp = self.newsletter_fingerprint
         since = archive_since(self.config, stats.newest)
         all_issues = []
+        # The issues themselves are needed for their units and to record listings: not by the
+        # head of a batch build (its listings come from the batches, its units are no issues).
+        wants_issues = made.recording or only_periods is None or bool(only_periods)
         for group in nl_groups:
-            issues = issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
+            issues = (
+                issues_for(catalog.groups.get(group, ()), group, period, since, self.config.language)
+                if wants_issues
+                else []
+            )
             if made.recording:
                 stats.listings[group] = [(i.period_id, i.label, len(i.entries)) for i in issues]
             if made.only.site_wide:
@@ -489,7 +506,7 @@ class OutputUnits:
         template = self.templates.env.get_template("feed.xsl")
         return template.render(site=self.config, words=words, date_parts=parts, month_names=months).encode()
 
-    def _sitemap_units(self, catalog, stats, digest, only_years, site_wide=True):
+    def _sitemap_units(self, catalog, stats, digest, only_years, site_wide=True, all_years=None):
         """The sitemap index, the lists' sitemap (unless not `site_wide`) and one per year
         (`newsletter.output.sitemap`); a year's comes with that year's other units
         (`only_years`, like the year pages)."""
@@ -499,7 +516,8 @@ class OutputUnits:
         for year, items in entries_by_year(catalog.groups.get(ALL, ())):
             if only_years is not None and year not in only_years:
                 continue
-            fp = site_fp + ":" + hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest()
+            known = all_years.get(year) if all_years else None  # as `all`'s year page (same entries)
+            fp = site_fp + ":" + (known or hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest())
             yield Unit(f"sitemap:{year}", fp, functools.partial(self._year_sitemap, year, items))
 
     def _site_sitemaps(self, stats) -> Iterator[Unit]:

@@ -153,19 +153,21 @@ class IdentityStore:
             result[entry.key] = (record[0], record[1], _parse(record[3]))
 
         matches = self._match([entry for _, entry in fresh], unclaimed) if unclaimed else {}
+        dirty = self._dirty  # as `_touch`, inline: a cold build takes this path for every entry
         for n, (entry_key, entry) in enumerate(fresh):
-            old_key = matches.get(n)
+            old_key = matches.get(n) if matches else None
             if old_key is None:
-                short = shorten(entry.key[1])
+                natural = entry.key
+                short = shorten(natural[1])
                 record = records[entry_key] = [
                     entry_id(authority, entry.date, short, entry.fixed_id),
-                    f"{entry.date.isoformat()}-{short}",
+                    f"{entry_key[:10]}-{short}",  # the record key begins with the ISO date
                     entry.digest,
                     None,
                     None,
                 ]
-                self._touch(entry_key)
-                result[entry.key] = (record[0], record[1], None)
+                dirty.add(entry_key[:4])
+                result[natural] = (record[0], record[1], None)
                 continue
             now = now or self.clock()
             old = records.pop(old_key)
