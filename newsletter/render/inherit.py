@@ -18,10 +18,12 @@ not cut, are rendered whole, as Jinja renders them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.runtime import Context, new_context
 
 from newsletter.render.newsletters.pieces import Pieces
 
@@ -83,6 +85,24 @@ class PagePieces(Pieces):
 
     def __init__(self, env: jinja2.Environment, name: str, levels: Mapping[str, int], fingerprint: str) -> None:
         super().__init__(env, f"{name}\0{fingerprint}", name, levels)
+        self._context: Context | None = None
+
+    def _pieces(self, variables: dict[str, Any], list_key: Hashable) -> str:
+        """As `Pieces._pieces`, but a page cut into one joined piece (`Pieces._cut`), once its
+        site-wide pieces are made, renders in one context kept from page to page, given each
+        page's variables as Jinja's `new_context` gives them (its `parent`, with empty `vars`):
+        making a context (an evaluation context, the autoescape test) cost ~1.7 µs of an
+        entry page's ~19."""
+        assert self._plan is not None
+        fixed = self._cache.get("joined")
+        if fixed is None or self._plan[-1][0] != "joined":
+            return super()._pieces(variables, list_key)
+        context = self._context
+        if context is None:
+            context = self._context = new_context(self.env, self.name, {}, {}, shared=True)
+        context.vars = {}
+        context.parent = {**self._globals, **variables, **fixed}
+        return "".join(self._plan[-1][2](context))
 
     def _tree(self) -> nodes.Template | None:
         assert self.name is not None
