@@ -103,8 +103,10 @@ def test_page_pieces_render_what_jinja_renders(n):
     pieces = PagePieces(env, "page.html", LEVELS, "fingerprint")
     assert (pieces._plan is None) == (n in WHOLE), "cut" if n in WHOLE else "whole"
     whole = env.get_template("page.html")
-    for variables in renders():
-        assert pieces.render(dict(variables)) == whole.render(variables)
+    for variables in renders():  # one page after another: what one page had, the next must not see
+        given = dict(variables)
+        assert pieces.render(given) == whole.render(variables)
+        assert given == variables  # read as the page's own variables, never written to
 
 
 def test_a_chain_that_escapes_differently_is_rendered_whole():
