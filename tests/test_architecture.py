@@ -142,6 +142,7 @@ PRIVATE_BUT_PUBLIC = {
     "fe._FeedEntry__rss_description",
     "fe._FeedEntry__rss_title",  # feedgen's escaping (render/feeds/rss.py)
     "macro._func",  # Jinja's compiled macro, called only when its shape is checked (render/site.py `_entry_line`)
+    "super()._pieces",  # the same object: PagePieces extends Pieces' rendering (render/inherit.py)
 }
 
 

@@ -103,8 +103,10 @@ def test_page_pieces_render_what_jinja_renders(n):
     pieces = PagePieces(env, "page.html", LEVELS, "fingerprint")
     assert (pieces._plan is None) == (n in WHOLE), "cut" if n in WHOLE else "whole"
     whole = env.get_template("page.html")
-    for variables in renders():
-        assert pieces.render(dict(variables)) == whole.render(variables)
+    for variables in renders():  # one page after another: what one page had, the next must not see
+        given = dict(variables)
+        assert pieces.render(given) == whole.render(variables)
+        assert given == variables  # read as the page's own variables, never written to
 
 
 def test_a_chain_that_escapes_differently_is_rendered_whole():
@@ -171,6 +173,28 @@ def test_overridden_base_and_entry_templates_take_effect(site, tmp_path):
     assert site.build("--templates", str(mine)).code == 0
     page = next((site.out / "entries").glob("*.html")).read_text()
     assert '<main class="mine">\n<p>mine: PERU AND CHILE SIGN A WATER AGREEMENT</p></main>' in page
+
+
+def test_a_users_templates_without_the_head_tags_block_still_give_pages_their_head_tags(site, tmp_path):
+    # the bundled entry and year templates fill base.html.j2's `head_tags` block; a user's base
+    # without that block, or a user's entry template that does not fill it, still gets them
+    site.write("a.txt", "26 August 2021\n\nPeru and Chile Sign a Water Agreement\n\nThe agreement covers rivers.\n")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    base = (REPO / "templates" / "base.html.j2").read_text()
+    assert "{% block head_tags %}" in base
+    (mine / "base.html.j2").write_text(base.replace("{% block head_tags %}", "").replace("{% endblock %}\n", "\n", 1))
+    head = '<meta name="description" content="The agreement covers rivers.">\n<link rel="canonical" href="'
+    for templates in (mine, None):
+        assert site.build(*(("--templates", str(templates)) if templates else ())).code == 0
+        entry = next((site.out / "entries").glob("*.html")).read_text()
+        assert head in entry and '<meta property="og:type" content="article">' in entry
+        assert '<link rel="canonical" href="https://news.example.org/pe/2021/">' in site.read("pe/2021/index.html")
+    (mine / "base.html.j2").unlink()
+    (mine / "entry.html.j2").write_text("{% extends 'base.html.j2' %}{% block main %}<p>mine</p>{% endblock %}")
+    assert site.build("--templates", str(mine)).code == 0
+    entry = next((site.out / "entries").glob("*.html")).read_text()
+    assert head in entry and "<p>mine</p>" in entry
 
 
 def test_the_bundled_year_template_is_cut_and_a_users_base_still_shapes_year_pages(site, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 from newsletter.render.feeds.model import FeedData
@@ -18,11 +17,7 @@ def render_rss(data: FeedData, fg=None) -> bytes:
         fg = feed_generator(data, "rss")
     else:
         set_channel_links(fg, data, "rss")
-    # An RSS <description> is HTML: the plain-text summary goes in escaped, so that "<b>" in a
-    # bulletin reads as "<b>", as it does in Atom, JSON Feed and the pages. feedgen keeps one
-    # value for Atom's summary and RSS's description and has no other way to set them apart.
-    for fe, item in zip(fg.entry(), data.items, strict=True):
-        fe._FeedEntry__rss_description = html.escape(item.summary or item.title, quote=False)
+    # each entry's <description> was set when it was filled (`xmlfeed.feed_generator`)
     fg.lastBuildDate(data.updated)
     xml = fg.rss_str(pretty=True, encoding="UTF-8")
     return with_stylesheet(hex_references(xml), data.stylesheet_url)

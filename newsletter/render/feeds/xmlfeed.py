@@ -16,6 +16,8 @@ def feed_generator(data: FeedData, self_fmt: str, kept: dict[Any, Any] | None = 
     """A FeedGenerator filled from `data`, entries already in order (newest first); with
     `kept` (`FeedSite.kept`), an item's feedgen entry is filled once for every feed it is in
     (what feedgen writes of an entry depends on the entry alone)."""
+    from html import escape
+
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
@@ -45,6 +47,11 @@ def feed_generator(data: FeedData, self_fmt: str, kept: dict[Any, Any] | None = 
         fe.published(item.published)
         fe.updated(item.updated)
         fe.summary(item.summary or item.title)
+        # An RSS <description> is HTML: the plain-text summary goes in escaped, so that "<b>" in
+        # a bulletin reads as "<b>", as it does in Atom, JSON Feed and the pages. feedgen keeps
+        # one value for Atom's summary and RSS's description and has no other way to set them
+        # apart. Set here, once for every feed the entry is in (not by each RSS feed again).
+        fe._FeedEntry__rss_description = escape(item.summary or item.title, quote=False)
         if item.content_html:
             fe.content(item.content_html, type="html")
         for code, name in item.categories:
