@@ -87,8 +87,8 @@ class PagePieces(Pieces):
         super().__init__(env, f"{name}\0{fingerprint}", name, levels)
         self._context: tuple[dict[str, Any], Context] | None = None
 
-    def _pieces(self, variables: dict[str, Any], list_key: Hashable) -> str:
-        """As `Pieces._pieces`, but a page cut into one joined piece (`Pieces._cut`), once its
+    def _pieces(self, variables: dict[str, Any], list_key: Hashable, utf8: bool) -> Any:
+        """As `Pieces._pieces`, but a page cut into one joined piece with no kept values (`_hoist`) (`Pieces._cut`), once its
         site-wide pieces are made, renders in one context kept from page to page: its `parent`
         the globals and those pieces' texts, its `vars` the page's variables (read first, as a
         template's own: they hide globals as Jinja's do; the joined piece assigns to no
@@ -97,8 +97,8 @@ class PagePieces(Pieces):
         page's ~20. One page at a time, then: a build renders in one thread."""
         assert self._plan is not None
         fixed = self._cache.get("joined")
-        if fixed is None or self._plan[-1][0] != "joined":
-            return super()._pieces(variables, list_key)
+        if fixed is None or self._plan[-1][0] != "joined" or self._value_names or utf8:
+            return super()._pieces(variables, list_key, utf8)
         kept = self._context
         if kept is None or kept[0] is not fixed:  # (made again after `Pieces` cleared its cache)
             kept = self._context = (
