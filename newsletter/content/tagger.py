@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from importlib import resources
 
 import ahocorasick_rs
@@ -28,6 +27,19 @@ from newsletter.content.language import is_english
 _DFA_AFTER = 12_000
 _FOREIGN = 1  # a name of another language: taken only in text that is not English
 _LOWER = 2  # starts in lower case
+# what else `Tagger._scan` asks of a name before it takes it (`Tagger._info`)
+_PERSON = 4  # a first name, or a capitalised word: a surname may follow ("Jordan Alvarez")
+_FIRST_NAME = 8  # a first name of the US census
+_LANGUAGE = 16  # also a language's name ("Russian interpreters")
+_PLACE = 32  # also a state or province of another country ("Georgia")
+_CITY = 64  # also a city of another country ("Tripoli, Lebanon")
+_CONTEXT = _PERSON | _LANGUAGE | _PLACE | _CITY
+_Info = tuple[str, int, "str | None", "frozenset[str] | None"]
+# Of each byte of a folded (ASCII) text: whether a name that ends before it is part of a longer
+# word (1: a letter, digit or "_"; 2: "." — only before one of those), and whether a name that
+# starts after it is (a letter, digit, "_", "'" or ".")
+_AFTER = bytes(1 if chr(b).isalnum() and b < 0x80 or b == 0x5F else 2 if b == 0x2E else 0 for b in range(256))
+_BEFORE = bytes(1 if chr(b).isalnum() and b < 0x80 or chr(b) in "_'." else 0 for b in range(256))
 
 # Words next to a language's name that say it is the language ("Russian interpreters", "she
 # speaks German", "Dutch-speaking volunteers", "classes in Arabic."): the names come from CLDR
@@ -104,10 +116,9 @@ class Tagger:
         # a demonym of another language counts in any text, unless it is also an English word
         # ("american"): then only in an entry whose words are not English
         foreign = {name for name in gazetteer.foreign if name.lower() in gazetteer.english_words}
+        self._foreign = foreign
         self._names = list(names)
-        self._flags = [
-            (_FOREIGN if name in foreign else 0) | (_LOWER if name[:1].islower() else 0) for name in self._names
-        ]
+        self._infos: list[_Info | None] = [None] * len(self._names)
         # A contiguous NFA is built in 7 ms and scans an entry in 5.3 µs; a DFA scans it in 2.4 µs
         # but takes 34 ms to build, which 12,000 entries' scans pay back: so a process builds one
         # only once it has tagged _DFA_AFTER texts (never at 10,000 entries shared by the workers;
@@ -122,6 +133,7 @@ class Tagger:
         self._upper_codes: dict[str, str | None] = {}
         self._upper_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
         self._upper_names: list[str] = []
+        self._upper_infos: list[_Info | None] = []
         self._languages = gazetteer.languages
         self._first_names = gazetteer.first_names
         self._cities = gazetteer.cities
@@ -216,8 +228,33 @@ class Tagger:
                     self._upper_codes.setdefault(name.upper(), code)
             self._upper_names = list(self._upper_codes)
             self._upper_compounds = {name.upper(): rests for name, rests in self._compounds.items()}
+            self._upper_infos = [None] * len(self._upper_names)
             self._upper_automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._upper_names])
         return self._upper_automaton, self._upper_names
+
+    def _info(self, index: int, caps: bool) -> _Info:
+        """What `_scan` asks of the name its automaton (`caps`: the all-caps one) found as
+        `index`, once a name: the name, its `_FOREIGN`... bits, its code and the words that
+        follow it in its compounds (or None)."""
+        if caps:
+            name = self._upper_names[index]
+            kind, code, rests = 0, self._upper_codes[name], self._upper_compounds.get(name)
+        else:
+            name = self._names[index]
+            kind = (_FOREIGN if name in self._foreign else 0) | (_LOWER if name[:1].islower() else 0)
+            code, rests = self._codes[name], self._compounds.get(name)
+        first_name = name in self._first_names
+        if first_name or (name[:1].isupper() and " " not in name):
+            kind |= _PERSON | (_FIRST_NAME if first_name else 0)
+        if name in self._languages:
+            kind |= _LANGUAGE
+        if name in self._places:
+            kind |= _PLACE
+        if name in self._cities:
+            kind |= _CITY
+        info = (name, kind, code, rests)
+        (self._upper_infos if caps else self._infos)[index] = info
+        return info
 
     def _town_of(self, text: str, end: int, name: str) -> str | None:
         """The code of the country of the town whose name starts with the country's name
@@ -258,52 +295,52 @@ class Tagger:
         caps = text.isupper() and _is_all_caps(text)  # (the first test alone: most texts fail it)
         if caps:
             automaton, names = self._upper()
-            codes = self._upper_codes
-            compounds: Mapping[str, frozenset[str]] = self._upper_compounds
-            flags = None
+            infos = self._upper_infos
         else:
             self._scans += 1
             if self._scans == _DFA_AFTER:
                 self._automaton = ahocorasick_rs.BytesAhoCorasick(
                     [name.encode() for name in self._names], implementation=ahocorasick_rs.Implementation.DFA
                 )
-            automaton, names, codes, flags = self._automaton, self._names, self._codes, self._flags
-            compounds = self._compounds
+            automaton, names, infos = self._automaton, self._names, self._infos
         found: set[str | None] = set()
-        matches = automaton.find_matches_as_indexes(text.encode(), overlapping=True)
+        data = text.encode()  # (folded: ASCII, so that a byte's offset is its character's)
+        matches = automaton.find_matches_as_indexes(data, overlapping=True)
         if not matches:
             return found
         candidates = []
-        length = len(text)
+        length = len(data)
         for index, start, end in matches:
-            if end < length:
-                after = text[end]
-                if after.isalnum() or after == "_" or (after == "." and end + 1 < length and _word(text[end + 1])):
-                    continue
-            if start:
-                before = text[start - 1]
-                if (before.isalnum() or before in "_'.") and not _elided(text, start):
-                    if why is not None and not (flags and flags[index] & _LOWER):
-                        why.append(
-                            (
-                                names[index],
-                                None,
-                                f"not taken: part of a longer word ({text[max(0, start - 8) : end]!r})",
-                            )
+            # the byte after is no letter, digit or "_", nor a "." before one; the byte before
+            # none of those nor "'" or "." (but the ' of "l'" and "d'")
+            if (
+                end < length
+                and (after := _AFTER[data[end]])
+                and (after == 1 or (end + 1 < length and _AFTER[data[end + 1]] == 1))
+            ):
+                continue
+            if start and _BEFORE[data[start - 1]] and not _elided(text, start):
+                if why is not None and not (infos[index] or self._info(index, caps))[1] & _LOWER:
+                    why.append(
+                        (
+                            names[index],
+                            None,
+                            f"not taken: part of a longer word ({text[max(0, start - 8) : end]!r})",
                         )
-                    continue
+                    )
+                continue
             candidates.append((start, -end, index))
         if not candidates:
             return found
-        candidates.sort()
+        if len(candidates) > 1:
+            candidates.sort()
         pos = 0
-        places, cities, languages, first_names = self._places, self._cities, self._languages, self._first_names
         for start, end, index in candidates:
             if start < pos:
                 continue
             end = -end
-            name = names[index]
-            if flags is not None and flags[index] & _FOREIGN:
+            name, kind, code, rests = infos[index] or self._info(index, caps)
+            if kind & _FOREIGN:
                 if foreign[0] is None:
                     foreign[0] = foreign[1]()
                 if not foreign[0]:
@@ -318,55 +355,54 @@ class Tagger:
                         )
                     continue
             pos = end
-            rests = compounds.get(name)
             if rests is not None and (compound := self._compound_after(text, end, rests)):
                 pos = compound  # "Brussels sprouts": a vegetable, and no word of it names a country
                 if why is not None:
                     why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
                 continue
-            if not caps and _may_name_a_town(text, end):
-                town = self._town_of(text, end, name)
-                if town is not None:
-                    found.add(None if town == "-" else town)
-                    if why is not None:
-                        why.append(
-                            (
-                                name,
-                                None if town == "-" else town,
-                                "a town: followed by a state or province of another country, which counts instead"
-                                if town != "-"
-                                else "a town: followed by a state or province that two countries name",
-                            )
+            if not caps and _may_name_a_town(text, end) and (town := self._town_of(text, end, name)) is not None:
+                found.add(None if town == "-" else town)
+                if why is not None:
+                    why.append(
+                        (
+                            name,
+                            None if town == "-" else town,
+                            "a town: followed by a state or province of another country, which counts instead"
+                            if town != "-"
+                            else "a town: followed by a state or province that two countries name",
                         )
+                    )
+                continue
+            if kind & _CONTEXT:  # (most names: none of these)
+                follows = text[end : end + 1]
+                if (
+                    kind & _PERSON
+                    and follows == " "
+                    and text[end + 1 : end + 2].isupper()
+                    and (person := self._surname_after(text, end, not kind & _FIRST_NAME))
+                ):
+                    pos = person  # "Jordan Alvarez": a person, and the surname is no place either
+                    if why is not None:
+                        why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
                     continue
-            if (
-                text[end + 1 : end + 2].isupper()  # (cheap tests first: this runs for every name)
-                and (name in first_names or (name[:1].isupper() and " " not in name))
-                and (person := self._surname_after(text, end, name not in first_names))
-            ):
-                pos = person  # "Jordan Alvarez": a person, and the surname is no place either
-                if why is not None:
-                    why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
-                continue
-            if name in languages and _language_use(text, start, end, languages):
-                if why is not None:
-                    why.append((name, None, "a language here, not a country (the words around it say so)"))
-                continue
-            if name in places and (state := self._institution_of(text, start, end, name)) is not None:
-                found.add(state)
-                if why is not None:
-                    why.append((name, state, "a state of another country: one of its universities"))
-                continue
-            if text[end : end + 1] == "," and name in cities and (country := self._country_after(text, end, name)):
-                if why is not None:
-                    why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
-                continue
-            if name in places and (state := self._office_of(text, end, name)) is not None:
-                found.add(state)
-                if why is not None:
-                    why.append((name, state, "a state of another country: its office follows"))
-                continue
-            code = codes[name]
+                if kind & _LANGUAGE and _language_use(text, start, end, self._languages):
+                    if why is not None:
+                        why.append((name, None, "a language here, not a country (the words around it say so)"))
+                    continue
+                if kind & _PLACE and (state := self._institution_of(text, start, end, name)) is not None:
+                    found.add(state)
+                    if why is not None:
+                        why.append((name, state, "a state of another country: one of its universities"))
+                    continue
+                if kind & _CITY and follows == "," and (country := self._country_after(text, end, name)):
+                    if why is not None:
+                        why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
+                    continue
+                if kind & _PLACE and (state := self._office_of(text, end, name)) is not None:
+                    found.add(state)
+                    if why is not None:
+                        why.append((name, state, "a state of another country: its office follows"))
+                    continue
             found.add(code)
             if why is not None:
                 if name in self.gazetteer.ambiguous:
@@ -382,7 +418,7 @@ class Tagger:
                     why.append(
                         (name, code, "all-caps text" if code else "a phrase that names no country (an exclusion)")
                     )
-                elif flags is not None and flags[index] & _FOREIGN:
+                elif kind & _FOREIGN:
                     why.append(
                         (
                             name,
@@ -556,10 +592,6 @@ def _may_name_a_town(text: str, end: int) -> bool:
     or a space and ", " within the next 17 characters; it names no town otherwise."""
     after = text[end : end + 2]
     return after == ", " or after == " (" or (after[:1] == " " and text.find(", ", end + 1, end + 18) >= 0)
-
-
-def _word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 
 
 def _elided(text: str, start: int) -> bool:
