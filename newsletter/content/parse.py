@@ -146,9 +146,9 @@ def _language(title: str, body: str, language: str | None, date_line: DateLine) 
     does not say (`15 de abril de 2025`: Spanish or Portuguese)."""
     # (the title and the body have the letters of the title and the entry's lines, and as
     # words: nothing but spaces and line breaks, none of them letters, was left out or added)
-    text = title + " " + body
-    # (an ASCII text needs no folding, nor lower-casing: the guess reads A-Z as a-z)
-    folded = text if text.isascii() else fold(text)
+    # (ASCII needs no folding, nor lower-casing: the guess reads A-Z as a-z; and folding reads a
+    # character at a time, so that the title and the body are folded apart, each only if it must be)
+    folded = (title if title.isascii() else fold(title)) + " " + (body if body.isascii() else fold(body))
     guess, clear = guess_language(folded, language)  # one look at the words for both
     if clear is not None:  # the entry's own words, when they say it clearly
         return clear
