@@ -122,7 +122,7 @@ def parse_bulletin(
             rows.append(row)
     # Then each of the steps of every entry that are not about lines, one step for all the
     # entries at a time, so that the tables and code of each (the language's and the tagger's
-    # automatons, the gazetteer) stay in the processor's caches: a sixth of their time.
+    # automatons, the gazetteer) stay in the processor's caches (1.3 µs of an entry's 16 of tagging).
     for row in rows:
         if row[_UNDECIDED] is not None:
             row[_LANGUAGE] = _language(row[1], row[2], row[_LANGUAGE], row[_UNDECIDED])
