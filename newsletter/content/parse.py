@@ -79,11 +79,20 @@ def parse_bulletin(
     starts: list[tuple[int, DateLine]] = []
     last = len(lines) - 1
     previous = -1  # the last non-blank line so far
+    # of each short line: (match_date_line,) if it could be a date line (what match_date_line and
+    # near_date_line ask first), else (); asked once a text (a file repeats its date lines)
+    shapes: dict[str, tuple[DateLine | None, ...]] = {}
     for number, text in enumerate(stripped):
         if not text:
             continue
-        if len(text) <= 40 and could_be_date_line(text):  # what match_date_line and near_date_line ask first
-            date_line = match_date_line(text)
+        if len(text) > 40:
+            previous = number
+            continue
+        shape = shapes.get(text)
+        if shape is None:
+            shape = shapes[text] = (match_date_line(text),) if could_be_date_line(text) else ()
+        if shape:
+            date_line = shape[0]
             if date_line is None and (number == 0 or not stripped[number - 1]):
                 # a line that starts a paragraph shaped like a date ("2 Agust 2025", "8 June 2O26"),
                 # alone or right above its title: it starts an entry that is skipped, rather than
