@@ -27,7 +27,8 @@ escape…) are noise and go."""
 _BINARY_CONTROLS = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 _NOT_BINARY = bytes(b for b in range(256) if _BINARY_CONTROLS.match(bytes([b])) is None)
 """`data.translate(None, _NOT_BINARY)` keeps only the bytes `_BINARY_CONTROLS` matches: empty
-for almost every file, and ten times quicker to learn so than the regex's search."""
+for almost every file, and ten times quicker to learn so than the regex's search (asked of the
+bytes `_PRINTABLE_ASCII` leaves, among which all of those are)."""
 _MAX_STRAY_CONTROLS = 0.01  # a few stray control bytes are cleaned; more means binary data
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 """`data.translate(None, _PRINTABLE_ASCII)` of UTF-8 keeps its ASCII controls and whole multi-byte
@@ -63,7 +64,10 @@ def decode_bulletin(data: bytes) -> Decoded:
     else:
         if data.startswith(codecs.BOM_UTF8):
             data = data[3:]
-        controls = _BINARY_CONTROLS.search(data) if data.translate(None, _NOT_BINARY) else None
+        # its bytes but printable ASCII: its controls and multi-byte characters, a few bytes of most
+        # files (one pass over the file for both questions below)
+        unusual = data.translate(None, _PRINTABLE_ASCII)
+        controls = _BINARY_CONTROLS.search(data) if unusual.translate(None, _NOT_BINARY) else None
         if controls is not None and (
             b"\x00" in data or len(_BINARY_CONTROLS.findall(data)) > max(4, len(data) * _MAX_STRAY_CONTROLS)
         ):
@@ -91,7 +95,7 @@ def decode_bulletin(data: bytes) -> Decoded:
     # what clean_text changes is never printable; of UTF-8, only the characters that are not
     # printable ASCII are asked (a tenth of the time of asking every line)
     if utf8 is not None:
-        printable = utf8.translate(None, _PRINTABLE_ASCII).decode("utf-8").isprintable()
+        printable = unusual.decode("utf-8").isprintable()  # (utf8 is data)
     else:
         printable = text.replace("\n", "").isprintable()
     lines = (text if printable else clean_text(text)).split("\n")

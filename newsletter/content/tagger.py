@@ -16,8 +16,8 @@ decides only when its words do not.
 from __future__ import annotations
 
 import functools
+import os
 import re
-from collections.abc import Mapping
 from importlib import resources
 
 import ahocorasick_rs
@@ -25,9 +25,21 @@ import ahocorasick_rs
 from newsletter.content.gazetteer import Gazetteer, fold
 from newsletter.content.language import is_english
 
-_DFA_AFTER = 12_000
 _FOREIGN = 1  # a name of another language: taken only in text that is not English
 _LOWER = 2  # starts in lower case
+# what else `Tagger._scan` asks of a name before it takes it (`Tagger._info`)
+_PERSON = 4  # a first name, or a capitalised word: a surname may follow ("Jordan Alvarez")
+_FIRST_NAME = 8  # a first name of the US census
+_LANGUAGE = 16  # also a language's name ("Russian interpreters")
+_PLACE = 32  # also a state or province of another country ("Georgia")
+_CITY = 64  # also a city of another country ("Tripoli, Lebanon")
+_CONTEXT = _PERSON | _LANGUAGE | _PLACE | _CITY
+_Info = tuple[str, int, "str | None", "frozenset[str] | None"]
+# Of each byte of a folded (ASCII) text: whether a name that ends before it is part of a longer
+# word (1: a letter, digit or "_"; 2: "." — only before one of those), and whether a name that
+# starts after it is (a letter, digit, "_", "'" or ".")
+_AFTER = bytes(1 if chr(b).isalnum() and b < 0x80 or b == 0x5F else 2 if b == 0x2E else 0 for b in range(256))
+_BEFORE = bytes(1 if chr(b).isalnum() and b < 0x80 or chr(b) in "_'." else 0 for b in range(256))
 
 # Words next to a language's name that say it is the language ("Russian interpreters", "she
 # speaks German", "Dutch-speaking volunteers", "classes in Arabic."): the names come from CLDR
@@ -104,28 +116,24 @@ class Tagger:
         # a demonym of another language counts in any text, unless it is also an English word
         # ("american"): then only in an entry whose words are not English
         foreign = {name for name in gazetteer.foreign if name.lower() in gazetteer.english_words}
+        self._foreign = foreign
         self._names = list(names)
-        self._flags = [
-            (_FOREIGN if name in foreign else 0) | (_LOWER if name[:1].islower() else 0) for name in self._names
-        ]
-        # A contiguous NFA is built in 7 ms and scans an entry in 5.3 µs; a DFA scans it in 2.4 µs
-        # but takes 34 ms to build, which 12,000 entries' scans pay back: so a process builds one
-        # only once it has tagged _DFA_AFTER texts (never at 10,000 entries shared by the workers;
-        # at most twice the best of the two, whatever number of entries follows).
-        self._automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._names])
-        self._scans = 0
+        self._infos: list[_Info | None] = [None] * len(self._names)
+        self._finder = _Finder(self._names)
         # "Mexico, Missouri": a country's name, a comma and a state or province of another
         # country name a town there (checked only where a country's name is followed by ", ", " (" or
         # a word that ends town names: see `_town_of`).
         self._places = gazetteer.places
         self._place_words = gazetteer.place_words
+        self._place_initials: frozenset[str] | None = None  # of `_places`, made when first asked
         self._upper_codes: dict[str, str | None] = {}
-        self._upper_automaton: ahocorasick_rs.BytesAhoCorasick | None = None
+        self._upper_finder: _Finder | None = None
         self._upper_names: list[str] = []
+        self._upper_infos: list[_Info | None] = []
         self._languages = gazetteer.languages
         self._first_names = gazetteer.first_names
         self._cities = gazetteer.cities
-        self._surnames: frozenset[str] | None = None
+        self._surnames: set[str] | None = None
         # "French fries", "Brussels sprouts": looked up in the words after a name, not put in the
         # automaton (a thousand WordNet compounds would double the time it takes to build)
         self._compounds = gazetteer.compounds
@@ -141,14 +149,16 @@ class Tagger:
             return 0
         if self._surnames is None:
             data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
-            self._surnames = frozenset(line for line in data.splitlines() if line and not line.startswith("#"))
+            self._surnames = _lines(data)
         return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
 
     def _compound_after(self, text: str, end: int, rests: frozenset[str]) -> int:
         """The end of the compound common noun that a name ending at `end` starts ("French
         fries", "Guinea Fowl", "Brussels sprouts": `rests` are the words that follow the name in
         them, case-folded), the longest one; or 0."""
-        heads, most = _compound_shape(rests)
+        heads, most, initials = _compound_shape(rests)
+        if text[end : end + 1] != " " or text[end + 1 : end + 2].lower() not in initials:
+            return 0  # (what the test of the next word below asks first, without a regex)
         m = _NEXT_WORD.match(text, end)
         if m is None or m.group(1).casefold() not in heads:
             return 0  # no compound starts with the next word (most names, most of the time)
@@ -207,17 +217,42 @@ class Tagger:
         word = (text[end + 1 : end + 20].split(None, 1) or [""])[0].rstrip(".,;:")
         return owner.lower() if word.lower() in _STATE_OFFICES else None
 
-    def _upper(self) -> tuple[ahocorasick_rs.BytesAhoCorasick, list[str]]:
+    def _upper(self) -> _Finder:
         """The automaton for all-caps text, built the first time such text is seen."""
-        if self._upper_automaton is None:
+        if self._upper_finder is None:
             for name, code in self._codes.items():
                 # Two-letter names in capitals ("US") are ordinary words in an all-caps headline.
                 if len(name) > 3 or code is None:
                     self._upper_codes.setdefault(name.upper(), code)
             self._upper_names = list(self._upper_codes)
             self._upper_compounds = {name.upper(): rests for name, rests in self._compounds.items()}
-            self._upper_automaton = ahocorasick_rs.BytesAhoCorasick([name.encode() for name in self._upper_names])
-        return self._upper_automaton, self._upper_names
+            self._upper_infos = [None] * len(self._upper_names)
+            self._upper_finder = _Finder(self._upper_names)
+        return self._upper_finder
+
+    def _info(self, index: int, caps: bool) -> _Info:
+        """What `_scan` asks of the name its automaton (`caps`: the all-caps one) found as
+        `index`, once a name: the name, its `_FOREIGN`... bits, its code and the words that
+        follow it in its compounds (or None)."""
+        if caps:
+            name = self._upper_names[index]
+            kind, code, rests = 0, self._upper_codes[name], self._upper_compounds.get(name)
+        else:
+            name = self._names[index]
+            kind = (_FOREIGN if name in self._foreign else 0) | (_LOWER if name[:1].islower() else 0)
+            code, rests = self._codes[name], self._compounds.get(name)
+        first_name = name in self._first_names
+        if first_name or (name[:1].isupper() and " " not in name):
+            kind |= _PERSON | (_FIRST_NAME if first_name else 0)
+        if name in self._languages:
+            kind |= _LANGUAGE
+        if name in self._places:
+            kind |= _PLACE
+        if name in self._cities:
+            kind |= _CITY
+        info = (name, kind, code, rests)
+        (self._upper_infos if caps else self._infos)[index] = info
+        return info
 
     def _town_of(self, text: str, end: int, name: str) -> str | None:
         """The code of the country of the town whose name starts with the country's name
@@ -226,8 +261,14 @@ class Tagger:
         (Quindío)"): the town's country. Dictionary look-ups of the next one to four words."""
         if not self._places:
             return None
+        if self._place_initials is None:
+            self._place_initials = frozenset(place[:1] for place in self._places)
+        initials = self._place_initials
         town = False  # whether a word that ends town names came first ("Panama City, Florida")
         after = text[end : end + 2]
+        if after == ", " or after == " (":
+            if text[end + 2 : end + 3] not in initials:
+                return None  # no state or province starts so (in the text below: `words[0]`)
         if after == ", ":
             words = text[end + 2 : end + 64].split("\n", 1)[0].split(" ")[:4]
         elif after == " (":
@@ -235,7 +276,11 @@ class Tagger:
         elif after[:1] == " ":
             # "Jordan Valley, Utah": one word that ends many town names, then a comma
             comma = text.find(", ", end + 1, end + 18)
-            if comma < 0 or text[end + 1 : comma] not in self._place_words:
+            if (
+                comma < 0
+                or text[end + 1 : comma] not in self._place_words
+                or text[comma + 2 : comma + 3] not in initials
+            ):
                 return None
             words = text[comma + 2 : comma + 64].split("\n", 1)[0].split(" ")[:4]
             town = True
@@ -257,53 +302,58 @@ class Tagger:
         `foreign[0] = ...` through `_decide` the first time such a name is found)."""
         caps = text.isupper() and _is_all_caps(text)  # (the first test alone: most texts fail it)
         if caps:
-            automaton, names = self._upper()
-            codes = self._upper_codes
-            compounds: Mapping[str, frozenset[str]] = self._upper_compounds
-            flags = None
+            finder, names, infos = self._upper(), self._upper_names, self._upper_infos
         else:
-            self._scans += 1
-            if self._scans == _DFA_AFTER:
-                self._automaton = ahocorasick_rs.BytesAhoCorasick(
-                    [name.encode() for name in self._names], implementation=ahocorasick_rs.Implementation.DFA
-                )
-            automaton, names, codes, flags = self._automaton, self._names, self._codes, self._flags
-            compounds = self._compounds
+            finder, names, infos = self._finder, self._names, self._infos
         found: set[str | None] = set()
-        matches = automaton.find_matches_as_indexes(text.encode(), overlapping=True)
-        if not matches:
-            return found
+        data = text.encode()  # (folded: ASCII, so that a byte's offset is its character's)
         candidates = []
-        length = len(text)
-        for index, start, end in matches:
-            if end < length:
-                after = text[end]
-                if after.isalnum() or after == "_" or (after == "." and end + 1 < length and _word(text[end + 1])):
+        inside: list[tuple[int, int, int]] = []  # (end, start, index) of the names inside a longer word
+        length = len(data)
+        leaves, wholes = finder.leaves, finder.names
+        for leaf, start, _end in finder.automaton.find_matches_as_indexes(data, overlapping=True):
+            # the byte before a name is none of a letter, digit, "_", "'" or "." (but the ' of
+            # "l'" and "d'"), the byte after none of a letter, digit or "_", nor a "." before one
+            within = start and _BEFORE[data[start - 1]] and not _elided(text, start)
+            if within and why is None:
+                continue  # (every name of the leaf starts there)
+            for index in leaves[leaf]:
+                whole = wholes[index]
+                if not data.startswith(whole, start):
                     continue
-            if start:
-                before = text[start - 1]
-                if (before.isalnum() or before in "_'.") and not _elided(text, start):
-                    if why is not None and not (flags and flags[index] & _LOWER):
-                        why.append(
-                            (
-                                names[index],
-                                None,
-                                f"not taken: part of a longer word ({text[max(0, start - 8) : end]!r})",
-                            )
+                end = start + len(whole)
+                if (
+                    end < length
+                    and (after := _AFTER[data[end]])
+                    and (after == 1 or (end + 1 < length and _AFTER[data[end + 1]] == 1))
+                ):
+                    continue
+                if within:
+                    inside.append((end, start, index))
+                else:
+                    candidates.append((start, -end, index))
+        if inside and why is not None:
+            inside.sort()  # in the order an automaton of the whole names finds them: by end, then start
+            for end, start, index in inside:
+                if not (infos[index] or self._info(index, caps))[1] & _LOWER:
+                    why.append(
+                        (
+                            names[index],
+                            None,
+                            f"not taken: part of a longer word ({text[max(0, start - 8) : end]!r})",
                         )
-                    continue
-            candidates.append((start, -end, index))
+                    )
         if not candidates:
             return found
-        candidates.sort()
+        if len(candidates) > 1:
+            candidates.sort()
         pos = 0
-        places, cities, languages, first_names = self._places, self._cities, self._languages, self._first_names
         for start, end, index in candidates:
             if start < pos:
                 continue
             end = -end
-            name = names[index]
-            if flags is not None and flags[index] & _FOREIGN:
+            name, kind, code, rests = infos[index] or self._info(index, caps)
+            if kind & _FOREIGN:
                 if foreign[0] is None:
                     foreign[0] = foreign[1]()
                 if not foreign[0]:
@@ -318,55 +368,54 @@ class Tagger:
                         )
                     continue
             pos = end
-            rests = compounds.get(name)
             if rests is not None and (compound := self._compound_after(text, end, rests)):
                 pos = compound  # "Brussels sprouts": a vegetable, and no word of it names a country
                 if why is not None:
                     why.append((text[start:compound], None, "a common noun, not a country (WordNet's compounds)"))
                 continue
-            if not caps and _may_name_a_town(text, end):
-                town = self._town_of(text, end, name)
-                if town is not None:
-                    found.add(None if town == "-" else town)
-                    if why is not None:
-                        why.append(
-                            (
-                                name,
-                                None if town == "-" else town,
-                                "a town: followed by a state or province of another country, which counts instead"
-                                if town != "-"
-                                else "a town: followed by a state or province that two countries name",
-                            )
+            if not caps and _may_name_a_town(text, end) and (town := self._town_of(text, end, name)) is not None:
+                found.add(None if town == "-" else town)
+                if why is not None:
+                    why.append(
+                        (
+                            name,
+                            None if town == "-" else town,
+                            "a town: followed by a state or province of another country, which counts instead"
+                            if town != "-"
+                            else "a town: followed by a state or province that two countries name",
                         )
+                    )
+                continue
+            if kind & _CONTEXT:  # (most names: none of these)
+                follows = text[end : end + 1]
+                if (
+                    kind & _PERSON
+                    and follows == " "
+                    and text[end + 1 : end + 2].isupper()
+                    and (person := self._surname_after(text, end, not kind & _FIRST_NAME))
+                ):
+                    pos = person  # "Jordan Alvarez": a person, and the surname is no place either
+                    if why is not None:
+                        why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
                     continue
-            if (
-                text[end + 1 : end + 2].isupper()  # (cheap tests first: this runs for every name)
-                and (name in first_names or (name[:1].isupper() and " " not in name))
-                and (person := self._surname_after(text, end, name not in first_names))
-            ):
-                pos = person  # "Jordan Alvarez": a person, and the surname is no place either
-                if why is not None:
-                    why.append((text[start:person], None, "a person: a first name and a surname (US census)"))
-                continue
-            if name in languages and _language_use(text, start, end, languages):
-                if why is not None:
-                    why.append((name, None, "a language here, not a country (the words around it say so)"))
-                continue
-            if name in places and (state := self._institution_of(text, start, end, name)) is not None:
-                found.add(state)
-                if why is not None:
-                    why.append((name, state, "a state of another country: one of its universities"))
-                continue
-            if text[end : end + 1] == "," and name in cities and (country := self._country_after(text, end, name)):
-                if why is not None:
-                    why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
-                continue
-            if name in places and (state := self._office_of(text, end, name)) is not None:
-                found.add(state)
-                if why is not None:
-                    why.append((name, state, "a state of another country: its office follows"))
-                continue
-            code = codes[name]
+                if kind & _LANGUAGE and _language_use(text, start, end, self._languages):
+                    if why is not None:
+                        why.append((name, None, "a language here, not a country (the words around it say so)"))
+                    continue
+                if kind & _PLACE and (state := self._institution_of(text, start, end, name)) is not None:
+                    found.add(state)
+                    if why is not None:
+                        why.append((name, state, "a state of another country: one of its universities"))
+                    continue
+                if kind & _CITY and follows == "," and (country := self._country_after(text, end, name)):
+                    if why is not None:
+                        why.append((name, None, f"a town of that name in the country named after it ({country!r})"))
+                    continue
+                if kind & _PLACE and (state := self._office_of(text, end, name)) is not None:
+                    found.add(state)
+                    if why is not None:
+                        why.append((name, state, "a state of another country: its office follows"))
+                    continue
             found.add(code)
             if why is not None:
                 if name in self.gazetteer.ambiguous:
@@ -382,7 +431,7 @@ class Tagger:
                     why.append(
                         (name, code, "all-caps text" if code else "a phrase that names no country (an exclusion)")
                     )
-                elif flags is not None and flags[index] & _FOREIGN:
+                elif kind & _FOREIGN:
                     why.append(
                         (
                             name,
@@ -447,7 +496,8 @@ class Tagger:
         return self.explain_entry(text, "", language)[1]
 
     def _tag(self, title: str, body: str, language: str | None, why: Why | None) -> tuple[str, ...]:
-        folded = fold(title + "\n\n" + body if body else title)
+        # (folding reads a character at a time: an ASCII body, most bodies, is not read again)
+        folded = fold(title) + "\n\n" + fold(body) if body else fold(title)
 
         def decide() -> bool:
             english = is_english(folded)
@@ -481,11 +531,55 @@ class Tagger:
         return tuple(codes), unknown
 
 
+class _Finder:
+    """Where names may stand in a text: an automaton of their first bytes, each of its patterns
+    ("leaves") the first `_PREFIX` bytes of a few names, or more where more than `_SHARED` names
+    share them ("Republic of A", "Republic of B"...), or a whole shorter name; `leaves[i]` the
+    indexes of the names (`names`, as bytes) that start with pattern `i`, which a match of it is of only
+    where the text goes on with one of them (`bytes.startswith`). Of the 6,500 names' 75,000
+    bytes, 3,000 patterns: a DFA built in 6 ms that scans an entry in 2 µs (one of the whole
+    names takes 34 ms and scans in 2.4 µs, a contiguous NFA 7 ms and 5.3 µs, more out of the
+    processor's caches); every name any of them finds, at the same places."""
+
+    def __init__(self, names: list[str]) -> None:
+        encoded = [name.encode() for name in names]
+        groups: dict[bytes, list[int]] = {}
+        for index, name in enumerate(encoded):
+            groups.setdefault(name[:_PREFIX], []).append(index)
+        leaves: dict[bytes, list[int]] = {}
+        todo = []
+        for key, group in groups.items():
+            if len(group) > _SHARED:
+                todo.append((_PREFIX + 1, group))
+            else:
+                leaves[key] = group
+        while todo:  # the first bytes that many names share: one byte more than all of them do
+            size, group = todo.pop()
+            size = max(size, len(os.path.commonprefix([encoded[index] for index in group])) + 1)
+            groups = {}
+            for index in group:
+                groups.setdefault(encoded[index][:size], []).append(index)
+            for key, more in groups.items():
+                if len(more) > _SHARED and any(len(encoded[index]) > size for index in more):
+                    todo.append((size + 1, more))
+                else:
+                    leaves[key] = more
+        self.automaton = ahocorasick_rs.BytesAhoCorasick(list(leaves), implementation=ahocorasick_rs.Implementation.DFA)
+        self.leaves = list(leaves.values())
+        self.names = encoded
+
+
+_PREFIX = 5
+_SHARED = 8
+
+
 @functools.lru_cache(maxsize=256)
-def _compound_shape(rests: frozenset[str]) -> tuple[frozenset[str], int]:
-    """The first words of `rests` (the words after a name in its compounds) and the most words
-    one of them has: `Tagger._compound_after` reads no further."""
-    return frozenset(rest.split(" ")[0] for rest in rests), max((rest.count(" ") + 1 for rest in rests), default=0)
+def _compound_shape(rests: frozenset[str]) -> tuple[frozenset[str], int, frozenset[str]]:
+    """The first words of `rests` (the words after a name in its compounds), the most words
+    one of them has (`Tagger._compound_after` reads no further) and the first letters of the
+    first words."""
+    heads = frozenset(rest.split(" ")[0] for rest in rests)
+    return heads, max((rest.count(" ") + 1 for rest in rests), default=0), frozenset(head[:1] for head in heads)
 
 
 def _language_use(text: str, start: int, end: int, languages: frozenset[str], way: int = 0) -> bool:
@@ -551,15 +645,24 @@ def _next_in_list(text: str, end: int, languages: frozenset[str]) -> tuple[int, 
     return m.start(1), m.end(1)
 
 
+_LINE_ENDS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines splits
+_COMMENT = re.compile(f"#[^{_LINE_ENDS}]*")
+
+
+def _lines(data: str) -> set[str]:
+    """The lines of `data` but empty ones and comments (those that start with "#"): 38,000
+    surnames in 4.5 ms, where testing each line took 8 (the comments are found by their "#")."""
+    comments = [m.group() for m in _COMMENT.finditer(data) if m.start() == 0 or data[m.start() - 1] in _LINE_ENDS]
+    lines = set(data.splitlines())
+    lines.difference_update(comments, ("",))
+    return lines
+
+
 def _may_name_a_town(text: str, end: int) -> bool:
     """What `Tagger._town_of` asks first of the text after a name ending at `end`: ", ", " (",
     or a space and ", " within the next 17 characters; it names no town otherwise."""
     after = text[end : end + 2]
     return after == ", " or after == " (" or (after[:1] == " " and text.find(", ", end + 1, end + 18) >= 0)
-
-
-def _word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 
 
 def _elided(text: str, start: int) -> bool:
