@@ -152,3 +152,60 @@ def test_an_entry_template_that_lists_the_countries_itself_still_renders(site):
     assert site.build("--templates", str(custom)).code == 0
     assert "[ar:Argentina][cl:Chile]" in _entry(site, "mountain-pass")
     assert "[pe:Peru]" in _entry(site, "glaciers")
+
+
+GROUP_PAGES = ["all/index.html", "cl/index.html", "ar/index.html", "ec/index.html", "regional/index.html"]
+
+
+def _items(html: str) -> list[str]:
+    [news] = re.findall(r'<ol class="news">\n(.*?)\n</ol>', html, re.DOTALL)
+    return re.findall(r"<li[ >].*?</li>", news, re.DOTALL)
+
+
+def test_an_entry_has_the_same_item_on_every_group_page_it_is_on(site):
+    site.write("a.txt", BULLETIN)
+    assert site.build().code == 0
+    [item] = [x for x in _items(site.read("all/index.html")) if "Mountain Pass" in x]
+    assert item.startswith('<li>\n  <h3><a href="../entries/') and item.endswith(
+        '<p class="teaser">Customs officers on both sides now share one checkpoint.</p>\n</li>'
+    )
+    for page in ("cl/index.html", "ar/index.html"):
+        assert [x for x in _items(site.read(page)) if "Mountain Pass" in x] == [item], page
+    assert [len(_items(site.read(page))) for page in GROUP_PAGES] == [4, 1, 1, 1, 1]
+
+
+def test_a_users_latest_item_macro_makes_the_items_of_every_group_page(site):
+    site.write("a.txt", BULLETIN)
+    custom = site.root / "mytemplates"
+    custom.mkdir()
+    macro = (REPO / "templates" / "_latest.html.j2").read_text()
+    assert macro.count('<p class="teaser">') == 1
+    (custom / "_latest.html.j2").write_text(macro.replace('<p class="teaser">', '<p class="mine">'))
+    assert site.build("--templates", str(custom)).code == 0
+    for page in GROUP_PAGES:
+        items = _items(site.read(page))
+        assert items and all('<p class="mine">' in x and "teaser" not in x for x in items), page
+    # the items are made for this build's templates: back to the bundled ones, every page follows
+    assert site.build().code == 0
+    assert not any('class="mine"' in site.read(page) for page in GROUP_PAGES)
+
+
+def test_a_group_template_that_lists_the_latest_entries_itself_still_renders(site):
+    # an older copy of group.html.j2 (a loop over `latest`, the shared macros imported with
+    # context, top-level sets) renders as it did
+    site.write("a.txt", BULLETIN)
+    custom = site.root / "mytemplates"
+    custom.mkdir()
+    (custom / "group.html.j2").write_text(
+        '{% extends "base.html.j2" %}\n{% from "_macros.html.j2" import subscribe with context %}\n'
+        "{% set share_title = name %}\n{% block main %}{{ subscribe(group, root) }}\n"
+        "{% for entry in latest %}<p>{{ entry.date | longdate }}: {{ entry.title }} / {{ entry | teaser }}</p>"
+        "{% else %}<p>none</p>{% endfor %}\n{% endblock %}\n"
+    )
+    assert site.build("--templates", str(custom)).code == 0
+    page = site.read("cl/index.html")
+    assert (
+        "<p>3 March 2025: Chile and Argentina Reopen a Mountain Pass / "
+        "Customs officers on both sides now share one checkpoint.</p></main>"
+    ) in page
+    assert '<ul class="subscribe">' in page and '<ol class="news">' not in page

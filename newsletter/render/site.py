@@ -216,6 +216,8 @@ class SiteRenderer:
         self.config = config
         self._countries: dict[tuple[str, ...] | None, tuple[tuple[tuple[str, str], ...], str]] = {}
         """Per set of countries: (code, name) pairs and their links on an entry page."""
+        self._latest: dict[int, tuple[Entry, str]] = {}
+        """Per entry (by id, with the entry): its item in the group pages' latest news."""
 
     # The page templates, each compiled on first use: a rebuild whose pages are all current (a
     # touched bulletin, an edit seen by one list's feed only) renders none, and compiling the six
@@ -245,8 +247,18 @@ class SiteRenderer:
         function: the same text without Jinja's call machinery (argument matching, the
         `Markup` wrap) — a third of a line's cost, on 100,000 lines; `_months` joins the lines
         and marks the join safe."""
-        macros: Any = _private(self.templates.get("_macros.html.j2")).make_module()
-        macro = macros.entry_line
+        return self._macro("_macros.html.j2", "entry_line")
+
+    @functools.cached_property
+    def _latest_item(self) -> Callable[[Entry, str], str]:
+        """The `latest_item(entry, root)` macro of _latest.html.j2: an entry's item in a group
+        page's latest news, called as `_entry_line` is."""
+        return self._macro("_latest.html.j2", "latest_item")
+
+    def _macro(self, template: str, name: str) -> Callable[[Entry, str], str]:
+        """Macro `name(entry, root)` of `template`; one of exactly those two parameters as its
+        compiled function (see `_entry_line`)."""
+        macro = getattr(_private(self.templates.get(template)).make_module(), name)
         plain = (
             isinstance(macro, Macro)
             and tuple(getattr(macro, "arguments", ())) == ("entry", "root")
@@ -265,7 +277,7 @@ class SiteRenderer:
     def compile_templates(self) -> SiteRenderer:
         """Compile every page template now (before forking: the workers then share them)."""
         self._entry_pieces, self._group, self._home, self._year, self._archive, self._subscribe  # noqa: B018
-        self._entry_line, self._country_links  # noqa: B018
+        self._entry_line, self._latest_item, self._country_links  # noqa: B018
         return self
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
@@ -294,17 +306,29 @@ class SiteRenderer:
         ).encode()
 
     def group_page(self, group: str, name: str, latest: tuple[Entry, ...], years: list[tuple[int, int]]) -> bytes:
-        """A group's page: its newest entries in full and its archive by year."""
+        """A group's page: its newest entries in full and its archive by year. Each entry's item
+        (the `latest_item` macro of _latest.html.j2) is made once for every group page it is on."""
         total = sum(count for _, count in years)
         return self._group.render(
             group=group,
             name=name,
             total=total,
             latest=latest,
+            latest_items=_safe(Markup, "\n".join(self._latest_items(latest))),
             years=years,
             root="../",
             canonical=self.links.group_url(group),
         ).encode()
+
+    def _latest_items(self, latest: tuple[Entry, ...]) -> Iterator[str]:
+        made, item = self._latest, self._latest_item
+        for entry in latest:
+            kept = made.get(id(entry))
+            if kept is None or kept[0] is not entry:
+                if len(made) > 60_000:  # a long-lived daemon: entries come and go
+                    made.clear()
+                kept = made[id(entry)] = (entry, item(entry, "../"))
+            yield kept[1]
 
     def subscribe_page(self, group: str, name: str, feeds: dict[str, str]) -> bytes:
         """A page for people that shows a group's feed addresses: what browsers without XSLT
