@@ -144,7 +144,7 @@ def test_an_entry_filled_directly_is_the_entry_its_setters_fill():
 
     assert _filled_alike()
     when = dt.datetime(2024, 6, 5, 23, 59, tzinfo=zoneinfo.ZoneInfo("America/Lima"))
-    later = dt.datetime(2024, 6, 7, 8, 0, tzinfo=dt.timezone.utc)
+    later = dt.datetime(2024, 6, 7, 8, 0, tzinfo=dt.UTC)
     for item in (
         FeedItem("id:1", "T <1> & 2", "https://e.org/a.html", when, later, "<p>b</p>", "s <x>", (("pe", "Peru"),)),
         FeedItem("id:2", "Only a title", "https://e.org/b.html", when, when, "", "", ()),

@@ -41,6 +41,8 @@ def _item(item: FeedItem, language: str) -> str:
     `json_item`, formatted here directly (a test compares the two)."""
     e = encode_basestring
     tags = [name for _, name in item.categories]
+    published = item.published.isoformat()
+    updated = published if item.updated is item.published else item.updated.isoformat()
     return "".join(  # one copy of the whole; `a + b + ...` copies what it has so far at each `+`
         (
             '{\n      "id": ',
@@ -54,9 +56,9 @@ def _item(item: FeedItem, language: str) -> str:
             ',\n      "summary": ',
             e(item.summary),
             ',\n      "date_published": ',
-            e(item.published.isoformat()),
+            e(published),
             ',\n      "date_modified": ',
-            e(item.updated.isoformat()),
+            e(updated),
             ',\n      "tags": ',
             "[\n        " + ",\n        ".join(map(e, tags)) + "\n      ]" if tags else "[]",
             f',\n      "language": {e(item.language)}' if item.language and item.language != language else "",

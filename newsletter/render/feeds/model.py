@@ -59,7 +59,8 @@ class FeedSite:
     kept: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
     """What one entry's feeds share, made once for the feeds of all its lists: its `FeedItem`
     (`item`), its feedgen entry (`xmlfeed.feed_generator`), its JSON Feed item
-    (`jsonfeed.render_json_feed`); by the entry or item object, which is kept with it."""
+    (`jsonfeed.render_json_feed`); by the entry or item object, which is kept with it. And
+    what entries share (`feed_item`): a date's time (by the date), a set of countries' pairs."""
 
     def item(self, entry: Entry) -> FeedItem:
         """`feed_item(entry, self)`, made once per entry object."""
@@ -73,7 +74,16 @@ class FeedSite:
 
 
 def feed_item(entry: Entry, site: FeedSite) -> FeedItem:
-    pub = published(entry, site.tz)
+    kept = site.kept
+    # what entries share, made once: the time of a date, the (code, name) pairs of a set of countries
+    pub = kept.get(entry.date)
+    if pub is None:
+        pub = kept[entry.date] = published(entry, site.tz)
+    countries = entry.countries
+    categories = kept.get(("categories", countries))
+    if categories is None:
+        names = site.names
+        categories = kept[("categories", countries)] = tuple((c, names.get(c, c.upper())) for c in countries or ())
     return FeedItem(
         id=entry.id,
         title=entry.title,
@@ -82,7 +92,7 @@ def feed_item(entry: Entry, site: FeedSite) -> FeedItem:
         updated=entry.updated or pub,
         content_html=body_html(entry.body, entry.body_format),
         summary=summarize(body_text(entry.body, entry.body_format)),
-        categories=tuple((c, site.names.get(c, c.upper())) for c in entry.countries or ()),
+        categories=categories,
         language=entry.language,
     )
 

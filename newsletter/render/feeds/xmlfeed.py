@@ -98,7 +98,7 @@ def _filled_alike() -> bool:
 
     from feedgen.entry import FeedEntry
 
-    when = dt.datetime(2025, 3, 3, 9, 30, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2025, 3, 3, 9, 30, tzinfo=dt.UTC)
     probe = FeedItem(
         "tag:x,2025:1", "A < B", "https://x.org/e.html", when, when, "<p>x</p>", "s & t", (("cl", "Chile"), ("ar", "A"))
     )
