@@ -282,10 +282,12 @@ class SiteRenderer:
 
     def set_newsletter_groups(self, groups: set[str]) -> None:
         """The groups whose pages link to a newsletter archive (the same set, updated in place:
-        the templates hold it)."""
+        the templates hold it). The group pages' items are made again: a user's `latest_item`
+        may read the set."""
         if groups != self._newsletters:
             self._newsletters.clear()
             self._newsletters.update(groups)
+            self._latest.clear()
 
     def entry_page(self, entry: Entry, canonical: str) -> bytes:
         made = self._countries.get(entry.countries)
