@@ -155,3 +155,27 @@ def test_an_entry_filled_directly_is_the_entry_its_setters_fill():
         _fill(direct, item)
         assert vars(direct) == vars(by_setters)
         assert direct.atom_entry() is not None and direct.rss_entry() is not None
+
+
+def test_an_rss_feed_whose_titles_have_no_ampersand_or_less_than_is_left_as_feedgen_wrote_it():
+    # `render_rss` scans for titles only when the channel's or an item's title has `&` or `<`;
+    # otherwise the scan would change nothing (a body's `&` and `<` are in <description>)
+    from newsletter.render.feeds.model import FeedData
+    from newsletter.render.feeds.rss import hex_references, render_rss
+    from newsletter.render.feeds.xmlfeed import feed_generator
+
+    when = dt.datetime(2024, 6, 5, tzinfo=dt.UTC)
+    body = FeedItem("id:1", "Plain > title", "https://e.org/a.html", when, when, "<p>a &amp; b</p>", "a & b <c>", ())
+    odd = FeedItem("id:2", "Costs < 5% & rising", "https://e.org/b.html", when, when, "", "", ())
+    urls = {fmt: f"https://e.org/all/{fmt}" for fmt in ("atom", "rss", "json")}
+    for site_title, items, scanned in (
+        ("News", (body,), False),
+        ("News & Views", (body,), True),
+        ("News", (body, odd), True),
+    ):
+        data = FeedData("all", site_title, "s", "en", "a", "https://e.org/all/", urls, "../feed.xsl", "", when, items)
+        raw = feed_generator(data, "rss").rss_str(pretty=True, encoding="UTF-8")
+        xml = render_rss(data)
+        assert xml.endswith(hex_references(raw)[len(b"<?xml version='1.0' encoding='UTF-8'?>") :])
+        assert (b"&#x26;" in xml) is scanned
+        assert b"&amp;" in xml  # the body's, escaped in <description>
