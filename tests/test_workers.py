@@ -149,3 +149,21 @@ def test_blocks_shrink_towards_the_end_so_that_processes_finish_together():
         assert sorted(set(ends)) == [8, 14, 17, 18, 19, 20]  # blocks of 8, 6, 3, 1, 1, 1
     finally:
         counter.close()
+
+
+def test_units_that_share_work_are_rendered_by_one_process_and_recorded_in_order(tmp_path):
+    """`together`'s units (a list's feeds, which fill the same entries) make one first block:
+    one process renders them all; the manifest still lists every unit in `units` order."""
+    from newsletter.state.manifest import ManifestFolder
+
+    writer = SiteWriter(tmp_path / "out", ManifestFolder(tmp_path / "state"))
+
+    def render(n: int):
+        return lambda: [(f"u{n}.txt", str(os.getpid()).encode())]
+
+    keys = [f"feeds:{n}" if n % 7 == 3 else f"page:{n}" for n in range(300)]
+    units = [(key, "f", render(n)) for n, key in enumerate(keys)]
+    workers.render_in_processes(writer, units, 2, together=lambda key: key.startswith("feeds:"))
+    pids = {(tmp_path / "out" / f"u{n}.txt").read_bytes() for n, key in enumerate(keys) if key.startswith("feeds:")}
+    assert len(pids) == 1
+    assert list(writer.state[0]) == keys
