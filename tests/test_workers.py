@@ -161,9 +161,21 @@ def test_units_that_share_work_are_rendered_by_one_process_and_recorded_in_order
     def render(n: int):
         return lambda: [(f"u{n}.txt", str(os.getpid()).encode())]
 
-    keys = [f"feeds:{n}" if n % 7 == 3 else f"page:{n}" for n in range(300)]
+    keys = [f"feeds:{n}" if n % 100 == 3 else f"page:{n}" for n in range(1200)]
     units = [(key, "f", render(n)) for n, key in enumerate(keys)]
     workers.render_in_processes(writer, units, 2, together=lambda key: key.startswith("feeds:"))
     pids = {(tmp_path / "out" / f"u{n}.txt").read_bytes() for n, key in enumerate(keys) if key.startswith("feeds:")}
     assert len(pids) == 1
     assert list(writer.state[0]) == keys
+
+
+def test_units_that_share_work_are_not_put_together_when_they_are_most_of_the_work():
+    """The finish of a build by batches: the feeds are most of its units; one process alone
+    would render them while the other waits."""
+    feeds = lambda key: key.startswith("feeds:")
+    few = [(f"feeds:{n}" if n % 100 == 3 else f"page:{n}", "f", None) for n in range(1200)]
+    order, first = workers._claim_order(few, feeds, 2)
+    assert first == 12 and [few[n][0] for n in order[:first]] == [f"feeds:{n}" for n in range(3, 1200, 100)]
+    assert sorted(order) == list(range(1200))
+    many = [(f"feeds:{n}" if n % 3 == 0 else f"page:{n}", "f", None) for n in range(300)]
+    assert workers._claim_order(many, feeds, 2) == (range(300), 0)

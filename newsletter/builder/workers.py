@@ -293,14 +293,22 @@ def _spread(workers: int) -> int:
     return workers
 
 
-def _claim_order(units: list, together: Callable[[str], bool] | None) -> tuple[list[int] | range, int]:
+TOGETHER_WEIGHT = 25
+"""A unit that shares work with others (a list's feeds: ~3 ms, most of it filling entries that
+other lists' feeds hold too) costs about this many of a full build's average units."""
+
+
+def _claim_order(units: list, together: Callable[[str], bool] | None, workers: int) -> tuple[list[int] | range, int]:
     """The order in which the units are claimed, and the size of the first block: the units
-    `together` accepts first, as one block (one process renders them all), then the others in
-    their order."""
+    `together` accepts first, as one block (one process renders them all and does their
+    shared work once), then the others in their order. Only when those units are at most one
+    process's share of the work (`TOGETHER_WEIGHT`: a full build's few dozen feeds among
+    thousands of pages, not the finish of a build by batches, where the feeds are most of the
+    work and one process would render them while the others wait)."""
     if together is None:
         return range(len(units)), 0
     first = [n for n, unit in enumerate(units) if together(unit[0])]
-    if len(first) < 2:
+    if len(first) < 2 or len(first) * TOGETHER_WEIGHT * workers > len(units):
         return range(len(units)), 0
     chosen = set(first)
     return first + [n for n in range(len(units)) if n not in chosen], len(first)
@@ -409,7 +417,7 @@ def render_in_processes(
 
     global _JOB  # handed to forked children, cleared right after
     counter, block, spread = _Counter(), _block(len(units), workers), _spread(workers)
-    sequence, first = _claim_order(units, together)
+    sequence, first = _claim_order(units, together, workers)
     _JOB = (writer, units, block, spread, counter, sequence, first)
     interrupted = False
     forked = None
