@@ -152,7 +152,7 @@ def test_blocks_shrink_towards_the_end_so_that_processes_finish_together():
 
 
 def test_units_that_share_work_are_rendered_by_one_process_and_recorded_in_order(tmp_path):
-    """`together`'s units (a list's feeds, which fill the same entries) make one first block:
+    """Units that share work (a list's feeds, which fill the same entries) make one first block:
     one process renders them all; the manifest still lists every unit in `units` order."""
     from newsletter.state.manifest import ManifestFolder
 
@@ -163,7 +163,7 @@ def test_units_that_share_work_are_rendered_by_one_process_and_recorded_in_order
 
     keys = [f"feeds:{n}" if n % 100 == 3 else f"page:{n}" for n in range(1200)]
     units = [(key, "f", render(n)) for n, key in enumerate(keys)]
-    workers.render_in_processes(writer, units, 2, together=lambda key: key.startswith("feeds:"))
+    workers.render_in_processes(writer, units, 2)
     pids = {(tmp_path / "out" / f"u{n}.txt").read_bytes() for n, key in enumerate(keys) if key.startswith("feeds:")}
     assert len(pids) == 1
     assert list(writer.state[0]) == keys
@@ -172,7 +172,7 @@ def test_units_that_share_work_are_rendered_by_one_process_and_recorded_in_order
 def test_units_that_share_work_are_not_put_together_when_they_are_most_of_the_work():
     """The finish of a build by batches: the feeds are most of its units; one process alone
     would render them while the other waits."""
-    feeds = lambda key: key.startswith("feeds:")
+    feeds = workers.shares_work
     few = [(f"feeds:{n}" if n % 100 == 3 else f"page:{n}", "f", None) for n in range(1200)]
     order, first = workers._claim_order(few, feeds, 2)
     assert first == 12 and [few[n][0] for n in order[:first]] == [f"feeds:{n}" for n in range(3, 1200, 100)]

@@ -133,9 +133,7 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
     if count > 1:
         if run.before_fork is not None:
             run.before_fork(todo)
-        render_in_processes(
-            writer, todo, count, run.progress, run.stop_requested, meanwhile=run.meanwhile, together=shares_entries
-        )
+        render_in_processes(writer, todo, count, run.progress, run.stop_requested, meanwhile=run.meanwhile)
         if run.progress is not None:
             run.progress("writing", len(todo), len(todo))
     else:
@@ -143,13 +141,6 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
         if run.meanwhile is not None:
             run.meanwhile()
     return produced
-
-
-def shares_entries(key: str) -> bool:
-    """Whether unit `key` is a list's feeds (`OutputUnits._list_units`): the feeds of `all` and
-    of the countries hold many of the same entries, whose feedgen entries and JSON items a
-    process fills once (`FeedSite.kept`), so one process renders them all."""
-    return key.startswith("feeds:")
 
 
 def _serially(writer: SiteWriter, todo: Iterable[Unit], total: int | None, run: Run) -> None:
