@@ -149,3 +149,33 @@ def test_blocks_shrink_towards_the_end_so_that_processes_finish_together():
         assert sorted(set(ends)) == [8, 14, 17, 18, 19, 20]  # blocks of 8, 6, 3, 1, 1, 1
     finally:
         counter.close()
+
+
+def test_units_that_share_work_are_rendered_by_one_process_and_recorded_in_order(tmp_path):
+    """Units that share work (a list's feeds, which fill the same entries) make one first block:
+    one process renders them all; the manifest still lists every unit in `units` order."""
+    from newsletter.state.manifest import ManifestFolder
+
+    writer = SiteWriter(tmp_path / "out", ManifestFolder(tmp_path / "state"))
+
+    def render(n: int):
+        return lambda: [(f"u{n}.txt", str(os.getpid()).encode())]
+
+    keys = [f"feeds:{n}" if n % 100 == 3 else f"page:{n}" for n in range(1200)]
+    units = [(key, "f", render(n)) for n, key in enumerate(keys)]
+    workers.render_in_processes(writer, units, 2)
+    pids = {(tmp_path / "out" / f"u{n}.txt").read_bytes() for n, key in enumerate(keys) if key.startswith("feeds:")}
+    assert len(pids) == 1
+    assert list(writer.state[0]) == keys
+
+
+def test_units_that_share_work_are_not_put_together_when_they_are_most_of_the_work():
+    """The finish of a build by batches: the feeds are most of its units; one process alone
+    would render them while the other waits."""
+    feeds = workers.shares_work
+    few = [(f"feeds:{n}" if n % 100 == 3 else f"page:{n}", "f", None) for n in range(1200)]
+    order, first = workers._claim_order(few, feeds, 2)
+    assert first == 12 and [few[n][0] for n in order[:first]] == [f"feeds:{n}" for n in range(3, 1200, 100)]
+    assert sorted(order) == list(range(1200))
+    many = [(f"feeds:{n}" if n % 3 == 0 else f"page:{n}", "f", None) for n in range(300)]
+    assert workers._claim_order(many, feeds, 2) == (range(300), 0)
