@@ -134,29 +134,6 @@ def test_feeds_sharing_their_entries_are_the_feeds_made_alone(site):
             assert expected[2] == built[group, "json"]
 
 
-def test_an_entry_filled_directly_is_the_entry_its_setters_fill():
-    # `_fill` writes what feedgen's setters would (`_fill_by_setters`); `_filled_alike` checks
-    # it against the feedgen installed, which every supported one must pass (else the setters
-    # fill every entry: slower, the same feeds)
-    from feedgen.entry import FeedEntry
-
-    from newsletter.render.feeds.xmlfeed import _fill, _fill_by_setters, _filled_alike
-
-    assert _filled_alike()
-    when = dt.datetime(2024, 6, 5, 23, 59, tzinfo=zoneinfo.ZoneInfo("America/Lima"))
-    later = dt.datetime(2024, 6, 7, 8, 0, tzinfo=dt.UTC)
-    for item in (
-        FeedItem("id:1", "T <1> & 2", "https://e.org/a.html", when, later, "<p>b</p>", "s <x>", (("pe", "Peru"),)),
-        FeedItem("id:2", "Only a title", "https://e.org/b.html", when, when, "", "", ()),
-        FeedItem("id:3", "T", "https://e.org/c.html", when, when, "", "sum", (("a", "A"), ("b", "B")), "es"),
-    ):
-        by_setters, direct = FeedEntry(), FeedEntry()
-        _fill_by_setters(by_setters, item)
-        _fill(direct, item)
-        assert vars(direct) == vars(by_setters)
-        assert direct.atom_entry() is not None and direct.rss_entry() is not None
-
-
 def test_an_rss_feed_whose_titles_have_no_ampersand_or_less_than_is_left_as_feedgen_wrote_it():
     # `render_rss` scans for titles only when the channel's or an item's title has `&` or `<`;
     # otherwise the scan would change nothing (a body's `&` and `<` are in <description>)
