@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from importlib import resources
+from pathlib import Path
 
 _QUOTES = str.maketrans(
     {
@@ -27,6 +27,10 @@ _QUOTES = str.maketrans(
     }
 )
 
+
+# The package's data folder, read through a Path (as fingerprint.py does): importlib.resources
+# would import tempfile, shutil, bz2, lzma, random and zipfile (~5 ms before the first fork).
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 _REPLACE = tuple((chr(old), new or "") for old, new in _QUOTES.items())
 
@@ -128,7 +132,7 @@ def load_gazetteer() -> Gazetteer:
     """Load the bundled country table: `data/gazetteer.json`, which tools/build_gazetteer.py
     writes beside `data/countries.tsv` as `read_table` reads that table (loaded in a third of
     the time; a test checks the two agree)."""
-    data = json.loads(resources.files("newsletter").joinpath("data/gazetteer.json").read_bytes())
+    data = json.loads((DATA / "gazetteer.json").read_bytes())
     return Gazetteer(
         data["display"],
         data["names"],

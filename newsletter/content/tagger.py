@@ -18,11 +18,10 @@ from __future__ import annotations
 import functools
 import os
 import re
-from importlib import resources
 
 import ahocorasick_rs
 
-from newsletter.content.gazetteer import Gazetteer, fold
+from newsletter.content.gazetteer import DATA, Gazetteer, fold
 from newsletter.content.language import is_english
 
 _FOREIGN = 1  # a name of another language: taken only in text that is not English
@@ -148,7 +147,7 @@ class Tagger:
         if m is None or (patronymic and not m.group(1).endswith("ez")):
             return 0
         if self._surnames is None:
-            data = resources.files("newsletter").joinpath("data/surnames.txt").read_text(encoding="utf-8")
+            data = (DATA / "surnames.txt").read_text(encoding="utf-8")
             self._surnames = _lines(data)
         return m.end() if m.group(1).split("-")[0] in self._surnames and m.group(1) not in self._codes else 0
 
