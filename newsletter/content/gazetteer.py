@@ -78,6 +78,9 @@ class Gazetteer:
     cities: frozenset[str] = frozenset()
     """Folded names of cities ("Tripoli", "Nairobi"): followed by ", " and another country's name
     ("Tripoli, Lebanon"), a town of that name there."""
+    finder: list | None = field(default=None, repr=False)
+    """The tagger's table of the first bytes of `names` (`tagger.finder_table`), as
+    data/gazetteer.marshal holds it for the bundled names; None: the tagger makes it."""
 
     @cached_property
     def _by_casefold(self) -> dict[str, str]:
@@ -140,6 +143,7 @@ def load_gazetteer() -> Gazetteer:
         data["names"],
         places=data["places"],
         compounds={head: frozenset(rests) for head, rests in data["compounds"].items()},
+        finder=data["finder"],
         **{key: frozenset(data[key]) for key in _SETS},
     )
 
@@ -162,8 +166,12 @@ def table_json(gazetteer: Gazetteer) -> str:
 
 def table_marshal(gazetteer: Gazetteer) -> bytes:
     """The marshal form of a gazetteer that `load_gazetteer` reads: the values of its JSON form,
-    keys in the same order."""
-    return marshal.dumps(json.loads(table_json(gazetteer)), 4)
+    keys in the same order, and the tagger's table of its names' first bytes (`finder`)."""
+    from newsletter.content.tagger import finder_table
+
+    data = json.loads(table_json(gazetteer))
+    data["finder"] = finder_table(list(data["names"]))
+    return marshal.dumps(data, 4)
 
 
 def read_table(text: str) -> Gazetteer:
