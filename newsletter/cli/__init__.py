@@ -43,7 +43,7 @@ class _Parser(argparse.ArgumentParser):
             return argparse.HelpFormatter(self.prog, width=80)
         # as argparse makes it, with the width it would ask shutil for (importing shutil pulls
         # bz2 and lzma: ~1.5 ms of every start, for `add_subparsers`' usage line)
-        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)
+        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)  # type: ignore[call-arg]
 
 
 def _terminal_columns() -> int:
