@@ -944,6 +944,7 @@ def main() -> int:
     )
     sys.path.insert(0, str(ROOT))
     from newsletter.content.gazetteer import read_table, table_json, table_marshal
+    from newsletter.content.tagger import finder_table
 
     table = read_table("\n".join("\t".join(row) for row in out.values()))
     if args.wordnet:
@@ -964,7 +965,7 @@ def main() -> int:
             fh.write(f"{code}\t{kind}\t{name}\n")
     table = read_table(OUT.read_text(encoding="utf-8"))
     JSON.write_text(table_json(table), encoding="utf-8")
-    MARSHAL.write_bytes(table_marshal(table))
+    MARSHAL.write_bytes(table_marshal(table, finder_table))
     print(
         f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, {JSON.relative_to(ROOT)} and {MARSHAL.relative_to(ROOT)}",
         file=sys.stderr,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import marshal
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -164,11 +164,10 @@ def table_json(gazetteer: Gazetteer) -> str:
     return json.dumps(_table_data(gazetteer), ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def table_marshal(gazetteer: Gazetteer) -> bytes:
+def table_marshal(gazetteer: Gazetteer, finder_table: Callable[[list[str]], list]) -> bytes:
     """The marshal form of a gazetteer that `load_gazetteer` reads: the values of its JSON form,
-    keys in the same order, and the tagger's table of its names' first bytes (`finder`)."""
-    from newsletter.content.tagger import finder_table
-
+    keys in the same order, and the tagger's table of its names' first bytes, as
+    `finder_table` (`tagger.finder_table`) makes it of the names in that order."""
     data = json.loads(table_json(gazetteer))
     data["finder"] = finder_table(list(data["names"]))
     return marshal.dumps(data, 4)
