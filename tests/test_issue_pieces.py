@@ -12,6 +12,10 @@ from newsletter.render.templating import Templates
 LEVELS = {"site": 0, "words": 0, "why": 1, "group_url": 1}
 
 TEMPLATES = [
+    # a long text between two per-issue values (the bundled <style> between <title> and the
+    # preheader): a fixed piece of its own; a short one joins them
+    "<title>{{ subject }}</title>\n<style>" + "p { margin: 0 }\n" * 40 + "</style>{{ subject }}<b>\u2014</b>"
+    "{{ why }}{% for e in entries %}{{ e.title }}{% endfor %}",
     # the shapes of the bundled templates: fixed text, per-issue values, a loop over entries
     "<title>{{ subject }}</title>{{ site.title }}\n{% for e in entries %}<p>{{ e.title }} {{ site.lang }}</p>\n{% endfor %}"
     "<footer>{{ why }} <a href='{{ group_url }}'>{{ words.more }}</a></footer>\n",
@@ -105,6 +109,22 @@ def test_the_bundled_templates_are_cut():
     for pieces in (renderer._html, renderer._text):
         kinds = [kind for kind, *_ in pieces._plan]
         assert "each" in kinds and "fixed" in kinds and "value" in kinds  # words.t("nl.view") and such
+    # the <style> between the <title> and the preheader: a fixed piece, not joined and encoded with each render
+    assert [kind for kind, *_ in renderer._html._plan][:6] == ["value", "fixed", "render", "fixed", "render", "fixed"]
+
+
+def test_a_long_text_between_pieces_rendered_each_time_is_a_piece_of_its_own():
+    env = jinja2.Environment()
+    long = "{{ subject }}" + "x" * 300 + "{{ label }}"
+    short = "{{ subject }}" + "x" * 30 + "{{ label }}"
+    assert [
+        kind
+        for kind, *_ in Pieces(env, long + "{{ why }}{% for e in entries %}{{ e }}{% endfor %}", None, LEVELS)._plan
+    ] == ["render", "fixed", "render", "fixed", "each"]
+    assert [
+        kind
+        for kind, *_ in Pieces(env, short + "{{ why }}{% for e in entries %}{{ e }}{% endfor %}", None, LEVELS)._plan
+    ] == ["render", "fixed", "each"]
 
 
 def _config():
