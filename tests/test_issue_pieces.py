@@ -326,3 +326,23 @@ def test_a_header_value_is_cleaned_as_the_control_characters_rule_says():
     for _ in range(20000):
         value = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 10)))
         assert clean_header(value) == " ".join(_CONTROLS.sub(" ", value).split())
+
+
+def test_the_date_header_reads_as_format_datetime_in_every_zone():
+    """`mime._date` writes its own RFC 5322 date (the zone kept by offset): as the standard library does."""
+    import datetime as dt
+    import random
+    import zoneinfo
+    from email.utils import format_datetime
+
+    from newsletter.render.newsletters.mime import _date
+
+    rng = random.Random(7)
+    zones = [zoneinfo.ZoneInfo(z) for z in sorted(zoneinfo.available_timezones())[::7]]
+    zones += [dt.UTC, dt.timezone(dt.timedelta(hours=-3, minutes=-30)), dt.timezone(dt.timedelta(seconds=3725)), None]
+    for _ in range(4000):
+        when = dt.datetime(
+            rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59),
+            rng.randint(0, 59), rng.choice((0, 1, 999999)), tzinfo=rng.choice(zones), fold=rng.randint(0, 1),
+        )  # fmt: skip
+        assert _date(when) == format_datetime(when), when
