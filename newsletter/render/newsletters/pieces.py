@@ -80,7 +80,13 @@ _JOINED_TEXT = 256
 
 def _text_length(body: list[nodes.Node]) -> int:
     """The length of the template text of `body` (only template text: `_constant`)."""
-    return sum(len(c.data) for n in body for c in n.nodes)  # type: ignore[attr-defined]
+    length = 0
+    for node in body:
+        assert isinstance(node, nodes.Output)
+        for child in node.nodes:
+            assert isinstance(child, nodes.TemplateData)
+            length += len(child.data)
+    return length
 
 
 def _names(node: nodes.Node) -> set[str]:
