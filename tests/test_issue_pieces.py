@@ -12,6 +12,10 @@ from newsletter.render.templating import Templates
 LEVELS = {"site": 0, "words": 0, "why": 1, "group_url": 1}
 
 TEMPLATES = [
+    # a long text between two per-issue values (the bundled <style> between <title> and the
+    # preheader): a fixed piece of its own; a short one joins them
+    "<title>{{ subject }}</title>\n<style>" + "p { margin: 0 }\n" * 40 + "</style>{{ subject }}<b>\u2014</b>"
+    "{{ why }}{% for e in entries %}{{ e.title }}{% endfor %}",
     # the shapes of the bundled templates: fixed text, per-issue values, a loop over entries
     "<title>{{ subject }}</title>{{ site.title }}\n{% for e in entries %}<p>{{ e.title }} {{ site.lang }}</p>\n{% endfor %}"
     "<footer>{{ why }} <a href='{{ group_url }}'>{{ words.more }}</a></footer>\n",
@@ -105,6 +109,22 @@ def test_the_bundled_templates_are_cut():
     for pieces in (renderer._html, renderer._text):
         kinds = [kind for kind, *_ in pieces._plan]
         assert "each" in kinds and "fixed" in kinds and "value" in kinds  # words.t("nl.view") and such
+    # the <style> between the <title> and the preheader: a fixed piece, not joined and encoded with each render
+    assert [kind for kind, *_ in renderer._html._plan][:6] == ["value", "fixed", "render", "fixed", "render", "fixed"]
+
+
+def test_a_long_text_between_pieces_rendered_each_time_is_a_piece_of_its_own():
+    env = jinja2.Environment()
+    long = "{{ subject }}" + "x" * 300 + "{{ label }}"
+    short = "{{ subject }}" + "x" * 30 + "{{ label }}"
+    assert [
+        kind
+        for kind, *_ in Pieces(env, long + "{{ why }}{% for e in entries %}{{ e }}{% endfor %}", None, LEVELS)._plan
+    ] == ["render", "fixed", "render", "fixed", "each"]
+    assert [
+        kind
+        for kind, *_ in Pieces(env, short + "{{ why }}{% for e in entries %}{{ e }}{% endfor %}", None, LEVELS)._plan
+    ] == ["render", "fixed", "each"]
 
 
 def _config():
@@ -306,3 +326,23 @@ def test_a_header_value_is_cleaned_as_the_control_characters_rule_says():
     for _ in range(20000):
         value = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 10)))
         assert clean_header(value) == " ".join(_CONTROLS.sub(" ", value).split())
+
+
+def test_the_date_header_reads_as_format_datetime_in_every_zone():
+    """`mime._date` writes its own RFC 5322 date (the zone kept by offset): as the standard library does."""
+    import datetime as dt
+    import random
+    import zoneinfo
+    from email.utils import format_datetime
+
+    from newsletter.render.newsletters.mime import _date
+
+    rng = random.Random(7)
+    zones = [zoneinfo.ZoneInfo(z) for z in sorted(zoneinfo.available_timezones())[::7]]
+    zones += [dt.UTC, dt.timezone(dt.timedelta(hours=-3, minutes=-30)), dt.timezone(dt.timedelta(seconds=3725)), None]
+    for _ in range(4000):
+        when = dt.datetime(
+            rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59),
+            rng.randint(0, 59), rng.choice((0, 1, 999999)), tzinfo=rng.choice(zones), fold=rng.randint(0, 1),
+        )  # fmt: skip
+        assert _date(when) == format_datetime(when), when

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
 from markupsafe import escape
@@ -195,6 +196,18 @@ def _source(env, name: str) -> str:
     return loader.get_source(env, name)[0]
 
 
+class _Links(NamedTuple):
+    """What a message says that depends on its list and recipient only (`_personal_links`)."""
+
+    prefs: str
+    html_link: bytes
+    """The unsubscribe link (the one-click https one, else the mailto one) in the HTML part."""
+    text_link: bytes
+    html_prefs: bytes
+    text_prefs: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
 class IssueRenderer:
     """Renders issues with the (inlined) newsletter templates; never touches the disk."""
 
@@ -229,16 +242,21 @@ class IssueRenderer:
         self.list_domain = config.authority.split("@")[-1]
         self._items: dict[str, tuple[Entry, dict]] = {}  # an entry's parts, shared by its issues
         self._lists: dict[str, tuple[str, str]] = {}
-        self._preview_links: dict[str, tuple[str | None, str, str]] = {}
+        self._preview_links: dict[str, _Links] = {}
         self._tails: dict[tuple[str, bytes], bytes | None] = {}
         self._text_footers: dict[str, bytes] = {}
         self._from = address(config.newsletter_from_name, config.newsletter_from_address)
+        self._names: dict[str, str] = {}
 
     def group_name(self, group: str) -> str:
-        """The list's name in a subject: the site's title for `all`."""
-        if group == ALL:
-            return self.config.title
-        return group_title(group, self.words, self.names)
+        """The list's name in a subject: the site's title for `all` (kept by list: asked for
+        each issue's subject and heading)."""
+        name = self._names.get(group)
+        if name is None:
+            name = self._names[group] = (
+                self.config.title if group == ALL else group_title(group, self.words, self.names)
+            )
+        return name
 
     def subject(self, issue: Issue) -> str:
         return f"{self.group_name(issue.group)} \u2014 {issue.label}"
@@ -439,24 +457,13 @@ class IssueRenderer:
         `key` (the send log's `message_key`: without it, e.g. a preview, anyone can compute it)."""
         issue = rendered.issue
         name, email = recipient
-        https, mailto, prefs = self._personal_links(issue.group, email, secret)
-        link = https or mailto
-        html = rendered.html_bytes.replace(_UNSUBSCRIBE, str(escape(link)).encode())
-        text = rendered.text_bytes.replace(_UNSUBSCRIBE, link.encode())
-        if prefs:
-            html = html.replace(_PREFERENCES, str(escape(prefs)).encode())
-            text = text.replace(_PREFERENCES, prefs.encode())
+        links = self._personal_links(issue.group, email, secret)
+        html = rendered.html_bytes.replace(_UNSUBSCRIBE, links.html_link)
+        text = rendered.text_bytes.replace(_UNSUBSCRIBE, links.text_link)
+        if links.prefs:
+            html = html.replace(_PREFERENCES, links.html_prefs)
+            text = text.replace(_PREFERENCES, links.text_prefs)
         mid = message_token(key, f"{issue.key}\n{email.lower()}{chr(10) + version if version else ''}")
-        list_id, list_archive = self._list_headers(issue.group)
-        headers = [
-            ("List-Id", list_id),
-            ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
-            ("List-Archive", list_archive),
-        ]
-        if https:
-            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
-        if self.config.newsletter_reply_to:
-            headers.append(("Reply-To", self.config.newsletter_reply_to))
         when = date or published(issue.entries[0], self.tz)
         return Message(
             from_addr=self._from,
@@ -466,19 +473,36 @@ class IssueRenderer:
             message_id=f"<{mid}.{issue.group}@{self.list_domain}>",
             text=text,
             html=html,
-            headers=tuple(headers),
+            headers=links.headers,
         )
 
-    def _personal_links(self, group: str, email: str, secret: bytes | None) -> tuple[str | None, str, str]:
-        """(one-click https unsubscribe or None, mailto unsubscribe, preferences) of `email`;
-        kept for the preview recipient (one per list: every preview of a build has them)."""
+    def _personal_links(self, group: str, email: str, secret: bytes | None) -> _Links:
+        """`email`'s links in a message of `group` and its list headers; kept for the preview
+        recipient (one per list: every preview of a build has them)."""
         preview = secret is None and email == PREVIEW_RECIPIENT[1]
         links = self._preview_links.get(group) if preview else None
         if links is None:
-            links = (
-                self.personal_unsubscribe(group, email, secret),
-                self.mailto_unsubscribe(group, email, secret),
-                self.preferences(email, secret),
+            https = self.personal_unsubscribe(group, email, secret)
+            mailto = self.mailto_unsubscribe(group, email, secret)
+            prefs = self.preferences(email, secret)
+            link = https or mailto
+            list_id, list_archive = self._list_headers(group)
+            headers = [
+                ("List-Id", list_id),
+                ("List-Unsubscribe", f"<{mailto}>" + (f", <{https}>" if https else "")),
+                ("List-Archive", list_archive),
+            ]
+            if https:
+                headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+            if self.config.newsletter_reply_to:
+                headers.append(("Reply-To", self.config.newsletter_reply_to))
+            links = _Links(
+                prefs,
+                str(escape(link)).encode(),
+                link.encode(),
+                str(escape(prefs)).encode(),
+                prefs.encode(),
+                tuple(headers),
             )
             if preview:
                 self._preview_links[group] = links

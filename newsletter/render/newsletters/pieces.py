@@ -65,13 +65,28 @@ _VALUE = "nl_value_"
 """The variables a piece rendered each time reads its kept values' texts from (`Pieces._hoist`)."""
 _PURE_GLOBALS = {"range", "dict"}
 _ASSIGNS = (nodes.Assign, nodes.AssignBlock)
-VERSION = "4"
+VERSION = "5"
 """Part of the compiled pieces' cache key: a change to how templates are cut must change it."""
 
 
 def _constant(body: list[nodes.Node]) -> bool:
     """Whether `body` is only template text."""
     return all(isinstance(n, nodes.Output) and all(isinstance(c, nodes.TemplateData) for c in n.nodes) for n in body)
+
+
+_JOINED_TEXT = 256
+"""The longest constant text between two pieces rendered each time that joins them (`_cut`)."""
+
+
+def _text_length(body: list[nodes.Node]) -> int:
+    """The length of the template text of `body` (only template text: `_constant`)."""
+    length = 0
+    for node in body:
+        assert isinstance(node, nodes.Output)
+        for child in node.nodes:
+            assert isinstance(child, nodes.TemplateData)
+            length += len(child.data)
+    return length
 
 
 def _names(node: nodes.Node) -> set[str]:
@@ -157,8 +172,11 @@ class Pieces:
                     and parts[-2][0] == "render"
                     and parts[-1][0] == "fixed"
                     and _constant(parts[-1][2])
-                ):  # text between two pieces rendered each time: one piece with them (yielding a
-                    # constant costs less than a piece of its own)
+                    and _text_length(parts[-1][2]) <= _JOINED_TEXT
+                ):  # short text between two pieces rendered each time: one piece with them
+                    # (yielding a constant costs less than a piece of its own; a long one, as
+                    # the newsletter's <style> between its <title> and preheader, is joined and
+                    # encoded once as a fixed piece, not with each render)
                     parts[-2][2].extend(parts.pop()[2])
                 if parts and parts[-1][0] == kind == "fixed":  # one piece for a run of fixed ones
                     _, before, body_nodes, _, _ = parts[-1]
