@@ -76,6 +76,7 @@ WRAPPED.append(('multiprocessing.pool', 'Pool.__init__', 'fork'))
 for w in WRAPPED:
     wrap(*w)
 note('import pipeline', t, time.perf_counter(), time.process_time() - cpu)
+import newsletter.cli; newsletter.cli._EXIT_FAST = True  # as `run` (the console entry) does
 start, cpu = time.perf_counter(), time.process_time()
 code = main()
 note('main', start, time.perf_counter(), time.process_time() - cpu)

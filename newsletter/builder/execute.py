@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.builder.workers import parallel_workers, render_in_processes
+from newsletter.builder.workers import parallel_workers, park, render_in_processes
 from newsletter.content.rows import CatalogHead
 from newsletter.errors import BuildInterrupted
 from newsletter.output.writer import SiteWriter, WriteOptions, WriteStats
@@ -134,6 +134,7 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
         if run.before_fork is not None:
             run.before_fork(todo)
         render_in_processes(writer, todo, count, run.progress, run.stop_requested, meanwhile=run.meanwhile)
+        park(todo)  # a process about to exit does not free every unit's closure
         if run.progress is not None:
             run.progress("writing", len(todo), len(todo))
     else:

@@ -20,7 +20,7 @@ from newsletter.builder.execute import Run, Scope, execute
 from newsletter.builder.plan import BuildRequest, BuildState, FallBack, Plan, plan, site_settings
 from newsletter.builder.reader import Reader
 from newsletter.builder.session import BuildCaches, DaemonSession, Snapshot
-from newsletter.builder.workers import OutputCheck
+from newsletter.builder.workers import OutputCheck, park
 from newsletter.content.catalog import REGIONAL, Catalog, build_catalog, told_apart
 from newsletter.content.entry import Entry
 from newsletter.content.fingerprint import parsing_fingerprint
@@ -265,9 +265,10 @@ class Builder:
     def release_memory(self) -> None:
         """Drop the parse results and identity records kept for later builds in this process
         (a one-shot build has written them to the state folder already)."""
-        self.caches.memory.clear()
-        self.caches.results = {}
-        identity = self.caches.identity_store
+        caches, identity = self.caches, self.caches.identity_store
+        park((caches.memory, caches.results, identity.records if identity is not None else None))  # if exiting
+        caches.memory = {}
+        caches.results = {}
         if identity is not None and not identity.changed:
             identity.records = {}
 

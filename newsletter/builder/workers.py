@@ -78,6 +78,29 @@ one period's issues) are rendered by the same process and share its caches."""
 
 _JOB: tuple | None = None  # set in the parent just before forking; read by the children
 
+EXITING = False
+"""Set by a process that ends with `os._exit` right after its build (`cli.cmd_build`). Then a
+worker whose results have all arrived is reaped only at the end (`reap_parked`: its exit —
+unmapping its memory — takes ~3 ms at 1k entries, done meanwhile on another core), and what
+the build no longer needs is kept (`park`) rather than freed object by object (~2 ms per 1k
+entries' units, ~4 ms for the catalog): the memory goes back at the exit, all at once."""
+
+_PARKED: list = []
+_UNREAPED: list[int] = []
+
+
+def park(thing: object) -> None:
+    """Keep `thing` until the process exits, if it exits right after the build (`EXITING`);
+    otherwise it is freed as soon as the caller drops it."""
+    if EXITING:
+        _PARKED.append(thing)
+
+
+def reap_parked() -> None:
+    """Wait for the workers whose exit was not waited for (`EXITING`), long over by now."""
+    while _UNREAPED:
+        os.waitpid(_UNREAPED.pop(), 0)
+
 
 class _Counter:
     """The next index of a list of work, shared by the parent and the processes it forks: each
@@ -177,10 +200,13 @@ class _Forked:
                 return None  # type: ignore[return-value]
         results = []
         for fd, pid in list(self.children.items()):
-            _, status = os.waitpid(pid, 0)
             os.close(fd)
             del self.children[fd]
             data = b"".join(received[fd])
+            if data and EXITING:  # all it sends has come: its exit is not waited for (`EXITING`)
+                _UNREAPED.append(pid)
+            else:
+                _, status = os.waitpid(pid, 0)
             if not data:
                 raise WorkerDied(f"a worker process ended without its results ({_status(status)})")
             ok, value = pickle.loads(data)
