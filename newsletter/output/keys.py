@@ -20,18 +20,25 @@ def parse_key(key: str) -> tuple[str, str, str]:
     return kind, group, part
 
 
+_YEARS = {str(year): year for year in range(1000, 10000)}
+
+
 def unit_year(key: str) -> int | None:
     """The year a unit is filed under, or None for the site-wide and per-group units."""
     # as `parse_key` reads keys, without making its tuple: this is asked of every unit
-    if key.startswith("entry:"):
-        part = key[6:10]  # a "/" among them fails isdigit, as a shorter group would fail len
-    elif key.startswith(("year:", "issue:")):
-        part = key.partition("/")[2][:4]
-    elif key.startswith("sitemap:"):
-        part = key[8:].partition("/")[0]
+    kind, _, rest = key.partition(":")
+    if kind == "entry":
+        part = rest[:4]  # a "/" among them fails isdigit, as a shorter group would fail len
+    elif kind == "issue" or kind == "year":
+        part = rest.partition("/")[2][:4]
+    elif kind == "sitemap":
+        part = rest.partition("/")[0]
     else:
         return None
-    return int(part) if len(part) == 4 and part.isdigit() else None
+    year = _YEARS.get(part)  # most parts; the rest as int() reads them
+    if year is None and len(part) == 4 and part.isdigit():
+        return int(part)
+    return year
 
 
 def is_issue(key: str) -> bool:
