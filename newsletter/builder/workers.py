@@ -313,12 +313,6 @@ def _block(count: int, workers: int) -> int:
     return min(BLOCK, max(1, count // (32 * workers)))  # a few hundred heavy units still go round evenly
 
 
-def _spread(workers: int) -> int:
-    """Blocks shrink to a `_spread`-th of what is left (`_Counter.claimed`): one process's share,
-    so only the last few blocks shrink (neighbours stay together: `BLOCK`)."""
-    return workers
-
-
 def shares_work(key: str) -> bool:
     """Whether unit `key` is a list's feeds (`OutputUnits._list_units`): the feeds of `all` and
     of the countries hold many of the same entries, whose feedgen entries and JSON items a
@@ -446,7 +440,9 @@ def render_in_processes(
     from newsletter.errors import BuildInterrupted
 
     global _JOB  # handed to forked children, cleared right after
-    counter, block, spread = _Counter(), _block(len(units), workers), _spread(workers)
+    # blocks shrink to a `workers`-th of what is left (`_Counter.claimed`): one process's share, so
+    # only the last few blocks shrink (neighbours stay together: `BLOCK`)
+    counter, block, spread = _Counter(), _block(len(units), workers), workers
     sequence, first = _claim_order(units, shares_work, workers)
     _JOB = (writer, units, block, spread, counter, sequence, first)
     interrupted = False
