@@ -329,7 +329,7 @@ def test_a_header_value_is_cleaned_as_the_control_characters_rule_says():
 
 
 def test_the_date_header_reads_as_format_datetime_in_every_zone():
-    """`mime._date` writes its own RFC 5322 date (the zone kept by offset): as the standard library does."""
+    """`mime._date` (kept by datetime and UTC offset): what the standard library writes, in every zone."""
     import datetime as dt
     import random
     import zoneinfo

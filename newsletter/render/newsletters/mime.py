@@ -16,7 +16,7 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import formataddr
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
@@ -129,29 +129,9 @@ def _date(date: dt.datetime) -> str:
     return _formatted(date, date.utcoffset())
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 @lru_cache(maxsize=1024)
 def _formatted(date: dt.datetime, offset: dt.timedelta | None) -> str:
-    """`email.utils.format_datetime(date)`, its zone (`strftime("%z")`, a few microseconds)
-    written once per offset (a test compares them)."""
-    zone = "-0000" if date.tzinfo is None else _zone(offset, date)
-    return (
-        f"{_DAYS[date.weekday()]}, {date.day:02d} {_MONTHS[date.month - 1]} {date.year:04d} "
-        f"{date.hour:02d}:{date.minute:02d}:{date.second:02d} {zone}"
-    )
-
-
-_ZONES: dict[dt.timedelta | None, str] = {}
-
-
-def _zone(offset: dt.timedelta | None, date: dt.datetime) -> str:
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = date.strftime("%z")
-    return zone
+    return format_datetime(date)
 
 
 _MIME = b"MIME-Version: 1.0\r\n"
