@@ -296,9 +296,9 @@ class Tagger:
         return None
 
     def _scan(self, text: str, foreign: list, why: Why | None = None) -> set[str | None]:
-        """Codes of the names in one folded text. `foreign` is a one-item list: whether names of
-        other languages count (True, False, or None: not known yet, decided by
-        `foreign[0] = ...` through `_decide` the first time such a name is found)."""
+        """Codes of the names in one folded text. `foreign[0]`: whether names of other languages
+        count (True, False, or None: not known yet, decided by `_foreign_counts(*foreign[1:])`
+        the first time such a name is found)."""
         caps = text.isupper() and _is_all_caps(text)  # (the first test alone: most texts fail it)
         if caps:
             finder, names, infos = self._upper(), self._upper_names, self._upper_infos
@@ -354,7 +354,7 @@ class Tagger:
             name, kind, code, rests = infos[index] or self._info(index, caps)
             if kind & _FOREIGN:
                 if foreign[0] is None:
-                    foreign[0] = foreign[1]()
+                    foreign[0] = _foreign_counts(*foreign[1:])
                 if not foreign[0]:
                     if why is not None:
                         why.append(
@@ -502,14 +502,7 @@ class Tagger:
             folded = folded_title + "\n\n" + folded_body
         else:
             folded = folded_title
-
-        def decide() -> bool:
-            english = is_english(folded)
-            if english is None and any(c.isalpha() and not c.isascii() for c in title + body):
-                english = False  # no function words, but accented letters ("Familles syriennes relogées")
-            return not (language or "").lower().startswith("en") if english is None else not english
-
-        foreign: list = [None, decide]
+        foreign: list = [None, folded, title, body, language]  # (what `_foreign_counts` reads)
         # (`folded.split("\n\n")` reads every character at 1.5 ns; a title and a body without a
         # line break, most entries, are its pieces, known from two searches for one character)
         if body and "\n" not in folded_title and "\n" not in folded_body:
@@ -597,6 +590,16 @@ def finder_table(names: list[str]) -> list:
 
 _PREFIX = 5
 _SHARED = 8
+
+
+def _foreign_counts(folded: str, title: str, body: str, language: str | None) -> bool:
+    """Whether the names of other languages that are also English words count in an entry
+    (`folded`: its title and body as `Tagger._tag` folds them): its words are not English, or
+    they do not say and `language` is not English."""
+    english = is_english(folded)
+    if english is None and any(c.isalpha() and not c.isascii() for c in title + body):
+        english = False  # no function words, but accented letters ("Familles syriennes relogées")
+    return not (language or "").lower().startswith("en") if english is None else not english
 
 
 @functools.lru_cache(maxsize=256)
