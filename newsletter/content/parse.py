@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from newsletter.content.dates import DateLine, could_be_date_line, fold, match_date_line, near_date_line
+from newsletter.content.dates import DateLine, could_be_date_line, fold, match_possible_date_line, near_date_line
 from newsletter.content.decoding import decode_bulletin
 from newsletter.content.entry import Entry, content_digest, title_key
 from newsletter.content.language import clear_language as clear_language  # tests and tools ask it here
@@ -90,7 +90,7 @@ def parse_bulletin(
             continue
         shape = shapes.get(text)
         if shape is None:
-            shape = shapes[text] = (match_date_line(text),) if could_be_date_line(text) else ()
+            shape = shapes[text] = (match_possible_date_line(text),) if could_be_date_line(text) else ()
         if shape:
             date_line = shape[0]
             if date_line is None and (number == 0 or not stripped[number - 1]):
