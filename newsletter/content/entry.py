@@ -52,7 +52,12 @@ class Entry(NamedTuple):
 
 def content_digest(title: str, body: str, body_format: str, link: str | None) -> str:
     """What counts as a change to an entry's text."""
-    return hashlib.blake2b("\x1f".join((title, body, body_format, link or "")).encode(), digest_size=8).hexdigest()
+    digest = _DIGEST.copy()  # (a copy of a made one: no keyword arguments parsed, no parameters set up)
+    digest.update("\x1f".join((title, body, body_format, link or "")).encode())
+    return digest.hexdigest()
+
+
+_DIGEST = hashlib.blake2b(digest_size=8)
 
 
 def title_key(title: str) -> str:
@@ -69,13 +74,14 @@ splits at."""
 
 def slugify(text: str, *, limit: int = 80) -> str:
     """ASCII slug: lowercase words joined by hyphens, cut at a word boundary."""
-    text = text.replace("\u2019", "").replace("'", "")
-    # (an ASCII text is its own NFKD form)
-    ascii_text = (
-        text.encode("ascii") if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
-    )
     # `re.sub("[^a-z0-9]+", "-", ascii_text.lower()).strip("-")` in half the time (every title's key)
-    return shorten(b"-".join(ascii_text.translate(_WORD_BYTES).split()).decode("ascii"), limit) or "entry"
+    if text.isascii():  # (its own NFKD form; its apostrophes go in the same pass as the gaps)
+        words = text.encode("ascii").translate(_WORD_BYTES, b"'")
+    else:  # (before NFKD, which makes "'" of a full-width apostrophe: that one stays a gap)
+        text = text.replace("\u2019", "").replace("'", "")
+        words = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").translate(_WORD_BYTES)
+    slug = b"-".join(words.split()).decode("ascii")
+    return (shorten(slug, limit) if len(slug) > limit else slug) or "entry"
 
 
 def shorten(slug: str, limit: int = 80) -> str:
