@@ -79,7 +79,7 @@ class Site:
 
 def renders():
     for i in range(12):
-        entry = {"title": f"Entry {i} <b>&</b> {'x' * (i % 3)}", "lang": "en" if i % 4 else "fr"}
+        entry = {"title": f"Entry {i} <b>&</b> {'x' * (i % 3)}{' — ünï' * (i % 2)}", "lang": "en" if i % 4 else "fr"}
         variables = {"site": Site, "root": "../", "entry": entry}
         if i % 2:
             variables["head"] = f"<head {i}>"
@@ -106,6 +106,7 @@ def test_page_pieces_render_what_jinja_renders(n):
     for variables in renders():  # one page after another: what one page had, the next must not see
         given = dict(variables)
         assert pieces.render(given) == whole.render(variables)
+        assert pieces.render_utf8(given) == whole.render(variables).encode()  # (each text encoded on its own)
         assert given == variables  # read as the page's own variables, never written to
 
 

@@ -30,9 +30,13 @@ VALUES = [
     Text("<sub>"),
     Html(),
     12,
+    -7,
+    True,
     3.5,
     None,
     dt.date(2021, 8, 26),
+    dt.date(33, 1, 2),
+    dt.datetime(2021, 8, 26, 7, 5),
     ["<list>"],
 ]
 

@@ -86,8 +86,9 @@ def body_html(body: str, body_format: str) -> str:
         return _markdown().render(body).strip()
     if not body:
         return ""
-    if "http" not in body:  # (most bodies): no URL, so one escape; it leaves the newlines be
-        return "<p>" + html.escape(body, quote=False).replace("\n\n", "</p>\n<p>") + "</p>"
+    if "http" not in body:  # (most bodies): no URL, so one escape (html.escape's, inline); it leaves the newlines be
+        text = body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n\n", "</p>\n<p>")
+        return f"<p>{text}</p>"
     return "\n".join(f"<p>{_linkify(p)}</p>" for p in body.split("\n\n"))
 
 
@@ -114,7 +115,10 @@ def body_text(body: str, body_format: str, *, urls: bool = False) -> str:
 
 def summarize(text: str, limit: int = 280) -> str:
     """The first paragraph of a plain text, cut at a word boundary with an ellipsis."""
-    first = text.split("\n\n", 1)[0]
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0].rstrip(".,;: ") + "\u2026"
+    end = text.find("\n\n")  # (found, not split: no copy of the rest)
+    if end < 0:
+        end = len(text)
+    if end <= limit:
+        return text[:end]
+    space = text.rfind(" ", 0, limit)  # the last word boundary in the first `limit` characters
+    return text[: limit if space < 0 else space].rstrip(".,;: ") + "\u2026"

@@ -70,16 +70,19 @@ class ShareTags:
             + '<meta name="twitter:card" content="summary">\n'
         )
 
-    def page(self, title: str, description: str, canonical: str, og_type: str, language: str = "") -> str:
-        """The tags of one page, each ending with a newline. Without a canonical URL (a page
-        not on the site) only the description; without a description, no description tags.
-        `language`: the page's content's, when not the site's (og:locale follows it)."""
+    def page(
+        self, title: str, description: str, canonical: str, og_type: str, language: str = "", tail: str = ""
+    ) -> str:
+        """The tags of one page, each ending with a newline, then `tail` (what the page's head
+        has next: one string made, not two). Without a canonical URL (a page not on the site)
+        only the description; without a description, no description tags. `language`: the
+        page's content's, when not the site's (og:locale follows it)."""
         site = self._site
         if language and language != self.language:
             site = self._by_language.get(language) or self._by_language.setdefault(language, self._shared(language))
         d = attribute(description)
         if not canonical:
-            return f'<meta name="description" content="{d}">\n' if description else ""
+            return (f'<meta name="description" content="{d}">\n' if description else "") + tail
         t, u, kind = attribute(title), attribute(canonical), attribute(og_type)
         if description:
             return (
@@ -87,10 +90,10 @@ class ShareTags:
                 f'<meta property="og:type" content="{kind}">\n<meta property="og:title" content="{t}">\n'
                 f'<meta property="og:url" content="{u}">\n<meta property="og:description" content="{d}">\n'
                 f'{site}<meta name="twitter:title" content="{t}">\n'
-                f'<meta name="twitter:description" content="{d}">\n'
+                f'<meta name="twitter:description" content="{d}">\n{tail}'
             )
         return (
             f'<link rel="canonical" href="{u}">\n<meta property="og:type" content="{kind}">\n'
             f'<meta property="og:title" content="{t}">\n<meta property="og:url" content="{u}">\n'
-            f'{site}<meta name="twitter:title" content="{t}">\n'
+            f'{site}<meta name="twitter:title" content="{t}">\n{tail}'
         )

@@ -25,7 +25,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.runtime import Context, new_context
 
-from newsletter.render.newsletters.pieces import Pieces
+from newsletter.render.newsletters.pieces import ENCODE, Pieces
 
 _ASSIGNS = (nodes.Assign, nodes.AssignBlock)
 _DEPTH = 10
@@ -97,7 +97,7 @@ class PagePieces(Pieces):
         page's ~20. One page at a time, then: a build renders in one thread."""
         assert self._plan is not None
         fixed = self._cache.get("joined")
-        if fixed is None or self._plan[-1][0] != "joined" or self._value_names or utf8:
+        if fixed is None or self._plan[-1][0] != "joined" or self._value_names:
             return super()._pieces(variables, list_key, utf8)
         kept = self._context
         if kept is None or kept[0] is not fixed:  # (made again after `Pieces` cleared its cache)
@@ -107,7 +107,8 @@ class PagePieces(Pieces):
             )
         context = kept[1]
         context.vars = variables
-        return "".join(self._plan[-1][2](context))
+        output = self._plan[-1][2](context)
+        return b"".join(map(ENCODE, output)) if utf8 else "".join(output)
 
     def _tree(self) -> nodes.Template | None:
         assert self.name is not None

@@ -115,7 +115,7 @@ class Chrome:
                 + icon_link(root + self.brand["favicon"], self.brand["favicon_type"])
                 + f'\n<link rel="stylesheet" href="{escape(root)}site.css">'
             )
-        return _safe(Markup, self._share.page(title, description, canonical, og_type, language) + fixed)
+        return _safe(Markup, self._share.page(title, description, canonical, og_type, language, fixed))
 
     def header(self, root: str, is_home: bool) -> Markup:
         made = self._headers.get((root, is_home))
@@ -296,7 +296,7 @@ class SiteRenderer:
             made = self._countries[entry.countries] = (countries, self._country_links(countries, "../"))
         language = entry.language or ""
         head = self.chrome.head("../", entry.title, teaser(entry), canonical, "article", language)  # not in Jinja
-        return self._entry_pieces.render(
+        return self._entry_pieces.render(  # joined, then encoded: its ~20 texts are short (not `render_utf8`)
             {
                 "entry": entry,
                 "countries": made[0],
@@ -353,7 +353,7 @@ class SiteRenderer:
             "website",
         )
         months = self._months(entries, {} if lines is None else lines)
-        return self._year.render(
+        return self._year.render_utf8(  # each text encoded on its own: the months' lines, mostly ASCII, are copied
             {
                 "group": group,
                 "name": name,
@@ -364,21 +364,23 @@ class SiteRenderer:
                 "canonical": canonical,
                 "head_tags": head,
             }
-        ).encode()
+        )
 
     def _months(self, entries: tuple[Entry, ...], made: EntryLines) -> Iterator[tuple[str, Markup]]:
         """(month, its entries' lines) of one year's entries, newest first: each entry's line
         made by the `entry_line` macro of _macros.html.j2 once (`made` keeps it, with the
         entry's month) for every list it is on. A generator: a user's year.html.j2 that lists
         `entries` itself costs nothing here."""
-        line, lang, get = self._entry_line, self.words.lang, made.get
-        rows = []
-        for entry in entries:
-            row = get(id(entry))  # `made` holds the entry: its id is not reused meanwhile
-            if row is None:
-                day = entry.date
-                row = made[id(entry)] = (entry, line(entry, "../../"), (day.year, day.month))
-            rows.append(row)
+        # `made` holds the entries: their ids are not reused meanwhile
+        rows: list[Any] = list(map(made.get, map(id, entries)))
+        if None in rows:
+            line = self._entry_line
+            for i, row in enumerate(rows):
+                if row is None:
+                    entry = entries[i]
+                    day = entry.date
+                    rows[i] = made[id(entry)] = (entry, line(entry, "../../"), (day.year, day.month))
+        lang = self.words.lang
         for (year, month), group in itertools.groupby(rows, _MONTH):
             yield month_year(year, month, lang), _safe(Markup, "\n".join(map(_LINE, group)))
 

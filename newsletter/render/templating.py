@@ -5,6 +5,7 @@ finds nothing changed never loads it, and a cold one loads it while other proces
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from functools import cached_property
@@ -81,6 +82,7 @@ def _fast_escape():
     if inner is None:  # another markupsafe: its own
         return slow
     new = str.__new__
+    plain = (dt.date, int)  # exactly these: their text has nothing to escape (an ISO date, digits)
 
     def escape(s: object, /) -> Markup:
         kind = type(s)
@@ -88,9 +90,11 @@ def _fast_escape():
             return new(Markup, inner(s))
         if kind is Markup:
             return s  # type: ignore[return-value]
+        if kind in plain:  # an entry's date on its page and its line, a year: no `__html__` test
+            return new(Markup, str(s))
         if hasattr(s, "__html__"):
             return slow(s)
-        return new(Markup, inner(str(s)))  # a date, a number: what markupsafe does with it
+        return new(Markup, inner(str(s)))  # another date or number: what markupsafe does with it
 
     return escape
 
