@@ -28,10 +28,10 @@ def render_json_feed(data: FeedData, kept: dict[Any, Any] | None = None) -> byte
         key = ("json", id(item), data.language)
         done = kept.get(key) if kept is not None else None
         if done is None or done[0] is not item:
-            done = (item, _item(item, data.language))
+            done = (item, _Raw(_item(item, data.language)))  # made `_Raw` once, not copied by each feed
             if kept is not None:
                 kept[key] = done
-        items.append(_Raw(done[1]))
+        items.append(done[1])
     feed["items"] = items
     return (dumps(feed) + "\n").encode("utf-8")
 

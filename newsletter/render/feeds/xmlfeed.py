@@ -104,4 +104,5 @@ def with_stylesheet(xml: bytes, href: str) -> bytes:
     """Insert an <?xml-stylesheet?> processing instruction (feedgen has no API for it)."""
     decl_end = xml.index(b"?>") + 2 if xml.startswith(b"<?xml") else 0
     pi = f'\n<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
-    return xml[:decl_end] + pi + xml[decl_end:]
+    view = memoryview(xml)
+    return b"".join((view[:decl_end], pi, view[decl_end:]))  # one copy of the feed, not two
