@@ -99,12 +99,12 @@ def dumps(value: Any, depth: int = 0) -> str:
             return "{}"
         inner = "\n" + "  " * (depth + 1)
         body = ("," + inner).join(f"{encode_basestring(k)}: {dumps(v, depth + 1)}" for k, v in value.items())
-        return "{" + inner + body + "\n" + "  " * depth + "}"
+        return "".join(("{", inner, body, "\n", "  " * depth, "}"))  # one copy of the body, not one a `+`
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         inner = "\n" + "  " * (depth + 1)
-        return "[" + inner + ("," + inner).join(dumps(v, depth + 1) for v in value) + "\n" + "  " * depth + "]"
+        return "".join(("[", inner, ("," + inner).join([dumps(v, depth + 1) for v in value]), "\n", "  " * depth, "]"))
     return json.dumps(value)  # numbers, booleans, None
 
 

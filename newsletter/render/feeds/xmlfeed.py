@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from html import escape
 from typing import Any
 
 from newsletter import __version__
@@ -44,8 +45,6 @@ def feed_generator(data: FeedData, self_fmt: str, kept: dict[Any, Any] | None = 
 
 def _fill(fe, item: FeedItem) -> None:
     """Fill feedgen entry `fe` from `item` through feedgen's setters."""
-    from html import escape
-
     fe.id(item.id)
     fe.guid(item.id, permalink=False)
     fe.title(item.title)
