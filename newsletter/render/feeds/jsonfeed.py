@@ -28,10 +28,10 @@ def render_json_feed(data: FeedData, kept: dict[Any, Any] | None = None) -> byte
         key = ("json", id(item), data.language)
         done = kept.get(key) if kept is not None else None
         if done is None or done[0] is not item:
-            done = (item, _item(item, data.language))
+            done = (item, _Raw(_item(item, data.language)))  # made `_Raw` once, not copied by each feed
             if kept is not None:
                 kept[key] = done
-        items.append(_Raw(done[1]))
+        items.append(done[1])
     feed["items"] = items
     return (dumps(feed) + "\n").encode("utf-8")
 
@@ -99,12 +99,12 @@ def dumps(value: Any, depth: int = 0) -> str:
             return "{}"
         inner = "\n" + "  " * (depth + 1)
         body = ("," + inner).join(f"{encode_basestring(k)}: {dumps(v, depth + 1)}" for k, v in value.items())
-        return "{" + inner + body + "\n" + "  " * depth + "}"
+        return "".join(("{", inner, body, "\n", "  " * depth, "}"))  # one copy of the body, not one a `+`
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         inner = "\n" + "  " * (depth + 1)
-        return "[" + inner + ("," + inner).join(dumps(v, depth + 1) for v in value) + "\n" + "  " * depth + "]"
+        return "".join(("[", inner, ("," + inner).join([dumps(v, depth + 1) for v in value]), "\n", "  " * depth, "]"))
     return json.dumps(value)  # numbers, booleans, None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from html import escape
 from typing import Any
 
 from newsletter import __version__
@@ -44,8 +45,6 @@ def feed_generator(data: FeedData, self_fmt: str, kept: dict[Any, Any] | None = 
 
 def _fill(fe, item: FeedItem) -> None:
     """Fill feedgen entry `fe` from `item` through feedgen's setters."""
-    from html import escape
-
     fe.id(item.id)
     fe.guid(item.id, permalink=False)
     fe.title(item.title)
@@ -104,4 +103,5 @@ def with_stylesheet(xml: bytes, href: str) -> bytes:
     """Insert an <?xml-stylesheet?> processing instruction (feedgen has no API for it)."""
     decl_end = xml.index(b"?>") + 2 if xml.startswith(b"<?xml") else 0
     pi = f'\n<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
-    return xml[:decl_end] + pi + xml[decl_end:]
+    view = memoryview(xml)
+    return b"".join((view[:decl_end], pi, view[decl_end:]))  # one copy of the feed, not two

@@ -399,15 +399,17 @@ class IssueRenderer:
             close = html.find(b"</tr>", top + len(_TOPBAR))
             if close >= 0:
                 end = close + len(b"</tr>")
-                html = html[:top] + html[end + 1 if html.startswith(b"\n", end) else end :]
+                view = memoryview(html)  # each edit joins views of the parts: one copy, not three
+                html = b"".join((view[:top], view[end + 1 if html.startswith(b"\n", end) else end :]))
         title_end = html.find(b"</title>")
         if title_end >= 0:  # the tags every page of the site has: description, canonical, sharing, icon
             at = title_end + len(b"</title>")
-            html = html[:at] + self._web_head(rendered).encode() + html[at:]
+            view = memoryview(html)
+            html = b"".join((view[:at], self._web_head(rendered).encode(), view[at:]))
         start = html.rfind(b'<td class="footer"')  # near the end: found from there, not by a regex over it all
         tail = self._visitor_tail(rendered.issue.group, html[start:]) if start >= 0 else None
         if tail is not None:
-            html = html[:start] + tail
+            html = b"".join((memoryview(html)[:start], tail))
         else:  # a template without the bundled footer: its links, without a personal token
             unsubscribe = str(escape(self.generic_unsubscribe(rendered.issue.group)))
             html = html.replace(_UNSUBSCRIBE, unsubscribe.encode())
@@ -416,7 +418,8 @@ class IssueRenderer:
         end = html.rfind(b"</body>")
         if body is None or end < 0:
             return html
-        return b"".join((html[: body.end()], b"\n<main>", html[body.end() : end], b"</main>\n", html[end:]))
+        view, at = memoryview(html), body.end()
+        return b"".join((view[:at], b"\n<main>", view[at:end], b"</main>\n", view[end:]))
 
     def _visitor_tail(self, group: str, tail: bytes) -> bytes | None:
         """`tail` (from the footer's cell on) with a visitor's footer in that cell, None when

@@ -120,7 +120,8 @@ def _base64_body(text: str | bytes) -> bytes:
     full = len(data) // 76
     rest = data[full * 76 :]
     lines = _lines(full).unpack_from(data) if full else ()
-    return b"\r\n".join((*lines, rest) if rest else lines) + b"\r\n"  # the last line ends with CRLF too
+    # the last line ends with CRLF too: joined with an empty last item, not added after (a copy of the whole)
+    return b"\r\n".join((*lines, rest, b"") if rest else (*lines, b""))
 
 
 def _date(date: dt.datetime) -> str:

@@ -11,6 +11,7 @@ from newsletter.render.words import ENGLISH_MONTHS, language_of, long_date, mont
 EN_DASH = "\u2013"
 
 
+@functools.lru_cache(maxsize=8192)  # asked for each entry of each list: entries share their dates
 def period_id(day: dt.date, period: str) -> str:
     """Stable id of the period a date falls in: `2021-08-26`, `2021-W34` or `2021-08`."""
     if period == "daily":
@@ -28,6 +29,7 @@ def frequency_of(pid: str) -> str:
     return "daily" if pid.count("-") == 2 else "monthly"
 
 
+@functools.lru_cache(maxsize=4096)  # each list's issues have the periods of `all`'s: 1k, 1,285 labels of 104
 def period_label(pid: str, period: str, lang: str = "en") -> str:
     """Human label in `lang`: `26 August 2021`, `23–29 August 2021` or `August 2021` in English."""
     lang = language_of(lang)
