@@ -129,7 +129,7 @@ class IdentityStore:
         The records held are taken as all there are: a store read for some `years` assigns
         the entries of exactly those years."""
         records = self.records
-        current = {natural_key(e): e for e in entries}
+        current = {f"{e.date.isoformat()}|{e.title_key}": e for e in entries}  # `natural_key`, inline: every entry
         unclaimed = {k: r for k, r in records.items() if k not in current} if records else {}
         return self._assign(current, unclaimed, authority, prune=True)
 
