@@ -157,7 +157,7 @@ class IdentityStore:
         for n, (entry_key, entry) in enumerate(fresh):
             old_key = matches.get(n) if matches else None
             if old_key is None:
-                natural = entry.key
+                natural = (entry.date, entry.title_key) if entry.title_key else entry.key  # `key`, mostly inline
                 short = shorten(natural[1])
                 record = records[entry_key] = [
                     entry_id(authority, entry.date, short, entry.fixed_id),
