@@ -22,7 +22,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from newsletter.builder.execute import Run, Scope, execute
@@ -31,6 +33,8 @@ from newsletter.builder.reader import Reader
 from newsletter.content.catalog import ALL, REGIONAL, Catalog, build_catalog, gives_ids, groups_of, repeats
 from newsletter.content.entry import Entry
 from newsletter.content.rows import (
+    Row,
+    as_row,
     bodies,
     head_catalog,
     members,
@@ -38,8 +42,8 @@ from newsletter.content.rows import (
     problems_of,
     row_key,
     row_order,
+    row_tuple,
     rows_catalog,
-    to_row,
     top_size,
 )
 from newsletter.content.sources import Source
@@ -272,6 +276,9 @@ def keep_newest(best: dict[str, list], group: str, top: list, n: int) -> list:
     return top
 
 
+_DATE, _YEAR = attrgetter("date"), attrgetter("year")
+
+
 def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     """Catalog and render one batch of years (see the module docstring)."""
     from newsletter.render.newsletters.periods import period_id, period_label
@@ -293,26 +300,40 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     summary = BatchSummary(years, problems=[(d.path, d.line, d.severity, d.message) for d in catalog.diagnostics])
     n = top_size(b.config)
     period = b.config.newsletter_period
-    # One row per entry, shared by the groups' newest rows and the year files: pickled once
-    # (an entry is among the newest of `all` and of its countries) when a worker sends them back.
-    row_of = {id(e): to_row(e) for e in catalog.entries}
+    # One row per entry: plain tuples for the year files (as marshal keeps them), and a `Row`
+    # for those among a group's newest, shared by its groups (an entry is among the newest of
+    # `all` and of its countries: pickled once when a worker sends them back).
+    flat: dict[int, tuple] = {}
+    rows: dict[int, list] = {y: [] for y in wanted}
+    pid_of: dict[dt.date, str] = {}  # by date: an entry is in several groups
+    for e in catalog.entries:
+        flat[id(e)] = row = row_tuple(e)
+        rows[e.date.year].append(row)
+    made: dict[int, Row] = {}
+
+    def top_rows(es) -> list[Row]:
+        top = []
+        for e in es[:n]:
+            r = made.get(id(e))
+            if r is None:
+                r = made[id(e)] = as_row(flat[id(e)])
+            top.append(r)
+        return top
+
+    newsletters = b.config.newsletter_enabled
+    if newsletters and job.nl_groups:
+        for day in set(map(_DATE, catalog.entries)):
+            pid_of[day] = period_id(day, period)
     issues: dict[tuple[str, str], int] = {}
-    pids: dict[int, str] = {}  # by date: an entry is in several groups
     for g, es in catalog.groups.items():
-        per_year: dict[int, int] = {}
-        for e in es:
-            per_year[e.date.year] = per_year.get(e.date.year, 0) + 1
         if es or g in (ALL, REGIONAL):
             summary.summary.counts[g] = len(es)
-            summary.summary.years[g] = sorted(per_year.items(), reverse=True)
-            summary.tops[g] = keep_newest(job.best, g, [row_of[id(e)] for e in es[:n]], n)
-        if b.config.newsletter_enabled and g in job.nl_groups:
-            for e in es:
-                pid = pids.get(e.date.toordinal())
-                if pid is None:
-                    pid = pids[e.date.toordinal()] = period_id(e.date, period)
+            summary.summary.years[g] = sorted(Counter(map(_YEAR, map(_DATE, es))).items(), reverse=True)
+            summary.tops[g] = keep_newest(job.best, g, top_rows(es), n)
+        if newsletters and g in job.nl_groups:
+            for pid, count in Counter(map(pid_of.__getitem__, map(_DATE, es))).items():
                 if pid >= job.since:
-                    issues[(g, pid)] = issues.get((g, pid), 0) + 1
+                    issues[(g, pid)] = count
     periods = {pid for (_, pid) in issues if not _straddles(pid, period)}
     summary.straddling = {(g, pid): count for (g, pid), count in issues.items() if pid not in periods}
     for (g, pid), count in issues.items():
@@ -322,20 +343,17 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
             )
 
     shards = load_years(job.manifest, wanted) or {y: {"units": {}, "files": {}, "rows": []} for y in wanted}
-    rows: dict[int, list] = {y: [] for y in wanted}
-    for e in catalog.entries:
-        rows[e.date.year].append(row_of[id(e)])
     # Issues of weeks that straddle two years are the parent's (see `finish_build`).
     scope = Scope(
         job.out_dir,
         job.manifest,
         previous=_previous(shards, wanted),
         partial=True,
-        wanted=lambda key: unit_year(key) in wanted,
+        # No `wanted`: the selection below makes units of these years only (`_year_files` checks).
         retire=lambda produced, carried: [
             k for k in carried if k not in produced and not _parents(k, job.since, period)
         ],
-        save=lambda state, _, __: save_years(job.manifest, wanted, split(state), rows),
+        save=lambda state, _, __: save_years(job.manifest, wanted, _year_files(state, wanted), rows),
         fresh=job.fresh,
         track_changes=job.track_changes,
     )
@@ -350,6 +368,16 @@ def run_batch(job: _Job, years: list[int], files: list) -> BatchSummary:
     identity.save()
     summary.files, summary.folders, summary.stats = done.saved, done.folders(), done.stats  # type: ignore[assignment]
     return summary
+
+
+def _year_files(state, years: set[int]) -> dict:
+    """`split(state)` of a batch, whose units must all be of its `years` (else the year files
+    would not record them)."""
+    parts = split(state)
+    stray = parts.keys() - years
+    if stray:
+        raise AssertionError(f"a batch of {sorted(years)} made units of {stray}")
+    return parts
 
 
 @dataclass

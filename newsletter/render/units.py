@@ -9,6 +9,7 @@ uses.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import hashlib
@@ -22,6 +23,8 @@ from newsletter.content.rows import CatalogHead, Row, members, row_groups, row_k
 
 if TYPE_CHECKING:
     from newsletter.config import Config
+
+_new_unit = tuple.__new__
 
 HOME_LATEST = 10
 """How many of the newest entries the home page shows."""
@@ -69,22 +72,27 @@ class _Digests:
             return ",".join([cache[id(e)] for e in entries])
 
 
+def _minus_year(entry: Entry) -> int:
+    return -entry.date.year
+
+
 def entries_by_year(entries: tuple[Entry, ...]) -> list[tuple[int, tuple[Entry, ...]]]:
     """Entries (newest first) split by year, newest year first."""
     years: list[tuple[int, tuple[Entry, ...]]] = []
-    start, year = 0, None
-    for n, entry in enumerate(entries):  # one year read per entry (this runs for every group of every batch)
-        if entry.date.year != year:
-            if year is not None:
-                years.append((year, entries[start:n]))
-            start, year = n, entry.date.year
-    if year is not None:
-        years.append((year, entries[start:]))
+    start, count = 0, len(entries)
+    while start < count:  # each year's end by bisection, not a year read per entry (every group of every batch)
+        year = entries[start].date.year
+        end = bisect.bisect_right(entries, -year, start, count, key=_minus_year)
+        years.append((year, entries[start:end]))
+        start = end
     return years
 
 
-def _entry_page(renderer, links, entry: Entry) -> list[tuple[str, bytes]]:
-    return [(links.entry_page_path(entry.slug), renderer.entry_page(entry, links.entry_page_url(entry)))]
+def _entry_page(renderer, links, urls: dict, entry: Entry) -> list[tuple[str, bytes]]:
+    """An entry's page; its URL from `urls` when its year's sitemap, rendered first in this
+    process, left it there (`OutputUnits._year_urls`)."""
+    url = urls.pop(id(entry), None) or links.entry_page_url(entry)
+    return [(links.entry_page_path(entry.slug), renderer.entry_page(entry, url))]
 
 
 def _year_page(
@@ -252,6 +260,8 @@ class _Pass(NamedTuple):
     """The entries' lines in the year pages, made once per entry (`SiteRenderer.year_page`)."""
     all_years: dict
     """year → the hash of `all`'s entries that year: its year page's and the year sitemap's."""
+    urls: dict
+    """id(entry) → its page's URL, left by its year's sitemap for its page (`_entry_page`)."""
 
 
 class OutputUnits:
@@ -298,7 +308,7 @@ class OutputUnits:
         digest = _Digests(catalog.entries if groups is None and entries is None else tuple(entries or ()))
         newest = stats.newest or dt.date(2000, 1, 1)
         fallback_updated = dt.datetime(newest.year, newest.month, newest.day, tzinfo=self.tz)
-        made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {}, {})
+        made = _Pass(stats, only, recording, renderer, digest, fallback_updated, {}, {}, {})
 
         site_wide = only.site_wide
         if site_wide:
@@ -315,13 +325,16 @@ class OutputUnits:
                 yield from self._group_units(made, group, title, group_entries)
         if site_wide:
             yield from self._home_unit(renderer, catalog, stats, digest, summaries, newest)
-        yield from self._sitemap_units(catalog, stats, digest, years, site_wide, made.all_years)
-        known = digest.cache
-        for entry in catalog.entries if entries is None else entries:
-            yield Unit(
-                f"entry:{entry.slug}",
-                site_fp + ":" + (known.get(id(entry)) or digest(entry)),
-                functools.partial(_entry_page, renderer, links, entry),
+        yield from self._sitemap_units(catalog, stats, digest, years, site_wide, made)
+        known, prefix, page, urls = digest.cache, site_fp + ":", functools.partial, made.urls
+        for entry in catalog.entries if entries is None else entries:  # `Unit(…)` without its Python `__new__`
+            yield _new_unit(
+                Unit,
+                (
+                    f"entry:{entry.slug}",
+                    prefix + (known.get(id(entry)) or digest(entry)),
+                    page(_entry_page, renderer, links, urls, entry),
+                ),
             )
         if self.config.newsletter_enabled:
             wanted = nl_groups if groups is None else [g for g in nl_groups if g in groups]
@@ -506,7 +519,7 @@ class OutputUnits:
         template = self.templates.env.get_template("feed.xsl")
         return template.render(site=self.config, words=words, date_parts=parts, month_names=months).encode()
 
-    def _sitemap_units(self, catalog, stats, digest, only_years, site_wide=True, all_years=None):
+    def _sitemap_units(self, catalog, stats, digest, only_years, site_wide=True, made=None):
         """The sitemap index, the lists' sitemap (unless not `site_wide`) and one per year
         (`newsletter.output.sitemap`); a year's comes with that year's other units
         (`only_years`, like the year pages)."""
@@ -516,9 +529,10 @@ class OutputUnits:
         for year, items in entries_by_year(catalog.groups.get(ALL, ())):
             if only_years is not None and year not in only_years:
                 continue
-            known = all_years.get(year) if all_years else None  # as `all`'s year page (same entries)
+            known = made.all_years.get(year) if made else None  # as `all`'s year page (same entries)
             fp = site_fp + ":" + (known or hashlib.blake2b(digest.joined(items).encode(), digest_size=8).hexdigest())
-            yield Unit(f"sitemap:{year}", fp, functools.partial(self._year_sitemap, year, items))
+            urls = made.urls if made else {}
+            yield Unit(f"sitemap:{year}", fp, functools.partial(self._year_sitemap, year, items, urls))
 
     def _site_sitemaps(self, stats) -> Iterator[Unit]:
         """The sitemap index and the lists' sitemap."""
@@ -541,18 +555,20 @@ class OutputUnits:
 
         yield Unit("sitemap:lists", site_fp + ":" + repr((listed, nl)), lists)
 
-    def _year_sitemap(self, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, bytes]]:
+    def _year_sitemap(self, year: int, entries: tuple[Entry, ...], pages: dict) -> list[tuple[str, bytes]]:
         from newsletter.output.sitemap import urlset, year_sitemap_path
 
-        return [(year_sitemap_path(year), urlset(self._year_urls(year, entries)))]
+        return [(year_sitemap_path(year), urlset(self._year_urls(year, entries, pages)))]
 
-    def _year_urls(self, year: int, entries: tuple[Entry, ...]) -> list[tuple[str, str]]:
+    def _year_urls(self, year: int, entries: tuple[Entry, ...], pages: dict) -> list[tuple[str, str]]:
+        """The year sitemap's URLs; each entry's page URL is left in `pages` for its page."""
         links = self.links
         groups = {ALL}
         urls = []
         for e in entries:
             groups.update(e.countries or (REGIONAL,))
-            urls.append((links.entry_page_url(e), (e.updated.date() if e.updated else e.date).isoformat()))
+            pages[id(e)] = url = links.entry_page_url(e)
+            urls.append((url, (e.updated.date() if e.updated else e.date).isoformat()))
         urls += [(links.url(links.year_page_path(g, year)), "") for g in sorted(groups)]
         return urls
 
