@@ -124,7 +124,7 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
                 yield unit
 
     if run.workers == 1:  # render each unit as soon as it is made: the first outputs land sooner
-        _as_made(writer, units, wanted, run, add)
+        _serially(writer, outdated(), None, run)
         if run.meanwhile is not None:
             run.meanwhile()
         return produced
@@ -142,31 +142,6 @@ def _render(writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], b
         if run.meanwhile is not None:
             run.meanwhile()
     return produced
-
-
-def _as_made(
-    writer: SiteWriter, units: Iterable[Unit], wanted: Callable[[str], bool] | None, run: Run, add: Callable
-) -> None:
-    """`_serially(writer, outdated(), None, run)` of `_render` in one loop (a batch of years goes
-    this way, unit by unit: no generator between the units and the writer)."""
-    n = 0
-    write, stop_requested, progress = writer.write_unit, run.stop_requested, run.progress
-    is_current, reuse = writer.is_current, writer.reuse
-    for key, fingerprint, render in units:
-        if wanted is not None and not wanted(key):
-            continue
-        add(key)
-        if is_current(key, fingerprint):
-            reuse(key)
-            continue
-        if stop_requested():
-            raise BuildInterrupted("stopped while writing outputs")
-        write(key, fingerprint, render())
-        n += 1
-        if progress is not None and n % 200 == 0:
-            progress("writing", n, n)
-    if progress is not None:
-        progress("writing", n, n)
 
 
 def _serially(writer: SiteWriter, todo: Iterable[Unit], total: int | None, run: Run) -> None:

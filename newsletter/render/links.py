@@ -53,12 +53,7 @@ class Links:
         return entry.link or self.url(self.entry_page_path(entry.slug))
 
     def entry_page_url(self, entry: Entry) -> str:
-        """`url(entry_page_path(slug))`, written out (one for each of 100,000 entry pages): only
-        a slug `index` makes a folder's address of it."""
-        slug = entry.slug
-        if slug == "index":
-            return self.url(self.entry_page_path(slug))
-        return f"{self.base_url}entries/{slug}.html"
+        return self.url(self.entry_page_path(entry.slug))
 
     def feed_url(self, group: str, fmt: str) -> str:
         return self.url(self.feed_path(group, fmt))

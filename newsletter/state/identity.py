@@ -129,7 +129,7 @@ class IdentityStore:
         The records held are taken as all there are: a store read for some `years` assigns
         the entries of exactly those years."""
         records = self.records
-        current = {f"{e.date.isoformat()}|{e.title_key}": e for e in entries}  # `natural_key`, inline: every entry
+        current = {natural_key(e): e for e in entries}
         unclaimed = {k: r for k, r in records.items() if k not in current} if records else {}
         return self._assign(current, unclaimed, authority, prune=True)
 
@@ -157,7 +157,7 @@ class IdentityStore:
         for n, (entry_key, entry) in enumerate(fresh):
             old_key = matches.get(n) if matches else None
             if old_key is None:
-                natural = (entry.date, entry.title_key) if entry.title_key else entry.key  # `key`, mostly inline
+                natural = entry.key
                 short = shorten(natural[1])
                 record = records[entry_key] = [
                     entry_id(authority, entry.date, short, entry.fixed_id),
