@@ -39,6 +39,20 @@ def test_decoded_lines_hold_no_whitespace_but_spaces():
     assert {c for line in lines for c in line if c.isspace()} == {" "}
 
 
+def test_a_file_is_spaced_where_a_line_may_hold_two_spaces():
+    """The parser asks each line for "  " only in a file `decode_bulletin` says is `spaced`: a
+    printable UTF-8 file with two spaces anywhere, or any file it cleaned or did not read as
+    UTF-8; words are joined by one space either way."""
+    plain = "12 March 2024\nSchools reopen in Chile\n\nClasses start again.\n"
+    assert decode_bulletin(plain.encode("utf-8")).spaced is False
+    for text in (plain.replace("reopen in", "reopen  in"), plain.replace("again.", "again.\tSoon."), "é  " + plain):
+        for data in (text.encode("utf-8"), text.encode("utf-16")):
+            assert decode_bulletin(data).spaced is True
+    doubled = plain.replace("reopen in", "reopen  in").replace("start again", "start   again")
+    entry = parse_bulletin("b.txt", doubled.encode("utf-8"), None).entries[0]
+    assert (entry.title, entry.body) == ("Schools reopen in Chile", "Classes start again.")
+
+
 def test_binary_files_are_found_as_before():
     assert decode_bulletin(b"26 August 2021\n\nTitle\x00\n").error is not None
     assert decode_bulletin(b"a\x01b\x02c\x03d\x04e\x05f" * 3).error is not None

@@ -108,6 +108,8 @@ def decode_bulletin(data: bytes) -> Decoded:
         printable = text.replace("\n", "").isprintable()
     lines = (text if printable else clean_text(text)).split("\n")
     # (no byte of a multi-byte UTF-8 character is a space: two spaces in the text are two in its bytes)
+    # Only a printable text is read so: every other gap `str.split` knows (tab, NBSP, U+3000, …) is
+    # unprintable, so its file went through `clean_text` and stays `spaced` (the parser tests each line).
     spaced = not (printable and utf8 is not None) or bool(_TWO_SPACES.find_matches_as_indexes(utf8, overlapping=False))
     return Decoded(lines, warning=warning, warning_line=warning_line, spaced=spaced)
 
