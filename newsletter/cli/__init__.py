@@ -41,23 +41,7 @@ class _Parser(argparse.ArgumentParser):
         # given a width checks it alike without asking the terminal's (an import and a system call)
         if self._checking:
             return argparse.HelpFormatter(self.prog, width=80)
-        # as argparse makes it, with the width it would ask shutil for (importing shutil pulls
-        # bz2 and lzma: ~1.5 ms of every start, for `add_subparsers`' usage line)
-        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)  # type: ignore[call-arg]
-
-
-def _terminal_columns() -> int:
-    """`shutil.get_terminal_size().columns`, without importing shutil."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
+        return self.formatter_class(prog=self.prog)  # as argparse makes it
 
 
 class _CommandParser(_Parser):

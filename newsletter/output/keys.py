@@ -26,10 +26,6 @@ _YEARS = {str(year): year for year in range(1000, 10000)}
 def unit_year(key: str) -> int | None:
     """The year a unit is filed under, or None for the site-wide and per-group units."""
     # as `parse_key` reads keys, without making its tuple: this is asked of every unit
-    if key[:6] == "entry:":  # most units: their year at a fixed place (else as below)
-        year = _YEARS.get(key[6:10])
-        if year is not None:
-            return year
     kind, _, rest = key.partition(":")
     if kind == "entry":
         part = rest[:4]  # a "/" among them fails isdigit, as a shorter group would fail len
