@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/newsletter build examples/bulletins --config examples/newsletter.toml --out $(DEMO_OUT) --state $(DEMO_STATE)
 	@echo
 	@echo "Open $(DEMO_OUT)/index.html in a browser, or serve the folder:"
-	@echo "  $(BIN)/python -m http.server --directory $(DEMO_OUT) 8000   # then http://127.0.0.1:8000/"
+	@echo "  $(BIN)/python -m http.server --bind 127.0.0.1 --directory $(DEMO_OUT) 8000   # then http://127.0.0.1:8000/"
 
 # The tests' temporary folders (~36,000 files, ~250 MB a run) go to a tmpfs when there is one with
 # room: on a disk mounted with `discard` each unlink costs ~2 ms, and pytest deletes an old run's

@@ -283,7 +283,7 @@ def test_the_worked_example_names_what_exists():
     example = docs[docs.index("## A worked example") :]
     for cited in (
         "SiteRenderer.compile_templates()",
-        "_group_units(made, group, title, entries)",
+        "_list_units(made, group, title, entries, feeds, counts)",
         "Builder.units",
         "OutputUnits.units",
         "Change.retired",
@@ -295,7 +295,17 @@ def test_the_worked_example_names_what_exists():
         assert cited in example, cited
     assert callable(SiteRenderer.compile_templates) and callable(Builder.units) and callable(OutputUnits.units)
     assert callable(Change.retired) and callable(execute)
-    assert list(inspect.signature(OutputUnits._group_units).parameters) == ["self", "made", "group", "title", "entries"]
+    assert list(inspect.signature(OutputUnits._list_units).parameters) == [
+        "self",
+        "made",
+        "group",
+        "title",
+        "entries",
+        "feeds",
+        "counts",
+    ]
+    source = inspect.getsource(OutputUnits._list_units)  # the locals the example uses
+    assert "top = " in source and "feed_fp = " in source and "subscribe:" in source
     assert unit_year("sitemap:2021") == 2021  # "… and sitemaps, which it files by year"
     assert (PACKAGE / "render" / "precompile.py").is_file() and (
         PACKAGE.parent / "tests" / "test_incremental.py"
