@@ -179,3 +179,49 @@ def test_units_that_share_work_are_not_put_together_when_they_are_most_of_the_wo
     assert sorted(order) == list(range(1200))
     many = [(f"feeds:{n}" if n % 3 == 0 else f"page:{n}", "f", None) for n in range(300)]
     assert workers._claim_order(many, feeds, 2) == (range(300), 0)
+
+
+def test_a_worker_dies_with_its_parent_killed_by_sigkill(tmp_path):
+    """`kill -9` of a build must not leave its render processes writing outputs (and holding
+    the state lock) for seconds after: each worker is killed when its parent dies."""
+    import subprocess
+    import sys
+    import time
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    script = (
+        "import os, sys, time\n"
+        "from newsletter.builder import workers\n"
+        "marks = sys.argv[1]\n"
+        "def job(items):\n"
+        "    for _ in items:\n"
+        "        open(os.path.join(marks, str(os.getpid())), 'a').write('.')\n"
+        "        time.sleep(0.05)\n"
+        "workers.map_in_processes(job, list(range(400)), 2)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, str(marks)])
+    deadline = time.monotonic() + 20
+    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:  # the parent and its worker
+        time.sleep(0.02)
+    children = [int(p.name) for p in marks.iterdir() if int(p.name) != parent.pid]
+    assert children, "the worker never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    child = children[0]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as fh:  # a zombie (waiting for init) is gone too
+            if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        time.sleep(0.02)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the worker outlived its parent by 5 s")
+    written = (marks / str(child)).stat().st_size
+    time.sleep(0.3)
+    assert (marks / str(child)).stat().st_size == written  # and wrote nothing more

@@ -171,12 +171,13 @@ class _Forked:
             for n in range(1, workers):
                 take, give = os.pipe()
                 _widen(give)
+                parent = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     for fd in self.children:
                         os.close(fd)
                     os.close(take)
-                    _child(job, n, give)
+                    _child(job, n, give, parent)
                 os.close(give)
                 self.children[take] = pid
         except BaseException:
@@ -256,11 +257,11 @@ def _status(status: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def _child(job: Callable[[int], Any], n: int, fd: int) -> NoReturn:
+def _child(job: Callable[[int], Any], n: int, fd: int, parent: int) -> NoReturn:
     """A forked process's whole life: `job(n)`, its result (or exception) written to `fd`, exit."""
     code = 0
     try:
-        _worker_signals()
+        _worker_signals(parent)
         try:
             data = pickle.dumps((True, job(n)), pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:
@@ -356,12 +357,32 @@ def _work(_: int) -> bytes:
     return marshal.dumps((records, stats, writer.stats.changed_paths or []))
 
 
-def _worker_signals() -> None:
+def _worker_signals(parent: int | None = None) -> None:
     """Workers leave SIGINT to the parent and die at once on SIGTERM, as `_Forked.end`
     expects (a Python-level handler inherited from the daemon would keep them running).
     To stop them cleanly the parent sets the stop flag instead; they finish the unit in hand."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Not for the output check's pool (no `parent`): it only reads, and a pool waits for ever
+    # for the task of a worker killed under it.
+    if parent is not None:
+        _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when `parent` dies (Linux's PR_SET_PDEATHSIG): a build killed with `kill -9`
+    must not leave its workers writing outputs for seconds, holding the state lock."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the worker ends with its job, as before
+        return
+    if os.getppid() != parent:  # the parent died before the call: nobody would be told
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _call(_: int):
