@@ -215,9 +215,12 @@ def test_a_worker_dies_with_its_parent_killed_by_sigkill(tmp_path):
             os.kill(child, 0)
         except ProcessLookupError:
             break
-        with open(f"/proc/{child}/stat") as fh:  # a zombie (waiting for init) is gone too
-            if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
-                break
+        try:
+            with open(f"/proc/{child}/stat") as fh:  # a zombie (waiting for init) is gone too
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+        except FileNotFoundError:  # reaped between the two looks
+            break
         time.sleep(0.02)
     else:
         os.kill(child, signal.SIGKILL)

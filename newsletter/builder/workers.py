@@ -167,11 +167,11 @@ class _Forked:
         self.children: dict[int, int] = {}  # read end of its pipe -> pid
         sys.stdout.flush()  # not written twice by the children
         sys.stderr.flush()
+        parent = os.getpid()
         try:
             for n in range(1, workers):
                 take, give = os.pipe()
                 _widen(give)
-                parent = os.getpid()
                 pid = os.fork()
                 if pid == 0:
                     for fd in self.children:
